@@ -1,0 +1,25 @@
+// File: clients/loyaltyctl/basket_line.h
+//
+// Parses the --line flag of `loyaltyctl earn` into a BasketLine.
+
+#ifndef LOYALTY_CLIENTS_LOYALTYCTL_BASKET_LINE_H_
+#define LOYALTY_CLIENTS_LOYALTYCTL_BASKET_LINE_H_
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "loyalty/v1/common.pb.h"
+
+namespace loyalty::ctl {
+
+// Parses "SKU,CATEGORY,QTY,UNIT_PRICE_MINOR", e.g. "A-1,food,2,1999" or, with
+// no category, "A-1,,2,1999". Blanks around each field are dropped. SKU must
+// not be empty; QTY and UNIT_PRICE_MINOR must be decimal integers, and their
+// ranges are the server's to check. Returns kInvalidArgument naming the field
+// at fault; the message does not repeat `text`, so the caller can prefix the
+// flag and the value.
+absl::StatusOr<loyalty::v1::BasketLine> ParseBasketLine(std::string_view text);
+
+}  // namespace loyalty::ctl
+
+#endif  // LOYALTY_CLIENTS_LOYALTYCTL_BASKET_LINE_H_

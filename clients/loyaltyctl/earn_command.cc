@@ -1,0 +1,141 @@
+// File: clients/loyaltyctl/earn_command.cc
+//
+// `loyaltyctl earn`: sends a purchase's basket; the server computes the points
+// with the program's rules (LoyaltyService.Earn).
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "clients/loyaltyctl/basket_line.h"
+#include "clients/loyaltyctl/commands.h"
+#include "clients/loyaltyctl/connection.h"
+#include "clients/loyaltyctl/context_flags.h"
+#include "clients/loyaltyctl/errors.h"
+#include "clients/loyaltyctl/format.h"
+#include "clients/loyaltyctl/output.h"
+#include "clients/loyaltyctl/table.h"
+
+namespace loyalty::ctl {
+namespace {
+
+using loyalty::v1::EarnRequest;
+using loyalty::v1::EarnResponse;
+using loyalty::v1::LoyaltyService;
+
+struct EarnFlags {
+  ContextFlags context;
+  std::string member_id;
+  std::string order_id;
+  std::string currency;
+  // Each "SKU,CATEGORY,QTY,UNIT_PRICE_MINOR".
+  std::vector<std::string> lines;
+};
+
+// Parses every --line; the first that does not parse is the error.
+absl::Status AddBasketLines(const std::vector<std::string>& lines,
+                            EarnRequest* request) {
+  for (const std::string& text : lines) {
+    absl::StatusOr<loyalty::v1::BasketLine> line = ParseBasketLine(text);
+    if (!line.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--line: \"", text, "\" ", line.status().message()));
+    }
+    *request->add_lines() = *std::move(line);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EarnRequest> BuildEarnRequest(const EarnFlags& flags) {
+  EarnRequest request;
+  absl::Status lines_status = AddBasketLines(flags.lines, &request);
+  if (!lines_status.ok()) return lines_status;
+  absl::StatusOr<loyalty::v1::RequestContext> context =
+      BuildRequestContext(flags.context);
+  if (!context.ok()) return context.status();
+  *request.mutable_context() = *std::move(context);
+  request.set_member_id(flags.member_id);
+  request.set_order_id(flags.order_id);
+  request.set_currency(flags.currency);
+  return request;
+}
+
+// The rules that granted the points, one row each.
+void PrintBreakdown(const EarnResponse& response) {
+  if (response.breakdown().empty()) return;
+  Table table({{"RULE", Table::Align::kLeft},
+               {"DESCRIPTION", Table::Align::kLeft},
+               {"POINTS", Table::Align::kRight}});
+  for (const loyalty::v1::EarnBreakdownLine& line : response.breakdown()) {
+    table.AddRow({line.rule_id(), OrDash(line.description()),
+                  FormatPointsDelta(line.points())});
+  }
+  std::cout << '\n';
+  table.Print(std::cout);
+}
+
+void PrintEarned(const EarnResponse& response) {
+  PrintReplayedNote(response.replayed());
+  const loyalty::v1::LedgerEntry& entry = response.entry();
+  PrintFields(std::cout,
+              {
+                  {"member", entry.member_id()},
+                  {"order", entry.order_id()},
+                  {"earned", FormatPoints(response.points_earned())},
+                  {"available",
+                   FormatPoints(response.balance().available_points())},
+                  {"entry", FormatEntryPlace(entry)},
+              });
+  PrintBreakdown(response);
+}
+
+ExitCode RunEarn(const GlobalFlags& global, const EarnFlags& flags) {
+  absl::StatusOr<EarnRequest> request = BuildEarnRequest(flags);
+  if (!request.ok()) return ReportBadInput(request.status());
+  const std::string& request_id = request->context().request_id();
+  AnnounceRequestId(global, request_id);
+
+  const Connection connection(global);
+  EarnResponse response;
+  const ExitCode sent =
+      connection.Call(connection.loyalty(), &LoyaltyService::Stub::Earn,
+                      *request, &response, request_id);
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response, &PrintEarned);
+}
+
+}  // namespace
+
+Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global) {
+  auto flags = std::make_shared<EarnFlags>();
+  CLI::App* command = app->add_subcommand(
+      "earn", "Grant points for a purchase (LoyaltyService.Earn)");
+  command->add_option("--member", flags->member_id, "Member id")
+      ->type_name("ID")
+      ->required();
+  command->add_option("--order", flags->order_id, "Order id")
+      ->type_name("ID")
+      ->required();
+  command->add_option("--currency", flags->currency,
+                      "ISO 4217 code of the prices, e.g. EUR")
+      ->type_name("CUR")
+      ->required();
+  // One value per --line, so a basket reads as a list of repeated flags.
+  command
+      ->add_option("--line", flags->lines,
+                   "Basket line; repeat for each line. CATEGORY may be "
+                   "empty: SKU,,2,1999")
+      ->type_name("SKU,CATEGORY,QTY,UNIT_PRICE_MINOR")
+      ->allow_extra_args(false)
+      ->required();
+  AddChannelFlag(command, &flags->context);
+  AddContextFlags(command, &flags->context);
+  return {command, [global, flags] { return RunEarn(*global, *flags); }};
+}
+
+}  // namespace loyalty::ctl

@@ -1,0 +1,30 @@
+// File: clients/loyaltyctl/global_flags.cc
+
+#include "clients/loyaltyctl/global_flags.h"
+
+#include "clients/loyaltyctl/flag_checks.h"
+
+namespace loyalty::ctl {
+
+void AddGlobalFlags(CLI::App* app, GlobalFlags* flags) {
+  app->add_option("--server", flags->server_address,
+                  "Address of loyaltyd, host:port")
+      ->envname("LOYALTY_SERVER")
+      ->type_name("ADDR")
+      ->capture_default_str();
+  // The environment is the better place for the key: a flag shows in `ps`.
+  app->add_option("--api-key", flags->api_key,
+                  "API key, sent as 'authorization: Bearer KEY'")
+      ->envname("LOYALTY_API_KEY")
+      ->type_name("KEY")
+      ->check(MetadataValueCheck());
+  app->add_option("--timeout-ms", flags->timeout_ms,
+                  "Deadline of each RPC in milliseconds")
+      ->type_name("MS")
+      ->transform(DecimalIntegerCheck(1, kTimeoutMsMax))
+      ->capture_default_str();
+  app->add_flag("--json", flags->json,
+                "Print the response as one JSON object (for scripts)");
+}
+
+}  // namespace loyalty::ctl

@@ -1,0 +1,36 @@
+// File: clients/loyaltyctl/global_flags.h
+//
+// Flags every loyaltyctl command shares: where the server is, who we are, how
+// long to wait, and whether to print JSON for scripts.
+
+#ifndef LOYALTY_CLIENTS_LOYALTYCTL_GLOBAL_FLAGS_H_
+#define LOYALTY_CLIENTS_LOYALTYCTL_GLOBAL_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace loyalty::ctl {
+
+// Longest --timeout-ms accepted. A day covers a verify of a large ledger and
+// keeps the deadline arithmetic far from overflow.
+inline constexpr int64_t kTimeoutMsMax = 24 * 60 * 60 * 1000;
+
+struct GlobalFlags {
+  std::string server_address = "127.0.0.1:50051";
+  // Sent as "authorization: Bearer <api_key>"; empty sends no credentials.
+  std::string api_key;
+  // Deadline of each RPC, counted from when it is sent.
+  int64_t timeout_ms = 5000;
+  // Print each response as one JSON object instead of text for people.
+  bool json = false;
+};
+
+// Adds --server, --api-key, --timeout-ms and --json to `app`. CLI11 writes the
+// parsed values into *flags, which must outlive `app`.
+void AddGlobalFlags(CLI::App* app, GlobalFlags* flags);
+
+}  // namespace loyalty::ctl
+
+#endif  // LOYALTY_CLIENTS_LOYALTYCTL_GLOBAL_FLAGS_H_

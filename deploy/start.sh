@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds, then runs loyaltyd in the foreground for local use (Ctrl-C stops it;
+# loyaltyd drains its queue on SIGINT/SIGTERM). Extra arguments go to loyaltyd.
+#
+# Env (relative paths are taken from the current directory):
+#   LISTEN    address to listen on   (default 127.0.0.1:50051, loopback only)
+#   DATA_DIR  RocksDB data directory (default data/ at the repo root)
+#   PROGRAM   program config         (default deploy/program.sample.textproto)
+#   BUILD_DIR as in build.sh
+set -euo pipefail
+
+root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Make a path absolute against the caller's cwd, so it means what the user typed.
+absolute() { if [[ $1 == /* ]]; then printf '%s\n' "$1"; else printf '%s\n' "$PWD/$1"; fi; }
+
+BUILD_DIR=$(absolute "${BUILD_DIR:-$root/build}")
+export BUILD_DIR
+LISTEN=${LISTEN:-127.0.0.1:50051}
+DATA_DIR=$(absolute "${DATA_DIR:-$root/data}")
+PROGRAM=$(absolute "${PROGRAM:-$root/deploy/program.sample.textproto}")
+
+"$root/deploy/build.sh"
+
+if [[ ! -f $PROGRAM ]]; then
+  echo "start: program config not found: $PROGRAM" >&2
+  exit 1
+fi
+mkdir -p -- "$DATA_DIR"
+
+# Show the client path as the user would type it from here.
+ctl=$BUILD_DIR/clients/loyaltyctl/loyaltyctl
+ctl=${ctl#"$PWD"/}
+
+cat <<HINT
+
+loyaltyd: listening on $LISTEN
+  data:    $DATA_DIR
+  program: $PROGRAM
+Try it from another shell (demo keys from deploy/program.sample.textproto):
+  export LOYALTY_API_KEY=demo-admin-key
+  $ctl balance --member alice
+
+HINT
+
+exec "$BUILD_DIR/server/loyaltyd" --listen "$LISTEN" --data-dir "$DATA_DIR" \
+  --program "$PROGRAM" "$@"

@@ -1,0 +1,153 @@
+#include "ledger/batch.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/hashing.h"
+#include "ledger/keys.h"
+#include "ledger/member_state.h"
+#include "ledger/status_util.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::LedgerEntry;
+using loyalty::v1::MemberRecord;
+
+absl::Status MemberNotFound(absl::string_view member_id) {
+  return WithReason(absl::NotFoundError(absl::StrCat(
+                        "member_id: no member \"", member_id, "\"")),
+                    loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
+}
+
+absl::Status Undecodable(absl::string_view what, absl::string_view key) {
+  return absl::DataLossError(
+      absl::StrCat("stored ", what, " \"", key, "\" cannot be decoded"));
+}
+
+}  // namespace
+
+absl::StatusOr<MemberRecord*> Batch::LoadMember(absl::string_view member_id) {
+  std::string key(member_id);
+  auto it = members_.find(key);
+  if (it != members_.end()) {
+    if (it->second.member_id().empty()) return MemberNotFound(member_id);
+    return &it->second;
+  }
+  absl::StatusOr<std::string> bytes = store_->Get(Family::kMembers, key);
+  if (absl::IsNotFound(bytes.status())) return MemberNotFound(member_id);
+  if (!bytes.ok()) return bytes.status();
+  MemberRecord record;
+  if (!record.ParseFromString(*bytes)) return Undecodable("member", key);
+  return &(members_[key] = std::move(record));
+}
+
+absl::StatusOr<bool> Batch::MemberExists(absl::string_view member_id) {
+  absl::StatusOr<MemberRecord*> member = LoadMember(member_id);
+  if (member.ok()) return true;
+  if (absl::IsNotFound(member.status())) return false;
+  return member.status();
+}
+
+absl::StatusOr<std::optional<loyalty::v1::RequestRecord>> Batch::FindRequest(
+    const std::string& request_key) {
+  auto it = requests_.find(request_key);
+  if (it != requests_.end()) return it->second;
+  absl::StatusOr<std::string> bytes = store_->Get(Family::kRequests, request_key);
+  if (absl::IsNotFound(bytes.status())) return std::nullopt;
+  if (!bytes.ok()) return bytes.status();
+  loyalty::v1::RequestRecord record;
+  if (!record.ParseFromString(*bytes)) {
+    return Undecodable("request record", request_key);
+  }
+  return record;
+}
+
+absl::StatusOr<std::optional<std::string>> Batch::FindIdentifierOwner(
+    const std::string& identifier_key) {
+  auto it = identifiers_.find(identifier_key);
+  if (it != identifiers_.end()) return it->second;
+  absl::StatusOr<std::string> owner =
+      store_->Get(Family::kIdentifiers, identifier_key);
+  if (absl::IsNotFound(owner.status())) return std::nullopt;
+  if (!owner.ok()) return owner.status();
+  return *owner;
+}
+
+absl::StatusOr<std::optional<uint64_t>> Batch::FindOrder(
+    const std::string& order_key) {
+  auto it = orders_.find(order_key);
+  if (it != orders_.end()) return it->second;
+  absl::StatusOr<std::string> bytes = store_->Get(Family::kOrders, order_key);
+  if (absl::IsNotFound(bytes.status())) return std::nullopt;
+  if (!bytes.ok()) return bytes.status();
+  std::optional<uint64_t> sequence = DecodeBigEndian64(*bytes);
+  if (!sequence.has_value()) return Undecodable("order", order_key);
+  return sequence;
+}
+
+MemberRecord* Batch::NewMember(const std::string& member_id) {
+  MemberRecord& record = members_[member_id];
+  // Invariant: callers check MemberExists first.
+  LEDGER_CHECK(record.member_id().empty());
+  return &record;
+}
+
+const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
+  // Invariant: the sequence is gap-free and the chain unbroken.
+  LEDGER_CHECK(head_.last_hash().size() == kHashBytes);
+  entry.set_sequence(head_.last_sequence() + 1);
+  entry.set_recorded_at_ms(now_ms_);
+  if (entry.occurred_at_ms() == 0) entry.set_occurred_at_ms(now_ms_);
+  int64_t available_after = 0;
+  // Invariant: commands reject overflowing deltas before appending.
+  LEDGER_CHECK(!__builtin_add_overflow(member->available_points(),
+                                       entry.points_delta(), &available_after));
+  entry.set_available_after_points(available_after);
+  entry.set_prev_hash(head_.last_hash());
+  entry.set_hash(ComputeEntryHash(entry));
+  absl::Status folded = ApplyEntry(entry, member);
+  if (!folded.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(folded.message()).c_str());
+  }
+  LEDGER_CHECK(folded.ok());
+
+  head_.set_last_sequence(entry.sequence());
+  head_.set_last_hash(entry.hash());
+  dirty_[member->member_id()] = true;
+  ++entries_appended_;
+  writes_.Add(Family::kMemberEntries,
+              MemberEntryKey(entry.member_id(), entry.sequence()), "");
+  std::string key = EntryKey(entry.sequence());
+  writes_.Add(Family::kEntries, std::move(key), entry.SerializeAsString());
+  return entry_scratch_ = std::move(entry);
+}
+
+void Batch::StageIdentifier(const std::string& identifier_key,
+                            const std::string& member_id) {
+  identifiers_[identifier_key] = member_id;
+  writes_.Add(Family::kIdentifiers, identifier_key, member_id);
+}
+
+void Batch::StageOrder(const std::string& order_key, uint64_t sequence) {
+  orders_[order_key] = sequence;
+  writes_.Add(Family::kOrders, order_key, EncodeBigEndian64(sequence));
+}
+
+void Batch::Remember(const std::string& request_key,
+                     loyalty::v1::RequestRecord record) {
+  writes_.Add(Family::kRequests, request_key, record.SerializeAsString());
+  requests_[request_key] = std::move(record);
+}
+
+WriteSet Batch::Finish() {
+  for (const auto& [member_id, dirty] : dirty_) {
+    LEDGER_CHECK(dirty);
+    writes_.Add(Family::kMembers, MemberKey(member_id),
+                members_.at(member_id).SerializeAsString());
+  }
+  if (entries_appended_ > 0) {
+    writes_.Add(Family::kMeta, std::string(kHeadKey), head_.SerializeAsString());
+  }
+  return std::move(writes_);
+}
+
+}  // namespace loyalty

@@ -1,0 +1,79 @@
+// File: ledger/batch.h
+//
+// Internal to ledger/: the writer's working state while it applies one group
+// of commands. Reads see this batch's own earlier writes first, then the
+// store, so commands in one batch behave exactly as if each were synced
+// before the next. Only the writer thread touches a Batch.
+#ifndef LOYALTY_LEDGER_BATCH_H_
+#define LOYALTY_LEDGER_BATCH_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "ledger/storage/ledger_store.h"
+#include "loyalty/v1/common.pb.h"
+#include "loyalty/v1/records.pb.h"
+
+namespace loyalty {
+
+class Batch {
+ public:
+  Batch(const StoreReader* store, loyalty::v1::LedgerHead head, int64_t now_ms)
+      : store_(store), head_(std::move(head)), now_ms_(now_ms) {}
+
+  // The member's record, or NotFound (MEMBER_NOT_FOUND) naming it.
+  absl::StatusOr<loyalty::v1::MemberRecord*> LoadMember(
+      absl::string_view member_id);
+  // Whether any record exists under the id (for enroll and id assignment).
+  absl::StatusOr<bool> MemberExists(absl::string_view member_id);
+  absl::StatusOr<std::optional<loyalty::v1::RequestRecord>> FindRequest(
+      const std::string& request_key);
+  absl::StatusOr<std::optional<std::string>> FindIdentifierOwner(
+      const std::string& identifier_key);
+  absl::StatusOr<std::optional<uint64_t>> FindOrder(
+      const std::string& order_key);
+
+  // Appends `entry` for `member` (an empty record for an ENROLL): assigns the
+  // next sequence, recorded_at, prev_hash and hash, folds it into `member`
+  // and stages its writes. Aborts if the entry breaks the fold: commands
+  // check every rule before appending, so that is a bug.
+  const loyalty::v1::LedgerEntry& Append(loyalty::v1::LedgerEntry entry,
+                                         loyalty::v1::MemberRecord* member);
+  // A record for a member that does not exist yet; stays valid for the batch.
+  loyalty::v1::MemberRecord* NewMember(const std::string& member_id);
+  void StageIdentifier(const std::string& identifier_key,
+                       const std::string& member_id);
+  void StageOrder(const std::string& order_key, uint64_t sequence);
+  void Remember(const std::string& request_key,
+                loyalty::v1::RequestRecord record);
+
+  // Adds dirty member records and the new head to the write set; call once,
+  // after the last command.
+  WriteSet Finish();
+
+  const loyalty::v1::LedgerHead& head() const { return head_; }
+  int64_t now_ms() const { return now_ms_; }
+  uint64_t entries_appended() const { return entries_appended_; }
+  bool has_writes() const { return !writes_.empty(); }
+
+ private:
+  const StoreReader* store_;
+  loyalty::v1::LedgerHead head_;
+  const int64_t now_ms_;
+  WriteSet writes_;
+  uint64_t entries_appended_ = 0;
+  loyalty::v1::LedgerEntry entry_scratch_;  // The last appended entry.
+  // Members read or changed in this batch; `dirty_` names the changed ones.
+  absl::flat_hash_map<std::string, loyalty::v1::MemberRecord> members_;
+  absl::flat_hash_map<std::string, bool> dirty_;
+  absl::flat_hash_map<std::string, loyalty::v1::RequestRecord> requests_;
+  absl::flat_hash_map<std::string, std::string> identifiers_;
+  absl::flat_hash_map<std::string, uint64_t> orders_;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_BATCH_H_

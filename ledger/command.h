@@ -1,0 +1,47 @@
+// File: ledger/command.h
+//
+// Internal to ledger/: one queued mutation, with what the caller's thread
+// precomputed (fingerprint, request key, earn computation) so the single
+// writer does as little as possible, and the outcome the writer decides.
+#ifndef LOYALTY_LEDGER_COMMAND_H_
+#define LOYALTY_LEDGER_COMMAND_H_
+
+#include <string>
+#include <variant>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "ledger/earn_rules.h"
+#include "ledger/ledger.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+
+namespace loyalty {
+
+struct Command {
+  using Request =
+      std::variant<loyalty::v1::EnrollMemberRequest, loyalty::v1::EarnRequest,
+                   loyalty::v1::RedeemRequest, loyalty::v1::AdjustRequest>;
+  using Response =
+      std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
+                   loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
+                   loyalty::v1::AdjustResponse>;
+
+  std::string principal;
+  Request request;
+  // RequestKey(principal, request id).
+  std::string request_key;
+  // SHA-256 over the method and the request's deterministic bytes.
+  std::string fingerprint;
+  // Earn only: the points, computed before queueing.
+  EarnComputation earn;
+
+  // Set by the writer (or by Submit for an early rejection).
+  absl::Status outcome;
+  Response response;
+  // Hands outcome/response to the caller's typed callback. Called once.
+  absl::AnyInvocable<void(Command&) &&> complete;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_COMMAND_H_

@@ -1,0 +1,390 @@
+// The ledger's queue and single writer. The rules of each command live in
+// ledger_apply.cc, the reads in ledger_read.cc, the replay in verify.cc.
+#include "ledger/ledger.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/batch.h"
+#include "ledger/command.h"
+#include "ledger/earn_rules.h"
+#include "ledger/hashing.h"
+#include "ledger/keys.h"
+#include "ledger/status_util.h"
+#include "ledger/validation.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::LedgerHead;
+using loyalty::v1::RequestRecord;
+
+constexpr uint32_t kSchemaVersion = 1;
+
+template <typename Response>
+absl::AnyInvocable<void(Command&) &&> Completer(
+    Ledger::Done<Response> done) {
+  return [done = std::move(done)](Command& command) mutable {
+    if (!command.outcome.ok()) {
+      std::move(done)(command.outcome);
+    } else {
+      std::move(done)(std::move(std::get<Response>(command.response)));
+    }
+  };
+}
+
+std::string Fingerprint(absl::string_view method,
+                        const google::protobuf::Message& request) {
+  std::string material(method);
+  material.push_back('\0');
+  material += DeterministicBytes(request);
+  return Sha256(material);
+}
+
+// Business rejections are remembered under the request id, so a retry gets
+// the same answer; storage trouble is not, so a retry may succeed.
+bool IsRemembered(const absl::Status& status) {
+  return absl::IsNotFound(status) || absl::IsFailedPrecondition(status) ||
+         absl::IsAlreadyExists(status);
+}
+
+absl::StatusOr<LedgerHead> ReadHead(const LedgerStore& store,
+                                    const loyalty::v1::ProgramConfig& program) {
+  absl::StatusOr<std::string> bytes =
+      store.Get(Family::kMeta, std::string(kHeadKey));
+  LedgerHead head;
+  if (absl::IsNotFound(bytes.status())) {
+    head.set_last_sequence(0);
+    head.set_last_hash(GenesisHash());
+    head.set_schema_version(kSchemaVersion);
+    head.set_program_id(program.program_id());
+    return head;
+  }
+  if (!bytes.ok()) return bytes.status();
+  if (!head.ParseFromString(*bytes)) {
+    return absl::DataLossError("the ledger head cannot be decoded");
+  }
+  if (head.schema_version() != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the data directory has schema version ",
+                     head.schema_version(), "; this build reads ",
+                     kSchemaVersion));
+  }
+  if (head.last_hash().size() != kHashBytes) {
+    return absl::DataLossError("the ledger head's hash is malformed");
+  }
+  return head;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(
+    LedgerStore* store, loyalty::v1::ProgramConfig program, const Clock* clock,
+    LedgerOptions options) {
+  LEDGER_CHECK(store != nullptr);
+  LEDGER_CHECK(clock != nullptr);
+  if (options.queue_commands_max == 0 || options.batch_commands_max == 0) {
+    return absl::InvalidArgumentError(
+        "queue_commands_max and batch_commands_max must be positive");
+  }
+  LEDGER_ASSIGN_OR_RETURN(LedgerHead head, ReadHead(*store, program));
+  return std::unique_ptr<Ledger>(new Ledger(store, std::move(program), clock,
+                                            options, std::move(head)));
+}
+
+Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
+               const Clock* clock, LedgerOptions options, LedgerHead head)
+    : store_(store),
+      program_(std::move(program)),
+      clock_(clock),
+      options_(options),
+      head_(std::move(head)) {
+  stats_.last_sequence = head_.last_sequence();
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Ledger::~Ledger() { Shutdown(); }
+
+void Ledger::Shutdown() {
+  absl::MutexLock shutdown_lock(&shutdown_mutex_);
+  if (joined_) return;
+  {
+    absl::MutexLock lock(&mutex_);
+    accepting_ = false;
+    queue_not_empty_.SignalAll();
+  }
+  writer_.join();
+  joined_ = true;
+}
+
+WriterStats Ledger::stats() const {
+  absl::MutexLock lock(&mutex_);
+  WriterStats stats = stats_;
+  stats.queue_depth = queue_.size();
+  return stats;
+}
+
+void Ledger::Enroll(const Caller& caller,
+                    loyalty::v1::EnrollMemberRequest request,
+                    Done<loyalty::v1::EnrollMemberResponse> done) {
+  absl::Status valid = ValidateEnroll(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  auto command = std::make_unique<Command>();
+  command->fingerprint = Fingerprint("EnrollMember", request);
+  command->request_key =
+      RequestKey(caller.principal, request.context().request_id());
+  command->principal = caller.principal;
+  command->request = std::move(request);
+  command->complete = Completer(std::move(done));
+  Submit(std::move(command));
+}
+
+void Ledger::Earn(const Caller& caller, loyalty::v1::EarnRequest request,
+                  Done<loyalty::v1::EarnResponse> done) {
+  absl::Status valid = ValidateEarn(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  absl::StatusOr<EarnComputation> earn = ComputeEarn(program_, request);
+  if (!earn.ok()) return std::move(done)(earn.status());
+  auto command = std::make_unique<Command>();
+  command->earn = std::move(*earn);
+  command->fingerprint = Fingerprint("Earn", request);
+  command->request_key =
+      RequestKey(caller.principal, request.context().request_id());
+  command->principal = caller.principal;
+  command->request = std::move(request);
+  command->complete = Completer(std::move(done));
+  Submit(std::move(command));
+}
+
+void Ledger::Redeem(const Caller& caller, loyalty::v1::RedeemRequest request,
+                    Done<loyalty::v1::RedeemResponse> done) {
+  absl::Status valid = ValidateRedeem(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  auto command = std::make_unique<Command>();
+  command->fingerprint = Fingerprint("Redeem", request);
+  command->request_key =
+      RequestKey(caller.principal, request.context().request_id());
+  command->principal = caller.principal;
+  command->request = std::move(request);
+  command->complete = Completer(std::move(done));
+  Submit(std::move(command));
+}
+
+void Ledger::Adjust(const Caller& caller, loyalty::v1::AdjustRequest request,
+                    Done<loyalty::v1::AdjustResponse> done) {
+  absl::Status valid = ValidateAdjust(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  auto command = std::make_unique<Command>();
+  command->fingerprint = Fingerprint("Adjust", request);
+  command->request_key =
+      RequestKey(caller.principal, request.context().request_id());
+  command->principal = caller.principal;
+  command->request = std::move(request);
+  command->complete = Completer(std::move(done));
+  Submit(std::move(command));
+}
+
+void Ledger::Submit(std::unique_ptr<Command> command) {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!accepting_) {
+      command->outcome = WithReason(
+          absl::UnavailableError("the ledger is shutting down"),
+          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+    } else if (!write_failure_.ok()) {
+      command->outcome = WithReason(
+          absl::UnavailableError(absl::StrCat(
+              "the ledger refuses writes until restarted after a storage "
+              "failure: ",
+              write_failure_.message())),
+          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+    } else if (queue_.size() >= options_.queue_commands_max) {
+      command->outcome = WithReason(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "the write queue is full (", options_.queue_commands_max,
+              " commands); retry with backoff")),
+          loyalty::v1::ERROR_REASON_OVERLOADED);
+    } else {
+      queue_.push_back(std::move(command));
+      queue_not_empty_.Signal();
+      return;
+    }
+  }
+  std::move(command->complete)(*command);
+}
+
+void Ledger::WriterLoop() {
+  while (true) {
+    std::deque<std::unique_ptr<Command>> commands;
+    {
+      absl::MutexLock lock(&mutex_);
+      while (queue_.empty() && accepting_) queue_not_empty_.Wait(&mutex_);
+      // Shutdown drains: the loop ends only once the queue is empty.
+      if (queue_.empty()) return;
+      size_t take = std::min(queue_.size(), options_.batch_commands_max);
+      for (size_t i = 0; i < take; ++i) {
+        commands.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    ProcessBatch(std::move(commands));
+  }
+}
+
+void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
+  bool refused = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    refused = !write_failure_.ok();
+  }
+  if (refused) {
+    // An earlier batch failed: fail these without applying anything.
+    for (auto& command : commands) {
+      command->outcome = WithReason(
+          absl::UnavailableError("the ledger refuses writes until restarted "
+                                 "after a storage failure"),
+          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+      std::move(command->complete)(*command);
+    }
+    return;
+  }
+  Batch batch(store_, head_, clock_->NowMs());
+  for (auto& command : commands) Apply(*command, batch);
+
+  absl::Status written = absl::OkStatus();
+  uint64_t entries = batch.entries_appended();
+  if (batch.has_writes()) {
+    WriteSet writes = batch.Finish();
+    written = store_->Write(writes);
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    if (written.ok()) {
+      head_ = batch.head();
+      stats_.batches += 1;
+      stats_.commands += commands.size();
+      stats_.entries += entries;
+      stats_.batch_commands_max_seen =
+          std::max<uint64_t>(stats_.batch_commands_max_seen, commands.size());
+      stats_.last_sequence = head_.last_sequence();
+    } else {
+      write_failure_ = written;
+    }
+  }
+  for (auto& command : commands) {
+    if (!written.ok()) {
+      command->outcome = WithReason(
+          absl::UnavailableError(
+              absl::StrCat("storage write failed: ", written.message())),
+          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+      command->response = std::monostate();
+    }
+    std::move(command->complete)(*command);
+  }
+}
+
+namespace {
+
+template <typename Response>
+absl::Status ParseReplay(const RequestRecord& record,
+                         Command::Response* response) {
+  Response parsed;
+  if (!parsed.ParseFromString(record.response())) {
+    return absl::DataLossError("a remembered response cannot be decoded");
+  }
+  parsed.set_replayed(true);
+  *response = std::move(parsed);
+  return absl::OkStatus();
+}
+
+// The stored outcome of an earlier identical request.
+absl::Status Replay(const RequestRecord& record, Command& command) {
+  if (record.status_code() != 0) {
+    absl::Status status(static_cast<absl::StatusCode>(record.status_code()),
+                        record.status_message());
+    return WithReason(status, static_cast<loyalty::v1::ErrorReason>(
+                                  record.error_reason()));
+  }
+  switch (command.request.index()) {
+    case 0:
+      return ParseReplay<loyalty::v1::EnrollMemberResponse>(record,
+                                                            &command.response);
+    case 1:
+      return ParseReplay<loyalty::v1::EarnResponse>(record, &command.response);
+    case 2:
+      return ParseReplay<loyalty::v1::RedeemResponse>(record,
+                                                      &command.response);
+    default:
+      return ParseReplay<loyalty::v1::AdjustResponse>(record,
+                                                      &command.response);
+  }
+}
+
+std::string SerializeResponse(const Command::Response& response) {
+  return std::visit(
+      [](const auto& message) -> std::string {
+        if constexpr (std::is_same_v<std::decay_t<decltype(message)>,
+                                     std::monostate>) {
+          LEDGER_CHECK(false);  // An OK outcome always has a response.
+          return "";
+        } else {
+          return message.SerializeAsString();
+        }
+      },
+      response);
+}
+
+}  // namespace
+
+void Ledger::Apply(Command& command, Batch& batch) {
+  absl::StatusOr<std::optional<RequestRecord>> earlier =
+      batch.FindRequest(command.request_key);
+  if (!earlier.ok()) {
+    command.outcome = earlier.status();
+    return;
+  }
+  if (earlier->has_value()) {
+    const RequestRecord& record = **earlier;
+    if (record.fingerprint() != command.fingerprint) {
+      command.outcome = WithReason(
+          absl::AlreadyExistsError(
+              "context.request_id: already used for a different request; "
+              "use a new request id for a new request"),
+          loyalty::v1::ERROR_REASON_REQUEST_ID_REUSED);
+      return;
+    }
+    command.outcome = Replay(record, command);
+    return;
+  }
+
+  switch (command.request.index()) {
+    case 0:
+      command.outcome = ApplyEnroll(command, batch);
+      break;
+    case 1:
+      command.outcome = ApplyEarn(command, batch);
+      break;
+    case 2:
+      command.outcome = ApplyRedeem(command, batch);
+      break;
+    default:
+      command.outcome = ApplyAdjust(command, batch);
+      break;
+  }
+
+  RequestRecord record;
+  record.set_fingerprint(command.fingerprint);
+  record.set_recorded_sequence(batch.head().last_sequence());
+  if (command.outcome.ok()) {
+    record.set_response(SerializeResponse(command.response));
+  } else if (IsRemembered(command.outcome)) {
+    record.set_status_code(static_cast<int32_t>(command.outcome.code()));
+    record.set_status_message(std::string(command.outcome.message()));
+    record.set_error_reason(ReasonOf(command.outcome));
+  } else {
+    return;  // Storage trouble: not an answer to remember.
+  }
+  batch.Remember(command.request_key, std::move(record));
+}
+
+}  // namespace loyalty

@@ -1,0 +1,173 @@
+// File: ledger/ledger.h
+//
+// The ledger: the single-writer, group-commit core of Loyalty Ledger.
+//
+// Mutations (Enroll, Earn, Redeem, Adjust) are validated on the caller's
+// thread, then queued. One writer thread takes every queued command (up to
+// batch_commands_max), applies each in order, appends all resulting entries
+// and state changes to one WriteSet, writes it with one fsync, and only then
+// calls each command's `done` (promise 4). One writer gives a total order, so
+// sequence numbers, the hash chain and balance checks need no locks.
+//
+// Reads (GetMember, GetBalance, ListEntries, Verify) go straight to the store
+// and never wait for the writer.
+//
+// Idempotency (promise 3): every mutation is remembered under (principal,
+// request id) with a fingerprint of its content and its outcome. A retry with
+// the same content gets the stored outcome (OK with `replayed` set, or the
+// same business rejection) and writes nothing; different content under the
+// same id is ALREADY_EXISTS. Malformed requests (INVALID_ARGUMENT) are never
+// remembered.
+//
+// Outcomes of a mutation:
+//   OK                   applied (or replayed); durable.
+//   INVALID_ARGUMENT     malformed; names the field; nothing remembered.
+//   NOT_FOUND            unknown member; remembered.
+//   FAILED_PRECONDITION  too few points, balance overflow; remembered.
+//   ALREADY_EXISTS       request id reused with other content (not
+//                        remembered again), member id, identifier or order
+//                        already taken (remembered).
+//   RESOURCE_EXHAUSTED   queue full; nothing queued.
+//   UNAVAILABLE          shutting down, or storage failed. After a failed
+//                        write the ledger refuses all writes until it is
+//                        reopened, because that batch's outcome is unknown.
+//
+// Usage:
+//   auto ledger = Ledger::Open(store, program, clock, LedgerOptions{});
+//   (*ledger)->Earn({"pos-17"}, request, [](absl::StatusOr<EarnResponse> r) {
+//     ...  // Called once, on the writer thread (or inline if rejected early).
+//   });
+#ifndef LOYALTY_LEDGER_LEDGER_H_
+#define LOYALTY_LEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "ledger/clock.h"
+#include "ledger/storage/ledger_store.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+#include "loyalty/v1/program.pb.h"
+#include "loyalty/v1/records.pb.h"
+
+namespace loyalty {
+
+class Batch;
+struct Command;
+
+struct LedgerOptions {
+  // Commands waiting for the writer; beyond this Submit answers
+  // RESOURCE_EXHAUSTED instead of growing memory.
+  size_t queue_commands_max = 100'000;
+  // Commands the writer applies and syncs together.
+  size_t batch_commands_max = 4'096;
+};
+
+// Who sent a command: the authenticated principal (promise 8).
+struct Caller {
+  std::string principal;
+};
+
+struct WriterStats {
+  uint64_t batches = 0;
+  uint64_t commands = 0;
+  uint64_t entries = 0;
+  uint64_t batch_commands_max_seen = 0;
+  uint64_t queue_depth = 0;
+  uint64_t last_sequence = 0;
+};
+
+class Ledger {
+ public:
+  template <typename Response>
+  using Done = absl::AnyInvocable<void(absl::StatusOr<Response>) &&>;
+
+  // Opens the ledger over `store` (not owned; must outlive the ledger),
+  // reading only the meta head, and starts the writer. `clock` likewise.
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(
+      LedgerStore* store, loyalty::v1::ProgramConfig program,
+      const Clock* clock, LedgerOptions options);
+
+  // Shuts down (see Shutdown).
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Mutations. `done` is called exactly once.
+  void Enroll(const Caller& caller, loyalty::v1::EnrollMemberRequest request,
+              Done<loyalty::v1::EnrollMemberResponse> done);
+  void Earn(const Caller& caller, loyalty::v1::EarnRequest request,
+            Done<loyalty::v1::EarnResponse> done);
+  void Redeem(const Caller& caller, loyalty::v1::RedeemRequest request,
+              Done<loyalty::v1::RedeemResponse> done);
+  void Adjust(const Caller& caller, loyalty::v1::AdjustRequest request,
+              Done<loyalty::v1::AdjustResponse> done);
+
+  // Reads. NotFound (MEMBER_NOT_FOUND) for an unknown member.
+  absl::StatusOr<loyalty::v1::Member> GetMember(
+      absl::string_view member_id) const;
+  absl::StatusOr<loyalty::v1::Balance> GetBalance(
+      absl::string_view member_id) const;
+  // Newest first. InvalidArgument for a bad page size or token.
+  absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
+      const loyalty::v1::ListEntriesRequest& request) const;
+
+  // Replays every entry from sequence 1 and compares with stored state: the
+  // sequence has no gaps, the hash chain holds, every member's record equals
+  // its replay, every identifier and order index points where the entries
+  // say, and the head matches the last entry. Problems are in the response
+  // (ok=false); a non-OK status means the store could not be read.
+  absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Verify() const;
+
+  // Stops accepting mutations (they get UNAVAILABLE), lets the writer finish
+  // every queued command, and joins it. Idempotent.
+  void Shutdown();
+
+  WriterStats stats() const;
+  const loyalty::v1::ProgramConfig& program() const { return program_; }
+
+ private:
+  Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
+         const Clock* clock, LedgerOptions options,
+         loyalty::v1::LedgerHead head);
+
+  // Queues `command`, or completes it at once with the reason it cannot be.
+  void Submit(std::unique_ptr<Command> command);
+  void WriterLoop();
+  void ProcessBatch(std::deque<std::unique_ptr<Command>> commands);
+  void Apply(Command& command, Batch& batch);
+  absl::Status ApplyEnroll(Command& command, Batch& batch);
+  absl::Status ApplyEarn(Command& command, Batch& batch);
+  absl::Status ApplyRedeem(Command& command, Batch& batch);
+  absl::Status ApplyAdjust(Command& command, Batch& batch);
+
+  LedgerStore* const store_;
+  const loyalty::v1::ProgramConfig program_;
+  const Clock* const clock_;
+  const LedgerOptions options_;
+
+  mutable absl::Mutex mutex_;
+  absl::CondVar queue_not_empty_;
+  std::deque<std::unique_ptr<Command>> queue_ ABSL_GUARDED_BY(mutex_);
+  bool accepting_ ABSL_GUARDED_BY(mutex_) = true;
+  // Set when a write failed: its outcome is unknown, so no further writes.
+  absl::Status write_failure_ ABSL_GUARDED_BY(mutex_);
+  WriterStats stats_ ABSL_GUARDED_BY(mutex_);
+
+  // Writer thread only.
+  loyalty::v1::LedgerHead head_;
+  std::thread writer_;
+  bool joined_ = false;  // Guarded by shutdown_mutex_.
+  absl::Mutex shutdown_mutex_;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_LEDGER_H_

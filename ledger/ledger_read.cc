@@ -1,0 +1,111 @@
+// Reads: straight from the store, never waiting for the writer. Every value
+// read was written by a synced batch, so a read never shows an unacknowledged
+// write... except one whose batch is being acknowledged at this instant.
+#include "absl/strings/str_cat.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+#include "ledger/limits.h"
+#include "ledger/member_state.h"
+#include "ledger/page_token.h"
+#include "ledger/status_util.h"
+#include "ledger/validation.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::MemberRecord;
+
+absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
+                                        absl::string_view member_id) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(member_id, "member_id"));
+  absl::StatusOr<std::string> bytes =
+      store.Get(Family::kMembers, MemberKey(member_id));
+  if (absl::IsNotFound(bytes.status())) {
+    return WithReason(absl::NotFoundError(absl::StrCat(
+                          "member_id: no member \"", member_id, "\"")),
+                      loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
+  }
+  if (!bytes.ok()) return bytes.status();
+  MemberRecord record;
+  if (!record.ParseFromString(*bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("stored member \"", member_id, "\" cannot be decoded"));
+  }
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
+    absl::string_view member_id) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+  loyalty::v1::Member member;
+  member.set_member_id(record.member_id());
+  member.set_status(record.status());
+  member.set_enrolled_at_ms(record.enrolled_at_ms());
+  *member.mutable_identifiers() = record.identifiers();
+  *member.mutable_balance() = BalanceOf(record);
+  return member;
+}
+
+absl::StatusOr<loyalty::v1::Balance> Ledger::GetBalance(
+    absl::string_view member_id) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+  return BalanceOf(record);
+}
+
+absl::StatusOr<loyalty::v1::ListEntriesResponse> Ledger::ListEntries(
+    const loyalty::v1::ListEntriesRequest& request) const {
+  LEDGER_RETURN_IF_ERROR(ValidateListEntries(request));
+  const std::string& member_id = request.member_id();
+  std::string upper = MemberEntriesUpper(member_id);
+  if (!request.page_token().empty()) {
+    LEDGER_ASSIGN_OR_RETURN(uint64_t below,
+                            DecodePageToken(member_id, request.page_token()));
+    upper = MemberEntryKey(member_id, below);
+  }
+  // Unknown members are NOT_FOUND rather than an empty statement.
+  LEDGER_RETURN_IF_ERROR(ReadMember(*store_, member_id).status());
+
+  const size_t page_size = request.page_size() == 0
+                               ? static_cast<size_t>(kPageSizeDefault)
+                               : static_cast<size_t>(request.page_size());
+  // One more than a page tells whether another page follows.
+  std::vector<uint64_t> sequences;
+  absl::Status corrupt_key = absl::OkStatus();
+  LEDGER_RETURN_IF_ERROR(store_->Scan(
+      Family::kMemberEntries, MemberEntriesLower(member_id), upper,
+      /*reverse=*/true, [&](absl::string_view key, absl::string_view) {
+        std::optional<uint64_t> sequence = SequenceOfMemberEntryKey(key);
+        if (!sequence.has_value()) {
+          corrupt_key = absl::DataLossError("a statement index key is malformed");
+          return false;
+        }
+        sequences.push_back(*sequence);
+        return sequences.size() <= page_size;
+      }));
+  LEDGER_RETURN_IF_ERROR(corrupt_key);
+
+  loyalty::v1::ListEntriesResponse response;
+  const size_t shown = std::min(sequences.size(), page_size);
+  for (size_t i = 0; i < shown; ++i) {
+    absl::StatusOr<std::string> bytes =
+        store_->Get(Family::kEntries, EntryKey(sequences[i]));
+    if (!bytes.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "entry ", sequences[i], " is indexed but cannot be read: ",
+          bytes.status().message()));
+    }
+    if (!response.add_entries()->ParseFromString(*bytes)) {
+      return absl::DataLossError(
+          absl::StrCat("entry ", sequences[i], " cannot be decoded"));
+    }
+  }
+  if (sequences.size() > page_size) {
+    response.set_next_page_token(
+        EncodePageToken(member_id, sequences[page_size - 1]));
+  }
+  return response;
+}
+
+}  // namespace loyalty

@@ -1,0 +1,33 @@
+// File: ledger/limits.h
+//
+// Every limit the ledger enforces, in one place. Requests over a limit are
+// INVALID_ARGUMENT naming the field; the core asserts them after validation.
+#ifndef LOYALTY_LEDGER_LIMITS_H_
+#define LOYALTY_LEDGER_LIMITS_H_
+
+#include <cstdint>
+
+namespace loyalty {
+
+inline constexpr int kIdLengthMax = 64;           // member, order, store, sku
+inline constexpr int kRequestIdLengthMax = 128;
+inline constexpr int kCategoryLengthMax = 64;
+inline constexpr int kBasketLinesMax = 200;
+inline constexpr int kIdentifiersPerMemberMax = 8;
+inline constexpr int kCardNumberDigitsMin = 4;
+inline constexpr int kCardNumberDigitsMax = 32;
+inline constexpr int64_t kQuantityMax = 1'000'000;
+inline constexpr int64_t kUnitPriceMinorMax = 1'000'000'000'000;  // 10^12
+inline constexpr int64_t kPointsPerRequestMax = 1'000'000'000'000'000;  // 10^15
+inline constexpr int kReasonCodeLengthMax = 32;
+inline constexpr int kNoteLengthMax = 500;
+inline constexpr int kPageSizeDefault = 50;
+inline constexpr int kPageSizeMax = 500;
+// A client's occurred_at may run ahead of the server's clock by this much.
+inline constexpr int64_t kOccurredAtFutureSkewMsMax = 24ll * 3600 * 1000;
+inline constexpr int64_t kEarnPointsPerStepMax = 1'000'000;
+inline constexpr int kVerifyProblemsMax = 100;
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_LIMITS_H_

@@ -1,0 +1,212 @@
+#include "ledger/program.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "ledger/currency.h"
+#include "ledger/limits.h"
+#include "ledger/status_util.h"
+#include "ledger/validation.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::ApiKey;
+using loyalty::v1::EarnRate;
+using loyalty::v1::ProgramConfig;
+
+// Collects the text-format parser's first error with its position.
+class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (!first_error_.empty()) return;
+    // The parser counts from 0; editors count from 1.
+    first_error_ = absl::StrCat("line ", line + 1, " column ", column + 1,
+                                ": ", message);
+  }
+  const std::string& first_error() const { return first_error_; }
+
+ private:
+  std::string first_error_;
+};
+
+absl::Status ValidateEarnRate(const EarnRate& rate, const std::string& path) {
+  if (rate.rule_id().empty()) {
+    return InvalidField(path + ".rule_id", "must not be empty");
+  }
+  if (!CurrencyMinorDigits(rate.currency()).has_value()) {
+    return InvalidField(path + ".currency",
+                        absl::StrCat("\"", rate.currency(),
+                                     "\" is not an ISO 4217 code"));
+  }
+  if (rate.spend_minor_per_step() <= 0) {
+    return InvalidField(path + ".spend_minor_per_step", "must be positive");
+  }
+  if (rate.points_per_step() < 0 ||
+      rate.points_per_step() > kEarnPointsPerStepMax) {
+    return InvalidField(path + ".points_per_step",
+                        absl::StrCat("must be between 0 and ",
+                                     kEarnPointsPerStepMax));
+  }
+  return absl::OkStatus();
+}
+
+bool IsLowerHex(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+absl::Status ValidateApiKey(const ApiKey& key, const std::string& path) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(key.principal(), path + ".principal"));
+  if (key.key_sha256_hex().size() != 64 || !IsLowerHex(key.key_sha256_hex())) {
+    return InvalidField(path + ".key_sha256_hex",
+                        "must be 64 lower-case hex digits (a SHA-256)");
+  }
+  if (key.roles().empty()) {
+    return InvalidField(path + ".roles", "must name at least one role");
+  }
+  bool is_admin = false;
+  for (int i = 0; i < key.roles_size(); ++i) {
+    if (key.roles(i) == loyalty::v1::ROLE_UNSPECIFIED) {
+      return InvalidField(absl::StrCat(path, ".roles[", i, "]"),
+                          "ROLE_UNSPECIFIED is not a role");
+    }
+    is_admin = is_admin || key.roles(i) == loyalty::v1::ROLE_ADMIN;
+  }
+  for (int i = 0; i < key.channels_size(); ++i) {
+    std::string channel_path = absl::StrCat(path, ".channels[", i, "]");
+    if (key.channels(i) == loyalty::v1::CHANNEL_UNSPECIFIED) {
+      return InvalidField(channel_path, "CHANNEL_UNSPECIFIED is not a channel");
+    }
+    if (key.channels(i) == loyalty::v1::CHANNEL_ADMIN) {
+      return InvalidField(channel_path,
+                          "CHANNEL_ADMIN comes with ROLE_ADMIN; do not list it");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEarnRates(const ProgramConfig& program) {
+  if (program.earn_rates().empty()) {
+    return InvalidField("earn_rates", "the program needs at least one currency");
+  }
+  absl::flat_hash_set<std::string> rule_ids;
+  absl::flat_hash_set<std::string> currencies;
+  for (int i = 0; i < program.earn_rates_size(); ++i) {
+    const EarnRate& rate = program.earn_rates(i);
+    std::string path = absl::StrCat("earn_rates[", i, "]");
+    LEDGER_RETURN_IF_ERROR(ValidateEarnRate(rate, path));
+    if (!rule_ids.insert(rate.rule_id()).second) {
+      return InvalidField(path + ".rule_id",
+                          absl::StrCat("\"", rate.rule_id(),
+                                       "\" is used by an earlier rule"));
+    }
+    if (!currencies.insert(rate.currency()).second) {
+      return InvalidField(path + ".currency",
+                          absl::StrCat(rate.currency(),
+                                       " has an earlier earn rate"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateApiKeys(const ProgramConfig& program) {
+  if (program.api_keys().empty()) {
+    return InvalidField("api_keys", "the program needs at least one API key");
+  }
+  absl::flat_hash_set<std::string> principals;
+  absl::flat_hash_set<std::string> hashes;
+  for (int i = 0; i < program.api_keys_size(); ++i) {
+    const ApiKey& key = program.api_keys(i);
+    std::string path = absl::StrCat("api_keys[", i, "]");
+    LEDGER_RETURN_IF_ERROR(ValidateApiKey(key, path));
+    if (!principals.insert(key.principal()).second) {
+      return InvalidField(path + ".principal",
+                          absl::StrCat("\"", key.principal(),
+                                       "\" has an earlier key"));
+    }
+    if (!hashes.insert(key.key_sha256_hex()).second) {
+      return InvalidField(path + ".key_sha256_hex",
+                          "the same key is listed twice");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateProgram(const ProgramConfig& program) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(program.program_id(), "program_id"));
+  LEDGER_RETURN_IF_ERROR(ValidateEarnRates(program));
+  return ValidateApiKeys(program);
+}
+
+absl::StatusOr<ProgramConfig> ParseProgram(absl::string_view text,
+                                           ProgramFormat format,
+                                           absl::string_view source_name) {
+  ProgramConfig program;
+  if (format == ProgramFormat::kTextProto) {
+    google::protobuf::TextFormat::Parser parser;
+    FirstErrorCollector errors;
+    parser.RecordErrorsTo(&errors);
+    if (!parser.ParseFromString(std::string(text), &program)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_name, ": ", errors.first_error()));
+    }
+  } else {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(
+        std::string(text), &program, options);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_name, ": ", status.message().as_string()));
+    }
+  }
+  absl::Status valid = ValidateProgram(program);
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ": ", valid.message()));
+  }
+  return program;
+}
+
+absl::StatusOr<ProgramConfig> LoadProgramFile(const std::string& path) {
+  ProgramFormat format;
+  if (absl::EndsWith(path, ".json")) {
+    format = ProgramFormat::kJson;
+  } else if (absl::EndsWith(path, ".textproto") ||
+             absl::EndsWith(path, ".txtpb") || absl::EndsWith(path, ".pbtxt")) {
+    format = ProgramFormat::kTextProto;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": unknown program format; use .textproto, .txtpb, .pbtxt or "
+              ".json"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  }
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return ParseProgram(contents.str(), format, path);
+}
+
+const EarnRate* FindEarnRate(const ProgramConfig& program,
+                             absl::string_view currency) {
+  for (const EarnRate& rate : program.earn_rates()) {
+    if (rate.currency() == currency) return &rate;
+  }
+  return nullptr;
+}
+
+}  // namespace loyalty

@@ -1,0 +1,25 @@
+#include "ledger/storage/ledger_store.h"
+
+namespace loyalty {
+
+absl::string_view FamilyName(Family family) {
+  switch (family) {
+    case Family::kEntries:
+      return "entries";
+    case Family::kMemberEntries:
+      return "member_entries";
+    case Family::kMembers:
+      return "members";
+    case Family::kIdentifiers:
+      return "identifiers";
+    case Family::kRequests:
+      return "requests";
+    case Family::kOrders:
+      return "orders";
+    case Family::kMeta:
+      return "meta";
+  }
+  return "unknown";
+}
+
+}  // namespace loyalty

@@ -1,0 +1,186 @@
+#include "ledger/storage/rocksdb_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace loyalty {
+namespace {
+
+rocksdb::Slice ToSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+// The one place RocksDB's status becomes ours.
+absl::Status Translate(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(message);
+  if (s.IsInvalidArgument()) return absl::InternalError(message);
+  // IO errors, no space, shutdown in progress: the caller may retry later.
+  return absl::UnavailableError(message);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
+    const std::string& path, const RocksDbOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(
+      static_cast<size_t>(options.block_cache_bytes));
+  table_options.cache_index_and_filter_blocks = true;
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.write_buffer_size =
+      static_cast<size_t>(options.write_buffer_bytes);
+  family_options.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(table_options));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, family_options);
+  for (int i = 0; i < kFamilyCount; ++i) {
+    descriptors.emplace_back(std::string(FamilyName(static_cast<Family>(i))),
+                             family_options);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw_db);
+  if (!s.ok()) return Translate(s, absl::StrCat("opening ", path));
+
+  std::unique_ptr<RocksDbStore> store(new RocksDbStore());
+  store->db_.reset(raw_db);
+  // handles[0] is the default family, which the ledger does not use.
+  store->handles_.assign(handles.begin() + 1, handles.end());
+  raw_db->DestroyColumnFamilyHandle(handles[0]);
+  return store;
+}
+
+RocksDbStore::~RocksDbStore() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+// A RocksDB snapshot, released when this view is destroyed.
+class RocksDbSnapshot final : public StoreReader {
+ public:
+  explicit RocksDbSnapshot(const RocksDbStore* store)
+      : store_(store), snapshot_(store->db_->GetSnapshot()) {}
+  ~RocksDbSnapshot() override { store_->db_->ReleaseSnapshot(snapshot_); }
+  absl::StatusOr<std::string> Get(Family family,
+                                  absl::string_view key) const override {
+    return store_->GetAt(snapshot_, family, key);
+  }
+  absl::Status Scan(Family family, absl::string_view lower,
+                    absl::string_view upper, bool reverse,
+                    const ScanVisitor& visit) const override {
+    return store_->ScanAt(snapshot_, family, lower, upper, reverse, visit);
+  }
+
+ private:
+  const RocksDbStore* store_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+std::unique_ptr<StoreReader> RocksDbStore::Snapshot() const {
+  return std::make_unique<RocksDbSnapshot>(this);
+}
+
+absl::StatusOr<std::string> RocksDbStore::Get(Family family,
+                                              absl::string_view key) const {
+  return GetAt(nullptr, family, key);
+}
+
+absl::Status RocksDbStore::Scan(Family family, absl::string_view lower,
+                                absl::string_view upper, bool reverse,
+                                const ScanVisitor& visit) const {
+  return ScanAt(nullptr, family, lower, upper, reverse, visit);
+}
+
+absl::StatusOr<std::string> RocksDbStore::GetAt(
+    const rocksdb::Snapshot* snapshot, Family family,
+    absl::string_view key) const {
+  std::string value;
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  rocksdb::Status s = db_->Get(
+      read_options, handles_[static_cast<int>(family)], ToSlice(key), &value);
+  if (!s.ok()) return Translate(s, FamilyName(family));
+  return value;
+}
+
+absl::Status RocksDbStore::Write(const WriteSet& writes) {
+  rocksdb::WriteBatch batch(writes.byte_size() + 64 * writes.puts().size());
+  for (const WriteSet::Put& put : writes.puts()) {
+    rocksdb::Status s = batch.Put(handles_[static_cast<int>(put.family)],
+                                  ToSlice(put.key), ToSlice(put.value));
+    if (!s.ok()) return Translate(s, "building write batch");
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;  // Promise 4: durable before acknowledged.
+  return Translate(db_->Write(write_options, &batch), "writing batch");
+}
+
+absl::Status RocksDbStore::ScanAt(const rocksdb::Snapshot* snapshot,
+                                  Family family, absl::string_view lower,
+                                  absl::string_view upper, bool reverse,
+                                  const ScanVisitor& visit) const {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  rocksdb::Slice lower_slice = ToSlice(lower);
+  rocksdb::Slice upper_slice = ToSlice(upper);
+  read_options.iterate_lower_bound = &lower_slice;
+  if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read_options, handles_[static_cast<int>(family)]));
+  // Explicit seeks rather than SeekToFirst/SeekToLast, so the bounds hold
+  // whatever the RocksDB version does with iterate_*_bound on those calls.
+  if (!reverse) {
+    it->Seek(lower_slice);
+  } else if (upper.empty()) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(upper_slice);
+    if (it->Valid() && it->key() == upper_slice) it->Prev();
+  }
+  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+    rocksdb::Slice key = it->key();
+    rocksdb::Slice value = it->value();
+    if (!visit(absl::string_view(key.data(), key.size()),
+               absl::string_view(value.data(), value.size()))) {
+      break;
+    }
+  }
+  return Translate(it->status(), FamilyName(family));
+}
+
+int64_t RocksDbStore::ApproximateMemoryBytes() const {
+  uint64_t total = 0;
+  for (const char* property :
+       {"rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
+        "rocksdb.estimate-table-readers-mem"}) {
+    uint64_t value = 0;
+    if (db_->GetAggregatedIntProperty(property, &value)) total += value;
+  }
+  return static_cast<int64_t>(total);
+}
+
+}  // namespace loyalty

@@ -1,0 +1,72 @@
+// File: ledger/storage/rocksdb_store.h
+//
+// The production LedgerStore: one RocksDB database, one column family per
+// Family, every Write one rocksdb::WriteBatch written with sync=true.
+//
+// RocksDB statuses are translated here and nowhere else:
+//   IsCorruption -> kDataLoss, IsBusy/IsTryAgain -> kAborted,
+//   IsNotFound -> kNotFound, IO errors and no space -> kUnavailable.
+#ifndef LOYALTY_LEDGER_STORAGE_ROCKSDB_STORE_H_
+#define LOYALTY_LEDGER_STORAGE_ROCKSDB_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/storage/ledger_store.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Snapshot;
+}  // namespace rocksdb
+
+namespace loyalty {
+
+struct RocksDbOptions {
+  // Shared block cache for reads; bounds read memory.
+  int64_t block_cache_bytes = 256ll << 20;
+  // Memtable size per column family before a flush.
+  int64_t write_buffer_bytes = 32ll << 20;
+};
+
+class RocksDbStore final : public LedgerStore {
+ public:
+  // Opens (creating if missing) the database in directory `path`.
+  // Unavailable when the directory cannot be used (locked by another
+  // process, unwritable); DataLoss when the database is corrupt.
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(
+      const std::string& path, const RocksDbOptions& options);
+  ~RocksDbStore() override;
+
+  absl::StatusOr<std::string> Get(Family family,
+                                  absl::string_view key) const override;
+  absl::Status Write(const WriteSet& writes) override;
+  std::unique_ptr<StoreReader> Snapshot() const override;
+  absl::Status Scan(Family family, absl::string_view lower,
+                    absl::string_view upper, bool reverse,
+                    const ScanVisitor& visit) const override;
+
+  // Estimated bytes of memory RocksDB holds (memtables, block cache, table
+  // readers); for metrics.
+  int64_t ApproximateMemoryBytes() const;
+
+ private:
+  friend class RocksDbSnapshot;
+  RocksDbStore() = default;
+  // Reads as of `snapshot` (nullptr: latest).
+  absl::StatusOr<std::string> GetAt(const rocksdb::Snapshot* snapshot,
+                                    Family family, absl::string_view key) const;
+  absl::Status ScanAt(const rocksdb::Snapshot* snapshot, Family family,
+                      absl::string_view lower, absl::string_view upper,
+                      bool reverse, const ScanVisitor& visit) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // Indexed by Family.
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_STORAGE_ROCKSDB_STORE_H_

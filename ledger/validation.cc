@@ -1,0 +1,265 @@
+#include "ledger/validation.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/limits.h"
+#include "ledger/status_util.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::RequestContext;
+
+bool IsIdChar(char c) {
+  return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ':' ||
+         c == '@' || c == '-';
+}
+
+// Printable ASCII without spaces: order, store, terminal, sku, request ids.
+absl::Status ValidateToken(absl::string_view value, absl::string_view field,
+                           size_t length_max, bool required) {
+  if (value.empty()) {
+    return required ? InvalidField(field, "is required") : absl::OkStatus();
+  }
+  if (value.size() > length_max) {
+    return InvalidField(field, absl::StrCat("is longer than ", length_max,
+                                            " characters"));
+  }
+  for (char c : value) {
+    if (c < 0x21 || c > 0x7e) {
+      return InvalidField(
+          field, "may hold only printable ASCII characters without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Printable ASCII with spaces (categories).
+absl::Status ValidateText(absl::string_view value, absl::string_view field,
+                          size_t length_max) {
+  if (value.size() > length_max) {
+    return InvalidField(field, absl::StrCat("is longer than ", length_max,
+                                            " characters"));
+  }
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidField(field, "may not hold control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCommonContext(const RequestContext& context,
+                                   int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateToken(context.request_id(),
+                                       "context.request_id",
+                                       kRequestIdLengthMax, true));
+  LEDGER_RETURN_IF_ERROR(ValidateToken(context.store_id(), "context.store_id",
+                                       kIdLengthMax, false));
+  LEDGER_RETURN_IF_ERROR(ValidateToken(
+      context.terminal_id(), "context.terminal_id", kIdLengthMax, false));
+  if (context.occurred_at_ms() < 0) {
+    return InvalidField("context.occurred_at_ms", "must not be negative");
+  }
+  if (context.occurred_at_ms() > now_ms + kOccurredAtFutureSkewMsMax) {
+    return InvalidField("context.occurred_at_ms",
+                        "lies more than a day in the future");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateIdentifiers(
+    const google::protobuf::RepeatedPtrField<loyalty::v1::MemberIdentifier>&
+        identifiers) {
+  if (identifiers.size() > kIdentifiersPerMemberMax) {
+    return InvalidField("identifiers", absl::StrCat("at most ",
+                                                    kIdentifiersPerMemberMax,
+                                                    " identifiers"));
+  }
+  absl::flat_hash_set<std::pair<int, std::string>> seen;
+  for (int i = 0; i < identifiers.size(); ++i) {
+    const auto& identifier = identifiers[i];
+    std::string field = absl::StrCat("identifiers[", i, "].value");
+    switch (identifier.kind()) {
+      case loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER: {
+        const std::string& value = identifier.value();
+        bool digits_only = !value.empty();
+        for (char c : value) digits_only = digits_only && absl::ascii_isdigit(c);
+        if (!digits_only || value.size() < kCardNumberDigitsMin ||
+            value.size() > kCardNumberDigitsMax) {
+          return InvalidField(field, absl::StrCat("a card number is ",
+                                                  kCardNumberDigitsMin, "..",
+                                                  kCardNumberDigitsMax,
+                                                  " digits"));
+        }
+        break;
+      }
+      case loyalty::v1::IDENTIFIER_KIND_APP_USER_ID:
+        LEDGER_RETURN_IF_ERROR(
+            ValidateToken(identifier.value(), field, kIdLengthMax, true));
+        break;
+      default:
+        return InvalidField(absl::StrCat("identifiers[", i, "].kind"),
+                            "must be CARD_NUMBER or APP_USER_ID");
+    }
+    if (!seen.insert({identifier.kind(), identifier.value()}).second) {
+      return InvalidField(field, "is listed twice");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBasketLine(const loyalty::v1::BasketLine& line, int index) {
+  std::string prefix = absl::StrCat("lines[", index, "]");
+  LEDGER_RETURN_IF_ERROR(
+      ValidateToken(line.sku(), prefix + ".sku", kIdLengthMax, true));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateText(line.category(), prefix + ".category", kCategoryLengthMax));
+  if (line.quantity() < 1 || line.quantity() > kQuantityMax) {
+    return InvalidField(prefix + ".quantity",
+                        absl::StrCat("must be between 1 and ", kQuantityMax));
+  }
+  if (line.unit_price_minor() < 0 ||
+      line.unit_price_minor() > kUnitPriceMinorMax) {
+    return InvalidField(prefix + ".unit_price_minor",
+                        absl::StrCat("must be between 0 and ",
+                                     kUnitPriceMinorMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCurrencyShape(absl::string_view currency) {
+  if (currency.size() != 3 || !absl::ascii_isupper(currency[0]) ||
+      !absl::ascii_isupper(currency[1]) || !absl::ascii_isupper(currency[2])) {
+    return InvalidField("currency",
+                        "must be an ISO 4217 code of three upper-case letters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateId(absl::string_view value, absl::string_view field) {
+  if (value.empty()) return InvalidField(field, "is required");
+  if (value.size() > static_cast<size_t>(kIdLengthMax)) {
+    return InvalidField(field, absl::StrCat("is longer than ", kIdLengthMax,
+                                            " characters"));
+  }
+  for (char c : value) {
+    if (!IsIdChar(c)) {
+      return InvalidField(field, "may hold only letters, digits and ._:@-");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateChannelContext(const RequestContext& context,
+                                    int64_t now_ms) {
+  switch (context.channel()) {
+    case loyalty::v1::CHANNEL_POS:
+      if (context.store_id().empty()) {
+        return InvalidField("context.store_id", "is required for CHANNEL_POS");
+      }
+      break;
+    case loyalty::v1::CHANNEL_APP:
+    case loyalty::v1::CHANNEL_WEB:
+    case loyalty::v1::CHANNEL_PARTNER:
+      break;
+    default:
+      return InvalidField("context.channel",
+                          "must be CHANNEL_POS, CHANNEL_APP, CHANNEL_WEB or "
+                          "CHANNEL_PARTNER");
+  }
+  return ValidateCommonContext(context, now_ms);
+}
+
+absl::Status ValidateAdminContext(const RequestContext& context,
+                                  int64_t now_ms) {
+  if (context.channel() != loyalty::v1::CHANNEL_UNSPECIFIED &&
+      context.channel() != loyalty::v1::CHANNEL_ADMIN) {
+    return InvalidField("context.channel",
+                        "must be CHANNEL_ADMIN (or unset) for admin requests");
+  }
+  return ValidateCommonContext(context, now_ms);
+}
+
+absl::Status ValidateEnroll(const loyalty::v1::EnrollMemberRequest& request,
+                            int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  if (!request.member_id().empty()) {
+    LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  }
+  return ValidateIdentifiers(request.identifiers());
+}
+
+absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
+                          int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateToken(request.order_id(), "order_id", kIdLengthMax, true));
+  LEDGER_RETURN_IF_ERROR(ValidateCurrencyShape(request.currency()));
+  if (request.lines().empty()) {
+    return InvalidField("lines", "a basket needs at least one line");
+  }
+  if (request.lines_size() > kBasketLinesMax) {
+    return InvalidField("lines", absl::StrCat("at most ", kBasketLinesMax,
+                                              " lines per basket"));
+  }
+  for (int i = 0; i < request.lines_size(); ++i) {
+    LEDGER_RETURN_IF_ERROR(ValidateBasketLine(request.lines(i), i));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
+                            int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateToken(request.order_id(), "order_id", kIdLengthMax, true));
+  if (request.points() <= 0 || request.points() > kPointsPerRequestMax) {
+    return InvalidField("points", absl::StrCat("must be between 1 and ",
+                                               kPointsPerRequestMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
+                            int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateAdminContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  int64_t delta = request.points_delta();
+  if (delta == 0 || delta > kPointsPerRequestMax ||
+      delta < -kPointsPerRequestMax) {
+    return InvalidField("points_delta",
+                        absl::StrCat("must be non-zero and at most ",
+                                     kPointsPerRequestMax, " either way"));
+  }
+  const std::string& reason = request.reason_code();
+  if (reason.empty() || reason.size() > static_cast<size_t>(kReasonCodeLengthMax)) {
+    return InvalidField("reason_code",
+                        absl::StrCat("is required, 1..", kReasonCodeLengthMax,
+                                     " characters"));
+  }
+  for (char c : reason) {
+    if (!absl::ascii_isupper(c) && !absl::ascii_isdigit(c) && c != '_') {
+      return InvalidField("reason_code", "may hold only A-Z, 0-9 and _");
+    }
+  }
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.operator_id(), "operator_id"));
+  return ValidateText(request.note(), "note", kNoteLengthMax);
+}
+
+absl::Status ValidateListEntries(
+    const loyalty::v1::ListEntriesRequest& request) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  if (request.page_size() < 0 || request.page_size() > kPageSizeMax) {
+    return InvalidField("page_size", absl::StrCat("must be between 0 and ",
+                                                  kPageSizeMax));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty

@@ -1,0 +1,42 @@
+// File: ledger/validation.h
+//
+// Pure checks of request shape, run before a command is queued. Each returns
+// OK or InvalidArgument "field: problem" for the first problem (promise 7).
+// Malformed requests never reach the writer, so they are never remembered
+// under their request id and never change anything.
+#ifndef LOYALTY_LEDGER_VALIDATION_H_
+#define LOYALTY_LEDGER_VALIDATION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+
+namespace loyalty {
+
+// 1..64 characters of [A-Za-z0-9._:@-]: member ids, principals, program id.
+absl::Status ValidateId(absl::string_view value, absl::string_view field);
+
+// Channel requests (LoyaltyService). `now_ms` bounds occurred_at_ms.
+absl::Status ValidateChannelContext(const loyalty::v1::RequestContext& context,
+                                    int64_t now_ms);
+// Admin requests: the channel must be unset or CHANNEL_ADMIN.
+absl::Status ValidateAdminContext(const loyalty::v1::RequestContext& context,
+                                  int64_t now_ms);
+
+absl::Status ValidateEnroll(const loyalty::v1::EnrollMemberRequest& request,
+                            int64_t now_ms);
+absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
+                          int64_t now_ms);
+absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
+                            int64_t now_ms);
+absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
+                            int64_t now_ms);
+absl::Status ValidateListEntries(
+    const loyalty::v1::ListEntriesRequest& request);
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_VALIDATION_H_

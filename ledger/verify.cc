@@ -1,0 +1,229 @@
+// VerifyLedger: re-derive everything from the entries (promise 2) and compare
+// with what is stored. Runs against a store snapshot, so writes may go on.
+//
+// Checks, in order:
+//   1. entries: keys are 1, 2, 3... without gaps; each decodes; its sequence
+//      matches its key; prev_hash is the previous entry's hash (the first's
+//      is the genesis hash); hash recomputes.
+//   2. each entry folds into its member's replayed state (ApplyEntry), and
+//      is listed in the member_entries index.
+//   3. members: every stored record equals its replay, and every replayed
+//      member is stored.
+//   4. identifiers and orders point where the entries say, both ways.
+//   5. the head names the last entry and its hash.
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "ledger/hashing.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+#include "ledger/limits.h"
+#include "ledger/member_state.h"
+#include "ledger/status_util.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::LedgerEntry;
+using loyalty::v1::MemberRecord;
+
+class Verifier {
+ public:
+  explicit Verifier(const StoreReader& store) : store_(store) {}
+
+  absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Run() {
+    LEDGER_RETURN_IF_ERROR(CheckEntries());
+    LEDGER_RETURN_IF_ERROR(CheckStatementIndex());
+    LEDGER_RETURN_IF_ERROR(CheckMembers());
+    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kIdentifiers, identifiers_,
+                                      "identifier"));
+    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kOrders, orders_, "order"));
+    LEDGER_RETURN_IF_ERROR(CheckHead());
+    response_.set_ok(problem_count_ == 0);
+    response_.set_last_sequence(last_sequence_);
+    response_.set_last_hash_hex(HexEncode(last_hash_));
+    response_.set_members_checked(members_.size());
+    if (problem_count_ > static_cast<uint64_t>(kVerifyProblemsMax)) {
+      response_.add_problems(absl::StrCat(
+          "... and ", problem_count_ - kVerifyProblemsMax, " more problems"));
+    }
+    return response_;
+  }
+
+ private:
+  void Problem(std::string text) {
+    ++problem_count_;
+    if (problem_count_ <= static_cast<uint64_t>(kVerifyProblemsMax)) {
+      response_.add_problems(std::move(text));
+    }
+  }
+
+  absl::Status CheckEntries() {
+    return store_.Scan(
+        Family::kEntries, "", "", /*reverse=*/false,
+        [this](absl::string_view key, absl::string_view value) {
+          CheckEntry(key, value);
+          return true;
+        });
+  }
+
+  void CheckEntry(absl::string_view key, absl::string_view value) {
+    response_.set_entries_checked(response_.entries_checked() + 1);
+    uint64_t expected = last_sequence_ + 1;
+    std::optional<uint64_t> sequence = DecodeBigEndian64(key);
+    LedgerEntry entry;
+    if (!sequence.has_value()) {
+      Problem("an entries key is not an 8-byte sequence");
+      return;
+    }
+    if (*sequence != expected) {
+      Problem(absl::StrCat("sequence gap: expected entry ", expected,
+                           ", found ", *sequence));
+    }
+    last_sequence_ = *sequence;
+    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      Problem(absl::StrCat("entry ", *sequence, " cannot be decoded"));
+      last_hash_.clear();
+      return;
+    }
+    if (entry.sequence() != *sequence) {
+      Problem(absl::StrCat("entry ", *sequence, " says it is entry ",
+                           entry.sequence()));
+    }
+    if (entry.prev_hash() != last_hash_) {
+      Problem(absl::StrCat("entry ", *sequence,
+                           ": prev_hash does not match the previous entry's "
+                           "hash (the chain is broken)"));
+    }
+    if (ComputeEntryHash(entry) != entry.hash()) {
+      Problem(absl::StrCat("entry ", *sequence,
+                           ": hash does not match its contents (altered)"));
+    }
+    last_hash_ = entry.hash();
+    absl::Status folded = ApplyEntry(entry, &members_[entry.member_id()]);
+    if (!folded.ok()) Problem(std::string(folded.message()));
+    statement_[MemberEntryKey(entry.member_id(), entry.sequence())] = true;
+    for (const auto& identifier : entry.identifiers()) {
+      identifiers_[IdentifierKey(identifier.kind(), identifier.value())] =
+          entry.member_id();
+    }
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_EARN) {
+      orders_[OrderKey(entry.member_id(), entry.order_id())] =
+          EncodeBigEndian64(entry.sequence());
+    }
+  }
+
+  absl::Status CheckStatementIndex() {
+    uint64_t indexed = 0;
+    LEDGER_RETURN_IF_ERROR(store_.Scan(
+        Family::kMemberEntries, "", "", false,
+        [&](absl::string_view key, absl::string_view) {
+          ++indexed;
+          if (!statement_.contains(key)) {
+            Problem("the statement index lists an entry the ledger lacks");
+          }
+          return true;
+        }));
+    if (indexed != statement_.size()) {
+      Problem(absl::StrCat("the statement index has ", indexed,
+                           " keys for ", statement_.size(), " entries"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckMembers() {
+    absl::flat_hash_map<std::string, bool> seen;
+    LEDGER_RETURN_IF_ERROR(store_.Scan(
+        Family::kMembers, "", "", false,
+        [&](absl::string_view key, absl::string_view value) {
+          std::string member_id(key);
+          seen[member_id] = true;
+          MemberRecord stored;
+          auto replayed = members_.find(member_id);
+          if (!stored.ParseFromArray(value.data(),
+                                     static_cast<int>(value.size()))) {
+            Problem(absl::StrCat("member ", member_id, " cannot be decoded"));
+          } else if (replayed == members_.end()) {
+            Problem(absl::StrCat("member ", member_id,
+                                 " is stored but has no entries"));
+          } else if (!google::protobuf::util::MessageDifferencer::Equals(
+                         stored, replayed->second)) {
+            Problem(absl::StrCat("member ", member_id, ": stored state (",
+                                 stored.ShortDebugString(),
+                                 ") differs from replay (",
+                                 replayed->second.ShortDebugString(), ")"));
+          }
+          return true;
+        }));
+    for (const auto& [member_id, record] : members_) {
+      if (!seen.contains(member_id)) {
+        Problem(absl::StrCat("member ", member_id,
+                             " has entries but no stored state"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckIndex(Family family,
+                          const absl::flat_hash_map<std::string, std::string>&
+                              expected,
+                          absl::string_view what) {
+    uint64_t stored_count = 0;
+    LEDGER_RETURN_IF_ERROR(store_.Scan(
+        family, "", "", false,
+        [&](absl::string_view key, absl::string_view value) {
+          ++stored_count;
+          auto it = expected.find(key);
+          if (it == expected.end() || it->second != value) {
+            Problem(absl::StrCat("a stored ", what,
+                                 " index key disagrees with the entries"));
+          }
+          return true;
+        }));
+    if (stored_count != expected.size()) {
+      Problem(absl::StrCat("the ", what, " index has ", stored_count,
+                           " keys; the entries give ", expected.size()));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckHead() {
+    absl::StatusOr<std::string> bytes =
+        store_.Get(Family::kMeta, std::string(kHeadKey));
+    if (absl::IsNotFound(bytes.status())) {
+      if (last_sequence_ != 0) Problem("entries exist but the head is missing");
+      return absl::OkStatus();
+    }
+    if (!bytes.ok()) return bytes.status();
+    loyalty::v1::LedgerHead head;
+    if (!head.ParseFromString(*bytes)) {
+      Problem("the head cannot be decoded");
+    } else if (head.last_sequence() != last_sequence_ ||
+               head.last_hash() != last_hash_) {
+      Problem(absl::StrCat("the head names entry ", head.last_sequence(),
+                           " but the ledger ends at entry ", last_sequence_));
+    }
+    return absl::OkStatus();
+  }
+
+  const StoreReader& store_;
+  loyalty::v1::VerifyLedgerResponse response_;
+  uint64_t problem_count_ = 0;
+  uint64_t last_sequence_ = 0;
+  std::string last_hash_ = GenesisHash();
+  absl::flat_hash_map<std::string, MemberRecord> members_;
+  absl::flat_hash_map<std::string, bool> statement_;
+  absl::flat_hash_map<std::string, std::string> identifiers_;
+  absl::flat_hash_map<std::string, std::string> orders_;
+};
+
+}  // namespace
+
+absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Ledger::Verify() const {
+  std::unique_ptr<StoreReader> snapshot = store_->Snapshot();
+  Verifier verifier(*snapshot);
+  return verifier.Run();
+}
+
+}  // namespace loyalty

@@ -103,7 +103,7 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
                                        entry.points_delta(), &available_after));
   entry.set_available_after_points(available_after);
   entry.set_prev_hash(head_.last_hash());
-  entry.set_hash(ComputeEntryHash(entry));
+  std::string stored = SealEntry(&entry);
   absl::Status folded = ApplyEntry(entry, member);
   if (!folded.ok()) {
     std::fprintf(stderr, "%s\n", std::string(folded.message()).c_str());
@@ -117,7 +117,7 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
   writes_.Add(Family::kMemberEntries,
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
   std::string key = EntryKey(entry.sequence());
-  writes_.Add(Family::kEntries, std::move(key), entry.SerializeAsString());
+  writes_.Add(Family::kEntries, std::move(key), std::move(stored));
   return entry_scratch_ = std::move(entry);
 }
 

@@ -5,6 +5,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/status_util.h"
+#include "loyalty/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -31,16 +32,31 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
   return out;
 }
 
-std::string CanonicalEntryBytes(const loyalty::v1::LedgerEntry& entry) {
-  loyalty::v1::LedgerEntry copy = entry;
-  copy.clear_hash();
-  return DeterministicBytes(copy);
+std::string ChainHash(absl::string_view prev_hash, absl::string_view body) {
+  std::string material(prev_hash);
+  material.append(body.data(), body.size());
+  return Sha256(material);
 }
 
-std::string ComputeEntryHash(const loyalty::v1::LedgerEntry& entry) {
-  std::string material = entry.prev_hash();
-  material += CanonicalEntryBytes(entry);
-  return Sha256(material);
+std::string SealEntry(loyalty::v1::LedgerEntry* entry) {
+  LEDGER_CHECK(entry->hash().empty());
+  LEDGER_CHECK(entry->prev_hash().size() == kHashBytes);
+  loyalty::v1::StoredEntry stored;
+  stored.set_body(entry->SerializeAsString());
+  stored.set_hash(ChainHash(entry->prev_hash(), stored.body()));
+  entry->set_hash(stored.hash());
+  return stored.SerializeAsString();
+}
+
+absl::StatusOr<loyalty::v1::LedgerEntry> UnsealEntry(absl::string_view stored) {
+  loyalty::v1::StoredEntry wrapper;
+  loyalty::v1::LedgerEntry entry;
+  if (!wrapper.ParseFromArray(stored.data(), static_cast<int>(stored.size())) ||
+      !entry.ParseFromString(wrapper.body())) {
+    return absl::DataLossError("a stored entry cannot be decoded");
+  }
+  entry.set_hash(wrapper.hash());
+  return entry;
 }
 
 std::string HexEncode(absl::string_view bytes) {

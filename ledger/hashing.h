@@ -3,16 +3,17 @@
 // SHA-256 (OpenSSL) for the entry hash chain, request fingerprints and page
 // token tags.
 //
-// The chain: hash(entry) = SHA-256(prev_hash || CanonicalEntryBytes(entry)),
-// where the canonical bytes are the entry's deterministic protobuf encoding
-// with `hash` cleared (prev_hash stays in). The first entry's prev_hash is
-// kGenesisHash, 32 zero bytes. Tampering with any stored entry breaks the
+// The chain: an entry is stored as StoredEntry{body, hash} where body is the
+// LedgerEntry's bytes with `hash` unset (prev_hash inside) and
+// hash = SHA-256(prev_hash || body). The first entry's prev_hash is
+// GenesisHash(), 32 zero bytes. Tampering with any stored entry breaks the
 // chain from that entry on, which VerifyLedger reports.
 #ifndef LOYALTY_LEDGER_HASHING_H_
 #define LOYALTY_LEDGER_HASHING_H_
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "loyalty/v1/common.pb.h"
@@ -27,9 +28,14 @@ const std::string& GenesisHash();
 std::string Sha256(absl::string_view data);
 // Deterministic protobuf bytes (map order fixed).
 std::string DeterministicBytes(const google::protobuf::Message& message);
-std::string CanonicalEntryBytes(const loyalty::v1::LedgerEntry& entry);
-// SHA-256(prev_hash || canonical bytes); uses entry.prev_hash().
-std::string ComputeEntryHash(const loyalty::v1::LedgerEntry& entry);
+// SHA-256(prev_hash || body).
+std::string ChainHash(absl::string_view prev_hash, absl::string_view body);
+// Sets entry->hash over its body and returns the StoredEntry bytes to write.
+// entry->prev_hash must be set and entry->hash empty.
+std::string SealEntry(loyalty::v1::LedgerEntry* entry);
+// Decodes a StoredEntry's bytes into the entry (hash included). DataLoss if
+// either layer does not decode. Does not check the hash (Verify does).
+absl::StatusOr<loyalty::v1::LedgerEntry> UnsealEntry(absl::string_view stored);
 std::string HexEncode(absl::string_view bytes);
 
 }  // namespace loyalty

@@ -2,6 +2,7 @@
 // read was written by a synced batch, so a read never shows an unacknowledged
 // write... except one whose batch is being acknowledged at this instant.
 #include "absl/strings/str_cat.h"
+#include "ledger/hashing.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
@@ -96,10 +97,12 @@ absl::StatusOr<loyalty::v1::ListEntriesResponse> Ledger::ListEntries(
           "entry ", sequences[i], " is indexed but cannot be read: ",
           bytes.status().message()));
     }
-    if (!response.add_entries()->ParseFromString(*bytes)) {
+    absl::StatusOr<loyalty::v1::LedgerEntry> entry = UnsealEntry(*bytes);
+    if (!entry.ok()) {
       return absl::DataLossError(
           absl::StrCat("entry ", sequences[i], " cannot be decoded"));
     }
+    *response.add_entries() = std::move(*entry);
   }
   if (sequences.size() > page_size) {
     response.set_next_page_token(

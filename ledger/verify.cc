@@ -72,7 +72,7 @@ class Verifier {
     response_.set_entries_checked(response_.entries_checked() + 1);
     uint64_t expected = last_sequence_ + 1;
     std::optional<uint64_t> sequence = DecodeBigEndian64(key);
-    LedgerEntry entry;
+    LedgerEntry entry;  // Decoded from the stored body; `hash` stays unset.
     if (!sequence.has_value()) {
       Problem("an entries key is not an 8-byte sequence");
       return;
@@ -82,7 +82,9 @@ class Verifier {
                            ", found ", *sequence));
     }
     last_sequence_ = *sequence;
-    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    loyalty::v1::StoredEntry stored;
+    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+        !entry.ParseFromString(stored.body())) {
       Problem(absl::StrCat("entry ", *sequence, " cannot be decoded"));
       last_hash_.clear();
       return;
@@ -96,11 +98,11 @@ class Verifier {
                            ": prev_hash does not match the previous entry's "
                            "hash (the chain is broken)"));
     }
-    if (ComputeEntryHash(entry) != entry.hash()) {
+    if (ChainHash(entry.prev_hash(), stored.body()) != stored.hash()) {
       Problem(absl::StrCat("entry ", *sequence,
                            ": hash does not match its contents (altered)"));
     }
-    last_hash_ = entry.hash();
+    last_hash_ = stored.hash();
     absl::Status folded = ApplyEntry(entry, &members_[entry.member_id()]);
     if (!folded.ok()) Problem(std::string(folded.message()));
     statement_[MemberEntryKey(entry.member_id(), entry.sequence())] = true;

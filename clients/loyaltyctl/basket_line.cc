@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace loyalty::ctl {
 namespace {
@@ -18,26 +19,28 @@ namespace {
 constexpr int kBasketLineFieldCount = 4;
 
 // Parses a decimal int64 field of the line; `field_name` is for the message.
-absl::StatusOr<int64_t> ParseIntegerField(std::string_view field_name,
-                                          std::string_view text) {
+absl::StatusOr<int64_t> ParseIntegerField(absl::string_view field_name,
+                                          absl::string_view text) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(text, &value)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field_name, " \"", text, "\" is not a whole number"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field_name, " \"", text, "\" is not a whole number"));
   }
   return value;
 }
 
 }  // namespace
 
-absl::StatusOr<loyalty::v1::BasketLine> ParseBasketLine(std::string_view text) {
-  std::vector<std::string_view> fields = absl::StrSplit(text, ',');
+absl::StatusOr<loyalty::v1::BasketLine> ParseBasketLine(
+    absl::string_view text) {
+  std::vector<absl::string_view> fields = absl::StrSplit(text, ',');
   if (fields.size() != kBasketLineFieldCount) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "has ", fields.size(), " comma-separated fields; expected ",
-        kBasketLineFieldCount, ": SKU,CATEGORY,QTY,UNIT_PRICE_MINOR"));
+        "expected ", kBasketLineFieldCount,
+        " comma-separated fields SKU,CATEGORY,QTY,UNIT_PRICE_MINOR, got ",
+        fields.size()));
   }
-  for (std::string_view& field : fields) {
+  for (absl::string_view& field : fields) {
     field = absl::StripAsciiWhitespace(field);
   }
   if (fields[0].empty()) {

@@ -5,9 +5,8 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_BASKET_LINE_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_BASKET_LINE_H_
 
-#include <string_view>
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "loyalty/v1/common.pb.h"
 
 namespace loyalty::ctl {
@@ -18,7 +17,7 @@ namespace loyalty::ctl {
 // ranges are the server's to check. Returns kInvalidArgument naming the field
 // at fault; the message does not repeat `text`, so the caller can prefix the
 // flag and the value.
-absl::StatusOr<loyalty::v1::BasketLine> ParseBasketLine(std::string_view text);
+absl::StatusOr<loyalty::v1::BasketLine> ParseBasketLine(absl::string_view text);
 
 }  // namespace loyalty::ctl
 

@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define LOYALTYCTL_CHECK(condition)                                     \
-  do {                                                                  \
-    if (!(condition)) {                                                 \
-      std::fprintf(stderr, "loyaltyctl: %s:%d: check failed: %s\n",     \
-                   __FILE__, __LINE__, #condition);                     \
-      std::abort();                                                     \
-    }                                                                   \
+#define LOYALTYCTL_CHECK(condition)                                           \
+  do {                                                                        \
+    if (!(condition)) {                                                       \
+      std::fprintf(stderr, "loyaltyctl: %s:%d: check failed: %s\n", __FILE__, \
+                   __LINE__, #condition);                                     \
+      std::abort();                                                           \
+    }                                                                         \
   } while (false)
 
 #endif  // LOYALTY_CLIENTS_LOYALTYCTL_CHECK_H_

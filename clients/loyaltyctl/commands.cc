@@ -2,7 +2,16 @@
 
 #include "clients/loyaltyctl/commands.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace loyalty::ctl {
+namespace {
+
+constexpr char kGlobalFlagsHint[] =
+    "Global flags --server, --api-key, --timeout-ms and --json work here "
+    "too;\nsee loyaltyctl --help.";
+
+}  // namespace
 
 std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
   std::vector<Command> commands = {
@@ -11,8 +20,11 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),
       DefineVerifyCommand(app, global),
   };
-  // Operators read a command's own --help most, so it repeats the codes.
-  for (Command& command : commands) command.app->footer(kExitCodeHelp);
+  // A command's --help lists only its own flags and is the help operators
+  // read most, so it points to the global flags and repeats the exit codes.
+  for (Command& command : commands) {
+    command.app->footer(absl::StrCat(kGlobalFlagsHint, "\n\n", kExitCodeHelp));
+  }
   return commands;
 }
 

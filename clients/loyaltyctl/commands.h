@@ -8,10 +8,9 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_COMMANDS_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_COMMANDS_H_
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "clients/loyaltyctl/exit_code.h"
 #include "clients/loyaltyctl/global_flags.h"

@@ -6,21 +6,21 @@
 //
 //   Connection connection(global);
 //   loyalty::v1::Balance balance;
-//   ExitCode sent = connection.Call(connection.loyalty(),
-//                                   &LoyaltyService::Stub::GetBalance,
-//                                   request, &balance, /*retry_request_id=*/"");
+//   ExitCode sent = connection.Call(
+//       connection.loyalty(), &LoyaltyService::Stub::GetBalance, request,
+//       &balance, /*retry_request_id=*/"");
 //   if (sent != ExitCode::kOk) return sent;
 
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_CONNECTION_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_CONNECTION_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 
-#include <grpcpp/grpcpp.h>
-
+#include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/errors.h"
 #include "clients/loyaltyctl/exit_code.h"
 #include "clients/loyaltyctl/global_flags.h"
@@ -51,7 +51,7 @@ class Connection {
                 grpc::Status (Stub::*method)(grpc::ClientContext*,
                                              const Request&, Response*),
                 const Request& request, Response* response,
-                std::string_view retry_request_id) const {
+                absl::string_view retry_request_id) const {
     grpc::ClientContext context;
     PrepareContext(&context);
     const grpc::Status status = (stub->*method)(&context, request, response);

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/flag_checks.h"
 #include "clients/loyaltyctl/request_id.h"
 
@@ -17,7 +18,7 @@ using loyalty::v1::Channel;
 using loyalty::v1::RequestContext;
 
 struct ChannelName {
-  std::string_view name;
+  absl::string_view name;
   Channel channel;
 };
 
@@ -56,8 +57,7 @@ void AddContextFlags(CLI::App* command, ContextFlags* flags) {
                    "(default: a fresh ctl-<128-bit hex> id)")
       ->type_name("ID")
       ->check(NotEmptyCheck());
-  command->add_option("--store", flags->store_id, "Store id (required for pos)")
-      ->type_name("ID");
+  command->add_option("--store", flags->store_id, "Store id")->type_name("ID");
   command->add_option("--terminal", flags->terminal_id, "Terminal id")
       ->type_name("ID");
   command
@@ -71,12 +71,13 @@ void AddContextFlags(CLI::App* command, ContextFlags* flags) {
 void AddChannelFlag(CLI::App* command, ContextFlags* flags) {
   command
       ->add_option("--channel", flags->channel_name,
-                   "Channel the request speaks for: pos, app, web or partner")
+                   "Channel the request speaks for: pos (needs --store), app, "
+                   "web or partner")
       ->type_name("NAME")
       ->capture_default_str();
 }
 
-absl::StatusOr<Channel> ParseChannelName(std::string_view name) {
+absl::StatusOr<Channel> ParseChannelName(absl::string_view name) {
   for (const ChannelName& entry : kChannelNames) {
     if (absl::EqualsIgnoreCase(name, entry.name)) return entry.channel;
   }

@@ -6,13 +6,12 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_CONTEXT_FLAGS_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_CONTEXT_FLAGS_H_
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
-#include <string_view>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "loyalty/v1/common.pb.h"
 
 namespace loyalty::ctl {
@@ -38,7 +37,7 @@ void AddChannelFlag(CLI::App* command, ContextFlags* flags);
 
 // Maps a --channel value ("pos", "app", "web", "partner"; any case) to its
 // Channel. Returns kInvalidArgument, naming the flag, for anything else.
-absl::StatusOr<loyalty::v1::Channel> ParseChannelName(std::string_view name);
+absl::StatusOr<loyalty::v1::Channel> ParseChannelName(absl::string_view name);
 
 // Builds the context of a LoyaltyService request from the flags, with the
 // channel from --channel and a generated request id when none was given.

@@ -43,8 +43,8 @@ absl::Status AddBasketLines(const std::vector<std::string>& lines,
   for (const std::string& text : lines) {
     absl::StatusOr<loyalty::v1::BasketLine> line = ParseBasketLine(text);
     if (!line.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--line: \"", text, "\" ", line.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--line: \"", text, "\": ", line.status().message()));
     }
     *request->add_lines() = *std::move(line);
   }
@@ -82,15 +82,15 @@ void PrintBreakdown(const EarnResponse& response) {
 void PrintEarned(const EarnResponse& response) {
   PrintReplayedNote(response.replayed());
   const loyalty::v1::LedgerEntry& entry = response.entry();
-  PrintFields(std::cout,
-              {
-                  {"member", entry.member_id()},
-                  {"order", entry.order_id()},
-                  {"earned", FormatPoints(response.points_earned())},
-                  {"available",
-                   FormatPoints(response.balance().available_points())},
-                  {"entry", FormatEntryPlace(entry)},
-              });
+  PrintFields(
+      std::cout,
+      {
+          {"member", entry.member_id()},
+          {"order", entry.order_id()},
+          {"earned", FormatPoints(response.points_earned())},
+          {"available", FormatPoints(response.balance().available_points())},
+          {"entry", FormatEntryPlace(entry)},
+      });
   PrintBreakdown(response);
 }
 
@@ -121,17 +121,17 @@ Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global) {
   command->add_option("--order", flags->order_id, "Order id")
       ->type_name("ID")
       ->required();
-  command->add_option("--currency", flags->currency,
-                      "ISO 4217 code of the prices, e.g. EUR")
+  command
+      ->add_option("--currency", flags->currency,
+                   "ISO 4217 code of the prices, e.g. EUR")
       ->type_name("CUR")
       ->required();
-  // One value per --line, so a basket reads as a list of repeated flags.
+  // Both "--line A --line B" and "--line A B" give two lines.
   command
       ->add_option("--line", flags->lines,
                    "Basket line; repeat for each line. CATEGORY may be "
                    "empty: SKU,,2,1999")
       ->type_name("SKU,CATEGORY,QTY,UNIT_PRICE_MINOR")
-      ->allow_extra_args(false)
       ->required();
   AddChannelFlag(command, &flags->context);
   AddContextFlags(command, &flags->context);

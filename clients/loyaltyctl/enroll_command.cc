@@ -63,8 +63,7 @@ void PrintEnrolled(const EnrollMemberResponse& response) {
   PrintReplayedNote(response.replayed());
   const loyalty::v1::Member& member = response.member();
   std::vector<std::string> identifiers;
-  for (const loyalty::v1::MemberIdentifier& identifier :
-       member.identifiers()) {
+  for (const loyalty::v1::MemberIdentifier& identifier : member.identifiers()) {
     identifiers.push_back(IdentifierLabel(identifier));
   }
   PrintFields(std::cout,
@@ -103,13 +102,10 @@ Command DefineEnrollCommand(CLI::App* app, const GlobalFlags* global) {
       ->type_name("ID")
       ->check(NotEmptyCheck());
   command
-      ->add_option("--card", flags->card_number,
-                   "Store card number to attach")
+      ->add_option("--card", flags->card_number, "Store card number to attach")
       ->type_name("NUMBER")
       ->check(NotEmptyCheck());
-  command
-      ->add_option("--app-user", flags->app_user_id,
-                   "App user id to attach")
+  command->add_option("--app-user", flags->app_user_id, "App user id to attach")
       ->type_name("ID")
       ->check(NotEmptyCheck());
   AddChannelFlag(command, &flags->context);

@@ -6,12 +6,12 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_ERRORS_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_ERRORS_H_
 
-#include <string>
-#include <string_view>
-
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/exit_code.h"
 
 namespace loyalty::ctl {
@@ -28,11 +28,11 @@ ExitCode ReportBadInput(const absl::Status& status);
 // RESOURCE_EXHAUSTED, kRejected for every other code.
 ExitCode ReportRpcFailure(const grpc::Status& status,
                           const grpc::ClientContext& context,
-                          std::string_view retry_request_id);
+                          absl::string_view retry_request_id);
 
 // Reports an OK answer the CLI cannot use (e.g. one that breaks the contract).
 // Returns kRejected, as a retry would get the same answer.
-ExitCode ReportBadResponse(std::string_view problem);
+ExitCode ReportBadResponse(absl::string_view problem);
 
 // Whether a retry of the same call may succeed.
 bool IsTransient(grpc::StatusCode code);

@@ -2,22 +2,39 @@
 
 #include "clients/loyaltyctl/flag_checks.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace loyalty::ctl {
+namespace {
+
+// An optional sign and decimal digits only: a number, if perhaps too large.
+bool LooksLikeInteger(absl::string_view text) {
+  absl::string_view digits = absl::StripAsciiWhitespace(text);
+  if (!absl::ConsumePrefix(&digits, "-")) absl::ConsumePrefix(&digits, "+");
+  return !digits.empty() &&
+         std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit);
+}
+
+}  // namespace
 
 CLI::Validator DecimalIntegerCheck(int64_t value_min, int64_t value_max) {
   auto check = [value_min, value_max](std::string& text) -> std::string {
+    const std::string out_of_range = absl::StrCat(
+        "\"", text, "\" is out of range ", value_min, "..", value_max);
     int64_t value = 0;
-    // SimpleAtoi reads base 10 only and fails on overflow.
-    const bool is_integer = absl::SimpleAtoi(text, &value);
-    if (!is_integer || value < value_min || value > value_max) {
-      return absl::StrCat("\"", text, "\" is not a whole number from ",
-                          value_min, " to ", value_max);
+    // SimpleAtoi reads base 10 only, and fails on int64 overflow too.
+    if (!absl::SimpleAtoi(text, &value)) {
+      if (LooksLikeInteger(text)) return out_of_range;
+      return absl::StrCat("\"", text, "\" is not a whole number");
     }
+    if (value < value_min || value > value_max) return out_of_range;
     text = absl::StrCat(value);
     return "";
   };

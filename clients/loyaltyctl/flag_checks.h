@@ -12,9 +12,8 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_FLAG_CHECKS_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_FLAG_CHECKS_H_
 
-#include <cstdint>
-
 #include <CLI/CLI.hpp>
+#include <cstdint>
 
 namespace loyalty::ctl {
 

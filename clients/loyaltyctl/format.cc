@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 
@@ -12,13 +13,13 @@ namespace {
 
 // Turns a generated enum name such as "ENTRY_KIND_EARN" into "earn". An empty
 // name means the value is unknown to this client, so its number is shown.
-std::string EnumLabel(std::string_view enum_name, std::string_view prefix,
+std::string EnumLabel(absl::string_view enum_name, absl::string_view prefix,
                       int value) {
   if (enum_name.empty()) return absl::StrCat(value);
   return absl::AsciiStrToLower(absl::StripPrefix(enum_name, prefix));
 }
 
-std::string_view PointsUnit(int64_t points) {
+absl::string_view PointsUnit(int64_t points) {
   return points == 1 || points == -1 ? " point" : " points";
 }
 
@@ -64,7 +65,7 @@ std::string FormatEntryPlace(const loyalty::v1::LedgerEntry& entry) {
                       FormatTimeUtc(entry.recorded_at_ms()));
 }
 
-std::string OrDash(std::string_view text) {
+std::string OrDash(absl::string_view text) {
   return text.empty() ? "-" : std::string(text);
 }
 

@@ -9,8 +9,8 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "loyalty/v1/common.pb.h"
 
 namespace loyalty::ctl {
@@ -40,7 +40,7 @@ std::string IdentifierLabel(const loyalty::v1::MemberIdentifier& identifier);
 std::string FormatEntryPlace(const loyalty::v1::LedgerEntry& entry);
 
 // `text`, or "-" when it is empty, so a table cell is never blank.
-std::string OrDash(std::string_view text);
+std::string OrDash(absl::string_view text);
 
 }  // namespace loyalty::ctl
 

@@ -6,10 +6,9 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_GLOBAL_FLAGS_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_GLOBAL_FLAGS_H_
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 namespace loyalty::ctl {
 

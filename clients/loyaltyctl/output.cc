@@ -2,12 +2,13 @@
 
 #include "clients/loyaltyctl/output.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <iostream>
 #include <string>
 
-#include <google/protobuf/util/json_util.h>
-
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/errors.h"
 
 namespace loyalty::ctl {
@@ -20,14 +21,15 @@ ExitCode PrintJson(const google::protobuf::Message& message) {
   const auto status =
       google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
-    return ReportBadResponse(absl::StrCat(
-        "cannot print the response as JSON: ", std::string(status.message())));
+    return ReportBadResponse(absl::StrCat("cannot print the response as JSON: ",
+                                          std::string(status.message())));
   }
   std::cout << json << '\n';
   return ExitCode::kOk;
 }
 
-void AnnounceRequestId(const GlobalFlags& global, std::string_view request_id) {
+void AnnounceRequestId(const GlobalFlags& global,
+                       absl::string_view request_id) {
   if (global.json) return;
   // Flushed now: if the call then hangs, the id is already on screen.
   std::cout << "request id: " << request_id << std::endl;

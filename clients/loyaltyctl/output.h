@@ -6,10 +6,9 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_OUTPUT_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_OUTPUT_H_
 
-#include <string_view>
-
 #include <google/protobuf/message.h>
 
+#include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/exit_code.h"
 #include "clients/loyaltyctl/global_flags.h"
 
@@ -25,7 +24,7 @@ ExitCode PrintJson(const google::protobuf::Message& message);
 // For people: prints "request id: <id>" before a write is sent, so the
 // operator has the id to retry with even if the call fails or hangs. Prints
 // nothing with --json, whose stdout holds only the response.
-void AnnounceRequestId(const GlobalFlags& global, std::string_view request_id);
+void AnnounceRequestId(const GlobalFlags& global, absl::string_view request_id);
 
 // For people: says so when a write's answer was replayed.
 void PrintReplayedNote(bool replayed);

@@ -47,15 +47,15 @@ absl::StatusOr<RedeemRequest> BuildRedeemRequest(const RedeemFlags& flags) {
 void PrintRedeemed(const RedeemResponse& response) {
   PrintReplayedNote(response.replayed());
   const loyalty::v1::LedgerEntry& entry = response.entry();
-  PrintFields(std::cout,
-              {
-                  {"member", entry.member_id()},
-                  {"order", entry.order_id()},
-                  {"change", FormatPointsChange(entry.points_delta())},
-                  {"available",
-                   FormatPoints(response.balance().available_points())},
-                  {"entry", FormatEntryPlace(entry)},
-              });
+  PrintFields(
+      std::cout,
+      {
+          {"member", entry.member_id()},
+          {"order", entry.order_id()},
+          {"change", FormatPointsChange(entry.points_delta())},
+          {"available", FormatPoints(response.balance().available_points())},
+          {"entry", FormatEntryPlace(entry)},
+      });
 }
 
 ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {

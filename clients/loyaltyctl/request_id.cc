@@ -34,9 +34,9 @@ absl::StatusOr<std::string> GenerateRequestId() {
       absl::StrAppendFormat(&request_id, "%08x", draw);
     }
   } catch (const std::exception& error) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot generate a request id (", error.what(),
-                     "); pass --request-id"));
+    return absl::UnavailableError(absl::StrCat("cannot generate a request id (",
+                                               error.what(),
+                                               "); pass --request-id"));
   }
   return request_id;
 }

@@ -3,7 +3,8 @@
 // Aligned text for people: a Table with a header row, and PrintFields for
 // "label: value" blocks.
 //
-//   Table table({{"SEQUENCE", Table::Align::kRight}, {"KIND", Table::Align::kLeft}});
+//   Table table({{"SEQUENCE", Table::Align::kRight},
+//                {"KIND", Table::Align::kLeft}});
 //   table.AddRow({"42", "earn"});
 //   table.Print(std::cout);
 //

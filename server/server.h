@@ -1,0 +1,85 @@
+// File: server/server.h
+//
+// LoyaltyServer: loyaltyd without main(). Opens the RocksDB store and the
+// ledger, serves LoyaltyService and AdminService on completion queues, plus
+// the standard gRPC health service and server reflection. In-process
+// integration tests start one on port 0 exactly as loyaltyd does.
+//
+//   auto server = LoyaltyServer::Start(program, options, &clock);
+//   ... (*server)->port() ...
+//   (*server)->Shutdown();  // stop accepting, finish in-flight, drain, close
+#ifndef LOYALTY_SERVER_SERVER_H_
+#define LOYALTY_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "ledger/clock.h"
+#include "ledger/ledger.h"
+#include "ledger/storage/rocksdb_store.h"
+#include "loyalty/v1/loyalty_service.grpc.pb.h"
+#include "server/auth.h"
+#include "server/background.h"
+
+namespace loyalty {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see LoyaltyServer::port()).
+  std::string listen_address = "127.0.0.1:50051";
+  std::string data_dir;
+  // Threads polling completion queues (one queue each).
+  int completion_threads = 2;
+  // How long Shutdown lets in-flight calls finish before cancelling them.
+  int shutdown_grace_ms = 10'000;
+  LedgerOptions ledger;
+  RocksDbOptions rocksdb;
+};
+
+class MethodBase;
+
+class LoyaltyServer {
+ public:
+  // Opens storage and the ledger and starts serving. InvalidArgument for bad
+  // options; Unavailable when the address or data dir cannot be used.
+  static absl::StatusOr<std::unique_ptr<LoyaltyServer>> Start(
+      loyalty::v1::ProgramConfig program, const ServerOptions& options,
+      const Clock* clock);
+  ~LoyaltyServer();  // Shutdown().
+
+  int port() const { return port_; }
+  Ledger& ledger() { return *ledger_; }
+
+  // Stops accepting calls, lets in-flight calls finish (each mutation is
+  // durable before it is answered), drains the ledger's queue, stops the
+  // threads and closes RocksDB. Idempotent.
+  void Shutdown();
+
+ private:
+  LoyaltyServer() = default;
+  void RegisterMethods();
+  void RegisterLoyaltyMethods();
+  void RegisterAdminMethods();
+  void PollQueue(grpc::ServerCompletionQueue* queue);
+
+  ServerOptions options_;
+  std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<Authenticator> auth_;
+  loyalty::v1::LoyaltyService::AsyncService loyalty_service_;
+  loyalty::v1::AdminService::AsyncService admin_service_;
+  std::vector<std::unique_ptr<MethodBase>> methods_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> pollers_;
+  std::unique_ptr<BackgroundRunner> background_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_SERVER_SERVER_H_

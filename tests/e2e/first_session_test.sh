@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end: the README's first session against a real loyaltyd on a free
+# loopback port, through loyaltyctl, with exit codes and bad input; then
+# SIGTERM (clean exit) and a restart that keeps every acknowledged write.
+#
+# Usage: first_session_test.sh LOYALTYD LOYALTYCTL PROGRAM
+set -euo pipefail
+
+loyaltyd=$1
+ctl=$2
+program=$3
+work=$(mktemp -d)
+server_pid=""
+
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -9 "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+passed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+
+start_server() {
+  : > "$work/server.log"
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+    > "$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    if grep -q "listening on" "$work/server.log"; then break; fi
+    kill -0 "$server_pid" 2>/dev/null || fail "loyaltyd died: $(cat "$work/server.log")"
+    sleep 0.1
+  done
+  LOYALTY_SERVER=$(grep -o '127\.0\.0\.1:[0-9]*' "$work/server.log" | head -1)
+  [[ -n $LOYALTY_SERVER ]] || fail "loyaltyd did not say where it listens"
+  export LOYALTY_SERVER
+}
+
+# expect CODE DESCRIPTION -- COMMAND...: runs it, checks the exit code, keeps
+# stdout in $out and stderr in $err.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  set +e
+  "$@" > "$work/out" 2> "$work/err"
+  local got=$?
+  set -e
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+  [[ $got == "$want" ]] || fail "$what: exit $got, wanted $want; stdout: $out; stderr: $err"
+  ok "$what"
+}
+
+contains() { [[ $1 == *"$2"* ]] || fail "expected '$2' in: $1"; }
+
+export LOYALTY_API_KEY=demo-admin-key
+start_server
+
+expect 0 "enroll alice with a card" -- "$ctl" enroll --member alice --card 4000123412341234 --channel pos --store store-12
+contains "$out" "alice"
+expect 0 "earn a two-line basket" -- "$ctl" earn --member alice --order A-1001 --currency EUR \
+  --channel pos --store store-12 --line COFFEE-1KG,grocery,2,1299 --line MUG,home,1,899 --request-id till-1
+contains "$out" "34 points"
+contains "$out" "base-eur"
+expect 0 "the same earn retried is a replay" -- "$ctl" earn --member alice --order A-1001 --currency EUR \
+  --channel pos --store store-12 --line COFFEE-1KG,grocery,2,1299 --line MUG,home,1,899 --request-id till-1
+contains "$out" "replayed"
+expect 3 "the same request id with another basket is rejected" -- "$ctl" earn --member alice --order A-1001 \
+  --currency EUR --channel pos --store store-12 --line COFFEE-1KG,grocery,3,1299 --request-id till-1
+contains "$err" "ALREADY_EXISTS"
+expect 0 "redeem in the app" -- "$ctl" redeem --member alice --order A-1002 --points 20 --channel app
+expect 3 "redeeming more than available is refused" -- "$ctl" redeem --member alice --order A-1003 --points 2000
+contains "$err" "FAILED_PRECONDITION"
+contains "$err" "available 14"
+expect 0 "adjust with reason and operator" -- "$ctl" adjust --member alice --points 5 --reason GOODWILL --operator support.jane --note "late delivery"
+expect 0 "balance" -- "$ctl" --json balance --member alice
+contains "$out" '"available_points":"19"'
+expect 0 "history lists every entry" -- "$ctl" history --member alice
+[[ $(grep -c -E '^ *[0-9]+ ' <<< "$out") == 4 ]] || fail "history should list 4 entries: $out"
+expect 0 "verify passes" -- "$ctl" verify
+contains "$out" "ok"
+
+# Bad input: a clear one-line error, nothing sent or changed.
+expect 2 "a malformed --line is a flag error" -- "$ctl" earn --member alice --order X --currency EUR --line "no-commas"
+expect 2 "an unknown channel is a flag error" -- "$ctl" redeem --member alice --order X --points 1 --channel fax
+expect 3 "an unknown member is NOT_FOUND" -- "$ctl" balance --member nobody
+contains "$err" "NOT_FOUND"
+expect 3 "zero points is INVALID_ARGUMENT naming the field" -- "$ctl" redeem --member alice --order X --points 0
+contains "$err" "points"
+expect 3 "a wrong API key is UNAUTHENTICATED" -- env LOYALTY_API_KEY=wrong "$ctl" balance --member alice
+contains "$err" "UNAUTHENTICATED"
+expect 3 "a POS key cannot adjust" -- env LOYALTY_API_KEY=demo-pos-key "$ctl" adjust --member alice --points 5 --reason X --operator y
+contains "$err" "PERMISSION_DENIED"
+expect 0 "nothing changed: balance still 19" -- "$ctl" --json balance --member alice
+contains "$out" '"available_points":"19"'
+
+# Graceful shutdown, then a restart keeps everything.
+kill -TERM "$server_pid"
+wait "$server_pid" && status=0 || status=$?
+[[ $status == 0 ]] || fail "loyaltyd exited $status after SIGTERM: $(cat "$work/server.log")"
+grep -q "stopped cleanly" "$work/server.log" || fail "no clean-stop line"
+ok "SIGTERM stops loyaltyd cleanly"
+expect 4 "an unreachable server is a transient error" -- "$ctl" --timeout-ms 500 balance --member alice
+
+start_server
+expect 0 "the balance survives a restart" -- "$ctl" --json balance --member alice
+contains "$out" '"available_points":"19"'
+expect 0 "verify passes after restart" -- "$ctl" verify
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+
+echo "$passed passed, 0 failed"

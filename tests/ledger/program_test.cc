@@ -1,0 +1,265 @@
+// Loading and validating the program (ledger/program.h): every error names
+// the source, the field path and the problem.
+#include <fstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "catch2/catch.hpp"
+#include "ledger/program.h"
+#include "ledger_test_util.h"
+
+namespace loyalty {
+namespace {
+
+using testing::TempDir;
+
+const std::string kHash64(64, 'a');
+
+// A valid program in text format; tests edit it with StrReplaceAll.
+std::string ValidText() {
+  return absl::StrCat(R"pb(
+program_id: "demo"
+display_name: "Demo"
+earn_rates {
+  rule_id: "base-eur"
+  currency: "EUR"
+  spend_minor_per_step: 100
+  points_per_step: 1
+}
+earn_rates {
+  rule_id: "base-usd"
+  currency: "USD"
+  spend_minor_per_step: 100
+  points_per_step: 1
+}
+api_keys {
+  principal: "pos"
+  key_sha256_hex: ")pb",
+                      kHash64, R"pb("
+  roles: [ROLE_CHANNEL]
+  channels: [CHANNEL_POS]
+}
+api_keys {
+  principal: "ops"
+  key_sha256_hex: ")pb",
+                      std::string(64, 'b'), R"pb("
+  roles: [ROLE_CHANNEL, ROLE_ADMIN]
+}
+)pb");
+}
+
+absl::StatusOr<v1::ProgramConfig> ParseText(const std::string& text) {
+  return ParseProgram(text, ProgramFormat::kTextProto, "test.textproto");
+}
+
+// Parses `text`, requires INVALID_ARGUMENT, and returns the message.
+std::string RejectionOf(const std::string& text) {
+  auto parsed = ParseText(text);
+  INFO(text);
+  REQUIRE(parsed.status().code() == absl::StatusCode::kInvalidArgument);
+  return std::string(parsed.status().message());
+}
+
+std::string Edit(const std::string& from, const std::string& to) {
+  std::string text = ValidText();
+  REQUIRE(absl::StrContains(text, from));
+  return absl::StrReplaceAll(text, {{from, to}});
+}
+
+void WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary);
+  out << contents;
+  REQUIRE(out.good());
+}
+
+TEST_CASE("a valid text-format program parses", "[program]") {
+  auto parsed = ParseText(ValidText());
+  INFO(parsed.status().ToString());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->program_id() == "demo");
+  REQUIRE(parsed->earn_rates_size() == 2);
+  const v1::EarnRate* usd = FindEarnRate(*parsed, "USD");
+  REQUIRE(usd != nullptr);
+  CHECK(usd->rule_id() == "base-usd");
+  CHECK(FindEarnRate(*parsed, "JPY") == nullptr);
+}
+
+TEST_CASE("an unknown currency is named by its field path", "[program]") {
+  std::string message = RejectionOf(Edit("\"EUR\"", "\"EURO\""));
+  CHECK(absl::StartsWith(message, "test.textproto: "));
+  CHECK(absl::StrContains(message, "earn_rates[0].currency"));
+  CHECK(absl::StrContains(message, "EURO"));
+  // The second rate's path is [1].
+  CHECK(absl::StrContains(RejectionOf(Edit("\"USD\"", "\"usd\"")),
+                          "earn_rates[1].currency"));
+}
+
+TEST_CASE("a duplicate rule id is rejected", "[program]") {
+  std::string message = RejectionOf(Edit("base-usd", "base-eur"));
+  CHECK(absl::StrContains(message, "earn_rates[1].rule_id"));
+}
+
+TEST_CASE("a second earn rate for one currency is rejected", "[program]") {
+  std::string message = RejectionOf(Edit("\"USD\"", "\"EUR\""));
+  CHECK(absl::StrContains(message, "earn_rates[1].currency"));
+}
+
+TEST_CASE("a non-positive step is rejected", "[program]") {
+  for (const char* step : {"0", "-100"}) {
+    std::string text = ValidText();
+    size_t at = text.find("spend_minor_per_step: 100");
+    text.replace(at, std::string("spend_minor_per_step: 100").size(),
+                 absl::StrCat("spend_minor_per_step: ", step));
+    CHECK(absl::StrContains(RejectionOf(text),
+                            "earn_rates[0].spend_minor_per_step"));
+  }
+}
+
+TEST_CASE("points per step must lie in 0..10^6", "[program]") {
+  std::string text = ValidText();
+  size_t at = text.find("points_per_step: 1");
+  text.replace(at, std::string("points_per_step: 1").size(),
+               "points_per_step: 1000001");
+  CHECK(absl::StrContains(RejectionOf(text), "earn_rates[0].points_per_step"));
+
+  text = ValidText();
+  at = text.find("points_per_step: 1");
+  text.replace(at, std::string("points_per_step: 1").size(),
+               "points_per_step: 0");
+  auto zero = ParseText(text);  // A currency that earns nothing is allowed.
+  INFO(zero.status().ToString());
+  CHECK(zero.ok());
+}
+
+TEST_CASE("a program without earn rates or keys is rejected", "[program]") {
+  CHECK(absl::StrContains(RejectionOf("program_id: \"p\""), "earn_rates"));
+  v1::ProgramConfig no_keys = testing::TestProgram();
+  no_keys.clear_api_keys();
+  absl::Status valid = ValidateProgram(no_keys);
+  REQUIRE(valid.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(valid.message(), "api_keys: "));
+}
+
+TEST_CASE("a bad program id is rejected", "[program]") {
+  CHECK(absl::StrContains(RejectionOf(Edit("\"demo\"", "\"de mo\"")),
+                          "program_id"));
+  CHECK(absl::StrContains(RejectionOf(Edit("program_id: \"demo\"", "")),
+                          "program_id"));
+}
+
+TEST_CASE("a bad key hash is rejected", "[program]") {
+  // Upper-case hex, too short, and not hex at all.
+  for (const std::string& bad :
+       {std::string(64, 'A'), std::string(63, 'a'), std::string(64, 'g')}) {
+    std::string message = RejectionOf(Edit(kHash64, bad));
+    CHECK(absl::StrContains(message, "api_keys[0].key_sha256_hex"));
+  }
+}
+
+TEST_CASE("the same key hash twice is rejected", "[program]") {
+  std::string message =
+      RejectionOf(Edit(std::string(64, 'b'), kHash64));
+  CHECK(absl::StrContains(message, "api_keys[1].key_sha256_hex"));
+}
+
+TEST_CASE("api key roles and channels are checked", "[program]") {
+  CHECK(absl::StrContains(
+      RejectionOf(Edit("roles: [ROLE_CHANNEL]\n", "")), "api_keys[0].roles"));
+  CHECK(absl::StrContains(RejectionOf(Edit("roles: [ROLE_CHANNEL]\n",
+                                           "roles: [ROLE_UNSPECIFIED]\n")),
+                          "api_keys[0].roles[0]"));
+  CHECK(absl::StrContains(RejectionOf(Edit("channels: [CHANNEL_POS]",
+                                           "channels: [CHANNEL_POS, "
+                                           "CHANNEL_ADMIN]")),
+                          "api_keys[0].channels[1]"));
+  CHECK(absl::StrContains(RejectionOf(Edit("principal: \"ops\"",
+                                           "principal: \"pos\"")),
+                          "api_keys[1].principal"));
+}
+
+TEST_CASE("an unknown text-format field is reported with line and column",
+          "[program]") {
+  std::string message = RejectionOf("program_id: \"p\"\n  bogus_field: 1\n");
+  INFO(message);
+  // Lines count from 1 (the parser's 0 is line 1). The column is where the
+  // parser noticed, which is just past the field name.
+  CHECK(absl::StartsWith(message, "test.textproto: line 2 column "));
+  CHECK_FALSE(absl::StartsWith(message, "test.textproto: line 2 column 0"));
+  CHECK(absl::StrContains(message, "bogus_field"));
+}
+
+TEST_CASE("a JSON program parses, and an unknown JSON field is rejected",
+          "[program]") {
+  std::string json = absl::StrCat(
+      R"({"programId": "demo", "earnRates": [{"ruleId": "base-eur",
+          "currency": "EUR", "spendMinorPerStep": "100", "pointsPerStep": "1"}],
+          "apiKeys": [{"principal": "pos", "keySha256Hex": ")",
+      kHash64, R"(", "roles": ["ROLE_CHANNEL"]}]})");
+  auto parsed = ParseProgram(json, ProgramFormat::kJson, "p.json");
+  INFO(parsed.status().ToString());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->earn_rates(0).spend_minor_per_step() == 100);
+
+  auto unknown = ParseProgram(R"({"programId": "demo", "bogus": 1})",
+                              ProgramFormat::kJson, "p.json");
+  REQUIRE(unknown.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(unknown.status().message(), "p.json: "));
+}
+
+TEST_CASE("loading a missing program file is not found", "[program]") {
+  TempDir dir;
+  auto loaded = LoadProgramFile(dir.path() + "/absent.textproto");
+  REQUIRE(loaded.status().code() == absl::StatusCode::kNotFound);
+  CHECK(absl::StrContains(loaded.status().message(), "absent.textproto"));
+}
+
+TEST_CASE("loading a file with an unknown extension is an invalid argument",
+          "[program]") {
+  TempDir dir;
+  std::string path = dir.path() + "/program.yaml";
+  WriteFile(path, ValidText());
+  auto loaded = LoadProgramFile(path);
+  REQUIRE(loaded.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(loaded.status().message(), "program.yaml"));
+}
+
+TEST_CASE("program files load by extension and prefix errors with the path",
+          "[program]") {
+  TempDir dir;
+  for (const char* extension : {".textproto", ".txtpb", ".pbtxt"}) {
+    std::string path = absl::StrCat(dir.path(), "/program", extension);
+    WriteFile(path, ValidText());
+    auto loaded = LoadProgramFile(path);
+    INFO(path << ": " << loaded.status().ToString());
+    CHECK(loaded.ok());
+  }
+  std::string bad = dir.path() + "/bad.textproto";
+  WriteFile(bad, Edit("\"EUR\"", "\"EURO\""));
+  auto loaded = LoadProgramFile(bad);
+  REQUIRE(loaded.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(loaded.status().message(),
+                         bad + ": earn_rates[0].currency"));
+}
+
+TEST_CASE("the sample program in deploy/ loads", "[program]") {
+  auto loaded = LoadProgramFile(std::string(LOYALTY_SOURCE_DIR) +
+                                "/deploy/program.sample.textproto");
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  CHECK(loaded->program_id() == "demo-retail");
+  CHECK(FindEarnRate(*loaded, "EUR") != nullptr);
+}
+
+TEST_CASE("the test program used by the ledger tests is valid", "[program]") {
+  absl::Status test_program = ValidateProgram(testing::TestProgram());
+  INFO(test_program.ToString());
+  CHECK(test_program.ok());
+  absl::Status mega_program = ValidateProgram(testing::MegaProgram());
+  INFO(mega_program.ToString());
+  CHECK(mega_program.ok());
+}
+
+}  // namespace
+}  // namespace loyalty

@@ -1,0 +1,105 @@
+#include "tests/server/server_test_util.h"
+
+#include <cstdlib>
+
+#include "catch2/catch.hpp"
+#include "ledger/hashing.h"
+
+namespace loyalty::testing {
+
+loyalty::v1::ProgramConfig TestProgram() {
+  loyalty::v1::ProgramConfig program;
+  program.set_program_id("test-program");
+  auto* eur = program.add_earn_rates();
+  eur->set_rule_id("base-eur");
+  eur->set_currency("EUR");
+  eur->set_spend_minor_per_step(100);
+  eur->set_points_per_step(1);
+  auto add_key = [&](const std::string& principal, const std::string& key,
+                     std::vector<loyalty::v1::Role> roles,
+                     std::vector<loyalty::v1::Channel> channels) {
+    auto* api_key = program.add_api_keys();
+    api_key->set_principal(principal);
+    api_key->set_key_sha256_hex(HexEncode(Sha256(key)));
+    for (auto role : roles) api_key->add_roles(role);
+    for (auto channel : channels) api_key->add_channels(channel);
+  };
+  add_key("pos-terminal", "pos-key", {loyalty::v1::ROLE_CHANNEL},
+          {loyalty::v1::CHANNEL_POS});
+  add_key("app-backend", "app-key", {loyalty::v1::ROLE_CHANNEL},
+          {loyalty::v1::CHANNEL_APP, loyalty::v1::CHANNEL_WEB});
+  add_key("operator", "admin-key",
+          {loyalty::v1::ROLE_CHANNEL, loyalty::v1::ROLE_ADMIN}, {});
+  return program;
+}
+
+TempDir::TempDir() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "loyalty-test-XXXXXX").string();
+  REQUIRE(mkdtemp(pattern.data()) != nullptr);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+TestServer::TestServer(const std::string& data_dir) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = data_dir;
+  auto server = LoyaltyServer::Start(TestProgram(), options, &clock_);
+  INFO(server.status().ToString());
+  REQUIRE(server.ok());
+  server_ = std::move(*server);
+}
+
+TestServer::~TestServer() { server_->Shutdown(); }
+
+std::string TestServer::address() const {
+  return "127.0.0.1:" + std::to_string(port());
+}
+
+std::shared_ptr<grpc::Channel> TestServer::NewChannel() const {
+  // A distinct channel arg gives each caller its own connection.
+  grpc::ChannelArguments args;
+  args.SetInt("loyalty.test.channel_id", std::rand());
+  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+std::unique_ptr<loyalty::v1::LoyaltyService::Stub> TestServer::LoyaltyStub()
+    const {
+  return loyalty::v1::LoyaltyService::NewStub(NewChannel());
+}
+
+std::unique_ptr<loyalty::v1::AdminService::Stub> TestServer::AdminStub() const {
+  return loyalty::v1::AdminService::NewStub(NewChannel());
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithKey(const std::string& key) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!key.empty()) context->AddMetadata("authorization", "Bearer " + key);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(20));
+  return context;
+}
+
+std::string ReasonOf(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("loyalty-reason");
+  if (it == trailers.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+loyalty::v1::RequestContext PosContext(const std::string& request_id) {
+  loyalty::v1::RequestContext context;
+  context.set_request_id(request_id);
+  context.set_channel(loyalty::v1::CHANNEL_POS);
+  context.set_store_id("store-7");
+  context.set_terminal_id("till-2");
+  return context;
+}
+
+}  // namespace loyalty::testing

@@ -1,0 +1,64 @@
+// File: tests/server/server_test_util.h
+//
+// An in-process loyaltyd on a free loopback port with a temporary data
+// directory, and stubs that authenticate as one of the test program's keys.
+#ifndef LOYALTY_TESTS_SERVER_SERVER_TEST_UTIL_H_
+#define LOYALTY_TESTS_SERVER_SERVER_TEST_UTIL_H_
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "ledger/clock.h"
+#include "loyalty/v1/loyalty_service.grpc.pb.h"
+#include "server/server.h"
+
+namespace loyalty::testing {
+
+// Keys of TestProgram(): "pos-key" (ROLE_CHANNEL, POS only), "app-key"
+// (ROLE_CHANNEL, APP and WEB), "admin-key" (ROLE_CHANNEL + ROLE_ADMIN).
+loyalty::v1::ProgramConfig TestProgram();
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class TestServer {
+ public:
+  // Starts on 127.0.0.1:0 over `data_dir`.
+  explicit TestServer(const std::string& data_dir);
+  ~TestServer();
+
+  int port() const { return server_->port(); }
+  std::string address() const;
+  LoyaltyServer& server() { return *server_; }
+  void Shutdown() { server_->Shutdown(); }
+
+  std::unique_ptr<loyalty::v1::LoyaltyService::Stub> LoyaltyStub() const;
+  std::unique_ptr<loyalty::v1::AdminService::Stub> AdminStub() const;
+  std::shared_ptr<grpc::Channel> NewChannel() const;
+
+ private:
+  SystemClock clock_;
+  std::unique_ptr<LoyaltyServer> server_;
+};
+
+// A client context carrying "authorization: Bearer <key>" and a deadline.
+std::unique_ptr<grpc::ClientContext> ContextWithKey(const std::string& key);
+
+// The "loyalty-reason" trailing metadata of a finished call, or "".
+std::string ReasonOf(const grpc::ClientContext& context);
+
+loyalty::v1::RequestContext PosContext(const std::string& request_id);
+
+}  // namespace loyalty::testing
+
+#endif  // LOYALTY_TESTS_SERVER_SERVER_TEST_UTIL_H_

@@ -1,0 +1,375 @@
+// In-process integration tests: a real LoyaltyServer on a loopback port,
+// called through the generated stubs, as a POS or the app would.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "catch2/catch.hpp"
+#include "grpcpp/generic/generic_stub.h"
+#include "tests/server/server_test_util.h"
+
+namespace loyalty::testing {
+namespace {
+
+using namespace loyalty::v1;  // NOLINT: tests name many messages.
+
+EnrollMemberResponse Enroll(LoyaltyService::Stub& stub,
+                            const std::string& member_id) {
+  EnrollMemberRequest request;
+  *request.mutable_context() = PosContext("enroll-" + member_id);
+  request.set_member_id(member_id);
+  EnrollMemberResponse response;
+  auto context = ContextWithKey("pos-key");
+  grpc::Status status = stub.EnrollMember(context.get(), request, &response);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  return response;
+}
+
+EarnRequest Basket(const std::string& member_id, const std::string& order_id,
+                   int64_t unit_price_minor, int64_t quantity = 1) {
+  EarnRequest request;
+  *request.mutable_context() = PosContext("earn-" + order_id);
+  request.set_member_id(member_id);
+  request.set_order_id(order_id);
+  request.set_currency("EUR");
+  BasketLine* line = request.add_lines();
+  line->set_sku("SKU-1");
+  line->set_category("grocery");
+  line->set_quantity(quantity);
+  line->set_unit_price_minor(unit_price_minor);
+  return request;
+}
+
+TEST_CASE("a POS enrols, earns, redeems and reads a statement over gRPC",
+          "[server]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "alice");
+
+  EarnResponse earned;
+  auto earn_context = ContextWithKey("pos-key");
+  REQUIRE(stub->Earn(earn_context.get(), Basket("alice", "order-1", 12999),
+                     &earned)
+              .ok());
+  CHECK(earned.points_earned() == 129);
+  CHECK(earned.breakdown_size() == 1);
+  CHECK(earned.breakdown(0).rule_id() == "base-eur");
+  CHECK(earned.balance().available_points() == 129);
+  CHECK(earned.entry().principal() == "pos-terminal");
+  CHECK(earned.entry().store_id() == "store-7");
+  CHECK(earned.entry().terminal_id() == "till-2");
+  CHECK(earned.entry().hash().size() == 32);
+
+  RedeemRequest redeem;
+  *redeem.mutable_context() = PosContext("redeem-1");
+  redeem.set_member_id("alice");
+  redeem.set_order_id("order-2");
+  redeem.set_points(29);
+  RedeemResponse redeemed;
+  auto redeem_context = ContextWithKey("pos-key");
+  REQUIRE(stub->Redeem(redeem_context.get(), redeem, &redeemed).ok());
+  CHECK(redeemed.balance().available_points() == 100);
+
+  GetBalanceRequest balance_request;
+  balance_request.set_member_id("alice");
+  Balance balance;
+  auto balance_context = ContextWithKey("app-key");
+  REQUIRE(stub->GetBalance(balance_context.get(), balance_request, &balance)
+              .ok());
+  CHECK(balance.available_points() == 100);
+  CHECK(balance.earned_points_total() == 129);
+  CHECK(balance.redeemed_points_total() == 29);
+
+  ListEntriesRequest list;
+  list.set_member_id("alice");
+  ListEntriesResponse statement;
+  auto list_context = ContextWithKey("app-key");
+  REQUIRE(stub->ListEntries(list_context.get(), list, &statement).ok());
+  REQUIRE(statement.entries_size() == 3);
+  CHECK(statement.entries(0).kind() == ENTRY_KIND_REDEEM);
+  CHECK(statement.entries(1).kind() == ENTRY_KIND_EARN);
+  CHECK(statement.entries(2).kind() == ENTRY_KIND_ENROLL);
+}
+
+TEST_CASE("errors carry the precise gRPC code and a machine-readable reason",
+          "[server][errors]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "bob");
+
+  SECTION("a malformed basket is INVALID_ARGUMENT naming the field") {
+    EarnRequest request = Basket("bob", "order-1", 100, /*quantity=*/0);
+    EarnResponse response;
+    auto context = ContextWithKey("pos-key");
+    grpc::Status status = stub->Earn(context.get(), request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(),
+               Catch::Contains("lines[0].quantity"));
+    CHECK(ReasonOf(*context) == "ERROR_REASON_INVALID_FIELD");
+  }
+  SECTION("an unknown member is NOT_FOUND") {
+    EarnResponse response;
+    auto context = ContextWithKey("pos-key");
+    grpc::Status status =
+        stub->Earn(context.get(), Basket("nobody", "order-1", 100), &response);
+    CHECK(status.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(ReasonOf(*context) == "ERROR_REASON_MEMBER_NOT_FOUND");
+  }
+  SECTION("too few points is FAILED_PRECONDITION with the available amount") {
+    RedeemRequest request;
+    *request.mutable_context() = PosContext("redeem-too-much");
+    request.set_member_id("bob");
+    request.set_order_id("order-9");
+    request.set_points(5);
+    RedeemResponse response;
+    auto context = ContextWithKey("pos-key");
+    grpc::Status status = stub->Redeem(context.get(), request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK_THAT(status.error_message(), Catch::Contains("available 0"));
+    CHECK(ReasonOf(*context) == "ERROR_REASON_INSUFFICIENT_POINTS");
+  }
+  SECTION("a request id reused for other content is ALREADY_EXISTS") {
+    EarnResponse response;
+    auto first = ContextWithKey("pos-key");
+    REQUIRE(stub->Earn(first.get(), Basket("bob", "order-1", 100), &response)
+                .ok());
+    EarnRequest changed = Basket("bob", "order-1", 200);
+    auto second = ContextWithKey("pos-key");
+    grpc::Status status = stub->Earn(second.get(), changed, &response);
+    CHECK(status.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+    CHECK(ReasonOf(*second) == "ERROR_REASON_REQUEST_ID_REUSED");
+  }
+  SECTION("a call without an API key is UNAUTHENTICATED") {
+    Balance balance;
+    GetBalanceRequest request;
+    request.set_member_id("bob");
+    auto context = ContextWithKey("");
+    CHECK(stub->GetBalance(context.get(), request, &balance).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+    auto wrong = ContextWithKey("not-a-key");
+    CHECK(stub->GetBalance(wrong.get(), request, &balance).error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+  }
+  SECTION("a key may not speak for a channel it was not given") {
+    EarnRequest request = Basket("bob", "order-1", 100);
+    request.mutable_context()->set_channel(CHANNEL_APP);
+    EarnResponse response;
+    auto context = ContextWithKey("pos-key");
+    CHECK(stub->Earn(context.get(), request, &response).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  SECTION("a channel key may not call AdminService") {
+    auto admin = server.AdminStub();
+    AdjustRequest request;
+    request.mutable_context()->set_request_id("adjust-1");
+    request.set_member_id("bob");
+    request.set_points_delta(10);
+    request.set_reason_code("GOODWILL");
+    request.set_operator_id("eve");
+    AdjustResponse response;
+    auto context = ContextWithKey("pos-key");
+    CHECK(admin->Adjust(context.get(), request, &response).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Whatever was rejected above, nothing unexpected was written.
+  VerifyLedgerResponse verified;
+  auto admin = server.AdminStub();
+  auto context = ContextWithKey("admin-key");
+  REQUIRE(admin->VerifyLedger(context.get(), VerifyLedgerRequest(), &verified)
+              .ok());
+  CHECK(verified.ok());
+}
+
+TEST_CASE("an operator adjustment records operator, reason and the admin "
+          "channel, and VerifyLedger passes",
+          "[server][admin]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  auto admin = server.AdminStub();
+  Enroll(*stub, "carol");
+  AdjustRequest request;
+  request.mutable_context()->set_request_id("goodwill-1");
+  request.set_member_id("carol");
+  request.set_points_delta(500);
+  request.set_reason_code("GOODWILL");
+  request.set_operator_id("support.jane");
+  request.set_note("late delivery");
+  AdjustResponse response;
+  auto context = ContextWithKey("admin-key");
+  REQUIRE(admin->Adjust(context.get(), request, &response).ok());
+  CHECK(response.entry().channel() == CHANNEL_ADMIN);
+  CHECK(response.entry().principal() == "operator");
+  CHECK(response.entry().operator_id() == "support.jane");
+  CHECK(response.entry().reason_code() == "GOODWILL");
+  CHECK(response.balance().available_points() == 500);
+
+  VerifyLedgerResponse verified;
+  auto verify_context = ContextWithKey("admin-key");
+  REQUIRE(admin->VerifyLedger(verify_context.get(), VerifyLedgerRequest(),
+                              &verified)
+              .ok());
+  CHECK(verified.ok());
+  CHECK(verified.entries_checked() == 2);
+  CHECK(verified.last_sequence() == 2);
+}
+
+TEST_CASE("the standard gRPC health service answers SERVING", "[server]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  grpc::GenericStub generic(server.NewChannel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message;
+  // HealthCheckResponse{status: SERVING} is field 1 = 1, bytes 08 01.
+  grpc::ByteBuffer request_bytes;
+  grpc::Slice empty("");
+  request_bytes = grpc::ByteBuffer(&empty, 1);
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status status;
+  grpc::ByteBuffer response_bytes;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check",
+                    grpc::StubOptions(), &request_bytes, &response_bytes,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> lock(mutex);
+                      status = s;
+                      done = true;
+                      done_cv.notify_one();
+                    });
+  std::unique_lock<std::mutex> lock(mutex);
+  done_cv.wait(lock, [&] { return done; });
+  REQUIRE(status.ok());
+  std::vector<grpc::Slice> slices;
+  REQUIRE(response_bytes.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  CHECK(bytes == std::string("\x08\x01", 2));
+}
+
+TEST_CASE("concurrent clients earn and redeem without losing or inventing "
+          "points",
+          "[server][concurrency]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  Enroll(*server.LoyaltyStub(), "shared");
+  constexpr int kClients = 8;
+  constexpr int kEarnsPerClient = 50;
+  std::atomic<int64_t> points_redeemed{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = server.LoyaltyStub();
+      for (int i = 0; i < kEarnsPerClient; ++i) {
+        std::string order = "c" + std::to_string(c) + "-" + std::to_string(i);
+        EarnResponse earned;
+        auto context = ContextWithKey("pos-key");
+        if (!stub->Earn(context.get(), Basket("shared", order, 1000), &earned)
+                 .ok()) {
+          ++failures;
+        }
+        RedeemRequest redeem;
+        *redeem.mutable_context() = PosContext("redeem-" + order);
+        redeem.set_member_id("shared");
+        redeem.set_order_id(order);
+        redeem.set_points(7);
+        RedeemResponse redeemed;
+        auto redeem_context = ContextWithKey("pos-key");
+        grpc::Status status =
+            stub->Redeem(redeem_context.get(), redeem, &redeemed);
+        if (status.ok()) {
+          points_redeemed += 7;
+          if (redeemed.balance().available_points() < 0) ++failures;
+        } else if (status.error_code() !=
+                   grpc::StatusCode::FAILED_PRECONDITION) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  CHECK(failures.load() == 0);
+  auto balance = server.server().ledger().GetBalance("shared");
+  REQUIRE(balance.ok());
+  CHECK(balance->earned_points_total() == kClients * kEarnsPerClient * 10);
+  CHECK(balance->available_points() ==
+        kClients * kEarnsPerClient * 10 - points_redeemed.load());
+  auto verified = server.server().ledger().Verify();
+  REQUIRE(verified.ok());
+  CHECK(verified->ok());
+}
+
+TEST_CASE("shutdown with requests in flight loses no acknowledged write",
+          "[server][shutdown]") {
+  TempDir dir;
+  std::vector<std::pair<std::string, uint64_t>> acknowledged;  // order, seq
+  std::mutex acknowledged_mutex;
+  {
+    TestServer server(dir.path());
+    Enroll(*server.LoyaltyStub(), "dave");
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&, c] {
+        auto stub = server.LoyaltyStub();
+        for (int i = 0; !stop.load(); ++i) {
+          std::string order = "o" + std::to_string(c) + "-" + std::to_string(i);
+          EarnResponse earned;
+          auto context = ContextWithKey("pos-key");
+          if (stub->Earn(context.get(), Basket("dave", order, 100), &earned)
+                  .ok()) {
+            std::lock_guard<std::mutex> lock(acknowledged_mutex);
+            acknowledged.emplace_back(order, earned.entry().sequence());
+          } else {
+            // After shutdown begins every call fails; keep trying briefly.
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    server.Shutdown();
+    stop = true;
+    for (auto& client : clients) client.join();
+  }
+  REQUIRE(acknowledged.size() > 10);
+
+  TestServer restarted(dir.path());
+  Ledger& ledger = restarted.server().ledger();
+  auto balance = ledger.GetBalance("dave");
+  REQUIRE(balance.ok());
+  CHECK(balance->earned_points_total() ==
+        static_cast<int64_t>(acknowledged.size()));
+  // Every acknowledged sequence is in the ledger as that member's earn.
+  ListEntriesRequest list;
+  list.set_member_id("dave");
+  list.set_page_size(500);
+  std::set<uint64_t> stored;
+  while (true) {
+    auto page = ledger.ListEntries(list);
+    REQUIRE(page.ok());
+    for (const auto& entry : page->entries()) stored.insert(entry.sequence());
+    if (page->next_page_token().empty()) break;
+    list.set_page_token(page->next_page_token());
+  }
+  for (const auto& [order, sequence] : acknowledged) {
+    INFO(order);
+    CHECK(stored.count(sequence) == 1);
+  }
+  auto verified = ledger.Verify();
+  REQUIRE(verified.ok());
+  CHECK(verified->ok());
+}
+
+}  // namespace
+}  // namespace loyalty::testing

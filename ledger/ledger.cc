@@ -266,6 +266,12 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
       stats_.entries += entries;
       stats_.batch_commands_max_seen =
           std::max<uint64_t>(stats_.batch_commands_max_seen, commands.size());
+      int bucket = 0;
+      while ((commands.size() >> (bucket + 1)) != 0 &&
+             bucket + 1 < WriterStats::kHistogramBuckets) {
+        ++bucket;
+      }
+      stats_.batch_size_histogram[bucket] += 1;
       stats_.last_sequence = head_.last_sequence();
     } else {
       write_failure_ = written;

@@ -40,6 +40,7 @@
 #ifndef LOYALTY_LEDGER_LEDGER_H_
 #define LOYALTY_LEDGER_LEDGER_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -76,12 +77,15 @@ struct Caller {
 };
 
 struct WriterStats {
+  static constexpr int kHistogramBuckets = 21;
   uint64_t batches = 0;
   uint64_t commands = 0;
   uint64_t entries = 0;
   uint64_t batch_commands_max_seen = 0;
   uint64_t queue_depth = 0;
   uint64_t last_sequence = 0;
+  // batch_size_histogram[k]: batches of 2^k .. 2^(k+1)-1 commands.
+  std::array<uint64_t, kHistogramBuckets> batch_size_histogram{};
 };
 
 class Ledger {

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <atomic>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -7,8 +8,10 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "ledger/limits.h"
 #include "ledger/status_util.h"
 #include "server/async_call.h"
+#include "server/process_stats.h"
 
 namespace loyalty {
 
@@ -67,6 +70,8 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   }
   std::unique_ptr<LoyaltyServer> server(new LoyaltyServer());
   server->options_ = options;
+  server->clock_ = clock;
+  server->started_at_ms_ = clock->NowMs();
   LEDGER_ASSIGN_OR_RETURN(server->store_,
                           RocksDbStore::Open(options.data_dir, options.rocksdb));
   server->auth_ = std::make_unique<Authenticator>(program);
@@ -129,6 +134,7 @@ void LoyaltyServer::PollQueue(grpc::ServerCompletionQueue* queue) {
 
 void LoyaltyServer::RegisterMethods() {
   RegisterLoyaltyMethods();
+  RegisterBatchMethods();
   RegisterAdminMethods();
 }
 
@@ -211,6 +217,82 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
           })));
 }
 
+namespace {
+
+// Collects the per-event outcomes of one EarnBatch call and answers the call
+// when the last one arrives (on whichever thread completes it).
+class EarnBatchCollector {
+ public:
+  using Call = UnaryCall<EarnBatchRequest, EarnBatchResponse>;
+  EarnBatchCollector(Call* call, int events) : call_(call), pending_(events) {
+    for (int i = 0; i < events; ++i) response_.add_results();
+  }
+
+  void Complete(int index, absl::StatusOr<EarnResponse> outcome) {
+    EarnBatchResult* result = response_.mutable_results(index);
+    if (outcome.ok()) {
+      *result->mutable_response() = std::move(*outcome);
+    } else {
+      result->set_code(static_cast<int32_t>(outcome.status().code()));
+      result->set_message(std::string(outcome.status().message()));
+      result->set_reason(ReasonOf(outcome.status()));
+    }
+    // Each index is written by exactly one completion; the last one to
+    // finish sees every write through the counter's acq_rel ordering.
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      call_->Finish(response_);
+      delete this;
+    }
+  }
+
+ private:
+  Call* call_;
+  std::atomic<int> pending_;
+  EarnBatchResponse response_;
+};
+
+}  // namespace
+
+void LoyaltyServer::RegisterBatchMethods() {
+  LoyaltyService::AsyncService* service = &loyalty_service_;
+  const Authenticator* auth = auth_.get();
+  Ledger* ledger = ledger_.get();
+  using BatchCall = UnaryCall<EarnBatchRequest, EarnBatchResponse>;
+  methods_.push_back(MakeMethod<EarnBatchRequest, EarnBatchResponse>(
+      LOYALTY_REQUEST_FN(service, EarnBatch, EarnBatchRequest,
+                         EarnBatchResponse),
+      [auth, ledger](BatchCall* call) {
+        absl::StatusOr<const Principal*> principal =
+            auth->Authenticate(call->context());
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        auto& events = *call->mutable_request().mutable_events();
+        if (events.empty() || events.size() > kEarnBatchEventsMax) {
+          return call->FinishWithError(InvalidField(
+              "events", absl::StrCat("a batch holds 1..", kEarnBatchEventsMax,
+                                     " events")));
+        }
+        // Authorize every event before queueing any, so a batch is either
+        // allowed or refused as a whole.
+        for (int i = 0; i < events.size(); ++i) {
+          absl::Status allowed = Authenticator::AuthorizeChannel(
+              **principal, events[i].context().channel());
+          if (!allowed.ok()) {
+            return call->FinishWithError(absl::Status(
+                allowed.code(),
+                absl::StrCat("events[", i, "]: ", allowed.message())));
+          }
+        }
+        auto* collector = new EarnBatchCollector(call, events.size());
+        Caller caller{(*principal)->name};
+        for (int i = 0; i < events.size(); ++i) {
+          ledger->Earn(caller, std::move(events[i]),
+                       [collector, i](absl::StatusOr<EarnResponse> outcome) {
+                         collector->Complete(i, std::move(outcome));
+                       });
+        }
+      }));
+}
+
 void LoyaltyServer::RegisterAdminMethods() {
   AdminService::AsyncService* service = &admin_service_;
   const Authenticator* auth = auth_.get();
@@ -232,6 +314,39 @@ void LoyaltyServer::RegisterAdminMethods() {
         // A replay of the whole ledger must not hold a queue thread.
         background->Run([call, ledger] { call->Finish(ledger->Verify()); });
       }));
+  using StatsCall = UnaryCall<GetServerStatsRequest, ServerStats>;
+  methods_.push_back(MakeMethod<GetServerStatsRequest, ServerStats>(
+      LOYALTY_REQUEST_FN(service, GetServerStats, GetServerStatsRequest,
+                         ServerStats),
+      [this, auth, ledger](StatsCall* call) {
+        absl::StatusOr<const Principal*> principal =
+            auth->Authenticate(call->context());
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        absl::Status allowed = Authenticator::AuthorizeAdmin(**principal);
+        if (!allowed.ok()) return call->FinishWithError(allowed);
+        call->Finish(CollectStats(*ledger));
+      }));
+}
+
+ServerStats LoyaltyServer::CollectStats(const Ledger& ledger) const {
+  WriterStats writer = ledger.stats();
+  ProcessStats process = ReadProcessStats();
+  ServerStats stats;
+  stats.set_batches(writer.batches);
+  stats.set_commands(writer.commands);
+  stats.set_entries(writer.entries);
+  stats.set_batch_commands_max_seen(writer.batch_commands_max_seen);
+  stats.set_queue_depth(writer.queue_depth);
+  stats.set_last_sequence(writer.last_sequence);
+  for (uint64_t count : writer.batch_size_histogram) {
+    stats.add_batch_size_histogram(count);
+  }
+  stats.set_cpu_user_ms(process.cpu_user_ms);
+  stats.set_cpu_system_ms(process.cpu_system_ms);
+  stats.set_rss_bytes(process.rss_bytes);
+  stats.set_storage_memory_bytes(store_->ApproximateMemoryBytes());
+  stats.set_uptime_ms(clock_->NowMs() - started_at_ms_);
+  return stats;
 }
 
 }  // namespace loyalty

@@ -62,10 +62,14 @@ class LoyaltyServer {
   LoyaltyServer() = default;
   void RegisterMethods();
   void RegisterLoyaltyMethods();
+  void RegisterBatchMethods();
   void RegisterAdminMethods();
+  loyalty::v1::ServerStats CollectStats(const Ledger& ledger) const;
   void PollQueue(grpc::ServerCompletionQueue* queue);
 
   ServerOptions options_;
+  const Clock* clock_ = nullptr;
+  int64_t started_at_ms_ = 0;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Authenticator> auth_;

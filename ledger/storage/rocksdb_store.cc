@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -38,6 +40,12 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system != nullptr) {
+    // The Default Env's threads and clock over the given file system.
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
 
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(
@@ -64,6 +72,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   if (!s.ok()) return Translate(s, absl::StrCat("opening ", path));
 
   std::unique_ptr<RocksDbStore> store(new RocksDbStore());
+  store->env_ = std::move(env);
   store->db_.reset(raw_db);
   // handles[0] is the default family, which the ledger does not use.
   store->handles_.assign(handles.begin() + 1, handles.end());

@@ -6,6 +6,10 @@
 // RocksDB statuses are translated here and nowhere else:
 //   IsCorruption -> kDataLoss, IsBusy/IsTryAgain -> kAborted,
 //   IsNotFound -> kNotFound, IO errors and no space -> kUnavailable.
+//
+// Fault injection: RocksDbOptions::file_system, when set, is the file system
+// RocksDB does all its I/O through (tests/storage/ passes one that fails
+// writes with "no space" on demand), the way leveldb's tests swap its Env.
 #ifndef LOYALTY_LEDGER_STORAGE_ROCKSDB_STORE_H_
 #define LOYALTY_LEDGER_STORAGE_ROCKSDB_STORE_H_
 
@@ -20,6 +24,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class FileSystem;
 class Snapshot;
 }  // namespace rocksdb
 
@@ -30,6 +36,9 @@ struct RocksDbOptions {
   int64_t block_cache_bytes = 256ll << 20;
   // Memtable size per column family before a flush.
   int64_t write_buffer_bytes = 32ll << 20;
+  // The file system under the database; nullptr means the local one
+  // (rocksdb::FileSystem::Default()). Only tests set it, to inject faults.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class RocksDbStore final : public LedgerStore {
@@ -63,6 +72,9 @@ class RocksDbStore final : public LedgerStore {
                       absl::string_view lower, absl::string_view upper,
                       bool reverse, const ScanVisitor& visit) const;
 
+  // Set when RocksDbOptions::file_system was; declared before db_ so that it
+  // is destroyed after the database that uses it.
+  std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // Indexed by Family.
 };

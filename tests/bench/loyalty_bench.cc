@@ -1,0 +1,450 @@
+// loyalty-bench: load generator for loyaltyd.
+//
+// Every run measures, side by side on the same server:
+//   health   the trivial gRPC health check: this machine's gRPC ceiling;
+//   earn     durable earns (each fsynced before its answer) in a closed loop;
+// and prints the ratio earn/s ÷ health/s, so figures compare across
+// machines. Further phases (--phases):
+//   latency  earns paced at half the measured earn throughput: p99 there;
+//   mix      earn 50 / redeem 10 / balance 25 / statement 15 (--mix);
+//   batch    EarnBatch calls of --batch-events events: durable events/s;
+//   depth    statement pages of a member with --deep-entries entries against
+//            one with 10 (first page, and a late page through its token);
+//   startup  restart the spawned loyaltyd and time it to "listening".
+// Per phase it prints calls/s and p50/p90/p99/p99.9 per RPC, the server's
+// writer batches (mean and max commands per synced batch) and the CPU the
+// server used (from AdminService.GetServerStats).
+//
+//   loyalty-bench --spawn build/server/loyaltyd            # own server, temp data dir
+//   loyalty-bench --server 127.0.0.1:50051 --api-key KEY   # a running server
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "ledger/hashing.h"
+#include "tests/bench/async_driver.h"
+#include "tests/bench/server_process.h"
+#include "tests/bench/workload.h"
+
+namespace loyalty::bench {
+namespace {
+
+using namespace loyalty::v1;  // NOLINT
+
+constexpr char kBenchKey[] = "bench-admin-key";
+
+struct Flags {
+  std::string server;
+  std::string api_key = kBenchKey;
+  std::string spawn;
+  std::string data_dir;
+  std::string server_flags;
+  std::string phases = "health,earn,latency,mix,batch";
+  std::string mix = "earn=50,redeem=10,balance=25,statement=15";
+  uint64_t members = 100'000;
+  int outstanding = 32;
+  int channels = 4;
+  double warmup_s = 2;
+  double duration_s = 10;
+  int batch_events = 500;
+  int batch_outstanding = 4;
+  uint64_t deep_entries = 1'000'000;
+  uint64_t preload_entries = 0;
+  uint64_t seed = 1;
+};
+
+std::string WriteBenchProgram(const std::string& dir) {
+  std::string path = dir + "/bench-program.textproto";
+  std::ofstream out(path);
+  out << "program_id: \"bench\"\n"
+      << "earn_rates { rule_id: \"base-eur\" currency: \"EUR\" "
+         "spend_minor_per_step: 100 points_per_step: 1 }\n"
+      << "api_keys { principal: \"bench\" key_sha256_hex: \""
+      << HexEncode(Sha256(kBenchKey))
+      << "\" roles: [ROLE_CHANNEL, ROLE_ADMIN] }\n";
+  return path;
+}
+
+std::optional<ServerStats> ReadStats(Connection& connection) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization",
+                      absl::StrCat("Bearer ", kBenchKey));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  ServerStats stats;
+  if (!connection.admin(0).GetServerStats(&context, GetServerStatsRequest(),
+                                          &stats)
+           .ok()) {
+    return std::nullopt;
+  }
+  return stats;
+}
+
+struct PhaseReport {
+  std::map<std::string, LatencySummary> rpcs;
+  double server_cpu_cores = 0;  // CPU seconds per wall second.
+  double mean_batch = 0;
+  uint64_t batch_max = 0;
+  int64_t rss_bytes = 0;
+};
+
+// Runs one measured phase and prints its report.
+PhaseReport RunPhase(const std::string& name, Connection& connection,
+                     DriveOptions options, const IssueFn& issue) {
+  std::optional<ServerStats> before, after;
+  options.on_measure_start = [&] { before = ReadStats(connection); };
+  options.on_measure_end = [&] { after = ReadStats(connection); };
+  DriveResult result = Drive(connection, options, issue);
+  PhaseReport report;
+  report.rpcs = result.recorder.Summarize(result.measured_s);
+  std::printf("\n== %s (%.0f s measured after %.0f s warm-up, %d in flight%s)\n",
+              name.c_str(), options.duration_s, options.warmup_s,
+              options.outstanding,
+              options.rate_per_s > 0
+                  ? absl::StrFormat(", paced at %.0f/s", options.rate_per_s)
+                        .c_str()
+                  : "");
+  std::printf("%s", FormatSummaryTable(report.rpcs).c_str());
+  if (before && after) {
+    double cpu_s = ((after->cpu_user_ms() + after->cpu_system_ms()) -
+                    (before->cpu_user_ms() + before->cpu_system_ms())) /
+                   1000.0;
+    double wall_s = (after->uptime_ms() - before->uptime_ms()) / 1000.0;
+    uint64_t batches = after->batches() - before->batches();
+    uint64_t commands = after->commands() - before->commands();
+    report.server_cpu_cores = wall_s > 0 ? cpu_s / wall_s : 0;
+    report.mean_batch = batches > 0 ? double(commands) / batches : 0;
+    report.batch_max = after->batch_commands_max_seen();
+    report.rss_bytes = after->rss_bytes();
+    std::printf(
+        "  server: %.2f cores of CPU; writer %llu synced batches, %.1f "
+        "commands per batch on average (max seen %llu); RSS %.1f MiB\n",
+        report.server_cpu_cores, static_cast<unsigned long long>(batches),
+        report.mean_batch, static_cast<unsigned long long>(report.batch_max),
+        report.rss_bytes / 1048576.0);
+  }
+  return report;
+}
+
+void Preload(Connection& connection, Workload& workload, uint64_t members) {
+  int64_t started = NowUs();
+  DriveOptions options;
+  options.outstanding = 64;
+  options.warmup_s = 0;
+  options.duration_s = 1e9;
+  options.calls_max = members;
+  uint64_t next = 0;
+  DriveResult result =
+      Drive(connection, options, [&](Connection& c, int channel) {
+        workload.IssueEnroll(c, channel, next++);
+      });
+  auto summary = result.recorder.Summarize(1);
+  double seconds = (NowUs() - started) / 1e6;
+  std::printf("preloaded %llu members in %.1f s (%.0f enrolls/s, %llu errors)\n",
+              static_cast<unsigned long long>(members), seconds,
+              members / seconds,
+              static_cast<unsigned long long>(summary["enroll"].errors));
+}
+
+// Adds `entries` earns spread over the preloaded members, through EarnBatch.
+void PreloadEntries(Connection& connection, Workload& workload,
+                    uint64_t entries, int batch_events) {
+  int64_t started = NowUs();
+  DriveOptions options;
+  options.outstanding = 4;
+  options.warmup_s = 0;
+  options.duration_s = 1e9;
+  options.calls_max = (entries + batch_events - 1) / batch_events;
+  Drive(connection, options, [&](Connection& c, int channel) {
+    workload.IssueEarnBatch(c, channel, batch_events);
+  });
+  double seconds = (NowUs() - started) / 1e6;
+  std::printf("preloaded %llu entries in %.1f s (%.0f events/s)\n",
+              static_cast<unsigned long long>(options.calls_max * batch_events),
+              seconds, options.calls_max * batch_events / seconds);
+}
+
+void RunDepth(Connection& connection, Workload& workload, const Flags& flags) {
+  // One member with deep_entries entries, one with 10.
+  auto enroll = [&](const std::string& id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kBenchKey));
+    EnrollMemberRequest request;
+    request.mutable_context()->set_request_id("enroll-" + id);
+    request.mutable_context()->set_channel(CHANNEL_APP);
+    request.set_member_id(id);
+    EnrollMemberResponse response;
+    (void)connection.loyalty(0).EnrollMember(&context, request, &response);
+  };
+  enroll("deep");
+  enroll("shallow");
+  uint64_t made = 0;
+  int64_t started = NowUs();
+  auto fill = [&](const std::string& member, uint64_t count) {
+    DriveOptions options;
+    options.outstanding = 4;
+    options.warmup_s = 0;
+    options.duration_s = 1e9;
+    options.calls_max = (count + flags.batch_events - 1) / flags.batch_events;
+    uint64_t left = count;
+    Drive(connection, options, [&](Connection& c, int channel) {
+      EarnBatchRequest request;
+      int events = static_cast<int>(std::min<uint64_t>(left, flags.batch_events));
+      for (int i = 0; i < events; ++i) {
+        *request.add_events() =
+            workload.EarnFor(member, absl::StrCat(member, "-", made++));
+      }
+      left -= events;
+      auto* call = new TypedCall<EarnBatchResponse>();
+      c.Prepare(*call, "earn_batch");
+      StartCall(c, c.loyalty(channel), &LoyaltyService::Stub::AsyncEarnBatch,
+                request, call);
+    });
+  };
+  fill("shallow", 10);
+  fill("deep", flags.deep_entries);
+  std::printf("\nfilled member \"deep\" with %llu entries in %.1f s\n",
+              static_cast<unsigned long long>(flags.deep_entries),
+              (NowUs() - started) / 1e6);
+
+  // A token deep inside the statement: walk pages of 500 to the middle.
+  std::string middle_token;
+  {
+    ListEntriesRequest request;
+    request.set_member_id("deep");
+    request.set_page_size(500);
+    for (uint64_t page = 0; page < flags.deep_entries / 1000; ++page) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", kBenchKey));
+      ListEntriesResponse response;
+      if (!connection.loyalty(0).ListEntries(&context, request, &response).ok())
+        break;
+      request.set_page_token(response.next_page_token());
+      middle_token = response.next_page_token();
+    }
+  }
+  struct Case {
+    std::string label;
+    std::string member;
+    std::string token;
+  };
+  std::vector<Case> cases = {{"first page, 10 entries", "shallow", ""},
+                             {"first page, deep member", "deep", ""},
+                             {"middle page via token", "deep", middle_token}};
+  for (const Case& c : cases) {
+    DriveOptions options;
+    options.outstanding = 1;
+    options.warmup_s = 1;
+    options.duration_s = 5;
+    RunPhase("depth: " + c.label, connection, options,
+             [&](Connection& conn, int channel) {
+               ListEntriesRequest request;
+               request.set_member_id(c.member);
+               request.set_page_size(50);
+               request.set_page_token(c.token);
+               auto* call = new TypedCall<ListEntriesResponse>();
+               conn.Prepare(*call, "statement");
+               StartCall(conn, conn.loyalty(channel),
+                         &LoyaltyService::Stub::AsyncListEntries, request,
+                         call);
+             });
+  }
+}
+
+int Run(const Flags& flags) {
+  std::optional<ServerProcess> process;
+  std::string address = flags.server;
+  std::string temp_dir;
+  std::string program;
+  std::string data_dir = flags.data_dir;
+  if (!flags.spawn.empty()) {
+    temp_dir = (std::filesystem::temp_directory_path() /
+                absl::StrCat("loyalty-bench-", getpid()))
+                   .string();
+    std::filesystem::create_directories(temp_dir);
+    program = WriteBenchProgram(temp_dir);
+    if (data_dir.empty()) data_dir = temp_dir + "/data";
+    auto started =
+        ServerProcess::Start(flags.spawn, data_dir, program, flags.server_flags);
+    if (!started.ok()) {
+      std::fprintf(stderr, "loyalty-bench: %s\n",
+                   started.status().ToString().c_str());
+      return 1;
+    }
+    process.emplace(std::move(*started));
+    address = process->address();
+    std::printf("spawned loyaltyd at %s (data %s), ready in %.0f ms\n",
+                address.c_str(), data_dir.c_str(), process->start_ms());
+  }
+  std::printf("machine: %u cores; client: %d channels\n",
+              std::thread::hardware_concurrency(), flags.channels);
+
+  auto connection = std::make_unique<Connection>(address, flags.channels,
+                                                 flags.api_key);
+  Workload workload(flags.members, flags.seed);
+  std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
+  auto wants = [&](const std::string& phase) {
+    return std::find(phases.begin(), phases.end(), phase) != phases.end();
+  };
+  bool needs_members = wants("earn") || wants("latency") || wants("mix") ||
+                       wants("batch") || flags.preload_entries > 0;
+  if (needs_members) Preload(*connection, workload, flags.members);
+  if (flags.preload_entries > 0) {
+    PreloadEntries(*connection, workload, flags.preload_entries,
+                   flags.batch_events);
+  }
+
+  DriveOptions closed;
+  closed.outstanding = flags.outstanding;
+  closed.warmup_s = flags.warmup_s;
+  closed.duration_s = flags.duration_s;
+  double health_per_s = 0;
+  double earn_per_s = 0;
+  if (wants("health")) {
+    auto report = RunPhase("health (trivial RPC)", *connection, closed,
+                           [](Connection& c, int channel) {
+                             StartHealthCheck(c, channel);
+                           });
+    health_per_s = report.rpcs["health"].calls_per_s;
+  }
+  if (wants("earn")) {
+    auto report = RunPhase("earn (durable, closed loop)", *connection, closed,
+                           [&](Connection& c, int channel) {
+                             workload.IssueEarn(c, channel);
+                           });
+    earn_per_s = report.rpcs["earn"].calls_per_s;
+  }
+  if (health_per_s > 0 && earn_per_s > 0) {
+    std::printf("\n>> durable earns/s ÷ trivial RPCs/s = %.0f / %.0f = %.2f\n",
+                earn_per_s, health_per_s, earn_per_s / health_per_s);
+  }
+  if (wants("latency") && earn_per_s > 0) {
+    DriveOptions paced = closed;
+    paced.rate_per_s = earn_per_s / 2;
+    paced.outstanding = 256;
+    RunPhase("earn at half the maximum throughput", *connection, paced,
+             [&](Connection& c, int channel) { workload.IssueEarn(c, channel); });
+  }
+  if (wants("mix")) {
+    MixWeights mix;
+    if (!ParseMix(flags.mix, &mix)) {
+      std::fprintf(stderr, "loyalty-bench: --mix: cannot parse \"%s\"\n",
+                   flags.mix.c_str());
+      return 2;
+    }
+    RunPhase("mix (" + flags.mix + ")", *connection, closed,
+             [&](Connection& c, int channel) {
+               workload.IssueMix(c, channel, mix);
+             });
+  }
+  if (wants("batch")) {
+    DriveOptions batch = closed;
+    batch.outstanding = flags.batch_outstanding;
+    auto report = RunPhase(
+        absl::StrCat("earn batch (", flags.batch_events, " events per call)"),
+        *connection, batch, [&](Connection& c, int channel) {
+          workload.IssueEarnBatch(c, channel, flags.batch_events);
+        });
+    std::printf("\n>> durable batch events/s = %.0f\n",
+                report.rpcs["earn_batch"].calls_per_s * flags.batch_events);
+  }
+  if (wants("depth")) RunDepth(*connection, workload, flags);
+  if (wants("startup") && process) {
+    auto stats = ReadStats(*connection);
+    connection.reset();
+    int status = process->Stop();
+    auto restarted =
+        ServerProcess::Start(flags.spawn, data_dir, program, flags.server_flags);
+    if (!restarted.ok()) {
+      std::fprintf(stderr, "loyalty-bench: restart failed: %s\n",
+                   restarted.status().ToString().c_str());
+      return 1;
+    }
+    std::printf(
+        "\n== startup\n  stopped with exit %d; restarted on a ledger of %llu "
+        "entries: ready in %.0f ms\n",
+        status,
+        static_cast<unsigned long long>(stats ? stats->last_sequence() : 0),
+        restarted->start_ms());
+    process.reset();
+    process.emplace(std::move(*restarted));
+    connection = std::make_unique<Connection>(process->address(), 1,
+                                              flags.api_key);
+    if (auto after = ReadStats(*connection)) {
+      std::printf("  RSS after restart %.1f MiB\n",
+                  after->rss_bytes() / 1048576.0);
+    }
+  }
+  if (process) {
+    if (auto stats = ReadStats(*connection)) {
+      std::printf("\nserver at exit: %llu entries, RSS %.1f MiB, RocksDB "
+                  "memory %.1f MiB\n",
+                  static_cast<unsigned long long>(stats->last_sequence()),
+                  stats->rss_bytes() / 1048576.0,
+                  stats->storage_memory_bytes() / 1048576.0);
+    }
+    connection.reset();
+    process->Stop();
+    if (flags.data_dir.empty()) std::filesystem::remove_all(temp_dir);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace loyalty::bench
+
+int main(int argc, char** argv) {
+  loyalty::bench::Flags flags;
+  CLI::App app{"loyalty-bench: load generator for loyaltyd"};
+  auto* target = app.add_option_group("target");
+  target->add_option("--server", flags.server, "address of a running loyaltyd");
+  target->add_option("--spawn", flags.spawn,
+                     "path of loyaltyd to start on a free port");
+  target->require_option(1);
+  app.add_option("--api-key", flags.api_key,
+                 "key with ROLE_CHANNEL and ROLE_ADMIN (with --server)");
+  app.add_option("--data-dir", flags.data_dir,
+                 "data dir for --spawn (default: a temp dir, removed after)");
+  app.add_option("--server-flags", flags.server_flags,
+                 "extra loyaltyd flags for --spawn");
+  app.add_option("--phases", flags.phases,
+                 "health,earn,latency,mix,batch,depth,startup")
+      ->capture_default_str();
+  app.add_option("--mix", flags.mix, "weights of the mix phase")
+      ->capture_default_str();
+  app.add_option("--members", flags.members, "members to preload")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
+      ->capture_default_str();
+  app.add_option("--outstanding", flags.outstanding, "calls in flight")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--channels", flags.channels, "gRPC channels")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--warmup-s", flags.warmup_s)->capture_default_str();
+  app.add_option("--duration-s", flags.duration_s)->capture_default_str();
+  app.add_option("--batch-events", flags.batch_events,
+                 "events per EarnBatch call")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--batch-outstanding", flags.batch_outstanding)
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--deep-entries", flags.deep_entries,
+                 "entries of the deep member (depth phase)")
+      ->capture_default_str();
+  app.add_option("--preload-entries", flags.preload_entries,
+                 "earns to add before the phases (for startup and RSS runs)")
+      ->capture_default_str();
+  app.add_option("--seed", flags.seed)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return loyalty::bench::Run(flags);
+}

@@ -1,0 +1,159 @@
+#include "tests/bench/workload.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace loyalty::bench {
+namespace {
+
+using namespace loyalty::v1;  // NOLINT: the workload names many messages.
+
+bool AcceptBusinessRejection(const grpc::Status& status) {
+  return status.ok() ||
+         status.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+}
+
+}  // namespace
+
+bool ParseMix(const std::string& spec, MixWeights* weights) {
+  MixWeights parsed{0, 0, 0, 0, 0};
+  for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
+    int weight = 0;
+    if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0) return false;
+    if (kv.first == "earn") parsed.earn = weight;
+    else if (kv.first == "redeem") parsed.redeem = weight;
+    else if (kv.first == "balance") parsed.balance = weight;
+    else if (kv.first == "statement") parsed.statement = weight;
+    else if (kv.first == "health") parsed.health = weight;
+    else return false;
+  }
+  if (parsed.earn + parsed.redeem + parsed.balance + parsed.statement +
+          parsed.health == 0) {
+    return false;
+  }
+  *weights = parsed;
+  return true;
+}
+
+Workload::Workload(uint64_t members, uint64_t seed)
+    : members_(members), random_(seed) {
+  // Distinct ids per run, so a rerun on the same data dir earns anew.
+  nonce_ = absl::StrCat(std::random_device{}() % 1000000);
+}
+
+std::string Workload::MemberId(uint64_t index) const {
+  return absl::StrCat("bm-", index);
+}
+
+uint64_t Workload::RandomMember() { return random_() % members_; }
+
+EarnRequest Workload::EarnFor(const std::string& member_id,
+                              const std::string& key) {
+  EarnRequest request;
+  RequestContext* context = request.mutable_context();
+  context->set_request_id(absl::StrCat("e-", key));
+  context->set_channel(CHANNEL_POS);
+  context->set_store_id(absl::StrCat("store-", random_() % 200));
+  context->set_terminal_id(absl::StrCat("till-", random_() % 8));
+  request.set_member_id(member_id);
+  request.set_order_id(absl::StrCat("o-", key));
+  request.set_currency("EUR");
+  int lines = 1 + static_cast<int>(random_() % 5);
+  for (int i = 0; i < lines; ++i) {
+    BasketLine* line = request.add_lines();
+    line->set_sku(absl::StrCat("SKU-", random_() % 5000));
+    line->set_category(i % 2 == 0 ? "grocery" : "home");
+    line->set_quantity(1 + static_cast<int64_t>(random_() % 3));
+    line->set_unit_price_minor(100 + static_cast<int64_t>(random_() % 9900));
+  }
+  return request;
+}
+
+EarnRequest Workload::NextEarn() {
+  return EarnFor(MemberId(RandomMember()),
+                 absl::StrCat(nonce_, "-", counter_++));
+}
+
+void Workload::IssueEarn(Connection& connection, int channel) {
+  auto* call = new TypedCall<EarnResponse>();
+  connection.Prepare(*call, "earn");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncEarn, NextEarn(), call);
+}
+
+void Workload::IssueRedeem(Connection& connection, int channel) {
+  RedeemRequest request;
+  std::string key = absl::StrCat(nonce_, "-", counter_++);
+  request.mutable_context()->set_request_id(absl::StrCat("r-", key));
+  request.mutable_context()->set_channel(CHANNEL_APP);
+  request.set_member_id(MemberId(RandomMember()));
+  request.set_order_id(absl::StrCat("ro-", key));
+  request.set_points(1 + static_cast<int64_t>(random_() % 3));
+  auto* call = new TypedCall<RedeemResponse>();
+  connection.Prepare(*call, "redeem");
+  call->accept = AcceptBusinessRejection;  // Too few points is an answer.
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncRedeem, request, call);
+}
+
+void Workload::IssueBalance(Connection& connection, int channel) {
+  GetBalanceRequest request;
+  request.set_member_id(MemberId(RandomMember()));
+  auto* call = new TypedCall<Balance>();
+  connection.Prepare(*call, "balance");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncGetBalance, request, call);
+}
+
+void Workload::IssueStatement(Connection& connection, int channel) {
+  ListEntriesRequest request;
+  request.set_member_id(MemberId(RandomMember()));
+  request.set_page_size(20);
+  auto* call = new TypedCall<ListEntriesResponse>();
+  connection.Prepare(*call, "statement");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncListEntries, request, call);
+}
+
+void Workload::IssueEnroll(Connection& connection, int channel,
+                           uint64_t index) {
+  EnrollMemberRequest request;
+  // Deterministic ids: preloading the same data dir again only replays.
+  request.mutable_context()->set_request_id(absl::StrCat("enroll-", index));
+  request.mutable_context()->set_channel(CHANNEL_APP);
+  request.set_member_id(MemberId(index));
+  auto* call = new TypedCall<EnrollMemberResponse>();
+  connection.Prepare(*call, "enroll");
+  call->accept = [](const grpc::Status& status) {
+    return status.ok() ||
+           status.error_code() == grpc::StatusCode::ALREADY_EXISTS;
+  };
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncEnrollMember, request, call);
+}
+
+void Workload::IssueEarnBatch(Connection& connection, int channel,
+                              int events) {
+  EarnBatchRequest request;
+  for (int i = 0; i < events; ++i) *request.add_events() = NextEarn();
+  batch_events_sent_ += events;
+  auto* call = new TypedCall<EarnBatchResponse>();
+  connection.Prepare(*call, "earn_batch");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncEarnBatch, request, call);
+}
+
+void Workload::IssueMix(Connection& connection, int channel,
+                        const MixWeights& mix) {
+  int total = mix.earn + mix.redeem + mix.balance + mix.statement + mix.health;
+  int pick = static_cast<int>(random_() % total);
+  if ((pick -= mix.earn) < 0) return IssueEarn(connection, channel);
+  if ((pick -= mix.redeem) < 0) return IssueRedeem(connection, channel);
+  if ((pick -= mix.balance) < 0) return IssueBalance(connection, channel);
+  if ((pick -= mix.statement) < 0) return IssueStatement(connection, channel);
+  StartHealthCheck(connection, channel);
+}
+
+}  // namespace loyalty::bench

@@ -1,0 +1,65 @@
+// File: tests/bench/workload.h
+//
+// What loyalty-bench sends: preloaded members "bm-<i>", earns with 1-5 line
+// baskets, redemptions, balance and statement reads, and the gRPC health
+// check as the trivial call every report compares against.
+//
+// Default mix weights (per 100 calls): earn 50, redeem 10, balance 25,
+// statement 15. Quote and return join the mix when those RPCs exist.
+#ifndef LOYALTY_TESTS_BENCH_WORKLOAD_H_
+#define LOYALTY_TESTS_BENCH_WORKLOAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/bench/async_driver.h"
+
+namespace loyalty::bench {
+
+struct MixWeights {
+  int earn = 50;
+  int redeem = 10;
+  int balance = 25;
+  int statement = 15;
+  int health = 0;
+};
+
+// Parses "earn=50,redeem=10,..." into weights; false on a bad spec.
+bool ParseMix(const std::string& spec, MixWeights* weights);
+
+class Workload {
+ public:
+  Workload(uint64_t members, uint64_t seed);
+
+  std::string MemberId(uint64_t index) const;
+  // A fresh earn for a random preloaded member (unique order and request id).
+  loyalty::v1::EarnRequest NextEarn();
+  loyalty::v1::EarnRequest EarnFor(const std::string& member_id,
+                                   const std::string& key);
+
+  void IssueEarn(Connection& connection, int channel);
+  void IssueRedeem(Connection& connection, int channel);
+  void IssueBalance(Connection& connection, int channel);
+  void IssueStatement(Connection& connection, int channel);
+  void IssueEnroll(Connection& connection, int channel, uint64_t index);
+  void IssueEarnBatch(Connection& connection, int channel, int events);
+  void IssueMix(Connection& connection, int channel, const MixWeights& mix);
+
+  // Events the batch calls carried (for events/s).
+  uint64_t batch_events_sent() const { return batch_events_sent_; }
+
+ private:
+  uint64_t RandomMember();
+  uint64_t members_;
+  std::string nonce_;
+  std::mt19937_64 random_;
+  uint64_t counter_ = 0;
+  uint64_t batch_events_sent_ = 0;
+};
+
+}  // namespace loyalty::bench
+
+#endif  // LOYALTY_TESTS_BENCH_WORKLOAD_H_

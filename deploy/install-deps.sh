@@ -9,7 +9,10 @@ packages=(
   build-essential g++ cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev catch2 libcli11-dev libssl-dev
+  libbenchmark-dev
   git ca-certificates
+  # libFuzzer builds (tests/fuzz/run_fuzzers.sh): clang and its runtimes.
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

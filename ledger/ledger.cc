@@ -10,6 +10,7 @@
 #include "ledger/earn_rules.h"
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
+#include "ledger/program.h"
 #include "ledger/status_util.h"
 #include "ledger/validation.h"
 
@@ -87,6 +88,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(
     return absl::InvalidArgumentError(
         "queue_commands_max and batch_commands_max must be positive");
   }
+  // The earn rules assume a valid program (positive steps, known currencies).
+  LEDGER_RETURN_IF_ERROR(ValidateProgram(program));
   LEDGER_ASSIGN_OR_RETURN(LedgerHead head, ReadHead(*store, program));
   return std::unique_ptr<Ledger>(new Ledger(store, std::move(program), clock,
                                             options, std::move(head)));
@@ -101,6 +104,7 @@ Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
       head_(std::move(head)) {
   stats_.last_sequence = head_.last_sequence();
   writer_ = std::thread([this] { WriterLoop(); });
+  completer_ = std::thread([this] { CompleterLoop(); });
 }
 
 Ledger::~Ledger() { Shutdown(); }
@@ -114,6 +118,11 @@ void Ledger::Shutdown() {
     queue_not_empty_.SignalAll();
   }
   writer_.join();
+  {
+    absl::MutexLock lock(&completion_mutex_);
+    completer_stopping_ = true;
+  }
+  completer_.join();
   joined_ = true;
 }
 
@@ -244,8 +253,8 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
           absl::UnavailableError("the ledger refuses writes until restarted "
                                  "after a storage failure"),
           loyalty::v1::ERROR_REASON_UNAVAILABLE);
-      std::move(command->complete)(*command);
     }
+    HandOff(std::move(commands));
     return;
   }
   Batch batch(store_, head_, clock_->NowMs());
@@ -277,15 +286,38 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
       write_failure_ = written;
     }
   }
-  for (auto& command : commands) {
-    if (!written.ok()) {
+  if (!written.ok()) {
+    for (auto& command : commands) {
       command->outcome = WithReason(
           absl::UnavailableError(
               absl::StrCat("storage write failed: ", written.message())),
           loyalty::v1::ERROR_REASON_UNAVAILABLE);
       command->response = std::monostate();
     }
-    std::move(command->complete)(*command);
+  }
+  HandOff(std::move(commands));
+}
+
+void Ledger::HandOff(std::deque<std::unique_ptr<Command>> commands) {
+  absl::MutexLock lock(&completion_mutex_);
+  completions_.push_back(std::move(commands));
+}
+
+void Ledger::CompleterLoop() {
+  while (true) {
+    std::deque<std::unique_ptr<Command>> commands;
+    {
+      absl::MutexLock lock(&completion_mutex_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mutex_) {
+        return !completions_.empty() || completer_stopping_;
+      };
+      completion_mutex_.Await(absl::Condition(&ready));
+      // Stops only once every handed-off batch has been answered.
+      if (completions_.empty()) return;
+      commands = std::move(completions_.front());
+      completions_.pop_front();
+    }
+    for (auto& command : commands) std::move(command->complete)(*command);
   }
 }
 

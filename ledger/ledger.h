@@ -6,7 +6,8 @@
 // thread, then queued. One writer thread takes every queued command (up to
 // batch_commands_max), applies each in order, appends all resulting entries
 // and state changes to one WriteSet, writes it with one fsync, and only then
-// calls each command's `done` (promise 4). One writer gives a total order, so
+// hands them to a completer thread that calls each command's `done`
+// (promise 4), in queue order. One writer gives a total order, so
 // sequence numbers, the hash chain and balance checks need no locks.
 //
 // Reads (GetMember, GetBalance, ListEntries, Verify) go straight to the store
@@ -35,7 +36,8 @@
 // Usage:
 //   auto ledger = Ledger::Open(store, program, clock, LedgerOptions{});
 //   (*ledger)->Earn({"pos-17"}, request, [](absl::StatusOr<EarnResponse> r) {
-//     ...  // Called once, on the writer thread (or inline if rejected early).
+//     ...  // Called once, on the completer thread (or inline if rejected
+//          // before queueing).
 //   });
 #ifndef LOYALTY_LEDGER_LEDGER_H_
 #define LOYALTY_LEDGER_LEDGER_H_
@@ -146,6 +148,11 @@ class Ledger {
   void Submit(std::unique_ptr<Command> command);
   void WriterLoop();
   void ProcessBatch(std::deque<std::unique_ptr<Command>> commands);
+  // Passes a synced (or failed) batch to the completer thread, which calls
+  // each command's `done` in order, so the writer can start on the next
+  // batch at once.
+  void HandOff(std::deque<std::unique_ptr<Command>> commands);
+  void CompleterLoop();
   void Apply(Command& command, Batch& batch);
   absl::Status ApplyEnroll(Command& command, Batch& batch);
   absl::Status ApplyEarn(Command& command, Batch& batch);
@@ -168,6 +175,12 @@ class Ledger {
   // Writer thread only.
   loyalty::v1::LedgerHead head_;
   std::thread writer_;
+
+  absl::Mutex completion_mutex_;
+  std::deque<std::deque<std::unique_ptr<Command>>> completions_
+      ABSL_GUARDED_BY(completion_mutex_);
+  bool completer_stopping_ ABSL_GUARDED_BY(completion_mutex_) = false;
+  std::thread completer_;
   bool joined_ = false;  // Guarded by shutdown_mutex_.
   absl::Mutex shutdown_mutex_;
 };

@@ -55,13 +55,41 @@ absl::Status BalanceOverflow(int64_t available, int64_t delta) {
       loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
 }
 
-// OK when `delta` keeps the member's available points in [0, INT64_MAX].
-absl::Status CheckDelta(const MemberRecord& member, int64_t delta) {
+// OK when `delta` keeps the member's available points in [0, INT64_MAX] and
+// the lifetime total that `kind` adds to (earned, redeemed or adjusted)
+// within int64. Checked before appending: ApplyEntry refusing an entry
+// later would be a broken invariant, which aborts (promise 6).
+absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
+                        int64_t delta) {
   int64_t after = 0;
   if (__builtin_add_overflow(member.available_points(), delta, &after)) {
     return BalanceOverflow(member.available_points(), delta);
   }
   if (after < 0) return InsufficientPoints(member.available_points(), -delta);
+  int64_t total = 0;
+  int64_t total_delta = delta;
+  switch (kind) {
+    case loyalty::v1::ENTRY_KIND_EARN:
+      total = member.earned_points_total();
+      break;
+    case loyalty::v1::ENTRY_KIND_REDEEM:
+      total = member.redeemed_points_total();
+      total_delta = -delta;  // Redemptions add up as a positive total.
+      break;
+    case loyalty::v1::ENTRY_KIND_ADJUST:
+      total = member.adjusted_points_total();
+      break;
+    default:
+      LEDGER_CHECK(false);  // Only point-moving kinds reach here.
+  }
+  int64_t total_after = 0;
+  if (__builtin_add_overflow(total, total_delta, &total_after)) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "a lifetime points total would overflow int64: ", total, " + ",
+            total_delta)),
+        loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+  }
   return absl::OkStatus();
 }
 
@@ -148,7 +176,8 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
         loyalty::v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
   const EarnComputation& earn = command.earn;
-  LEDGER_RETURN_IF_ERROR(CheckDelta(*member, earn.points));
+  LEDGER_RETURN_IF_ERROR(
+      CheckDelta(*member, loyalty::v1::ENTRY_KIND_EARN, earn.points));
 
   LedgerEntry entry = EntryFor(request.context(), command.principal,
                                loyalty::v1::ENTRY_KIND_EARN, request.member_id());
@@ -175,7 +204,8 @@ absl::Status Ledger::ApplyRedeem(Command& command, Batch& batch) {
                           batch.LoadMember(request.member_id()));
   // Invariant: validation bounds points to (0, 10^15].
   LEDGER_CHECK(request.points() > 0);
-  LEDGER_RETURN_IF_ERROR(CheckDelta(*member, -request.points()));
+  LEDGER_RETURN_IF_ERROR(
+      CheckDelta(*member, loyalty::v1::ENTRY_KIND_REDEEM, -request.points()));
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,
@@ -196,7 +226,8 @@ absl::Status Ledger::ApplyAdjust(Command& command, Batch& batch) {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           batch.LoadMember(request.member_id()));
   LEDGER_CHECK(request.points_delta() != 0);
-  LEDGER_RETURN_IF_ERROR(CheckDelta(*member, request.points_delta()));
+  LEDGER_RETURN_IF_ERROR(CheckDelta(*member, loyalty::v1::ENTRY_KIND_ADJUST,
+                                    request.points_delta()));
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,

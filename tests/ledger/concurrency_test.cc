@@ -109,6 +109,7 @@ TEST_CASE("a full queue answers RESOURCE_EXHAUSTED and queues nothing",
       LedgerOptions{.queue_commands_max = 1, .batch_commands_max = 16});
   REQUIRE_OK(opened);
   Ledger& ledger = **opened;
+  GateOpener opener(gated);
   REQUIRE_OK(Enroll(ledger, kApp, EnrollRequest("e1", "alice")));
   REQUIRE_OK(Adjust(ledger, kAdmin, AdjustPoints("a1", "alice", 100)));
 
@@ -154,6 +155,7 @@ TEST_CASE("Shutdown completes every queued command and then refuses new ones",
       Ledger::Open(&gated, TestProgram(), &clock, LedgerOptions{});
   REQUIRE_OK(opened);
   std::unique_ptr<Ledger> ledger = std::move(*opened);
+  GateOpener opener(gated);
   REQUIRE_OK(Enroll(*ledger, kApp, EnrollRequest("e1", "alice")));
 
   // Hold the writer, then queue 20 earns behind the held one.
@@ -168,7 +170,8 @@ TEST_CASE("Shutdown completes every queued command and then refuses new ones",
         EarnEur(absl::StrCat("r", i), "alice", absl::StrCat("o", i), {100})));
   }
 
-  std::thread shutdown([&] { ledger->Shutdown(); });
+  std::jthread shutdown([&] { ledger->Shutdown(); });
+  GateOpener opener_before_join(gated);
   // Wait until Shutdown stops accepting: probe with retries of the held
   // earn. A probe still accepted is queued (and will replay); the first one
   // answered at once was refused by Shutdown.
@@ -228,7 +231,8 @@ TEST_CASE("Shutdown completes every queued command and then refuses new ones",
   ledger.reset();
   auto reopened = Ledger::Open(&memory, TestProgram(), &clock, LedgerOptions{});
   REQUIRE_OK(reopened);
-  CHECK((*reopened)->GetBalance("alice")->available_points() == 30);
+  CHECK(ValueOrFail((*reopened)->GetBalance("alice")).available_points() ==
+        30);
   auto verified = (*reopened)->Verify();
   REQUIRE_OK(verified);
   CHECK(verified->ok());
@@ -274,6 +278,7 @@ TEST_CASE("commands in one batch see each other's effects",
   auto opened = Ledger::Open(&gated, TestProgram(), &clock, LedgerOptions{});
   REQUIRE_OK(opened);
   Ledger& ledger = **opened;
+  GateOpener opener(gated);
   REQUIRE_OK(Enroll(ledger, kApp, EnrollRequest("e0", "bob")));
   gated.Arm();
   auto warmup = AdjustAsync(ledger, kAdmin, AdjustPoints("w", "bob", 1));

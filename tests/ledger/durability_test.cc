@@ -76,7 +76,7 @@ TEST_CASE("a reopened RocksDB ledger keeps every acknowledged entry and "
     auto adjusted = Adjust(*ledger, kAdmin, AdjustPoints("a1", "bob", -5));
     REQUIRE_OK(adjusted);
     acknowledged.push_back(adjusted->entry());
-    alice_before = *ledger->GetBalance("alice");
+    alice_before = ValueOrFail(ledger->GetBalance("alice"));
     // Ledger first, then the store it points at: a clean process exit.
   }
 
@@ -223,6 +223,7 @@ TEST_CASE("commands queued behind a failed write are refused too",
   auto opened = Ledger::Open(&gated, TestProgram(), &clock, LedgerOptions{});
   REQUIRE_OK(opened);
   std::unique_ptr<Ledger> ledger = std::move(*opened);
+  GateOpener opener(gated);
   REQUIRE_OK(Enroll(*ledger, kApp, EnrollRequest("e1", "alice")));
   REQUIRE_OK(Adjust(*ledger, kAdmin, AdjustPoints("a1", "alice", 100)));
 
@@ -246,10 +247,50 @@ TEST_CASE("commands queued behind a failed write are refused too",
   ledger.reset();
   ledger = OpenLedger(&memory, &clock);
   REQUIRE_OK(Redeem(*ledger, kApp, RedeemPoints("x1", "alice", "o", 10)));
-  CHECK(ledger->GetBalance("alice")->available_points() == 90);
+  CHECK(ValueOrFail(ledger->GetBalance("alice")).available_points() == 90);
   auto verified = ledger->Verify();
   REQUIRE_OK(verified);
   CHECK(verified->ok());
+}
+
+// ---------------------------------------------------------------------------
+// Opening reads only the head, and refuses one it cannot trust.
+
+TEST_CASE("opening over an undecodable or malformed head is DATA_LOSS",
+          "[durability][open]") {
+  ManualClock clock(kStartMs);
+  SECTION("undecodable") {
+    MemoryStore memory;
+    memory.PutRaw(Family::kMeta, std::string(kHeadKey), "\xff\xff\xff");
+    auto opened = Ledger::Open(&memory, TestProgram(), &clock, LedgerOptions{});
+    CHECK(CodeOf(opened) == absl::StatusCode::kDataLoss);
+  }
+  SECTION("a hash of the wrong length") {
+    MemoryStore memory;
+    v1::LedgerHead head;
+    head.set_last_sequence(3);
+    head.set_last_hash("short");
+    head.set_schema_version(1);
+    memory.PutRaw(Family::kMeta, std::string(kHeadKey),
+                  head.SerializeAsString());
+    auto opened = Ledger::Open(&memory, TestProgram(), &clock, LedgerOptions{});
+    CHECK(CodeOf(opened) == absl::StatusCode::kDataLoss);
+  }
+}
+
+TEST_CASE("opening a data directory of another schema version is refused",
+          "[durability][open]") {
+  ManualClock clock(kStartMs);
+  TestLedger t;
+  t.EnrollOk("alice");
+  v1::LedgerHead head = StoredHead(t.store());
+  head.set_schema_version(head.schema_version() + 1);
+  t.store().PutRaw(Family::kMeta, std::string(kHeadKey),
+                   head.SerializeAsString());
+  auto opened = Ledger::Open(&t.store(), TestProgram(), &clock, LedgerOptions{});
+  INFO(StatusText(opened));
+  CHECK(CodeOf(opened) == absl::StatusCode::kFailedPrecondition);
+  CHECK(absl::StrContains(MessageOf(opened), "schema version"));
 }
 
 // ---------------------------------------------------------------------------
@@ -269,7 +310,7 @@ void CheckStoreContract(LedgerStore& store) {
   CHECK(CodeOf(store.Get(Family::kOrders, "zz")) ==
         absl::StatusCode::kNotFound);
   // Families are separate key spaces.
-  CHECK(*store.Get(Family::kMembers, "b") == "member-b");
+  CHECK(ValueOrFail(store.Get(Family::kMembers, "b")) == "member-b");
   CHECK(CodeOf(store.Get(Family::kMembers, "a")) ==
         absl::StatusCode::kNotFound);
 
@@ -300,7 +341,7 @@ void CheckStoreContract(LedgerStore& store) {
   later.Add(Family::kOrders, "b", "changed");
   later.Add(Family::kOrders, "e", "new");
   REQUIRE_OK(store.Write(later));
-  CHECK(*snapshot->Get(Family::kOrders, "b") == "v-b");
+  CHECK(ValueOrFail(snapshot->Get(Family::kOrders, "b")) == "v-b");
   CHECK(CodeOf(snapshot->Get(Family::kOrders, "e")) ==
         absl::StatusCode::kNotFound);
   std::vector<std::string> snapshot_keys;
@@ -310,7 +351,7 @@ void CheckStoreContract(LedgerStore& store) {
                               return true;
                             }));
   CHECK(snapshot_keys.size() == 5);
-  CHECK(*store.Get(Family::kOrders, "b") == "changed");
+  CHECK(ValueOrFail(store.Get(Family::kOrders, "b")) == "changed");
 }
 
 TEST_CASE("MemoryStore keeps the LedgerStore contract", "[durability][store]") {
@@ -336,8 +377,8 @@ TEST_CASE("RocksDbStore keeps what it wrote across a reopen",
     REQUIRE_OK(store->Write(writes));
   }
   auto store = OpenRocksDb(dir.path());
-  CHECK(*store->Get(Family::kEntries, EntryKey(1)) == "one");
-  CHECK(*store->Get(Family::kMeta, "head") == "h");
+  CHECK(ValueOrFail(store->Get(Family::kEntries, EntryKey(1))) == "one");
+  CHECK(ValueOrFail(store->Get(Family::kMeta, "head")) == "h");
 }
 
 }  // namespace

@@ -570,13 +570,14 @@ TEST_CASE("ListEntries pages newest first and visits every entry once",
   REQUIRE(sequences.size() == 7);
   CHECK(std::is_sorted(sequences.rbegin(), sequences.rend()));
   CHECK(std::set<uint64_t>(sequences.begin(), sequences.end()).size() == 7);
-  CHECK(sequences.front() == t.ledger().GetBalance("alice")->last_sequence());
+  CHECK(sequences.front() ==
+        ValueOrFail(t.ledger().GetBalance("alice")).last_sequence());
   CHECK(sequences.back() == 1);  // The ENROLL.
 
   // The default page holds them all, without a token.
   auto all = t.ledger().ListEntries(ListRequest("alice"));
   REQUIRE_OK(all);
-  CHECK(all->entries_size() == 7);
+  REQUIRE(all->entries_size() == 7);
   CHECK(all->next_page_token().empty());
   CHECK(all->entries(0).kind() == v1::ENTRY_KIND_EARN);
   CHECK(all->entries(6).kind() == v1::ENTRY_KIND_ENROLL);
@@ -590,20 +591,43 @@ TEST_CASE("a statement that fills its last page exactly ends without a token",
   // 6 entries in pages of 3: the second page is the last.
   auto first = t.ledger().ListEntries(ListRequest("alice", 3));
   REQUIRE_OK(first);
-  CHECK(first->entries_size() == 3);
+  REQUIRE(first->entries_size() == 3);
   REQUIRE_FALSE(first->next_page_token().empty());
   auto second = t.ledger().ListEntries(
       ListRequest("alice", 3, first->next_page_token()));
   REQUIRE_OK(second);
-  CHECK(second->entries_size() == 3);
+  REQUIRE(second->entries_size() == 3);
   CHECK(second->next_page_token().empty());
   CHECK(second->entries(2).sequence() == 1);
 
   auto one = t.ledger().ListEntries(ListRequest("alice", 1));
   REQUIRE_OK(one);
-  CHECK(one->entries_size() == 1);
+  REQUIRE(one->entries_size() == 1);
   CHECK(one->entries(0).sequence() == 6);
   CHECK_FALSE(one->next_page_token().empty());
+}
+
+TEST_CASE("a statement page holds 50 entries unless asked otherwise",
+          "[ledger][list_entries]") {
+  TestLedger t;
+  t.EnrollOk("alice");
+  std::vector<std::future<absl::StatusOr<AdjustResponse>>> credits;
+  for (int i = 0; i < 59; ++i) {
+    credits.push_back(AdjustAsync(
+        t.ledger(), kAdmin, AdjustPoints(absl::StrCat("c", i), "alice", 1)));
+  }
+  for (auto& credit : credits) REQUIRE_OK(credit.get());
+  auto first = t.ledger().ListEntries(ListRequest("alice"));
+  REQUIRE_OK(first);
+  REQUIRE(first->entries_size() == 50);
+  CHECK(first->entries(0).sequence() == 60);
+  REQUIRE_FALSE(first->next_page_token().empty());
+  auto rest = t.ledger().ListEntries(
+      ListRequest("alice", 0, first->next_page_token()));
+  REQUIRE_OK(rest);
+  REQUIRE(rest->entries_size() == 10);
+  CHECK(rest->entries(0).sequence() == 10);
+  CHECK(rest->next_page_token().empty());
 }
 
 TEST_CASE("a page token stays valid while new entries arrive",

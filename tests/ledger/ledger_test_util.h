@@ -102,6 +102,13 @@ std::string MessageOf(const absl::StatusOr<T>& result) {
   return std::string(result.status().message());
 }
 
+// The value of an OK result; fails the test (with the status) otherwise.
+template <typename T>
+T ValueOrFail(absl::StatusOr<T> result) {
+  REQUIRE_OK(result);
+  return *std::move(result);
+}
+
 // ---------------------------------------------------------------------------
 // Programs.
 
@@ -539,11 +546,11 @@ class GatedStore final : public LedgerStore {
   absl::Status Write(const WriteSet& writes) override {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (armed_) {
+      if (armed_ && !open_) {
         armed_ = false;
         blocked_ = true;
         changed_.notify_all();
-        changed_.wait(lock, [this] { return released_; });
+        changed_.wait(lock, [this] { return released_ || open_; });
         released_ = false;
         blocked_ = false;
       }
@@ -566,6 +573,12 @@ class GatedStore final : public LedgerStore {
     released_ = true;
     changed_.notify_all();
   }
+  // Lets every Write through from now on (also one waiting at the gate).
+  void OpenForGood() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
 
  private:
   LedgerStore* const inner_;
@@ -574,6 +587,21 @@ class GatedStore final : public LedgerStore {
   bool armed_ = false;
   bool blocked_ = false;
   bool released_ = false;
+  bool open_ = false;
+};
+
+// Opens a GatedStore for good at scope exit, so a failed REQUIRE cannot
+// leave the writer waiting at the gate while the Ledger's destructor joins
+// it. Declare it after the Ledger (it must be destroyed first).
+class GateOpener {
+ public:
+  explicit GateOpener(GatedStore& gated) : gated_(gated) {}
+  ~GateOpener() { gated_.OpenForGood(); }
+  GateOpener(const GateOpener&) = delete;
+  GateOpener& operator=(const GateOpener&) = delete;
+
+ private:
+  GatedStore& gated_;
 };
 
 }  // namespace loyalty::testing

@@ -231,7 +231,7 @@ TEST_CASE("an entry far past the end looks like a deleted range and is "
   CHECK(HasProblem(response, {"sequence gap", "expected entry 6", "found 9"}));
 }
 
-TEST_CASE("tampered identifier, order and statement indexes are caught",
+TEST_CASE("tampered indexes, entry keys and the head are caught",
           "[verify]") {
   SECTION("an identifier moved to another member") {
     TestLedger t;
@@ -262,6 +262,12 @@ TEST_CASE("tampered identifier, order and statement indexes are caught",
     Populate(t);
     t.store().PutRaw(Family::kMemberEntries, MemberEntryKey("alice", 4), "");
     CHECK(HasProblem(VerifyFails(t), {"statement index"}));
+  }
+  SECTION("an entries key that is not a sequence") {
+    TestLedger t;
+    Populate(t);
+    t.store().PutRaw(Family::kEntries, "not-a-sequence", "x");
+    CHECK(HasProblem(VerifyFails(t), {"not an 8-byte sequence"}));
   }
   SECTION("a head that names an earlier entry") {
     TestLedger t;

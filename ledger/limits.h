@@ -28,6 +28,7 @@ inline constexpr int64_t kOccurredAtFutureSkewMsMax = 24ll * 3600 * 1000;
 inline constexpr int64_t kEarnPointsPerStepMax = 1'000'000;
 inline constexpr int kVerifyProblemsMax = 100;
 inline constexpr int kEarnBatchEventsMax = 1000;
+inline constexpr int kDisplayNameBytesMax = 128;
 
 }  // namespace loyalty
 

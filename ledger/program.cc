@@ -38,9 +38,8 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 };
 
 absl::Status ValidateEarnRate(const EarnRate& rate, const std::string& path) {
-  if (rate.rule_id().empty()) {
-    return InvalidField(path + ".rule_id", "must not be empty");
-  }
+  // Rule ids are stored in every entry's breakdown: keep them plain ids.
+  LEDGER_RETURN_IF_ERROR(ValidateId(rate.rule_id(), path + ".rule_id"));
   if (!CurrencyMinorDigits(rate.currency()).has_value()) {
     return InvalidField(path + ".currency",
                         absl::StrCat("\"", rate.currency(),
@@ -146,6 +145,8 @@ absl::Status ValidateApiKeys(const ProgramConfig& program) {
 
 absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateId(program.program_id(), "program_id"));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateText(program.display_name(), "display_name", kDisplayNameBytesMax));
   LEDGER_RETURN_IF_ERROR(ValidateEarnRates(program));
   return ValidateApiKeys(program);
 }

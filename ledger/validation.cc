@@ -35,21 +35,6 @@ absl::Status ValidateToken(absl::string_view value, absl::string_view field,
   return absl::OkStatus();
 }
 
-// Printable ASCII with spaces (categories).
-absl::Status ValidateText(absl::string_view value, absl::string_view field,
-                          size_t length_max) {
-  if (value.size() > length_max) {
-    return InvalidField(field, absl::StrCat("is longer than ", length_max,
-                                            " characters"));
-  }
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidField(field, "may not hold control characters");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateCommonContext(const RequestContext& context,
                                    int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateToken(context.request_id(),
@@ -149,6 +134,58 @@ absl::Status ValidateId(absl::string_view value, absl::string_view field) {
   for (char c : value) {
     if (!IsIdChar(c)) {
       return InvalidField(field, "may hold only letters, digits and ._:@-");
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    int continuation = 0;
+    uint32_t code_point = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xe0) == 0xc0) {
+      continuation = 1;
+      code_point = byte & 0x1f;
+    } else if ((byte & 0xf0) == 0xe0) {
+      continuation = 2;
+      code_point = byte & 0x0f;
+    } else if ((byte & 0xf8) == 0xf0) {
+      continuation = 3;
+      code_point = byte & 0x07;
+    } else {
+      return false;
+    }
+    if (i + continuation >= text.size()) return false;  // Truncated.
+    for (int k = 1; k <= continuation; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    static constexpr uint32_t kSmallestOfLength[] = {0, 0x80, 0x800, 0x10000};
+    if (code_point < kSmallestOfLength[continuation] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return false;
+    }
+    i += continuation + 1;
+  }
+  return true;
+}
+
+absl::Status ValidateText(absl::string_view value, absl::string_view field,
+                          size_t length_max) {
+  if (value.size() > length_max) {
+    return InvalidField(field, absl::StrCat("is longer than ", length_max,
+                                            " bytes"));
+  }
+  if (!IsValidUtf8(value)) return InvalidField(field, "is not valid UTF-8");
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidField(field, "may not hold control characters");
     }
   }
   return absl::OkStatus();

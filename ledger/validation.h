@@ -16,8 +16,19 @@
 
 namespace loyalty {
 
-// 1..64 characters of [A-Za-z0-9._:@-]: member ids, principals, program id.
+// 1..64 characters of [A-Za-z0-9._:@-]: member ids, principals, program
+// and rule ids.
 absl::Status ValidateId(absl::string_view value, absl::string_view field);
+
+// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+// Protobuf refuses to parse strings that are not, so nothing else may ever
+// reach an entry: it would be stored but could not be read back.
+bool IsValidUtf8(absl::string_view text);
+
+// At most `length_max` bytes of UTF-8 without control characters: categories,
+// notes, display names.
+absl::Status ValidateText(absl::string_view value, absl::string_view field,
+                          size_t length_max);
 
 // Channel requests (LoyaltyService). `now_ms` bounds occurred_at_ms.
 absl::Status ValidateChannelContext(const loyalty::v1::RequestContext& context,

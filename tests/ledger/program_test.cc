@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "catch2/catch.hpp"
 #include "ledger/program.h"
+#include "ledger/validation.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {
@@ -259,6 +260,44 @@ TEST_CASE("the test program used by the ledger tests is valid", "[program]") {
   absl::Status mega_program = ValidateProgram(testing::MegaProgram());
   INFO(mega_program.ToString());
   CHECK(mega_program.ok());
+}
+
+}  // namespace
+}  // namespace loyalty
+
+namespace loyalty {
+namespace {
+
+// Found by the program fuzzer: a rule id that is not UTF-8 was accepted,
+// copied into every EARN entry's breakdown, and made those entries unreadable.
+TEST_CASE("a rule id that is not a plain id is rejected before it can reach "
+          "an entry",
+          "[program][regression]") {
+  std::string latin1 = RejectionOf(Edit("base-usd", "caf\xe9"));
+  CHECK(absl::StrContains(latin1, "earn_rates[1].rule_id"));
+  CHECK(absl::StrContains(RejectionOf(Edit("base-usd", "base usd")),
+                          "earn_rates[1].rule_id"));
+}
+
+TEST_CASE("a display name that is not UTF-8 is rejected", "[program]") {
+  std::string text =
+      Edit("display_name: \"Demo\"", "display_name: \"Caf\\351 Rewards\"");
+  CHECK(absl::StrContains(RejectionOf(text), "display_name"));
+  std::string fine =
+      Edit("display_name: \"Demo\"", "display_name: \"Café Rewards\"");
+  CHECK(ParseText(fine).ok());
+}
+
+TEST_CASE("UTF-8 validation refuses truncated, overlong and surrogate "
+          "sequences",
+          "[validation]") {
+  CHECK(IsValidUtf8("plain ascii"));
+  CHECK(IsValidUtf8("Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\x81"));
+  CHECK_FALSE(IsValidUtf8("caf\xe9"));              // Latin-1 byte.
+  CHECK_FALSE(IsValidUtf8("\xc3"));                 // Truncated.
+  CHECK_FALSE(IsValidUtf8("\xc0\xaf"));             // Overlong '/'.
+  CHECK_FALSE(IsValidUtf8("\xed\xa0\x80"));         // Surrogate U+D800.
+  CHECK_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));     // Past U+10FFFF.
 }
 
 }  // namespace

@@ -256,6 +256,124 @@ TEST_CASE("the standard gRPC health service answers SERVING", "[server]") {
   CHECK(bytes == std::string("\x08\x01", 2));
 }
 
+TEST_CASE("server reflection lists the loyalty services", "[server]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  grpc::GenericStub generic(server.NewChannel());
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto call = generic.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  auto next = [&](void* expected) {
+    REQUIRE(queue.Next(&tag, &ok));
+    REQUIRE(tag == expected);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  REQUIRE(next(reinterpret_cast<void*>(1)));
+  // ServerReflectionRequest{list_services: ""}: field 7, length 0.
+  grpc::Slice request_slice(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&request_slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  REQUIRE(next(reinterpret_cast<void*>(2)));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  REQUIRE(next(reinterpret_cast<void*>(3)));
+  std::vector<grpc::Slice> slices;
+  REQUIRE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  CHECK_THAT(bytes, Catch::Contains("loyalty.v1.LoyaltyService"));
+  CHECK_THAT(bytes, Catch::Contains("loyalty.v1.AdminService"));
+  CHECK_THAT(bytes, Catch::Contains("grpc.health.v1.Health"));
+  call->WritesDone(reinterpret_cast<void*>(4));
+  REQUIRE(next(reinterpret_cast<void*>(4)));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  next(reinterpret_cast<void*>(5));
+  CHECK(status.ok());
+}
+
+TEST_CASE("an offline terminal's batch of earns gets one result per event",
+          "[server][batch]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "erin");
+  EarnBatchRequest batch;
+  *batch.add_events() = Basket("erin", "b-1", 1000);
+  *batch.add_events() = Basket("erin", "b-2", 2000, /*quantity=*/0);  // Bad.
+  *batch.add_events() = Basket("nobody", "b-3", 1000);
+  *batch.add_events() = Basket("erin", "b-1", 1000);  // Retry of event 0.
+  EarnBatchResponse response;
+  auto context = ContextWithKey("pos-key");
+  REQUIRE(stub->EarnBatch(context.get(), batch, &response).ok());
+  REQUIRE(response.results_size() == 4);
+  CHECK(response.results(0).code() == 0);
+  CHECK(response.results(0).response().points_earned() == 10);
+  CHECK(response.results(1).code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(response.results(1).message(),
+             Catch::Contains("lines[0].quantity"));
+  CHECK(response.results(2).code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(response.results(2).reason() == ERROR_REASON_MEMBER_NOT_FOUND);
+  CHECK(response.results(3).code() == 0);
+  CHECK(response.results(3).response().replayed());
+  CHECK(response.results(3).response().entry().sequence() ==
+        response.results(0).response().entry().sequence());
+
+  SECTION("an empty batch is INVALID_ARGUMENT naming events") {
+    EarnBatchResponse empty_response;
+    auto empty_context = ContextWithKey("pos-key");
+    grpc::Status status = stub->EarnBatch(empty_context.get(),
+                                          EarnBatchRequest(), &empty_response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::Contains("events"));
+  }
+  SECTION("an event for a channel the key lacks refuses the whole batch") {
+    EarnBatchRequest mixed;
+    *mixed.add_events() = Basket("erin", "b-9", 1000);
+    *mixed.add_events() = Basket("erin", "b-10", 1000);
+    mixed.mutable_events(1)->mutable_context()->set_channel(CHANNEL_APP);
+    EarnBatchResponse mixed_response;
+    auto mixed_context = ContextWithKey("pos-key");
+    grpc::Status status =
+        stub->EarnBatch(mixed_context.get(), mixed, &mixed_response);
+    CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    CHECK_THAT(status.error_message(), Catch::Contains("events[1]"));
+    auto balance = server.server().ledger().GetBalance("erin");
+    REQUIRE(balance.ok());
+    CHECK(balance->earned_points_total() == 10);  // b-9 was not applied.
+  }
+}
+
+TEST_CASE("GetServerStats reports writer batches and process figures to "
+          "admins only",
+          "[server][admin]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  Enroll(*server.LoyaltyStub(), "fay");
+  auto admin = server.AdminStub();
+  ServerStats stats;
+  auto context = ContextWithKey("admin-key");
+  REQUIRE(admin->GetServerStats(context.get(), GetServerStatsRequest(), &stats)
+              .ok());
+  CHECK(stats.commands() >= 1);
+  CHECK(stats.batches() >= 1);
+  CHECK(stats.last_sequence() == 1);
+  CHECK(stats.rss_bytes() > 0);
+  auto pos_context = ContextWithKey("pos-key");
+  CHECK(admin->GetServerStats(pos_context.get(), GetServerStatsRequest(),
+                              &stats)
+            .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_CASE("concurrent clients earn and redeem without losing or inventing "
           "points",
           "[server][concurrency]") {

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Regenerates the seed corpora under tests/fuzz/corpus/.
+
+Run from anywhere: tests/fuzz/make_seeds.py. Needs protoc (Debian's
+protobuf-compiler) and nothing else: requests are written in text format here
+and encoded with `protoc --encode`, page tokens are built as
+ledger/page_token.h describes them. The seeds are few and small on purpose: a
+handful of valid inputs to start from and a few near-misses, one per kind of
+rejection; libFuzzer finds the rest. Re-running overwrites every seed this
+script owns and leaves other files alone.
+"""
+
+import base64
+import hashlib
+import pathlib
+import struct
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "fuzz" / "corpus"
+PROTO_DIR = ROOT / "proto"
+SERVICE_PROTO = "loyalty/v1/loyalty_service.proto"
+
+# ---- validation: u8 selector | serialized request ----
+EARN, REDEEM, ADJUST, ENROLL, LIST = range(5)
+
+CTX_POS = ('context { request_id: "req-1" channel: CHANNEL_POS store_id: "s-1" '
+           'terminal_id: "t-1" occurred_at_ms: 1699999999000 }')
+CTX_APP = 'context { request_id: "req-2" channel: CHANNEL_APP }'
+CTX_ADMIN = 'context { request_id: "req-3" channel: CHANNEL_ADMIN }'
+LINES = ('lines { sku: "sku-1" category: "Dairy & eggs" quantity: 2 '
+         'unit_price_minor: 1299 } '
+         'lines { sku: "sku-2" quantity: 1 unit_price_minor: 500 }')
+
+VALIDATION_SEEDS = {
+    "earn_valid_eur": (EARN, "EarnRequest",
+        f'{CTX_POS} member_id: "alice" order_id: "o-1" currency: "EUR" {LINES}'),
+    "earn_valid_usd_points_overflow": (EARN, "EarnRequest",
+        f'{CTX_APP} member_id: "bob@x" order_id: "o-2" currency: "USD" '
+        'lines { sku: "big" quantity: 1000000 unit_price_minor: 1000000000000 } '
+        'lines { sku: "big2" quantity: 1000000 unit_price_minor: 1000000000000 }'),
+    "earn_currency_not_in_program": (EARN, "EarnRequest",
+        f'{CTX_APP} member_id: "alice" order_id: "o-3" currency: "GBP" {LINES}'),
+    "earn_quantity_zero": (EARN, "EarnRequest",
+        f'{CTX_APP} member_id: "alice" order_id: "o-4" currency: "EUR" '
+        'lines { sku: "s" quantity: 0 unit_price_minor: 1 }'),
+    "redeem_valid": (REDEEM, "RedeemRequest",
+        f'{CTX_APP} member_id: "alice" order_id: "o-5" points: 250'),
+    "redeem_points_too_many": (REDEEM, "RedeemRequest",
+        f'{CTX_POS} member_id: "alice" order_id: "o-6" '
+        'points: 1000000000000001'),
+    "adjust_valid": (ADJUST, "AdjustRequest",
+        f'{CTX_ADMIN} member_id: "alice" points_delta: -40 '
+        'reason_code: "GOODWILL_2" operator_id: "ops:jane" note: "late parcel"'),
+    "adjust_reason_lower_case": (ADJUST, "AdjustRequest",
+        'context { request_id: "req-4" } member_id: "alice" points_delta: 5 '
+        'reason_code: "goodwill" operator_id: "ops"'),
+    "enroll_valid": (ENROLL, "EnrollMemberRequest",
+        f'{CTX_APP} member_id: "m-1" '
+        'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "4000123412341234" } '
+        'identifiers { kind: IDENTIFIER_KIND_APP_USER_ID value: "app-user-9" }'),
+    "enroll_identifier_twice": (ENROLL, "EnrollMemberRequest",
+        f'{CTX_APP} '
+        'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "1234" } '
+        'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "1234" }'),
+    "list_page_size_too_big": (LIST, "ListEntriesRequest",
+        'member_id: "alice" page_size: 501'),
+}
+
+
+def encode(message: str, text: str) -> bytes:
+    return subprocess.run(
+        ["protoc", f"--encode=loyalty.v1.{message}", f"-I{PROTO_DIR}",
+         SERVICE_PROTO],
+        input=text.encode(), check=True, capture_output=True).stdout
+
+
+def page_token(member_id: str, sequence: int) -> str:
+    """EncodePageToken: u8 1 | BE64 sequence | SHA-256 tag[:8], base64url."""
+    be64 = struct.pack(">Q", sequence)
+    tag = hashlib.sha256(
+        b"page-token\x1f" + member_id.encode() + b"\x1f" + be64).digest()[:8]
+    return base64.urlsafe_b64encode(b"\x01" + be64 + tag).decode().rstrip("=")
+
+
+# ---- page_token: u8 n | member id (n bytes) | token ----
+def token_seed(member_id: str, token: str) -> bytes:
+    return bytes([len(member_id)]) + member_id.encode() + token.encode()
+
+
+PAGE_TOKEN_SEEDS = {
+    "valid_alice_42": token_seed("alice", page_token("alice", 42)),
+    "valid_empty_member_max": token_seed("", page_token("", 2**64 - 1)),
+    "valid_padded": token_seed("m-1", page_token("m-1", 7) + "="),
+    "other_member": token_seed("bob", page_token("alice", 42)),
+    "wrong_version": token_seed("alice", base64.urlsafe_b64encode(
+        b"\x02" + bytes(16)).decode()),
+    "not_base64": token_seed("alice", "not a token!"),
+}
+
+# ---- program: the same bytes are parsed as text format and as JSON ----
+HASH_A = "a" * 64
+HASH_B = "0123456789abcdef" * 4
+PROGRAM_SEEDS = {
+    "valid.textproto": f"""program_id: "demo"
+display_name: "Demo"
+earn_rates {{ rule_id: "base-eur" currency: "EUR" spend_minor_per_step: 100 points_per_step: 1 }}
+earn_rates {{ rule_id: "base-jpy" currency: "JPY" spend_minor_per_step: 1000 points_per_step: 10 }}
+api_keys {{ principal: "pos" key_sha256_hex: "{HASH_A}" roles: [ROLE_CHANNEL] channels: [CHANNEL_POS] }}
+api_keys {{ principal: "ops" key_sha256_hex: "{HASH_B}" roles: [ROLE_CHANNEL, ROLE_ADMIN] }}
+""",
+    "valid.json": f"""{{"programId": "demo", "earnRates": [
+  {{"ruleId": "base-kwd", "currency": "KWD", "spendMinorPerStep": "1000", "pointsPerStep": "3"}}],
+ "apiKeys": [{{"principal": "app", "keySha256Hex": "{HASH_A}",
+   "roles": ["ROLE_CHANNEL"], "channels": ["CHANNEL_APP", "CHANNEL_WEB"]}}]}}
+""",
+    "bad_currency.textproto": f"""program_id: "demo"
+earn_rates {{ rule_id: "r" currency: "EURO" spend_minor_per_step: 1 points_per_step: 1 }}
+api_keys {{ principal: "pos" key_sha256_hex: "{HASH_A}" roles: ROLE_CHANNEL }}
+""",
+    "duplicate_key.json": f"""{{"programId": "demo",
+ "earnRates": [{{"ruleId": "r", "currency": "USD", "spendMinorPerStep": 1, "pointsPerStep": 1}}],
+ "apiKeys": [{{"principal": "a", "keySha256Hex": "{HASH_A}", "roles": ["ROLE_ADMIN"]}},
+             {{"principal": "b", "keySha256Hex": "{HASH_A}", "roles": [1]}}]}}
+""",
+    "syntax_error.textproto": 'program_id: "demo"\nearn_rates { rule_id: \n',
+}
+
+
+def write(target: str, name: str, data: bytes) -> None:
+    directory = CORPUS / target
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_bytes(data)
+
+
+def main() -> None:
+    for name, (selector, message, text) in VALIDATION_SEEDS.items():
+        write("validation", name, bytes([selector]) + encode(message, text))
+    # A list request whose page token is valid for its member.
+    write("validation", "list_valid_with_token", bytes([LIST]) + encode(
+        "ListEntriesRequest",
+        f'member_id: "alice" page_size: 20 page_token: "{page_token("alice", 42)}"'))
+    for name, data in PAGE_TOKEN_SEEDS.items():
+        write("page_token", name, data)
+    for name, text in PROGRAM_SEEDS.items():
+        write("program", name, text.encode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,531 @@
+// File: tests/crash/crash_test.cc
+//
+// Crash test of the real loyaltyd: kill -9 (or SIGTERM) under load loses no
+// acknowledged write, and every retry gets a deterministic answer (promises 3
+// and 4).
+//
+// Each cycle drives concurrent load from --clients threads (each with its own
+// connection and a mix of enroll, earn, redeem and adjust; see workload.h),
+// records every request and its answer, then kills loyaltyd at a random
+// moment, restarts it on the same data directory and checks:
+//   (c) VerifyLedger is ok (no sequence gaps, hash chain, balances replay) and
+//       the ledger reaches at least the newest acknowledged sequence;
+//   (a) every acknowledged request (OK, or a remembered NOT_FOUND,
+//       FAILED_PRECONDITION or ALREADY_EXISTS) of this cycle, and a sample of
+//       earlier cycles', re-sent with the same request id and content gets
+//       the same answer (for OK the same entry, points and balance, marked
+//       replayed), and the re-sends write nothing (VerifyLedger's
+//       last_sequence unchanged);
+//   (b) every acknowledged entry of this cycle is in its member's statement;
+//   (d) every request whose answer the kill swallowed (UNAVAILABLE,
+//       CANCELLED, DEADLINE_EXCEEDED) gets a definite answer when re-sent,
+//       and the same one again;
+//   and no member's balance is negative.
+// With --mode kill, one cycle in ten also kills loyaltyd during its start
+// (while RocksDB recovers) before the real restart.
+// With --mode term the server gets SIGTERM instead: it must exit 0, and
+// in-flight requests either complete (then they must be durable and
+// replayable) or fail with UNAVAILABLE or CANCELLED.
+//
+// ctest runs short settings. Run it long by hand, e.g.:
+//   build/tests/crash/crash_test --loyaltyd build/server/loyaltyd
+//       --cycles 200 --seconds-per-cycle 3
+//   build/tests/crash/crash_test --loyaltyd build/server/loyaltyd
+//       --mode term --cycles 50 --seconds-per-cycle 3
+// (each on one line).
+// --seed repeats a run's choices (not its timing); every run prints its seed.
+// On failure the data directory and loyaltyd's log are kept and named.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/crash/ledger_client.h"
+#include "tests/crash/loyaltyd_process.h"
+#include "tests/crash/recheck.h"
+#include "tests/crash/test_program.h"
+#include "tests/crash/workload.h"
+
+namespace loyalty::crash {
+namespace {
+
+struct Flags {
+  std::string loyaltyd;
+  std::string mode = "kill";
+  int cycles = 10;
+  double seconds_per_cycle = 2.0;
+  int clients = 4;
+  uint64_t seed = 0;
+  int members = 60;
+  int earlier_sample = 300;
+  bool keep_data = false;
+};
+
+struct Totals {
+  uint64_t sent = 0;
+  uint64_t attempts = 0;
+  uint64_t acknowledged = 0;
+  uint64_t acknowledged_ok = 0;
+  uint64_t not_found = 0;
+  uint64_t failed_precondition = 0;
+  uint64_t already_exists = 0;
+  uint64_t in_doubt = 0;
+  std::map<int, uint64_t> in_doubt_by_code;  // gRPC code -> requests.
+  uint64_t in_doubt_applied = 0;
+  uint64_t acknowledged_after_signal = 0;
+  uint64_t resent = 0;
+  uint64_t statement_entries = 0;
+  uint64_t startup_kills = 0;
+};
+
+// Keeps a uniform random sample of every acknowledged request of the run
+// (reservoir sampling), so later cycles can re-check old answers without
+// keeping them all.
+class Reservoir {
+ public:
+  explicit Reservoir(size_t size_max) : size_max_(size_max) {}
+  void Add(const SentRequest& request, std::mt19937_64& random) {
+    ++seen_;
+    if (kept_.size() < size_max_) {
+      kept_.push_back(request);
+      return;
+    }
+    uint64_t slot = std::uniform_int_distribution<uint64_t>(0, seen_ - 1)(random);
+    if (slot < size_max_) kept_[slot] = request;
+  }
+  std::vector<const SentRequest*> Pick(size_t count, std::mt19937_64& random) {
+    std::vector<const SentRequest*> picked;
+    for (const SentRequest& request : kept_) picked.push_back(&request);
+    std::shuffle(picked.begin(), picked.end(), random);
+    if (picked.size() > count) picked.resize(count);
+    return picked;
+  }
+
+ private:
+  size_t size_max_;
+  uint64_t seen_ = 0;
+  std::vector<SentRequest> kept_;
+};
+
+class CrashRun {
+ public:
+  explicit CrashRun(Flags flags)
+      : flags_(std::move(flags)),
+        kill_mode_(flags_.mode == "kill"),
+        random_(flags_.seed),
+        history_(5000) {}
+
+  // The process exit code: 0 when every check held.
+  int Run();
+
+ private:
+  bool Setup();
+  absl::Status StartServer();
+  absl::Status KillDuringStartup();
+  // Drives load, stops the server at a random moment; returns every request.
+  std::vector<SentRequest> LoadAndStop(int cycle, double* stopped_after_s);
+  void Classify(std::vector<SentRequest>& requests,
+                std::vector<const SentRequest*>* acknowledged,
+                std::vector<SentRequest*>* in_doubt);
+  void CheckAfterRestart(int cycle, std::vector<SentRequest>& requests);
+  absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyOk(
+      absl::string_view when);
+  void CheckBalancesNotNegative();
+  void Fail(std::string problem) { failures_.push_back(std::move(problem)); }
+  int Finish();
+
+  Flags flags_;
+  bool kill_mode_;
+  std::mt19937_64 random_;
+  std::string work_dir_;
+  LoyaltydOptions server_options_;
+  std::unique_ptr<LoyaltydProcess> server_;
+  Reservoir history_;
+  uint64_t max_acknowledged_sequence_ = 0;
+  Totals totals_;
+  Failures failures_;
+  absl::Time started_ = absl::Now();
+  absl::Time signalled_at_;  // When this cycle's SIGKILL or SIGTERM went out.
+};
+
+bool CrashRun::Setup() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "loyalty-crash-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    std::fprintf(stderr, "crash_test: cannot create a temp dir\n");
+    return false;
+  }
+  work_dir_ = pattern;
+  server_options_.binary = flags_.loyaltyd;
+  server_options_.data_dir = work_dir_ + "/data";
+  server_options_.program_path = work_dir_ + "/program.textproto";
+  server_options_.log_path = work_dir_ + "/loyaltyd.log";
+  server_options_.extra_args = {"--shutdown-grace-ms", "5000"};
+  absl::Status written = WriteCrashTestProgram(server_options_.program_path);
+  if (!written.ok()) {
+    std::fprintf(stderr, "crash_test: %s\n", written.ToString().c_str());
+    return false;
+  }
+  return true;
+}
+
+absl::Status CrashRun::StartServer() {
+  auto started = LoyaltydProcess::Start(server_options_);
+  if (!started.ok()) return started.status();
+  server_ = std::move(*started);
+  return absl::OkStatus();
+}
+
+absl::Status CrashRun::KillDuringStartup() {
+  auto spawned = LoyaltydProcess::Spawn(server_options_);
+  if (!spawned.ok()) return spawned.status();
+  int delay_ms = std::uniform_int_distribution<int>(0, 40)(random_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  (*spawned)->Signal(SIGKILL);
+  absl::StatusOr<int> ended = (*spawned)->Wait(absl::Seconds(30));
+  if (!ended.ok()) return ended.status();
+  ++totals_.startup_kills;
+  return absl::OkStatus();
+}
+
+std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
+                                               double* stopped_after_s) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<SentRequest>> sent(flags_.clients);
+  std::vector<std::unique_ptr<RequestGenerator>> generators;
+  std::vector<std::thread> clients;
+  std::string address = server_->address();
+  for (int c = 0; c < flags_.clients; ++c) {
+    WorkloadOptions options;
+    options.cycle = cycle;
+    options.client = c;
+    options.seed = flags_.seed;
+    options.members_max = flags_.members;
+    generators.push_back(std::make_unique<RequestGenerator>(options));
+    clients.emplace_back(RunClient, address, generators.back().get(), &stop,
+                         &sent[c]);
+  }
+  double low_s = std::min(0.1, flags_.seconds_per_cycle);
+  *stopped_after_s = std::uniform_real_distribution<double>(
+      low_s, flags_.seconds_per_cycle)(random_);
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(static_cast<int64_t>(*stopped_after_s * 1e6)));
+
+  signalled_at_ = absl::Now();
+  server_->Signal(kill_mode_ ? SIGKILL : SIGTERM);
+  // Under SIGTERM the clients keep sending while loyaltyd drains, so calls
+  // also arrive during the shutdown.
+  absl::StatusOr<int> ended = server_->Wait(absl::Seconds(60));
+  stop = true;
+  for (auto& client : clients) client.join();
+  if (!ended.ok()) {
+    Fail(absl::StrCat("cycle ", cycle, ": ", ended.status().ToString()));
+  } else if (kill_mode_ && *ended != -SIGKILL) {
+    Fail(absl::StrCat("cycle ", cycle, ": loyaltyd ended with ", *ended,
+                      " before the kill; log:\n", server_->LogTail()));
+  } else if (!kill_mode_ && *ended != 0) {
+    Fail(absl::StrCat("cycle ", cycle, ": loyaltyd exited ", *ended,
+                      " after SIGTERM, wanted 0; log:\n", server_->LogTail()));
+  } else if (!kill_mode_ &&
+             server_->LogTail().find("stopped cleanly") == std::string::npos) {
+    Fail(absl::StrCat("cycle ", cycle,
+                      ": no \"stopped cleanly\" line after SIGTERM; log:\n",
+                      server_->LogTail()));
+  }
+  server_.reset();
+
+  std::vector<SentRequest> all;
+  for (auto& one : sent) {
+    for (auto& request : one) all.push_back(std::move(request));
+  }
+  return all;
+}
+
+void CrashRun::Classify(std::vector<SentRequest>& requests,
+                        std::vector<const SentRequest*>* acknowledged,
+                        std::vector<SentRequest*>* in_doubt) {
+  for (SentRequest& request : requests) {
+    ++totals_.sent;
+    totals_.attempts += request.attempts;
+    if (IsAcknowledged(request.outcome)) {
+      acknowledged->push_back(&request);
+      ++totals_.acknowledged;
+      // Under SIGTERM: answered while loyaltyd drained.
+      if (request.answered_at > signalled_at_) {
+        ++totals_.acknowledged_after_signal;
+      }
+      switch (request.outcome.code) {
+        case grpc::StatusCode::NOT_FOUND:
+          ++totals_.not_found;
+          break;
+        case grpc::StatusCode::FAILED_PRECONDITION:
+          ++totals_.failed_precondition;
+          break;
+        case grpc::StatusCode::ALREADY_EXISTS:
+          ++totals_.already_exists;
+          break;
+        default:
+          break;
+      }
+      if (request.outcome.code == grpc::StatusCode::OK) {
+        ++totals_.acknowledged_ok;
+        max_acknowledged_sequence_ = std::max<uint64_t>(
+            max_acknowledged_sequence_,
+            EntryOf(request.method, request.outcome.response).sequence());
+      }
+      continue;
+    }
+    bool clean = kill_mode_ ? IsInDoubt(request.outcome)
+                            : request.outcome.code ==
+                                      grpc::StatusCode::UNAVAILABLE ||
+                                  request.outcome.code ==
+                                      grpc::StatusCode::CANCELLED;
+    if (!clean) {
+      Fail(absl::StrCat(MethodName(request.method), " ", request.request_id,
+                        ": unexpected answer ", Describe(request.outcome)));
+      continue;
+    }
+    in_doubt->push_back(&request);
+    ++totals_.in_doubt;
+    ++totals_.in_doubt_by_code[static_cast<int>(request.outcome.code)];
+  }
+}
+
+absl::StatusOr<loyalty::v1::VerifyLedgerResponse> CrashRun::VerifyOk(
+    absl::string_view when) {
+  LedgerClient client(server_->address());
+  auto verified = client.Verify();
+  if (!verified.ok()) {
+    Fail(absl::StrCat("VerifyLedger ", when, ": ", verified.status().ToString()));
+    return verified;
+  }
+  if (!verified->ok()) {
+    Fail(absl::StrCat("VerifyLedger ", when, " found problems: ",
+                      verified->ShortDebugString()));
+  }
+  return verified;
+}
+
+void CrashRun::CheckBalancesNotNegative() {
+  LedgerClient client(server_->address());
+  for (int k = 0; k < flags_.members; ++k) {
+    std::string member_id = absl::StrCat("m-", k);
+    auto balance = client.GetBalance(member_id);
+    if (!balance.ok()) {
+      if (balance.status().code() != absl::StatusCode::kNotFound) {
+        Fail(absl::StrCat("balance of ", member_id, ": ",
+                          balance.status().ToString()));
+      }
+      continue;
+    }
+    if (balance->available_points() < 0) {
+      Fail(absl::StrCat("balance of ", member_id, " is negative: ",
+                        balance->ShortDebugString()));
+    }
+  }
+}
+
+void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) {
+  std::vector<const SentRequest*> acknowledged;
+  std::vector<SentRequest*> in_doubt;
+  Classify(requests, &acknowledged, &in_doubt);
+
+  // (c) The ledger is whole and reaches every acknowledged entry.
+  auto before = VerifyOk("after the restart");
+  if (!before.ok()) return;
+  if (before->last_sequence() < max_acknowledged_sequence_) {
+    Fail(absl::StrCat("the ledger ends at entry ", before->last_sequence(),
+                      " but entry ", max_acknowledged_sequence_,
+                      " was acknowledged"));
+  }
+  // (a) Acknowledged answers are given again and write nothing.
+  std::vector<const SentRequest*> resend = acknowledged;
+  for (const SentRequest* earlier :
+       history_.Pick(flags_.earlier_sample, random_)) {
+    resend.push_back(earlier);
+  }
+  ResendAndCompare(server_->address(), resend, flags_.clients, &failures_);
+  totals_.resent += resend.size();
+  auto after = VerifyOk("after re-sending acknowledged requests");
+  if (!after.ok()) return;
+  if (after->last_sequence() != before->last_sequence()) {
+    Fail(absl::StrCat("re-sending acknowledged requests wrote entries ",
+                      before->last_sequence() + 1, "..",
+                      after->last_sequence()));
+  }
+  // (b) Acknowledged entries are in the statements.
+  LedgerClient client(server_->address());
+  totals_.statement_entries += CheckStatements(client, acknowledged, &failures_);
+  // (d) Swallowed answers become definite.
+  totals_.in_doubt_applied +=
+      SettleInDoubt(server_->address(), in_doubt, flags_.clients, &failures_);
+  CheckBalancesNotNegative();
+
+  for (const SentRequest* request : acknowledged) {
+    history_.Add(*request, random_);
+  }
+  for (const SentRequest* request : in_doubt) {
+    if (IsAcknowledged(request->outcome)) history_.Add(*request, random_);
+  }
+}
+
+int CrashRun::Run() {
+  std::printf("crash_test: mode %s, seed %llu, %d cycles of up to %.2f s, "
+              "%d clients\n",
+              flags_.mode.c_str(), static_cast<unsigned long long>(flags_.seed),
+              flags_.cycles, flags_.seconds_per_cycle, flags_.clients);
+  if (!Setup()) return 2;
+  std::printf("crash_test: work dir %s\n", work_dir_.c_str());
+  std::fflush(stdout);
+  if (absl::Status s = StartServer(); !s.ok()) {
+    Fail(absl::StrCat("first start: ", s.ToString()));
+    return Finish();
+  }
+  for (int cycle = 1; cycle <= flags_.cycles && failures_.empty(); ++cycle) {
+    uint64_t acknowledged_before = totals_.acknowledged;
+    uint64_t in_doubt_before = totals_.in_doubt;
+    uint64_t applied_before = totals_.in_doubt_applied;
+    uint64_t after_signal_before = totals_.acknowledged_after_signal;
+    double stopped_after_s = 0;
+    std::vector<SentRequest> requests = LoadAndStop(cycle, &stopped_after_s);
+    if (kill_mode_ && std::bernoulli_distribution(0.1)(random_)) {
+      if (absl::Status s = KillDuringStartup(); !s.ok()) {
+        Fail(absl::StrCat("cycle ", cycle, ": start killed early: ",
+                          s.ToString()));
+      }
+    }
+    if (absl::Status s = StartServer(); !s.ok()) {
+      Fail(absl::StrCat("cycle ", cycle, ": restart: ", s.ToString()));
+      break;
+    }
+    CheckAfterRestart(cycle, requests);
+    std::printf("cycle %d: %s after %.2f s; %zu sent, %llu acknowledged "
+                "(%llu answered after the signal), %llu in doubt (%llu had "
+                "applied)%s\n",
+                cycle, kill_mode_ ? "kill -9" : "SIGTERM", stopped_after_s,
+                requests.size(),
+                static_cast<unsigned long long>(totals_.acknowledged -
+                                                acknowledged_before),
+                static_cast<unsigned long long>(
+                    totals_.acknowledged_after_signal - after_signal_before),
+                static_cast<unsigned long long>(totals_.in_doubt -
+                                                in_doubt_before),
+                static_cast<unsigned long long>(totals_.in_doubt_applied -
+                                                applied_before),
+                failures_.empty() ? "" : "; FAILED");
+    std::fflush(stdout);
+  }
+  if (failures_.empty()) {
+    auto verified_at_end = VerifyOk("at the end");
+    (void)verified_at_end;  // VerifyOk recorded any failure.
+    server_->Signal(SIGTERM);
+    absl::StatusOr<int> ended = server_->Wait(absl::Seconds(60));
+    if (!ended.ok() || *ended != 0) {
+      Fail(absl::StrCat("the final SIGTERM: loyaltyd did not exit 0; log:\n",
+                        server_->LogTail()));
+    }
+  }
+  return Finish();
+}
+
+int CrashRun::Finish() {
+  server_.reset();  // Kills loyaltyd if it still runs.
+  double seconds = absl::ToDoubleSeconds(absl::Now() - started_);
+  std::printf(
+      "crash_test summary: mode %s, seed %llu, %d cycles, %llu requests sent "
+      "(%llu sends), %llu acknowledged (%llu OK, %llu NOT_FOUND, %llu "
+      "FAILED_PRECONDITION, %llu ALREADY_EXISTS; %llu answered after the "
+      "signal), %llu in doubt (%llu had applied), %llu re-verified by re-sending, %llu statement entries "
+      "checked, %llu kills during start, ledger ends at entry %llu, %.1f s\n",
+      flags_.mode.c_str(), static_cast<unsigned long long>(flags_.seed),
+      flags_.cycles, static_cast<unsigned long long>(totals_.sent),
+      static_cast<unsigned long long>(totals_.attempts),
+      static_cast<unsigned long long>(totals_.acknowledged),
+      static_cast<unsigned long long>(totals_.acknowledged_ok),
+      static_cast<unsigned long long>(totals_.not_found),
+      static_cast<unsigned long long>(totals_.failed_precondition),
+      static_cast<unsigned long long>(totals_.already_exists),
+      static_cast<unsigned long long>(totals_.acknowledged_after_signal),
+      static_cast<unsigned long long>(totals_.in_doubt),
+      static_cast<unsigned long long>(totals_.in_doubt_applied),
+      static_cast<unsigned long long>(totals_.resent),
+      static_cast<unsigned long long>(totals_.statement_entries),
+      static_cast<unsigned long long>(totals_.startup_kills),
+      static_cast<unsigned long long>(max_acknowledged_sequence_), seconds);
+  std::printf("crash_test: in-doubt answers by gRPC code:");
+  for (const auto& [code, count] : totals_.in_doubt_by_code) {
+    std::printf(" %d: %llu", code, static_cast<unsigned long long>(count));
+  }
+  std::printf(" (1 CANCELLED, 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, "
+              "14 UNAVAILABLE)\n");
+  if (failures_.empty()) {
+    if (!flags_.keep_data) {
+      std::error_code ignored;
+      std::filesystem::remove_all(work_dir_, ignored);
+    }
+    std::printf("crash_test: PASS\n");
+    return 0;
+  }
+  size_t shown = std::min<size_t>(failures_.size(), 20);
+  for (size_t i = 0; i < shown; ++i) {
+    std::printf("FAIL: %s\n", failures_[i].c_str());
+  }
+  if (failures_.size() > shown) {
+    std::printf("... and %zu more failures\n", failures_.size() - shown);
+  }
+  std::printf("crash_test: FAILED (seed %llu); data and log kept in %s\n",
+              static_cast<unsigned long long>(flags_.seed), work_dir_.c_str());
+  return 1;
+}
+
+}  // namespace
+}  // namespace loyalty::crash
+
+int main(int argc, char** argv) {
+  loyalty::crash::Flags flags;
+  CLI::App app{"crash_test: kill loyaltyd under load, restart, verify"};
+  app.add_option("--loyaltyd", flags.loyaltyd, "path of the loyaltyd binary")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--mode", flags.mode,
+                 "kill: kill -9 under load; term: SIGTERM under load")
+      ->check(CLI::IsMember({"kill", "term"}))
+      ->capture_default_str();
+  app.add_option("--cycles", flags.cycles, "load, stop, restart, verify cycles")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--seconds-per-cycle", flags.seconds_per_cycle,
+                 "load lasts a random time up to this before the stop")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
+  app.add_option("--clients", flags.clients,
+                 "client threads, each with its own connection")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--seed", flags.seed, "random seed (0: pick one)");
+  app.add_option("--members", flags.members, "size of the member pool")
+      ->check(CLI::Range(4, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--earlier-sample", flags.earlier_sample,
+                 "acknowledged requests of earlier cycles re-sent each cycle")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  app.add_flag("--keep-data", flags.keep_data,
+               "keep the data dir and log even when the run passes");
+  CLI11_PARSE(app, argc, argv);
+  if (flags.seed == 0) flags.seed = std::random_device{}() | 1;
+  loyalty::crash::KillChildrenOnTerminationSignals();
+  return loyalty::crash::CrashRun(std::move(flags)).Run();
+}

@@ -1,0 +1,246 @@
+#include "tests/crash/ledger_client.h"
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "tests/crash/test_program.h"
+
+namespace loyalty::crash {
+namespace {
+
+using namespace loyalty::v1;  // NOLINT: every message of the API is used.
+
+std::unique_ptr<grpc::ClientContext> ContextWithKey(const std::string& key,
+                                                    absl::Duration deadline) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + key);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return context;
+}
+
+std::string Trailer(const grpc::ClientContext& context,
+                    const std::string& name) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find(name);
+  if (it == trailers.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+template <typename Request, typename Response, typename Stub, typename Rpc>
+Outcome Call(Stub* stub, Rpc rpc, const std::string& api_key,
+             const std::string& request_bytes, absl::Duration deadline) {
+  Outcome outcome;
+  Request request;
+  if (!request.ParseFromString(request_bytes)) {
+    outcome.code = grpc::StatusCode::INTERNAL;
+    outcome.message = "test bug: the recorded request does not parse";
+    return outcome;
+  }
+  Response response;
+  auto context = ContextWithKey(api_key, deadline);
+  grpc::Status status = (stub->*rpc)(context.get(), request, &response);
+  outcome.code = status.error_code();
+  outcome.message = status.error_message();
+  outcome.reason = Trailer(*context, "loyalty-reason");
+  if (status.ok()) outcome.response = response.SerializeAsString();
+  return outcome;
+}
+
+template <typename Response>
+bool SameMessage(const std::string& a, const std::string& b,
+                 std::string* difference) {
+  Response first;
+  Response second;
+  if (!first.ParseFromString(a) || !second.ParseFromString(b)) {
+    *difference = "a response does not parse";
+    return false;
+  }
+  first.clear_replayed();
+  second.clear_replayed();
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(difference);
+  return differencer.Compare(first, second);
+}
+
+template <typename Response>
+Response Parse(const std::string& bytes) {
+  Response response;
+  response.ParseFromString(bytes);  // An empty message if it does not parse.
+  return response;
+}
+
+}  // namespace
+
+const char* MethodName(Method method) {
+  switch (method) {
+    case Method::kEnroll:
+      return "EnrollMember";
+    case Method::kEarn:
+      return "Earn";
+    case Method::kRedeem:
+      return "Redeem";
+    case Method::kAdjust:
+      return "Adjust";
+  }
+  return "?";
+}
+
+std::string Describe(const Outcome& outcome) {
+  if (outcome.code == grpc::StatusCode::OK) return "OK";
+  return absl::StrCat("code ", static_cast<int>(outcome.code), " [",
+                      outcome.reason, "] ", outcome.message);
+}
+
+bool IsAcknowledged(const Outcome& outcome) {
+  switch (outcome.code) {
+    case grpc::StatusCode::OK:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return true;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return outcome.reason != "ERROR_REASON_REQUEST_ID_REUSED";
+    default:
+      return false;
+  }
+}
+
+bool IsInDoubt(const Outcome& outcome) {
+  switch (outcome.code) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool SameResponse(Method method, const std::string& a, const std::string& b,
+                  std::string* difference) {
+  switch (method) {
+    case Method::kEnroll:
+      return SameMessage<EnrollMemberResponse>(a, b, difference);
+    case Method::kEarn:
+      return SameMessage<EarnResponse>(a, b, difference);
+    case Method::kRedeem:
+      return SameMessage<RedeemResponse>(a, b, difference);
+    case Method::kAdjust:
+      return SameMessage<AdjustResponse>(a, b, difference);
+  }
+  return false;
+}
+
+bool WasReplayed(Method method, const std::string& response) {
+  switch (method) {
+    case Method::kEnroll:
+      return Parse<EnrollMemberResponse>(response).replayed();
+    case Method::kEarn:
+      return Parse<EarnResponse>(response).replayed();
+    case Method::kRedeem:
+      return Parse<RedeemResponse>(response).replayed();
+    case Method::kAdjust:
+      return Parse<AdjustResponse>(response).replayed();
+  }
+  return false;
+}
+
+LedgerEntry EntryOf(Method method, const std::string& response) {
+  switch (method) {
+    case Method::kEnroll:
+      return Parse<EnrollMemberResponse>(response).entry();
+    case Method::kEarn:
+      return Parse<EarnResponse>(response).entry();
+    case Method::kRedeem:
+      return Parse<RedeemResponse>(response).entry();
+    case Method::kAdjust:
+      return Parse<AdjustResponse>(response).entry();
+  }
+  return LedgerEntry();
+}
+
+LedgerClient::LedgerClient(const std::string& address) {
+  // A distinct channel argument gives each client its own connection rather
+  // than a shared subchannel.
+  static std::atomic<int> next_channel_id{0};
+  grpc::ChannelArguments args;
+  args.SetInt("loyalty.crash.channel_id", next_channel_id++);
+  channel_ = grpc::CreateCustomChannel(
+      address, grpc::InsecureChannelCredentials(), args);
+  loyalty_ = LoyaltyService::NewStub(channel_);
+  admin_ = AdminService::NewStub(channel_);
+}
+
+Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
+                             const std::string& request,
+                             absl::Duration deadline) {
+  switch (method) {
+    case Method::kEnroll:
+      return Call<EnrollMemberRequest, EnrollMemberResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::EnrollMember, api_key,
+          request, deadline);
+    case Method::kEarn:
+      return Call<EarnRequest, EarnResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::Earn, api_key, request,
+          deadline);
+    case Method::kRedeem:
+      return Call<RedeemRequest, RedeemResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::Redeem, api_key, request,
+          deadline);
+    case Method::kAdjust:
+      return Call<AdjustRequest, AdjustResponse>(
+          admin_.get(), &AdminService::Stub::Adjust, api_key, request,
+          deadline);
+  }
+  return Outcome();
+}
+
+absl::StatusOr<VerifyLedgerResponse> LedgerClient::Verify() {
+  VerifyLedgerResponse response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(300));
+  grpc::Status status =
+      admin_->VerifyLedger(context.get(), VerifyLedgerRequest(), &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("VerifyLedger: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<Balance> LedgerClient::GetBalance(const std::string& member_id) {
+  GetBalanceRequest request;
+  request.set_member_id(member_id);
+  Balance response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status = loyalty_->GetBalance(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("GetBalance: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<ListEntriesResponse> LedgerClient::ListEntries(
+    const std::string& member_id, int32_t page_size,
+    const std::string& page_token) {
+  ListEntriesRequest request;
+  request.set_member_id(member_id);
+  request.set_page_size(page_size);
+  request.set_page_token(page_token);
+  ListEntriesResponse response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status =
+      loyalty_->ListEntries(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("ListEntries: ", status.error_message()));
+  }
+  return response;
+}
+
+bool LedgerClient::WaitUntilConnected(absl::Duration timeout) {
+  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+}  // namespace loyalty::crash

@@ -1,0 +1,81 @@
+// File: tests/crash/ledger_client.h
+//
+// A test client of one loyaltyd over its own gRPC channel (its own TCP
+// connection): sends any mutation as (method, API key, serialized request)
+// and returns the whole outcome, so a test can record an answer and later
+// re-send the identical request and compare.
+//
+//   LedgerClient client("127.0.0.1:40123");
+//   Outcome first = client.Mutate(Method::kEarn, kPosKey, request_bytes);
+//   if (IsAcknowledged(first)) ...
+#ifndef LOYALTY_TESTS_CRASH_LEDGER_CLIENT_H_
+#define LOYALTY_TESTS_CRASH_LEDGER_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "loyalty/v1/loyalty_service.grpc.pb.h"
+
+namespace loyalty::crash {
+
+enum class Method { kEnroll, kEarn, kRedeem, kAdjust };
+const char* MethodName(Method method);
+
+// The answer to one call, as the client saw it.
+struct Outcome {
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  std::string message;
+  std::string reason;    // "loyalty-reason" trailing metadata, or "".
+  std::string response;  // The serialized response message when code is OK.
+};
+std::string Describe(const Outcome& outcome);
+
+// An answer the service gives again for a retry with the same request id:
+// OK, or a remembered business rejection (NOT_FOUND, FAILED_PRECONDITION,
+// ALREADY_EXISTS other than REQUEST_ID_REUSED).
+bool IsAcknowledged(const Outcome& outcome);
+
+// A failure that says nothing about whether the request was applied: the
+// connection broke (UNAVAILABLE, CANCELLED), the deadline passed, or the
+// server was shutting down or full (UNAVAILABLE, RESOURCE_EXHAUSTED).
+bool IsInDoubt(const Outcome& outcome);
+
+// Whether two OK responses of `method` are the same outcome: equal in every
+// field except `replayed`.
+bool SameResponse(Method method, const std::string& a, const std::string& b,
+                  std::string* difference);
+// The `replayed` flag and the entry of an OK response.
+bool WasReplayed(Method method, const std::string& response);
+loyalty::v1::LedgerEntry EntryOf(Method method, const std::string& response);
+
+class LedgerClient {
+ public:
+  explicit LedgerClient(const std::string& address);
+
+  // Sends one mutation; never throws. `request` is the serialized request
+  // message of `method`.
+  Outcome Mutate(Method method, const std::string& api_key,
+                 const std::string& request,
+                 absl::Duration deadline = absl::Seconds(10));
+
+  absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Verify();
+  absl::StatusOr<loyalty::v1::Balance> GetBalance(const std::string& member_id);
+  absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
+      const std::string& member_id, int32_t page_size,
+      const std::string& page_token);
+
+  // Waits until the channel is connected; false after `timeout`.
+  bool WaitUntilConnected(absl::Duration timeout);
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<loyalty::v1::LoyaltyService::Stub> loyalty_;
+  std::unique_ptr<loyalty::v1::AdminService::Stub> admin_;
+};
+
+}  // namespace loyalty::crash
+
+#endif  // LOYALTY_TESTS_CRASH_LEDGER_CLIENT_H_

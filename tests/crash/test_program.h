@@ -1,0 +1,30 @@
+// File: tests/crash/test_program.h
+//
+// The loyalty program the crash and fault tests run loyaltyd with, written to
+// a text-format file: EUR and USD at 1 point per whole 1.00, and three API
+// keys (stored as SHA-256 hex, as in production; the clear keys are here):
+//   "pos-key"   principal pos-terminal, ROLE_CHANNEL, CHANNEL_POS only
+//   "app-key"   principal app-backend,  ROLE_CHANNEL, CHANNEL_APP and WEB
+//   "admin-key" principal operator,     ROLE_CHANNEL and ROLE_ADMIN
+#ifndef LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
+#define LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "loyalty/v1/program.pb.h"
+
+namespace loyalty::crash {
+
+inline constexpr char kPosKey[] = "pos-key";
+inline constexpr char kAppKey[] = "app-key";
+inline constexpr char kAdminKey[] = "admin-key";
+
+loyalty::v1::ProgramConfig CrashTestProgram();
+
+// Writes CrashTestProgram() in text format to `path` (a .textproto name).
+absl::Status WriteCrashTestProgram(const std::string& path);
+
+}  // namespace loyalty::crash
+
+#endif  // LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_

@@ -1,0 +1,188 @@
+#include "tests/crash/workload.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+#include "tests/crash/test_program.h"
+
+namespace loyalty::crash {
+namespace {
+
+using loyalty::v1::Channel;
+
+std::string CardOf(int member_index) {
+  return absl::StrFormat("4000%012d", member_index);
+}
+
+}  // namespace
+
+RequestGenerator::RequestGenerator(const WorkloadOptions& options)
+    : options_(options),
+      random_(options.seed ^ (static_cast<uint64_t>(options.cycle) << 32) ^
+              (static_cast<uint64_t>(options.client) * 0x9E3779B97F4A7C15ull)) {}
+
+int RequestGenerator::Uniform(int low, int high) {
+  return std::uniform_int_distribution<int>(low, high)(random_);
+}
+
+bool RequestGenerator::Chance(double p) {
+  return std::bernoulli_distribution(p)(random_);
+}
+
+std::string RequestGenerator::PickMember() {
+  if (Chance(0.05)) return absl::StrCat("ghost-", Uniform(0, 999));
+  if (Chance(0.3)) return absl::StrCat("m-", Uniform(0, options_.hot_members - 1));
+  return absl::StrCat("m-", Uniform(0, options_.members_max - 1));
+}
+
+SentRequest RequestGenerator::Next() {
+  std::string request_id =
+      absl::StrCat("c", options_.cycle, "-t", options_.client, "-", counter_++);
+  int dice = Uniform(0, 99);
+  if (dice < 10) return NextEnroll(std::move(request_id));
+  if (dice < 55) return NextEarn(std::move(request_id));
+  if (dice < 85) return NextRedeem(std::move(request_id));
+  return NextAdjust(std::move(request_id));
+}
+
+// Fills a channel request's context from a POS (pos-key) or the app or web
+// shop (app-key), and returns the key to send it with.
+template <typename Request>
+std::string SetChannelContext(Request* request, const std::string& request_id,
+                              int client, bool pos, bool web) {
+  auto* context = request->mutable_context();
+  context->set_request_id(request_id);
+  if (pos) {
+    context->set_channel(loyalty::v1::CHANNEL_POS);
+    context->set_store_id(absl::StrCat("store-", client));
+    context->set_terminal_id(absl::StrCat("till-", client % 3));
+    return kPosKey;
+  }
+  context->set_channel(web ? loyalty::v1::CHANNEL_WEB
+                           : loyalty::v1::CHANNEL_APP);
+  return kAppKey;
+}
+
+SentRequest RequestGenerator::NextEnroll(std::string request_id) {
+  loyalty::v1::EnrollMemberRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.5), Chance(0.3));
+  if (!Chance(0.05)) {  // Else the server assigns the member id.
+    int index = Uniform(0, options_.members_max - 1);
+    request.set_member_id(absl::StrCat("m-", index));
+    int dice = Uniform(0, 9);
+    if (dice < 5) {
+      auto* card = request.add_identifiers();
+      card->set_kind(loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER);
+      card->set_value(CardOf(dice == 0 ? Uniform(0, options_.members_max - 1)
+                                       : index));
+    } else if (dice < 7) {
+      auto* app_user = request.add_identifiers();
+      app_user->set_kind(loyalty::v1::IDENTIFIER_KIND_APP_USER_ID);
+      app_user->set_value(absl::StrCat("app-user-", index));
+    }
+  }
+  sent.method = Method::kEnroll;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextEarn(std::string request_id) {
+  loyalty::v1::EarnRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.6), Chance(0.3));
+  if (!orders_.empty() && Chance(0.05)) {
+    // The same purchase again under a new request id: a till that lost its
+    // request id. Answered ORDER_ALREADY_EARNED if the first one applied.
+    const auto& [member, order] = orders_[Uniform(0, orders_.size() - 1)];
+    request.set_member_id(member);
+    request.set_order_id(order);
+  } else {
+    request.set_member_id(PickMember());
+    request.set_order_id(absl::StrCat("o-", request_id));
+    orders_.emplace_back(request.member_id(), request.order_id());
+  }
+  request.set_currency(Chance(0.8) ? "EUR" : "USD");
+  static constexpr const char* kCategories[] = {"", "grocery", "home",
+                                                "garden", "toys"};
+  int lines = Uniform(1, 5);
+  for (int i = 0; i < lines; ++i) {
+    auto* line = request.add_lines();
+    line->set_sku(absl::StrCat("SKU-", Uniform(1, 500)));
+    line->set_category(kCategories[Uniform(0, 4)]);
+    line->set_quantity(Uniform(1, 3));
+    line->set_unit_price_minor(Uniform(0, 5000));
+  }
+  sent.method = Method::kEarn;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextRedeem(std::string request_id) {
+  loyalty::v1::RedeemRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.4), Chance(0.3));
+  request.set_member_id(PickMember());
+  request.set_order_id(absl::StrCat("r-", request_id));
+  // Mostly near a typical balance, sometimes far more than anyone has.
+  request.set_points(Chance(0.1) ? 1'000'000 : Uniform(1, 300));
+  sent.method = Method::kRedeem;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextAdjust(std::string request_id) {
+  loyalty::v1::AdjustRequest request;
+  request.mutable_context()->set_request_id(request_id);
+  if (Chance(0.5)) {
+    request.mutable_context()->set_channel(loyalty::v1::CHANNEL_ADMIN);
+  }
+  request.set_member_id(PickMember());
+  int magnitude = Uniform(1, 200);
+  request.set_points_delta(Chance(0.6) ? magnitude : -magnitude);
+  static constexpr const char* kReasons[] = {"GOODWILL", "CORRECTION",
+                                             "LATE_DELIVERY"};
+  request.set_reason_code(kReasons[Uniform(0, 2)]);
+  request.set_operator_id(absl::StrCat("agent.", options_.client));
+  if (Chance(0.3)) request.set_note("crash test adjustment");
+  SentRequest sent;
+  sent.method = Method::kAdjust;
+  sent.api_key = kAdminKey;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+void RunClient(const std::string& address, RequestGenerator* generator,
+               const std::atomic<bool>* stop, std::vector<SentRequest>* sent) {
+  LedgerClient client(address);
+  client.WaitUntilConnected(absl::Seconds(10));
+  while (!stop->load()) {
+    SentRequest request = generator->Next();
+    while (true) {
+      request.outcome = client.Mutate(request.method, request.api_key,
+                                      request.request);
+      ++request.attempts;
+      request.answered_at = absl::Now();
+      if (!IsInDoubt(request.outcome) || stop->load()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    sent->push_back(std::move(request));
+  }
+}
+
+}  // namespace loyalty::crash

@@ -1,0 +1,968 @@
+// Random commands: the kind table and the retry mix (see generator.h).
+//
+// The limits below are the contract's (loyalty_service.proto, common.proto),
+// restated here rather than taken from ledger/limits.h, so the test checks
+// the ledger against the contract.
+#include "generator.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace loyalty::model {
+namespace {
+
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+constexpr int kIdLengthMax = 64;
+constexpr int kRequestIdLengthMax = 128;
+constexpr int kBasketLinesMax = 200;
+constexpr int kIdentifiersMax = 8;
+constexpr int64_t kQuantityMax = 1'000'000;
+constexpr int64_t kUnitPriceMinorMax = 1'000'000'000'000;
+constexpr int64_t kPointsPerRequestMax = 1'000'000'000'000'000;
+constexpr int64_t kDayMs = 24ll * 3600 * 1000;
+
+using v1::AdjustRequest;
+using v1::BasketLine;
+using v1::EarnRequest;
+using v1::EnrollMemberRequest;
+using v1::MemberIdentifier;
+using v1::RedeemRequest;
+using v1::RequestContext;
+
+template <typename T>
+const T& PickFrom(Generator& g, const std::vector<T>& values) {
+  return values[static_cast<size_t>(
+      g.Uniform(0, static_cast<int64_t>(values.size()) - 1))];
+}
+
+int64_t Available(Generator& g, const std::string& member_id) {
+  const MemberState* member = g.model().FindMember(member_id);
+  return member == nullptr ? 0 : member->totals.available;
+}
+
+// A valid request id carries printable ASCII without spaces.
+bool IsValidToken(const std::string& value, size_t length_max) {
+  if (value.empty() || value.size() > length_max) return false;
+  for (char c : value) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// A past command's label for a retry's label, kept short: retries of
+// retries would otherwise grow it without end.
+std::string Origin(const Command& past) {
+  constexpr size_t kLabelMax = 160;
+  if (past.label.size() <= kLabelMax) return past.label;
+  return past.label.substr(0, kLabelMax) + "...";
+}
+
+// ---------------------------------------------------------------------------
+// Context malformations shared by every kind. Returns what was broken.
+
+std::string MalformContext(Generator& g, RequestContext* context, bool admin) {
+  switch (g.Uniform(0, 9)) {
+    case 0:
+      context->clear_request_id();
+      return "context.request_id empty";
+    case 1:
+      context->set_request_id("rq " + context->request_id());
+      return "context.request_id with a space";
+    case 2:
+      context->set_request_id(std::string(kRequestIdLengthMax + 1, 'r'));
+      return "context.request_id 129 characters";
+    case 3:
+      context->set_request_id(context->request_id() + "\xc3\xa9");
+      return "context.request_id not ASCII";
+    case 4:
+      context->set_store_id(std::string(kIdLengthMax + 1, 's'));
+      return "context.store_id 65 characters";
+    case 5:
+      context->set_terminal_id("till 3");
+      return "context.terminal_id with a space";
+    case 6:
+      context->set_occurred_at_ms(-1);
+      return "context.occurred_at_ms negative";
+    case 7:
+      // A century ahead: stays invalid however far the test clock moves.
+      context->set_occurred_at_ms(g.now_ms() + 36'500 * kDayMs);
+      return "context.occurred_at_ms far in the future";
+    case 8:
+      if (admin) {
+        context->set_channel(v1::CHANNEL_APP);
+        return "context.channel not ADMIN on an admin request";
+      }
+      context->set_channel(g.Chance(0.5) ? v1::CHANNEL_UNSPECIFIED
+                                         : v1::CHANNEL_ADMIN);
+      return "context.channel unspecified or ADMIN on a channel request";
+    default:
+      if (admin) {
+        context->set_channel(v1::CHANNEL_POS);
+        context->set_store_id("store-001");
+        return "context.channel POS on an admin request";
+      }
+      context->set_channel(v1::CHANNEL_POS);
+      context->clear_store_id();
+      return "context.store_id missing for CHANNEL_POS";
+  }
+}
+
+// Changes the context's content and keeps it valid.
+void MutateContext(Generator& g, RequestContext* context) {
+  if (g.Chance(0.5)) {
+    context->set_terminal_id(context->terminal_id() + "x");
+  } else {
+    context->set_occurred_at_ms(context->occurred_at_ms() == 0
+                                    ? std::max<int64_t>(1, g.now_ms() - 1000)
+                                    : 0);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Enroll.
+
+Request FreshEnroll(Generator& g) {
+  EnrollMemberRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  int64_t roll = g.Uniform(0, 99);
+  const auto& members = g.model().member_order();
+  if (roll < 35) {
+    // Empty: the server assigns an id.
+  } else if (roll < 47 && !members.empty()) {
+    request.set_member_id(PickFrom(g, members));  // Collides.
+  } else if (roll < 50) {
+    std::string id = absl::StrCat("long.", g.NewMemberId(), ":");
+    id.resize(kIdLengthMax, 'z');
+    request.set_member_id(id);
+  } else {
+    request.set_member_id(g.NewMemberId());
+  }
+  int64_t count = g.Uniform(0, 9);
+  count = count < 5 ? 0 : count < 8 ? 1 : count - 6;  // 0, 1, 2 or 3.
+  for (int64_t i = 0; i < count; ++i) {
+    MemberIdentifier identifier = g.PickIdentifier();
+    bool listed = false;
+    for (const auto& other : request.identifiers()) {
+      listed = listed || (other.kind() == identifier.kind() &&
+                          other.value() == identifier.value());
+    }
+    if (!listed) *request.add_identifiers() = identifier;
+  }
+  return request;
+}
+
+Request BoundaryEnroll(Generator& g) {
+  EnrollMemberRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  if (g.Chance(0.5)) request.set_member_id(g.NewMemberId());
+  // The most identifiers a member may have, cards at both length limits.
+  for (int i = 0; i < kIdentifiersMax; ++i) {
+    MemberIdentifier identifier = g.PickIdentifier();
+    if (i == 0) {
+      identifier.set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+      identifier.set_value(absl::StrCat(g.Uniform(1000, 9999)));
+    } else if (i == 1) {
+      identifier.set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+      identifier.set_value(
+          absl::StrCat(g.Uniform(1'000'000'000'000'000'000ll, kInt64Max),
+                       g.Uniform(1'000'000'000'000ll, 9'999'999'999'999ll)));
+    }
+    bool listed = false;
+    for (const auto& other : request.identifiers()) {
+      listed = listed || (other.kind() == identifier.kind() &&
+                          other.value() == identifier.value());
+    }
+    if (!listed) *request.add_identifiers() = identifier;
+  }
+  return request;
+}
+
+std::string MalformEnroll(Generator& g, Request* r) {
+  auto& request = std::get<EnrollMemberRequest>(*r);
+  switch (g.Uniform(0, 11)) {
+    case 0:
+      request.set_member_id("bad id");
+      return "member_id with a space";
+    case 1:
+      request.set_member_id(std::string(kIdLengthMax + 1, 'm'));
+      return "member_id 65 characters";
+    case 2:
+      request.set_member_id("m\xc3\xbc");
+      return "member_id not ASCII";
+    case 3: {
+      request.clear_identifiers();
+      for (int i = 0; i <= kIdentifiersMax; ++i) {
+        MemberIdentifier* identifier = request.add_identifiers();
+        identifier->set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
+        identifier->set_value(absl::StrCat("too-many-", i));
+      }
+      return "9 identifiers";
+    }
+    case 4:
+    case 5:
+    case 6: {
+      MemberIdentifier* identifier = request.add_identifiers();
+      identifier->set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+      static const std::vector<std::string> kBadCards = {
+          "12a4", "123", std::string(33, '7'), "", "1234 5678"};
+      identifier->set_value(PickFrom(g, kBadCards));
+      return "a malformed card number";
+    }
+    case 7: {
+      MemberIdentifier* identifier = request.add_identifiers();
+      identifier->set_value("12345678");
+      return "identifier kind unspecified";
+    }
+    case 8: {
+      MemberIdentifier identifier = g.PickIdentifier();
+      request.clear_identifiers();
+      *request.add_identifiers() = identifier;
+      *request.add_identifiers() = identifier;
+      return "the same identifier twice";
+    }
+    case 9: {
+      MemberIdentifier* identifier = request.add_identifiers();
+      identifier->set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
+      static const std::vector<std::string> kBadApps = {
+          "", "user 1", std::string(kIdLengthMax + 1, 'u')};
+      identifier->set_value(PickFrom(g, kBadApps));
+      return "a malformed app user id";
+    }
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateEnroll(Generator& g, Request* r) {
+  auto& request = std::get<EnrollMemberRequest>(*r);
+  switch (g.Uniform(0, 2)) {
+    case 0:
+      request.set_member_id(request.member_id().empty() ? g.NewMemberId() : "");
+      return;
+    case 1:
+      if (request.identifiers_size() > 0) {
+        request.mutable_identifiers()->RemoveLast();
+      } else {
+        MemberIdentifier* identifier = request.add_identifiers();
+        identifier->set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
+        identifier->set_value(absl::StrCat("mutated-", g.NewOrderId()));
+      }
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Earn.
+
+// Program currencies by weight, then ones the program does not accept.
+const std::vector<std::string>& EarnCurrencies() {
+  static const std::vector<std::string> kCurrencies = {
+      "EUR", "EUR", "EUR", "EUR", "EUR", "EUR", "EUR", "EUR", "GBP",
+      "GBP", "GBP", "USD", "USD", "USD", "JPY", "CHF", "CHF"};
+  return kCurrencies;
+}
+const std::vector<std::string>& ForeignCurrencies() {
+  static const std::vector<std::string> kForeign = {"SEK", "NOK", "DKK", "XTS",
+                                                    "AUD"};
+  return kForeign;
+}
+
+BasketLine RandomLine(Generator& g) {
+  BasketLine line;
+  line.set_sku(absl::StrCat("sku-", g.Uniform(1, 500)));
+  static const std::vector<std::string> kCategories = {
+      "", "", "", "grocery", "Home & Garden", "kids' toys", "caf\xc3\xa9"};
+  line.set_category(PickFrom(g, kCategories));
+  int64_t roll = g.Uniform(0, 99);
+  line.set_quantity(roll < 85   ? g.Uniform(1, 5)
+                    : roll < 95 ? g.Uniform(1, 1000)
+                                : g.Uniform(1, kQuantityMax));
+  roll = g.Uniform(0, 99);
+  line.set_unit_price_minor(roll < 80   ? g.Uniform(0, 20'000)
+                            : roll < 95 ? g.Uniform(0, 100'000'000)
+                                        : g.Uniform(0, kUnitPriceMinorMax));
+  return line;
+}
+
+std::string EarnOrderId(Generator& g, const std::string& member_id) {
+  const MemberState* member = g.model().FindMember(member_id);
+  if (member != nullptr && !member->orders.empty() && g.Chance(0.12)) {
+    auto it = member->orders.begin();
+    std::advance(it, g.Uniform(0, static_cast<int64_t>(std::min<size_t>(
+                                      member->orders.size() - 1, 50))));
+    return *it;  // Already earned: ALREADY_EXISTS.
+  }
+  return g.NewOrderId();
+}
+
+EarnRequest EarnBase(Generator& g) {
+  EarnRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_member_id(g.PickMember());
+  request.set_order_id(EarnOrderId(g, request.member_id()));
+  request.set_currency(g.Chance(0.06) ? PickFrom(g, ForeignCurrencies())
+                                      : PickFrom(g, EarnCurrencies()));
+  return request;
+}
+
+Request FreshEarn(Generator& g) {
+  EarnRequest request = EarnBase(g);
+  int64_t lines = g.Uniform(1, 5);
+  for (int64_t i = 0; i < lines; ++i) *request.add_lines() = RandomLine(g);
+  return request;
+}
+
+// Lines summing to exactly `total` (at most 4 x 10^18 + 10^12) in at most
+// five lines.
+void SetBasketTotal(EarnRequest* request, int64_t total) {
+  request->clear_lines();
+  int64_t rest = total;
+  while (rest > kUnitPriceMinorMax && request->lines_size() < 4) {
+    int64_t quantity = std::min(kQuantityMax, rest / kUnitPriceMinorMax);
+    BasketLine* line = request->add_lines();
+    line->set_sku(absl::StrCat("bulk-", request->lines_size()));
+    line->set_quantity(quantity);
+    line->set_unit_price_minor(kUnitPriceMinorMax);
+    rest -= quantity * kUnitPriceMinorMax;
+  }
+  BasketLine* line = request->add_lines();
+  line->set_sku("rest");
+  line->set_quantity(1);
+  line->set_unit_price_minor(rest);
+}
+
+Request BoundaryEarn(Generator& g) {
+  EarnRequest request = EarnBase(g);
+  if (g.Chance(0.5)) request.set_member_id(g.PickRich());
+  constexpr int64_t kBasketMax = 4'000'000'000'000'000'000;
+  switch (g.Uniform(0, 4)) {
+    case 0:
+    case 1: {
+      // USD earns 1 point per cent: fill the balance to INT64_MAX, or one
+      // point past it, or a big step towards it.
+      request.set_currency("USD");
+      Int128 headroom = kInt64Max - Available(g, request.member_id());
+      Int128 target = headroom + g.Uniform(-2, 1);
+      if (target > kBasketMax || target < 0) {
+        target = kBasketMax - g.Uniform(0, 1'000'000);  // Most of the way.
+      }
+      SetBasketTotal(&request, static_cast<int64_t>(target));
+      return request;
+    }
+    case 2: {
+      // JPY earns 10^6 points per yen: big baskets overflow the points.
+      request.set_currency("JPY");
+      SetBasketTotal(&request, g.Uniform(1, kBasketMax));
+      return request;
+    }
+    case 3: {
+      // Six to twelve lines at the line maximum: the basket total overflows.
+      request.set_currency("EUR");
+      request.clear_lines();
+      int64_t lines = g.Uniform(6, 12);
+      for (int64_t i = 0; i < lines; ++i) {
+        BasketLine* line = request.add_lines();
+        line->set_sku(absl::StrCat("max-", i));
+        line->set_quantity(kQuantityMax);
+        line->set_unit_price_minor(kUnitPriceMinorMax - g.Uniform(0, 1));
+      }
+      return request;
+    }
+    default: {
+      // EUR earns 1 point per 100 cents: a total just under, at or over a
+      // step, split over lines.
+      request.set_currency("EUR");
+      int64_t total = g.Uniform(0, 1000) * 100 + g.Uniform(-1, 1);
+      if (total < 0) total = 0;
+      request.clear_lines();
+      int64_t first = g.Uniform(0, total);
+      BasketLine* a = request.add_lines();
+      a->set_sku("part-a");
+      a->set_quantity(1);
+      a->set_unit_price_minor(first);
+      BasketLine* b = request.add_lines();
+      b->set_sku("part-b");
+      b->set_quantity(1);
+      b->set_unit_price_minor(total - first);
+      return request;
+    }
+  }
+}
+
+std::string MalformEarn(Generator& g, Request* r) {
+  auto& request = std::get<EarnRequest>(*r);
+  BasketLine* line = request.mutable_lines(
+      static_cast<int>(g.Uniform(0, request.lines_size() - 1)));
+  switch (g.Uniform(0, 16)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.set_member_id("a b");
+      return "member_id with a space";
+    case 2:
+      request.clear_order_id();
+      return "order_id empty";
+    case 3:
+      request.set_order_id(std::string(kIdLengthMax + 1, 'o'));
+      return "order_id 65 characters";
+    case 4: {
+      static const std::vector<std::string> kBad = {"eur", "EURO", "", "E1R",
+                                                    "EU"};
+      request.set_currency(PickFrom(g, kBad));
+      return "currency not three upper-case letters";
+    }
+    case 5:
+      request.clear_lines();
+      return "no lines";
+    case 6:
+      while (request.lines_size() <= kBasketLinesMax) {
+        *request.add_lines() = request.lines(0);
+      }
+      return "201 lines";
+    case 7:
+      line->clear_sku();
+      return "sku empty";
+    case 8:
+      line->set_sku("sku 1");
+      return "sku with a space";
+    case 9:
+      line->set_category(std::string(65, 'c'));
+      return "category 65 characters";
+    case 10:
+      line->set_category("a\tb");
+      return "category with a control character";
+    case 11:
+      line->set_quantity(g.Chance(0.5) ? 0 : -3);
+      return "quantity below 1";
+    case 12:
+      line->set_quantity(kQuantityMax + 1);
+      return "quantity above 10^6";
+    case 13:
+      line->set_unit_price_minor(g.Chance(0.5) ? -1 : kInt64Min);
+      return "unit_price_minor negative";
+    case 14:
+      line->set_unit_price_minor(kUnitPriceMinorMax + 1);
+      return "unit_price_minor above 10^12";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateEarn(Generator& g, Request* r) {
+  auto& request = std::get<EarnRequest>(*r);
+  switch (g.Uniform(0, 4)) {
+    case 0: {
+      BasketLine* line = request.mutable_lines(0);
+      line->set_unit_price_minor(line->unit_price_minor() == kUnitPriceMinorMax
+                                     ? kUnitPriceMinorMax - 1
+                                     : line->unit_price_minor() + 1);
+      return;
+    }
+    case 1:
+      if (request.lines_size() < kBasketLinesMax) {
+        *request.add_lines() = RandomLine(g);
+        return;
+      }
+      [[fallthrough]];
+    case 2:
+      request.set_order_id(g.NewOrderId());
+      return;
+    case 3:
+      request.set_currency(request.currency() == "EUR" ? "GBP" : "EUR");
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Redeem.
+
+RedeemRequest RedeemBase(Generator& g) {
+  RedeemRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_member_id(g.PickMember());
+  request.set_order_id(g.Chance(0.9) ? g.NewOrderId() : "shared-order");
+  return request;
+}
+
+Request FreshRedeem(Generator& g) {
+  RedeemRequest request = RedeemBase(g);
+  int64_t available = Available(g, request.member_id());
+  int64_t roll = g.Uniform(0, 99);
+  int64_t points = 0;
+  if (roll < 45 && available > 0) {
+    points = g.Uniform(1, std::min(available, kPointsPerRequestMax));
+  } else if (roll < 60) {
+    points = available < kPointsPerRequestMax
+                 ? g.Uniform(available + 1,
+                             std::min(available + 1000, kPointsPerRequestMax))
+                 : g.Uniform(1, kPointsPerRequestMax);
+  } else if (roll < 85) {
+    points = g.Uniform(1, 100);
+  } else {
+    points = g.Uniform(1, kPointsPerRequestMax);
+  }
+  request.set_points(points);
+  return request;
+}
+
+Request BoundaryRedeem(Generator& g) {
+  RedeemRequest request = RedeemBase(g);
+  if (g.Chance(0.5)) request.set_member_id(g.PickRich());
+  int64_t available = Available(g, request.member_id());
+  int64_t points = available + g.Uniform(0, 1);  // All of it, or one more.
+  if (points < 1 || points > kPointsPerRequestMax) {
+    points = g.Chance(0.5) ? kPointsPerRequestMax : 1;
+  }
+  request.set_points(points);
+  return request;
+}
+
+std::string MalformRedeem(Generator& g, Request* r) {
+  auto& request = std::get<RedeemRequest>(*r);
+  switch (g.Uniform(0, 6)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.clear_order_id();
+      return "order_id empty";
+    case 2:
+      request.set_points(0);
+      return "points zero";
+    case 3:
+      request.set_points(g.Chance(0.5) ? -5 : kInt64Min);
+      return "points negative";
+    case 4:
+      request.set_points(g.Chance(0.5) ? kPointsPerRequestMax + 1 : kInt64Max);
+      return "points above 10^15";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateRedeem(Generator& g, Request* r) {
+  auto& request = std::get<RedeemRequest>(*r);
+  switch (g.Uniform(0, 2)) {
+    case 0:
+      request.set_points(request.points() == kPointsPerRequestMax
+                             ? request.points() - 1
+                             : request.points() + 1);
+      return;
+    case 1:
+      request.set_order_id(g.NewOrderId());
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Adjust.
+
+AdjustRequest AdjustBase(Generator& g) {
+  AdjustRequest request;
+  *request.mutable_context() = g.AdminContext();
+  request.set_member_id(g.PickMember());
+  static const std::vector<std::string> kReasons = {
+      "GOODWILL", "MIGRATION_2023", "FRAUD_REVERSAL", "X",
+      std::string(32, 'Z')};
+  static const std::vector<std::string> kOperators = {"agent.kim", "ops@hq",
+                                                      "j_doe-2"};
+  request.set_reason_code(PickFrom(g, kReasons));
+  request.set_operator_id(PickFrom(g, kOperators));
+  static const std::vector<std::string> kNotes = {
+      "", "", "sorry for the wait", "caf\xc3\xa9 cr\xc3\xa8me refund",
+      std::string(500, 'n')};
+  request.set_note(PickFrom(g, kNotes));
+  return request;
+}
+
+Request FreshAdjust(Generator& g) {
+  AdjustRequest request = AdjustBase(g);
+  int64_t available = Available(g, request.member_id());
+  int64_t roll = g.Uniform(0, 99);
+  int64_t delta = 0;
+  if (roll < 45) {
+    delta = g.Uniform(1, 10'000);
+  } else if (roll < 55) {
+    delta = g.Uniform(1, kPointsPerRequestMax);
+  } else if (roll < 85 && available > 0) {
+    delta = -g.Uniform(1, std::min(available, kPointsPerRequestMax));
+  } else {
+    delta = -g.Uniform(1, kPointsPerRequestMax);  // Often overdraws.
+  }
+  request.set_points_delta(delta);
+  return request;
+}
+
+Request BoundaryAdjust(Generator& g) {
+  AdjustRequest request = AdjustBase(g);
+  if (g.Chance(0.5)) request.set_member_id(g.PickRich());
+  const int64_t available = Available(g, request.member_id());
+  const int64_t headroom = kInt64Max - available;
+  int64_t delta = 0;
+  switch (g.Uniform(0, 3)) {
+    case 0:
+      delta = -(available + g.Uniform(0, 1));  // To zero, or one below.
+      break;
+    case 1:
+      delta = headroom + g.Uniform(0, 1);  // To INT64_MAX, or one past.
+      if (headroom == kInt64Max) delta = headroom;  // Avoid the wrap.
+      break;
+    case 2:
+      delta = kPointsPerRequestMax;
+      break;
+    default:
+      delta = -kPointsPerRequestMax;
+  }
+  if (delta == 0 || delta > kPointsPerRequestMax ||
+      delta < -kPointsPerRequestMax) {
+    delta = g.Chance(0.5) ? kPointsPerRequestMax : -kPointsPerRequestMax;
+  }
+  request.set_points_delta(delta);
+  return request;
+}
+
+std::string MalformAdjust(Generator& g, Request* r) {
+  auto& request = std::get<AdjustRequest>(*r);
+  switch (g.Uniform(0, 11)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.set_points_delta(0);
+      return "points_delta zero";
+    case 2:
+      request.set_points_delta(g.Chance(0.5) ? kPointsPerRequestMax + 1
+                                             : kInt64Max);
+      return "points_delta above 10^15";
+    case 3:
+      request.set_points_delta(g.Chance(0.5) ? -kPointsPerRequestMax - 1
+                                             : kInt64Min);
+      return "points_delta below -10^15";
+    case 4:
+      request.clear_reason_code();
+      return "reason_code empty";
+    case 5:
+      request.set_reason_code(g.Chance(0.5) ? "goodwill" : "GOOD WILL");
+      return "reason_code not [A-Z0-9_]";
+    case 6:
+      request.set_reason_code(std::string(33, 'R'));
+      return "reason_code 33 characters";
+    case 7:
+      request.clear_operator_id();
+      return "operator_id empty";
+    case 8:
+      request.set_operator_id("agent kim");
+      return "operator_id with a space";
+    case 9:
+      request.set_note(g.Chance(0.5) ? std::string(501, 'n') : "line\nbreak");
+      return "note too long or with a control character";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/true);
+  }
+}
+
+void MutateAdjust(Generator& g, Request* r) {
+  auto& request = std::get<AdjustRequest>(*r);
+  switch (g.Uniform(0, 2)) {
+    case 0: {
+      int64_t delta = request.points_delta();
+      delta = delta == kPointsPerRequestMax ? delta - 1
+              : delta == -1                 ? -2
+                                            : delta + 1;
+      request.set_points_delta(delta);
+      return;
+    }
+    case 1:
+      if (request.note().size() < 500) {
+        request.set_note(request.note() + "!");
+      } else {
+        request.mutable_note()->pop_back();  // Stay within 500 characters.
+      }
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The kind table: one row per Request alternative, in variant order.
+
+struct KindSpec {
+  const char* name;
+  int weight;  // Relative frequency among fresh commands.
+  Request (*fresh)(Generator&);
+  Request (*boundary)(Generator&);
+  std::string (*malform)(Generator&, Request*);
+  void (*mutate)(Generator&, Request*);
+};
+
+constexpr KindSpec kKinds[] = {
+    {"enroll", 15, FreshEnroll, BoundaryEnroll, MalformEnroll, MutateEnroll},
+    {"earn", 40, FreshEarn, BoundaryEarn, MalformEarn, MutateEarn},
+    {"redeem", 25, FreshRedeem, BoundaryRedeem, MalformRedeem, MutateRedeem},
+    {"adjust", 20, FreshAdjust, BoundaryAdjust, MalformAdjust, MutateAdjust},
+};
+static_assert(std::size(kKinds) == kKindCount,
+              "every Request alternative needs a row in kKinds");
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+Generator::Generator(uint64_t seed, const Model* model, bool near_limits)
+    : rng_(seed), model_(model), near_limits_(near_limits) {}
+
+int64_t Generator::Uniform(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+}
+
+bool Generator::Chance(double p) {
+  return std::uniform_real_distribution<double>(0, 1)(rng_) < p;
+}
+
+std::string Generator::NewRequestId() {
+  ++request_counter_;
+  int64_t roll = Uniform(0, 99);
+  if (roll < 3) return absl::StrCat("rq/~#!", request_counter_);
+  if (roll < 4) {
+    std::string id = absl::StrCat("rq-", request_counter_, "-");
+    id.resize(kRequestIdLengthMax, 'x');
+    return id;
+  }
+  return absl::StrCat("rq-", request_counter_);
+}
+
+std::string Generator::NewOrderId() {
+  return absl::StrCat("o-", ++order_counter_);
+}
+
+std::string Generator::NewMemberId() {
+  ++member_counter_;
+  return Chance(0.1) ? absl::StrCat("M.x:y_z-", member_counter_)
+                     : absl::StrCat("m-", member_counter_);
+}
+
+std::string Generator::PickMember() {
+  const auto& members = model_->member_order();
+  int64_t roll = Uniform(0, 99);
+  if (members.empty() || roll < 3) {
+    return absl::StrCat("ghost-", Uniform(1, 20));  // Never enrolled.
+  }
+  if (roll < 6) {
+    // An id the generator may enroll soon: an earlier NOT_FOUND must replay
+    // as NOT_FOUND even once the member exists.
+    return absl::StrCat("m-", member_counter_ + Uniform(1, 3));
+  }
+  int64_t size = static_cast<int64_t>(members.size());
+  if (roll < 55)
+    return members[Uniform(std::max<int64_t>(0, size - 8), size - 1)];
+  return members[Uniform(0, size - 1)];
+}
+
+std::string Generator::PickRich() {
+  const auto& members = model_->member_order();
+  if (members.empty()) return PickMember();
+  std::string richest = members.back();
+  auto available = [&](const std::string& id) {
+    const MemberState* member = model_->FindMember(id);
+    return member == nullptr ? -1 : member->totals.available;
+  };
+  for (size_t i = members.size() > 16 ? members.size() - 16 : 0;
+       i < members.size(); ++i) {
+    if (available(members[i]) > available(richest)) richest = members[i];
+  }
+  // The last rich member stays in the running as the enrollments go on.
+  if (!rich_.empty() && available(rich_) > available(richest)) richest = rich_;
+  rich_ = richest;
+  return richest;
+}
+
+MemberIdentifier Generator::PickIdentifier() {
+  if (!identifiers_sent_.empty() && Chance(0.15)) {
+    return PickFrom(*this, identifiers_sent_);  // Maybe taken already.
+  }
+  MemberIdentifier identifier;
+  ++identifier_counter_;
+  if (Chance(0.5)) {
+    identifier.set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+    static const std::vector<int> kLengths = {4, 8, 16, 19, 32};
+    int length = PickFrom(*this, kLengths);
+    std::string digits = absl::StrCat(identifier_counter_);
+    std::string value;
+    while (static_cast<int>(value.size() + digits.size()) < length) {
+      value.push_back(static_cast<char>('0' + Uniform(0, 9)));
+    }
+    value += digits;
+    identifier.set_value(value.substr(value.size() - length));
+  } else {
+    identifier.set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
+    identifier.set_value(absl::StrCat("app-user-", identifier_counter_));
+  }
+  identifiers_sent_.push_back(identifier);
+  if (identifiers_sent_.size() > 2000) {
+    identifiers_sent_[Uniform(0, 1999)] = identifiers_sent_.back();
+    identifiers_sent_.pop_back();
+  }
+  return identifier;
+}
+
+int64_t Generator::OccurredAt() {
+  int64_t roll = Uniform(0, 99);
+  if (roll < 65) return 0;  // "Now".
+  if (roll < 90) return std::max<int64_t>(1, now_ms_ - Uniform(0, 3 * kDayMs));
+  if (roll < 95) return now_ms_ + Uniform(0, kDayMs - 3'600'000);
+  return Uniform(1, 1000);  // Long ago, but valid.
+}
+
+RequestContext Generator::ChannelContext() {
+  RequestContext context;
+  context.set_request_id(NewRequestId());
+  static const std::vector<v1::Channel> kChannels = {
+      v1::CHANNEL_POS, v1::CHANNEL_APP, v1::CHANNEL_WEB, v1::CHANNEL_PARTNER};
+  context.set_channel(PickFrom(*this, kChannels));
+  if (context.channel() == v1::CHANNEL_POS || Chance(0.1)) {
+    context.set_store_id(absl::StrCat("store-", Uniform(1, 40)));
+  }
+  if (Chance(0.5))
+    context.set_terminal_id(absl::StrCat("till-", Uniform(1, 9)));
+  context.set_occurred_at_ms(OccurredAt());
+  return context;
+}
+
+RequestContext Generator::AdminContext() {
+  RequestContext context;
+  context.set_request_id(NewRequestId());
+  if (Chance(0.5)) context.set_channel(v1::CHANNEL_ADMIN);
+  if (Chance(0.2)) context.set_store_id("hq");
+  if (Chance(0.2)) context.set_terminal_id("console-1");
+  context.set_occurred_at_ms(OccurredAt());
+  return context;
+}
+
+int Generator::PickKind() {
+  int total = 0;
+  for (const KindSpec& spec : kKinds) total += spec.weight;
+  int64_t roll = Uniform(0, total - 1);
+  for (int kind = 0; kind < kKindCount; ++kind) {
+    if (roll < kKinds[kind].weight) return kind;
+    roll -= kKinds[kind].weight;
+  }
+  return 0;
+}
+
+Command Generator::Fresh(int kind) {
+  Command command;
+  command.principal = PickFrom(*this, Principals());
+  command.request = kKinds[kind].fresh(*this);
+  command.label = kKinds[kind].name;
+  return command;
+}
+
+Command Generator::Boundary(int kind) {
+  Command command;
+  command.principal = PickFrom(*this, Principals());
+  command.request = kKinds[kind].boundary(*this);
+  command.label = absl::StrCat(kKinds[kind].name, " near a limit");
+  return command;
+}
+
+Command Generator::Malformed(int kind) {
+  Command command = Fresh(kind);
+  command.malformed = true;
+  command.label = absl::StrCat("malformed ", kKinds[kind].name, ": ",
+                               kKinds[kind].malform(*this, &command.request));
+  return command;
+}
+
+const Command* Generator::PickPast(bool recent_bias) {
+  if (recent_.empty()) return nullptr;
+  if (recent_bias && Chance(0.6)) {
+    return &recent_[Uniform(0, static_cast<int64_t>(recent_.size()) - 1)];
+  }
+  return &sample_[Uniform(0, static_cast<int64_t>(sample_.size()) - 1)];
+}
+
+void Generator::Remember(const Command& command) {
+  ++sent_;
+  recent_.push_back(command);
+  if (recent_.size() > 24) recent_.pop_front();
+  // A bounded uniform sample of every command sent (reservoir sampling).
+  constexpr size_t kSampleMax = 4000;
+  if (sample_.size() < kSampleMax) {
+    sample_.push_back(command);
+  } else {
+    int64_t slot = Uniform(0, static_cast<int64_t>(sent_) - 1);
+    if (slot < static_cast<int64_t>(kSampleMax)) sample_[slot] = command;
+  }
+  if (command.malformed && IsValidToken(ContextOf(command.request).request_id(),
+                                        kRequestIdLengthMax)) {
+    malformed_ids_.emplace_back(command.principal,
+                                ContextOf(command.request).request_id());
+    if (malformed_ids_.size() > 500)
+      malformed_ids_.erase(malformed_ids_.begin());
+  }
+}
+
+Command Generator::Next(int64_t now_ms) {
+  now_ms_ = now_ms;
+  Command command;
+  int64_t roll = Uniform(0, 99);
+  const Command* past = nullptr;
+  if (roll < 60) {
+    command = Fresh(PickKind());
+  } else if (roll < 72 && (past = PickPast(true)) != nullptr) {
+    command = *past;
+    command.label = "retry (same id, same content) of " + Origin(*past);
+  } else if (roll < 78 && (past = PickPast(true)) != nullptr) {
+    // Same principal and id, other content: the same kind changed a little,
+    // or another command altogether. A malformed request is not changed
+    // (the change might mend it); its id, if valid, gets a fresh command.
+    const std::string& request_id = ContextOf(past->request).request_id();
+    if (!past->malformed && Chance(0.6)) {
+      command = *past;
+      kKinds[command.request.index()].mutate(*this, &command.request);
+    } else if (!past->malformed ||
+               IsValidToken(request_id, kRequestIdLengthMax)) {
+      command = Fresh(PickKind());
+      command.principal = past->principal;
+      MutableContextOf(&command.request)->set_request_id(request_id);
+    } else {
+      command = Fresh(PickKind());
+    }
+    if (command.principal == past->principal) {
+      command.label = "same id, other content than " + Origin(*past);
+    }
+  } else if (roll < 81 && (past = PickPast(false)) != nullptr) {
+    command = *past;
+    while (command.principal == past->principal) {
+      command.principal = PickFrom(*this, Principals());
+    }
+    command.label = "same id and content, other principal, as " + Origin(*past);
+  } else if (roll < 88) {
+    command = Malformed(PickKind());
+  } else if (roll < 91 && !malformed_ids_.empty()) {
+    const auto& [principal, request_id] = PickFrom(*this, malformed_ids_);
+    command = Fresh(PickKind());
+    command.principal = principal;
+    MutableContextOf(&command.request)->set_request_id(request_id);
+    command.label += " under the id of an earlier malformed request";
+  } else if (near_limits_) {
+    command = Boundary(PickKind());
+  } else {
+    command = Fresh(PickKind());
+  }
+  Remember(command);
+  return command;
+}
+
+}  // namespace loyalty::model

@@ -1,0 +1,100 @@
+// File: tests/model/generator.h
+//
+// Random commands for the model-based test. Every command kind has one row
+// in the kind table (generator.cc, kKinds): how often it is sent fresh, and
+// four functions that build a valid request, a request near a limit (huge
+// amounts, exactly the balance, one point more), a malformed request (one
+// field broken on purpose, so INVALID_ARGUMENT by construction) and a
+// content change that stays valid (for "same request id, other content").
+//
+// On top of the kinds the generator mixes in retries: the same command again
+// (same principal, id and content: must replay the first outcome), the same
+// id with other content (ALREADY_EXISTS), the same content from another
+// principal (a new request: ids are per principal), and a new request under
+// the id of an earlier malformed one (which must not have been remembered).
+//
+// Choices depend only on the seed and on the model's state in enrollment
+// order, never on the ledger's random member ids, so a seed replays the same
+// run.
+#ifndef LOYALTY_TESTS_MODEL_GENERATOR_H_
+#define LOYALTY_TESTS_MODEL_GENERATOR_H_
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model.h"
+
+namespace loyalty::model {
+
+// The principals commands come from.
+inline const std::vector<std::string>& Principals() {
+  static const std::vector<std::string> kPrincipals = {"pos-17", "app-backend",
+                                                       "ops-admin"};
+  return kPrincipals;
+}
+
+class Generator {
+ public:
+  // `near_limits` false leaves out the commands built to sit at a limit
+  // (huge baskets, exactly the balance or headroom, one point past it).
+  Generator(uint64_t seed, const Model* model, bool near_limits = true);
+
+  // The next command; `now_ms` is the ledger clock's current time (requests
+  // may carry occurred_at up to a day ahead of it).
+  Command Next(int64_t now_ms);
+
+  std::mt19937_64& rng() { return rng_; }
+  int64_t Uniform(int64_t lo, int64_t hi);  // Inclusive.
+  bool Chance(double p);
+
+  // Helpers for the kind table.
+  const Model& model() const { return *model_; }
+  int64_t now_ms() const { return now_ms_; }
+  std::string NewRequestId();
+  std::string NewOrderId();
+  std::string NewMemberId();
+  // A member to act on: mostly an enrolled one (often a recent one), else
+  // one not enrolled (yet).
+  std::string PickMember();
+  // The member with the most points among the recent ones: the commands
+  // built to sit at a limit act on it half the time, so balances and
+  // lifetime totals reach INT64_MAX within a default run.
+  std::string PickRich();
+  // Cards and app ids: fresh ones, or sometimes one already sent.
+  v1::MemberIdentifier PickIdentifier();
+  v1::RequestContext ChannelContext();
+  v1::RequestContext AdminContext();
+  int64_t OccurredAt();
+
+ private:
+  Command Fresh(int kind);
+  Command Boundary(int kind);
+  Command Malformed(int kind);
+  const Command* PickPast(bool recent_bias);
+  int PickKind();
+  void Remember(const Command& command);
+
+  std::mt19937_64 rng_;
+  const Model* model_;
+  const bool near_limits_;
+  int64_t now_ms_ = 0;
+  uint64_t request_counter_ = 0;
+  uint64_t order_counter_ = 0;
+  uint64_t member_counter_ = 0;
+  uint64_t identifier_counter_ = 0;
+  std::vector<v1::MemberIdentifier> identifiers_sent_;
+  std::string rich_;
+  // Commands sent: the last few, and a bounded sample of all of them.
+  std::deque<Command> recent_;
+  std::vector<Command> sample_;
+  uint64_t sent_ = 0;
+  // (principal, request id) of malformed requests whose id itself is valid.
+  std::vector<std::pair<std::string, std::string>> malformed_ids_;
+};
+
+}  // namespace loyalty::model
+
+#endif  // LOYALTY_TESTS_MODEL_GENERATOR_H_

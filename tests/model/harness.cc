@@ -1,0 +1,1058 @@
+// One seeded run of the model-based test (see harness.h).
+#include "harness.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "generator.h"
+#include "ledger/clock.h"
+#include "ledger/ledger.h"
+#include "ledger/status_util.h"
+#include "ledger/storage/ledger_store.h"
+#include "ledger/storage/memory_store.h"
+#include "loyalty/v1/records.pb.h"
+#include "model.h"
+#include "recording_store.h"
+
+namespace loyalty::model {
+namespace {
+
+// 2023-11-14T22:13:20Z; any fixed instant will do.
+constexpr int64_t kStartMs = 1'700'000'000'000;
+constexpr int64_t kHourMs = 3'600'000;
+
+// ---------------------------------------------------------------------------
+// The ledger's answer to one command, in one shape for every kind.
+
+struct Observed {
+  absl::Status status;
+  bool replayed = false;
+  std::string member_id;
+  v1::LedgerEntry entry;
+  v1::Balance balance;
+  int64_t points_earned = 0;
+  std::vector<std::pair<int, std::string>> identifiers;  // Enroll's member.
+  uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
+};
+
+template <typename Response>
+uint64_t ResponseHash(Response response) {
+  response.set_replayed(false);
+  std::string bytes = response.SerializeAsString();
+  return std::hash<std::string_view>{}(bytes);
+}
+
+void Fill(const v1::EnrollMemberResponse& response, Observed* observed) {
+  observed->member_id = response.member().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.member().balance();
+  for (const auto& identifier : response.member().identifiers()) {
+    observed->identifiers.emplace_back(identifier.kind(), identifier.value());
+  }
+}
+void Fill(const v1::EarnResponse& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.balance();
+  observed->points_earned = response.points_earned();
+}
+void Fill(const v1::RedeemResponse& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.balance();
+}
+void Fill(const v1::AdjustResponse& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.balance();
+}
+
+struct Slot {
+  std::promise<Observed> promise;
+  std::atomic<int> calls{0};
+};
+
+template <typename Response>
+Ledger::Done<Response> Deliver(std::shared_ptr<Slot> slot) {
+  return [slot](absl::StatusOr<Response> result) {
+    // `done` must be called exactly once; a second call is reported.
+    if (slot->calls.fetch_add(1) != 0) return;
+    Observed observed;
+    observed.status = result.status();
+    if (result.ok()) {
+      observed.replayed = result->replayed();
+      Fill(*result, &observed);
+      observed.response_hash = ResponseHash(*result);
+    }
+    slot->promise.set_value(std::move(observed));
+  };
+}
+
+// Sends one request to the ledger; one overload per Request alternative.
+struct Submitter {
+  Ledger& ledger;
+  Caller caller;
+  std::shared_ptr<Slot> slot;
+
+  void operator()(const v1::EnrollMemberRequest& request) const {
+    ledger.Enroll(caller, request, Deliver<v1::EnrollMemberResponse>(slot));
+  }
+  void operator()(const v1::EarnRequest& request) const {
+    ledger.Earn(caller, request, Deliver<v1::EarnResponse>(slot));
+  }
+  void operator()(const v1::RedeemRequest& request) const {
+    ledger.Redeem(caller, request, Deliver<v1::RedeemResponse>(slot));
+  }
+  void operator()(const v1::AdjustRequest& request) const {
+    ledger.Adjust(caller, request, Deliver<v1::AdjustResponse>(slot));
+  }
+};
+
+// The entry kind each Request alternative appends.
+v1::EntryKind EntryKindOf(const Request& request) {
+  static constexpr v1::EntryKind kKinds[] = {
+      v1::ENTRY_KIND_ENROLL, v1::ENTRY_KIND_EARN, v1::ENTRY_KIND_REDEEM,
+      v1::ENTRY_KIND_ADJUST};
+  static_assert(std::size(kKinds) == kKindCount);
+  return kKinds[request.index()];
+}
+
+bool IsMemberIdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+         c == '-' || c == '@';
+}
+
+std::string TotalsText(const Totals& t) {
+  return absl::StrCat(
+      "available=", t.available, " earned=", t.earned_total,
+      " redeemed=", t.redeemed_total, " adjusted=", t.adjusted_total,
+      " entries=", t.entry_count, " last_seq=", t.last_sequence);
+}
+
+std::string BalanceText(const v1::Balance& b) {
+  return absl::StrCat(
+      "available=", b.available_points(), " earned=", b.earned_points_total(),
+      " redeemed=", b.redeemed_points_total(),
+      " adjusted=", b.adjusted_points_total(), " entries=", b.entry_count(),
+      " last_seq=", b.last_sequence());
+}
+
+bool SameTotals(const Totals& t, const v1::Balance& b) {
+  return t.available == b.available_points() &&
+         t.earned_total == b.earned_points_total() &&
+         t.redeemed_total == b.redeemed_points_total() &&
+         t.adjusted_total == b.adjusted_points_total() &&
+         t.entry_count == b.entry_count() &&
+         t.last_sequence == b.last_sequence();
+}
+
+std::string OutcomeText(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  return absl::StrCat(absl::StatusCodeToString(status.code()), " (",
+                      v1::ErrorReason_Name(ReasonOf(status)), ") ",
+                      status.message());
+}
+
+std::string ExpectedText(const Expected& e) {
+  if (e.code != absl::StatusCode::kOk) {
+    return absl::StrCat(absl::StatusCodeToString(e.code), " (",
+                        v1::ErrorReason_Name(e.reason), ")");
+  }
+  return absl::StrCat("OK", e.replayed ? " replayed" : "",
+                      " member=", e.member_id, " delta=", e.points_delta,
+                      " seq=", e.sequence, " ", TotalsText(e.totals));
+}
+
+// ---------------------------------------------------------------------------
+// A note for a crash: if the ledger aborts (a LEDGER_CHECK), the seed and
+// the command being run are printed before the process dies.
+
+char g_crash_note[4096];
+struct sigaction g_previous_abort;
+struct sigaction g_previous_segv;
+
+void OnCrash(int signal_number) {
+  ssize_t ignored = ::write(2, g_crash_note, std::strlen(g_crash_note));
+  (void)ignored;
+  const struct sigaction& previous =
+      signal_number == SIGABRT ? g_previous_abort : g_previous_segv;
+  if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+    if (previous.sa_flags & SA_SIGINFO) {
+      previous.sa_sigaction(signal_number, nullptr, nullptr);
+    } else {
+      previous.sa_handler(signal_number);
+    }
+  }
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
+class CrashNote {
+ public:
+  CrashNote() {
+    g_crash_note[0] = '\0';
+    struct sigaction action {};
+    action.sa_handler = OnCrash;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGABRT, &action, &g_previous_abort);
+    ::sigaction(SIGSEGV, &action, &g_previous_segv);
+  }
+  ~CrashNote() {
+    ::sigaction(SIGABRT, &g_previous_abort, nullptr);
+    ::sigaction(SIGSEGV, &g_previous_segv, nullptr);
+  }
+  void Set(const std::string& text) {
+    std::snprintf(g_crash_note, sizeof(g_crash_note), "%s\n", text.c_str());
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+class Runner {
+ public:
+  explicit Runner(const RunOptions& options)
+      : options_(options),
+        clock_(kStartMs),
+        store_(&memory_),
+        model_(Rates()),
+        generator_(options.seed, &model_, options.near_limits),
+        check_rng_(options.seed ^ 0x5eedc0deull) {}
+
+  RunReport Run();
+
+ private:
+  static std::vector<EarnRateRule> Rates();
+  static v1::ProgramConfig Program();
+
+  bool RunOne();
+  bool RunGroup(int64_t size);
+  // Model side and comparison of one answered command.
+  bool Judge(const Command& command, const Observed& observed,
+             Expected* expected);
+  std::string CompareOk(const Command& command, const Expected& expected,
+                        const Observed& observed);
+  bool CheckBalance(const Command& command, const Expected& expected);
+  bool CheckWrites(const Command& command, const Expected& expected,
+                   const Recording& recording, uint64_t write_count_before);
+  bool CheckGroupWrites(const std::vector<Expected>& expected,
+                        const Recording& recording,
+                        uint64_t write_count_before);
+  bool CheckScan(const StorePrint& before, const Recording& recording);
+  bool ShouldScan();
+  // Starts a step: nothing may have been written since the last one; on a
+  // sampled step, the store as it is now.
+  bool Before(std::optional<StorePrint>* before, uint64_t* write_count);
+  absl::StatusOr<StorePrint> Scan();
+  bool CheckVerify();
+  bool CheckStatement(const std::string& member_id);
+  bool CheckStatements(bool all);
+  bool CheckMembers();
+  void AdvanceClock();
+  void Note(const Command& command, const std::string& outcome);
+  bool Fail(const std::string& problem);
+  Observed Await(std::future<Observed>& future);
+
+  const RunOptions options_;
+  ManualClock clock_;
+  MemoryStore memory_;
+  RecordingStore store_;
+  std::unique_ptr<Ledger> ledger_;
+  Model model_;
+  Generator generator_;
+  std::mt19937_64 check_rng_;  // Check sampling: never affects commands.
+  CrashNote crash_note_;
+  RunReport report_;
+  int64_t commands_ = 0;
+  // (principal, request id) -> hash of the first OK response.
+  std::map<std::pair<std::string, std::string>, uint64_t> first_responses_;
+  std::deque<std::string> history_;
+  // The last full scan, and MemoryStore::write_count when it was taken.
+  std::optional<StorePrint> last_print_;
+  uint64_t last_print_write_count_ = 0;
+  std::string current_;  // The command being judged, for failure reports.
+};
+
+std::vector<EarnRateRule> Runner::Rates() {
+  return {
+      {"base-eur", "EUR", 100, 1},        // 1 pt per 1.00 EUR.
+      {"base-gbp", "GBP", 250, 3},        // 3 pt per 2.50 GBP.
+      {"unit-usd", "USD", 1, 1},          // 1 pt per cent.
+      {"mega-jpy", "JPY", 1, 1'000'000},  // The most a step may give.
+      {"none-chf", "CHF", 500, 0},        // Accepted, earns nothing.
+  };
+}
+
+v1::ProgramConfig Runner::Program() {
+  v1::ProgramConfig program;
+  program.set_program_id("model-test");
+  program.set_display_name("Model Test Rewards");
+  for (const EarnRateRule& rule : Rates()) {
+    v1::EarnRate* rate = program.add_earn_rates();
+    rate->set_rule_id(rule.rule_id);
+    rate->set_currency(rule.currency);
+    rate->set_spend_minor_per_step(rule.spend_minor_per_step);
+    rate->set_points_per_step(rule.points_per_step);
+  }
+  // The core does not authenticate (the server does), but the program must
+  // be valid: one distinct key hash per principal.
+  char hex_digit = 'a';
+  for (const std::string& principal : Principals()) {
+    v1::ApiKey* key = program.add_api_keys();
+    key->set_principal(principal);
+    key->set_key_sha256_hex(std::string(64, hex_digit++));
+    key->add_roles(v1::ROLE_ADMIN);
+  }
+  return program;
+}
+
+bool Runner::Fail(const std::string& problem) {
+  if (!report_.ok) return false;  // Keep the first failure.
+  report_.ok = false;
+  std::string text =
+      absl::StrCat("model test failed: seed=", options_.seed, " command #",
+                   commands_, "\n  ", problem, "\n  while judging: ", current_,
+                   "\n  recent commands (oldest first):\n");
+  for (const std::string& line : history_)
+    absl::StrAppend(&text, "    ", line, "\n");
+  absl::StrAppend(&text, "  reproduce: LOYALTY_MODEL_SEED=", options_.seed,
+                  " LOYALTY_MODEL_STEPS=", commands_ + 1,
+                  " LOYALTY_MODEL_TRACE=1 model_test\n");
+  report_.failure = std::move(text);
+  return false;
+}
+
+void Runner::Note(const Command& command, const std::string& outcome) {
+  std::string line =
+      absl::StrCat("#", commands_, " [", command.principal, "] ", command.label,
+                   ": ", Describe(command.request), " -> ", outcome);
+  if (options_.trace) std::fprintf(stderr, "%s\n", line.c_str());
+  history_.push_back(std::move(line));
+  if (history_.size() > 12) history_.pop_front();
+}
+
+Observed Runner::Await(std::future<Observed>& future) {
+  // A lost callback would hang the test; a minute is far beyond any batch.
+  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    std::fprintf(stderr, "model_test: seed=%llu: a callback never came\n",
+                 static_cast<unsigned long long>(options_.seed));
+    std::abort();
+  }
+  return future.get();
+}
+
+bool Runner::Judge(const Command& command, const Observed& observed,
+                   Expected* expected) {
+  ++commands_;
+  current_ = absl::StrCat("[", command.principal, "] ", command.label, ": ",
+                          Describe(command.request));
+  Note(command, OutcomeText(observed.status));
+  // An enroll without an id: the ledger picks one, which must be new and
+  // well-formed; the model takes it from the answer.
+  std::string assigned = "<not assigned>";
+  if (command.request.index() == 0 && MemberIdOf(command.request).empty() &&
+      observed.status.ok()) {
+    assigned = observed.member_id;
+    bool well_formed = !assigned.empty() && assigned.size() <= 64;
+    for (char c : assigned) well_formed = well_formed && IsMemberIdChar(c);
+    if (!well_formed ||
+        (model_.FindMember(assigned) != nullptr && !observed.replayed)) {
+      return Fail(absl::StrCat("the ledger assigned member id \"", assigned,
+                               "\", which is malformed or taken"));
+    }
+  }
+  *expected = model_.Apply(command, assigned);
+
+  if (observed.status.code() != expected->code) {
+    return Fail(absl::StrCat("expected ", ExpectedText(*expected), ", got ",
+                             OutcomeText(observed.status)));
+  }
+  switch (expected->effect) {
+    case Effect::kApplied:
+      ++report_.ok_applied;
+      break;
+    case Effect::kRemembered:
+      ++report_.remembered_rejections;
+      if (expected->reason == v1::ERROR_REASON_BALANCE_OVERFLOW) {
+        ++report_.balance_overflows;
+      }
+      break;
+    case Effect::kNothing:
+      if (expected->replayed) ++report_.replays;
+      if (expected->reason == v1::ERROR_REASON_REQUEST_ID_REUSED) {
+        ++report_.request_id_reused;
+      }
+      if (expected->code == absl::StatusCode::kInvalidArgument) {
+        ++report_.malformed;
+      }
+      break;
+  }
+  if (!observed.status.ok()) {
+    if (ReasonOf(observed.status) != expected->reason) {
+      return Fail(absl::StrCat("expected ", ExpectedText(*expected), ", got ",
+                               OutcomeText(observed.status)));
+    }
+    return true;
+  }
+  std::string problem = CompareOk(command, *expected, observed);
+  if (!problem.empty()) {
+    return Fail(absl::StrCat(problem, "\n  expected ", ExpectedText(*expected),
+                             "\n  got member=", observed.member_id,
+                             " replayed=", observed.replayed, " ",
+                             BalanceText(observed.balance), "\n  entry ",
+                             observed.entry.ShortDebugString()));
+  }
+  const std::pair<std::string, std::string> key{
+      command.principal, ContextOf(command.request).request_id()};
+  if (expected->effect == Effect::kApplied) {
+    first_responses_[key] = observed.response_hash;
+  } else {
+    auto first = first_responses_.find(key);
+    if (first == first_responses_.end() ||
+        first->second != observed.response_hash) {
+      return Fail("a replay differs from the first response");
+    }
+  }
+  return true;
+}
+
+std::string Runner::CompareOk(const Command& command, const Expected& expected,
+                              const Observed& observed) {
+  const v1::LedgerEntry& entry = observed.entry;
+  const v1::RequestContext& context = ContextOf(command.request);
+  if (observed.replayed != expected.replayed) return "replayed flag differs";
+  if (observed.member_id != expected.member_id) return "member id differs";
+  if (entry.member_id() != expected.member_id) return "entry member differs";
+  if (entry.sequence() != expected.sequence) return "entry sequence differs";
+  if (entry.kind() != EntryKindOf(command.request)) return "entry kind differs";
+  if (entry.points_delta() != expected.points_delta) {
+    return "entry points_delta differs";
+  }
+  if (entry.available_after_points() != expected.totals.available) {
+    return "entry available_after_points differs";
+  }
+  if (!SameTotals(expected.totals, observed.balance)) {
+    return "balance in the response differs";
+  }
+  if (observed.balance.member_id() != expected.member_id) {
+    return "balance member id differs";
+  }
+  // Who did it (promise 8) and when.
+  if (entry.principal() != command.principal) return "entry principal differs";
+  if (entry.request_id() != context.request_id()) {
+    return "entry request_id differs";
+  }
+  const v1::Channel channel =
+      command.request.index() == 3 ? v1::CHANNEL_ADMIN : context.channel();
+  if (entry.channel() != channel) return "entry channel differs";
+  if (entry.store_id() != context.store_id() ||
+      entry.terminal_id() != context.terminal_id()) {
+    return "entry store/terminal differs";
+  }
+  const int64_t now_ms = clock_.NowMs();
+  if (!expected.replayed && entry.recorded_at_ms() != now_ms) {
+    return "entry recorded_at_ms is not the ledger clock's time";
+  }
+  if (entry.recorded_at_ms() > now_ms) return "entry recorded in the future";
+  const int64_t occurred = context.occurred_at_ms() == 0
+                               ? entry.recorded_at_ms()
+                               : context.occurred_at_ms();
+  if (entry.occurred_at_ms() != occurred) return "entry occurred_at differs";
+
+  if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
+    if (observed.points_earned != expected.points_delta) {
+      return "points_earned differs";
+    }
+    if (entry.order_id() != earn->order_id() ||
+        entry.currency() != earn->currency()) {
+      return "entry order/currency differs";
+    }
+    if (entry.spend_minor() != expected.spend_minor) {
+      return "entry spend_minor differs";
+    }
+    Int128 breakdown = 0;
+    for (const auto& line : entry.breakdown()) breakdown += line.points();
+    if (breakdown != expected.points_delta) return "breakdown sum differs";
+  } else if (const auto* redeem =
+                 std::get_if<v1::RedeemRequest>(&command.request)) {
+    if (entry.order_id() != redeem->order_id()) return "entry order differs";
+  } else if (const auto* adjust =
+                 std::get_if<v1::AdjustRequest>(&command.request)) {
+    if (entry.operator_id() != adjust->operator_id() ||
+        entry.reason_code() != adjust->reason_code() ||
+        entry.note() != adjust->note()) {
+      return "entry operator/reason/note differs";
+    }
+  } else if (const auto* enroll =
+                 std::get_if<v1::EnrollMemberRequest>(&command.request)) {
+    std::vector<std::pair<int, std::string>> sent;
+    for (const auto& identifier : enroll->identifiers()) {
+      sent.emplace_back(identifier.kind(), identifier.value());
+    }
+    std::vector<std::pair<int, std::string>> in_entry;
+    for (const auto& identifier : entry.identifiers()) {
+      in_entry.emplace_back(identifier.kind(), identifier.value());
+    }
+    if (observed.identifiers != sent || in_entry != sent) {
+      return "member identifiers differ from the request";
+    }
+  }
+  return "";
+}
+
+bool Runner::CheckBalance(const Command& command, const Expected& expected) {
+  if (command.malformed) return true;  // Its member id may be malformed.
+  const std::string& member_id = expected.code == absl::StatusCode::kOk
+                                     ? expected.member_id
+                                     : MemberIdOf(command.request);
+  if (member_id.empty()) return true;
+  absl::StatusOr<v1::Balance> balance = ledger_->GetBalance(member_id);
+  const MemberState* member = model_.FindMember(member_id);
+  if (member == nullptr) {
+    if (absl::IsNotFound(balance.status())) return true;
+    return Fail(absl::StrCat("GetBalance(", member_id,
+                             ") of a member the model does not know: ",
+                             OutcomeText(balance.status())));
+  }
+  if (!balance.ok()) {
+    return Fail(absl::StrCat("GetBalance(", member_id,
+                             "): ", OutcomeText(balance.status())));
+  }
+  if (!SameTotals(member->totals, *balance)) {
+    return Fail(absl::StrCat("GetBalance(", member_id, ") is ",
+                             BalanceText(*balance), "; the model has ",
+                             TotalsText(member->totals)));
+  }
+  return true;
+}
+
+bool Runner::CheckWrites(const Command& command, const Expected& expected,
+                         const Recording& recording,
+                         uint64_t write_count_before) {
+  const uint64_t writes = memory_.write_count() - write_count_before;
+  if (static_cast<int64_t>(writes) != recording.writes) {
+    return Fail("MemoryStore::write_count disagrees with the recorded writes");
+  }
+  auto puts_text = [&] {
+    std::string text;
+    for (const RecordedPut& put : recording.puts) {
+      absl::StrAppend(&text, FamilyName(put.family), put.existed ? "~" : "+",
+                      " ");
+    }
+    return text;
+  };
+  switch (expected.effect) {
+    case Effect::kNothing:
+      if (writes != 0 || !recording.puts.empty()) {
+        return Fail(absl::StrCat("a command that must change nothing wrote ",
+                                 writes, " batch(es): ", puts_text()));
+      }
+      return true;
+    case Effect::kRemembered: {
+      // Exactly its request record, new, under (principal, request id),
+      // holding the rejection.
+      if (writes != 1 || recording.puts.size() != 1 ||
+          recording.puts[0].family != Family::kRequests) {
+        return Fail(absl::StrCat(
+            "a remembered rejection must write its request record and "
+            "nothing else; wrote ",
+            writes, " batch(es): ", puts_text()));
+      }
+      const RecordedPut& put = recording.puts[0];
+      std::string key = command.principal;
+      key.push_back('\0');
+      key += ContextOf(command.request).request_id();
+      v1::RequestRecord record;
+      if (put.key != key || put.existed || !record.ParseFromString(put.value) ||
+          record.status_code() != static_cast<int>(expected.code) ||
+          record.error_reason() != expected.reason ||
+          !record.response().empty()) {
+        return Fail(
+            "the remembered rejection's request record is not a new "
+            "record of this rejection under (principal, request id)");
+      }
+      return true;
+    }
+    case Effect::kApplied: {
+      // One entry, its statement index key, the request record, the member,
+      // the head; an earn's order; an enroll's identifiers.
+      std::map<Family, int64_t> want = {
+          {Family::kEntries, 1},
+          {Family::kMemberEntries, 1},
+          {Family::kRequests, 1},
+          {Family::kMembers, 1},
+          {Family::kMeta, 1},
+          {Family::kOrders, expected.orders_added},
+          {Family::kIdentifiers, expected.identifiers_added}};
+      bool exact = writes == 1;
+      for (const auto& [family, count] : want) {
+        exact = exact && recording.PutsIn(family) == count;
+      }
+      for (const RecordedPut& put : recording.puts) {
+        // Append-only: only a member record and the head are overwritten.
+        if (put.existed && put.family != Family::kMembers &&
+            put.family != Family::kMeta) {
+          exact = false;
+        }
+      }
+      // Keys as documented in ledger/keys.h: the entry under its big-endian
+      // sequence, the statement index under member 0x00 sequence, the
+      // request record (OK, with the response) under principal 0x00 id.
+      std::string sequence_key(8, '\0');
+      for (int i = 0; i < 8; ++i) {
+        sequence_key[i] = static_cast<char>(expected.sequence >> (56 - 8 * i));
+      }
+      const std::string request_key =
+          absl::StrCat(command.principal, std::string(1, '\0'),
+                       ContextOf(command.request).request_id());
+      const std::string index_key =
+          absl::StrCat(expected.member_id, std::string(1, '\0'), sequence_key);
+      for (const RecordedPut& put : recording.puts) {
+        v1::RequestRecord record;
+        switch (put.family) {
+          case Family::kEntries:
+            exact = exact && put.key == sequence_key;
+            break;
+          case Family::kMemberEntries:
+            exact = exact && put.key == index_key && put.value.empty();
+            break;
+          case Family::kMembers:
+            exact = exact && put.key == expected.member_id &&
+                    put.existed == (command.request.index() != 0);
+            break;
+          case Family::kRequests:
+            exact = exact && put.key == request_key &&
+                    record.ParseFromString(put.value) &&
+                    record.status_code() == 0 && !record.response().empty();
+            break;
+          default:
+            break;
+        }
+      }
+      if (!exact) {
+        return Fail(absl::StrCat("an applied command wrote ", writes,
+                                 " batch(es): ", puts_text()));
+      }
+      return true;
+    }
+  }
+  return true;
+}
+
+bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
+                              const Recording& recording,
+                              uint64_t write_count_before) {
+  const uint64_t writes = memory_.write_count() - write_count_before;
+  if (static_cast<int64_t>(writes) != recording.writes) {
+    return Fail("MemoryStore::write_count disagrees with the recorded writes");
+  }
+  int64_t applied = 0;
+  int64_t remembered = 0;
+  int64_t orders = 0;
+  int64_t identifiers = 0;
+  for (const Expected& e : expected) {
+    applied += e.effect == Effect::kApplied;
+    remembered += e.effect == Effect::kRemembered;
+    orders += e.orders_added;
+    identifiers += e.identifiers_added;
+  }
+  const bool exact =
+      recording.PutsIn(Family::kEntries) == applied &&
+      recording.PutsIn(Family::kMemberEntries) == applied &&
+      recording.PutsIn(Family::kRequests) == applied + remembered &&
+      recording.PutsIn(Family::kOrders) == orders &&
+      recording.PutsIn(Family::kIdentifiers) == identifiers &&
+      recording.PutsIn(Family::kMembers) <= applied &&
+      (applied == 0 || recording.PutsIn(Family::kMembers) >= 1) &&
+      recording.PutsIn(Family::kMeta) <= recording.writes &&
+      (applied == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
+      (applied + remembered == 0) == (writes == 0);
+  if (!exact) {
+    return Fail(absl::StrCat(
+        "a group of ", expected.size(), " commands (", applied, " applied, ",
+        remembered, " remembered rejections) wrote ", writes,
+        " batch(es) with entries=", recording.PutsIn(Family::kEntries),
+        " requests=", recording.PutsIn(Family::kRequests),
+        " members=", recording.PutsIn(Family::kMembers),
+        " orders=", recording.PutsIn(Family::kOrders),
+        " identifiers=", recording.PutsIn(Family::kIdentifiers),
+        " meta=", recording.PutsIn(Family::kMeta)));
+  }
+  for (const RecordedPut& put : recording.puts) {
+    if (put.existed && put.family != Family::kMembers &&
+        put.family != Family::kMeta) {
+      return Fail(
+          absl::StrCat("a group overwrote a key in ", FamilyName(put.family)));
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<StorePrint> Runner::Scan() {
+  ++report_.store_scans;
+  return ScanStore(memory_);
+}
+
+bool Runner::Before(std::optional<StorePrint>* before, uint64_t* write_count) {
+  if (store_.Take().writes != 0) {
+    return Fail("the ledger wrote to the store between commands");
+  }
+  *write_count = memory_.write_count();
+  if (!ShouldScan()) return true;
+  // The last scan still holds when no Write came since.
+  if (last_print_.has_value() && last_print_write_count_ == *write_count) {
+    *before = *last_print_;
+    return true;
+  }
+  absl::StatusOr<StorePrint> scanned = Scan();
+  if (!scanned.ok()) return Fail(OutcomeText(scanned.status()));
+  *before = *scanned;
+  return true;
+}
+
+bool Runner::ShouldScan() {
+  // Small stores every step; big ones sampled to a budget of keys read.
+  const double keys = static_cast<double>(std::max<int64_t>(1, store_.keys()));
+  const double p =
+      static_cast<double>(options_.scan_keys_per_step) / (2 * keys);
+  return std::uniform_real_distribution<double>(0, 1)(check_rng_) < p;
+}
+
+bool Runner::CheckScan(const StorePrint& before, const Recording& recording) {
+  ++report_.steps_scanned;
+  absl::StatusOr<StorePrint> after = Scan();
+  if (!after.ok()) return Fail(OutcomeText(after.status()));
+  // No byte may change except by the recorded puts.
+  const StorePrint want = recording.Apply(before);
+  if (*after != want) {
+    return Fail(absl::StrCat("the store changed beyond the recorded puts:\n",
+                             "  before   ", PrintText(before), "\n  expected ",
+                             PrintText(want), "\n  after    ",
+                             PrintText(*after)));
+  }
+  last_print_ = *after;
+  last_print_write_count_ = memory_.write_count();
+  // Every family's size follows from the model.
+  const auto keys = [&](Family f) {
+    return (*after)[static_cast<int>(f)].keys;
+  };
+  const int64_t sequence = static_cast<int64_t>(model_.last_sequence());
+  if (keys(Family::kEntries) != sequence ||
+      keys(Family::kMemberEntries) != sequence ||
+      keys(Family::kMembers) !=
+          static_cast<int64_t>(model_.member_order().size()) ||
+      keys(Family::kIdentifiers) !=
+          static_cast<int64_t>(model_.identifier_count()) ||
+      keys(Family::kRequests) !=
+          static_cast<int64_t>(model_.requests_remembered()) ||
+      keys(Family::kOrders) != static_cast<int64_t>(model_.order_count()) ||
+      keys(Family::kMeta) != (sequence > 0 ? 1 : 0)) {
+    return Fail(absl::StrCat("store family sizes disagree with the model: ",
+                             PrintText(*after), " model: sequence=", sequence,
+                             " members=", model_.member_order().size(),
+                             " identifiers=", model_.identifier_count(),
+                             " requests=", model_.requests_remembered(),
+                             " orders=", model_.order_count()));
+  }
+  return true;
+}
+
+bool Runner::RunOne() {
+  Command command = generator_.Next(clock_.NowMs());
+  crash_note_.Set(absl::StrCat("model_test: crashed at seed=", options_.seed,
+                               " command #", commands_ + 1, " [",
+                               command.principal, "] ", command.label, ": ",
+                               Describe(command.request)));
+  std::optional<StorePrint> before;
+  uint64_t write_count = 0;
+  if (!Before(&before, &write_count)) return false;
+  auto slot = std::make_shared<Slot>();
+  std::future<Observed> future = slot->promise.get_future();
+  std::visit(Submitter{*ledger_, Caller{command.principal}, slot},
+             command.request);
+  Observed observed = Await(future);
+  const Recording recording = store_.Take();
+
+  Expected expected;
+  if (!Judge(command, observed, &expected)) return false;
+  if (!CheckWrites(command, expected, recording, write_count)) return false;
+  if (before.has_value() && !CheckScan(*before, recording)) return false;
+  if (slot->calls.load() != 1) return Fail("done was called more than once");
+  return CheckBalance(command, expected);
+}
+
+bool Runner::RunGroup(int64_t size) {
+  std::vector<Command> commands;
+  for (int64_t i = 0; i < size; ++i) {
+    commands.push_back(generator_.Next(clock_.NowMs()));
+    if (options_.trace) {
+      std::fprintf(stderr, "queue #%lld [%s] %s: %s\n",
+                   static_cast<long long>(commands_ + i + 1),
+                   commands.back().principal.c_str(),
+                   commands.back().label.c_str(),
+                   Describe(commands.back().request).c_str());
+    }
+  }
+  crash_note_.Set(absl::StrCat("model_test: crashed at seed=", options_.seed,
+                               " in the group of commands #", commands_ + 1,
+                               "..#", commands_ + size,
+                               " (rerun with LOYALTY_MODEL_TRACE=1)"));
+  std::optional<StorePrint> before;
+  uint64_t write_count = 0;
+  if (!Before(&before, &write_count)) return false;
+  // Hold the writer at its first read so every command is queued before
+  // it goes on: the rest are then applied together, in queue order.
+  store_.HoldNextRead();
+  std::vector<std::shared_ptr<Slot>> slots;
+  std::vector<std::future<Observed>> futures;
+  for (const Command& command : commands) {
+    slots.push_back(std::make_shared<Slot>());
+    futures.push_back(slots.back()->promise.get_future());
+    std::visit(Submitter{*ledger_, Caller{command.principal}, slots.back()},
+               command.request);
+  }
+  store_.Release();
+  std::vector<Observed> observed;
+  for (auto& future : futures) observed.push_back(Await(future));
+  const Recording recording = store_.Take();
+
+  std::vector<Expected> expected(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (!Judge(commands[i], observed[i], &expected[i])) return false;
+    if (slots[i]->calls.load() != 1) {
+      return Fail("done was called more than once");
+    }
+  }
+  current_ = absl::StrCat("the group of commands #", commands_ - size + 1,
+                          "..#", commands_);
+  if (!CheckGroupWrites(expected, recording, write_count)) return false;
+  if (before.has_value() && !CheckScan(*before, recording)) return false;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (!CheckBalance(commands[i], expected[i])) return false;
+  }
+  ++report_.groups;
+  return true;
+}
+
+bool Runner::CheckVerify() {
+  ++report_.verifies;
+  current_ = "Ledger::Verify";
+  absl::StatusOr<v1::VerifyLedgerResponse> verified = ledger_->Verify();
+  if (!verified.ok()) return Fail("Verify: " + OutcomeText(verified.status()));
+  if (!verified->ok() || verified->last_sequence() != model_.last_sequence() ||
+      verified->entries_checked() != model_.last_sequence() ||
+      verified->members_checked() != model_.member_order().size()) {
+    return Fail(absl::StrCat("Verify: ", verified->ShortDebugString(),
+                             "; the model has ", model_.last_sequence(),
+                             " entries, ", model_.member_order().size(),
+                             " members"));
+  }
+  return true;
+}
+
+// The member's statement through every page: newest first, gap-free in the
+// member's own order, oldest an ENROLL, available_after a running sum, and
+// the sums per kind equal to the balance.
+bool Runner::CheckStatement(const std::string& member_id) {
+  ++report_.statements;
+  current_ = "ListEntries(" + member_id + ")";
+  const MemberState* member = model_.FindMember(member_id);
+  static constexpr int32_t kPageSizes[] = {0, 1, 2, 3, 7, 50, 500};
+  const int32_t page_size = kPageSizes[std::uniform_int_distribution<size_t>(
+      0, std::size(kPageSizes) - 1)(check_rng_)];
+  const size_t page_max = page_size == 0 ? 50 : static_cast<size_t>(page_size);
+  std::vector<v1::LedgerEntry> entries;
+  std::string token;
+  for (uint64_t pages = 0;; ++pages) {
+    if (pages > member->totals.entry_count + 1) {
+      return Fail("ListEntries pages never end");
+    }
+    v1::ListEntriesRequest request;
+    request.set_member_id(member_id);
+    request.set_page_size(page_size);
+    request.set_page_token(token);
+    absl::StatusOr<v1::ListEntriesResponse> page =
+        ledger_->ListEntries(request);
+    if (!page.ok()) return Fail("ListEntries: " + OutcomeText(page.status()));
+    if (static_cast<size_t>(page->entries_size()) > page_max) {
+      return Fail("ListEntries returned more than a page");
+    }
+    for (const auto& entry : page->entries()) entries.push_back(entry);
+    if (page->next_page_token().empty()) break;
+    token = page->next_page_token();
+  }
+  const Totals& want = member->totals;
+  if (entries.size() != want.entry_count) {
+    return Fail(absl::StrCat("statement has ", entries.size(),
+                             " entries; the model has ", want.entry_count));
+  }
+  Int128 available = 0, earned = 0, redeemed = 0, adjusted = 0;
+  for (size_t i = entries.size(); i-- > 0;) {  // Oldest first.
+    const v1::LedgerEntry& entry = entries[i];
+    if (entry.member_id() != member_id)
+      return Fail("foreign entry in statement");
+    if (i + 1 < entries.size() &&
+        entry.sequence() <= entries[i + 1].sequence()) {
+      return Fail("statement is not newest first");
+    }
+    const bool first = i + 1 == entries.size();
+    if (first != (entry.kind() == v1::ENTRY_KIND_ENROLL)) {
+      return Fail("the statement's oldest entry, and only it, is an ENROLL");
+    }
+    available += entry.points_delta();
+    switch (entry.kind()) {
+      case v1::ENTRY_KIND_EARN:
+        earned += entry.points_delta();
+        break;
+      case v1::ENTRY_KIND_REDEEM:
+        redeemed -= entry.points_delta();
+        break;
+      case v1::ENTRY_KIND_ADJUST:
+        adjusted += entry.points_delta();
+        break;
+      default:
+        break;
+    }
+    if (available != entry.available_after_points()) {
+      return Fail(absl::StrCat("entry ", entry.sequence(),
+                               ": available_after_points is not the running "
+                               "sum of the statement"));
+    }
+  }
+  if (available != want.available || earned != want.earned_total ||
+      redeemed != want.redeemed_total || adjusted != want.adjusted_total ||
+      entries.front().sequence() != want.last_sequence) {
+    return Fail(absl::StrCat("statement sums differ from the model's ",
+                             TotalsText(want)));
+  }
+  return true;
+}
+
+bool Runner::CheckStatements(bool all) {
+  const auto& members = model_.member_order();
+  if (members.empty()) return true;
+  if (all) {
+    for (const std::string& member_id : members) {
+      if (!CheckStatement(member_id)) return false;
+    }
+    return true;
+  }
+  for (int i = 0; i < 5; ++i) {
+    size_t index = std::uniform_int_distribution<size_t>(
+        0, members.size() - 1)(check_rng_);
+    if (!CheckStatement(members[index])) return false;
+  }
+  return true;
+}
+
+// GetMember of every member: identifiers and balance as the model has them.
+bool Runner::CheckMembers() {
+  for (const std::string& member_id : model_.member_order()) {
+    current_ = "GetMember(" + member_id + ")";
+    const MemberState* want = model_.FindMember(member_id);
+    absl::StatusOr<v1::Member> member = ledger_->GetMember(member_id);
+    if (!member.ok()) return Fail("GetMember: " + OutcomeText(member.status()));
+    std::vector<std::pair<v1::IdentifierKind, std::string>> identifiers;
+    for (const auto& identifier : member->identifiers()) {
+      identifiers.emplace_back(identifier.kind(), identifier.value());
+    }
+    if (identifiers != want->identifiers ||
+        !SameTotals(want->totals, member->balance()) ||
+        member->status() != v1::MEMBER_STATUS_ACTIVE) {
+      return Fail(
+          absl::StrCat("GetMember differs: ", member->ShortDebugString()));
+    }
+  }
+  return true;
+}
+
+void Runner::AdvanceClock() {
+  int64_t roll = generator_.Uniform(0, 99);
+  if (roll < 20) return;  // Same millisecond.
+  clock_.AdvanceMs(roll < 95 ? generator_.Uniform(1, 60'000)
+                             : generator_.Uniform(kHourMs, 72 * kHourMs));
+}
+
+RunReport Runner::Run() {
+  const auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<Ledger>> opened =
+      Ledger::Open(&store_, Program(), &clock_, LedgerOptions{});
+  if (!opened.ok()) {
+    Fail("Ledger::Open: " + OutcomeText(opened.status()));
+    return report_;
+  }
+  ledger_ = std::move(*opened);
+  int64_t next_verify = options_.verify_every;
+  int64_t next_statements = options_.statements_every;
+  bool ok = true;
+  while (ok && commands_ < options_.steps) {
+    ++report_.steps;
+    // Mostly one command at a time; sometimes a group in flight together.
+    if (generator_.Uniform(0, 99) < 12) {
+      ok = RunGroup(std::min<int64_t>(generator_.Uniform(2, 20),
+                                      options_.steps - commands_ + 1));
+    } else {
+      ok = RunOne();
+    }
+    AdvanceClock();
+    if (ok && commands_ >= next_verify) {
+      ok = CheckVerify();
+      next_verify += options_.verify_every;
+    }
+    if (ok && commands_ >= next_statements) {
+      ok = CheckStatements(/*all=*/false);
+      next_statements += options_.statements_every;
+    }
+  }
+  if (ok) ok = CheckVerify() && CheckStatements(/*all=*/true) && CheckMembers();
+  report_.commands = commands_;
+  report_.members = model_.member_order().size();
+  report_.last_sequence = model_.last_sequence();
+  report_.batch_commands_max_seen = ledger_->stats().batch_commands_max_seen;
+  ledger_->Shutdown();
+  report_.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  return report_;
+}
+
+}  // namespace
+
+std::string RunReport::Summary() const {
+  return absl::StrCat(
+      commands, " commands (", groups, " groups; ", ok_applied, " applied, ",
+      remembered_rejections, " remembered rejections (", balance_overflows,
+      " balance overflows), ", replays, " replays, ", request_id_reused,
+      " request ids reused, ", malformed, " INVALID_ARGUMENT), ", members,
+      " members, ", last_sequence, " entries, largest batch ",
+      batch_commands_max_seen, ", ", store_scans, " store scans (",
+      steps_scanned, " steps checked byte for byte), ", verifies, " verifies, ",
+      statements, " statements, ", absl::StrFormat("%.1f", seconds), " s");
+}
+
+RunReport RunModelTest(const RunOptions& options) {
+  return Runner(options).Run();
+}
+
+}  // namespace loyalty::model

@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "ledger/clock.h"
 #include "ledger/program.h"
 #include "server/server.h"
@@ -65,6 +66,10 @@ int Serve(const loyalty::ServerOptions& options,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which turns on a lock-order graph
+  // for every Mutex acquisition (measured: ~1% of loyaltyd's CPU under load).
+  // Lock ordering is reviewed in code (one writer, no nested ledger locks).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"loyaltyd: the Loyalty Ledger gRPC server"};
   loyalty::ServerOptions options;
   std::string program_path;

@@ -26,4 +26,8 @@ if [[ ! -f $BUILD_DIR/build.ninja && ! -f $BUILD_DIR/Makefile ]]; then
   cmake -S "$root" -B "$BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 
-cmake --build "$BUILD_DIR" -j "${JOBS:-2}"
+# Arguments name targets to build (start.sh builds only the two binaries it
+# needs); none builds everything, tests included.
+targets=()
+for target in "$@"; do targets+=(--target "$target"); done
+cmake --build "$BUILD_DIR" -j "${JOBS:-2}" "${targets[@]}"

@@ -20,7 +20,7 @@ LISTEN=${LISTEN:-127.0.0.1:50051}
 DATA_DIR=$(absolute "${DATA_DIR:-$root/data}")
 PROGRAM=$(absolute "${PROGRAM:-$root/deploy/program.sample.textproto}")
 
-"$root/deploy/build.sh"
+"$root/deploy/build.sh" loyaltyd loyaltyctl
 
 if [[ ! -f $PROGRAM ]]; then
   echo "start: program config not found: $PROGRAM" >&2

@@ -133,19 +133,33 @@ WriterStats Ledger::stats() const {
   return stats;
 }
 
-void Ledger::Enroll(const Caller& caller,
-                    loyalty::v1::EnrollMemberRequest request,
-                    Done<loyalty::v1::EnrollMemberResponse> done) {
-  absl::Status valid = ValidateEnroll(request, clock_->NowMs());
-  if (!valid.ok()) return std::move(done)(valid);
+namespace {
+
+// Wraps a validated request into a command for the queue; the fingerprint
+// and request key are computed here, on the caller's thread.
+template <typename Request, typename Response>
+std::unique_ptr<Command> MakeCommand(const Caller& caller,
+                                     absl::string_view method, Request request,
+                                     Ledger::Done<Response> done) {
   auto command = std::make_unique<Command>();
-  command->fingerprint = Fingerprint("EnrollMember", request);
+  command->fingerprint = Fingerprint(method, request);
   command->request_key =
       RequestKey(caller.principal, request.context().request_id());
   command->principal = caller.principal;
   command->request = std::move(request);
   command->complete = Completer(std::move(done));
-  Submit(std::move(command));
+  return command;
+}
+
+}  // namespace
+
+void Ledger::Enroll(const Caller& caller,
+                    loyalty::v1::EnrollMemberRequest request,
+                    Done<loyalty::v1::EnrollMemberResponse> done) {
+  absl::Status valid = ValidateEnroll(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "EnrollMember", std::move(request),
+                     std::move(done)));
 }
 
 void Ledger::Earn(const Caller& caller, loyalty::v1::EarnRequest request,
@@ -154,14 +168,9 @@ void Ledger::Earn(const Caller& caller, loyalty::v1::EarnRequest request,
   if (!valid.ok()) return std::move(done)(valid);
   absl::StatusOr<EarnComputation> earn = ComputeEarn(program_, request);
   if (!earn.ok()) return std::move(done)(earn.status());
-  auto command = std::make_unique<Command>();
+  auto command =
+      MakeCommand(caller, "Earn", std::move(request), std::move(done));
   command->earn = std::move(*earn);
-  command->fingerprint = Fingerprint("Earn", request);
-  command->request_key =
-      RequestKey(caller.principal, request.context().request_id());
-  command->principal = caller.principal;
-  command->request = std::move(request);
-  command->complete = Completer(std::move(done));
   Submit(std::move(command));
 }
 
@@ -169,28 +178,14 @@ void Ledger::Redeem(const Caller& caller, loyalty::v1::RedeemRequest request,
                     Done<loyalty::v1::RedeemResponse> done) {
   absl::Status valid = ValidateRedeem(request, clock_->NowMs());
   if (!valid.ok()) return std::move(done)(valid);
-  auto command = std::make_unique<Command>();
-  command->fingerprint = Fingerprint("Redeem", request);
-  command->request_key =
-      RequestKey(caller.principal, request.context().request_id());
-  command->principal = caller.principal;
-  command->request = std::move(request);
-  command->complete = Completer(std::move(done));
-  Submit(std::move(command));
+  Submit(MakeCommand(caller, "Redeem", std::move(request), std::move(done)));
 }
 
 void Ledger::Adjust(const Caller& caller, loyalty::v1::AdjustRequest request,
                     Done<loyalty::v1::AdjustResponse> done) {
   absl::Status valid = ValidateAdjust(request, clock_->NowMs());
   if (!valid.ok()) return std::move(done)(valid);
-  auto command = std::make_unique<Command>();
-  command->fingerprint = Fingerprint("Adjust", request);
-  command->request_key =
-      RequestKey(caller.principal, request.context().request_id());
-  command->principal = caller.principal;
-  command->request = std::move(request);
-  command->complete = Completer(std::move(done));
-  Submit(std::move(command));
+  Submit(MakeCommand(caller, "Adjust", std::move(request), std::move(done)));
 }
 
 void Ledger::Submit(std::unique_ptr<Command> command) {

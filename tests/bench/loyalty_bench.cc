@@ -40,6 +40,14 @@ namespace {
 using namespace loyalty::v1;  // NOLINT
 
 constexpr char kBenchKey[] = "bench-admin-key";
+constexpr char kKnownPhases[] = "health,earn,latency,mix,batch,depth,startup";
+
+bool IsKnownPhase(absl::string_view phase) {
+  for (absl::string_view known : absl::StrSplit(kKnownPhases, ',')) {
+    if (phase == known) return true;
+  }
+  return false;
+}
 
 struct Flags {
   std::string server;
@@ -262,6 +270,22 @@ void RunDepth(Connection& connection, Workload& workload, const Flags& flags) {
 }
 
 int Run(const Flags& flags) {
+  // Flags are checked before anything starts, so bad input changes nothing.
+  std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
+  for (const std::string& phase : phases) {
+    if (!IsKnownPhase(phase)) {
+      std::fprintf(stderr,
+                   "loyalty-bench: --phases: unknown phase \"%s\" (known: %s)\n",
+                   phase.c_str(), kKnownPhases);
+      return 2;
+    }
+  }
+  MixWeights mix;
+  if (!ParseMix(flags.mix, &mix)) {
+    std::fprintf(stderr, "loyalty-bench: --mix: cannot parse \"%s\"\n",
+                 flags.mix.c_str());
+    return 2;
+  }
   std::optional<ServerProcess> process;
   std::string address = flags.server;
   std::string temp_dir;
@@ -292,7 +316,6 @@ int Run(const Flags& flags) {
   auto connection = std::make_unique<Connection>(address, flags.channels,
                                                  flags.api_key);
   Workload workload(flags.members, flags.seed);
-  std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
   auto wants = [&](const std::string& phase) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
   };
@@ -336,12 +359,6 @@ int Run(const Flags& flags) {
              [&](Connection& c, int channel) { workload.IssueEarn(c, channel); });
   }
   if (wants("mix")) {
-    MixWeights mix;
-    if (!ParseMix(flags.mix, &mix)) {
-      std::fprintf(stderr, "loyalty-bench: --mix: cannot parse \"%s\"\n",
-                   flags.mix.c_str());
-      return 2;
-    }
     RunPhase("mix (" + flags.mix + ")", *connection, closed,
              [&](Connection& c, int channel) {
                workload.IssueMix(c, channel, mix);
@@ -404,7 +421,7 @@ int Run(const Flags& flags) {
 }  // namespace loyalty::bench
 
 int main(int argc, char** argv) {
-  // Line-buffered even into a file or pipe: long preloads report progress.
+  // Line-buffered even into a file or pipe, so output arrives as it happens.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   loyalty::bench::Flags flags;
   CLI::App app{"loyalty-bench: load generator for loyaltyd"};
@@ -433,8 +450,12 @@ int main(int argc, char** argv) {
   app.add_option("--channels", flags.channels, "gRPC channels")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--warmup-s", flags.warmup_s)->capture_default_str();
-  app.add_option("--duration-s", flags.duration_s)->capture_default_str();
+  app.add_option("--warmup-s", flags.warmup_s)
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--duration-s", flags.duration_s)
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
   app.add_option("--batch-events", flags.batch_events,
                  "events per EarnBatch call")
       ->check(CLI::Range(1, 1000))

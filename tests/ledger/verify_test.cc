@@ -261,7 +261,19 @@ TEST_CASE("tampered indexes, entry keys and the head are caught",
     TestLedger t;
     Populate(t);
     t.store().PutRaw(Family::kMemberEntries, MemberEntryKey("alice", 4), "");
-    CHECK(HasProblem(VerifyFails(t), {"statement index"}));
+    CHECK(HasProblem(VerifyFails(t), {"member alice", "statement index"}));
+  }
+  SECTION("statement index keys for a member without entries") {
+    TestLedger t;
+    Populate(t);
+    t.store().PutRaw(Family::kMemberEntries, MemberEntryKey("mallory", 2), "");
+    CHECK(HasProblem(VerifyFails(t), {"member mallory", "who has none"}));
+  }
+  SECTION("a malformed statement index key") {
+    TestLedger t;
+    Populate(t);
+    t.store().PutRaw(Family::kMemberEntries, "alice", "");
+    CHECK(HasProblem(VerifyFails(t), {"statement index key is malformed"}));
   }
   SECTION("an entries key that is not a sequence") {
     TestLedger t;

@@ -1,8 +1,8 @@
 // File: tests/storage/storage_test_util.h
 //
-// What the storage fault tests share: a temp dir, a program, synchronous
-// calls of the Ledger's callback API, request builders, a dump of every store
-// family (to prove "nothing changed"), and AcknowledgedLog, which remembers
+// What the storage fault tests share beyond tests/ledger/ledger_test_util.h:
+// a program, synchronous calls of the Ledger's callback API, request
+// builders, and AcknowledgedLog, which remembers
 // every acknowledged answer and checks after a restart that each is still
 // there and is given again to a retry.
 //
@@ -34,27 +34,11 @@
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
+// REQUIRE_OK, StatusText, TempDir, DumpStore and the callers kPos, kApp and
+// kAdmin come from the ledger tests' helpers.
+#include "tests/ledger/ledger_test_util.h"
 
 namespace loyalty::testing {
-
-#define REQUIRE_OK(expr)                                   \
-  do {                                                     \
-    const auto& require_ok_value_ = (expr);                \
-    INFO(::loyalty::testing::StatusText(require_ok_value_)); \
-    REQUIRE(require_ok_value_.ok());                       \
-  } while (false)
-
-inline std::string StatusText(const absl::Status& status) {
-  return status.ToString();
-}
-template <typename T>
-std::string StatusText(const absl::StatusOr<T>& result) {
-  return result.status().ToString();
-}
-
-inline const Caller kPos{"pos-terminal"};
-inline const Caller kApp{"app-backend"};
-inline const Caller kAdmin{"operator"};
 
 // 1 point per whole 1.00 EUR.
 inline v1::ProgramConfig StorageTestProgram() {
@@ -71,28 +55,6 @@ inline v1::ProgramConfig StorageTestProgram() {
   key->add_roles(v1::ROLE_CHANNEL);
   return program;
 }
-
-// A fresh directory, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() /
-                           "loyalty-storage-test-XXXXXX")
-                              .string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Calls a Ledger mutation and waits for its `done`.
 template <typename Request, typename Response>
@@ -170,23 +132,6 @@ inline v1::AdjustRequest AdjustRequestFor(const std::string& request_id,
   request.set_reason_code("GOODWILL");
   request.set_operator_id("support.jane");
   return request;
-}
-
-// Every key and value of every family: equal dumps mean nothing changed.
-using StoreDump = std::array<std::map<std::string, std::string>, kFamilyCount>;
-
-inline StoreDump DumpStore(const StoreReader& store) {
-  StoreDump dump;
-  for (int f = 0; f < kFamilyCount; ++f) {
-    absl::Status scanned = store.Scan(
-        static_cast<Family>(f), "", "", /*reverse=*/false,
-        [&](absl::string_view key, absl::string_view value) {
-          dump[f].emplace(std::string(key), std::string(value));
-          return true;
-        });
-    REQUIRE(scanned.ok());
-  }
-  return dump;
 }
 
 // A member's whole statement, newest first.

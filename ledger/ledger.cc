@@ -2,6 +2,7 @@
 // ledger_apply.cc, the reads in ledger_read.cc, the replay in verify.cc.
 #include "ledger/ledger.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,17 @@ using loyalty::v1::LedgerHead;
 using loyalty::v1::RequestRecord;
 
 constexpr uint32_t kSchemaVersion = 1;
+
+// The histogram bucket of `value`: k such that 2^k <= value < 2^(k+1), with
+// 0 and 1 in bucket 0 and everything large in the last bucket.
+int Log2Bucket(uint64_t value) {
+  int bucket = 0;
+  while ((value >> (bucket + 1)) != 0 &&
+         bucket + 1 < WriterStats::kHistogramBuckets) {
+    ++bucket;
+  }
+  return bucket;
+}
 
 template <typename Response>
 absl::AnyInvocable<void(Command&) &&> Completer(
@@ -252,15 +264,26 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
     HandOff(std::move(commands));
     return;
   }
+  // Elapsed time for the stats only; the ledger's clock (which tests move)
+  // stays the only source of time for entries.
+  auto started = std::chrono::steady_clock::now();
   Batch batch(store_, head_, clock_->NowMs());
   for (auto& command : commands) Apply(*command, batch);
 
   absl::Status written = absl::OkStatus();
   uint64_t entries = batch.entries_appended();
-  if (batch.has_writes()) {
-    WriteSet writes = batch.Finish();
-    written = store_->Write(writes);
-  }
+  WriteSet writes;
+  if (batch.has_writes()) writes = batch.Finish();
+  auto applied = std::chrono::steady_clock::now();
+  if (!writes.empty()) written = store_->Write(writes);
+  auto done = std::chrono::steady_clock::now();
+  auto micros = [](auto duration) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(duration)
+            .count());
+  };
+  uint64_t apply_us = micros(applied - started);
+  uint64_t write_us = micros(done - applied);
   {
     absl::MutexLock lock(&mutex_);
     if (written.ok()) {
@@ -270,13 +293,12 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
       stats_.entries += entries;
       stats_.batch_commands_max_seen =
           std::max<uint64_t>(stats_.batch_commands_max_seen, commands.size());
-      int bucket = 0;
-      while ((commands.size() >> (bucket + 1)) != 0 &&
-             bucket + 1 < WriterStats::kHistogramBuckets) {
-        ++bucket;
-      }
-      stats_.batch_size_histogram[bucket] += 1;
+      stats_.batch_size_histogram[Log2Bucket(commands.size())] += 1;
       stats_.last_sequence = head_.last_sequence();
+      stats_.apply_us_total += apply_us;
+      stats_.write_us_total += write_us;
+      stats_.write_us_max = std::max(stats_.write_us_max, write_us);
+      stats_.write_us_histogram[Log2Bucket(write_us)] += 1;
     } else {
       write_failure_ = written;
     }

@@ -88,6 +88,12 @@ struct WriterStats {
   uint64_t last_sequence = 0;
   // batch_size_histogram[k]: batches of 2^k .. 2^(k+1)-1 commands.
   std::array<uint64_t, kHistogramBuckets> batch_size_histogram{};
+  // Time applying commands, and writing + fsyncing batches.
+  uint64_t apply_us_total = 0;
+  uint64_t write_us_total = 0;
+  uint64_t write_us_max = 0;
+  // write_us_histogram[k]: batch writes of 2^k .. 2^(k+1)-1 microseconds.
+  std::array<uint64_t, kHistogramBuckets> write_us_histogram{};
 };
 
 class Ledger {

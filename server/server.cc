@@ -338,6 +338,12 @@ ServerStats LoyaltyServer::CollectStats(const Ledger& ledger) const {
   stats.set_batch_commands_max_seen(writer.batch_commands_max_seen);
   stats.set_queue_depth(writer.queue_depth);
   stats.set_last_sequence(writer.last_sequence);
+  stats.set_writer_apply_us_total(writer.apply_us_total);
+  stats.set_writer_write_us_total(writer.write_us_total);
+  stats.set_writer_write_us_max(writer.write_us_max);
+  for (uint64_t count : writer.write_us_histogram) {
+    stats.add_write_us_histogram(count);
+  }
   for (uint64_t count : writer.batch_size_histogram) {
     stats.add_batch_size_histogram(count);
   }

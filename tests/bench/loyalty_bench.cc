@@ -17,6 +17,7 @@
 //
 //   loyalty-bench --spawn build/server/loyaltyd            # own server, temp data dir
 //   loyalty-bench --server 127.0.0.1:50051 --api-key KEY   # a running server
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -104,12 +105,54 @@ struct PhaseReport {
   int64_t rss_bytes = 0;
 };
 
+// Where the writer's time went during the phase: applying (CPU) against
+// writing + fsyncing, and how the batch writes' durations spread, which is
+// what a latency tail is made of.
+void PrintWriterTimes(const ServerStats& before, const ServerStats& after,
+                      uint64_t batches) {
+  if (batches == 0) return;
+  uint64_t apply_us =
+      after.writer_apply_us_total() - before.writer_apply_us_total();
+  uint64_t write_us =
+      after.writer_write_us_total() - before.writer_write_us_total();
+  std::string spread;
+  int buckets = std::min(after.write_us_histogram_size(),
+                         before.write_us_histogram_size());
+  for (int k = 0; k < buckets; ++k) {
+    uint64_t count = after.write_us_histogram(k) - before.write_us_histogram(k);
+    if (count == 0) continue;
+    double low_ms = (uint64_t{1} << k) / 1000.0;
+    absl::StrAppendFormat(&spread, " %s%.3g ms: %llu", spread.empty() ? "" : ";",
+                          low_ms, static_cast<unsigned long long>(count));
+  }
+  std::printf(
+      "  writer: apply %.0f us and write+fsync %.0f us per batch on average; "
+      "slowest write since start %.1f ms\n  batch writes by duration (from):%s\n",
+      double(apply_us) / batches, double(write_us) / batches,
+      after.writer_write_us_max() / 1000.0, spread.c_str());
+}
+
+// CPU seconds this process (the load generator) has used so far.
+double ClientCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 // Runs one measured phase and prints its report.
 PhaseReport RunPhase(const std::string& name, Connection& connection,
                      DriveOptions options, const IssueFn& issue) {
   std::optional<ServerStats> before, after;
-  options.on_measure_start = [&] { before = ReadStats(connection); };
-  options.on_measure_end = [&] { after = ReadStats(connection); };
+  double client_cpu_before = 0, client_cpu_after = 0;
+  options.on_measure_start = [&] {
+    before = ReadStats(connection);
+    client_cpu_before = ClientCpuSeconds();
+  };
+  options.on_measure_end = [&] {
+    after = ReadStats(connection);
+    client_cpu_after = ClientCpuSeconds();
+  };
   DriveResult result = Drive(connection, options, issue);
   PhaseReport report;
   report.rpcs = result.recorder.Summarize(result.measured_s);
@@ -138,6 +181,12 @@ PhaseReport RunPhase(const std::string& name, Connection& connection,
         report.server_cpu_cores, static_cast<unsigned long long>(batches),
         report.mean_batch, static_cast<unsigned long long>(report.batch_max),
         report.rss_bytes / 1048576.0);
+    // Server and load generator share the machine: together near the core
+    // count means the run was CPU-bound, not limited by the ledger's writer.
+    std::printf("  load generator: %.2f cores of CPU\n",
+                wall_s > 0 ? (client_cpu_after - client_cpu_before) / wall_s
+                           : 0);
+    PrintWriterTimes(*before, *after, batches);
   }
   return report;
 }

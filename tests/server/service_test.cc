@@ -368,6 +368,12 @@ TEST_CASE("GetServerStats reports writer batches and process figures to "
   CHECK(stats.batches() >= 1);
   CHECK(stats.last_sequence() == 1);
   CHECK(stats.rss_bytes() > 0);
+  // Every synced batch is timed: the write histogram counts each once.
+  uint64_t timed_writes = 0;
+  for (uint64_t count : stats.write_us_histogram()) timed_writes += count;
+  CHECK(timed_writes == stats.batches());
+  CHECK(stats.writer_write_us_max() > 0);
+  CHECK(stats.writer_write_us_total() >= stats.writer_write_us_max());
   auto pos_context = ContextWithKey("pos-key");
   CHECK(admin->GetServerStats(pos_context.get(), GetServerStatsRequest(),
                               &stats)

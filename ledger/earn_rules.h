@@ -1,14 +1,23 @@
 // File: ledger/earn_rules.h
 //
 // The one place points for a purchase are computed (promise 1): channels send
-// the basket, never the points.
+// the basket, never the points. Earn and QuoteEarn both call ComputeEarn, so
+// a quote and the earn that follows cannot disagree.
 //
-// Rounding rule: line totals (quantity x unit price) are summed into the
-// basket total first; the base rule then grants
-//   floor(basket_total_minor / spend_minor_per_step) * points_per_step.
-// So 1 pt per 1.00 EUR earns 129 points for 129.99 EUR, whether the basket is
-// one line of 129.99 or two of 64.99 and 65.00. All arithmetic is int64 with
-// overflow checks; an overflow is INVALID_ARGUMENT, never a wrap.
+// Rules, in breakdown order (program.proto documents each):
+//   1. base rate of the order's currency, on the eligible spend;
+//   2. product rules (SKU rules beat category rules for a line);
+//   3. campaigns active at the order's time, for its channel and store;
+//   4. spend bonuses whose threshold the eligible spend reaches.
+// Lines in excluded categories are not eligible for any rule.
+//
+// Rounding rule: each rule's result is computed exactly on the order's
+// matching spend and floored once, per rule and per order; the points
+// granted are the sum of the breakdown lines, so the breakdown always adds
+// up. The base is floor(eligible spend / spend_minor_per_step) x
+// points_per_step, so 1 pt per 1.00 EUR earns 129 points for 129.99 EUR
+// whether the basket is one line of 129.99 or two of 64.99 and 65.00. All
+// arithmetic is checked; an overflow is INVALID_ARGUMENT, never a wrap.
 #ifndef LOYALTY_LEDGER_EARN_RULES_H_
 #define LOYALTY_LEDGER_EARN_RULES_H_
 
@@ -22,16 +31,24 @@
 namespace loyalty {
 
 struct EarnComputation {
-  int64_t spend_minor = 0;  // Basket total.
-  int64_t points = 0;       // Sum of the breakdown.
+  int64_t spend_minor = 0;           // Basket total, every line.
+  int64_t eligible_spend_minor = 0;  // Without excluded categories.
+  int64_t order_time_ms = 0;         // The time campaigns were checked at.
+  int64_t points = 0;                // Sum of the breakdown.
+  // The base line first, then every other rule that granted points.
   std::vector<loyalty::v1::EarnBreakdownLine> breakdown;
 };
 
-// Computes the points of a validated earn request. InvalidArgument when the
-// currency is not one of the program's or an amount overflows int64.
+// The time an order happened, which selects the active campaigns: the
+// request's occurred_at_ms, or `now_ms` when the channel sent none.
+int64_t OrderTimeMs(const loyalty::v1::EarnRequest& request, int64_t now_ms);
+
+// Computes the points of a validated earn request placed at `order_time_ms`.
+// InvalidArgument when the currency is not one of the program's or an amount
+// overflows int64. `program` must be valid (ValidateProgram).
 absl::StatusOr<EarnComputation> ComputeEarn(
     const loyalty::v1::ProgramConfig& program,
-    const loyalty::v1::EarnRequest& request);
+    const loyalty::v1::EarnRequest& request, int64_t order_time_ms);
 
 }  // namespace loyalty
 

@@ -176,9 +176,13 @@ void Ledger::Enroll(const Caller& caller,
 
 void Ledger::Earn(const Caller& caller, loyalty::v1::EarnRequest request,
                   Done<loyalty::v1::EarnResponse> done) {
-  absl::Status valid = ValidateEarn(request, clock_->NowMs());
+  int64_t now_ms = clock_->NowMs();
+  absl::Status valid = ValidateEarn(request, now_ms);
   if (!valid.ok()) return std::move(done)(valid);
-  absl::StatusOr<EarnComputation> earn = ComputeEarn(program_, request);
+  // Computed here, once: the entry records these points and rules, so a
+  // later program change never rewrites them.
+  absl::StatusOr<EarnComputation> earn =
+      ComputeEarn(program_, request, OrderTimeMs(request, now_ms));
   if (!earn.ok()) return std::move(done)(earn.status());
   auto command =
       MakeCommand(caller, "Earn", std::move(request), std::move(done));

@@ -122,6 +122,12 @@ class Ledger {
   void Adjust(const Caller& caller, loyalty::v1::AdjustRequest request,
               Done<loyalty::v1::AdjustResponse> done);
 
+  // What Earn would grant for `request` now, by the same rules; writes
+  // nothing. InvalidArgument as Earn (request id and order id optional),
+  // NotFound for an unknown member.
+  absl::StatusOr<loyalty::v1::QuoteEarnResponse> QuoteEarn(
+      const loyalty::v1::EarnRequest& request) const;
+
   // Reads. NotFound (MEMBER_NOT_FOUND) for an unknown member.
   absl::StatusOr<loyalty::v1::Member> GetMember(
       absl::string_view member_id) const;

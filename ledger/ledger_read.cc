@@ -5,6 +5,8 @@
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
+
+#include "ledger/earn_rules.h"
 #include "ledger/limits.h"
 #include "ledger/member_state.h"
 #include "ledger/page_token.h"
@@ -53,6 +55,24 @@ absl::StatusOr<loyalty::v1::Balance> Ledger::GetBalance(
     absl::string_view member_id) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
   return BalanceOf(record);
+}
+
+absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(
+    const loyalty::v1::EarnRequest& request) const {
+  int64_t now_ms = clock_->NowMs();
+  LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(request, now_ms));
+  // The member must exist, as for Earn.
+  LEDGER_RETURN_IF_ERROR(ReadMember(*store_, request.member_id()).status());
+  LEDGER_ASSIGN_OR_RETURN(
+      EarnComputation earn,
+      ComputeEarn(program_, request, OrderTimeMs(request, now_ms)));
+  loyalty::v1::QuoteEarnResponse response;
+  response.set_points(earn.points);
+  for (auto& line : earn.breakdown) *response.add_breakdown() = std::move(line);
+  response.set_spend_minor(earn.spend_minor);
+  response.set_eligible_spend_minor(earn.eligible_spend_minor);
+  response.set_order_time_ms(earn.order_time_ms);
+  return response;
 }
 
 absl::StatusOr<loyalty::v1::ListEntriesResponse> Ledger::ListEntries(

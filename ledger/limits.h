@@ -29,6 +29,12 @@ inline constexpr int64_t kEarnPointsPerStepMax = 1'000'000;
 inline constexpr int kVerifyProblemsMax = 100;
 inline constexpr int kEarnBatchEventsMax = 1000;
 inline constexpr int kDisplayNameBytesMax = 128;
+// Program rules (program.proto).
+inline constexpr int32_t kMultiplierPercentMin = 101;
+inline constexpr int32_t kMultiplierPercentMax = 10'000;
+inline constexpr int64_t kBonusPointsPerUnitMax = 1'000'000;
+inline constexpr int64_t kBonusPointsMax = 1'000'000'000;
+inline constexpr int kRuleDescriptionBytesMax = 128;
 
 }  // namespace loyalty
 

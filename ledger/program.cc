@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -118,6 +119,202 @@ absl::Status ValidateEarnRates(const ProgramConfig& program) {
   return absl::OkStatus();
 }
 
+// Rule ids are unique across every kind of rule: an entry's breakdown names
+// the rule by id alone.
+class RuleIds {
+ public:
+  absl::Status Add(const std::string& rule_id, const std::string& path) {
+    LEDGER_RETURN_IF_ERROR(ValidateId(rule_id, path));
+    if (!ids_.insert(rule_id).second) {
+      return InvalidField(path, absl::StrCat("\"", rule_id,
+                                             "\" is used by an earlier rule"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::flat_hash_set<std::string> ids_;
+};
+
+absl::Status ValidateKnownCategory(
+    const absl::flat_hash_set<std::string>& categories,
+    const std::string& category, const std::string& path) {
+  if (!categories.contains(category)) {
+    return InvalidField(path, absl::StrCat("unknown category \"", category,
+                                           "\"; list it in categories"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMultiplierOrBonus(int32_t multiplier_percent,
+                                       int64_t bonus_points,
+                                       int64_t bonus_points_max,
+                                       const std::string& path,
+                                       absl::string_view bonus_field) {
+  if ((multiplier_percent != 0) == (bonus_points != 0)) {
+    return InvalidField(path, absl::StrCat("set exactly one of "
+                                           "multiplier_percent and ",
+                                           bonus_field));
+  }
+  if (multiplier_percent != 0 &&
+      (multiplier_percent < kMultiplierPercentMin ||
+       multiplier_percent > kMultiplierPercentMax)) {
+    return InvalidField(path + ".multiplier_percent",
+                        absl::StrCat("must be between ", kMultiplierPercentMin,
+                                     " and ", kMultiplierPercentMax,
+                                     " (100 would change nothing)"));
+  }
+  if (bonus_points != 0 && (bonus_points < 1 || bonus_points > bonus_points_max)) {
+    return InvalidField(absl::StrCat(path, ".", bonus_field),
+                        absl::StrCat("must be between 1 and ", bonus_points_max));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDescription(const std::string& description,
+                                 const std::string& path) {
+  return ValidateText(description, path + ".description",
+                      kRuleDescriptionBytesMax);
+}
+
+absl::Status ValidateCategories(
+    const ProgramConfig& program,
+    absl::flat_hash_set<std::string>* categories) {
+  for (int i = 0; i < program.categories_size(); ++i) {
+    std::string path = absl::StrCat("categories[", i, "]");
+    LEDGER_RETURN_IF_ERROR(ValidateId(program.categories(i), path));
+    if (!categories->insert(program.categories(i)).second) {
+      return InvalidField(path, absl::StrCat("\"", program.categories(i),
+                                             "\" is listed twice"));
+    }
+  }
+  absl::flat_hash_set<std::string> excluded;
+  for (int i = 0; i < program.excluded_categories_size(); ++i) {
+    std::string path = absl::StrCat("excluded_categories[", i, "]");
+    LEDGER_RETURN_IF_ERROR(
+        ValidateKnownCategory(*categories, program.excluded_categories(i), path));
+    if (!excluded.insert(program.excluded_categories(i)).second) {
+      return InvalidField(path, absl::StrCat("\"", program.excluded_categories(i),
+                                             "\" is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateProductRules(
+    const ProgramConfig& program,
+    const absl::flat_hash_set<std::string>& categories, RuleIds* rule_ids) {
+  absl::flat_hash_set<std::string> matched;  // "category:x" / "sku:y"
+  for (int i = 0; i < program.product_rules_size(); ++i) {
+    const loyalty::v1::ProductRule& rule = program.product_rules(i);
+    std::string path = absl::StrCat("product_rules[", i, "]");
+    LEDGER_RETURN_IF_ERROR(rule_ids->Add(rule.rule_id(), path + ".rule_id"));
+    LEDGER_RETURN_IF_ERROR(ValidateDescription(rule.description(), path));
+    if (rule.category().empty() == rule.sku().empty()) {
+      return InvalidField(path, "set exactly one of category and sku");
+    }
+    std::string match_key;
+    if (!rule.category().empty()) {
+      LEDGER_RETURN_IF_ERROR(
+          ValidateKnownCategory(categories, rule.category(), path + ".category"));
+      if (absl::c_linear_search(program.excluded_categories(), rule.category())) {
+        return InvalidField(path + ".category",
+                            absl::StrCat("\"", rule.category(),
+                                         "\" is excluded from earning"));
+      }
+      match_key = "category:" + rule.category();
+    } else {
+      LEDGER_RETURN_IF_ERROR(ValidateId(rule.sku(), path + ".sku"));
+      match_key = "sku:" + rule.sku();
+    }
+    if (!matched.insert(match_key).second) {
+      return InvalidField(path, absl::StrCat("an earlier product rule already "
+                                             "covers ", match_key));
+    }
+    LEDGER_RETURN_IF_ERROR(ValidateMultiplierOrBonus(
+        rule.multiplier_percent(), rule.bonus_points_per_unit(),
+        kBonusPointsPerUnitMax, path, "bonus_points_per_unit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCampaigns(const ProgramConfig& program,
+                               const absl::flat_hash_set<std::string>& categories,
+                               RuleIds* rule_ids) {
+  for (int i = 0; i < program.campaigns_size(); ++i) {
+    const loyalty::v1::Campaign& campaign = program.campaigns(i);
+    std::string path = absl::StrCat("campaigns[", i, "]");
+    LEDGER_RETURN_IF_ERROR(rule_ids->Add(campaign.rule_id(), path + ".rule_id"));
+    LEDGER_RETURN_IF_ERROR(ValidateDescription(campaign.description(), path));
+    if (campaign.starts_at_ms() < 0) {
+      return InvalidField(path + ".starts_at_ms", "must not be negative");
+    }
+    if (campaign.ends_at_ms() <= campaign.starts_at_ms()) {
+      return InvalidField(path + ".ends_at_ms", "must be after starts_at_ms");
+    }
+    for (int c = 0; c < campaign.channels_size(); ++c) {
+      if (campaign.channels(c) == loyalty::v1::CHANNEL_UNSPECIFIED) {
+        return InvalidField(absl::StrCat(path, ".channels[", c, "]"),
+                            "CHANNEL_UNSPECIFIED is not a channel");
+      }
+    }
+    for (int s = 0; s < campaign.store_ids_size(); ++s) {
+      LEDGER_RETURN_IF_ERROR(ValidateId(campaign.store_ids(s),
+                                        absl::StrCat(path, ".store_ids[", s, "]")));
+    }
+    for (int c = 0; c < campaign.categories_size(); ++c) {
+      LEDGER_RETURN_IF_ERROR(ValidateKnownCategory(
+          categories, campaign.categories(c),
+          absl::StrCat(path, ".categories[", c, "]")));
+    }
+    for (int s = 0; s < campaign.skus_size(); ++s) {
+      LEDGER_RETURN_IF_ERROR(
+          ValidateId(campaign.skus(s), absl::StrCat(path, ".skus[", s, "]")));
+    }
+    LEDGER_RETURN_IF_ERROR(ValidateMultiplierOrBonus(
+        campaign.multiplier_percent(), campaign.bonus_points(), kBonusPointsMax,
+        path, "bonus_points"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSpendBonuses(const ProgramConfig& program,
+                                  RuleIds* rule_ids) {
+  for (int i = 0; i < program.spend_bonuses_size(); ++i) {
+    const loyalty::v1::SpendBonus& bonus = program.spend_bonuses(i);
+    std::string path = absl::StrCat("spend_bonuses[", i, "]");
+    LEDGER_RETURN_IF_ERROR(rule_ids->Add(bonus.rule_id(), path + ".rule_id"));
+    LEDGER_RETURN_IF_ERROR(ValidateDescription(bonus.description(), path));
+    if (FindEarnRate(program, bonus.currency()) == nullptr) {
+      return InvalidField(path + ".currency",
+                          absl::StrCat("\"", bonus.currency(),
+                                       "\" has no earn rate in this program"));
+    }
+    if (bonus.min_spend_minor() <= 0) {
+      return InvalidField(path + ".min_spend_minor", "must be positive");
+    }
+    if (bonus.bonus_points() < 1 || bonus.bonus_points() > kBonusPointsMax) {
+      return InvalidField(path + ".bonus_points",
+                          absl::StrCat("must be between 1 and ", kBonusPointsMax));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRules(const ProgramConfig& program) {
+  absl::flat_hash_set<std::string> categories;
+  LEDGER_RETURN_IF_ERROR(ValidateCategories(program, &categories));
+  RuleIds rule_ids;
+  for (int i = 0; i < program.earn_rates_size(); ++i) {
+    // Already validated; registered so no other rule reuses their ids.
+    LEDGER_RETURN_IF_ERROR(rule_ids.Add(program.earn_rates(i).rule_id(),
+                                        absl::StrCat("earn_rates[", i, "].rule_id")));
+  }
+  LEDGER_RETURN_IF_ERROR(ValidateProductRules(program, categories, &rule_ids));
+  LEDGER_RETURN_IF_ERROR(ValidateCampaigns(program, categories, &rule_ids));
+  return ValidateSpendBonuses(program, &rule_ids);
+}
+
 absl::Status ValidateApiKeys(const ProgramConfig& program) {
   if (program.api_keys().empty()) {
     return InvalidField("api_keys", "the program needs at least one API key");
@@ -148,6 +345,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(
       ValidateText(program.display_name(), "display_name", kDisplayNameBytesMax));
   LEDGER_RETURN_IF_ERROR(ValidateEarnRates(program));
+  LEDGER_RETURN_IF_ERROR(ValidateRules(program));
   return ValidateApiKeys(program);
 }
 

@@ -250,6 +250,21 @@ absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status ValidateQuoteEarn(const loyalty::v1::EarnRequest& request,
+                               int64_t now_ms) {
+  if (!request.context().request_id().empty() && !request.order_id().empty()) {
+    return ValidateEarn(request, now_ms);
+  }
+  // Stand-ins for the optional ids, so every other field gets exactly the
+  // checks Earn gives it.
+  loyalty::v1::EarnRequest checked = request;
+  if (checked.context().request_id().empty()) {
+    checked.mutable_context()->set_request_id("quote");
+  }
+  if (checked.order_id().empty()) checked.set_order_id("quote");
+  return ValidateEarn(checked, now_ms);
+}
+
 absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
                             int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));

@@ -39,6 +39,9 @@ absl::Status ValidateAdminContext(const loyalty::v1::RequestContext& context,
 
 absl::Status ValidateEnroll(const loyalty::v1::EnrollMemberRequest& request,
                             int64_t now_ms);
+// A quote is an earn request whose request id and order id may be empty.
+absl::Status ValidateQuoteEarn(const loyalty::v1::EarnRequest& request,
+                               int64_t now_ms);
 absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
                           int64_t now_ms);
 absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,

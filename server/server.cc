@@ -193,6 +193,19 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
   methods_.push_back(MakeMethod<EarnRequest, EarnResponse>(
       LOYALTY_REQUEST_FN(service, Earn, EarnRequest, EarnResponse),
       MutationHandler(auth, ledger, &Ledger::Earn, false)));
+  methods_.push_back(MakeMethod<EarnRequest, QuoteEarnResponse>(
+      LOYALTY_REQUEST_FN(service, QuoteEarn, EarnRequest, QuoteEarnResponse),
+      [auth, ledger](UnaryCall<EarnRequest, QuoteEarnResponse>* call) {
+        absl::StatusOr<const Principal*> principal =
+            auth->Authenticate(call->context());
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        // The quote's channel selects campaigns: a key quotes only for the
+        // channels it may earn for.
+        absl::Status allowed = Authenticator::AuthorizeChannel(
+            **principal, call->request().context().channel());
+        if (!allowed.ok()) return call->FinishWithError(allowed);
+        call->Finish(ledger->QuoteEarn(call->request()));
+      }));
   methods_.push_back(MakeMethod<RedeemRequest, RedeemResponse>(
       LOYALTY_REQUEST_FN(service, Redeem, RedeemRequest, RedeemResponse),
       MutationHandler(auth, ledger, &Ledger::Redeem, false)));

@@ -63,7 +63,7 @@ BENCHMARK(BM_ValidateEarn)->Arg(1)->Arg(5)->Arg(200);
 void BM_ComputeEarn(benchmark::State& state) {
   auto program = Program();
   auto request = Basket(static_cast<int>(state.range(0)));
-  for (auto _ : state) benchmark::DoNotOptimize(ComputeEarn(program, request));
+  for (auto _ : state) benchmark::DoNotOptimize(ComputeEarn(program, request, request.context().occurred_at_ms()));
 }
 BENCHMARK(BM_ComputeEarn)->Arg(1)->Arg(5)->Arg(200);
 

@@ -58,7 +58,7 @@ void CheckEarns(const ProgramConfig& program, const v1::EarnRate& rate) {
   line->set_quantity(kQuantity);
   line->set_unit_price_minor(kUnitPriceMinor);
 
-  absl::StatusOr<EarnComputation> earn = ComputeEarn(program, request);
+  absl::StatusOr<EarnComputation> earn = ComputeEarn(program, request, request.context().occurred_at_ms());
   LEDGER_CHECK(earn.ok());
   const int64_t spend = kQuantity * kUnitPriceMinor;
   LEDGER_CHECK(earn->spend_minor == spend);

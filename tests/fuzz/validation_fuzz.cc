@@ -323,7 +323,7 @@ void CheckAgreement(const google::protobuf::Message& request,
 
 // A valid earn's points, against the exact result in 128 bits.
 void CheckEarn(const EarnRequest& request) {
-  absl::StatusOr<EarnComputation> earn = ComputeEarn(Program(), request);
+  absl::StatusOr<EarnComputation> earn = ComputeEarn(Program(), request, request.context().occurred_at_ms());
   const v1::EarnRate* rate = nullptr;
   for (const v1::EarnRate& candidate : Program().earn_rates()) {
     if (candidate.currency() == request.currency()) rate = &candidate;

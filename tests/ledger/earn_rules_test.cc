@@ -19,8 +19,14 @@ using testing::Line;
 using testing::MegaProgram;
 using testing::TestProgram;
 
+// Orders at time 0: no test program here has campaigns.
+absl::StatusOr<EarnComputation> ComputeNow(const v1::ProgramConfig& program,
+                                           const v1::EarnRequest& request) {
+  return ComputeEarn(program, request, 0);
+}
+
 int64_t PointsFor(const v1::ProgramConfig& program, const v1::EarnRequest& r) {
-  auto earn = ComputeEarn(program, r);
+  auto earn = ComputeNow(program, r);
   INFO(earn.status().ToString());
   REQUIRE(earn.ok());
   return earn->points;
@@ -28,7 +34,7 @@ int64_t PointsFor(const v1::ProgramConfig& program, const v1::EarnRequest& r) {
 
 TEST_CASE("a basket earns the floor of its total per step", "[earn_rules]") {
   // 1 pt per 1.00 EUR.
-  auto earn = ComputeEarn(TestProgram(), EarnEur("r", "m", "o", {12999}));
+  auto earn = ComputeNow(TestProgram(), EarnEur("r", "m", "o", {12999}));
   REQUIRE(earn.ok());
   CHECK(earn->spend_minor == 12999);
   CHECK(earn->points == 129);
@@ -49,7 +55,7 @@ TEST_CASE("line totals are summed before rounding", "[earn_rules]") {
 }
 
 TEST_CASE("a basket below one step earns zero points", "[earn_rules]") {
-  auto earn = ComputeEarn(TestProgram(), EarnEur("r", "m", "o", {99}));
+  auto earn = ComputeNow(TestProgram(), EarnEur("r", "m", "o", {99}));
   REQUIRE(earn.ok());
   CHECK(earn->spend_minor == 99);
   CHECK(earn->points == 0);
@@ -68,7 +74,7 @@ TEST_CASE("each currency earns at its own rate", "[earn_rules]") {
   v1::ProgramConfig program = TestProgram();
   *program.add_earn_rates() = testing::Rate("base-jpy", "JPY", 100, 1);
   // 12999 JPY (no minor digits) at 1 pt per 100 JPY.
-  auto earn = ComputeEarn(program, EarnWithLines("r", "m", "o", "JPY",
+  auto earn = ComputeNow(program, EarnWithLines("r", "m", "o", "JPY",
                                                  {Line("a", 1, 12999)}));
   REQUIRE(earn.ok());
   CHECK(earn->points == 129);
@@ -78,7 +84,7 @@ TEST_CASE("each currency earns at its own rate", "[earn_rules]") {
 
 TEST_CASE("a currency the program lacks is an invalid argument",
           "[earn_rules]") {
-  auto earn = ComputeEarn(TestProgram(), EarnWithLines("r", "m", "o", "JPY",
+  auto earn = ComputeNow(TestProgram(), EarnWithLines("r", "m", "o", "JPY",
                                                        {Line("a", 1, 100)}));
   REQUIRE(earn.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(absl::StartsWith(earn.status().message(), "currency: "));
@@ -88,7 +94,7 @@ TEST_CASE("a line whose quantity times price overflows is an invalid argument",
           "[earn_rules][overflow]") {
   // Unreachable through Ledger::Earn: validation caps quantity at 10^6 and
   // price at 10^12, whose product (10^18) fits. ComputeEarn guards anyway.
-  auto earn = ComputeEarn(
+  auto earn = ComputeNow(
       TestProgram(),
       EarnWithLines("r", "m", "o", "EUR",
                     {Line("a", 1, 1), Line("b", 10'000'000, 1'000'000'000'000)}));
@@ -101,7 +107,7 @@ TEST_CASE("a basket total that overflows is an invalid argument",
   // Ten maximal lines: 10 x 10^18 > INT64_MAX.
   std::vector<v1::BasketLine> lines(
       10, Line("max", 1'000'000, 1'000'000'000'000));
-  auto earn = ComputeEarn(TestProgram(),
+  auto earn = ComputeNow(TestProgram(),
                           EarnWithLines("r", "m", "o", "EUR", lines));
   REQUIRE(earn.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(absl::StrContains(earn.status().message(), "lines: "));
@@ -111,7 +117,7 @@ TEST_CASE("a basket total that overflows is an invalid argument",
 TEST_CASE("points that overflow are an invalid argument",
           "[earn_rules][overflow]") {
   // 10^13 cents at 10^6 points per cent: 10^19 points > INT64_MAX.
-  auto earn = ComputeEarn(
+  auto earn = ComputeNow(
       MegaProgram(), EarnWithLines("r", "m", "o", "EUR",
                                    {Line("a", 10, 1'000'000'000'000)}));
   REQUIRE(earn.status().code() == absl::StatusCode::kInvalidArgument);
@@ -130,7 +136,7 @@ TEST_CASE("the largest basket validation allows computes without overflow",
   // Nine maximal lines: 9 x 10^18 fits in int64.
   std::vector<v1::BasketLine> lines(
       9, Line("max", 1'000'000, 1'000'000'000'000));
-  auto earn = ComputeEarn(TestProgram(),
+  auto earn = ComputeNow(TestProgram(),
                           EarnWithLines("r", "m", "o", "EUR", lines));
   REQUIRE(earn.ok());
   CHECK(earn->spend_minor == 9'000'000'000'000'000'000);

@@ -247,6 +247,7 @@ class Runner {
   static v1::ProgramConfig Program();
 
   bool RunOne();
+  bool CheckQuote(const v1::EarnRequest& request);
   bool RunGroup(int64_t size);
   // Model side and comparison of one answered command.
   bool Judge(const Command& command, const Observed& observed,
@@ -787,6 +788,9 @@ bool Runner::RunOne() {
   std::optional<StorePrint> before;
   uint64_t write_count = 0;
   if (!Before(&before, &write_count)) return false;
+  if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
+    if (!CheckQuote(*earn)) return false;
+  }
   auto slot = std::make_shared<Slot>();
   std::future<Observed> future = slot->promise.get_future();
   std::visit(Submitter{*ledger_, Caller{command.principal}, slot},
@@ -800,6 +804,35 @@ bool Runner::RunOne() {
   if (before.has_value() && !CheckScan(*before, recording)) return false;
   if (slot->calls.load() != 1) return Fail("done was called more than once");
   return CheckBalance(command, expected);
+}
+
+// QuoteEarn on the earn about to be sent: it writes nothing, and when it
+// answers it agrees with the model's earn (and so with the Earn that
+// follows, which Judge compares with the same model).
+bool Runner::CheckQuote(const v1::EarnRequest& request) {
+  absl::StatusOr<v1::QuoteEarnResponse> quote = ledger_->QuoteEarn(request);
+  if (store_.Take().writes != 0) return Fail("a quote wrote to the store");
+  const bool member_known = model_.FindMember(request.member_id()) != nullptr;
+  if (absl::IsNotFound(quote.status())) {
+    if (member_known) return Fail("a quote says a known member is unknown");
+    return true;
+  }
+  if (!quote.ok()) {
+    if (absl::IsInvalidArgument(quote.status())) return true;
+    return Fail(absl::StrCat("a quote failed: ", quote.status().ToString()));
+  }
+  if (!member_known) return Fail("a quote answered for an unknown member");
+  std::optional<Model::EarnPoints> expected = model_.ComputeEarn(request);
+  if (!expected.has_value()) {
+    return Fail("a quote answered for a basket the model rejects");
+  }
+  if (quote->points() != expected->points ||
+      quote->spend_minor() != expected->spend_minor) {
+    return Fail(absl::StrCat("quote ", quote->points(), " points on ",
+                             quote->spend_minor(), " spend; the model: ",
+                             expected->points, " on ", expected->spend_minor));
+  }
+  return true;
 }
 
 bool Runner::RunGroup(int64_t size) {

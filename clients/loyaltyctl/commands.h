@@ -28,6 +28,7 @@ struct Command {
 // `global` must outlive the returned commands.
 Command DefineEnrollCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineQuoteCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineRedeemCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineBalanceCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineHistoryCommand(CLI::App* app, const GlobalFlags* global);

@@ -1,7 +1,9 @@
 // File: clients/loyaltyctl/earn_command.cc
 //
 // `loyaltyctl earn`: sends a purchase's basket; the server computes the points
-// with the program's rules (LoyaltyService.Earn).
+// with the program's rules (LoyaltyService.Earn). `loyaltyctl quote` sends
+// the same basket to LoyaltyService.QuoteEarn: the same points and breakdown,
+// nothing written.
 
 #include <iostream>
 #include <memory>
@@ -27,6 +29,9 @@ namespace {
 using loyalty::v1::EarnRequest;
 using loyalty::v1::EarnResponse;
 using loyalty::v1::LoyaltyService;
+using loyalty::v1::QuoteEarnResponse;
+using BreakdownLines =
+    google::protobuf::RepeatedPtrField<loyalty::v1::EarnBreakdownLine>;
 
 struct EarnFlags {
   ContextFlags context;
@@ -66,12 +71,12 @@ absl::StatusOr<EarnRequest> BuildEarnRequest(const EarnFlags& flags) {
 }
 
 // The rules that granted the points, one row each.
-void PrintBreakdown(const EarnResponse& response) {
-  if (response.breakdown().empty()) return;
+void PrintBreakdown(const BreakdownLines& breakdown) {
+  if (breakdown.empty()) return;
   Table table({{"RULE", Table::Align::kLeft},
                {"DESCRIPTION", Table::Align::kLeft},
                {"POINTS", Table::Align::kRight}});
-  for (const loyalty::v1::EarnBreakdownLine& line : response.breakdown()) {
+  for (const loyalty::v1::EarnBreakdownLine& line : breakdown) {
     table.AddRow({line.rule_id(), OrDash(line.description()),
                   FormatPointsDelta(line.points())});
   }
@@ -91,7 +96,19 @@ void PrintEarned(const EarnResponse& response) {
           {"available", FormatPoints(response.balance().available_points())},
           {"entry", FormatEntryPlace(entry)},
       });
-  PrintBreakdown(response);
+  PrintBreakdown(response.breakdown());
+}
+
+void PrintQuote(const QuoteEarnResponse& response) {
+  PrintFields(std::cout,
+              {
+                  {"points", FormatPoints(response.points())},
+                  {"spend", absl::StrCat(response.spend_minor(), " minor units")},
+                  {"eligible spend",
+                   absl::StrCat(response.eligible_spend_minor(), " minor units")},
+                  {"order time", FormatTimeUtc(response.order_time_ms())},
+              });
+  PrintBreakdown(response.breakdown());
 }
 
 ExitCode RunEarn(const GlobalFlags& global, const EarnFlags& flags) {
@@ -109,18 +126,27 @@ ExitCode RunEarn(const GlobalFlags& global, const EarnFlags& flags) {
   return PrintResponse(global, response, &PrintEarned);
 }
 
-}  // namespace
+ExitCode RunQuote(const GlobalFlags& global, const EarnFlags& flags) {
+  absl::StatusOr<EarnRequest> request = BuildEarnRequest(flags);
+  if (!request.ok()) return ReportBadInput(request.status());
+  const Connection connection(global);
+  QuoteEarnResponse response;
+  const ExitCode sent = connection.Call(
+      connection.loyalty(), &LoyaltyService::Stub::QuoteEarn, *request,
+      &response, request->context().request_id());
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response, &PrintQuote);
+}
 
-Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global) {
-  auto flags = std::make_shared<EarnFlags>();
-  CLI::App* command = app->add_subcommand(
-      "earn", "Grant points for a purchase (LoyaltyService.Earn)");
+// The flags earn and quote share; only --order differs (a quote may come
+// before the order has an id).
+void AddBasketFlags(CLI::App* command, EarnFlags* flags, bool order_required) {
   command->add_option("--member", flags->member_id, "Member id")
       ->type_name("ID")
       ->required();
   command->add_option("--order", flags->order_id, "Order id")
       ->type_name("ID")
-      ->required();
+      ->required(order_required);
   command
       ->add_option("--currency", flags->currency,
                    "ISO 4217 code of the prices, e.g. EUR")
@@ -135,6 +161,25 @@ Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global) {
       ->required();
   AddChannelFlag(command, &flags->context);
   AddContextFlags(command, &flags->context);
+}
+
+}  // namespace
+
+Command DefineQuoteCommand(CLI::App* app, const GlobalFlags* global) {
+  auto flags = std::make_shared<EarnFlags>();
+  CLI::App* command = app->add_subcommand(
+      "quote",
+      "Show what a basket would earn, with the breakdown; writes nothing "
+      "(LoyaltyService.QuoteEarn)");
+  AddBasketFlags(command, flags.get(), /*order_required=*/false);
+  return {command, [global, flags] { return RunQuote(*global, *flags); }};
+}
+
+Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global) {
+  auto flags = std::make_shared<EarnFlags>();
+  CLI::App* command = app->add_subcommand(
+      "earn", "Grant points for a purchase (LoyaltyService.Earn)");
+  AddBasketFlags(command, flags.get(), /*order_required=*/true);
   return {command, [global, flags] { return RunEarn(*global, *flags); }};
 }
 

@@ -71,6 +71,19 @@ contains "$out" "replayed"
 expect 3 "the same request id with another basket is rejected" -- "$ctl" earn --member alice --order A-1001 \
   --currency EUR --channel pos --store store-12 --line COFFEE-1KG,grocery,3,1299 --request-id till-1
 contains "$err" "ALREADY_EXISTS"
+expect 0 "a quote in the app names every rule that applies" -- "$ctl" quote --member alice --currency EUR \
+  --channel app --line CHIPS,snacks,2,350 --line TV,electronics,1,9900 --line GIFT,gift-cards,1,5000
+contains "$out" "app-double"
+contains "$out" "snacks-x2"
+contains "$out" "spend-100-eur"
+contains "$out" "269 points"
+expect 0 "the same basket at a till earns the same without the app campaign" -- "$ctl" quote --member alice \
+  --currency EUR --channel pos --store store-12 --line CHIPS,snacks,2,350 --line TV,electronics,1,9900 \
+  --line GIFT,gift-cards,1,5000
+[[ $out != *app-double* ]] || fail "the app campaign applied at a till: $out"
+contains "$out" "163 points"
+expect 3 "a quote for an unknown member is NOT_FOUND" -- "$ctl" quote --member nobody --currency EUR \
+  --channel app --line A,,1,100
 expect 0 "redeem in the app" -- "$ctl" redeem --member alice --order A-1002 --points 20 --channel app
 expect 3 "redeeming more than available is refused" -- "$ctl" redeem --member alice --order A-1003 --points 2000
 contains "$err" "FAILED_PRECONDITION"

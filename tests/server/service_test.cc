@@ -95,6 +95,48 @@ TEST_CASE("a POS enrols, earns, redeems and reads a statement over gRPC",
   CHECK(statement.entries(2).kind() == ENTRY_KIND_ENROLL);
 }
 
+TEST_CASE("QuoteEarn answers what Earn then grants, for the channels the "
+          "key may speak for",
+          "[server]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "alice");
+  EarnRequest request = Basket("alice", "order-1", 4550, 2);
+  QuoteEarnResponse quote;
+  auto quote_context = ContextWithKey("pos-key");
+  grpc::Status quoted = stub->QuoteEarn(quote_context.get(), request, &quote);
+  INFO(quoted.error_message());
+  REQUIRE(quoted.ok());
+  CHECK(quote.points() == 91);
+  CHECK(quote.spend_minor() == 9100);
+  REQUIRE(quote.breakdown_size() == 1);
+
+  EarnResponse earned;
+  auto earn_context = ContextWithKey("pos-key");
+  REQUIRE(stub->Earn(earn_context.get(), request, &earned).ok());
+  CHECK(earned.points_earned() == quote.points());
+  CHECK(earned.breakdown(0).SerializeAsString() ==
+        quote.breakdown(0).SerializeAsString());
+  // The quote wrote nothing: enroll and earn are the only entries.
+  CHECK(earned.entry().sequence() == 2);
+
+  // A POS-only key may not quote as the app.
+  EarnRequest as_app = request;
+  as_app.mutable_context()->set_channel(CHANNEL_APP);
+  auto denied_context = ContextWithKey("pos-key");
+  CHECK(stub->QuoteEarn(denied_context.get(), as_app, &quote).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  auto anonymous = std::make_unique<grpc::ClientContext>();
+  CHECK(stub->QuoteEarn(anonymous.get(), request, &quote).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  EarnRequest unknown = request;
+  unknown.set_member_id("nobody");
+  auto unknown_context = ContextWithKey("pos-key");
+  CHECK(stub->QuoteEarn(unknown_context.get(), unknown, &quote).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_CASE("errors carry the precise gRPC code and a machine-readable reason",
           "[server][errors]") {
   TempDir dir;

@@ -6,7 +6,7 @@
 // and prints the ratio earn/s ÷ health/s, so figures compare across
 // machines. Further phases (--phases):
 //   latency  earns paced at half the measured earn throughput: p99 there;
-//   mix      earn 50 / redeem 10 / balance 25 / statement 15 (--mix);
+//   mix      earn 45 / quote 5 / redeem 10 / balance 25 / statement 15 (--mix);
 //   batch    EarnBatch calls of --batch-events events: durable events/s;
 //   depth    statement pages of a member with --deep-entries entries against
 //            one with 10 (first page, and a late page through its token);
@@ -57,7 +57,7 @@ struct Flags {
   std::string data_dir;
   std::string server_flags;
   std::string phases = "health,earn,latency,mix,batch";
-  std::string mix = "earn=50,redeem=10,balance=25,statement=15";
+  std::string mix = "earn=45,quote=5,redeem=10,balance=25,statement=15";
   uint64_t members = 100'000;
   int outstanding = 32;
   int channels = 4;

@@ -17,20 +17,22 @@ bool AcceptBusinessRejection(const grpc::Status& status) {
 }  // namespace
 
 bool ParseMix(const std::string& spec, MixWeights* weights) {
-  MixWeights parsed{0, 0, 0, 0, 0};
+  MixWeights parsed{0, 0, 0, 0, 0, 0};
   for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
     int weight = 0;
     if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0) return false;
     if (kv.first == "earn") parsed.earn = weight;
+    else if (kv.first == "quote") parsed.quote = weight;
     else if (kv.first == "redeem") parsed.redeem = weight;
     else if (kv.first == "balance") parsed.balance = weight;
     else if (kv.first == "statement") parsed.statement = weight;
     else if (kv.first == "health") parsed.health = weight;
     else return false;
   }
-  if (parsed.earn + parsed.redeem + parsed.balance + parsed.statement +
-          parsed.health == 0) {
+  if (parsed.earn + parsed.quote + parsed.redeem + parsed.balance +
+          parsed.statement + parsed.health ==
+      0) {
     return false;
   }
   *weights = parsed;
@@ -81,6 +83,17 @@ void Workload::IssueEarn(Connection& connection, int channel) {
   connection.Prepare(*call, "earn");
   StartCall(connection, connection.loyalty(channel),
             &LoyaltyService::Stub::AsyncEarn, NextEarn(), call);
+}
+
+// A quote of a fresh basket: what a till asks before payment.
+void Workload::IssueQuote(Connection& connection, int channel) {
+  EarnRequest request = NextEarn();
+  request.mutable_context()->clear_request_id();
+  request.clear_order_id();
+  auto* call = new TypedCall<QuoteEarnResponse>();
+  connection.Prepare(*call, "quote");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncQuoteEarn, request, call);
 }
 
 void Workload::IssueRedeem(Connection& connection, int channel) {
@@ -147,9 +160,11 @@ void Workload::IssueEarnBatch(Connection& connection, int channel,
 
 void Workload::IssueMix(Connection& connection, int channel,
                         const MixWeights& mix) {
-  int total = mix.earn + mix.redeem + mix.balance + mix.statement + mix.health;
+  int total = mix.earn + mix.quote + mix.redeem + mix.balance + mix.statement +
+              mix.health;
   int pick = static_cast<int>(random_() % total);
   if ((pick -= mix.earn) < 0) return IssueEarn(connection, channel);
+  if ((pick -= mix.quote) < 0) return IssueQuote(connection, channel);
   if ((pick -= mix.redeem) < 0) return IssueRedeem(connection, channel);
   if ((pick -= mix.balance) < 0) return IssueBalance(connection, channel);
   if ((pick -= mix.statement) < 0) return IssueStatement(connection, channel);

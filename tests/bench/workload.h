@@ -4,8 +4,8 @@
 // baskets, redemptions, balance and statement reads, and the gRPC health
 // check as the trivial call every report compares against.
 //
-// Default mix weights (per 100 calls): earn 50, redeem 10, balance 25,
-// statement 15. Quote and return join the mix when those RPCs exist.
+// Default mix weights (per 100 calls): earn 45, quote 5, redeem 10,
+// balance 25, statement 15. Return joins the mix when that RPC exists.
 #ifndef LOYALTY_TESTS_BENCH_WORKLOAD_H_
 #define LOYALTY_TESTS_BENCH_WORKLOAD_H_
 
@@ -20,7 +20,8 @@
 namespace loyalty::bench {
 
 struct MixWeights {
-  int earn = 50;
+  int earn = 45;
+  int quote = 5;
   int redeem = 10;
   int balance = 25;
   int statement = 15;
@@ -41,6 +42,7 @@ class Workload {
                                    const std::string& key);
 
   void IssueEarn(Connection& connection, int channel);
+  void IssueQuote(Connection& connection, int channel);
   void IssueRedeem(Connection& connection, int channel);
   void IssueBalance(Connection& connection, int channel);
   void IssueStatement(Connection& connection, int channel);

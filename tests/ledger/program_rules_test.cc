@@ -383,6 +383,14 @@ std::string RejectionOf(const ProgramConfig& program) {
   return std::string(status.message());
 }
 
+// The rejection of RulesProgram() after `edit`.
+template <typename Edit>
+std::string RejectionAfter(Edit edit) {
+  ProgramConfig program = RulesProgram();
+  edit(program);
+  return RejectionOf(program);
+}
+
 TEST_CASE("the rules program is valid", "[program][program_rules]") {
   absl::Status status = ValidateProgram(RulesProgram());
   INFO(status.ToString());
@@ -391,92 +399,117 @@ TEST_CASE("the rules program is valid", "[program][program_rules]") {
 
 TEST_CASE("a rule naming an unknown category is rejected with its path",
           "[program][program_rules]") {
-  ProgramConfig campaign = RulesProgram();
-  campaign.mutable_campaigns(1)->set_categories(0, "cofee");
-  std::string message = RejectionOf(campaign);
+  std::string message = RejectionAfter([](ProgramConfig& p) {
+    p.mutable_campaigns(1)->set_categories(0, "cofee");
+  });
   CHECK(absl::StrContains(message, "campaigns[1].categories[0]"));
   CHECK(absl::StrContains(message, "unknown category \"cofee\""));
-  ProgramConfig product = RulesProgram();
-  product.mutable_product_rules(0)->set_category("snack");
-  CHECK(absl::StrContains(RejectionOf(product), "product_rules[0].category"));
-  ProgramConfig excluded = RulesProgram();
-  excluded.add_excluded_categories("alcohol");
-  CHECK(absl::StrContains(RejectionOf(excluded), "excluded_categories[2]"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_product_rules(0)->set_category("snack");
+                          }),
+                          "product_rules[0].category"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.add_excluded_categories("alcohol");
+                          }),
+                          "excluded_categories[2]"));
 }
 
 TEST_CASE("rule ids are unique across every kind of rule",
           "[program][program_rules]") {
-  ProgramConfig program = RulesProgram();
-  program.mutable_campaigns(0)->set_rule_id("base-eur");
-  std::string message = RejectionOf(program);
+  std::string message = RejectionAfter([](ProgramConfig& p) {
+    p.mutable_campaigns(0)->set_rule_id("base-eur");
+  });
   CHECK(absl::StrContains(message, "campaigns[0].rule_id"));
   CHECK(absl::StrContains(message, "used by an earlier rule"));
-  ProgramConfig bonus = RulesProgram();
-  bonus.mutable_spend_bonuses(0)->set_rule_id("snacks-x2");
-  CHECK(absl::StrContains(RejectionOf(bonus), "spend_bonuses[0].rule_id"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_spend_bonuses(0)->set_rule_id("snacks-x2");
+                          }),
+                          "spend_bonuses[0].rule_id"));
 }
 
 TEST_CASE("a product rule sets exactly one target and one effect",
           "[program][program_rules]") {
-  ProgramConfig both_targets = RulesProgram();
-  both_targets.mutable_product_rules(0)->set_sku("chips");
-  CHECK(absl::StrContains(RejectionOf(both_targets),
-                          "product_rules[0]: set exactly one of category"));
-  ProgramConfig both_effects = RulesProgram();
-  both_effects.mutable_product_rules(0)->set_bonus_points_per_unit(1);
-  CHECK(absl::StrContains(RejectionOf(both_effects), "exactly one of "
-                                                      "multiplier_percent"));
-  ProgramConfig neither = RulesProgram();
-  neither.mutable_product_rules(0)->clear_multiplier_percent();
-  CHECK(absl::StrContains(RejectionOf(neither), "product_rules[0]"));
-  ProgramConfig twice = RulesProgram();
-  twice.mutable_product_rules(1)->set_category("snacks");
-  CHECK(absl::StrContains(RejectionOf(twice), "already covers category:snacks"));
-  ProgramConfig excluded = RulesProgram();
-  excluded.mutable_product_rules(0)->set_category("tobacco");
-  CHECK(absl::StrContains(RejectionOf(excluded), "excluded from earning"));
+  struct Case {
+    const char* what;
+    void (*edit)(ProgramConfig&);
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"both targets",
+       [](ProgramConfig& p) { p.mutable_product_rules(0)->set_sku("chips"); },
+       "product_rules[0]: set exactly one of category"},
+      {"both effects",
+       [](ProgramConfig& p) {
+         p.mutable_product_rules(0)->set_bonus_points_per_unit(1);
+       },
+       "exactly one of multiplier_percent"},
+      {"no effect",
+       [](ProgramConfig& p) {
+         p.mutable_product_rules(0)->clear_multiplier_percent();
+       },
+       "product_rules[0]"},
+      {"a category twice",
+       [](ProgramConfig& p) {
+         p.mutable_product_rules(1)->set_category("snacks");
+       },
+       "already covers category:snacks"},
+      {"an excluded category",
+       [](ProgramConfig& p) {
+         p.mutable_product_rules(0)->set_category("tobacco");
+       },
+       "excluded from earning"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    CHECK(absl::StrContains(RejectionAfter(c.edit), c.expected));
+  }
 }
 
 TEST_CASE("multipliers and bonuses out of range are rejected",
           "[program][program_rules]") {
   for (int32_t percent : {100, 50, -200, 10'001}) {
-    ProgramConfig program = RulesProgram();
-    program.mutable_product_rules(0)->set_multiplier_percent(percent);
     INFO(percent);
-    CHECK(absl::StrContains(RejectionOf(program),
+    CHECK(absl::StrContains(RejectionAfter([percent](ProgramConfig& p) {
+                              p.mutable_product_rules(0)
+                                  ->set_multiplier_percent(percent);
+                            }),
                             "product_rules[0].multiplier_percent"));
   }
-  ProgramConfig negative_bonus = RulesProgram();
-  negative_bonus.mutable_campaigns(1)->set_bonus_points(-5);
-  CHECK(absl::StrContains(RejectionOf(negative_bonus),
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_campaigns(1)->set_bonus_points(-5);
+                          }),
                           "campaigns[1].bonus_points"));
-  ProgramConfig huge_bonus = RulesProgram();
-  huge_bonus.mutable_spend_bonuses(0)->set_bonus_points(1'000'000'001);
-  CHECK(absl::StrContains(RejectionOf(huge_bonus),
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_spend_bonuses(0)->set_bonus_points(
+                                1'000'000'001);
+                          }),
                           "spend_bonuses[0].bonus_points"));
 }
 
 TEST_CASE("a campaign window must end after it starts",
           "[program][program_rules]") {
-  ProgramConfig program = RulesProgram();
-  program.mutable_campaigns(0)->set_ends_at_ms(kWeekendStartMs);
-  CHECK(absl::StrContains(RejectionOf(program),
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_campaigns(0)->set_ends_at_ms(
+                                kWeekendStartMs);
+                          }),
                           "campaigns[0].ends_at_ms: must be after"));
-  ProgramConfig channel = RulesProgram();
-  channel.mutable_campaigns(0)->add_channels(v1::CHANNEL_UNSPECIFIED);
-  CHECK(absl::StrContains(RejectionOf(channel), "campaigns[0].channels[1]"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_campaigns(0)->add_channels(
+                                v1::CHANNEL_UNSPECIFIED);
+                          }),
+                          "campaigns[0].channels[1]"));
 }
 
 TEST_CASE("a spend bonus needs a program currency and a positive threshold",
           "[program][program_rules]") {
-  ProgramConfig currency = RulesProgram();
-  currency.mutable_spend_bonuses(0)->set_currency("JPY");
-  CHECK(absl::StrContains(RejectionOf(currency),
-                          "spend_bonuses[0].currency: \"JPY\" has no earn "
-                          "rate"));
-  ProgramConfig threshold = RulesProgram();
-  threshold.mutable_spend_bonuses(0)->set_min_spend_minor(0);
-  CHECK(absl::StrContains(RejectionOf(threshold),
+  CHECK(absl::StrContains(
+      RejectionAfter([](ProgramConfig& p) {
+        p.mutable_spend_bonuses(0)->set_currency("JPY");
+      }),
+      "spend_bonuses[0].currency: \"JPY\" has no earn rate"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_spend_bonuses(0)->set_min_spend_minor(0);
+                          }),
                           "spend_bonuses[0].min_spend_minor"));
 }
 

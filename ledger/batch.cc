@@ -110,6 +110,11 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
   }
   LEDGER_CHECK(folded.ok());
 
+  // The fold above checked every campaign line, so adding them to the
+  // head's (saturating) totals cannot fail.
+  LEDGER_CHECK(AddCampaignLines(entry, head_.mutable_campaign_points(),
+                                Accumulate::kSaturating)
+                   .ok());
   head_.set_last_sequence(entry.sequence());
   head_.set_last_hash(entry.hash());
   dirty_[member->member_id()] = true;

@@ -1,5 +1,6 @@
 #include "ledger/earn_rules.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -117,9 +118,10 @@ bool CampaignCoversLine(const Campaign& campaign, const BasketLine& line) {
 
 class Breakdown {
  public:
-  void Add(const std::string& rule_id, std::string description,
-           Int128 points) {
+  void Add(loyalty::v1::RuleKind kind, const std::string& rule_id,
+           std::string description, Int128 points) {
     EarnBreakdownLine line;
+    line.set_kind(kind);
     line.set_rule_id(rule_id);
     line.set_description(std::move(description));
     if (points > std::numeric_limits<int64_t>::max()) {
@@ -183,7 +185,7 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
   Int128 base = Int128{result.eligible_spend_minor /
                        rate->spend_minor_per_step()} *
                 rate->points_per_step();
-  breakdown.Add(rate->rule_id(),
+  breakdown.Add(loyalty::v1::RULE_KIND_BASE, rate->rule_id(),
                 absl::StrCat("base ", rate->points_per_step(), " pt per ",
                              FormatMinorAmount(rate->spend_minor_per_step(),
                                                rate->currency())),
@@ -218,7 +220,10 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                         ? MultiplierExtra(*rate, matched.spend_minor,
                                           rule.multiplier_percent())
                         : matched.units * rule.bonus_points_per_unit();
-    if (points > 0) breakdown.Add(rule.rule_id(), ProductRuleText(rule), points);
+    if (points > 0) {
+      breakdown.Add(loyalty::v1::RULE_KIND_PRODUCT, rule.rule_id(),
+                    ProductRuleText(rule), points);
+    }
   }
 
   // 3. Campaigns.
@@ -237,7 +242,10 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                         : Int128{campaign.bonus_points()};
     std::string text = campaign.description().empty() ? campaign.rule_id()
                                                       : campaign.description();
-    if (points > 0) breakdown.Add(campaign.rule_id(), std::move(text), points);
+    if (points > 0) {
+      breakdown.Add(loyalty::v1::RULE_KIND_CAMPAIGN, campaign.rule_id(),
+                    std::move(text), points);
+    }
   }
 
   // 4. Spend bonuses.
@@ -253,9 +261,48 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                                              bonus.currency()),
                            " bonus")
             : bonus.description();
-    breakdown.Add(bonus.rule_id(), std::move(text), bonus.bonus_points());
+    breakdown.Add(loyalty::v1::RULE_KIND_SPEND_BONUS, bonus.rule_id(),
+                  std::move(text), bonus.bonus_points());
   }
   return std::move(breakdown).Finish(std::move(result));
+}
+
+void LimitCampaigns(const ProgramConfig& program,
+                    const RulePointsList& member_granted,
+                    const RulePointsList& total_granted,
+                    EarnComputation* earn) {
+  std::vector<EarnBreakdownLine> kept;
+  int64_t points = 0;
+  for (EarnBreakdownLine& line : earn->breakdown) {
+    if (line.kind() == loyalty::v1::RULE_KIND_CAMPAIGN) {
+      const Campaign* campaign = nullptr;
+      for (const Campaign& candidate : program.campaigns()) {
+        if (candidate.rule_id() == line.rule_id()) campaign = &candidate;
+      }
+      // Invariant: campaign lines come from this program's campaigns.
+      LEDGER_CHECK(campaign != nullptr);
+      int64_t allowed = line.points();
+      auto limit = [&allowed](int64_t limit_points, int64_t used_points) {
+        if (limit_points == 0) return;  // No limit.
+        allowed = std::min(allowed, std::max<int64_t>(0, limit_points -
+                                                             used_points));
+      };
+      limit(campaign->member_cap_points(),
+            PointsOfRule(member_granted, line.rule_id()));
+      limit(campaign->budget_points(),
+            PointsOfRule(total_granted, line.rule_id()));
+      if (allowed == 0) continue;
+      if (allowed < line.points()) {
+        line.set_points(allowed);
+        line.set_description(absl::StrCat(line.description(), " (capped)"));
+      }
+    }
+    // Invariant: the lines summed without overflow before any was lowered.
+    LEDGER_CHECK(!__builtin_add_overflow(points, line.points(), &points));
+    kept.push_back(std::move(line));
+  }
+  earn->breakdown = std::move(kept);
+  earn->points = points;
 }
 
 }  // namespace loyalty

@@ -7,7 +7,8 @@
 // Rules, in breakdown order (program.proto documents each):
 //   1. base rate of the order's currency, on the eligible spend;
 //   2. product rules (SKU rules beat category rules for a line);
-//   3. campaigns active at the order's time, for its channel and store;
+//   3. campaigns active at the order's time, for its channel and store,
+//      within their per-member caps and budgets (LimitCampaigns);
 //   4. spend bonuses whose threshold the eligible spend reaches.
 // Lines in excluded categories are not eligible for any rule.
 //
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/member_state.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
 
@@ -49,6 +51,18 @@ int64_t OrderTimeMs(const loyalty::v1::EarnRequest& request, int64_t now_ms);
 absl::StatusOr<EarnComputation> ComputeEarn(
     const loyalty::v1::ProgramConfig& program,
     const loyalty::v1::EarnRequest& request, int64_t order_time_ms);
+
+// Lowers each campaign line of `earn` to what its campaign's per-member cap
+// and budget leave, given the points the campaign already granted this
+// member (`member_granted`, from the member record) and everyone
+// (`total_granted`, from the ledger head); a line with nothing left is
+// dropped, a lowered one says "(capped)". Needs the ledger's state, so the
+// writer calls it (and a quote, on the state it reads): ComputeEarn stays a
+// pure function of the program and the basket.
+void LimitCampaigns(const loyalty::v1::ProgramConfig& program,
+                    const RulePointsList& member_granted,
+                    const RulePointsList& total_granted,
+                    EarnComputation* earn);
 
 }  // namespace loyalty
 

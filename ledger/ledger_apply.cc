@@ -175,6 +175,10 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
             ")")),
         loyalty::v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
+  // The basket's points were computed before queueing; the campaign limits
+  // depend on what earlier earns used, which only the writer knows.
+  LimitCampaigns(program_, member->campaign_points(),
+                 batch.head().campaign_points(), &command.earn);
   const EarnComputation& earn = command.earn;
   LEDGER_RETURN_IF_ERROR(
       CheckDelta(*member, loyalty::v1::ENTRY_KIND_EARN, earn.points));

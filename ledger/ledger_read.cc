@@ -62,10 +62,25 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(
   int64_t now_ms = clock_->NowMs();
   LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(request, now_ms));
   // The member must exist, as for Earn.
-  LEDGER_RETURN_IF_ERROR(ReadMember(*store_, request.member_id()).status());
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord member,
+                          ReadMember(*store_, request.member_id()));
   LEDGER_ASSIGN_OR_RETURN(
       EarnComputation earn,
       ComputeEarn(program_, request, OrderTimeMs(request, now_ms)));
+  // Campaign limits as of the last synced batch: an earn queued meanwhile
+  // may use up a cap or budget first.
+  loyalty::v1::LedgerHead head;
+  absl::StatusOr<std::string> head_bytes =
+      store_->Get(Family::kMeta, std::string(kHeadKey));
+  if (head_bytes.ok()) {
+    if (!head.ParseFromString(*head_bytes)) {
+      return absl::DataLossError("the ledger head cannot be decoded");
+    }
+  } else if (!absl::IsNotFound(head_bytes.status())) {
+    return head_bytes.status();
+  }
+  LimitCampaigns(program_, member.campaign_points(), head.campaign_points(),
+                 &earn);
   loyalty::v1::QuoteEarnResponse response;
   response.set_points(earn.points);
   for (auto& line : earn.breakdown) *response.add_breakdown() = std::move(line);

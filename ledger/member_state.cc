@@ -1,5 +1,9 @@
 #include "ledger/member_state.h"
 
+#include <algorithm>
+#include <limits>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 
 namespace loyalty {
@@ -54,6 +58,47 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
 
 }  // namespace
 
+int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id) {
+  auto found = std::lower_bound(
+      list.begin(), list.end(), rule_id,
+      [](const loyalty::v1::RulePoints& item, absl::string_view id) {
+        return item.rule_id() < id;
+      });
+  return found != list.end() && found->rule_id() == rule_id ? found->points()
+                                                            : 0;
+}
+
+absl::Status AddCampaignLines(const LedgerEntry& entry, RulePointsList* list,
+                              Accumulate accumulate) {
+  if (entry.kind() != loyalty::v1::ENTRY_KIND_EARN) return absl::OkStatus();
+  for (const loyalty::v1::EarnBreakdownLine& line : entry.breakdown()) {
+    if (line.kind() != loyalty::v1::RULE_KIND_CAMPAIGN) continue;
+    if (line.points() < 0) return Broken(entry, "a campaign line is negative");
+    auto at = std::lower_bound(
+        list->begin(), list->end(), line.rule_id(),
+        [](const loyalty::v1::RulePoints& item, const std::string& id) {
+          return item.rule_id() < id;
+        });
+    if (at == list->end() || at->rule_id() != line.rule_id()) {
+      int index = static_cast<int>(at - list->begin());
+      loyalty::v1::RulePoints* added = list->Add();
+      added->set_rule_id(line.rule_id());
+      // Move the new item from the end to its sorted place.
+      for (int i = list->size() - 1; i > index; --i) list->SwapElements(i, i - 1);
+      at = list->begin() + index;
+    }
+    int64_t sum = 0;
+    if (__builtin_add_overflow(at->points(), line.points(), &sum)) {
+      if (accumulate == Accumulate::kChecked) {
+        return Broken(entry, "a campaign total overflows int64");
+      }
+      sum = std::numeric_limits<int64_t>::max();
+    }
+    at->set_points(sum);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
   MemberRecord next = *member;
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
@@ -72,6 +117,9 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
       return Broken(entry, "entry for a member that was never enrolled");
     }
     absl::Status s = ApplyPoints(entry, &next);
+    if (!s.ok()) return s;
+    s = AddCampaignLines(entry, next.mutable_campaign_points(),
+                         Accumulate::kChecked);
     if (!s.ok()) return s;
   }
   // Invariant: no entry takes a member below zero (promise 5).

@@ -7,7 +7,10 @@
 #ifndef LOYALTY_LEDGER_MEMBER_STATE_H_
 #define LOYALTY_LEDGER_MEMBER_STATE_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/records.pb.h"
 
@@ -20,6 +23,25 @@ namespace loyalty {
 // unchanged on error.
 absl::Status ApplyEntry(const loyalty::v1::LedgerEntry& entry,
                         loyalty::v1::MemberRecord* member);
+
+using RulePointsList =
+    google::protobuf::RepeatedPtrField<loyalty::v1::RulePoints>;
+
+// Points granted under `rule_id` in a list sorted by rule_id; 0 if absent.
+int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id);
+
+// How AddCampaignLines treats a total past INT64_MAX: a member's totals
+// cannot get there (they are part of its lifetime earned total, which is
+// checked), so for them it is an error; the ledger-wide totals sum over
+// every member and stop at INT64_MAX, far past any budget (at most 10^15).
+enum class Accumulate { kChecked, kSaturating };
+
+// Adds the campaign lines of an EARN `entry` to `list` (kept sorted by
+// rule_id): the counts behind campaign caps (per member) and budgets (the
+// ledger head). Internal on a negative line, or on overflow when kChecked;
+// other entries add nothing.
+absl::Status AddCampaignLines(const loyalty::v1::LedgerEntry& entry,
+                              RulePointsList* list, Accumulate accumulate);
 
 // The public view of a member's balances.
 loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member);

@@ -274,6 +274,18 @@ absl::Status ValidateCampaigns(const ProgramConfig& program,
     LEDGER_RETURN_IF_ERROR(ValidateMultiplierOrBonus(
         campaign.multiplier_percent(), campaign.bonus_points(), kBonusPointsMax,
         path, "bonus_points"));
+    if (campaign.member_cap_points() < 0 ||
+        campaign.member_cap_points() > kPointsPerRequestMax) {
+      return InvalidField(path + ".member_cap_points",
+                          absl::StrCat("must be 0 (no cap) or up to ",
+                                       kPointsPerRequestMax));
+    }
+    if (campaign.budget_points() < 0 ||
+        campaign.budget_points() > kPointsPerRequestMax) {
+      return InvalidField(path + ".budget_points",
+                          absl::StrCat("must be 0 (no budget) or up to ",
+                                       kPointsPerRequestMax));
+    }
   }
   return absl::OkStatus();
 }

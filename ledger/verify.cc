@@ -10,7 +10,10 @@
 //   3. members: every stored record equals its replay, and every replayed
 //      member is stored.
 //   4. identifiers and orders point where the entries say, both ways.
-//   5. the head names the last entry and its hash.
+//   5. the head names the last entry and its hash, and its campaign totals
+//      are the sum of the entries' campaign lines.
+#include <algorithm>
+
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -124,6 +127,9 @@ class Verifier {
     last_hash_ = stored.hash();
     absl::Status folded = ApplyEntry(entry, &members_[entry.member_id()]);
     if (!folded.ok()) Problem(std::string(folded.message()));
+    absl::Status counted =
+        AddCampaignLines(entry, &campaign_points_, Accumulate::kSaturating);
+    if (!counted.ok()) Problem(std::string(counted.message()));
     statement_[entry.member_id()].Add(entry.sequence());
     for (const auto& identifier : entry.identifiers()) {
       identifiers_[IdentifierKey(identifier.kind(), identifier.value())] =
@@ -241,6 +247,17 @@ class Verifier {
                head.last_hash() != last_hash_) {
       Problem(absl::StrCat("the head names entry ", head.last_sequence(),
                            " but the ledger ends at entry ", last_sequence_));
+    } else {
+      auto same = [](const loyalty::v1::RulePoints& a,
+                     const loyalty::v1::RulePoints& b) {
+        return a.rule_id() == b.rule_id() && a.points() == b.points();
+      };
+      if (!std::equal(campaign_points_.begin(), campaign_points_.end(),
+                      head.campaign_points().begin(),
+                      head.campaign_points().end(), same)) {
+        Problem("the head's campaign totals differ from the replay of the "
+                "entries' campaign lines");
+      }
     }
     return absl::OkStatus();
   }
@@ -251,6 +268,7 @@ class Verifier {
   uint64_t last_sequence_ = 0;
   std::string last_hash_ = GenesisHash();
   absl::flat_hash_map<std::string, MemberRecord> members_;
+  RulePointsList campaign_points_;  // Sorted by rule_id, like the head's.
   absl::flat_hash_map<std::string, StatementDigest> statement_;
   absl::flat_hash_map<std::string, std::string> identifiers_;
   absl::flat_hash_map<std::string, std::string> orders_;

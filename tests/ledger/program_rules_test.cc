@@ -1,15 +1,18 @@
 // The program's earn rules beyond the base rate (ledger/earn_rules.h):
 // excluded categories, product rules, campaigns, spend bonuses; QuoteEarn
 // agreeing with Earn; and the validation of each rule in the program.
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "ledger/earn_rules.h"
+#include "ledger/keys.h"
 #include "ledger/program.h"
 #include "ledger_test_util.h"
 
@@ -375,6 +378,153 @@ TEST_CASE("an entry keeps the points and rules it was granted when the "
 }
 
 // ---------------------------------------------------------------------------
+// Campaign caps and budgets: state the writer keeps.
+
+// RulesProgram() plus "welcome": +100 on every order, with `cap` points per
+// member and `budget` points in all (0 = no limit).
+ProgramConfig WelcomeProgram(int64_t cap, int64_t budget) {
+  ProgramConfig program = RulesProgram();
+  auto* welcome = program.add_campaigns();
+  welcome->set_rule_id("welcome");
+  welcome->set_description("Welcome bonus");
+  welcome->set_starts_at_ms(0);
+  welcome->set_ends_at_ms(kStartMs + 365 * kDayMs);
+  welcome->set_bonus_points(100);
+  welcome->set_member_cap_points(cap);
+  welcome->set_budget_points(budget);
+  return program;
+}
+
+// The "welcome" line of an earn of 1.00 EUR (base 1 point); -1 when absent.
+int64_t WelcomeEarned(TestLedger& ledger, const std::string& member_id,
+                      int order) {
+  std::string key = absl::StrCat(member_id, "-", order);
+  auto earned = testing::Earn(
+      ledger.ledger(), kPos,
+      EarnWithLines("earn-" + key, member_id, "order-" + key, "EUR",
+                    {testing::Line("bread", 1, 1'00)}));
+  REQUIRE_OK(earned);
+  int64_t welcome = -1;
+  for (const auto& line : earned->breakdown()) {
+    if (line.rule_id() == "welcome") {
+      welcome = line.points();
+      CHECK(line.kind() == v1::RULE_KIND_CAMPAIGN);
+      CHECK(absl::StrContains(line.description(), "(capped)") ==
+            (welcome < 100));
+    }
+  }
+  CHECK(earned->points_earned() == 1 + std::max<int64_t>(welcome, 0));
+  return welcome;
+}
+
+TEST_CASE("a campaign's member cap lowers the order that reaches it and "
+          "skips later ones, per member",
+          "[ledger][program_rules]") {
+  TestLedger ledger(WelcomeProgram(/*cap=*/250, /*budget=*/0));
+  ledger.EnrollOk("ann");
+  ledger.EnrollOk("bob");
+  CHECK(WelcomeEarned(ledger, "ann", 1) == 100);
+  CHECK(WelcomeEarned(ledger, "ann", 2) == 100);
+  CHECK(WelcomeEarned(ledger, "ann", 3) == 50);
+  CHECK(WelcomeEarned(ledger, "ann", 4) == -1);
+  CHECK(WelcomeEarned(ledger, "bob", 1) == 100);
+  ledger.RequireVerifyOk();
+}
+
+TEST_CASE("a campaign budget is shared by every member and holds across a "
+          "restart",
+          "[ledger][program_rules]") {
+  TestLedger ledger(WelcomeProgram(/*cap=*/0, /*budget=*/150));
+  for (const char* member : {"ann", "bob", "cat", "dan"}) {
+    ledger.EnrollOk(member);
+  }
+  CHECK(WelcomeEarned(ledger, "ann", 1) == 100);
+  CHECK(WelcomeEarned(ledger, "bob", 1) == 50);
+  CHECK(WelcomeEarned(ledger, "cat", 1) == -1);
+  ledger.Reopen();
+  CHECK(WelcomeEarned(ledger, "dan", 1) == -1);
+  ledger.RequireVerifyOk();
+}
+
+TEST_CASE("a quote applies the campaign limits the ledger has reached",
+          "[ledger][program_rules]") {
+  TestLedger ledger(WelcomeProgram(/*cap=*/150, /*budget=*/0));
+  ledger.EnrollOk("ann");
+  EarnRequest request = EarnWithLines("q", "ann", "", "EUR",
+                                      {testing::Line("bread", 1, 1'00)});
+  auto quote = [&] {
+    auto quoted = ledger.ledger().QuoteEarn(request);
+    REQUIRE_OK(quoted);
+    return quoted->points();
+  };
+  CHECK(quote() == 101);
+  CHECK(WelcomeEarned(ledger, "ann", 1) == 100);
+  CHECK(quote() == 51);
+  CHECK(WelcomeEarned(ledger, "ann", 2) == 50);
+  CHECK(quote() == 1);
+}
+
+TEST_CASE("Verify finds campaign totals that differ from the entries",
+          "[ledger][program_rules][verify]") {
+  TestLedger ledger(WelcomeProgram(/*cap=*/0, /*budget=*/1000));
+  ledger.EnrollOk("ann");
+  CHECK(WelcomeEarned(ledger, "ann", 1) == 100);
+  ledger.RequireVerifyOk();
+
+  auto head_bytes = ledger.store().Get(Family::kMeta, std::string(kHeadKey));
+  REQUIRE_OK(head_bytes);
+  v1::LedgerHead head;
+  REQUIRE(head.ParseFromString(*head_bytes));
+  REQUIRE(head.campaign_points_size() == 1);
+  CHECK(head.campaign_points(0).rule_id() == "welcome");
+  CHECK(head.campaign_points(0).points() == 100);
+  // A head that "forgets" budget use would let the budget be spent twice.
+  head.mutable_campaign_points(0)->set_points(0);
+  ledger.store().PutRaw(Family::kMeta, std::string(kHeadKey),
+                        head.SerializeAsString());
+  auto verified = ledger.ledger().Verify();
+  REQUIRE_OK(verified);
+  CHECK_FALSE(verified->ok());
+  REQUIRE(verified->problems_size() >= 1);
+  CHECK(absl::StrContains(verified->problems(0), "campaign totals"));
+}
+
+TEST_CASE("Verify finds a member whose campaign count differs from its "
+          "entries",
+          "[ledger][program_rules][verify]") {
+  TestLedger ledger(WelcomeProgram(/*cap=*/300, /*budget=*/0));
+  ledger.EnrollOk("ann");
+  CHECK(WelcomeEarned(ledger, "ann", 1) == 100);
+  auto bytes = ledger.store().Get(Family::kMembers, MemberKey("ann"));
+  REQUIRE_OK(bytes);
+  v1::MemberRecord member;
+  REQUIRE(member.ParseFromString(*bytes));
+  REQUIRE(member.campaign_points_size() == 1);
+  member.clear_campaign_points();  // The cap would restart from zero.
+  ledger.store().PutRaw(Family::kMembers, MemberKey("ann"),
+                        member.SerializeAsString());
+  auto verified = ledger.ledger().Verify();
+  REQUIRE_OK(verified);
+  CHECK_FALSE(verified->ok());
+}
+
+TEST_CASE("every breakdown line names the kind of its rule",
+          "[earn_rules][program_rules]") {
+  auto earn = ComputeOk(WelcomeProgram(0, 0),
+                        Basket({CategoryLine("chips", "snacks", 1, 120'00)}),
+                        kStartMs);
+  std::vector<std::pair<std::string, v1::RuleKind>> kinds;
+  for (const auto& line : earn.breakdown) {
+    kinds.emplace_back(line.rule_id(), line.kind());
+  }
+  CHECK(kinds == std::vector<std::pair<std::string, v1::RuleKind>>{
+                     {"base-eur", v1::RULE_KIND_BASE},
+                     {"snacks-x2", v1::RULE_KIND_PRODUCT},
+                     {"welcome", v1::RULE_KIND_CAMPAIGN},
+                     {"spend-100", v1::RULE_KIND_SPEND_BONUS}});
+}
+
+// ---------------------------------------------------------------------------
 // Validation of the rules.
 
 std::string RejectionOf(const ProgramConfig& program) {
@@ -484,6 +634,18 @@ TEST_CASE("multipliers and bonuses out of range are rejected",
                                 1'000'000'001);
                           }),
                           "spend_bonuses[0].bonus_points"));
+}
+
+TEST_CASE("campaign caps and budgets are 0 (none) or positive",
+          "[program][program_rules]") {
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_campaigns(0)->set_member_cap_points(-1);
+                          }),
+                          "campaigns[0].member_cap_points"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_campaigns(1)->set_budget_points(-100);
+                          }),
+                          "campaigns[1].budget_points"));
 }
 
 TEST_CASE("a campaign window must end after it starts",

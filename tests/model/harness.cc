@@ -236,7 +236,7 @@ class Runner {
       : options_(options),
         clock_(kStartMs),
         store_(&memory_),
-        model_(Rates()),
+        model_(Rates(), Campaign()),
         generator_(options.seed, &model_, options.near_limits),
         check_rng_(options.seed ^ 0x5eedc0deull) {}
 
@@ -244,6 +244,7 @@ class Runner {
 
  private:
   static std::vector<EarnRateRule> Rates();
+  static CampaignRule Campaign();
   static v1::ProgramConfig Program();
 
   bool RunOne();
@@ -305,6 +306,12 @@ std::vector<EarnRateRule> Runner::Rates() {
   };
 }
 
+// Web orders get +40, at most 100 per member and 5000 in all: a default
+// run reaches both the cap and the budget.
+CampaignRule Runner::Campaign() {
+  return {"web-bonus", v1::CHANNEL_WEB, 40, 100, 5000};
+}
+
 v1::ProgramConfig Runner::Program() {
   v1::ProgramConfig program;
   program.set_program_id("model-test");
@@ -316,6 +323,15 @@ v1::ProgramConfig Runner::Program() {
     rate->set_spend_minor_per_step(rule.spend_minor_per_step);
     rate->set_points_per_step(rule.points_per_step);
   }
+  const CampaignRule rule = Campaign();
+  v1::Campaign* campaign = program.add_campaigns();
+  campaign->set_rule_id(rule.rule_id);
+  campaign->set_starts_at_ms(0);
+  campaign->set_ends_at_ms(4'102'444'800'000);  // 2100-01-01.
+  campaign->add_channels(rule.channel);
+  campaign->set_bonus_points(rule.bonus_points);
+  campaign->set_member_cap_points(rule.member_cap_points);
+  campaign->set_budget_points(rule.budget_points);
   // The core does not authenticate (the server does), but the program must
   // be valid: one distinct key hash per principal.
   char hex_digit = 'a';
@@ -826,11 +842,13 @@ bool Runner::CheckQuote(const v1::EarnRequest& request) {
   if (!expected.has_value()) {
     return Fail("a quote answered for a basket the model rejects");
   }
-  if (quote->points() != expected->points ||
+  const int64_t expected_points =
+      model_.GrantedPoints(*model_.FindMember(request.member_id()), *expected);
+  if (quote->points() != expected_points ||
       quote->spend_minor() != expected->spend_minor) {
     return Fail(absl::StrCat("quote ", quote->points(), " points on ",
                              quote->spend_minor(), " spend; the model: ",
-                             expected->points, " on ", expected->spend_minor));
+                             expected_points, " on ", expected->spend_minor));
   }
   return true;
 }

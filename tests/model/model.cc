@@ -3,6 +3,7 @@
 // ledger must refuse.
 #include "model.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "google/protobuf/io/coded_stream.h"
@@ -96,7 +97,8 @@ std::string Describe(const Request& request) {
   return text + body;
 }
 
-Model::Model(std::vector<EarnRateRule> rates) : rates_(std::move(rates)) {}
+Model::Model(std::vector<EarnRateRule> rates, CampaignRule campaign)
+    : rates_(std::move(rates)), campaign_(std::move(campaign)) {}
 
 const MemberState* Model::FindMember(const std::string& member_id) const {
   auto it = members_.find(member_id);
@@ -131,8 +133,24 @@ std::optional<Model::EarnPoints> Model::ComputeEarn(
   }
   Int128 points = (total / rate->spend_minor_per_step) *
                   static_cast<Int128>(rate->points_per_step);
+  int64_t campaign_points = 0;
+  if (campaign_.bonus_points > 0 &&
+      request.context().channel() == campaign_.channel) {
+    campaign_points = campaign_.bonus_points;
+    points += campaign_points;
+  }
   if (!FitsInt64(points)) return std::nullopt;
-  return EarnPoints{static_cast<int64_t>(total), static_cast<int64_t>(points)};
+  return EarnPoints{static_cast<int64_t>(total), static_cast<int64_t>(points),
+                    campaign_points};
+}
+
+int64_t Model::GrantedPoints(const MemberState& member,
+                             const EarnPoints& earn) const {
+  int64_t bonus = std::min({earn.campaign_points,
+                            campaign_.member_cap_points - member.campaign_points,
+                            campaign_.budget_points - campaign_points_total_});
+  bonus = std::max<int64_t>(bonus, 0);
+  return earn.points - earn.campaign_points + bonus;
 }
 
 Expected Model::Apply(const Command& command,
@@ -218,15 +236,18 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   }
   // Apply checked ComputeEarn already.
   const EarnPoints earn = *ComputeEarn(request);
-  if (!FitsInt64(static_cast<Int128>(member.totals.available) + earn.points) ||
-      !FitsInt64(static_cast<Int128>(member.totals.earned_total) +
-                 earn.points)) {
+  const int64_t points = GrantedPoints(member, earn);
+  if (!FitsInt64(static_cast<Int128>(member.totals.available) + points) ||
+      !FitsInt64(static_cast<Int128>(member.totals.earned_total) + points)) {
     return BalanceOverflow();
   }
-  member.totals.earned_total += earn.points;
+  const int64_t bonus = points - (earn.points - earn.campaign_points);
+  member.campaign_points += bonus;
+  campaign_points_total_ += bonus;
+  member.totals.earned_total += points;
   member.orders.insert(request.order_id());
   ++orders_total_;
-  Expected ok = Append(member, earn.points);
+  Expected ok = Append(member, points);
   ok.spend_minor = earn.spend_minor;
   ok.orders_added = 1;
   return ok;

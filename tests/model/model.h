@@ -90,6 +90,16 @@ struct EarnRateRule {
   int64_t points_per_step = 0;
 };
 
+// One campaign (Campaign in program.proto): a fixed bonus on every earn
+// sent through `channel`, with a per-member cap and a budget over everyone.
+struct CampaignRule {
+  std::string rule_id;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t bonus_points = 0;
+  int64_t member_cap_points = 0;
+  int64_t budget_points = 0;
+};
+
 // A member's balance (Balance in common.proto).
 struct Totals {
   int64_t available = 0;
@@ -105,6 +115,7 @@ struct MemberState {
   std::vector<std::pair<v1::IdentifierKind, std::string>> identifiers;
   Totals totals;
   std::set<std::string> orders;  // Order ids that earned points.
+  int64_t campaign_points = 0;    // Granted by the campaign so far.
 };
 
 // What a command did to the store.
@@ -135,7 +146,7 @@ struct Expected {
 
 class Model {
  public:
-  explicit Model(std::vector<EarnRateRule> rates);
+  Model(std::vector<EarnRateRule> rates, CampaignRule campaign);
 
   // Applies `command` and returns what the ledger must answer.
   // `assigned_member_id` is the id the ledger chose for an enroll without
@@ -144,11 +155,18 @@ class Model {
 
   // The earn rule: the basket total and the points, or nullopt when the
   // request is INVALID_ARGUMENT (unknown currency, int64 overflow).
+  // `points` includes the campaign's full bonus (`campaign_points`) when the
+  // campaign applies: its cap and budget lower what is granted, not what
+  // must fit in int64.
   struct EarnPoints {
     int64_t spend_minor = 0;
     int64_t points = 0;
+    int64_t campaign_points = 0;
   };
   std::optional<EarnPoints> ComputeEarn(const v1::EarnRequest& request) const;
+  // What Earn would grant `member` for `request` now: ComputeEarn with the
+  // campaign's bonus lowered to what its cap and budget leave.
+  int64_t GrantedPoints(const MemberState& member, const EarnPoints& earn) const;
 
   const MemberState* FindMember(const std::string& member_id) const;
   // Members in enrollment order (stable under a seed even though the ledger
@@ -182,6 +200,8 @@ class Model {
   Expected Append(MemberState& member, int64_t delta);
 
   std::vector<EarnRateRule> rates_;
+  CampaignRule campaign_;
+  int64_t campaign_points_total_ = 0;  // Granted to everyone so far.
   std::map<std::string, MemberState> members_;
   std::vector<std::string> order_;
   std::map<std::pair<int, std::string>, std::string> identifiers_;

@@ -120,7 +120,8 @@ TEST_CASE(
     "[model]") {
   Model model({{"eur", "EUR", 100, 1},
                {"eur10", "XTS", 1000, 1},
-               {"mega", "JPY", 1, 1'000'000}});
+               {"mega", "JPY", 1, 1'000'000}},
+              CampaignRule{});
   auto points = [&](const v1::EarnRequest& request) -> int64_t {
     auto earned = model.ComputeEarn(request);
     return earned.has_value() ? earned->points : -1;

@@ -20,6 +20,17 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
     rate->set_spend_minor_per_step(100);
     rate->set_points_per_step(1);
   }
+  // Web earns get +20 up to 60 per member and 20,000 in all: the campaign
+  // counts in member records and the head must survive every crash exactly
+  // (VerifyLedger replays them), and a short run reaches both limits.
+  auto* campaign = program.add_campaigns();
+  campaign->set_rule_id("web-bonus");
+  campaign->set_starts_at_ms(0);
+  campaign->set_ends_at_ms(4'102'444'800'000);  // 2100-01-01.
+  campaign->add_channels(loyalty::v1::CHANNEL_WEB);
+  campaign->set_bonus_points(20);
+  campaign->set_member_cap_points(60);
+  campaign->set_budget_points(20'000);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

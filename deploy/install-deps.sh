@@ -11,6 +11,8 @@ packages=(
   librocksdb-dev libabsl-dev catch2 libcli11-dev libssl-dev
   libbenchmark-dev
   git ca-certificates
+  # Program time zones (ProgramConfig.time_zone) other than UTC.
+  tzdata
   # libFuzzer builds (tests/fuzz/run_fuzzers.sh): clang and its runtimes.
   clang-14 libclang-rt-14-dev
 )

@@ -20,11 +20,13 @@ namespace loyalty {
 struct Command {
   using Request =
       std::variant<loyalty::v1::EnrollMemberRequest, loyalty::v1::EarnRequest,
-                   loyalty::v1::RedeemRequest, loyalty::v1::AdjustRequest>;
+                   loyalty::v1::RedeemRequest, loyalty::v1::AdjustRequest,
+                   loyalty::v1::RecordEventRequest>;
   using Response =
       std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
                    loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
-                   loyalty::v1::AdjustResponse>;
+                   loyalty::v1::AdjustResponse,
+                   loyalty::v1::RecordEventResponse>;
 
   std::string principal;
   Request request;

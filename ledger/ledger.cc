@@ -102,15 +102,19 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(
   }
   // The earn rules assume a valid program (positive steps, known currencies).
   LEDGER_RETURN_IF_ERROR(ValidateProgram(program));
+  LEDGER_ASSIGN_OR_RETURN(absl::TimeZone time_zone, ProgramTimeZone(program));
   LEDGER_ASSIGN_OR_RETURN(LedgerHead head, ReadHead(*store, program));
   return std::unique_ptr<Ledger>(new Ledger(store, std::move(program), clock,
-                                            options, std::move(head)));
+                                            options, std::move(head),
+                                            time_zone));
 }
 
 Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
-               const Clock* clock, LedgerOptions options, LedgerHead head)
+               const Clock* clock, LedgerOptions options, LedgerHead head,
+               absl::TimeZone time_zone)
     : store_(store),
       program_(std::move(program)),
+      time_zone_(time_zone),
       clock_(clock),
       options_(options),
       head_(std::move(head)) {
@@ -202,6 +206,16 @@ void Ledger::Adjust(const Caller& caller, loyalty::v1::AdjustRequest request,
   absl::Status valid = ValidateAdjust(request, clock_->NowMs());
   if (!valid.ok()) return std::move(done)(valid);
   Submit(MakeCommand(caller, "Adjust", std::move(request), std::move(done)));
+}
+
+void Ledger::RecordEvent(const Caller& caller,
+                         loyalty::v1::RecordEventRequest request,
+                         Done<loyalty::v1::RecordEventResponse> done) {
+  absl::Status valid = ValidateRecordEvent(request, clock_->NowMs());
+  if (valid.ok()) valid = CheckEventKnown(program_, request);
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "RecordEvent", std::move(request),
+                     std::move(done)));
 }
 
 void Ledger::Submit(std::unique_ptr<Command> command) {
@@ -373,9 +387,12 @@ absl::Status Replay(const RequestRecord& record, Command& command) {
     case 2:
       return ParseReplay<loyalty::v1::RedeemResponse>(record,
                                                       &command.response);
-    default:
+    case 3:
       return ParseReplay<loyalty::v1::AdjustResponse>(record,
                                                       &command.response);
+    default:
+      return ParseReplay<loyalty::v1::RecordEventResponse>(record,
+                                                           &command.response);
   }
 }
 
@@ -426,8 +443,11 @@ void Ledger::Apply(Command& command, Batch& batch) {
     case 2:
       command.outcome = ApplyRedeem(command, batch);
       break;
-    default:
+    case 3:
       command.outcome = ApplyAdjust(command, batch);
+      break;
+    default:
+      command.outcome = ApplyEvent(command, batch);
       break;
   }
 

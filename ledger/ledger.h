@@ -54,6 +54,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "ledger/clock.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
@@ -121,6 +122,13 @@ class Ledger {
               Done<loyalty::v1::RedeemResponse> done);
   void Adjust(const Caller& caller, loyalty::v1::AdjustRequest request,
               Done<loyalty::v1::AdjustResponse> done);
+  // Engagement event: INVALID_ARGUMENT for an event the program lacks or a
+  // channel it does not allow; FAILED_PRECONDITION (remembered) outside its
+  // window (EVENT_NOT_ACTIVE) or past a per-member limit
+  // (EVENT_LIMIT_REACHED).
+  void RecordEvent(const Caller& caller,
+                   loyalty::v1::RecordEventRequest request,
+                   Done<loyalty::v1::RecordEventResponse> done);
 
   // What Earn would grant for `request` now, by the same rules; writes
   // nothing. InvalidArgument as Earn (request id and order id optional),
@@ -154,7 +162,7 @@ class Ledger {
  private:
   Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
          const Clock* clock, LedgerOptions options,
-         loyalty::v1::LedgerHead head);
+         loyalty::v1::LedgerHead head, absl::TimeZone time_zone);
 
   // Queues `command`, or completes it at once with the reason it cannot be.
   void Submit(std::unique_ptr<Command> command);
@@ -170,9 +178,11 @@ class Ledger {
   absl::Status ApplyEarn(Command& command, Batch& batch);
   absl::Status ApplyRedeem(Command& command, Batch& batch);
   absl::Status ApplyAdjust(Command& command, Batch& batch);
+  absl::Status ApplyEvent(Command& command, Batch& batch);
 
   LedgerStore* const store_;
   const loyalty::v1::ProgramConfig program_;
+  const absl::TimeZone time_zone_;  // The program's, for event days.
   const Clock* const clock_;
   const LedgerOptions options_;
 

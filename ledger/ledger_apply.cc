@@ -8,16 +8,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "ledger/batch.h"
 #include "ledger/command.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/member_state.h"
+#include "ledger/program.h"
 #include "ledger/status_util.h"
 
 namespace loyalty {
 namespace {
 
+using loyalty::v1::EventCount;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberRecord;
 using loyalty::v1::RequestContext;
@@ -59,6 +62,14 @@ absl::Status BalanceOverflow(int64_t available, int64_t delta) {
 // the lifetime total that `kind` adds to (earned, redeemed or adjusted)
 // within int64. Checked before appending: ApplyEntry refusing an entry
 // later would be a broken invariant, which aborts (promise 6).
+absl::Status EventLimitReached(const loyalty::v1::EngagementEvent& event,
+                               absl::string_view limit) {
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "event \"", event.event_id(),
+                        "\": this member reached its limit of ", limit)),
+                    loyalty::v1::ERROR_REASON_EVENT_LIMIT_REACHED);
+}
+
 absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
                         int64_t delta) {
   int64_t after = 0;
@@ -70,6 +81,7 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
   int64_t total_delta = delta;
   switch (kind) {
     case loyalty::v1::ENTRY_KIND_EARN:
+    case loyalty::v1::ENTRY_KIND_EVENT:  // Event points count as earned.
       total = member.earned_points_total();
       break;
     case loyalty::v1::ENTRY_KIND_REDEEM:
@@ -197,6 +209,61 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   *response.mutable_entry() = appended;
   response.set_points_earned(earn.points);
   *response.mutable_breakdown() = appended.breakdown();
+  *response.mutable_balance() = BalanceOf(*member);
+  command.response = std::move(response);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::ApplyEvent(Command& command, Batch& batch) {
+  const auto& request =
+      std::get<loyalty::v1::RecordEventRequest>(command.request);
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          batch.LoadMember(request.member_id()));
+  const loyalty::v1::EngagementEvent* event =
+      FindEvent(program_, request.event_id());
+  // Invariant: RecordEvent checked the event exists before queueing.
+  LEDGER_CHECK(event != nullptr);
+  const int64_t event_time_ms = request.context().occurred_at_ms() != 0
+                                    ? request.context().occurred_at_ms()
+                                    : batch.now_ms();
+  if (event_time_ms < event->starts_at_ms() ||
+      (event->ends_at_ms() != 0 && event_time_ms >= event->ends_at_ms())) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "event \"", event->event_id(), "\" is not active at ",
+            absl::FormatTime(absl::FromUnixMillis(event_time_ms),
+                             absl::UTCTimeZone()))),
+        loyalty::v1::ERROR_REASON_EVENT_NOT_ACTIVE);
+  }
+  const int64_t today = EventDay(batch.now_ms(), time_zone_);
+  const EventCount counted = EventCountOf(*member, event->event_id());
+  // A day before the last one (the clock stepped back) counts as the last.
+  const int64_t counted_today =
+      today <= counted.last_day() ? counted.count_on_last_day() : 0;
+  if (event->max_per_member() != 0 &&
+      counted.count() >= event->max_per_member()) {
+    return EventLimitReached(*event, absl::StrCat(event->max_per_member(),
+                                                  " per member"));
+  }
+  if (event->max_per_day() != 0 && counted_today >= event->max_per_day()) {
+    return EventLimitReached(*event,
+                             absl::StrCat(event->max_per_day(), " per day"));
+  }
+  LEDGER_RETURN_IF_ERROR(
+      CheckDelta(*member, loyalty::v1::ENTRY_KIND_EVENT, event->points()));
+
+  LedgerEntry entry = EntryFor(request.context(), command.principal,
+                               loyalty::v1::ENTRY_KIND_EVENT,
+                               request.member_id());
+  entry.set_points_delta(event->points());
+  entry.set_event_id(event->event_id());
+  entry.set_event_reference(request.reference());
+  entry.set_event_day(today);
+  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+
+  loyalty::v1::RecordEventResponse response;
+  *response.mutable_entry() = appended;
+  response.set_points_earned(appended.points_delta());
   *response.mutable_balance() = BalanceOf(*member);
   command.response = std::move(response);
   return absl::OkStatus();

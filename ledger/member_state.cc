@@ -29,6 +29,33 @@ absl::Status AddChecked(const LedgerEntry& entry, int64_t delta, Get get,
   return absl::OkStatus();
 }
 
+// Counts an EVENT entry in the member's per-event counts (sorted by id).
+void CountEvent(const LedgerEntry& entry, MemberRecord* m) {
+  auto* counts = m->mutable_event_counts();
+  auto at = std::lower_bound(
+      counts->begin(), counts->end(), entry.event_id(),
+      [](const loyalty::v1::EventCount& item, const std::string& id) {
+        return item.event_id() < id;
+      });
+  if (at == counts->end() || at->event_id() != entry.event_id()) {
+    int index = static_cast<int>(at - counts->begin());
+    counts->Add()->set_event_id(entry.event_id());
+    for (int i = counts->size() - 1; i > index; --i) {
+      counts->SwapElements(i, i - 1);
+    }
+    at = counts->begin() + index;
+    at->set_last_day(std::numeric_limits<int64_t>::min());
+  }
+  at->set_count(at->count() + 1);
+  // A day before the last one (the clock stepped back) counts as the last.
+  if (entry.event_day() > at->last_day()) {
+    at->set_last_day(entry.event_day());
+    at->set_count_on_last_day(1);
+  } else {
+    at->set_count_on_last_day(at->count_on_last_day() + 1);
+  }
+}
+
 absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
   const int64_t delta = entry.points_delta();
   absl::Status s = AddChecked(
@@ -36,6 +63,13 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
       [m](int64_t v) { m->set_available_points(v); });
   if (!s.ok()) return s;
   switch (entry.kind()) {
+    case loyalty::v1::ENTRY_KIND_EVENT:
+      if (delta <= 0) return Broken(entry, "an EVENT has no positive delta");
+      if (entry.event_id().empty()) return Broken(entry, "an EVENT has no id");
+      CountEvent(entry, m);
+      return AddChecked(
+          entry, delta, [m] { return m->earned_points_total(); },
+          [m](int64_t v) { m->set_earned_points_total(v); });
     case loyalty::v1::ENTRY_KIND_EARN:
       if (delta < 0) return Broken(entry, "an EARN has a negative delta");
       return AddChecked(
@@ -57,6 +91,23 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
 }
 
 }  // namespace
+
+int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone) {
+  absl::CivilDay day =
+      absl::ToCivilDay(absl::FromUnixMillis(recorded_at_ms), time_zone);
+  return day - absl::CivilDay(1970, 1, 1);
+}
+
+loyalty::v1::EventCount EventCountOf(const MemberRecord& member,
+                                     absl::string_view event_id) {
+  for (const loyalty::v1::EventCount& count : member.event_counts()) {
+    if (count.event_id() == event_id) return count;
+  }
+  loyalty::v1::EventCount none;
+  none.set_event_id(std::string(event_id));
+  none.set_last_day(std::numeric_limits<int64_t>::min());
+  return none;
+}
 
 int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id) {
   auto found = std::lower_bound(

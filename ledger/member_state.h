@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/records.pb.h"
 
@@ -42,6 +43,14 @@ enum class Accumulate { kChecked, kSaturating };
 // other entries add nothing.
 absl::Status AddCampaignLines(const loyalty::v1::LedgerEntry& entry,
                               RulePointsList* list, Accumulate accumulate);
+
+// The day an engagement event counts against: days since 1970-01-01 in
+// `time_zone`, at `recorded_at_ms`.
+int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone);
+
+// The member's count for `event_id` (all zero when it never happened).
+loyalty::v1::EventCount EventCountOf(const loyalty::v1::MemberRecord& member,
+                                     absl::string_view event_id);
 
 // The public view of a member's balances.
 loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member);

@@ -313,6 +313,42 @@ absl::Status ValidateSpendBonuses(const ProgramConfig& program,
   return absl::OkStatus();
 }
 
+absl::Status ValidateEvents(const ProgramConfig& program, RuleIds* rule_ids) {
+  for (int i = 0; i < program.engagement_events_size(); ++i) {
+    const loyalty::v1::EngagementEvent& event = program.engagement_events(i);
+    std::string path = absl::StrCat("engagement_events[", i, "]");
+    LEDGER_RETURN_IF_ERROR(rule_ids->Add(event.event_id(), path + ".event_id"));
+    LEDGER_RETURN_IF_ERROR(ValidateDescription(event.description(), path));
+    if (event.points() < 1 || event.points() > kBonusPointsMax) {
+      return InvalidField(path + ".points",
+                          absl::StrCat("must be between 1 and ", kBonusPointsMax));
+    }
+    if (event.starts_at_ms() < 0) {
+      return InvalidField(path + ".starts_at_ms", "must not be negative");
+    }
+    if (event.ends_at_ms() < 0 ||
+        (event.ends_at_ms() != 0 && event.ends_at_ms() <= event.starts_at_ms())) {
+      return InvalidField(path + ".ends_at_ms",
+                          "must be 0 (open) or after starts_at_ms");
+    }
+    if (event.max_per_member() < 0) {
+      return InvalidField(path + ".max_per_member",
+                          "must be 0 (no limit) or positive");
+    }
+    if (event.max_per_day() < 0) {
+      return InvalidField(path + ".max_per_day",
+                          "must be 0 (no limit) or positive");
+    }
+    for (int c = 0; c < event.channels_size(); ++c) {
+      if (event.channels(c) == loyalty::v1::CHANNEL_UNSPECIFIED) {
+        return InvalidField(absl::StrCat(path, ".channels[", c, "]"),
+                            "CHANNEL_UNSPECIFIED is not a channel");
+      }
+    }
+  }
+  return ProgramTimeZone(program).status();
+}
+
 absl::Status ValidateRules(const ProgramConfig& program) {
   absl::flat_hash_set<std::string> categories;
   LEDGER_RETURN_IF_ERROR(ValidateCategories(program, &categories));
@@ -324,7 +360,8 @@ absl::Status ValidateRules(const ProgramConfig& program) {
   }
   LEDGER_RETURN_IF_ERROR(ValidateProductRules(program, categories, &rule_ids));
   LEDGER_RETURN_IF_ERROR(ValidateCampaigns(program, categories, &rule_ids));
-  return ValidateSpendBonuses(program, &rule_ids);
+  LEDGER_RETURN_IF_ERROR(ValidateSpendBonuses(program, &rule_ids));
+  return ValidateEvents(program, &rule_ids);
 }
 
 absl::Status ValidateApiKeys(const ProgramConfig& program) {
@@ -410,6 +447,48 @@ absl::StatusOr<ProgramConfig> LoadProgramFile(const std::string& path) {
   std::stringstream contents;
   contents << in.rdbuf();
   return ParseProgram(contents.str(), format, path);
+}
+
+absl::StatusOr<absl::TimeZone> ProgramTimeZone(const ProgramConfig& program) {
+  if (program.time_zone().empty()) return absl::UTCTimeZone();
+  absl::TimeZone zone;
+  // LoadTimeZone reads the system's tzdata; it knows "UTC" without it.
+  if (!absl::LoadTimeZone(program.time_zone(), &zone)) {
+    return InvalidField("time_zone",
+                        absl::StrCat("unknown time zone \"",
+                                     program.time_zone(),
+                                     "\"; use an IANA name like "
+                                     "\"Europe/Berlin\""));
+  }
+  return zone;
+}
+
+const loyalty::v1::EngagementEvent* FindEvent(const ProgramConfig& program,
+                                              absl::string_view event_id) {
+  for (const auto& event : program.engagement_events()) {
+    if (event.event_id() == event_id) return &event;
+  }
+  return nullptr;
+}
+
+absl::Status CheckEventKnown(const ProgramConfig& program,
+                             const loyalty::v1::RecordEventRequest& request) {
+  const loyalty::v1::EngagementEvent* event =
+      FindEvent(program, request.event_id());
+  if (event == nullptr) {
+    return InvalidField("event_id",
+                        absl::StrCat("\"", request.event_id(),
+                                     "\" is not an event of this program"));
+  }
+  if (!event->channels().empty() &&
+      !absl::c_linear_search(event->channels(), request.context().channel())) {
+    return InvalidField(
+        "context.channel",
+        absl::StrCat("event \"", event->event_id(), "\" cannot be recorded "
+                     "through ", loyalty::v1::Channel_Name(
+                                     request.context().channel())));
+  }
+  return absl::OkStatus();
 }
 
 const EarnRate* FindEarnRate(const ProgramConfig& program,

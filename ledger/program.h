@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
 
 namespace loyalty {
@@ -31,6 +33,20 @@ absl::StatusOr<loyalty::v1::ProgramConfig> ParseProgram(
 
 // OK, or InvalidArgument "field.path: problem" for the first problem found.
 absl::Status ValidateProgram(const loyalty::v1::ProgramConfig& program);
+
+// The program's time zone (UTC when unset). InvalidArgument naming
+// time_zone when the zone is unknown (no tzdata entry).
+absl::StatusOr<absl::TimeZone> ProgramTimeZone(
+    const loyalty::v1::ProgramConfig& program);
+
+// The engagement event `event_id`, or nullptr.
+const loyalty::v1::EngagementEvent* FindEvent(
+    const loyalty::v1::ProgramConfig& program, absl::string_view event_id);
+
+// InvalidArgument when the program has no such event or the event may not
+// be recorded through the request's channel.
+absl::Status CheckEventKnown(const loyalty::v1::ProgramConfig& program,
+                             const loyalty::v1::RecordEventRequest& request);
 
 // The earn rate of `currency`, or nullptr when the program has none.
 const loyalty::v1::EarnRate* FindEarnRate(

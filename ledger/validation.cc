@@ -265,6 +265,18 @@ absl::Status ValidateQuoteEarn(const loyalty::v1::EarnRequest& request,
   return ValidateEarn(checked, now_ms);
 }
 
+absl::Status ValidateRecordEvent(
+    const loyalty::v1::RecordEventRequest& request, int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.event_id(), "event_id"));
+  if (!request.reference().empty()) {
+    LEDGER_RETURN_IF_ERROR(
+        ValidateToken(request.reference(), "reference", kIdLengthMax, true));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
                             int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));

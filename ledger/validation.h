@@ -44,6 +44,8 @@ absl::Status ValidateQuoteEarn(const loyalty::v1::EarnRequest& request,
                                int64_t now_ms);
 absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
                           int64_t now_ms);
+absl::Status ValidateRecordEvent(
+    const loyalty::v1::RecordEventRequest& request, int64_t now_ms);
 absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
                             int64_t now_ms);
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,

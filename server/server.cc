@@ -206,6 +206,10 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
         if (!allowed.ok()) return call->FinishWithError(allowed);
         call->Finish(ledger->QuoteEarn(call->request()));
       }));
+  methods_.push_back(MakeMethod<RecordEventRequest, RecordEventResponse>(
+      LOYALTY_REQUEST_FN(service, RecordEvent, RecordEventRequest,
+                         RecordEventResponse),
+      MutationHandler(auth, ledger, &Ledger::RecordEvent, false)));
   methods_.push_back(MakeMethod<RedeemRequest, RedeemResponse>(
       LOYALTY_REQUEST_FN(service, Redeem, RedeemRequest, RedeemResponse),
       MutationHandler(auth, ledger, &Ledger::Redeem, false)));

@@ -296,6 +296,13 @@ inline std::future<absl::StatusOr<AdjustResponse>> AdjustAsync(
   return std::move(pending.result);
 }
 
+inline absl::StatusOr<v1::RecordEventResponse> RecordEvent(
+    Ledger& ledger, const Caller& caller, v1::RecordEventRequest request) {
+  auto pending = MakePending<v1::RecordEventResponse>();
+  ledger.RecordEvent(caller, std::move(request), std::move(pending.done));
+  return pending.result.get();
+}
+
 inline absl::StatusOr<EnrollMemberResponse> Enroll(
     Ledger& ledger, const Caller& caller, EnrollMemberRequest request) {
   return EnrollAsync(ledger, caller, std::move(request)).get();

@@ -29,6 +29,7 @@ using v1::BasketLine;
 using v1::EarnRequest;
 using v1::EnrollMemberRequest;
 using v1::MemberIdentifier;
+using v1::RecordEventRequest;
 using v1::RedeemRequest;
 using v1::RequestContext;
 
@@ -695,6 +696,69 @@ void MutateAdjust(Generator& g, Request* r) {
 }
 
 // ---------------------------------------------------------------------------
+// Engagement events.
+
+RecordEventRequest EventBase(Generator& g) {
+  RecordEventRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_member_id(g.PickMember());
+  // A third of the events go to the three oldest members, so daily and
+  // once-ever limits are reached within a default run.
+  const auto& members = g.model().member_order();
+  if (!members.empty() && g.Chance(0.33)) {
+    request.set_member_id(members[g.Uniform(
+        0, std::min<int64_t>(2, static_cast<int64_t>(members.size()) - 1))]);
+  }
+  const auto& events = g.model().events();
+  // Now and then an event the program lacks (INVALID_ARGUMENT).
+  request.set_event_id(g.Chance(0.04)
+                           ? "no-such-event"
+                           : events[g.Uniform(0, events.size() - 1)].event_id);
+  if (g.Chance(0.3)) request.set_reference(absl::StrCat("ref-", g.Uniform(1, 999)));
+  return request;
+}
+
+Request FreshEvent(Generator& g) { return EventBase(g); }
+
+Request BoundaryEvent(Generator& g) {
+  // A rich member: the event's points may overflow a balance or a total.
+  RecordEventRequest request = EventBase(g);
+  request.set_member_id(g.PickRich());
+  if (g.Chance(0.5)) {
+    std::string reference(kIdLengthMax, 'r');  // At the length limit.
+    request.set_reference(reference);
+  }
+  return request;
+}
+
+std::string MalformEvent(Generator& g, Request* r) {
+  auto& request = std::get<RecordEventRequest>(*r);
+  switch (g.Uniform(0, 4)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.clear_event_id();
+      return "event_id empty";
+    case 2:
+      request.set_event_id("survey now");
+      return "event_id with a space";
+    case 3:
+      request.set_reference(std::string(kIdLengthMax + 1, 'r'));
+      return "reference 65 characters";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateEvent(Generator& g, Request* r) {
+  auto& request = std::get<RecordEventRequest>(*r);
+  request.set_reference(request.reference() + "x");
+  if (request.reference().size() > kIdLengthMax) request.set_reference("y");
+  (void)g;
+}
+
+// ---------------------------------------------------------------------------
 // The kind table: one row per Request alternative, in variant order.
 
 struct KindSpec {
@@ -711,6 +775,7 @@ constexpr KindSpec kKinds[] = {
     {"earn", 40, FreshEarn, BoundaryEarn, MalformEarn, MutateEarn},
     {"redeem", 25, FreshRedeem, BoundaryRedeem, MalformRedeem, MutateRedeem},
     {"adjust", 20, FreshAdjust, BoundaryAdjust, MalformAdjust, MutateAdjust},
+    {"event", 15, FreshEvent, BoundaryEvent, MalformEvent, MutateEvent},
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

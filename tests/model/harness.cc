@@ -82,6 +82,12 @@ void Fill(const v1::RedeemResponse& response, Observed* observed) {
   observed->entry = response.entry();
   observed->balance = response.balance();
 }
+void Fill(const v1::RecordEventResponse& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.balance();
+  observed->points_earned = response.points_earned();
+}
 void Fill(const v1::AdjustResponse& response, Observed* observed) {
   observed->member_id = response.entry().member_id();
   observed->entry = response.entry();
@@ -127,13 +133,17 @@ struct Submitter {
   void operator()(const v1::AdjustRequest& request) const {
     ledger.Adjust(caller, request, Deliver<v1::AdjustResponse>(slot));
   }
+  void operator()(const v1::RecordEventRequest& request) const {
+    ledger.RecordEvent(caller, request,
+                       Deliver<v1::RecordEventResponse>(slot));
+  }
 };
 
 // The entry kind each Request alternative appends.
 v1::EntryKind EntryKindOf(const Request& request) {
   static constexpr v1::EntryKind kKinds[] = {
       v1::ENTRY_KIND_ENROLL, v1::ENTRY_KIND_EARN, v1::ENTRY_KIND_REDEEM,
-      v1::ENTRY_KIND_ADJUST};
+      v1::ENTRY_KIND_ADJUST, v1::ENTRY_KIND_EVENT};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -236,7 +246,7 @@ class Runner {
       : options_(options),
         clock_(kStartMs),
         store_(&memory_),
-        model_(Rates(), Campaign()),
+        model_(Rates(), Campaign(), Events()),
         generator_(options.seed, &model_, options.near_limits),
         check_rng_(options.seed ^ 0x5eedc0deull) {}
 
@@ -245,6 +255,7 @@ class Runner {
  private:
   static std::vector<EarnRateRule> Rates();
   static CampaignRule Campaign();
+  static std::vector<EventRule> Events();
   static v1::ProgramConfig Program();
 
   bool RunOne();
@@ -312,6 +323,17 @@ CampaignRule Runner::Campaign() {
   return {"web-bonus", v1::CHANNEL_WEB, 40, 100, 5000};
 }
 
+// A survey twice a day, an app install once ever (app only), and a QR code
+// that counts between the 2nd and the 30th hour of the run.
+std::vector<EventRule> Runner::Events() {
+  return {
+      {"survey", 20, 0, 0, 0, 2, v1::CHANNEL_UNSPECIFIED},
+      {"app-install", 300, 0, 0, 1, 0, v1::CHANNEL_APP},
+      {"qr-scan", 5, kStartMs + 2 * kHourMs, kStartMs + 30 * kHourMs, 0, 0,
+       v1::CHANNEL_UNSPECIFIED},
+  };
+}
+
 v1::ProgramConfig Runner::Program() {
   v1::ProgramConfig program;
   program.set_program_id("model-test");
@@ -322,6 +344,19 @@ v1::ProgramConfig Runner::Program() {
     rate->set_currency(rule.currency);
     rate->set_spend_minor_per_step(rule.spend_minor_per_step);
     rate->set_points_per_step(rule.points_per_step);
+  }
+  program.set_time_zone("Asia/Taipei");  // UTC+8, as the model counts days.
+  for (const EventRule& rule : Events()) {
+    v1::EngagementEvent* event = program.add_engagement_events();
+    event->set_event_id(rule.event_id);
+    event->set_points(rule.points);
+    event->set_starts_at_ms(rule.starts_at_ms);
+    event->set_ends_at_ms(rule.ends_at_ms);
+    event->set_max_per_member(static_cast<int32_t>(rule.max_per_member));
+    event->set_max_per_day(static_cast<int32_t>(rule.max_per_day));
+    if (rule.only_channel != v1::CHANNEL_UNSPECIFIED) {
+      event->add_channels(rule.only_channel);
+    }
   }
   const CampaignRule rule = Campaign();
   v1::Campaign* campaign = program.add_campaigns();
@@ -399,6 +434,7 @@ bool Runner::Judge(const Command& command, const Observed& observed,
                                "\", which is malformed or taken"));
     }
   }
+  model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
 
   if (observed.status.code() != expected->code) {
@@ -514,6 +550,15 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   } else if (const auto* redeem =
                  std::get_if<v1::RedeemRequest>(&command.request)) {
     if (entry.order_id() != redeem->order_id()) return "entry order differs";
+  } else if (const auto* event =
+                 std::get_if<v1::RecordEventRequest>(&command.request)) {
+    if (entry.event_id() != event->event_id() ||
+        entry.event_reference() != event->reference()) {
+      return "entry event id/reference differs";
+    }
+    if (observed.points_earned != expected.points_delta) {
+      return "event points_earned differs";
+    }
   } else if (const auto* adjust =
                  std::get_if<v1::AdjustRequest>(&command.request)) {
     if (entry.operator_id() != adjust->operator_id() ||
@@ -974,6 +1019,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
     available += entry.points_delta();
     switch (entry.kind()) {
       case v1::ENTRY_KIND_EARN:
+      case v1::ENTRY_KIND_EVENT:  // Event points count as earned.
         earned += entry.points_delta();
         break;
       case v1::ENTRY_KIND_REDEEM:

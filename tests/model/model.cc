@@ -58,7 +58,7 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 
 const char* KindName(const Request& request) {
   static constexpr const char* kNames[] = {"enroll", "earn", "redeem",
-                                           "adjust"};
+                                           "adjust", "event"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -97,8 +97,18 @@ std::string Describe(const Request& request) {
   return text + body;
 }
 
-Model::Model(std::vector<EarnRateRule> rates, CampaignRule campaign)
-    : rates_(std::move(rates)), campaign_(std::move(campaign)) {}
+Model::Model(std::vector<EarnRateRule> rates, CampaignRule campaign,
+             std::vector<EventRule> events)
+    : rates_(std::move(rates)),
+      campaign_(std::move(campaign)),
+      events_(std::move(events)) {}
+
+const EventRule* Model::FindEvent(const std::string& event_id) const {
+  for (const EventRule& event : events_) {
+    if (event.event_id == event_id) return &event;
+  }
+  return nullptr;
+}
 
 const MemberState* Model::FindMember(const std::string& member_id) const {
   auto it = members_.find(member_id);
@@ -159,6 +169,16 @@ Expected Model::Apply(const Command& command,
   if (command.malformed) return InvalidArgument();
   if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
     if (!ComputeEarn(*earn).has_value()) return InvalidArgument();
+  }
+  if (const auto* event =
+          std::get_if<v1::RecordEventRequest>(&command.request)) {
+    // An event the program lacks, or one this channel may not record.
+    const EventRule* rule = FindEvent(event->event_id());
+    if (rule == nullptr) return InvalidArgument();
+    if (rule->only_channel != v1::CHANNEL_UNSPECIFIED &&
+        event->context().channel() != rule->only_channel) {
+      return InvalidArgument();
+    }
   }
 
   const std::pair<std::string, std::string> key{
@@ -251,6 +271,42 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   ok.spend_minor = earn.spend_minor;
   ok.orders_added = 1;
   return ok;
+}
+
+Expected Model::ApplyRules(const v1::RecordEventRequest& request,
+                           const std::string&) {
+  auto it = members_.find(request.member_id());
+  if (it == members_.end()) return MemberNotFound();
+  MemberState& member = it->second;
+  const EventRule& rule = *FindEvent(request.event_id());  // Apply checked.
+  const int64_t at_ms = request.context().occurred_at_ms() != 0
+                            ? request.context().occurred_at_ms()
+                            : now_ms_;
+  if (at_ms < rule.starts_at_ms ||
+      (rule.ends_at_ms != 0 && at_ms >= rule.ends_at_ms)) {
+    return Rejected(absl::StatusCode::kFailedPrecondition,
+                    v1::ERROR_REASON_EVENT_NOT_ACTIVE);
+  }
+  // The harness's clock only moves forward, so "today" is simply today.
+  const int64_t day_ms = 24 * 3600 * 1000;
+  const int64_t today = (now_ms_ + kModelUtcOffsetMs) / day_ms;
+  const std::pair<std::string, int64_t> day_key{rule.event_id, today};
+  if ((rule.max_per_member != 0 &&
+       member.event_count[rule.event_id] >= rule.max_per_member) ||
+      (rule.max_per_day != 0 &&
+       member.event_count_by_day[day_key] >= rule.max_per_day)) {
+    return Rejected(absl::StatusCode::kFailedPrecondition,
+                    v1::ERROR_REASON_EVENT_LIMIT_REACHED);
+  }
+  if (!FitsInt64(static_cast<Int128>(member.totals.available) + rule.points) ||
+      !FitsInt64(static_cast<Int128>(member.totals.earned_total) +
+                 rule.points)) {
+    return BalanceOverflow();
+  }
+  member.event_count[rule.event_id] += 1;
+  member.event_count_by_day[day_key] += 1;
+  member.totals.earned_total += rule.points;
+  return Append(member, rule.points);
 }
 
 Expected Model::ApplyRules(const v1::RedeemRequest& request,

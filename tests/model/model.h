@@ -55,8 +55,9 @@ namespace loyalty::model {
 __extension__ typedef __int128 Int128;
 
 // One alternative per command kind; the index is the kind.
-using Request = std::variant<v1::EnrollMemberRequest, v1::EarnRequest,
-                             v1::RedeemRequest, v1::AdjustRequest>;
+using Request =
+    std::variant<v1::EnrollMemberRequest, v1::EarnRequest, v1::RedeemRequest,
+                 v1::AdjustRequest, v1::RecordEventRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 
 // "enroll", "earn", "redeem", "adjust".
@@ -100,6 +101,20 @@ struct CampaignRule {
   int64_t budget_points = 0;
 };
 
+// One engagement event (EngagementEvent in program.proto). The model's
+// program counts days in UTC+8 (Asia/Taipei, which has had no daylight
+// saving time since 1979), so a day is plain arithmetic here.
+struct EventRule {
+  std::string event_id;
+  int64_t points = 0;
+  int64_t starts_at_ms = 0;  // 0 = open.
+  int64_t ends_at_ms = 0;    // 0 = open.
+  int64_t max_per_member = 0;
+  int64_t max_per_day = 0;
+  v1::Channel only_channel = v1::CHANNEL_UNSPECIFIED;  // Unspecified = any.
+};
+inline constexpr int64_t kModelUtcOffsetMs = 8 * 3600 * 1000;
+
 // A member's balance (Balance in common.proto).
 struct Totals {
   int64_t available = 0;
@@ -116,6 +131,9 @@ struct MemberState {
   Totals totals;
   std::set<std::string> orders;  // Order ids that earned points.
   int64_t campaign_points = 0;    // Granted by the campaign so far.
+  // Per event: how many ever, and per local day.
+  std::map<std::string, int64_t> event_count;
+  std::map<std::pair<std::string, int64_t>, int64_t> event_count_by_day;
 };
 
 // What a command did to the store.
@@ -146,7 +164,13 @@ struct Expected {
 
 class Model {
  public:
-  Model(std::vector<EarnRateRule> rates, CampaignRule campaign);
+  Model(std::vector<EarnRateRule> rates, CampaignRule campaign,
+        std::vector<EventRule> events = {});
+
+  // The ledger clock's time, which decides event windows (without
+  // occurred_at) and event days. The harness sets it before each command.
+  void set_now_ms(int64_t now_ms) { now_ms_ = now_ms; }
+  const std::vector<EventRule>& events() const { return events_; }
 
   // Applies `command` and returns what the ledger must answer.
   // `assigned_member_id` is the id the ledger chose for an enroll without
@@ -195,12 +219,17 @@ class Model {
                       const std::string& assigned_member_id);
   Expected ApplyRules(const v1::AdjustRequest& request,
                       const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::RecordEventRequest& request,
+                      const std::string& assigned_member_id);
+  const EventRule* FindEvent(const std::string& event_id) const;
 
   // Appends one entry of `delta` for `member` and fills the OK verdict.
   Expected Append(MemberState& member, int64_t delta);
 
   std::vector<EarnRateRule> rates_;
   CampaignRule campaign_;
+  std::vector<EventRule> events_;
+  int64_t now_ms_ = 0;
   int64_t campaign_points_total_ = 0;  // Granted to everyone so far.
   std::map<std::string, MemberState> members_;
   std::vector<std::string> order_;

@@ -82,6 +82,8 @@ const char* MethodName(Method method) {
       return "Redeem";
     case Method::kAdjust:
       return "Adjust";
+    case Method::kEvent:
+      return "RecordEvent";
   }
   return "?";
 }
@@ -128,6 +130,8 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameMessage<RedeemResponse>(a, b, difference);
     case Method::kAdjust:
       return SameMessage<AdjustResponse>(a, b, difference);
+    case Method::kEvent:
+      return SameMessage<RecordEventResponse>(a, b, difference);
   }
   return false;
 }
@@ -142,6 +146,8 @@ bool WasReplayed(Method method, const std::string& response) {
       return Parse<RedeemResponse>(response).replayed();
     case Method::kAdjust:
       return Parse<AdjustResponse>(response).replayed();
+    case Method::kEvent:
+      return Parse<RecordEventResponse>(response).replayed();
   }
   return false;
 }
@@ -156,6 +162,8 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
       return Parse<RedeemResponse>(response).entry();
     case Method::kAdjust:
       return Parse<AdjustResponse>(response).entry();
+    case Method::kEvent:
+      return Parse<RecordEventResponse>(response).entry();
   }
   return LedgerEntry();
 }
@@ -192,6 +200,10 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
       return Call<AdjustRequest, AdjustResponse>(
           admin_.get(), &AdminService::Stub::Adjust, api_key, request,
           deadline);
+    case Method::kEvent:
+      return Call<RecordEventRequest, RecordEventResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::RecordEvent, api_key,
+          request, deadline);
   }
   return Outcome();
 }

@@ -21,7 +21,7 @@
 
 namespace loyalty::crash {
 
-enum class Method { kEnroll, kEarn, kRedeem, kAdjust };
+enum class Method { kEnroll, kEarn, kRedeem, kAdjust, kEvent };
 const char* MethodName(Method method);
 
 // The answer to one call, as the client saw it.

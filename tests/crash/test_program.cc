@@ -31,6 +31,18 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   campaign->set_bonus_points(20);
   campaign->set_member_cap_points(60);
   campaign->set_budget_points(20'000);
+  // Engagement events: their per-member counts (once ever, per day) must
+  // survive every crash too.
+  program.set_time_zone("Asia/Taipei");
+  auto* survey = program.add_engagement_events();
+  survey->set_event_id("survey");
+  survey->set_points(10);
+  survey->set_max_per_day(3);
+  auto* install = program.add_engagement_events();
+  install->set_event_id("app-install");
+  install->set_points(100);
+  install->set_max_per_member(1);
+  install->add_channels(loyalty::v1::CHANNEL_APP);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

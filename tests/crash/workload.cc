@@ -45,7 +45,8 @@ SentRequest RequestGenerator::Next() {
   int dice = Uniform(0, 99);
   if (dice < 10) return NextEnroll(std::move(request_id));
   if (dice < 55) return NextEarn(std::move(request_id));
-  if (dice < 85) return NextRedeem(std::move(request_id));
+  if (dice < 78) return NextRedeem(std::move(request_id));
+  if (dice < 90) return NextEvent(std::move(request_id));
   return NextAdjust(std::move(request_id));
 }
 
@@ -138,6 +139,22 @@ SentRequest RequestGenerator::NextRedeem(std::string request_id) {
   // Mostly near a typical balance, sometimes far more than anyone has.
   request.set_points(Chance(0.1) ? 1'000'000 : Uniform(1, 300));
   sent.method = Method::kRedeem;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextEvent(std::string request_id) {
+  loyalty::v1::RecordEventRequest request;
+  SentRequest sent;
+  // From the app: the once-ever "app-install" is app only.
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   /*pos=*/false, /*web=*/false);
+  request.set_member_id(PickMember());
+  request.set_event_id(Chance(0.5) ? "survey" : "app-install");
+  if (Chance(0.3)) request.set_reference(absl::StrCat("ref-", request_id));
+  sent.method = Method::kEvent;
   sent.member_id = request.member_id();
   sent.request_id = std::move(request_id);
   sent.request = request.SerializeAsString();

@@ -62,6 +62,7 @@ class RequestGenerator {
   SentRequest NextEarn(std::string request_id);
   SentRequest NextRedeem(std::string request_id);
   SentRequest NextAdjust(std::string request_id);
+  SentRequest NextEvent(std::string request_id);
   int Uniform(int low, int high);  // In [low, high].
   bool Chance(double p);
 

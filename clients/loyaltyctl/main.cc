@@ -5,7 +5,7 @@
 //   loyaltyctl [--server ADDR] [--api-key KEY] [--timeout-ms MS] [--json]
 //              COMMAND [flags]
 //
-// Commands: enroll, earn, quote, redeem, balance, history, adjust, verify; each
+// Commands: enroll, earn, quote, event, redeem, balance, history, adjust, verify; each
 // one's --help lists its flags. Text output is for people; --json prints the
 // response as one JSON object on stdout, for scripts. Errors are one line on
 // stderr, "loyaltyctl: ...".

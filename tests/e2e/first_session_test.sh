@@ -84,15 +84,22 @@ expect 0 "the same basket at a till earns the same without the app campaign" -- 
 contains "$out" "163 points"
 expect 3 "a quote for an unknown member is NOT_FOUND" -- "$ctl" quote --member nobody --currency EUR \
   --channel app --line A,,1,100
+expect 0 "a survey answered in the app earns its points" -- "$ctl" event --member alice --event survey \
+  --channel app --reference survey-991
+contains "$out" "20 points"
+expect 3 "a second survey the same day is refused" -- "$ctl" event --member alice --event survey --channel app
+contains "$err" "EVENT_LIMIT_REACHED"
+expect 3 "an unknown event is refused" -- "$ctl" event --member alice --event tweet --channel app
+contains "$err" "INVALID_ARGUMENT"
 expect 0 "redeem in the app" -- "$ctl" redeem --member alice --order A-1002 --points 20 --channel app
 expect 3 "redeeming more than available is refused" -- "$ctl" redeem --member alice --order A-1003 --points 2000
 contains "$err" "FAILED_PRECONDITION"
-contains "$err" "available 14"
+contains "$err" "available 34"
 expect 0 "adjust with reason and operator" -- "$ctl" adjust --member alice --points 5 --reason GOODWILL --operator support.jane --note "late delivery"
 expect 0 "balance" -- "$ctl" --json balance --member alice
-contains "$out" '"available_points":"19"'
+contains "$out" '"available_points":"39"'
 expect 0 "history lists every entry" -- "$ctl" history --member alice
-[[ $(grep -c -E '^ *[0-9]+ ' <<< "$out") == 4 ]] || fail "history should list 4 entries: $out"
+[[ $(grep -c -E '^ *[0-9]+ ' <<< "$out") == 5 ]] || fail "history should list 5 entries: $out"
 expect 0 "verify passes" -- "$ctl" verify
 contains "$out" "ok"
 
@@ -108,7 +115,7 @@ contains "$err" "UNAUTHENTICATED"
 expect 3 "a POS key cannot adjust" -- env LOYALTY_API_KEY=demo-pos-key "$ctl" adjust --member alice --points 5 --reason X --operator y
 contains "$err" "PERMISSION_DENIED"
 expect 0 "nothing changed: balance still 19" -- "$ctl" --json balance --member alice
-contains "$out" '"available_points":"19"'
+contains "$out" '"available_points":"39"'
 
 # Graceful shutdown, then a restart keeps everything.
 kill -TERM "$server_pid"
@@ -120,7 +127,7 @@ expect 4 "an unreachable server is a transient error" -- "$ctl" --timeout-ms 500
 
 start_server
 expect 0 "the balance survives a restart" -- "$ctl" --json balance --member alice
-contains "$out" '"available_points":"19"'
+contains "$out" '"available_points":"39"'
 expect 0 "verify passes after restart" -- "$ctl" verify
 kill -TERM "$server_pid"
 wait "$server_pid" || true

@@ -15,6 +15,10 @@ loyalty::v1::ProgramConfig TestProgram() {
   eur->set_currency("EUR");
   eur->set_spend_minor_per_step(100);
   eur->set_points_per_step(1);
+  auto* survey = program.add_engagement_events();
+  survey->set_event_id("survey");
+  survey->set_points(15);
+  survey->set_max_per_member(1);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

@@ -137,6 +137,41 @@ TEST_CASE("QuoteEarn answers what Earn then grants, for the channels the "
         grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_CASE("RecordEvent grants an event's points once, and says why not "
+          "the second time",
+          "[server]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "alice");
+  RecordEventRequest request;
+  *request.mutable_context() = PosContext("survey-1");
+  request.set_member_id("alice");
+  request.set_event_id("survey");
+  RecordEventResponse recorded;
+  auto context = ContextWithKey("pos-key");
+  grpc::Status status = stub->RecordEvent(context.get(), request, &recorded);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  CHECK(recorded.points_earned() == 15);
+  CHECK(recorded.entry().kind() == ENTRY_KIND_EVENT);
+  CHECK(recorded.balance().available_points() == 15);
+
+  request.mutable_context()->set_request_id("survey-2");
+  auto again_context = ContextWithKey("pos-key");
+  grpc::Status again = stub->RecordEvent(again_context.get(), request, &recorded);
+  CHECK(again.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  bool reason_sent = false;
+  for (const auto& [key, value] : again_context->GetServerTrailingMetadata()) {
+    if (std::string(key.data(), key.size()) == "loyalty-reason") {
+      CHECK(std::string(value.data(), value.size()) ==
+            "ERROR_REASON_EVENT_LIMIT_REACHED");
+      reason_sent = true;
+    }
+  }
+  CHECK(reason_sent);
+}
+
 TEST_CASE("errors carry the precise gRPC code and a machine-readable reason",
           "[server][errors]") {
   TempDir dir;

@@ -29,23 +29,39 @@ absl::Status AddChecked(const LedgerEntry& entry, int64_t delta, Get get,
   return absl::OkStatus();
 }
 
+// The item of `list` (sorted by the id `id_of` returns) whose id is `id`;
+// a new one, with that id and every other field zero, is inserted in its
+// sorted place when there is none. `*inserted` says which.
+template <typename Item, typename IdOf, typename SetId>
+Item* FindOrInsertSorted(google::protobuf::RepeatedPtrField<Item>* list,
+                         const std::string& id, IdOf id_of, SetId set_id,
+                         bool* inserted) {
+  auto at = std::lower_bound(
+      list->begin(), list->end(), id,
+      [&](const Item& item, const std::string& key) { return id_of(item) < key; });
+  int index = static_cast<int>(at - list->begin());
+  *inserted = at == list->end() || id_of(*at) != id;
+  if (*inserted) {
+    set_id(list->Add(), id);
+    // Move the new item from the end to its sorted place.
+    for (int i = list->size() - 1; i > index; --i) list->SwapElements(i, i - 1);
+  }
+  return list->Mutable(index);
+}
+
 // Counts an EVENT entry in the member's per-event counts (sorted by id).
 void CountEvent(const LedgerEntry& entry, MemberRecord* m) {
-  auto* counts = m->mutable_event_counts();
-  auto at = std::lower_bound(
-      counts->begin(), counts->end(), entry.event_id(),
-      [](const loyalty::v1::EventCount& item, const std::string& id) {
-        return item.event_id() < id;
-      });
-  if (at == counts->end() || at->event_id() != entry.event_id()) {
-    int index = static_cast<int>(at - counts->begin());
-    counts->Add()->set_event_id(entry.event_id());
-    for (int i = counts->size() - 1; i > index; --i) {
-      counts->SwapElements(i, i - 1);
-    }
-    at = counts->begin() + index;
-    at->set_last_day(std::numeric_limits<int64_t>::min());
-  }
+  bool inserted = false;
+  loyalty::v1::EventCount* at = FindOrInsertSorted(
+      m->mutable_event_counts(), entry.event_id(),
+      [](const loyalty::v1::EventCount& item) -> const std::string& {
+        return item.event_id();
+      },
+      [](loyalty::v1::EventCount* item, const std::string& id) {
+        item->set_event_id(id);
+      },
+      &inserted);
+  if (inserted) at->set_last_day(std::numeric_limits<int64_t>::min());
   at->set_count(at->count() + 1);
   // A day before the last one (the clock stepped back) counts as the last.
   if (entry.event_day() > at->last_day()) {
@@ -125,19 +141,16 @@ absl::Status AddCampaignLines(const LedgerEntry& entry, RulePointsList* list,
   for (const loyalty::v1::EarnBreakdownLine& line : entry.breakdown()) {
     if (line.kind() != loyalty::v1::RULE_KIND_CAMPAIGN) continue;
     if (line.points() < 0) return Broken(entry, "a campaign line is negative");
-    auto at = std::lower_bound(
-        list->begin(), list->end(), line.rule_id(),
-        [](const loyalty::v1::RulePoints& item, const std::string& id) {
-          return item.rule_id() < id;
-        });
-    if (at == list->end() || at->rule_id() != line.rule_id()) {
-      int index = static_cast<int>(at - list->begin());
-      loyalty::v1::RulePoints* added = list->Add();
-      added->set_rule_id(line.rule_id());
-      // Move the new item from the end to its sorted place.
-      for (int i = list->size() - 1; i > index; --i) list->SwapElements(i, i - 1);
-      at = list->begin() + index;
-    }
+    bool inserted = false;
+    loyalty::v1::RulePoints* at = FindOrInsertSorted(
+        list, line.rule_id(),
+        [](const loyalty::v1::RulePoints& item) -> const std::string& {
+          return item.rule_id();
+        },
+        [](loyalty::v1::RulePoints* item, const std::string& id) {
+          item->set_rule_id(id);
+        },
+        &inserted);
     int64_t sum = 0;
     if (__builtin_add_overflow(at->points(), line.points(), &sum)) {
       if (accumulate == Accumulate::kChecked) {

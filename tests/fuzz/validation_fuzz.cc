@@ -5,9 +5,10 @@
 //
 //   u8 selector | serialized request
 //
-// selector % 5 picks EarnRequest, RedeemRequest, AdjustRequest,
-// EnrollMemberRequest or ListEntriesRequest; bytes that do not parse as that
-// message are skipped (libprotobuf's parser is not what we fuzz).
+// selector % 6 picks EarnRequest, RedeemRequest, AdjustRequest,
+// EnrollMemberRequest, ListEntriesRequest or RecordEventRequest; bytes that
+// do not parse as that message are skipped (libprotobuf's parser is not what
+// we fuzz).
 //
 // The oracle is differential: each request is judged a second time by the
 // rules below, written from ledger/limits.h and validation.h's contract
@@ -239,6 +240,14 @@ Verdict JudgeRedeem(const RedeemRequest& request) {
   return std::nullopt;
 }
 
+Verdict JudgeRecordEvent(const v1::RecordEventRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.event_id(), "event_id"));
+  if (request.reference().empty()) return std::nullopt;
+  return JudgeToken(request.reference(), "reference", kIdLengthMax, true);
+}
+
 Verdict JudgeAdjust(const AdjustRequest& request) {
   FUZZ_RETURN_IF_INVALID(JudgeAdminContext(request.context()));
   FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
@@ -384,7 +393,7 @@ bool Parse(const uint8_t* data, size_t size, Request* request) {
 }
 
 void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
-  switch (selector % 5) {
+  switch (selector % 6) {
     case 0: {
       EarnRequest request;
       if (!Parse(data, size, &request)) return;
@@ -412,6 +421,13 @@ void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
       if (!Parse(data, size, &request)) return;
       CheckAgreement(request, ValidateEnroll(request, kNowMs),
                      JudgeEnroll(request));
+      return;
+    }
+    case 5: {
+      v1::RecordEventRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckAgreement(request, ValidateRecordEvent(request, kNowMs),
+                     JudgeRecordEvent(request));
       return;
     }
     default: {

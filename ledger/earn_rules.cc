@@ -150,12 +150,6 @@ class Breakdown {
 
 }  // namespace
 
-int64_t OrderTimeMs(const EarnRequest& request, int64_t now_ms) {
-  return request.context().occurred_at_ms() != 0
-             ? request.context().occurred_at_ms()
-             : now_ms;
-}
-
 absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                                             const EarnRequest& request,
                                             int64_t order_time_ms) {
@@ -271,6 +265,12 @@ void LimitCampaigns(const ProgramConfig& program,
                     const RulePointsList& member_granted,
                     const RulePointsList& total_granted,
                     EarnComputation* earn) {
+  // The writer calls this for every earn: most have no campaign line.
+  if (absl::c_none_of(earn->breakdown, [](const EarnBreakdownLine& line) {
+        return line.kind() == loyalty::v1::RULE_KIND_CAMPAIGN;
+      })) {
+    return;
+  }
   std::vector<EarnBreakdownLine> kept;
   int64_t points = 0;
   for (EarnBreakdownLine& line : earn->breakdown) {

@@ -41,11 +41,8 @@ struct EarnComputation {
   std::vector<loyalty::v1::EarnBreakdownLine> breakdown;
 };
 
-// The time an order happened, which selects the active campaigns: the
-// request's occurred_at_ms, or `now_ms` when the channel sent none.
-int64_t OrderTimeMs(const loyalty::v1::EarnRequest& request, int64_t now_ms);
-
-// Computes the points of a validated earn request placed at `order_time_ms`.
+// Computes the points of a validated earn request placed at `order_time_ms`
+// (OccurredAtMs of its context: the time that selects active campaigns).
 // InvalidArgument when the currency is not one of the program's or an amount
 // overflows int64. `program` must be valid (ValidateProgram).
 absl::StatusOr<EarnComputation> ComputeEarn(

@@ -61,8 +61,10 @@ bool IsRemembered(const absl::Status& status) {
          absl::IsAlreadyExists(status);
 }
 
-absl::StatusOr<LedgerHead> ReadHead(const LedgerStore& store,
-                                    const loyalty::v1::ProgramConfig& program) {
+}  // namespace
+
+absl::StatusOr<LedgerHead> Ledger::ReadHead(
+    const LedgerStore& store, const loyalty::v1::ProgramConfig& program) {
   absl::StatusOr<std::string> bytes =
       store.Get(Family::kMeta, std::string(kHeadKey));
   LedgerHead head;
@@ -88,8 +90,6 @@ absl::StatusOr<LedgerHead> ReadHead(const LedgerStore& store,
   }
   return head;
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(
     LedgerStore* store, loyalty::v1::ProgramConfig program, const Clock* clock,
@@ -186,7 +186,7 @@ void Ledger::Earn(const Caller& caller, loyalty::v1::EarnRequest request,
   // Computed here, once: the entry records these points and rules, so a
   // later program change never rewrites them.
   absl::StatusOr<EarnComputation> earn =
-      ComputeEarn(program_, request, OrderTimeMs(request, now_ms));
+      ComputeEarn(program_, request, OccurredAtMs(request.context(), now_ms));
   if (!earn.ok()) return std::move(done)(earn.status());
   auto command =
       MakeCommand(caller, "Earn", std::move(request), std::move(done));

@@ -164,6 +164,11 @@ class Ledger {
          const Clock* clock, LedgerOptions options,
          loyalty::v1::LedgerHead head, absl::TimeZone time_zone);
 
+  // The stored head, or the genesis head of an empty ledger; an error for a
+  // head of another schema version or one that does not decode.
+  static absl::StatusOr<loyalty::v1::LedgerHead> ReadHead(
+      const LedgerStore& store, const loyalty::v1::ProgramConfig& program);
+
   // Queues `command`, or completes it at once with the reason it cannot be.
   void Submit(std::unique_ptr<Command> command);
   void WriterLoop();

@@ -16,6 +16,7 @@
 #include "ledger/member_state.h"
 #include "ledger/program.h"
 #include "ledger/status_util.h"
+#include "ledger/validation.h"
 
 namespace loyalty {
 namespace {
@@ -58,10 +59,6 @@ absl::Status BalanceOverflow(int64_t available, int64_t delta) {
       loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
 }
 
-// OK when `delta` keeps the member's available points in [0, INT64_MAX] and
-// the lifetime total that `kind` adds to (earned, redeemed or adjusted)
-// within int64. Checked before appending: ApplyEntry refusing an entry
-// later would be a broken invariant, which aborts (promise 6).
 absl::Status EventLimitReached(const loyalty::v1::EngagementEvent& event,
                                absl::string_view limit) {
   return WithReason(absl::FailedPreconditionError(absl::StrCat(
@@ -70,6 +67,10 @@ absl::Status EventLimitReached(const loyalty::v1::EngagementEvent& event,
                     loyalty::v1::ERROR_REASON_EVENT_LIMIT_REACHED);
 }
 
+// OK when `delta` keeps the member's available points in [0, INT64_MAX] and
+// the lifetime total that `kind` adds to (earned, redeemed or adjusted)
+// within int64. Checked before appending: ApplyEntry refusing an entry
+// later would be a broken invariant, which aborts (promise 6).
 absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
                         int64_t delta) {
   int64_t after = 0;
@@ -223,9 +224,8 @@ absl::Status Ledger::ApplyEvent(Command& command, Batch& batch) {
       FindEvent(program_, request.event_id());
   // Invariant: RecordEvent checked the event exists before queueing.
   LEDGER_CHECK(event != nullptr);
-  const int64_t event_time_ms = request.context().occurred_at_ms() != 0
-                                    ? request.context().occurred_at_ms()
-                                    : batch.now_ms();
+  const int64_t event_time_ms =
+      OccurredAtMs(request.context(), batch.now_ms());
   if (event_time_ms < event->starts_at_ms() ||
       (event->ends_at_ms() != 0 && event_time_ms >= event->ends_at_ms())) {
     return WithReason(

@@ -2,11 +2,10 @@
 // read was written by a synced batch, so a read never shows an unacknowledged
 // write... except one whose batch is being acknowledged at this instant.
 #include "absl/strings/str_cat.h"
+#include "ledger/earn_rules.h"
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
-
-#include "ledger/earn_rules.h"
 #include "ledger/limits.h"
 #include "ledger/member_state.h"
 #include "ledger/page_token.h"
@@ -66,19 +65,11 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(
                           ReadMember(*store_, request.member_id()));
   LEDGER_ASSIGN_OR_RETURN(
       EarnComputation earn,
-      ComputeEarn(program_, request, OrderTimeMs(request, now_ms)));
+      ComputeEarn(program_, request, OccurredAtMs(request.context(), now_ms)));
   // Campaign limits as of the last synced batch: an earn queued meanwhile
   // may use up a cap or budget first.
-  loyalty::v1::LedgerHead head;
-  absl::StatusOr<std::string> head_bytes =
-      store_->Get(Family::kMeta, std::string(kHeadKey));
-  if (head_bytes.ok()) {
-    if (!head.ParseFromString(*head_bytes)) {
-      return absl::DataLossError("the ledger head cannot be decoded");
-    }
-  } else if (!absl::IsNotFound(head_bytes.status())) {
-    return head_bytes.status();
-  }
+  LEDGER_ASSIGN_OR_RETURN(loyalty::v1::LedgerHead head,
+                          ReadHead(*store_, program_));
   LimitCampaigns(program_, member.campaign_points(), head.campaign_points(),
                  &earn);
   loyalty::v1::QuoteEarnResponse response;

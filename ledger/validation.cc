@@ -250,6 +250,10 @@ absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
   return absl::OkStatus();
 }
 
+int64_t OccurredAtMs(const RequestContext& context, int64_t now_ms) {
+  return context.occurred_at_ms() != 0 ? context.occurred_at_ms() : now_ms;
+}
+
 absl::Status ValidateQuoteEarn(const loyalty::v1::EarnRequest& request,
                                int64_t now_ms) {
   if (!request.context().request_id().empty() && !request.order_id().empty()) {

@@ -39,6 +39,11 @@ absl::Status ValidateAdminContext(const loyalty::v1::RequestContext& context,
 
 absl::Status ValidateEnroll(const loyalty::v1::EnrollMemberRequest& request,
                             int64_t now_ms);
+// When a request's event happened: context.occurred_at_ms, or `now_ms` when
+// the channel sent none. It selects active campaigns and event windows.
+int64_t OccurredAtMs(const loyalty::v1::RequestContext& context,
+                     int64_t now_ms);
+
 // A quote is an earn request whose request id and order id may be empty.
 absl::Status ValidateQuoteEarn(const loyalty::v1::EarnRequest& request,
                                int64_t now_ms);

@@ -4,6 +4,7 @@
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
 #include "ledger/member_state.h"
+#include "ledger/points.h"
 #include "ledger/status_util.h"
 
 namespace loyalty {
@@ -37,6 +38,7 @@ absl::StatusOr<MemberRecord*> Batch::LoadMember(absl::string_view member_id) {
   if (!bytes.ok()) return bytes.status();
   MemberRecord record;
   if (!record.ParseFromString(*bytes)) return Undecodable("member", key);
+  stored_due_ms_[key] = record.next_due_ms();
   return &(members_[key] = std::move(record));
 }
 
@@ -84,6 +86,24 @@ absl::StatusOr<std::optional<uint64_t>> Batch::FindOrder(
   return sequence;
 }
 
+absl::StatusOr<bool> Batch::IsHoldOf(absl::string_view member_id,
+                                     uint64_t sequence) {
+  auto it = holds_appended_.find(sequence);
+  if (it != holds_appended_.end()) return it->second == member_id;
+  absl::StatusOr<std::string> bytes =
+      store_->Get(Family::kEntries, EntryKey(sequence));
+  if (absl::IsNotFound(bytes.status())) return false;
+  if (!bytes.ok()) return bytes.status();
+  loyalty::v1::StoredEntry stored;
+  LedgerEntry entry;
+  if (!stored.ParseFromString(*bytes) || !entry.ParseFromString(stored.body())) {
+    return absl::DataLossError(
+        absl::StrCat("stored entry ", sequence, " cannot be decoded"));
+  }
+  return entry.kind() == loyalty::v1::ENTRY_KIND_HOLD &&
+         entry.member_id() == member_id;
+}
+
 MemberRecord* Batch::NewMember(const std::string& member_id) {
   MemberRecord& record = members_[member_id];
   // Invariant: callers check MemberExists first.
@@ -97,11 +117,8 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
   entry.set_sequence(head_.last_sequence() + 1);
   entry.set_recorded_at_ms(now_ms_);
   if (entry.occurred_at_ms() == 0) entry.set_occurred_at_ms(now_ms_);
-  int64_t available_after = 0;
   // Invariant: commands reject overflowing deltas before appending.
-  LEDGER_CHECK(!__builtin_add_overflow(member->available_points(),
-                                       entry.points_delta(), &available_after));
-  entry.set_available_after_points(available_after);
+  LEDGER_CHECK(SetPointsAfter(*member, &entry));
   entry.set_prev_hash(head_.last_hash());
   std::string stored = SealEntry(&entry);
   absl::Status folded = ApplyEntry(entry, member);
@@ -118,6 +135,9 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
   head_.set_last_sequence(entry.sequence());
   head_.set_last_hash(entry.hash());
   dirty_[member->member_id()] = true;
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_HOLD) {
+    holds_appended_[entry.sequence()] = entry.member_id();
+  }
   ++entries_appended_;
   writes_.Add(Family::kMemberEntries,
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
@@ -146,8 +166,21 @@ void Batch::Remember(const std::string& request_key,
 WriteSet Batch::Finish() {
   for (const auto& [member_id, dirty] : dirty_) {
     LEDGER_CHECK(dirty);
+    const MemberRecord& record = members_.at(member_id);
+    auto stored = stored_due_ms_.find(member_id);
+    const int64_t stored_due_ms =
+        stored == stored_due_ms_.end() ? 0 : stored->second;
+    if (record.next_due_ms() != stored_due_ms) {
+      if (stored_due_ms != 0) {
+        writes_.Erase(Family::kSchedule, ScheduleKey(stored_due_ms, member_id));
+      }
+      if (record.next_due_ms() != 0) {
+        writes_.Add(Family::kSchedule,
+                    ScheduleKey(record.next_due_ms(), member_id), "");
+      }
+    }
     writes_.Add(Family::kMembers, MemberKey(member_id),
-                members_.at(member_id).SerializeAsString());
+                record.SerializeAsString());
   }
   if (entries_appended_ > 0) {
     writes_.Add(Family::kMeta, std::string(kHeadKey), head_.SerializeAsString());

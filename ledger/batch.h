@@ -35,11 +35,13 @@ class Batch {
       const std::string& identifier_key);
   absl::StatusOr<std::optional<uint64_t>> FindOrder(
       const std::string& order_key);
+  // Whether entry `sequence` is a HOLD of `member_id` (open or closed).
+  absl::StatusOr<bool> IsHoldOf(absl::string_view member_id, uint64_t sequence);
 
   // Appends `entry` for `member` (an empty record for an ENROLL): assigns the
-  // next sequence, recorded_at, prev_hash and hash, folds it into `member`
-  // and stages its writes. Aborts if the entry breaks the fold: commands
-  // check every rule before appending, so that is a bug.
+  // next sequence, recorded_at, the *_after_points, prev_hash and hash,
+  // folds it into `member` and stages its writes. Aborts if the entry breaks
+  // the fold: commands check every rule before appending, so that is a bug.
   const loyalty::v1::LedgerEntry& Append(loyalty::v1::LedgerEntry entry,
                                          loyalty::v1::MemberRecord* member);
   // A record for a member that does not exist yet; stays valid for the batch.
@@ -50,8 +52,9 @@ class Batch {
   void Remember(const std::string& request_key,
                 loyalty::v1::RequestRecord record);
 
-  // Adds dirty member records and the new head to the write set; call once,
-  // after the last command.
+  // Adds dirty member records, their schedule keys (moved when next_due_ms
+  // changed) and the new head to the write set; call once, after the last
+  // command.
   WriteSet Finish();
 
   const loyalty::v1::LedgerHead& head() const { return head_; }
@@ -69,6 +72,10 @@ class Batch {
   // Members read or changed in this batch; `dirty_` names the changed ones.
   absl::flat_hash_map<std::string, loyalty::v1::MemberRecord> members_;
   absl::flat_hash_map<std::string, bool> dirty_;
+  // next_due_ms of each loaded member as stored: its schedule key.
+  absl::flat_hash_map<std::string, int64_t> stored_due_ms_;
+  // HOLD entries appended in this batch: sequence -> member id.
+  absl::flat_hash_map<uint64_t, std::string> holds_appended_;
   absl::flat_hash_map<std::string, loyalty::v1::RequestRecord> requests_;
   absl::flat_hash_map<std::string, std::string> identifiers_;
   absl::flat_hash_map<std::string, uint64_t> orders_;

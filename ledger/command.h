@@ -17,16 +17,26 @@
 
 namespace loyalty {
 
+// The ledger's own command: settle members whose schedule says something
+// fell due. No request id, nothing remembered.
+struct SweepRequest {
+  int members_max = 0;
+};
+
 struct Command {
   using Request =
       std::variant<loyalty::v1::EnrollMemberRequest, loyalty::v1::EarnRequest,
                    loyalty::v1::RedeemRequest, loyalty::v1::AdjustRequest,
-                   loyalty::v1::RecordEventRequest>;
+                   loyalty::v1::RecordEventRequest,
+                   loyalty::v1::HoldPointsRequest,
+                   loyalty::v1::SettleHoldRequest, SweepRequest>;
   using Response =
       std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
                    loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
                    loyalty::v1::AdjustResponse,
-                   loyalty::v1::RecordEventResponse>;
+                   loyalty::v1::RecordEventResponse,
+                   loyalty::v1::HoldPointsResponse,
+                   loyalty::v1::SettleHoldResponse, SweepResult>;
 
   std::string principal;
   Request request;
@@ -36,6 +46,8 @@ struct Command {
   std::string fingerprint;
   // Earn only: the points, computed before queueing.
   EarnComputation earn;
+  // SettleHoldRequest only: capture (true) or release (false).
+  bool capture = false;
 
   // Set by the writer (or by Submit for an early rejection).
   absl::Status outcome;

@@ -1,5 +1,7 @@
 #include "ledger/keys.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace loyalty {
@@ -67,6 +69,25 @@ std::string RequestKey(absl::string_view principal,
 
 std::string OrderKey(absl::string_view member_id, absl::string_view order_id) {
   return absl::StrCat(member_id, absl::string_view(&kSeparator, 1), order_id);
+}
+
+std::string ScheduleKey(int64_t due_ms, absl::string_view member_id) {
+  return absl::StrCat(EncodeBigEndian64(static_cast<uint64_t>(due_ms)),
+                      member_id);
+}
+
+std::string ScheduleUpper(int64_t now_ms) {
+  return EncodeBigEndian64(static_cast<uint64_t>(now_ms) + 1);
+}
+
+std::optional<ScheduleItem> ParseScheduleKey(absl::string_view key) {
+  if (key.size() <= 8) return std::nullopt;
+  std::optional<uint64_t> due = DecodeBigEndian64(key.substr(0, 8));
+  if (!due.has_value() || *due == 0 ||
+      *due > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return std::nullopt;
+  }
+  return ScheduleItem{static_cast<int64_t>(*due), std::string(key.substr(8))};
 }
 
 }  // namespace loyalty

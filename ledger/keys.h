@@ -12,6 +12,7 @@
 //   requests        principal 0x00 request_id
 //   orders          member_id 0x00 order_id
 //   meta            "head"
+//   schedule        BE64(due_ms) member_id          ascending = soonest due
 //
 // Invariant: ids never contain 0x00 (validation allows printable ASCII only),
 // so "member_id 0x00" is a prefix no other member's keys share.
@@ -46,6 +47,15 @@ std::string IdentifierKey(loyalty::v1::IdentifierKind kind,
 std::string RequestKey(absl::string_view principal,
                        absl::string_view request_id);
 std::string OrderKey(absl::string_view member_id, absl::string_view order_id);
+// due_ms > 0.
+std::string ScheduleKey(int64_t due_ms, absl::string_view member_id);
+// The upper bound of every schedule key due at or before `now_ms`.
+std::string ScheduleUpper(int64_t now_ms);
+struct ScheduleItem {
+  int64_t due_ms;
+  std::string member_id;
+};
+std::optional<ScheduleItem> ParseScheduleKey(absl::string_view key);
 
 }  // namespace loyalty
 

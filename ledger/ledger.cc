@@ -11,6 +11,7 @@
 #include "ledger/earn_rules.h"
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
+#include "ledger/points.h"
 #include "ledger/program.h"
 #include "ledger/status_util.h"
 #include "ledger/validation.h"
@@ -21,7 +22,7 @@ namespace {
 using loyalty::v1::LedgerHead;
 using loyalty::v1::RequestRecord;
 
-constexpr uint32_t kSchemaVersion = 1;
+constexpr uint32_t kSchemaVersion = kLedgerSchemaVersion;
 
 // The histogram bucket of `value`: k such that 2^k <= value < 2^(k+1), with
 // 0 and 1 in bucket 0 and everything large in the last bucket.
@@ -218,6 +219,48 @@ void Ledger::RecordEvent(const Caller& caller,
                      std::move(done)));
 }
 
+void Ledger::HoldPoints(const Caller& caller,
+                        loyalty::v1::HoldPointsRequest request,
+                        Done<loyalty::v1::HoldPointsResponse> done) {
+  absl::Status valid = ValidateHoldPoints(request, clock_->NowMs(),
+                                          HoldTimeoutMaxMs(program_));
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "HoldPoints", std::move(request),
+                     std::move(done)));
+}
+
+void Ledger::CapturePoints(const Caller& caller,
+                           loyalty::v1::SettleHoldRequest request,
+                           Done<loyalty::v1::SettleHoldResponse> done) {
+  absl::Status valid = ValidateSettleHold(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  auto command = MakeCommand(caller, "CapturePoints", std::move(request),
+                             std::move(done));
+  command->capture = true;
+  Submit(std::move(command));
+}
+
+void Ledger::ReleasePoints(const Caller& caller,
+                           loyalty::v1::SettleHoldRequest request,
+                           Done<loyalty::v1::SettleHoldResponse> done) {
+  absl::Status valid = ValidateSettleHold(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "ReleasePoints", std::move(request),
+                     std::move(done)));
+}
+
+void Ledger::Sweep(int members_max, Done<SweepResult> done) {
+  if (members_max <= 0) {
+    return std::move(done)(
+        absl::InvalidArgumentError("members_max must be positive"));
+  }
+  auto command = std::make_unique<Command>();
+  command->principal = std::string(kSystemPrincipal);
+  command->request = SweepRequest{members_max};
+  command->complete = Completer(std::move(done));
+  Submit(std::move(command));
+}
+
 void Ledger::Submit(std::unique_ptr<Command> command) {
   {
     absl::MutexLock lock(&mutex_);
@@ -390,18 +433,28 @@ absl::Status Replay(const RequestRecord& record, Command& command) {
     case 3:
       return ParseReplay<loyalty::v1::AdjustResponse>(record,
                                                       &command.response);
-    default:
+    case 4:
       return ParseReplay<loyalty::v1::RecordEventResponse>(record,
                                                            &command.response);
+    case 5:
+      return ParseReplay<loyalty::v1::HoldPointsResponse>(record,
+                                                          &command.response);
+    default:
+      // Sweeps are never remembered, so never replayed.
+      LEDGER_CHECK(command.request.index() == 6);
+      return ParseReplay<loyalty::v1::SettleHoldResponse>(record,
+                                                          &command.response);
   }
 }
 
 std::string SerializeResponse(const Command::Response& response) {
   return std::visit(
       [](const auto& message) -> std::string {
-        if constexpr (std::is_same_v<std::decay_t<decltype(message)>,
-                                     std::monostate>) {
-          LEDGER_CHECK(false);  // An OK outcome always has a response.
+        using Type = std::decay_t<decltype(message)>;
+        if constexpr (std::is_same_v<Type, std::monostate> ||
+                      std::is_same_v<Type, SweepResult>) {
+          // An OK outcome always has a response; sweeps are not remembered.
+          LEDGER_CHECK(false);
           return "";
         } else {
           return message.SerializeAsString();
@@ -413,6 +466,10 @@ std::string SerializeResponse(const Command::Response& response) {
 }  // namespace
 
 void Ledger::Apply(Command& command, Batch& batch) {
+  if (std::holds_alternative<SweepRequest>(command.request)) {
+    command.outcome = ApplySweep(command, batch);
+    return;
+  }
   absl::StatusOr<std::optional<RequestRecord>> earlier =
       batch.FindRequest(command.request_key);
   if (!earlier.ok()) {
@@ -446,8 +503,14 @@ void Ledger::Apply(Command& command, Batch& batch) {
     case 3:
       command.outcome = ApplyAdjust(command, batch);
       break;
-    default:
+    case 4:
       command.outcome = ApplyEvent(command, batch);
+      break;
+    case 5:
+      command.outcome = ApplyHold(command, batch);
+      break;
+    default:
+      command.outcome = ApplySettleHold(command, batch);
       break;
   }
 

@@ -2,7 +2,7 @@
 //
 // The ledger: the single-writer, group-commit core of Loyalty Ledger.
 //
-// Mutations (Enroll, Earn, Redeem, Adjust) are validated on the caller's
+// Mutations (Enroll, Earn, Redeem, Adjust, ...) are validated on the caller's
 // thread, then queued. One writer thread takes every queued command (up to
 // batch_commands_max), applies each in order, appends all resulting entries
 // and state changes to one WriteSet, writes it with one fsync, and only then
@@ -66,6 +66,11 @@ namespace loyalty {
 class Batch;
 struct Command;
 
+// The layout of stored data this build reads and writes; Open refuses a
+// data directory of another version. 2: lots, pending and held points,
+// holds and the schedule family.
+inline constexpr uint32_t kLedgerSchemaVersion = 2;
+
 struct LedgerOptions {
   // Commands waiting for the writer; beyond this Submit answers
   // RESOURCE_EXHAUSTED instead of growing memory.
@@ -77,6 +82,14 @@ struct LedgerOptions {
 // Who sent a command: the authenticated principal (promise 8).
 struct Caller {
   std::string principal;
+};
+
+// What one sweep did.
+struct SweepResult {
+  uint64_t members_settled = 0;  // Members that had something due.
+  uint64_t entries_written = 0;
+  // True when it stopped at its limit with more members due: sweep again.
+  bool more = false;
 };
 
 struct WriterStats {
@@ -130,13 +143,34 @@ class Ledger {
                    loyalty::v1::RecordEventRequest request,
                    Done<loyalty::v1::RecordEventResponse> done);
 
+  // Two-phase redemption. Hold reserves available points (INSUFFICIENT_
+  // POINTS, TOO_MANY_HOLDS); Capture spends a hold, Release gives it back,
+  // each once: NOT_FOUND (HOLD_NOT_FOUND) for an id that is no HOLD of the
+  // member, FAILED_PRECONDITION (HOLD_NOT_ACTIVE) for one captured,
+  // released or timed out.
+  void HoldPoints(const Caller& caller, loyalty::v1::HoldPointsRequest request,
+                  Done<loyalty::v1::HoldPointsResponse> done);
+  void CapturePoints(const Caller& caller,
+                     loyalty::v1::SettleHoldRequest request,
+                     Done<loyalty::v1::SettleHoldResponse> done);
+  void ReleasePoints(const Caller& caller,
+                     loyalty::v1::SettleHoldRequest request,
+                     Done<loyalty::v1::SettleHoldResponse> done);
+
+  // Writes the time-driven entries (hold timeouts, maturations, expiries)
+  // of up to `members_max` members whose schedule says something is due
+  // now. Every write to a member does the same for that member first; the
+  // sweep reaches members nobody touches. loyaltyd runs it periodically.
+  void Sweep(int members_max, Done<SweepResult> done);
+
   // What Earn would grant for `request` now, by the same rules; writes
   // nothing. InvalidArgument as Earn (request id and order id optional),
   // NotFound for an unknown member.
   absl::StatusOr<loyalty::v1::QuoteEarnResponse> QuoteEarn(
       const loyalty::v1::EarnRequest& request) const;
 
-  // Reads. NotFound (MEMBER_NOT_FOUND) for an unknown member.
+  // Reads, as of the clock's now (see Balance.as_of_ms). NotFound
+  // (MEMBER_NOT_FOUND) for an unknown member.
   absl::StatusOr<loyalty::v1::Member> GetMember(
       absl::string_view member_id) const;
   absl::StatusOr<loyalty::v1::Balance> GetBalance(
@@ -184,6 +218,12 @@ class Ledger {
   absl::Status ApplyRedeem(Command& command, Batch& batch);
   absl::Status ApplyAdjust(Command& command, Batch& batch);
   absl::Status ApplyEvent(Command& command, Batch& batch);
+  absl::Status ApplyHold(Command& command, Batch& batch);
+  absl::Status ApplySettleHold(Command& command, Batch& batch);
+  absl::Status ApplySweep(Command& command, Batch& batch);
+  // Loads the member and appends every time-driven entry due for it.
+  absl::StatusOr<loyalty::v1::MemberRecord*> LoadSettled(
+      absl::string_view member_id, Batch& batch);
 
   LedgerStore* const store_;
   const loyalty::v1::ProgramConfig program_;

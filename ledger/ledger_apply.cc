@@ -14,6 +14,7 @@
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/member_state.h"
+#include "ledger/points.h"
 #include "ledger/program.h"
 #include "ledger/status_util.h"
 #include "ledger/validation.h"
@@ -67,17 +68,35 @@ absl::Status EventLimitReached(const loyalty::v1::EngagementEvent& event,
                     loyalty::v1::ERROR_REASON_EVENT_LIMIT_REACHED);
 }
 
-// OK when `delta` keeps the member's available points in [0, INT64_MAX] and
-// the lifetime total that `kind` adds to (earned, redeemed or adjusted)
-// within int64. Checked before appending: ApplyEntry refusing an entry
-// later would be a broken invariant, which aborts (promise 6).
+absl::Status TotalOverflow(int64_t total, int64_t delta) {
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "a lifetime points total would overflow int64: ", total, " + ",
+          delta)),
+      loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+}
+
+// OK when an entry of `kind` moving `delta` points keeps the member's
+// available points at or above zero, everything it owns (available +
+// pending + held) within int64, and the lifetime total the kind adds to
+// within int64. Holding everything owned within int64 is what lets
+// maturation and release move points between buckets without checks.
+// Checked before appending: ApplyEntry refusing an entry later would be a
+// broken invariant, which aborts (promise 6).
 absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
                         int64_t delta) {
-  int64_t after = 0;
-  if (__builtin_add_overflow(member.available_points(), delta, &after)) {
-    return BalanceOverflow(member.available_points(), delta);
+  if (delta < 0 && member.available_points() < -delta) {
+    return InsufficientPoints(member.available_points(), -delta);
   }
-  if (after < 0) return InsufficientPoints(member.available_points(), -delta);
+  if (delta > 0) {
+    int64_t owned = 0;
+    if (__builtin_add_overflow(member.available_points(),
+                               member.pending_points(), &owned) ||
+        __builtin_add_overflow(owned, member.held_points(), &owned) ||
+        __builtin_add_overflow(owned, delta, &owned)) {
+      return BalanceOverflow(member.available_points(), delta);
+    }
+  }
   int64_t total = 0;
   int64_t total_delta = delta;
   switch (kind) {
@@ -86,6 +105,7 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
       total = member.earned_points_total();
       break;
     case loyalty::v1::ENTRY_KIND_REDEEM:
+    case loyalty::v1::ENTRY_KIND_HOLD:  // Counted as redeemed on capture.
       total = member.redeemed_points_total();
       total_delta = -delta;  // Redemptions add up as a positive total.
       break;
@@ -93,15 +113,11 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
       total = member.adjusted_points_total();
       break;
     default:
-      LEDGER_CHECK(false);  // Only point-moving kinds reach here.
+      LEDGER_CHECK(false);  // Only commands' kinds reach here.
   }
   int64_t total_after = 0;
   if (__builtin_add_overflow(total, total_delta, &total_after)) {
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
-            "a lifetime points total would overflow int64: ", total, " + ",
-            total_delta)),
-        loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+    return TotalOverflow(total, total_delta);
   }
   return absl::OkStatus();
 }
@@ -130,7 +146,31 @@ absl::StatusOr<std::string> ChooseMemberId(const std::string& requested,
   }
 }
 
+absl::Status HoldNotActive(absl::string_view hold_id) {
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "hold_id: hold \"", hold_id,
+          "\" is no longer open (captured, released or timed out)")),
+      loyalty::v1::ERROR_REASON_HOLD_NOT_ACTIVE);
+}
+
+absl::Status HoldNotFound(absl::string_view hold_id) {
+  return WithReason(absl::NotFoundError(absl::StrCat(
+                        "hold_id: this member has no hold \"", hold_id, "\"")),
+                    loyalty::v1::ERROR_REASON_HOLD_NOT_FOUND);
+}
+
 }  // namespace
+
+absl::StatusOr<MemberRecord*> Ledger::LoadSettled(absl::string_view member_id,
+                                                  Batch& batch) {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member, batch.LoadMember(member_id));
+  while (std::optional<LedgerEntry> due =
+             NextDueEntry(*member, batch.now_ms())) {
+    batch.Append(std::move(*due), member);
+  }
+  return member;
+}
 
 absl::Status Ledger::ApplyEnroll(Command& command, Batch& batch) {
   const auto& request =
@@ -168,7 +208,7 @@ absl::Status Ledger::ApplyEnroll(Command& command, Batch& batch) {
   view->set_status(member->status());
   view->set_enrolled_at_ms(member->enrolled_at_ms());
   *view->mutable_identifiers() = member->identifiers();
-  *view->mutable_balance() = BalanceOf(*member);
+  *view->mutable_balance() = BalanceOf(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -176,7 +216,7 @@ absl::Status Ledger::ApplyEnroll(Command& command, Batch& batch) {
 absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   const auto& request = std::get<loyalty::v1::EarnRequest>(command.request);
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
-                          batch.LoadMember(request.member_id()));
+                          LoadSettled(request.member_id(), batch));
   std::string order_key = OrderKey(request.member_id(), request.order_id());
   LEDGER_ASSIGN_OR_RETURN(std::optional<uint64_t> earned_at,
                           batch.FindOrder(order_key));
@@ -203,6 +243,17 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   entry.set_currency(request.currency());
   entry.set_spend_minor(earn.spend_minor);
   for (const auto& line : earn.breakdown) *entry.add_breakdown() = line;
+  // The lot's dates follow the order time; an order older than the return
+  // window (an offline terminal catching up) is available at once.
+  const int64_t order_time_ms =
+      OccurredAtMs(request.context(), batch.now_ms());
+  entry.set_lot_expires_at_ms(
+      LotExpiresAtMs(program_.expiry(), time_zone_, order_time_ms));
+  const int64_t matures_at_ms = MaturesAtMs(program_, order_time_ms);
+  if (matures_at_ms > batch.now_ms()) {
+    entry.set_bucket(loyalty::v1::BUCKET_PENDING);
+    entry.set_matures_at_ms(matures_at_ms);
+  }
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
   batch.StageOrder(order_key, appended.sequence());
 
@@ -210,7 +261,7 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   *response.mutable_entry() = appended;
   response.set_points_earned(earn.points);
   *response.mutable_breakdown() = appended.breakdown();
-  *response.mutable_balance() = BalanceOf(*member);
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -219,7 +270,7 @@ absl::Status Ledger::ApplyEvent(Command& command, Batch& batch) {
   const auto& request =
       std::get<loyalty::v1::RecordEventRequest>(command.request);
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
-                          batch.LoadMember(request.member_id()));
+                          LoadSettled(request.member_id(), batch));
   const loyalty::v1::EngagementEvent* event =
       FindEvent(program_, request.event_id());
   // Invariant: RecordEvent checked the event exists before queueing.
@@ -259,12 +310,14 @@ absl::Status Ledger::ApplyEvent(Command& command, Batch& batch) {
   entry.set_event_id(event->event_id());
   entry.set_event_reference(request.reference());
   entry.set_event_day(today);
+  entry.set_lot_expires_at_ms(
+      LotExpiresAtMs(program_.expiry(), time_zone_, event_time_ms));
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::RecordEventResponse response;
   *response.mutable_entry() = appended;
   response.set_points_earned(appended.points_delta());
-  *response.mutable_balance() = BalanceOf(*member);
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -272,7 +325,7 @@ absl::Status Ledger::ApplyEvent(Command& command, Batch& batch) {
 absl::Status Ledger::ApplyRedeem(Command& command, Batch& batch) {
   const auto& request = std::get<loyalty::v1::RedeemRequest>(command.request);
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
-                          batch.LoadMember(request.member_id()));
+                          LoadSettled(request.member_id(), batch));
   // Invariant: validation bounds points to (0, 10^15].
   LEDGER_CHECK(request.points() > 0);
   LEDGER_RETURN_IF_ERROR(
@@ -287,7 +340,7 @@ absl::Status Ledger::ApplyRedeem(Command& command, Batch& batch) {
 
   loyalty::v1::RedeemResponse response;
   *response.mutable_entry() = appended;
-  *response.mutable_balance() = BalanceOf(*member);
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -295,7 +348,7 @@ absl::Status Ledger::ApplyRedeem(Command& command, Batch& batch) {
 absl::Status Ledger::ApplyAdjust(Command& command, Batch& batch) {
   const auto& request = std::get<loyalty::v1::AdjustRequest>(command.request);
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
-                          batch.LoadMember(request.member_id()));
+                          LoadSettled(request.member_id(), batch));
   LEDGER_CHECK(request.points_delta() != 0);
   LEDGER_RETURN_IF_ERROR(CheckDelta(*member, loyalty::v1::ENTRY_KIND_ADJUST,
                                     request.points_delta()));
@@ -308,12 +361,131 @@ absl::Status Ledger::ApplyAdjust(Command& command, Batch& batch) {
   entry.set_operator_id(request.operator_id());
   entry.set_reason_code(request.reason_code());
   entry.set_note(request.note());
+  if (request.points_delta() > 0) {
+    // A credit is a new lot, dated by when the operator made it.
+    entry.set_lot_expires_at_ms(
+        LotExpiresAtMs(program_.expiry(), time_zone_, batch.now_ms()));
+  }
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::AdjustResponse response;
   *response.mutable_entry() = appended;
-  *response.mutable_balance() = BalanceOf(*member);
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
   command.response = std::move(response);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::ApplyHold(Command& command, Batch& batch) {
+  const auto& request =
+      std::get<loyalty::v1::HoldPointsRequest>(command.request);
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          LoadSettled(request.member_id(), batch));
+  if (member->holds_size() >= HoldsPerMemberMax(program_)) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "this member already has ", member->holds_size(),
+            " open holds, the program's most; capture or release one")),
+        loyalty::v1::ERROR_REASON_TOO_MANY_HOLDS);
+  }
+  // Invariant: validation bounds points to (0, 10^15].
+  LEDGER_CHECK(request.points() > 0);
+  LEDGER_RETURN_IF_ERROR(
+      CheckDelta(*member, loyalty::v1::ENTRY_KIND_HOLD, -request.points()));
+
+  LedgerEntry entry = EntryFor(request.context(), command.principal,
+                               loyalty::v1::ENTRY_KIND_HOLD,
+                               request.member_id());
+  entry.set_points_delta(-request.points());
+  entry.set_order_id(request.order_id());
+  entry.set_hold_id(HoldIdOf(batch.head().last_sequence() + 1));
+  // Timeouts run on the server's clock: a client's occurred_at may be old.
+  entry.set_hold_expires_at_ms(batch.now_ms() + request.timeout_ms());
+  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+
+  loyalty::v1::HoldPointsResponse response;
+  *response.mutable_entry() = appended;
+  response.set_hold_id(appended.hold_id());
+  response.set_expires_at_ms(appended.hold_expires_at_ms());
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  command.response = std::move(response);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::ApplySettleHold(Command& command, Batch& batch) {
+  const auto& request =
+      std::get<loyalty::v1::SettleHoldRequest>(command.request);
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          LoadSettled(request.member_id(), batch));
+  const loyalty::v1::Hold* hold = nullptr;
+  for (const loyalty::v1::Hold& open : member->holds()) {
+    if (open.hold_id() == request.hold_id()) hold = &open;
+  }
+  if (hold == nullptr) {
+    std::optional<uint64_t> sequence = ParseHoldId(request.hold_id());
+    // Invariant: validation accepted only well-formed hold ids.
+    LEDGER_CHECK(sequence.has_value());
+    LEDGER_ASSIGN_OR_RETURN(bool was_hold,
+                            batch.IsHoldOf(request.member_id(), *sequence));
+    return was_hold ? HoldNotActive(request.hold_id())
+                    : HoldNotFound(request.hold_id());
+  }
+  const int64_t points = hold->points();
+  LedgerEntry entry = EntryFor(
+      request.context(), command.principal,
+      command.capture ? loyalty::v1::ENTRY_KIND_CAPTURE
+                      : loyalty::v1::ENTRY_KIND_RELEASE,
+      request.member_id());
+  entry.set_hold_id(hold->hold_id());
+  entry.set_order_id(hold->order_id());
+  if (command.capture) {
+    int64_t redeemed = 0;
+    if (__builtin_add_overflow(member->redeemed_points_total(), points,
+                               &redeemed)) {
+      return TotalOverflow(member->redeemed_points_total(), points);
+    }
+    entry.set_bucket(loyalty::v1::BUCKET_HELD);
+    entry.set_points_delta(-points);
+  } else {
+    entry.set_points_delta(points);
+  }
+  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+
+  loyalty::v1::SettleHoldResponse response;
+  *response.mutable_entry() = appended;
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  command.response = std::move(response);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::ApplySweep(Command& command, Batch& batch) {
+  const int members_max = std::get<SweepRequest>(command.request).members_max;
+  std::vector<std::string> due_members;
+  bool more = false;
+  LEDGER_RETURN_IF_ERROR(store_->Scan(
+      Family::kSchedule, "", ScheduleUpper(batch.now_ms()), false,
+      [&](absl::string_view key, absl::string_view) {
+        if (static_cast<int>(due_members.size()) == members_max) {
+          more = true;
+          return false;
+        }
+        std::optional<ScheduleItem> item = ParseScheduleKey(key);
+        if (item.has_value()) due_members.push_back(std::move(item->member_id));
+        return true;
+      }));
+  SweepResult result;
+  result.more = more;
+  const uint64_t entries_before = batch.entries_appended();
+  for (const std::string& member_id : due_members) {
+    const uint64_t before = batch.entries_appended();
+    // A member settled earlier in this batch has nothing due any more. A
+    // schedule key without its member is a broken index that VerifyLedger
+    // reports; the sweep goes on with the others.
+    absl::Status settled = LoadSettled(member_id, batch).status();
+    if (!settled.ok() && !absl::IsNotFound(settled)) return settled;
+    if (batch.entries_appended() > before) ++result.members_settled;
+  }
+  result.entries_written = batch.entries_appended() - entries_before;
+  command.response = result;
   return absl::OkStatus();
 }
 

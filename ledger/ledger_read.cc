@@ -9,6 +9,7 @@
 #include "ledger/limits.h"
 #include "ledger/member_state.h"
 #include "ledger/page_token.h"
+#include "ledger/points.h"
 #include "ledger/status_util.h"
 #include "ledger/validation.h"
 
@@ -36,6 +37,12 @@ absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
   return record;
 }
 
+// The member's balance as of `now_ms`: what fell due since its last write
+// counts as if written (see points.h).
+loyalty::v1::Balance BalanceAt(const MemberRecord& record, int64_t now_ms) {
+  return BalanceOf(ProjectedAt(record, now_ms), now_ms);
+}
+
 }  // namespace
 
 absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
@@ -46,14 +53,14 @@ absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
   member.set_status(record.status());
   member.set_enrolled_at_ms(record.enrolled_at_ms());
   *member.mutable_identifiers() = record.identifiers();
-  *member.mutable_balance() = BalanceOf(record);
+  *member.mutable_balance() = BalanceAt(record, clock_->NowMs());
   return member;
 }
 
 absl::StatusOr<loyalty::v1::Balance> Ledger::GetBalance(
     absl::string_view member_id) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
-  return BalanceOf(record);
+  return BalanceAt(record, clock_->NowMs());
 }
 
 absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(

@@ -35,6 +35,19 @@ inline constexpr int32_t kMultiplierPercentMax = 10'000;
 inline constexpr int64_t kBonusPointsPerUnitMax = 1'000'000;
 inline constexpr int64_t kBonusPointsMax = 1'000'000'000;
 inline constexpr int kRuleDescriptionBytesMax = 128;
+// Points states (program.proto return_window_days, expiry, holds).
+inline constexpr int32_t kReturnWindowDaysMax = 365;
+inline constexpr int32_t kExpiryMonthsMax = 120;
+inline constexpr int32_t kExpiryYearsMax = 10;
+inline constexpr int64_t kHoldTimeoutMinMs = 1'000;
+inline constexpr int64_t kHoldTimeoutMaxMs = 7ll * 24 * 3600 * 1000;
+inline constexpr int64_t kHoldTimeoutDefaultMaxMs = 24ll * 3600 * 1000;
+inline constexpr int kHoldsPerMemberDefault = 10;
+inline constexpr int kHoldsPerMemberMax = 100;
+// Members the periodic sweep settles per writer batch.
+inline constexpr int kSweepMembersPerBatch = 256;
+// Upcoming expiry dates a balance lists.
+inline constexpr int kNextExpiringShown = 3;
 
 }  // namespace loyalty
 

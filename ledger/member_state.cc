@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/limits.h"
+#include "ledger/status_util.h"
 
 namespace loyalty {
 namespace {
@@ -15,18 +17,6 @@ using loyalty::v1::MemberRecord;
 absl::Status Broken(const LedgerEntry& entry, absl::string_view problem) {
   return absl::InternalError(absl::StrCat("entry ", entry.sequence(), " (",
                                           entry.member_id(), "): ", problem));
-}
-
-// Adds `delta` to a total through `get`/`set`, refusing to wrap (promise 6).
-template <typename Get, typename Set>
-absl::Status AddChecked(const LedgerEntry& entry, int64_t delta, Get get,
-                        Set set) {
-  int64_t sum = 0;
-  if (__builtin_add_overflow(get(), delta, &sum)) {
-    return Broken(entry, "a total overflows int64");
-  }
-  set(sum);
-  return absl::OkStatus();
 }
 
 // The item of `list` (sorted by the id `id_of` returns) whose id is `id`;
@@ -72,38 +62,300 @@ void CountEvent(const LedgerEntry& entry, MemberRecord* m) {
   }
 }
 
+using loyalty::v1::Hold;
+using loyalty::v1::Lot;
+using LotList = google::protobuf::RepeatedPtrField<Lot>;
+
+// Sort key of available lots: soonest expiry first, never-expiring last.
+uint64_t ExpiryOrder(int64_t expires_at_ms) {
+  return expires_at_ms == 0 ? std::numeric_limits<uint64_t>::max()
+                            : static_cast<uint64_t>(expires_at_ms);
+}
+
+// Adds `points` to the available lot expiring at `expires_at_ms`, creating
+// it (named by `sequence`) in its sorted place if there is none.
+void AddToLot(MemberRecord* m, uint64_t sequence, int64_t points,
+              int64_t expires_at_ms) {
+  LotList* lots = m->mutable_lots();
+  auto at = std::lower_bound(
+      lots->begin(), lots->end(), ExpiryOrder(expires_at_ms),
+      [](const Lot& lot, uint64_t key) {
+        return ExpiryOrder(lot.expires_at_ms()) < key;
+      });
+  if (at != lots->end() && at->expires_at_ms() == expires_at_ms) {
+    at->set_points(at->points() + points);  // Sums are checked by the caller.
+    return;
+  }
+  int index = static_cast<int>(at - lots->begin());
+  Lot* lot = lots->Add();
+  lot->set_sequence(sequence);
+  lot->set_points(points);
+  lot->set_expires_at_ms(expires_at_ms);
+  for (int i = lots->size() - 1; i > index; --i) lots->SwapElements(i, i - 1);
+}
+
+// Takes `points` from the available lots, soonest expiry first; what it
+// took from each lot is appended to `taken` when given. The caller checked
+// available_points >= points, which the lots add up to.
+void TakeFromLots(MemberRecord* m, int64_t points, LotList* taken) {
+  LotList* lots = m->mutable_lots();
+  int emptied = 0;
+  for (Lot& lot : *lots) {
+    if (points == 0) break;
+    int64_t take = std::min(points, lot.points());
+    if (taken != nullptr) {
+      Lot* piece = taken->Add();
+      piece->set_sequence(lot.sequence());
+      piece->set_points(take);
+      piece->set_expires_at_ms(lot.expires_at_ms());
+    }
+    lot.set_points(lot.points() - take);
+    points -= take;
+    if (lot.points() == 0) ++emptied;
+  }
+  LEDGER_CHECK(points == 0);
+  // Emptied lots are a prefix: the loop only moves on from an empty lot.
+  lots->DeleteSubrange(0, emptied);
+}
+
+int64_t SumOf(const LotList& lots) {
+  int64_t sum = 0;
+  for (const Lot& lot : lots) {
+    if (__builtin_add_overflow(sum, lot.points(), &sum)) return -1;
+  }
+  return sum;
+}
+
+int FindHold(const MemberRecord& m, absl::string_view hold_id) {
+  for (int i = 0; i < m.holds_size(); ++i) {
+    if (m.holds(i).hold_id() == hold_id) return i;
+  }
+  return -1;
+}
+
+absl::Status AddTo(const LedgerEntry& entry, int64_t delta, int64_t* total) {
+  if (__builtin_add_overflow(*total, delta, total)) {
+    return Broken(entry, "a total overflows int64");
+  }
+  return absl::OkStatus();
+}
+
+// A grant of available points (EVENT, positive ADJUST, non-pending EARN).
+absl::Status GrantAvailable(const LedgerEntry& entry, MemberRecord* m) {
+  int64_t available = m->available_points();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, entry.points_delta(), &available));
+  m->set_available_points(available);
+  if (entry.points_delta() > 0) {
+    AddToLot(m, entry.sequence(), entry.points_delta(),
+             entry.lot_expires_at_ms());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Spend(const LedgerEntry& entry, int64_t points, MemberRecord* m,
+                   LotList* taken) {
+  if (points <= 0) return Broken(entry, "spends no points");
+  if (m->available_points() < points) {
+    return Broken(entry, "spends more than is available");
+  }
+  m->set_available_points(m->available_points() - points);
+  TakeFromLots(m, points, taken);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyEarn(const LedgerEntry& entry, MemberRecord* m) {
+  const int64_t delta = entry.points_delta();
+  if (delta < 0) return Broken(entry, "an EARN has a negative delta");
+  int64_t earned = m->earned_points_total();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, delta, &earned));
+  m->set_earned_points_total(earned);
+  if (entry.bucket() != loyalty::v1::BUCKET_PENDING) {
+    return GrantAvailable(entry, m);
+  }
+  if (entry.matures_at_ms() <= 0) {
+    return Broken(entry, "a pending EARN has no maturity time");
+  }
+  int64_t pending = m->pending_points();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, delta, &pending));
+  m->set_pending_points(pending);
+  if (delta > 0) {
+    Lot* lot = m->add_pending_lots();  // Sequences only grow: stays sorted.
+    lot->set_sequence(entry.sequence());
+    lot->set_points(delta);
+    lot->set_expires_at_ms(entry.lot_expires_at_ms());
+    lot->set_matures_at_ms(entry.matures_at_ms());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyMature(const LedgerEntry& entry, MemberRecord* m) {
+  LotList* pending = m->mutable_pending_lots();
+  for (int i = 0; i < pending->size(); ++i) {
+    const Lot& lot = pending->Get(i);
+    if (lot.sequence() != entry.lot_sequence()) continue;
+    if (lot.points() != entry.points_delta()) {
+      return Broken(entry, "MATURE moves another amount than its lot holds");
+    }
+    if (entry.lot_expires_at_ms() != lot.expires_at_ms()) {
+      return Broken(entry, "MATURE names another expiry than its lot's");
+    }
+    m->set_pending_points(m->pending_points() - lot.points());
+    int64_t available = m->available_points();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, lot.points(), &available));
+    m->set_available_points(available);
+    AddToLot(m, lot.sequence(), lot.points(), lot.expires_at_ms());
+    pending->DeleteSubrange(i, 1);
+    return absl::OkStatus();
+  }
+  return Broken(entry, "MATURE of a lot that is not pending");
+}
+
+absl::Status ApplyExpire(const LedgerEntry& entry, MemberRecord* m) {
+  LotList* lots = m->mutable_lots();
+  for (int i = 0; i < lots->size(); ++i) {
+    const Lot& lot = lots->Get(i);
+    if (lot.expires_at_ms() != entry.lot_expires_at_ms()) continue;
+    if (entry.lot_expires_at_ms() == 0 || lot.points() != -entry.points_delta()) {
+      return Broken(entry, "EXPIRE takes another amount than its lot holds");
+    }
+    m->set_available_points(m->available_points() - lot.points());
+    int64_t expired = m->expired_points_total();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, lot.points(), &expired));
+    m->set_expired_points_total(expired);
+    lots->DeleteSubrange(i, 1);
+    return absl::OkStatus();
+  }
+  return Broken(entry, "EXPIRE of a lot the member does not have");
+}
+
+absl::Status ApplyHold(const LedgerEntry& entry, MemberRecord* m) {
+  if (entry.hold_id().empty() || FindHold(*m, entry.hold_id()) >= 0) {
+    return Broken(entry, "HOLD without a new hold id");
+  }
+  Hold hold;
+  hold.set_hold_id(entry.hold_id());
+  hold.set_sequence(entry.sequence());
+  hold.set_points(-entry.points_delta());
+  hold.set_expires_at_ms(entry.hold_expires_at_ms());
+  hold.set_order_id(entry.order_id());
+  LEDGER_RETURN_IF_ERROR(
+      Spend(entry, -entry.points_delta(), m, hold.mutable_taken()));
+  int64_t held = m->held_points();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, hold.points(), &held));
+  m->set_held_points(held);
+  *m->add_holds() = std::move(hold);
+  return absl::OkStatus();
+}
+
+// CAPTURE and RELEASE close an open hold.
+absl::Status CloseHold(const LedgerEntry& entry, MemberRecord* m) {
+  int index = FindHold(*m, entry.hold_id());
+  if (index < 0) return Broken(entry, "closes a hold that is not open");
+  const Hold& hold = m->holds(index);
+  const bool capture = entry.kind() == loyalty::v1::ENTRY_KIND_CAPTURE;
+  if ((capture ? -entry.points_delta() : entry.points_delta()) !=
+      hold.points()) {
+    return Broken(entry, "closes a hold for another amount");
+  }
+  m->set_held_points(m->held_points() - hold.points());
+  if (capture) {
+    int64_t redeemed = m->redeemed_points_total();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, hold.points(), &redeemed));
+    m->set_redeemed_points_total(redeemed);
+  } else {
+    int64_t available = m->available_points();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, hold.points(), &available));
+    m->set_available_points(available);
+    // Points go back with the expiry they had.
+    for (const Lot& piece : hold.taken()) {
+      AddToLot(m, piece.sequence(), piece.points(), piece.expires_at_ms());
+    }
+  }
+  m->mutable_holds()->DeleteSubrange(index, 1);
+  return absl::OkStatus();
+}
+
 absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
   const int64_t delta = entry.points_delta();
-  absl::Status s = AddChecked(
-      entry, delta, [m] { return m->available_points(); },
-      [m](int64_t v) { m->set_available_points(v); });
-  if (!s.ok()) return s;
+  const loyalty::v1::Bucket bucket = entry.bucket();
+  auto expect_bucket = [&](loyalty::v1::Bucket expected) {
+    return bucket == expected
+               ? absl::OkStatus()
+               : Broken(entry, "the entry moves the wrong bucket");
+  };
   switch (entry.kind()) {
-    case loyalty::v1::ENTRY_KIND_EVENT:
+    case loyalty::v1::ENTRY_KIND_EVENT: {
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta <= 0) return Broken(entry, "an EVENT has no positive delta");
       if (entry.event_id().empty()) return Broken(entry, "an EVENT has no id");
       CountEvent(entry, m);
-      return AddChecked(
-          entry, delta, [m] { return m->earned_points_total(); },
-          [m](int64_t v) { m->set_earned_points_total(v); });
+      int64_t earned = m->earned_points_total();
+      LEDGER_RETURN_IF_ERROR(AddTo(entry, delta, &earned));
+      m->set_earned_points_total(earned);
+      return GrantAvailable(entry, m);
+    }
     case loyalty::v1::ENTRY_KIND_EARN:
-      if (delta < 0) return Broken(entry, "an EARN has a negative delta");
-      return AddChecked(
-          entry, delta, [m] { return m->earned_points_total(); },
-          [m](int64_t v) { m->set_earned_points_total(v); });
-    case loyalty::v1::ENTRY_KIND_REDEEM:
+      if (bucket != loyalty::v1::BUCKET_PENDING) {
+        LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      }
+      return ApplyEarn(entry, m);
+    case loyalty::v1::ENTRY_KIND_REDEEM: {
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta >= 0) return Broken(entry, "a REDEEM must have a negative delta");
-      return AddChecked(
-          entry, -delta, [m] { return m->redeemed_points_total(); },
-          [m](int64_t v) { m->set_redeemed_points_total(v); });
-    case loyalty::v1::ENTRY_KIND_ADJUST:
+      int64_t redeemed = m->redeemed_points_total();
+      LEDGER_RETURN_IF_ERROR(AddTo(entry, -delta, &redeemed));
+      m->set_redeemed_points_total(redeemed);
+      return Spend(entry, -delta, m, nullptr);
+    }
+    case loyalty::v1::ENTRY_KIND_ADJUST: {
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta == 0) return Broken(entry, "an ADJUST has a zero delta");
-      return AddChecked(
-          entry, delta, [m] { return m->adjusted_points_total(); },
-          [m](int64_t v) { m->set_adjusted_points_total(v); });
+      int64_t adjusted = m->adjusted_points_total();
+      LEDGER_RETURN_IF_ERROR(AddTo(entry, delta, &adjusted));
+      m->set_adjusted_points_total(adjusted);
+      return delta > 0 ? GrantAvailable(entry, m)
+                       : Spend(entry, -delta, m, nullptr);
+    }
+    case loyalty::v1::ENTRY_KIND_MATURE:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta <= 0) return Broken(entry, "a MATURE has no positive delta");
+      return ApplyMature(entry, m);
+    case loyalty::v1::ENTRY_KIND_EXPIRE:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta >= 0) return Broken(entry, "an EXPIRE has no negative delta");
+      return ApplyExpire(entry, m);
+    case loyalty::v1::ENTRY_KIND_HOLD:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta >= 0) return Broken(entry, "a HOLD has no negative delta");
+      return ApplyHold(entry, m);
+    case loyalty::v1::ENTRY_KIND_CAPTURE:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_HELD));
+      return CloseHold(entry, m);
+    case loyalty::v1::ENTRY_KIND_RELEASE:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      return CloseHold(entry, m);
     default:
       return Broken(entry, "unknown entry kind");
   }
+}
+
+// The bucket totals equal their lots and holds (see records.proto).
+absl::Status CheckBuckets(const LedgerEntry& entry, const MemberRecord& m) {
+  if (SumOf(m.lots()) != m.available_points()) {
+    return Broken(entry, "available points differ from their lots");
+  }
+  if (SumOf(m.pending_lots()) != m.pending_points()) {
+    return Broken(entry, "pending points differ from their lots");
+  }
+  int64_t held = 0;
+  for (const Hold& hold : m.holds()) held += hold.points();
+  if (held != m.held_points()) {
+    return Broken(entry, "held points differ from the open holds");
+  }
+  for (const Lot& lot : m.lots()) {
+    if (lot.points() <= 0) return Broken(entry, "an empty lot is kept");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -187,19 +439,41 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
     if (!s.ok()) return s;
   }
   // Invariant: no entry takes a member below zero (promise 5).
-  if (next.available_points() < 0) {
-    return Broken(entry, "available points below zero");
+  if (next.available_points() < 0 || next.pending_points() < 0 ||
+      next.held_points() < 0) {
+    return Broken(entry, "a balance below zero");
   }
-  if (next.available_points() != entry.available_after_points()) {
-    return Broken(entry, absl::StrCat("available_after_points says ",
-                                      entry.available_after_points(),
-                                      " but replay gives ",
-                                      next.available_points()));
+  LEDGER_RETURN_IF_ERROR(CheckBuckets(entry, next));
+  if (next.available_points() != entry.available_after_points() ||
+      next.pending_points() != entry.pending_after_points() ||
+      next.held_points() != entry.held_after_points()) {
+    return Broken(
+        entry,
+        absl::StrCat("the entry says available/pending/held ",
+                     entry.available_after_points(), "/",
+                     entry.pending_after_points(), "/",
+                     entry.held_after_points(), " but replay gives ",
+                     next.available_points(), "/", next.pending_points(), "/",
+                     next.held_points()));
   }
+  next.set_next_due_ms(NextDueMs(next));
   next.set_entry_count(next.entry_count() + 1);
   next.set_last_sequence(entry.sequence());
   *member = std::move(next);
   return absl::OkStatus();
+}
+
+int64_t NextDueMs(const MemberRecord& member) {
+  int64_t due = std::numeric_limits<int64_t>::max();
+  for (const Hold& hold : member.holds()) due = std::min(due, hold.expires_at_ms());
+  for (const Lot& lot : member.pending_lots()) {
+    due = std::min(due, lot.matures_at_ms());
+  }
+  // Lots are sorted by expiry: the first one expires first (0 = never).
+  if (member.lots_size() > 0 && member.lots(0).expires_at_ms() != 0) {
+    due = std::min(due, member.lots(0).expires_at_ms());
+  }
+  return due == std::numeric_limits<int64_t>::max() ? 0 : due;
 }
 
 loyalty::v1::Balance BalanceOf(const MemberRecord& member) {
@@ -211,6 +485,24 @@ loyalty::v1::Balance BalanceOf(const MemberRecord& member) {
   balance.set_adjusted_points_total(member.adjusted_points_total());
   balance.set_entry_count(member.entry_count());
   balance.set_last_sequence(member.last_sequence());
+  balance.set_pending_points(member.pending_points());
+  balance.set_held_points(member.held_points());
+  balance.set_expired_points_total(member.expired_points_total());
+  for (const Lot& lot : member.lots()) {
+    if (lot.expires_at_ms() == 0 ||
+        balance.next_expiring_size() >= kNextExpiringShown) {
+      break;
+    }
+    loyalty::v1::ExpiringPoints* expiring = balance.add_next_expiring();
+    expiring->set_expires_at_ms(lot.expires_at_ms());
+    expiring->set_points(lot.points());
+  }
+  return balance;
+}
+
+loyalty::v1::Balance BalanceOf(const MemberRecord& member, int64_t as_of_ms) {
+  loyalty::v1::Balance balance = BalanceOf(member);
+  balance.set_as_of_ms(as_of_ms);
   return balance;
 }
 

@@ -20,7 +20,8 @@ namespace loyalty {
 // Applies `entry` to `member` (an empty record before the member's ENROLL).
 // Internal when the entry cannot follow the state: an ENROLL of an existing
 // member, any other entry before ENROLL, an overflow, a balance below zero,
-// or an available_after_points that disagrees with the fold. `member` is
+// a lot or hold the member does not have, a bucket total that differs from
+// its lots, or *_after_points that disagree with the fold. `member` is
 // unchanged on error.
 absl::Status ApplyEntry(const loyalty::v1::LedgerEntry& entry,
                         loyalty::v1::MemberRecord* member);
@@ -52,8 +53,15 @@ int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone);
 loyalty::v1::EventCount EventCountOf(const loyalty::v1::MemberRecord& member,
                                      absl::string_view event_id);
 
-// The public view of a member's balances.
+// The soonest time something happens to the member by itself: a hold times
+// out, a pending lot matures, a lot expires. 0 = nothing scheduled.
+int64_t NextDueMs(const loyalty::v1::MemberRecord& member);
+
+// The public view of a member's balances, as of its last entry.
 loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member);
+// The same, stamped as of `as_of_ms` (the member must be settled up to it).
+loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member,
+                               int64_t as_of_ms);
 
 }  // namespace loyalty
 

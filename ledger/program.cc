@@ -387,7 +387,62 @@ absl::Status ValidateApiKeys(const ProgramConfig& program) {
   return absl::OkStatus();
 }
 
+absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
+  if (program.return_window_days() < 0 ||
+      program.return_window_days() > kReturnWindowDaysMax) {
+    return InvalidField("return_window_days",
+                        absl::StrCat("must be 0..", kReturnWindowDaysMax,
+                                     " days, got ",
+                                     program.return_window_days()));
+  }
+  const loyalty::v1::PointsExpiry& expiry = program.expiry();
+  if (expiry.rule_case() ==
+          loyalty::v1::PointsExpiry::kMonthsAfterEarn &&
+      (expiry.months_after_earn() < 1 ||
+       expiry.months_after_earn() > kExpiryMonthsMax)) {
+    return InvalidField("expiry.months_after_earn",
+                        absl::StrCat("must be 1..", kExpiryMonthsMax,
+                                     ", got ", expiry.months_after_earn()));
+  }
+  if (expiry.rule_case() ==
+          loyalty::v1::PointsExpiry::kYearsAfterEarnYearEnd &&
+      (expiry.years_after_earn_year_end() < 0 ||
+       expiry.years_after_earn_year_end() > kExpiryYearsMax)) {
+    return InvalidField(
+        "expiry.years_after_earn_year_end",
+        absl::StrCat("must be 0..", kExpiryYearsMax, ", got ",
+                     expiry.years_after_earn_year_end()));
+  }
+  if (program.hold_timeout_max_ms() != 0 &&
+      (program.hold_timeout_max_ms() < kHoldTimeoutMinMs ||
+       program.hold_timeout_max_ms() > kHoldTimeoutMaxMs)) {
+    return InvalidField(
+        "hold_timeout_max_ms",
+        absl::StrCat("must be 0 (one day) or ", kHoldTimeoutMinMs, "..",
+                     kHoldTimeoutMaxMs, " ms, got ",
+                     program.hold_timeout_max_ms()));
+  }
+  if (program.holds_per_member_max() < 0 ||
+      program.holds_per_member_max() > kHoldsPerMemberMax) {
+    return InvalidField("holds_per_member_max",
+                        absl::StrCat("must be 0 (", kHoldsPerMemberDefault,
+                                     ") or 1..", kHoldsPerMemberMax, ", got ",
+                                     program.holds_per_member_max()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+int64_t HoldTimeoutMaxMs(const ProgramConfig& program) {
+  return program.hold_timeout_max_ms() == 0 ? kHoldTimeoutDefaultMaxMs
+                                            : program.hold_timeout_max_ms();
+}
+
+int HoldsPerMemberMax(const ProgramConfig& program) {
+  return program.holds_per_member_max() == 0 ? kHoldsPerMemberDefault
+                                             : program.holds_per_member_max();
+}
 
 absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateId(program.program_id(), "program_id"));
@@ -395,6 +450,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
       ValidateText(program.display_name(), "display_name", kDisplayNameBytesMax));
   LEDGER_RETURN_IF_ERROR(ValidateEarnRates(program));
   LEDGER_RETURN_IF_ERROR(ValidateRules(program));
+  LEDGER_RETURN_IF_ERROR(ValidatePointsPolicy(program));
   return ValidateApiKeys(program);
 }
 

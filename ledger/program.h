@@ -48,6 +48,10 @@ const loyalty::v1::EngagementEvent* FindEvent(
 absl::Status CheckEventKnown(const loyalty::v1::ProgramConfig& program,
                              const loyalty::v1::RecordEventRequest& request);
 
+// The program's hold limits with their defaults applied.
+int64_t HoldTimeoutMaxMs(const loyalty::v1::ProgramConfig& program);
+int HoldsPerMemberMax(const loyalty::v1::ProgramConfig& program);
+
 // The earn rate of `currency`, or nullptr when the program has none.
 const loyalty::v1::EarnRate* FindEarnRate(
     const loyalty::v1::ProgramConfig& program, absl::string_view currency);

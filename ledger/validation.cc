@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/limits.h"
 #include "ledger/status_util.h"
@@ -292,6 +293,62 @@ absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
                                                kPointsPerRequestMax));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateHoldPoints(const loyalty::v1::HoldPointsRequest& request,
+                                int64_t now_ms, int64_t timeout_max_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  if (!request.order_id().empty()) {
+    LEDGER_RETURN_IF_ERROR(
+        ValidateToken(request.order_id(), "order_id", kIdLengthMax, true));
+  }
+  if (request.points() <= 0 || request.points() > kPointsPerRequestMax) {
+    return InvalidField("points", absl::StrCat("must be between 1 and ",
+                                               kPointsPerRequestMax));
+  }
+  if (request.timeout_ms() < kHoldTimeoutMinMs ||
+      request.timeout_ms() > timeout_max_ms) {
+    return InvalidField("timeout_ms",
+                        absl::StrCat("must be between ", kHoldTimeoutMinMs,
+                                     " and ", timeout_max_ms,
+                                     " (the program's hold_timeout_max_ms)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSettleHold(const loyalty::v1::SettleHoldRequest& request,
+                                int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  if (!ParseHoldId(request.hold_id()).has_value()) {
+    return InvalidField("hold_id",
+                        absl::StrCat("\"", absl::CHexEscape(request.hold_id()),
+                                     "\" is not a hold id (\"H\" and digits, "
+                                     "as HoldPoints returned it)"));
+  }
+  return absl::OkStatus();
+}
+
+std::string HoldIdOf(uint64_t hold_sequence) {
+  return absl::StrCat("H", hold_sequence);
+}
+
+std::optional<uint64_t> ParseHoldId(absl::string_view hold_id) {
+  if (hold_id.size() < 2 || hold_id.size() > 21 || hold_id[0] != 'H' ||
+      hold_id[1] == '0') {
+    return std::nullopt;
+  }
+  uint64_t sequence = 0;
+  for (char c : hold_id.substr(1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (__builtin_mul_overflow(sequence, 10u, &sequence) ||
+        __builtin_add_overflow(sequence, static_cast<uint64_t>(c - '0'),
+                               &sequence)) {
+      return std::nullopt;
+    }
+  }
+  return sequence;
 }
 
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,

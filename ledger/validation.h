@@ -8,6 +8,7 @@
 #define LOYALTY_LEDGER_VALIDATION_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -53,6 +54,17 @@ absl::Status ValidateRecordEvent(
     const loyalty::v1::RecordEventRequest& request, int64_t now_ms);
 absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
                             int64_t now_ms);
+// timeout_ms must lie in [1 s, timeout_max_ms] (the program's).
+absl::Status ValidateHoldPoints(const loyalty::v1::HoldPointsRequest& request,
+                                int64_t now_ms, int64_t timeout_max_ms);
+// For CapturePoints and ReleasePoints.
+absl::Status ValidateSettleHold(const loyalty::v1::SettleHoldRequest& request,
+                                int64_t now_ms);
+// Hold ids are "H" and the decimal sequence of the HOLD entry, so the ledger
+// itself is where a hold is found, open or not.
+std::string HoldIdOf(uint64_t hold_sequence);
+std::optional<uint64_t> ParseHoldId(absl::string_view hold_id);
+
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                             int64_t now_ms);
 absl::Status ValidateListEntries(

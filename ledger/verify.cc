@@ -12,6 +12,8 @@
 //   4. identifiers and orders point where the entries say, both ways.
 //   5. the head names the last entry and its hash, and its campaign totals
 //      are the sum of the entries' campaign lines.
+//   6. the schedule lists exactly each member's next due time, and no EXPIRE
+//      was written before its lot's expiry.
 #include <algorithm>
 
 #include "absl/container/btree_map.h"
@@ -61,6 +63,13 @@ class Verifier {
     LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kIdentifiers, identifiers_,
                                       "identifier"));
     LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kOrders, orders_, "order"));
+    absl::flat_hash_map<std::string, std::string> schedule;
+    for (const auto& [member_id, record] : members_) {
+      if (record.next_due_ms() != 0) {
+        schedule[ScheduleKey(record.next_due_ms(), member_id)] = "";
+      }
+    }
+    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kSchedule, schedule, "schedule"));
     LEDGER_RETURN_IF_ERROR(CheckHead());
     response_.set_ok(problem_count_ == 0);
     response_.set_last_sequence(last_sequence_);
@@ -125,6 +134,11 @@ class Verifier {
                            ": hash does not match its contents (altered)"));
     }
     last_hash_ = stored.hash();
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_EXPIRE &&
+        entry.recorded_at_ms() < entry.lot_expires_at_ms()) {
+      Problem(absl::StrCat("entry ", *sequence,
+                           ": EXPIRE written before its lot's expiry"));
+    }
     absl::Status folded = ApplyEntry(entry, &members_[entry.member_id()]);
     if (!folded.ok()) Problem(std::string(folded.message()));
     absl::Status counted =

@@ -98,6 +98,11 @@ int main(int argc, char** argv) {
   app.add_option("--block-cache-mb", block_cache_mb, "RocksDB block cache")
       ->check(CLI::Range(8, 1 << 20))
       ->capture_default_str();
+  app.add_option("--sweep-interval-ms", options.sweep_interval_ms,
+                 "how often holds time out, pending points mature and lots "
+                 "expire for members nobody touched (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}))
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", options.shutdown_grace_ms,
                  "time in-flight calls get to finish on shutdown")
       ->check(CLI::Range(0, 600'000))

@@ -64,6 +64,10 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data-dir: is required");
   }
+  if (options.sweep_interval_ms < 0) {
+    return absl::InvalidArgumentError(
+        "--sweep-interval-ms: must be 0 (off) or positive");
+  }
   if (options.completion_threads < 1 || options.completion_threads > 64) {
     return absl::InvalidArgumentError(
         "--completion-threads: must be between 1 and 64");
@@ -98,6 +102,10 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         "--listen: cannot listen on ", options.listen_address,
         " (in use, or not an address of this machine)"));
   }
+  if (options.sweep_interval_ms > 0) {
+    server->sweeper_ = std::make_unique<Sweeper>(server->ledger_.get(),
+                                                 options.sweep_interval_ms);
+  }
   for (auto& queue : server->queues_) {
     for (auto& method : server->methods_) method->Arm(queue.get());
     grpc::ServerCompletionQueue* raw_queue = queue.get();
@@ -117,6 +125,7 @@ void LoyaltyServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(options_.shutdown_grace_ms));
   }
+  sweeper_.reset();  // Before the ledger stops taking its sweeps.
   if (ledger_ != nullptr) ledger_->Shutdown();  // Drains whatever is queued.
   background_.reset();
   for (auto& queue : queues_) queue->Shutdown();
@@ -213,6 +222,18 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
   methods_.push_back(MakeMethod<RedeemRequest, RedeemResponse>(
       LOYALTY_REQUEST_FN(service, Redeem, RedeemRequest, RedeemResponse),
       MutationHandler(auth, ledger, &Ledger::Redeem, false)));
+  methods_.push_back(MakeMethod<HoldPointsRequest, HoldPointsResponse>(
+      LOYALTY_REQUEST_FN(service, HoldPoints, HoldPointsRequest,
+                         HoldPointsResponse),
+      MutationHandler(auth, ledger, &Ledger::HoldPoints, false)));
+  methods_.push_back(MakeMethod<SettleHoldRequest, SettleHoldResponse>(
+      LOYALTY_REQUEST_FN(service, CapturePoints, SettleHoldRequest,
+                         SettleHoldResponse),
+      MutationHandler(auth, ledger, &Ledger::CapturePoints, false)));
+  methods_.push_back(MakeMethod<SettleHoldRequest, SettleHoldResponse>(
+      LOYALTY_REQUEST_FN(service, ReleasePoints, SettleHoldRequest,
+                         SettleHoldResponse),
+      MutationHandler(auth, ledger, &Ledger::ReleasePoints, false)));
   methods_.push_back(MakeMethod<GetMemberRequest, Member>(
       LOYALTY_REQUEST_FN(service, GetMember, GetMemberRequest, Member),
       ReadHandler<GetMemberRequest, Member>(
@@ -369,6 +390,13 @@ ServerStats LoyaltyServer::CollectStats(const Ledger& ledger) const {
   stats.set_rss_bytes(process.rss_bytes);
   stats.set_storage_memory_bytes(store_->ApproximateMemoryBytes());
   stats.set_uptime_ms(clock_->NowMs() - started_at_ms_);
+  if (sweeper_ != nullptr) {
+    SweeperStats sweeps = sweeper_->stats();
+    stats.set_sweeps(sweeps.sweeps);
+    stats.set_sweep_members_settled(sweeps.members_settled);
+    stats.set_sweep_entries_written(sweeps.entries_written);
+    stats.set_sweep_failures(sweeps.failures);
+  }
   return stats;
 }
 

@@ -24,6 +24,7 @@
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/sweeper.h"
 
 namespace loyalty {
 
@@ -35,6 +36,10 @@ struct ServerOptions {
   int completion_threads = 2;
   // How long Shutdown lets in-flight calls finish before cancelling them.
   int shutdown_grace_ms = 10'000;
+  // How often the ledger's sweep writes what fell due (hold timeouts,
+  // maturations, expiries) for members nobody touched; 0 = never (tests
+  // that sweep by hand).
+  int64_t sweep_interval_ms = 60'000;
   LedgerOptions ledger;
   RocksDbOptions rocksdb;
 };
@@ -80,6 +85,7 @@ class LoyaltyServer {
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> pollers_;
   std::unique_ptr<BackgroundRunner> background_;
+  std::unique_ptr<Sweeper> sweeper_;
   int port_ = 0;
   bool shut_down_ = false;
 };

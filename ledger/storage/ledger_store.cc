@@ -18,6 +18,8 @@ absl::string_view FamilyName(Family family) {
       return "orders";
     case Family::kMeta:
       return "meta";
+    case Family::kSchedule:
+      return "schedule";
   }
   return "unknown";
 }

@@ -5,9 +5,10 @@
 // scans; nothing of RocksDB leaks upward (RocksDB statuses are translated in
 // rocksdb_store.cc). Tests use MemoryStore, which can also inject faults.
 //
-// The interface has no delete: the ledger is append-only, and the state
-// families (members, identifiers, requests, orders) only ever get a newer
-// value for a key.
+// Deletes exist for one family only: schedule, a work list of members with
+// something due (a hold timeout, a maturity, an expiry). The ledger is
+// append-only, and the state families (members, identifiers, requests,
+// orders) only ever get a newer value for a key.
 //
 // Thread-safety: every method may be called from any thread concurrently.
 #ifndef LOYALTY_LEDGER_STORAGE_LEDGER_STORE_H_
@@ -35,24 +36,31 @@ enum class Family : int {
   kRequests,          // principal, request id -> RequestRecord
   kOrders,            // member id, order id -> sequence of the EARN entry
   kMeta,              // name -> value (LedgerHead under "head")
+  kSchedule,          // due time, member id -> "" (what falls due when)
 };
-inline constexpr int kFamilyCount = 7;
+inline constexpr int kFamilyCount = 8;
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);
 
-// A set of puts applied atomically by LedgerStore::Write.
+// A set of puts (and schedule deletes) applied atomically, in order, by
+// LedgerStore::Write.
 class WriteSet {
  public:
   struct Put {
     Family family;
     std::string key;
     std::string value;
+    bool erase = false;  // Delete `key` instead; schedule family only.
   };
 
   void Add(Family family, std::string key, std::string value) {
     byte_size_ += key.size() + value.size();
     puts_.push_back(Put{family, std::move(key), std::move(value)});
+  }
+  void Erase(Family family, std::string key) {
+    byte_size_ += key.size();
+    puts_.push_back(Put{family, std::move(key), std::string(), true});
   }
   const std::vector<Put>& puts() const { return puts_; }
   bool empty() const { return puts_.empty(); }

@@ -17,7 +17,12 @@ absl::Status MemoryStore::Write(const WriteSet& writes) {
   absl::MutexLock lock(&mutex_);
   if (!write_failure_.ok()) return write_failure_;
   for (const WriteSet::Put& put : writes.puts()) {
-    tables_[static_cast<int>(put.family)][put.key] = put.value;
+    Table& table = tables_[static_cast<int>(put.family)];
+    if (put.erase) {
+      table.erase(put.key);
+    } else {
+      table[put.key] = put.value;
+    }
   }
   ++write_count_;
   return absl::OkStatus();

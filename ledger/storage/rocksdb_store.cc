@@ -193,8 +193,11 @@ absl::StatusOr<std::string> RocksDbStore::GetAt(
 absl::Status RocksDbStore::Write(const WriteSet& writes) {
   rocksdb::WriteBatch batch(writes.byte_size() + 64 * writes.puts().size());
   for (const WriteSet::Put& put : writes.puts()) {
-    rocksdb::Status s = batch.Put(handles_[static_cast<int>(put.family)],
-                                  ToSlice(put.key), ToSlice(put.value));
+    rocksdb::ColumnFamilyHandle* handle = handles_[static_cast<int>(put.family)];
+    rocksdb::Status s = put.erase
+                            ? batch.Delete(handle, ToSlice(put.key))
+                            : batch.Put(handle, ToSlice(put.key),
+                                        ToSlice(put.value));
     if (!s.ok()) return Translate(s, "building write batch");
   }
   rocksdb::WriteOptions write_options;

@@ -270,7 +270,7 @@ TEST_CASE("opening over an undecodable or malformed head is DATA_LOSS",
     v1::LedgerHead head;
     head.set_last_sequence(3);
     head.set_last_hash("short");
-    head.set_schema_version(1);
+    head.set_schema_version(kLedgerSchemaVersion);
     memory.PutRaw(Family::kMeta, std::string(kHeadKey),
                   head.SerializeAsString());
     auto opened = Ledger::Open(&memory, TestProgram(), &clock, LedgerOptions{});

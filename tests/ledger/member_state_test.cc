@@ -20,6 +20,7 @@ LedgerEntry Entry(uint64_t sequence, v1::EntryKind kind, int64_t delta,
   entry.set_member_id("alice");
   entry.set_kind(kind);
   entry.set_points_delta(delta);
+  entry.set_bucket(v1::BUCKET_AVAILABLE);
   entry.set_available_after_points(available_after);
   entry.set_recorded_at_ms(1000 + static_cast<int64_t>(sequence));
   return entry;
@@ -75,9 +76,9 @@ TEST_CASE("the fold refuses entries that cannot follow the state",
   RequireBroken(Entry(1, v1::ENTRY_KIND_EARN, 5, 5), MemberRecord(),
                 "never enrolled");
   RequireBroken(Entry(2, v1::ENTRY_KIND_REDEEM, -1, -1), Enrolled(),
-                "below zero");
+                "more than is available");
   RequireBroken(Entry(2, v1::ENTRY_KIND_EARN, 5, 6), Enrolled(),
-                "available_after_points");
+                "replay gives");
   RequireBroken(Entry(2, v1::ENTRY_KIND_EARN, -5, -5), Enrolled(),
                 "negative delta");
   RequireBroken(Entry(2, v1::ENTRY_KIND_REDEEM, 5, 5), Enrolled(),

@@ -6,8 +6,10 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "clients/loyaltyctl/commands.h"
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/format.h"
@@ -25,11 +27,23 @@ struct BalanceFlags {
 };
 
 void PrintBalance(const Balance& balance) {
+  std::vector<std::string> expiring;
+  for (const loyalty::v1::ExpiringPoints& next : balance.next_expiring()) {
+    expiring.push_back(absl::StrCat(FormatPoints(next.points()), " at ",
+                                    FormatTimeUtc(next.expires_at_ms())));
+  }
   PrintFields(
       std::cout,
       {
           {"member", balance.member_id()},
           {"available", FormatPoints(balance.available_points())},
+          {"pending", FormatPoints(balance.pending_points()) +
+                          " (inside the return window)"},
+          {"held", FormatPoints(balance.held_points())},
+          {"expiring",
+           expiring.empty() ? "nothing" : absl::StrJoin(expiring, "; ")},
+          {"expired", FormatPoints(balance.expired_points_total()) +
+                          " in total"},
           {"earned", FormatPoints(balance.earned_points_total()) + " in total"},
           {"redeemed",
            FormatPoints(balance.redeemed_points_total()) + " in total"},

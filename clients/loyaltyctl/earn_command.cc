@@ -92,7 +92,12 @@ void PrintEarned(const EarnResponse& response) {
       {
           {"member", entry.member_id()},
           {"order", entry.order_id()},
-          {"earned", FormatPoints(response.points_earned())},
+          {"earned",
+           FormatPoints(response.points_earned()) +
+               (entry.bucket() == loyalty::v1::BUCKET_PENDING
+                    ? " (pending until " + FormatTimeUtc(entry.matures_at_ms()) +
+                          ")"
+                    : "")},
           {"available", FormatPoints(response.balance().available_points())},
           {"entry", FormatEntryPlace(entry)},
       });

@@ -63,7 +63,7 @@ expect 0 "enroll alice with a card" -- "$ctl" enroll --member alice --card 40001
 contains "$out" "alice"
 expect 0 "earn a two-line basket" -- "$ctl" earn --member alice --order A-1001 --currency EUR \
   --channel pos --store store-12 --line COFFEE-1KG,grocery,2,1299 --line MUG,home,1,899 --request-id till-1
-contains "$out" "34 points"
+contains "$out" "34 points (pending until"
 contains "$out" "base-eur"
 expect 0 "the same earn retried is a replay" -- "$ctl" earn --member alice --order A-1001 --currency EUR \
   --channel pos --store store-12 --line COFFEE-1KG,grocery,2,1299 --line MUG,home,1,899 --request-id till-1
@@ -94,10 +94,14 @@ contains "$err" "INVALID_ARGUMENT"
 expect 0 "redeem in the app" -- "$ctl" redeem --member alice --order A-1002 --points 20 --channel app
 expect 3 "redeeming more than available is refused" -- "$ctl" redeem --member alice --order A-1003 --points 2000
 contains "$err" "FAILED_PRECONDITION"
-contains "$err" "available 34"
+contains "$err" "available 0"
 expect 0 "adjust with reason and operator" -- "$ctl" adjust --member alice --points 5 --reason GOODWILL --operator support.jane --note "late delivery"
 expect 0 "balance" -- "$ctl" --json balance --member alice
-contains "$out" '"available_points":"39"'
+contains "$out" '"available_points":"5"'
+contains "$out" '"pending_points":"34"'
+expect 0 "the balance shows pending points and what expires when" -- "$ctl" balance --member alice
+contains "$out" "34 points (inside the return window)"
+contains "$out" "5 at "
 expect 0 "history lists every entry" -- "$ctl" history --member alice
 [[ $(grep -c -E '^ *[0-9]+ ' <<< "$out") == 5 ]] || fail "history should list 5 entries: $out"
 expect 0 "verify passes" -- "$ctl" verify
@@ -114,8 +118,8 @@ expect 3 "a wrong API key is UNAUTHENTICATED" -- env LOYALTY_API_KEY=wrong "$ctl
 contains "$err" "UNAUTHENTICATED"
 expect 3 "a POS key cannot adjust" -- env LOYALTY_API_KEY=demo-pos-key "$ctl" adjust --member alice --points 5 --reason X --operator y
 contains "$err" "PERMISSION_DENIED"
-expect 0 "nothing changed: balance still 19" -- "$ctl" --json balance --member alice
-contains "$out" '"available_points":"39"'
+expect 0 "nothing changed: balance still 5" -- "$ctl" --json balance --member alice
+contains "$out" '"available_points":"5"'
 
 # Graceful shutdown, then a restart keeps everything.
 kill -TERM "$server_pid"
@@ -127,7 +131,7 @@ expect 4 "an unreachable server is a transient error" -- "$ctl" --timeout-ms 500
 
 start_server
 expect 0 "the balance survives a restart" -- "$ctl" --json balance --member alice
-contains "$out" '"available_points":"39"'
+contains "$out" '"available_points":"5"'
 expect 0 "verify passes after restart" -- "$ctl" verify
 kill -TERM "$server_pid"
 wait "$server_pid" || true

@@ -244,6 +244,48 @@ TEST_CASE("program files load by extension and prefix errors with the path",
                          bad + ": earn_rates[0].currency"));
 }
 
+TEST_CASE("the points policy is checked field by field", "[program][points]") {
+  struct Case {
+    const char* setting;
+    const char* field;
+  };
+  for (const Case& c : {
+           Case{"return_window_days: -1", "return_window_days"},
+           Case{"return_window_days: 366", "return_window_days"},
+           Case{"expiry { months_after_earn: 0 }", "expiry.months_after_earn"},
+           Case{"expiry { months_after_earn: 121 }",
+                "expiry.months_after_earn"},
+           Case{"expiry { years_after_earn_year_end: -1 }",
+                "expiry.years_after_earn_year_end"},
+           Case{"expiry { years_after_earn_year_end: 11 }",
+                "expiry.years_after_earn_year_end"},
+           Case{"hold_timeout_max_ms: 999", "hold_timeout_max_ms"},
+           Case{"hold_timeout_max_ms: 604800001", "hold_timeout_max_ms"},
+           Case{"holds_per_member_max: -1", "holds_per_member_max"},
+           Case{"holds_per_member_max: 101", "holds_per_member_max"},
+       }) {
+    std::string message =
+        RejectionOf(absl::StrCat(ValidText(), c.setting, "\n"));
+    INFO(c.setting << " -> " << message);
+    CHECK(absl::StrContains(message, absl::StrCat("test.textproto: ", c.field)));
+  }
+  for (const char* setting :
+       {"return_window_days: 0", "return_window_days: 365",
+        "expiry { months_after_earn: 1 }", "expiry { months_after_earn: 120 }",
+        "expiry { years_after_earn_year_end: 0 }",
+        "expiry { years_after_earn_year_end: 10 }", "hold_timeout_max_ms: 0",
+        "hold_timeout_max_ms: 1000", "hold_timeout_max_ms: 604800000",
+        "holds_per_member_max: 100"}) {
+    auto parsed = ParseText(absl::StrCat(ValidText(), setting, "\n"));
+    INFO(setting << " -> " << parsed.status().ToString());
+    CHECK(parsed.ok());
+  }
+  auto defaults = ParseText(ValidText());
+  REQUIRE(defaults.ok());
+  CHECK(HoldTimeoutMaxMs(*defaults) == 24ll * 3600 * 1000);
+  CHECK(HoldsPerMemberMax(*defaults) == 10);
+}
+
 TEST_CASE("the sample program in deploy/ loads", "[program]") {
   auto loaded = LoadProgramFile(std::string(LOYALTY_SOURCE_DIR) +
                                 "/deploy/program.sample.textproto");

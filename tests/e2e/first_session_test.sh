@@ -101,7 +101,7 @@ contains "$out" '"available_points":"5"'
 contains "$out" '"pending_points":"34"'
 expect 0 "the balance shows pending points and what expires when" -- "$ctl" balance --member alice
 contains "$out" "34 points (inside the return window)"
-contains "$out" "5 at "
+contains "$out" "5 points at "
 expect 0 "history lists every entry" -- "$ctl" history --member alice
 [[ $(grep -c -E '^ *[0-9]+ ' <<< "$out") == 5 ]] || fail "history should list 5 entries: $out"
 expect 0 "verify passes" -- "$ctl" verify

@@ -49,10 +49,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-TestServer::TestServer(const std::string& data_dir) {
+TestServer::TestServer(const std::string& data_dir,
+                       int64_t sweep_interval_ms) {
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
+  options.sweep_interval_ms = sweep_interval_ms;
   auto server = LoyaltyServer::Start(TestProgram(), options, &clock_);
   INFO(server.status().ToString());
   REQUIRE(server.ok());

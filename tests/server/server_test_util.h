@@ -33,8 +33,10 @@ class TempDir {
 
 class TestServer {
  public:
-  // Starts on 127.0.0.1:0 over `data_dir`.
-  explicit TestServer(const std::string& data_dir);
+  // Starts on 127.0.0.1:0 over `data_dir`, sweeping every
+  // `sweep_interval_ms` (0: never).
+  explicit TestServer(const std::string& data_dir,
+                      int64_t sweep_interval_ms = 0);
   ~TestServer();
 
   int port() const { return server_->port(); }

@@ -1,6 +1,7 @@
 // In-process integration tests: a real LoyaltyServer on a loopback port,
 // called through the generated stubs, as a POS or the app would.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -170,6 +171,126 @@ TEST_CASE("RecordEvent grants an event's points once, and says why not "
     }
   }
   CHECK(reason_sent);
+}
+
+void Credit(AdminService::Stub& admin, const std::string& member_id,
+            int64_t points) {
+  AdjustRequest request;
+  request.mutable_context()->set_request_id("credit-" + member_id);
+  request.set_member_id(member_id);
+  request.set_points_delta(points);
+  request.set_reason_code("GOODWILL");
+  request.set_operator_id("support.jane");
+  AdjustResponse response;
+  auto context = ContextWithKey("admin-key");
+  REQUIRE(admin.Adjust(context.get(), request, &response).ok());
+}
+
+SettleHoldRequest SettleRequest(const std::string& request_id,
+                                const std::string& member_id,
+                                const std::string& hold_id) {
+  SettleHoldRequest request;
+  *request.mutable_context() = PosContext(request_id);
+  request.set_member_id(member_id);
+  request.set_hold_id(hold_id);
+  return request;
+}
+
+HoldPointsResponse HoldOk(LoyaltyService::Stub& stub,
+                          const std::string& request_id,
+                          const std::string& member_id, int64_t points,
+                          int64_t timeout_ms) {
+  HoldPointsRequest request;
+  *request.mutable_context() = PosContext(request_id);
+  request.set_member_id(member_id);
+  request.set_points(points);
+  request.set_timeout_ms(timeout_ms);
+  HoldPointsResponse held;
+  auto context = ContextWithKey("pos-key");
+  grpc::Status status = stub.HoldPoints(context.get(), request, &held);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  return held;
+}
+
+TEST_CASE("a hold over gRPC is captured once; a second capture and an "
+          "unknown hold say precisely why not",
+          "[server][holds]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  auto admin = server.AdminStub();
+  Enroll(*stub, "dana");
+  Credit(*admin, "dana", 100);
+  HoldPointsResponse held = HoldOk(*stub, "hold-1", "dana", 40, 60'000);
+  CHECK(held.balance().held_points() == 40);
+  CHECK(held.balance().available_points() == 60);
+
+  SettleHoldResponse captured;
+  auto capture_context = ContextWithKey("pos-key");
+  REQUIRE(stub->CapturePoints(capture_context.get(),
+                              SettleRequest("cap-1", "dana", held.hold_id()),
+                              &captured)
+              .ok());
+  CHECK(captured.entry().kind() == ENTRY_KIND_CAPTURE);
+  CHECK(captured.balance().redeemed_points_total() == 40);
+
+  auto release_context = ContextWithKey("pos-key");
+  grpc::Status late = stub->ReleasePoints(
+      release_context.get(), SettleRequest("rel-1", "dana", held.hold_id()),
+      &captured);
+  CHECK(late.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(ReasonOf(*release_context) == "ERROR_REASON_HOLD_NOT_ACTIVE");
+
+  auto unknown_context = ContextWithKey("pos-key");
+  grpc::Status unknown = stub->CapturePoints(
+      unknown_context.get(), SettleRequest("cap-2", "dana", "H999"), &captured);
+  CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(ReasonOf(*unknown_context) == "ERROR_REASON_HOLD_NOT_FOUND");
+
+  auto malformed_context = ContextWithKey("pos-key");
+  grpc::Status malformed = stub->CapturePoints(
+      malformed_context.get(), SettleRequest("cap-3", "dana", "hold-1"),
+      &captured);
+  CHECK(malformed.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(malformed.error_message(), Catch::Contains("hold_id"));
+}
+
+TEST_CASE("loyaltyd's sweep releases a hold that timed out without anyone "
+          "touching the member",
+          "[server][holds][sweep]") {
+  TempDir dir;
+  TestServer server(dir.path(), /*sweep_interval_ms=*/50);
+  auto stub = server.LoyaltyStub();
+  auto admin = server.AdminStub();
+  Enroll(*stub, "eve");
+  Credit(*admin, "eve", 10);
+  HoldPointsResponse held = HoldOk(*stub, "hold-1", "eve", 10, 1000);
+  // Wait (up to 20 s, normally ~1 s) for the sweep's RELEASE entry.
+  bool released = false;
+  for (int attempt = 0; attempt < 400 && !released; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ListEntriesRequest request;
+    request.set_member_id("eve");
+    request.set_page_size(1);
+    ListEntriesResponse page;
+    auto context = ContextWithKey("pos-key");
+    REQUIRE(stub->ListEntries(context.get(), request, &page).ok());
+    released = page.entries_size() == 1 &&
+               page.entries(0).kind() == ENTRY_KIND_RELEASE &&
+               page.entries(0).hold_timed_out() &&
+               page.entries(0).hold_id() == held.hold_id();
+  }
+  REQUIRE(released);
+  ServerStats stats;
+  auto stats_context = ContextWithKey("admin-key");
+  REQUIRE(admin->GetServerStats(stats_context.get(), GetServerStatsRequest(),
+                                &stats)
+              .ok());
+  CHECK(stats.sweeps() > 0);
+  CHECK(stats.sweep_entries_written() == 1);
+  CHECK(stats.sweep_members_settled() == 1);
+  CHECK(stats.sweep_failures() == 0);
 }
 
 TEST_CASE("errors carry the precise gRPC code and a machine-readable reason",

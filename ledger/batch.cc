@@ -4,6 +4,7 @@
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
 #include "ledger/member_state.h"
+#include "ledger/orders.h"
 #include "ledger/points.h"
 #include "ledger/status_util.h"
 
@@ -74,16 +75,18 @@ absl::StatusOr<std::optional<std::string>> Batch::FindIdentifierOwner(
   return *owner;
 }
 
-absl::StatusOr<std::optional<uint64_t>> Batch::FindOrder(
+absl::StatusOr<loyalty::v1::OrderRecord*> Batch::LoadOrder(
     const std::string& order_key) {
   auto it = orders_.find(order_key);
-  if (it != orders_.end()) return it->second;
+  if (it != orders_.end()) return &it->second;
   absl::StatusOr<std::string> bytes = store_->Get(Family::kOrders, order_key);
-  if (absl::IsNotFound(bytes.status())) return std::nullopt;
-  if (!bytes.ok()) return bytes.status();
-  std::optional<uint64_t> sequence = DecodeBigEndian64(*bytes);
-  if (!sequence.has_value()) return Undecodable("order", order_key);
-  return sequence;
+  loyalty::v1::OrderRecord record;
+  if (bytes.ok()) {
+    if (!record.ParseFromString(*bytes)) return Undecodable("order", order_key);
+  } else if (!absl::IsNotFound(bytes.status())) {
+    return bytes.status();
+  }
+  return &(orders_[order_key] = std::move(record));
 }
 
 absl::StatusOr<bool> Batch::IsHoldOf(absl::string_view member_id,
@@ -138,6 +141,18 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
   if (entry.kind() == loyalty::v1::ENTRY_KIND_HOLD) {
     holds_appended_[entry.sequence()] = entry.member_id();
   }
+  if (TouchesOrder(entry)) {
+    const std::string order_key = OrderKey(entry.member_id(), entry.order_id());
+    auto order = orders_.find(order_key);
+    // Invariant: the command loaded the order before appending.
+    LEDGER_CHECK(order != orders_.end());
+    absl::Status folded_order = ApplyOrderEntry(entry, &order->second);
+    if (!folded_order.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(folded_order.message()).c_str());
+    }
+    LEDGER_CHECK(folded_order.ok());
+    dirty_orders_[order_key] = true;
+  }
   ++entries_appended_;
   writes_.Add(Family::kMemberEntries,
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
@@ -152,10 +167,6 @@ void Batch::StageIdentifier(const std::string& identifier_key,
   writes_.Add(Family::kIdentifiers, identifier_key, member_id);
 }
 
-void Batch::StageOrder(const std::string& order_key, uint64_t sequence) {
-  orders_[order_key] = sequence;
-  writes_.Add(Family::kOrders, order_key, EncodeBigEndian64(sequence));
-}
 
 void Batch::Remember(const std::string& request_key,
                      loyalty::v1::RequestRecord record) {
@@ -181,6 +192,11 @@ WriteSet Batch::Finish() {
     }
     writes_.Add(Family::kMembers, MemberKey(member_id),
                 record.SerializeAsString());
+  }
+  for (const auto& [order_key, dirty] : dirty_orders_) {
+    LEDGER_CHECK(dirty);
+    writes_.Add(Family::kOrders, order_key,
+                orders_.at(order_key).SerializeAsString());
   }
   if (entries_appended_ > 0) {
     writes_.Add(Family::kMeta, std::string(kHeadKey), head_.SerializeAsString());

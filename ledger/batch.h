@@ -33,7 +33,10 @@ class Batch {
       const std::string& request_key);
   absl::StatusOr<std::optional<std::string>> FindIdentifierOwner(
       const std::string& identifier_key);
-  absl::StatusOr<std::optional<uint64_t>> FindOrder(
+  // The order's record (an empty one if the order is new). Commands load
+  // the order an entry names before appending it; Append folds the entry
+  // into it and stages its write.
+  absl::StatusOr<loyalty::v1::OrderRecord*> LoadOrder(
       const std::string& order_key);
   // Whether entry `sequence` is a HOLD of `member_id` (open or closed).
   absl::StatusOr<bool> IsHoldOf(absl::string_view member_id, uint64_t sequence);
@@ -48,7 +51,6 @@ class Batch {
   loyalty::v1::MemberRecord* NewMember(const std::string& member_id);
   void StageIdentifier(const std::string& identifier_key,
                        const std::string& member_id);
-  void StageOrder(const std::string& order_key, uint64_t sequence);
   void Remember(const std::string& request_key,
                 loyalty::v1::RequestRecord record);
 
@@ -78,7 +80,8 @@ class Batch {
   absl::flat_hash_map<uint64_t, std::string> holds_appended_;
   absl::flat_hash_map<std::string, loyalty::v1::RequestRecord> requests_;
   absl::flat_hash_map<std::string, std::string> identifiers_;
-  absl::flat_hash_map<std::string, uint64_t> orders_;
+  absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> orders_;
+  absl::flat_hash_map<std::string, bool> dirty_orders_;
 };
 
 }  // namespace loyalty

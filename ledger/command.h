@@ -29,14 +29,16 @@ struct Command {
                    loyalty::v1::RedeemRequest, loyalty::v1::AdjustRequest,
                    loyalty::v1::RecordEventRequest,
                    loyalty::v1::HoldPointsRequest,
-                   loyalty::v1::SettleHoldRequest, SweepRequest>;
+                   loyalty::v1::SettleHoldRequest, loyalty::v1::ReturnRequest,
+                   SweepRequest>;
   using Response =
       std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
                    loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
                    loyalty::v1::AdjustResponse,
                    loyalty::v1::RecordEventResponse,
                    loyalty::v1::HoldPointsResponse,
-                   loyalty::v1::SettleHoldResponse, SweepResult>;
+                   loyalty::v1::SettleHoldResponse,
+                   loyalty::v1::ReturnResponse, SweepResult>;
 
   std::string principal;
   Request request;

@@ -171,6 +171,12 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
       return InvalidField("lines", "the basket total overflows int64");
     }
     if (priced.eligible) result.eligible_spend_minor += priced.total_minor;
+    loyalty::v1::EarnedLine& earned = result.lines.emplace_back();
+    earned.set_sku(priced.line->sku());
+    earned.set_category(priced.line->category());
+    earned.set_quantity(priced.line->quantity());
+    earned.set_unit_price_minor(priced.line->unit_price_minor());
+    earned.set_excluded(!priced.eligible);
   }
   Breakdown breakdown;
 

@@ -39,6 +39,8 @@ struct EarnComputation {
   int64_t points = 0;                // Sum of the breakdown.
   // The base line first, then every other rule that granted points.
   std::vector<loyalty::v1::EarnBreakdownLine> breakdown;
+  // The basket's lines, each marked excluded or not (for returns).
+  std::vector<loyalty::v1::EarnedLine> lines;
 };
 
 // Computes the points of a validated earn request placed at `order_time_ms`

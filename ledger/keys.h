@@ -10,7 +10,7 @@
 //   members         member_id
 //   identifiers     u8(kind) value
 //   requests        principal 0x00 request_id
-//   orders          member_id 0x00 order_id
+//   orders          member_id 0x00 order_id         (OrderRecord)
 //   meta            "head"
 //   schedule        BE64(due_ms) member_id          ascending = soonest due
 //

@@ -249,6 +249,13 @@ void Ledger::ReleasePoints(const Caller& caller,
                      std::move(done)));
 }
 
+void Ledger::Return(const Caller& caller, loyalty::v1::ReturnRequest request,
+                    Done<loyalty::v1::ReturnResponse> done) {
+  absl::Status valid = ValidateReturn(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "Return", std::move(request), std::move(done)));
+}
+
 void Ledger::Sweep(int members_max, Done<SweepResult> done) {
   if (members_max <= 0) {
     return std::move(done)(
@@ -439,11 +446,14 @@ absl::Status Replay(const RequestRecord& record, Command& command) {
     case 5:
       return ParseReplay<loyalty::v1::HoldPointsResponse>(record,
                                                           &command.response);
-    default:
-      // Sweeps are never remembered, so never replayed.
-      LEDGER_CHECK(command.request.index() == 6);
+    case 6:
       return ParseReplay<loyalty::v1::SettleHoldResponse>(record,
                                                           &command.response);
+    default:
+      // Sweeps are never remembered, so never replayed.
+      LEDGER_CHECK(command.request.index() == 7);
+      return ParseReplay<loyalty::v1::ReturnResponse>(record,
+                                                      &command.response);
   }
 }
 
@@ -509,8 +519,11 @@ void Ledger::Apply(Command& command, Batch& batch) {
     case 5:
       command.outcome = ApplyHold(command, batch);
       break;
-    default:
+    case 6:
       command.outcome = ApplySettleHold(command, batch);
+      break;
+    default:
+      command.outcome = ApplyReturn(command, batch);
       break;
   }
 

@@ -157,6 +157,13 @@ class Ledger {
                      loyalty::v1::SettleHoldRequest request,
                      Done<loyalty::v1::SettleHoldResponse> done);
 
+  // A return of part or all of an earned order (orders.h has the
+  // arithmetic): NOT_FOUND (ORDER_NOT_FOUND) for an order the member never
+  // earned on, FAILED_PRECONDITION (RETURN_EXCEEDS_ORDER) for more than is
+  // left to return.
+  void Return(const Caller& caller, loyalty::v1::ReturnRequest request,
+              Done<loyalty::v1::ReturnResponse> done);
+
   // Writes the time-driven entries (hold timeouts, maturations, expiries)
   // of up to `members_max` members whose schedule says something is due
   // now. Every write to a member does the same for that member first; the
@@ -220,6 +227,7 @@ class Ledger {
   absl::Status ApplyEvent(Command& command, Batch& batch);
   absl::Status ApplyHold(Command& command, Batch& batch);
   absl::Status ApplySettleHold(Command& command, Batch& batch);
+  absl::Status ApplyReturn(Command& command, Batch& batch);
   absl::Status ApplySweep(Command& command, Batch& batch);
   // Loads the member and appends every time-driven entry due for it.
   absl::StatusOr<loyalty::v1::MemberRecord*> LoadSettled(

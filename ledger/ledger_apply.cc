@@ -14,6 +14,7 @@
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/member_state.h"
+#include "ledger/orders.h"
 #include "ledger/points.h"
 #include "ledger/program.h"
 #include "ledger/status_util.h"
@@ -111,6 +112,10 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
       break;
     case loyalty::v1::ENTRY_KIND_ADJUST:
       total = member.adjusted_points_total();
+      break;
+    case loyalty::v1::ENTRY_KIND_RESTORE:  // Net redeemed goes down.
+      total = member.redeemed_points_total();
+      total_delta = -delta;
       break;
     default:
       LEDGER_CHECK(false);  // Only commands' kinds reach here.
@@ -217,15 +222,15 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   const auto& request = std::get<loyalty::v1::EarnRequest>(command.request);
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), batch));
-  std::string order_key = OrderKey(request.member_id(), request.order_id());
-  LEDGER_ASSIGN_OR_RETURN(std::optional<uint64_t> earned_at,
-                          batch.FindOrder(order_key));
-  if (earned_at.has_value()) {
+  LEDGER_ASSIGN_OR_RETURN(
+      loyalty::v1::OrderRecord * order,
+      batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
+  if (order->earn_sequence() != 0) {
     return WithReason(
         absl::AlreadyExistsError(absl::StrCat(
             "order_id: order \"", request.order_id(),
-            "\" already earned points for this member (entry ", *earned_at,
-            ")")),
+            "\" already earned points for this member (entry ",
+            order->earn_sequence(), ")")),
         loyalty::v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
   // The basket's points were computed before queueing; the campaign limits
@@ -243,6 +248,8 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   entry.set_currency(request.currency());
   entry.set_spend_minor(earn.spend_minor);
   for (const auto& line : earn.breakdown) *entry.add_breakdown() = line;
+  entry.set_eligible_spend_minor(earn.eligible_spend_minor);
+  for (const auto& line : earn.lines) *entry.add_earned_lines() = line;
   // The lot's dates follow the order time; an order older than the return
   // window (an offline terminal catching up) is available at once.
   const int64_t order_time_ms =
@@ -255,7 +262,6 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
     entry.set_matures_at_ms(matures_at_ms);
   }
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
-  batch.StageOrder(order_key, appended.sequence());
 
   loyalty::v1::EarnResponse response;
   *response.mutable_entry() = appended;
@@ -330,6 +336,12 @@ absl::Status Ledger::ApplyRedeem(Command& command, Batch& batch) {
   LEDGER_CHECK(request.points() > 0);
   LEDGER_RETURN_IF_ERROR(
       CheckDelta(*member, loyalty::v1::ENTRY_KIND_REDEEM, -request.points()));
+  // Points redeemed on an order come back in part if it is returned.
+  if (!request.order_id().empty()) {
+    LEDGER_RETURN_IF_ERROR(
+        batch.LoadOrder(OrderKey(request.member_id(), request.order_id()))
+            .status());
+  }
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,
@@ -438,6 +450,11 @@ absl::Status Ledger::ApplySettleHold(Command& command, Batch& batch) {
   entry.set_hold_id(hold->hold_id());
   entry.set_order_id(hold->order_id());
   if (command.capture) {
+    if (!hold->order_id().empty()) {
+      LEDGER_RETURN_IF_ERROR(
+          batch.LoadOrder(OrderKey(request.member_id(), hold->order_id()))
+              .status());
+    }
     int64_t redeemed = 0;
     if (__builtin_add_overflow(member->redeemed_points_total(), points,
                                &redeemed)) {
@@ -486,6 +503,89 @@ absl::Status Ledger::ApplySweep(Command& command, Batch& batch) {
   }
   result.entries_written = batch.entries_appended() - entries_before;
   command.response = result;
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::ApplyReturn(Command& command, Batch& batch) {
+  const auto& request = std::get<loyalty::v1::ReturnRequest>(command.request);
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          LoadSettled(request.member_id(), batch));
+  LEDGER_ASSIGN_OR_RETURN(
+      loyalty::v1::OrderRecord * order,
+      batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
+  if (order->earn_sequence() == 0) {
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("order_id: this member has no order \"",
+                                         request.order_id(),
+                                         "\" that earned points")),
+        loyalty::v1::ERROR_REASON_ORDER_NOT_FOUND);
+  }
+  LEDGER_ASSIGN_OR_RETURN(ReturnPlan plan, PlanReturn(*order, request));
+
+  // Pending first: what is left of the order's own pending lot.
+  int64_t order_pending = 0;
+  for (const loyalty::v1::Lot& lot : member->pending_lots()) {
+    if (lot.sequence() == order->earn_sequence()) order_pending = lot.points();
+  }
+  const int64_t from_pending = std::min(plan.points_due, order_pending);
+  const int64_t rest = plan.points_due - from_pending;
+  // Then available, as far as the return policy allows.
+  int64_t from_available = 0;
+  const int64_t available = member->available_points();
+  switch (program_.return_policy()) {
+    case loyalty::v1::RETURN_POLICY_REVERSE_PENDING_ONLY:
+      break;
+    case loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE: {
+      // The floor is -10^9..-1 (ValidateProgram): no overflow. A member
+      // below today's floor (it was lower before) has no room left.
+      const int64_t room = std::max<int64_t>(
+          0, available - program_.negative_balance_floor_points());
+      from_available = std::min(rest, room);
+      break;
+    }
+    default:  // FORGIVE_SHORTFALL, and unset.
+      from_available = std::min(rest, std::max<int64_t>(available, 0));
+      break;
+  }
+
+  LedgerEntry entry = EntryFor(request.context(), command.principal,
+                               loyalty::v1::ENTRY_KIND_RETURN,
+                               request.member_id());
+  entry.set_order_id(request.order_id());
+  entry.set_currency(order->currency());
+  entry.set_points_delta(-from_available);
+  entry.set_pending_reversed_points(from_pending);
+  entry.set_lot_sequence(order->earn_sequence());
+  entry.set_forgiven_points(rest - from_available);
+  *entry.mutable_returned_lines() = request.lines();
+  entry.set_returned_value_minor(plan.returned_value_minor);
+  entry.set_returned_eligible_minor(plan.returned_eligible_minor);
+
+  loyalty::v1::ReturnResponse response;
+  *response.add_entries() = batch.Append(std::move(entry), member);
+  response.set_points_reversed(from_pending + from_available);
+  response.set_points_forgiven(rest - from_available);
+  if (plan.points_restored > 0) {
+    // Restored points may not fit beside a member's other points: a return
+    // still takes back what it must, and says what it could not restore.
+    absl::Status fits = CheckDelta(*member, loyalty::v1::ENTRY_KIND_RESTORE,
+                                   plan.points_restored);
+    LEDGER_CHECK(fits.ok() ||
+                 ReasonOf(fits) == loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+    if (fits.ok()) {
+      LedgerEntry restore = EntryFor(request.context(), command.principal,
+                                     loyalty::v1::ENTRY_KIND_RESTORE,
+                                     request.member_id());
+      restore.set_order_id(request.order_id());
+      restore.set_points_delta(plan.points_restored);
+      restore.set_lot_expires_at_ms(
+          LotExpiresAtMs(program_.expiry(), time_zone_, batch.now_ms()));
+      *response.add_entries() = batch.Append(std::move(restore), member);
+      response.set_points_restored(plan.points_restored);
+    }
+  }
+  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  command.response = std::move(response);
   return absl::OkStatus();
 }
 

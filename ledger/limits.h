@@ -44,6 +44,7 @@ inline constexpr int64_t kHoldTimeoutMaxMs = 7ll * 24 * 3600 * 1000;
 inline constexpr int64_t kHoldTimeoutDefaultMaxMs = 24ll * 3600 * 1000;
 inline constexpr int kHoldsPerMemberDefault = 10;
 inline constexpr int kHoldsPerMemberMax = 100;
+inline constexpr int64_t kNegativeFloorPointsMax = 1'000'000'000;
 // Members the periodic sweep settles per writer batch.
 inline constexpr int kSweepMembersPerBatch = 256;
 // Upcoming expiry dates a balance lists.

@@ -94,6 +94,17 @@ void AddToLot(MemberRecord* m, uint64_t sequence, int64_t points,
   for (int i = lots->size() - 1; i > index; --i) lots->SwapElements(i, i - 1);
 }
 
+// Puts `points` into the member's available lots, after paying off any
+// debt with them first (a return under ALLOW_NEGATIVE_BALANCE).
+void Credit(MemberRecord* m, uint64_t sequence, int64_t points,
+            int64_t expires_at_ms) {
+  const int64_t repaid = std::min(points, m->debt_points());
+  m->set_debt_points(m->debt_points() - repaid);
+  if (points > repaid) {
+    AddToLot(m, sequence, points - repaid, expires_at_ms);
+  }
+}
+
 // Takes `points` from the available lots, soonest expiry first; what it
 // took from each lot is appended to `taken` when given. The caller checked
 // available_points >= points, which the lots add up to.
@@ -146,8 +157,8 @@ absl::Status GrantAvailable(const LedgerEntry& entry, MemberRecord* m) {
   LEDGER_RETURN_IF_ERROR(AddTo(entry, entry.points_delta(), &available));
   m->set_available_points(available);
   if (entry.points_delta() > 0) {
-    AddToLot(m, entry.sequence(), entry.points_delta(),
-             entry.lot_expires_at_ms());
+    Credit(m, entry.sequence(), entry.points_delta(),
+           entry.lot_expires_at_ms());
   }
   return absl::OkStatus();
 }
@@ -203,7 +214,7 @@ absl::Status ApplyMature(const LedgerEntry& entry, MemberRecord* m) {
     int64_t available = m->available_points();
     LEDGER_RETURN_IF_ERROR(AddTo(entry, lot.points(), &available));
     m->set_available_points(available);
-    AddToLot(m, lot.sequence(), lot.points(), lot.expires_at_ms());
+    Credit(m, lot.sequence(), lot.points(), lot.expires_at_ms());
     pending->DeleteSubrange(i, 1);
     return absl::OkStatus();
   }
@@ -268,10 +279,48 @@ absl::Status CloseHold(const LedgerEntry& entry, MemberRecord* m) {
     m->set_available_points(available);
     // Points go back with the expiry they had.
     for (const Lot& piece : hold.taken()) {
-      AddToLot(m, piece.sequence(), piece.points(), piece.expires_at_ms());
+      Credit(m, piece.sequence(), piece.points(), piece.expires_at_ms());
     }
   }
   m->mutable_holds()->DeleteSubrange(index, 1);
+  return absl::OkStatus();
+}
+
+// Takes back points of a returned order: pending_reversed_points from the
+// order's pending lot, -points_delta from the available lots, any part
+// the lots lack becoming debt. Net lifetime earned goes down by both.
+absl::Status ApplyReturn(const LedgerEntry& entry, MemberRecord* m) {
+  const int64_t from_pending = entry.pending_reversed_points();
+  const int64_t from_available = -entry.points_delta();
+  if (from_pending < 0 || from_available < 0 || entry.forgiven_points() < 0) {
+    return Broken(entry, "a RETURN takes a negative amount");
+  }
+  if (from_pending > 0) {
+    LotList* pending = m->mutable_pending_lots();
+    int index = -1;
+    for (int i = 0; i < pending->size(); ++i) {
+      if (pending->Get(i).sequence() == entry.lot_sequence()) index = i;
+    }
+    if (index < 0 || pending->Get(index).points() < from_pending) {
+      return Broken(entry, "takes more than the order's pending lot holds");
+    }
+    Lot* lot = pending->Mutable(index);
+    lot->set_points(lot->points() - from_pending);
+    if (lot->points() == 0) pending->DeleteSubrange(index, 1);
+    m->set_pending_points(m->pending_points() - from_pending);
+  }
+  if (from_available > 0) {
+    const int64_t in_lots = SumOf(m->lots());
+    const int64_t from_lots = std::min(from_available, in_lots);
+    TakeFromLots(m, from_lots, nullptr);
+    int64_t debt = m->debt_points();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, from_available - from_lots, &debt));
+    m->set_debt_points(debt);
+    m->set_available_points(m->available_points() - from_available);
+  }
+  const int64_t earned = m->earned_points_total() - from_pending - from_available;
+  if (earned < 0) return Broken(entry, "takes back more than was earned");
+  m->set_earned_points_total(earned);
   return absl::OkStatus();
 }
 
@@ -334,6 +383,18 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
     case loyalty::v1::ENTRY_KIND_RELEASE:
       LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       return CloseHold(entry, m);
+    case loyalty::v1::ENTRY_KIND_RETURN:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta > 0) return Broken(entry, "a RETURN has a positive delta");
+      return ApplyReturn(entry, m);
+    case loyalty::v1::ENTRY_KIND_RESTORE: {
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta <= 0) return Broken(entry, "a RESTORE has no positive delta");
+      const int64_t redeemed = m->redeemed_points_total() - delta;
+      if (redeemed < 0) return Broken(entry, "restores more than was redeemed");
+      m->set_redeemed_points_total(redeemed);
+      return GrantAvailable(entry, m);
+    }
     default:
       return Broken(entry, "unknown entry kind");
   }
@@ -341,7 +402,10 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
 
 // The bucket totals equal their lots and holds (see records.proto).
 absl::Status CheckBuckets(const LedgerEntry& entry, const MemberRecord& m) {
-  if (SumOf(m.lots()) != m.available_points()) {
+  if (m.debt_points() < 0 || (m.debt_points() > 0 && m.lots_size() > 0)) {
+    return Broken(entry, "debt beside available lots");
+  }
+  if (SumOf(m.lots()) - m.debt_points() != m.available_points()) {
     return Broken(entry, "available points differ from their lots");
   }
   if (SumOf(m.pending_lots()) != m.pending_points()) {
@@ -438,15 +502,17 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
                          Accumulate::kChecked);
     if (!s.ok()) return s;
   }
-  // Invariant: no entry takes a member below zero (promise 5).
-  if (next.available_points() < 0 || next.pending_points() < 0 ||
-      next.held_points() < 0) {
+  // Invariant: no entry takes a member below zero (promise 5), except a
+  // return under ALLOW_NEGATIVE_BALANCE, which is debt.
+  if (next.available_points() < -next.debt_points() ||
+      next.pending_points() < 0 || next.held_points() < 0) {
     return Broken(entry, "a balance below zero");
   }
   LEDGER_RETURN_IF_ERROR(CheckBuckets(entry, next));
   if (next.available_points() != entry.available_after_points() ||
       next.pending_points() != entry.pending_after_points() ||
-      next.held_points() != entry.held_after_points()) {
+      next.held_points() != entry.held_after_points() ||
+      next.debt_points() != entry.debt_after_points()) {
     return Broken(
         entry,
         absl::StrCat("the entry says available/pending/held ",
@@ -488,6 +554,7 @@ loyalty::v1::Balance BalanceOf(const MemberRecord& member) {
   balance.set_pending_points(member.pending_points());
   balance.set_held_points(member.held_points());
   balance.set_expired_points_total(member.expired_points_total());
+  balance.set_debt_points(member.debt_points());
   for (const Lot& lot : member.lots()) {
     if (lot.expires_at_ms() == 0 ||
         balance.next_expiring_size() >= kNextExpiringShown) {

@@ -1,5 +1,6 @@
 #include "ledger/points.h"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -118,6 +119,7 @@ bool SetPointsAfter(const MemberRecord& member, LedgerEntry* entry) {
   int64_t available = member.available_points();
   int64_t pending = member.pending_points();
   int64_t held = member.held_points();
+  int64_t debt = member.debt_points();
   const int64_t delta = entry->points_delta();
   bool overflow = false;
   auto add = [&overflow](int64_t* total, int64_t change) {
@@ -143,9 +145,23 @@ bool SetPointsAfter(const MemberRecord& member, LedgerEntry* entry) {
     case loyalty::v1::ENTRY_KIND_RELEASE:
       add(&held, -delta);
       break;
+    case loyalty::v1::ENTRY_KIND_RETURN:
+      add(&pending, -entry->pending_reversed_points());
+      break;
     default:
       break;
   }
+  // Debt: points taken back beyond the available lots (available + debt);
+  // points coming into available pay it off first.
+  if (entry->bucket() == loyalty::v1::BUCKET_AVAILABLE) {
+    if (entry->kind() == loyalty::v1::ENTRY_KIND_RETURN) {
+      const int64_t in_lots = member.available_points() + debt;
+      add(&debt, std::max<int64_t>(0, -delta - in_lots));
+    } else if (delta > 0) {
+      debt -= std::min(delta, debt);
+    }
+  }
+  entry->set_debt_after_points(debt);
   entry->set_available_after_points(available);
   entry->set_pending_after_points(pending);
   entry->set_held_after_points(held);

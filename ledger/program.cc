@@ -422,6 +422,24 @@ absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
                      kHoldTimeoutMaxMs, " ms, got ",
                      program.hold_timeout_max_ms()));
   }
+  const bool negative_allowed = program.return_policy() ==
+                                loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE;
+  if (!loyalty::v1::ReturnPolicy_IsValid(program.return_policy())) {
+    return InvalidField("return_policy", "unknown policy");
+  }
+  if (negative_allowed &&
+      (program.negative_balance_floor_points() >= 0 ||
+       program.negative_balance_floor_points() < -kNegativeFloorPointsMax)) {
+    return InvalidField(
+        "negative_balance_floor_points",
+        absl::StrCat("must be -", kNegativeFloorPointsMax,
+                     "..-1 with RETURN_POLICY_ALLOW_NEGATIVE_BALANCE, got ",
+                     program.negative_balance_floor_points()));
+  }
+  if (!negative_allowed && program.negative_balance_floor_points() != 0) {
+    return InvalidField("negative_balance_floor_points",
+                        "is only for RETURN_POLICY_ALLOW_NEGATIVE_BALANCE");
+  }
   if (program.holds_per_member_max() < 0 ||
       program.holds_per_member_max() > kHoldsPerMemberMax) {
     return InvalidField("holds_per_member_max",

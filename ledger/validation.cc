@@ -317,6 +317,47 @@ absl::Status ValidateHoldPoints(const loyalty::v1::HoldPointsRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status ValidateReturn(const loyalty::v1::ReturnRequest& request,
+                            int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateToken(request.order_id(), "order_id", kIdLengthMax, true));
+  if ((request.lines_size() > 0) == (request.amount_minor() != 0)) {
+    return InvalidField("lines",
+                        "give either the returned lines or amount_minor, "
+                        "exactly one");
+  }
+  if (request.lines_size() > kBasketLinesMax) {
+    return InvalidField("lines", absl::StrCat("at most ", kBasketLinesMax,
+                                              " lines"));
+  }
+  absl::flat_hash_set<std::string> skus;
+  for (int i = 0; i < request.lines_size(); ++i) {
+    const loyalty::v1::ReturnLine& line = request.lines(i);
+    const std::string path = absl::StrCat("lines[", i, "]");
+    LEDGER_RETURN_IF_ERROR(
+        ValidateToken(line.sku(), path + ".sku", kIdLengthMax, true));
+    if (!skus.insert(line.sku()).second) {
+      return InvalidField(path + ".sku",
+                          absl::StrCat("\"", line.sku(),
+                                       "\" is listed twice; give one line "
+                                       "per SKU with the total quantity"));
+    }
+    if (line.quantity() < 1 || line.quantity() > kQuantityMax) {
+      return InvalidField(path + ".quantity",
+                          absl::StrCat("must be between 1 and ", kQuantityMax));
+    }
+  }
+  if (request.amount_minor() < 0 ||
+      request.amount_minor() > kPointsPerRequestMax) {
+    return InvalidField("amount_minor",
+                        absl::StrCat("must be between 1 and ",
+                                     kPointsPerRequestMax));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSettleHold(const loyalty::v1::SettleHoldRequest& request,
                                 int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));

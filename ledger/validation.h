@@ -57,6 +57,8 @@ absl::Status ValidateRedeem(const loyalty::v1::RedeemRequest& request,
 // timeout_ms must lie in [1 s, timeout_max_ms] (the program's).
 absl::Status ValidateHoldPoints(const loyalty::v1::HoldPointsRequest& request,
                                 int64_t now_ms, int64_t timeout_max_ms);
+absl::Status ValidateReturn(const loyalty::v1::ReturnRequest& request,
+                            int64_t now_ms);
 // For CapturePoints and ReleasePoints.
 absl::Status ValidateSettleHold(const loyalty::v1::SettleHoldRequest& request,
                                 int64_t now_ms);

@@ -9,7 +9,8 @@
 //      is listed in the member_entries index.
 //   3. members: every stored record equals its replay, and every replayed
 //      member is stored.
-//   4. identifiers and orders point where the entries say, both ways.
+//   4. identifiers point where the entries say, and every order record is
+//      the fold of the entries naming the order (orders.h), both ways.
 //   5. the head names the last entry and its hash, and its campaign totals
 //      are the sum of the entries' campaign lines.
 //   6. the schedule lists exactly each member's next due time, and no EXPIRE
@@ -25,6 +26,7 @@
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
 #include "ledger/member_state.h"
+#include "ledger/orders.h"
 #include "ledger/status_util.h"
 
 namespace loyalty {
@@ -62,7 +64,11 @@ class Verifier {
     LEDGER_RETURN_IF_ERROR(CheckMembers());
     LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kIdentifiers, identifiers_,
                                       "identifier"));
-    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kOrders, orders_, "order"));
+    absl::flat_hash_map<std::string, std::string> orders;
+    for (const auto& [key, record] : order_records_) {
+      orders[key] = record.SerializeAsString();
+    }
+    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kOrders, orders, "order"));
     absl::flat_hash_map<std::string, std::string> schedule;
     for (const auto& [member_id, record] : members_) {
       if (record.next_due_ms() != 0) {
@@ -149,9 +155,10 @@ class Verifier {
       identifiers_[IdentifierKey(identifier.kind(), identifier.value())] =
           entry.member_id();
     }
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_EARN) {
-      orders_[OrderKey(entry.member_id(), entry.order_id())] =
-          EncodeBigEndian64(entry.sequence());
+    if (TouchesOrder(entry)) {
+      absl::Status order_folded = ApplyOrderEntry(
+          entry, &order_records_[OrderKey(entry.member_id(), entry.order_id())]);
+      if (!order_folded.ok()) Problem(std::string(order_folded.message()));
     }
   }
 
@@ -285,7 +292,7 @@ class Verifier {
   RulePointsList campaign_points_;  // Sorted by rule_id, like the head's.
   absl::flat_hash_map<std::string, StatementDigest> statement_;
   absl::flat_hash_map<std::string, std::string> identifiers_;
-  absl::flat_hash_map<std::string, std::string> orders_;
+  absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> order_records_;
 };
 
 }  // namespace

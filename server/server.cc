@@ -234,6 +234,9 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
       LOYALTY_REQUEST_FN(service, ReleasePoints, SettleHoldRequest,
                          SettleHoldResponse),
       MutationHandler(auth, ledger, &Ledger::ReleasePoints, false)));
+  methods_.push_back(MakeMethod<ReturnRequest, ReturnResponse>(
+      LOYALTY_REQUEST_FN(service, Return, ReturnRequest, ReturnResponse),
+      MutationHandler(auth, ledger, &Ledger::Return, false)));
   methods_.push_back(MakeMethod<GetMemberRequest, Member>(
       LOYALTY_REQUEST_FN(service, GetMember, GetMemberRequest, Member),
       ReadHandler<GetMemberRequest, Member>(

@@ -34,7 +34,7 @@ enum class Family : int {
   kMembers,           // member id -> MemberRecord
   kIdentifiers,       // kind, value -> member id
   kRequests,          // principal, request id -> RequestRecord
-  kOrders,            // member id, order id -> sequence of the EARN entry
+  kOrders,            // member id, order id -> OrderRecord
   kMeta,              // name -> value (LedgerHead under "head")
   kSchedule,          // due time, member id -> "" (what falls due when)
 };

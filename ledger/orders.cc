@@ -175,9 +175,12 @@ absl::StatusOr<ReturnPlan> PlanReturn(const OrderRecord& order,
                                   " of the order's ", order.spend_minor(),
                                   " are left to return"));
     }
-    plan.returned_eligible_minor =
-        ShareOf(order.eligible_spend_minor(), plan.returned_value_minor,
-                order.spend_minor());
+    // The amount's share of what is left, so that returning the whole
+    // value left returns the whole eligible value left, however earlier
+    // returns (of lines or amounts) split it.
+    plan.returned_eligible_minor = ShareOf(
+        order.eligible_spend_minor() - order.returned_eligible_minor(),
+        plan.returned_value_minor, value_left);
   }
   const int64_t value_cum =
       order.returned_value_minor() + plan.returned_value_minor;

@@ -8,8 +8,9 @@
 // Return arithmetic (every figure cumulative over the order's returns, so
 // partial returns add up exactly to a full one):
 //   returned eligible  = value of the returned lines outside excluded
-//                        categories; for an amount, floor(amount x
-//                        eligible spend / spend);
+//                        categories; for an amount, floor(eligible value
+//                        left x amount / value left), so the last return
+//                        of an order always brings back all of it;
 //   points due back    = floor(order points x returned eligible /
 //                        eligible spend) - points already due back;
 //   points restored    = floor(points redeemed on the order x returned value

@@ -263,6 +263,14 @@ TEST_CASE("the points policy is checked field by field", "[program][points]") {
            Case{"hold_timeout_max_ms: 604800001", "hold_timeout_max_ms"},
            Case{"holds_per_member_max: -1", "holds_per_member_max"},
            Case{"holds_per_member_max: 101", "holds_per_member_max"},
+           Case{"return_policy: RETURN_POLICY_ALLOW_NEGATIVE_BALANCE",
+                "negative_balance_floor_points"},
+           Case{"return_policy: RETURN_POLICY_ALLOW_NEGATIVE_BALANCE "
+                "negative_balance_floor_points: -1000000001",
+                "negative_balance_floor_points"},
+           Case{"return_policy: RETURN_POLICY_FORGIVE_SHORTFALL "
+                "negative_balance_floor_points: -10",
+                "negative_balance_floor_points"},
        }) {
     std::string message =
         RejectionOf(absl::StrCat(ValidText(), c.setting, "\n"));
@@ -275,7 +283,10 @@ TEST_CASE("the points policy is checked field by field", "[program][points]") {
         "expiry { years_after_earn_year_end: 0 }",
         "expiry { years_after_earn_year_end: 10 }", "hold_timeout_max_ms: 0",
         "hold_timeout_max_ms: 1000", "hold_timeout_max_ms: 604800000",
-        "holds_per_member_max: 100"}) {
+        "holds_per_member_max: 100",
+        "return_policy: RETURN_POLICY_REVERSE_PENDING_ONLY",
+        "return_policy: RETURN_POLICY_ALLOW_NEGATIVE_BALANCE "
+        "negative_balance_floor_points: -1000000000"}) {
     auto parsed = ParseText(absl::StrCat(ValidText(), setting, "\n"));
     INFO(setting << " -> " << parsed.status().ToString());
     CHECK(parsed.ok());

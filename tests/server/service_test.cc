@@ -256,6 +256,47 @@ TEST_CASE("a hold over gRPC is captured once; a second capture and an "
   CHECK_THAT(malformed.error_message(), Catch::Contains("hold_id"));
 }
 
+TEST_CASE("a return over gRPC takes the order's points back, in any channel",
+          "[server][returns]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "fay");
+  EarnResponse earned;
+  auto earn_context = ContextWithKey("pos-key");
+  REQUIRE(stub->Earn(earn_context.get(), Basket("fay", "order-9", 2000, 1),
+                     &earned)
+              .ok());
+  REQUIRE(earned.points_earned() > 0);
+
+  ReturnRequest request;
+  *request.mutable_context() = PosContext("return-1");
+  request.set_member_id("fay");
+  request.set_order_id("order-9");
+  request.set_amount_minor(2000);
+  ReturnResponse returned;
+  auto context = ContextWithKey("pos-key");
+  grpc::Status status = stub->Return(context.get(), request, &returned);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  CHECK(returned.points_reversed() == earned.points_earned());
+  CHECK(returned.balance().available_points() == 0);
+
+  request.mutable_context()->set_request_id("return-2");
+  auto again_context = ContextWithKey("pos-key");
+  grpc::Status again = stub->Return(again_context.get(), request, &returned);
+  CHECK(again.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(ReasonOf(*again_context) == "ERROR_REASON_RETURN_EXCEEDS_ORDER");
+
+  request.set_order_id("never-earned");
+  request.mutable_context()->set_request_id("return-3");
+  auto unknown_context = ContextWithKey("pos-key");
+  grpc::Status unknown =
+      stub->Return(unknown_context.get(), request, &returned);
+  CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(ReasonOf(*unknown_context) == "ERROR_REASON_ORDER_NOT_FOUND");
+}
+
 TEST_CASE("loyaltyd's sweep releases a hold that timed out without anyone "
           "touching the member",
           "[server][holds][sweep]") {

@@ -229,6 +229,10 @@ class Ledger {
   absl::Status ApplySettleHold(Command& command, Batch& batch);
   absl::Status ApplyReturn(Command& command, Batch& batch);
   absl::Status ApplySweep(Command& command, Batch& batch);
+  // The member's balance as of `now_ms` (what fell due since its last
+  // write counted as if written; see points.h).
+  loyalty::v1::Balance BalanceAt(const loyalty::v1::MemberRecord& record,
+                                 int64_t now_ms) const;
   // Loads the member and appends every time-driven entry due for it.
   absl::StatusOr<loyalty::v1::MemberRecord*> LoadSettled(
       absl::string_view member_id, Batch& batch);

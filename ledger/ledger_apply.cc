@@ -18,6 +18,7 @@
 #include "ledger/points.h"
 #include "ledger/program.h"
 #include "ledger/status_util.h"
+#include "ledger/tiers.h"
 #include "ledger/validation.h"
 
 namespace loyalty {
@@ -171,7 +172,7 @@ absl::StatusOr<MemberRecord*> Ledger::LoadSettled(absl::string_view member_id,
                                                   Batch& batch) {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member, batch.LoadMember(member_id));
   while (std::optional<LedgerEntry> due =
-             NextDueEntry(*member, batch.now_ms())) {
+             NextDueEntry(*member, batch.now_ms(), program_, time_zone_)) {
     batch.Append(std::move(*due), member);
   }
   return member;
@@ -199,6 +200,10 @@ absl::Status Ledger::ApplyEnroll(Command& command, Batch& batch) {
   LedgerEntry entry = EntryFor(request.context(), command.principal,
                                loyalty::v1::ENTRY_KIND_ENROLL, member_id);
   *entry.mutable_identifiers() = request.identifiers();
+  if (HasTiers(program_)) {
+    // Everyone starts in the lowest tier, which is never evaluated.
+    entry.set_tier_to(program_.tier_rules().tiers(0).tier_id());
+  }
   MemberRecord* member = batch.NewMember(member_id);
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
   for (const auto& identifier : request.identifiers()) {
@@ -213,7 +218,7 @@ absl::Status Ledger::ApplyEnroll(Command& command, Batch& batch) {
   view->set_status(member->status());
   view->set_enrolled_at_ms(member->enrolled_at_ms());
   *view->mutable_identifiers() = member->identifiers();
-  *view->mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *view->mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -237,6 +242,10 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   // depend on what earlier earns used, which only the writer knows.
   LimitCampaigns(program_, member->campaign_points(),
                  batch.head().campaign_points(), &command.earn);
+  // What qualifies for tiers is counted before the tier's own extra.
+  const int64_t qualifying = QualifyingAmountOf(
+      program_.tier_rules(), command.earn, request.currency());
+  AddTierMultiplier(program_, member->tier_id(), &command.earn);
   const EarnComputation& earn = command.earn;
   LEDGER_RETURN_IF_ERROR(
       CheckDelta(*member, loyalty::v1::ENTRY_KIND_EARN, earn.points));
@@ -261,13 +270,21 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
     entry.set_bucket(loyalty::v1::BUCKET_PENDING);
     entry.set_matures_at_ms(matures_at_ms);
   }
+  entry.set_qualifying_delta(qualifying);
+  entry.set_qualifying_month(MonthIndex(order_time_ms, time_zone_));
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  // An upgrade happens at once; its multiplier applies from the next earn.
+  LedgerEntry earn_entry = appended;
+  if (std::optional<LedgerEntry> upgrade =
+          UpgradeEntry(*member, program_, time_zone_, batch.now_ms())) {
+    batch.Append(std::move(*upgrade), member);
+  }
 
   loyalty::v1::EarnResponse response;
-  *response.mutable_entry() = appended;
   response.set_points_earned(earn.points);
-  *response.mutable_breakdown() = appended.breakdown();
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_breakdown() = earn_entry.breakdown();
+  *response.mutable_entry() = std::move(earn_entry);
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -323,7 +340,7 @@ absl::Status Ledger::ApplyEvent(Command& command, Batch& batch) {
   loyalty::v1::RecordEventResponse response;
   *response.mutable_entry() = appended;
   response.set_points_earned(appended.points_delta());
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -352,7 +369,7 @@ absl::Status Ledger::ApplyRedeem(Command& command, Batch& batch) {
 
   loyalty::v1::RedeemResponse response;
   *response.mutable_entry() = appended;
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -382,7 +399,7 @@ absl::Status Ledger::ApplyAdjust(Command& command, Batch& batch) {
 
   loyalty::v1::AdjustResponse response;
   *response.mutable_entry() = appended;
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -418,7 +435,7 @@ absl::Status Ledger::ApplyHold(Command& command, Batch& batch) {
   *response.mutable_entry() = appended;
   response.set_hold_id(appended.hold_id());
   response.set_expires_at_ms(appended.hold_expires_at_ms());
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -469,7 +486,7 @@ absl::Status Ledger::ApplySettleHold(Command& command, Batch& batch) {
 
   loyalty::v1::SettleHoldResponse response;
   *response.mutable_entry() = appended;
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }
@@ -560,6 +577,12 @@ absl::Status Ledger::ApplyReturn(Command& command, Batch& batch) {
   *entry.mutable_returned_lines() = request.lines();
   entry.set_returned_value_minor(plan.returned_value_minor);
   entry.set_returned_eligible_minor(plan.returned_eligible_minor);
+  // The return's share of what the order qualified, taken from the month it
+  // counted in, as far as that month is still kept.
+  entry.set_qualifying_month(order->qualifying_month());
+  entry.set_qualifying_delta(-std::min(
+      plan.qualifying_returned,
+      QualifyingOfMonth(*member, order->qualifying_month())));
 
   loyalty::v1::ReturnResponse response;
   *response.add_entries() = batch.Append(std::move(entry), member);
@@ -584,7 +607,7 @@ absl::Status Ledger::ApplyReturn(Command& command, Batch& batch) {
       response.set_points_restored(plan.points_restored);
     }
   }
-  *response.mutable_balance() = BalanceOf(*member, batch.now_ms());
+  *response.mutable_balance() = BalanceAt(*member, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }

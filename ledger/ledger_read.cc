@@ -11,6 +11,7 @@
 #include "ledger/page_token.h"
 #include "ledger/points.h"
 #include "ledger/status_util.h"
+#include "ledger/tiers.h"
 #include "ledger/validation.h"
 
 namespace loyalty {
@@ -37,13 +38,13 @@ absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
   return record;
 }
 
-// The member's balance as of `now_ms`: what fell due since its last write
-// counts as if written (see points.h).
-loyalty::v1::Balance BalanceAt(const MemberRecord& record, int64_t now_ms) {
-  return BalanceOf(ProjectedAt(record, now_ms), now_ms);
-}
 
 }  // namespace
+
+loyalty::v1::Balance Ledger::BalanceAt(const MemberRecord& record,
+                                       int64_t now_ms) const {
+  return BalanceOf(ProjectedAt(record, now_ms, program_, time_zone_), now_ms);
+}
 
 absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
     absl::string_view member_id) const {
@@ -53,7 +54,14 @@ absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
   member.set_status(record.status());
   member.set_enrolled_at_ms(record.enrolled_at_ms());
   *member.mutable_identifiers() = record.identifiers();
-  *member.mutable_balance() = BalanceAt(record, clock_->NowMs());
+  const int64_t now_ms = clock_->NowMs();
+  const MemberRecord projected =
+      ProjectedAt(record, now_ms, program_, time_zone_);
+  *member.mutable_balance() = BalanceOf(projected, now_ms);
+  if (HasTiers(program_)) {
+    *member.mutable_tier() =
+        TierStatusOf(projected, program_, time_zone_, now_ms);
+  }
   return member;
 }
 
@@ -79,6 +87,9 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(
                           ReadHead(*store_, program_));
   LimitCampaigns(program_, member.campaign_points(), head.campaign_points(),
                  &earn);
+  const MemberRecord projected =
+      ProjectedAt(member, now_ms, program_, time_zone_);
+  AddTierMultiplier(program_, projected.tier_id(), &earn);
   loyalty::v1::QuoteEarnResponse response;
   response.set_points(earn.points);
   for (auto& line : earn.breakdown) *response.add_breakdown() = std::move(line);

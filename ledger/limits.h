@@ -45,6 +45,11 @@ inline constexpr int64_t kHoldTimeoutDefaultMaxMs = 24ll * 3600 * 1000;
 inline constexpr int kHoldsPerMemberDefault = 10;
 inline constexpr int kHoldsPerMemberMax = 100;
 inline constexpr int64_t kNegativeFloorPointsMax = 1'000'000'000;
+// Tiers (program.proto TierRules); the window fits the months a member
+// record keeps (tiers.h kQualifyingMonthsKept).
+inline constexpr int32_t kTierWindowMonthsMax = 36;
+inline constexpr int32_t kTierGraceDaysMax = 365;
+inline constexpr int32_t kTierMultiplierPercentMax = 1000;
 // Members the periodic sweep settles per writer batch.
 inline constexpr int kSweepMembersPerBatch = 256;
 // Upcoming expiry dates a balance lists.

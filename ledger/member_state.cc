@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/limits.h"
 #include "ledger/status_util.h"
+#include "ledger/tiers.h"
 
 namespace loyalty {
 namespace {
@@ -230,8 +231,14 @@ absl::Status ApplyExpire(const LedgerEntry& entry, MemberRecord* m) {
       return Broken(entry, "EXPIRE takes another amount than its lot holds");
     }
     m->set_available_points(m->available_points() - lot.points());
-    int64_t expired = m->expired_points_total();
-    LEDGER_RETURN_IF_ERROR(AddTo(entry, lot.points(), &expired));
+    // A lifetime figure for people, not a balance: earned and adjusted
+    // points are each bounded by INT64_MAX, but what expires over years of
+    // both is not, so it stops at INT64_MAX instead of failing the entry.
+    int64_t expired = 0;
+    if (__builtin_add_overflow(m->expired_points_total(), lot.points(),
+                               &expired)) {
+      expired = std::numeric_limits<int64_t>::max();
+    }
     m->set_expired_points_total(expired);
     lots->DeleteSubrange(i, 1);
     return absl::OkStatus();
@@ -400,6 +407,58 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
   }
 }
 
+absl::Status ApplyTier(const LedgerEntry& entry, MemberRecord* m) {
+  if (entry.points_delta() != 0) return Broken(entry, "a TIER moves points");
+  if (entry.tier_from() != m->tier_id()) {
+    return Broken(entry, "a TIER entry starts from another tier");
+  }
+  if (entry.tier_to() != entry.tier_from()) {
+    m->set_tier_since_ms(entry.recorded_at_ms());
+  }
+  m->set_tier_id(entry.tier_to());
+  m->set_tier_evaluation_ms(entry.tier_evaluation_ms());
+  return absl::OkStatus();
+}
+
+// Adds an EARN's (or a RETURN's negative) qualifying amount to its month,
+// keeping the newest kQualifyingMonthsKept months.
+absl::Status AddQualifying(const LedgerEntry& entry, MemberRecord* m) {
+  if (entry.qualifying_delta() == 0) return absl::OkStatus();
+  if (entry.kind() != loyalty::v1::ENTRY_KIND_EARN &&
+      entry.kind() != loyalty::v1::ENTRY_KIND_RETURN) {
+    return Broken(entry, "only EARN and RETURN change qualifying amounts");
+  }
+  auto* months = m->mutable_qualifying_months();
+  auto at = std::lower_bound(
+      months->begin(), months->end(), entry.qualifying_month(),
+      [](const loyalty::v1::QualifyingMonth& bucket, int64_t month) {
+        return bucket.month() < month;
+      });
+  int index = static_cast<int>(at - months->begin());
+  if (at == months->end() || at->month() != entry.qualifying_month()) {
+    loyalty::v1::QualifyingMonth* added = months->Add();
+    added->set_month(entry.qualifying_month());
+    for (int i = months->size() - 1; i > index; --i) {
+      months->SwapElements(i, i - 1);
+    }
+  }
+  loyalty::v1::QualifyingMonth* bucket = months->Mutable(index);
+  int64_t amount = bucket->amount();
+  if (__builtin_add_overflow(amount, entry.qualifying_delta(), &amount) ||
+      amount < 0) {
+    return Broken(entry, "a month's qualifying amount leaves 0..INT64_MAX");
+  }
+  bucket->set_amount(amount);
+  const int64_t oldest_kept =
+      months->Get(months->size() - 1).month() - (kQualifyingMonthsKept - 1);
+  int dropped = 0;
+  while (dropped < months->size() && months->Get(dropped).month() < oldest_kept) {
+    ++dropped;
+  }
+  months->DeleteSubrange(0, dropped);
+  return absl::OkStatus();
+}
+
 // The bucket totals equal their lots and holds (see records.proto).
 absl::Status CheckBuckets(const LedgerEntry& entry, const MemberRecord& m) {
   if (m.debt_points() < 0 || (m.debt_points() > 0 && m.lots_size() > 0)) {
@@ -492,11 +551,17 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
     next.set_status(loyalty::v1::MEMBER_STATUS_ACTIVE);
     next.set_enrolled_at_ms(entry.recorded_at_ms());
     *next.mutable_identifiers() = entry.identifiers();
+    next.set_tier_id(entry.tier_to());
+    if (!entry.tier_to().empty()) next.set_tier_since_ms(entry.recorded_at_ms());
   } else {
     if (member->member_id() != entry.member_id()) {
       return Broken(entry, "entry for a member that was never enrolled");
     }
-    absl::Status s = ApplyPoints(entry, &next);
+    absl::Status s = entry.kind() == loyalty::v1::ENTRY_KIND_TIER
+                         ? ApplyTier(entry, &next)
+                         : ApplyPoints(entry, &next);
+    if (!s.ok()) return s;
+    s = AddQualifying(entry, &next);
     if (!s.ok()) return s;
     s = AddCampaignLines(entry, next.mutable_campaign_points(),
                          Accumulate::kChecked);
@@ -534,6 +599,9 @@ int64_t NextDueMs(const MemberRecord& member) {
   for (const Hold& hold : member.holds()) due = std::min(due, hold.expires_at_ms());
   for (const Lot& lot : member.pending_lots()) {
     due = std::min(due, lot.matures_at_ms());
+  }
+  if (member.tier_evaluation_ms() != 0) {
+    due = std::min(due, member.tier_evaluation_ms());
   }
   // Lots are sorted by expiry: the first one expires first (0 = never).
   if (member.lots_size() > 0 && member.lots(0).expires_at_ms() != 0) {

@@ -65,6 +65,8 @@ absl::Status ApplyOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
       next.set_spend_minor(entry.spend_minor());
       next.set_eligible_spend_minor(entry.eligible_spend_minor());
       next.set_points(entry.points_delta());
+      next.set_qualifying_amount(entry.qualifying_delta());
+      next.set_qualifying_month(entry.qualifying_month());
       for (const loyalty::v1::EarnedLine& line : entry.earned_lines()) {
         loyalty::v1::OrderLine* kept = next.add_lines();
         kept->set_sku(line.sku());
@@ -201,6 +203,13 @@ absl::StatusOr<ReturnPlan> PlanReturn(const OrderRecord& order,
     plan.points_due = ShareOf(order.points(), eligible_cum,
                               order.eligible_spend_minor()) -
                       order.reversed_points();
+  }
+  if (order.eligible_spend_minor() > 0 && order.qualifying_amount() > 0) {
+    plan.qualifying_returned =
+        ShareOf(order.qualifying_amount(), eligible_cum,
+                order.eligible_spend_minor()) -
+        ShareOf(order.qualifying_amount(), order.returned_eligible_minor(),
+                order.eligible_spend_minor());
   }
   if (order.spend_minor() > 0) {
     plan.points_restored =

@@ -45,6 +45,9 @@ struct ReturnPlan {
   int64_t returned_eligible_minor = 0;
   int64_t points_due = 0;       // To take back now (before the policy).
   int64_t points_restored = 0;  // Redeemed points to give back now.
+  // The returned share of what the order qualified for tiers:
+  // floor(qualifying x returned eligible / eligible spend), cumulative.
+  int64_t qualifying_returned = 0;
 };
 
 // What returning `request` (lines or amount) of `order` means. The order

@@ -6,6 +6,7 @@
 
 #include "ledger/member_state.h"
 #include "ledger/status_util.h"
+#include "ledger/tiers.h"
 
 namespace loyalty {
 namespace {
@@ -60,8 +61,9 @@ int64_t MaturesAtMs(const loyalty::v1::ProgramConfig& program,
   return order_time_ms + program.return_window_days() * kDayMs;
 }
 
-std::optional<LedgerEntry> NextDueEntry(const MemberRecord& member,
-                                        int64_t now_ms) {
+std::optional<LedgerEntry> NextDueEntry(
+    const MemberRecord& member, int64_t now_ms,
+    const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone) {
   const loyalty::v1::Hold* release = nullptr;
   for (const loyalty::v1::Hold& hold : member.holds()) {
     if (hold.expires_at_ms() <= now_ms &&
@@ -87,7 +89,12 @@ std::optional<LedgerEntry> NextDueEntry(const MemberRecord& member,
   const int64_t release_ms = release ? release->expires_at_ms() : kNever;
   const int64_t mature_ms = mature ? mature->matures_at_ms() : kNever;
   const int64_t expire_ms = expire ? expire->expires_at_ms() : kNever;
-  if (release != nullptr && release_ms <= mature_ms && release_ms <= expire_ms) {
+  const int64_t evaluate_ms = member.tier_evaluation_ms() != 0 &&
+                                      member.tier_evaluation_ms() <= now_ms
+                                  ? member.tier_evaluation_ms()
+                                  : kNever;
+  if (release != nullptr && release_ms <= mature_ms &&
+      release_ms <= expire_ms && release_ms <= evaluate_ms) {
     LedgerEntry entry =
         SystemEntry(member, loyalty::v1::ENTRY_KIND_RELEASE, release_ms);
     entry.set_points_delta(release->points());
@@ -96,7 +103,7 @@ std::optional<LedgerEntry> NextDueEntry(const MemberRecord& member,
     entry.set_hold_timed_out(true);
     return entry;
   }
-  if (mature != nullptr && mature_ms <= expire_ms) {
+  if (mature != nullptr && mature_ms <= expire_ms && mature_ms <= evaluate_ms) {
     LedgerEntry entry =
         SystemEntry(member, loyalty::v1::ENTRY_KIND_MATURE, mature_ms);
     entry.set_points_delta(mature->points());
@@ -104,13 +111,16 @@ std::optional<LedgerEntry> NextDueEntry(const MemberRecord& member,
     entry.set_lot_expires_at_ms(mature->expires_at_ms());
     return entry;
   }
-  if (expire != nullptr) {
+  if (expire != nullptr && expire_ms <= evaluate_ms) {
     LedgerEntry entry =
         SystemEntry(member, loyalty::v1::ENTRY_KIND_EXPIRE, expire_ms);
     entry.set_points_delta(-expire->points());
     entry.set_lot_sequence(expire->sequence());
     entry.set_lot_expires_at_ms(expire->expires_at_ms());
     return entry;
+  }
+  if (evaluate_ms != kNever) {
+    return EvaluationEntry(member, program, time_zone, evaluate_ms);
   }
   return std::nullopt;
 }
@@ -168,9 +178,12 @@ bool SetPointsAfter(const MemberRecord& member, LedgerEntry* entry) {
   return !overflow;
 }
 
-MemberRecord ProjectedAt(const MemberRecord& member, int64_t now_ms) {
+MemberRecord ProjectedAt(const MemberRecord& member, int64_t now_ms,
+                         const loyalty::v1::ProgramConfig& program,
+                         absl::TimeZone time_zone) {
   MemberRecord projected = member;
-  while (std::optional<LedgerEntry> due = NextDueEntry(projected, now_ms)) {
+  while (std::optional<LedgerEntry> due =
+             NextDueEntry(projected, now_ms, program, time_zone)) {
     due->set_sequence(projected.last_sequence());
     // Time-driven entries only move points the member has between its
     // buckets or out of them; they cannot overflow.

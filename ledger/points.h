@@ -42,8 +42,10 @@ int64_t MaturesAtMs(const loyalty::v1::ProgramConfig& program,
 // in the same pass. The entry has kind, bucket, delta, lot or hold fields,
 // principal "system" and occurred_at_ms = when it fell due; the caller
 // appends it (which folds it) and asks again until nullopt.
+// A tier evaluation (tiers.h) is the last of the ties.
 std::optional<loyalty::v1::LedgerEntry> NextDueEntry(
-    const loyalty::v1::MemberRecord& member, int64_t now_ms);
+    const loyalty::v1::MemberRecord& member, int64_t now_ms,
+    const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone);
 
 // Sets available/pending/held_after_points of `entry` to what `member` has
 // once the entry is applied. False when a bucket would overflow int64.
@@ -53,7 +55,9 @@ bool SetPointsAfter(const loyalty::v1::MemberRecord& member,
 // `member` with every entry due by `now_ms` folded in, as the next write
 // would leave it; entry_count and last_sequence stay those of the ledger.
 loyalty::v1::MemberRecord ProjectedAt(const loyalty::v1::MemberRecord& member,
-                                      int64_t now_ms);
+                                      int64_t now_ms,
+                                      const loyalty::v1::ProgramConfig& program,
+                                      absl::TimeZone time_zone);
 
 }  // namespace loyalty
 

@@ -349,6 +349,77 @@ absl::Status ValidateEvents(const ProgramConfig& program, RuleIds* rule_ids) {
   return ProgramTimeZone(program).status();
 }
 
+absl::Status ValidateTiers(const ProgramConfig& program, RuleIds* rule_ids) {
+  const loyalty::v1::TierRules& rules = program.tier_rules();
+  if (rules.tiers_size() == 0) {
+    if (rules.basis() != loyalty::v1::TIER_BASIS_UNSPECIFIED ||
+        rules.window_months() != 0 || !rules.spend_currency().empty()) {
+      return InvalidField("tier_rules.tiers", "list at least one tier");
+    }
+    return absl::OkStatus();
+  }
+  if (rules.basis() != loyalty::v1::TIER_BASIS_QUALIFYING_POINTS &&
+      rules.basis() != loyalty::v1::TIER_BASIS_SPEND) {
+    return InvalidField("tier_rules.basis",
+                        "must be TIER_BASIS_QUALIFYING_POINTS or "
+                        "TIER_BASIS_SPEND");
+  }
+  if (rules.basis() == loyalty::v1::TIER_BASIS_SPEND) {
+    if (FindEarnRate(program, rules.spend_currency()) == nullptr) {
+      return InvalidField("tier_rules.spend_currency",
+                          absl::StrCat("\"", rules.spend_currency(),
+                                       "\" is not one of the earn_rates "
+                                       "currencies"));
+    }
+  } else if (!rules.spend_currency().empty()) {
+    return InvalidField("tier_rules.spend_currency",
+                        "is only for TIER_BASIS_SPEND");
+  }
+  if (rules.window_months() < 1 || rules.window_months() > kTierWindowMonthsMax) {
+    return InvalidField("tier_rules.window_months",
+                        absl::StrCat("must be 1..", kTierWindowMonthsMax,
+                                     ", got ", rules.window_months()));
+  }
+  if (rules.grace_days() < 0 || rules.grace_days() > kTierGraceDaysMax) {
+    return InvalidField("tier_rules.grace_days",
+                        absl::StrCat("must be 0..", kTierGraceDaysMax,
+                                     ", got ", rules.grace_days()));
+  }
+  for (int i = 0; i < rules.tiers_size(); ++i) {
+    const loyalty::v1::Tier& tier = rules.tiers(i);
+    const std::string path = absl::StrCat("tier_rules.tiers[", i, "]");
+    LEDGER_RETURN_IF_ERROR(rule_ids->Add(tier.tier_id(), path + ".tier_id"));
+    LEDGER_RETURN_IF_ERROR(ValidateText(tier.display_name(),
+                                        path + ".display_name",
+                                        kRuleDescriptionBytesMax));
+    if (i == 0 && tier.threshold() != 0) {
+      return InvalidField(path + ".threshold",
+                          "the first (lowest) tier must have threshold 0");
+    }
+    if (tier.threshold() < 0 || tier.threshold() > kPointsPerRequestMax) {
+      return InvalidField(path + ".threshold",
+                          absl::StrCat("must be 0..", kPointsPerRequestMax));
+    }
+    if (i > 0 && tier.threshold() <= rules.tiers(i - 1).threshold()) {
+      return InvalidField(
+          path + ".threshold",
+          absl::StrCat("thresholds must increase: ", tier.threshold(),
+                       " is not above tiers[", i - 1, "]'s ",
+                       rules.tiers(i - 1).threshold()));
+    }
+    if (tier.multiplier_percent() != 0 &&
+        (tier.multiplier_percent() < 100 ||
+         tier.multiplier_percent() > kTierMultiplierPercentMax)) {
+      return InvalidField(path + ".multiplier_percent",
+                          absl::StrCat("must be 100..",
+                                       kTierMultiplierPercentMax,
+                                       " (or 0 for none), got ",
+                                       tier.multiplier_percent()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRules(const ProgramConfig& program) {
   absl::flat_hash_set<std::string> categories;
   LEDGER_RETURN_IF_ERROR(ValidateCategories(program, &categories));
@@ -361,7 +432,8 @@ absl::Status ValidateRules(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateProductRules(program, categories, &rule_ids));
   LEDGER_RETURN_IF_ERROR(ValidateCampaigns(program, categories, &rule_ids));
   LEDGER_RETURN_IF_ERROR(ValidateSpendBonuses(program, &rule_ids));
-  return ValidateEvents(program, &rule_ids);
+  LEDGER_RETURN_IF_ERROR(ValidateEvents(program, &rule_ids));
+  return ValidateTiers(program, &rule_ids);
 }
 
 absl::Status ValidateApiKeys(const ProgramConfig& program) {

@@ -17,7 +17,8 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
   std::vector<Command> commands = {
       DefineEnrollCommand(app, global),  DefineEarnCommand(app, global),
       DefineQuoteCommand(app, global),   DefineEventCommand(app, global),
-      DefineRedeemCommand(app, global),  DefineBalanceCommand(app, global),
+      DefineRedeemCommand(app, global),  DefineReturnCommand(app, global),
+      DefineBalanceCommand(app, global),
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),
       DefineVerifyCommand(app, global),
   };

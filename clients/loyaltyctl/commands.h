@@ -30,6 +30,7 @@ Command DefineEnrollCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineEarnCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineQuoteCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineRedeemCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineReturnCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineEventCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineBalanceCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineHistoryCommand(CLI::App* app, const GlobalFlags* global);

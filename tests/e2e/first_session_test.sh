@@ -106,6 +106,13 @@ expect 0 "history lists every entry" -- "$ctl" history --member alice
 [[ $(grep -c -E '^ *[0-9]+ ' <<< "$out") == 5 ]] || fail "history should list 5 entries: $out"
 expect 0 "verify passes" -- "$ctl" verify
 contains "$out" "ok"
+expect 0 "returning the mug takes its share of the order's pending points" -- "$ctl" return --member alice \
+  --order A-1001 --line MUG,1 --channel app
+contains "$out" "8 points"
+expect 3 "returning the mug twice is refused" -- "$ctl" return --member alice --order A-1001 --line MUG,1 --channel app
+contains "$err" "RETURN_EXCEEDS_ORDER"
+expect 2 "a return needs lines or an amount" -- "$ctl" return --member alice --order A-1001
+expect 2 "a malformed return line is a flag error" -- "$ctl" return --member alice --order A-1001 --line MUG
 
 # Bad input: a clear one-line error, nothing sent or changed.
 expect 2 "a malformed --line is a flag error" -- "$ctl" earn --member alice --order X --currency EUR --line "no-commas"

@@ -6,7 +6,8 @@
 // and prints the ratio earn/s ÷ health/s, so figures compare across
 // machines. Further phases (--phases):
 //   latency  earns paced at half the measured earn throughput: p99 there;
-//   mix      earn 45 / quote 5 / redeem 10 / balance 25 / statement 15 (--mix);
+//   mix      earn 40 / quote 5 / redeem 10 / return 5 / balance 25 /
+//            statement 15 (--mix);
 //   batch    EarnBatch calls of --batch-events events: durable events/s;
 //   depth    statement pages of a member with --deep-entries entries against
 //            one with 10 (first page, and a late page through its token);
@@ -57,7 +58,8 @@ struct Flags {
   std::string data_dir;
   std::string server_flags;
   std::string phases = "health,earn,latency,mix,batch";
-  std::string mix = "earn=45,quote=5,redeem=10,balance=25,statement=15";
+  std::string mix =
+      "earn=40,quote=5,redeem=10,return=5,balance=25,statement=15";
   uint64_t members = 100'000;
   int outstanding = 32;
   int channels = 4;
@@ -76,6 +78,14 @@ std::string WriteBenchProgram(const std::string& dir) {
   out << "program_id: \"bench\"\n"
       << "earn_rates { rule_id: \"base-eur\" currency: \"EUR\" "
          "spend_minor_per_step: 100 points_per_step: 1 }\n"
+      // Lots with expiry and tiers, so earns pay for them as they would in
+      // a real program; no return window, so redemptions find points.
+      << "expiry { months_after_earn: 12 }\n"
+      << "tier_rules { basis: TIER_BASIS_QUALIFYING_POINTS window_months: 12 "
+         "grace_days: 30 "
+         "tiers { tier_id: \"member\" threshold: 0 } "
+         "tiers { tier_id: \"silver\" threshold: 1000 multiplier_percent: 125 } "
+         "tiers { tier_id: \"gold\" threshold: 5000 multiplier_percent: 150 } }\n"
       << "api_keys { principal: \"bench\" key_sha256_hex: \""
       << HexEncode(Sha256(kBenchKey))
       << "\" roles: [ROLE_CHANNEL, ROLE_ADMIN] }\n";

@@ -17,21 +17,22 @@ bool AcceptBusinessRejection(const grpc::Status& status) {
 }  // namespace
 
 bool ParseMix(const std::string& spec, MixWeights* weights) {
-  MixWeights parsed{0, 0, 0, 0, 0, 0};
+  MixWeights parsed{0, 0, 0, 0, 0, 0, 0};
   for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
     int weight = 0;
     if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0) return false;
     if (kv.first == "earn") parsed.earn = weight;
     else if (kv.first == "quote") parsed.quote = weight;
+    else if (kv.first == "return") parsed.return_ = weight;
     else if (kv.first == "redeem") parsed.redeem = weight;
     else if (kv.first == "balance") parsed.balance = weight;
     else if (kv.first == "statement") parsed.statement = weight;
     else if (kv.first == "health") parsed.health = weight;
     else return false;
   }
-  if (parsed.earn + parsed.quote + parsed.redeem + parsed.balance +
-          parsed.statement + parsed.health ==
+  if (parsed.earn + parsed.quote + parsed.redeem + parsed.return_ +
+          parsed.balance + parsed.statement + parsed.health ==
       0) {
     return false;
   }
@@ -74,8 +75,17 @@ EarnRequest Workload::EarnFor(const std::string& member_id,
 }
 
 EarnRequest Workload::NextEarn() {
-  return EarnFor(MemberId(RandomMember()),
-                 absl::StrCat(nonce_, "-", counter_++));
+  EarnRequest request = EarnFor(MemberId(RandomMember()),
+                                absl::StrCat(nonce_, "-", counter_++));
+  constexpr size_t kRecentOrders = 1024;
+  std::pair<std::string, std::string> order{request.member_id(),
+                                            request.order_id()};
+  if (recent_orders_.size() < kRecentOrders) {
+    recent_orders_.push_back(std::move(order));
+  } else {
+    recent_orders_[next_recent_++ % kRecentOrders] = std::move(order);
+  }
+  return request;
 }
 
 void Workload::IssueEarn(Connection& connection, int channel) {
@@ -109,6 +119,30 @@ void Workload::IssueRedeem(Connection& connection, int channel) {
   call->accept = AcceptBusinessRejection;  // Too few points is an answer.
   StartCall(connection, connection.loyalty(channel),
             &LoyaltyService::Stub::AsyncRedeem, request, call);
+}
+
+// A partial return of a recent order: 1.00 EUR of it, from the app.
+void Workload::IssueReturn(Connection& connection, int channel) {
+  if (recent_orders_.empty()) return IssueEarn(connection, channel);
+  const auto& [member_id, order_id] =
+      recent_orders_[random_() % recent_orders_.size()];
+  ReturnRequest request;
+  request.mutable_context()->set_request_id(
+      absl::StrCat("ret-", nonce_, "-", counter_++));
+  request.mutable_context()->set_channel(CHANNEL_APP);
+  request.set_member_id(member_id);
+  request.set_order_id(order_id);
+  request.set_amount_minor(100);
+  auto* call = new TypedCall<ReturnResponse>();
+  connection.Prepare(*call, "return");
+  // An order whose earn is still in flight (NOT_FOUND), or one already
+  // fully returned (FAILED_PRECONDITION), is an answer too.
+  call->accept = [](const grpc::Status& status) {
+    return AcceptBusinessRejection(status) ||
+           status.error_code() == grpc::StatusCode::NOT_FOUND;
+  };
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncReturn, request, call);
 }
 
 void Workload::IssueBalance(Connection& connection, int channel) {
@@ -160,12 +194,13 @@ void Workload::IssueEarnBatch(Connection& connection, int channel,
 
 void Workload::IssueMix(Connection& connection, int channel,
                         const MixWeights& mix) {
-  int total = mix.earn + mix.quote + mix.redeem + mix.balance + mix.statement +
-              mix.health;
+  int total = mix.earn + mix.quote + mix.redeem + mix.return_ + mix.balance +
+              mix.statement + mix.health;
   int pick = static_cast<int>(random_() % total);
   if ((pick -= mix.earn) < 0) return IssueEarn(connection, channel);
   if ((pick -= mix.quote) < 0) return IssueQuote(connection, channel);
   if ((pick -= mix.redeem) < 0) return IssueRedeem(connection, channel);
+  if ((pick -= mix.return_) < 0) return IssueReturn(connection, channel);
   if ((pick -= mix.balance) < 0) return IssueBalance(connection, channel);
   if ((pick -= mix.statement) < 0) return IssueStatement(connection, channel);
   StartHealthCheck(connection, channel);

@@ -4,8 +4,10 @@
 // baskets, redemptions, balance and statement reads, and the gRPC health
 // check as the trivial call every report compares against.
 //
-// Default mix weights (per 100 calls): earn 45, quote 5, redeem 10,
-// balance 25, statement 15. Return joins the mix when that RPC exists.
+// Default mix weights (per 100 calls): earn 40, quote 5, redeem 10, return
+// 5, balance 25, statement 15. A return gives back 1.00 EUR of one of the
+// last 1024 orders earned (any member): partial returns, until the order is
+// used up.
 #ifndef LOYALTY_TESTS_BENCH_WORKLOAD_H_
 #define LOYALTY_TESTS_BENCH_WORKLOAD_H_
 
@@ -20,9 +22,10 @@
 namespace loyalty::bench {
 
 struct MixWeights {
-  int earn = 45;
+  int earn = 40;
   int quote = 5;
   int redeem = 10;
+  int return_ = 5;
   int balance = 25;
   int statement = 15;
   int health = 0;
@@ -44,6 +47,7 @@ class Workload {
   void IssueEarn(Connection& connection, int channel);
   void IssueQuote(Connection& connection, int channel);
   void IssueRedeem(Connection& connection, int channel);
+  void IssueReturn(Connection& connection, int channel);
   void IssueBalance(Connection& connection, int channel);
   void IssueStatement(Connection& connection, int channel);
   void IssueEnroll(Connection& connection, int channel, uint64_t index);
@@ -55,6 +59,9 @@ class Workload {
 
  private:
   uint64_t RandomMember();
+  // (member id, order id) of the latest earns sent, a ring.
+  std::vector<std::pair<std::string, std::string>> recent_orders_;
+  size_t next_recent_ = 0;
   uint64_t members_;
   std::string nonce_;
   std::mt19937_64 random_;

@@ -22,7 +22,7 @@ PROTO_DIR = ROOT / "proto"
 SERVICE_PROTO = "loyalty/v1/loyalty_service.proto"
 
 # ---- validation: u8 selector | serialized request ----
-EARN, REDEEM, ADJUST, ENROLL, LIST = range(5)
+EARN, REDEEM, ADJUST, ENROLL, LIST, EVENT, HOLD, SETTLE, RETURN = range(9)
 
 CTX_POS = ('context { request_id: "req-1" channel: CHANNEL_POS store_id: "s-1" '
            'terminal_id: "t-1" occurred_at_ms: 1699999999000 }')
@@ -65,6 +65,23 @@ VALIDATION_SEEDS = {
         'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "1234" }'),
     "list_page_size_too_big": (LIST, "ListEntriesRequest",
         'member_id: "alice" page_size: 501'),
+    "hold_valid": (HOLD, "HoldPointsRequest",
+        f'{CTX_APP} member_id: "alice" order_id: "w-1" points: 300 '
+        'timeout_ms: 600000'),
+    "hold_timeout_too_long": (HOLD, "HoldPointsRequest",
+        f'{CTX_APP} member_id: "alice" points: 300 timeout_ms: 86400001'),
+    "settle_valid": (SETTLE, "SettleHoldRequest",
+        f'{CTX_APP} member_id: "alice" hold_id: "H18446744073709551615"'),
+    "settle_hold_id_leading_zero": (SETTLE, "SettleHoldRequest",
+        f'{CTX_APP} member_id: "alice" hold_id: "H012"'),
+    "return_lines_valid": (RETURN, "ReturnRequest",
+        f'{CTX_POS} member_id: "alice" order_id: "o-1" '
+        'lines { sku: "sku-1" quantity: 1 } lines { sku: "sku-2" quantity: 2 }'),
+    "return_amount_valid": (RETURN, "ReturnRequest",
+        f'{CTX_APP} member_id: "alice" order_id: "o-1" amount_minor: 899'),
+    "return_lines_and_amount": (RETURN, "ReturnRequest",
+        f'{CTX_APP} member_id: "alice" order_id: "o-1" amount_minor: 1 '
+        'lines { sku: "sku-1" quantity: 1 }'),
 }
 
 

@@ -5,8 +5,9 @@
 //
 //   u8 selector | serialized request
 //
-// selector % 6 picks EarnRequest, RedeemRequest, AdjustRequest,
-// EnrollMemberRequest, ListEntriesRequest or RecordEventRequest; bytes that
+// selector % 9 picks EarnRequest, RedeemRequest, AdjustRequest,
+// EnrollMemberRequest, ListEntriesRequest, RecordEventRequest,
+// HoldPointsRequest, SettleHoldRequest or ReturnRequest; bytes that
 // do not parse as that message are skipped (libprotobuf's parser is not what
 // we fuzz).
 //
@@ -248,6 +249,66 @@ Verdict JudgeRecordEvent(const v1::RecordEventRequest& request) {
   return JudgeToken(request.reference(), "reference", kIdLengthMax, true);
 }
 
+Verdict JudgeHold(const v1::HoldPointsRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
+  FUZZ_RETURN_IF_INVALID(
+      JudgeToken(request.order_id(), "order_id", kIdLengthMax, false));
+  if (request.points() < 1 || request.points() > kPointsPerRequestMax) {
+    return Invalid("points", "range");
+  }
+  // The fuzzed program has no hold_timeout_max_ms: the default applies.
+  if (request.timeout_ms() < kHoldTimeoutMinMs ||
+      request.timeout_ms() > kHoldTimeoutDefaultMaxMs) {
+    return Invalid("timeout_ms", "range");
+  }
+  return std::nullopt;
+}
+
+// "H" then a decimal sequence: no leading zero, at least 1, fits uint64.
+Verdict JudgeSettleHold(const v1::SettleHoldRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
+  const std::string& id = request.hold_id();
+  if (id.size() < 2 || id[0] != 'H' || id[1] == '0') {
+    return Invalid("hold_id", "shape");
+  }
+  absl::uint128 value = 0;
+  for (size_t i = 1; i < id.size(); ++i) {
+    if (id[i] < '0' || id[i] > '9') return Invalid("hold_id", "digit");
+    value = value * 10 + static_cast<unsigned>(id[i] - '0');
+    if (value > std::numeric_limits<uint64_t>::max()) {
+      return Invalid("hold_id", "too large");
+    }
+  }
+  return std::nullopt;
+}
+
+Verdict JudgeReturn(const v1::ReturnRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
+  FUZZ_RETURN_IF_INVALID(
+      JudgeToken(request.order_id(), "order_id", kIdLengthMax, true));
+  const bool has_lines = request.lines_size() > 0;
+  if (has_lines == (request.amount_minor() != 0)) {
+    return Invalid("lines", "exactly one of lines and amount");
+  }
+  if (request.lines_size() > kBasketLinesMax) return Invalid("lines", "count");
+  std::set<std::string> skus;
+  for (const v1::ReturnLine& line : request.lines()) {
+    FUZZ_RETURN_IF_INVALID(JudgeToken(line.sku(), "sku", kIdLengthMax, true));
+    if (!skus.insert(line.sku()).second) return Invalid("sku", "duplicate");
+    if (line.quantity() < 1 || line.quantity() > kQuantityMax) {
+      return Invalid("quantity", "range");
+    }
+  }
+  if (request.amount_minor() < 0 ||
+      request.amount_minor() > kPointsPerRequestMax) {
+    return Invalid("amount_minor", "range");
+  }
+  return std::nullopt;
+}
+
 Verdict JudgeAdjust(const AdjustRequest& request) {
   FUZZ_RETURN_IF_INVALID(JudgeAdminContext(request.context()));
   FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
@@ -393,7 +454,7 @@ bool Parse(const uint8_t* data, size_t size, Request* request) {
 }
 
 void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
-  switch (selector % 6) {
+  switch (selector % 9) {
     case 0: {
       EarnRequest request;
       if (!Parse(data, size, &request)) return;
@@ -428,6 +489,34 @@ void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
       if (!Parse(data, size, &request)) return;
       CheckAgreement(request, ValidateRecordEvent(request, kNowMs),
                      JudgeRecordEvent(request));
+      return;
+    }
+    case 6: {
+      v1::HoldPointsRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckAgreement(request,
+                     ValidateHoldPoints(request, kNowMs,
+                                        kHoldTimeoutDefaultMaxMs),
+                     JudgeHold(request));
+      return;
+    }
+    case 7: {
+      v1::SettleHoldRequest request;
+      if (!Parse(data, size, &request)) return;
+      absl::Status status = ValidateSettleHold(request, kNowMs);
+      CheckAgreement(request, status, JudgeSettleHold(request));
+      // A valid id round-trips through the ledger's own formatting.
+      if (status.ok()) {
+        LEDGER_CHECK(HoldIdOf(*ParseHoldId(request.hold_id())) ==
+                     request.hold_id());
+      }
+      return;
+    }
+    case 8: {
+      v1::ReturnRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckAgreement(request, ValidateReturn(request, kNowMs),
+                     JudgeReturn(request));
       return;
     }
     default: {

@@ -319,5 +319,32 @@ TEST_CASE("an adjust that would overflow the lifetime adjusted total is "
   RequireRefusedAsOverflow(child);
 }
 
+TEST_CASE("pending and held points count towards INT64_MAX: a grant that "
+          "would make a member own more is refused",
+          "[overflow][points]") {
+  v1::ProgramConfig program = MegaProgram();
+  program.set_return_window_days(14);
+  TestLedger t(program);
+  t.EnrollOk("alice");
+  EarnExactly(t.ledger(), "alice", kMax - 10, "fill");  // All pending.
+  auto balance = t.ledger().GetBalance("alice");
+  REQUIRE_OK(balance);
+  REQUIRE(balance->pending_points() == kMax - 10);
+  REQUIRE(balance->available_points() == 0);
+  REQUIRE_OK(Adjust(t.ledger(), kAdmin, AdjustPoints("a1", "alice", 10)));
+  NothingChanged before(t.store());
+  auto past = Adjust(t.ledger(), kAdmin, AdjustPoints("a2", "alice", 1));
+  CHECK(ReasonOf(past.status()) == v1::ERROR_REASON_BALANCE_OVERFLOW);
+  before.CheckOnlyRequestRemembered();
+  // Maturing moves the points without ever passing INT64_MAX.
+  t.clock().AdvanceMs(14ll * 24 * 3600 * 1000);
+  auto matured = t.ledger().GetBalance("alice");
+  REQUIRE_OK(matured);
+  CHECK(matured->available_points() == kMax);
+  CHECK(matured->pending_points() == 0);
+  REQUIRE_OK(Redeem(t.ledger(), kApp, RedeemPoints("r1", "alice", "o", 1)));
+  t.RequireVerifyOk();
+}
+
 }  // namespace
 }  // namespace loyalty

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <set>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 
@@ -28,6 +31,7 @@ using v1::AdjustRequest;
 using v1::BasketLine;
 using v1::EarnRequest;
 using v1::EnrollMemberRequest;
+using v1::HoldPointsRequest;
 using v1::MemberIdentifier;
 using v1::RecordEventRequest;
 using v1::RedeemRequest;
@@ -39,9 +43,13 @@ const T& PickFrom(Generator& g, const std::vector<T>& values) {
       g.Uniform(0, static_cast<int64_t>(values.size()) - 1))];
 }
 
+// What the member can spend now: the balance a read shows, with what fell
+// due since its last write (matured, expired, released) counted; 0 for a
+// member in debt (a negative balance after a return).
 int64_t Available(Generator& g, const std::string& member_id) {
-  const MemberState* member = g.model().FindMember(member_id);
-  return member == nullptr ? 0 : member->totals.available;
+  std::optional<PointsState> points = g.model().Projected(member_id);
+  return points.has_value() ? std::max<int64_t>(points->totals.available, 0)
+                            : 0;
 }
 
 // A valid request id carries printable ASCII without spaces.
@@ -490,6 +498,14 @@ RedeemRequest RedeemBase(Generator& g) {
   *request.mutable_context() = g.ChannelContext();
   request.set_member_id(g.PickMember());
   request.set_order_id(g.Chance(0.9) ? g.NewOrderId() : "shared-order");
+  // Often on an order the member earned, so that returns restore points.
+  const MemberState* member = g.model().FindMember(request.member_id());
+  if (member != nullptr && !member->orders.empty() && g.Chance(0.3)) {
+    auto it = member->orders.end();
+    std::advance(it, -g.Uniform(1, static_cast<int64_t>(std::min<size_t>(
+                                       member->orders.size(), 5))));
+    request.set_order_id(*it);
+  }
   return request;
 }
 
@@ -759,6 +775,372 @@ void MutateEvent(Generator& g, Request* r) {
 }
 
 // ---------------------------------------------------------------------------
+// Holds. HoldPoints mostly for seconds to hours; a third of them go to one
+// member (the rich one) for small amounts, so it reaches the open-holds
+// limit. CapturePoints and ReleasePoints name recent holds (often still
+// open), old ones (mostly closed: captured, released or timed out), another
+// member's, or an id that is no hold at all.
+
+int64_t HoldTimeout(Generator& g) {
+  const int64_t roll = g.Uniform(0, 99);
+  if (roll < 35) return g.Uniform(kModelHoldTimeoutMinMs, 60'000);
+  if (roll < 65) return g.Uniform(60'000, 3'600'000);
+  if (roll < 90) return g.Uniform(3'600'000, kModelHoldTimeoutMaxMs);
+  return g.Chance(0.5) ? kModelHoldTimeoutMinMs : kModelHoldTimeoutMaxMs;
+}
+
+HoldPointsRequest HoldBase(Generator& g, bool* busy) {
+  HoldPointsRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  *busy = g.Chance(0.35);
+  request.set_member_id(*busy ? g.PickRich() : g.PickMember());
+  if (g.Chance(0.6)) request.set_order_id(g.NewOrderId());
+  request.set_timeout_ms(*busy ? g.Uniform(3'600'000, kModelHoldTimeoutMaxMs)
+                               : HoldTimeout(g));
+  // Now and then a timeout that ends exactly when the member's next
+  // maturity, expiry or other hold falls due: a tie the ledger must break
+  // release first, then mature, then expire.
+  std::optional<PointsState> points = g.model().Projected(request.member_id());
+  if (points.has_value() && g.Chance(0.25)) {
+    const int64_t due_ms = points->NextDueMs();
+    const int64_t timeout_ms = due_ms - g.now_ms();
+    if (due_ms != 0 && timeout_ms >= kModelHoldTimeoutMinMs &&
+        timeout_ms <= kModelHoldTimeoutMaxMs) {
+      request.set_timeout_ms(timeout_ms);
+    }
+  }
+  return request;
+}
+
+Request FreshHold(Generator& g) {
+  bool busy = false;
+  HoldPointsRequest request = HoldBase(g, &busy);
+  const int64_t available = Available(g, request.member_id());
+  const int64_t roll = g.Uniform(0, 99);
+  int64_t points = 0;
+  if (busy || (roll < 25 && available > 0)) {
+    points = g.Uniform(1, std::clamp<int64_t>(available / 8, 1, 1000));
+  } else if (roll < 55 && available > 0) {
+    points = g.Uniform(1, std::min(available, kPointsPerRequestMax));
+  } else if (roll < 70) {
+    points = available < kPointsPerRequestMax
+                 ? g.Uniform(available + 1,
+                             std::min(available + 1000, kPointsPerRequestMax))
+                 : g.Uniform(1, kPointsPerRequestMax);
+  } else {
+    points = g.Uniform(1, 100);
+  }
+  request.set_points(points);
+  return request;
+}
+
+Request BoundaryHold(Generator& g) {
+  bool busy = false;
+  HoldPointsRequest request = HoldBase(g, &busy);
+  if (g.Chance(0.5)) request.set_member_id(g.PickRich());
+  const int64_t available = Available(g, request.member_id());
+  int64_t points = available + g.Uniform(0, 1);  // All of it, or one more.
+  if (points < 1 || points > kPointsPerRequestMax) {
+    points = g.Chance(0.5) ? kPointsPerRequestMax : 1;
+  }
+  request.set_points(points);
+  request.set_timeout_ms(g.Chance(0.5) ? kModelHoldTimeoutMinMs
+                                       : kModelHoldTimeoutMaxMs);
+  return request;
+}
+
+std::string MalformHold(Generator& g, Request* r) {
+  auto& request = std::get<HoldPointsRequest>(*r);
+  switch (g.Uniform(0, 9)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.set_points(g.Chance(0.5) ? 0 : -7);
+      return "points not positive";
+    case 2:
+      request.set_points(g.Chance(0.5) ? kPointsPerRequestMax + 1 : kInt64Max);
+      return "points above 10^15";
+    case 3: {
+      static const std::vector<int64_t> kShort = {kModelHoldTimeoutMinMs - 1, 0,
+                                                  -1000, kInt64Min};
+      request.set_timeout_ms(PickFrom(g, kShort));
+      return "timeout_ms below 1 s";
+    }
+    case 4:
+      request.set_timeout_ms(g.Chance(0.5) ? kModelHoldTimeoutMaxMs + 1
+                                           : kInt64Max);
+      return "timeout_ms above the program's hold_timeout_max_ms";
+    case 5:
+      request.set_order_id(std::string(kIdLengthMax + 1, 'o'));
+      return "order_id 65 characters";
+    case 6:
+      request.set_order_id("order 7");
+      return "order_id with a space";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateHold(Generator& g, Request* r) {
+  auto& request = std::get<HoldPointsRequest>(*r);
+  switch (g.Uniform(0, 3)) {
+    case 0:
+      request.set_points(request.points() == kPointsPerRequestMax
+                             ? request.points() - 1
+                             : request.points() + 1);
+      return;
+    case 1:
+      request.set_timeout_ms(request.timeout_ms() == kModelHoldTimeoutMaxMs
+                                 ? request.timeout_ms() - 1
+                                 : request.timeout_ms() + 1);
+      return;
+    case 2:
+      request.set_order_id(g.NewOrderId());
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// The most recent holds still open as of now (at most 8), newest first.
+std::vector<std::pair<uint64_t, std::string>> OpenHolds(Generator& g) {
+  std::vector<std::pair<uint64_t, std::string>> open;
+  const auto& holds = g.model().holds_made();
+  for (size_t i = holds.size(), looked = 0;
+       i-- > 0 && looked < 32 && open.size() < 8; ++looked) {
+    std::optional<PointsState> points = g.model().Projected(holds[i].second);
+    for (const Hold& hold : points->holds) {
+      if (hold.sequence == holds[i].first) open.push_back(holds[i]);
+    }
+  }
+  return open;
+}
+
+v1::SettleHoldRequest SettleBase(Generator& g) {
+  v1::SettleHoldRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  const auto& holds = g.model().holds_made();
+  const int64_t size = static_cast<int64_t>(holds.size());
+  const int64_t roll = g.Uniform(0, 99);
+  if (holds.empty() || roll < 8) {
+    // No HOLD of anyone, or another kind of entry: NOT_FOUND.
+    request.set_member_id(g.PickMember());
+    request.set_hold_id(absl::StrCat("H", g.Uniform(1, 5'000'000)));
+    return request;
+  }
+  std::pair<uint64_t, std::string> hold;
+  if (roll < 55) {
+    const auto open = OpenHolds(g);
+    hold = open.empty()
+               ? holds.back()
+               : open[g.Uniform(0, static_cast<int64_t>(open.size()) - 1)];
+  } else if (roll < 75) {
+    hold = holds[size - 1 - g.Uniform(0, std::min<int64_t>(7, size - 1))];
+  } else {
+    hold = holds[g.Uniform(0, size - 1)];
+  }
+  request.set_hold_id(absl::StrCat("H", hold.first));
+  // Mostly its own member; else another member's id (NOT_FOUND).
+  request.set_member_id(roll < 90 ? hold.second : g.PickMember());
+  return request;
+}
+
+template <typename SettleRequest>
+Request FreshSettle(Generator& g) {
+  return SettleRequest{SettleBase(g)};
+}
+
+template <typename SettleRequest>
+Request BoundarySettle(Generator& g) {
+  SettleRequest request{SettleBase(g)};
+  // The largest well-formed hold id: never a hold.
+  if (g.Chance(0.5)) request.message.set_hold_id("H18446744073709551615");
+  return request;
+}
+
+template <typename SettleRequest>
+std::string MalformSettle(Generator& g, Request* r) {
+  auto& request = std::get<SettleRequest>(*r).message;
+  switch (g.Uniform(0, 5)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.clear_hold_id();
+      return "hold_id empty";
+    case 2:
+    case 3: {
+      static const std::vector<std::string> kBad = {
+          "h12",
+          "H0",
+          "H012",
+          "H12a",
+          "H-3",
+          "12",
+          "H",
+          "H 1",
+          "H18446744073709551616",   // One past uint64.
+          "H100000000000000000000",  // 21 digits.
+          std::string(65, 'H')};
+      request.set_hold_id(PickFrom(g, kBad));
+      return "hold_id not \"H\" and a sequence";
+    }
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+// Capture <-> release of the same hold with the same message: other
+// content under the same request id.
+template <typename SettleRequest>
+void MutateSettle(Generator& g, Request* r) {
+  const v1::SettleHoldRequest message = std::get<SettleRequest>(*r).message;
+  switch (g.Uniform(0, 2)) {
+    case 0:
+      if (std::is_same_v<SettleRequest, CaptureRequest>) {
+        *r = ReleaseRequest{message};
+      } else {
+        *r = CaptureRequest{message};
+      }
+      return;
+    case 1: {
+      auto& request = std::get<SettleRequest>(*r).message;
+      request.set_hold_id(request.hold_id() == "H1" ? "H2" : "H1");
+      return;
+    }
+    default:
+      MutateContext(g, std::get<SettleRequest>(*r).mutable_context());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Return.
+
+// A member with an earned order (recent ones mostly), and that order; or
+// any member and an order it did not earn.
+v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order) {
+  v1::ReturnRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_member_id(g.PickMember());
+  *order = nullptr;
+  const MemberState* member = g.model().FindMember(request.member_id());
+  if (member != nullptr && !member->orders.empty() && g.Chance(0.9)) {
+    auto it = member->orders.end();
+    std::advance(it, -g.Uniform(1, static_cast<int64_t>(std::min<size_t>(
+                                       member->orders.size(), 6))));
+    request.set_order_id(*it);
+    *order = &member->order_state.at(*it);
+  } else {
+    request.set_order_id(g.Chance(0.5) ? g.NewOrderId() : "shared-order");
+  }
+  return request;
+}
+
+Request FreshReturn(Generator& g) {
+  const OrderState* order = nullptr;
+  v1::ReturnRequest request = ReturnBase(g, &order);
+  const int64_t value_left =
+      order != nullptr ? order->spend_minor - order->returned_value : 0;
+  if (order != nullptr && !order->lines.empty() && g.Chance(0.6)) {
+    // Lines: some SKUs of the order (up to what is left, sometimes one
+    // more), sometimes one it does not have; each SKU once.
+    std::set<std::string> skus;
+    for (const OrderLine& line : order->lines) {
+      if (!g.Chance(0.6) || !skus.insert(line.sku).second) continue;
+      int64_t left = 0;
+      for (const OrderLine& same : order->lines) {
+        if (same.sku == line.sku) left += same.quantity - same.returned_quantity;
+      }
+      int64_t quantity = left > 0 ? g.Uniform(1, left) : 1;
+      if (g.Chance(0.1)) quantity = left + 1;
+      quantity = std::clamp<int64_t>(quantity, 1, kQuantityMax);
+      v1::ReturnLine* returned = request.add_lines();
+      returned->set_sku(line.sku);
+      returned->set_quantity(quantity);
+    }
+    if (request.lines_size() == 0 || g.Chance(0.05)) {
+      v1::ReturnLine* returned = request.add_lines();
+      returned->set_sku("sku-not-bought");
+      returned->set_quantity(1);
+    }
+  } else {
+    int64_t amount = value_left > 0 ? g.Uniform(1, value_left) : 1;
+    if (g.Chance(0.2)) amount = value_left;      // All that is left.
+    if (g.Chance(0.05)) amount = value_left + 1;  // One more.
+    amount = std::clamp<int64_t>(amount, 1, kPointsPerRequestMax);
+    request.set_amount_minor(amount);
+  }
+  return request;
+}
+
+// The whole rest of the order at once, or one unit more.
+Request BoundaryReturn(Generator& g) {
+  const OrderState* order = nullptr;
+  v1::ReturnRequest request = ReturnBase(g, &order);
+  const int64_t value_left =
+      order != nullptr ? order->spend_minor - order->returned_value : 0;
+  request.set_amount_minor(std::clamp<int64_t>(
+      value_left + g.Uniform(0, 1), 1, kPointsPerRequestMax));
+  return request;
+}
+
+std::string MalformReturn(Generator& g, Request* r) {
+  auto& request = std::get<v1::ReturnRequest>(*r);
+  switch (g.Uniform(0, 5)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.clear_order_id();
+      return "order_id empty";
+    case 2: {
+      request.clear_lines();
+      request.set_amount_minor(5);
+      v1::ReturnLine* line = request.add_lines();
+      line->set_sku("sku-1");
+      line->set_quantity(1);
+      return "both lines and amount";
+    }
+    case 3:
+      request.clear_lines();
+      request.set_amount_minor(g.Chance(0.5) ? 0 : -7);
+      return "neither lines nor a positive amount";
+    case 4: {
+      request.clear_amount_minor();
+      request.clear_lines();
+      v1::ReturnLine* line = request.add_lines();
+      line->set_sku("sku-2");
+      line->set_quantity(g.Chance(0.5) ? 0 : 1);
+      if (line->quantity() == 1) {
+        *request.add_lines() = *line;
+        return "a SKU listed twice";
+      }
+      return "quantity zero";
+    }
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateReturn(Generator& g, Request* r) {
+  auto& request = std::get<v1::ReturnRequest>(*r);
+  if (request.lines_size() > 0 && g.Chance(0.5)) {
+    v1::ReturnLine* line = request.mutable_lines(0);
+    line->set_quantity(line->quantity() == kQuantityMax ? 1
+                                                        : line->quantity() + 1);
+    return;
+  }
+  if (request.lines_size() == 0 && g.Chance(0.5)) {
+    request.set_amount_minor(request.amount_minor() == kPointsPerRequestMax
+                                 ? 1
+                                 : request.amount_minor() + 1);
+    return;
+  }
+  MutateContext(g, request.mutable_context());
+}
+
+// ---------------------------------------------------------------------------
 // The kind table: one row per Request alternative, in variant order.
 
 struct KindSpec {
@@ -776,6 +1158,12 @@ constexpr KindSpec kKinds[] = {
     {"redeem", 25, FreshRedeem, BoundaryRedeem, MalformRedeem, MutateRedeem},
     {"adjust", 20, FreshAdjust, BoundaryAdjust, MalformAdjust, MutateAdjust},
     {"event", 15, FreshEvent, BoundaryEvent, MalformEvent, MutateEvent},
+    {"hold", 20, FreshHold, BoundaryHold, MalformHold, MutateHold},
+    {"capture", 10, FreshSettle<CaptureRequest>, BoundarySettle<CaptureRequest>,
+     MalformSettle<CaptureRequest>, MutateSettle<CaptureRequest>},
+    {"release", 10, FreshSettle<ReleaseRequest>, BoundarySettle<ReleaseRequest>,
+     MalformSettle<ReleaseRequest>, MutateSettle<ReleaseRequest>},
+    {"return", 15, FreshReturn, BoundaryReturn, MalformReturn, MutateReturn},
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");
@@ -839,8 +1227,8 @@ std::string Generator::PickRich() {
   if (members.empty()) return PickMember();
   std::string richest = members.back();
   auto available = [&](const std::string& id) {
-    const MemberState* member = model_->FindMember(id);
-    return member == nullptr ? -1 : member->totals.available;
+    std::optional<PointsState> points = model_->Projected(id);
+    return points.has_value() ? points->totals.available : -1;
   };
   for (size_t i = members.size() > 16 ? members.size() - 16 : 0;
        i < members.size(); ++i) {
@@ -884,6 +1272,12 @@ MemberIdentifier Generator::PickIdentifier() {
 int64_t Generator::OccurredAt() {
   int64_t roll = Uniform(0, 99);
   if (roll < 65) return 0;  // "Now".
+  if (roll < 68) {
+    // Exactly one return window ago, or a millisecond either side: the
+    // order's points are available at once from the window's end on.
+    return std::max<int64_t>(
+        1, now_ms_ - kModelReturnWindowDays * kDayMs + Uniform(-1, 1));
+  }
   if (roll < 90) return std::max<int64_t>(1, now_ms_ - Uniform(0, 3 * kDayMs));
   if (roll < 95) return now_ms_ + Uniform(0, kDayMs - 3'600'000);
   return Uniform(1, 1000);  // Long ago, but valid.

@@ -15,12 +15,18 @@
 //
 // Choices depend only on the seed and on the model's state in enrollment
 // order, never on the ledger's random member ids, so a seed replays the same
-// run.
+// run. (One exception, rare: a sweep with a limit settles members in order
+// of their ids, which moves later sequence numbers and so the hold ids sent;
+// which holds are chosen stays the same.)
+//
+// A member's expired_points_total stops at INT64_MAX (the ledger saturates
+// it): grants to rich members go on so that expiries reach it.
 #ifndef LOYALTY_TESTS_MODEL_GENERATOR_H_
 #define LOYALTY_TESTS_MODEL_GENERATOR_H_
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -41,6 +47,10 @@ class Generator {
   // `near_limits` false leaves out the commands built to sit at a limit
   // (huge baskets, exactly the balance or headroom, one point past it).
   Generator(uint64_t seed, const Model* model, bool near_limits = true);
+
+  // A new step: every command generated so far has been applied to the
+  // model.
+  void StartStep() {}
 
   // The next command; `now_ms` is the ledger clock's current time (requests
   // may carry occurred_at up to a day ahead of it).

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -26,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "generator.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "ledger/status_util.h"
@@ -53,6 +55,13 @@ struct Observed {
   v1::Balance balance;
   int64_t points_earned = 0;
   std::vector<std::pair<int, std::string>> identifiers;  // Enroll's member.
+  std::string hold_id;                                   // HoldPoints.
+  int64_t hold_expires_at_ms = 0;                        // HoldPoints.
+  // Return: every entry of the response and its figures.
+  std::vector<v1::LedgerEntry> entries;
+  int64_t points_reversed = 0;
+  int64_t points_forgiven = 0;
+  int64_t points_restored = 0;
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
 };
 
@@ -92,6 +101,31 @@ void Fill(const v1::AdjustResponse& response, Observed* observed) {
   observed->member_id = response.entry().member_id();
   observed->entry = response.entry();
   observed->balance = response.balance();
+}
+void Fill(const v1::HoldPointsResponse& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.balance();
+  observed->hold_id = response.hold_id();
+  observed->hold_expires_at_ms = response.expires_at_ms();
+}
+void Fill(const v1::SettleHoldResponse& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->balance = response.balance();
+}
+
+void Fill(const v1::ReturnResponse& response, Observed* observed) {
+  if (response.entries_size() > 0) {
+    observed->member_id = response.entries(0).member_id();
+    observed->entry = response.entries(0);  // The RETURN.
+  }
+  observed->entries.assign(response.entries().begin(),
+                           response.entries().end());
+  observed->balance = response.balance();
+  observed->points_reversed = response.points_reversed();
+  observed->points_forgiven = response.points_forgiven();
+  observed->points_restored = response.points_restored();
 }
 
 struct Slot {
@@ -137,13 +171,28 @@ struct Submitter {
     ledger.RecordEvent(caller, request,
                        Deliver<v1::RecordEventResponse>(slot));
   }
+  void operator()(const v1::HoldPointsRequest& request) const {
+    ledger.HoldPoints(caller, request, Deliver<v1::HoldPointsResponse>(slot));
+  }
+  void operator()(const CaptureRequest& request) const {
+    ledger.CapturePoints(caller, request.message,
+                         Deliver<v1::SettleHoldResponse>(slot));
+  }
+  void operator()(const ReleaseRequest& request) const {
+    ledger.ReleasePoints(caller, request.message,
+                         Deliver<v1::SettleHoldResponse>(slot));
+  }
+  void operator()(const v1::ReturnRequest& request) const {
+    ledger.Return(caller, request, Deliver<v1::ReturnResponse>(slot));
+  }
 };
 
 // The entry kind each Request alternative appends.
 v1::EntryKind EntryKindOf(const Request& request) {
   static constexpr v1::EntryKind kKinds[] = {
-      v1::ENTRY_KIND_ENROLL, v1::ENTRY_KIND_EARN, v1::ENTRY_KIND_REDEEM,
-      v1::ENTRY_KIND_ADJUST, v1::ENTRY_KIND_EVENT};
+      v1::ENTRY_KIND_ENROLL,  v1::ENTRY_KIND_EARN,   v1::ENTRY_KIND_REDEEM,
+      v1::ENTRY_KIND_ADJUST,  v1::ENTRY_KIND_EVENT,  v1::ENTRY_KIND_HOLD,
+      v1::ENTRY_KIND_CAPTURE, v1::ENTRY_KIND_RELEASE, v1::ENTRY_KIND_RETURN};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -154,28 +203,129 @@ bool IsMemberIdChar(char c) {
          c == '-' || c == '@';
 }
 
+std::string ExpiringText(
+    const std::vector<std::pair<int64_t, int64_t>>& expiring) {
+  std::string text = "[";
+  for (const auto& [at_ms, points] : expiring) {
+    absl::StrAppend(&text, points, "@", at_ms, " ");
+  }
+  return text + "]";
+}
+
 std::string TotalsText(const Totals& t) {
   return absl::StrCat(
-      "available=", t.available, " earned=", t.earned_total,
-      " redeemed=", t.redeemed_total, " adjusted=", t.adjusted_total,
-      " entries=", t.entry_count, " last_seq=", t.last_sequence);
+      "available=", t.available, " pending=", t.pending, " held=", t.held,
+      " earned=", t.earned_total, " redeemed=", t.redeemed_total,
+      " adjusted=", t.adjusted_total, " expired=", t.expired_total,
+      " debt=", t.debt, " entries=", t.entry_count, " last_seq=", t.last_sequence,
+      " expiring=", ExpiringText(t.next_expiring), " as_of=", t.as_of_ms);
+}
+
+std::vector<std::pair<int64_t, int64_t>> ExpiringOf(const v1::Balance& b) {
+  std::vector<std::pair<int64_t, int64_t>> expiring;
+  for (const auto& lot : b.next_expiring()) {
+    expiring.emplace_back(lot.expires_at_ms(), lot.points());
+  }
+  return expiring;
 }
 
 std::string BalanceText(const v1::Balance& b) {
   return absl::StrCat(
-      "available=", b.available_points(), " earned=", b.earned_points_total(),
+      "available=", b.available_points(), " pending=", b.pending_points(),
+      " held=", b.held_points(), " earned=", b.earned_points_total(),
       " redeemed=", b.redeemed_points_total(),
-      " adjusted=", b.adjusted_points_total(), " entries=", b.entry_count(),
-      " last_seq=", b.last_sequence());
+      " adjusted=", b.adjusted_points_total(),
+      " expired=", b.expired_points_total(), " entries=", b.entry_count(),
+      " last_seq=", b.last_sequence(),
+      " expiring=", ExpiringText(ExpiringOf(b)), " as_of=", b.as_of_ms(),
+      " debt=", b.debt_points());
 }
 
+// Every field of the balance (a snapshot: next_expiring and as_of set).
 bool SameTotals(const Totals& t, const v1::Balance& b) {
   return t.available == b.available_points() &&
+         t.pending == b.pending_points() && t.held == b.held_points() &&
          t.earned_total == b.earned_points_total() &&
          t.redeemed_total == b.redeemed_points_total() &&
          t.adjusted_total == b.adjusted_points_total() &&
+         t.expired_total == b.expired_points_total() &&
          t.entry_count == b.entry_count() &&
-         t.last_sequence == b.last_sequence();
+         t.last_sequence == b.last_sequence() &&
+         t.next_expiring == ExpiringOf(b) && t.as_of_ms == b.as_of_ms() &&
+         t.debt == b.debt_points();
+}
+
+std::string BigEndian64(uint64_t value) {
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>(value >> (56 - 8 * i));
+  }
+  return bytes;
+}
+
+// Keys as documented in ledger/keys.h.
+std::string ScheduleKey(int64_t due_ms, const std::string& member_id) {
+  return BigEndian64(static_cast<uint64_t>(due_ms)) + member_id;
+}
+std::string MemberEntryKey(const std::string& member_id, uint64_t sequence) {
+  return absl::StrCat(member_id, std::string(1, '\0'), BigEndian64(sequence));
+}
+
+// "" when the stored entry `got` is the one the model expects; else what
+// differs.
+std::string CompareEntry(const ExpectedEntry& want,
+                         const v1::LedgerEntry& got) {
+  std::vector<std::string> differ;
+  auto check = [&](bool same, const char* field) {
+    if (!same) differ.push_back(field);
+  };
+  check(got.sequence() == want.sequence, "sequence");
+  check(got.member_id() == want.member_id, "member_id");
+  check(got.kind() == want.kind, "kind");
+  check(got.bucket() == want.bucket, "bucket");
+  check(got.points_delta() == want.points_delta, "points_delta");
+  check(got.available_after_points() == want.available_after,
+        "available_after_points");
+  check(got.pending_after_points() == want.pending_after,
+        "pending_after_points");
+  check(got.held_after_points() == want.held_after, "held_after_points");
+  check(got.debt_after_points() == want.debt_after, "debt_after_points");
+  check(got.pending_reversed_points() == want.pending_reversed,
+        "pending_reversed_points");
+  check(got.forgiven_points() == want.forgiven, "forgiven_points");
+  check(got.principal() == want.principal, "principal");
+  check(got.request_id() == want.request_id, "request_id");
+  check(got.channel() == want.channel, "channel");
+  check(got.store_id() == want.store_id, "store_id");
+  check(got.terminal_id() == want.terminal_id, "terminal_id");
+  check(got.occurred_at_ms() == want.occurred_at_ms, "occurred_at_ms");
+  check(got.recorded_at_ms() == want.recorded_at_ms, "recorded_at_ms");
+  check(got.order_id() == want.order_id, "order_id");
+  check(got.lot_expires_at_ms() == want.lot_expires_at_ms, "lot_expires_at_ms");
+  check(got.matures_at_ms() == want.matures_at_ms, "matures_at_ms");
+  check(got.lot_sequence() == want.lot_sequence, "lot_sequence");
+  check(got.hold_id() == want.hold_id, "hold_id");
+  check(got.hold_expires_at_ms() == want.hold_expires_at_ms,
+        "hold_expires_at_ms");
+  check(got.hold_timed_out() == want.hold_timed_out, "hold_timed_out");
+  check(got.event_day() == want.event_day, "event_day");
+  if (differ.empty()) return "";
+  std::string text =
+      absl::StrCat("entry ", want.sequence, " (", v1::EntryKind_Name(want.kind),
+                   ") differs in ");
+  for (const std::string& field : differ) absl::StrAppend(&text, field, " ");
+  absl::StrAppend(
+      &text, "\n    model: kind=", v1::EntryKind_Name(want.kind),
+      " bucket=", v1::Bucket_Name(want.bucket), " delta=", want.points_delta,
+      " after=", want.available_after, "/", want.pending_after, "/",
+      want.held_after, " principal=", want.principal,
+      " occurred=", want.occurred_at_ms, " recorded=", want.recorded_at_ms,
+      " order=", want.order_id, " lot_expires=", want.lot_expires_at_ms,
+      " matures=", want.matures_at_ms, " lot_seq=", want.lot_sequence,
+      " hold=", want.hold_id, " hold_expires=", want.hold_expires_at_ms,
+      " timed_out=", want.hold_timed_out, " event_day=", want.event_day,
+      "\n    ledger: ", got.ShortDebugString());
+  return text;
 }
 
 std::string OutcomeText(const absl::Status& status) {
@@ -261,17 +411,38 @@ class Runner {
   bool RunOne();
   bool CheckQuote(const v1::EarnRequest& request);
   bool RunGroup(int64_t size);
+  // Ledger::Sweep against Model::Sweep, on its own.
+  bool RunSweep();
   // Model side and comparison of one answered command.
   bool Judge(const Command& command, const Observed& observed,
              Expected* expected);
+  void Count(const std::vector<ExpectedEntry>& entries);
   std::string CompareOk(const Command& command, const Expected& expected,
                         const Observed& observed);
+  // GetBalance of `member_id` against the model's balance as of now.
+  bool CheckBalanceOf(const std::string& member_id);
+  // Before the ledger settles `member_id` (a command, a sweep or a read):
+  // fails, naming the case, when the expiries due would push its
+  // expired_points_total past INT64_MAX, which the contract leaves open
+  // (the ledger aborts on it).
+  bool CheckExpiredTotalFits(const std::string& member_id);
   bool CheckBalance(const Command& command, const Expected& expected);
   bool CheckWrites(const Command& command, const Expected& expected,
                    const Recording& recording, uint64_t write_count_before);
   bool CheckGroupWrites(const std::vector<Expected>& expected,
                         const Recording& recording,
                         uint64_t write_count_before);
+  // The entries written (kEntries and their kMemberEntries keys), in order,
+  // are exactly `entries`.
+  bool CheckEntryWrites(const Recording& recording,
+                        const std::vector<ExpectedEntry>& entries);
+  // Applies the recorded schedule puts and erases to schedule_ (erases of
+  // existing keys, puts of new ones, only for `touched` members), then
+  // checks each touched member's key against the model; with `moves`, the
+  // puts and erases must be exactly those.
+  bool CheckScheduleWrites(const Recording& recording,
+                           const std::set<std::string>& touched,
+                           const std::vector<ScheduleMove>* moves);
   bool CheckScan(const StorePrint& before, const Recording& recording);
   bool ShouldScan();
   // Starts a step: nothing may have been written since the last one; on a
@@ -282,10 +453,14 @@ class Runner {
   bool CheckStatement(const std::string& member_id);
   bool CheckStatements(bool all);
   bool CheckMembers();
-  void AdvanceClock();
+  // Moves the clock; returns the member whose due instant it moved to, if
+  // it did ("" otherwise).
+  std::string AdvanceClock();
   void Note(const Command& command, const std::string& outcome);
+  void NoteLine(std::string line);
   bool Fail(const std::string& problem);
-  Observed Await(std::future<Observed>& future);
+  template <typename T>
+  T Await(std::future<T>& future);
 
   const RunOptions options_;
   ManualClock clock_;
@@ -305,6 +480,12 @@ class Runner {
   std::optional<StorePrint> last_print_;
   uint64_t last_print_write_count_ = 0;
   std::string current_;  // The command being judged, for failure reports.
+  // The schedule family as the recorded writes left it: member -> due
+  // times (one at most), with its key count and hash sum (as StorePrint).
+  std::map<std::string, std::set<int64_t>> schedule_;
+  // Per member, its debt after the newest entry counted.
+  std::map<std::string, int64_t> debt_seen_;
+  FamilyPrint schedule_print_;
 };
 
 std::vector<EarnRateRule> Runner::Rates() {
@@ -346,6 +527,13 @@ v1::ProgramConfig Runner::Program() {
     rate->set_points_per_step(rule.points_per_step);
   }
   program.set_time_zone("Asia/Taipei");  // UTC+8, as the model counts days.
+  // The points policy the model states (model.h).
+  program.set_return_window_days(kModelReturnWindowDays);
+  program.mutable_expiry()->set_months_after_earn(kModelExpiryMonths);
+  program.set_hold_timeout_max_ms(kModelHoldTimeoutMaxMs);
+  program.set_holds_per_member_max(kModelHoldsPerMember);
+  program.set_return_policy(v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE);
+  program.set_negative_balance_floor_points(kModelNegativeFloorPoints);
   for (const EventRule& rule : Events()) {
     v1::EngagementEvent* event = program.add_engagement_events();
     event->set_event_id(rule.event_id);
@@ -396,15 +584,19 @@ bool Runner::Fail(const std::string& problem) {
 }
 
 void Runner::Note(const Command& command, const std::string& outcome) {
-  std::string line =
-      absl::StrCat("#", commands_, " [", command.principal, "] ", command.label,
-                   ": ", Describe(command.request), " -> ", outcome);
+  NoteLine(absl::StrCat("#", commands_, " [", command.principal, "] ",
+                        command.label, ": ", Describe(command.request), " -> ",
+                        outcome));
+}
+
+void Runner::NoteLine(std::string line) {
   if (options_.trace) std::fprintf(stderr, "%s\n", line.c_str());
   history_.push_back(std::move(line));
   if (history_.size() > 12) history_.pop_front();
 }
 
-Observed Runner::Await(std::future<Observed>& future) {
+template <typename T>
+T Runner::Await(std::future<T>& future) {
   // A lost callback would hang the test; a minute is far beyond any batch.
   if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
     std::fprintf(stderr, "model_test: seed=%llu: a callback never came\n",
@@ -423,8 +615,8 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   // An enroll without an id: the ledger picks one, which must be new and
   // well-formed; the model takes it from the answer.
   std::string assigned = "<not assigned>";
-  if (command.request.index() == 0 && MemberIdOf(command.request).empty() &&
-      observed.status.ok()) {
+  if (command.request.index() == kEnrollKind &&
+      MemberIdOf(command.request).empty() && observed.status.ok()) {
     assigned = observed.member_id;
     bool well_formed = !assigned.empty() && assigned.size() <= 64;
     for (char c : assigned) well_formed = well_formed && IsMemberIdChar(c);
@@ -436,20 +628,48 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
+  Count(expected->entries);
 
   if (observed.status.code() != expected->code) {
     return Fail(absl::StrCat("expected ", ExpectedText(*expected), ", got ",
                              OutcomeText(observed.status)));
   }
   switch (expected->effect) {
-    case Effect::kApplied:
+    case Effect::kApplied: {
       ++report_.ok_applied;
+      const PointsState& points =
+          model_.FindMember(expected->member_id)->points;
+      if (!points.lots.empty() && points.lots.front().expires_at_ms != 0 &&
+          points.lots.front().expires_at_ms <= clock_.NowMs()) {
+        ++report_.stale_response_balances;
+      }
       break;
+    }
     case Effect::kRemembered:
       ++report_.remembered_rejections;
-      if (expected->reason == v1::ERROR_REASON_BALANCE_OVERFLOW) {
-        ++report_.balance_overflows;
+      switch (expected->reason) {
+        case v1::ERROR_REASON_BALANCE_OVERFLOW:
+          ++report_.balance_overflows;
+          break;
+        case v1::ERROR_REASON_TOO_MANY_HOLDS:
+          ++report_.too_many_holds;
+          break;
+        case v1::ERROR_REASON_HOLD_NOT_ACTIVE:
+          ++report_.holds_not_active;
+          break;
+        case v1::ERROR_REASON_HOLD_NOT_FOUND:
+          ++report_.holds_not_found;
+          break;
+        case v1::ERROR_REASON_RETURN_EXCEEDS_ORDER:
+          ++report_.return_exceeds;
+          break;
+        case v1::ERROR_REASON_ORDER_NOT_FOUND:
+          ++report_.order_not_found;
+          break;
+        default:
+          break;
       }
+      if (!expected->entries.empty()) ++report_.rejections_after_due_entries;
       break;
     case Effect::kNothing:
       if (expected->replayed) ++report_.replays;
@@ -490,6 +710,48 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   return true;
 }
 
+void Runner::Count(const std::vector<ExpectedEntry>& entries) {
+  for (const ExpectedEntry& entry : entries) {
+    int64_t& debt = debt_seen_[entry.member_id];
+    report_.debt_paid_off += entry.debt_after < debt;
+    debt = entry.debt_after;
+    switch (entry.kind) {
+      case v1::ENTRY_KIND_EARN:
+        report_.pending_earns += entry.bucket == v1::BUCKET_PENDING;
+        break;
+      case v1::ENTRY_KIND_MATURE:
+        ++report_.matures;
+        break;
+      case v1::ENTRY_KIND_RETURN:
+        ++report_.returns;
+        report_.returns_from_pending += entry.pending_reversed > 0;
+        report_.returns_into_debt += entry.debt_after > 0;
+        report_.returns_forgiving += entry.forgiven > 0;
+        break;
+      case v1::ENTRY_KIND_RESTORE:
+        ++report_.restores;
+        break;
+      case v1::ENTRY_KIND_EXPIRE:
+        ++report_.expires;
+        report_.expired_saturated +=
+            model_.FindMember(entry.member_id)->totals().expired_total ==
+            std::numeric_limits<int64_t>::max();
+        break;
+      case v1::ENTRY_KIND_HOLD:
+        ++report_.holds;
+        break;
+      case v1::ENTRY_KIND_CAPTURE:
+        ++report_.captures;
+        break;
+      case v1::ENTRY_KIND_RELEASE:
+        ++(entry.hold_timed_out ? report_.hold_timeouts : report_.releases);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 std::string Runner::CompareOk(const Command& command, const Expected& expected,
                               const Observed& observed) {
   const v1::LedgerEntry& entry = observed.entry;
@@ -502,7 +764,13 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   if (entry.points_delta() != expected.points_delta) {
     return "entry points_delta differs";
   }
-  if (entry.available_after_points() != expected.totals.available) {
+  // The entry has the stored state after it; the balance is projected as
+  // of now (it differs when a lot is already past its expiry).
+  if (!expected.replayed &&
+      entry.available_after_points() !=
+          expected.entries[expected.entries.size() - 1 -
+                           expected.own_entry_from_end]
+              .available_after) {
     return "entry available_after_points differs";
   }
   if (!SameTotals(expected.totals, observed.balance)) {
@@ -516,8 +784,9 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   if (entry.request_id() != context.request_id()) {
     return "entry request_id differs";
   }
-  const v1::Channel channel =
-      command.request.index() == 3 ? v1::CHANNEL_ADMIN : context.channel();
+  const v1::Channel channel = command.request.index() == kAdjustKind
+                                  ? v1::CHANNEL_ADMIN
+                                  : context.channel();
   if (entry.channel() != channel) return "entry channel differs";
   if (entry.store_id() != context.store_id() ||
       entry.terminal_id() != context.terminal_id()) {
@@ -532,6 +801,20 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
                                ? entry.recorded_at_ms()
                                : context.occurred_at_ms();
   if (entry.occurred_at_ms() != occurred) return "entry occurred_at differs";
+  // The whole entry as the model has it (a replay returns the first one,
+  // whose hash Judge compares).
+  if (!expected.replayed) {
+    const ExpectedEntry& own =
+        expected.entries[expected.entries.size() - 1 -
+                         expected.own_entry_from_end];
+    std::string problem = CompareEntry(own, entry);
+    if (!problem.empty()) return "the response's " + problem;
+  }
+  if (std::holds_alternative<v1::HoldPointsRequest>(command.request) &&
+      (observed.hold_id != entry.hold_id() ||
+       observed.hold_expires_at_ms != entry.hold_expires_at_ms())) {
+    return "hold_id / expires_at_ms differ from the HOLD entry's";
+  }
 
   if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
     if (observed.points_earned != expected.points_delta) {
@@ -547,6 +830,29 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
     Int128 breakdown = 0;
     for (const auto& line : entry.breakdown()) breakdown += line.points();
     if (breakdown != expected.points_delta) return "breakdown sum differs";
+  } else if (const auto* ret =
+                 std::get_if<v1::ReturnRequest>(&command.request)) {
+    if (entry.order_id() != ret->order_id()) return "entry order differs";
+    if (observed.points_reversed != expected.points_reversed ||
+        observed.points_forgiven != expected.points_forgiven ||
+        observed.points_restored != expected.points_restored) {
+      return absl::StrCat("return figures differ: reversed/forgiven/restored ",
+                          observed.points_reversed, "/",
+                          observed.points_forgiven, "/",
+                          observed.points_restored, ", model ",
+                          expected.points_reversed, "/",
+                          expected.points_forgiven, "/",
+                          expected.points_restored);
+    }
+    if (observed.entries.size() !=
+        static_cast<size_t>(1 + expected.own_entry_from_end)) {
+      return "the response's entry count differs";
+    }
+    if (!expected.replayed && expected.own_entry_from_end == 1) {
+      std::string problem =
+          CompareEntry(expected.entries.back(), observed.entries.back());
+      if (!problem.empty()) return "the response's " + problem;
+    }
   } else if (const auto* redeem =
                  std::get_if<v1::RedeemRequest>(&command.request)) {
     if (entry.order_id() != redeem->order_id()) return "entry order differs";
@@ -583,15 +889,29 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   return "";
 }
 
-bool Runner::CheckBalance(const Command& command, const Expected& expected) {
-  if (command.malformed) return true;  // Its member id may be malformed.
-  const std::string& member_id = expected.code == absl::StatusCode::kOk
-                                     ? expected.member_id
-                                     : MemberIdOf(command.request);
-  if (member_id.empty()) return true;
-  absl::StatusOr<v1::Balance> balance = ledger_->GetBalance(member_id);
+bool Runner::CheckExpiredTotalFits(const std::string& member_id) {
+  model_.set_now_ms(clock_.NowMs());
   const MemberState* member = model_.FindMember(member_id);
-  if (member == nullptr) {
+  if (member == nullptr) return true;
+  std::optional<PointsState> points = model_.Projected(member_id);
+  if (points->totals.expired_total >= 0) return true;
+  return Fail(absl::StrCat(
+      "member ", member_id, " has expired ", member->totals().expired_total,
+      " points and lots of ",
+      static_cast<uint64_t>(points->totals.expired_total) -
+          static_cast<uint64_t>(member->totals().expired_total),
+      " more expire by now: expired_points_total would pass INT64_MAX. The "
+      "contract has no rule for it (an expiry cannot be refused); the ledger "
+      "aborts in ApplyEntry (\"a total overflows int64\") on the next write "
+      "or read of this member"));
+}
+
+bool Runner::CheckBalanceOf(const std::string& member_id) {
+  if (!CheckExpiredTotalFits(member_id)) return false;
+  absl::StatusOr<v1::Balance> balance = ledger_->GetBalance(member_id);
+  model_.set_now_ms(clock_.NowMs());
+  std::optional<PointsState> points = model_.Projected(member_id);
+  if (!points.has_value()) {
     if (absl::IsNotFound(balance.status())) return true;
     return Fail(absl::StrCat("GetBalance(", member_id,
                              ") of a member the model does not know: ",
@@ -601,12 +921,41 @@ bool Runner::CheckBalance(const Command& command, const Expected& expected) {
     return Fail(absl::StrCat("GetBalance(", member_id,
                              "): ", OutcomeText(balance.status())));
   }
-  if (!SameTotals(member->totals, *balance)) {
+  const Totals want = model_.Snapshot(*points);
+  if (!SameTotals(want, *balance) || balance->member_id() != member_id) {
     return Fail(absl::StrCat("GetBalance(", member_id, ") is ",
                              BalanceText(*balance), "; the model has ",
-                             TotalsText(member->totals)));
+                             TotalsText(want)));
   }
   return true;
+}
+
+bool Runner::CheckBalance(const Command& command, const Expected& expected) {
+  if (command.malformed) return true;  // Its member id may be malformed.
+  const std::string& member_id = expected.code == absl::StatusCode::kOk
+                                     ? expected.member_id
+                                     : MemberIdOf(command.request);
+  if (member_id.empty()) return true;
+  return CheckBalanceOf(member_id);
+}
+
+// The members whose entries `entries` are.
+std::set<std::string> MembersOf(const std::vector<ExpectedEntry>& entries) {
+  std::set<std::string> members;
+  for (const ExpectedEntry& entry : entries) members.insert(entry.member_id);
+  return members;
+}
+
+std::string PutsText(const Recording& recording) {
+  std::string text;
+  for (const RecordedPut& put : recording.puts) {
+    absl::StrAppend(&text, FamilyName(put.family),
+                    put.erase     ? "-"
+                    : put.existed ? "~"
+                                  : "+",
+                    " ");
+  }
+  return text;
 }
 
 bool Runner::CheckWrites(const Command& command, const Expected& expected,
@@ -616,108 +965,171 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
   if (static_cast<int64_t>(writes) != recording.writes) {
     return Fail("MemoryStore::write_count disagrees with the recorded writes");
   }
-  auto puts_text = [&] {
-    std::string text;
-    for (const RecordedPut& put : recording.puts) {
-      absl::StrAppend(&text, FamilyName(put.family), put.existed ? "~" : "+",
-                      " ");
+  if (expected.effect == Effect::kNothing) {
+    if (writes != 0 || !recording.puts.empty()) {
+      return Fail(absl::StrCat("a command that must change nothing wrote ",
+                               writes, " batch(es): ", PutsText(recording)));
     }
-    return text;
-  };
-  switch (expected.effect) {
-    case Effect::kNothing:
-      if (writes != 0 || !recording.puts.empty()) {
-        return Fail(absl::StrCat("a command that must change nothing wrote ",
-                                 writes, " batch(es): ", puts_text()));
-      }
-      return true;
-    case Effect::kRemembered: {
-      // Exactly its request record, new, under (principal, request id),
-      // holding the rejection.
-      if (writes != 1 || recording.puts.size() != 1 ||
-          recording.puts[0].family != Family::kRequests) {
-        return Fail(absl::StrCat(
-            "a remembered rejection must write its request record and "
-            "nothing else; wrote ",
-            writes, " batch(es): ", puts_text()));
-      }
-      const RecordedPut& put = recording.puts[0];
-      std::string key = command.principal;
-      key.push_back('\0');
-      key += ContextOf(command.request).request_id();
-      v1::RequestRecord record;
-      if (put.key != key || put.existed || !record.ParseFromString(put.value) ||
-          record.status_code() != static_cast<int>(expected.code) ||
-          record.error_reason() != expected.reason ||
-          !record.response().empty()) {
-        return Fail(
-            "the remembered rejection's request record is not a new "
-            "record of this rejection under (principal, request id)");
-      }
-      return true;
+    return true;
+  }
+  // One batch: the time-driven entries and the command's own (if applied),
+  // each with its statement index key; the request record; the member and
+  // the head if any entry was written; an earn's order; an enroll's
+  // identifiers; the member's schedule key if it moved.
+  const int64_t entries = static_cast<int64_t>(expected.entries.size());
+  const bool wrote_member = entries > 0;
+  std::map<Family, int64_t> want = {
+      {Family::kEntries, entries},
+      {Family::kMemberEntries, entries},
+      {Family::kRequests, 1},
+      {Family::kMembers, wrote_member ? 1 : 0},
+      {Family::kMeta, wrote_member ? 1 : 0},
+      {Family::kOrders, expected.orders_written},
+      {Family::kIdentifiers, expected.identifiers_added}};
+  bool exact = writes == 1;
+  for (const auto& [family, count] : want) {
+    exact = exact && recording.PutsIn(family) == count &&
+            recording.ErasesIn(family) == 0;
+  }
+  const std::string member_id =
+      wrote_member ? expected.entries.front().member_id : "";
+  for (const RecordedPut& put : recording.puts) {
+    // Append-only: only a member record, an order record and the head are
+    // overwritten; schedule keys are put new and erased existing.
+    if (put.family == Family::kSchedule) {
+      exact = exact && put.existed == put.erase;
+    } else if (put.family == Family::kOrders) {
+      exact = exact && put.existed == (expected.orders_added == 0);
+    } else if (put.existed && put.family != Family::kMembers &&
+               put.family != Family::kMeta) {
+      exact = false;
     }
-    case Effect::kApplied: {
-      // One entry, its statement index key, the request record, the member,
-      // the head; an earn's order; an enroll's identifiers.
-      std::map<Family, int64_t> want = {
-          {Family::kEntries, 1},
-          {Family::kMemberEntries, 1},
-          {Family::kRequests, 1},
-          {Family::kMembers, 1},
-          {Family::kMeta, 1},
-          {Family::kOrders, expected.orders_added},
-          {Family::kIdentifiers, expected.identifiers_added}};
-      bool exact = writes == 1;
-      for (const auto& [family, count] : want) {
-        exact = exact && recording.PutsIn(family) == count;
-      }
-      for (const RecordedPut& put : recording.puts) {
-        // Append-only: only a member record and the head are overwritten.
-        if (put.existed && put.family != Family::kMembers &&
-            put.family != Family::kMeta) {
-          exact = false;
-        }
-      }
-      // Keys as documented in ledger/keys.h: the entry under its big-endian
-      // sequence, the statement index under member 0x00 sequence, the
-      // request record (OK, with the response) under principal 0x00 id.
-      std::string sequence_key(8, '\0');
-      for (int i = 0; i < 8; ++i) {
-        sequence_key[i] = static_cast<char>(expected.sequence >> (56 - 8 * i));
-      }
-      const std::string request_key =
-          absl::StrCat(command.principal, std::string(1, '\0'),
-                       ContextOf(command.request).request_id());
-      const std::string index_key =
-          absl::StrCat(expected.member_id, std::string(1, '\0'), sequence_key);
-      for (const RecordedPut& put : recording.puts) {
-        v1::RequestRecord record;
-        switch (put.family) {
-          case Family::kEntries:
-            exact = exact && put.key == sequence_key;
-            break;
-          case Family::kMemberEntries:
-            exact = exact && put.key == index_key && put.value.empty();
-            break;
-          case Family::kMembers:
-            exact = exact && put.key == expected.member_id &&
-                    put.existed == (command.request.index() != 0);
-            break;
-          case Family::kRequests:
-            exact = exact && put.key == request_key &&
-                    record.ParseFromString(put.value) &&
-                    record.status_code() == 0 && !record.response().empty();
-            break;
-          default:
-            break;
-        }
-      }
-      if (!exact) {
-        return Fail(absl::StrCat("an applied command wrote ", writes,
-                                 " batch(es): ", puts_text()));
-      }
-      return true;
+    if (put.family == Family::kMembers) {
+      exact = exact && put.key == member_id &&
+              put.existed == (command.request.index() != kEnrollKind);
     }
+  }
+  if (!exact) {
+    return Fail(absl::StrCat("a command (", expected.entries.size(),
+                             " entries) wrote ", writes,
+                             " batch(es): ", PutsText(recording)));
+  }
+  // The request record: new, under (principal 0x00 request id), with the
+  // response of an OK or the rejection's code and reason.
+  const std::string request_key =
+      absl::StrCat(command.principal, std::string(1, '\0'),
+                   ContextOf(command.request).request_id());
+  for (const RecordedPut& put : recording.puts) {
+    if (put.family != Family::kRequests) continue;
+    v1::RequestRecord record;
+    const bool ok = expected.effect == Effect::kApplied;
+    if (put.key != request_key || put.existed ||
+        !record.ParseFromString(put.value) ||
+        record.status_code() != static_cast<int>(expected.code) ||
+        record.error_reason() != (ok ? 0 : expected.reason) ||
+        record.response().empty() != !ok) {
+      return Fail(
+          "the request record is not a new record of this outcome under "
+          "(principal, request id)");
+    }
+  }
+  if (!CheckEntryWrites(recording, expected.entries)) return false;
+  return CheckScheduleWrites(recording, MembersOf(expected.entries),
+                             &expected.schedule_moves);
+}
+
+bool Runner::CheckEntryWrites(const Recording& recording,
+                              const std::vector<ExpectedEntry>& entries) {
+  size_t next = 0;
+  std::multiset<std::string> index_keys;
+  for (const RecordedPut& put : recording.puts) {
+    if (put.family == Family::kMemberEntries) {
+      if (!put.value.empty()) return Fail("a statement index value is set");
+      index_keys.insert(put.key);
+    }
+    if (put.family != Family::kEntries) continue;
+    if (next == entries.size()) return Fail("more entries than the model's");
+    const ExpectedEntry& want = entries[next++];
+    v1::StoredEntry stored;
+    v1::LedgerEntry entry;
+    if (put.key != BigEndian64(want.sequence) ||
+        !stored.ParseFromString(put.value) ||
+        !entry.ParseFromString(stored.body())) {
+      return Fail(absl::StrCat("entry ", want.sequence,
+                               " is not stored under its sequence"));
+    }
+    std::string problem = CompareEntry(want, entry);
+    if (!problem.empty()) return Fail("the stored " + problem);
+  }
+  if (next != entries.size()) {
+    return Fail(absl::StrCat("the ledger wrote ", next, " entries; the model ",
+                             entries.size()));
+  }
+  std::multiset<std::string> want_keys;
+  for (const ExpectedEntry& entry : entries) {
+    want_keys.insert(MemberEntryKey(entry.member_id, entry.sequence));
+  }
+  if (index_keys != want_keys) {
+    return Fail("the statement index keys are not the entries' own");
+  }
+  return true;
+}
+
+bool Runner::CheckScheduleWrites(const Recording& recording,
+                                 const std::set<std::string>& touched,
+                                 const std::vector<ScheduleMove>* moves) {
+  std::multiset<std::pair<bool, std::string>> ops;
+  for (const RecordedPut& put : recording.puts) {
+    if (put.family != Family::kSchedule) continue;
+    const std::string member_id = put.key.size() > 8 ? put.key.substr(8) : "";
+    int64_t due_ms = 0;
+    for (int i = 0; i < 8 && i < static_cast<int>(put.key.size()); ++i) {
+      due_ms = (due_ms << 8) | static_cast<uint8_t>(put.key[i]);
+    }
+    if (put.key.size() <= 8 || !put.value.empty() || due_ms <= 0 ||
+        touched.count(member_id) == 0 || put.existed != put.erase) {
+      return Fail(absl::StrCat("a schedule ", put.erase ? "erase" : "put",
+                               " of member \"", member_id, "\" due ", due_ms,
+                               put.existed ? " (key existed)" : " (key new)",
+                               " that the written members do not explain"));
+    }
+    std::set<int64_t>& keys = schedule_[member_id];
+    if (put.erase) {
+      keys.erase(due_ms);
+      schedule_print_.keys -= 1;
+      schedule_print_.sum -= PairHash(put.key, "");
+    } else {
+      keys.insert(due_ms);
+      schedule_print_.keys += 1;
+      schedule_print_.sum += PairHash(put.key, "");
+    }
+    ops.emplace(put.erase, put.key);
+  }
+  for (const std::string& member_id : touched) {
+    const int64_t due_ms = model_.FindMember(member_id)->stored_due_ms;
+    const std::set<int64_t> want =
+        due_ms == 0 ? std::set<int64_t>{} : std::set<int64_t>{due_ms};
+    if (schedule_[member_id] != want) {
+      std::string keys;
+      for (int64_t key : schedule_[member_id]) absl::StrAppend(&keys, key, " ");
+      return Fail(absl::StrCat("member ", member_id, " is scheduled at [", keys,
+                               "]; the model's next due time is ", due_ms));
+    }
+  }
+  if (moves == nullptr) return true;
+  std::multiset<std::pair<bool, std::string>> want_ops;
+  for (const ScheduleMove& move : *moves) {
+    if (move.from_ms != 0) {
+      want_ops.emplace(true, ScheduleKey(move.from_ms, move.member_id));
+    }
+    if (move.to_ms != 0) {
+      want_ops.emplace(false, ScheduleKey(move.to_ms, move.member_id));
+    }
+  }
+  if (ops != want_ops) {
+    return Fail(absl::StrCat("schedule writes differ: ", ops.size(),
+                             " puts and erases; the model moves ",
+                             moves->size(), " keys"));
   }
   return true;
 }
@@ -729,46 +1141,65 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   if (static_cast<int64_t>(writes) != recording.writes) {
     return Fail("MemoryStore::write_count disagrees with the recorded writes");
   }
-  int64_t applied = 0;
-  int64_t remembered = 0;
-  int64_t orders = 0;
+  int64_t decided = 0;
+  int64_t orders = 0;  // New order records.
+  int64_t orders_written = 0;
   int64_t identifiers = 0;
+  std::vector<ExpectedEntry> entries;
   for (const Expected& e : expected) {
-    applied += e.effect == Effect::kApplied;
-    remembered += e.effect == Effect::kRemembered;
+    decided += e.effect != Effect::kNothing;
     orders += e.orders_added;
+    orders_written += e.orders_written;
     identifiers += e.identifiers_added;
+    entries.insert(entries.end(), e.entries.begin(), e.entries.end());
+  }
+  const int64_t appended = static_cast<int64_t>(entries.size());
+  const std::set<std::string> touched = MembersOf(entries);
+  // A member or an order record is written once per batch it changes in.
+  int64_t orders_new = 0;
+  for (const RecordedPut& put : recording.puts) {
+    orders_new += put.family == Family::kOrders && !put.existed;
   }
   const bool exact =
-      recording.PutsIn(Family::kEntries) == applied &&
-      recording.PutsIn(Family::kMemberEntries) == applied &&
-      recording.PutsIn(Family::kRequests) == applied + remembered &&
-      recording.PutsIn(Family::kOrders) == orders &&
+      recording.PutsIn(Family::kEntries) == appended &&
+      recording.PutsIn(Family::kMemberEntries) == appended &&
+      recording.PutsIn(Family::kRequests) == decided && orders_new == orders &&
+      recording.PutsIn(Family::kOrders) <= orders_written &&
       recording.PutsIn(Family::kIdentifiers) == identifiers &&
-      recording.PutsIn(Family::kMembers) <= applied &&
-      (applied == 0 || recording.PutsIn(Family::kMembers) >= 1) &&
+      recording.PutsIn(Family::kMembers) <= appended &&
+      recording.PutsIn(Family::kMembers) >=
+          static_cast<int64_t>(touched.size()) &&
       recording.PutsIn(Family::kMeta) <= recording.writes &&
-      (applied == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
-      (applied + remembered == 0) == (writes == 0);
+      (appended == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
+      (decided == 0) == (writes == 0);
   if (!exact) {
     return Fail(absl::StrCat(
-        "a group of ", expected.size(), " commands (", applied, " applied, ",
-        remembered, " remembered rejections) wrote ", writes,
+        "a group of ", expected.size(), " commands (", decided, " decided, ",
+        appended, " entries of ", touched.size(), " members) wrote ", writes,
         " batch(es) with entries=", recording.PutsIn(Family::kEntries),
         " requests=", recording.PutsIn(Family::kRequests),
         " members=", recording.PutsIn(Family::kMembers),
         " orders=", recording.PutsIn(Family::kOrders),
-        " identifiers=", recording.PutsIn(Family::kIdentifiers),
-        " meta=", recording.PutsIn(Family::kMeta)));
+        " identifiers=", recording.PutsIn(Family::kIdentifiers), " meta=",
+        recording.PutsIn(Family::kMeta), "; the model: orders=", orders,
+        " identifiers=", identifiers, "\n  ", PutsText(recording)));
   }
   for (const RecordedPut& put : recording.puts) {
-    if (put.existed && put.family != Family::kMembers &&
-        put.family != Family::kMeta) {
+    if (put.family == Family::kSchedule) continue;  // CheckScheduleWrites.
+    if (put.erase ||
+        (put.existed && put.family != Family::kMembers &&
+         put.family != Family::kOrders && put.family != Family::kMeta)) {
       return Fail(
           absl::StrCat("a group overwrote a key in ", FamilyName(put.family)));
     }
+    if (put.family == Family::kMembers && touched.count(put.key) == 0) {
+      return Fail("a group wrote a member without entries");
+    }
   }
-  return true;
+  if (!CheckEntryWrites(recording, entries)) return false;
+  // Batches may split the group anywhere, so the schedule moves are
+  // checked by where they leave each member, not one by one.
+  return CheckScheduleWrites(recording, touched, nullptr);
 }
 
 absl::StatusOr<StorePrint> Runner::Scan() {
@@ -829,18 +1260,27 @@ bool Runner::CheckScan(const StorePrint& before, const Recording& recording) {
       keys(Family::kRequests) !=
           static_cast<int64_t>(model_.requests_remembered()) ||
       keys(Family::kOrders) != static_cast<int64_t>(model_.order_count()) ||
-      keys(Family::kMeta) != (sequence > 0 ? 1 : 0)) {
+      keys(Family::kMeta) != (sequence > 0 ? 1 : 0) ||
+      keys(Family::kSchedule) !=
+          static_cast<int64_t>(model_.scheduled_count())) {
     return Fail(absl::StrCat("store family sizes disagree with the model: ",
                              PrintText(*after), " model: sequence=", sequence,
                              " members=", model_.member_order().size(),
                              " identifiers=", model_.identifier_count(),
                              " requests=", model_.requests_remembered(),
-                             " orders=", model_.order_count()));
+                             " orders=", model_.order_count(),
+                             " scheduled=", model_.scheduled_count()));
+  }
+  // The schedule holds exactly the keys the writes left (which
+  // CheckScheduleWrites held against the model member by member).
+  if ((*after)[static_cast<int>(Family::kSchedule)] != schedule_print_) {
+    return Fail("the schedule family differs from the keys the writes left");
   }
   return true;
 }
 
 bool Runner::RunOne() {
+  generator_.StartStep();
   Command command = generator_.Next(clock_.NowMs());
   crash_note_.Set(absl::StrCat("model_test: crashed at seed=", options_.seed,
                                " command #", commands_ + 1, " [",
@@ -852,6 +1292,8 @@ bool Runner::RunOne() {
   if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
     if (!CheckQuote(*earn)) return false;
   }
+  current_ = "before " + Describe(command.request);
+  if (!CheckExpiredTotalFits(MemberIdOf(command.request))) return false;
   auto slot = std::make_shared<Slot>();
   std::future<Observed> future = slot->promise.get_future();
   std::visit(Submitter{*ledger_, Caller{command.principal}, slot},
@@ -891,14 +1333,15 @@ bool Runner::CheckQuote(const v1::EarnRequest& request) {
       model_.GrantedPoints(*model_.FindMember(request.member_id()), *expected);
   if (quote->points() != expected_points ||
       quote->spend_minor() != expected->spend_minor) {
-    return Fail(absl::StrCat("quote ", quote->points(), " points on ",
-                             quote->spend_minor(), " spend; the model: ",
-                             expected_points, " on ", expected->spend_minor));
+    return Fail(absl::StrCat(
+        "quote ", quote->points(), " points on ", quote->spend_minor(),
+        " spend; the model: ", expected_points, " on ", expected->spend_minor));
   }
   return true;
 }
 
 bool Runner::RunGroup(int64_t size) {
+  generator_.StartStep();
   std::vector<Command> commands;
   for (int64_t i = 0; i < size; ++i) {
     commands.push_back(generator_.Next(clock_.NowMs()));
@@ -917,6 +1360,10 @@ bool Runner::RunGroup(int64_t size) {
   std::optional<StorePrint> before;
   uint64_t write_count = 0;
   if (!Before(&before, &write_count)) return false;
+  current_ = "before the group";
+  for (const Command& command : commands) {
+    if (!CheckExpiredTotalFits(MemberIdOf(command.request))) return false;
+  }
   // Hold the writer at its first read so every command is queued before
   // it goes on: the rest are then applied together, in queue order.
   store_.HoldNextRead();
@@ -951,6 +1398,86 @@ bool Runner::RunGroup(int64_t size) {
   return true;
 }
 
+bool Runner::RunSweep() {
+  ++report_.sweeps;
+  // Mostly every member due; sometimes a limit of 1..3, so `more` is seen
+  // and the rest wait for the next sweep.
+  const int members_max = generator_.Chance(0.3)
+                              ? static_cast<int>(generator_.Uniform(1, 3))
+                              : 1000;
+  current_ = absl::StrCat("Sweep(", members_max, ") at ", clock_.NowMs());
+  crash_note_.Set(absl::StrCat("model_test: crashed at seed=", options_.seed,
+                               " after command #", commands_, " in ",
+                               current_));
+  std::optional<StorePrint> before;
+  uint64_t write_count = 0;
+  if (!Before(&before, &write_count)) return false;
+  for (const std::string& member_id : model_.member_order()) {
+    if (!CheckExpiredTotalFits(member_id)) return false;
+  }
+  std::promise<absl::StatusOr<SweepResult>> promise;
+  std::future<absl::StatusOr<SweepResult>> future = promise.get_future();
+  ledger_->Sweep(members_max, [&promise](absl::StatusOr<SweepResult> result) {
+    promise.set_value(std::move(result));
+  });
+  absl::StatusOr<SweepResult> result = Await(future);
+  const Recording recording = store_.Take();
+  model_.set_now_ms(clock_.NowMs());
+  const SweepExpected want = model_.Sweep(members_max);
+  Count(want.entries);
+  report_.sweep_entries += want.entries_written;
+  NoteLine(absl::StrCat(
+      current_, " -> ",
+      result.ok() ? absl::StrCat(result->members_settled, " members, ",
+                                 result->entries_written,
+                                 " entries, more=", result->more)
+                  : OutcomeText(result.status())));
+  if (!result.ok()) return Fail("Sweep: " + OutcomeText(result.status()));
+  if (result->members_settled != want.members_settled ||
+      result->entries_written != want.entries_written ||
+      result->more != want.more) {
+    return Fail(absl::StrCat("Sweep settled ", result->members_settled,
+                             " members with ", result->entries_written,
+                             " entries, more=", result->more,
+                             "; the model: ", want.members_settled, ", ",
+                             want.entries_written, ", more=", want.more));
+  }
+  // One batch (or none): the entries, each settled member and its schedule
+  // key, the head; no request record.
+  const uint64_t writes = memory_.write_count() - write_count;
+  const std::set<std::string> touched = MembersOf(want.entries);
+  const int64_t entries = static_cast<int64_t>(want.entries.size());
+  bool exact = static_cast<int64_t>(writes) == recording.writes &&
+               writes == (entries > 0 ? 1u : 0u) &&
+               recording.PutsIn(Family::kMembers) ==
+                   static_cast<int64_t>(touched.size()) &&
+               recording.PutsIn(Family::kMeta) == (entries > 0 ? 1 : 0) &&
+               recording.PutsIn(Family::kRequests) == 0 &&
+               recording.PutsIn(Family::kOrders) == 0 &&
+               recording.PutsIn(Family::kIdentifiers) == 0;
+  for (const RecordedPut& put : recording.puts) {
+    if (put.family == Family::kMembers) {
+      exact = exact && put.existed && touched.count(put.key) == 1;
+    }
+  }
+  if (!exact) {
+    return Fail(absl::StrCat("a sweep of ", touched.size(), " members (",
+                             entries, " entries) wrote ", writes,
+                             " batch(es): ", PutsText(recording)));
+  }
+  if (!CheckEntryWrites(recording, want.entries)) return false;
+  if (!CheckScheduleWrites(recording, touched, &want.schedule_moves)) {
+    return false;
+  }
+  if (before.has_value() && !CheckScan(*before, recording)) return false;
+  // A settled member reads as before (its projection already counted what
+  // the sweep wrote).
+  for (const std::string& member_id : touched) {
+    if (!CheckBalanceOf(member_id)) return false;
+  }
+  return true;
+}
+
 bool Runner::CheckVerify() {
   ++report_.verifies;
   current_ = "Ledger::Verify";
@@ -967,9 +1494,10 @@ bool Runner::CheckVerify() {
   return true;
 }
 
-// The member's statement through every page: newest first, gap-free in the
-// member's own order, oldest an ENROLL, available_after a running sum, and
-// the sums per kind equal to the balance.
+// The member's statement through every page: newest first, oldest an
+// ENROLL, available/pending/held_after running sums of the buckets the
+// entries move, time-driven entries (and only they) by "system", and the
+// sums per kind equal to the member's totals as last written.
 bool Runner::CheckStatement(const std::string& member_id) {
   ++report_.statements;
   current_ = "ListEntries(" + member_id + ")";
@@ -981,7 +1509,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
   std::vector<v1::LedgerEntry> entries;
   std::string token;
   for (uint64_t pages = 0;; ++pages) {
-    if (pages > member->totals.entry_count + 1) {
+    if (pages > member->totals().entry_count + 1) {
       return Fail("ListEntries pages never end");
     }
     v1::ListEntriesRequest request;
@@ -998,12 +1526,13 @@ bool Runner::CheckStatement(const std::string& member_id) {
     if (page->next_page_token().empty()) break;
     token = page->next_page_token();
   }
-  const Totals& want = member->totals;
+  const Totals& want = member->totals();
   if (entries.size() != want.entry_count) {
     return Fail(absl::StrCat("statement has ", entries.size(),
                              " entries; the model has ", want.entry_count));
   }
-  Int128 available = 0, earned = 0, redeemed = 0, adjusted = 0;
+  Int128 available = 0, pending = 0, held = 0;
+  Int128 earned = 0, redeemed = 0, adjusted = 0, expired = 0;
   for (size_t i = entries.size(); i-- > 0;) {  // Oldest first.
     const v1::LedgerEntry& entry = entries[i];
     if (entry.member_id() != member_id)
@@ -1016,29 +1545,77 @@ bool Runner::CheckStatement(const std::string& member_id) {
     if (first != (entry.kind() == v1::ENTRY_KIND_ENROLL)) {
       return Fail("the statement's oldest entry, and only it, is an ENROLL");
     }
-    available += entry.points_delta();
-    switch (entry.kind()) {
-      case v1::ENTRY_KIND_EARN:
-      case v1::ENTRY_KIND_EVENT:  // Event points count as earned.
-        earned += entry.points_delta();
+    const bool by_time = entry.kind() == v1::ENTRY_KIND_MATURE ||
+                         entry.kind() == v1::ENTRY_KIND_EXPIRE ||
+                         entry.hold_timed_out();
+    if (by_time !=
+        (entry.principal() == "system" && entry.request_id().empty())) {
+      return Fail(absl::StrCat("entry ", entry.sequence(),
+                               ": time-driven entries, and only they, are "
+                               "written by \"system\" without a request id"));
+    }
+    const int64_t delta = entry.points_delta();
+    switch (entry.bucket()) {
+      case v1::BUCKET_PENDING:
+        pending += delta;
         break;
-      case v1::ENTRY_KIND_REDEEM:
-        redeemed -= entry.points_delta();
+      case v1::BUCKET_HELD:
+        held += delta;
         break;
-      case v1::ENTRY_KIND_ADJUST:
-        adjusted += entry.points_delta();
+      default:
+        available += delta;
+    }
+    switch (entry.kind()) {  // The other side of a move between buckets.
+      case v1::ENTRY_KIND_MATURE:
+        pending -= delta;
+        break;
+      case v1::ENTRY_KIND_HOLD:
+      case v1::ENTRY_KIND_RELEASE:
+        held -= delta;
+        break;
+      case v1::ENTRY_KIND_RETURN:
+        pending -= entry.pending_reversed_points();
         break;
       default:
         break;
     }
-    if (available != entry.available_after_points()) {
+    switch (entry.kind()) {
+      case v1::ENTRY_KIND_EARN:
+      case v1::ENTRY_KIND_EVENT:  // Event points count as earned.
+        earned += delta;
+        break;
+      case v1::ENTRY_KIND_REDEEM:
+      case v1::ENTRY_KIND_CAPTURE:  // A captured hold is redeemed.
+        redeemed -= delta;
+        break;
+      case v1::ENTRY_KIND_ADJUST:
+        adjusted += delta;
+        break;
+      case v1::ENTRY_KIND_EXPIRE:
+        expired -= delta;
+        break;
+      case v1::ENTRY_KIND_RETURN:  // Net earned goes down.
+        earned += delta - entry.pending_reversed_points();
+        break;
+      case v1::ENTRY_KIND_RESTORE:  // Net redeemed goes down.
+        redeemed -= delta;
+        break;
+      default:
+        break;
+    }
+    if (available != entry.available_after_points() ||
+        pending != entry.pending_after_points() ||
+        held != entry.held_after_points()) {
       return Fail(absl::StrCat("entry ", entry.sequence(),
-                               ": available_after_points is not the running "
-                               "sum of the statement"));
+                               ": available/pending/held_after_points are "
+                               "not the running sums of the statement"));
     }
   }
-  if (available != want.available || earned != want.earned_total ||
+  if (available != want.available || pending != want.pending ||
+      held != want.held || earned != want.earned_total ||
       redeemed != want.redeemed_total || adjusted != want.adjusted_total ||
+      std::min<Int128>(expired, std::numeric_limits<int64_t>::max()) !=
+          want.expired_total ||
       entries.front().sequence() != want.last_sequence) {
     return Fail(absl::StrCat("statement sums differ from the model's ",
                              TotalsText(want)));
@@ -1074,21 +1651,41 @@ bool Runner::CheckMembers() {
     for (const auto& identifier : member->identifiers()) {
       identifiers.emplace_back(identifier.kind(), identifier.value());
     }
+    model_.set_now_ms(clock_.NowMs());
+    const Totals balance = model_.Snapshot(*model_.Projected(member_id));
     if (identifiers != want->identifiers ||
-        !SameTotals(want->totals, member->balance()) ||
+        !SameTotals(balance, member->balance()) ||
         member->status() != v1::MEMBER_STATUS_ACTIVE) {
       return Fail(
-          absl::StrCat("GetMember differs: ", member->ShortDebugString()));
+          absl::StrCat("GetMember differs: ", member->ShortDebugString(),
+                       "; the model's balance: ", TotalsText(balance)));
     }
   }
   return true;
 }
 
-void Runner::AdvanceClock() {
+std::string Runner::AdvanceClock() {
   int64_t roll = generator_.Uniform(0, 99);
-  if (roll < 20) return;  // Same millisecond.
+  if (roll < 20) return "";  // Same millisecond.
+  if (roll < 30 && !model_.member_order().empty()) {
+    // To a due instant, or a millisecond before it: some member's next
+    // hold timeout, maturity or expiry within three days, so time-driven
+    // entries are seen exactly at their boundary.
+    const auto& members = model_.member_order();
+    const std::string& member_id = members[generator_.Uniform(
+        0, static_cast<int64_t>(members.size()) - 1)];
+    model_.set_now_ms(clock_.NowMs());
+    const int64_t due_ms = model_.Projected(member_id)->NextDueMs();
+    const int64_t at_ms = due_ms - generator_.Uniform(0, 1);
+    if (due_ms != 0 && at_ms > clock_.NowMs() &&
+        at_ms - clock_.NowMs() <= 72 * kHourMs) {
+      clock_.SetMs(at_ms);
+      return member_id;
+    }
+  }
   clock_.AdvanceMs(roll < 95 ? generator_.Uniform(1, 60'000)
                              : generator_.Uniform(kHourMs, 72 * kHourMs));
+  return "";
 }
 
 RunReport Runner::Run() {
@@ -1106,13 +1703,29 @@ RunReport Runner::Run() {
   while (ok && commands_ < options_.steps) {
     ++report_.steps;
     // Mostly one command at a time; sometimes a group in flight together.
-    if (generator_.Uniform(0, 99) < 12) {
+    const int64_t roll = generator_.Uniform(0, 99);
+    if (roll < 12) {
       ok = RunGroup(std::min<int64_t>(generator_.Uniform(2, 20),
                                       options_.steps - commands_ + 1));
+    } else if (roll < 14) {
+      ok = RunSweep();
     } else {
       ok = RunOne();
     }
-    AdvanceClock();
+    const std::string at_due = AdvanceClock();
+    // A member's balance as of the new time: the one whose due instant the
+    // clock moved to, else any (reads project what fell due; nothing may
+    // be written).
+    if (ok && !model_.member_order().empty()) {
+      const auto& members = model_.member_order();
+      current_ = "GetBalance after the clock moved";
+      ok = CheckBalanceOf(at_due.empty()
+                              ? members[std::uniform_int_distribution<size_t>(
+                                    0, members.size() - 1)(check_rng_)]
+                              : at_due) &&
+           store_.Take().writes == 0;
+      if (!ok) Fail("a read wrote to the store");
+    }
     if (ok && commands_ >= next_verify) {
       ok = CheckVerify();
       next_verify += options_.verify_every;
@@ -1145,7 +1758,21 @@ std::string RunReport::Summary() const {
       " members, ", last_sequence, " entries, largest batch ",
       batch_commands_max_seen, ", ", store_scans, " store scans (",
       steps_scanned, " steps checked byte for byte), ", verifies, " verifies, ",
-      statements, " statements, ", absl::StrFormat("%.1f", seconds), " s");
+      statements, " statements; points: ", pending_earns, " pending earns, ",
+      matures, " matured, ", expires, " expired, ", holds, " holds, ", captures,
+      " captured, ", releases, " released, ", hold_timeouts, " timed out, ",
+      too_many_holds, " TOO_MANY_HOLDS, ", holds_not_active,
+      " HOLD_NOT_ACTIVE, ", holds_not_found, " HOLD_NOT_FOUND, ",
+      rejections_after_due_entries, " rejections after time-driven entries, ",
+      sweeps, " sweeps (", sweep_entries, " entries), ",
+      expired_saturated, " expiries at the INT64_MAX expired total, ",
+      "returns: ", returns, " (", returns_from_pending, " from pending, ",
+      returns_into_debt, " into debt, ", returns_forgiving, " forgiving), ",
+      restores, " restores, ", debt_paid_off, " grants paying off debt, ",
+      return_exceeds, " RETURN_EXCEEDS_ORDER, ", order_not_found,
+      " ORDER_NOT_FOUND; ",
+      stale_response_balances, " responses projected past an expiry; ",
+      absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

@@ -4,26 +4,45 @@
 // reference model (model.h) through one seeded run of generated commands
 // (generator.h), and compares them after every step:
 //
-//   * the status code and error reason; for OK the entry (sequence, member,
-//     delta, kind, who did it, times) and the balance in the response; a
-//     replay returns the first response byte for byte (replayed set);
-//   * GetBalance of the member against the model;
+//   * the status code and error reason; for OK the entry (every field the
+//     model knows: sequence, member, kind, bucket, delta, available/
+//     pending/held after, who did it, times, order, lot expiry, maturity,
+//     hold id and timeout) and the whole balance in the response (pending,
+//     held, expired total, next expiring lots, as_of); a replay returns the
+//     first response byte for byte (replayed set);
+//   * GetBalance of the member, and after every clock move of another one
+//     (the member whose due instant the clock jumped to, else a random
+//     one), against the model's balance as of now (what fell due counts).
+//     The clock moves 0..60 s, sometimes 1..72 h, and one move in ten goes
+//     exactly to some member's next hold timeout, maturity or expiry, or a
+//     millisecond before it;
 //   * what was written: nothing for a malformed request, a reused request id
-//     or a replay; exactly the one request record for a remembered
-//     rejection; one entry with its index, member, head, request record (and
-//     order / identifiers) for an applied command. Every Write is recorded
+//     or a replay. Otherwise one batch: the time-driven entries the model
+//     predicts (hold timeouts, maturities, expiries; each decoded and
+//     compared field by field), the command's own entry if applied, their
+//     index keys, the request record (OK with its response, or the
+//     rejection), the member and head when an entry was written, order /
+//     identifiers, and the member's schedule key moved (erase + put)
+//     exactly as the model's next due time moves. Every Write is recorded
 //     (RecordingStore); on sampled steps every family is also scanned and
 //     hashed before and after, and the difference must be exactly the
-//     recorded puts (no byte changes otherwise), with every family's key
-//     count matching the model;
+//     recorded puts and erases (no byte changes otherwise), with every
+//     family's key count matching the model and the schedule family equal
+//     to the keys the writes left;
+//   * now and then (2% of steps) Ledger::Sweep, sometimes with a limit of
+//     1..3 members, against Model::Sweep: members settled, entries, `more`,
+//     and the writes as above;
 //   * periodically and at the end: Ledger::Verify() is ok, and every
 //     member's statement (ListEntries through every page) sums to its
-//     balance, oldest entry ENROLL, available_after_points a running sum.
+//     totals, oldest entry ENROLL, available/pending/held_after running
+//     sums, time-driven entries by "system".
 //
 // Steps run one at a time (each callback awaited), or as a group of 2..20
 // commands submitted together and awaited together; the writer is held
 // until the whole group is queued, so the group is applied in batches, and
-// the model applies it in submission order.
+// the model applies it in submission order. (Batches may split a group
+// anywhere, so a group's schedule writes are checked by where they leave
+// each member.)
 #ifndef LOYALTY_TESTS_MODEL_HARNESS_H_
 #define LOYALTY_TESTS_MODEL_HARNESS_H_
 
@@ -66,6 +85,39 @@ struct RunReport {
   uint64_t members = 0;
   uint64_t last_sequence = 0;
   uint64_t batch_commands_max_seen = 0;
+  // Points states: entries by kind (the model's count), and rejections.
+  int64_t pending_earns = 0;
+  int64_t matures = 0;
+  int64_t expires = 0;
+  int64_t holds = 0;
+  int64_t captures = 0;
+  int64_t releases = 0;       // By request.
+  int64_t hold_timeouts = 0;  // RELEASE by the ledger, hold_timed_out.
+  int64_t too_many_holds = 0;
+  int64_t holds_not_active = 0;
+  int64_t holds_not_found = 0;
+  // Remembered rejections that still wrote time-driven entries first.
+  int64_t rejections_after_due_entries = 0;
+  int64_t sweeps = 0;
+  int64_t sweep_entries = 0;
+  // Returns: RETURN entries, those taking from the order's pending lot,
+  // leaving the member in debt, forgiving points (below the floor); RESTORE
+  // entries; grants paying off debt; RETURN_EXCEEDS_ORDER and
+  // ORDER_NOT_FOUND rejections.
+  int64_t returns = 0;
+  int64_t returns_from_pending = 0;
+  int64_t returns_into_debt = 0;
+  int64_t returns_forgiving = 0;
+  int64_t restores = 0;
+  int64_t debt_paid_off = 0;
+  int64_t return_exceeds = 0;
+  int64_t order_not_found = 0;
+  // EXPIRE entries (of commands) leaving a member's expired total at
+  // INT64_MAX, where it saturates.
+  int64_t expired_saturated = 0;
+  // OK responses whose balance had to be projected past a lot that expired
+  // by now (written only at the next access), as a GetBalance would.
+  int64_t stale_response_balances = 0;
   double seconds = 0;
 
   std::string Summary() const;

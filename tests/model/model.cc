@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -53,12 +56,191 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
   }
   return bytes;
 }
+template <v1::EntryKind kKind>
+std::string DeterministicBytes(const SettleHold<kKind>& request) {
+  return DeterministicBytes(request.message);
+}
+
+std::string HoldId(uint64_t sequence) { return absl::StrCat("H", sequence); }
+
+// "H" and a sequence without leading zeros that fits uint64, or nullopt.
+std::optional<uint64_t> ParseHoldId(const std::string& hold_id) {
+  if (hold_id.size() < 2 || hold_id[0] != 'H' || hold_id[1] == '0') {
+    return std::nullopt;
+  }
+  Int128 sequence = 0;
+  for (size_t i = 1; i < hold_id.size(); ++i) {
+    if (hold_id[i] < '0' || hold_id[i] > '9') return std::nullopt;
+    sequence = sequence * 10 + (hold_id[i] - '0');
+    if (sequence > std::numeric_limits<uint64_t>::max()) return std::nullopt;
+  }
+  return static_cast<uint64_t>(sequence);
+}
+
+// ---------------------------------------------------------------------------
+// Lots. Available lots are one per expiry date, soonest first, never (0)
+// last; spending takes them in that order.
+
+bool ExpiresBefore(int64_t a_ms, int64_t b_ms) {
+  if (a_ms == 0) return false;
+  return b_ms == 0 || a_ms < b_ms;
+}
+
+void AddToLot(std::vector<Lot>& lots, uint64_t sequence, int64_t points,
+              int64_t expires_at_ms) {
+  auto at = lots.begin();
+  while (at != lots.end() && ExpiresBefore(at->expires_at_ms, expires_at_ms)) {
+    ++at;
+  }
+  if (at != lots.end() && at->expires_at_ms == expires_at_ms) {
+    at->points += points;  // Merged: keeps the sequence that opened it.
+    return;
+  }
+  lots.insert(at, Lot{sequence, points, expires_at_ms, 0});
+}
+
+// Grants `points` into the available lots after paying off debt first.
+void Credit(PointsState& p, uint64_t sequence, int64_t points,
+            int64_t expires_at_ms) {
+  const int64_t repaid = std::min(points, p.totals.debt);
+  p.totals.debt -= repaid;
+  if (points > repaid) {
+    AddToLot(p.lots, sequence, points - repaid, expires_at_ms);
+  }
+}
+
+// Takes `points` (at most what the lots hold), soonest expiry first.
+std::vector<Lot> TakeFromLots(std::vector<Lot>& lots, int64_t points) {
+  std::vector<Lot> taken;
+  auto lot = lots.begin();
+  while (points > 0) {
+    const int64_t take = std::min(points, lot->points);
+    taken.push_back(Lot{lot->sequence, take, lot->expires_at_ms, 0});
+    lot->points -= take;
+    points -= take;
+    lot = lot->points == 0 ? lots.erase(lot) : lot + 1;
+  }
+  return taken;
+}
+
+// Applies the earliest change due by `now_ms` to `p` (a hold's timeout, a
+// pending lot's maturity, the soonest lot's expiry; ties in that order) and
+// returns its entry without sequence, member or time of recording; nullopt
+// when nothing is due.
+std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms) {
+  constexpr int64_t kNever = kInt64Max;
+  auto release = p.holds.end();
+  for (auto hold = p.holds.begin(); hold != p.holds.end(); ++hold) {
+    if (hold->expires_at_ms <= now_ms &&
+        (release == p.holds.end() ||
+         hold->expires_at_ms < release->expires_at_ms)) {
+      release = hold;
+    }
+  }
+  auto mature = p.pending.end();
+  for (auto lot = p.pending.begin(); lot != p.pending.end(); ++lot) {
+    if (lot->matures_at_ms <= now_ms &&
+        (mature == p.pending.end() ||
+         lot->matures_at_ms < mature->matures_at_ms)) {
+      mature = lot;
+    }
+  }
+  const bool expire = !p.lots.empty() && p.lots.front().expires_at_ms != 0 &&
+                      p.lots.front().expires_at_ms <= now_ms;
+  const int64_t release_ms =
+      release != p.holds.end() ? release->expires_at_ms : kNever;
+  const int64_t mature_ms =
+      mature != p.pending.end() ? mature->matures_at_ms : kNever;
+  const int64_t expire_ms = expire ? p.lots.front().expires_at_ms : kNever;
+
+  ExpectedEntry entry;
+  entry.principal = "system";
+  entry.bucket = v1::BUCKET_AVAILABLE;
+  Totals& t = p.totals;
+  if (release != p.holds.end() && release_ms <= mature_ms &&
+      release_ms <= expire_ms) {
+    entry.kind = v1::ENTRY_KIND_RELEASE;
+    entry.occurred_at_ms = release_ms;
+    entry.points_delta = release->points;
+    entry.hold_id = HoldId(release->sequence);
+    entry.order_id = release->order_id;
+    entry.hold_timed_out = true;
+    t.held -= release->points;
+    t.available += release->points;
+    for (const Lot& piece : release->taken) {
+      Credit(p, piece.sequence, piece.points, piece.expires_at_ms);
+    }
+    p.holds.erase(release);
+    return entry;
+  }
+  if (mature != p.pending.end() && mature_ms <= expire_ms) {
+    entry.kind = v1::ENTRY_KIND_MATURE;
+    entry.occurred_at_ms = mature_ms;
+    entry.points_delta = mature->points;
+    entry.lot_sequence = mature->sequence;
+    entry.lot_expires_at_ms = mature->expires_at_ms;
+    t.pending -= mature->points;
+    t.available += mature->points;
+    Credit(p, mature->sequence, mature->points, mature->expires_at_ms);
+    p.pending.erase(mature);
+    return entry;
+  }
+  if (expire) {
+    const Lot lot = p.lots.front();
+    entry.kind = v1::ENTRY_KIND_EXPIRE;
+    entry.occurred_at_ms = expire_ms;
+    entry.points_delta = -lot.points;
+    entry.lot_sequence = lot.sequence;
+    entry.lot_expires_at_ms = lot.expires_at_ms;
+    t.available -= lot.points;
+    // A lifetime figure nothing can refuse (expiry is not a request): it
+    // stops at INT64_MAX.
+    t.expired_total = FitsInt64(static_cast<Int128>(t.expired_total) + lot.points)
+                          ? t.expired_total + lot.points
+                          : kInt64Max;
+    p.lots.erase(p.lots.begin());
+    return entry;
+  }
+  return std::nullopt;
+}
+
+// OK when a grant of `points` keeps everything the member owns (available,
+// pending and held) and the lifetime `total` it adds to within int64.
+bool GrantFits(const Totals& t, int64_t total, int64_t points) {
+  return FitsInt64(static_cast<Int128>(t.available) + t.pending + t.held +
+                   points) &&
+         FitsInt64(static_cast<Int128>(total) + points);
+}
 
 }  // namespace
 
+int64_t ModelLotExpiresAtMs(int64_t granted_at_ms) {
+  // The calendar in UTC+8: shift the instant, read the civil day in UTC,
+  // and shift midnight back.
+  const absl::CivilDay granted =
+      absl::ToCivilDay(absl::FromUnixMillis(granted_at_ms + kModelUtcOffsetMs),
+                       absl::UTCTimeZone());
+  const absl::CivilDay expires(absl::CivilMonth(granted) + kModelExpiryMonths +
+                               1);
+  return absl::ToUnixMillis(absl::FromCivil(expires, absl::UTCTimeZone())) -
+         kModelUtcOffsetMs;
+}
+
+int64_t PointsState::NextDueMs() const {
+  int64_t due = 0;
+  auto consider = [&](int64_t at_ms) {
+    if (at_ms != 0 && (due == 0 || at_ms < due)) due = at_ms;
+  };
+  for (const Hold& hold : holds) consider(hold.expires_at_ms);
+  for (const Lot& lot : pending) consider(lot.matures_at_ms);
+  for (const Lot& lot : lots) consider(lot.expires_at_ms);
+  return due;
+}
+
 const char* KindName(const Request& request) {
-  static constexpr const char* kNames[] = {"enroll", "earn", "redeem",
-                                           "adjust", "event"};
+  static constexpr const char* kNames[] = {
+      "enroll", "earn",    "redeem",  "adjust", "event",
+      "hold",   "capture", "release", "return"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -113,6 +295,30 @@ const EventRule* Model::FindEvent(const std::string& event_id) const {
 const MemberState* Model::FindMember(const std::string& member_id) const {
   auto it = members_.find(member_id);
   return it == members_.end() ? nullptr : &it->second;
+}
+
+std::optional<PointsState> Model::Projected(
+    const std::string& member_id) const {
+  const MemberState* member = FindMember(member_id);
+  if (member == nullptr) return std::nullopt;
+  PointsState points = member->points;
+  while (ApplyNextDue(points, now_ms_).has_value()) {
+  }
+  return points;
+}
+
+Totals Model::Snapshot(const PointsState& points) const {
+  Totals totals = points.totals;
+  totals.next_expiring.clear();
+  for (const Lot& lot : points.lots) {
+    if (lot.expires_at_ms == 0 ||
+        totals.next_expiring.size() >= kModelNextExpiringShown) {
+      break;
+    }
+    totals.next_expiring.emplace_back(lot.expires_at_ms, lot.points);
+  }
+  totals.as_of_ms = now_ms_;
+  return totals;
 }
 
 bool Model::IdentifierTaken(v1::IdentifierKind kind,
@@ -195,28 +401,130 @@ Expected Model::Apply(const Command& command,
     replay.effect = Effect::kNothing;
     replay.identifiers_added = 0;
     replay.orders_added = 0;
+    replay.orders_written = 0;
     return replay;
   }
 
+  command_ = &command;
+  written_.clear();
+  written_members_.clear();
   Expected outcome = std::visit(
       [&](const auto& r) { return ApplyRules(r, assigned_member_id); },
       command.request);
+  command_ = nullptr;
   outcome.effect = outcome.code == absl::StatusCode::kOk ? Effect::kApplied
                                                          : Effect::kRemembered;
   requests_[key] = Remembered{std::move(content), outcome};
+  outcome.entries = std::move(written_);
+  for (const std::string& member_id : written_members_) {
+    Reschedule(members_.at(member_id), &outcome.schedule_moves);
+  }
   return outcome;
 }
 
-Expected Model::Append(MemberState& member, int64_t delta) {
-  member.totals.available += delta;
-  member.totals.entry_count += 1;
-  member.totals.last_sequence = ++last_sequence_;
+SweepExpected Model::Sweep(int members_max) {
+  // The schedule as stored: (due time, member id), soonest first.
+  std::vector<std::pair<int64_t, std::string>> due;
+  for (const auto& [member_id, member] : members_) {
+    if (member.stored_due_ms != 0 && member.stored_due_ms <= now_ms_) {
+      due.emplace_back(member.stored_due_ms, member_id);
+    }
+  }
+  std::sort(due.begin(), due.end());
+  SweepExpected swept;
+  swept.more = due.size() > static_cast<size_t>(members_max);
+  if (swept.more) due.resize(members_max);
+  written_.clear();
+  written_members_.clear();
+  for (const auto& [due_ms, member_id] : due) {
+    const size_t before = written_.size();
+    LoadSettled(member_id);
+    swept.members_settled += written_.size() > before;
+  }
+  swept.entries_written = written_.size();
+  swept.entries = std::move(written_);
+  for (const std::string& member_id : written_members_) {
+    Reschedule(members_.at(member_id), &swept.schedule_moves);
+  }
+  return swept;
+}
+
+void Model::Reschedule(MemberState& member, std::vector<ScheduleMove>* moves) {
+  const int64_t due_ms = member.points.NextDueMs();
+  if (due_ms == member.stored_due_ms) return;
+  moves->push_back(
+      ScheduleMove{member.member_id, member.stored_due_ms, due_ms});
+  scheduled_ += (due_ms != 0);
+  scheduled_ -= (member.stored_due_ms != 0);
+  member.stored_due_ms = due_ms;
+}
+
+MemberState* Model::LoadSettled(const std::string& member_id) {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return nullptr;
+  MemberState& member = it->second;
+  while (std::optional<ExpectedEntry> due =
+             ApplyNextDue(member.points, now_ms_)) {
+    due->member_id = member_id;
+    Append(member, std::move(*due));
+  }
+  return &member;
+}
+
+ExpectedEntry Model::CommandEntry(const MemberState& member, v1::EntryKind kind,
+                                  const v1::RequestContext& context) const {
+  ExpectedEntry entry;
+  entry.member_id = member.member_id;
+  entry.kind = kind;
+  entry.principal = command_->principal;
+  entry.request_id = context.request_id();
+  entry.channel = context.channel();
+  entry.store_id = context.store_id();
+  entry.terminal_id = context.terminal_id();
+  entry.occurred_at_ms =
+      context.occurred_at_ms() != 0 ? context.occurred_at_ms() : now_ms_;
+  return entry;
+}
+
+void Model::Append(MemberState& member, ExpectedEntry entry) {
+  Totals& totals = member.points.totals;
+  entry.sequence = ++last_sequence_;
+  entry.recorded_at_ms = now_ms_;
+  entry.available_after = totals.available;
+  entry.pending_after = totals.pending;
+  entry.held_after = totals.held;
+  entry.debt_after = totals.debt;
+  totals.entry_count += 1;
+  totals.last_sequence = entry.sequence;
+  if (std::find(written_members_.begin(), written_members_.end(),
+                member.member_id) == written_members_.end()) {
+    written_members_.push_back(member.member_id);
+  }
+  written_.push_back(std::move(entry));
+}
+
+Expected Model::Ok(const MemberState& member) const {
   Expected ok;
   ok.member_id = member.member_id;
-  ok.points_delta = delta;
-  ok.sequence = member.totals.last_sequence;
-  ok.totals = member.totals;
+  ok.points_delta = written_.back().points_delta;
+  ok.sequence = written_.back().sequence;
+  // The response's balance is the member projected as of now: a lot the
+  // command created already expired (an old order time), or a hold
+  // released into an expired lot, counts as expired.
+  PointsState projected = member.points;
+  while (ApplyNextDue(projected, now_ms_).has_value()) {
+  }
+  ok.totals = Snapshot(projected);
   return ok;
+}
+
+void Model::WriteOrder(MemberState& member, const std::string& order_id,
+                       Expected* ok) {
+  ok->orders_written = 1;
+  if (member.order_records.insert(order_id).second) {
+    ok->orders_added = 1;
+    ++order_records_total_;
+  }
 }
 
 Expected Model::ApplyRules(const v1::EnrollMemberRequest& request,
@@ -241,43 +549,76 @@ Expected Model::ApplyRules(const v1::EnrollMemberRequest& request,
     identifiers_[{static_cast<int>(identifier.kind()), identifier.value()}] =
         member_id;
   }
-  Expected ok = Append(member, 0);
+  Append(member,
+         CommandEntry(member, v1::ENTRY_KIND_ENROLL, request.context()));
+  Expected ok = Ok(member);
   ok.identifiers_added = request.identifiers_size();
   return ok;
 }
 
 Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
-  auto it = members_.find(request.member_id());
-  if (it == members_.end()) return MemberNotFound();
-  MemberState& member = it->second;
-  if (member.orders.count(request.order_id())) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  Totals& totals = member->points.totals;
+  if (member->orders.count(request.order_id())) {
     return Rejected(absl::StatusCode::kAlreadyExists,
                     v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
   // Apply checked ComputeEarn already.
   const EarnPoints earn = *ComputeEarn(request);
-  const int64_t points = GrantedPoints(member, earn);
-  if (!FitsInt64(static_cast<Int128>(member.totals.available) + points) ||
-      !FitsInt64(static_cast<Int128>(member.totals.earned_total) + points)) {
-    return BalanceOverflow();
-  }
+  const int64_t points = GrantedPoints(*member, earn);
+  if (!GrantFits(totals, totals.earned_total, points)) return BalanceOverflow();
   const int64_t bonus = points - (earn.points - earn.campaign_points);
-  member.campaign_points += bonus;
+  member->campaign_points += bonus;
   campaign_points_total_ += bonus;
-  member.totals.earned_total += points;
-  member.orders.insert(request.order_id());
-  ++orders_total_;
-  Expected ok = Append(member, points);
+  totals.earned_total += points;
+  member->orders.insert(request.order_id());
+
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_EARN, request.context());
+  entry.points_delta = points;
+  entry.order_id = request.order_id();
+  // The lot is dated by the order time; it waits out the return window
+  // unless the order is older than that.
+  const int64_t order_time_ms = entry.occurred_at_ms;
+  entry.lot_expires_at_ms = ModelLotExpiresAtMs(order_time_ms);
+  const int64_t matures_at_ms =
+      order_time_ms + kModelReturnWindowDays * kModelDayMs;
+  const uint64_t sequence = last_sequence_ + 1;
+  if (matures_at_ms > now_ms_) {
+    entry.bucket = v1::BUCKET_PENDING;
+    entry.matures_at_ms = matures_at_ms;
+    totals.pending += points;
+    if (points > 0) {
+      member->points.pending.push_back(
+          Lot{sequence, points, entry.lot_expires_at_ms, matures_at_ms});
+    }
+  } else {
+    totals.available += points;
+    if (points > 0) {
+      Credit(member->points, sequence, points, entry.lot_expires_at_ms);
+    }
+  }
+  OrderState& order = member->order_state[request.order_id()];
+  order.earn_sequence = sequence;
+  order.spend_minor = earn.spend_minor;
+  order.points = points;
+  for (const v1::BasketLine& line : request.lines()) {
+    order.lines.push_back(
+        OrderLine{line.sku(), line.quantity(), line.unit_price_minor(), 0});
+  }
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
   ok.spend_minor = earn.spend_minor;
-  ok.orders_added = 1;
+  WriteOrder(*member, request.order_id(), &ok);
   return ok;
 }
 
 Expected Model::ApplyRules(const v1::RecordEventRequest& request,
                            const std::string&) {
-  auto it = members_.find(request.member_id());
-  if (it == members_.end()) return MemberNotFound();
-  MemberState& member = it->second;
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  Totals& totals = member->points.totals;
   const EventRule& rule = *FindEvent(request.event_id());  // Apply checked.
   const int64_t at_ms = request.context().occurred_at_ms() != 0
                             ? request.context().occurred_at_ms()
@@ -288,56 +629,317 @@ Expected Model::ApplyRules(const v1::RecordEventRequest& request,
                     v1::ERROR_REASON_EVENT_NOT_ACTIVE);
   }
   // The harness's clock only moves forward, so "today" is simply today.
-  const int64_t day_ms = 24 * 3600 * 1000;
-  const int64_t today = (now_ms_ + kModelUtcOffsetMs) / day_ms;
+  const int64_t today = (now_ms_ + kModelUtcOffsetMs) / kModelDayMs;
   const std::pair<std::string, int64_t> day_key{rule.event_id, today};
   if ((rule.max_per_member != 0 &&
-       member.event_count[rule.event_id] >= rule.max_per_member) ||
+       member->event_count[rule.event_id] >= rule.max_per_member) ||
       (rule.max_per_day != 0 &&
-       member.event_count_by_day[day_key] >= rule.max_per_day)) {
+       member->event_count_by_day[day_key] >= rule.max_per_day)) {
     return Rejected(absl::StatusCode::kFailedPrecondition,
                     v1::ERROR_REASON_EVENT_LIMIT_REACHED);
   }
-  if (!FitsInt64(static_cast<Int128>(member.totals.available) + rule.points) ||
-      !FitsInt64(static_cast<Int128>(member.totals.earned_total) +
-                 rule.points)) {
+  if (!GrantFits(totals, totals.earned_total, rule.points)) {
     return BalanceOverflow();
   }
-  member.event_count[rule.event_id] += 1;
-  member.event_count_by_day[day_key] += 1;
-  member.totals.earned_total += rule.points;
-  return Append(member, rule.points);
+  member->event_count[rule.event_id] += 1;
+  member->event_count_by_day[day_key] += 1;
+  totals.earned_total += rule.points;
+  totals.available += rule.points;
+
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_EVENT, request.context());
+  entry.points_delta = rule.points;
+  entry.event_day = today;
+  entry.lot_expires_at_ms = ModelLotExpiresAtMs(at_ms);  // The event's time.
+  Credit(member->points, last_sequence_ + 1, rule.points,
+         entry.lot_expires_at_ms);
+  Append(*member, std::move(entry));
+  return Ok(*member);
 }
 
 Expected Model::ApplyRules(const v1::RedeemRequest& request,
                            const std::string&) {
-  auto it = members_.find(request.member_id());
-  if (it == members_.end()) return MemberNotFound();
-  MemberState& member = it->second;
-  if (request.points() > member.totals.available) return InsufficientPoints();
-  if (!FitsInt64(static_cast<Int128>(member.totals.redeemed_total) +
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  Totals& totals = member->points.totals;
+  if (request.points() > totals.available) return InsufficientPoints();
+  if (!FitsInt64(static_cast<Int128>(totals.redeemed_total) +
                  request.points())) {
     return BalanceOverflow();
   }
-  member.totals.redeemed_total += request.points();
-  return Append(member, -request.points());
+  totals.redeemed_total += request.points();
+  totals.available -= request.points();
+  TakeFromLots(member->points.lots, request.points());
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_REDEEM, request.context());
+  entry.points_delta = -request.points();
+  entry.order_id = request.order_id();
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
+  if (!request.order_id().empty()) {
+    WriteOrder(*member, request.order_id(), &ok);  // Redeemed on the order.
+    member->order_state[request.order_id()].redeemed += request.points();
+  }
+  return ok;
 }
 
 Expected Model::ApplyRules(const v1::AdjustRequest& request,
                            const std::string&) {
-  auto it = members_.find(request.member_id());
-  if (it == members_.end()) return MemberNotFound();
-  MemberState& member = it->second;
-  const Int128 after =
-      static_cast<Int128>(member.totals.available) + request.points_delta();
-  if (after < 0) return InsufficientPoints();
-  if (!FitsInt64(after) ||
-      !FitsInt64(static_cast<Int128>(member.totals.adjusted_total) +
-                 request.points_delta())) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  Totals& totals = member->points.totals;
+  const int64_t delta = request.points_delta();
+  if (delta < 0 && -delta > totals.available) return InsufficientPoints();
+  if (delta > 0
+          ? !GrantFits(totals, totals.adjusted_total, delta)
+          : !FitsInt64(static_cast<Int128>(totals.adjusted_total) + delta)) {
     return BalanceOverflow();
   }
-  member.totals.adjusted_total += request.points_delta();
-  return Append(member, request.points_delta());
+  totals.adjusted_total += delta;
+  totals.available += delta;
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_ADJUST, request.context());
+  entry.channel = v1::CHANNEL_ADMIN;
+  entry.points_delta = delta;
+  if (delta > 0) {
+    // A credit is a lot dated by when the operator made it.
+    entry.lot_expires_at_ms = ModelLotExpiresAtMs(now_ms_);
+    Credit(member->points, last_sequence_ + 1, delta, entry.lot_expires_at_ms);
+  } else {
+    TakeFromLots(member->points.lots, -delta);
+  }
+  Append(*member, std::move(entry));
+  return Ok(*member);
+}
+
+Expected Model::ApplyRules(const v1::HoldPointsRequest& request,
+                           const std::string&) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  PointsState& points = member->points;
+  Totals& totals = points.totals;
+  if (points.holds.size() >= static_cast<size_t>(kModelHoldsPerMember)) {
+    return Rejected(absl::StatusCode::kFailedPrecondition,
+                    v1::ERROR_REASON_TOO_MANY_HOLDS);
+  }
+  if (request.points() > totals.available) return InsufficientPoints();
+  // A hold counts as redeemed once captured: that total must have room.
+  if (!FitsInt64(static_cast<Int128>(totals.redeemed_total) +
+                 request.points())) {
+    return BalanceOverflow();
+  }
+  const uint64_t sequence = last_sequence_ + 1;
+  Hold hold;
+  hold.sequence = sequence;
+  hold.points = request.points();
+  // The server's clock: a client's occurred_at may be old.
+  hold.expires_at_ms = now_ms_ + request.timeout_ms();
+  hold.order_id = request.order_id();
+  hold.taken = TakeFromLots(points.lots, request.points());
+  totals.available -= request.points();
+  totals.held += request.points();
+
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_HOLD, request.context());
+  entry.points_delta = -request.points();
+  entry.order_id = request.order_id();
+  entry.hold_id = HoldId(sequence);
+  entry.hold_expires_at_ms = hold.expires_at_ms;
+  points.holds.push_back(std::move(hold));
+  holds_made_.emplace_back(sequence, member->member_id);
+  Append(*member, std::move(entry));
+  return Ok(*member);
+}
+
+Expected Model::ApplyRules(const CaptureRequest& request, const std::string&) {
+  return Settle(request.message, /*capture=*/true);
+}
+
+Expected Model::ApplyRules(const ReleaseRequest& request, const std::string&) {
+  return Settle(request.message, /*capture=*/false);
+}
+
+Expected Model::Settle(const v1::SettleHoldRequest& request, bool capture) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  PointsState& points = member->points;
+  Totals& totals = points.totals;
+  auto hold = std::find_if(points.holds.begin(), points.holds.end(),
+                           [&](const Hold& open) {
+                             return HoldId(open.sequence) == request.hold_id();
+                           });
+  if (hold == points.holds.end()) {
+    // A HOLD of this member once (captured, released, timed out), or not.
+    std::optional<uint64_t> sequence = ParseHoldId(request.hold_id());
+    if (!sequence.has_value()) return InvalidArgument();  // Not generated.
+    auto made = std::lower_bound(
+        holds_made_.begin(), holds_made_.end(), *sequence,
+        [](const auto& item, uint64_t key) { return item.first < key; });
+    if (made != holds_made_.end() && made->first == *sequence &&
+        made->second == member->member_id) {
+      return Rejected(absl::StatusCode::kFailedPrecondition,
+                      v1::ERROR_REASON_HOLD_NOT_ACTIVE);
+    }
+    return Rejected(absl::StatusCode::kNotFound,
+                    v1::ERROR_REASON_HOLD_NOT_FOUND);
+  }
+  ExpectedEntry entry = CommandEntry(
+      *member, capture ? v1::ENTRY_KIND_CAPTURE : v1::ENTRY_KIND_RELEASE,
+      request.context());
+  entry.hold_id = request.hold_id();
+  entry.order_id = hold->order_id;
+  if (capture) {
+    if (!FitsInt64(static_cast<Int128>(totals.redeemed_total) + hold->points)) {
+      return BalanceOverflow();
+    }
+    totals.redeemed_total += hold->points;
+    totals.held -= hold->points;
+    entry.bucket = v1::BUCKET_HELD;
+    entry.points_delta = -hold->points;
+  } else {
+    // The points go back with the expiry they had.
+    totals.held -= hold->points;
+    totals.available += hold->points;
+    for (const Lot& piece : hold->taken) {
+      Credit(points, piece.sequence, piece.points, piece.expires_at_ms);
+    }
+    entry.points_delta = hold->points;
+  }
+  const std::string order_id = hold->order_id;
+  points.holds.erase(hold);
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
+  if (capture && !order_id.empty()) {
+    WriteOrder(*member, order_id, &ok);  // Redeemed on the order.
+    member->order_state[order_id].redeemed += -ok.points_delta;
+  }
+  return ok;
+}
+
+namespace {
+// floor(a x b / c), a, b >= 0, b <= c, c > 0.
+int64_t ShareOf(int64_t a, int64_t b, int64_t c) {
+  return static_cast<int64_t>(static_cast<Int128>(a) * b / c);
+}
+}  // namespace
+
+// Return (orders.h in the contract's words): the cumulative share of the
+// order's value returned decides the points due back (pending lot of the
+// order first, then available down to the floor, the rest forgiven) and
+// the points redeemed on the order given back as a RESTORE.
+Expected Model::ApplyRules(const v1::ReturnRequest& request,
+                           const std::string&) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  auto found = member->order_state.find(request.order_id());
+  if (found == member->order_state.end() || found->second.earn_sequence == 0) {
+    return Rejected(absl::StatusCode::kNotFound,
+                    v1::ERROR_REASON_ORDER_NOT_FOUND);
+  }
+  OrderState& order = found->second;
+  const Expected exceeds = Rejected(absl::StatusCode::kFailedPrecondition,
+                                    v1::ERROR_REASON_RETURN_EXCEEDS_ORDER);
+  std::vector<OrderLine> lines = order.lines;
+  int64_t value = 0;
+  if (request.lines_size() > 0) {
+    for (const v1::ReturnLine& returned : request.lines()) {
+      int64_t left = returned.quantity();
+      bool bought = false;
+      for (OrderLine& line : lines) {
+        if (line.sku != returned.sku()) continue;
+        bought = true;
+        const int64_t take =
+            std::min(left, line.quantity - line.returned_quantity);
+        line.returned_quantity += take;
+        left -= take;
+        value += take * line.unit_price_minor;
+      }
+      if (!bought || left > 0) return exceeds;
+    }
+  } else {
+    value = request.amount_minor();
+    if (value > order.spend_minor - order.returned_value) return exceeds;
+  }
+  const int64_t value_cum = order.returned_value + value;
+  if (value_cum > order.spend_minor) return exceeds;
+  int64_t due = 0;
+  if (order.spend_minor > 0) {
+    due = std::max<int64_t>(
+        0, ShareOf(order.points, value_cum, order.spend_minor) - order.reversed);
+  }
+  int64_t restore = 0;
+  if (order.spend_minor > 0) {
+    restore = std::max<int64_t>(
+        0, ShareOf(order.redeemed, value_cum, order.spend_minor) -
+               order.restored);
+  }
+  PointsState& points = member->points;
+  Totals& totals = points.totals;
+  auto pending_lot =
+      std::find_if(points.pending.begin(), points.pending.end(),
+                   [&](const Lot& lot) { return lot.sequence == order.earn_sequence; });
+  const int64_t order_pending =
+      pending_lot != points.pending.end() ? pending_lot->points : 0;
+  const int64_t from_pending = std::min(due, order_pending);
+  const int64_t rest = due - from_pending;
+  const int64_t room =
+      std::max<int64_t>(0, totals.available - kModelNegativeFloorPoints);
+  const int64_t from_available = std::min(rest, room);
+  const int64_t forgiven = rest - from_available;
+
+  if (from_pending > 0) {
+    pending_lot->points -= from_pending;
+    if (pending_lot->points == 0) points.pending.erase(pending_lot);
+    totals.pending -= from_pending;
+  }
+  if (from_available > 0) {
+    int64_t in_lots = 0;
+    for (const Lot& lot : points.lots) in_lots += lot.points;
+    const int64_t from_lots = std::min(from_available, in_lots);
+    TakeFromLots(points.lots, from_lots);
+    totals.debt += from_available - from_lots;
+    totals.available -= from_available;
+  }
+  totals.earned_total -= from_pending + from_available;
+  order.lines = std::move(lines);
+  order.returned_value = value_cum;
+  order.reversed += due;
+
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_RETURN, request.context());
+  entry.order_id = request.order_id();
+  entry.points_delta = -from_available;
+  entry.pending_reversed = from_pending;
+  entry.forgiven = forgiven;
+  entry.lot_sequence = order.earn_sequence;
+  Append(*member, std::move(entry));
+  const uint64_t return_sequence = last_sequence_;
+
+  int64_t restored = 0;
+  if (restore > 0 &&
+      FitsInt64(static_cast<Int128>(totals.available) + totals.pending +
+                totals.held + restore)) {
+    restored = restore;
+    order.restored += restore;
+    totals.redeemed_total -= restore;
+    totals.available += restore;
+    ExpectedEntry back =
+        CommandEntry(*member, v1::ENTRY_KIND_RESTORE, request.context());
+    back.order_id = request.order_id();
+    back.points_delta = restore;
+    back.lot_expires_at_ms = ModelLotExpiresAtMs(now_ms_);  // Server now.
+    Credit(points, last_sequence_ + 1, restore, back.lot_expires_at_ms);
+    Append(*member, std::move(back));
+  }
+  Expected ok = Ok(*member);
+  ok.points_delta = -from_available;
+  ok.sequence = return_sequence;
+  ok.own_entry_from_end = restored > 0 ? 1 : 0;
+  ok.points_reversed = from_pending + from_available;
+  ok.points_forgiven = forgiven;
+  ok.points_restored = restored;
+  WriteOrder(*member, request.order_id(), &ok);
+  return ok;
 }
 
 }  // namespace loyalty::model

@@ -7,12 +7,23 @@
 // harness (harness.h) compares the real Ledger against it after every step.
 //
 // What it keeps:
-//   members       id, identifiers, available, earned/redeemed/adjusted totals,
-//                 entry count, last sequence, and the orders that earned;
+//   members       id, identifiers, the buckets (available, pending, held),
+//                 debt, earned/redeemed/adjusted/expired totals, entry count,
+//                 last sequence, the orders that earned, and the points
+//                 states:
+//                 available lots (one per expiry date, soonest first,
+//                 never-expiring last), pending lots (one per EARN inside the
+//                 return window) and open holds (with what they took from
+//                 which lot);
 //   identifiers   (kind, value) -> owning member;
+//   orders        per member, the orders with an order record (earned, or
+//                 redeemed or captured on) and their values: the earned
+//                 lines, spend, points, points redeemed on the order, value
+//                 returned, points reversed (forgiven included), restored;
 //   requests      (principal, request id) -> the request's content and its
 //                 first outcome (OK or a business rejection);
-//   sequence      the last ledger sequence (one entry per applied command).
+//   holds         every HOLD entry ever (sequence -> member), open or not;
+//   sequence      the last ledger sequence.
 //
 // Rules it states (promises 3, 5, 6, 7):
 //   * A malformed request is INVALID_ARGUMENT, changes nothing and is never
@@ -22,12 +33,51 @@
 //   * A request id seen before under the same principal: the same content
 //     gets the first outcome again (replayed), different content is
 //     ALREADY_EXISTS (REQUEST_ID_REUSED) and is not remembered again.
-//   * Otherwise the command's rules decide; an OK or a business rejection
-//     (NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS) is remembered.
+//     Capture and release of the same hold are different content.
+//   * Otherwise, for a command on an existing member (not an enroll), time
+//     goes first: one at a time, the earliest due of a RELEASE of a hold
+//     whose timeout passed (hold_timed_out), a MATURE of a pending lot whose
+//     return window passed, an EXPIRE of the soonest-expiring lot past its
+//     expiry (ties in that order), principal "system", occurred at its due
+//     time. These stay written whatever the command's outcome. Then the
+//     command's rules decide; an OK or a business rejection (NOT_FOUND,
+//     FAILED_PRECONDITION, ALREADY_EXISTS) is remembered.
 //   * Earn: floor(sum of quantity x unit price / step) x points per step,
-//     totals summed first.
-//   * No balance below zero; no balance or lifetime total above INT64_MAX
+//     totals summed first. Pending when the order time plus the return window
+//     lies after now, else available at once.
+//   * Lots expire at midnight (UTC+8) of the first day of the month
+//     kModelExpiryMonths + 1 months after the month granted: EARN dated by
+//     the order time, EVENT by the event time, a credit ADJUST by now.
+//   * REDEEM, a debit ADJUST and HOLD take the soonest-expiring lots first;
+//     RELEASE puts held points back into lots of their own expiry; CAPTURE
+//     counts as redeemed. At most kModelHoldsPerMember open holds
+//     (TOO_MANY_HOLDS); an id that is no HOLD of this member is
+//     HOLD_NOT_FOUND, a closed one HOLD_NOT_ACTIVE.
+//   * No bucket below zero; no lifetime total, and not everything a member
+//     owns (available + pending + held), above INT64_MAX
 //     (FAILED_PRECONDITION BALANCE_OVERFLOW, never a wrap or a crash).
+//   * Return (RETURN_POLICY_ALLOW_NEGATIVE_BALANCE, floor
+//     kModelNegativeFloorPoints): ORDER_NOT_FOUND unless this member's order
+//     earned; lines (each SKU against the order's lines of that SKU, what is
+//     left of them) or an amount (at most the value left) beyond the order
+//     are RETURN_EXCEEDS_ORDER. Due back = floor(points x value returned
+//     so far / spend) - reversed so far; taken from the order's own pending
+//     lot first, then from available down to the floor (beyond the lots it
+//     is debt: available = lots - debt), the rest forgiven. Earned total
+//     goes down by what was taken. Restored = floor(redeemed on the order x
+//     value returned so far / spend) - restored so far, as a RESTORE entry
+//     (lot dated by server now; redeemed total goes down) unless it would
+//     not fit in int64 beside what the member owns. Every grant into
+//     available (earn, event, credit, mature, release, restore) pays off
+//     debt first; spends see a negative available as too little.
+//   * Responses and reads show the balance as of now (the member projected:
+//     what fell due counts as if written, though it is written only at the
+//     next access or sweep). The expired total stops at INT64_MAX.
+//   * Not modelled: tiers (the model program has no tier rules, so no TIER
+//     entries, qualifying amounts or tier multipliers), the other return
+//     policies, excluded categories (eligible spend = spend).
+//   * Sweep settles, in order of (due time, member id), up to members_max
+//     members whose earliest due time has come.
 //
 // Adding a command: add its request type to `Request` (the variant index is
 // the Kind), and an `ApplyRules` overload in model.cc. The compiler then
@@ -54,13 +104,33 @@ namespace loyalty::model {
 // checks overflow by plain comparison. (__extension__: -Wpedantic.)
 __extension__ typedef __int128 Int128;
 
+// CapturePoints and ReleasePoints take the same message; a type of its own
+// for each keeps the kind in the variant index (and so in ContentOf).
+template <v1::EntryKind kKind>
+struct SettleHold {
+  v1::SettleHoldRequest message;
+  const v1::RequestContext& context() const { return message.context(); }
+  v1::RequestContext* mutable_context() { return message.mutable_context(); }
+  const std::string& member_id() const { return message.member_id(); }
+  const std::string& hold_id() const { return message.hold_id(); }
+  std::string ShortDebugString() const { return message.ShortDebugString(); }
+};
+using CaptureRequest = SettleHold<v1::ENTRY_KIND_CAPTURE>;
+using ReleaseRequest = SettleHold<v1::ENTRY_KIND_RELEASE>;
+
 // One alternative per command kind; the index is the kind.
 using Request =
     std::variant<v1::EnrollMemberRequest, v1::EarnRequest, v1::RedeemRequest,
-                 v1::AdjustRequest, v1::RecordEventRequest>;
+                 v1::AdjustRequest, v1::RecordEventRequest,
+                 v1::HoldPointsRequest, CaptureRequest, ReleaseRequest,
+                 v1::ReturnRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
+inline constexpr size_t kEnrollKind = 0;
+inline constexpr size_t kAdjustKind = 3;
+inline constexpr size_t kReturnKind = 8;
 
-// "enroll", "earn", "redeem", "adjust".
+// "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
+// "release", "return".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
@@ -103,7 +173,8 @@ struct CampaignRule {
 
 // One engagement event (EngagementEvent in program.proto). The model's
 // program counts days in UTC+8 (Asia/Taipei, which has had no daylight
-// saving time since 1979), so a day is plain arithmetic here.
+// saving time since 1979, and none in 1970 either), so a day is plain
+// arithmetic here and a calendar month is Abseil civil time at that offset.
 struct EventRule {
   std::string event_id;
   int64_t points = 0;
@@ -114,33 +185,156 @@ struct EventRule {
   v1::Channel only_channel = v1::CHANNEL_UNSPECIFIED;  // Unspecified = any.
 };
 inline constexpr int64_t kModelUtcOffsetMs = 8 * 3600 * 1000;
+inline constexpr int64_t kModelDayMs = 24ll * 3600 * 1000;
+
+// The model program's points policy (program.proto): a one-day return
+// window, lots that expire at the end of the month after the month granted
+// (months_after_earn 1), holds of at most six hours, three open per member.
+inline constexpr int32_t kModelReturnWindowDays = 1;
+inline constexpr int32_t kModelExpiryMonths = 1;
+inline constexpr int64_t kModelHoldTimeoutMaxMs = 6 * 3600 * 1000;
+inline constexpr int64_t kModelHoldTimeoutMinMs = 1000;
+inline constexpr int kModelHoldsPerMember = 3;
+inline constexpr int kModelNextExpiringShown = 3;
+// Returns: RETURN_POLICY_ALLOW_NEGATIVE_BALANCE down to this floor.
+inline constexpr int64_t kModelNegativeFloorPoints = -500;
+
+// When points granted at `granted_at_ms` expire under the model's rule.
+int64_t ModelLotExpiresAtMs(int64_t granted_at_ms);
 
 // A member's balance (Balance in common.proto).
 struct Totals {
   int64_t available = 0;
+  int64_t pending = 0;
+  int64_t held = 0;
   int64_t earned_total = 0;
   int64_t redeemed_total = 0;  // Positive.
   int64_t adjusted_total = 0;  // Net; may be negative.
+  int64_t expired_total = 0;   // Positive; stops at INT64_MAX.
+  // Points a return took back beyond the available lots; available is
+  // then sum(lots) - debt (negative), and grants pay it off first.
+  int64_t debt = 0;
   uint64_t entry_count = 0;
   uint64_t last_sequence = 0;  // Of the member's newest entry.
+  // Snapshots only (a response's or a read's balance): the soonest
+  // expiring lots, (expires_at_ms, points), and the time it is as of.
+  std::vector<std::pair<int64_t, int64_t>> next_expiring;
+  int64_t as_of_ms = 0;
+};
+
+// Points granted together with one expiry (available lots merge by expiry
+// date and keep the sequence of the grant that opened them), or one pending
+// EARN, or what a hold took from one lot.
+struct Lot {
+  uint64_t sequence = 0;
+  int64_t points = 0;
+  int64_t expires_at_ms = 0;  // 0 = never.
+  int64_t matures_at_ms = 0;  // Pending lots only.
+};
+
+struct Hold {
+  uint64_t sequence = 0;  // Of its HOLD entry; the id is "H<sequence>".
+  int64_t points = 0;
+  int64_t expires_at_ms = 0;
+  std::string order_id;
+  std::vector<Lot> taken;  // What it took, soonest expiry first.
+};
+
+// The part of a member that time changes: small, so reads copy it.
+struct PointsState {
+  Totals totals;
+  std::vector<Lot> lots;     // Available; soonest expiry first, 0 last.
+  std::vector<Lot> pending;  // By sequence.
+  std::vector<Hold> holds;   // Open, by sequence.
+
+  // The soonest time something falls due; 0 = nothing.
+  int64_t NextDueMs() const;
+};
+
+// One line of an order that earned, and how much of it came back.
+struct OrderLine {
+  std::string sku;
+  int64_t quantity = 0;
+  int64_t unit_price_minor = 0;
+  int64_t returned_quantity = 0;
+};
+
+// An order record (OrderRecord): the earn's figures, what was redeemed on
+// it, and what its returns took back (reversed includes forgiven) and
+// restored. The model program excludes no category, so the eligible spend
+// is the spend.
+struct OrderState {
+  uint64_t earn_sequence = 0;  // 0: redeemed on, never earned.
+  int64_t spend_minor = 0;
+  int64_t points = 0;
+  std::vector<OrderLine> lines;
+  int64_t redeemed = 0;
+  int64_t restored = 0;
+  int64_t returned_value = 0;
+  int64_t reversed = 0;
 };
 
 struct MemberState {
   std::string member_id;
   std::vector<std::pair<v1::IdentifierKind, std::string>> identifiers;
-  Totals totals;
+  PointsState points;
+  const Totals& totals() const { return points.totals; }
   std::set<std::string> orders;  // Order ids that earned points.
+  // Order ids with an order record: earned, or redeemed or captured on.
+  std::set<std::string> order_records;
+  std::map<std::string, OrderState> order_state;
   int64_t campaign_points = 0;    // Granted by the campaign so far.
   // Per event: how many ever, and per local day.
   std::map<std::string, int64_t> event_count;
   std::map<std::pair<std::string, int64_t>, int64_t> event_count_by_day;
+  // next_due_ms as of the member's last write: its schedule key.
+  int64_t stored_due_ms = 0;
+};
+
+// One entry the ledger must append, with every field the model knows.
+struct ExpectedEntry {
+  uint64_t sequence = 0;
+  std::string member_id;
+  v1::EntryKind kind = v1::ENTRY_KIND_UNSPECIFIED;
+  v1::Bucket bucket = v1::BUCKET_AVAILABLE;
+  int64_t points_delta = 0;
+  int64_t available_after = 0;
+  int64_t pending_after = 0;
+  int64_t held_after = 0;
+  std::string principal;  // "system" for time-driven entries.
+  std::string request_id;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  std::string store_id;
+  std::string terminal_id;
+  int64_t occurred_at_ms = 0;
+  int64_t recorded_at_ms = 0;
+  std::string order_id;
+  int64_t lot_expires_at_ms = 0;
+  int64_t matures_at_ms = 0;
+  uint64_t lot_sequence = 0;
+  std::string hold_id;
+  int64_t hold_expires_at_ms = 0;
+  bool hold_timed_out = false;
+  int64_t event_day = 0;
+  int64_t debt_after = 0;
+  int64_t pending_reversed = 0;  // RETURN.
+  int64_t forgiven = 0;          // RETURN.
+};
+
+// A member's schedule key that moves with a write: from (0 = none) -> to.
+struct ScheduleMove {
+  std::string member_id;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
 };
 
 // What a command did to the store.
 enum class Effect {
   kNothing,     // Malformed, request id reused, or replayed: no byte changes.
-  kRemembered,  // A business rejection: only its request record is written.
-  kApplied,     // One entry appended, with its request record.
+  kRemembered,  // A business rejection: its request record is written (and
+                // the time-driven entries due before it, if any).
+  kApplied,     // Its entry appended (after any time-driven ones), with its
+                // request record.
 };
 
 // The model's verdict on one command.
@@ -156,10 +350,33 @@ struct Expected {
   uint64_t sequence = 0;
   Totals totals;
   int64_t spend_minor = 0;
-  // Keys the command adds to the identifier and order indexes (0 unless
-  // kApplied).
+  // Keys the command adds to the identifier and order families (0 unless
+  // kApplied), and order records it writes (new or not): an earn's, or a
+  // redeem's or capture's with an order id.
   int identifiers_added = 0;
   int orders_added = 0;
+  int orders_written = 0;
+  // Return only: the figures of its response; the command's own entry (the
+  // RETURN) is this many entries before the last (1 when a RESTORE
+  // follows it).
+  int64_t points_reversed = 0;
+  int64_t points_forgiven = 0;
+  int64_t points_restored = 0;
+  int own_entry_from_end = 0;
+  // Every entry written, in order: the time-driven ones first, then the
+  // command's own (when applied). Empty unless the command was decided now.
+  std::vector<ExpectedEntry> entries;
+  // The member's schedule key, when the write moves it.
+  std::vector<ScheduleMove> schedule_moves;
+};
+
+// The model's verdict on one Ledger::Sweep.
+struct SweepExpected {
+  uint64_t members_settled = 0;
+  uint64_t entries_written = 0;
+  bool more = false;
+  std::vector<ExpectedEntry> entries;
+  std::vector<ScheduleMove> schedule_moves;
 };
 
 class Model {
@@ -168,14 +385,20 @@ class Model {
         std::vector<EventRule> events = {});
 
   // The ledger clock's time, which decides event windows (without
-  // occurred_at) and event days. The harness sets it before each command.
+  // occurred_at), event days, what falls due, and what reads show. The
+  // harness sets it before each command.
   void set_now_ms(int64_t now_ms) { now_ms_ = now_ms; }
+  int64_t now_ms() const { return now_ms_; }
   const std::vector<EventRule>& events() const { return events_; }
 
   // Applies `command` and returns what the ledger must answer.
   // `assigned_member_id` is the id the ledger chose for an enroll without
   // one (the model cannot guess a random id); ignored otherwise.
   Expected Apply(const Command& command, const std::string& assigned_member_id);
+
+  // Settles up to `members_max` members whose next due time has come, in
+  // order of (due time, member id), as Ledger::Sweep must.
+  SweepExpected Sweep(int members_max);
 
   // The earn rule: the basket total and the points, or nullopt when the
   // request is INVALID_ARGUMENT (unknown currency, int64 overflow).
@@ -193,6 +416,12 @@ class Model {
   int64_t GrantedPoints(const MemberState& member, const EarnPoints& earn) const;
 
   const MemberState* FindMember(const std::string& member_id) const;
+  // The member's points as a read at now must show them: what fell due
+  // since its last write counts as written (entry count and last sequence
+  // stay). nullopt for an unknown member.
+  std::optional<PointsState> Projected(const std::string& member_id) const;
+  // The balance fields of `points` as of now (next_expiring and as_of set).
+  Totals Snapshot(const PointsState& points) const;
   // Members in enrollment order (stable under a seed even though the ledger
   // picks random ids).
   const std::vector<std::string>& member_order() const { return order_; }
@@ -202,13 +431,21 @@ class Model {
   uint64_t last_sequence() const { return last_sequence_; }
   size_t requests_remembered() const { return requests_.size(); }
   size_t identifier_count() const { return identifiers_.size(); }
-  size_t order_count() const { return orders_total_; }
+  // Order records (the orders family).
+  size_t order_count() const { return order_records_total_; }
+  // Members with a schedule key (next due time != 0), as of their last
+  // write.
+  size_t scheduled_count() const { return scheduled_; }
   const std::vector<EarnRateRule>& rates() const { return rates_; }
+  // Every HOLD entry ever: (sequence, member), oldest first.
+  const std::vector<std::pair<uint64_t, std::string>>& holds_made() const {
+    return holds_made_;
+  }
 
  private:
   struct Remembered {
     std::string content;
-    Expected outcome;  // As first answered (replayed = false).
+    Expected outcome;  // As first answered (replayed = false, no entries).
   };
 
   Expected ApplyRules(const v1::EnrollMemberRequest& request,
@@ -221,10 +458,33 @@ class Model {
                       const std::string& assigned_member_id);
   Expected ApplyRules(const v1::RecordEventRequest& request,
                       const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::HoldPointsRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const CaptureRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const ReleaseRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::ReturnRequest& request,
+                      const std::string& assigned_member_id);
+  Expected Settle(const v1::SettleHoldRequest& request, bool capture);
   const EventRule* FindEvent(const std::string& event_id) const;
 
-  // Appends one entry of `delta` for `member` and fills the OK verdict.
-  Expected Append(MemberState& member, int64_t delta);
+  // The member, with every time-driven entry due by now appended first.
+  MemberState* LoadSettled(const std::string& member_id);
+  // An entry of `kind` for `member` from the command being applied (its
+  // principal, request id, channel, store, terminal, occurred_at).
+  ExpectedEntry CommandEntry(const MemberState& member, v1::EntryKind kind,
+                             const v1::RequestContext& context) const;
+  // Appends `entry` (the points already moved in `member`): assigns the
+  // sequence, the *_after fields and the member's count.
+  void Append(MemberState& member, ExpectedEntry entry);
+  // The OK verdict for the entry just appended.
+  Expected Ok(const MemberState& member) const;
+  // Marks `order_id` of `member` written by the command applied (`ok`).
+  void WriteOrder(MemberState& member, const std::string& order_id,
+                  Expected* ok);
+  // Records the member's schedule key after a write.
+  void Reschedule(MemberState& member, std::vector<ScheduleMove>* moves);
 
   std::vector<EarnRateRule> rates_;
   CampaignRule campaign_;
@@ -235,8 +495,14 @@ class Model {
   std::vector<std::string> order_;
   std::map<std::pair<int, std::string>, std::string> identifiers_;
   std::map<std::pair<std::string, std::string>, Remembered> requests_;
+  std::vector<std::pair<uint64_t, std::string>> holds_made_;
   uint64_t last_sequence_ = 0;
-  size_t orders_total_ = 0;
+  size_t order_records_total_ = 0;
+  size_t scheduled_ = 0;
+  // The command being applied, and the entries written for it so far.
+  const Command* command_ = nullptr;
+  std::vector<ExpectedEntry> written_;
+  std::vector<std::string> written_members_;
 };
 
 }  // namespace loyalty::model

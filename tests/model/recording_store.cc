@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -55,7 +56,15 @@ std::string PrintText(const StorePrint& print) {
 
 int64_t Recording::PutsIn(Family family) const {
   int64_t count = 0;
-  for (const RecordedPut& put : puts) count += put.family == family;
+  for (const RecordedPut& put : puts)
+    count += put.family == family && !put.erase;
+  return count;
+}
+
+int64_t Recording::ErasesIn(Family family) const {
+  int64_t count = 0;
+  for (const RecordedPut& put : puts)
+    count += put.family == family && put.erase;
   return count;
 }
 
@@ -64,10 +73,12 @@ StorePrint Recording::Apply(StorePrint before) const {
     FamilyPrint& family = before[static_cast<int>(put.family)];
     if (put.existed) {
       family.sum -= put.old_hash;
-    } else {
-      ++family.keys;
+      --family.keys;
     }
-    family.sum += PairHash(put.key, put.value);
+    if (!put.erase) {
+      ++family.keys;
+      family.sum += PairHash(put.key, put.value);
+    }
   }
   return before;
 }
@@ -89,14 +100,19 @@ absl::StatusOr<std::string> RecordingStore::Get(Family family,
 absl::Status RecordingStore::Write(const WriteSet& writes) {
   std::lock_guard<std::mutex> lock(record_mutex_);
   std::vector<RecordedPut> puts;
-  // A key put twice in one set: the second put's old value is the first's.
-  std::map<std::pair<int, std::string>, std::string> staged;
+  // A key written twice in one set: the second's old value is the first's
+  // (none after an erase).
+  std::map<std::pair<int, std::string>, std::optional<std::string>> staged;
   for (const WriteSet::Put& put : writes.puts()) {
-    RecordedPut recorded{put.family, put.key, put.value};
+    RecordedPut recorded{put.family, put.key, put.erase ? "" : put.value,
+                         put.erase};
+    recorded.write = recording_.writes;
     auto earlier = staged.find({static_cast<int>(put.family), put.key});
     if (earlier != staged.end()) {
-      recorded.existed = true;
-      recorded.old_hash = PairHash(put.key, earlier->second);
+      recorded.existed = earlier->second.has_value();
+      if (recorded.existed) {
+        recorded.old_hash = PairHash(put.key, *earlier->second);
+      }
     } else {
       absl::StatusOr<std::string> old = inner_->Get(put.family, put.key);
       if (old.ok()) {
@@ -104,14 +120,15 @@ absl::Status RecordingStore::Write(const WriteSet& writes) {
         recorded.old_hash = PairHash(put.key, *old);
       }
     }
-    staged[{static_cast<int>(put.family), put.key}] = put.value;
+    staged[{static_cast<int>(put.family), put.key}] =
+        put.erase ? std::nullopt : std::optional<std::string>(put.value);
     puts.push_back(std::move(recorded));
   }
   absl::Status status = inner_->Write(writes);
   if (status.ok()) {
     ++recording_.writes;
     for (RecordedPut& put : puts) {
-      keys_ += !put.existed;
+      keys_ += (put.erase ? 0 : 1) - (put.existed ? 1 : 0);
       recording_.puts.push_back(std::move(put));
     }
   }

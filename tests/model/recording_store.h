@@ -8,7 +8,8 @@
 // these puts, and no other byte changed" is one comparison.
 //
 // RecordingStore: a LedgerStore over a MemoryStore that records every
-// successful Write (each put, whether its key existed, the old pair's hash),
+// successful Write (each put or erase, whether its key existed, the old
+// pair's hash; erases exist for the schedule family only),
 // and can hold the writer's next read until released, so a group of
 // commands is all queued before the writer goes on.
 #ifndef LOYALTY_TESTS_MODEL_RECORDING_STORE_H_
@@ -47,8 +48,10 @@ struct RecordedPut {
   Family family;
   std::string key;
   std::string value;
-  bool existed = false;   // The key had a value before this put.
+  bool erase = false;     // A delete of `key` (WriteSet::Erase), not a put.
+  bool existed = false;   // The key had a value before this put or erase.
   uint64_t old_hash = 0;  // PairHash of the old pair, if it existed.
+  int64_t write = 0;      // Which Write since the last Take (0-based).
 };
 
 // The successful Writes since the last RecordingStore::Take.
@@ -56,8 +59,10 @@ struct Recording {
   int64_t writes = 0;
   std::vector<RecordedPut> puts;
 
+  // Puts (not erases) in `family`.
   int64_t PutsIn(Family family) const;
-  // `before` with these puts applied.
+  int64_t ErasesIn(Family family) const;
+  // `before` with these puts and erases applied.
   StorePrint Apply(StorePrint before) const;
 };
 

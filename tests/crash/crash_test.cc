@@ -5,7 +5,8 @@
 // and 4).
 //
 // Each cycle drives concurrent load from --clients threads (each with its own
-// connection and a mix of enroll, earn, redeem and adjust; see workload.h),
+// connection and a mix of enroll, earn, redeem, events, adjust and two-phase
+// redemption: holds of 1-3 s, captures and releases; see workload.h),
 // records every request and its answer, then kills loyaltyd at a random
 // moment, restarts it on the same data directory and checks:
 //   (c) VerifyLedger is ok (no sequence gaps, hash chain, balances replay) and
@@ -14,13 +15,23 @@
 //       FAILED_PRECONDITION or ALREADY_EXISTS) of this cycle, and a sample of
 //       earlier cycles', re-sent with the same request id and content gets
 //       the same answer (for OK the same entry, points and balance, marked
-//       replayed), and the re-sends write nothing (VerifyLedger's
-//       last_sequence unchanged);
+//       replayed), and the re-sends write nothing: VerifyLedger's
+//       last_sequence moves only by timeout RELEASEs, which the sweep
+//       (loyaltyd runs with --sweep-interval-ms 200) may write meanwhile;
 //   (b) every acknowledged entry of this cycle is in its member's statement;
 //   (d) every request whose answer the kill swallowed (UNAVAILABLE,
 //       CANCELLED, DEADLINE_EXCEEDED) gets a definite answer when re-sent,
 //       and the same one again;
+//   (e) holds (hold_check.h): every acknowledged HOLD is in its member's
+//       statement with its hold id; an acknowledged capture or release
+//       closed that hold with exactly its entry; no hold is closed twice;
+//       any other close is a timeout RELEASE by "system" at the hold's
+//       expiry, and no hold stays open long past it; HOLD_NOT_ACTIVE and
+//       HOLD_NOT_FOUND answers agree with the statement; held_points is the
+//       sum of the open holds, in every entry and in the balance;
 //   and no member's balance is negative.
+// At the end, once every hold has expired, (e) runs again and no hold may be
+// open: the sweep released every hold nobody settled.
 // With --mode kill, one cycle in ten also kills loyaltyd during its start
 // (while RocksDB recovers) before the real restart.
 // With --mode term the server gets SIGTERM instead: it must exit 0, and
@@ -52,6 +63,8 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+#include "tests/crash/hold_check.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/loyaltyd_process.h"
 #include "tests/crash/recheck.h"
@@ -70,6 +83,7 @@ struct Flags {
   uint64_t seed = 0;
   int members = 60;
   int earlier_sample = 300;
+  int sweep_interval_ms = 200;
   bool keep_data = false;
 };
 
@@ -88,6 +102,7 @@ struct Totals {
   uint64_t resent = 0;
   uint64_t statement_entries = 0;
   uint64_t startup_kills = 0;
+  uint64_t resend_timeout_releases = 0;  // Written while re-sending.
 };
 
 // Keeps a uniform random sample of every acknowledged request of the run
@@ -143,6 +158,14 @@ class CrashRun {
   absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyOk(
       absl::string_view when);
   void CheckBalancesNotNegative();
+  // (e) with `window` the sequences written while re-sending.
+  void CheckHolds(HoldWindow* window, absl::Duration grace);
+  // Waits until every hold seen has expired and the sweep had time to
+  // release it, then checks that none is open.
+  void CheckHoldsAllReleased();
+  // How long past its expiry a hold may stay open: the sweep runs every
+  // sweep_interval_ms, and a restart pauses it.
+  absl::Duration HoldReleaseGrace() const;
   void Fail(std::string problem) { failures_.push_back(std::move(problem)); }
   int Finish();
 
@@ -153,11 +176,14 @@ class CrashRun {
   LoyaltydOptions server_options_;
   std::unique_ptr<LoyaltydProcess> server_;
   Reservoir history_;
+  HoldBook hold_book_;    // Acknowledged holds, for captures and releases.
+  HoldCheck hold_check_;  // What answers and statements say about holds.
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
   Failures failures_;
   absl::Time started_ = absl::Now();
   absl::Time signalled_at_;  // When this cycle's SIGKILL or SIGTERM went out.
+  absl::Duration final_hold_wait_;  // For the last holds to expire.
 };
 
 bool CrashRun::Setup() {
@@ -172,7 +198,9 @@ bool CrashRun::Setup() {
   server_options_.data_dir = work_dir_ + "/data";
   server_options_.program_path = work_dir_ + "/program.textproto";
   server_options_.log_path = work_dir_ + "/loyaltyd.log";
-  server_options_.extra_args = {"--shutdown-grace-ms", "5000"};
+  server_options_.extra_args = {
+      "--shutdown-grace-ms", "5000", "--sweep-interval-ms",
+      absl::StrCat(flags_.sweep_interval_ms)};
   absl::Status written = WriteCrashTestProgram(server_options_.program_path);
   if (!written.ok()) {
     std::fprintf(stderr, "crash_test: %s\n", written.ToString().c_str());
@@ -213,10 +241,12 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     options.client = c;
     options.seed = flags_.seed;
     options.members_max = flags_.members;
+    options.holds = &hold_book_;
     generators.push_back(std::make_unique<RequestGenerator>(options));
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
                          &sent[c]);
   }
+  absl::Time load_started = absl::Now();
   double low_s = std::min(0.1, flags_.seconds_per_cycle);
   *stopped_after_s = std::uniform_real_distribution<double>(
       low_s, flags_.seconds_per_cycle)(random_);
@@ -225,6 +255,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
 
   signalled_at_ = absl::Now();
   server_->Signal(kill_mode_ ? SIGKILL : SIGTERM);
+  hold_check_.AddLoadPeriod(load_started, signalled_at_);
   // Under SIGTERM the clients keep sending while loyaltyd drains, so calls
   // also arrive during the shutdown.
   absl::StatusOr<int> ended = server_->Wait(absl::Seconds(60));
@@ -330,10 +361,49 @@ void CrashRun::CheckBalancesNotNegative() {
       }
       continue;
     }
-    if (balance->available_points() < 0) {
+    if (balance->available_points() < 0 || balance->held_points() < 0) {
       Fail(absl::StrCat("balance of ", member_id, " is negative: ",
                         balance->ShortDebugString()));
     }
+  }
+}
+
+absl::Duration CrashRun::HoldReleaseGrace() const {
+  if (flags_.sweep_interval_ms == 0) return absl::InfiniteDuration();
+  // A restart takes a second or two and the checks run meanwhile.
+  return absl::Milliseconds(3 * flags_.sweep_interval_ms) + absl::Seconds(5);
+}
+
+void CrashRun::CheckHolds(HoldWindow* window, absl::Duration grace) {
+  LedgerClient client(server_->address());
+  hold_check_.Check(client, window, grace, &failures_);
+  uint64_t written = window->through - window->after;
+  totals_.resend_timeout_releases += window->timeout_releases;
+  if (written != window->timeout_releases) {
+    Fail(absl::StrCat("re-sending acknowledged requests wrote entries ",
+                      window->after + 1, "..", window->through, ", of which ",
+                      window->timeout_releases,
+                      " are timeout releases of the members with holds"));
+  }
+}
+
+void CrashRun::CheckHoldsAllReleased() {
+  if (flags_.sweep_interval_ms == 0) return;
+  absl::Duration grace = absl::Milliseconds(2 * flags_.sweep_interval_ms) +
+                         absl::Seconds(1);
+  // Just past the point where the newest hold would count as overdue.
+  absl::Time due = absl::FromUnixMillis(hold_check_.expires_at_ms_max()) +
+                   grace + absl::Milliseconds(100);
+  absl::Time now = absl::Now();
+  if (now < due) {
+    final_hold_wait_ = due - now;
+    absl::SleepFor(final_hold_wait_);
+  }
+  HoldWindow none;
+  CheckHolds(&none, grace);
+  if (hold_check_.counts().open_last_check != 0) {
+    Fail(absl::StrCat(hold_check_.counts().open_last_check,
+                      " holds are still open after every hold expired"));
   }
 }
 
@@ -360,17 +430,27 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   totals_.resent += resend.size();
   auto after = VerifyOk("after re-sending acknowledged requests");
   if (!after.ok()) return;
-  if (after->last_sequence() != before->last_sequence()) {
-    Fail(absl::StrCat("re-sending acknowledged requests wrote entries ",
-                      before->last_sequence() + 1, "..",
-                      after->last_sequence()));
-  }
+  // Checked in (e): entries in this window may only be timeout RELEASEs.
+  HoldWindow window{before->last_sequence(), after->last_sequence()};
   // (b) Acknowledged entries are in the statements.
   LedgerClient client(server_->address());
   totals_.statement_entries += CheckStatements(client, acknowledged, &failures_);
   // (d) Swallowed answers become definite.
   totals_.in_doubt_applied +=
       SettleInDoubt(server_->address(), in_doubt, flags_.clients, &failures_);
+  // (e) Holds, with every answer of this cycle now definite.
+  hold_check_.Learn(requests, &failures_);
+  for (const SentRequest* request : in_doubt) {
+    if (request->method != Method::kHold ||
+        request->outcome.code != grpc::StatusCode::OK) {
+      continue;
+    }
+    loyalty::v1::HoldPointsResponse response;
+    if (response.ParseFromString(request->outcome.response)) {
+      hold_book_.Add({response.entry().member_id(), response.hold_id()});
+    }
+  }
+  CheckHolds(&window, HoldReleaseGrace());
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -427,6 +507,7 @@ int CrashRun::Run() {
                 failures_.empty() ? "" : "; FAILED");
     std::fflush(stdout);
   }
+  if (failures_.empty()) CheckHoldsAllReleased();
   if (failures_.empty()) {
     auto verified_at_end = VerifyOk("at the end");
     (void)verified_at_end;  // VerifyOk recorded any failure.
@@ -464,6 +545,26 @@ int CrashRun::Finish() {
       static_cast<unsigned long long>(totals_.statement_entries),
       static_cast<unsigned long long>(totals_.startup_kills),
       static_cast<unsigned long long>(max_acknowledged_sequence_), seconds);
+  const HoldCounts& holds = hold_check_.counts();
+  std::printf(
+      "crash_test holds: %llu acknowledged, %llu captures and %llu releases "
+      "acknowledged, %llu HOLD_NOT_ACTIVE, %llu HOLD_NOT_FOUND, %llu "
+      "TOO_MANY_HOLDS answers; statements: %llu holds, %llu timed out "
+      "(%llu of them while the load ran, %llu while acknowledged requests "
+      "were re-sent), %llu open at the last check (after waiting %.1f s for "
+      "the last to expire)\n",
+      static_cast<unsigned long long>(holds.holds_acknowledged),
+      static_cast<unsigned long long>(holds.captures_acknowledged),
+      static_cast<unsigned long long>(holds.releases_acknowledged),
+      static_cast<unsigned long long>(holds.not_active),
+      static_cast<unsigned long long>(holds.not_found),
+      static_cast<unsigned long long>(holds.too_many),
+      static_cast<unsigned long long>(holds.holds_seen),
+      static_cast<unsigned long long>(holds.timed_out),
+      static_cast<unsigned long long>(holds.timed_out_while_loaded),
+      static_cast<unsigned long long>(totals_.resend_timeout_releases),
+      static_cast<unsigned long long>(holds.open_last_check),
+      absl::ToDoubleSeconds(final_hold_wait_));
   std::printf("crash_test: in-doubt answers by gRPC code:");
   for (const auto& [code, count] : totals_.in_doubt_by_code) {
     std::printf(" %d: %llu", code, static_cast<unsigned long long>(count));
@@ -521,6 +622,11 @@ int main(int argc, char** argv) {
   app.add_option("--earlier-sample", flags.earlier_sample,
                  "acknowledged requests of earlier cycles re-sent each cycle")
       ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--sweep-interval-ms", flags.sweep_interval_ms,
+                 "loyaltyd's --sweep-interval-ms (0: no sweep, and no check "
+                 "that holds nobody settled get released)")
+      ->check(CLI::Range(0, 86'400'000))
       ->capture_default_str();
   app.add_flag("--keep-data", flags.keep_data,
                "keep the data dir and log even when the run passes");

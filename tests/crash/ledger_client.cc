@@ -84,6 +84,12 @@ const char* MethodName(Method method) {
       return "Adjust";
     case Method::kEvent:
       return "RecordEvent";
+    case Method::kHold:
+      return "HoldPoints";
+    case Method::kCapture:
+      return "CapturePoints";
+    case Method::kRelease:
+      return "ReleasePoints";
   }
   return "?";
 }
@@ -132,6 +138,11 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameMessage<AdjustResponse>(a, b, difference);
     case Method::kEvent:
       return SameMessage<RecordEventResponse>(a, b, difference);
+    case Method::kHold:
+      return SameMessage<HoldPointsResponse>(a, b, difference);
+    case Method::kCapture:
+    case Method::kRelease:
+      return SameMessage<SettleHoldResponse>(a, b, difference);
   }
   return false;
 }
@@ -148,6 +159,11 @@ bool WasReplayed(Method method, const std::string& response) {
       return Parse<AdjustResponse>(response).replayed();
     case Method::kEvent:
       return Parse<RecordEventResponse>(response).replayed();
+    case Method::kHold:
+      return Parse<HoldPointsResponse>(response).replayed();
+    case Method::kCapture:
+    case Method::kRelease:
+      return Parse<SettleHoldResponse>(response).replayed();
   }
   return false;
 }
@@ -164,6 +180,11 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
       return Parse<AdjustResponse>(response).entry();
     case Method::kEvent:
       return Parse<RecordEventResponse>(response).entry();
+    case Method::kHold:
+      return Parse<HoldPointsResponse>(response).entry();
+    case Method::kCapture:
+    case Method::kRelease:
+      return Parse<SettleHoldResponse>(response).entry();
   }
   return LedgerEntry();
 }
@@ -203,6 +224,18 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
     case Method::kEvent:
       return Call<RecordEventRequest, RecordEventResponse>(
           loyalty_.get(), &LoyaltyService::Stub::RecordEvent, api_key,
+          request, deadline);
+    case Method::kHold:
+      return Call<HoldPointsRequest, HoldPointsResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::HoldPoints, api_key, request,
+          deadline);
+    case Method::kCapture:
+      return Call<SettleHoldRequest, SettleHoldResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::CapturePoints, api_key,
+          request, deadline);
+    case Method::kRelease:
+      return Call<SettleHoldRequest, SettleHoldResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::ReleasePoints, api_key,
           request, deadline);
   }
   return Outcome();

@@ -5,6 +5,9 @@
 // and returns the whole outcome, so a test can record an answer and later
 // re-send the identical request and compare.
 //
+// Mutations are the five one-phase writes and the three calls of two-phase
+// redemption (HoldPoints, CapturePoints, ReleasePoints).
+//
 //   LedgerClient client("127.0.0.1:40123");
 //   Outcome first = client.Mutate(Method::kEarn, kPosKey, request_bytes);
 //   if (IsAcknowledged(first)) ...
@@ -21,7 +24,16 @@
 
 namespace loyalty::crash {
 
-enum class Method { kEnroll, kEarn, kRedeem, kAdjust, kEvent };
+enum class Method {
+  kEnroll,
+  kEarn,
+  kRedeem,
+  kAdjust,
+  kEvent,
+  kHold,     // HoldPoints
+  kCapture,  // CapturePoints
+  kRelease,  // ReleasePoints
+};
 const char* MethodName(Method method);
 
 // The answer to one call, as the client saw it.

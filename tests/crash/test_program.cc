@@ -43,6 +43,10 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   install->set_points(100);
   install->set_max_per_member(1);
   install->add_channels(loyalty::v1::CHANNEL_APP);
+  // Short holds, few per member: holds time out during a run and hot
+  // members reach TOO_MANY_HOLDS.
+  program.set_hold_timeout_max_ms(kHoldTimeoutMsMax);
+  program.set_holds_per_member_max(kHoldsOpenPerMemberMax);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

@@ -6,9 +6,12 @@
 //   "pos-key"   principal pos-terminal, ROLE_CHANNEL, CHANNEL_POS only
 //   "app-key"   principal app-backend,  ROLE_CHANNEL, CHANNEL_APP and WEB
 //   "admin-key" principal operator,     ROLE_CHANNEL and ROLE_ADMIN
+// Holds may last kHoldTimeoutMsMax at most (short, so that holds time out
+// while a test runs), and a member may have kHoldsOpenPerMemberMax open.
 #ifndef LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
 #define LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,6 +22,11 @@ namespace loyalty::crash {
 inline constexpr char kPosKey[] = "pos-key";
 inline constexpr char kAppKey[] = "app-key";
 inline constexpr char kAdminKey[] = "admin-key";
+
+// The hold timeouts tests ask for; the program allows up to the maximum.
+inline constexpr int64_t kHoldTimeoutMsMin = 1'000;
+inline constexpr int64_t kHoldTimeoutMsMax = 3'000;
+inline constexpr int kHoldsOpenPerMemberMax = 3;
 
 loyalty::v1::ProgramConfig CrashTestProgram();
 

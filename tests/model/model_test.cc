@@ -147,6 +147,21 @@ TEST_CASE(
   CHECK(points(Basket("EUR", {{1, max}, {1, 1}})) == -1);  // Basket total.
 }
 
+// The model's tier calendar (UTC+8) on hand-computed instants.
+TEST_CASE("the reference model counts tier months and evaluation dates in "
+          "UTC+8",
+          "[model]") {
+  // 2024-01-01T00:00+08:00 is month 648 since 1970-01; a millisecond
+  // before it is still December 2023.
+  CHECK(ModelMonthIndex(1'704'038'400'000) == 648);
+  CHECK(ModelMonthIndex(1'704'038'399'999) == 647);
+  CHECK(ModelMonthIndex(0) == 0);
+  // 2024-01-31T10:00+08:00 plus one month and two days: "February 33rd",
+  // which rolls over to 2024-03-04T10:00+08:00; milliseconds are kept.
+  CHECK(ModelAddCalendarMs(1'706'666'400'000, 1, 2) == 1'709'517'600'000);
+  CHECK(ModelAddCalendarMs(1'706'666'400'123, 1, 2) == 1'709'517'600'123);
+}
+
 TEST_CASE(
     "the ledger agrees with the reference model over long random "
     "command sequences, one at a time and in batches",
@@ -205,6 +220,12 @@ TEST_CASE(
       CHECK(report.debt_paid_off > 0);
       CHECK(report.return_exceeds > 0);
       CHECK(report.order_not_found > 0);
+      // Tiers: every kind of TIER entry, and the multiplier.
+      CHECK(report.tier_upgrades > 0);
+      CHECK(report.tier_keeps > 0);
+      CHECK(report.tier_move_downs > 0);
+      CHECK(report.tier_lines > 0);
+      CHECK(report.qualifying_returns > 0);
     }
   }
 }

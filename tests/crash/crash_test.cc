@@ -6,7 +6,8 @@
 //
 // Each cycle drives concurrent load from --clients threads (each with its own
 // connection and a mix of enroll, earn, redeem, events, adjust and two-phase
-// redemption: holds of 1-3 s, captures and releases; see workload.h),
+// redemption: holds of 1-3 s, captures and releases; returns of earned
+// orders, with redeems on them; see workload.h),
 // records every request and its answer, then kills loyaltyd at a random
 // moment, restarts it on the same data directory and checks:
 //   (c) VerifyLedger is ok (no sequence gaps, hash chain, balances replay) and
@@ -29,7 +30,15 @@
 //       expiry, and no hold stays open long past it; HOLD_NOT_ACTIVE and
 //       HOLD_NOT_FOUND answers agree with the statement; held_points is the
 //       sum of the open holds, in every entry and in the balance;
-//   and no member's balance is negative.
+//   (f) returns (return_check.h): every acknowledged RETURN (and RESTORE)
+//       is in its member's statement with the answer's sequence and hash,
+//       and every one in a statement was acknowledged; per order, what the
+//       returns took back or forgave is exactly the pro-rata share of what
+//       the order earned (so never more) and restores never pass what was
+//       redeemed on it; ORDER_NOT_FOUND answers name orders that never
+//       earned;
+//   and no member's balance is negative except by its debt (the program
+//   lets returns take spent points down to a floor), held never.
 // At the end, once every hold has expired, (e) runs again and no hold may be
 // open: the sweep released every hold nobody settled.
 // With --mode kill, one cycle in ten also kills loyaltyd during its start
@@ -68,6 +77,7 @@
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/loyaltyd_process.h"
 #include "tests/crash/recheck.h"
+#include "tests/crash/return_check.h"
 #include "tests/crash/test_program.h"
 #include "tests/crash/workload.h"
 
@@ -178,6 +188,8 @@ class CrashRun {
   Reservoir history_;
   HoldBook hold_book_;    // Acknowledged holds, for captures and releases.
   HoldCheck hold_check_;  // What answers and statements say about holds.
+  OrderBook order_book_;  // Acknowledged earns, for returns and redeems.
+  ReturnCheck return_check_{kNegativeBalanceFloorPoints};
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
   Failures failures_;
@@ -242,6 +254,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     options.seed = flags_.seed;
     options.members_max = flags_.members;
     options.holds = &hold_book_;
+    options.orders = &order_book_;
     generators.push_back(std::make_unique<RequestGenerator>(options));
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
                          &sent[c]);
@@ -361,7 +374,13 @@ void CrashRun::CheckBalancesNotNegative() {
       }
       continue;
     }
-    if (balance->available_points() < 0 || balance->held_points() < 0) {
+    // Negative available points are a return's debt, down to the floor.
+    const bool debt_ok =
+        balance->available_points() >= 0
+            ? balance->debt_points() == 0
+            : balance->debt_points() == -balance->available_points() &&
+                  balance->available_points() >= kNegativeBalanceFloorPoints;
+    if (!debt_ok || balance->held_points() < 0) {
       Fail(absl::StrCat("balance of ", member_id, " is negative: ",
                         balance->ShortDebugString()));
     }
@@ -440,7 +459,9 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
       SettleInDoubt(server_->address(), in_doubt, flags_.clients, &failures_);
   // (e) Holds, with every answer of this cycle now definite.
   hold_check_.Learn(requests, &failures_);
+  return_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
+    order_book_.AddEarn(*request);
     if (request->method != Method::kHold ||
         request->outcome.code != grpc::StatusCode::OK) {
       continue;
@@ -451,6 +472,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
     }
   }
   CheckHolds(&window, HoldReleaseGrace());
+  // (f) Returns.
+  return_check_.Check(client, &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -565,6 +588,22 @@ int CrashRun::Finish() {
       static_cast<unsigned long long>(totals_.resend_timeout_releases),
       static_cast<unsigned long long>(holds.open_last_check),
       absl::ToDoubleSeconds(final_hold_wait_));
+  const ReturnCounts& returns = return_check_.counts();
+  std::printf(
+      "crash_test returns: %llu acknowledged OK (%llu with a RESTORE), %llu "
+      "ORDER_NOT_FOUND, %llu RETURN_EXCEEDS_ORDER answers; statements: %llu "
+      "RETURN entries, %llu orders returned whole, %lld points taken back, "
+      "%lld forgiven, %lld restored, %llu entries with debt\n",
+      static_cast<unsigned long long>(returns.acknowledged_ok),
+      static_cast<unsigned long long>(returns.restores_acknowledged),
+      static_cast<unsigned long long>(returns.order_not_found),
+      static_cast<unsigned long long>(returns.exceeds),
+      static_cast<unsigned long long>(returns.returns_seen),
+      static_cast<unsigned long long>(returns.orders_fully_returned),
+      static_cast<long long>(returns.points_reversed),
+      static_cast<long long>(returns.points_forgiven),
+      static_cast<long long>(returns.points_restored),
+      static_cast<unsigned long long>(returns.entries_in_debt));
   std::printf("crash_test: in-doubt answers by gRPC code:");
   for (const auto& [code, count] : totals_.in_doubt_by_code) {
     std::printf(" %d: %llu", code, static_cast<unsigned long long>(count));

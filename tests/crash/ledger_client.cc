@@ -90,6 +90,8 @@ const char* MethodName(Method method) {
       return "CapturePoints";
     case Method::kRelease:
       return "ReleasePoints";
+    case Method::kReturn:
+      return "Return";
   }
   return "?";
 }
@@ -143,6 +145,8 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
     case Method::kCapture:
     case Method::kRelease:
       return SameMessage<SettleHoldResponse>(a, b, difference);
+    case Method::kReturn:
+      return SameMessage<ReturnResponse>(a, b, difference);
   }
   return false;
 }
@@ -164,6 +168,8 @@ bool WasReplayed(Method method, const std::string& response) {
     case Method::kCapture:
     case Method::kRelease:
       return Parse<SettleHoldResponse>(response).replayed();
+    case Method::kReturn:
+      return Parse<ReturnResponse>(response).replayed();
   }
   return false;
 }
@@ -185,8 +191,18 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
     case Method::kCapture:
     case Method::kRelease:
       return Parse<SettleHoldResponse>(response).entry();
+    case Method::kReturn: {
+      ReturnResponse parsed = Parse<ReturnResponse>(response);
+      return parsed.entries().empty() ? LedgerEntry() : parsed.entries(0);
+    }
   }
   return LedgerEntry();
+}
+
+std::vector<LedgerEntry> EntriesOf(Method method, const std::string& response) {
+  if (method != Method::kReturn) return {EntryOf(method, response)};
+  ReturnResponse parsed = Parse<ReturnResponse>(response);
+  return {parsed.entries().begin(), parsed.entries().end()};
 }
 
 LedgerClient::LedgerClient(const std::string& address) {
@@ -237,6 +253,10 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
       return Call<SettleHoldRequest, SettleHoldResponse>(
           loyalty_.get(), &LoyaltyService::Stub::ReleasePoints, api_key,
           request, deadline);
+    case Method::kReturn:
+      return Call<ReturnRequest, ReturnResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::Return, api_key, request,
+          deadline);
   }
   return Outcome();
 }

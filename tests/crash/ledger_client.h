@@ -5,8 +5,8 @@
 // and returns the whole outcome, so a test can record an answer and later
 // re-send the identical request and compare.
 //
-// Mutations are the five one-phase writes and the three calls of two-phase
-// redemption (HoldPoints, CapturePoints, ReleasePoints).
+// Mutations are the five one-phase writes, the three calls of two-phase
+// redemption (HoldPoints, CapturePoints, ReleasePoints) and Return.
 //
 //   LedgerClient client("127.0.0.1:40123");
 //   Outcome first = client.Mutate(Method::kEarn, kPosKey, request_bytes);
@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -33,6 +34,7 @@ enum class Method {
   kHold,     // HoldPoints
   kCapture,  // CapturePoints
   kRelease,  // ReleasePoints
+  kReturn,   // Return
 };
 const char* MethodName(Method method);
 
@@ -61,7 +63,11 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
                   std::string* difference);
 // The `replayed` flag and the entry of an OK response.
 bool WasReplayed(Method method, const std::string& response);
+// The (first) entry of an OK response: a Return's RETURN entry.
 loyalty::v1::LedgerEntry EntryOf(Method method, const std::string& response);
+// Every entry of an OK response: one, or a Return's RETURN and RESTORE.
+std::vector<loyalty::v1::LedgerEntry> EntriesOf(Method method,
+                                                const std::string& response);
 
 class LedgerClient {
  public:

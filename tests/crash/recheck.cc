@@ -80,13 +80,20 @@ void ResendAndCompare(const std::string& address,
 uint64_t CheckStatements(LedgerClient& client,
                          const std::vector<const SentRequest*>& requests,
                          Failures* failures) {
-  // member -> sequence -> (hash, request) of every acknowledged entry.
-  std::map<std::string, std::map<uint64_t, const SentRequest*>> wanted;
+  // member -> sequence -> (request, entry) of every acknowledged entry (a
+  // Return's RESTORE too).
+  std::map<std::string,
+           std::map<uint64_t,
+                    std::pair<const SentRequest*, loyalty::v1::LedgerEntry>>>
+      wanted;
   for (const SentRequest* request : requests) {
     if (request->outcome.code != grpc::StatusCode::OK) continue;
-    loyalty::v1::LedgerEntry entry =
-        EntryOf(request->method, request->outcome.response);
-    wanted[entry.member_id()][entry.sequence()] = request;
+    for (loyalty::v1::LedgerEntry& entry :
+         EntriesOf(request->method, request->outcome.response)) {
+      auto& slot = wanted[entry.member_id()][entry.sequence()];
+      slot.first = request;
+      slot.second = std::move(entry);
+    }
   }
   uint64_t checked = 0;
   for (const auto& [member_id, entries] : wanted) {
@@ -109,10 +116,10 @@ uint64_t CheckStatements(LedgerClient& client,
       token = page->next_page_token();
       if (past_oldest || token.empty()) break;
     }
-    for (const auto& [sequence, request] : entries) {
+    for (const auto& [sequence, wanted_entry] : entries) {
       ++checked;
-      loyalty::v1::LedgerEntry acknowledged =
-          EntryOf(request->method, request->outcome.response);
+      const SentRequest* request = wanted_entry.first;
+      const loyalty::v1::LedgerEntry& acknowledged = wanted_entry.second;
       auto it = found.find(sequence);
       if (it == found.end()) {
         failures->push_back(absl::StrCat(

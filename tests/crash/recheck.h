@@ -33,8 +33,9 @@ void ResendAndCompare(const std::string& address,
                       const std::vector<const SentRequest*>& requests,
                       int threads, Failures* failures);
 
-// Checks that the entry of every OK request of `requests` is in its member's
-// statement with the same sequence and hash. Returns the entries checked.
+// Checks that the entry of every OK request of `requests` (both of a Return
+// with a RESTORE) is in its member's statement with the same sequence and
+// hash. Returns the entries checked.
 uint64_t CheckStatements(LedgerClient& client,
                          const std::vector<const SentRequest*>& requests,
                          Failures* failures);

@@ -47,6 +47,10 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   // members reach TOO_MANY_HOLDS.
   program.set_hold_timeout_max_ms(kHoldTimeoutMsMax);
   program.set_holds_per_member_max(kHoldsOpenPerMemberMax);
+  // Returns of spent points leave debt, down to a floor: a member's
+  // available points may be negative.
+  program.set_return_policy(loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE);
+  program.set_negative_balance_floor_points(kNegativeBalanceFloorPoints);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

@@ -8,6 +8,9 @@
 //   "admin-key" principal operator,     ROLE_CHANNEL and ROLE_ADMIN
 // Holds may last kHoldTimeoutMsMax at most (short, so that holds time out
 // while a test runs), and a member may have kHoldsOpenPerMemberMax open.
+// Returns take back spent points down to kNegativeBalanceFloorPoints
+// (return policy ALLOW_NEGATIVE_BALANCE: the member owes the rest); points
+// earn available at once (no return window).
 #ifndef LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
 #define LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
 
@@ -27,6 +30,7 @@ inline constexpr char kAdminKey[] = "admin-key";
 inline constexpr int64_t kHoldTimeoutMsMin = 1'000;
 inline constexpr int64_t kHoldTimeoutMsMax = 3'000;
 inline constexpr int kHoldsOpenPerMemberMax = 3;
+inline constexpr int64_t kNegativeBalanceFloorPoints = -300;
 
 loyalty::v1::ProgramConfig CrashTestProgram();
 

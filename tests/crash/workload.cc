@@ -1,5 +1,6 @@
 #include "tests/crash/workload.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -46,6 +47,50 @@ std::optional<KnownHold> HoldBook::Pick(std::mt19937_64& random) {
       random)];
 }
 
+void OrderBook::Add(KnownOrder order) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (orders_.size() == size_max_) orders_.erase(orders_.begin());
+  orders_.push_back(std::move(order));
+}
+
+void OrderBook::AddEarn(const SentRequest& request) {
+  if (request.method != Method::kEarn ||
+      request.outcome.code != grpc::StatusCode::OK) {
+    return;
+  }
+  loyalty::v1::EarnRequest earn;
+  loyalty::v1::EarnResponse response;
+  if (!earn.ParseFromString(request.request) ||
+      !response.ParseFromString(request.outcome.response)) {
+    return;
+  }
+  KnownOrder order;
+  order.member_id = response.entry().member_id();
+  order.order_id = earn.order_id();
+  for (const auto& line : earn.lines()) {
+    order.spend_minor += line.quantity() * line.unit_price_minor();
+    auto it = std::find_if(order.skus.begin(), order.skus.end(),
+                           [&](const auto& sku) { return sku.first == line.sku(); });
+    if (it == order.skus.end()) {
+      order.skus.emplace_back(line.sku(), line.quantity());
+    } else {
+      it->second += line.quantity();
+    }
+  }
+  Add(std::move(order));
+}
+
+std::optional<KnownOrder> OrderBook::Pick(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (orders_.empty()) return std::nullopt;
+  size_t low = 0;
+  if (std::bernoulli_distribution(0.5)(random) && orders_.size() > 16) {
+    low = orders_.size() - 16;
+  }
+  return orders_[std::uniform_int_distribution<size_t>(low, orders_.size() - 1)(
+      random)];
+}
+
 RequestGenerator::RequestGenerator(const WorkloadOptions& options)
     : options_(options),
       random_(options.seed ^ (static_cast<uint64_t>(options.cycle) << 32) ^
@@ -68,6 +113,9 @@ std::string RequestGenerator::PickMember() {
 SentRequest RequestGenerator::Next() {
   std::string request_id =
       absl::StrCat("c", options_.cycle, "-t", options_.client, "-", counter_++);
+  if (options_.orders != nullptr && Chance(0.05)) {
+    return NextReturn(std::move(request_id));
+  }
   int dice = Uniform(0, 99);
   if (options_.holds != nullptr) {
     if (dice < 10) return NextEnroll(std::move(request_id));
@@ -170,10 +218,26 @@ SentRequest RequestGenerator::NextRedeem(std::string request_id) {
   SentRequest sent;
   sent.api_key = SetChannelContext(&request, request_id, options_.client,
                                    Chance(0.4), Chance(0.3));
-  request.set_member_id(PickMember());
-  request.set_order_id(absl::StrCat("r-", request_id));
-  // Mostly near a typical balance, sometimes far more than anyone has.
-  request.set_points(Chance(0.1) ? 1'000'000 : Uniform(1, 300));
+  std::optional<KnownOrder> known;
+  if (options_.orders != nullptr && Chance(0.25)) {
+    known = options_.orders->Pick(random_);
+  }
+  if (known.has_value()) {
+    // Spent on an order that earned: a return of it gives some back.
+    request.set_member_id(known->member_id);
+    request.set_order_id(known->order_id);
+  } else {
+    request.set_member_id(PickMember());
+    request.set_order_id(absl::StrCat("r-", request_id));
+  }
+  // Mostly near a typical balance, sometimes far more than anyone has; on
+  // a known order often a big spend, so that a later return of the order
+  // takes points the member no longer has (debt).
+  if (known.has_value() && Chance(0.5)) {
+    request.set_points(Uniform(300, 5000));
+  } else {
+    request.set_points(Chance(0.1) ? 1'000'000 : Uniform(1, 300));
+  }
   sent.method = Method::kRedeem;
   sent.member_id = request.member_id();
   sent.request_id = std::move(request_id);
@@ -237,7 +301,58 @@ SentRequest RequestGenerator::NextSettle(std::string request_id,
   return sent;
 }
 
+SentRequest RequestGenerator::NextReturn(std::string request_id) {
+  loyalty::v1::ReturnRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.5), Chance(0.3));
+  std::optional<KnownOrder> known;
+  if (!Chance(0.1)) known = options_.orders->Pick(random_);
+  if (!known.has_value()) {
+    // An order nobody earned (ORDER_NOT_FOUND, or MEMBER_NOT_FOUND).
+    request.set_member_id(PickMember());
+    request.set_order_id(absl::StrCat("o-never-", request_id));
+    request.set_amount_minor(Uniform(1, 5000));
+  } else {
+    request.set_member_id(known->member_id);
+    request.set_order_id(known->order_id);
+    int dice = Uniform(0, 2);
+    if (dice == 0) {  // The whole order.
+      if (Chance(0.5) || known->spend_minor == 0) {
+        for (const auto& [sku, quantity] : known->skus) {
+          auto* line = request.add_lines();
+          line->set_sku(sku);
+          line->set_quantity(quantity);
+        }
+      } else {
+        request.set_amount_minor(known->spend_minor);
+      }
+    } else if (dice == 1) {  // Part of its total.
+      request.set_amount_minor(
+          std::max<int64_t>(1, std::uniform_int_distribution<int64_t>(
+                                   1, std::max<int64_t>(
+                                          1, known->spend_minor / 2))(random_)));
+    } else {  // Some lines, 1 in 8 one more than was bought.
+      for (const auto& [sku, quantity] : known->skus) {
+        if (request.lines_size() > 0 && Chance(0.5)) continue;
+        auto* line = request.add_lines();
+        line->set_sku(sku);
+        line->set_quantity(Chance(0.125)
+                               ? quantity + 1
+                               : std::uniform_int_distribution<int64_t>(
+                                     1, quantity)(random_));
+      }
+    }
+  }
+  sent.method = Method::kReturn;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
 void RequestGenerator::Answered(const SentRequest& request) {
+  if (options_.orders != nullptr) options_.orders->AddEarn(request);
   if (options_.holds == nullptr || request.method != Method::kHold ||
       request.outcome.code != grpc::StatusCode::OK) {
     return;

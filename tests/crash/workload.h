@@ -26,6 +26,18 @@
 // (HOLD_NOT_FOUND). Hot members reach the program's open-hold limit
 // (TOO_MANY_HOLDS).
 //
+// With an OrderBook (WorkloadOptions::orders), returns join the mix: 5% of
+// requests (the rest as above) are Return. 9 in 10 name an order some
+// client got an EARN acknowledged for (the book is shared, so clients race
+// to return one order): a third the whole order (its total, or every
+// line), a third part of its total, a third some of its lines (1 in 8 a
+// line more than was bought); repeated partial returns of an order
+// eventually exceed it (RETURN_EXCEEDS_ORDER). 1 in 10 names an order no
+// one earned (ORDER_NOT_FOUND). A quarter of redeems then spend on a known
+// order (member and order id), half of them 300-5000 points, so that a
+// return of it restores points and may take points the member has spent
+// (debt, under the test program's return policy).
+//
 // Request ids are "c<cycle>-t<client>-<n>", unique in a run.
 #ifndef LOYALTY_TESTS_CRASH_WORKLOAD_H_
 #define LOYALTY_TESTS_CRASH_WORKLOAD_H_
@@ -80,6 +92,31 @@ class HoldBook {
   std::vector<KnownHold> holds_;  // Oldest first.
 };
 
+// An order an EARN was acknowledged for: what a Return names.
+struct KnownOrder {
+  std::string member_id;
+  std::string order_id;
+  int64_t spend_minor = 0;                           // The order's total.
+  std::vector<std::pair<std::string, int64_t>> skus;  // SKU, quantity.
+};
+
+// The orders acknowledged so far in a run, shared by every client and kept
+// across cycles; the newest `size_max`. Thread-safe.
+class OrderBook {
+ public:
+  explicit OrderBook(size_t size_max = 512) : size_max_(size_max) {}
+  void Add(KnownOrder order);
+  // From an OK Earn (request and response); ignores anything else.
+  void AddEarn(const SentRequest& request);
+  // Leans towards the newest orders; nullopt while the book is empty.
+  std::optional<KnownOrder> Pick(std::mt19937_64& random);
+
+ private:
+  const size_t size_max_;
+  std::mutex mutex_;
+  std::vector<KnownOrder> orders_;  // Oldest first.
+};
+
 struct WorkloadOptions {
   int cycle = 0;
   int client = 0;
@@ -89,6 +126,8 @@ struct WorkloadOptions {
   // Adds HoldPoints, CapturePoints and ReleasePoints to the mix when set,
   // with timeouts of kHoldTimeoutMsMin..kHoldTimeoutMsMax (test_program.h).
   HoldBook* holds = nullptr;
+  // Adds Return (and redeems on earned orders) to the mix when set.
+  OrderBook* orders = nullptr;
 };
 
 class RequestGenerator {
@@ -96,7 +135,8 @@ class RequestGenerator {
   explicit RequestGenerator(const WorkloadOptions& options);
   SentRequest Next();
   // Tells the generator the definite answer to one of its requests: an
-  // acknowledged hold goes into the HoldBook.
+  // acknowledged hold goes into the HoldBook, an acknowledged earn into the
+  // OrderBook.
   void Answered(const SentRequest& request);
 
  private:
@@ -108,6 +148,7 @@ class RequestGenerator {
   SentRequest NextEvent(std::string request_id);
   SentRequest NextHold(std::string request_id);
   SentRequest NextSettle(std::string request_id, bool capture);
+  SentRequest NextReturn(std::string request_id);
   int Uniform(int low, int high);  // In [low, high].
   bool Chance(double p);
 

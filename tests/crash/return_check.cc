@@ -1,0 +1,279 @@
+#include "tests/crash/return_check.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+
+namespace loyalty::crash {
+namespace {
+
+using loyalty::v1::LedgerEntry;
+
+constexpr int32_t kStatementPageSize = 500;
+constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
+constexpr char kOrderNotFound[] = "ERROR_REASON_ORDER_NOT_FOUND";
+constexpr char kExceeds[] = "ERROR_REASON_RETURN_EXCEEDS_ORDER";
+
+std::string Name(const SentRequest& request) {
+  return absl::StrCat("Return ", request.request_id, " (cycle ",
+                      request.cycle, ")");
+}
+
+__extension__ typedef __int128 Int128;
+
+// floor(a x b / c) without overflow.
+int64_t ShareOf(int64_t a, int64_t b, int64_t c) {
+  return static_cast<int64_t>(static_cast<Int128>(a) * b / c);
+}
+
+}  // namespace
+
+void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
+                        Failures* failures) {
+  for (const SentRequest& request : requests) {
+    if (request.method != Method::kReturn) continue;
+    const Outcome& outcome = request.outcome;
+    if (outcome.reason != kMemberNotFound) members_.insert(request.member_id);
+    if (!IsAcknowledged(outcome)) continue;  // Already a failure.
+    loyalty::v1::ReturnRequest sent;
+    sent.ParseFromString(request.request);
+    if (outcome.reason == kOrderNotFound) {
+      ++counts_.order_not_found;
+      acknowledged_[request.member_id].order_not_found.insert(sent.order_id());
+      continue;
+    }
+    if (outcome.reason == kExceeds) ++counts_.exceeds;
+    if (outcome.code != grpc::StatusCode::OK) continue;
+    loyalty::v1::ReturnResponse response;
+    response.ParseFromString(outcome.response);
+    const bool restored = response.points_restored() > 0;
+    bool agrees = response.entries_size() == (restored ? 2 : 1);
+    if (agrees) {
+      const LedgerEntry& entry = response.entries(0);
+      agrees = entry.kind() == loyalty::v1::ENTRY_KIND_RETURN &&
+               entry.member_id() == request.member_id &&
+               entry.order_id() == sent.order_id() &&
+               entry.points_delta() <= 0 &&
+               response.points_reversed() ==
+                   entry.pending_reversed_points() - entry.points_delta() &&
+               response.points_forgiven() == entry.forgiven_points() &&
+               response.balance().last_sequence() ==
+                   response.entries(response.entries_size() - 1).sequence();
+    }
+    if (agrees && restored) {
+      const LedgerEntry& entry = response.entries(1);
+      agrees = entry.kind() == loyalty::v1::ENTRY_KIND_RESTORE &&
+               entry.member_id() == request.member_id &&
+               entry.order_id() == sent.order_id() &&
+               entry.points_delta() == response.points_restored() &&
+               entry.sequence() == response.entries(0).sequence() + 1;
+    }
+    if (!agrees) {
+      failures->push_back(absl::StrCat(
+          Name(request), ": the OK answer does not agree with itself: ",
+          response.ShortDebugString()));
+      continue;
+    }
+    ++counts_.acknowledged_ok;
+    if (restored) ++counts_.restores_acknowledged;
+    Acknowledged& acknowledged = acknowledged_[request.member_id];
+    for (const LedgerEntry& entry : response.entries()) {
+      auto [it, inserted] = acknowledged.entries.emplace(entry.sequence(), entry);
+      if (!inserted && (it->second.hash() != entry.hash() ||
+                        it->second.request_id() != entry.request_id())) {
+        failures->push_back(absl::StrCat(
+            Name(request), ": entry ", entry.sequence(),
+            " acknowledged to two different requests: ",
+            it->second.request_id(), " and ", entry.request_id()));
+      }
+    }
+  }
+}
+
+void ReturnCheck::Check(LedgerClient& client, Failures* failures) {
+  for (const std::string& member_id : members_) {
+    CheckMember(client, member_id, failures);
+  }
+}
+
+void ReturnCheck::CheckMember(LedgerClient& client,
+                              const std::string& member_id,
+                              Failures* failures) {
+  Statement& statement = statements_[member_id];
+  std::vector<LedgerEntry> fresh;
+  bool anchored = statement.scanned_through == 0;
+  std::string token;
+  // Small pages first: most checks read a few new entries.
+  int32_t page_size = statement.scanned_through == 0 ? kStatementPageSize : 32;
+  while (true) {
+    auto page = client.ListEntries(member_id, page_size, token);
+    page_size = std::min(kStatementPageSize, page_size * 4);
+    if (!page.ok()) {
+      bool never_existed =
+          page.status().code() == absl::StatusCode::kNotFound &&
+          statement.scanned_through == 0;
+      if (!never_existed) {
+        failures->push_back(absl::StrCat("statement of ", member_id, ": ",
+                                         page.status().ToString()));
+      }
+      return;
+    }
+    bool reached_old = false;
+    for (const LedgerEntry& entry : page->entries()) {
+      if (entry.sequence() <= statement.scanned_through) {
+        anchored = entry.sequence() == statement.scanned_through &&
+                   entry.hash() == statement.scanned_hash;
+        reached_old = true;
+        break;
+      }
+      fresh.push_back(entry);
+    }
+    token = page->next_page_token();
+    if (reached_old || token.empty()) break;
+  }
+  if (!anchored) {
+    failures->push_back(absl::StrCat(
+        "the statement of ", member_id, " no longer has entry ",
+        statement.scanned_through, " as an earlier return check read it"));
+    return;
+  }
+  std::reverse(fresh.begin(), fresh.end());
+  for (const LedgerEntry& entry : fresh) {
+    Fold(member_id, entry, &statement, failures);
+  }
+
+  auto found = acknowledged_.find(member_id);
+  if (found == acknowledged_.end()) return;
+  for (const auto& [sequence, entry] : found->second.entries) {
+    auto it = statement.returns.find(sequence);
+    if (it == statement.returns.end() || it->second != entry.hash()) {
+      failures->push_back(absl::StrCat(
+          "acknowledged ", loyalty::v1::EntryKind_Name(entry.kind()),
+          " entry ", sequence, " (request ", entry.request_id(),
+          ") is not in the statement of ", member_id, " as acknowledged"));
+    }
+  }
+  for (const std::string& order_id : found->second.order_not_found) {
+    auto it = statement.orders.find(order_id);
+    if (it != statement.orders.end() && it->second.earn_sequence != 0) {
+      failures->push_back(absl::StrCat(
+          "a return of order ", order_id, " of ", member_id,
+          " was answered ORDER_NOT_FOUND, but entry ",
+          it->second.earn_sequence, " earned on it"));
+    }
+  }
+}
+
+void ReturnCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
+                       Statement* statement, Failures* failures) {
+  const std::string where =
+      absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  if (entry.available_after_points() < 0 &&
+      (entry.debt_after_points() != -entry.available_after_points() ||
+       entry.available_after_points() < floor_)) {
+    failures->push_back(absl::StrCat(
+        where, " has available_after_points ", entry.available_after_points(),
+        " and debt_after_points ", entry.debt_after_points(),
+        " (floor ", floor_, "): ", entry.ShortDebugString()));
+  }
+  if (entry.debt_after_points() > 0) ++counts_.entries_in_debt;
+  statement->scanned_through = entry.sequence();
+  statement->scanned_hash = entry.hash();
+  if (entry.order_id().empty()) return;
+  Order& order = statement->orders[entry.order_id()];
+  auto acknowledged = [&] {
+    auto it = acknowledged_.find(member_id);
+    return it != acknowledged_.end() &&
+           it->second.entries.count(entry.sequence()) != 0;
+  };
+  switch (entry.kind()) {
+    case loyalty::v1::ENTRY_KIND_EARN:
+      if (order.earn_sequence != 0) {
+        failures->push_back(absl::StrCat(where, " earns on order ",
+                                         entry.order_id(), " again (entry ",
+                                         order.earn_sequence, " did)"));
+      }
+      order.earn_sequence = entry.sequence();
+      order.points = entry.points_delta();
+      order.eligible_spend = entry.eligible_spend_minor();
+      break;
+    case loyalty::v1::ENTRY_KIND_REDEEM:
+    case loyalty::v1::ENTRY_KIND_CAPTURE:
+      order.redeemed -= entry.points_delta();
+      break;
+    case loyalty::v1::ENTRY_KIND_RETURN: {
+      ++counts_.returns_seen;
+      statement->returns[entry.sequence()] = entry.hash();
+      if (!acknowledged()) {
+        failures->push_back(absl::StrCat(
+            where, " is a RETURN no answer acknowledged: ",
+            entry.ShortDebugString()));
+      }
+      const int64_t due = entry.pending_reversed_points() -
+                          entry.points_delta() + entry.forgiven_points();
+      counts_.points_reversed +=
+          entry.pending_reversed_points() - entry.points_delta();
+      counts_.points_forgiven += entry.forgiven_points();
+      if (order.earn_sequence == 0 ||
+          entry.lot_sequence() != order.earn_sequence) {
+        failures->push_back(absl::StrCat(
+            where, " returns order ", entry.order_id(),
+            order.earn_sequence == 0
+                ? ", which earned nothing before it"
+                : absl::StrCat(" with lot_sequence ", entry.lot_sequence(),
+                               "; its EARN is entry ", order.earn_sequence),
+            ": ", entry.ShortDebugString()));
+        break;
+      }
+      const bool was_whole = order.eligible_spend > 0 &&
+                             order.eligible_returned == order.eligible_spend;
+      order.eligible_returned += entry.returned_eligible_minor();
+      order.due_back += due;
+      const int64_t want =
+          order.eligible_spend > 0 &&
+                  order.eligible_returned <= order.eligible_spend &&
+                  order.eligible_returned >= 0
+              ? ShareOf(order.points, order.eligible_returned,
+                        order.eligible_spend)
+              : -1;
+      if (entry.pending_reversed_points() < 0 || entry.points_delta() > 0 ||
+          entry.forgiven_points() < 0 || order.due_back > order.points ||
+          (order.eligible_spend > 0 ? order.due_back != want
+                                    : order.due_back != 0)) {
+        failures->push_back(absl::StrCat(
+            where, ": the returns of order ", entry.order_id(),
+            " (EARN entry ", order.earn_sequence, ", ", order.points,
+            " points for eligible spend ", order.eligible_spend,
+            ") have taken back or forgiven ", order.due_back,
+            " points for eligible value ", order.eligible_returned,
+            "; pro rata is ", want, ": ", entry.ShortDebugString()));
+      }
+      if (!was_whole && order.eligible_spend > 0 &&
+          order.eligible_returned == order.eligible_spend) {
+        ++counts_.orders_fully_returned;
+      }
+      break;
+    }
+    case loyalty::v1::ENTRY_KIND_RESTORE:
+      statement->returns[entry.sequence()] = entry.hash();
+      counts_.points_restored += entry.points_delta();
+      if (!acknowledged()) {
+        failures->push_back(absl::StrCat(
+            where, " is a RESTORE no answer acknowledged: ",
+            entry.ShortDebugString()));
+      }
+      order.restored += entry.points_delta();
+      if (entry.points_delta() <= 0 || order.restored > order.redeemed) {
+        failures->push_back(absl::StrCat(
+            where, " restores ", entry.points_delta(), " points of order ",
+            entry.order_id(), ": ", order.restored, " restored in all of ",
+            order.redeemed, " redeemed on it"));
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace loyalty::crash

@@ -23,8 +23,10 @@
 // Outcomes of a mutation:
 //   OK                   applied (or replayed); durable.
 //   INVALID_ARGUMENT     malformed; names the field; nothing remembered.
-//   NOT_FOUND            unknown member; remembered.
-//   FAILED_PRECONDITION  too few points, balance overflow; remembered.
+//   NOT_FOUND            unknown member, hold or earned order; remembered.
+//   FAILED_PRECONDITION  too few points, balance overflow, an event's
+//                        window or limit, a hold no longer open or one
+//                        too many, a return past what is left; remembered.
 //   ALREADY_EXISTS       request id reused with other content (not
 //                        remembered again), member id, identifier or order
 //                        already taken (remembered).

@@ -258,7 +258,10 @@ absl::Status Ledger::ApplyEarn(Command& command, Batch& batch) {
   entry.set_spend_minor(earn.spend_minor);
   for (const auto& line : earn.breakdown) *entry.add_breakdown() = line;
   entry.set_eligible_spend_minor(earn.eligible_spend_minor);
-  for (const auto& line : earn.lines) *entry.add_earned_lines() = line;
+  // The lines are needed once more, by the order record (from the entry).
+  for (auto& line : command.earn.lines) {
+    *entry.add_earned_lines() = std::move(line);
+  }
   // The lot's dates follow the order time; an order older than the return
   // window (an offline terminal catching up) is available at once.
   const int64_t order_time_ms =

@@ -159,47 +159,23 @@ void HoldCheck::CheckMember(LedgerClient& client, const std::string& member_id,
   // New entries, newest first, down to the one the last check ended at;
   // pages sized to what the balance's entry_count says is new (plus that
   // entry, and a few the sweep may write meanwhile).
-  std::vector<LedgerEntry> fresh;
-  bool anchored = statement.scanned_through == 0;
   const uint64_t new_entries =
       balance->entry_count() > statement.entry_count
           ? balance->entry_count() - statement.entry_count
           : 0;
-  const int32_t page_size = static_cast<int32_t>(
-      std::min<uint64_t>(kStatementPageSize, new_entries + 8));
-  std::string token;
-  while (true) {
-    auto page = client.ListEntries(member_id, page_size, token);
-    if (!page.ok()) {
-      failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                       page.status().ToString()));
-      return;
-    }
-    bool reached_old = false;
-    for (const LedgerEntry& entry : page->entries()) {
-      if (entry.sequence() <= statement.scanned_through) {
-        anchored = entry.sequence() == statement.scanned_through &&
-                   entry.hash() == statement.scanned_hash;
-        reached_old = true;
-        break;
-      }
-      fresh.push_back(entry);
-    }
-    token = page->next_page_token();
-    if (reached_old || token.empty()) break;
-  }
-  if (!anchored) {
-    failures->push_back(absl::StrCat(
-        "the statement of ", member_id, " no longer has entry ",
-        statement.scanned_through, " as an earlier check read it"));
+  auto fresh = client.EntriesSince(
+      member_id, statement.scanned_through, statement.scanned_hash,
+      static_cast<int32_t>(
+          std::min<uint64_t>(kStatementPageSize, new_entries + 8)));
+  if (!fresh.ok()) {
+    failures->push_back(std::string(fresh.status().message()));
     return;
   }
   const uint64_t as_of_sequence = balance->last_sequence();
   int64_t available_at_balance = statement.available_after;
   uint64_t count_at_balance = statement.entry_count;
   bool balance_entry_seen = as_of_sequence == statement.scanned_through;
-  std::reverse(fresh.begin(), fresh.end());
-  for (const LedgerEntry& entry : fresh) {
+  for (const LedgerEntry& entry : *fresh) {
     Fold(member_id, entry, &statement, window, failures);
     if (entry.sequence() == as_of_sequence) {
       available_at_balance = entry.available_after_points();

@@ -1,5 +1,6 @@
 #include "tests/crash/ledger_client.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
@@ -302,6 +303,43 @@ absl::StatusOr<ListEntriesResponse> LedgerClient::ListEntries(
                         absl::StrCat("ListEntries: ", status.error_message()));
   }
   return response;
+}
+
+absl::StatusOr<std::vector<loyalty::v1::LedgerEntry>>
+LedgerClient::EntriesSince(const std::string& member_id,
+                           uint64_t anchor_sequence,
+                           const std::string& anchor_hash,
+                           int32_t first_page_size) {
+  constexpr int32_t kPageSizeMax = 500;
+  std::vector<loyalty::v1::LedgerEntry> fresh;
+  bool anchored = anchor_sequence == 0;
+  int32_t page_size = std::min(first_page_size, kPageSizeMax);
+  std::string token;
+  while (true) {
+    absl::StatusOr<ListEntriesResponse> page =
+        ListEntries(member_id, page_size, token);
+    if (!page.ok()) return page.status();
+    page_size = std::min(kPageSizeMax, page_size * 4);
+    bool reached_anchor = false;
+    for (const loyalty::v1::LedgerEntry& entry : page->entries()) {
+      if (entry.sequence() <= anchor_sequence) {
+        anchored = entry.sequence() == anchor_sequence &&
+                   entry.hash() == anchor_hash;
+        reached_anchor = true;
+        break;
+      }
+      fresh.push_back(entry);
+    }
+    token = page->next_page_token();
+    if (reached_anchor || token.empty()) break;
+  }
+  if (!anchored) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the statement of ", member_id, " no longer has entry ",
+        anchor_sequence, " as an earlier check read it"));
+  }
+  std::reverse(fresh.begin(), fresh.end());
+  return fresh;
 }
 
 bool LedgerClient::WaitUntilConnected(absl::Duration timeout) {

@@ -85,6 +85,15 @@ class LedgerClient {
       const std::string& member_id, int32_t page_size,
       const std::string& page_token);
 
+  // The member's entries after `anchor_sequence`, oldest first, read newest
+  // first in pages of `first_page_size` growing 4x up to 500. The anchor
+  // entry (0 = none: every entry) must still be in the statement with
+  // `anchor_hash`; FailedPrecondition if it is not. Errors of ListEntries
+  // (NotFound for an unknown member) pass through.
+  absl::StatusOr<std::vector<loyalty::v1::LedgerEntry>> EntriesSince(
+      const std::string& member_id, uint64_t anchor_sequence,
+      const std::string& anchor_hash, int32_t first_page_size);
+
   // Waits until the channel is connected; false after `timeout`.
   bool WaitUntilConnected(absl::Duration timeout);
 

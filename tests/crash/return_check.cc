@@ -101,45 +101,21 @@ void ReturnCheck::CheckMember(LedgerClient& client,
                               const std::string& member_id,
                               Failures* failures) {
   Statement& statement = statements_[member_id];
-  std::vector<LedgerEntry> fresh;
-  bool anchored = statement.scanned_through == 0;
-  std::string token;
   // Small pages first: most checks read a few new entries.
-  int32_t page_size = statement.scanned_through == 0 ? kStatementPageSize : 32;
-  while (true) {
-    auto page = client.ListEntries(member_id, page_size, token);
-    page_size = std::min(kStatementPageSize, page_size * 4);
-    if (!page.ok()) {
-      bool never_existed =
-          page.status().code() == absl::StatusCode::kNotFound &&
-          statement.scanned_through == 0;
-      if (!never_existed) {
-        failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                         page.status().ToString()));
-      }
-      return;
+  auto fresh = client.EntriesSince(
+      member_id, statement.scanned_through, statement.scanned_hash,
+      statement.scanned_through == 0 ? kStatementPageSize : 32);
+  if (!fresh.ok()) {
+    bool never_existed =
+        fresh.status().code() == absl::StatusCode::kNotFound &&
+        statement.scanned_through == 0;
+    if (!never_existed) {
+      failures->push_back(absl::StrCat("statement of ", member_id, ": ",
+                                       fresh.status().ToString()));
     }
-    bool reached_old = false;
-    for (const LedgerEntry& entry : page->entries()) {
-      if (entry.sequence() <= statement.scanned_through) {
-        anchored = entry.sequence() == statement.scanned_through &&
-                   entry.hash() == statement.scanned_hash;
-        reached_old = true;
-        break;
-      }
-      fresh.push_back(entry);
-    }
-    token = page->next_page_token();
-    if (reached_old || token.empty()) break;
-  }
-  if (!anchored) {
-    failures->push_back(absl::StrCat(
-        "the statement of ", member_id, " no longer has entry ",
-        statement.scanned_through, " as an earlier return check read it"));
     return;
   }
-  std::reverse(fresh.begin(), fresh.end());
-  for (const LedgerEntry& entry : fresh) {
+  for (const LedgerEntry& entry : *fresh) {
     Fold(member_id, entry, &statement, failures);
   }
 

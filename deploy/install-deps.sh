@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libabsl-dev catch2 libcli11-dev libssl-dev
+  librocksdb-dev libabsl-dev catch2 libcli11-dev libssl-dev libphonenumber-dev
   libbenchmark-dev
   git ca-certificates
   # Program time zones (ProgramConfig.time_zone) other than UTC.

@@ -67,7 +67,10 @@ absl::StatusOr<std::optional<loyalty::v1::RequestRecord>> Batch::FindRequest(
 absl::StatusOr<std::optional<std::string>> Batch::FindIdentifierOwner(
     const std::string& identifier_key) {
   auto it = identifiers_.find(identifier_key);
-  if (it != identifiers_.end()) return it->second;
+  if (it != identifiers_.end()) {
+    if (it->second.empty()) return std::nullopt;
+    return it->second;
+  }
   absl::StatusOr<std::string> owner =
       store_->Get(Family::kIdentifiers, identifier_key);
   if (absl::IsNotFound(owner.status())) return std::nullopt;
@@ -165,6 +168,11 @@ void Batch::StageIdentifier(const std::string& identifier_key,
                             const std::string& member_id) {
   identifiers_[identifier_key] = member_id;
   writes_.Add(Family::kIdentifiers, identifier_key, member_id);
+}
+
+void Batch::EraseIdentifier(const std::string& identifier_key) {
+  identifiers_[identifier_key] = "";
+  writes_.Erase(Family::kIdentifiers, identifier_key);
 }
 
 

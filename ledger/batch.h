@@ -51,6 +51,8 @@ class Batch {
   loyalty::v1::MemberRecord* NewMember(const std::string& member_id);
   void StageIdentifier(const std::string& identifier_key,
                        const std::string& member_id);
+  // An unlinked identifier's index key goes; it is free again.
+  void EraseIdentifier(const std::string& identifier_key);
   void Remember(const std::string& request_key,
                 loyalty::v1::RequestRecord record);
 
@@ -79,6 +81,7 @@ class Batch {
   // HOLD entries appended in this batch: sequence -> member id.
   absl::flat_hash_map<uint64_t, std::string> holds_appended_;
   absl::flat_hash_map<std::string, loyalty::v1::RequestRecord> requests_;
+  // Identifier key -> owner; an empty owner: erased in this batch.
   absl::flat_hash_map<std::string, std::string> identifiers_;
   absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> orders_;
   absl::flat_hash_map<std::string, bool> dirty_orders_;

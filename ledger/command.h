@@ -30,7 +30,10 @@ struct Command {
                    loyalty::v1::RecordEventRequest,
                    loyalty::v1::HoldPointsRequest,
                    loyalty::v1::SettleHoldRequest, loyalty::v1::ReturnRequest,
-                   SweepRequest>;
+                   loyalty::v1::LinkIdentifierRequest,
+                   loyalty::v1::UnlinkIdentifierRequest,
+                   loyalty::v1::TransferPointsRequest,
+                   loyalty::v1::ImportMemberRequest, SweepRequest>;
   using Response =
       std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
                    loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
@@ -38,7 +41,11 @@ struct Command {
                    loyalty::v1::RecordEventResponse,
                    loyalty::v1::HoldPointsResponse,
                    loyalty::v1::SettleHoldResponse,
-                   loyalty::v1::ReturnResponse, SweepResult>;
+                   loyalty::v1::ReturnResponse,
+                   loyalty::v1::LinkIdentifierResponse,
+                   loyalty::v1::UnlinkIdentifierResponse,
+                   loyalty::v1::TransferPointsResponse,
+                   loyalty::v1::ImportMemberResponse, SweepResult>;
 
   std::string principal;
   Request request;
@@ -50,6 +57,9 @@ struct Command {
   EarnComputation earn;
   // SettleHoldRequest only: capture (true) or release (false).
   bool capture = false;
+  // ImportMemberRequest only: apply the rules to the stored state in a
+  // batch that is never written, and remember nothing.
+  bool dry_run = false;
 
   // Set by the writer (or by Submit for an early rejection).
   absl::Status outcome;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "ledger/batch.h"
 #include "ledger/command.h"
 #include "ledger/earn_rules.h"
@@ -65,7 +66,8 @@ bool IsRemembered(const absl::Status& status) {
 }  // namespace
 
 absl::StatusOr<LedgerHead> Ledger::ReadHead(
-    const LedgerStore& store, const loyalty::v1::ProgramConfig& program) {
+    const LedgerStore& store, const loyalty::v1::ProgramConfig& program,
+    const std::string& identifier_key_check) {
   absl::StatusOr<std::string> bytes =
       store.Get(Family::kMeta, std::string(kHeadKey));
   LedgerHead head;
@@ -74,6 +76,7 @@ absl::StatusOr<LedgerHead> Ledger::ReadHead(
     head.set_last_hash(GenesisHash());
     head.set_schema_version(kSchemaVersion);
     head.set_program_id(program.program_id());
+    head.set_identifier_key_check(identifier_key_check);
     return head;
   }
   if (!bytes.ok()) return bytes.status();
@@ -88,6 +91,17 @@ absl::StatusOr<LedgerHead> Ledger::ReadHead(
   }
   if (head.last_hash().size() != kHashBytes) {
     return absl::DataLossError("the ledger head's hash is malformed");
+  }
+  if (head.identifier_key_check().empty()) {
+    // Written with the next batch: from then on this key is the ledger's.
+    head.set_identifier_key_check(identifier_key_check);
+  } else if (head.identifier_key_check() != identifier_key_check) {
+    return absl::FailedPreconditionError(
+        identifier_key_check.empty()
+            ? "this ledger's phone and email identifiers are hashed with an "
+              "identifier key; start with the same --identifier-key-file"
+            : "the identifier key differs from the one this ledger was "
+              "written with; phone and email lookups would find nobody");
   }
   return head;
 }
@@ -104,18 +118,24 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(
   // The earn rules assume a valid program (positive steps, known currencies).
   LEDGER_RETURN_IF_ERROR(ValidateProgram(program));
   LEDGER_ASSIGN_OR_RETURN(absl::TimeZone time_zone, ProgramTimeZone(program));
-  LEDGER_ASSIGN_OR_RETURN(LedgerHead head, ReadHead(*store, program));
-  return std::unique_ptr<Ledger>(new Ledger(store, std::move(program), clock,
-                                            options, std::move(head),
-                                            time_zone));
+  LEDGER_ASSIGN_OR_RETURN(
+      IdentifierCodec identifiers,
+      IdentifierCodec::Create(options.identifier_key,
+                              program.default_phone_region()));
+  LEDGER_ASSIGN_OR_RETURN(
+      LedgerHead head, ReadHead(*store, program, identifiers.KeyCheck()));
+  return std::unique_ptr<Ledger>(
+      new Ledger(store, std::move(program), clock, std::move(options),
+                 std::move(head), time_zone, std::move(identifiers)));
 }
 
 Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
                const Clock* clock, LedgerOptions options, LedgerHead head,
-               absl::TimeZone time_zone)
+               absl::TimeZone time_zone, IdentifierCodec identifiers)
     : store_(store),
       program_(std::move(program)),
       time_zone_(time_zone),
+      identifiers_(std::move(identifiers)),
       clock_(clock),
       options_(options),
       head_(std::move(head)) {
@@ -174,9 +194,82 @@ void Ledger::Enroll(const Caller& caller,
                     loyalty::v1::EnrollMemberRequest request,
                     Done<loyalty::v1::EnrollMemberResponse> done) {
   absl::Status valid = ValidateEnroll(request, clock_->NowMs());
+  // Before the fingerprint: phones and emails are never kept in clear, not
+  // even inside the remembered request's hash.
+  if (valid.ok()) valid = identifiers_.StoreAll(request.mutable_identifiers());
   if (!valid.ok()) return std::move(done)(valid);
   Submit(MakeCommand(caller, "EnrollMember", std::move(request),
                      std::move(done)));
+}
+
+void Ledger::LinkIdentifier(const Caller& caller,
+                            loyalty::v1::LinkIdentifierRequest request,
+                            Done<loyalty::v1::LinkIdentifierResponse> done) {
+  absl::Status valid = ValidateLinkIdentifier(request, clock_->NowMs());
+  if (valid.ok()) {
+    absl::StatusOr<loyalty::v1::MemberIdentifier> stored =
+        identifiers_.Stored(request.identifier(), "identifier");
+    valid = stored.status();
+    if (stored.ok()) *request.mutable_identifier() = std::move(*stored);
+  }
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "LinkIdentifier", std::move(request),
+                     std::move(done)));
+}
+
+void Ledger::UnlinkIdentifier(const Caller& caller,
+                              loyalty::v1::UnlinkIdentifierRequest request,
+                              Done<loyalty::v1::UnlinkIdentifierResponse> done) {
+  absl::Status valid = ValidateUnlinkIdentifier(request, clock_->NowMs());
+  if (valid.ok()) {
+    absl::StatusOr<loyalty::v1::MemberIdentifier> stored =
+        identifiers_.Stored(request.identifier(), "identifier");
+    valid = stored.status();
+    if (stored.ok()) *request.mutable_identifier() = std::move(*stored);
+  }
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "UnlinkIdentifier", std::move(request),
+                     std::move(done)));
+}
+
+void Ledger::TransferPoints(const Caller& caller,
+                            loyalty::v1::TransferPointsRequest request,
+                            Done<loyalty::v1::TransferPointsResponse> done) {
+  absl::Status valid = ValidateTransferPoints(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "TransferPoints", std::move(request),
+                     std::move(done)));
+}
+
+void Ledger::ImportMember(const Caller& caller,
+                          loyalty::v1::ImportMemberRequest request,
+                          bool dry_run,
+                          Done<loyalty::v1::ImportMemberResponse> done) {
+  absl::Status valid = ValidateImportMember(request, clock_->NowMs());
+  if (valid.ok() && !request.phone().empty()) {
+    loyalty::v1::MemberIdentifier phone;
+    phone.set_kind(loyalty::v1::IDENTIFIER_KIND_PHONE);
+    phone.set_value(request.phone());
+    absl::StatusOr<loyalty::v1::MemberIdentifier> stored =
+        identifiers_.Stored(phone, "phone");
+    valid = stored.status();
+    // The message names the row's column, not an identifier list.
+    if (!valid.ok()) {
+      valid = InvalidField("phone", absl::StripPrefix(valid.message(),
+                                                      "phone.value: "));
+    } else {
+      request.set_phone(stored->value());
+    }
+  }
+  if (valid.ok() && !request.earned_on().empty()) {
+    valid = CheckEarnedOn(request.earned_on(), time_zone_, clock_->NowMs())
+                .status();
+  }
+  if (!valid.ok()) return std::move(done)(valid);
+  auto command = MakeCommand(caller, "ImportMember", std::move(request),
+                             std::move(done));
+  command->dry_run = dry_run;
+  Submit(std::move(command));
 }
 
 void Ledger::Earn(const Caller& caller, loyalty::v1::EarnRequest request,
@@ -335,8 +428,18 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<Command>> commands) {
   // Elapsed time for the stats only; the ledger's clock (which tests move)
   // stays the only source of time for entries.
   auto started = std::chrono::steady_clock::now();
-  Batch batch(store_, head_, clock_->NowMs());
-  for (auto& command : commands) Apply(*command, batch);
+  const int64_t now_ms = clock_->NowMs();
+  Batch batch(store_, head_, now_ms);
+  for (auto& command : commands) {
+    if (command->dry_run) {
+      // The same rules against the stored state, in a batch of its own
+      // that is dropped: nothing written, nothing remembered.
+      Batch scratch(store_, head_, now_ms);
+      Apply(*command, scratch);
+      continue;
+    }
+    Apply(*command, batch);
+  }
 
   absl::Status written = absl::OkStatus();
   uint64_t entries = batch.entries_appended();
@@ -420,6 +523,28 @@ absl::Status ParseReplay(const RequestRecord& record,
   return absl::OkStatus();
 }
 
+// The response type each request type answers with.
+template <typename Request>
+struct ResponseOf;
+#define LOYALTY_RESPONSE_OF(Request, Response) \
+  template <>                                  \
+  struct ResponseOf<loyalty::v1::Request> {    \
+    using type = loyalty::v1::Response;        \
+  }
+LOYALTY_RESPONSE_OF(EnrollMemberRequest, EnrollMemberResponse);
+LOYALTY_RESPONSE_OF(EarnRequest, EarnResponse);
+LOYALTY_RESPONSE_OF(RedeemRequest, RedeemResponse);
+LOYALTY_RESPONSE_OF(AdjustRequest, AdjustResponse);
+LOYALTY_RESPONSE_OF(RecordEventRequest, RecordEventResponse);
+LOYALTY_RESPONSE_OF(HoldPointsRequest, HoldPointsResponse);
+LOYALTY_RESPONSE_OF(SettleHoldRequest, SettleHoldResponse);
+LOYALTY_RESPONSE_OF(ReturnRequest, ReturnResponse);
+LOYALTY_RESPONSE_OF(LinkIdentifierRequest, LinkIdentifierResponse);
+LOYALTY_RESPONSE_OF(UnlinkIdentifierRequest, UnlinkIdentifierResponse);
+LOYALTY_RESPONSE_OF(TransferPointsRequest, TransferPointsResponse);
+LOYALTY_RESPONSE_OF(ImportMemberRequest, ImportMemberResponse);
+#undef LOYALTY_RESPONSE_OF
+
 // The stored outcome of an earlier identical request.
 absl::Status Replay(const RequestRecord& record, Command& command) {
   if (record.status_code() != 0) {
@@ -428,33 +553,18 @@ absl::Status Replay(const RequestRecord& record, Command& command) {
     return WithReason(status, static_cast<loyalty::v1::ErrorReason>(
                                   record.error_reason()));
   }
-  switch (command.request.index()) {
-    case 0:
-      return ParseReplay<loyalty::v1::EnrollMemberResponse>(record,
-                                                            &command.response);
-    case 1:
-      return ParseReplay<loyalty::v1::EarnResponse>(record, &command.response);
-    case 2:
-      return ParseReplay<loyalty::v1::RedeemResponse>(record,
-                                                      &command.response);
-    case 3:
-      return ParseReplay<loyalty::v1::AdjustResponse>(record,
-                                                      &command.response);
-    case 4:
-      return ParseReplay<loyalty::v1::RecordEventResponse>(record,
-                                                           &command.response);
-    case 5:
-      return ParseReplay<loyalty::v1::HoldPointsResponse>(record,
-                                                          &command.response);
-    case 6:
-      return ParseReplay<loyalty::v1::SettleHoldResponse>(record,
-                                                          &command.response);
-    default:
-      // Sweeps are never remembered, so never replayed.
-      LEDGER_CHECK(command.request.index() == 7);
-      return ParseReplay<loyalty::v1::ReturnResponse>(record,
-                                                      &command.response);
-  }
+  return std::visit(
+      [&](const auto& request) -> absl::Status {
+        using Request = std::decay_t<decltype(request)>;
+        if constexpr (std::is_same_v<Request, SweepRequest>) {
+          LEDGER_CHECK(false);  // Sweeps are never remembered.
+          return absl::InternalError("a sweep was remembered");
+        } else {
+          return ParseReplay<typename ResponseOf<Request>::type>(
+              record, &command.response);
+        }
+      },
+      command.request);
 }
 
 std::string SerializeResponse(const Command::Response& response) {
@@ -500,32 +610,44 @@ void Ledger::Apply(Command& command, Batch& batch) {
     return;
   }
 
-  switch (command.request.index()) {
-    case 0:
-      command.outcome = ApplyEnroll(command, batch);
-      break;
-    case 1:
-      command.outcome = ApplyEarn(command, batch);
-      break;
-    case 2:
-      command.outcome = ApplyRedeem(command, batch);
-      break;
-    case 3:
-      command.outcome = ApplyAdjust(command, batch);
-      break;
-    case 4:
-      command.outcome = ApplyEvent(command, batch);
-      break;
-    case 5:
-      command.outcome = ApplyHold(command, batch);
-      break;
-    case 6:
-      command.outcome = ApplySettleHold(command, batch);
-      break;
-    default:
-      command.outcome = ApplyReturn(command, batch);
-      break;
-  }
+  command.outcome = std::visit(
+      [&](const auto& request) -> absl::Status {
+        using Request = std::decay_t<decltype(request)>;
+        namespace v1 = loyalty::v1;
+        if constexpr (std::is_same_v<Request, v1::EnrollMemberRequest>) {
+          return ApplyEnroll(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::EarnRequest>) {
+          return ApplyEarn(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::RedeemRequest>) {
+          return ApplyRedeem(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::AdjustRequest>) {
+          return ApplyAdjust(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::RecordEventRequest>) {
+          return ApplyEvent(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::HoldPointsRequest>) {
+          return ApplyHold(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::SettleHoldRequest>) {
+          return ApplySettleHold(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::ReturnRequest>) {
+          return ApplyReturn(command, batch);
+        } else if constexpr (std::is_same_v<Request,
+                                            v1::LinkIdentifierRequest>) {
+          return ApplyLink(command, batch);
+        } else if constexpr (std::is_same_v<Request,
+                                            v1::UnlinkIdentifierRequest>) {
+          return ApplyUnlink(command, batch);
+        } else if constexpr (std::is_same_v<Request,
+                                            v1::TransferPointsRequest>) {
+          return ApplyTransfer(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::ImportMemberRequest>) {
+          return ApplyImport(command, batch);
+        } else {
+          static_assert(std::is_same_v<Request, SweepRequest>);
+          LEDGER_CHECK(false);  // Handled above.
+          return absl::InternalError("a sweep reached the request path");
+        }
+      },
+      command.request);
 
   RequestRecord record;
   record.set_fingerprint(command.fingerprint);

@@ -58,6 +58,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/clock.h"
+#include "ledger/identifiers.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
@@ -79,6 +80,10 @@ struct LedgerOptions {
   size_t queue_commands_max = 100'000;
   // Commands the writer applies and syncs together.
   size_t batch_commands_max = 4'096;
+  // The secret behind the hashes of phone and email identifiers
+  // (identifiers.h); at least 16 bytes. Empty: such identifiers are refused.
+  // A ledger that stored any refuses to open with another key.
+  std::string identifier_key{};
 };
 
 // Who sent a command: the authenticated principal (promise 8).
@@ -172,6 +177,34 @@ class Ledger {
   // sweep reaches members nobody touches. loyaltyd runs it periodically.
   void Sweep(int members_max, Done<SweepResult> done);
 
+  // Identity. Link: ALREADY_EXISTS (IDENTIFIER_TAKEN) when any member has
+  // the identifier, FAILED_PRECONDITION (TOO_MANY_IDENTIFIERS) past
+  // kIdentifiersPerMemberMax. Unlink: NOT_FOUND (IDENTIFIER_NOT_FOUND) when
+  // the member lacks it.
+  void LinkIdentifier(const Caller& caller,
+                      loyalty::v1::LinkIdentifierRequest request,
+                      Done<loyalty::v1::LinkIdentifierResponse> done);
+  void UnlinkIdentifier(const Caller& caller,
+                        loyalty::v1::UnlinkIdentifierRequest request,
+                        Done<loyalty::v1::UnlinkIdentifierResponse> done);
+
+  // Moves available points, with their expiry dates, from one member to
+  // another in one batch (both entries or neither). FAILED_PRECONDITION:
+  // TRANSFER_NOT_ALLOWED without the program's transfer_rules,
+  // TRANSFER_LIMIT_REACHED past its per-transfer or per-day limit,
+  // INSUFFICIENT_POINTS, BALANCE_OVERFLOW for the receiver.
+  void TransferPoints(const Caller& caller,
+                      loyalty::v1::TransferPointsRequest request,
+                      Done<loyalty::v1::TransferPointsResponse> done);
+
+  // One legacy balance: finds the member by card (or enrols one), links the
+  // phone, credits an OPENING entry. ALREADY_EXISTS (IDENTIFIER_TAKEN) when
+  // the phone belongs to another member. With `dry_run` the same rules run
+  // against the stored state and nothing is written or remembered.
+  void ImportMember(const Caller& caller,
+                    loyalty::v1::ImportMemberRequest request, bool dry_run,
+                    Done<loyalty::v1::ImportMemberResponse> done);
+
   // What Earn would grant for `request` now, by the same rules; writes
   // nothing. InvalidArgument as Earn (request id and order id optional),
   // NotFound for an unknown member.
@@ -184,6 +217,11 @@ class Ledger {
       absl::string_view member_id) const;
   absl::StatusOr<loyalty::v1::Balance> GetBalance(
       absl::string_view member_id) const;
+  // The member that has `identifier` (given in clear, in any notation);
+  // NotFound (MEMBER_NOT_FOUND) when nobody has it, InvalidArgument for a
+  // malformed one.
+  absl::StatusOr<loyalty::v1::Member> LookupMember(
+      const loyalty::v1::MemberIdentifier& identifier) const;
   // Newest first. InvalidArgument for a bad page size or token.
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const loyalty::v1::ListEntriesRequest& request) const;
@@ -205,12 +243,16 @@ class Ledger {
  private:
   Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
          const Clock* clock, LedgerOptions options,
-         loyalty::v1::LedgerHead head, absl::TimeZone time_zone);
+         loyalty::v1::LedgerHead head, absl::TimeZone time_zone,
+         IdentifierCodec identifiers);
 
   // The stored head, or the genesis head of an empty ledger; an error for a
   // head of another schema version or one that does not decode.
+  // The head also carries the identifier key's check value: set here for a
+  // ledger that has none yet, refused when it differs.
   static absl::StatusOr<loyalty::v1::LedgerHead> ReadHead(
-      const LedgerStore& store, const loyalty::v1::ProgramConfig& program);
+      const LedgerStore& store, const loyalty::v1::ProgramConfig& program,
+      const std::string& identifier_key_check);
 
   // Queues `command`, or completes it at once with the reason it cannot be.
   void Submit(std::unique_ptr<Command> command);
@@ -230,6 +272,11 @@ class Ledger {
   absl::Status ApplyHold(Command& command, Batch& batch);
   absl::Status ApplySettleHold(Command& command, Batch& batch);
   absl::Status ApplyReturn(Command& command, Batch& batch);
+  absl::Status ApplyLink(Command& command, Batch& batch);
+  absl::Status ApplyUnlink(Command& command, Batch& batch);
+  absl::Status ApplyTransfer(Command& command, Batch& batch);
+  absl::Status ApplyImport(Command& command, Batch& batch);
+
   absl::Status ApplySweep(Command& command, Batch& batch);
   // The member's balance as of `now_ms` (what fell due since its last
   // write counted as if written; see points.h).
@@ -242,6 +289,7 @@ class Ledger {
   LedgerStore* const store_;
   const loyalty::v1::ProgramConfig program_;
   const absl::TimeZone time_zone_;  // The program's, for event days.
+  const IdentifierCodec identifiers_;
   const Clock* const clock_;
   const LedgerOptions options_;
 

@@ -65,6 +65,22 @@ absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
   return member;
 }
 
+absl::StatusOr<loyalty::v1::Member> Ledger::LookupMember(
+    const loyalty::v1::MemberIdentifier& identifier) const {
+  LEDGER_ASSIGN_OR_RETURN(loyalty::v1::MemberIdentifier stored,
+                          identifiers_.Stored(identifier, "identifier"));
+  absl::StatusOr<std::string> owner = store_->Get(
+      Family::kIdentifiers, IdentifierKey(stored.kind(), stored.value()));
+  if (absl::IsNotFound(owner.status())) {
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("identifier: no member has this ",
+                                         IdentifierKindName(stored.kind()))),
+        loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
+  }
+  if (!owner.ok()) return owner.status();
+  return GetMember(*owner);
+}
+
 absl::StatusOr<loyalty::v1::Balance> Ledger::GetBalance(
     absl::string_view member_id) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
@@ -84,7 +100,7 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(
   // Campaign limits as of the last synced batch: an earn queued meanwhile
   // may use up a cap or budget first.
   LEDGER_ASSIGN_OR_RETURN(loyalty::v1::LedgerHead head,
-                          ReadHead(*store_, program_));
+                          ReadHead(*store_, program_, identifiers_.KeyCheck()));
   LimitCampaigns(program_, member.campaign_points(), head.campaign_points(),
                  &earn);
   const MemberRecord projected =

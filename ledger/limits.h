@@ -28,6 +28,11 @@ inline constexpr int64_t kOccurredAtFutureSkewMsMax = 24ll * 3600 * 1000;
 inline constexpr int64_t kEarnPointsPerStepMax = 1'000'000;
 inline constexpr int kVerifyProblemsMax = 100;
 inline constexpr int kEarnBatchEventsMax = 1000;
+inline constexpr int kImportRowsPerCallMax = 1000;
+// A legacy balance (ImportMember).
+inline constexpr int64_t kOpeningPointsMax = 1'000'000'000'000;  // 10^12
+// Program transfer_rules.
+inline constexpr int64_t kTransferPointsMax = 1'000'000'000'000;  // 10^12
 inline constexpr int kDisplayNameBytesMax = 128;
 // Program rules (program.proto).
 inline constexpr int32_t kMultiplierPercentMin = 101;

@@ -331,6 +331,104 @@ absl::Status ApplyReturn(const LedgerEntry& entry, MemberRecord* m) {
   return absl::OkStatus();
 }
 
+// Adds `delta` to a lifetime total of the member, checked.
+absl::Status AddToTotal(const LedgerEntry& entry, int64_t delta,
+                        int64_t (MemberRecord::*get)() const,
+                        void (MemberRecord::*set)(int64_t), MemberRecord* m) {
+  int64_t total = (m->*get)();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, delta, &total));
+  (m->*set)(total);
+  return absl::OkStatus();
+}
+
+// The sender's side of a transfer: the lots it takes, soonest expiry first,
+// must be exactly the ones the entry names (the receiver gets those).
+absl::Status ApplyTransferOut(const LedgerEntry& entry, MemberRecord* m) {
+  if (entry.counterparty_member_id().empty() ||
+      entry.counterparty_member_id() == entry.member_id()) {
+    return Broken(entry, "a TRANSFER_OUT without another member");
+  }
+  const int64_t points = -entry.points_delta();
+  LotList taken;
+  LEDGER_RETURN_IF_ERROR(Spend(entry, points, m, &taken));
+  if (taken.size() != entry.transferred_lots_size()) {
+    return Broken(entry, "a TRANSFER_OUT names other lots than it takes");
+  }
+  for (int i = 0; i < taken.size(); ++i) {
+    if (taken.Get(i).points() != entry.transferred_lots(i).points() ||
+        taken.Get(i).expires_at_ms() !=
+            entry.transferred_lots(i).expires_at_ms()) {
+      return Broken(entry, "a TRANSFER_OUT names other lots than it takes");
+    }
+  }
+  LEDGER_RETURN_IF_ERROR(AddToTotal(entry, points,
+                                    &MemberRecord::transferred_out_points_total,
+                                    &MemberRecord::set_transferred_out_points_total,
+                                    m));
+  // A day before the latest one (the clock stepped back) counts as the
+  // latest, as event days do.
+  if (entry.transfer_day() > m->transfer_day()) {
+    m->set_transfer_day(entry.transfer_day());
+    m->set_transferred_out_on_day(points);
+    return absl::OkStatus();
+  }
+  return AddToTotal(entry, points, &MemberRecord::transferred_out_on_day,
+                    &MemberRecord::set_transferred_out_on_day, m);
+}
+
+// The receiver's side: each lot arrives with its expiry, paying off debt
+// first like any grant.
+absl::Status ApplyTransferIn(const LedgerEntry& entry, MemberRecord* m) {
+  if (entry.counterparty_member_id().empty() ||
+      entry.counterparty_member_id() == entry.member_id()) {
+    return Broken(entry, "a TRANSFER_IN without another member");
+  }
+  int64_t sum = 0;
+  for (const auto& lot : entry.transferred_lots()) {
+    if (lot.points() <= 0 || __builtin_add_overflow(sum, lot.points(), &sum)) {
+      return Broken(entry, "a TRANSFER_IN lot is empty or overflows");
+    }
+  }
+  if (sum != entry.points_delta()) {
+    return Broken(entry, "a TRANSFER_IN's lots do not add up to its points");
+  }
+  int64_t available = m->available_points();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, sum, &available));
+  m->set_available_points(available);
+  for (const auto& lot : entry.transferred_lots()) {
+    Credit(m, entry.sequence(), lot.points(), lot.expires_at_ms());
+  }
+  return AddToTotal(entry, sum, &MemberRecord::transferred_in_points_total,
+                    &MemberRecord::set_transferred_in_points_total, m);
+}
+
+// LINK and UNLINK: the member's identifiers gain or lose the entry's one.
+absl::Status ApplyIdentifierEntry(const LedgerEntry& entry, MemberRecord* m) {
+  if (entry.points_delta() != 0 || entry.identifiers_size() != 1) {
+    return Broken(entry, "a LINK or UNLINK names one identifier, no points");
+  }
+  const loyalty::v1::MemberIdentifier& identifier = entry.identifiers(0);
+  auto* identifiers = m->mutable_identifiers();
+  int index = -1;
+  for (int i = 0; i < identifiers->size(); ++i) {
+    if (identifiers->Get(i).kind() == identifier.kind() &&
+        identifiers->Get(i).value() == identifier.value()) {
+      index = i;
+    }
+  }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_LINK) {
+    if (index >= 0) return Broken(entry, "LINK of an identifier already linked");
+    if (identifiers->size() >= kIdentifiersPerMemberMax) {
+      return Broken(entry, "LINK past the most identifiers a member may have");
+    }
+    *identifiers->Add() = identifier;
+    return absl::OkStatus();
+  }
+  if (index < 0) return Broken(entry, "UNLINK of an identifier not linked");
+  identifiers->DeleteSubrange(index, 1);
+  return absl::OkStatus();
+}
+
 absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
   const int64_t delta = entry.points_delta();
   const loyalty::v1::Bucket bucket = entry.bucket();
@@ -394,6 +492,22 @@ absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
       LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta > 0) return Broken(entry, "a RETURN has a positive delta");
       return ApplyReturn(entry, m);
+    case loyalty::v1::ENTRY_KIND_OPENING:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta <= 0) return Broken(entry, "an OPENING has no positive delta");
+      LEDGER_RETURN_IF_ERROR(AddToTotal(entry, delta,
+                                        &MemberRecord::opening_points_total,
+                                        &MemberRecord::set_opening_points_total,
+                                        m));
+      return GrantAvailable(entry, m);
+    case loyalty::v1::ENTRY_KIND_TRANSFER_OUT:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta >= 0) return Broken(entry, "a TRANSFER_OUT has no negative delta");
+      return ApplyTransferOut(entry, m);
+    case loyalty::v1::ENTRY_KIND_TRANSFER_IN:
+      LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
+      if (delta <= 0) return Broken(entry, "a TRANSFER_IN has no positive delta");
+      return ApplyTransferIn(entry, m);
     case loyalty::v1::ENTRY_KIND_RESTORE: {
       LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta <= 0) return Broken(entry, "a RESTORE has no positive delta");
@@ -560,9 +674,19 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
     if (member->member_id() != entry.member_id()) {
       return Broken(entry, "entry for a member that was never enrolled");
     }
-    absl::Status s = entry.kind() == loyalty::v1::ENTRY_KIND_TIER
-                         ? ApplyTier(entry, &next)
-                         : ApplyPoints(entry, &next);
+    absl::Status s;
+    switch (entry.kind()) {
+      case loyalty::v1::ENTRY_KIND_TIER:
+        s = ApplyTier(entry, &next);
+        break;
+      case loyalty::v1::ENTRY_KIND_LINK:
+      case loyalty::v1::ENTRY_KIND_UNLINK:
+        s = ApplyIdentifierEntry(entry, &next);
+        break;
+      default:
+        s = ApplyPoints(entry, &next);
+        break;
+    }
     if (!s.ok()) return s;
     s = AddQualifying(entry, &next);
     if (!s.ok()) return s;
@@ -613,6 +737,22 @@ int64_t NextDueMs(const MemberRecord& member) {
   return due == std::numeric_limits<int64_t>::max() ? 0 : due;
 }
 
+google::protobuf::RepeatedPtrField<loyalty::v1::TransferredLot> LotsTakenBy(
+    const MemberRecord& member, int64_t points) {
+  google::protobuf::RepeatedPtrField<loyalty::v1::TransferredLot> taken;
+  // Same order as TakeFromLots: the lots are sorted soonest expiry first.
+  for (const Lot& lot : member.lots()) {
+    if (points == 0) break;
+    const int64_t take = std::min(points, lot.points());
+    loyalty::v1::TransferredLot* piece = taken.Add();
+    piece->set_points(take);
+    piece->set_expires_at_ms(lot.expires_at_ms());
+    points -= take;
+  }
+  LEDGER_CHECK(points == 0);
+  return taken;
+}
+
 loyalty::v1::Balance BalanceOf(const MemberRecord& member) {
   loyalty::v1::Balance balance;
   balance.set_member_id(member.member_id());
@@ -626,6 +766,10 @@ loyalty::v1::Balance BalanceOf(const MemberRecord& member) {
   balance.set_held_points(member.held_points());
   balance.set_expired_points_total(member.expired_points_total());
   balance.set_debt_points(member.debt_points());
+  balance.set_opening_points_total(member.opening_points_total());
+  balance.set_transferred_out_points_total(
+      member.transferred_out_points_total());
+  balance.set_transferred_in_points_total(member.transferred_in_points_total());
   for (const Lot& lot : member.lots()) {
     if (lot.expires_at_ms() == 0 ||
         balance.next_expiring_size() >= kNextExpiringShown) {

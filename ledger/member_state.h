@@ -57,6 +57,12 @@ loyalty::v1::EventCount EventCountOf(const loyalty::v1::MemberRecord& member,
 // out, a pending lot matures, a lot expires. 0 = nothing scheduled.
 int64_t NextDueMs(const loyalty::v1::MemberRecord& member);
 
+// What spending `points` of the available points takes from each lot, in
+// the order spending takes them (soonest expiry first): the lots a
+// TRANSFER_OUT names. The member must have that many in its lots.
+google::protobuf::RepeatedPtrField<loyalty::v1::TransferredLot> LotsTakenBy(
+    const loyalty::v1::MemberRecord& member, int64_t points);
+
 // The public view of a member's balances, as of its last entry.
 loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member);
 // The same, stamped as of `as_of_ms` (the member must be settled up to it).

@@ -12,6 +12,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/currency.h"
+#include "ledger/identifiers.h"
 #include "ledger/limits.h"
 #include "ledger/status_util.h"
 #include "ledger/validation.h"
@@ -534,6 +535,36 @@ int HoldsPerMemberMax(const ProgramConfig& program) {
                                              : program.holds_per_member_max();
 }
 
+namespace {
+
+// Phone region and transfer limits (members across channels).
+absl::Status ValidateMemberRules(const ProgramConfig& program) {
+  if (!program.default_phone_region().empty() &&
+      !IsKnownPhoneRegion(program.default_phone_region())) {
+    return InvalidField("default_phone_region",
+                        absl::StrCat("\"", program.default_phone_region(),
+                                     "\" is not an ISO 3166 region such as "
+                                     "\"TW\" or \"DE\""));
+  }
+  if (!program.has_transfer_rules()) return absl::OkStatus();
+  const loyalty::v1::TransferRules& rules = program.transfer_rules();
+  if (rules.per_transfer_max_points() < 1 ||
+      rules.per_transfer_max_points() > kTransferPointsMax) {
+    return InvalidField("transfer_rules.per_transfer_max_points",
+                        absl::StrCat("must be between 1 and ",
+                                     kTransferPointsMax));
+  }
+  if (rules.per_day_max_points() < rules.per_transfer_max_points() ||
+      rules.per_day_max_points() > kPointsPerRequestMax) {
+    return InvalidField("transfer_rules.per_day_max_points",
+                        absl::StrCat("must be between per_transfer_max_points "
+                                     "and ", kPointsPerRequestMax));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateId(program.program_id(), "program_id"));
   LEDGER_RETURN_IF_ERROR(
@@ -541,6 +572,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateEarnRates(program));
   LEDGER_RETURN_IF_ERROR(ValidateRules(program));
   LEDGER_RETURN_IF_ERROR(ValidatePointsPolicy(program));
+  LEDGER_RETURN_IF_ERROR(ValidateMemberRules(program));
   return ValidateApiKeys(program);
 }
 

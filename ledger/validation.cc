@@ -55,43 +55,15 @@ absl::Status ValidateCommonContext(const RequestContext& context,
   return absl::OkStatus();
 }
 
-absl::Status ValidateIdentifiers(
+// The count only: each identifier's shape depends on its kind and is
+// checked, with phones and emails normalised, by IdentifierCodec.
+absl::Status ValidateIdentifierCount(
     const google::protobuf::RepeatedPtrField<loyalty::v1::MemberIdentifier>&
         identifiers) {
   if (identifiers.size() > kIdentifiersPerMemberMax) {
     return InvalidField("identifiers", absl::StrCat("at most ",
                                                     kIdentifiersPerMemberMax,
                                                     " identifiers"));
-  }
-  absl::flat_hash_set<std::pair<int, std::string>> seen;
-  for (int i = 0; i < identifiers.size(); ++i) {
-    const auto& identifier = identifiers[i];
-    std::string field = absl::StrCat("identifiers[", i, "].value");
-    switch (identifier.kind()) {
-      case loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER: {
-        const std::string& value = identifier.value();
-        bool digits_only = !value.empty();
-        for (char c : value) digits_only = digits_only && absl::ascii_isdigit(c);
-        if (!digits_only || value.size() < kCardNumberDigitsMin ||
-            value.size() > kCardNumberDigitsMax) {
-          return InvalidField(field, absl::StrCat("a card number is ",
-                                                  kCardNumberDigitsMin, "..",
-                                                  kCardNumberDigitsMax,
-                                                  " digits"));
-        }
-        break;
-      }
-      case loyalty::v1::IDENTIFIER_KIND_APP_USER_ID:
-        LEDGER_RETURN_IF_ERROR(
-            ValidateToken(identifier.value(), field, kIdLengthMax, true));
-        break;
-      default:
-        return InvalidField(absl::StrCat("identifiers[", i, "].kind"),
-                            "must be CARD_NUMBER or APP_USER_ID");
-    }
-    if (!seen.insert({identifier.kind(), identifier.value()}).second) {
-      return InvalidField(field, "is listed twice");
-    }
   }
   return absl::OkStatus();
 }
@@ -228,7 +200,7 @@ absl::Status ValidateEnroll(const loyalty::v1::EnrollMemberRequest& request,
   if (!request.member_id().empty()) {
     LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
   }
-  return ValidateIdentifiers(request.identifiers());
+  return ValidateIdentifierCount(request.identifiers());
 }
 
 absl::Status ValidateEarn(const loyalty::v1::EarnRequest& request,
@@ -426,6 +398,76 @@ absl::Status ValidateListEntries(
                                                   kPageSizeMax));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateLinkIdentifier(
+    const loyalty::v1::LinkIdentifierRequest& request, int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  if (!request.has_identifier()) return InvalidField("identifier", "is required");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUnlinkIdentifier(
+    const loyalty::v1::UnlinkIdentifierRequest& request, int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  if (!request.has_identifier()) return InvalidField("identifier", "is required");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTransferPoints(
+    const loyalty::v1::TransferPointsRequest& request, int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.from_member_id(), "from_member_id"));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.to_member_id(), "to_member_id"));
+  if (request.to_member_id() == request.from_member_id()) {
+    return InvalidField("to_member_id", "must differ from from_member_id");
+  }
+  if (request.points() < 1 || request.points() > kPointsPerRequestMax) {
+    return InvalidField("points", absl::StrCat("must be between 1 and ",
+                                               kPointsPerRequestMax));
+  }
+  return ValidateText(request.note(), "note", kNoteLengthMax);
+}
+
+absl::Status ValidateImportMember(
+    const loyalty::v1::ImportMemberRequest& request, int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateAdminContext(request.context(), now_ms));
+  const std::string& card = request.card_number();
+  bool digits_only = !card.empty();
+  for (char c : card) digits_only = digits_only && absl::ascii_isdigit(c);
+  if (!digits_only || card.size() < kCardNumberDigitsMin ||
+      card.size() > kCardNumberDigitsMax) {
+    return InvalidField("card_number",
+                        absl::StrCat("a card number is ", kCardNumberDigitsMin,
+                                     "..", kCardNumberDigitsMax, " digits"));
+  }
+  if (request.opening_points() < 0 ||
+      request.opening_points() > kOpeningPointsMax) {
+    return InvalidField("opening_points", absl::StrCat("must be between 0 and ",
+                                                       kOpeningPointsMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> CheckEarnedOn(absl::string_view earned_on,
+                                      absl::TimeZone time_zone,
+                                      int64_t now_ms) {
+  absl::CivilDay day;
+  // Exactly YYYY-MM-DD: ParseCivilTime alone would take "2024-1-5".
+  if (earned_on.size() != 10 || !absl::ParseCivilTime(earned_on, &day) ||
+      absl::FormatCivilTime(day) != earned_on) {
+    return InvalidField("earned_on", "must be a date YYYY-MM-DD");
+  }
+  const int64_t start_ms = absl::ToUnixMillis(absl::FromCivil(day, time_zone));
+  if (start_ms > now_ms) {
+    return InvalidField("earned_on", "lies in the future");
+  }
+  if (day.year() < 1970) {
+    return InvalidField("earned_on", "lies before 1970");
+  }
+  return start_ms;
 }
 
 }  // namespace loyalty

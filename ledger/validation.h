@@ -12,7 +12,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 
 namespace loyalty {
@@ -69,6 +71,21 @@ std::optional<uint64_t> ParseHoldId(absl::string_view hold_id);
 
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                             int64_t now_ms);
+absl::Status ValidateLinkIdentifier(
+    const loyalty::v1::LinkIdentifierRequest& request, int64_t now_ms);
+absl::Status ValidateUnlinkIdentifier(
+    const loyalty::v1::UnlinkIdentifierRequest& request, int64_t now_ms);
+absl::Status ValidateTransferPoints(
+    const loyalty::v1::TransferPointsRequest& request, int64_t now_ms);
+// The row's shape; the phone is checked by IdentifierCodec and earned_on by
+// CheckEarnedOn, which need the program.
+absl::Status ValidateImportMember(
+    const loyalty::v1::ImportMemberRequest& request, int64_t now_ms);
+// The start of day `earned_on` ("YYYY-MM-DD") in `time_zone`, in Unix ms;
+// InvalidArgument naming earned_on for another shape or a future day.
+absl::StatusOr<int64_t> CheckEarnedOn(absl::string_view earned_on,
+                                      absl::TimeZone time_zone,
+                                      int64_t now_ms);
 absl::Status ValidateListEntries(
     const loyalty::v1::ListEntriesRequest& request);
 

@@ -9,13 +9,16 @@
 //      is listed in the member_entries index.
 //   3. members: every stored record equals its replay, and every replayed
 //      member is stored.
-//   4. identifiers point where the entries say, and every order record is
+//   4. identifiers point where the entries say (ENROLL and LINK add, UNLINK
+//      removes), and every order record is
 //      the fold of the entries naming the order (orders.h), both ways.
 //   5. the head names the last entry and its hash, and its campaign totals
 //      are the sum of the entries' campaign lines.
 //   6. the schedule lists exactly each member's next due time, and no EXPIRE
 //      was written before its lot's expiry.
+//   7. every TRANSFER_OUT is followed at once by its TRANSFER_IN.
 #include <algorithm>
+#include <optional>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
@@ -62,6 +65,11 @@ class Verifier {
     LEDGER_RETURN_IF_ERROR(CheckEntries());
     LEDGER_RETURN_IF_ERROR(CheckStatementIndex());
     LEDGER_RETURN_IF_ERROR(CheckMembers());
+    if (pending_transfer_out_.has_value()) {
+      Problem(absl::StrCat("entry ", pending_transfer_out_->sequence(),
+                           ": a TRANSFER_OUT without its TRANSFER_IN right "
+                           "after it"));
+    }
     LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kIdentifiers, identifiers_,
                                       "identifier"));
     absl::flat_hash_map<std::string, std::string> orders;
@@ -152,14 +160,53 @@ class Verifier {
     if (!counted.ok()) Problem(std::string(counted.message()));
     statement_[entry.member_id()].Add(entry.sequence());
     for (const auto& identifier : entry.identifiers()) {
-      identifiers_[IdentifierKey(identifier.kind(), identifier.value())] =
-          entry.member_id();
+      const std::string identifier_key =
+          IdentifierKey(identifier.kind(), identifier.value());
+      if (entry.kind() == loyalty::v1::ENTRY_KIND_UNLINK) {
+        identifiers_.erase(identifier_key);
+      } else {
+        identifiers_[identifier_key] = entry.member_id();
+      }
     }
+    CheckTransferPair(entry);
     if (TouchesOrder(entry)) {
       absl::Status order_folded = ApplyOrderEntry(
           entry, &order_records_[OrderKey(entry.member_id(), entry.order_id())]);
       if (!order_folded.ok()) Problem(std::string(order_folded.message()));
     }
+  }
+
+  // A TRANSFER_OUT is followed at once by its TRANSFER_IN: the other member,
+  // the same points and the same lots (the pair is one command's).
+  void CheckTransferPair(const LedgerEntry& entry) {
+    const bool is_in = entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN;
+    if (pending_transfer_out_.has_value() || is_in) {
+      const LedgerEntry* out =
+          pending_transfer_out_.has_value() ? &*pending_transfer_out_ : nullptr;
+      const bool paired =
+          out != nullptr && is_in &&
+          entry.member_id() == out->counterparty_member_id() &&
+          entry.counterparty_member_id() == out->member_id() &&
+          entry.points_delta() == -out->points_delta() &&
+          google::protobuf::util::MessageDifferencer::Equals(
+              TransferredLots(entry), TransferredLots(*out));
+      if (!paired) {
+        Problem(absl::StrCat("entry ", entry.sequence(),
+                             is_in ? ": a TRANSFER_IN without its TRANSFER_OUT"
+                                   : ": a TRANSFER_OUT without its "
+                                     "TRANSFER_IN right after it"));
+      }
+      pending_transfer_out_.reset();
+    }
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT) {
+      pending_transfer_out_ = entry;
+    }
+  }
+
+  static LedgerEntry TransferredLots(const LedgerEntry& entry) {
+    LedgerEntry lots;
+    *lots.mutable_transferred_lots() = entry.transferred_lots();
+    return lots;
   }
 
   // The index is checked per member, by count and by an order-independent
@@ -293,6 +340,8 @@ class Verifier {
   absl::flat_hash_map<std::string, StatementDigest> statement_;
   absl::flat_hash_map<std::string, std::string> identifiers_;
   absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> order_records_;
+  // The last entry, when it was a TRANSFER_OUT still waiting for its IN.
+  std::optional<LedgerEntry> pending_transfer_out_;
 };
 
 }  // namespace

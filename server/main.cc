@@ -9,9 +9,12 @@
 // invalid program, 1 when storage or the address cannot be used.
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/clock.h"
@@ -19,6 +22,28 @@
 #include "server/server.h"
 
 namespace {
+
+// The identifier key: the file's bytes without surrounding whitespace (so
+// `openssl rand -hex 32 > key` works as is).
+bool ReadIdentifierKey(const std::string& path, std::string* key) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    std::fprintf(stderr, "loyaltyd: --identifier-key-file: cannot read %s\n",
+                 path.c_str());
+    return false;
+  }
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  *key = std::string(absl::StripAsciiWhitespace(bytes.str()));
+  if (key->size() < loyalty::kIdentifierKeyBytesMin) {
+    std::fprintf(stderr,
+                 "loyaltyd: --identifier-key-file: the key has %zu bytes; it "
+                 "needs at least %zu (openssl rand -hex 32 makes one)\n",
+                 key->size(), loyalty::kIdentifierKeyBytesMin);
+    return false;
+  }
+  return true;
+}
 
 int Serve(const loyalty::ServerOptions& options,
           const std::string& program_path) {
@@ -47,6 +72,10 @@ int Serve(const loyalty::ServerOptions& options,
   }
   std::string host = options.listen_address.substr(
       0, options.listen_address.rfind(':'));
+  if (options.ledger.identifier_key.empty()) {
+    std::printf("loyaltyd: no --identifier-key-file: phone and email "
+                "identifiers are refused\n");
+  }
   std::printf("loyaltyd listening on %s:%d (program %s, ledger at entry %llu)\n",
               host.c_str(), (*server)->port(), program_id.c_str(),
               static_cast<unsigned long long>(
@@ -73,6 +102,7 @@ int main(int argc, char** argv) {
   CLI::App app{"loyaltyd: the Loyalty Ledger gRPC server"};
   loyalty::ServerOptions options;
   std::string program_path;
+  std::string identifier_key_path;
   int64_t block_cache_mb = options.rocksdb.block_cache_bytes >> 20;
   app.add_option("--listen", options.listen_address,
                  "host:port to serve on (port 0: any free port)")
@@ -83,6 +113,10 @@ int main(int argc, char** argv) {
   app.add_option("--program", program_path,
                  "program config (.textproto, .txtpb, .pbtxt or .json)")
       ->required();
+  app.add_option("--identifier-key-file", identifier_key_path,
+                 "secret (at least 16 bytes) keying the hashes of phone and "
+                 "email identifiers; keep it with the data directory's "
+                 "backups, a ledger refuses any other key");
   app.add_option("--completion-threads", options.completion_threads,
                  "gRPC completion-queue threads")
       ->check(CLI::Range(1, 64))
@@ -113,5 +147,9 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : 2;
   }
   options.rocksdb.block_cache_bytes = block_cache_mb << 20;
+  if (!identifier_key_path.empty() &&
+      !ReadIdentifierKey(identifier_key_path, &options.ledger.identifier_key)) {
+    return 2;
+  }
   return Serve(options, program_path);
 }

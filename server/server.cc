@@ -237,6 +237,25 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
   methods_.push_back(MakeMethod<ReturnRequest, ReturnResponse>(
       LOYALTY_REQUEST_FN(service, Return, ReturnRequest, ReturnResponse),
       MutationHandler(auth, ledger, &Ledger::Return, false)));
+  methods_.push_back(MakeMethod<LinkIdentifierRequest, LinkIdentifierResponse>(
+      LOYALTY_REQUEST_FN(service, LinkIdentifier, LinkIdentifierRequest,
+                         LinkIdentifierResponse),
+      MutationHandler(auth, ledger, &Ledger::LinkIdentifier, false)));
+  methods_.push_back(
+      MakeMethod<UnlinkIdentifierRequest, UnlinkIdentifierResponse>(
+          LOYALTY_REQUEST_FN(service, UnlinkIdentifier,
+                             UnlinkIdentifierRequest, UnlinkIdentifierResponse),
+          MutationHandler(auth, ledger, &Ledger::UnlinkIdentifier, false)));
+  methods_.push_back(MakeMethod<TransferPointsRequest, TransferPointsResponse>(
+      LOYALTY_REQUEST_FN(service, TransferPoints, TransferPointsRequest,
+                         TransferPointsResponse),
+      MutationHandler(auth, ledger, &Ledger::TransferPoints, false)));
+  methods_.push_back(MakeMethod<LookupMemberRequest, Member>(
+      LOYALTY_REQUEST_FN(service, LookupMember, LookupMemberRequest, Member),
+      ReadHandler<LookupMemberRequest, Member>(
+          auth, [ledger](const LookupMemberRequest& request) {
+            return ledger->LookupMember(request.identifier());
+          })));
   methods_.push_back(MakeMethod<GetMemberRequest, Member>(
       LOYALTY_REQUEST_FN(service, GetMember, GetMemberRequest, Member),
       ReadHandler<GetMemberRequest, Member>(
@@ -260,17 +279,19 @@ void LoyaltyServer::RegisterLoyaltyMethods() {
 
 namespace {
 
-// Collects the per-event outcomes of one EarnBatch call and answers the call
-// when the last one arrives (on whichever thread completes it).
-class EarnBatchCollector {
+// Collects the per-item outcomes of one batch call (EarnBatch,
+// ImportMembers) and answers the call when the last one arrives (on
+// whichever thread completes it).
+template <typename BatchRequest, typename BatchResponse, typename Item>
+class BatchCollector {
  public:
-  using Call = UnaryCall<EarnBatchRequest, EarnBatchResponse>;
-  EarnBatchCollector(Call* call, int events) : call_(call), pending_(events) {
-    for (int i = 0; i < events; ++i) response_.add_results();
+  using Call = UnaryCall<BatchRequest, BatchResponse>;
+  BatchCollector(Call* call, int items) : call_(call), pending_(items) {
+    for (int i = 0; i < items; ++i) response_.add_results();
   }
 
-  void Complete(int index, absl::StatusOr<EarnResponse> outcome) {
-    EarnBatchResult* result = response_.mutable_results(index);
+  void Complete(int index, absl::StatusOr<Item> outcome) {
+    auto* result = response_.mutable_results(index);
     if (outcome.ok()) {
       *result->mutable_response() = std::move(*outcome);
     } else {
@@ -289,8 +310,14 @@ class EarnBatchCollector {
  private:
   Call* call_;
   std::atomic<int> pending_;
-  EarnBatchResponse response_;
+  BatchResponse response_;
 };
+
+using EarnBatchCollector =
+    BatchCollector<EarnBatchRequest, EarnBatchResponse, EarnResponse>;
+using ImportCollector =
+    BatchCollector<ImportMembersRequest, ImportMembersResponse,
+                   ImportMemberResponse>;
 
 }  // namespace
 
@@ -354,6 +381,33 @@ void LoyaltyServer::RegisterAdminMethods() {
         if (!allowed.ok()) return call->FinishWithError(allowed);
         // A replay of the whole ledger must not hold a queue thread.
         background->Run([call, ledger] { call->Finish(ledger->Verify()); });
+      }));
+  using ImportCall = UnaryCall<ImportMembersRequest, ImportMembersResponse>;
+  methods_.push_back(MakeMethod<ImportMembersRequest, ImportMembersResponse>(
+      LOYALTY_REQUEST_FN(service, ImportMembers, ImportMembersRequest,
+                         ImportMembersResponse),
+      [auth, ledger](ImportCall* call) {
+        absl::StatusOr<const Principal*> principal =
+            auth->Authenticate(call->context());
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        absl::Status allowed = Authenticator::AuthorizeAdmin(**principal);
+        if (!allowed.ok()) return call->FinishWithError(allowed);
+        auto& rows = *call->mutable_request().mutable_rows();
+        if (rows.empty() || rows.size() > kImportRowsPerCallMax) {
+          return call->FinishWithError(InvalidField(
+              "rows", absl::StrCat("a call holds 1..", kImportRowsPerCallMax,
+                                   " rows")));
+        }
+        const bool dry_run = call->request().dry_run();
+        auto* collector = new ImportCollector(call, rows.size());
+        Caller caller{(*principal)->name};
+        for (int i = 0; i < rows.size(); ++i) {
+          ledger->ImportMember(
+              caller, std::move(rows[i]), dry_run,
+              [collector, i](absl::StatusOr<ImportMemberResponse> outcome) {
+                collector->Complete(i, std::move(outcome));
+              });
+        }
       }));
   using StatsCall = UnaryCall<GetServerStatsRequest, ServerStats>;
   methods_.push_back(MakeMethod<GetServerStatsRequest, ServerStats>(

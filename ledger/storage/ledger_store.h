@@ -51,7 +51,7 @@ class WriteSet {
     Family family;
     std::string key;
     std::string value;
-    bool erase = false;  // Delete `key` instead; schedule family only.
+    bool erase = false;  // Delete `key` instead; index families only.
   };
 
   void Add(Family family, std::string key, std::string value) {

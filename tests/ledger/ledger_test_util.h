@@ -412,10 +412,19 @@ inline std::vector<LedgerEntry> ListAll(const Ledger& ledger,
 // ---------------------------------------------------------------------------
 // A ledger over a MemoryStore with a ManualClock: the usual test subject.
 
+// The identifier key test ledgers hash phones and emails with.
+inline constexpr char kTestIdentifierKey[] = "test-identifier-key-0123456789";
+
+inline LedgerOptions TestLedgerOptions() {
+  LedgerOptions options;
+  options.identifier_key = kTestIdentifierKey;
+  return options;
+}
+
 class TestLedger {
  public:
   explicit TestLedger(ProgramConfig program = TestProgram(),
-                      LedgerOptions options = LedgerOptions{})
+                      LedgerOptions options = TestLedgerOptions())
       : clock_(kStartMs), program_(std::move(program)), options_(options) {
     Reopen();
   }

@@ -6,6 +6,9 @@
 #   LISTEN    address to listen on   (default 127.0.0.1:50051, loopback only)
 #   DATA_DIR  RocksDB data directory (default data/ at the repo root)
 #   PROGRAM   program config         (default deploy/program.sample.textproto)
+#   IDENTIFIER_KEY_FILE  secret keying phone/email hashes (default: beside
+#             the data directory, DATA_DIR.identifier-key; made on first
+#             start, and needed for as long as the data directory lives)
 #   BUILD_DIR as in build.sh
 set -euo pipefail
 
@@ -19,6 +22,7 @@ export BUILD_DIR
 LISTEN=${LISTEN:-127.0.0.1:50051}
 DATA_DIR=$(absolute "${DATA_DIR:-$root/data}")
 PROGRAM=$(absolute "${PROGRAM:-$root/deploy/program.sample.textproto}")
+IDENTIFIER_KEY_FILE=$(absolute "${IDENTIFIER_KEY_FILE:-$DATA_DIR.identifier-key}")
 
 "$root/deploy/build.sh" loyaltyd loyaltyctl
 
@@ -27,6 +31,12 @@ if [[ ! -f $PROGRAM ]]; then
   exit 1
 fi
 mkdir -p -- "$DATA_DIR"
+if [[ ! -f $IDENTIFIER_KEY_FILE ]]; then
+  # 32 random bytes as hex, readable by this user only.
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+     > "$IDENTIFIER_KEY_FILE")
+  echo "start: made a new identifier key: $IDENTIFIER_KEY_FILE (back it up with the data)"
+fi
 
 # Show the client path as the user would type it from here.
 ctl=$BUILD_DIR/clients/loyaltyctl/loyaltyctl
@@ -44,4 +54,4 @@ Try it from another shell (demo keys from deploy/program.sample.textproto):
 HINT
 
 exec "$BUILD_DIR/server/loyaltyd" --listen "$LISTEN" --data-dir "$DATA_DIR" \
-  --program "$PROGRAM" "$@"
+  --program "$PROGRAM" --identifier-key-file "$IDENTIFIER_KEY_FILE" "$@"

@@ -97,9 +97,10 @@ absl::StatusOr<std::string> NormalizePhone(absl::string_view raw,
   if (parsed != PhoneNumberUtil::NO_PARSING_ERROR) {
     return InvalidField(field, "is not a phone number");
   }
-  if (!util->IsPossibleNumber(number)) {
+  if (!util->IsValidNumber(number)) {
     return InvalidField(field,
-                        "is not a phone number of its country (wrong length)");
+                        "is not a phone number in use in its country (wrong "
+                        "length or number range)");
   }
   std::string e164;
   util->Format(number, PhoneNumberUtil::E164, &e164);

@@ -25,8 +25,9 @@ inline constexpr size_t kIdentifierKeyBytesMin = 16;
 // "+<country code><number>" for a phone number in any common notation;
 // numbers without a country code are read in `default_region` (ISO 3166,
 // "TW"; empty = the number must start with +). InvalidArgument naming
-// `field` when it is not a number that can exist (the check is on length
-// per country, which changes less often than allocated ranges do).
+// `field` unless it is a valid number by libphonenumber's rules for its
+// country (length and allocated ranges; a range allocated after the
+// installed libphonenumber was released needs a newer package).
 absl::StatusOr<std::string> NormalizePhone(absl::string_view raw,
                                            absl::string_view default_region,
                                            absl::string_view field);

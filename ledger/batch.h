@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/common.pb.h"
@@ -74,7 +75,9 @@ class Batch {
   uint64_t entries_appended_ = 0;
   loyalty::v1::LedgerEntry entry_scratch_;  // The last appended entry.
   // Members read or changed in this batch; `dirty_` names the changed ones.
-  absl::flat_hash_map<std::string, loyalty::v1::MemberRecord> members_;
+  // A node map: LoadMember hands out pointers that must stay valid while
+  // a command loads more members (a transfer holds both sides).
+  absl::node_hash_map<std::string, loyalty::v1::MemberRecord> members_;
   absl::flat_hash_map<std::string, bool> dirty_;
   // next_due_ms of each loaded member as stored: its schedule key.
   absl::flat_hash_map<std::string, int64_t> stored_due_ms_;

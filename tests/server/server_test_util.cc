@@ -19,6 +19,9 @@ loyalty::v1::ProgramConfig TestProgram() {
   survey->set_event_id("survey");
   survey->set_points(15);
   survey->set_max_per_member(1);
+  program.set_default_phone_region("DE");
+  program.mutable_transfer_rules()->set_per_transfer_max_points(50);
+  program.mutable_transfer_rules()->set_per_day_max_points(80);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {
@@ -55,6 +58,7 @@ TestServer::TestServer(const std::string& data_dir,
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
   options.sweep_interval_ms = sweep_interval_ms;
+  options.ledger.identifier_key = "server-test-identifier-key";
   auto server = LoyaltyServer::Start(TestProgram(), options, &clock_);
   INFO(server.status().ToString());
   REQUIRE(server.ok());

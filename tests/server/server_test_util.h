@@ -18,6 +18,7 @@ namespace loyalty::testing {
 
 // Keys of TestProgram(): "pos-key" (ROLE_CHANNEL, POS only), "app-key"
 // (ROLE_CHANNEL, APP and WEB), "admin-key" (ROLE_CHANNEL + ROLE_ADMIN).
+// German phone numbers; transfers of at most 50 points, 80 a day.
 loyalty::v1::ProgramConfig TestProgram();
 
 // A fresh directory under the system temp dir, removed on destruction.

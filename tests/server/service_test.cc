@@ -592,6 +592,137 @@ TEST_CASE("an offline terminal's batch of earns gets one result per event",
   }
 }
 
+TEST_CASE(
+    "a phone linked by the app finds the member at a till in another "
+    "notation, and a transfer over the limit says why in its reason",
+    "[server][members]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "fay");
+  Enroll(*stub, "gus");
+
+  LinkIdentifierRequest link;
+  link.mutable_context()->set_request_id("link-1");
+  link.mutable_context()->set_channel(CHANNEL_APP);
+  link.set_member_id("fay");
+  link.mutable_identifier()->set_kind(IDENTIFIER_KIND_PHONE);
+  link.mutable_identifier()->set_value("0171 2345678");
+  LinkIdentifierResponse linked;
+  auto link_context = ContextWithKey("app-key");
+  REQUIRE(stub->LinkIdentifier(link_context.get(), link, &linked).ok());
+  CHECK(linked.identifiers(0).value().size() == 64);
+
+  LookupMemberRequest lookup;
+  lookup.mutable_identifier()->set_kind(IDENTIFIER_KIND_PHONE);
+  lookup.mutable_identifier()->set_value("+49 171 234 5678");
+  Member found;
+  auto lookup_context = ContextWithKey("pos-key");
+  REQUIRE(stub->LookupMember(lookup_context.get(), lookup, &found).ok());
+  CHECK(found.member_id() == "fay");
+
+  lookup.mutable_identifier()->set_value("+49 171 0000000");
+  auto miss_context = ContextWithKey("pos-key");
+  grpc::Status miss = stub->LookupMember(miss_context.get(), lookup, &found);
+  CHECK(miss.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(ReasonOf(*miss_context) == "ERROR_REASON_MEMBER_NOT_FOUND");
+
+  REQUIRE(server.server().ledger().GetBalance("fay").ok());
+  EarnResponse earned;
+  auto earn_context = ContextWithKey("pos-key");
+  REQUIRE(stub->Earn(earn_context.get(), Basket("fay", "o-1", 10000), &earned)
+              .ok());  // 100 points.
+  TransferPointsRequest transfer;
+  transfer.mutable_context()->set_request_id("gift-1");
+  transfer.mutable_context()->set_channel(CHANNEL_APP);
+  transfer.set_from_member_id("fay");
+  transfer.set_to_member_id("gus");
+  transfer.set_points(51);
+  TransferPointsResponse moved;
+  auto over_context = ContextWithKey("app-key");
+  grpc::Status over = stub->TransferPoints(over_context.get(), transfer, &moved);
+  CHECK(over.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(ReasonOf(*over_context) == "ERROR_REASON_TRANSFER_LIMIT_REACHED");
+  transfer.mutable_context()->set_request_id("gift-2");
+  transfer.set_points(50);
+  auto ok_context = ContextWithKey("app-key");
+  REQUIRE(stub->TransferPoints(ok_context.get(), transfer, &moved).ok());
+  CHECK(moved.to_balance().available_points() == 50);
+  CHECK(moved.entries(1).sequence() == moved.entries(0).sequence() + 1);
+}
+
+TEST_CASE(
+    "an import call gets one result per row in order, needs the admin role, "
+    "and a dry run writes nothing",
+    "[server][import]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto admin = server.AdminStub();
+  auto row = [](const std::string& card, int64_t points,
+                const std::string& phone = "") {
+    ImportMemberRequest request;
+    request.mutable_context()->set_request_id("import:legacy:" + card);
+    request.set_card_number(card);
+    request.set_opening_points(points);
+    request.set_phone(phone);
+    return request;
+  };
+  ImportMembersRequest call;
+  *call.add_rows() = row("41110001", 500, "0171 2345678");
+  *call.add_rows() = row("41110002", -5);                    // Bad balance.
+  *call.add_rows() = row("41110003", 70, "+49 171 2345678");  // Phone taken.
+  *call.add_rows() = row("41110001", 500, "0171 2345678");   // Retry of 0.
+
+  SECTION("a dry run answers for every row and writes nothing") {
+    call.set_dry_run(true);
+    ImportMembersResponse planned;
+    auto context = ContextWithKey("admin-key");
+    REQUIRE(admin->ImportMembers(context.get(), call, &planned).ok());
+    REQUIRE(planned.results_size() == 4);
+    CHECK(planned.results(0).code() == 0);
+    CHECK(planned.results(0).response().dry_run());
+    CHECK(planned.results(1).code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(server.server().ledger().stats().last_sequence == 0);
+  }
+  SECTION("the rows apply one by one") {
+    ImportMembersResponse imported;
+    auto context = ContextWithKey("admin-key");
+    REQUIRE(admin->ImportMembers(context.get(), call, &imported).ok());
+    REQUIRE(imported.results_size() == 4);
+    CHECK(imported.results(0).code() == 0);
+    CHECK(imported.results(0).response().enrolled());
+    CHECK(imported.results(1).code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(imported.results(1).message(),
+               Catch::StartsWith("opening_points"));
+    CHECK(imported.results(2).code() == grpc::StatusCode::ALREADY_EXISTS);
+    CHECK(imported.results(2).reason() == ERROR_REASON_IDENTIFIER_TAKEN);
+    CHECK(imported.results(3).code() == 0);
+    CHECK(imported.results(3).response().replayed());
+    auto balance = server.server().ledger().GetBalance(
+        imported.results(0).response().member_id());
+    REQUIRE(balance.ok());
+    CHECK(balance->available_points() == 500);
+  }
+  SECTION("a channel key may not import") {
+    ImportMembersResponse refused;
+    auto context = ContextWithKey("pos-key");
+    grpc::Status status = admin->ImportMembers(context.get(), call, &refused);
+    CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  }
+  SECTION("more than 1000 rows in one call is INVALID_ARGUMENT naming rows") {
+    ImportMembersRequest big;
+    for (int i = 0; i < 1001; ++i) {
+      *big.add_rows() = row(std::to_string(50000000 + i), 1);
+    }
+    ImportMembersResponse refused;
+    auto context = ContextWithKey("admin-key");
+    grpc::Status status = admin->ImportMembers(context.get(), big, &refused);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::StartsWith("rows"));
+    CHECK(server.server().ledger().stats().last_sequence == 0);
+  }
+}
+
 TEST_CASE("GetServerStats reports writer batches and process figures to "
           "admins only",
           "[server][admin]") {

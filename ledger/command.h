@@ -33,7 +33,8 @@ struct Command {
                    loyalty::v1::LinkIdentifierRequest,
                    loyalty::v1::UnlinkIdentifierRequest,
                    loyalty::v1::TransferPointsRequest,
-                   loyalty::v1::ImportMemberRequest, SweepRequest>;
+                   loyalty::v1::ImportMemberRequest,
+                   loyalty::v1::CloseMemberRequest, SweepRequest>;
   using Response =
       std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
                    loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
@@ -45,7 +46,8 @@ struct Command {
                    loyalty::v1::LinkIdentifierResponse,
                    loyalty::v1::UnlinkIdentifierResponse,
                    loyalty::v1::TransferPointsResponse,
-                   loyalty::v1::ImportMemberResponse, SweepResult>;
+                   loyalty::v1::ImportMemberResponse,
+                   loyalty::v1::CloseMemberResponse, SweepResult>;
 
   std::string principal;
   Request request;

@@ -241,6 +241,15 @@ void Ledger::TransferPoints(const Caller& caller,
                      std::move(done)));
 }
 
+void Ledger::CloseMember(const Caller& caller,
+                         loyalty::v1::CloseMemberRequest request,
+                         Done<loyalty::v1::CloseMemberResponse> done) {
+  absl::Status valid = ValidateCloseMember(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "CloseMember", std::move(request),
+                     std::move(done)));
+}
+
 void Ledger::ImportMember(const Caller& caller,
                           loyalty::v1::ImportMemberRequest request,
                           bool dry_run,
@@ -543,6 +552,7 @@ LOYALTY_RESPONSE_OF(LinkIdentifierRequest, LinkIdentifierResponse);
 LOYALTY_RESPONSE_OF(UnlinkIdentifierRequest, UnlinkIdentifierResponse);
 LOYALTY_RESPONSE_OF(TransferPointsRequest, TransferPointsResponse);
 LOYALTY_RESPONSE_OF(ImportMemberRequest, ImportMemberResponse);
+LOYALTY_RESPONSE_OF(CloseMemberRequest, CloseMemberResponse);
 #undef LOYALTY_RESPONSE_OF
 
 // The stored outcome of an earlier identical request.
@@ -641,6 +651,8 @@ void Ledger::Apply(Command& command, Batch& batch) {
           return ApplyTransfer(command, batch);
         } else if constexpr (std::is_same_v<Request, v1::ImportMemberRequest>) {
           return ApplyImport(command, batch);
+        } else if constexpr (std::is_same_v<Request, v1::CloseMemberRequest>) {
+          return ApplyClose(command, batch);
         } else {
           static_assert(std::is_same_v<Request, SweepRequest>);
           LEDGER_CHECK(false);  // Handled above.

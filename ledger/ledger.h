@@ -205,6 +205,15 @@ class Ledger {
                     loyalty::v1::ImportMemberRequest request, bool dry_run,
                     Done<loyalty::v1::ImportMemberResponse> done);
 
+  // Closes a member (README "Closing a member"): a CLOSE entry forfeits the
+  // remaining available points or writes off a debt, and with
+  // erase_personal_data removes every identifier. FAILED_PRECONDITION:
+  // MEMBER_NOT_SETTLED while points are pending or holds open,
+  // MEMBER_CLOSED when it is closed already. Every later write naming a
+  // closed member is FAILED_PRECONDITION (MEMBER_CLOSED).
+  void CloseMember(const Caller& caller, loyalty::v1::CloseMemberRequest request,
+                   Done<loyalty::v1::CloseMemberResponse> done);
+
   // What Earn would grant for `request` now, by the same rules; writes
   // nothing. InvalidArgument as Earn (request id and order id optional),
   // NotFound for an unknown member.
@@ -276,6 +285,7 @@ class Ledger {
   absl::Status ApplyUnlink(Command& command, Batch& batch);
   absl::Status ApplyTransfer(Command& command, Batch& batch);
   absl::Status ApplyImport(Command& command, Batch& batch);
+  absl::Status ApplyClose(Command& command, Batch& batch);
 
   absl::Status ApplySweep(Command& command, Batch& batch);
   // The member's balance as of `now_ms` (what fell due since its last
@@ -283,8 +293,15 @@ class Ledger {
   loyalty::v1::Balance BalanceAt(const loyalty::v1::MemberRecord& record,
                                  int64_t now_ms) const;
   // Loads the member and appends every time-driven entry due for it.
+  absl::StatusOr<loyalty::v1::MemberRecord*> SettleMember(
+      absl::string_view member_id, Batch& batch);
+  // SettleMember for a command that writes to the member: FAILED_PRECONDITION
+  // (MEMBER_CLOSED) for a closed one.
   absl::StatusOr<loyalty::v1::MemberRecord*> LoadSettled(
       absl::string_view member_id, Batch& batch);
+  // The public view of a member record as of `now_ms` (balance, tier).
+  loyalty::v1::Member MemberAt(const loyalty::v1::MemberRecord& record,
+                               int64_t now_ms) const;
 
   LedgerStore* const store_;
   const loyalty::v1::ProgramConfig program_;

@@ -52,12 +52,25 @@ absl::Status HoldNotFound(absl::string_view hold_id) {
 
 }  // namespace
 
-absl::StatusOr<MemberRecord*> Ledger::LoadSettled(absl::string_view member_id,
-                                                  Batch& batch) {
+absl::StatusOr<MemberRecord*> Ledger::SettleMember(absl::string_view member_id,
+                                                   Batch& batch) {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member, batch.LoadMember(member_id));
   while (std::optional<LedgerEntry> due =
              NextDueEntry(*member, batch.now_ms(), program_, time_zone_)) {
     batch.Append(std::move(*due), member);
+  }
+  return member;
+}
+
+absl::StatusOr<MemberRecord*> Ledger::LoadSettled(absl::string_view member_id,
+                                                  Batch& batch) {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          SettleMember(member_id, batch));
+  if (member->status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "member \"", member_id,
+                          "\" is closed; nothing more can be written to it")),
+                      loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
   }
   return member;
 }
@@ -401,7 +414,7 @@ absl::Status Ledger::ApplySweep(Command& command, Batch& batch) {
     // A member settled earlier in this batch has nothing due any more. A
     // schedule key without its member is a broken index that VerifyLedger
     // reports; the sweep goes on with the others.
-    absl::Status settled = LoadSettled(member_id, batch).status();
+    absl::Status settled = SettleMember(member_id, batch).status();
     if (!settled.ok() && !absl::IsNotFound(settled)) return settled;
     if (batch.entries_appended() > before) ++result.members_settled;
   }

@@ -46,15 +46,13 @@ loyalty::v1::Balance Ledger::BalanceAt(const MemberRecord& record,
   return BalanceOf(ProjectedAt(record, now_ms, program_, time_zone_), now_ms);
 }
 
-absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
-    absl::string_view member_id) const {
-  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+loyalty::v1::Member Ledger::MemberAt(const MemberRecord& record,
+                                     int64_t now_ms) const {
   loyalty::v1::Member member;
   member.set_member_id(record.member_id());
   member.set_status(record.status());
   member.set_enrolled_at_ms(record.enrolled_at_ms());
   *member.mutable_identifiers() = record.identifiers();
-  const int64_t now_ms = clock_->NowMs();
   const MemberRecord projected =
       ProjectedAt(record, now_ms, program_, time_zone_);
   *member.mutable_balance() = BalanceOf(projected, now_ms);
@@ -63,6 +61,12 @@ absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
         TierStatusOf(projected, program_, time_zone_, now_ms);
   }
   return member;
+}
+
+absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
+    absl::string_view member_id) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+  return MemberAt(record, clock_->NowMs());
 }
 
 absl::StatusOr<loyalty::v1::Member> Ledger::LookupMember(

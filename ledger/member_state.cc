@@ -429,6 +429,46 @@ absl::Status ApplyIdentifierEntry(const LedgerEntry& entry, MemberRecord* m) {
   return absl::OkStatus();
 }
 
+// CLOSE: what is left is forfeited (or a debt written off), identifiers go
+// when erased, and nothing is scheduled any more.
+absl::Status ApplyClose(const LedgerEntry& entry, MemberRecord* m) {
+  if (m->status() != loyalty::v1::MEMBER_STATUS_ACTIVE) {
+    return Broken(entry, "CLOSE of a member that is not active");
+  }
+  if (m->pending_points() != 0 || m->holds_size() != 0) {
+    return Broken(entry, "CLOSE with pending points or open holds");
+  }
+  if (entry.points_delta() != -m->available_points()) {
+    return Broken(entry, "CLOSE leaves available points behind");
+  }
+  if (entry.points_delta() < 0) {
+    LEDGER_RETURN_IF_ERROR(AddToTotal(entry, -entry.points_delta(),
+                                      &MemberRecord::forfeited_points_total,
+                                      &MemberRecord::set_forfeited_points_total,
+                                      m));
+  }
+  if (entry.personal_data_erased()) {
+    if (entry.identifiers_size() != m->identifiers_size()) {
+      return Broken(entry, "an erasing CLOSE leaves identifiers behind");
+    }
+    for (int i = 0; i < m->identifiers_size(); ++i) {
+      if (entry.identifiers(i).kind() != m->identifiers(i).kind() ||
+          entry.identifiers(i).value() != m->identifiers(i).value()) {
+        return Broken(entry, "an erasing CLOSE names other identifiers");
+      }
+    }
+    m->clear_identifiers();
+  } else if (entry.identifiers_size() != 0) {
+    return Broken(entry, "a CLOSE names identifiers without erasing");
+  }
+  m->set_available_points(0);
+  m->set_debt_points(0);
+  m->clear_lots();
+  m->set_tier_evaluation_ms(0);
+  m->set_status(loyalty::v1::MEMBER_STATUS_CLOSED);
+  return absl::OkStatus();
+}
+
 absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
   const int64_t delta = entry.points_delta();
   const loyalty::v1::Bucket bucket = entry.bucket();
@@ -674,6 +714,9 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
     if (member->member_id() != entry.member_id()) {
       return Broken(entry, "entry for a member that was never enrolled");
     }
+    if (member->status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
+      return Broken(entry, "an entry after the member was closed");
+    }
     absl::Status s;
     switch (entry.kind()) {
       case loyalty::v1::ENTRY_KIND_TIER:
@@ -682,6 +725,11 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
       case loyalty::v1::ENTRY_KIND_LINK:
       case loyalty::v1::ENTRY_KIND_UNLINK:
         s = ApplyIdentifierEntry(entry, &next);
+        break;
+      case loyalty::v1::ENTRY_KIND_CLOSE:
+        s = entry.bucket() == loyalty::v1::BUCKET_AVAILABLE
+                ? ApplyClose(entry, &next)
+                : Broken(entry, "the entry moves the wrong bucket");
         break;
       default:
         s = ApplyPoints(entry, &next);
@@ -770,6 +818,7 @@ loyalty::v1::Balance BalanceOf(const MemberRecord& member) {
   balance.set_transferred_out_points_total(
       member.transferred_out_points_total());
   balance.set_transferred_in_points_total(member.transferred_in_points_total());
+  balance.set_forfeited_points_total(member.forfeited_points_total());
   for (const Lot& lot : member.lots()) {
     if (lot.expires_at_ms() == 0 ||
         balance.next_expiring_size() >= kNextExpiringShown) {

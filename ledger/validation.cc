@@ -364,6 +364,29 @@ std::optional<uint64_t> ParseHoldId(absl::string_view hold_id) {
   return sequence;
 }
 
+namespace {
+
+// What an operator's own action records (promise 8): a reason code, who,
+// and an optional note.
+absl::Status ValidateOperatorRecord(absl::string_view reason,
+                                    absl::string_view operator_id,
+                                    absl::string_view note) {
+  if (reason.empty() || reason.size() > static_cast<size_t>(kReasonCodeLengthMax)) {
+    return InvalidField("reason_code",
+                        absl::StrCat("is required, 1..", kReasonCodeLengthMax,
+                                     " characters"));
+  }
+  for (char c : reason) {
+    if (!absl::ascii_isupper(c) && !absl::ascii_isdigit(c) && c != '_') {
+      return InvalidField("reason_code", "may hold only A-Z, 0-9 and _");
+    }
+  }
+  LEDGER_RETURN_IF_ERROR(ValidateId(operator_id, "operator_id"));
+  return ValidateText(note, "note", kNoteLengthMax);
+}
+
+}  // namespace
+
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                             int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateAdminContext(request.context(), now_ms));
@@ -375,19 +398,16 @@ absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                         absl::StrCat("must be non-zero and at most ",
                                      kPointsPerRequestMax, " either way"));
   }
-  const std::string& reason = request.reason_code();
-  if (reason.empty() || reason.size() > static_cast<size_t>(kReasonCodeLengthMax)) {
-    return InvalidField("reason_code",
-                        absl::StrCat("is required, 1..", kReasonCodeLengthMax,
-                                     " characters"));
-  }
-  for (char c : reason) {
-    if (!absl::ascii_isupper(c) && !absl::ascii_isdigit(c) && c != '_') {
-      return InvalidField("reason_code", "may hold only A-Z, 0-9 and _");
-    }
-  }
-  LEDGER_RETURN_IF_ERROR(ValidateId(request.operator_id(), "operator_id"));
-  return ValidateText(request.note(), "note", kNoteLengthMax);
+  return ValidateOperatorRecord(request.reason_code(), request.operator_id(),
+                                request.note());
+}
+
+absl::Status ValidateCloseMember(const loyalty::v1::CloseMemberRequest& request,
+                                 int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateAdminContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  return ValidateOperatorRecord(request.reason_code(), request.operator_id(),
+                                request.note());
 }
 
 absl::Status ValidateListEntries(

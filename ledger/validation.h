@@ -71,6 +71,8 @@ std::optional<uint64_t> ParseHoldId(absl::string_view hold_id);
 
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                             int64_t now_ms);
+absl::Status ValidateCloseMember(const loyalty::v1::CloseMemberRequest& request,
+                                 int64_t now_ms);
 absl::Status ValidateLinkIdentifier(
     const loyalty::v1::LinkIdentifierRequest& request, int64_t now_ms);
 absl::Status ValidateUnlinkIdentifier(

@@ -162,7 +162,8 @@ class Verifier {
     for (const auto& identifier : entry.identifiers()) {
       const std::string identifier_key =
           IdentifierKey(identifier.kind(), identifier.value());
-      if (entry.kind() == loyalty::v1::ENTRY_KIND_UNLINK) {
+      if (entry.kind() == loyalty::v1::ENTRY_KIND_UNLINK ||
+          entry.kind() == loyalty::v1::ENTRY_KIND_CLOSE) {
         identifiers_.erase(identifier_key);
       } else {
         identifiers_[identifier_key] = entry.member_id();

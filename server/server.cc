@@ -382,6 +382,10 @@ void LoyaltyServer::RegisterAdminMethods() {
         // A replay of the whole ledger must not hold a queue thread.
         background->Run([call, ledger] { call->Finish(ledger->Verify()); });
       }));
+  methods_.push_back(MakeMethod<CloseMemberRequest, CloseMemberResponse>(
+      LOYALTY_REQUEST_FN(service, CloseMember, CloseMemberRequest,
+                         CloseMemberResponse),
+      MutationHandler(auth, ledger, &Ledger::CloseMember, true)));
   using ImportCall = UnaryCall<ImportMembersRequest, ImportMembersResponse>;
   methods_.push_back(MakeMethod<ImportMembersRequest, ImportMembersResponse>(
       LOYALTY_REQUEST_FN(service, ImportMembers, ImportMembersRequest,

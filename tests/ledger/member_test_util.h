@@ -127,6 +127,23 @@ inline absl::StatusOr<v1::ImportMemberResponse> Import(
   return pending.result.get();
 }
 
+inline v1::CloseMemberRequest CloseRequest(std::string request_id,
+                                           std::string member_id,
+                                           bool erase_personal_data) {
+  v1::CloseMemberRequest request;
+  request.mutable_context()->set_request_id(std::move(request_id));
+  request.set_member_id(std::move(member_id));
+  request.set_reason_code("MEMBER_REQUEST");
+  request.set_operator_id("support.jane");
+  request.set_erase_personal_data(erase_personal_data);
+  return request;
+}
+
+inline absl::StatusOr<v1::CloseMemberResponse> Close(
+    Ledger& ledger, v1::CloseMemberRequest request) {
+  return CallLedger(ledger, &Ledger::CloseMember, kAdmin, std::move(request));
+}
+
 }  // namespace loyalty::testing
 
 #endif  // LOYALTY_TESTS_LEDGER_MEMBER_TEST_UTIL_H_

@@ -333,5 +333,128 @@ TEST_CASE(
   CHECK_FALSE(tampered->ok());
 }
 
+TEST_CASE(
+    "closing a member forfeits its remaining points, keeps its statement "
+    "readable, and refuses every later write with MEMBER_CLOSED",
+    "[members][close]") {
+  TestLedger t(testing::MembersProgram());
+  t.EnrollOk("alice");
+  t.EnrollOk("bob");
+  REQUIRE_OK(testing::Adjust(t.ledger(), testing::kAdmin,
+                             testing::AdjustPoints("c1", "alice", 120)));
+  auto closed = testing::Close(t.ledger(),
+                               testing::CloseRequest("x1", "alice", false));
+  REQUIRE_OK(closed);
+  CHECK(closed->entry().kind() == v1::ENTRY_KIND_CLOSE);
+  CHECK(closed->entry().points_delta() == -120);
+  CHECK(closed->entry().operator_id() == "support.jane");
+  CHECK(closed->entry().reason_code() == "MEMBER_REQUEST");
+  CHECK(closed->member().status() == v1::MEMBER_STATUS_CLOSED);
+  CHECK(closed->member().balance().available_points() == 0);
+  CHECK(closed->member().balance().forfeited_points_total() == 120);
+
+  NothingChanged unchanged(t.store());
+  auto credit = testing::Adjust(t.ledger(), testing::kAdmin,
+                                testing::AdjustPoints("c2", "alice", 5));
+  CHECK(CodeOf(credit) == absl::StatusCode::kFailedPrecondition);
+  CHECK(ReasonOfResult(credit) == v1::ERROR_REASON_MEMBER_CLOSED);
+  unchanged.CheckOnlyRequestRemembered();
+  auto gift = testing::Transfer(
+      t.ledger(), testing::TransferRequest("t1", "bob", "alice", 1));
+  CHECK(ReasonOfResult(gift) == v1::ERROR_REASON_MEMBER_CLOSED);
+  auto again = testing::Close(t.ledger(),
+                              testing::CloseRequest("x2", "alice", true));
+  CHECK(ReasonOfResult(again) == v1::ERROR_REASON_MEMBER_CLOSED);
+  // The id stays taken.
+  CHECK(CodeOf(testing::Enroll(t.ledger(), kApp,
+                               testing::EnrollRequest("e9", "alice"))) ==
+        absl::StatusCode::kAlreadyExists);
+
+  auto statement = testing::ListAll(t.ledger(), "alice", 50);
+  REQUIRE(statement.size() == 3);  // ENROLL, ADJUST, CLOSE.
+  auto verified = t.ledger().Verify();
+  REQUIRE_OK(verified);
+  CHECK(verified->ok());
+}
+
+TEST_CASE(
+    "closing with erase_personal_data removes every identifier: lookups "
+    "miss, and the identifiers are free for another member",
+    "[members][close]") {
+  TestLedger t(testing::MembersProgram());
+  v1::EnrollMemberRequest enroll = testing::EnrollRequest("e1", "alice");
+  *enroll.add_identifiers() = testing::Card("40009999");
+  *enroll.add_identifiers() = testing::Phone(kPhoneNational);
+  *enroll.add_identifiers() = testing::Email("alice@example.com");
+  REQUIRE_OK(testing::Enroll(t.ledger(), kApp, enroll));
+  auto closed = testing::Close(t.ledger(),
+                               testing::CloseRequest("x1", "alice", true));
+  REQUIRE_OK(closed);
+  CHECK(closed->entry().personal_data_erased());
+  CHECK(closed->entry().identifiers_size() == 3);
+  CHECK(closed->member().identifiers_size() == 0);
+  for (const MemberIdentifier& identifier :
+       {testing::Card("40009999"), testing::Phone(kPhoneE164),
+        testing::Email("alice@example.com")}) {
+    CHECK(CodeOf(t.ledger().LookupMember(identifier)) ==
+          absl::StatusCode::kNotFound);
+  }
+  t.EnrollOk("bob");
+  REQUIRE_OK(testing::Link(t.ledger(), "l1", "bob",
+                           testing::Phone(kPhoneSpaced)));
+  auto verified = t.ledger().Verify();
+  REQUIRE_OK(verified);
+  CHECK(verified->ok());
+}
+
+TEST_CASE(
+    "a member with an open hold cannot be closed until it settles "
+    "(MEMBER_NOT_SETTLED); after the release it can",
+    "[members][close]") {
+  TestLedger t(testing::MembersProgram());
+  t.EnrollOk("alice");
+  REQUIRE_OK(testing::Adjust(t.ledger(), testing::kAdmin,
+                             testing::AdjustPoints("c1", "alice", 100)));
+  v1::HoldPointsRequest hold;
+  *hold.mutable_context() = testing::AppContext("h1");
+  hold.set_member_id("alice");
+  hold.set_points(40);
+  hold.set_timeout_ms(60'000);
+  auto held = testing::CallLedger(t.ledger(), &Ledger::HoldPoints,
+                                  testing::kApp, hold);
+  REQUIRE_OK(held);
+  NothingChanged unchanged(t.store());
+  auto refused = testing::Close(t.ledger(),
+                                testing::CloseRequest("x1", "alice", false));
+  CHECK(CodeOf(refused) == absl::StatusCode::kFailedPrecondition);
+  CHECK(ReasonOfResult(refused) == v1::ERROR_REASON_MEMBER_NOT_SETTLED);
+  CHECK(absl::StrContains(MessageOf(refused), "1 open holds"));
+  unchanged.CheckOnlyRequestRemembered();
+
+  t.clock().AdvanceMs(60'000);  // The hold times out; closing settles it.
+  auto closed = testing::Close(t.ledger(),
+                               testing::CloseRequest("x2", "alice", false));
+  REQUIRE_OK(closed);
+  CHECK(closed->entry().points_delta() == -100);
+}
+
+TEST_CASE("a close without reason or operator is INVALID_ARGUMENT",
+          "[members][close][validation]") {
+  TestLedger t(testing::MembersProgram());
+  t.EnrollOk("alice");
+  v1::CloseMemberRequest no_reason = testing::CloseRequest("x1", "alice", true);
+  no_reason.clear_reason_code();
+  CHECK(absl::StartsWith(MessageOf(testing::Close(t.ledger(), no_reason)),
+                         "reason_code"));
+  v1::CloseMemberRequest no_operator =
+      testing::CloseRequest("x1", "alice", true);
+  no_operator.clear_operator_id();
+  CHECK(absl::StartsWith(MessageOf(testing::Close(t.ledger(), no_operator)),
+                         "operator_id"));
+  auto member = t.ledger().GetMember("alice");
+  REQUIRE_OK(member);
+  CHECK(member->status() == v1::MEMBER_STATUS_ACTIVE);
+}
+
 }  // namespace
 }  // namespace loyalty

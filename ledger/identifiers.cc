@@ -35,34 +35,6 @@ std::string HmacSha256(absl::string_view key, absl::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-absl::Status CheckCardNumber(absl::string_view value, absl::string_view field) {
-  bool digits_only = !value.empty();
-  for (char c : value) digits_only = digits_only && absl::ascii_isdigit(c);
-  if (!digits_only || value.size() < kCardNumberDigitsMin ||
-      value.size() > kCardNumberDigitsMax) {
-    return InvalidField(field, absl::StrCat("a card number is ",
-                                            kCardNumberDigitsMin, "..",
-                                            kCardNumberDigitsMax, " digits"));
-  }
-  return absl::OkStatus();
-}
-
-// Printable ASCII without spaces, 1..64 characters.
-absl::Status CheckAccountId(absl::string_view value, absl::string_view field) {
-  if (value.empty()) return InvalidField(field, "is required");
-  if (value.size() > static_cast<size_t>(kIdLengthMax)) {
-    return InvalidField(field, absl::StrCat("is longer than ", kIdLengthMax,
-                                            " characters"));
-  }
-  for (char c : value) {
-    if (c < 0x21 || c > 0x7e) {
-      return InvalidField(
-          field, "may hold only printable ASCII characters without spaces");
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 bool IsKnownPhoneRegion(absl::string_view region) {
@@ -155,12 +127,13 @@ absl::StatusOr<MemberIdentifier> IdentifierCodec::Stored(
   std::string normalized;
   switch (identifier.kind()) {
     case loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER:
-      LEDGER_RETURN_IF_ERROR(CheckCardNumber(identifier.value(), value_field));
+      LEDGER_RETURN_IF_ERROR(ValidateCardNumber(identifier.value(), value_field));
       stored.set_value(identifier.value());
       return stored;
     case loyalty::v1::IDENTIFIER_KIND_APP_USER_ID:
     case loyalty::v1::IDENTIFIER_KIND_PARTNER_ACCOUNT:
-      LEDGER_RETURN_IF_ERROR(CheckAccountId(identifier.value(), value_field));
+      LEDGER_RETURN_IF_ERROR(
+          ValidateToken(identifier.value(), value_field, kIdLengthMax, true));
       stored.set_value(identifier.value());
       return stored;
     case loyalty::v1::IDENTIFIER_KIND_PHONE: {
@@ -188,6 +161,13 @@ absl::StatusOr<MemberIdentifier> IdentifierCodec::Stored(
       key_, absl::StrCat(IdentifierKindName(identifier.kind()), ":",
                          normalized))));
   return stored;
+}
+
+absl::Status IdentifierCodec::StoreOne(MemberIdentifier* identifier) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberIdentifier stored,
+                          Stored(*identifier, "identifier"));
+  *identifier = std::move(stored);
+  return absl::OkStatus();
 }
 
 absl::Status IdentifierCodec::StoreAll(

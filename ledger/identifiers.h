@@ -52,6 +52,9 @@ class IdentifierCodec {
       const loyalty::v1::MemberIdentifier& identifier,
       absl::string_view field) const;
 
+  // Replaces a request's `identifier` by its stored form; InvalidArgument
+  // naming "identifier".
+  absl::Status StoreOne(loyalty::v1::MemberIdentifier* identifier) const;
   // Replaces each of a request's `identifiers` by its stored form;
   // InvalidArgument naming "identifiers[i]" for a malformed one or one
   // listed twice (after normalising: two notations of one phone number).

@@ -206,12 +206,7 @@ void Ledger::LinkIdentifier(const Caller& caller,
                             loyalty::v1::LinkIdentifierRequest request,
                             Done<loyalty::v1::LinkIdentifierResponse> done) {
   absl::Status valid = ValidateLinkIdentifier(request, clock_->NowMs());
-  if (valid.ok()) {
-    absl::StatusOr<loyalty::v1::MemberIdentifier> stored =
-        identifiers_.Stored(request.identifier(), "identifier");
-    valid = stored.status();
-    if (stored.ok()) *request.mutable_identifier() = std::move(*stored);
-  }
+  if (valid.ok()) valid = identifiers_.StoreOne(request.mutable_identifier());
   if (!valid.ok()) return std::move(done)(valid);
   Submit(MakeCommand(caller, "LinkIdentifier", std::move(request),
                      std::move(done)));
@@ -221,12 +216,7 @@ void Ledger::UnlinkIdentifier(const Caller& caller,
                               loyalty::v1::UnlinkIdentifierRequest request,
                               Done<loyalty::v1::UnlinkIdentifierResponse> done) {
   absl::Status valid = ValidateUnlinkIdentifier(request, clock_->NowMs());
-  if (valid.ok()) {
-    absl::StatusOr<loyalty::v1::MemberIdentifier> stored =
-        identifiers_.Stored(request.identifier(), "identifier");
-    valid = stored.status();
-    if (stored.ok()) *request.mutable_identifier() = std::move(*stored);
-  }
+  if (valid.ok()) valid = identifiers_.StoreOne(request.mutable_identifier());
   if (!valid.ok()) return std::move(done)(valid);
   Submit(MakeCommand(caller, "UnlinkIdentifier", std::move(request),
                      std::move(done)));

@@ -17,7 +17,8 @@ bool IsIdChar(char c) {
          c == '@' || c == '-';
 }
 
-// Printable ASCII without spaces: order, store, terminal, sku, request ids.
+}  // namespace
+
 absl::Status ValidateToken(absl::string_view value, absl::string_view field,
                            size_t length_max, bool required) {
   if (value.empty()) {
@@ -35,6 +36,21 @@ absl::Status ValidateToken(absl::string_view value, absl::string_view field,
   }
   return absl::OkStatus();
 }
+
+absl::Status ValidateCardNumber(absl::string_view value,
+                                absl::string_view field) {
+  bool digits_only = !value.empty();
+  for (char c : value) digits_only = digits_only && absl::ascii_isdigit(c);
+  if (!digits_only || value.size() < kCardNumberDigitsMin ||
+      value.size() > kCardNumberDigitsMax) {
+    return InvalidField(field, absl::StrCat("a card number is ",
+                                            kCardNumberDigitsMin, "..",
+                                            kCardNumberDigitsMax, " digits"));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
 
 absl::Status ValidateCommonContext(const RequestContext& context,
                                    int64_t now_ms) {
@@ -454,15 +470,8 @@ absl::Status ValidateTransferPoints(
 absl::Status ValidateImportMember(
     const loyalty::v1::ImportMemberRequest& request, int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateAdminContext(request.context(), now_ms));
-  const std::string& card = request.card_number();
-  bool digits_only = !card.empty();
-  for (char c : card) digits_only = digits_only && absl::ascii_isdigit(c);
-  if (!digits_only || card.size() < kCardNumberDigitsMin ||
-      card.size() > kCardNumberDigitsMax) {
-    return InvalidField("card_number",
-                        absl::StrCat("a card number is ", kCardNumberDigitsMin,
-                                     "..", kCardNumberDigitsMax, " digits"));
-  }
+  LEDGER_RETURN_IF_ERROR(
+      ValidateCardNumber(request.card_number(), "card_number"));
   if (request.opening_points() < 0 ||
       request.opening_points() > kOpeningPointsMax) {
     return InvalidField("opening_points", absl::StrCat("must be between 0 and ",

@@ -23,6 +23,15 @@ namespace loyalty {
 // and rule ids.
 absl::Status ValidateId(absl::string_view value, absl::string_view field);
 
+// Printable ASCII without spaces, at most `length_max` characters (empty
+// only when not `required`): order, store, terminal, sku and request ids,
+// app user ids and partner accounts.
+absl::Status ValidateToken(absl::string_view value, absl::string_view field,
+                           size_t length_max, bool required);
+// kCardNumberDigitsMin..kCardNumberDigitsMax digits.
+absl::Status ValidateCardNumber(absl::string_view value,
+                                absl::string_view field);
+
 // Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 // Protobuf refuses to parse strings that are not, so nothing else may ever
 // reach an entry: it would be stored but could not be read back.

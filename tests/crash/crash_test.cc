@@ -7,7 +7,9 @@
 // Each cycle drives concurrent load from --clients threads (each with its own
 // connection and a mix of enroll, earn, redeem, events, adjust and two-phase
 // redemption: holds of 1-3 s, captures and releases; returns of earned
-// orders, with redeems on them; see workload.h),
+// orders, with redeems on them; transfers between members; links and
+// unlinks of phones in several notations, emails and cards; legacy imports
+// of a few rows; see workload.h),
 // records every request and its answer, then kills loyaltyd at a random
 // moment, restarts it on the same data directory and checks:
 //   (c) VerifyLedger is ok (no sequence gaps, hash chain, balances replay) and
@@ -37,8 +39,24 @@
 //       the order earned (so never more) and restores never pass what was
 //       redeemed on it; ORDER_NOT_FOUND answers name orders that never
 //       earned;
+//   (g) transfers (transfer_check.h): every acknowledged transfer is in
+//       both statements, the TRANSFER_OUT at n on the sender and its
+//       TRANSFER_IN at n + 1 on the receiver with the same points and lots;
+//       no half exists without the other; transfers never change the
+//       members' summed available points; the program's limits hold;
+//   (h) identifiers and imports (identity_check.h): every acknowledged link
+//       resolves by LookupMember, in every notation, to its member unless
+//       unlinked later, every acknowledged unlink misses unless linked
+//       again, no identifier belongs to two members; every acknowledged
+//       import row's card finds the member its answer named and its
+//       entries are in the statement; dry runs of known rows, sent while
+//       acknowledged requests are re-sent, answer as the stored state says
+//       and write and remember nothing;
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor), held never.
+// loyaltyd runs with --identifier-key-file (a key written once into the
+// work dir, the same after every restart), so phones and emails are stored
+// hashed and found again after each restart.
 // At the end, once every hold has expired, (e) runs again and no hold may be
 // open: the sweep released every hold nobody settled.
 // With --mode kill, one cycle in ten also kills loyaltyd during its start
@@ -74,11 +92,13 @@
 #include "absl/time/clock.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "tests/crash/hold_check.h"
+#include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/loyaltyd_process.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/return_check.h"
 #include "tests/crash/test_program.h"
+#include "tests/crash/transfer_check.h"
 #include "tests/crash/workload.h"
 
 namespace loyalty::crash {
@@ -95,6 +115,7 @@ struct Flags {
   int earlier_sample = 300;
   int sweep_interval_ms = 200;
   bool keep_data = false;
+  int failures_shown = 20;
 };
 
 struct Totals {
@@ -114,6 +135,13 @@ struct Totals {
   uint64_t startup_kills = 0;
   uint64_t resend_timeout_releases = 0;  // Written while re-sending.
 };
+
+// Dry-run import rows of acknowledged rows sent after each restart.
+constexpr int kDryRunRowsPerRestart = 8;
+// A run that sent this many requests has surely acknowledged transfers,
+// links, unlinks and import rows; if its statements show none, the checks
+// of them saw nothing and prove nothing.
+constexpr uint64_t kSentForMemberCommandsMin = 5000;
 
 // Keeps a uniform random sample of every acknowledged request of the run
 // (reservoir sampling), so later cycles can re-check old answers without
@@ -157,6 +185,9 @@ class CrashRun {
 
  private:
   bool Setup();
+  // Writes a random identifier key into the work dir: loyaltyd reads it at
+  // every start.
+  bool WriteIdentifierKey(const std::string& path);
   absl::Status StartServer();
   absl::Status KillDuringStartup();
   // Drives load, stops the server at a random moment; returns every request.
@@ -176,8 +207,11 @@ class CrashRun {
   // How long past its expiry a hold may stay open: the sweep runs every
   // sweep_interval_ms, and a restart pauses it.
   absl::Duration HoldReleaseGrace() const;
+  // Fails the run when a long enough one never exercised (g) and (h).
+  void CheckMemberCommandsExercised();
   void Fail(std::string problem) { failures_.push_back(std::move(problem)); }
   int Finish();
+  void PrintMemberCommandTotals() const;
 
   Flags flags_;
   bool kill_mode_;
@@ -190,6 +224,9 @@ class CrashRun {
   HoldCheck hold_check_;  // What answers and statements say about holds.
   OrderBook order_book_;  // Acknowledged earns, for returns and redeems.
   ReturnCheck return_check_{kNegativeBalanceFloorPoints};
+  MemberBook member_book_;  // Acknowledged links and import rows.
+  TransferCheck transfer_check_;
+  IdentityCheck identity_check_{flags_.members};
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
   Failures failures_;
@@ -210,15 +247,33 @@ bool CrashRun::Setup() {
   server_options_.data_dir = work_dir_ + "/data";
   server_options_.program_path = work_dir_ + "/program.textproto";
   server_options_.log_path = work_dir_ + "/loyaltyd.log";
+  const std::string key_path = work_dir_ + "/identifier.key";
+  if (!WriteIdentifierKey(key_path)) return false;
   server_options_.extra_args = {
-      "--shutdown-grace-ms", "5000", "--sweep-interval-ms",
-      absl::StrCat(flags_.sweep_interval_ms)};
+      "--shutdown-grace-ms",   "5000",
+      "--sweep-interval-ms",   absl::StrCat(flags_.sweep_interval_ms),
+      "--identifier-key-file", key_path};
   absl::Status written = WriteCrashTestProgram(server_options_.program_path);
   if (!written.ok()) {
     std::fprintf(stderr, "crash_test: %s\n", written.ToString().c_str());
     return false;
   }
   return true;
+}
+
+bool CrashRun::WriteIdentifierKey(const std::string& path) {
+  std::string key;
+  for (int i = 0; i < 4; ++i) {
+    absl::StrAppend(&key, absl::Hex(random_(), absl::kZeroPad16));
+  }
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  bool written = file != nullptr && std::fputs(key.c_str(), file) >= 0 &&
+                 std::fputc('\n', file) != EOF;
+  if (file != nullptr) written = std::fclose(file) == 0 && written;
+  if (!written) {
+    std::fprintf(stderr, "crash_test: cannot write %s\n", path.c_str());
+  }
+  return written;
 }
 
 absl::Status CrashRun::StartServer() {
@@ -255,6 +310,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     options.members_max = flags_.members;
     options.holds = &hold_book_;
     options.orders = &order_book_;
+    options.members = &member_book_;
     generators.push_back(std::make_unique<RequestGenerator>(options));
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
                          &sent[c]);
@@ -325,9 +381,11 @@ void CrashRun::Classify(std::vector<SentRequest>& requests,
       }
       if (request.outcome.code == grpc::StatusCode::OK) {
         ++totals_.acknowledged_ok;
-        max_acknowledged_sequence_ = std::max<uint64_t>(
-            max_acknowledged_sequence_,
-            EntryOf(request.method, request.outcome.response).sequence());
+        for (const loyalty::v1::LedgerEntry& entry :
+             EntriesOf(request.method, request.outcome.response)) {
+          max_acknowledged_sequence_ =
+              std::max<uint64_t>(max_acknowledged_sequence_, entry.sequence());
+        }
       }
       continue;
     }
@@ -447,12 +505,15 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   }
   ResendAndCompare(server_->address(), resend, flags_.clients, &failures_);
   totals_.resent += resend.size();
+  LedgerClient client(server_->address());
+  // (h) Dry runs, inside the window: they may write nothing either.
+  identity_check_.CheckDryRuns(client, cycle, kDryRunRowsPerRestart, random_,
+                               &failures_);
   auto after = VerifyOk("after re-sending acknowledged requests");
   if (!after.ok()) return;
   // Checked in (e): entries in this window may only be timeout RELEASEs.
   HoldWindow window{before->last_sequence(), after->last_sequence()};
   // (b) Acknowledged entries are in the statements.
-  LedgerClient client(server_->address());
   totals_.statement_entries += CheckStatements(client, acknowledged, &failures_);
   // (d) Swallowed answers become definite.
   totals_.in_doubt_applied +=
@@ -460,8 +521,11 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   // (e) Holds, with every answer of this cycle now definite.
   hold_check_.Learn(requests, &failures_);
   return_check_.Learn(requests, &failures_);
+  transfer_check_.Learn(requests, &failures_);
+  identity_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
+    member_book_.AddAnswer(*request);
     if (request->method != Method::kHold ||
         request->outcome.code != grpc::StatusCode::OK) {
       continue;
@@ -474,6 +538,9 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   CheckHolds(&window, HoldReleaseGrace());
   // (f) Returns.
   return_check_.Check(client, &failures_);
+  // (g) Transfers, (h) identifiers and imports.
+  transfer_check_.Check(client, &failures_);
+  identity_check_.Check(client, random_, &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -531,6 +598,7 @@ int CrashRun::Run() {
     std::fflush(stdout);
   }
   if (failures_.empty()) CheckHoldsAllReleased();
+  if (failures_.empty()) CheckMemberCommandsExercised();
   if (failures_.empty()) {
     auto verified_at_end = VerifyOk("at the end");
     (void)verified_at_end;  // VerifyOk recorded any failure.
@@ -542,6 +610,72 @@ int CrashRun::Run() {
     }
   }
   return Finish();
+}
+
+void CrashRun::CheckMemberCommandsExercised() {
+  if (totals_.sent < kSentForMemberCommandsMin) return;
+  const TransferCounts& transfers = transfer_check_.counts();
+  const IdentityCounts& identities = identity_check_.counts();
+  const std::pair<const char*, uint64_t> seen[] = {
+      {"TRANSFER_OUT/TRANSFER_IN pairs", transfers.pairs_seen},
+      {"LINK entries", identities.links_seen},
+      {"UNLINK entries", identities.unlinks_seen},
+      {"OPENING entries", identities.openings_seen},
+      {"acknowledged import rows", identities.import_rows_ok},
+      {"lookups that found a member", identities.lookups_found},
+      {"dry-run import rows", identities.dry_run_rows}};
+  for (const auto& [what, count] : seen) {
+    if (count == 0) {
+      Fail(absl::StrCat("the statements of ", totals_.sent,
+                        " requests hold no ", what,
+                        ": the transfer and identity checks saw nothing"));
+    }
+  }
+}
+
+void CrashRun::PrintMemberCommandTotals() const {
+  const TransferCounts& transfers = transfer_check_.counts();
+  std::printf(
+      "crash_test transfers: %llu acknowledged OK, %llu "
+      "TRANSFER_LIMIT_REACHED, %llu INSUFFICIENT_POINTS, %llu MEMBER_NOT_FOUND "
+      "answers; statements: %llu pairs (%llu moving lots of several expiry "
+      "dates), %lld points moved, at most %lld given by one member on one "
+      "day, %llu entries checked for conservation\n",
+      static_cast<unsigned long long>(transfers.acknowledged_ok),
+      static_cast<unsigned long long>(transfers.limit_reached),
+      static_cast<unsigned long long>(transfers.insufficient),
+      static_cast<unsigned long long>(transfers.member_not_found),
+      static_cast<unsigned long long>(transfers.pairs_seen),
+      static_cast<unsigned long long>(transfers.multi_lot_pairs),
+      static_cast<long long>(transfers.points_moved),
+      static_cast<long long>(transfers.given_on_day_max),
+      static_cast<unsigned long long>(transfers.entries_folded));
+  const IdentityCounts& identities = identity_check_.counts();
+  std::printf(
+      "crash_test identifiers: %llu links and %llu unlinks acknowledged, %llu "
+      "IDENTIFIER_TAKEN, %llu TOO_MANY_IDENTIFIERS, %llu IDENTIFIER_NOT_FOUND "
+      "answers; statements: %llu LINK, %llu UNLINK; %llu lookups (%llu "
+      "found a member), %llu identifiers owned at the last check\n",
+      static_cast<unsigned long long>(identities.links_acknowledged),
+      static_cast<unsigned long long>(identities.unlinks_acknowledged),
+      static_cast<unsigned long long>(identities.taken),
+      static_cast<unsigned long long>(identities.too_many),
+      static_cast<unsigned long long>(identities.not_linked),
+      static_cast<unsigned long long>(identities.links_seen),
+      static_cast<unsigned long long>(identities.unlinks_seen),
+      static_cast<unsigned long long>(identities.lookups),
+      static_cast<unsigned long long>(identities.lookups_found),
+      static_cast<unsigned long long>(identities.owned_last_check));
+  std::printf(
+      "crash_test imports: %llu rows acknowledged OK (%llu enrolled a member, "
+      "%llu linked a phone, %llu with earned_on); statements: %llu OPENING "
+      "entries; %llu dry-run rows answered as the stored state says\n",
+      static_cast<unsigned long long>(identities.import_rows_ok),
+      static_cast<unsigned long long>(identities.import_rows_enrolled),
+      static_cast<unsigned long long>(identities.import_rows_phone_linked),
+      static_cast<unsigned long long>(identities.import_rows_earned_on),
+      static_cast<unsigned long long>(identities.openings_seen),
+      static_cast<unsigned long long>(identities.dry_run_rows));
 }
 
 int CrashRun::Finish() {
@@ -604,6 +738,7 @@ int CrashRun::Finish() {
       static_cast<long long>(returns.points_forgiven),
       static_cast<long long>(returns.points_restored),
       static_cast<unsigned long long>(returns.entries_in_debt));
+  PrintMemberCommandTotals();
   std::printf("crash_test: in-doubt answers by gRPC code:");
   for (const auto& [code, count] : totals_.in_doubt_by_code) {
     std::printf(" %d: %llu", code, static_cast<unsigned long long>(count));
@@ -618,7 +753,7 @@ int CrashRun::Finish() {
     std::printf("crash_test: PASS\n");
     return 0;
   }
-  size_t shown = std::min<size_t>(failures_.size(), 20);
+  size_t shown = std::min<size_t>(failures_.size(), flags_.failures_shown);
   for (size_t i = 0; i < shown; ++i) {
     std::printf("FAIL: %s\n", failures_[i].c_str());
   }
@@ -666,6 +801,10 @@ int main(int argc, char** argv) {
                  "loyaltyd's --sweep-interval-ms (0: no sweep, and no check "
                  "that holds nobody settled get released)")
       ->check(CLI::Range(0, 86'400'000))
+      ->capture_default_str();
+  app.add_option("--failures-shown", flags.failures_shown,
+                 "failures printed at the end (the rest are counted)")
+      ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
   app.add_flag("--keep-data", flags.keep_data,
                "keep the data dir and log even when the run passes");

@@ -71,6 +71,70 @@ Response Parse(const std::string& bytes) {
   return response;
 }
 
+// Whether two ImportMembers responses give every row the same answer,
+// whether or not each row was replayed.
+bool SameImport(const std::string& a, const std::string& b,
+                std::string* difference) {
+  ImportMembersResponse first;
+  ImportMembersResponse second;
+  if (!first.ParseFromString(a) || !second.ParseFromString(b)) {
+    *difference = "a response does not parse";
+    return false;
+  }
+  for (ImportMembersResponse* response : {&first, &second}) {
+    for (ImportMemberResult& result : *response->mutable_results()) {
+      result.mutable_response()->clear_replayed();
+    }
+  }
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(difference);
+  return differencer.Compare(first, second);
+}
+
+bool ImportReplayed(const std::string& bytes) {
+  ImportMembersResponse response = Parse<ImportMembersResponse>(bytes);
+  for (const ImportMemberResult& result : response.results()) {
+    if (result.code() == 0 && !result.response().replayed()) return false;
+  }
+  return true;
+}
+
+std::vector<LedgerEntry> ImportEntries(const std::string& bytes) {
+  std::vector<LedgerEntry> entries;
+  ImportMembersResponse response = Parse<ImportMembersResponse>(bytes);
+  for (const ImportMemberResult& result : response.results()) {
+    // A dry run's entries were never written (and have placeholder
+    // sequences).
+    if (result.code() != 0 || result.response().dry_run()) continue;
+    for (const LedgerEntry& entry : result.response().entries()) {
+      entries.push_back(entry);
+    }
+  }
+  return entries;
+}
+
+// The call's outcome as Outcome documents it for ImportMembers: the first
+// row without a definite answer, when there is one. A row that is neither
+// acknowledged nor in doubt (INVALID_ARGUMENT, REQUEST_ID_REUSED) comes
+// first: no retry can mend it.
+Outcome FoldImportRows(Outcome call) {
+  if (call.code != grpc::StatusCode::OK) return call;
+  ImportMembersResponse response = Parse<ImportMembersResponse>(call.response);
+  for (bool in_doubt_pass : {false, true}) {
+    for (int i = 0; i < response.results_size(); ++i) {
+      const ImportMemberResult& result = response.results(i);
+      if (result.code() == 0) continue;
+      Outcome row;
+      row.code = static_cast<grpc::StatusCode>(result.code());
+      row.reason = ErrorReason_Name(result.reason());
+      row.message = absl::StrCat("rows[", i, "]: ", result.message());
+      if (IsAcknowledged(row)) continue;
+      if (IsInDoubt(row) == in_doubt_pass) return row;
+    }
+  }
+  return call;
+}
+
 }  // namespace
 
 const char* MethodName(Method method) {
@@ -93,6 +157,14 @@ const char* MethodName(Method method) {
       return "ReleasePoints";
     case Method::kReturn:
       return "Return";
+    case Method::kLink:
+      return "LinkIdentifier";
+    case Method::kUnlink:
+      return "UnlinkIdentifier";
+    case Method::kTransfer:
+      return "TransferPoints";
+    case Method::kImport:
+      return "ImportMembers";
   }
   return "?";
 }
@@ -148,6 +220,14 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameMessage<SettleHoldResponse>(a, b, difference);
     case Method::kReturn:
       return SameMessage<ReturnResponse>(a, b, difference);
+    case Method::kLink:
+      return SameMessage<LinkIdentifierResponse>(a, b, difference);
+    case Method::kUnlink:
+      return SameMessage<UnlinkIdentifierResponse>(a, b, difference);
+    case Method::kTransfer:
+      return SameMessage<TransferPointsResponse>(a, b, difference);
+    case Method::kImport:
+      return SameImport(a, b, difference);
   }
   return false;
 }
@@ -171,6 +251,14 @@ bool WasReplayed(Method method, const std::string& response) {
       return Parse<SettleHoldResponse>(response).replayed();
     case Method::kReturn:
       return Parse<ReturnResponse>(response).replayed();
+    case Method::kLink:
+      return Parse<LinkIdentifierResponse>(response).replayed();
+    case Method::kUnlink:
+      return Parse<UnlinkIdentifierResponse>(response).replayed();
+    case Method::kTransfer:
+      return Parse<TransferPointsResponse>(response).replayed();
+    case Method::kImport:
+      return ImportReplayed(response);
   }
   return false;
 }
@@ -196,14 +284,37 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
       ReturnResponse parsed = Parse<ReturnResponse>(response);
       return parsed.entries().empty() ? LedgerEntry() : parsed.entries(0);
     }
+    case Method::kLink:
+      return Parse<LinkIdentifierResponse>(response).entry();
+    case Method::kUnlink:
+      return Parse<UnlinkIdentifierResponse>(response).entry();
+    case Method::kTransfer: {
+      TransferPointsResponse parsed = Parse<TransferPointsResponse>(response);
+      return parsed.entries().empty() ? LedgerEntry() : parsed.entries(0);
+    }
+    case Method::kImport: {
+      std::vector<LedgerEntry> entries = ImportEntries(response);
+      return entries.empty() ? LedgerEntry() : entries.front();
+    }
   }
   return LedgerEntry();
 }
 
 std::vector<LedgerEntry> EntriesOf(Method method, const std::string& response) {
-  if (method != Method::kReturn) return {EntryOf(method, response)};
-  ReturnResponse parsed = Parse<ReturnResponse>(response);
-  return {parsed.entries().begin(), parsed.entries().end()};
+  switch (method) {
+    case Method::kReturn: {
+      ReturnResponse parsed = Parse<ReturnResponse>(response);
+      return {parsed.entries().begin(), parsed.entries().end()};
+    }
+    case Method::kTransfer: {
+      TransferPointsResponse parsed = Parse<TransferPointsResponse>(response);
+      return {parsed.entries().begin(), parsed.entries().end()};
+    }
+    case Method::kImport:
+      return ImportEntries(response);
+    default:
+      return {EntryOf(method, response)};
+  }
 }
 
 LedgerClient::LedgerClient(const std::string& address) {
@@ -258,6 +369,22 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
       return Call<ReturnRequest, ReturnResponse>(
           loyalty_.get(), &LoyaltyService::Stub::Return, api_key, request,
           deadline);
+    case Method::kLink:
+      return Call<LinkIdentifierRequest, LinkIdentifierResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::LinkIdentifier, api_key,
+          request, deadline);
+    case Method::kUnlink:
+      return Call<UnlinkIdentifierRequest, UnlinkIdentifierResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::UnlinkIdentifier, api_key,
+          request, deadline);
+    case Method::kTransfer:
+      return Call<TransferPointsRequest, TransferPointsResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::TransferPoints, api_key,
+          request, deadline);
+    case Method::kImport:
+      return FoldImportRows(Call<ImportMembersRequest, ImportMembersResponse>(
+          admin_.get(), &AdminService::Stub::ImportMembers, api_key, request,
+          deadline));
   }
   return Outcome();
 }
@@ -283,6 +410,34 @@ absl::StatusOr<Balance> LedgerClient::GetBalance(const std::string& member_id) {
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         absl::StrCat("GetBalance: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<Member> LedgerClient::GetMember(const std::string& member_id) {
+  GetMemberRequest request;
+  request.set_member_id(member_id);
+  Member response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status = loyalty_->GetMember(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("GetMember: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<Member> LedgerClient::LookupMember(
+    const MemberIdentifier& identifier) {
+  LookupMemberRequest request;
+  *request.mutable_identifier() = identifier;
+  Member response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status =
+      loyalty_->LookupMember(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("LookupMember: ", status.error_message()));
   }
   return response;
 }

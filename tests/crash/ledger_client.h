@@ -6,7 +6,13 @@
 // re-send the identical request and compare.
 //
 // Mutations are the five one-phase writes, the three calls of two-phase
-// redemption (HoldPoints, CapturePoints, ReleasePoints) and Return.
+// redemption (HoldPoints, CapturePoints, ReleasePoints), Return, the member
+// commands (LinkIdentifier, UnlinkIdentifier, TransferPoints) and
+// ImportMembers. An ImportMembers call answers each row on its own; its
+// Outcome is OK only when every row has a definite answer (each row's own
+// code is in the response), and otherwise the first row that has none (its
+// code, reason and "rows[i]: " message), so that a client retries the whole
+// call, with the same request ids, exactly when some row is in doubt.
 //
 //   LedgerClient client("127.0.0.1:40123");
 //   Outcome first = client.Mutate(Method::kEarn, kPosKey, request_bytes);
@@ -31,10 +37,14 @@ enum class Method {
   kRedeem,
   kAdjust,
   kEvent,
-  kHold,     // HoldPoints
-  kCapture,  // CapturePoints
-  kRelease,  // ReleasePoints
-  kReturn,   // Return
+  kHold,      // HoldPoints
+  kCapture,   // CapturePoints
+  kRelease,   // ReleasePoints
+  kReturn,    // Return
+  kLink,      // LinkIdentifier
+  kUnlink,    // UnlinkIdentifier
+  kTransfer,  // TransferPoints
+  kImport,    // AdminService.ImportMembers (one call, several rows)
 };
 const char* MethodName(Method method);
 
@@ -58,14 +68,19 @@ bool IsAcknowledged(const Outcome& outcome);
 bool IsInDoubt(const Outcome& outcome);
 
 // Whether two OK responses of `method` are the same outcome: equal in every
-// field except `replayed`.
+// field except `replayed` (for ImportMembers: every row's).
 bool SameResponse(Method method, const std::string& a, const std::string& b,
                   std::string* difference);
-// The `replayed` flag and the entry of an OK response.
+// The `replayed` flag of an OK response; for ImportMembers, whether every
+// OK row was replayed.
 bool WasReplayed(Method method, const std::string& response);
-// The (first) entry of an OK response: a Return's RETURN entry.
+// The (first) entry of an OK response: a Return's RETURN entry, a
+// transfer's TRANSFER_OUT, an import's first written entry (none for a
+// dry run).
 loyalty::v1::LedgerEntry EntryOf(Method method, const std::string& response);
-// Every entry of an OK response: one, or a Return's RETURN and RESTORE.
+// Every entry of an OK response: one, a Return's RETURN and RESTORE, a
+// transfer's TRANSFER_OUT and TRANSFER_IN, or the ENROLL, LINK and OPENING
+// entries of every OK row of an import (none for a dry run).
 std::vector<loyalty::v1::LedgerEntry> EntriesOf(Method method,
                                                 const std::string& response);
 
@@ -81,6 +96,10 @@ class LedgerClient {
 
   absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Verify();
   absl::StatusOr<loyalty::v1::Balance> GetBalance(const std::string& member_id);
+  absl::StatusOr<loyalty::v1::Member> GetMember(const std::string& member_id);
+  // NotFound (reason MEMBER_NOT_FOUND) when no member has `identifier`.
+  absl::StatusOr<loyalty::v1::Member> LookupMember(
+      const loyalty::v1::MemberIdentifier& identifier);
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const std::string& member_id, int32_t page_size,
       const std::string& page_token);

@@ -33,7 +33,7 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   campaign->set_budget_points(20'000);
   // Engagement events: their per-member counts (once ever, per day) must
   // survive every crash too.
-  program.set_time_zone("Asia/Taipei");
+  program.set_time_zone(kProgramTimeZone);
   auto* survey = program.add_engagement_events();
   survey->set_event_id("survey");
   survey->set_points(10);
@@ -51,6 +51,15 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   // available points may be negative.
   program.set_return_policy(loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE);
   program.set_negative_balance_floor_points(kNegativeBalanceFloorPoints);
+  // Lots expire, so a transfer moves lots with different expiry dates (an
+  // import's earned last year, an earn's this year) and must keep each.
+  program.mutable_expiry()->set_years_after_earn_year_end(
+      kExpiryYearsAfterEarnYearEnd);
+  program.set_default_phone_region(kDefaultPhoneRegion);
+  program.mutable_transfer_rules()->set_per_transfer_max_points(
+      kTransferPointsPerTransferMax);
+  program.mutable_transfer_rules()->set_per_day_max_points(
+      kTransferPointsPerDayMax);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

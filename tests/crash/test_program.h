@@ -10,7 +10,12 @@
 // while a test runs), and a member may have kHoldsOpenPerMemberMax open.
 // Returns take back spent points down to kNegativeBalanceFloorPoints
 // (return policy ALLOW_NEGATIVE_BALANCE: the member owes the rest); points
-// earn available at once (no return window).
+// earn available at once (no return window). Points expire at the end of
+// the second calendar year after the year earned (so no lot of a run
+// expires while it runs, but lots of imports earned last year expire a
+// year before this year's). Members may transfer
+// kTransferPointsPerTransferMax points at a time and kTransferPointsPerDayMax
+// a day; phone numbers without a country code are Taiwanese.
 #ifndef LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
 #define LOYALTY_TESTS_CRASH_TEST_PROGRAM_H_
 
@@ -31,6 +36,11 @@ inline constexpr int64_t kHoldTimeoutMsMin = 1'000;
 inline constexpr int64_t kHoldTimeoutMsMax = 3'000;
 inline constexpr int kHoldsOpenPerMemberMax = 3;
 inline constexpr int64_t kNegativeBalanceFloorPoints = -300;
+inline constexpr char kProgramTimeZone[] = "Asia/Taipei";
+inline constexpr char kDefaultPhoneRegion[] = "TW";
+inline constexpr int kExpiryYearsAfterEarnYearEnd = 2;
+inline constexpr int64_t kTransferPointsPerTransferMax = 200;
+inline constexpr int64_t kTransferPointsPerDayMax = 3000;
 
 loyalty::v1::ProgramConfig CrashTestProgram();
 

@@ -5,9 +5,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "loyalty/v1/loyalty_service.pb.h"
+#include "tests/crash/identifier_pool.h"
 #include "tests/crash/test_program.h"
 
 namespace loyalty::crash {
@@ -15,8 +16,24 @@ namespace {
 
 using loyalty::v1::Channel;
 
-std::string CardOf(int member_index) {
-  return absl::StrFormat("4000%012d", member_index);
+// One of `items`: half the time among the newest 8, else any; nullopt when
+// there is none.
+template <typename Item>
+std::optional<Item> PickLeaningNew(const std::vector<Item>& items,
+                                   std::mt19937_64& random) {
+  if (items.empty()) return std::nullopt;
+  size_t low = 0;
+  if (std::bernoulli_distribution(0.5)(random) && items.size() > 8) {
+    low = items.size() - 8;
+  }
+  return items[std::uniform_int_distribution<size_t>(low, items.size() - 1)(
+      random)];
+}
+
+template <typename Item>
+void AddBounded(std::vector<Item>* items, Item item, size_t size_max) {
+  if (items->size() == size_max) items->erase(items->begin());
+  items->push_back(std::move(item));
 }
 
 // A well-formed hold id that no hold ever gets: far past any sequence a test
@@ -91,6 +108,45 @@ std::optional<KnownOrder> OrderBook::Pick(std::mt19937_64& random) {
       random)];
 }
 
+void MemberBook::AddAnswer(const SentRequest& request) {
+  if (request.outcome.code != grpc::StatusCode::OK) return;
+  if (request.method == Method::kLink) {
+    loyalty::v1::LinkIdentifierRequest link;
+    if (!link.ParseFromString(request.request)) return;
+    std::optional<std::string> name = IdentifierName(link.identifier());
+    if (!name.has_value()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    AddBounded(&links_, KnownLink{link.member_id(), *name}, size_max_);
+    return;
+  }
+  if (request.method != Method::kImport) return;
+  loyalty::v1::ImportMembersRequest import;
+  loyalty::v1::ImportMembersResponse response;
+  if (!import.ParseFromString(request.request) ||
+      !response.ParseFromString(request.outcome.response) ||
+      import.rows_size() != response.results_size() || import.dry_run()) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (int i = 0; i < import.rows_size(); ++i) {
+    if (response.results(i).code() != 0) continue;
+    AddBounded(&imports_,
+               KnownImport{import.rows(i).card_number(),
+                           response.results(i).response().member_id()},
+               size_max_);
+  }
+}
+
+std::optional<KnownLink> MemberBook::PickLink(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickLeaningNew(links_, random);
+}
+
+std::optional<KnownImport> MemberBook::PickImport(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickLeaningNew(imports_, random);
+}
+
 RequestGenerator::RequestGenerator(const WorkloadOptions& options)
     : options_(options),
       random_(options.seed ^ (static_cast<uint64_t>(options.cycle) << 32) ^
@@ -113,6 +169,15 @@ std::string RequestGenerator::PickMember() {
 SentRequest RequestGenerator::Next() {
   std::string request_id =
       absl::StrCat("c", options_.cycle, "-t", options_.client, "-", counter_++);
+  SentRequest sent = NextOfMix(std::move(request_id));
+  sent.cycle = options_.cycle;
+  return sent;
+}
+
+SentRequest RequestGenerator::NextOfMix(std::string request_id) {
+  if (options_.members != nullptr && Chance(0.15)) {
+    return NextMemberCommand(std::move(request_id));
+  }
   if (options_.orders != nullptr && Chance(0.05)) {
     return NextReturn(std::move(request_id));
   }
@@ -353,6 +418,7 @@ SentRequest RequestGenerator::NextReturn(std::string request_id) {
 
 void RequestGenerator::Answered(const SentRequest& request) {
   if (options_.orders != nullptr) options_.orders->AddEarn(request);
+  if (options_.members != nullptr) options_.members->AddAnswer(request);
   if (options_.holds == nullptr || request.method != Method::kHold ||
       request.outcome.code != grpc::StatusCode::OK) {
     return;
@@ -360,6 +426,151 @@ void RequestGenerator::Answered(const SentRequest& request) {
   loyalty::v1::HoldPointsResponse response;
   if (!response.ParseFromString(request.outcome.response)) return;
   options_.holds->Add({response.entry().member_id(), response.hold_id()});
+}
+
+SentRequest RequestGenerator::NextMemberCommand(std::string request_id) {
+  int dice = Uniform(0, 99);
+  if (dice < 40) return NextTransfer(std::move(request_id));
+  if (dice < 67) return NextLink(std::move(request_id));
+  if (dice < 87) return NextUnlink(std::move(request_id));
+  return NextImport(std::move(request_id));
+}
+
+std::string RequestGenerator::PickTransferMember() {
+  if (Chance(1.0 / 6)) {
+    std::optional<KnownImport> imported =
+        options_.members->PickImport(random_);
+    if (imported.has_value()) return imported->member_id;
+  }
+  return PickMember();
+}
+
+SentRequest RequestGenerator::NextTransfer(std::string request_id) {
+  loyalty::v1::TransferPointsRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.3), Chance(0.3));
+  request.set_from_member_id(PickTransferMember());
+  // Never the sender: that is INVALID_ARGUMENT, which this load does not
+  // test (it is not remembered).
+  do {
+    request.set_to_member_id(PickTransferMember());
+  } while (request.to_member_id() == request.from_member_id());
+  int dice = Uniform(0, 99);
+  if (dice < 5) {
+    request.set_points(1'000'000);
+  } else if (dice < 20) {
+    request.set_points(Uniform(kTransferPointsPerTransferMax - 50,
+                               kTransferPointsPerTransferMax + 60));
+  } else {
+    request.set_points(Uniform(1, 80));
+  }
+  if (Chance(0.3)) request.set_note("for the family account");
+  sent.method = Method::kTransfer;
+  sent.member_id = request.from_member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+loyalty::v1::MemberIdentifier RequestGenerator::PickPoolIdentifier() {
+  int dice = Uniform(0, 99);
+  if (dice < 45) {
+    return PoolPhone(Uniform(0, kPoolPhones - 1),
+                     Uniform(0, kPhoneNotations - 1));
+  }
+  if (dice < 80) {
+    return PoolEmail(Uniform(0, kPoolEmails - 1),
+                     Uniform(0, kEmailNotations - 1));
+  }
+  return PoolLinkCard(Uniform(0, kPoolLinkCards - 1));
+}
+
+SentRequest RequestGenerator::NextLink(std::string request_id) {
+  loyalty::v1::LinkIdentifierRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.3), Chance(0.3));
+  request.set_member_id(PickMember());
+  *request.mutable_identifier() = PickPoolIdentifier();
+  sent.method = Method::kLink;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextUnlink(std::string request_id) {
+  loyalty::v1::UnlinkIdentifierRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.3), Chance(0.3));
+  std::optional<KnownLink> known;
+  if (Chance(0.7)) known = options_.members->PickLink(random_);
+  std::optional<loyalty::v1::MemberIdentifier> identifier;
+  if (known.has_value()) {
+    identifier = IdentifierOfName(known->identifier_name, Uniform(0, 9));
+  }
+  if (identifier.has_value()) {
+    request.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+    *request.mutable_identifier() = *identifier;
+  } else {
+    request.set_member_id(PickMember());
+    *request.mutable_identifier() = PickPoolIdentifier();
+  }
+  sent.method = Method::kUnlink;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextImport(std::string request_id) {
+  loyalty::v1::ImportMembersRequest request;
+  static const absl::TimeZone time_zone = [] {
+    absl::TimeZone zone;
+    // The program file would not load without this zone either.
+    if (!absl::LoadTimeZone(kProgramTimeZone, &zone)) std::abort();
+    return zone;
+  }();
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), time_zone);
+  int rows = Uniform(1, 4);
+  for (int i = 0; i < rows; ++i) {
+    loyalty::v1::ImportMemberRequest* row = request.add_rows();
+    row->mutable_context()->set_request_id(absl::StrCat(request_id, "-r", i));
+    if (Chance(0.5)) {
+      row->mutable_context()->set_channel(loyalty::v1::CHANNEL_ADMIN);
+    }
+    std::optional<KnownImport> earlier;
+    int dice = Uniform(0, 99);
+    if (dice >= 70) earlier = options_.members->PickImport(random_);
+    if (earlier.has_value()) {
+      row->set_card_number(earlier->card);
+    } else if (dice >= 35) {
+      row->set_card_number(CardOf(Uniform(0, options_.members_max - 1)));
+    } else {
+      row->set_card_number(
+          ImportCard(options_.cycle, options_.client, import_cards_++));
+    }
+    if (Chance(0.4)) {
+      row->set_phone(PoolPhone(Uniform(0, kPoolPhones - 1),
+                               Uniform(0, kPhoneNotations - 1))
+                         .value());
+    }
+    row->set_opening_points(Chance(0.1) ? 0 : Uniform(1, 300));
+    // Up to two years back: lots expiring a year or two before this
+    // year's, and never yet expired (the program's expiry is the end of
+    // the second year after the year earned).
+    if (Chance(0.5)) {
+      row->set_earned_on(absl::FormatCivilTime(today - Uniform(0, 700)));
+    }
+  }
+  SentRequest sent;
+  sent.method = Method::kImport;
+  sent.api_key = kAdminKey;
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
 }
 
 SentRequest RequestGenerator::NextAdjust(std::string request_id) {

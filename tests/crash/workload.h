@@ -38,6 +38,36 @@
 // return of it restores points and may take points the member has spent
 // (debt, under the test program's return policy).
 //
+// With a MemberBook (WorkloadOptions::members), the member commands join
+// the mix: 15% of requests (the rest as above) are, of those, 40%
+// TransferPoints, 27% LinkIdentifier, 20% UnlinkIdentifier and 13%
+// ImportMembers:
+//   - a transfer goes between two different members of the pool (1 in 20
+//     a ghost: NOT_FOUND), 1 in 6 with a member an import enrolled on one
+//     side; mostly 1-80 points, 1 in 7 150-260 and 1 in 20 far more than
+//     anyone has, so that the test program's per-transfer limit (200) and,
+//     for hot members, its per-day limit (3000) are reached
+//     (TRANSFER_LIMIT_REACHED), besides INSUFFICIENT_POINTS;
+//   - a link gives a pool member (or a ghost) a pool phone (45%, in any of
+//     its notations), email (35%) or link card (20%): the pool is small, so
+//     identifiers are often taken (IDENTIFIER_TAKEN, also by the member
+//     itself) and hot members reach the most identifiers a member may have
+//     (TOO_MANY_IDENTIFIERS);
+//   - an unlink names, 7 in 10, an identifier some client got linked (the
+//     book is shared; in any of its notations, 1 in 10 for another
+//     member), else a random member and pool identifier
+//     (IDENTIFIER_NOT_FOUND);
+//   - an import call has 1-4 rows (each its own request id "<id>-r<i>"):
+//     a card no one had (35%), a pool member's enrolment card (35%) or a
+//     card an earlier import brought (30%); 2 in 5 a pool phone (taken by
+//     another member: IDENTIFIER_TAKEN); 0-300 opening points; half of them
+//     earned on a day of the past 700 (in the program's time zone), so
+//     that members hold lots of several expiry dates and transfers move
+//     them.
+// Import cards and enrolment cards are never linked or unlinked by
+// LinkIdentifier and UnlinkIdentifier, so an import row's card keeps the
+// member its answer named.
+//
 // Request ids are "c<cycle>-t<client>-<n>", unique in a run.
 #ifndef LOYALTY_TESTS_CRASH_WORKLOAD_H_
 #define LOYALTY_TESTS_CRASH_WORKLOAD_H_
@@ -117,6 +147,39 @@ class OrderBook {
   std::vector<KnownOrder> orders_;  // Oldest first.
 };
 
+// An identifier LinkIdentifier linked (OK), by its name in the pool
+// (identifier_pool.h).
+struct KnownLink {
+  std::string member_id;
+  std::string identifier_name;
+};
+
+// A card an ImportMembers row brought or found, and the row's member.
+struct KnownImport {
+  std::string card;
+  std::string member_id;
+};
+
+// The links and import rows acknowledged so far in a run, shared by every
+// client and kept across cycles (the newest `size_max` of each), so that
+// unlinks name real links, import rows name cards that exist and transfers
+// reach members an import enrolled. Thread-safe.
+class MemberBook {
+ public:
+  explicit MemberBook(size_t size_max = 256) : size_max_(size_max) {}
+  // Takes in an acknowledged LinkIdentifier or ImportMembers (request and
+  // response); ignores anything else.
+  void AddAnswer(const SentRequest& request);
+  std::optional<KnownLink> PickLink(std::mt19937_64& random);
+  std::optional<KnownImport> PickImport(std::mt19937_64& random);
+
+ private:
+  const size_t size_max_;
+  std::mutex mutex_;
+  std::vector<KnownLink> links_;      // Oldest first.
+  std::vector<KnownImport> imports_;  // Oldest first.
+};
+
 struct WorkloadOptions {
   int cycle = 0;
   int client = 0;
@@ -128,6 +191,9 @@ struct WorkloadOptions {
   HoldBook* holds = nullptr;
   // Adds Return (and redeems on earned orders) to the mix when set.
   OrderBook* orders = nullptr;
+  // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier and ImportMembers
+  // to the mix when set.
+  MemberBook* members = nullptr;
 };
 
 class RequestGenerator {
@@ -136,11 +202,13 @@ class RequestGenerator {
   SentRequest Next();
   // Tells the generator the definite answer to one of its requests: an
   // acknowledged hold goes into the HoldBook, an acknowledged earn into the
-  // OrderBook.
+  // OrderBook, acknowledged links and import rows into the MemberBook.
   void Answered(const SentRequest& request);
 
  private:
   std::string PickMember();
+  // One request of the mix (see the file comment).
+  SentRequest NextOfMix(std::string request_id);
   SentRequest NextEnroll(std::string request_id);
   SentRequest NextEarn(std::string request_id);
   SentRequest NextRedeem(std::string request_id);
@@ -149,12 +217,22 @@ class RequestGenerator {
   SentRequest NextHold(std::string request_id);
   SentRequest NextSettle(std::string request_id, bool capture);
   SentRequest NextReturn(std::string request_id);
+  SentRequest NextMemberCommand(std::string request_id);
+  SentRequest NextTransfer(std::string request_id);
+  SentRequest NextLink(std::string request_id);
+  SentRequest NextUnlink(std::string request_id);
+  SentRequest NextImport(std::string request_id);
+  // A pool member, 1 in 6 (once the book has one) a member an import
+  // enrolled or found.
+  std::string PickTransferMember();
+  loyalty::v1::MemberIdentifier PickPoolIdentifier();
   int Uniform(int low, int high);  // In [low, high].
   bool Chance(double p);
 
   WorkloadOptions options_;
   std::mt19937_64 random_;
   uint64_t counter_ = 0;
+  uint64_t import_cards_ = 0;  // New cards given to import rows.
   std::vector<std::pair<std::string, std::string>> orders_;  // member, order
 };
 

@@ -1,0 +1,355 @@
+#include "tests/crash/transfer_check.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+#include "tests/crash/test_program.h"
+
+namespace loyalty::crash {
+namespace {
+
+using loyalty::v1::LedgerEntry;
+
+constexpr int32_t kFirstPageSize = 64;
+constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
+constexpr char kLimitReached[] = "ERROR_REASON_TRANSFER_LIMIT_REACHED";
+constexpr char kInsufficient[] = "ERROR_REASON_INSUFFICIENT_POINTS";
+
+std::string Name(const SentRequest& request) {
+  return absl::StrCat("TransferPoints ", request.request_id, " (cycle ",
+                      request.cycle, ")");
+}
+
+bool IsTransfer(const LedgerEntry& entry) {
+  return entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT ||
+         entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN;
+}
+
+bool SameLots(const LedgerEntry& a, const LedgerEntry& b) {
+  if (a.transferred_lots_size() != b.transferred_lots_size()) return false;
+  for (int i = 0; i < a.transferred_lots_size(); ++i) {
+    if (!google::protobuf::util::MessageDifferencer::Equals(
+            a.transferred_lots(i), b.transferred_lots(i))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Empty when `lots` are well formed for `points`: each positive, adding up
+// to them, soonest expiry first with never-expiring (0) last, and no expiry
+// twice (the sender's lots are one per expiry).
+std::string LotProblem(const LedgerEntry& entry, int64_t points) {
+  int64_t sum = 0;
+  for (int i = 0; i < entry.transferred_lots_size(); ++i) {
+    const auto& lot = entry.transferred_lots(i);
+    if (lot.points() <= 0) return "a transferred lot is empty";
+    sum += lot.points();
+    if (i == 0) continue;
+    const int64_t before = entry.transferred_lots(i - 1).expires_at_ms();
+    const int64_t at = lot.expires_at_ms();
+    const bool ordered = at == 0 ? before != 0 : before != 0 && before < at;
+    if (!ordered) return "the transferred lots are not soonest expiry first";
+  }
+  if (sum != points) {
+    return absl::StrCat("the transferred lots add up to ", sum, ", not ",
+                        points);
+  }
+  return "";
+}
+
+}  // namespace
+
+TransferCheck::TransferCheck() {
+  // The program file would not load without this zone either.
+  if (!absl::LoadTimeZone(kProgramTimeZone, &time_zone_)) std::abort();
+}
+
+int64_t TransferCheck::DayOf(int64_t unix_ms) const {
+  return absl::ToCivilDay(absl::FromUnixMillis(unix_ms), time_zone_) -
+         absl::CivilDay(1970, 1, 1);
+}
+
+void TransferCheck::Learn(const std::vector<SentRequest>& requests,
+                          Failures* failures) {
+  for (const SentRequest& request : requests) {
+    if (request.method != Method::kTransfer) continue;
+    const Outcome& outcome = request.outcome;
+    loyalty::v1::TransferPointsRequest sent;
+    sent.ParseFromString(request.request);
+    if (outcome.reason == kMemberNotFound) {
+      ++counts_.member_not_found;
+      continue;  // One of them never existed; nothing moved.
+    }
+    // Both exist: a pool member, or one an import answer named.
+    members_.insert(sent.from_member_id());
+    members_.insert(sent.to_member_id());
+    if (!IsAcknowledged(outcome)) continue;  // Already a failure.
+    if (outcome.reason == kInsufficient) ++counts_.insufficient;
+    if (outcome.reason == kLimitReached) {
+      ++counts_.limit_reached;
+      limit_answers_.push_back(
+          {Name(request), sent.from_member_id(), sent.points(),
+           DayOf(absl::ToUnixMillis(request.answered_at))});
+    }
+    if (outcome.code == grpc::StatusCode::OK) LearnOk(request, sent, failures);
+  }
+}
+
+void TransferCheck::LearnOk(const SentRequest& request,
+                            const loyalty::v1::TransferPointsRequest& sent,
+                            Failures* failures) {
+  loyalty::v1::TransferPointsResponse response;
+  response.ParseFromString(request.outcome.response);
+  bool agrees = response.entries_size() == 2;
+  if (agrees) {
+    const LedgerEntry& out = response.entries(0);
+    const LedgerEntry& in = response.entries(1);
+    agrees = out.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT &&
+             out.member_id() == sent.from_member_id() &&
+             out.counterparty_member_id() == sent.to_member_id() &&
+             out.points_delta() == -sent.points() &&
+             in.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN &&
+             in.member_id() == sent.to_member_id() &&
+             in.counterparty_member_id() == sent.from_member_id() &&
+             in.points_delta() == sent.points() &&
+             in.sequence() == out.sequence() + 1 &&
+             out.request_id() == request.request_id &&
+             in.request_id() == request.request_id && SameLots(out, in) &&
+             LotProblem(out, sent.points()).empty() &&
+             response.from_balance().member_id() == sent.from_member_id() &&
+             response.from_balance().last_sequence() == out.sequence() &&
+             response.to_balance().member_id() == sent.to_member_id() &&
+             response.to_balance().last_sequence() == in.sequence();
+  }
+  if (!agrees) {
+    failures->push_back(absl::StrCat(
+        Name(request), ": the OK answer does not agree with itself: ",
+        response.ShortDebugString()));
+    return;
+  }
+  ++counts_.acknowledged_ok;
+  for (const LedgerEntry& entry : response.entries()) {
+    auto [it, inserted] = acknowledged_.emplace(entry.sequence(), entry);
+    if (!inserted && (it->second.hash() != entry.hash() ||
+                      it->second.request_id() != entry.request_id())) {
+      failures->push_back(absl::StrCat(
+          Name(request), ": entry ", entry.sequence(),
+          " acknowledged to two different requests: ", it->second.request_id(),
+          " and ", entry.request_id()));
+    }
+  }
+}
+
+void TransferCheck::Check(LedgerClient& client, Failures* failures) {
+  for (const std::string& member_id : members_) {
+    CheckMember(client, member_id, failures);
+  }
+  CheckPairs(failures);
+  for (const auto& [sequence, entry] : acknowledged_) {
+    auto seen = seen_hashes_.find(sequence);
+    if (seen == seen_hashes_.end() || seen->second != entry.hash()) {
+      failures->push_back(absl::StrCat(
+          "acknowledged ", loyalty::v1::EntryKind_Name(entry.kind()), " entry ",
+          sequence, " (request ", entry.request_id(),
+          ") is not in the statement of ", entry.member_id(),
+          " as acknowledged"));
+    }
+  }
+  // Conservation over every member a transfer named: their summed
+  // available points equal what every non-transfer entry changed.
+  if (transfer_available_change_ != 0) {
+    failures->push_back(absl::StrCat(
+        "transfer entries changed the members' summed available points by ",
+        transfer_available_change_, "; transfers must only move points"));
+  }
+  // Over all members (every transfer is between members of members_).
+  int64_t out_points = 0;
+  int64_t in_points = 0;
+  for (const auto& [member_id, statement] : statements_) {
+    out_points += statement.out_points;
+    in_points += statement.in_points;
+  }
+  if (out_points != in_points) {
+    failures->push_back(absl::StrCat("the statements give away ", out_points,
+                                     " points by transfer and receive ",
+                                     in_points));
+  }
+  CheckLimitAnswers(failures);
+}
+
+void TransferCheck::CheckMember(LedgerClient& client,
+                                const std::string& member_id,
+                                Failures* failures) {
+  Statement& statement = statements_[member_id];
+  auto fresh = client.EntriesSince(member_id, statement.scanned_through,
+                                   statement.scanned_hash, kFirstPageSize);
+  if (!fresh.ok()) {
+    failures->push_back(absl::StrCat("statement of ", member_id, ": ",
+                                     fresh.status().ToString()));
+    return;
+  }
+  for (const LedgerEntry& entry : *fresh) {
+    Fold(member_id, entry, &statement, failures);
+  }
+  // Transfers are the only entries that change these totals, and the
+  // sweep writes none: the balance is as of at least the entries read.
+  auto balance = client.GetBalance(member_id);
+  if (!balance.ok()) {
+    failures->push_back(absl::StrCat("balance of ", member_id, ": ",
+                                     balance.status().ToString()));
+    return;
+  }
+  if (balance->transferred_out_points_total() != statement.out_points ||
+      balance->transferred_in_points_total() != statement.in_points) {
+    failures->push_back(
+        absl::StrCat("the balance of ", member_id, " has transferred out/in ",
+                     balance->transferred_out_points_total(), "/",
+                     balance->transferred_in_points_total(),
+                     "; its statement's transfers "
+                     "add up to ",
+                     statement.out_points, "/", statement.in_points));
+  }
+}
+
+void TransferCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
+                         Statement* statement, Failures* failures) {
+  const std::string where =
+      absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  ++counts_.entries_folded;
+  const int64_t change =
+      entry.available_after_points() - statement->available_after;
+  const int64_t stated = entry.bucket() == loyalty::v1::BUCKET_AVAILABLE
+                             ? entry.points_delta()
+                             : 0;
+  if (change != stated) {
+    failures->push_back(absl::StrCat(
+        where, " changes available points by ", change, " but moves ", stated,
+        " in the available bucket: ", entry.ShortDebugString()));
+  }
+  statement->available_after = entry.available_after_points();
+  statement->scanned_through = entry.sequence();
+  statement->scanned_hash = entry.hash();
+  if (IsTransfer(entry)) {
+    transfer_available_change_ += change;
+    FoldTransfer(where, entry, statement, failures);
+  }
+}
+
+void TransferCheck::FoldTransfer(const std::string& where,
+                                 const LedgerEntry& entry, Statement* statement,
+                                 Failures* failures) {
+  seen_hashes_[entry.sequence()] = entry.hash();
+  auto acknowledged = acknowledged_.find(entry.sequence());
+  if (acknowledged == acknowledged_.end() ||
+      acknowledged->second.hash() != entry.hash()) {
+    failures->push_back(
+        absl::StrCat(where, " is a ", loyalty::v1::EntryKind_Name(entry.kind()),
+                     " no answer acknowledged: ", entry.ShortDebugString()));
+  }
+  const bool out = entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT;
+  const int64_t points = out ? -entry.points_delta() : entry.points_delta();
+  std::string problem = LotProblem(entry, points);
+  if (points <= 0 || entry.bucket() != loyalty::v1::BUCKET_AVAILABLE ||
+      entry.counterparty_member_id().empty() ||
+      entry.counterparty_member_id() == entry.member_id()) {
+    problem = "it moves no points or names no other member";
+  }
+  if (!problem.empty()) {
+    failures->push_back(absl::StrCat(
+        where, " is a malformed ", loyalty::v1::EntryKind_Name(entry.kind()),
+        ": ", problem, ": ", entry.ShortDebugString()));
+  }
+  unpaired_[entry.sequence()] = entry;
+  if (!out) {
+    statement->in_points += points;
+    return;
+  }
+  statement->out_points += points;
+  if (entry.transfer_day() != DayOf(entry.recorded_at_ms())) {
+    failures->push_back(
+        absl::StrCat(where, " counts against day ", entry.transfer_day(),
+                     " but was recorded on day ", DayOf(entry.recorded_at_ms()),
+                     " in the program's time zone"));
+  }
+  int64_t& given = statement->out_points_by_day[entry.transfer_day()];
+  given += points;
+  counts_.given_on_day_max = std::max(counts_.given_on_day_max, given);
+  if (points > kTransferPointsPerTransferMax ||
+      given > kTransferPointsPerDayMax) {
+    failures->push_back(
+        absl::StrCat(where, " gives ", points, " points (", given,
+                     " on its day); the "
+                     "program allows ",
+                     kTransferPointsPerTransferMax, " per transfer and ",
+                     kTransferPointsPerDayMax, " a day"));
+  }
+}
+
+void TransferCheck::CheckPairs(Failures* failures) {
+  while (!unpaired_.empty()) {
+    auto first = unpaired_.begin();
+    const LedgerEntry entry = first->second;
+    unpaired_.erase(first);
+    const bool out = entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT;
+    auto next = unpaired_.find(entry.sequence() + 1);
+    const bool paired =
+        out && next != unpaired_.end() &&
+        next->second.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN &&
+        next->second.member_id() == entry.counterparty_member_id() &&
+        next->second.counterparty_member_id() == entry.member_id() &&
+        next->second.points_delta() == -entry.points_delta() &&
+        SameLots(entry, next->second);
+    if (!paired) {
+      failures->push_back(absl::StrCat(
+          "entry ", entry.sequence(), " of ", entry.member_id(), ": ",
+          out ? absl::StrCat(
+                    "a TRANSFER_OUT to ", entry.counterparty_member_id(),
+                    " without its TRANSFER_IN at entry ", entry.sequence() + 1)
+              : absl::StrCat("a TRANSFER_IN from ",
+                             entry.counterparty_member_id(),
+                             " without its TRANSFER_OUT at entry ",
+                             entry.sequence() - 1),
+          ": ", entry.ShortDebugString()));
+      continue;
+    }
+    ++counts_.pairs_seen;
+    counts_.points_moved -= entry.points_delta();
+    std::set<int64_t> expiries;
+    for (const auto& lot : entry.transferred_lots()) {
+      expiries.insert(lot.expires_at_ms());
+    }
+    if (expiries.size() > 1) ++counts_.multi_lot_pairs;
+    unpaired_.erase(next);
+  }
+}
+
+void TransferCheck::CheckLimitAnswers(Failures* failures) {
+  for (const LimitAnswer& answer : limit_answers_) {
+    if (answer.points > kTransferPointsPerTransferMax) continue;
+    // What the sender gave on that day (or the one before, for an answer
+    // just after midnight) only grows, so it now is at least what it was
+    // when the answer was decided.
+    const Statement& statement = statements_[answer.from_member_id];
+    int64_t given_max = 0;
+    for (int64_t day : {answer.day - 1, answer.day}) {
+      auto it = statement.out_points_by_day.find(day);
+      if (it != statement.out_points_by_day.end()) {
+        given_max = std::max(given_max, it->second);
+      }
+    }
+    if (given_max + answer.points <= kTransferPointsPerDayMax) {
+      failures->push_back(absl::StrCat(
+          answer.request_name, ": answered TRANSFER_LIMIT_REACHED for ",
+          answer.points, " points, but ", answer.from_member_id, " gave only ",
+          given_max, " that day of the ", kTransferPointsPerDayMax,
+          " allowed"));
+    }
+  }
+  limit_answers_.clear();
+}
+
+}  // namespace loyalty::crash

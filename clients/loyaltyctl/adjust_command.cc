@@ -1,7 +1,9 @@
 // File: clients/loyaltyctl/adjust_command.cc
 //
 // `loyaltyctl adjust`: an operator's credit or debit, with the reason and the
-// operator on record (AdminService.Adjust). Always CHANNEL_ADMIN.
+// operator on record (AdminService.Adjust). Always CHANNEL_ADMIN. A change
+// larger than --confirm-above points needs a "y" on the terminal or --yes,
+// so a slipped digit does not reach a member's balance.
 
 #include <cstdint>
 #include <iostream>
@@ -9,8 +11,11 @@
 #include <string>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "clients/loyaltyctl/commands.h"
+#include "clients/loyaltyctl/confirmation.h"
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/context_flags.h"
 #include "clients/loyaltyctl/errors.h"
@@ -26,6 +31,9 @@ using loyalty::v1::AdjustRequest;
 using loyalty::v1::AdjustResponse;
 using loyalty::v1::AdminService;
 
+// Adjustments above this many points, either way, ask first by default.
+constexpr int64_t kConfirmAbovePointsDefault = 10000;
+
 struct AdjustFlags {
   ContextFlags context;
   std::string member_id;
@@ -34,7 +42,34 @@ struct AdjustFlags {
   std::string reason_code;
   std::string operator_id;
   std::string note;
+  // |points_delta| above this needs confirmation: --yes, or "y" typed at
+  // the terminal.
+  int64_t confirm_above_points = kConfirmAbovePointsDefault;
+  bool yes = false;
 };
+
+// Whether the change is larger than the operator agreed to make unasked.
+// Compared without negating points_delta, which overflows at INT64_MIN.
+bool NeedsConfirmation(const AdjustFlags& flags) {
+  return !flags.yes && (flags.points_delta > flags.confirm_above_points ||
+                        flags.points_delta < -flags.confirm_above_points);
+}
+
+// OK to send, or kInvalidArgument explaining why not. Nothing has been sent
+// when it is called.
+absl::Status ConfirmLargeAdjustment(const AdjustFlags& flags) {
+  if (!NeedsConfirmation(flags)) return absl::OkStatus();
+  const absl::Status can_answer = CheckOperatorCanAnswer(
+      absl::StrCat("adjust: --points ", flags.points_delta,
+                   " is beyond --confirm-above ", flags.confirm_above_points));
+  if (!can_answer.ok()) return can_answer;
+  return AskOperator(
+      std::cin, std::cerr,
+      absl::StrCat("Adjust member ", flags.member_id, " by ",
+                   FormatPointsDelta(flags.points_delta), " points (reason ",
+                   flags.reason_code, ", operator ", flags.operator_id, ")?"),
+      "not adjusted");
+}
 
 absl::StatusOr<AdjustRequest> BuildAdjustRequest(const AdjustFlags& flags) {
   absl::StatusOr<loyalty::v1::RequestContext> context =
@@ -68,6 +103,8 @@ void PrintAdjusted(const AdjustResponse& response) {
 ExitCode RunAdjust(const GlobalFlags& global, const AdjustFlags& flags) {
   absl::StatusOr<AdjustRequest> request = BuildAdjustRequest(flags);
   if (!request.ok()) return ReportBadInput(request.status());
+  const absl::Status confirmed = ConfirmLargeAdjustment(flags);
+  if (!confirmed.ok()) return ReportBadInput(confirmed);
   const std::string& request_id = request->context().request_id();
   AnnounceRequestId(global, request_id);
 
@@ -99,14 +136,26 @@ Command DefineAdjustCommand(CLI::App* app, const GlobalFlags* global) {
   command
       ->add_option("--reason", flags->reason_code, "Reason code, e.g. GOODWILL")
       ->type_name("CODE")
-      ->required();
+      ->required()
+      ->check(NotEmptyCheck());
   command
       ->add_option("--operator", flags->operator_id,
                    "The person making the adjustment")
       ->type_name("NAME")
-      ->required();
+      ->required()
+      ->check(NotEmptyCheck());
   command->add_option("--note", flags->note, "Free-text note for the record")
       ->type_name("TEXT");
+  command
+      ->add_option("--confirm-above", flags->confirm_above_points,
+                   "Ask before adjusting by more than this many points either "
+                   "way: on the terminal, or refuse without --yes when stdin "
+                   "is not one")
+      ->type_name("POINTS")
+      ->transform(DecimalIntegerCheck(0, INT64_MAX))
+      ->capture_default_str();
+  command->add_flag("--yes", flags->yes,
+                    "Adjust without asking, however large the change");
   AddContextFlags(command, &flags->context);
   return {command, [global, flags] { return RunAdjust(*global, *flags); }};
 }

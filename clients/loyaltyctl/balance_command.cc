@@ -1,18 +1,17 @@
 // File: clients/loyaltyctl/balance_command.cc
 //
 // `loyaltyctl balance`: a member's points and totals
-// (LoyaltyService.GetBalance).
+// (LoyaltyService.GetBalance), in the same lines `member show` prints them.
 
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "clients/loyaltyctl/commands.h"
 #include "clients/loyaltyctl/connection.h"
-#include "clients/loyaltyctl/format.h"
+#include "clients/loyaltyctl/member_view.h"
 #include "clients/loyaltyctl/output.h"
 #include "clients/loyaltyctl/table.h"
 
@@ -27,30 +26,11 @@ struct BalanceFlags {
 };
 
 void PrintBalance(const Balance& balance) {
-  std::vector<std::string> expiring;
-  for (const loyalty::v1::ExpiringPoints& next : balance.next_expiring()) {
-    expiring.push_back(absl::StrCat(FormatPoints(next.points()), " at ",
-                                    FormatTimeUtc(next.expires_at_ms())));
+  std::vector<Field> fields = {{"member", balance.member_id()}};
+  for (Field& field : BalanceFields(balance)) {
+    fields.push_back(std::move(field));
   }
-  PrintFields(
-      std::cout,
-      {
-          {"member", balance.member_id()},
-          {"available", FormatPoints(balance.available_points())},
-          {"pending", FormatPoints(balance.pending_points()) +
-                          " (inside the return window)"},
-          {"held", FormatPoints(balance.held_points())},
-          {"expiring",
-           expiring.empty() ? "nothing" : absl::StrJoin(expiring, "; ")},
-          {"expired", FormatPoints(balance.expired_points_total()) +
-                          " in total"},
-          {"earned", FormatPoints(balance.earned_points_total()) + " in total"},
-          {"redeemed",
-           FormatPoints(balance.redeemed_points_total()) + " in total"},
-          {"adjusted", FormatPoints(balance.adjusted_points_total()) + " net"},
-          {"entries", absl::StrCat(balance.entry_count(), ", newest sequence ",
-                                   balance.last_sequence())},
-      });
+  PrintFields(std::cout, fields);
 }
 
 ExitCode RunBalance(const GlobalFlags& global, const BalanceFlags& flags) {

@@ -2,6 +2,8 @@
 
 #include "clients/loyaltyctl/commands.h"
 
+#include <string>
+
 #include "absl/strings/str_cat.h"
 
 namespace loyalty::ctl {
@@ -19,13 +21,22 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineQuoteCommand(app, global),   DefineEventCommand(app, global),
       DefineRedeemCommand(app, global),  DefineReturnCommand(app, global),
       DefineBalanceCommand(app, global),
+      DefineMemberCommand(app, global),  DefineTransferCommand(app, global),
+      DefineExportCommand(app, global),
+      DefineImportCommand(app, global),
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),
       DefineVerifyCommand(app, global),
   };
   // A command's --help lists only its own flags and is the help operators
   // read most, so it points to the global flags and repeats the exit codes.
+  const std::string footer =
+      absl::StrCat(kGlobalFlagsHint, "\n\n", kExitCodeHelp);
   for (Command& command : commands) {
-    command.app->footer(absl::StrCat(kGlobalFlagsHint, "\n\n", kExitCodeHelp));
+    command.app->footer(footer);
+    // Subcommands of a command (member show, ...) are commands too.
+    for (CLI::App* subcommand : command.app->get_subcommands({})) {
+      subcommand->footer(footer);
+    }
   }
   return commands;
 }

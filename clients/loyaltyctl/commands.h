@@ -36,6 +36,10 @@ Command DefineBalanceCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineHistoryCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineAdjustCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineVerifyCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineMemberCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineTransferCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineExportCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineImportCommand(CLI::App* app, const GlobalFlags* global);
 
 // Defines every command above, in the order --help lists them.
 std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global);

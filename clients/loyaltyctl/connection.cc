@@ -17,13 +17,14 @@ Connection::Connection(const GlobalFlags& global)
       loyalty_stub_(loyalty::v1::LoyaltyService::NewStub(channel_)),
       admin_stub_(loyalty::v1::AdminService::NewStub(channel_)) {}
 
-void Connection::PrepareContext(grpc::ClientContext* context) const {
+void PrepareCallContext(const std::string& api_key, int64_t timeout_ms,
+                        grpc::ClientContext* context) {
   context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(timeout_ms_));
+                        std::chrono::milliseconds(timeout_ms));
   // Without a key the server answers UNAUTHENTICATED, which says more than a
   // local refusal would; an empty "Bearer " would only hide that.
-  if (!api_key_.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", api_key_));
+  if (!api_key.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
   }
 }
 

@@ -28,6 +28,11 @@
 
 namespace loyalty::ctl {
 
+// Sets the deadline and the authorization metadata of one call, as every
+// loyaltyctl call has them (Connection::Call, and import's parallel calls).
+void PrepareCallContext(const std::string& api_key, int64_t timeout_ms,
+                        grpc::ClientContext* context);
+
 class Connection {
  public:
   // Creates the channel to global.server_address. Nothing is sent, and no
@@ -62,8 +67,9 @@ class Connection {
   }
 
  private:
-  // Sets the deadline and the authorization metadata of one call.
-  void PrepareContext(grpc::ClientContext* context) const;
+  void PrepareContext(grpc::ClientContext* context) const {
+    PrepareCallContext(api_key_, timeout_ms_, context);
+  }
 
   const std::string api_key_;
   const int64_t timeout_ms_;

@@ -5,10 +5,22 @@
 //   loyaltyctl [--server ADDR] [--api-key KEY] [--timeout-ms MS] [--json]
 //              COMMAND [flags]
 //
-// Commands: enroll, earn, quote, event, redeem, balance, history, adjust, verify; each
-// one's --help lists its flags. Text output is for people; --json prints the
-// response as one JSON object on stdout, for scripts. Errors are one line on
-// stderr, "loyaltyctl: ...".
+// Commands (each one's --help lists its flags):
+//   enroll                       a new member, with its identifiers
+//   earn, quote, event           points for a purchase (quote: computed,
+//                                not written) or an engagement event
+//   redeem, return               spend points; a return of bought goods
+//   balance, history             a member's points; its statement
+//   member show|lookup|history   one member, by id or by an identifier
+//   member link|unlink           give a member an identifier, or take it away
+//   member close                 close a member for good
+//   transfer                     give points to another member
+//   export                       a member's statement as CSV
+//   import                       legacy balances from a CSV file
+//   adjust                       an operator's credit or debit
+//   verify                       replay the whole ledger and check it
+// Text output is for people; --json prints the response as one JSON object
+// on stdout, for scripts. Errors are one line on stderr, "loyaltyctl: ...".
 //
 // Exit codes (also at the end of every --help; see exit_code.h):
 //   0  success.

@@ -9,7 +9,7 @@
 // redemption: holds of 1-3 s, captures and releases; returns of earned
 // orders, with redeems on them; transfers between members; links and
 // unlinks of phones in several notations, emails and cards; legacy imports
-// of a few rows; see workload.h),
+// of a few rows; closes of imported members; see workload.h),
 // records every request and its answer, then kills loyaltyd at a random
 // moment, restarts it on the same data directory and checks:
 //   (c) VerifyLedger is ok (no sequence gaps, hash chain, balances replay) and
@@ -52,6 +52,13 @@
 //       entries are in the statement; dry runs of known rows, sent while
 //       acknowledged requests are re-sent, answer as the stored state says
 //       and write and remember nothing;
+//   (i) closes (close_check.h): every acknowledged close's CLOSE entry is in
+//       the statement with its sequence and is the member's last entry; it
+//       forfeits exactly the available points before it (the balance's
+//       forfeited_points_total agrees); the member is MEMBER_STATUS_CLOSED;
+//       an erasing close leaves no identifiers and its card no longer finds
+//       the member; every write sent after a close was acknowledged and
+//       naming its member was refused MEMBER_CLOSED;
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor), held never.
 // loyaltyd runs with --identifier-key-file (a key written once into the
@@ -91,6 +98,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "loyalty/v1/loyalty_service.pb.h"
+#include "tests/crash/close_check.h"
 #include "tests/crash/hold_check.h"
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
@@ -207,7 +215,7 @@ class CrashRun {
   // How long past its expiry a hold may stay open: the sweep runs every
   // sweep_interval_ms, and a restart pauses it.
   absl::Duration HoldReleaseGrace() const;
-  // Fails the run when a long enough one never exercised (g) and (h).
+  // Fails the run when a long enough one never exercised (g), (h) and (i).
   void CheckMemberCommandsExercised();
   void Fail(std::string problem) { failures_.push_back(std::move(problem)); }
   int Finish();
@@ -227,6 +235,7 @@ class CrashRun {
   MemberBook member_book_;  // Acknowledged links and import rows.
   TransferCheck transfer_check_;
   IdentityCheck identity_check_{flags_.members};
+  CloseCheck close_check_;
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
   Failures failures_;
@@ -523,6 +532,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   return_check_.Learn(requests, &failures_);
   transfer_check_.Learn(requests, &failures_);
   identity_check_.Learn(requests, &failures_);
+  close_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
     member_book_.AddAnswer(*request);
@@ -541,6 +551,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   // (g) Transfers, (h) identifiers and imports.
   transfer_check_.Check(client, &failures_);
   identity_check_.Check(client, random_, &failures_);
+  // (i) Closes, after (h): its fold says who has an erased card.
+  close_check_.Check(client, identity_check_, &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -623,12 +635,14 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"OPENING entries", identities.openings_seen},
       {"acknowledged import rows", identities.import_rows_ok},
       {"lookups that found a member", identities.lookups_found},
-      {"dry-run import rows", identities.dry_run_rows}};
+      {"dry-run import rows", identities.dry_run_rows},
+      {"CLOSE entries", close_check_.counts().closes_checked_last}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
                         " requests hold no ", what,
-                        ": the transfer and identity checks saw nothing"));
+                        ": the transfer, identity and close checks saw "
+                        "nothing"));
     }
   }
 }
@@ -637,14 +651,16 @@ void CrashRun::PrintMemberCommandTotals() const {
   const TransferCounts& transfers = transfer_check_.counts();
   std::printf(
       "crash_test transfers: %llu acknowledged OK, %llu "
-      "TRANSFER_LIMIT_REACHED, %llu INSUFFICIENT_POINTS, %llu MEMBER_NOT_FOUND "
-      "answers; statements: %llu pairs (%llu moving lots of several expiry "
-      "dates), %lld points moved, at most %lld given by one member on one "
-      "day, %llu entries checked for conservation\n",
+      "TRANSFER_LIMIT_REACHED, %llu INSUFFICIENT_POINTS, %llu "
+      "MEMBER_NOT_FOUND, %llu MEMBER_CLOSED answers; statements: %llu pairs "
+      "(%llu moving lots of several expiry dates), %lld points moved, at "
+      "most %lld given by one member on one day, %llu entries checked for "
+      "conservation\n",
       static_cast<unsigned long long>(transfers.acknowledged_ok),
       static_cast<unsigned long long>(transfers.limit_reached),
       static_cast<unsigned long long>(transfers.insufficient),
       static_cast<unsigned long long>(transfers.member_not_found),
+      static_cast<unsigned long long>(transfers.member_closed),
       static_cast<unsigned long long>(transfers.pairs_seen),
       static_cast<unsigned long long>(transfers.multi_lot_pairs),
       static_cast<long long>(transfers.points_moved),
@@ -676,6 +692,22 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(identities.import_rows_earned_on),
       static_cast<unsigned long long>(identities.openings_seen),
       static_cast<unsigned long long>(identities.dry_run_rows));
+  const CloseCounts& closes = close_check_.counts();
+  std::printf(
+      "crash_test closes: %llu acknowledged OK (%llu erasing), %llu "
+      "MEMBER_NOT_SETTLED answers; later writes refused MEMBER_CLOSED: %llu "
+      "closes, %llu transfers, %llu import rows; %llu import rows enrolled "
+      "another member with an erased card; statements: %llu CLOSE entries "
+      "checked at the last restart, forfeiting %lld points\n",
+      static_cast<unsigned long long>(closes.acknowledged_ok),
+      static_cast<unsigned long long>(closes.acknowledged_erasing),
+      static_cast<unsigned long long>(closes.not_settled),
+      static_cast<unsigned long long>(closes.later_closes_refused),
+      static_cast<unsigned long long>(closes.later_transfers_refused),
+      static_cast<unsigned long long>(closes.later_rows_refused),
+      static_cast<unsigned long long>(closes.erased_cards_imported_again),
+      static_cast<unsigned long long>(closes.closes_checked_last),
+      static_cast<long long>(closes.points_forfeited_last));
 }
 
 int CrashRun::Finish() {

@@ -27,6 +27,7 @@ constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
 constexpr char kTaken[] = "ERROR_REASON_IDENTIFIER_TAKEN";
 constexpr char kTooMany[] = "ERROR_REASON_TOO_MANY_IDENTIFIERS";
 constexpr char kNotLinked[] = "ERROR_REASON_IDENTIFIER_NOT_FOUND";
+constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
 
 std::string Name(const SentRequest& request) {
   return absl::StrCat(MethodName(request.method), " ", request.request_id,
@@ -136,6 +137,12 @@ void IdentityCheck::Learn(const std::vector<SentRequest>& requests,
         break;
       case Method::kImport:
         LearnImport(request, failures);
+        break;
+      case Method::kClose:
+        // An erasing close frees the member's identifiers.
+        if (outcome.reason != kMemberNotFound) {
+          touched_.insert(request.member_id);
+        }
         break;
       default:
         break;
@@ -388,6 +395,17 @@ void IdentityCheck::ReadMember(LedgerClient& client,
   for (const LedgerEntry& entry : *fresh) {
     statement.scanned_through = entry.sequence();
     statement.scanned_hash = entry.hash();
+    // An erasing CLOSE unlinks every identifier it lists (close_check.h
+    // checks the entry itself).
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_CLOSE &&
+        !entry.identifiers().empty()) {
+      Event event{entry.sequence(), member_id, entry.kind(), {}};
+      for (const MemberIdentifier& stored : entry.identifiers()) {
+        event.stored_keys.push_back(StoredKey(stored));
+      }
+      events->push_back(std::move(event));
+      continue;
+    }
     if (!IsIdentityEntry(entry)) continue;
     auto acknowledged = acknowledged_.find(entry.sequence());
     if (acknowledged == acknowledged_.end() ||
@@ -427,7 +445,8 @@ void IdentityCheck::Apply(const Event& event, Failures* failures) {
   std::set<std::string>& owned = owned_by_[event.member_id];
   for (const std::string& key : event.stored_keys) {
     auto owner = owner_.find(key);
-    if (event.kind == loyalty::v1::ENTRY_KIND_UNLINK) {
+    if (event.kind == loyalty::v1::ENTRY_KIND_UNLINK ||
+        event.kind == loyalty::v1::ENTRY_KIND_CLOSE) {
       if (owner == owner_.end() || owner->second != event.member_id) {
         failures->push_back(absl::StrCat(
             where, " unlinks ", key, ", which ",
@@ -448,6 +467,14 @@ void IdentityCheck::Apply(const Event& event, Failures* failures) {
     }
     owner_[key] = event.member_id;
     owned.insert(key);
+  }
+  if (event.kind == loyalty::v1::ENTRY_KIND_CLOSE) {
+    erased_members_.insert(event.member_id);
+    if (!owned.empty()) {
+      failures->push_back(absl::StrCat(
+          where, " is an erasing CLOSE that leaves ", owned.size(),
+          " identifiers its member linked (", *owned.begin(), ", ...)"));
+    }
   }
   if (owned.size() > static_cast<size_t>(kMemberIdentifiersMax)) {
     failures->push_back(absl::StrCat(
@@ -479,6 +506,10 @@ void IdentityCheck::CheckMemberRecord(LedgerClient& client,
         "ENROLL, LINK and UNLINK entries give it ",
         folded.size()));
   }
+}
+
+std::string IdentityCheck::OwnerOfCard(const std::string& card) const {
+  return OwnerOfName(*IdentifierName(CardIdentifier(card)));
 }
 
 std::string IdentityCheck::OwnerOfName(const std::string& name) const {
@@ -565,7 +596,12 @@ void IdentityCheck::CheckLookups(LedgerClient& client, std::mt19937_64& random,
     const std::string folded = OwnerOfName(*IdentifierName(card));
     std::optional<std::string> found = Lookup(client, card, failures);
     if (!found.has_value()) continue;
-    if (*found != row->member_id || folded != row->member_id) {
+    // An erasing close freed the card: nobody has it, or a later row
+    // enrolled another member with it.
+    const bool erased = erased_members_.count(row->member_id) != 0;
+    const std::string& wanted = erased ? folded : row->member_id;
+    if (*found != wanted || folded != wanted ||
+        (erased && *found == row->member_id)) {
       failures->push_back(absl::StrCat(
           "import row ", row->row.context().request_id(), " (card ",
           card.value(), ") was answered with member ", row->member_id,
@@ -610,6 +646,7 @@ void IdentityCheck::CheckDryRuns(LedgerClient& client, int cycle, int rows_max,
     std::string card_owner;
     std::string phone_owner;
     int card_owner_identifiers = 0;
+    bool card_owner_closed = false;
   };
   std::vector<Wanted> wanted(request.rows_size());
   for (int i = 0; i < request.rows_size(); ++i) {
@@ -630,6 +667,8 @@ void IdentityCheck::CheckDryRuns(LedgerClient& client, int cycle, int rows_max,
         return;
       }
       wanted[i].card_owner_identifiers = member->identifiers_size();
+      wanted[i].card_owner_closed =
+          member->status() == loyalty::v1::MEMBER_STATUS_CLOSED;
     }
   }
   const std::string bytes = request.SerializeAsString();
@@ -661,12 +700,16 @@ void IdentityCheck::CheckDryRuns(LedgerClient& client, int cycle, int rows_max,
       const bool phone_taken =
           !want.phone_owner.empty() && want.phone_owner != want.card_owner;
       const bool link_phone = !row.phone().empty() && want.phone_owner.empty();
+      // The ledger's order: phone taken, then the card's member closed,
+      // then too many identifiers.
+      const bool closed = !phone_taken && want.card_owner_closed;
       const bool too_many =
-          !phone_taken && !want.card_owner.empty() && link_phone &&
+          !phone_taken && !closed && !want.card_owner.empty() && link_phone &&
           want.card_owner_identifiers >= kMemberIdentifiersMax;
       std::string problem;
-      if (phone_taken || too_many) {
-        const std::string reason = phone_taken ? kTaken : kTooMany;
+      if (phone_taken || closed || too_many) {
+        const std::string reason =
+            phone_taken ? kTaken : (closed ? kMemberClosed : kTooMany);
         if (loyalty::v1::ErrorReason_Name(result.reason()) != reason) {
           problem = absl::StrCat("wanted ", reason);
         }

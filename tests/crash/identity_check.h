@@ -35,12 +35,17 @@
 //     fold gives nobody: an acknowledged link resolves to its member unless
 //     unlinked later, an acknowledged unlink misses unless linked again;
 //   - an acknowledged import row's card finds the member its answer named
-//     (import cards are never unlinked by the load).
+//     (import cards are never unlinked by the load), unless an erasing
+//     CLOSE of that member freed it: then it finds whom the fold gives it
+//     (nobody, or a member a later row enrolled), never the closed member.
+// An erasing CLOSE (close_check.h) unlinks, in the fold, every identifier
+// it lists, and must leave its member none.
 // CheckDryRuns sends ImportMembers dry runs of acknowledged rows (and of
 // cards no one has) under new request ids, twice, and checks that each row
 // is answered as the stored state says (found or new member, phone taken or
-// linked), marked dry_run and never replayed (nothing was remembered); the
-// caller checks that they wrote nothing (VerifyLedger's last_sequence).
+// linked, MEMBER_CLOSED for a closed member's card), marked dry_run and
+// never replayed (nothing was remembered); the caller checks that they
+// wrote nothing (VerifyLedger's last_sequence).
 #ifndef LOYALTY_TESTS_CRASH_IDENTITY_CHECK_H_
 #define LOYALTY_TESTS_CRASH_IDENTITY_CHECK_H_
 
@@ -97,6 +102,10 @@ class IdentityCheck {
   // under request ids made of `cycle`. Call while nothing else writes.
   void CheckDryRuns(LedgerClient& client, int cycle, int rows_max,
                     std::mt19937_64& random, Failures* failures);
+
+  // The member the statements give `card` to ("" for nobody), as of the
+  // last Check.
+  std::string OwnerOfCard(const std::string& card) const;
 
   const IdentityCounts& counts() const { return counts_; }
 
@@ -160,6 +169,8 @@ class IdentityCheck {
   // The fold: stored identifier -> member, and member -> stored identifiers.
   std::map<std::string, std::string> owner_;
   std::map<std::string, std::set<std::string>> owned_by_;
+  // Members an erasing CLOSE in a statement closed.
+  std::set<std::string> erased_members_;
   uint64_t folded_through_ = 0;             // Newest event applied.
   std::vector<ImportRow> import_rows_;      // Every acknowledged OK row.
   size_t import_rows_checked_through_ = 0;  // Rows before this: earlier.

@@ -165,6 +165,8 @@ const char* MethodName(Method method) {
       return "TransferPoints";
     case Method::kImport:
       return "ImportMembers";
+    case Method::kClose:
+      return "CloseMember";
   }
   return "?";
 }
@@ -228,6 +230,8 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameMessage<TransferPointsResponse>(a, b, difference);
     case Method::kImport:
       return SameImport(a, b, difference);
+    case Method::kClose:
+      return SameMessage<CloseMemberResponse>(a, b, difference);
   }
   return false;
 }
@@ -259,6 +263,8 @@ bool WasReplayed(Method method, const std::string& response) {
       return Parse<TransferPointsResponse>(response).replayed();
     case Method::kImport:
       return ImportReplayed(response);
+    case Method::kClose:
+      return Parse<CloseMemberResponse>(response).replayed();
   }
   return false;
 }
@@ -296,6 +302,8 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
       std::vector<LedgerEntry> entries = ImportEntries(response);
       return entries.empty() ? LedgerEntry() : entries.front();
     }
+    case Method::kClose:
+      return Parse<CloseMemberResponse>(response).entry();
   }
   return LedgerEntry();
 }
@@ -385,6 +393,10 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
       return FoldImportRows(Call<ImportMembersRequest, ImportMembersResponse>(
           admin_.get(), &AdminService::Stub::ImportMembers, api_key, request,
           deadline));
+    case Method::kClose:
+      return Call<CloseMemberRequest, CloseMemberResponse>(
+          admin_.get(), &AdminService::Stub::CloseMember, api_key, request,
+          deadline);
   }
   return Outcome();
 }

@@ -7,12 +7,13 @@
 //
 // Mutations are the five one-phase writes, the three calls of two-phase
 // redemption (HoldPoints, CapturePoints, ReleasePoints), Return, the member
-// commands (LinkIdentifier, UnlinkIdentifier, TransferPoints) and
-// ImportMembers. An ImportMembers call answers each row on its own; its
-// Outcome is OK only when every row has a definite answer (each row's own
-// code is in the response), and otherwise the first row that has none (its
-// code, reason and "rows[i]: " message), so that a client retries the whole
-// call, with the same request ids, exactly when some row is in doubt.
+// commands (LinkIdentifier, UnlinkIdentifier, TransferPoints),
+// ImportMembers and CloseMember. An ImportMembers call answers each row on
+// its own; its Outcome is OK only when every row has a definite answer (each
+// row's own code is in the response), and otherwise the first row that has
+// none (its code, reason and "rows[i]: " message), so that a client retries
+// the whole call, with the same request ids, exactly when some row is in
+// doubt.
 //
 //   LedgerClient client("127.0.0.1:40123");
 //   Outcome first = client.Mutate(Method::kEarn, kPosKey, request_bytes);
@@ -45,6 +46,7 @@ enum class Method {
   kUnlink,    // UnlinkIdentifier
   kTransfer,  // TransferPoints
   kImport,    // AdminService.ImportMembers (one call, several rows)
+  kClose,     // AdminService.CloseMember
 };
 const char* MethodName(Method method);
 

@@ -16,6 +16,7 @@ using loyalty::v1::LedgerEntry;
 constexpr int32_t kFirstPageSize = 64;
 constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
 constexpr char kLimitReached[] = "ERROR_REASON_TRANSFER_LIMIT_REACHED";
+constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
 constexpr char kInsufficient[] = "ERROR_REASON_INSUFFICIENT_POINTS";
 
 std::string Name(const SentRequest& request) {
@@ -83,6 +84,12 @@ void TransferCheck::Learn(const std::vector<SentRequest>& requests,
     if (outcome.reason == kMemberNotFound) {
       ++counts_.member_not_found;
       continue;  // One of them never existed; nothing moved.
+    }
+    if (outcome.reason == kMemberClosed) {
+      // One of them is closed (close_check.h checks that it was) and the
+      // other need not exist: the sender is looked at first. Nothing moved.
+      ++counts_.member_closed;
+      continue;
     }
     // Both exist: a pool member, or one an import answer named.
     members_.insert(sent.from_member_id());

@@ -55,6 +55,7 @@ struct TransferCounts {
   uint64_t limit_reached = 0;     // TRANSFER_LIMIT_REACHED answers.
   uint64_t insufficient = 0;      // INSUFFICIENT_POINTS answers.
   uint64_t member_not_found = 0;  // MEMBER_NOT_FOUND answers.
+  uint64_t member_closed = 0;     // MEMBER_CLOSED answers.
   uint64_t pairs_seen = 0;        // OUT+IN pairs in the statements.
   uint64_t multi_lot_pairs = 0;   // Of those, moving lots of 2+ expiries.
   int64_t points_moved = 0;

@@ -130,10 +130,12 @@ void MemberBook::AddAnswer(const SentRequest& request) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (int i = 0; i < import.rows_size(); ++i) {
     if (response.results(i).code() != 0) continue;
-    AddBounded(&imports_,
-               KnownImport{import.rows(i).card_number(),
-                           response.results(i).response().member_id()},
-               size_max_);
+    const loyalty::v1::ImportMemberResponse& row =
+        response.results(i).response();
+    KnownImport known{import.rows(i).card_number(), row.member_id(),
+                      row.enrolled()};
+    if (known.enrolled) AddBounded(&enrolled_, known, size_max_);
+    AddBounded(&imports_, std::move(known), size_max_);
   }
 }
 
@@ -145,6 +147,11 @@ std::optional<KnownLink> MemberBook::PickLink(std::mt19937_64& random) {
 std::optional<KnownImport> MemberBook::PickImport(std::mt19937_64& random) {
   std::lock_guard<std::mutex> lock(mutex_);
   return PickLeaningNew(imports_, random);
+}
+
+std::optional<KnownImport> MemberBook::PickEnrolled(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickLeaningNew(enrolled_, random);
 }
 
 RequestGenerator::RequestGenerator(const WorkloadOptions& options)
@@ -431,9 +438,10 @@ void RequestGenerator::Answered(const SentRequest& request) {
 SentRequest RequestGenerator::NextMemberCommand(std::string request_id) {
   int dice = Uniform(0, 99);
   if (dice < 40) return NextTransfer(std::move(request_id));
-  if (dice < 67) return NextLink(std::move(request_id));
-  if (dice < 87) return NextUnlink(std::move(request_id));
-  return NextImport(std::move(request_id));
+  if (dice < 65) return NextLink(std::move(request_id));
+  if (dice < 84) return NextUnlink(std::move(request_id));
+  if (dice < 93) return NextImport(std::move(request_id));
+  return NextClose(std::move(request_id));
 }
 
 std::string RequestGenerator::PickTransferMember() {
@@ -573,6 +581,28 @@ SentRequest RequestGenerator::NextImport(std::string request_id) {
   return sent;
 }
 
+SentRequest RequestGenerator::NextClose(std::string request_id) {
+  std::optional<KnownImport> enrolled = options_.members->PickEnrolled(random_);
+  if (!enrolled.has_value()) return NextImport(std::move(request_id));
+  loyalty::v1::CloseMemberRequest request;
+  request.mutable_context()->set_request_id(request_id);
+  if (Chance(0.5)) {
+    request.mutable_context()->set_channel(loyalty::v1::CHANNEL_ADMIN);
+  }
+  request.set_member_id(enrolled->member_id);
+  request.set_reason_code(Chance(0.5) ? "MEMBER_REQUEST" : "DUPLICATE_ACCOUNT");
+  request.set_operator_id(absl::StrCat("agent.", options_.client));
+  if (Chance(0.3)) request.set_note("crash test closure");
+  request.set_erase_personal_data(Chance(0.5));
+  SentRequest sent;
+  sent.method = Method::kClose;
+  sent.api_key = kAdminKey;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
 SentRequest RequestGenerator::NextAdjust(std::string request_id) {
   loyalty::v1::AdjustRequest request;
   request.mutable_context()->set_request_id(request_id);
@@ -602,6 +632,7 @@ void RunClient(const std::string& address, RequestGenerator* generator,
   client.WaitUntilConnected(absl::Seconds(10));
   while (!stop->load()) {
     SentRequest request = generator->Next();
+    request.first_sent_at = absl::Now();
     while (true) {
       request.outcome = client.Mutate(request.method, request.api_key,
                                       request.request);

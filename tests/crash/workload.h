@@ -40,8 +40,8 @@
 //
 // With a MemberBook (WorkloadOptions::members), the member commands join
 // the mix: 15% of requests (the rest as above) are, of those, 40%
-// TransferPoints, 27% LinkIdentifier, 20% UnlinkIdentifier and 13%
-// ImportMembers:
+// TransferPoints, 25% LinkIdentifier, 19% UnlinkIdentifier, 9% ImportMembers
+// and 7% CloseMember (so about 1% of all requests are closes):
 //   - a transfer goes between two different members of the pool (1 in 20
 //     a ghost: NOT_FOUND), 1 in 6 with a member an import enrolled on one
 //     side; mostly 1-80 points, 1 in 7 150-260 and 1 in 20 far more than
@@ -63,7 +63,14 @@
 //     another member: IDENTIFIER_TAKEN); 0-300 opening points; half of them
 //     earned on a day of the past 700 (in the program's time zone), so
 //     that members hold lots of several expiry dates and transfers move
-//     them.
+//     them;
+//   - a close names a member an import row enrolled (never a pool member,
+//     so the rest of the mix keeps its members; an import row of a pool
+//     card finds that pool member and does not count), half of them with
+//     erase_personal_data. Later transfers and import rows naming it are
+//     answered MEMBER_CLOSED (an erased card is free again: a later row
+//     enrols a new member), and a second close of it too. Without such a
+//     member yet, an import call goes instead.
 // Import cards and enrolment cards are never linked or unlinked by
 // LinkIdentifier and UnlinkIdentifier, so an import row's card keeps the
 // member its answer named.
@@ -95,6 +102,7 @@ struct SentRequest {
   std::string member_id;   // As requested; "" when the server assigns it.
   int cycle = 0;
   int attempts = 0;        // Sends so far (a client retries in-doubt answers).
+  absl::Time first_sent_at;  // When the first send went out.
   Outcome outcome;         // The last answer; IsAcknowledged once definite.
   absl::Time answered_at;  // When `outcome` came back.
 };
@@ -158,6 +166,7 @@ struct KnownLink {
 struct KnownImport {
   std::string card;
   std::string member_id;
+  bool enrolled = false;  // The row enrolled the member (not a pool member).
 };
 
 // The links and import rows acknowledged so far in a run, shared by every
@@ -172,12 +181,15 @@ class MemberBook {
   void AddAnswer(const SentRequest& request);
   std::optional<KnownLink> PickLink(std::mt19937_64& random);
   std::optional<KnownImport> PickImport(std::mt19937_64& random);
+  // A row that enrolled its member: what CloseMember may name.
+  std::optional<KnownImport> PickEnrolled(std::mt19937_64& random);
 
  private:
   const size_t size_max_;
   std::mutex mutex_;
   std::vector<KnownLink> links_;      // Oldest first.
   std::vector<KnownImport> imports_;  // Oldest first.
+  std::vector<KnownImport> enrolled_;  // Oldest first; rows that enrolled.
 };
 
 struct WorkloadOptions {
@@ -191,8 +203,8 @@ struct WorkloadOptions {
   HoldBook* holds = nullptr;
   // Adds Return (and redeems on earned orders) to the mix when set.
   OrderBook* orders = nullptr;
-  // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier and ImportMembers
-  // to the mix when set.
+  // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier, ImportMembers
+  // and CloseMember to the mix when set.
   MemberBook* members = nullptr;
 };
 
@@ -222,6 +234,7 @@ class RequestGenerator {
   SentRequest NextLink(std::string request_id);
   SentRequest NextUnlink(std::string request_id);
   SentRequest NextImport(std::string request_id);
+  SentRequest NextClose(std::string request_id);
   // A pool member, 1 in 6 (once the book has one) a member an import
   // enrolled or found.
   std::string PickTransferMember();

@@ -34,10 +34,9 @@ cleanup() {
   rm -rf -- "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-passed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
 
 # 32 random bytes as hex: the HMAC key for phone numbers.
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/identifier.key"
@@ -47,33 +46,10 @@ start_server() {
   "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
     --identifier-key-file "$work/identifier.key" > "$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do
-    if grep -q "listening on" "$work/server.log"; then break; fi
-    kill -0 "$server_pid" 2>/dev/null || fail "loyaltyd died: $(cat "$work/server.log")"
-    sleep 0.1
-  done
-  LOYALTY_SERVER=$(grep -o '127\.0\.0\.1:[0-9]*' "$work/server.log" | head -1)
-  [[ -n $LOYALTY_SERVER ]] || fail "loyaltyd did not say where it listens"
-  export LOYALTY_SERVER
+  await_listening "$work/server.log" "$server_pid" "loyaltyd"
 }
 
-# expect CODE DESCRIPTION -- COMMAND...: runs it, checks the exit code, keeps
-# stdout in $out and stderr in $err.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  set +e
-  "$@" > "$work/out" 2> "$work/err"
-  local got=$?
-  set -e
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-  [[ $got == "$want" ]] || fail "$what: exit $got, wanted $want; stdout: $out; stderr: $err"
-  ok "$what"
-}
 
-contains() { [[ $1 == *"$2"* ]] || fail "expected '$2' in: $1"; }
-lacks() { [[ $1 != *"$2"* ]] || fail "did not expect '$2' in: $1"; }
 
 # summary_count LABEL: the number on the summary line "LABEL: N" in $out.
 summary_count() {

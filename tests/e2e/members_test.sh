@@ -23,13 +23,12 @@ cleanup() {
   rm -rf -- "$work"
 }
 trap cleanup EXIT
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
 # The interpreter itself: a version manager's python3 wrapper can take most
 # of a second to start, and the checks below start Python often.
 python=$(python3 -c 'import sys; print(sys.executable)')
-passed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
 
 # start_server NAME [LOYALTYD FLAGS...]: starts loyaltyd on a free port with
 # its own data directory and sets LOYALTY_SERVER to where it listens.
@@ -41,30 +40,7 @@ start_server() {
     "$@" > "$log" 2>&1 &
   local pid=$!
   server_pids+=("$pid")
-  for _ in $(seq 1 100); do
-    if grep -q "listening on" "$log"; then break; fi
-    kill -0 "$pid" 2>/dev/null || fail "loyaltyd $name died: $(cat "$log")"
-    sleep 0.1
-  done
-  LOYALTY_SERVER=$(grep -o '127\.0\.0\.1:[0-9]*' "$log" | head -1)
-  [[ -n $LOYALTY_SERVER ]] || fail "loyaltyd $name did not say where it listens"
-  export LOYALTY_SERVER
-}
-
-# expect CODE DESCRIPTION -- COMMAND...: runs it with stdin from /dev/null
-# (not a terminal), checks the exit code, keeps stdout in $out and stderr in
-# $err.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  set +e
-  "$@" < /dev/null > "$work/out" 2> "$work/err"
-  local got=$?
-  set -e
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-  [[ $got == "$want" ]] || fail "$what: exit $got, wanted $want; stdout: $out; stderr: $err"
-  ok "$what"
+  await_listening "$log" "$pid" "loyaltyd $name"
 }
 
 # on_terminal ANSWER CODE DESCRIPTION -- COMMAND...: like expect, but stdin
@@ -93,8 +69,6 @@ PY
   ok "$what"
 }
 
-contains() { [[ $1 == *"$2"* ]] || fail "expected '$2' in: $1"; }
-lacks() { [[ $1 != *"$2"* ]] || fail "did not expect '$2' in: $1"; }
 
 # json_field PYTHON_EXPRESSION: evaluates it on the JSON in $out, bound to j.
 json_field() {

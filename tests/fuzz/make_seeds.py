@@ -22,7 +22,8 @@ PROTO_DIR = ROOT / "proto"
 SERVICE_PROTO = "loyalty/v1/loyalty_service.proto"
 
 # ---- validation: u8 selector | serialized request ----
-EARN, REDEEM, ADJUST, ENROLL, LIST, EVENT, HOLD, SETTLE, RETURN = range(9)
+(EARN, REDEEM, ADJUST, ENROLL, LIST, EVENT, HOLD, SETTLE, RETURN, LINK, UNLINK,
+ TRANSFER, IMPORT) = range(13)
 
 CTX_POS = ('context { request_id: "req-1" channel: CHANNEL_POS store_id: "s-1" '
            'terminal_id: "t-1" occurred_at_ms: 1699999999000 }')
@@ -63,6 +64,61 @@ VALIDATION_SEEDS = {
         f'{CTX_APP} '
         'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "1234" } '
         'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "1234" }'),
+    "enroll_every_kind": (ENROLL, "EnrollMemberRequest",
+        f'{CTX_APP} '
+        'identifiers { kind: IDENTIFIER_KIND_CARD_NUMBER value: "0042" } '
+        'identifiers { kind: IDENTIFIER_KIND_APP_USER_ID value: "u/1~x" } '
+        'identifiers { kind: IDENTIFIER_KIND_PHONE value: "0912-345-678" } '
+        'identifiers { kind: IDENTIFIER_KIND_EMAIL value: " Mei.Lin@Example.COM\t" } '
+        'identifiers { kind: IDENTIFIER_KIND_PARTNER_ACCOUNT value: "airline:AB123456" }'),
+    "enroll_phone_twice_in_two_notations": (ENROLL, "EnrollMemberRequest",
+        f'{CTX_APP} '
+        'identifiers { kind: IDENTIFIER_KIND_PHONE value: "(02) 2345 6789" } '
+        'identifiers { kind: IDENTIFIER_KIND_PHONE value: "+886-2-2345-6789" }'),
+    "enroll_email_twice_in_two_cases": (ENROLL, "EnrollMemberRequest",
+        f'{CTX_APP} '
+        'identifiers { kind: IDENTIFIER_KIND_EMAIL value: "amy@example.com" } '
+        'identifiers { kind: IDENTIFIER_KIND_EMAIL value: "AMY@example.com " }'),
+    "link_valid_phone": (LINK, "LinkIdentifierRequest",
+        f'{CTX_POS} member_id: "alice" '
+        'identifier { kind: IDENTIFIER_KIND_PHONE value: "+886 912 345 678" }'),
+    "link_email_without_tld": (LINK, "LinkIdentifierRequest",
+        f'{CTX_APP} member_id: "alice" '
+        'identifier { kind: IDENTIFIER_KIND_EMAIL value: "amy@example" }'),
+    "link_identifier_missing": (LINK, "LinkIdentifierRequest",
+        f'{CTX_APP} member_id: "alice"'),
+    "unlink_valid_email": (UNLINK, "UnlinkIdentifierRequest",
+        f'{CTX_APP} member_id: "alice" '
+        'identifier { kind: IDENTIFIER_KIND_EMAIL value: "Amy@Example.com" }'),
+    "unlink_phone_unknown_country": (UNLINK, "UnlinkIdentifierRequest",
+        f'{CTX_APP} member_id: "alice" '
+        'identifier { kind: IDENTIFIER_KIND_PHONE value: "+999 912 345 678" }'),
+    "unlink_kind_unspecified": (UNLINK, "UnlinkIdentifierRequest",
+        f'{CTX_APP} member_id: "alice" identifier {{ value: "12345678" }}'),
+    "transfer_valid": (TRANSFER, "TransferPointsRequest",
+        f'{CTX_APP} from_member_id: "alice" to_member_id: "bob" points: 400 '
+        'note: "for the coffee"'),
+    "transfer_to_self": (TRANSFER, "TransferPointsRequest",
+        f'{CTX_APP} from_member_id: "alice" to_member_id: "alice" points: 1'),
+    "transfer_points_too_many": (TRANSFER, "TransferPointsRequest",
+        f'{CTX_POS} from_member_id: "alice" to_member_id: "bob" '
+        'points: 1000000000000001'),
+    "import_valid": (IMPORT, "ImportMemberRequest",
+        f'{CTX_ADMIN} card_number: "4000123412341234" phone: "02-2345-6789" '
+        'opening_points: 1000000000000 earned_on: "2023-11-14"'),
+    "import_earned_on_1970": (IMPORT, "ImportMemberRequest",
+        'context { request_id: "import-1:0042" } card_number: "0042" '
+        'opening_points: 5 earned_on: "1970-01-01"'),
+    "import_earned_on_tomorrow": (IMPORT, "ImportMemberRequest",
+        f'{CTX_ADMIN} card_number: "4000123412341234" opening_points: 5 '
+        'earned_on: "2023-11-16"'),
+    "import_earned_on_february_30": (IMPORT, "ImportMemberRequest",
+        f'{CTX_ADMIN} card_number: "4000123412341234" opening_points: 5 '
+        'earned_on: "2024-02-30"'),
+    "import_phone_too_short": (IMPORT, "ImportMemberRequest",
+        f'{CTX_ADMIN} card_number: "4000123412341234" phone: "0912-345"'),
+    "import_channel_app": (IMPORT, "ImportMemberRequest",
+        f'{CTX_APP} card_number: "4000123412341234"'),
     "list_page_size_too_big": (LIST, "ListEntriesRequest",
         'member_id: "alice" page_size: 501'),
     "hold_valid": (HOLD, "HoldPointsRequest",

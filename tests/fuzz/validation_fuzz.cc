@@ -1,27 +1,47 @@
 // File: tests/fuzz/validation_fuzz.cc
 //
-// Fuzzes request validation (ledger/validation.h) and, behind it, the earn
-// computation (ledger/earn_rules.h). Input:
+// Fuzzes request validation (ledger/validation.h), the identifier codec
+// behind it (ledger/identifiers.h) and the earn computation
+// (ledger/earn_rules.h). Input:
 //
 //   u8 selector | serialized request
 //
-// selector % 9 picks EarnRequest, RedeemRequest, AdjustRequest,
+// selector % 13 picks EarnRequest, RedeemRequest, AdjustRequest,
 // EnrollMemberRequest, ListEntriesRequest, RecordEventRequest,
-// HoldPointsRequest, SettleHoldRequest or ReturnRequest; bytes that
-// do not parse as that message are skipped (libprotobuf's parser is not what
-// we fuzz).
+// HoldPointsRequest, SettleHoldRequest, ReturnRequest,
+// LinkIdentifierRequest, UnlinkIdentifierRequest, TransferPointsRequest or
+// ImportMemberRequest; bytes that do not parse as that message are skipped
+// (libprotobuf's parser is not what we fuzz).
 //
 // The oracle is differential: each request is judged a second time by the
-// rules below, written from ledger/limits.h and validation.h's contract
-// independently of validation.cc, and the two must agree both ways. An OK
-// the rules call invalid means a field past its limit reaches the ledger; a
-// rejection they call valid means a good request bounces. Every rejection must
-// be INVALID_ARGUMENT "field: problem" with reason INVALID_FIELD.
+// rules below, written from ledger/limits.h, validation.h's and
+// identifiers.h's contracts independently of validation.cc and
+// identifiers.cc, and the two must agree both ways. An OK the rules call
+// invalid means a field past its limit reaches the ledger; a rejection they
+// call valid means a good request bounces. Every rejection must be
+// INVALID_ARGUMENT "field: problem" with reason INVALID_FIELD.
+//
+// Requests with identifiers are checked as the Ledger checks them before
+// queueing: the shape (Validate*), then every identifier through an
+// IdentifierCodec with a key and the default region "TW" (StoreAll for an
+// enroll, which also refuses one identifier listed twice after
+// normalising; Stored for a link or unlink; the row's phone of an import,
+// with CheckEarnedOn for its date). Cards, app user ids, partner accounts
+// and emails are judged here in full. Whether a phone number exists is
+// libphonenumber's knowledge, which is not restated: the rules only demand
+// what any number needs (1..64 bytes), that the notations of a small table
+// are read as their numbers, and that what the codec accepts is stored as
+// HMAC-SHA256(key, "PHONE:" E.164) with a well-formed E.164 that normalises
+// to itself. Every stored phone or email must be that HMAC, computed here
+// with OpenSSL.
 //
 // For a valid earn, ComputeEarn runs against a fixed program and must match
 // an exact 128-bit computation: the same spend and points (both >= 0), or
 // INVALID_ARGUMENT exactly when the exact result does not fit in int64 or the
 // currency is not the program's.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -36,8 +56,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
 #include "ledger/earn_rules.h"
+#include "ledger/identifiers.h"
 #include "ledger/limits.h"
 #include "ledger/page_token.h"
 #include "ledger/program.h"
@@ -62,9 +85,12 @@ constexpr int64_t kNowMs = 1'700'000'000'000;
 
 // Rates chosen to reach every branch of ComputeEarn: an ordinary rate, the
 // largest points_per_step with the smallest step (points overflow first),
-// a zero-point rate, and a step so large no basket completes one.
+// a zero-point rate, and a step so large no basket completes one. The time
+// zone dates an import's earned_on: UTC+5:30 all year since 1945 (and half
+// an hour off any whole-hour arithmetic).
 constexpr absl::string_view kProgramText = R"pb(
   program_id: "fuzz"
+  time_zone: "Asia/Kolkata"
   earn_rates {
     rule_id: "base-eur"
     currency: "EUR"
@@ -104,6 +130,30 @@ const v1::ProgramConfig& Program() {
     return new v1::ProgramConfig(*std::move(parsed));
   }();
   return *kProgram;
+}
+
+// The identifier codec as loyaltyd runs it: with a key and a default region.
+constexpr absl::string_view kIdentifierKey = "validation-fuzz identifier key";
+constexpr absl::string_view kPhoneRegion = "TW";
+constexpr int64_t kUtcOffsetMs = (5 * 60 + 30) * 60 * 1000;  // Asia/Kolkata.
+
+const IdentifierCodec& Codec() {
+  static const IdentifierCodec* const kCodec = [] {
+    auto codec = IdentifierCodec::Create(std::string(kIdentifierKey),
+                                         std::string(kPhoneRegion));
+    LEDGER_CHECK(codec.ok());
+    return new IdentifierCodec(*std::move(codec));
+  }();
+  return *kCodec;
+}
+
+absl::TimeZone ProgramZone() {
+  static const absl::TimeZone kZone = [] {
+    auto zone = ProgramTimeZone(Program());
+    LEDGER_CHECK(zone.ok());
+    return *zone;
+  }();
+  return kZone;
 }
 
 // ---- The rules, restated from ledger/limits.h and validation.h. ----
@@ -329,6 +379,154 @@ Verdict JudgeAdjust(const AdjustRequest& request) {
   return JudgeText(request.note(), "note", kNoteLengthMax);
 }
 
+// ---- Identifiers (identifiers.h). ----
+
+std::string HmacHex(absl::string_view message) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  LEDGER_CHECK(HMAC(EVP_sha256(), kIdentifierKey.data(),
+                    static_cast<int>(kIdentifierKey.size()),
+                    reinterpret_cast<const unsigned char*>(message.data()),
+                    message.size(), digest, &length) != nullptr);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kDigits[digest[i] >> 4]);
+    hex.push_back(kDigits[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+// Notations of Taiwanese numbers (read in the default region "TW"), and
+// what they are in E.164; each was checked against libphonenumber once.
+struct KnownPhone {
+  absl::string_view notation;
+  absl::string_view e164;
+};
+constexpr KnownPhone kKnownPhones[] = {
+    {"0912-345-678", "+886912345678"},
+    {"+886 912 345 678", "+886912345678"},
+    {"(0912) 345 678", "+886912345678"},
+    {"+886 (0) 912 345 678", "+886912345678"},
+    {"02-2345-6789", "+886223456789"},
+    {"(02) 2345 6789", "+886223456789"},
+    {"+886.2.2345.6789", "+886223456789"},
+};
+
+// "+", a first digit 1-9, then 6..14 more digits (E.164: at most 15).
+bool IsE164(absl::string_view number) {
+  if (number.size() < 8 || number.size() > 16 || number[0] != '+' ||
+      number[1] < '1' || number[1] > '9') {
+    return false;
+  }
+  for (char c : number.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// An identifier's verdict and, when valid, what makes two identifiers the
+// same one (its kind and normalised value).
+struct IdentifierVerdict {
+  Verdict invalid;
+  std::string identity;
+};
+
+// Trimmed (ASCII white space) and lower-cased; then printable ASCII without
+// spaces, at most 254 characters, local@domain.tld: one '@', not first, and
+// the domain's last '.' neither its first nor its last character.
+IdentifierVerdict JudgeEmail(absl::string_view raw) {
+  std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  if (email.empty() || email.size() > 254) {
+    return {Invalid("email", "length"), ""};
+  }
+  for (char c : email) {
+    if (c < 0x21 || c > 0x7e) return {Invalid("email", "character"), ""};
+  }
+  const size_t at = email.find('@');
+  if (at == std::string::npos || at == 0 ||
+      email.find('@', at + 1) != std::string::npos) {
+    return {Invalid("email", "one @ after the local part"), ""};
+  }
+  const absl::string_view domain = absl::string_view(email).substr(at + 1);
+  const size_t dot = domain.rfind('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot + 1 == domain.size()) {
+    return {Invalid("email", "domain.tld"), ""};
+  }
+  return {std::nullopt, email};
+}
+
+// What every phone number needs, and the table; whether any other number
+// exists is the codec's call (see the file comment), whose E.164 the caller
+// checks with CheckStoredPhone.
+IdentifierVerdict JudgePhone(absl::string_view raw) {
+  if (raw.empty() || raw.size() > 64) return {Invalid("phone", "length"), ""};
+  for (const KnownPhone& known : kKnownPhones) {
+    if (raw == known.notation) return {std::nullopt, std::string(known.e164)};
+  }
+  absl::StatusOr<std::string> e164 = NormalizePhone(raw, kPhoneRegion, "phone");
+  if (!e164.ok()) return {Invalid("phone", "no such number"), ""};
+  return {std::nullopt, *e164};
+}
+
+IdentifierVerdict JudgeIdentifier(const v1::MemberIdentifier& identifier) {
+  const std::string& value = identifier.value();
+  IdentifierVerdict verdict;
+  switch (identifier.kind()) {
+    case v1::IDENTIFIER_KIND_CARD_NUMBER:
+      if (value.size() < size_t{kCardNumberDigitsMin} ||
+          value.size() > size_t{kCardNumberDigitsMax}) {
+        return {Invalid("card", "length"), ""};
+      }
+      for (char c : value) {
+        if (c < '0' || c > '9') return {Invalid("card", "character"), ""};
+      }
+      verdict.identity = value;
+      break;
+    case v1::IDENTIFIER_KIND_APP_USER_ID:
+    case v1::IDENTIFIER_KIND_PARTNER_ACCOUNT:
+      verdict.invalid = JudgeToken(value, "account", kIdLengthMax, true);
+      verdict.identity = value;
+      break;
+    case v1::IDENTIFIER_KIND_EMAIL:
+      verdict = JudgeEmail(value);
+      break;
+    case v1::IDENTIFIER_KIND_PHONE:
+      verdict = JudgePhone(value);
+      break;
+    default:
+      return {Invalid("kind", "unknown"), ""};
+  }
+  verdict.identity = absl::StrCat(identifier.kind(), ":", verdict.identity);
+  return verdict;
+}
+
+// The stored form of an identifier the rules call valid: as given, or the
+// HMAC of "PHONE:" / "EMAIL:" and the normalised value.
+std::string StoredForm(const v1::MemberIdentifier& identifier,
+                       const IdentifierVerdict& verdict) {
+  const std::string normalised =
+      verdict.identity.substr(verdict.identity.find(':') + 1);
+  switch (identifier.kind()) {
+    case v1::IDENTIFIER_KIND_PHONE:
+      // Invariant: a number the codec accepts is E.164 and stays itself.
+      LEDGER_CHECK(IsE164(normalised));
+      LEDGER_CHECK(*NormalizePhone(normalised, kPhoneRegion, "phone") ==
+                   normalised);
+      return HmacHex(absl::StrCat("PHONE:", normalised));
+    case v1::IDENTIFIER_KIND_EMAIL:
+      return HmacHex(absl::StrCat("EMAIL:", normalised));
+    default:
+      return identifier.value();
+  }
+}
+
+void CheckStored(const v1::MemberIdentifier& sent,
+                 const v1::MemberIdentifier& stored) {
+  LEDGER_CHECK(stored.kind() == sent.kind());
+  LEDGER_CHECK(stored.value() == StoredForm(sent, JudgeIdentifier(sent)));
+}
+
 Verdict JudgeEnroll(const EnrollMemberRequest& request) {
   FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
   if (!request.member_id().empty()) {
@@ -337,27 +535,101 @@ Verdict JudgeEnroll(const EnrollMemberRequest& request) {
   if (request.identifiers_size() > kIdentifiersPerMemberMax) {
     return Invalid("identifiers", "count");
   }
-  std::set<std::pair<int, std::string>> seen;
+  std::set<std::string> seen;
   for (const v1::MemberIdentifier& identifier : request.identifiers()) {
-    const std::string& value = identifier.value();
-    if (identifier.kind() == v1::IDENTIFIER_KIND_CARD_NUMBER) {
-      if (value.size() < size_t{kCardNumberDigitsMin} ||
-          value.size() > size_t{kCardNumberDigitsMax}) {
-        return Invalid("card", "length");
-      }
-      for (char c : value) {
-        if (c < '0' || c > '9') return Invalid("card", "character");
-      }
-    } else if (identifier.kind() == v1::IDENTIFIER_KIND_APP_USER_ID) {
-      FUZZ_RETURN_IF_INVALID(JudgeToken(value, "app id", kIdLengthMax, true));
-    } else {
-      return Invalid("kind", "unknown");
-    }
-    if (!seen.insert({identifier.kind(), value}).second) {
+    IdentifierVerdict verdict = JudgeIdentifier(identifier);
+    if (verdict.invalid.has_value()) return verdict.invalid;
+    // Two notations of one number or address are one identifier.
+    if (!seen.insert(verdict.identity).second) {
       return Invalid("identifiers", "duplicate");
     }
   }
   return std::nullopt;
+}
+
+template <typename IdentifierRequest>
+Verdict JudgeIdentifierRequest(const IdentifierRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
+  if (!request.has_identifier()) return Invalid("identifier", "missing");
+  return JudgeIdentifier(request.identifier()).invalid;
+}
+
+Verdict JudgeTransfer(const v1::TransferPointsRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeChannelContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.from_member_id(), "from_member_id"));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.to_member_id(), "to_member_id"));
+  if (request.to_member_id() == request.from_member_id()) {
+    return Invalid("to_member_id", "the sender");
+  }
+  if (request.points() < 1 || request.points() > kPointsPerRequestMax) {
+    return Invalid("points", "range");
+  }
+  return JudgeText(request.note(), "note", kNoteLengthMax);
+}
+
+// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
+  year -= month <= 2;
+  const int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const int64_t year_of_era = year - era * 400;
+  const int64_t day_of_year =
+      (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int64_t day_of_era =
+      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+// earned_on: exactly YYYY-MM-DD, a real day of 1970 or later, whose
+// midnight in the program's time zone (UTC+5:30) is not after now. Sets the
+// midnight when valid.
+Verdict JudgeEarnedOn(absl::string_view date, int64_t* midnight_ms) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') {
+    return Invalid("earned_on", "shape");
+  }
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return Invalid("earned_on", "digit");
+  }
+  auto number = [&](size_t from, size_t length) {
+    int64_t value = 0;
+    for (size_t i = from; i < from + length; ++i)
+      value = value * 10 + (date[i] - '0');
+    return value;
+  };
+  const int64_t year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30,
+                                         31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 ||
+      day > kDaysInMonth[month - 1] + (month == 2 && leap ? 1 : 0)) {
+    return Invalid("earned_on", "no such day");
+  }
+  if (year < 1970) return Invalid("earned_on", "before 1970");
+  *midnight_ms = DaysFromCivil(year, month, day) * 86'400'000 - kUtcOffsetMs;
+  if (*midnight_ms > kNowMs) return Invalid("earned_on", "future");
+  return std::nullopt;
+}
+
+Verdict JudgeImport(const v1::ImportMemberRequest& request,
+                    int64_t* midnight_ms) {
+  FUZZ_RETURN_IF_INVALID(JudgeAdminContext(request.context()));
+  const std::string& card = request.card_number();
+  if (card.size() < size_t{kCardNumberDigitsMin} ||
+      card.size() > size_t{kCardNumberDigitsMax}) {
+    return Invalid("card_number", "length");
+  }
+  for (char c : card) {
+    if (c < '0' || c > '9') return Invalid("card_number", "character");
+  }
+  if (request.opening_points() < 0 ||
+      request.opening_points() > kOpeningPointsMax) {
+    return Invalid("opening_points", "range");
+  }
+  if (!request.phone().empty()) {
+    FUZZ_RETURN_IF_INVALID(JudgePhone(request.phone()).invalid);
+  }
+  if (request.earned_on().empty()) return std::nullopt;
+  return JudgeEarnedOn(request.earned_on(), midnight_ms);
 }
 
 Verdict JudgeListEntries(const ListEntriesRequest& request) {
@@ -453,8 +725,51 @@ bool Parse(const uint8_t* data, size_t size, Request* request) {
   return request->ParseFromArray(data, static_cast<int>(size));
 }
 
+// A link or unlink as the Ledger checks it: the shape, then the identifier
+// through the codec; what it stores is the stored form.
+template <typename IdentifierRequest>
+void CheckIdentifierRequest(const IdentifierRequest& request,
+                            absl::Status status) {
+  absl::StatusOr<v1::MemberIdentifier> stored;
+  if (status.ok()) {
+    stored = Codec().Stored(request.identifier(), "identifier");
+    status = stored.status();
+  }
+  CheckAgreement(request, status, JudgeIdentifierRequest(request));
+  if (status.ok()) CheckStored(request.identifier(), *stored);
+}
+
+// An import row as Ledger::ImportMember checks it: the shape, the phone
+// through the codec (its message naming the row's column), the day; a
+// valid day's midnight is the one the rules compute.
+void CheckImport(const v1::ImportMemberRequest& request) {
+  absl::Status status = ValidateImportMember(request, kNowMs);
+  absl::StatusOr<v1::MemberIdentifier> stored_phone;
+  v1::MemberIdentifier phone;
+  phone.set_kind(v1::IDENTIFIER_KIND_PHONE);
+  phone.set_value(request.phone());
+  if (status.ok() && !request.phone().empty()) {
+    stored_phone = Codec().Stored(phone, "phone");
+    if (!stored_phone.ok()) {
+      status = InvalidField(
+          "phone",
+          absl::StripPrefix(stored_phone.status().message(), "phone.value: "));
+    }
+  }
+  absl::StatusOr<int64_t> midnight_ms = int64_t{0};
+  if (status.ok() && !request.earned_on().empty()) {
+    midnight_ms = CheckEarnedOn(request.earned_on(), ProgramZone(), kNowMs);
+    status = midnight_ms.status();
+  }
+  int64_t judged_midnight_ms = 0;
+  CheckAgreement(request, status, JudgeImport(request, &judged_midnight_ms));
+  if (!status.ok()) return;
+  LEDGER_CHECK(*midnight_ms == judged_midnight_ms);
+  if (!request.phone().empty()) CheckStored(phone, *stored_phone);
+}
+
 void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
-  switch (selector % 9) {
+  switch (selector % 13) {
     case 0: {
       EarnRequest request;
       if (!Parse(data, size, &request)) return;
@@ -480,8 +795,42 @@ void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
     case 3: {
       EnrollMemberRequest request;
       if (!Parse(data, size, &request)) return;
-      CheckAgreement(request, ValidateEnroll(request, kNowMs),
-                     JudgeEnroll(request));
+      // As Ledger::Enroll: the shape, then every identifier.
+      EnrollMemberRequest stored = request;
+      absl::Status status = ValidateEnroll(stored, kNowMs);
+      if (status.ok()) status = Codec().StoreAll(stored.mutable_identifiers());
+      CheckAgreement(request, status, JudgeEnroll(request));
+      if (!status.ok()) return;
+      LEDGER_CHECK(stored.identifiers_size() == request.identifiers_size());
+      for (int i = 0; i < request.identifiers_size(); ++i) {
+        CheckStored(request.identifiers(i), stored.identifiers(i));
+      }
+      return;
+    }
+    case 9: {
+      v1::LinkIdentifierRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckIdentifierRequest(request, ValidateLinkIdentifier(request, kNowMs));
+      return;
+    }
+    case 10: {
+      v1::UnlinkIdentifierRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckIdentifierRequest(request,
+                             ValidateUnlinkIdentifier(request, kNowMs));
+      return;
+    }
+    case 11: {
+      v1::TransferPointsRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckAgreement(request, ValidateTransferPoints(request, kNowMs),
+                     JudgeTransfer(request));
+      return;
+    }
+    case 12: {
+      v1::ImportMemberRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckImport(request);
       return;
     }
     case 5: {

@@ -11,6 +11,7 @@
 #include <set>
 #include <type_traits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace loyalty::model {
@@ -131,6 +132,89 @@ void MutateContext(Generator& g, RequestContext* context) {
 }
 
 // ---------------------------------------------------------------------------
+// Identifiers: malformed values of each kind (each checked to be refused).
+
+const std::vector<std::string>& BadCards() {
+  static const std::vector<std::string> kBad = {
+      "12a4", "123", std::string(33, '7'), "", "1234 5678"};
+  return kBad;
+}
+const std::vector<std::string>& BadAccounts() {
+  static const std::vector<std::string> kBad = {
+      "", "user 1", std::string(kIdLengthMax + 1, 'u'), "caf\xc3\xa9"};
+  return kBad;
+}
+const std::vector<std::string>& BadPhones() {
+  static const std::vector<std::string> kBad = {"",
+                                                "0912-345",
+                                                "+886 12",
+                                                "phone",
+                                                "+999 912 345 678",
+                                                "12345",
+                                                "call me",
+                                                "0912 345 678 901 234"};
+  return kBad;
+}
+const std::vector<std::string>& BadEmails() {
+  static const std::vector<std::string> kBad = {
+      "",
+      "no-at-sign.example.com",
+      "a@b",
+      "@example.com",
+      "a@@example.com",
+      "a b@example.com",
+      "a@.com",
+      "a@example.",
+      std::string(250, 'a') + "@x.com"};  // 256 characters.
+  return kBad;
+}
+
+// An identifier malformed on purpose; says what is wrong with it.
+std::string MalformIdentifier(Generator& g, MemberIdentifier* identifier) {
+  switch (g.Uniform(0, 5)) {
+    case 0:
+      identifier->set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+      identifier->set_value(PickFrom(g, BadCards()));
+      return "a malformed card number";
+    case 1:
+      identifier->set_kind(g.Chance(0.5) ? v1::IDENTIFIER_KIND_APP_USER_ID
+                                         : v1::IDENTIFIER_KIND_PARTNER_ACCOUNT);
+      identifier->set_value(PickFrom(g, BadAccounts()));
+      return "a malformed app user id or partner account";
+    case 2:
+      identifier->set_kind(v1::IDENTIFIER_KIND_PHONE);
+      identifier->set_value(PickFrom(g, BadPhones()));
+      return "a malformed phone number";
+    case 3:
+      identifier->set_kind(v1::IDENTIFIER_KIND_EMAIL);
+      identifier->set_value(PickFrom(g, BadEmails()));
+      return "a malformed email address";
+    case 4:
+      identifier->set_kind(v1::IDENTIFIER_KIND_UNSPECIFIED);
+      identifier->set_value("12345678");
+      return "identifier kind unspecified";
+    default:
+      identifier->set_kind(static_cast<v1::IdentifierKind>(42));
+      identifier->set_value("12345678");
+      return "identifier kind unknown";
+  }
+}
+
+// Whether `list` has `identifier` in some notation.
+bool Listed(const google::protobuf::RepeatedPtrField<MemberIdentifier>& list,
+            const MemberIdentifier& identifier) {
+  const std::optional<std::string> canonical =
+      ModelCanonical(identifier.kind(), identifier.value());
+  for (const MemberIdentifier& other : list) {
+    if (other.kind() == identifier.kind() &&
+        ModelCanonical(other.kind(), other.value()) == canonical) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
 // Enroll.
 
 Request FreshEnroll(Generator& g) {
@@ -153,12 +237,9 @@ Request FreshEnroll(Generator& g) {
   count = count < 5 ? 0 : count < 8 ? 1 : count - 6;  // 0, 1, 2 or 3.
   for (int64_t i = 0; i < count; ++i) {
     MemberIdentifier identifier = g.PickIdentifier();
-    bool listed = false;
-    for (const auto& other : request.identifiers()) {
-      listed = listed || (other.kind() == identifier.kind() &&
-                          other.value() == identifier.value());
+    if (!Listed(request.identifiers(), identifier)) {
+      *request.add_identifiers() = identifier;
     }
-    if (!listed) *request.add_identifiers() = identifier;
   }
   return request;
 }
@@ -179,12 +260,9 @@ Request BoundaryEnroll(Generator& g) {
           absl::StrCat(g.Uniform(1'000'000'000'000'000'000ll, kInt64Max),
                        g.Uniform(1'000'000'000'000ll, 9'999'999'999'999ll)));
     }
-    bool listed = false;
-    for (const auto& other : request.identifiers()) {
-      listed = listed || (other.kind() == identifier.kind() &&
-                          other.value() == identifier.value());
+    if (!Listed(request.identifiers(), identifier)) {
+      *request.add_identifiers() = identifier;
     }
-    if (!listed) *request.add_identifiers() = identifier;
   }
   return request;
 }
@@ -212,18 +290,13 @@ std::string MalformEnroll(Generator& g, Request* r) {
     }
     case 4:
     case 5:
-    case 6: {
-      MemberIdentifier* identifier = request.add_identifiers();
-      identifier->set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
-      static const std::vector<std::string> kBadCards = {
-          "12a4", "123", std::string(33, '7'), "", "1234 5678"};
-      identifier->set_value(PickFrom(g, kBadCards));
-      return "a malformed card number";
-    }
+    case 6:
     case 7: {
+      if (request.identifiers_size() == kIdentifiersMax) {
+        request.mutable_identifiers()->RemoveLast();
+      }
       MemberIdentifier* identifier = request.add_identifiers();
-      identifier->set_value("12345678");
-      return "identifier kind unspecified";
+      return MalformIdentifier(g, identifier);
     }
     case 8: {
       MemberIdentifier identifier = g.PickIdentifier();
@@ -233,12 +306,34 @@ std::string MalformEnroll(Generator& g, Request* r) {
       return "the same identifier twice";
     }
     case 9: {
-      MemberIdentifier* identifier = request.add_identifiers();
-      identifier->set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
-      static const std::vector<std::string> kBadApps = {
-          "", "user 1", std::string(kIdLengthMax + 1, 'u')};
-      identifier->set_value(PickFrom(g, kBadApps));
-      return "a malformed app user id";
+      // One phone number or email in two notations: the same after
+      // normalising.
+      MemberIdentifier identifier;
+      identifier.set_kind(g.Chance(0.5) ? v1::IDENTIFIER_KIND_PHONE
+                                        : v1::IDENTIFIER_KIND_EMAIL);
+      const std::string canonical =
+          identifier.kind() == v1::IDENTIFIER_KIND_PHONE
+              ? PickFrom(g, ModelPhoneTable()).canonical
+              : PickFrom(g, EmailPool());
+      identifier.set_value(
+          RenderIdentifier(identifier.kind(), canonical, g.rng()));
+      request.clear_identifiers();
+      *request.add_identifiers() = identifier;
+      if (g.Chance(0.5)) *request.add_identifiers() = g.PickIdentifier();
+      // Another notation where there is one (a phone's differs for sure).
+      if (identifier.kind() == v1::IDENTIFIER_KIND_PHONE) {
+        for (const ModelPhone& phone : ModelPhoneTable()) {
+          if (phone.canonical != canonical) continue;
+          for (const std::string& notation : phone.notations) {
+            if (notation != identifier.value()) identifier.set_value(notation);
+          }
+        }
+      } else {
+        identifier.set_value(
+            absl::StrCat(" ", absl::AsciiStrToUpper(canonical)));
+      }
+      *request.add_identifiers() = identifier;
+      return "one phone or email twice, in two notations";
     }
     default:
       return MalformContext(g, request.mutable_context(), /*admin=*/false);
@@ -500,7 +595,7 @@ RedeemRequest RedeemBase(Generator& g) {
   request.set_order_id(g.Chance(0.9) ? g.NewOrderId() : "shared-order");
   // Often on an order the member earned, so that returns restore points.
   const MemberState* member = g.model().FindMember(request.member_id());
-  if (member != nullptr && !member->orders.empty() && g.Chance(0.3)) {
+  if (member != nullptr && !member->orders.empty() && g.Chance(0.45)) {
     auto it = member->orders.end();
     std::advance(it, -g.Uniform(1, static_cast<int64_t>(std::min<size_t>(
                                        member->orders.size(), 5))));
@@ -792,7 +887,7 @@ int64_t HoldTimeout(Generator& g) {
 HoldPointsRequest HoldBase(Generator& g, bool* busy) {
   HoldPointsRequest request;
   *request.mutable_context() = g.ChannelContext();
-  *busy = g.Chance(0.35);
+  *busy = g.in_burst(kHoldKind) || g.Chance(0.35);
   request.set_member_id(*busy ? g.PickRich() : g.PickMember());
   if (g.Chance(0.6)) request.set_order_id(g.NewOrderId());
   request.set_timeout_ms(*busy ? g.Uniform(3'600'000, kModelHoldTimeoutMaxMs)
@@ -815,6 +910,11 @@ HoldPointsRequest HoldBase(Generator& g, bool* busy) {
 Request FreshHold(Generator& g) {
   bool busy = false;
   HoldPointsRequest request = HoldBase(g, &busy);
+  // Now and then several holds in a row on the busy member, before any
+  // times out: its open-holds limit is met.
+  if (busy && !g.in_burst(kHoldKind) && g.Chance(0.15)) {
+    g.StartBurst(kHoldKind, 3);
+  }
   const int64_t available = Available(g, request.member_id());
   const int64_t roll = g.Uniform(0, 99);
   int64_t points = 0;
@@ -1031,6 +1131,18 @@ v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order) {
                                        member->orders.size(), 6))));
     request.set_order_id(*it);
     *order = &member->order_state.at(*it);
+    // Often one with points redeemed on it that a return has yet to
+    // restore, if the member has one.
+    if (g.Chance(0.3)) {
+      for (const std::string& order_id : member->orders) {
+        const OrderState& state = member->order_state.at(order_id);
+        if (state.redeemed > state.restored &&
+            state.returned_value < state.spend_minor) {
+          request.set_order_id(order_id);
+          *order = &state;
+        }
+      }
+    }
   } else {
     request.set_order_id(g.Chance(0.5) ? g.NewOrderId() : "shared-order");
   }
@@ -1141,6 +1253,495 @@ void MutateReturn(Generator& g, Request* r) {
 }
 
 // ---------------------------------------------------------------------------
+// Link and unlink. Links mostly give a member an identifier of any kind,
+// sometimes one it has (taken, by itself), another member's (taken) or one
+// unlinked earlier (free again, or taken again since); almost a third go
+// to the member with the most identifiers, mostly with a fresh card, so
+// the limit of 8 is met. Unlinks mostly name one the member has, in
+// another notation.
+
+// One of `member`'s identifiers, in a random notation.
+MemberIdentifier OwnIdentifier(Generator& g, const MemberState& member) {
+  const ModelIdentifier& own = PickFrom(g, member.identifiers);
+  MemberIdentifier identifier;
+  identifier.set_kind(own.kind);
+  identifier.set_value(RenderIdentifier(own.kind, own.canonical, g.rng()));
+  return identifier;
+}
+
+// An identifier some enrolled member has (recent members mostly), if any.
+std::optional<MemberIdentifier> OwnedIdentifier(Generator& g) {
+  const auto& members = g.model().member_order();
+  for (int attempt = 0; attempt < 4 && !members.empty(); ++attempt) {
+    const MemberState* member = g.model().FindMember(PickFrom(g, members));
+    if (!member->identifiers.empty()) return OwnIdentifier(g, *member);
+  }
+  return std::nullopt;
+}
+
+// An identifier unlinked earlier (free again, or linked again since).
+std::optional<MemberIdentifier> UnlinkedIdentifier(Generator& g) {
+  const auto& unlinked = g.model().unlinked();
+  if (unlinked.empty()) return std::nullopt;
+  const IdentifierKey& key = unlinked[g.Uniform(
+      std::max<int64_t>(0, static_cast<int64_t>(unlinked.size()) - 64),
+      static_cast<int64_t>(unlinked.size()) - 1)];
+  MemberIdentifier identifier;
+  identifier.set_kind(static_cast<v1::IdentifierKind>(key.first));
+  identifier.set_value(
+      RenderIdentifier(identifier.kind(), key.second, g.rng()));
+  return identifier;
+}
+
+// `fullest`: the share going to the member with the most identifiers.
+template <typename IdentifierRequest>
+IdentifierRequest IdentifierBase(Generator& g, double fullest) {
+  IdentifierRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_member_id(g.Chance(fullest) ? g.PickFullest() : g.PickMember());
+  return request;
+}
+
+Request FreshLink(Generator& g) {
+  auto request = IdentifierBase<v1::LinkIdentifierRequest>(g, 0.3);
+  const MemberState* member = g.model().FindMember(request.member_id());
+  const int64_t roll = g.Uniform(0, 99);
+  std::optional<MemberIdentifier> identifier;
+  if (request.member_id() == g.PickFullest() && g.Chance(0.7)) {
+    // A fresh card: it fills the member up to the limit, or goes past it.
+    identifier.emplace();
+    identifier->set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+    identifier->set_value(g.NewCardNumber());
+  } else if (roll < 12 && member != nullptr && !member->identifiers.empty()) {
+    identifier = OwnIdentifier(g, *member);
+  } else if (roll < 27) {
+    identifier = OwnedIdentifier(g);
+  } else if (roll < 42) {
+    identifier = UnlinkedIdentifier(g);
+  }
+  *request.mutable_identifier() =
+      identifier.has_value() ? *identifier : g.PickIdentifier();
+  return request;
+}
+
+// The member with the most identifiers gets one more: its 8th, or a 9th.
+Request BoundaryLink(Generator& g) {
+  auto request = IdentifierBase<v1::LinkIdentifierRequest>(g, 1);
+  MemberIdentifier* identifier = request.mutable_identifier();
+  identifier->set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
+  identifier->set_value(g.NewCardNumber());
+  return request;
+}
+
+template <typename IdentifierRequest>
+std::string MalformIdentifierRequest(Generator& g, Request* r) {
+  auto& request = std::get<IdentifierRequest>(*r);
+  switch (g.Uniform(0, 9)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.set_member_id("a b");
+      return "member_id with a space";
+    case 2:
+      request.clear_identifier();
+      return "identifier missing";
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 7:
+      return MalformIdentifier(g, request.mutable_identifier());
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+// Another identifier (a fresh one: other content for sure), or another
+// context.
+template <typename IdentifierRequest>
+void MutateIdentifierRequest(Generator& g, Request* r) {
+  auto& request = std::get<IdentifierRequest>(*r);
+  if (g.Chance(0.6)) {
+    MemberIdentifier* identifier = request.mutable_identifier();
+    identifier->set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
+    identifier->set_value(absl::StrCat("mutated-", g.NewOrderId()));
+    return;
+  }
+  MutateContext(g, request.mutable_context());
+}
+
+Request FreshUnlink(Generator& g) {
+  auto request = IdentifierBase<v1::UnlinkIdentifierRequest>(g, 0.1);
+  const MemberState* member = g.model().FindMember(request.member_id());
+  const int64_t roll = g.Uniform(0, 99);
+  std::optional<MemberIdentifier> identifier;
+  if (roll < 60 && member != nullptr && !member->identifiers.empty()) {
+    identifier = OwnIdentifier(g, *member);
+  } else if (roll < 75) {
+    identifier = OwnedIdentifier(g);  // Mostly another member's.
+  } else if (roll < 85) {
+    identifier = UnlinkedIdentifier(g);
+  }
+  *request.mutable_identifier() =
+      identifier.has_value() ? *identifier : g.PickIdentifier();
+  return request;
+}
+
+// The fullest member gives up its first or its last identifier.
+Request BoundaryUnlink(Generator& g) {
+  auto request = IdentifierBase<v1::UnlinkIdentifierRequest>(g, 1);
+  const MemberState* member = g.model().FindMember(request.member_id());
+  if (member == nullptr || member->identifiers.empty()) {
+    *request.mutable_identifier() = g.PickIdentifier();
+    return request;
+  }
+  const ModelIdentifier& own =
+      g.Chance(0.5) ? member->identifiers.front() : member->identifiers.back();
+  request.mutable_identifier()->set_kind(own.kind);
+  request.mutable_identifier()->set_value(
+      RenderIdentifier(own.kind, own.canonical, g.rng()));
+  return request;
+}
+
+// ---------------------------------------------------------------------------
+// Transfers: mostly from one sender kept for a while (its day fills up),
+// amounts around the program's limits, what the sender has, or what is left
+// of its day; now and then to a member in debt (the points pay it first).
+
+// What `member_id` may still give today (the model's day in UTC+8).
+int64_t DayAllowance(Generator& g, const std::string& member_id) {
+  const MemberState* member = g.model().FindMember(member_id);
+  const int64_t today = (g.now_ms() + kModelUtcOffsetMs) / kModelDayMs;
+  const int64_t given = member != nullptr && member->transfer_day == today
+                            ? member->transferred_on_day
+                            : 0;
+  return kModelTransferDayMaxPoints - given;
+}
+
+v1::TransferPointsRequest TransferBase(Generator& g) {
+  v1::TransferPointsRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_from_member_id(g.in_burst(kTransferKind) || g.Chance(0.5)
+                                 ? g.PickSender()
+                                 : g.PickMember());
+  request.set_to_member_id(g.Chance(0.3) ? g.PickInDebt() : g.PickMember());
+  for (int attempt = 0;
+       attempt < 3 && request.to_member_id() == request.from_member_id();
+       ++attempt) {
+    request.set_to_member_id(g.PickMember());
+  }
+  if (request.to_member_id() == request.from_member_id()) {
+    request.set_to_member_id(absl::StrCat("ghost-", g.Uniform(1, 20)));
+    if (request.to_member_id() == request.from_member_id()) {
+      request.set_to_member_id("ghost-21");
+    }
+  }
+  static const std::vector<std::string> kNotes = {
+      "",
+      "",
+      "",
+      "for the coffee",
+      "Happy birthday, Mei! \xf0\x9f\x8e\x82",
+      std::string(500, 'n')};
+  request.set_note(PickFrom(g, kNotes));
+  return request;
+}
+
+Request FreshTransfer(Generator& g) {
+  v1::TransferPointsRequest request = TransferBase(g);
+  // Now and then the sender goes on giving: a few transfers in a row, in
+  // the same day mostly, so its day's limit is met.
+  if (!g.in_burst(kTransferKind) && g.Chance(0.2)) {
+    g.StartBurst(kTransferKind, 4);
+  }
+  const int64_t available = Available(g, request.from_member_id());
+  const int64_t allowance = DayAllowance(g, request.from_member_id());
+  const int64_t roll = g.Uniform(0, 99);
+  int64_t points = 0;
+  if (roll < 40) {
+    points = g.Uniform(
+        1, std::clamp<int64_t>(available, 1, kModelTransferMaxPoints));
+  } else if (roll < 50) {
+    points = kModelTransferMaxPoints + g.Uniform(0, 1);  // At it, or past.
+  } else if (roll < 62) {
+    // The rest of the day (as much as one transfer may move), or one more.
+    points = std::min(allowance, kModelTransferMaxPoints) + g.Uniform(0, 1);
+  } else if (roll < 72) {
+    points = available + g.Uniform(0, 1);  // All it has, or one more.
+  } else if (roll < 85) {
+    points = g.Uniform(1, 100);
+  } else {
+    points = g.Uniform(1, 5000);
+  }
+  request.set_points(std::clamp<int64_t>(points, 1, kPointsPerRequestMax));
+  return request;
+}
+
+// The most a request may ask (far past the program's limit), or a transfer
+// from a member with points to the richest one, whose balance may not hold
+// it.
+Request BoundaryTransfer(Generator& g) {
+  v1::TransferPointsRequest request = TransferBase(g);
+  const int64_t roll = g.Uniform(0, 99);
+  if (roll < 25) {
+    request.set_points(kPointsPerRequestMax);
+    return request;
+  }
+  if (roll < 60) {
+    // A recent member whose soonest lot is small beside the limit.
+    const auto& members = g.model().member_order();
+    for (int attempt = 0; attempt < 8 && !members.empty(); ++attempt) {
+      const std::string& member_id = members[g.Uniform(
+          std::max<int64_t>(0, static_cast<int64_t>(members.size()) - 16),
+          static_cast<int64_t>(members.size()) - 1)];
+      std::optional<PointsState> points = g.model().Projected(member_id);
+      if (points->lots.size() >= 2 &&
+          points->lots[0].points < kModelTransferMaxPoints &&
+          member_id != request.to_member_id()) {
+        request.set_from_member_id(member_id);
+        break;
+      }
+    }
+  }
+  std::optional<PointsState> from =
+      g.model().Projected(request.from_member_id());
+  if (roll < 60 && from.has_value() && from->lots.size() >= 2) {
+    // All of the soonest lot and part of the next: a transfer of two lots
+    // with two expiry dates (within the limits, if they leave room).
+    request.set_points(std::clamp<int64_t>(
+        from->lots[0].points + g.Uniform(1, from->lots[1].points), 1,
+        std::max<int64_t>(
+            1, std::min(kModelTransferMaxPoints,
+                        DayAllowance(g, request.from_member_id())))));
+    return request;
+  }
+  request.set_to_member_id(g.PickRich());
+  if (request.to_member_id() == request.from_member_id()) {
+    request.set_from_member_id(g.PickMember());
+  }
+  if (request.to_member_id() == request.from_member_id()) {
+    request.set_from_member_id("ghost-1");
+  }
+  request.set_points(
+      std::clamp<int64_t>(std::min(Available(g, request.from_member_id()),
+                                   DayAllowance(g, request.from_member_id())),
+                          1, kModelTransferMaxPoints));
+  return request;
+}
+
+std::string MalformTransfer(Generator& g, Request* r) {
+  auto& request = std::get<v1::TransferPointsRequest>(*r);
+  switch (g.Uniform(0, 9)) {
+    case 0:
+      request.clear_from_member_id();
+      return "from_member_id empty";
+    case 1:
+      request.set_to_member_id("to whom");
+      return "to_member_id with a space";
+    case 2:
+      request.set_to_member_id(request.from_member_id());
+      return "to_member_id is from_member_id";
+    case 3:
+      request.set_points(g.Chance(0.5) ? 0 : -3);
+      return "points not positive";
+    case 4:
+      request.set_points(g.Chance(0.5) ? kPointsPerRequestMax + 1 : kInt64Max);
+      return "points above 10^15";
+    case 5:
+      request.set_note(std::string(501, 'n'));
+      return "note 501 characters";
+    case 6:
+      request.set_note("line\nbreak");
+      return "note with a control character";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateTransfer(Generator& g, Request* r) {
+  auto& request = std::get<v1::TransferPointsRequest>(*r);
+  switch (g.Uniform(0, 2)) {
+    case 0:
+      request.set_points(request.points() == kPointsPerRequestMax
+                             ? request.points() - 1
+                             : request.points() + 1);
+      return;
+    case 1:
+      request.set_note(request.note().size() < 500 ? request.note() + "!" : "");
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Import (one row of ImportMembers): the card of a member, sent before, or
+// new; a phone of the table or none; opening points dated by a day of the
+// last weeks, of long ago (expired already), or now; a quarter dry runs.
+
+std::string EarnedOn(Generator& g) {
+  const int64_t roll = g.Uniform(0, 99);
+  if (roll < 35) return "";
+  if (roll < 75)
+    return ModelDateBefore(g.now_ms(), static_cast<int>(g.Uniform(0, 40)));
+  if (roll < 92)
+    return ModelDateBefore(g.now_ms(), static_cast<int>(g.Uniform(60, 900)));
+  return ModelDateBefore(g.now_ms(), 0);  // Today.
+}
+
+ImportRequest ImportBase(Generator& g) {
+  ImportRequest request;
+  v1::ImportMemberRequest& row = request.message;
+  *row.mutable_context() = g.AdminContext();
+  const int64_t roll = g.Uniform(0, 99);
+  std::string card = roll < 50 ? g.PickOwnedCard() : "";
+  if (card.empty() && roll < 60) {
+    std::vector<std::string> sent_cards;
+    for (const MemberIdentifier& sent : g.identifiers_sent()) {
+      if (sent.kind() == v1::IDENTIFIER_KIND_CARD_NUMBER) {
+        sent_cards.push_back(sent.value());
+      }
+    }
+    if (!sent_cards.empty()) card = PickFrom(g, sent_cards);
+  }
+  row.set_card_number(card.empty() ? g.NewCardNumber() : card);
+  if (g.Chance(0.6)) {
+    row.set_phone(PickFrom(g, PickFrom(g, ModelPhoneTable()).notations));
+  }
+  const int64_t points_roll = g.Uniform(0, 99);
+  row.set_opening_points(points_roll < 15   ? 0
+                         : points_roll < 75 ? g.Uniform(1, 3000)
+                         : points_roll < 95 ? g.Uniform(1, 1'000'000)
+                                            : kModelOpeningPointsMax);
+  row.set_earned_on(EarnedOn(g));
+  request.dry_run = g.Chance(0.35);
+  return request;
+}
+
+Request FreshImport(Generator& g) { return ImportBase(g); }
+
+// The richest member's card with the most opening points (its balance may
+// not hold them), the fullest member's card with a free phone (its 9th
+// identifier), or the first day of 1970 in the program's time zone (which
+// starts before the Unix epoch).
+Request BoundaryImport(Generator& g) {
+  ImportRequest request = ImportBase(g);
+  v1::ImportMemberRequest& row = request.message;
+  const int64_t roll = g.Uniform(0, 2);
+  const std::string member_id = roll == 0 ? g.PickRich() : g.PickFullest();
+  const MemberState* member = g.model().FindMember(member_id);
+  if (member != nullptr) {
+    for (const ModelIdentifier& own : member->identifiers) {
+      if (own.kind == v1::IDENTIFIER_KIND_CARD_NUMBER) {
+        row.set_card_number(own.canonical);
+      }
+    }
+  }
+  if (roll == 0) {
+    row.clear_phone();  // Whose owner would refuse the row first.
+    row.set_opening_points(kModelOpeningPointsMax);
+  } else if (roll == 1) {
+    row.set_phone(PickFrom(g, PickFrom(g, ModelPhoneTable()).notations));
+  } else {
+    row.clear_phone();
+    row.set_earned_on("1970-01-01");
+    row.set_opening_points(g.Uniform(1, 100));
+  }
+  return request;
+}
+
+std::string MalformImport(Generator& g, Request* r) {
+  v1::ImportMemberRequest& row = std::get<ImportRequest>(*r).message;
+  switch (g.Uniform(0, 9)) {
+    case 0:
+    case 1:
+      row.set_card_number(PickFrom(g, BadCards()));
+      return "a malformed card number";
+    case 2:
+    case 3: {
+      static const std::vector<std::string> kBadPhones = {
+          "0912-345", "+886 12", "phone", "+999 912 345 678", "12345"};
+      row.set_phone(PickFrom(g, kBadPhones));
+      return "a malformed phone number";
+    }
+    case 4:
+      row.set_opening_points(g.Chance(0.5) ? -1 : kModelOpeningPointsMax + 1);
+      return "opening_points outside 0..10^12";
+    case 5:
+    case 6: {
+      // Days that stay in the future however far the clock moves, and
+      // shapes that are no date.
+      static const std::vector<std::string> kBadDays = {
+          "9999-12-31", "2999-01-01", "1969-12-31",       "2024-1-5",
+          "2024-02-30", "yesterday",  "2024-01-01T00:00", "20240101"};
+      row.set_earned_on(PickFrom(g, kBadDays));
+      return "earned_on not a past date YYYY-MM-DD";
+    }
+    default:
+      return MalformContext(g, row.mutable_context(), /*admin=*/true);
+  }
+}
+
+void MutateImport(Generator& g, Request* r) {
+  v1::ImportMemberRequest& row = std::get<ImportRequest>(*r).message;
+  switch (g.Uniform(0, 4)) {
+    case 0:
+      row.set_opening_points(row.opening_points() == kModelOpeningPointsMax
+                                 ? 0
+                                 : row.opening_points() + 1);
+      return;
+    case 1:
+      row.set_earned_on(row.earned_on().empty() ? ModelDateBefore(g.now_ms(), 1)
+                                                : "");
+      return;
+    case 2:
+      if (row.phone().empty()) {
+        row.set_phone(PickFrom(g, ModelPhoneTable()).notations[0]);
+      } else {
+        row.clear_phone();
+      }
+      return;
+    case 3:
+      row.set_card_number(g.NewCardNumber());
+      return;
+    default:
+      MutateContext(g, row.mutable_context());
+  }
+}
+
+// Every identifier of `request` in another random notation: the same
+// content.
+void Renotate(Generator& g, Request* request) {
+  std::visit(
+      [&](auto& r) {
+        using Type = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<Type, EnrollMemberRequest>) {
+          for (MemberIdentifier& identifier : *r.mutable_identifiers()) {
+            identifier = g.Renotated(identifier);
+          }
+        } else if constexpr (std::is_same_v<Type, v1::LinkIdentifierRequest> ||
+                             std::is_same_v<Type,
+                                            v1::UnlinkIdentifierRequest>) {
+          *r.mutable_identifier() = g.Renotated(r.identifier());
+        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
+          if (!r.message.phone().empty()) {
+            MemberIdentifier phone;
+            phone.set_kind(v1::IDENTIFIER_KIND_PHONE);
+            phone.set_value(r.message.phone());
+            r.message.set_phone(g.Renotated(phone).value());
+          }
+        }
+      },
+      *request);
+}
+
+bool HasIdentifiers(const Request& request) {
+  return request.index() == kEnrollKind || request.index() == kLinkKind ||
+         request.index() == kUnlinkKind || request.index() == kImportKind;
+}
+
+// ---------------------------------------------------------------------------
 // The kind table: one row per Request alternative, in variant order.
 
 struct KindSpec {
@@ -1164,6 +1765,15 @@ constexpr KindSpec kKinds[] = {
     {"release", 10, FreshSettle<ReleaseRequest>, BoundarySettle<ReleaseRequest>,
      MalformSettle<ReleaseRequest>, MutateSettle<ReleaseRequest>},
     {"return", 15, FreshReturn, BoundaryReturn, MalformReturn, MutateReturn},
+    {"link", 12, FreshLink, BoundaryLink,
+     MalformIdentifierRequest<v1::LinkIdentifierRequest>,
+     MutateIdentifierRequest<v1::LinkIdentifierRequest>},
+    {"unlink", 9, FreshUnlink, BoundaryUnlink,
+     MalformIdentifierRequest<v1::UnlinkIdentifierRequest>,
+     MutateIdentifierRequest<v1::UnlinkIdentifierRequest>},
+    {"transfer", 20, FreshTransfer, BoundaryTransfer, MalformTransfer,
+     MutateTransfer},
+    {"import", 14, FreshImport, BoundaryImport, MalformImport, MutateImport},
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");
@@ -1240,26 +1850,54 @@ std::string Generator::PickRich() {
   return richest;
 }
 
+std::string Generator::NewCardNumber() {
+  ++identifier_counter_;
+  static const std::vector<int> kLengths = {4, 8, 16, 19, 32};
+  const int length = PickFrom(*this, kLengths);
+  const std::string digits = absl::StrCat(identifier_counter_);
+  std::string value;
+  while (static_cast<int>(value.size() + digits.size()) < length) {
+    value.push_back(static_cast<char>('0' + Uniform(0, 9)));
+  }
+  value += digits;
+  return value.substr(value.size() - length);
+}
+
+MemberIdentifier Generator::Renotated(const MemberIdentifier& identifier) {
+  std::optional<std::string> canonical =
+      ModelCanonical(identifier.kind(), identifier.value());
+  if (!canonical.has_value()) return identifier;
+  MemberIdentifier renotated = identifier;
+  renotated.set_value(RenderIdentifier(identifier.kind(), *canonical, rng_));
+  return renotated;
+}
+
 MemberIdentifier Generator::PickIdentifier() {
   if (!identifiers_sent_.empty() && Chance(0.15)) {
-    return PickFrom(*this, identifiers_sent_);  // Maybe taken already.
+    // Maybe taken already.
+    return Renotated(PickFrom(*this, identifiers_sent_));
   }
   MemberIdentifier identifier;
-  ++identifier_counter_;
-  if (Chance(0.5)) {
+  const int64_t roll = Uniform(0, 99);
+  if (roll < 35) {
     identifier.set_kind(v1::IDENTIFIER_KIND_CARD_NUMBER);
-    static const std::vector<int> kLengths = {4, 8, 16, 19, 32};
-    int length = PickFrom(*this, kLengths);
-    std::string digits = absl::StrCat(identifier_counter_);
-    std::string value;
-    while (static_cast<int>(value.size() + digits.size()) < length) {
-      value.push_back(static_cast<char>('0' + Uniform(0, 9)));
-    }
-    value += digits;
-    identifier.set_value(value.substr(value.size() - length));
-  } else {
+    identifier.set_value(NewCardNumber());
+  } else if (roll < 50) {
     identifier.set_kind(v1::IDENTIFIER_KIND_APP_USER_ID);
-    identifier.set_value(absl::StrCat("app-user-", identifier_counter_));
+    identifier.set_value(absl::StrCat("app-user-", ++identifier_counter_));
+  } else if (roll < 60) {
+    identifier.set_kind(v1::IDENTIFIER_KIND_PARTNER_ACCOUNT);
+    std::string account = absl::StrCat("airline:AB", ++identifier_counter_);
+    if (Chance(0.2)) account.resize(kIdLengthMax, '9');  // At the limit.
+    identifier.set_value(account);
+  } else if (roll < 80) {
+    identifier.set_kind(v1::IDENTIFIER_KIND_PHONE);
+    identifier.set_value(
+        PickFrom(*this, PickFrom(*this, ModelPhoneTable()).notations));
+  } else {
+    identifier.set_kind(v1::IDENTIFIER_KIND_EMAIL);
+    identifier.set_value(RenderIdentifier(v1::IDENTIFIER_KIND_EMAIL,
+                                          PickFrom(*this, EmailPool()), rng_));
   }
   identifiers_sent_.push_back(identifier);
   if (identifiers_sent_.size() > 2000) {
@@ -1267,6 +1905,81 @@ MemberIdentifier Generator::PickIdentifier() {
     identifiers_sent_.pop_back();
   }
   return identifier;
+}
+
+std::string Generator::PickFullest() {
+  const auto& members = model_->member_order();
+  if (members.empty()) return PickMember();
+  std::string fullest = members.back();
+  size_t most = 0;
+  for (size_t i = members.size() > 16 ? members.size() - 16 : 0;
+       i < members.size(); ++i) {
+    const size_t count = model_->FindMember(members[i])->identifiers.size();
+    if (count > most) {
+      most = count;
+      fullest = members[i];
+    }
+  }
+  // The last fullest member stays in the running as enrolments go on.
+  if (!fullest_.empty() &&
+      model_->FindMember(fullest_)->identifiers.size() > most) {
+    fullest = fullest_;
+  }
+  fullest_ = fullest;
+  return fullest;
+}
+
+std::string Generator::PickInDebt() {
+  // In debt as of its last write: points that matured or came back from a
+  // hold since may have paid it off, which only makes the choice less apt.
+  const auto& members = model_->member_order();
+  for (int attempt = 0; attempt < 64 && !members.empty(); ++attempt) {
+    const std::string& member_id = PickFrom(*this, members);
+    if (model_->FindMember(member_id)->totals().debt > 0) return member_id;
+  }
+  return PickMember();
+}
+
+std::string Generator::PickSender() {
+  std::optional<PointsState> points;
+  if (!sender_.empty()) points = model_->Projected(sender_);
+  if (sender_.empty() || (!in_burst(kTransferKind) &&
+                          (Chance(0.08) || (points.has_value() &&
+                                            points->totals.available <= 0)))) {
+    // The richest recent member (its day fills up before its points run
+    // out), or a recent member with points, else anyone.
+    if (Chance(0.4)) {
+      sender_ = PickRich();
+      return sender_;
+    }
+    const auto& members = model_->member_order();
+    sender_ = PickMember();
+    for (int attempt = 0; attempt < 8 && !members.empty(); ++attempt) {
+      const std::string& candidate = members[Uniform(
+          std::max<int64_t>(0, static_cast<int64_t>(members.size()) - 16),
+          static_cast<int64_t>(members.size()) - 1)];
+      if (model_->Projected(candidate)->totals.available > 0) {
+        sender_ = candidate;
+        break;
+      }
+    }
+  }
+  return sender_;
+}
+
+std::string Generator::PickOwnedCard() {
+  const auto& members = model_->member_order();
+  for (int attempt = 0; attempt < 4 && !members.empty(); ++attempt) {
+    const int64_t size = static_cast<int64_t>(members.size());
+    const std::string& member_id =
+        Chance(0.5) ? members[Uniform(std::max<int64_t>(0, size - 8), size - 1)]
+                    : members[Uniform(0, size - 1)];
+    for (const ModelIdentifier& own :
+         model_->FindMember(member_id)->identifiers) {
+      if (own.kind == v1::IDENTIFIER_KIND_CARD_NUMBER) return own.canonical;
+    }
+  }
+  return "";
 }
 
 int64_t Generator::OccurredAt() {
@@ -1372,16 +2085,33 @@ void Generator::Remember(const Command& command) {
   }
 }
 
-Command Generator::Next(int64_t now_ms) {
+Command Generator::Next(int64_t now_ms, bool grouped) {
   now_ms_ = now_ms;
   Command command;
   int64_t roll = Uniform(0, 99);
   const Command* past = nullptr;
-  if (roll < 60) {
+  if (burst_left_ > 0) {
+    command = Fresh(static_cast<int>(burst_kind_));
+    command.label += " (a burst on one member)";
+    --burst_left_;
+  } else if (roll < 60) {
     command = Fresh(PickKind());
   } else if (roll < 72 && (past = PickPast(true)) != nullptr) {
     command = *past;
     command.label = "retry (same id, same content) of " + Origin(*past);
+    if (!past->malformed && HasIdentifiers(command.request) && Chance(0.3)) {
+      Renotate(*this, &command.request);
+      command.label = "retry (same id, same content in other notations) of " +
+                      Origin(*past);
+    }
+    if (auto* import = std::get_if<ImportRequest>(&command.request);
+        import != nullptr && Chance(0.4)) {
+      // A dry run and a real run of one row are the same request.
+      import->dry_run = !import->dry_run;
+      command.label = absl::StrCat(
+          "retry (same id, same content) ",
+          import->dry_run ? "as a dry run" : "for real", " of ", Origin(*past));
+    }
   } else if (roll < 78 && (past = PickPast(true)) != nullptr) {
     // Same principal and id, other content: the same kind changed a little,
     // or another command altogether. A malformed request is not changed
@@ -1420,8 +2150,51 @@ Command Generator::Next(int64_t now_ms) {
   } else {
     command = Fresh(PickKind());
   }
+  if (auto* import = std::get_if<ImportRequest>(&command.request);
+      grouped && import != nullptr && import->dry_run) {
+    import->dry_run = false;  // See the file comment.
+    command.label += " (for real: in a group)";
+  }
   Remember(command);
   return command;
+}
+
+const std::vector<std::string>& EmailPool() {
+  static const std::vector<std::string>* const kPool = [] {
+    static const char* const kNames[] = {"amy",         "bo.chen", "carla_r",
+                                         "dev+loyalty", "eun-ji",  "farid"};
+    static const char* const kDomains[] = {"example.com", "mail.example.org",
+                                           "shop.example.tw"};
+    auto* pool = new std::vector<std::string>;
+    for (int i = 0; i < 40; ++i) {
+      pool->push_back(
+          absl::StrCat(kNames[i % 6], ".", i, "@", kDomains[i % 3]));
+    }
+    return pool;
+  }();
+  return *kPool;
+}
+
+std::string RenderIdentifier(v1::IdentifierKind kind,
+                             const std::string& canonical,
+                             std::mt19937_64& rng) {
+  auto uniform = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  if (kind == v1::IDENTIFIER_KIND_PHONE) {
+    for (const ModelPhone& phone : ModelPhoneTable()) {
+      if (phone.canonical != canonical) continue;
+      return phone.notations[uniform(0, phone.notations.size() - 1)];
+    }
+    return canonical;
+  }
+  if (kind != v1::IDENTIFIER_KIND_EMAIL) return canonical;
+  static const char* const kSpaces[] = {"", "", "", " ", "  ", "\t", " \t"};
+  std::string email = kSpaces[uniform(0, std::size(kSpaces) - 1)];
+  for (char c : canonical) {
+    email.push_back(uniform(0, 2) == 0 ? absl::ascii_toupper(c) : c);
+  }
+  return email + kSpaces[uniform(0, std::size(kSpaces) - 1)];
 }
 
 }  // namespace loyalty::model

@@ -21,6 +21,17 @@
 //
 // A member's expired_points_total stops at INT64_MAX (the ledger saturates
 // it): grants to rich members go on so that expiries reach it.
+//
+// Identifiers: cards, app user ids and partner accounts are fresh (or sent
+// before); phones come from the model's phone table and emails from a pool
+// of 40 addresses, so they are taken, freed and taken again often, each
+// sent in a random notation (another notation of the table, letters of an
+// email in random case with spaces around). A retry may also re-send a past
+// request in other notations: the same content, so it must replay.
+//
+// Dry runs of imports go out only as single steps: a dry run is decided on
+// the stored state, which within a group is not the state the commands
+// before it in the same batch leave.
 #ifndef LOYALTY_TESTS_MODEL_GENERATOR_H_
 #define LOYALTY_TESTS_MODEL_GENERATOR_H_
 
@@ -53,8 +64,9 @@ class Generator {
   void StartStep() {}
 
   // The next command; `now_ms` is the ledger clock's current time (requests
-  // may carry occurred_at up to a day ahead of it).
-  Command Next(int64_t now_ms);
+  // may carry occurred_at up to a day ahead of it). `grouped`: it is sent
+  // with others at once (an import is then never a dry run).
+  Command Next(int64_t now_ms, bool grouped = false);
 
   std::mt19937_64& rng() { return rng_; }
   int64_t Uniform(int64_t lo, int64_t hi);  // Inclusive.
@@ -73,8 +85,41 @@ class Generator {
   // built to sit at a limit act on it half the time, so balances and
   // lifetime totals reach INT64_MAX within a default run.
   std::string PickRich();
-  // Cards and app ids: fresh ones, or sometimes one already sent.
+  // Any kind: a fresh card, app user id or partner account, a phone of the
+  // table or an email of the pool, or sometimes one already sent; in a
+  // random notation.
   v1::MemberIdentifier PickIdentifier();
+  // A fresh card number of 4..32 digits.
+  std::string NewCardNumber();
+  // `identifier` in a random notation of its canonical form (as is when the
+  // model cannot read it).
+  v1::MemberIdentifier Renotated(const v1::MemberIdentifier& identifier);
+  // The member with the most identifiers among the recent ones and the
+  // one this chose last (for the 8-per-member limit); PickMember() when
+  // there is none.
+  std::string PickFullest();
+  // A recent member in debt, if any; else PickMember().
+  std::string PickInDebt();
+  // The member transfers mostly come from: one with points, kept for a
+  // while so its daily limit is reached.
+  std::string PickSender();
+  // A card of an enrolled member (recent ones mostly), or "" if none has
+  // one.
+  std::string PickOwnedCard();
+  // A burst: the next `count` commands are fresh ones of `kind` (kind
+  // builders then keep to one member: transfers from PickSender()'s, holds
+  // on PickRich()'s), so per-member limits are met.
+  void StartBurst(size_t kind, int count) {
+    burst_kind_ = kind;
+    burst_left_ = count;
+  }
+  bool in_burst(size_t kind) const {
+    return burst_left_ > 0 && burst_kind_ == kind;
+  }
+  // Every identifier sent so far (a bounded sample), as sent.
+  const std::vector<v1::MemberIdentifier>& identifiers_sent() const {
+    return identifiers_sent_;
+  }
   v1::RequestContext ChannelContext();
   v1::RequestContext AdminContext();
   int64_t OccurredAt();
@@ -97,6 +142,10 @@ class Generator {
   uint64_t identifier_counter_ = 0;
   std::vector<v1::MemberIdentifier> identifiers_sent_;
   std::string rich_;
+  std::string sender_;
+  std::string fullest_;
+  size_t burst_kind_ = 0;
+  int burst_left_ = 0;
   // Commands sent: the last few, and a bounded sample of all of them.
   std::deque<Command> recent_;
   std::vector<Command> sample_;
@@ -104,6 +153,13 @@ class Generator {
   // (principal, request id) of malformed requests whose id itself is valid.
   std::vector<std::pair<std::string, std::string>> malformed_ids_;
 };
+
+// The emails the generator sends, in canonical form (lower case).
+const std::vector<std::string>& EmailPool();
+// (kind, canonical) in a random notation drawn from `rng`.
+std::string RenderIdentifier(v1::IdentifierKind kind,
+                             const std::string& canonical,
+                             std::mt19937_64& rng);
 
 }  // namespace loyalty::model
 

@@ -21,6 +21,7 @@
 #include <set>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,10 @@ struct Observed {
   int64_t points_reversed = 0;
   int64_t points_forgiven = 0;
   int64_t points_restored = 0;
+  // Link and unlink answer without a balance.
+  bool has_balance = true;
+  v1::Balance to_balance;           // Transfer: the receiver's.
+  v1::ImportMemberResponse import;  // Import: the whole response.
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
 };
 
@@ -128,6 +133,41 @@ void Fill(const v1::ReturnResponse& response, Observed* observed) {
   observed->points_restored = response.points_restored();
 }
 
+template <typename Response>
+void FillIdentifiers(const Response& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->has_balance = false;
+  for (const auto& identifier : response.identifiers()) {
+    observed->identifiers.emplace_back(identifier.kind(), identifier.value());
+  }
+}
+void Fill(const v1::LinkIdentifierResponse& response, Observed* observed) {
+  FillIdentifiers(response, observed);
+}
+void Fill(const v1::UnlinkIdentifierResponse& response, Observed* observed) {
+  FillIdentifiers(response, observed);
+}
+
+void Fill(const v1::TransferPointsResponse& response, Observed* observed) {
+  if (response.entries_size() > 0) {
+    observed->member_id = response.entries(0).member_id();
+    observed->entry = response.entries(0);  // The TRANSFER_OUT.
+  }
+  observed->entries.assign(response.entries().begin(),
+                           response.entries().end());
+  observed->balance = response.from_balance();
+  observed->to_balance = response.to_balance();
+}
+
+void Fill(const v1::ImportMemberResponse& response, Observed* observed) {
+  observed->member_id = response.member_id();
+  observed->entries.assign(response.entries().begin(),
+                           response.entries().end());
+  observed->balance = response.balance();
+  observed->import = response;
+}
+
 struct Slot {
   std::promise<Observed> promise;
   std::atomic<int> calls{0};
@@ -185,14 +225,35 @@ struct Submitter {
   void operator()(const v1::ReturnRequest& request) const {
     ledger.Return(caller, request, Deliver<v1::ReturnResponse>(slot));
   }
+  void operator()(const v1::LinkIdentifierRequest& request) const {
+    ledger.LinkIdentifier(caller, request,
+                          Deliver<v1::LinkIdentifierResponse>(slot));
+  }
+  void operator()(const v1::UnlinkIdentifierRequest& request) const {
+    ledger.UnlinkIdentifier(caller, request,
+                            Deliver<v1::UnlinkIdentifierResponse>(slot));
+  }
+  void operator()(const v1::TransferPointsRequest& request) const {
+    ledger.TransferPoints(caller, request,
+                          Deliver<v1::TransferPointsResponse>(slot));
+  }
+  void operator()(const ImportRequest& request) const {
+    ledger.ImportMember(caller, request.message, request.dry_run,
+                        Deliver<v1::ImportMemberResponse>(slot));
+  }
 };
 
-// The entry kind each Request alternative appends.
+// The entry kind each Request alternative appends (an import's entries,
+// which depend on the row, are compared on their own).
 v1::EntryKind EntryKindOf(const Request& request) {
   static constexpr v1::EntryKind kKinds[] = {
-      v1::ENTRY_KIND_ENROLL,  v1::ENTRY_KIND_EARN,   v1::ENTRY_KIND_REDEEM,
-      v1::ENTRY_KIND_ADJUST,  v1::ENTRY_KIND_EVENT,  v1::ENTRY_KIND_HOLD,
-      v1::ENTRY_KIND_CAPTURE, v1::ENTRY_KIND_RELEASE, v1::ENTRY_KIND_RETURN};
+      v1::ENTRY_KIND_ENROLL,  v1::ENTRY_KIND_EARN,
+      v1::ENTRY_KIND_REDEEM,  v1::ENTRY_KIND_ADJUST,
+      v1::ENTRY_KIND_EVENT,   v1::ENTRY_KIND_HOLD,
+      v1::ENTRY_KIND_CAPTURE, v1::ENTRY_KIND_RELEASE,
+      v1::ENTRY_KIND_RETURN,  v1::ENTRY_KIND_LINK,
+      v1::ENTRY_KIND_UNLINK,  v1::ENTRY_KIND_TRANSFER_OUT,
+      v1::ENTRY_KIND_OPENING};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -217,7 +278,9 @@ std::string TotalsText(const Totals& t) {
       "available=", t.available, " pending=", t.pending, " held=", t.held,
       " earned=", t.earned_total, " redeemed=", t.redeemed_total,
       " adjusted=", t.adjusted_total, " expired=", t.expired_total,
-      " debt=", t.debt, " entries=", t.entry_count, " last_seq=", t.last_sequence,
+      " opening=", t.opening_total, " out=", t.transferred_out_total,
+      " in=", t.transferred_in_total, " debt=", t.debt,
+      " entries=", t.entry_count, " last_seq=", t.last_sequence,
       " expiring=", ExpiringText(t.next_expiring), " as_of=", t.as_of_ms);
 }
 
@@ -235,7 +298,10 @@ std::string BalanceText(const v1::Balance& b) {
       " held=", b.held_points(), " earned=", b.earned_points_total(),
       " redeemed=", b.redeemed_points_total(),
       " adjusted=", b.adjusted_points_total(),
-      " expired=", b.expired_points_total(), " entries=", b.entry_count(),
+      " expired=", b.expired_points_total(),
+      " opening=", b.opening_points_total(),
+      " out=", b.transferred_out_points_total(),
+      " in=", b.transferred_in_points_total(), " entries=", b.entry_count(),
       " last_seq=", b.last_sequence(),
       " expiring=", ExpiringText(ExpiringOf(b)), " as_of=", b.as_of_ms(),
       " debt=", b.debt_points());
@@ -249,6 +315,9 @@ bool SameTotals(const Totals& t, const v1::Balance& b) {
          t.redeemed_total == b.redeemed_points_total() &&
          t.adjusted_total == b.adjusted_points_total() &&
          t.expired_total == b.expired_points_total() &&
+         t.opening_total == b.opening_points_total() &&
+         t.transferred_out_total == b.transferred_out_points_total() &&
+         t.transferred_in_total == b.transferred_in_points_total() &&
          t.entry_count == b.entry_count() &&
          t.last_sequence == b.last_sequence() &&
          t.next_expiring == ExpiringOf(b) && t.as_of_ms == b.as_of_ms() &&
@@ -329,6 +398,20 @@ std::string CompareEntry(const ExpectedEntry& want,
   }
   check(tier_lines == (want.tier_line_points > 0 ? 1 : 0) && tier_line_same,
         "breakdown tier line");
+  std::vector<std::pair<int, std::string>> identifiers;
+  for (const auto& identifier : got.identifiers()) {
+    identifiers.emplace_back(identifier.kind(), identifier.value());
+  }
+  check(identifiers == want.identifiers, "identifiers");
+  check(got.note() == want.note, "note");
+  check(got.counterparty_member_id() == want.counterparty,
+        "counterparty_member_id");
+  std::vector<std::pair<int64_t, int64_t>> lots;
+  for (const auto& lot : got.transferred_lots()) {
+    lots.emplace_back(lot.points(), lot.expires_at_ms());
+  }
+  check(lots == want.transferred_lots, "transferred_lots");
+  check(got.transfer_day() == want.transfer_day, "transfer_day");
   if (differ.empty()) return "";
   std::string text =
       absl::StrCat("entry ", want.sequence, " (", v1::EntryKind_Name(want.kind),
@@ -345,9 +428,13 @@ std::string CompareEntry(const ExpectedEntry& want,
       " hold=", want.hold_id, " hold_expires=", want.hold_expires_at_ms,
       " timed_out=", want.hold_timed_out, " event_day=", want.event_day,
       " qualifying=", want.qualifying_delta, "@", want.qualifying_month,
-      " tier=", want.tier_from, "->", want.tier_to, " amount=",
-      want.qualifying_amount, " evaluation=", want.tier_evaluation_ms,
-      " tier_line=", want.tier_line_id, ":", want.tier_line_points,
+      " tier=", want.tier_from, "->", want.tier_to,
+      " amount=", want.qualifying_amount,
+      " evaluation=", want.tier_evaluation_ms, " tier_line=", want.tier_line_id,
+      ":", want.tier_line_points, " counterparty=", want.counterparty,
+      " lots=", want.transferred_lots.size(),
+      " transfer_day=", want.transfer_day,
+      " identifiers=", want.identifiers.size(),
       "\n    ledger: ", got.ShortDebugString());
   return text;
 }
@@ -442,8 +529,13 @@ class Runner {
   bool Judge(const Command& command, const Observed& observed,
              Expected* expected);
   void Count(const std::vector<ExpectedEntry>& entries);
+  void CountMembersCommand(const Command& command, const Expected& expected);
   std::string CompareOk(const Command& command, const Expected& expected,
                         const Observed& observed);
+  std::string CompareImport(const Expected& expected, const Observed& observed);
+  // The member's identifiers as the ledger must store them, in order.
+  std::vector<std::pair<int, std::string>> StoredIdentifiers(
+      const std::string& member_id) const;
   // GetBalance of `member_id` against the model's balance as of now (and
   // GetMember's tier status).
   bool CheckBalanceOf(const std::string& member_id);
@@ -454,7 +546,18 @@ class Runner {
   // expired_points_total past INT64_MAX, which the contract leaves open
   // (the ledger aborts on it).
   bool CheckExpiredTotalFits(const std::string& member_id);
+  // The members a command names (both of a transfer; an import's card
+  // owner, as the model has it before the command).
+  std::vector<std::string> MembersNamed(const Command& command) const;
   bool CheckBalance(const Command& command, const Expected& expected);
+  // LookupMember of (kind, canonical) in a random notation: the owner the
+  // model has, or NOT_FOUND (MEMBER_NOT_FOUND) when nobody has it.
+  bool CheckLookup(v1::IdentifierKind kind, const std::string& canonical);
+  // After a command: the identifiers it named, one of a random member and
+  // one unlinked earlier.
+  bool CheckLookupsAfter(const Command& command);
+  // Every identifier owned and every one unlinked (`all`), or a sample.
+  bool CheckLookups(bool all);
   bool CheckWrites(const Command& command, const Expected& expected,
                    const Recording& recording, uint64_t write_count_before);
   bool CheckGroupWrites(const std::vector<Expected>& expected,
@@ -464,6 +567,10 @@ class Runner {
   // are exactly `entries`.
   bool CheckEntryWrites(const Recording& recording,
                         const std::vector<ExpectedEntry>& entries);
+  // The identifier family's puts and erases are exactly those of the
+  // identifiers the entries link (ENROLL, LINK) and unlink (UNLINK).
+  bool CheckIdentifierWrites(const Recording& recording,
+                             const std::vector<ExpectedEntry>& entries);
   // Applies the recorded schedule puts and erases to schedule_ (erases of
   // existing keys, puts of new ones, only for `touched` members), then
   // checks each touched member's key against the model; with `moves`, the
@@ -571,6 +678,11 @@ v1::ProgramConfig Runner::Program() {
     rate->set_points_per_step(rule.points_per_step);
   }
   program.set_time_zone("Asia/Taipei");  // UTC+8, as the model counts days.
+  program.set_default_phone_region(kModelPhoneRegion);
+  program.mutable_transfer_rules()->set_per_transfer_max_points(
+      kModelTransferMaxPoints);
+  program.mutable_transfer_rules()->set_per_day_max_points(
+      kModelTransferDayMaxPoints);
   // The points policy the model states (model.h).
   program.set_return_window_days(kModelReturnWindowDays);
   program.mutable_expiry()->set_months_after_earn(kModelExpiryMonths);
@@ -671,8 +783,17 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   // An enroll without an id: the ledger picks one, which must be new and
   // well-formed; the model takes it from the answer.
   std::string assigned = "<not assigned>";
-  if (command.request.index() == kEnrollKind &&
-      MemberIdOf(command.request).empty() && observed.status.ok()) {
+  // An import of a card nobody has enrols a member (a dry run shows a
+  // placeholder id for it).
+  const auto* import = std::get_if<ImportRequest>(&command.request);
+  const bool import_enrols =
+      import != nullptr && !command.malformed && observed.status.ok() &&
+      !observed.replayed &&
+      model_.IdentifierOwner(v1::IDENTIFIER_KIND_CARD_NUMBER,
+                             import->message.card_number()) == nullptr;
+  if ((command.request.index() == kEnrollKind &&
+       MemberIdOf(command.request).empty() && observed.status.ok()) ||
+      import_enrols) {
     assigned = observed.member_id;
     bool well_formed = !assigned.empty() && assigned.size() <= 64;
     for (char c : assigned) well_formed = well_formed && IsMemberIdChar(c);
@@ -684,7 +805,8 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
-  Count(expected->entries);
+  if (!expected->dry_run) Count(expected->entries);
+  CountMembersCommand(command, *expected);
 
   if (observed.status.code() != expected->code) {
     return Fail(absl::StrCat("expected ", ExpectedText(*expected), ", got ",
@@ -729,6 +851,10 @@ bool Runner::Judge(const Command& command, const Observed& observed,
       break;
     case Effect::kNothing:
       if (expected->replayed) ++report_.replays;
+      if (expected->replayed &&
+          command.label.find("other notations") != std::string::npos) {
+        ++report_.replays_in_other_notations;
+      }
       if (expected->reason == v1::ERROR_REASON_REQUEST_ID_REUSED) {
         ++report_.request_id_reused;
       }
@@ -756,6 +882,8 @@ bool Runner::Judge(const Command& command, const Observed& observed,
       command.principal, ContextOf(command.request).request_id()};
   if (expected->effect == Effect::kApplied) {
     first_responses_[key] = observed.response_hash;
+  } else if (expected->dry_run && !expected->replayed) {
+    // A dry run is answered, not remembered: nothing to replay later.
   } else {
     auto first = first_responses_.find(key);
     if (first == first_responses_.end() ||
@@ -764,6 +892,74 @@ bool Runner::Judge(const Command& command, const Observed& observed,
     }
   }
   return true;
+}
+
+void Runner::CountMembersCommand(const Command& command,
+                                 const Expected& expected) {
+  const bool ok = expected.code == absl::StatusCode::kOk && !expected.replayed;
+  switch (expected.reason) {
+    case v1::ERROR_REASON_IDENTIFIER_TAKEN:
+      ++(command.request.index() == kImportKind ? report_.imports_phone_taken
+                                                : report_.identifiers_taken);
+      break;
+    case v1::ERROR_REASON_TOO_MANY_IDENTIFIERS:
+      ++report_.too_many_identifiers;
+      break;
+    case v1::ERROR_REASON_IDENTIFIER_NOT_FOUND:
+      ++report_.identifiers_not_found;
+      break;
+    case v1::ERROR_REASON_TRANSFER_LIMIT_REACHED: {
+      const auto& transfer =
+          std::get<v1::TransferPointsRequest>(command.request);
+      ++(transfer.points() > kModelTransferMaxPoints
+             ? report_.transfer_limits_per_transfer
+             : report_.transfer_limits_per_day);
+      break;
+    }
+    case v1::ERROR_REASON_INSUFFICIENT_POINTS:
+      report_.transfers_insufficient +=
+          command.request.index() == kTransferKind;
+      break;
+    default:
+      break;
+  }
+  if (command.request.index() == kLinkKind && !expected.replayed &&
+      expected.reason == v1::ERROR_REASON_IDENTIFIER_TAKEN) {
+    // Taken by the member itself?
+    const auto& link = std::get<v1::LinkIdentifierRequest>(command.request);
+    const std::optional<std::string> canonical =
+        ModelCanonical(link.identifier().kind(), link.identifier().value());
+    const std::string* owner =
+        canonical.has_value()
+            ? model_.IdentifierOwner(link.identifier().kind(), *canonical)
+            : nullptr;
+    report_.identifiers_taken_by_self +=
+        owner != nullptr && *owner == link.member_id();
+  }
+  if (expected.dry_run) {
+    ++report_.dry_runs;
+    report_.dry_run_rejections += expected.code != absl::StatusCode::kOk;
+    report_.dry_runs_enrolling += ok && expected.enrolled;
+  }
+  if (!ok || expected.dry_run) return;
+  switch (command.request.index()) {
+    case kLinkKind:
+      ++report_.links;
+      break;
+    case kUnlinkKind:
+      ++report_.unlinks;
+      break;
+    case kTransferKind:
+      ++report_.transfers;
+      break;
+    case kImportKind:
+      ++(expected.enrolled ? report_.imports_enrolled : report_.imports_found);
+      report_.imports_phone_linked += expected.phone_linked;
+      report_.openings += expected.opening_points > 0;
+      break;
+    default:
+      break;
+  }
 }
 
 void Runner::Count(const std::vector<ExpectedEntry>& entries) {
@@ -831,6 +1027,9 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   const v1::RequestContext& context = ContextOf(command.request);
   if (observed.replayed != expected.replayed) return "replayed flag differs";
   if (observed.member_id != expected.member_id) return "member id differs";
+  if (command.request.index() == kImportKind) {
+    return CompareImport(expected, observed);
+  }
   if (entry.member_id() != expected.member_id) return "entry member differs";
   if (entry.sequence() != expected.sequence) return "entry sequence differs";
   if (entry.kind() != EntryKindOf(command.request)) return "entry kind differs";
@@ -846,10 +1045,11 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
               .available_after) {
     return "entry available_after_points differs";
   }
-  if (!SameTotals(expected.totals, observed.balance)) {
+  if (observed.has_balance && !SameTotals(expected.totals, observed.balance)) {
     return "balance in the response differs";
   }
-  if (observed.balance.member_id() != expected.member_id) {
+  if (observed.has_balance &&
+      observed.balance.member_id() != expected.member_id) {
     return "balance member id differs";
   }
   // Who did it (promise 8) and when.
@@ -945,19 +1145,77 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
         entry.note() != adjust->note()) {
       return "entry operator/reason/note differs";
     }
-  } else if (const auto* enroll =
-                 std::get_if<v1::EnrollMemberRequest>(&command.request)) {
-    std::vector<std::pair<int, std::string>> sent;
-    for (const auto& identifier : enroll->identifiers()) {
-      sent.emplace_back(identifier.kind(), identifier.value());
+  } else if (command.request.index() == kEnrollKind ||
+             command.request.index() == kLinkKind ||
+             command.request.index() == kUnlinkKind) {
+    // The member's identifiers after the command, as stored (a replay's
+    // are those of its first answer, compared by its hash).
+    if (!expected.replayed &&
+        observed.identifiers != StoredIdentifiers(expected.member_id)) {
+      return "the member's identifiers in the response differ from the "
+             "model's";
     }
-    std::vector<std::pair<int, std::string>> in_entry;
-    for (const auto& identifier : entry.identifiers()) {
-      in_entry.emplace_back(identifier.kind(), identifier.value());
+  } else if (command.request.index() == kTransferKind) {
+    if (observed.entries.size() != 2) {
+      return "a transfer's response has not 2 entries";
     }
-    if (observed.identifiers != sent || in_entry != sent) {
-      return "member identifiers differ from the request";
+    if (!expected.replayed) {
+      std::string problem =
+          CompareEntry(expected.entries.back(), observed.entries[1]);
+      if (!problem.empty()) return "the response's " + problem;
     }
+    if (!SameTotals(expected.counterparty_totals, observed.to_balance) ||
+        observed.to_balance.member_id() != expected.counterparty_id) {
+      return absl::StrCat(
+          "to_balance differs: ", BalanceText(observed.to_balance),
+          "; the model's ", TotalsText(expected.counterparty_totals));
+    }
+  }
+  return "";
+}
+
+std::vector<std::pair<int, std::string>> Runner::StoredIdentifiers(
+    const std::string& member_id) const {
+  std::vector<std::pair<int, std::string>> stored;
+  const MemberState* member = model_.FindMember(member_id);
+  if (member == nullptr) return stored;
+  for (const ModelIdentifier& identifier : member->identifiers) {
+    stored.emplace_back(identifier.kind, identifier.stored);
+  }
+  return stored;
+}
+
+std::string Runner::CompareImport(const Expected& expected,
+                                  const Observed& observed) {
+  const v1::ImportMemberResponse& response = observed.import;
+  if (response.enrolled() != expected.enrolled ||
+      response.phone_linked() != expected.phone_linked ||
+      response.opening_points() != expected.opening_points ||
+      response.lot_expires_at_ms() != expected.lot_expires_at_ms ||
+      response.dry_run() != expected.dry_run) {
+    return absl::StrCat(
+        "import figures differ: enrolled/phone_linked/opening/lot_expires/"
+        "dry_run ",
+        response.enrolled(), "/", response.phone_linked(), "/",
+        response.opening_points(), "/", response.lot_expires_at_ms(), "/",
+        response.dry_run(), ", model ", expected.enrolled, "/",
+        expected.phone_linked, "/", expected.opening_points, "/",
+        expected.lot_expires_at_ms, "/", expected.dry_run);
+  }
+  if (!SameTotals(expected.totals, observed.balance) ||
+      observed.balance.member_id() != expected.member_id) {
+    return "balance in the response differs";
+  }
+  if (expected.replayed) return "";  // Its entries: by the response's hash.
+  if (response.entries_size() != expected.response_entries) {
+    return absl::StrCat("the import's response has ", response.entries_size(),
+                        " entries; the model ", expected.response_entries);
+  }
+  const size_t first = expected.entries.size() - expected.response_entries;
+  for (int i = 0; i < response.entries_size(); ++i) {
+    std::string problem =
+        CompareEntry(expected.entries[first + i], response.entries(i));
+    if (!problem.empty()) return "the response's " + problem;
   }
   return "";
 }
@@ -1005,6 +1263,15 @@ bool Runner::CheckBalanceOf(const std::string& member_id) {
     return Fail(absl::StrCat("GetMember(", member_id,
                              "): ", OutcomeText(member.status())));
   }
+  std::vector<std::pair<int, std::string>> identifiers;
+  for (const auto& identifier : member->identifiers()) {
+    identifiers.emplace_back(identifier.kind(), identifier.value());
+  }
+  if (identifiers != StoredIdentifiers(member_id)) {
+    return Fail(absl::StrCat("GetMember(", member_id, ") has identifiers ",
+                             member->ShortDebugString(), "; the model has ",
+                             StoredIdentifiers(member_id).size()));
+  }
   return CheckTierOf(member_id, *member);
 }
 
@@ -1023,13 +1290,135 @@ bool Runner::CheckTierOf(const std::string& member_id,
   return true;
 }
 
+std::vector<std::string> Runner::MembersNamed(const Command& command) const {
+  if (const auto* transfer =
+          std::get_if<v1::TransferPointsRequest>(&command.request)) {
+    return {transfer->from_member_id(), transfer->to_member_id()};
+  }
+  if (const auto* import = std::get_if<ImportRequest>(&command.request)) {
+    const std::string* owner = model_.IdentifierOwner(
+        v1::IDENTIFIER_KIND_CARD_NUMBER, import->message.card_number());
+    if (owner == nullptr) return {};
+    return {*owner};
+  }
+  return {MemberIdOf(command.request)};
+}
+
 bool Runner::CheckBalance(const Command& command, const Expected& expected) {
-  if (command.malformed) return true;  // Its member id may be malformed.
-  const std::string& member_id = expected.code == absl::StatusCode::kOk
-                                     ? expected.member_id
-                                     : MemberIdOf(command.request);
-  if (member_id.empty()) return true;
-  return CheckBalanceOf(member_id);
+  if (command.malformed) return true;  // Its member ids may be malformed.
+  std::vector<std::string> members = MembersNamed(command);
+  // An enroll's or an import's new member (a dry run's placeholder id is
+  // nobody's: NOT_FOUND, as the model has it).
+  if (expected.code == absl::StatusCode::kOk) {
+    members.push_back(expected.member_id);
+  }
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  for (const std::string& member_id : members) {
+    if (!member_id.empty() && !CheckBalanceOf(member_id)) return false;
+  }
+  return true;
+}
+
+bool Runner::CheckLookup(v1::IdentifierKind kind,
+                         const std::string& canonical) {
+  ++report_.lookups;
+  v1::MemberIdentifier identifier;
+  identifier.set_kind(kind);
+  identifier.set_value(RenderIdentifier(kind, canonical, check_rng_));
+  current_ = absl::StrCat("LookupMember(", identifier.ShortDebugString(), ")");
+  absl::StatusOr<v1::Member> member = ledger_->LookupMember(identifier);
+  const std::string* owner = model_.IdentifierOwner(kind, canonical);
+  if (owner == nullptr) {
+    ++report_.lookups_missing;
+    if (absl::IsNotFound(member.status()) &&
+        ReasonOf(member.status()) == v1::ERROR_REASON_MEMBER_NOT_FOUND) {
+      return true;
+    }
+    return Fail(absl::StrCat(current_, " of an identifier nobody has: ",
+                             member.ok() ? "member " + member->member_id()
+                                         : OutcomeText(member.status())));
+  }
+  if (!member.ok()) {
+    return Fail(absl::StrCat(current_, ": ", OutcomeText(member.status()),
+                             "; the model's owner is ", *owner));
+  }
+  std::vector<std::pair<int, std::string>> identifiers;
+  for (const auto& own : member->identifiers()) {
+    identifiers.emplace_back(own.kind(), own.value());
+  }
+  if (member->member_id() != *owner ||
+      identifiers != StoredIdentifiers(*owner)) {
+    return Fail(absl::StrCat(current_, " found ", member->ShortDebugString(),
+                             "; the model's owner is ", *owner));
+  }
+  return true;
+}
+
+bool Runner::CheckLookupsAfter(const Command& command) {
+  if (command.malformed) return true;
+  std::vector<std::pair<v1::IdentifierKind, std::string>> named;
+  auto name = [&](v1::IdentifierKind kind, const std::string& value) {
+    std::optional<std::string> canonical = ModelCanonical(kind, value);
+    if (canonical.has_value()) named.emplace_back(kind, *canonical);
+  };
+  std::visit(
+      [&](const auto& r) {
+        using Type = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<Type, v1::EnrollMemberRequest>) {
+          for (const auto& identifier : r.identifiers()) {
+            name(identifier.kind(), identifier.value());
+          }
+        } else if constexpr (std::is_same_v<Type, v1::LinkIdentifierRequest> ||
+                             std::is_same_v<Type,
+                                            v1::UnlinkIdentifierRequest>) {
+          name(r.identifier().kind(), r.identifier().value());
+        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
+          name(v1::IDENTIFIER_KIND_CARD_NUMBER, r.message.card_number());
+          if (!r.message.phone().empty()) {
+            name(v1::IDENTIFIER_KIND_PHONE, r.message.phone());
+          }
+        }
+      },
+      command.request);
+  const auto& members = model_.member_order();
+  if (!members.empty()) {
+    const MemberState* member =
+        model_.FindMember(members[std::uniform_int_distribution<size_t>(
+            0, members.size() - 1)(check_rng_)]);
+    if (!member->identifiers.empty()) {
+      const ModelIdentifier& own =
+          member->identifiers[std::uniform_int_distribution<size_t>(
+              0, member->identifiers.size() - 1)(check_rng_)];
+      named.emplace_back(own.kind, own.canonical);
+    }
+  }
+  const auto& unlinked = model_.unlinked();
+  if (!unlinked.empty()) {
+    const IdentifierKey& key = unlinked[std::uniform_int_distribution<size_t>(
+        0, unlinked.size() - 1)(check_rng_)];
+    named.emplace_back(static_cast<v1::IdentifierKind>(key.first), key.second);
+  }
+  for (const auto& [kind, canonical] : named) {
+    if (!CheckLookup(kind, canonical)) return false;
+  }
+  return true;
+}
+
+bool Runner::CheckLookups(bool all) {
+  std::vector<IdentifierKey> keys;
+  for (const auto& [key, owner] : model_.identifiers()) keys.push_back(key);
+  keys.insert(keys.end(), model_.unlinked().begin(), model_.unlinked().end());
+  if (!all && keys.size() > 400) {
+    std::shuffle(keys.begin(), keys.end(), check_rng_);
+    keys.resize(400);
+  }
+  for (const IdentifierKey& key : keys) {
+    if (!CheckLookup(static_cast<v1::IdentifierKind>(key.first), key.second)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The members whose entries `entries` are.
@@ -1070,26 +1459,27 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
   // the head if any entry was written; an earn's order; an enroll's
   // identifiers; the member's schedule key if it moved.
   const int64_t entries = static_cast<int64_t>(expected.entries.size());
-  const bool wrote_member = entries > 0;
+  // Each member with an entry (a transfer writes two), once.
+  const std::set<std::string> touched = MembersOf(expected.entries);
   std::map<Family, int64_t> want = {
       {Family::kEntries, entries},
       {Family::kMemberEntries, entries},
       {Family::kRequests, 1},
-      {Family::kMembers, wrote_member ? 1 : 0},
-      {Family::kMeta, wrote_member ? 1 : 0},
+      {Family::kMembers, static_cast<int64_t>(touched.size())},
+      {Family::kMeta, entries > 0 ? 1 : 0},
       {Family::kOrders, expected.orders_written},
       {Family::kIdentifiers, expected.identifiers_added}};
-  bool exact = writes == 1;
+  bool exact = writes == 1 && recording.ErasesIn(Family::kIdentifiers) ==
+                                  expected.identifiers_removed;
   for (const auto& [family, count] : want) {
     exact = exact && recording.PutsIn(family) == count &&
-            recording.ErasesIn(family) == 0;
+            (family == Family::kIdentifiers || recording.ErasesIn(family) == 0);
   }
-  const std::string member_id =
-      wrote_member ? expected.entries.front().member_id : "";
   for (const RecordedPut& put : recording.puts) {
     // Append-only: only a member record, an order record and the head are
-    // overwritten; schedule keys are put new and erased existing.
-    if (put.family == Family::kSchedule) {
+    // overwritten; schedule keys are put new and erased existing, and so
+    // are identifier keys (an unlink erases one).
+    if (put.family == Family::kSchedule || put.family == Family::kIdentifiers) {
       exact = exact && put.existed == put.erase;
     } else if (put.family == Family::kOrders) {
       exact = exact && put.existed == (expected.orders_added == 0);
@@ -1098,8 +1488,8 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       exact = false;
     }
     if (put.family == Family::kMembers) {
-      exact = exact && put.key == member_id &&
-              put.existed == (command.request.index() != kEnrollKind);
+      exact = exact && touched.count(put.key) == 1 &&
+              put.existed == (put.key != expected.enrolled_member_id);
     }
   }
   if (!exact) {
@@ -1127,8 +1517,38 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
     }
   }
   if (!CheckEntryWrites(recording, expected.entries)) return false;
+  if (!CheckIdentifierWrites(recording, expected.entries)) return false;
   return CheckScheduleWrites(recording, MembersOf(expected.entries),
                              &expected.schedule_moves);
+}
+
+bool Runner::CheckIdentifierWrites(const Recording& recording,
+                                   const std::vector<ExpectedEntry>& entries) {
+  // Keys as documented in ledger/keys.h: u8(kind) value -> member id.
+  std::multiset<std::tuple<bool, std::string, std::string>> want;
+  for (const ExpectedEntry& entry : entries) {
+    for (const auto& [kind, value] : entry.identifiers) {
+      const std::string key = std::string(1, static_cast<char>(kind)) + value;
+      if (entry.kind == v1::ENTRY_KIND_UNLINK) {
+        want.emplace(true, key, "");
+      } else {
+        want.emplace(false, key, entry.member_id);
+      }
+    }
+  }
+  std::multiset<std::tuple<bool, std::string, std::string>> got;
+  for (const RecordedPut& put : recording.puts) {
+    if (put.family == Family::kIdentifiers) {
+      got.emplace(put.erase, put.key, put.value);
+    }
+  }
+  if (got != want) {
+    return Fail(absl::StrCat("identifier keys written (", got.size(),
+                             " puts and erases) are not those of the "
+                             "entries' identifiers (",
+                             want.size(), ")"));
+  }
+  return true;
 }
 
 bool Runner::CheckEntryWrites(const Recording& recording,
@@ -1238,12 +1658,14 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   int64_t orders = 0;  // New order records.
   int64_t orders_written = 0;
   int64_t identifiers = 0;
+  int64_t identifiers_removed = 0;
   std::vector<ExpectedEntry> entries;
   for (const Expected& e : expected) {
     decided += e.effect != Effect::kNothing;
     orders += e.orders_added;
     orders_written += e.orders_written;
     identifiers += e.identifiers_added;
+    identifiers_removed += e.identifiers_removed;
     entries.insert(entries.end(), e.entries.begin(), e.entries.end());
   }
   const int64_t appended = static_cast<int64_t>(entries.size());
@@ -1259,6 +1681,7 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
       recording.PutsIn(Family::kRequests) == decided && orders_new == orders &&
       recording.PutsIn(Family::kOrders) <= orders_written &&
       recording.PutsIn(Family::kIdentifiers) == identifiers &&
+      recording.ErasesIn(Family::kIdentifiers) == identifiers_removed &&
       recording.PutsIn(Family::kMembers) <= appended &&
       recording.PutsIn(Family::kMembers) >=
           static_cast<int64_t>(touched.size()) &&
@@ -1279,6 +1702,15 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   }
   for (const RecordedPut& put : recording.puts) {
     if (put.family == Family::kSchedule) continue;  // CheckScheduleWrites.
+    if (put.family == Family::kIdentifiers) {
+      // Within one batch an unlink and a link of one key see each other.
+      if (put.existed != put.erase) {
+        return Fail(
+            "a group put an identifier key that exists or erased "
+            "one that does not");
+      }
+      continue;
+    }
     if (put.erase ||
         (put.existed && put.family != Family::kMembers &&
          put.family != Family::kOrders && put.family != Family::kMeta)) {
@@ -1290,6 +1722,7 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
     }
   }
   if (!CheckEntryWrites(recording, entries)) return false;
+  if (!CheckIdentifierWrites(recording, entries)) return false;
   // Batches may split the group anywhere, so the schedule moves are
   // checked by where they leave each member, not one by one.
   return CheckScheduleWrites(recording, touched, nullptr);
@@ -1386,7 +1819,9 @@ bool Runner::RunOne() {
     if (!CheckQuote(*earn)) return false;
   }
   current_ = "before " + Describe(command.request);
-  if (!CheckExpiredTotalFits(MemberIdOf(command.request))) return false;
+  for (const std::string& member_id : MembersNamed(command)) {
+    if (!CheckExpiredTotalFits(member_id)) return false;
+  }
   auto slot = std::make_shared<Slot>();
   std::future<Observed> future = slot->promise.get_future();
   std::visit(Submitter{*ledger_, Caller{command.principal}, slot},
@@ -1399,7 +1834,7 @@ bool Runner::RunOne() {
   if (!CheckWrites(command, expected, recording, write_count)) return false;
   if (before.has_value() && !CheckScan(*before, recording)) return false;
   if (slot->calls.load() != 1) return Fail("done was called more than once");
-  return CheckBalance(command, expected);
+  return CheckBalance(command, expected) && CheckLookupsAfter(command);
 }
 
 // QuoteEarn on the earn about to be sent: it writes nothing, and when it
@@ -1455,7 +1890,7 @@ bool Runner::RunGroup(int64_t size) {
   generator_.StartStep();
   std::vector<Command> commands;
   for (int64_t i = 0; i < size; ++i) {
-    commands.push_back(generator_.Next(clock_.NowMs()));
+    commands.push_back(generator_.Next(clock_.NowMs(), /*grouped=*/true));
     if (options_.trace) {
       std::fprintf(stderr, "queue #%lld [%s] %s: %s\n",
                    static_cast<long long>(commands_ + i + 1),
@@ -1473,7 +1908,9 @@ bool Runner::RunGroup(int64_t size) {
   if (!Before(&before, &write_count)) return false;
   current_ = "before the group";
   for (const Command& command : commands) {
-    if (!CheckExpiredTotalFits(MemberIdOf(command.request))) return false;
+    for (const std::string& member_id : MembersNamed(command)) {
+      if (!CheckExpiredTotalFits(member_id)) return false;
+    }
   }
   // Hold the writer at its first read so every command is queued before
   // it goes on: the rest are then applied together, in queue order.
@@ -1504,6 +1941,7 @@ bool Runner::RunGroup(int64_t size) {
   if (before.has_value() && !CheckScan(*before, recording)) return false;
   for (size_t i = 0; i < commands.size(); ++i) {
     if (!CheckBalance(commands[i], expected[i])) return false;
+    if (!CheckLookupsAfter(commands[i])) return false;
   }
   ++report_.groups;
   return true;
@@ -1644,6 +2082,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
   }
   Int128 available = 0, pending = 0, held = 0;
   Int128 earned = 0, redeemed = 0, adjusted = 0, expired = 0;
+  Int128 opening = 0, given = 0, received = 0;
   for (size_t i = entries.size(); i-- > 0;) {  // Oldest first.
     const v1::LedgerEntry& entry = entries[i];
     if (entry.member_id() != member_id)
@@ -1712,6 +2151,15 @@ bool Runner::CheckStatement(const std::string& member_id) {
       case v1::ENTRY_KIND_RESTORE:  // Net redeemed goes down.
         redeemed -= delta;
         break;
+      case v1::ENTRY_KIND_OPENING:
+        opening += delta;
+        break;
+      case v1::ENTRY_KIND_TRANSFER_OUT:
+        given -= delta;
+        break;
+      case v1::ENTRY_KIND_TRANSFER_IN:
+        received += delta;
+        break;
       default:
         break;
     }
@@ -1725,6 +2173,8 @@ bool Runner::CheckStatement(const std::string& member_id) {
   }
   if (available != want.available || pending != want.pending ||
       held != want.held || earned != want.earned_total ||
+      opening != want.opening_total || given != want.transferred_out_total ||
+      received != want.transferred_in_total ||
       redeemed != want.redeemed_total || adjusted != want.adjusted_total ||
       std::min<Int128>(expired, std::numeric_limits<int64_t>::max()) !=
           want.expired_total ||
@@ -1756,16 +2206,15 @@ bool Runner::CheckStatements(bool all) {
 bool Runner::CheckMembers() {
   for (const std::string& member_id : model_.member_order()) {
     current_ = "GetMember(" + member_id + ")";
-    const MemberState* want = model_.FindMember(member_id);
     absl::StatusOr<v1::Member> member = ledger_->GetMember(member_id);
     if (!member.ok()) return Fail("GetMember: " + OutcomeText(member.status()));
-    std::vector<std::pair<v1::IdentifierKind, std::string>> identifiers;
+    std::vector<std::pair<int, std::string>> identifiers;
     for (const auto& identifier : member->identifiers()) {
       identifiers.emplace_back(identifier.kind(), identifier.value());
     }
     model_.set_now_ms(clock_.NowMs());
     const Totals balance = model_.Snapshot(*model_.Projected(member_id));
-    if (identifiers != want->identifiers ||
+    if (identifiers != StoredIdentifiers(member_id) ||
         !SameTotals(balance, member->balance()) ||
         member->status() != v1::MEMBER_STATUS_ACTIVE) {
       return Fail(
@@ -1803,8 +2252,10 @@ std::string Runner::AdvanceClock() {
 
 RunReport Runner::Run() {
   const auto started = std::chrono::steady_clock::now();
+  LedgerOptions ledger_options;
+  ledger_options.identifier_key = kModelIdentifierKey;
   absl::StatusOr<std::unique_ptr<Ledger>> opened =
-      Ledger::Open(&store_, Program(), &clock_, LedgerOptions{});
+      Ledger::Open(&store_, Program(), &clock_, ledger_options);
   if (!opened.ok()) {
     Fail("Ledger::Open: " + OutcomeText(opened.status()));
     return report_;
@@ -1840,7 +2291,7 @@ RunReport Runner::Run() {
       if (!ok) Fail("a read wrote to the store");
     }
     if (ok && commands_ >= next_verify) {
-      ok = CheckVerify();
+      ok = CheckVerify() && CheckLookups(/*all=*/false);
       next_verify += options_.verify_every;
     }
     if (ok && commands_ >= next_statements) {
@@ -1848,7 +2299,16 @@ RunReport Runner::Run() {
       next_statements += options_.statements_every;
     }
   }
-  if (ok) ok = CheckVerify() && CheckStatements(/*all=*/true) && CheckMembers();
+  if (ok) {
+    ok = CheckVerify() && CheckStatements(/*all=*/true) && CheckMembers() &&
+         CheckLookups(/*all=*/true);
+  }
+  const Model::Counts& counts = model_.counts();
+  report_.transfer_day_rollovers = counts.transfer_day_rollovers;
+  report_.transfers_paying_debt = counts.transfers_paying_debt;
+  report_.transfers_of_several_lots = counts.transfers_of_several_lots;
+  report_.transferred_lots_expired = counts.transferred_lots_expired;
+  report_.openings_expired = counts.openings_expired;
   report_.commands = commands_;
   report_.members = model_.member_order().size();
   report_.last_sequence = model_.last_sequence();
@@ -1877,18 +2337,37 @@ std::string RunReport::Summary() const {
       too_many_holds, " TOO_MANY_HOLDS, ", holds_not_active,
       " HOLD_NOT_ACTIVE, ", holds_not_found, " HOLD_NOT_FOUND, ",
       rejections_after_due_entries, " rejections after time-driven entries, ",
-      sweeps, " sweeps (", sweep_entries, " entries), ",
-      expired_saturated, " expiries at the INT64_MAX expired total, ",
-      "returns: ", returns, " (", returns_from_pending, " from pending, ",
-      returns_into_debt, " into debt, ", returns_forgiving, " forgiving), ",
-      restores, " restores, ", debt_paid_off, " grants paying off debt, ",
-      return_exceeds, " RETURN_EXCEEDS_ORDER, ", order_not_found,
+      sweeps, " sweeps (", sweep_entries, " entries), ", expired_saturated,
+      " expiries at the INT64_MAX expired total, ", "returns: ", returns, " (",
+      returns_from_pending, " from pending, ", returns_into_debt,
+      " into debt, ", returns_forgiving, " forgiving), ", restores,
+      " restores, ", debt_paid_off, " grants paying off debt, ", return_exceeds,
+      " RETURN_EXCEEDS_ORDER, ", order_not_found,
       " ORDER_NOT_FOUND; tiers: ", tier_upgrades, " upgrades, ", tier_keeps,
       " keeps, ", tier_move_downs, " move-downs, ", tier_lines,
       " earns with a tier line, ", qualifying_returns,
-      " returns taking qualifying back; ",
-      stale_response_balances, " responses projected past an expiry; ",
-      absl::StrFormat("%.1f", seconds), " s");
+      " returns taking qualifying back; ", stale_response_balances,
+      " responses projected past an expiry; ", "identifiers: ", links,
+      " links, ", unlinks, " unlinks, ", identifiers_taken,
+      " IDENTIFIER_TAKEN (", identifiers_taken_by_self,
+      " by the member itself), ", too_many_identifiers,
+      " TOO_MANY_IDENTIFIERS, ", identifiers_not_found,
+      " IDENTIFIER_NOT_FOUND, ", replays_in_other_notations,
+      " replays in other notations, ", lookups, " lookups (", lookups_missing,
+      " of identifiers nobody has); transfers: ", transfers, " (",
+      transfers_of_several_lots, " of several lots, ", transfers_paying_debt,
+      " paying debt), ", transfer_limits_per_transfer,
+      " over the per-transfer "
+      "limit, ",
+      transfer_limits_per_day, " over the day's, ", transfer_day_rollovers,
+      " senders' days rolled over, ", transfers_insufficient,
+      " INSUFFICIENT_POINTS, ", transferred_lots_expired,
+      " transferred lots expired; imports: ", imports_enrolled, " enrolled, ",
+      imports_found, " found by card, ", imports_phone_linked,
+      " phones linked, ", imports_phone_taken, " phones taken, ", openings,
+      " openings (", openings_expired, " lots expired), ", dry_runs,
+      " dry runs (", dry_runs_enrolling, " enrolling, ", dry_run_rejections,
+      " rejected); ", absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

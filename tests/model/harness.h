@@ -10,7 +10,18 @@
 //     hold id and timeout) and the whole balance in the response (pending,
 //     held, expired total, next expiring lots, as_of); a replay returns the
 //     first response byte for byte (replayed set);
-//   * GetBalance and GetMember's tier status of the member, and after every
+//   * for a transfer also the TRANSFER_IN and the receiver's balance; for an
+//     import every entry of its response (ENROLL, LINK, OPENING as they
+//     apply; a dry run's too, with the placeholder member id the ledger
+//     shows) and its figures; for an enroll, link or unlink the member's
+//     identifiers after it (phones and emails as their HMAC);
+//   * LookupMember, in a random notation, of every identifier the command
+//     named, of one of a random member's and of one unlinked earlier: the
+//     owner the model has (with its identifiers), or NOT_FOUND; at every
+//     Verify 400 of those owned or once unlinked, and all of them at the
+//     end;
+//   * GetBalance and GetMember's tier status and identifiers of the
+//     members the command named (both of a transfer), and after every
 //     clock move of another one (the member whose due instant the clock
 //     jumped to, else a random one), against the model's as of now (what
 //     fell due counts). The clock moves 0..60 s, sometimes 1..72 h, and one
@@ -19,16 +30,18 @@
 //     (Tolerated, counted: since_ms 0 when the read's projection moves the
 //     tier down, a known ledger bug; see Runner::CheckTierOf);
 //   * before every earn, QuoteEarn: points, spend and the tier line;
-//   * what was written: nothing for a malformed request, a reused request id
-//     or a replay. Otherwise one batch: the time-driven entries the model
-//     predicts (hold timeouts, maturities, expiries, tier evaluations; each
-//     decoded and compared field by field, tier and qualifying fields and
+//   * what was written: nothing for a malformed request, a reused request id,
+//     a replay or a dry run. Otherwise one batch: the time-driven entries the
+//     model predicts (hold timeouts, maturities, expiries, tier evaluations;
+//     each decoded and compared field by field, tier and qualifying fields and
 //     the tier breakdown line included), the command's own entry if
 //     applied (and an EARN's upgrade TIER after it), their
 //     index keys, the request record (OK with its response, or the
-//     rejection), the member and head when an entry was written, order /
-//     identifiers, and the member's schedule key moved (erase + put)
-//     exactly as the model's next due time moves. Every Write is recorded
+//     rejection), each member and the head when an entry was written,
+//     orders, identifier keys put for what ENROLL and LINK entries link and
+//     erased for what UNLINK entries unlink (and no other), and each
+//     member's schedule key moved (erase + put) exactly as the model's next
+//     due time moves. Every Write is recorded
 //     (RecordingStore); on sampled steps every family is also scanned and
 //     hashed before and after, and the difference must be exactly the
 //     recorded puts and erases (no byte changes otherwise), with every
@@ -132,6 +145,39 @@ struct RunReport {
   // OK responses whose balance had to be projected past a lot that expired
   // by now (written only at the next access), as a GetBalance would.
   int64_t stale_response_balances = 0;
+  // Identifiers: LINK and UNLINK entries by request, rejections, retries
+  // in other notations that replayed, LookupMember checks (and those of
+  // identifiers nobody had).
+  int64_t links = 0;
+  int64_t unlinks = 0;
+  int64_t identifiers_taken = 0;
+  int64_t identifiers_taken_by_self = 0;
+  int64_t too_many_identifiers = 0;
+  int64_t identifiers_not_found = 0;
+  int64_t replays_in_other_notations = 0;
+  int64_t lookups = 0;
+  int64_t lookups_missing = 0;
+  // Transfers: applied, limits met, senders whose day rolled over, lots
+  // received that later expired, and rejections for too few points.
+  int64_t transfers = 0;
+  int64_t transfers_of_several_lots = 0;
+  int64_t transfers_paying_debt = 0;
+  int64_t transfer_limits_per_transfer = 0;
+  int64_t transfer_limits_per_day = 0;
+  int64_t transfer_day_rollovers = 0;
+  int64_t transfers_insufficient = 0;
+  int64_t transferred_lots_expired = 0;
+  // Imports: new members, members found by card, phones linked, phones of
+  // another member, OPENING entries and their lots that expired; dry runs.
+  int64_t imports_enrolled = 0;
+  int64_t imports_found = 0;
+  int64_t imports_phone_linked = 0;
+  int64_t imports_phone_taken = 0;
+  int64_t openings = 0;
+  int64_t openings_expired = 0;
+  int64_t dry_runs = 0;
+  int64_t dry_runs_enrolling = 0;
+  int64_t dry_run_rejections = 0;
   double seconds = 0;
 
   std::string Summary() const;

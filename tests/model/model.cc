@@ -3,10 +3,16 @@
 // ledger must refuse.
 #include "model.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -284,6 +290,106 @@ int64_t ModelLotExpiresAtMs(int64_t granted_at_ms) {
          kModelUtcOffsetMs;
 }
 
+int64_t ModelDayStartMs(absl::string_view date) {
+  absl::CivilDay day;
+  // The generator sends only dates it formatted itself on valid rows.
+  if (!absl::ParseCivilTime(date, &day)) return kInt64Min;
+  return absl::ToUnixMillis(absl::FromCivil(day, absl::UTCTimeZone())) -
+         kModelUtcOffsetMs;
+}
+
+std::string ModelDateBefore(int64_t time_ms, int days) {
+  const absl::CivilDay today = absl::ToCivilDay(
+      absl::FromUnixMillis(time_ms + kModelUtcOffsetMs), absl::UTCTimeZone());
+  return absl::FormatCivilTime(today - days);
+}
+
+// ---------------------------------------------------------------------------
+// Identifiers.
+
+const std::vector<ModelPhone>& ModelPhoneTable() {
+  // Mobiles 09xx xxx xxx and Taipei lines 02 xxxx xxxx, numbers spread over
+  // their ranges by a fixed step, each in the notations below.
+  static const std::vector<ModelPhone>* const kTable = [] {
+    auto* table = new std::vector<ModelPhone>;
+    for (int i = 0; i < 40; ++i) {
+      const std::string n = absl::StrFormat(
+          "9%08d", (12'345'678 + i * int64_t{3'141'593}) % 100'000'000);
+      const std::string a = n.substr(0, 3), b = n.substr(3, 3),
+                        c = n.substr(6, 3);
+      table->push_back(
+          ModelPhone{"+886" + n,
+                     {absl::StrCat("0", a, "-", b, "-", c),
+                      absl::StrCat("+886 ", a, " ", b, " ", c),
+                      absl::StrCat("+886-", a, "-", b, "-", c),
+                      absl::StrCat("(0", a, ") ", b, " ", c),
+                      absl::StrCat("+886", n), absl::StrCat("0", n),
+                      absl::StrCat("+886 (0) ", a, " ", b, " ", c)}});
+    }
+    for (int i = 0; i < 8; ++i) {
+      const std::string n = absl::StrFormat(
+          "2%08d", (23'456'789 + i * int64_t{2'718'281}) % 100'000'000);
+      const std::string b = n.substr(1, 4), c = n.substr(5, 4);
+      table->push_back(ModelPhone{
+          "+886" + n,
+          {absl::StrCat("02-", b, "-", c), absl::StrCat("(02) ", b, " ", c),
+           absl::StrCat("+886 2 ", b, " ", c),
+           absl::StrCat("+886-2-", b, "-", c), absl::StrCat("0", n),
+           absl::StrCat("+886.2.", b, ".", c)}});
+    }
+    return table;
+  }();
+  return *kTable;
+}
+
+std::optional<std::string> ModelCanonical(v1::IdentifierKind kind,
+                                          absl::string_view value) {
+  switch (kind) {
+    case v1::IDENTIFIER_KIND_CARD_NUMBER:
+    case v1::IDENTIFIER_KIND_APP_USER_ID:
+    case v1::IDENTIFIER_KIND_PARTNER_ACCOUNT:
+      return std::string(value);
+    case v1::IDENTIFIER_KIND_EMAIL:
+      return absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+    case v1::IDENTIFIER_KIND_PHONE: {
+      static const auto* const kByNotation = [] {
+        auto* by_notation = new std::unordered_map<std::string, std::string>;
+        for (const ModelPhone& phone : ModelPhoneTable()) {
+          for (const std::string& notation : phone.notations) {
+            (*by_notation)[notation] = phone.canonical;
+          }
+        }
+        return by_notation;
+      }();
+      auto found = kByNotation->find(std::string(value));
+      if (found == kByNotation->end()) return std::nullopt;
+      return found->second;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string ModelStoredValue(v1::IdentifierKind kind,
+                             const std::string& canonical) {
+  if (kind != v1::IDENTIFIER_KIND_PHONE && kind != v1::IDENTIFIER_KIND_EMAIL) {
+    return canonical;
+  }
+  const std::string message = absl::StrCat(
+      kind == v1::IDENTIFIER_KIND_PHONE ? "PHONE:" : "EMAIL:", canonical);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const std::string key = kModelIdentifierKey;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+       digest, &length);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    absl::StrAppend(&hex, absl::Hex(digest[i], absl::kZeroPad2));
+  }
+  return hex;
+}
+
 int64_t ModelMonthIndex(int64_t time_ms) {
   return absl::CivilMonth(absl::ToCivilSecond(
              absl::FromUnixMillis(time_ms + kModelUtcOffsetMs),
@@ -315,8 +421,8 @@ int64_t PointsState::NextDueMs() const {
 
 const char* KindName(const Request& request) {
   static constexpr const char* kNames[] = {
-      "enroll", "earn",    "redeem",  "adjust", "event",
-      "hold",   "capture", "release", "return"};
+      "enroll",  "earn",   "redeem", "adjust", "event",    "hold",  "capture",
+      "release", "return", "link",   "unlink", "transfer", "import"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -334,15 +440,67 @@ v1::RequestContext* MutableContextOf(Request* request) {
 }
 
 const std::string& MemberIdOf(const Request& request) {
+  static const std::string kNone;
   return std::visit(
-      [](const auto& r) -> const std::string& { return r.member_id(); },
+      [](const auto& r) -> const std::string& {
+        using Type = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<Type, v1::TransferPointsRequest>) {
+          return r.from_member_id();
+        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
+          return kNone;
+        } else {
+          return r.member_id();
+        }
+      },
       request);
 }
+
+namespace {
+
+// `identifier` with its value in the stored form, when the model can read
+// it (malformed ones stay as sent).
+void Canonicalize(v1::MemberIdentifier* identifier) {
+  std::optional<std::string> canonical =
+      ModelCanonical(identifier->kind(), identifier->value());
+  if (canonical.has_value()) {
+    identifier->set_value(ModelStoredValue(identifier->kind(), *canonical));
+  }
+}
+
+std::string DeterministicBytes(const ImportRequest& request) {
+  return DeterministicBytes(request.message);  // dry_run is not content.
+}
+
+}  // namespace
 
 std::string ContentOf(const Request& request) {
   std::string content(1, static_cast<char>('0' + request.index()));
   content.push_back('\0');
-  std::visit([&](const auto& r) { content += DeterministicBytes(r); }, request);
+  Request canonical = request;
+  std::visit(
+      [](auto& r) {
+        using Type = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<Type, v1::EnrollMemberRequest>) {
+          for (auto& identifier : *r.mutable_identifiers()) {
+            Canonicalize(&identifier);
+          }
+        } else if constexpr (std::is_same_v<Type, v1::LinkIdentifierRequest> ||
+                             std::is_same_v<Type,
+                                            v1::UnlinkIdentifierRequest>) {
+          Canonicalize(r.mutable_identifier());
+        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
+          if (!r.message.phone().empty()) {
+            v1::MemberIdentifier phone;
+            phone.set_kind(v1::IDENTIFIER_KIND_PHONE);
+            phone.set_value(r.message.phone());
+            Canonicalize(&phone);
+            r.message.set_phone(phone.value());
+          }
+        }
+      },
+      canonical);
+  std::visit([&](const auto& r) { content += DeterministicBytes(r); },
+             canonical);
   return content;
 }
 
@@ -460,9 +618,10 @@ Totals Model::Snapshot(const PointsState& points) const {
   return totals;
 }
 
-bool Model::IdentifierTaken(v1::IdentifierKind kind,
-                            const std::string& value) const {
-  return identifiers_.count({static_cast<int>(kind), value}) > 0;
+const std::string* Model::IdentifierOwner(v1::IdentifierKind kind,
+                                          const std::string& canonical) const {
+  auto found = identifiers_.find({static_cast<int>(kind), canonical});
+  return found == identifiers_.end() ? nullptr : &found->second;
 }
 
 bool Model::RequestRemembered(const std::string& principal,
@@ -539,14 +698,27 @@ Expected Model::Apply(const Command& command,
     replay.replayed = true;
     replay.effect = Effect::kNothing;
     replay.identifiers_added = 0;
+    replay.identifiers_removed = 0;
     replay.orders_added = 0;
     replay.orders_written = 0;
+    replay.enrolled_member_id.clear();
     return replay;
   }
 
   command_ = &command;
   written_.clear();
   written_members_.clear();
+  if (const auto* import = std::get_if<ImportRequest>(&command.request);
+      import != nullptr && import->dry_run) {
+    // Decided on the state as it is, then forgotten: not remembered, no
+    // schedule moved.
+    Expected outcome = DryRun(*import, assigned_member_id);
+    command_ = nullptr;
+    outcome.effect = Effect::kNothing;
+    outcome.dry_run = true;
+    outcome.entries = std::move(written_);
+    return outcome;
+  }
   Expected outcome = std::visit(
       [&](const auto& r) { return ApplyRules(r, assigned_member_id); },
       command.request);
@@ -605,6 +777,11 @@ MemberState* Model::LoadSettled(const std::string& member_id) {
   while (std::optional<ExpectedEntry> due =
              ApplyNextDue(member.points, now_ms_, tiers_)) {
     due->member_id = member_id;
+    if (due->kind == v1::ENTRY_KIND_EXPIRE) {
+      counts_.transferred_lots_expired +=
+          transfer_in_sequences_.count(due->lot_sequence);
+      counts_.openings_expired += opening_sequences_.count(due->lot_sequence);
+    }
     Append(member, std::move(*due));
   }
   return &member;
@@ -645,8 +822,10 @@ void Model::Append(MemberState& member, ExpectedEntry entry) {
 Expected Model::Ok(const MemberState& member) const {
   Expected ok;
   ok.member_id = member.member_id;
-  ok.points_delta = written_.back().points_delta;
-  ok.sequence = written_.back().sequence;
+  if (!written_.empty()) {
+    ok.points_delta = written_.back().points_delta;
+    ok.sequence = written_.back().sequence;
+  }
   // The response's balance is the member projected as of now: a lot the
   // command created already expired (an old order time), or a hold
   // released into an expired lot, counts as expired.
@@ -655,6 +834,22 @@ Expected Model::Ok(const MemberState& member) const {
   }
   ok.totals = Snapshot(projected);
   return ok;
+}
+
+MemberState& Model::NewMember(const std::string& member_id) {
+  MemberState& member = members_[member_id];
+  member.member_id = member_id;
+  order_.push_back(member_id);
+  // Everyone starts in the lowest tier, which is never evaluated.
+  if (!tiers_.tiers.empty()) member.points.tier.since_ms = now_ms_;
+  return member;
+}
+
+void Model::AddIdentifier(MemberState& member, v1::IdentifierKind kind,
+                          const std::string& canonical) {
+  member.identifiers.push_back(
+      ModelIdentifier{kind, canonical, ModelStoredValue(kind, canonical)});
+  identifiers_[{static_cast<int>(kind), canonical}] = member.member_id;
 }
 
 void Model::WriteOrder(MemberState& member, const std::string& order_id,
@@ -672,32 +867,33 @@ Expected Model::ApplyRules(const v1::EnrollMemberRequest& request,
     return Rejected(absl::StatusCode::kAlreadyExists,
                     v1::ERROR_REASON_MEMBER_EXISTS);
   }
+  // Apply let only readable identifiers through (the rest are malformed).
+  std::vector<std::pair<v1::IdentifierKind, std::string>> canonical;
   for (const v1::MemberIdentifier& identifier : request.identifiers()) {
-    if (IdentifierTaken(identifier.kind(), identifier.value())) {
+    canonical.emplace_back(
+        identifier.kind(),
+        *ModelCanonical(identifier.kind(), identifier.value()));
+    if (IdentifierOwner(canonical.back().first, canonical.back().second)) {
       return Rejected(absl::StatusCode::kAlreadyExists,
                       v1::ERROR_REASON_IDENTIFIER_TAKEN);
     }
   }
   const std::string member_id =
       request.member_id().empty() ? assigned_member_id : request.member_id();
-  MemberState& member = members_[member_id];
-  member.member_id = member_id;
-  order_.push_back(member_id);
-  for (const v1::MemberIdentifier& identifier : request.identifiers()) {
-    member.identifiers.emplace_back(identifier.kind(), identifier.value());
-    identifiers_[{static_cast<int>(identifier.kind()), identifier.value()}] =
-        member_id;
+  MemberState& member = NewMember(member_id);
+  for (const auto& [kind, value] : canonical) {
+    AddIdentifier(member, kind, value);
   }
   ExpectedEntry entry =
       CommandEntry(member, v1::ENTRY_KIND_ENROLL, request.context());
-  if (!tiers_.tiers.empty()) {
-    // Everyone starts in the lowest tier, which is never evaluated.
-    entry.tier_to = tiers_.tiers[0].tier_id;
-    member.points.tier.since_ms = now_ms_;
+  for (const ModelIdentifier& identifier : member.identifiers) {
+    entry.identifiers.emplace_back(identifier.kind, identifier.stored);
   }
+  if (!tiers_.tiers.empty()) entry.tier_to = tiers_.tiers[0].tier_id;
   Append(member, std::move(entry));
   Expected ok = Ok(member);
   ok.identifiers_added = request.identifiers_size();
+  ok.enrolled_member_id = member_id;
   return ok;
 }
 
@@ -870,6 +1066,7 @@ Expected Model::ApplyRules(const v1::AdjustRequest& request,
       CommandEntry(*member, v1::ENTRY_KIND_ADJUST, request.context());
   entry.channel = v1::CHANNEL_ADMIN;
   entry.points_delta = delta;
+  entry.note = request.note();
   if (delta > 0) {
     // A credit is a lot dated by when the operator made it.
     entry.lot_expires_at_ms = ModelLotExpiresAtMs(now_ms_);
@@ -1125,6 +1322,274 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
   ok.points_restored = restored;
   WriteOrder(*member, request.order_id(), &ok);
   return ok;
+}
+
+// ---------------------------------------------------------------------------
+// Identifiers, transfers, imports.
+
+Expected Model::ApplyRules(const v1::LinkIdentifierRequest& request,
+                           const std::string&) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  const v1::IdentifierKind kind = request.identifier().kind();
+  const std::string canonical =
+      *ModelCanonical(kind, request.identifier().value());
+  // Taken by anyone, this member included, before the member's room.
+  if (IdentifierOwner(kind, canonical) != nullptr) {
+    return Rejected(absl::StatusCode::kAlreadyExists,
+                    v1::ERROR_REASON_IDENTIFIER_TAKEN);
+  }
+  if (member->identifiers.size() >= static_cast<size_t>(kModelIdentifiersMax)) {
+    return Rejected(absl::StatusCode::kFailedPrecondition,
+                    v1::ERROR_REASON_TOO_MANY_IDENTIFIERS);
+  }
+  AddIdentifier(*member, kind, canonical);
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_LINK, request.context());
+  entry.identifiers.emplace_back(kind, member->identifiers.back().stored);
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
+  ok.identifiers_added = 1;
+  return ok;
+}
+
+Expected Model::ApplyRules(const v1::UnlinkIdentifierRequest& request,
+                           const std::string&) {
+  MemberState* member = LoadSettled(request.member_id());
+  if (member == nullptr) return MemberNotFound();
+  const v1::IdentifierKind kind = request.identifier().kind();
+  const std::string canonical =
+      *ModelCanonical(kind, request.identifier().value());
+  auto own = std::find_if(
+      member->identifiers.begin(), member->identifiers.end(),
+      [&](const ModelIdentifier& identifier) {
+        return identifier.kind == kind && identifier.canonical == canonical;
+      });
+  if (own == member->identifiers.end()) {
+    return Rejected(absl::StatusCode::kNotFound,
+                    v1::ERROR_REASON_IDENTIFIER_NOT_FOUND);
+  }
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_UNLINK, request.context());
+  entry.identifiers.emplace_back(kind, own->stored);
+  member->identifiers.erase(own);  // The others keep their order.
+  identifiers_.erase({static_cast<int>(kind), canonical});
+  unlinked_.emplace_back(static_cast<int>(kind), canonical);
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
+  ok.identifiers_removed = 1;
+  return ok;
+}
+
+Expected Model::ApplyRules(const v1::TransferPointsRequest& request,
+                           const std::string&) {
+  // Both members are settled (sender first) before any rule is looked at.
+  MemberState* from = LoadSettled(request.from_member_id());
+  if (from == nullptr) return MemberNotFound();
+  MemberState* to = LoadSettled(request.to_member_id());
+  if (to == nullptr) return MemberNotFound();
+  const int64_t points = request.points();
+  const Expected limit_reached =
+      Rejected(absl::StatusCode::kFailedPrecondition,
+               v1::ERROR_REASON_TRANSFER_LIMIT_REACHED);
+  if (points > kModelTransferMaxPoints) return limit_reached;
+  // The harness's clock only moves forward: a later day starts afresh.
+  const int64_t today = (now_ms_ + kModelUtcOffsetMs) / kModelDayMs;
+  const int64_t given_today =
+      today == from->transfer_day ? from->transferred_on_day : 0;
+  if (points > kModelTransferDayMaxPoints - given_today) return limit_reached;
+  Totals& sender = from->points.totals;
+  Totals& receiver = to->points.totals;
+  if (points > sender.available) return InsufficientPoints();
+  if (!FitsInt64(static_cast<Int128>(sender.transferred_out_total) + points) ||
+      !GrantFits(receiver, receiver.transferred_in_total, points)) {
+    return BalanceOverflow();
+  }
+
+  counts_.transfer_day_rollovers +=
+      today != from->transfer_day && from->transferred_on_day > 0;
+  from->transferred_on_day = given_today + points;
+  from->transfer_day = today;
+  sender.available -= points;
+  sender.transferred_out_total += points;
+  const std::vector<Lot> taken = TakeFromLots(from->points.lots, points);
+  ExpectedEntry out =
+      CommandEntry(*from, v1::ENTRY_KIND_TRANSFER_OUT, request.context());
+  out.points_delta = -points;
+  out.counterparty = to->member_id;
+  out.note = request.note();
+  out.transfer_day = today;
+  for (const Lot& piece : taken) {
+    out.transferred_lots.emplace_back(piece.points, piece.expires_at_ms);
+  }
+  ExpectedEntry in =
+      CommandEntry(*to, v1::ENTRY_KIND_TRANSFER_IN, request.context());
+  in.points_delta = points;
+  in.counterparty = from->member_id;
+  in.note = request.note();
+  in.transferred_lots = out.transferred_lots;
+  Append(*from, std::move(out));
+  const uint64_t out_sequence = last_sequence_;
+
+  // The lots arrive with their expiry, each paying off debt first, as new
+  // lots named by the IN where no lot of that expiry is there yet.
+  counts_.transfers_paying_debt += receiver.debt > 0;
+  counts_.transfers_of_several_lots += taken.size() > 1;
+  receiver.available += points;
+  receiver.transferred_in_total += points;
+  const uint64_t in_sequence = last_sequence_ + 1;
+  for (const Lot& piece : taken) {
+    Credit(to->points, in_sequence, piece.points, piece.expires_at_ms);
+  }
+  transfer_in_sequences_.insert(in_sequence);
+  Append(*to, std::move(in));
+
+  Expected ok = Ok(*from);
+  ok.points_delta = -points;
+  ok.sequence = out_sequence;
+  ok.own_entry_from_end = 1;
+  ok.response_entries = 2;
+  ok.counterparty_id = to->member_id;
+  ok.counterparty_totals = Ok(*to).totals;
+  return ok;
+}
+
+Expected Model::ApplyRules(const ImportRequest& request,
+                           const std::string& assigned_member_id) {
+  const v1::ImportMemberRequest& row = request.message;
+  const std::string card = row.card_number();
+  const bool has_phone = !row.phone().empty();
+  const std::string phone =
+      has_phone ? *ModelCanonical(v1::IDENTIFIER_KIND_PHONE, row.phone()) : "";
+  const std::string* card_owner =
+      IdentifierOwner(v1::IDENTIFIER_KIND_CARD_NUMBER, card);
+  const std::string* phone_owner =
+      has_phone ? IdentifierOwner(v1::IDENTIFIER_KIND_PHONE, phone) : nullptr;
+  // Another member's phone is refused before anything is settled.
+  if (phone_owner != nullptr &&
+      (card_owner == nullptr || *phone_owner != *card_owner)) {
+    return Rejected(absl::StatusCode::kAlreadyExists,
+                    v1::ERROR_REASON_IDENTIFIER_TAKEN);
+  }
+  const bool link_phone = has_phone && phone_owner == nullptr;
+  const int64_t points = row.opening_points();
+  MemberState* member = nullptr;
+  if (card_owner != nullptr) {
+    member = LoadSettled(*card_owner);
+    if (link_phone && member->identifiers.size() >=
+                          static_cast<size_t>(kModelIdentifiersMax)) {
+      return Rejected(absl::StatusCode::kFailedPrecondition,
+                      v1::ERROR_REASON_TOO_MANY_IDENTIFIERS);
+    }
+    if (points > 0 &&
+        !GrantFits(member->totals(), member->totals().opening_total, points)) {
+      return BalanceOverflow();
+    }
+  }
+
+  Expected ok;
+  const size_t own_from = written_.size();
+  if (member == nullptr) {
+    member = &NewMember(assigned_member_id);
+    AddIdentifier(*member, v1::IDENTIFIER_KIND_CARD_NUMBER, card);
+    if (link_phone) AddIdentifier(*member, v1::IDENTIFIER_KIND_PHONE, phone);
+    ExpectedEntry entry =
+        CommandEntry(*member, v1::ENTRY_KIND_ENROLL, row.context());
+    entry.channel = v1::CHANNEL_ADMIN;
+    for (const ModelIdentifier& identifier : member->identifiers) {
+      entry.identifiers.emplace_back(identifier.kind, identifier.stored);
+    }
+    if (!tiers_.tiers.empty()) entry.tier_to = tiers_.tiers[0].tier_id;
+    Append(*member, std::move(entry));
+    ok.enrolled = true;
+    ok.enrolled_member_id = member->member_id;
+    ok.identifiers_added = link_phone ? 2 : 1;
+  } else if (link_phone) {
+    AddIdentifier(*member, v1::IDENTIFIER_KIND_PHONE, phone);
+    ExpectedEntry entry =
+        CommandEntry(*member, v1::ENTRY_KIND_LINK, row.context());
+    entry.channel = v1::CHANNEL_ADMIN;
+    entry.identifiers.emplace_back(v1::IDENTIFIER_KIND_PHONE,
+                                   member->identifiers.back().stored);
+    Append(*member, std::move(entry));
+    ok.identifiers_added = 1;
+  }
+  if (points > 0) {
+    // Dated by the day the points were earned (midnight in the program's
+    // time zone), or now; expiring by the program's rule from then.
+    const int64_t earned_at_ms =
+        row.earned_on().empty() ? now_ms_ : ModelDayStartMs(row.earned_on());
+    ExpectedEntry entry =
+        CommandEntry(*member, v1::ENTRY_KIND_OPENING, row.context());
+    entry.channel = v1::CHANNEL_ADMIN;
+    entry.points_delta = points;
+    entry.occurred_at_ms = earned_at_ms;
+    entry.lot_expires_at_ms = ModelLotExpiresAtMs(earned_at_ms);
+    Totals& totals = member->points.totals;
+    totals.available += points;
+    totals.opening_total += points;
+    const uint64_t sequence = last_sequence_ + 1;
+    Credit(member->points, sequence, points, entry.lot_expires_at_ms);
+    opening_sequences_.insert(sequence);
+    ok.lot_expires_at_ms = entry.lot_expires_at_ms;
+    Append(*member, std::move(entry));
+  }
+  const Expected view = Ok(*member);
+  ok.member_id = view.member_id;
+  ok.totals = view.totals;
+  ok.phone_linked = link_phone;
+  ok.opening_points = points;
+  ok.response_entries = static_cast<int>(written_.size() - own_from);
+  return ok;
+}
+
+Expected Model::DryRun(const ImportRequest& request,
+                       const std::string& assigned_member_id) {
+  // What an import can change: the card's member (settled, linked,
+  // credited) or a new member, the index entries of its card and phone,
+  // the sequence and the lot bookkeeping. Kept here, put back below.
+  const IdentifierKey card_key{v1::IDENTIFIER_KIND_CARD_NUMBER,
+                               request.message.card_number()};
+  std::vector<std::pair<IdentifierKey, std::optional<std::string>>> index;
+  index.emplace_back(card_key, std::nullopt);
+  if (!request.message.phone().empty()) {
+    index.emplace_back(IdentifierKey{v1::IDENTIFIER_KIND_PHONE,
+                                     *ModelCanonical(v1::IDENTIFIER_KIND_PHONE,
+                                                     request.message.phone())},
+                       std::nullopt);
+  }
+  for (auto& [key, owner] : index) {
+    auto found = identifiers_.find(key);
+    if (found != identifiers_.end()) owner = found->second;
+  }
+  std::optional<MemberState> card_member;
+  if (index[0].second.has_value()) card_member = members_.at(*index[0].second);
+  const uint64_t sequence = last_sequence_;
+  const size_t members = order_.size();
+  const Counts counts = counts_;
+
+  Expected outcome = ApplyRules(request, assigned_member_id);
+
+  if (card_member.has_value()) {
+    members_[card_member->member_id] = std::move(*card_member);
+  }
+  while (order_.size() > members) {
+    members_.erase(order_.back());
+    order_.pop_back();
+  }
+  for (const auto& [key, owner] : index) {
+    if (owner.has_value()) {
+      identifiers_[key] = *owner;
+    } else {
+      identifiers_.erase(key);
+    }
+  }
+  last_sequence_ = sequence;
+  opening_sequences_.erase(opening_sequences_.upper_bound(sequence),
+                           opening_sequences_.end());
+  counts_ = counts;
+  ++counts_.dry_runs_decided;
+  return outcome;
 }
 
 }  // namespace loyalty::model

@@ -16,7 +16,9 @@
 //                 return window) and open holds (with what they took from
 //                 which lot), and the tier state (TierState: tier, since,
 //                 next evaluation, qualifying amount per month);
-//   identifiers   (kind, value) -> owning member;
+//   identifiers   (kind, canonical value) -> owning member, and every one
+//                 ever unlinked; per member its identifiers in order, and
+//                 its transfers' latest day and the points given on it;
 //   orders        per member, the orders with an order record (earned, or
 //                 redeemed or captured on) and their values: the earned
 //                 lines, spend, points, points redeemed on the order, value
@@ -93,12 +95,50 @@
 //     evaluation due at D decides on the window at D: to = min(current,
 //     supported) (a keep or a move down), the next evaluation dated from D;
 //     since = D (when it happened, however late it is written), and only
-//     when the tier changes. RETURN: qualifying_month = the order's, qualifying_delta =
-//     -min(floor(q x returned so far / spend) - the same before, that
-//     month's amount); no tier change. GetMember's TierStatus as of now
-//     (TierStatusOf), the member projected as if written now.
+//     when the tier changes. RETURN: qualifying_month = the order's,
+//     qualifying_delta = -min(floor(q x returned so far / spend) - the same
+//     before, that month's amount); no tier change. GetMember's TierStatus as
+//     of now (TierStatusOf), the member projected as if written now.
+//   * Identifiers (kind, canonical form) belong to one member at a time:
+//     cards, app user ids and partner accounts as given, phones as E.164
+//     (the notations the model sends are those of its phone table, for the
+//     program's default_phone_region "TW"), emails trimmed and lower-cased.
+//     Stored, in entries and reads, as given or, for phones and emails, as
+//     HMAC-SHA256(identifier key, "PHONE:" or "EMAIL:" canonical) in hex
+//     (ledger/identifiers.h's documented form; the model computes it with
+//     OpenSSL, not with ledger code). A request's content is its canonical
+//     form: two notations of one phone under one request id are the same
+//     request. ENROLL: IDENTIFIER_TAKEN if any is taken. Link: the member
+//     settled first; IDENTIFIER_TAKEN when anyone has it (the member itself
+//     too), else TOO_MANY_IDENTIFIERS at kModelIdentifiersMax; a LINK entry
+//     (no points) naming it. Unlink: IDENTIFIER_NOT_FOUND unless the member
+//     has it; an UNLINK entry; the identifier is free again. A member's
+//     identifiers keep their order (links append, unlinks remove).
+//   * Transfer (transfer_rules: kModelTransferMaxPoints per transfer,
+//     kModelTransferDayMaxPoints per sender per day in UTC+8): sender then
+//     receiver settled (MEMBER_NOT_FOUND for either, in that order), then
+//     TRANSFER_LIMIT_REACHED (per transfer, then what is left of the
+//     sender's day), INSUFFICIENT_POINTS, BALANCE_OVERFLOW (the receiver's
+//     grant). A TRANSFER_OUT on the sender (its lots taken soonest expiry
+//     first, named in transferred_lots, transfer_day = today) and right after
+//     it a TRANSFER_IN on the receiver that credits those lots with their
+//     expiry (debt paid off first), new lots opened under the IN's sequence.
+//   * Import (one row, admin channel): the card's member or a new one; a
+//     phone owned by another member than the card's is IDENTIFIER_TAKEN
+//     before anything is settled; the card's member is settled, then
+//     TOO_MANY_IDENTIFIERS (a phone to link to a full member) and
+//     BALANCE_OVERFLOW (the opening points). Entries, channel ADMIN: ENROLL
+//     (card, and the phone if free) for a new member, else LINK of a free
+//     phone; then OPENING of opening_points (if any) dated earned_on's
+//     midnight in UTC+8 (now without it), its lot expiring by the program's
+//     rule from that date (maybe already past: EXPIRE at the next settle).
+//     A dry run is decided on the state as it is, then forgotten: the model
+//     puts back everything it touched, remembers no request, and the
+//     response (dry_run set) shows the ledger's placeholder member id.
 //   * Not modelled: the SPEND tier basis, the other return policies,
-//     excluded categories (eligible spend = spend).
+//     excluded categories (eligible spend = spend), a program without
+//     transfer_rules (TRANSFER_NOT_ALLOWED), a ledger without an identifier
+//     key.
 //   * Sweep settles, in order of (due time, member id), up to members_max
 //     members whose earliest due time has come.
 //
@@ -118,6 +158,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 
@@ -141,27 +182,48 @@ struct SettleHold {
 using CaptureRequest = SettleHold<v1::ENTRY_KIND_CAPTURE>;
 using ReleaseRequest = SettleHold<v1::ENTRY_KIND_RELEASE>;
 
+// One row of ImportMembers, applied or as a dry run. `dry_run` is how the
+// row is sent, not its content: a dry run and a real run of one row under
+// one request id are the same request.
+struct ImportRequest {
+  v1::ImportMemberRequest message;
+  bool dry_run = false;
+  const v1::RequestContext& context() const { return message.context(); }
+  v1::RequestContext* mutable_context() { return message.mutable_context(); }
+  std::string ShortDebugString() const {
+    return (dry_run ? "dry_run " : "") + message.ShortDebugString();
+  }
+};
+
 // One alternative per command kind; the index is the kind.
 using Request =
     std::variant<v1::EnrollMemberRequest, v1::EarnRequest, v1::RedeemRequest,
                  v1::AdjustRequest, v1::RecordEventRequest,
                  v1::HoldPointsRequest, CaptureRequest, ReleaseRequest,
-                 v1::ReturnRequest>;
+                 v1::ReturnRequest, v1::LinkIdentifierRequest,
+                 v1::UnlinkIdentifierRequest, v1::TransferPointsRequest,
+                 ImportRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
+inline constexpr size_t kHoldKind = 5;
 inline constexpr size_t kReturnKind = 8;
+inline constexpr size_t kLinkKind = 9;
+inline constexpr size_t kUnlinkKind = 10;
+inline constexpr size_t kTransferKind = 11;
+inline constexpr size_t kImportKind = 12;
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
-// "release", "return".
+// "release", "return", "link", "unlink", "transfer", "import".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
-// The member the command is about ("" for an enroll that lets the server
-// choose).
+// The member the command is about: the sender of a transfer; "" for an
+// enroll that lets the server choose and for an import (found by card).
 const std::string& MemberIdOf(const Request& request);
-// The kind and the request's deterministic bytes: two requests are "the same
-// content" exactly when these are equal.
+// The kind and the request's deterministic bytes with every identifier in
+// its canonical form: two requests are "the same content" exactly when
+// these are equal. Only for requests the model can read (not malformed).
 std::string ContentOf(const Request& request);
 std::string Describe(const Request& request);
 
@@ -224,6 +286,51 @@ inline constexpr int64_t kModelNegativeFloorPoints = -500;
 
 // When points granted at `granted_at_ms` expire under the model's rule.
 int64_t ModelLotExpiresAtMs(int64_t granted_at_ms);
+// Midnight (UTC+8) starting the day "YYYY-MM-DD", in Unix ms; the generator
+// sends only well-formed dates on valid rows.
+int64_t ModelDayStartMs(absl::string_view date);
+// "YYYY-MM-DD" of the UTC+8 day `days` days before the one holding `time_ms`.
+std::string ModelDateBefore(int64_t time_ms, int days);
+
+// Identifiers. The program reads phone numbers without a country code in
+// Taiwan; the key is the one the harness opens the ledger with.
+inline constexpr char kModelPhoneRegion[] = "TW";
+inline constexpr char kModelIdentifierKey[] = "model-test-identifier-key-0001";
+inline constexpr int kModelIdentifiersMax = 8;
+
+// One phone number of the model's table: its E.164 form and notations a
+// person might type, each of which the ledger must read as that number
+// (every one checked against libphonenumber once, when the table was
+// written; a wrong one makes the model test fail on its first use).
+struct ModelPhone {
+  std::string canonical;
+  std::vector<std::string> notations;
+};
+const std::vector<ModelPhone>& ModelPhoneTable();
+// The canonical form of an identifier as sent, or nullopt when the model
+// cannot read it (a phone notation outside its table; the generator sends
+// those only on requests it marks malformed).
+std::optional<std::string> ModelCanonical(v1::IdentifierKind kind,
+                                          absl::string_view value);
+// How the ledger stores a canonical identifier: as is, or for phones and
+// emails the HMAC hex (see the file comment).
+std::string ModelStoredValue(v1::IdentifierKind kind,
+                             const std::string& canonical);
+
+// A member's identifier as the model knows it.
+struct ModelIdentifier {
+  v1::IdentifierKind kind = v1::IDENTIFIER_KIND_UNSPECIFIED;
+  std::string canonical;
+  std::string stored;
+};
+using IdentifierKey = std::pair<int, std::string>;  // (kind, canonical)
+
+// Transfers (TransferRules in program.proto): small, so a default run meets
+// both limits often.
+inline constexpr int64_t kModelTransferMaxPoints = 400;
+inline constexpr int64_t kModelTransferDayMaxPoints = 1000;
+// ImportMemberRequest.opening_points at most.
+inline constexpr int64_t kModelOpeningPointsMax = 1'000'000'000'000;
 
 // One tier (Tier in program.proto), and the tier rules (TierRules): tiers
 // lowest first (the first has threshold 0), basis QUALIFYING_POINTS, a
@@ -256,6 +363,9 @@ struct Totals {
   int64_t redeemed_total = 0;  // Positive.
   int64_t adjusted_total = 0;  // Net; may be negative.
   int64_t expired_total = 0;   // Positive; stops at INT64_MAX.
+  int64_t opening_total = 0;   // OPENING entries.
+  int64_t transferred_out_total = 0;
+  int64_t transferred_in_total = 0;
   // Points a return took back beyond the available lots; available is
   // then sum(lots) - debt (negative), and grants pay it off first.
   int64_t debt = 0;
@@ -336,7 +446,7 @@ struct OrderState {
 
 struct MemberState {
   std::string member_id;
-  std::vector<std::pair<v1::IdentifierKind, std::string>> identifiers;
+  std::vector<ModelIdentifier> identifiers;  // In the order linked.
   PointsState points;
   const Totals& totals() const { return points.totals; }
   std::set<std::string> orders;  // Order ids that earned points.
@@ -349,6 +459,10 @@ struct MemberState {
   std::map<std::pair<std::string, int64_t>, int64_t> event_count_by_day;
   // next_due_ms as of the member's last write: its schedule key.
   int64_t stored_due_ms = 0;
+  // Transfers given: the latest day (UTC+8, days since 1970-01-01) and the
+  // points given on it.
+  int64_t transfer_day = 0;
+  int64_t transferred_on_day = 0;
 };
 
 // One entry the ledger must append, with every field the model knows.
@@ -390,6 +504,15 @@ struct ExpectedEntry {
   // EARN: the tier multiplier's breakdown line (none when 0).
   std::string tier_line_id;
   int64_t tier_line_points = 0;
+  // ENROLL, LINK, UNLINK: the identifiers, (kind, stored value).
+  std::vector<std::pair<int, std::string>> identifiers;
+  // ADJUST, TRANSFER_OUT and TRANSFER_IN.
+  std::string note;
+  // TRANSFER_OUT and TRANSFER_IN: the other member and the lots moved,
+  // (points, expires_at_ms); the OUT's day.
+  std::string counterparty;
+  std::vector<std::pair<int64_t, int64_t>> transferred_lots;
+  int64_t transfer_day = 0;
 };
 
 // A member's schedule key that moves with a write: from (0 = none) -> to.
@@ -425,8 +548,24 @@ struct Expected {
   // kApplied), and order records it writes (new or not): an earn's, or a
   // redeem's or capture's with an order id.
   int identifiers_added = 0;
+  int identifiers_removed = 0;  // Unlink: its key erased.
   int orders_added = 0;
   int orders_written = 0;
+  // The member the command enrolled (its member record is new).
+  std::string enrolled_member_id;
+  // A dry run's outcome: decided, then forgotten (Effect::kNothing).
+  bool dry_run = false;
+  // Transfer: the receiver and its balance (as `totals` is the sender's).
+  std::string counterparty_id;
+  Totals counterparty_totals;
+  // Transfer and import: the response's entries are the last this many of
+  // `entries` (time-driven ones come before them).
+  int response_entries = 0;
+  // Import: the response's figures.
+  bool enrolled = false;
+  bool phone_linked = false;
+  int64_t opening_points = 0;
+  int64_t lot_expires_at_ms = 0;
   // Return only: the figures of its response; the command's own entry (the
   // RETURN) is this many entries before the last (1 when a RESTORE
   // follows it).
@@ -507,7 +646,15 @@ class Model {
   // Members in enrollment order (stable under a seed even though the ledger
   // picks random ids).
   const std::vector<std::string>& member_order() const { return order_; }
-  bool IdentifierTaken(v1::IdentifierKind kind, const std::string& value) const;
+  // The owner of (kind, canonical), or nullptr when nobody has it.
+  const std::string* IdentifierOwner(v1::IdentifierKind kind,
+                                     const std::string& canonical) const;
+  // Every identifier owned, (kind, canonical) -> member.
+  const std::map<IdentifierKey, std::string>& identifiers() const {
+    return identifiers_;
+  }
+  // Identifiers ever unlinked, in order (some linked again since).
+  const std::vector<IdentifierKey>& unlinked() const { return unlinked_; }
   bool RequestRemembered(const std::string& principal,
                          const std::string& request_id) const;
   uint64_t last_sequence() const { return last_sequence_; }
@@ -523,6 +670,17 @@ class Model {
   const std::vector<std::pair<uint64_t, std::string>>& holds_made() const {
     return holds_made_;
   }
+
+  // What the rules met that the entries alone do not show.
+  struct Counts {
+    int64_t transfer_day_rollovers = 0;  // A sender's new day reset its sum.
+    int64_t transfers_paying_debt = 0;
+    int64_t transfers_of_several_lots = 0;
+    int64_t transferred_lots_expired = 0;  // EXPIRE of a lot a transfer opened.
+    int64_t openings_expired = 0;          // EXPIRE of a lot an OPENING opened.
+    int64_t dry_runs_decided = 0;
+  };
+  const Counts& counts() const { return counts_; }
 
  private:
   struct Remembered {
@@ -548,7 +706,24 @@ class Model {
                       const std::string& assigned_member_id);
   Expected ApplyRules(const v1::ReturnRequest& request,
                       const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::LinkIdentifierRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::UnlinkIdentifierRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::TransferPointsRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const ImportRequest& request,
+                      const std::string& assigned_member_id);
+  // A dry run of `request`: the import's rules, then everything they
+  // changed put back.
+  Expected DryRun(const ImportRequest& request,
+                  const std::string& assigned_member_id);
   Expected Settle(const v1::SettleHoldRequest& request, bool capture);
+  // Gives `member` the identifier (kind, canonical) at the end of its list.
+  void AddIdentifier(MemberState& member, v1::IdentifierKind kind,
+                     const std::string& canonical);
+  // A new member `member_id`, enrolled now (in the lowest tier).
+  MemberState& NewMember(const std::string& member_id);
   const EventRule* FindEvent(const std::string& event_id) const;
 
   // The member, with every time-driven entry due by now appended first.
@@ -582,7 +757,12 @@ class Model {
   int64_t campaign_points_total_ = 0;  // Granted to everyone so far.
   std::map<std::string, MemberState> members_;
   std::vector<std::string> order_;
-  std::map<std::pair<int, std::string>, std::string> identifiers_;
+  std::map<IdentifierKey, std::string> identifiers_;
+  std::vector<IdentifierKey> unlinked_;
+  // Sequences of the entries that opened lots by transfer and by import.
+  std::set<uint64_t> transfer_in_sequences_;
+  std::set<uint64_t> opening_sequences_;
+  Counts counts_;
   std::map<std::pair<std::string, std::string>, Remembered> requests_;
   std::vector<std::pair<uint64_t, std::string>> holds_made_;
   uint64_t last_sequence_ = 0;

@@ -1,0 +1,44 @@
+# What the end-to-end scripts share; source it after setting $work (a scratch
+# directory the script removes) and `set -euo pipefail`.
+#
+#   fail MESSAGE              report and exit 1 (the script's trap cleans up)
+#   ok WHAT                   count a passed check
+#   expect CODE WHAT -- CMD   run CMD with stdin from /dev/null (not a
+#                             terminal), check its exit code, keep stdout in
+#                             $out and stderr in $err
+#   contains TEXT PART / lacks TEXT PART
+#   await_listening LOG PID NAME
+#                             wait until loyaltyd (PID, logging to LOG) says
+#                             where it listens; export LOYALTY_SERVER
+
+passed=0
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+
+expect() {
+  local want=$1 what=$2
+  shift 3
+  set +e
+  "$@" < /dev/null > "$work/out" 2> "$work/err"
+  local got=$?
+  set -e
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+  [[ $got == "$want" ]] || fail "$what: exit $got, wanted $want; stdout: $out; stderr: $err"
+  ok "$what"
+}
+
+contains() { [[ $1 == *"$2"* ]] || fail "expected '$2' in: $1"; }
+lacks() { [[ $1 != *"$2"* ]] || fail "did not expect '$2' in: $1"; }
+
+await_listening() {
+  local log=$1 pid=$2 name=$3
+  for _ in $(seq 1 100); do
+    if grep -q "listening on" "$log"; then break; fi
+    kill -0 "$pid" 2>/dev/null || fail "$name died: $(cat "$log")"
+    sleep 0.1
+  done
+  LOYALTY_SERVER=$(grep -o '127\.0\.0\.1:[0-9]*' "$log" | head -1)
+  [[ -n $LOYALTY_SERVER ]] || fail "$name did not say where it listens"
+  export LOYALTY_SERVER
+}

@@ -493,8 +493,11 @@ absl::StatusOr<int64_t> CheckEarnedOn(absl::string_view earned_on,
   if (start_ms > now_ms) {
     return InvalidField("earned_on", "lies in the future");
   }
-  if (day.year() < 1970) {
-    return InvalidField("earned_on", "lies before 1970");
+  // Entries never date anything before the epoch (occurred_at_ms >= 0); in
+  // a zone east of UTC that rules out 1970-01-01 itself.
+  if (start_ms < 0) {
+    return InvalidField("earned_on",
+                        "lies before 1970-01-01T00:00Z (the Unix epoch)");
   }
   return start_ms;
 }

@@ -580,9 +580,9 @@ int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
   return era * 146097 + day_of_era - 719468;
 }
 
-// earned_on: exactly YYYY-MM-DD, a real day of 1970 or later, whose
-// midnight in the program's time zone (UTC+5:30) is not after now. Sets the
-// midnight when valid.
+// earned_on: exactly YYYY-MM-DD, a real day whose midnight in the program's
+// time zone (UTC+5:30) lies neither before the Unix epoch (so 1970-01-01
+// itself is refused there) nor after now. Sets the midnight when valid.
 Verdict JudgeEarnedOn(absl::string_view date, int64_t* midnight_ms) {
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') {
     return Invalid("earned_on", "shape");
@@ -604,8 +604,8 @@ Verdict JudgeEarnedOn(absl::string_view date, int64_t* midnight_ms) {
       day > kDaysInMonth[month - 1] + (month == 2 && leap ? 1 : 0)) {
     return Invalid("earned_on", "no such day");
   }
-  if (year < 1970) return Invalid("earned_on", "before 1970");
   *midnight_ms = DaysFromCivil(year, month, day) * 86'400'000 - kUtcOffsetMs;
+  if (*midnight_ms < 0) return Invalid("earned_on", "before the epoch");
   if (*midnight_ms > kNowMs) return Invalid("earned_on", "future");
   return std::nullopt;
 }

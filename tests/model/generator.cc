@@ -1623,8 +1623,8 @@ Request FreshImport(Generator& g) { return ImportBase(g); }
 
 // The richest member's card with the most opening points (its balance may
 // not hold them), the fullest member's card with a free phone (its 9th
-// identifier), or the first day of 1970 in the program's time zone (which
-// starts before the Unix epoch).
+// identifier), or the earliest day allowed: 1970-01-02, because in the
+// program's zone (UTC+8) the first day of 1970 starts before the Unix epoch.
 Request BoundaryImport(Generator& g) {
   ImportRequest request = ImportBase(g);
   v1::ImportMemberRequest& row = request.message;
@@ -1645,7 +1645,7 @@ Request BoundaryImport(Generator& g) {
     row.set_phone(PickFrom(g, PickFrom(g, ModelPhoneTable()).notations));
   } else {
     row.clear_phone();
-    row.set_earned_on("1970-01-01");
+    row.set_earned_on("1970-01-02");
     row.set_opening_points(g.Uniform(1, 100));
   }
   return request;
@@ -1672,9 +1672,11 @@ std::string MalformImport(Generator& g, Request* r) {
     case 6: {
       // Days that stay in the future however far the clock moves, and
       // shapes that are no date.
+      // 1970-01-01 starts before the epoch in UTC+8.
       static const std::vector<std::string> kBadDays = {
           "9999-12-31", "2999-01-01", "1969-12-31",       "2024-1-5",
-          "2024-02-30", "yesterday",  "2024-01-01T00:00", "20240101"};
+          "2024-02-30", "yesterday",  "2024-01-01T00:00", "20240101",
+          "1970-01-01"};
       row.set_earned_on(PickFrom(g, kBadDays));
       return "earned_on not a past date YYYY-MM-DD";
     }

@@ -116,7 +116,10 @@ absl::StatusOr<IdentifierCodec> IdentifierCodec::Create(
         "default_phone_region: \"", default_region,
         "\" is not an ISO 3166 region the phone rules know"));
   }
-  return IdentifierCodec(std::move(key), std::move(default_region));
+  std::string key_check =
+      key.empty() ? std::string() : HmacSha256(key, kKeyCheckText);
+  return IdentifierCodec(std::move(key), std::move(default_region),
+                         std::move(key_check));
 }
 
 absl::StatusOr<MemberIdentifier> IdentifierCodec::Stored(
@@ -186,10 +189,6 @@ absl::Status IdentifierCodec::StoreAll(
     *identifiers->Mutable(i) = std::move(stored);
   }
   return absl::OkStatus();
-}
-
-std::string IdentifierCodec::KeyCheck() const {
-  return key_.empty() ? std::string() : HmacSha256(key_, kKeyCheckText);
 }
 
 bool IsHashedKind(loyalty::v1::IdentifierKind kind) {

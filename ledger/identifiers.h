@@ -62,16 +62,21 @@ class IdentifierCodec {
       google::protobuf::RepeatedPtrField<loyalty::v1::MemberIdentifier>*
           identifiers) const;
 
-  // HMAC of a fixed text under the key; empty without a key.
-  std::string KeyCheck() const;
+  // HMAC of a fixed text under the key; empty without a key. Computed once,
+  // at Create: reads (QuoteEarn) compare it on every call.
+  const std::string& KeyCheck() const { return key_check_; }
   bool has_key() const { return !key_.empty(); }
 
  private:
-  IdentifierCodec(std::string key, std::string default_region)
-      : key_(std::move(key)), default_region_(std::move(default_region)) {}
+  IdentifierCodec(std::string key, std::string default_region,
+                  std::string key_check)
+      : key_(std::move(key)),
+        default_region_(std::move(default_region)),
+        key_check_(std::move(key_check)) {}
 
   std::string key_;
   std::string default_region_;
+  std::string key_check_;
 };
 
 // Whether phones and emails of this kind are kept hashed.

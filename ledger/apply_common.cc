@@ -125,6 +125,33 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
   return absl::OkStatus();
 }
 
+absl::Status MemberMerged(const MemberRecord& alias) {
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "member \"", alias.member_id(), "\" was merged into \"",
+          alias.merged_into_member_id(), "\"; name that member instead")),
+      loyalty::v1::ERROR_REASON_MEMBER_MERGED);
+}
+
+absl::StatusOr<std::string> ResolveMemberId(absl::string_view member_id,
+                                            Batch& batch) {
+  std::string resolved(member_id);
+  for (int hops = 0;; ++hops) {
+    absl::StatusOr<MemberRecord*> member = batch.LoadMember(resolved);
+    if (absl::IsNotFound(member.status())) return resolved;
+    if (!member.ok()) return member.status();
+    if ((*member)->status() != loyalty::v1::MEMBER_STATUS_MERGED) {
+      return resolved;
+    }
+    if (hops == kAliasChainMax) {
+      return absl::DataLossError(absl::StrCat(
+          "member \"", member_id, "\": its merges form a chain longer than ",
+          kAliasChainMax, " (or a loop)"));
+    }
+    resolved = (*member)->merged_into_member_id();
+  }
+}
+
 absl::StatusOr<std::string> ChooseMemberId(const std::string& requested,
                                            Batch& batch) {
   if (!requested.empty()) {

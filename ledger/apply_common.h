@@ -28,6 +28,16 @@ absl::Status TotalOverflow(int64_t total, int64_t delta);
 // FAILED_PRECONDITION (INSUFFICIENT_POINTS).
 absl::Status InsufficientPoints(int64_t available, int64_t requested);
 
+// FAILED_PRECONDITION (MEMBER_MERGED): `alias` was merged into another
+// member and a command that must name that member named it.
+absl::Status MemberMerged(const loyalty::v1::MemberRecord& alias);
+
+// The member `member_id` resolves to: itself, or (for an alias) the member
+// it was merged into, followed to the end. An unknown id resolves to itself
+// so the command reports it with its own field name.
+absl::StatusOr<std::string> ResolveMemberId(absl::string_view member_id,
+                                            Batch& batch);
+
 // OK when an entry of `kind` moving `delta` points keeps the member's
 // available points at or above zero, everything it owns within int64, and
 // the lifetime total the kind adds to within int64; else

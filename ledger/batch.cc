@@ -1,5 +1,8 @@
 #include "ledger/batch.h"
 
+#include "absl/algorithm/container.h"
+#include "absl/container/btree_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
@@ -92,22 +95,71 @@ absl::StatusOr<loyalty::v1::OrderRecord*> Batch::LoadOrder(
   return &(orders_[order_key] = std::move(record));
 }
 
-absl::StatusOr<bool> Batch::IsHoldOf(absl::string_view member_id,
+absl::StatusOr<bool> Batch::IsHoldOf(const MemberRecord& member,
                                      uint64_t sequence) {
+  std::string holder;
   auto it = holds_appended_.find(sequence);
-  if (it != holds_appended_.end()) return it->second == member_id;
-  absl::StatusOr<std::string> bytes =
-      store_->Get(Family::kEntries, EntryKey(sequence));
-  if (absl::IsNotFound(bytes.status())) return false;
-  if (!bytes.ok()) return bytes.status();
-  loyalty::v1::StoredEntry stored;
-  LedgerEntry entry;
-  if (!stored.ParseFromString(*bytes) || !entry.ParseFromString(stored.body())) {
-    return absl::DataLossError(
-        absl::StrCat("stored entry ", sequence, " cannot be decoded"));
+  if (it != holds_appended_.end()) {
+    holder = it->second;
+  } else {
+    absl::StatusOr<std::string> bytes =
+        store_->Get(Family::kEntries, EntryKey(sequence));
+    if (absl::IsNotFound(bytes.status())) return false;
+    if (!bytes.ok()) return bytes.status();
+    loyalty::v1::StoredEntry stored;
+    LedgerEntry entry;
+    if (!stored.ParseFromString(*bytes) ||
+        !entry.ParseFromString(stored.body())) {
+      return absl::DataLossError(
+          absl::StrCat("stored entry ", sequence, " cannot be decoded"));
+    }
+    if (entry.kind() != loyalty::v1::ENTRY_KIND_HOLD) return false;
+    holder = entry.member_id();
   }
-  return entry.kind() == loyalty::v1::ENTRY_KIND_HOLD &&
-         entry.member_id() == member_id;
+  return holder == member.member_id() ||
+         absl::c_linear_search(member.merged_member_ids(), holder);
+}
+
+absl::StatusOr<std::vector<std::string>> Batch::OrderIdsOf(
+    absl::string_view member_id) {
+  const std::string lower = OrderKey(member_id, "");
+  std::string upper = lower;
+  upper.back() += 1;  // Just past every key with the prefix.
+  absl::btree_set<std::string> order_ids;
+  LEDGER_RETURN_IF_ERROR(store_->Scan(
+      Family::kOrders, lower, upper, /*reverse=*/false,
+      [&](absl::string_view key, absl::string_view) {
+        if (!erased_orders_.contains(key)) {
+          order_ids.insert(std::string(key.substr(lower.size())));
+        }
+        return true;
+      }));
+  for (const auto& [key, record] : orders_) {
+    // An empty record: loaded by a command that then wrote nothing.
+    if (absl::StartsWith(key, lower) && record.ByteSizeLong() > 0) {
+      order_ids.insert(key.substr(lower.size()));
+    }
+  }
+  return std::vector<std::string>(order_ids.begin(), order_ids.end());
+}
+
+void Batch::MoveOrders(absl::string_view from, absl::string_view to,
+                       const std::vector<std::string>& order_ids) {
+  for (const std::string& order_id : order_ids) {
+    const std::string old_key = OrderKey(from, order_id);
+    const std::string new_key = OrderKey(to, order_id);
+    auto moved = orders_.find(old_key);
+    auto into = orders_.find(new_key);
+    // Invariant: the caller loaded both, and the merge refused order ids
+    // both members have.
+    LEDGER_CHECK(moved != orders_.end() && into != orders_.end() &&
+                 into->second.ByteSizeLong() == 0);
+    into->second = std::move(moved->second);
+    moved->second.Clear();
+    dirty_orders_[new_key] = true;
+    dirty_orders_.erase(old_key);
+    erased_orders_.insert(old_key);
+  }
 }
 
 MemberRecord* Batch::NewMember(const std::string& member_id) {
@@ -200,6 +252,11 @@ WriteSet Batch::Finish() {
     }
     writes_.Add(Family::kMembers, MemberKey(member_id),
                 record.SerializeAsString());
+  }
+  for (const std::string& order_key : erased_orders_) {
+    if (!dirty_orders_.contains(order_key)) {
+      writes_.Erase(Family::kOrders, order_key);
+    }
   }
   for (const auto& [order_key, dirty] : dirty_orders_) {
     LEDGER_CHECK(dirty);

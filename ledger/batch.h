@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ledger/storage/ledger_store.h"
@@ -39,8 +41,19 @@ class Batch {
   // into it and stages its write.
   absl::StatusOr<loyalty::v1::OrderRecord*> LoadOrder(
       const std::string& order_key);
-  // Whether entry `sequence` is a HOLD of `member_id` (open or closed).
-  absl::StatusOr<bool> IsHoldOf(absl::string_view member_id, uint64_t sequence);
+  // Whether entry `sequence` is a HOLD of `member` (open or closed),
+  // written under its id or one of the ids merged into it.
+  absl::StatusOr<bool> IsHoldOf(const loyalty::v1::MemberRecord& member,
+                                uint64_t sequence);
+  // The order ids `member_id` has records of (stored, or written earlier in
+  // this batch), sorted.
+  absl::StatusOr<std::vector<std::string>> OrderIdsOf(
+      absl::string_view member_id);
+  // Moves the order records `order_ids` (OrderIdsOf(from)) of `from` to
+  // `to` under the same ids (a merge); `from`'s keys are erased. The caller
+  // loaded both sides of each first and checked that `to` has none of them.
+  void MoveOrders(absl::string_view from, absl::string_view to,
+                  const std::vector<std::string>& order_ids);
 
   // Appends `entry` for `member` (an empty record for an ENROLL): assigns the
   // next sequence, recorded_at, the *_after_points, prev_hash and hash,
@@ -88,6 +101,8 @@ class Batch {
   absl::flat_hash_map<std::string, std::string> identifiers_;
   absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> orders_;
   absl::flat_hash_map<std::string, bool> dirty_orders_;
+  // Order keys moved away in this batch (erased unless written again).
+  absl::flat_hash_set<std::string> erased_orders_;
 };
 
 }  // namespace loyalty

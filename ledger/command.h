@@ -34,7 +34,8 @@ struct Command {
                    loyalty::v1::UnlinkIdentifierRequest,
                    loyalty::v1::TransferPointsRequest,
                    loyalty::v1::ImportMemberRequest,
-                   loyalty::v1::CloseMemberRequest, SweepRequest>;
+                   loyalty::v1::CloseMemberRequest,
+                   loyalty::v1::MergeMembersRequest, SweepRequest>;
   using Response =
       std::variant<std::monostate, loyalty::v1::EnrollMemberResponse,
                    loyalty::v1::EarnResponse, loyalty::v1::RedeemResponse,
@@ -47,7 +48,8 @@ struct Command {
                    loyalty::v1::UnlinkIdentifierResponse,
                    loyalty::v1::TransferPointsResponse,
                    loyalty::v1::ImportMemberResponse,
-                   loyalty::v1::CloseMemberResponse, SweepResult>;
+                   loyalty::v1::CloseMemberResponse,
+                   loyalty::v1::MergeMembersResponse, SweepResult>;
 
   std::string principal;
   Request request;

@@ -240,6 +240,15 @@ void Ledger::CloseMember(const Caller& caller,
                      std::move(done)));
 }
 
+void Ledger::MergeMembers(const Caller& caller,
+                          loyalty::v1::MergeMembersRequest request,
+                          Done<loyalty::v1::MergeMembersResponse> done) {
+  absl::Status valid = ValidateMergeMembers(request, clock_->NowMs());
+  if (!valid.ok()) return std::move(done)(valid);
+  Submit(MakeCommand(caller, "MergeMembers", std::move(request),
+                     std::move(done)));
+}
+
 void Ledger::ImportMember(const Caller& caller,
                           loyalty::v1::ImportMemberRequest request,
                           bool dry_run,
@@ -543,6 +552,7 @@ LOYALTY_RESPONSE_OF(UnlinkIdentifierRequest, UnlinkIdentifierResponse);
 LOYALTY_RESPONSE_OF(TransferPointsRequest, TransferPointsResponse);
 LOYALTY_RESPONSE_OF(ImportMemberRequest, ImportMemberResponse);
 LOYALTY_RESPONSE_OF(CloseMemberRequest, CloseMemberResponse);
+LOYALTY_RESPONSE_OF(MergeMembersRequest, MergeMembersResponse);
 #undef LOYALTY_RESPONSE_OF
 
 // The stored outcome of an earlier identical request.
@@ -610,46 +620,51 @@ void Ledger::Apply(Command& command, Batch& batch) {
     return;
   }
 
-  command.outcome = std::visit(
-      [&](const auto& request) -> absl::Status {
-        using Request = std::decay_t<decltype(request)>;
-        namespace v1 = loyalty::v1;
-        if constexpr (std::is_same_v<Request, v1::EnrollMemberRequest>) {
-          return ApplyEnroll(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::EarnRequest>) {
-          return ApplyEarn(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::RedeemRequest>) {
-          return ApplyRedeem(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::AdjustRequest>) {
-          return ApplyAdjust(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::RecordEventRequest>) {
-          return ApplyEvent(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::HoldPointsRequest>) {
-          return ApplyHold(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::SettleHoldRequest>) {
-          return ApplySettleHold(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::ReturnRequest>) {
-          return ApplyReturn(command, batch);
-        } else if constexpr (std::is_same_v<Request,
-                                            v1::LinkIdentifierRequest>) {
-          return ApplyLink(command, batch);
-        } else if constexpr (std::is_same_v<Request,
-                                            v1::UnlinkIdentifierRequest>) {
-          return ApplyUnlink(command, batch);
-        } else if constexpr (std::is_same_v<Request,
-                                            v1::TransferPointsRequest>) {
-          return ApplyTransfer(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::ImportMemberRequest>) {
-          return ApplyImport(command, batch);
-        } else if constexpr (std::is_same_v<Request, v1::CloseMemberRequest>) {
-          return ApplyClose(command, batch);
-        } else {
-          static_assert(std::is_same_v<Request, SweepRequest>);
-          LEDGER_CHECK(false);  // Handled above.
-          return absl::InternalError("a sweep reached the request path");
-        }
-      },
-      command.request);
+  command.outcome = ResolveAliases(command, batch);
+  if (command.outcome.ok()) {
+    command.outcome = std::visit(
+        [&](const auto& request) -> absl::Status {
+          using Request = std::decay_t<decltype(request)>;
+          namespace v1 = loyalty::v1;
+          if constexpr (std::is_same_v<Request, v1::EnrollMemberRequest>) {
+            return ApplyEnroll(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::EarnRequest>) {
+            return ApplyEarn(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::RedeemRequest>) {
+            return ApplyRedeem(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::AdjustRequest>) {
+            return ApplyAdjust(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::RecordEventRequest>) {
+            return ApplyEvent(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::HoldPointsRequest>) {
+            return ApplyHold(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::SettleHoldRequest>) {
+            return ApplySettleHold(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::ReturnRequest>) {
+            return ApplyReturn(command, batch);
+          } else if constexpr (std::is_same_v<Request,
+                                              v1::LinkIdentifierRequest>) {
+            return ApplyLink(command, batch);
+          } else if constexpr (std::is_same_v<Request,
+                                              v1::UnlinkIdentifierRequest>) {
+            return ApplyUnlink(command, batch);
+          } else if constexpr (std::is_same_v<Request,
+                                              v1::TransferPointsRequest>) {
+            return ApplyTransfer(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::ImportMemberRequest>) {
+            return ApplyImport(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::CloseMemberRequest>) {
+            return ApplyClose(command, batch);
+          } else if constexpr (std::is_same_v<Request, v1::MergeMembersRequest>) {
+            return ApplyMerge(command, batch);
+          } else {
+            static_assert(std::is_same_v<Request, SweepRequest>);
+            LEDGER_CHECK(false);  // Handled above.
+            return absl::InternalError("a sweep reached the request path");
+          }
+        },
+        command.request);
+  }
 
   RequestRecord record;
   record.set_fingerprint(command.fingerprint);

@@ -214,6 +214,17 @@ class Ledger {
   void CloseMember(const Caller& caller, loyalty::v1::CloseMemberRequest request,
                    Done<loyalty::v1::CloseMemberResponse> done);
 
+  // Merges the source member into the target (README "Merging members"):
+  // a MERGE_OUT on the source and a MERGE_IN on the target, in one batch,
+  // move everything the source owns; orders move with it. The source is an
+  // alias from then on: every read and write naming it acts on the target,
+  // except CloseMember and MergeMembers' source (MEMBER_MERGED).
+  // FAILED_PRECONDITION: TOO_MANY_IDENTIFIERS, ORDER_ID_CONFLICT,
+  // MEMBER_MERGED, MEMBER_CLOSED, BALANCE_OVERFLOW.
+  void MergeMembers(const Caller& caller,
+                    loyalty::v1::MergeMembersRequest request,
+                    Done<loyalty::v1::MergeMembersResponse> done);
+
   // What Earn would grant for `request` now, by the same rules; writes
   // nothing. InvalidArgument as Earn (request id and order id optional),
   // NotFound for an unknown member.
@@ -286,6 +297,15 @@ class Ledger {
   absl::Status ApplyTransfer(Command& command, Batch& batch);
   absl::Status ApplyImport(Command& command, Batch& batch);
   absl::Status ApplyClose(Command& command, Batch& batch);
+  absl::Status ApplyMerge(Command& command, Batch& batch);
+  // Rewrites the member ids a queued request names to the members they
+  // resolve to (aliases of merged members), or refuses where naming an
+  // alias is an error (MEMBER_MERGED). Runs before the command's rules.
+  absl::Status ResolveAliases(Command& command, Batch& batch);
+  // The member `member_id` resolves to in the store (itself unless it was
+  // merged); NotFound as ReadMember.
+  absl::StatusOr<loyalty::v1::MemberRecord> ReadResolved(
+      absl::string_view member_id) const;
 
   absl::Status ApplySweep(Command& command, Batch& batch);
   // The member's balance as of `now_ms` (what fell due since its last

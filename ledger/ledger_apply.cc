@@ -72,6 +72,9 @@ absl::StatusOr<MemberRecord*> Ledger::LoadSettled(absl::string_view member_id,
                           "\" is closed; nothing more can be written to it")),
                       loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
   }
+  if (member->status() == loyalty::v1::MEMBER_STATUS_MERGED) {
+    return MemberMerged(*member);
+  }
   return member;
 }
 
@@ -354,7 +357,7 @@ absl::Status Ledger::ApplySettleHold(Command& command, Batch& batch) {
     // Invariant: validation accepted only well-formed hold ids.
     LEDGER_CHECK(sequence.has_value());
     LEDGER_ASSIGN_OR_RETURN(bool was_hold,
-                            batch.IsHoldOf(request.member_id(), *sequence));
+                            batch.IsHoldOf(*member, *sequence));
     return was_hold ? HoldNotActive(request.hold_id())
                     : HoldNotFound(request.hold_id());
   }

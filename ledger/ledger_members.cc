@@ -2,6 +2,7 @@
 // between members, and legacy balances. Run on the writer thread inside a
 // Batch; like ledger_apply.cc, each checks every rule before appending.
 #include "absl/strings/str_cat.h"
+#include "ledger/hashing.h"
 #include "absl/strings/strip.h"
 #include "ledger/apply_common.h"
 #include "ledger/batch.h"
@@ -36,6 +37,15 @@ absl::Status TooManyIdentifiers() {
                         " identifiers, the most a member may have; unlink "
                         "one first")),
                     loyalty::v1::ERROR_REASON_TOO_MANY_IDENTIFIERS);
+}
+
+absl::Status OrderIdConflict(absl::string_view order_id) {
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "order \"", order_id,
+          "\": both members have a record of this order id, so the "
+          "source's orders cannot move to the target")),
+      loyalty::v1::ERROR_REASON_ORDER_ID_CONFLICT);
 }
 
 absl::Status TransferLimitReached(absl::string_view what) {
@@ -347,6 +357,154 @@ absl::Status Ledger::ApplyClose(Command& command, Batch& batch) {
   loyalty::v1::CloseMemberResponse response;
   *response.mutable_entry() = appended;
   *response.mutable_member() = MemberAt(*member, batch.now_ms());
+  command.response = std::move(response);
+  return absl::OkStatus();
+}
+
+
+absl::Status Ledger::ResolveAliases(Command& command, Batch& batch) {
+  return std::visit(
+      [&](auto& request) -> absl::Status {
+        using Request = std::decay_t<decltype(request)>;
+        namespace v1 = loyalty::v1;
+        auto resolve = [&](std::string* member_id) -> absl::Status {
+          LEDGER_ASSIGN_OR_RETURN(*member_id,
+                                  ResolveMemberId(*member_id, batch));
+          return absl::OkStatus();
+        };
+        if constexpr (std::is_same_v<Request, v1::TransferPointsRequest>) {
+          LEDGER_RETURN_IF_ERROR(resolve(request.mutable_from_member_id()));
+          LEDGER_RETURN_IF_ERROR(resolve(request.mutable_to_member_id()));
+          if (request.from_member_id() == request.to_member_id()) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "to_member_id: resolves to \"", request.to_member_id(),
+                    "\", the sender (one was merged into the other)")),
+                v1::ERROR_REASON_MEMBER_MERGED);
+          }
+        } else if constexpr (std::is_same_v<Request, v1::MergeMembersRequest>) {
+          // The source must be named as itself (LoadSettled refuses an
+          // alias); the target may be an alias of the member to merge into.
+          LEDGER_RETURN_IF_ERROR(resolve(request.mutable_target_member_id()));
+          if (request.target_member_id() == request.source_member_id()) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "target_member_id: was merged into \"",
+                    request.source_member_id(), "\", the source")),
+                v1::ERROR_REASON_MEMBER_MERGED);
+          }
+        } else if constexpr (std::is_same_v<Request, v1::EnrollMemberRequest> ||
+                             std::is_same_v<Request, v1::CloseMemberRequest>) {
+          // Enroll names a new id; closing an alias would close the member
+          // it resolves to, so CloseMember must name that one itself.
+        } else if constexpr (requires { request.mutable_member_id(); }) {
+          LEDGER_RETURN_IF_ERROR(resolve(request.mutable_member_id()));
+        }
+        return absl::OkStatus();
+      },
+      command.request);
+}
+
+absl::Status Ledger::ApplyMerge(Command& command, Batch& batch) {
+  const auto& request =
+      std::get<loyalty::v1::MergeMembersRequest>(command.request);
+  const std::string& source_id = request.source_member_id();
+  const std::string& target_id = request.target_member_id();
+  LEDGER_ASSIGN_OR_RETURN(
+      MemberRecord * source,
+      LoadNamed(LoadSettled(source_id, batch), "source_member_id", source_id));
+  LEDGER_ASSIGN_OR_RETURN(
+      MemberRecord * target,
+      LoadNamed(LoadSettled(target_id, batch), "target_member_id", target_id));
+  // Invariant: validation and ResolveAliases made them different.
+  LEDGER_CHECK(source != target);
+  const int identifiers =
+      source->identifiers_size() + target->identifiers_size();
+  if (identifiers > kIdentifiersPerMemberMax) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "together the members have ", identifiers,
+            " identifiers, more than the ", kIdentifiersPerMemberMax,
+            " a member may have; unlink some first")),
+        loyalty::v1::ERROR_REASON_TOO_MANY_IDENTIFIERS);
+  }
+  // Orders move to the target under their ids (a return names them there);
+  // loading both sides now also means moving them later cannot fail.
+  LEDGER_ASSIGN_OR_RETURN(std::vector<std::string> order_ids,
+                          batch.OrderIdsOf(source_id));
+  for (const std::string& order_id : order_ids) {
+    LEDGER_RETURN_IF_ERROR(batch.LoadOrder(OrderKey(source_id, order_id)).status());
+    LEDGER_ASSIGN_OR_RETURN(loyalty::v1::OrderRecord * order,
+                            batch.LoadOrder(OrderKey(target_id, order_id)));
+    if (order->ByteSizeLong() > 0) return OrderIdConflict(order_id);
+  }
+
+  LedgerEntry out = EntryFor(request.context(), command.principal,
+                             loyalty::v1::ENTRY_KIND_MERGE_OUT, source_id);
+  LedgerEntry in = EntryFor(request.context(), command.principal,
+                            loyalty::v1::ENTRY_KIND_MERGE_IN, target_id);
+  for (LedgerEntry* entry : {&out, &in}) {
+    entry->set_channel(loyalty::v1::CHANNEL_ADMIN);
+    entry->set_operator_id(request.operator_id());
+    entry->set_reason_code(request.reason_code());
+    entry->set_note(request.note());
+    entry->set_merged_pending_points(source->pending_points());
+    entry->set_merged_held_points(source->held_points());
+  }
+  out.set_points_delta(-source->available_points());
+  out.set_counterparty_member_id(target_id);
+  in.set_points_delta(source->available_points());
+  in.set_counterparty_member_id(source_id);
+  *in.mutable_identifiers() = source->identifiers();
+  in.set_merged_member_record(DeterministicBytes(*source));
+  {
+    // Everything summed must stay within int64: fold the MERGE_IN into a
+    // copy of the target first, as Append will.
+    MemberRecord trial = *target;
+    LedgerEntry trial_in = in;
+    trial_in.set_sequence(batch.head().last_sequence() + 2);
+    if (!SetPointsAfter(trial, &trial_in) ||
+        !ApplyEntry(trial_in, &trial).ok()) {
+      return WithReason(absl::FailedPreconditionError(
+                            "together the members' balances or lifetime "
+                            "totals would pass the largest number of points "
+                            "the ledger keeps"),
+                        loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+    }
+  }
+
+  // Pair assertion: a merge moves points and never creates them.
+  const int64_t available_before =
+      source->available_points() + target->available_points();
+  const int64_t pending_before =
+      source->pending_points() + target->pending_points();
+  const int64_t held_before = source->held_points() + target->held_points();
+  const std::string source_tier_id = source->tier_id();
+  const int64_t source_evaluation_ms = source->tier_evaluation_ms();
+  loyalty::v1::MergeMembersResponse response;
+  *response.add_entries() = batch.Append(std::move(out), source);
+  const LedgerEntry& merged_in = batch.Append(std::move(in), target);
+  for (const MemberIdentifier& identifier : merged_in.identifiers()) {
+    batch.StageIdentifier(IdentifierKey(identifier.kind(), identifier.value()),
+                          target_id);
+  }
+  *response.add_entries() = merged_in;
+  LEDGER_CHECK(target->available_points() == available_before &&
+               target->pending_points() == pending_before &&
+               target->held_points() == held_before);
+  batch.MoveOrders(source_id, target_id, order_ids);
+
+  if (std::optional<LedgerEntry> tier =
+          MergedTierEntry(*target, source_tier_id, source_evaluation_ms,
+                          program_, time_zone_, batch.now_ms())) {
+    *response.add_entries() = batch.Append(std::move(*tier), target);
+  }
+  // The summed window may support a tier higher than either had.
+  if (std::optional<LedgerEntry> upgrade =
+          UpgradeEntry(*target, program_, time_zone_, batch.now_ms())) {
+    *response.add_entries() = batch.Append(std::move(*upgrade), target);
+  }
+  *response.mutable_member() = MemberAt(*target, batch.now_ms());
   command.response = std::move(response);
   return absl::OkStatus();
 }

@@ -53,6 +53,7 @@ loyalty::v1::Member Ledger::MemberAt(const MemberRecord& record,
   member.set_status(record.status());
   member.set_enrolled_at_ms(record.enrolled_at_ms());
   *member.mutable_identifiers() = record.identifiers();
+  *member.mutable_merged_member_ids() = record.merged_member_ids();
   const MemberRecord projected =
       ProjectedAt(record, now_ms, program_, time_zone_);
   *member.mutable_balance() = BalanceOf(projected, now_ms);
@@ -63,9 +64,25 @@ loyalty::v1::Member Ledger::MemberAt(const MemberRecord& record,
   return member;
 }
 
-absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
+absl::StatusOr<MemberRecord> Ledger::ReadResolved(
     absl::string_view member_id) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+  for (int hops = 0; record.status() == loyalty::v1::MEMBER_STATUS_MERGED;
+       ++hops) {
+    if (hops == kAliasChainMax) {
+      return absl::DataLossError(absl::StrCat(
+          "member \"", member_id, "\": its merges form a chain longer than ",
+          kAliasChainMax, " (or a loop)"));
+    }
+    LEDGER_ASSIGN_OR_RETURN(
+        record, ReadMember(*store_, record.merged_into_member_id()));
+  }
+  return record;
+}
+
+absl::StatusOr<loyalty::v1::Member> Ledger::GetMember(
+    absl::string_view member_id) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
   return MemberAt(record, clock_->NowMs());
 }
 
@@ -87,7 +104,7 @@ absl::StatusOr<loyalty::v1::Member> Ledger::LookupMember(
 
 absl::StatusOr<loyalty::v1::Balance> Ledger::GetBalance(
     absl::string_view member_id) const {
-  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
   return BalanceAt(record, clock_->NowMs());
 }
 
@@ -97,7 +114,7 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Ledger::QuoteEarn(
   LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(request, now_ms));
   // The member must exist, as for Earn.
   LEDGER_ASSIGN_OR_RETURN(MemberRecord member,
-                          ReadMember(*store_, request.member_id()));
+                          ReadResolved(request.member_id()));
   LEDGER_ASSIGN_OR_RETURN(
       EarnComputation earn,
       ComputeEarn(program_, request, OccurredAtMs(request.context(), now_ms)));

@@ -14,6 +14,9 @@ inline constexpr int kRequestIdLengthMax = 128;
 inline constexpr int kCategoryLengthMax = 64;
 inline constexpr int kBasketLinesMax = 200;
 inline constexpr int kIdentifiersPerMemberMax = 8;
+// Merged members form chains (A into B, then B into C); resolving an alias
+// follows at most this many merges, so a corrupt loop cannot hang a read.
+inline constexpr int kAliasChainMax = 1000;
 inline constexpr int kCardNumberDigitsMin = 4;
 inline constexpr int kCardNumberDigitsMax = 32;
 inline constexpr int64_t kQuantityMax = 1'000'000;

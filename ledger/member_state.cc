@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/limits.h"
 #include "ledger/status_util.h"
@@ -469,6 +470,222 @@ absl::Status ApplyClose(const LedgerEntry& entry, MemberRecord* m) {
   return absl::OkStatus();
 }
 
+// MERGE_OUT: the source gives everything it owns to the target and becomes
+// its alias. Lifetime totals stay, as the history of this id; the state
+// that moved (buckets, lots, holds, counts, identifiers) is cleared so
+// nothing is counted twice.
+absl::Status ApplyMergeOut(const LedgerEntry& entry, MemberRecord* m) {
+  if (m->status() != loyalty::v1::MEMBER_STATUS_ACTIVE ||
+      entry.counterparty_member_id().empty() ||
+      entry.counterparty_member_id() == entry.member_id()) {
+    return Broken(entry, "a MERGE_OUT of an inactive member or into itself");
+  }
+  if (entry.points_delta() != -m->available_points() ||
+      entry.merged_pending_points() != m->pending_points() ||
+      entry.merged_held_points() != m->held_points()) {
+    return Broken(entry, "a MERGE_OUT leaves points behind");
+  }
+  m->set_available_points(0);
+  m->set_debt_points(0);
+  m->clear_lots();
+  m->set_pending_points(0);
+  m->clear_pending_lots();
+  m->set_held_points(0);
+  m->clear_holds();
+  m->clear_identifiers();
+  m->clear_qualifying_months();
+  m->clear_campaign_points();
+  m->clear_event_counts();
+  m->clear_merged_member_ids();
+  m->set_transfer_day(0);
+  m->set_transferred_out_on_day(0);
+  m->set_tier_evaluation_ms(0);
+  m->set_status(loyalty::v1::MEMBER_STATUS_MERGED);
+  m->set_merged_into_member_id(entry.counterparty_member_id());
+  return absl::OkStatus();
+}
+
+// Sums the source's per-month qualifying amounts into the member's, keeping
+// the newest kQualifyingMonthsKept months.
+absl::Status MergeQualifyingMonths(const LedgerEntry& entry,
+                                   const MemberRecord& source,
+                                   MemberRecord* m) {
+  absl::btree_map<int64_t, int64_t> months;
+  for (const auto* list : {&m->qualifying_months(), &source.qualifying_months()}) {
+    for (const loyalty::v1::QualifyingMonth& month : *list) {
+      int64_t& amount = months[month.month()];
+      LEDGER_RETURN_IF_ERROR(AddTo(entry, month.amount(), &amount));
+    }
+  }
+  m->clear_qualifying_months();
+  if (months.empty()) return absl::OkStatus();
+  const int64_t oldest_kept = months.rbegin()->first - (kQualifyingMonthsKept - 1);
+  for (const auto& [month, amount] : months) {
+    if (month < oldest_kept) continue;
+    loyalty::v1::QualifyingMonth* kept = m->add_qualifying_months();
+    kept->set_month(month);
+    kept->set_amount(amount);
+  }
+  return absl::OkStatus();
+}
+
+// Adds the source's campaign points and event counts to the member's: caps
+// and limits count what the person earned under either id.
+absl::Status MergeCounts(const LedgerEntry& entry, const MemberRecord& source,
+                         MemberRecord* m) {
+  for (const loyalty::v1::RulePoints& rule : source.campaign_points()) {
+    bool inserted = false;
+    loyalty::v1::RulePoints* at = FindOrInsertSorted(
+        m->mutable_campaign_points(), rule.rule_id(),
+        [](const loyalty::v1::RulePoints& item) -> const std::string& {
+          return item.rule_id();
+        },
+        [](loyalty::v1::RulePoints* item, const std::string& id) {
+          item->set_rule_id(id);
+        },
+        &inserted);
+    int64_t points = at->points();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, rule.points(), &points));
+    at->set_points(points);
+  }
+  for (const loyalty::v1::EventCount& event : source.event_counts()) {
+    bool inserted = false;
+    loyalty::v1::EventCount* at = FindOrInsertSorted(
+        m->mutable_event_counts(), event.event_id(),
+        [](const loyalty::v1::EventCount& item) -> const std::string& {
+          return item.event_id();
+        },
+        [](loyalty::v1::EventCount* item, const std::string& id) {
+          item->set_event_id(id);
+        },
+        &inserted);
+    int64_t count = at->count();
+    LEDGER_RETURN_IF_ERROR(AddTo(entry, event.count(), &count));
+    at->set_count(count);
+    // Today's count is the sum when both counted on the same latest day.
+    if (inserted || event.last_day() > at->last_day()) {
+      at->set_last_day(event.last_day());
+      at->set_count_on_last_day(event.count_on_last_day());
+    } else if (event.last_day() == at->last_day()) {
+      at->set_count_on_last_day(at->count_on_last_day() +
+                                event.count_on_last_day());
+    }
+  }
+  if (source.transfer_day() > m->transfer_day()) {
+    m->set_transfer_day(source.transfer_day());
+    m->set_transferred_out_on_day(source.transferred_out_on_day());
+  } else if (source.transfer_day() == m->transfer_day()) {
+    LEDGER_RETURN_IF_ERROR(AddToTotal(
+        entry, source.transferred_out_on_day(),
+        &MemberRecord::transferred_out_on_day,
+        &MemberRecord::set_transferred_out_on_day, m));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MergeTotals(const LedgerEntry& entry, const MemberRecord& source,
+                         MemberRecord* m) {
+  using Getter = int64_t (MemberRecord::*)() const;
+  using Setter = void (MemberRecord::*)(int64_t);
+  static constexpr std::pair<Getter, Setter> kTotals[] = {
+      {&MemberRecord::earned_points_total,
+       &MemberRecord::set_earned_points_total},
+      {&MemberRecord::redeemed_points_total,
+       &MemberRecord::set_redeemed_points_total},
+      {&MemberRecord::adjusted_points_total,
+       &MemberRecord::set_adjusted_points_total},
+      {&MemberRecord::opening_points_total,
+       &MemberRecord::set_opening_points_total},
+      {&MemberRecord::transferred_out_points_total,
+       &MemberRecord::set_transferred_out_points_total},
+      {&MemberRecord::transferred_in_points_total,
+       &MemberRecord::set_transferred_in_points_total},
+  };
+  for (const auto& [get, set] : kTotals) {
+    LEDGER_RETURN_IF_ERROR(AddToTotal(entry, (source.*get)(), get, set, m));
+  }
+  // A lifetime figure that stops at INT64_MAX (see ApplyExpire).
+  int64_t expired = 0;
+  if (__builtin_add_overflow(m->expired_points_total(),
+                             source.expired_points_total(), &expired)) {
+    expired = std::numeric_limits<int64_t>::max();
+  }
+  m->set_expired_points_total(expired);
+  return absl::OkStatus();
+}
+
+// MERGE_IN: the target receives the source's state as the entry carries it.
+// Available lots keep their expiry (paying the target's debt first), a
+// source's debt takes from the target's lots, pending lots keep their
+// maturity and EARN sequence (their orders move too), holds keep their ids.
+absl::Status ApplyMergeIn(const LedgerEntry& entry, MemberRecord* m) {
+  MemberRecord source;
+  if (!source.ParseFromString(entry.merged_member_record())) {
+    return Broken(entry, "a MERGE_IN's member record cannot be decoded");
+  }
+  if (source.member_id() != entry.counterparty_member_id() ||
+      source.member_id() == entry.member_id() ||
+      source.status() != loyalty::v1::MEMBER_STATUS_ACTIVE) {
+    return Broken(entry, "a MERGE_IN from another or an inactive member");
+  }
+  if (entry.points_delta() != source.available_points() ||
+      entry.merged_pending_points() != source.pending_points() ||
+      entry.merged_held_points() != source.held_points()) {
+    return Broken(entry, "a MERGE_IN's points differ from its member record");
+  }
+  if (entry.identifiers_size() != source.identifiers_size() ||
+      m->identifiers_size() + source.identifiers_size() >
+          kIdentifiersPerMemberMax) {
+    return Broken(entry, "a MERGE_IN's identifiers differ or are too many");
+  }
+  int64_t available = m->available_points();
+  int64_t pending = m->pending_points();
+  int64_t held = m->held_points();
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, source.available_points(), &available));
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, source.pending_points(), &pending));
+  LEDGER_RETURN_IF_ERROR(AddTo(entry, source.held_points(), &held));
+  int64_t lots_before = SumOf(m->lots());
+  int64_t lots_incoming = SumOf(source.lots());
+  if (lots_before < 0 || lots_incoming < 0 ||
+      __builtin_add_overflow(lots_before, lots_incoming, &lots_before)) {
+    return Broken(entry, "merged lots overflow int64");
+  }
+  m->set_available_points(available);
+  m->set_pending_points(pending);
+  m->set_held_points(held);
+  for (const Lot& lot : source.lots()) {
+    Credit(m, lot.sequence(), lot.points(), lot.expires_at_ms());
+  }
+  if (source.debt_points() > 0) {
+    const int64_t repaid = std::min(source.debt_points(), SumOf(m->lots()));
+    TakeFromLots(m, repaid, nullptr);
+    m->set_debt_points(m->debt_points() + source.debt_points() - repaid);
+  }
+  for (const Lot& lot : source.pending_lots()) *m->add_pending_lots() = lot;
+  std::sort(m->mutable_pending_lots()->begin(),
+            m->mutable_pending_lots()->end(),
+            [](const Lot& a, const Lot& b) { return a.sequence() < b.sequence(); });
+  for (const Hold& hold : source.holds()) {
+    if (FindHold(*m, hold.hold_id()) >= 0) {
+      return Broken(entry, "a MERGE_IN brings a hold id the member has");
+    }
+    *m->add_holds() = hold;
+  }
+  std::sort(m->mutable_holds()->begin(), m->mutable_holds()->end(),
+            [](const Hold& a, const Hold& b) { return a.sequence() < b.sequence(); });
+  LEDGER_RETURN_IF_ERROR(MergeTotals(entry, source, m));
+  LEDGER_RETURN_IF_ERROR(MergeQualifyingMonths(entry, source, m));
+  LEDGER_RETURN_IF_ERROR(MergeCounts(entry, source, m));
+  for (const loyalty::v1::MemberIdentifier& identifier : entry.identifiers()) {
+    *m->add_identifiers() = identifier;
+  }
+  m->add_merged_member_ids(source.member_id());
+  for (const std::string& alias : source.merged_member_ids()) {
+    m->add_merged_member_ids(alias);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyPoints(const LedgerEntry& entry, MemberRecord* m) {
   const int64_t delta = entry.points_delta();
   const loyalty::v1::Bucket bucket = entry.bucket();
@@ -717,6 +934,9 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
     if (member->status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
       return Broken(entry, "an entry after the member was closed");
     }
+    if (member->status() == loyalty::v1::MEMBER_STATUS_MERGED) {
+      return Broken(entry, "an entry after the member was merged");
+    }
     absl::Status s;
     switch (entry.kind()) {
       case loyalty::v1::ENTRY_KIND_TIER:
@@ -730,6 +950,16 @@ absl::Status ApplyEntry(const LedgerEntry& entry, MemberRecord* member) {
         s = entry.bucket() == loyalty::v1::BUCKET_AVAILABLE
                 ? ApplyClose(entry, &next)
                 : Broken(entry, "the entry moves the wrong bucket");
+        break;
+      case loyalty::v1::ENTRY_KIND_MERGE_OUT:
+      case loyalty::v1::ENTRY_KIND_MERGE_IN:
+        if (entry.bucket() != loyalty::v1::BUCKET_AVAILABLE) {
+          s = Broken(entry, "the entry moves the wrong bucket");
+        } else {
+          s = entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT
+                  ? ApplyMergeOut(entry, &next)
+                  : ApplyMergeIn(entry, &next);
+        }
         break;
       default:
         s = ApplyPoints(entry, &next);

@@ -158,12 +158,26 @@ bool SetPointsAfter(const MemberRecord& member, LedgerEntry* entry) {
     case loyalty::v1::ENTRY_KIND_RETURN:
       add(&pending, -entry->pending_reversed_points());
       break;
+    case loyalty::v1::ENTRY_KIND_MERGE_OUT:
+      add(&pending, -entry->merged_pending_points());
+      add(&held, -entry->merged_held_points());
+      break;
+    case loyalty::v1::ENTRY_KIND_MERGE_IN:
+      add(&pending, entry->merged_pending_points());
+      add(&held, entry->merged_held_points());
+      break;
     default:
       break;
   }
   // Debt: points taken back beyond the available lots (available + debt);
   // points coming into available pay it off first.
-  if (entry->bucket() == loyalty::v1::BUCKET_AVAILABLE) {
+  const bool merge = entry->kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT ||
+                     entry->kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
+  if (merge) {
+    // Lots and debt net out (see MERGE_IN in member_state.cc): what is
+    // left below zero is debt.
+    debt = std::max<int64_t>(0, -available);
+  } else if (entry->bucket() == loyalty::v1::BUCKET_AVAILABLE) {
     if (entry->kind() == loyalty::v1::ENTRY_KIND_RETURN) {
       const int64_t in_lots = member.available_points() + debt;
       add(&debt, std::max<int64_t>(0, -delta - in_lots));

@@ -158,6 +158,22 @@ std::optional<LedgerEntry> UpgradeEntry(
   return TierEntry(member, rules, supported, qualifying, now_ms, time_zone);
 }
 
+std::optional<LedgerEntry> MergedTierEntry(
+    const MemberRecord& target, const std::string& source_tier_id,
+    int64_t source_evaluation_ms, const loyalty::v1::ProgramConfig& program,
+    absl::TimeZone time_zone, int64_t now_ms) {
+  if (!HasTiers(program)) return std::nullopt;
+  const TierRules& rules = program.tier_rules();
+  const int source_index = TierIndex(rules, source_tier_id);
+  if (source_index <= TierIndex(rules, target.tier_id())) return std::nullopt;
+  LedgerEntry entry = TierEntry(
+      target, rules, source_index,
+      QualifyingInWindow(target, rules, MonthIndex(now_ms, time_zone)), now_ms,
+      time_zone);
+  entry.set_tier_evaluation_ms(source_evaluation_ms);
+  return entry;
+}
+
 LedgerEntry EvaluationEntry(const MemberRecord& member,
                             const loyalty::v1::ProgramConfig& program,
                             absl::TimeZone time_zone, int64_t due_ms) {

@@ -72,6 +72,14 @@ std::optional<loyalty::v1::LedgerEntry> UpgradeEntry(
     const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone,
     int64_t now_ms);
 
+// The TIER entry that gives a merge's target the source's tier, when that
+// is higher than its own: the source earned it, so it keeps the evaluation
+// date it had (`source_evaluation_ms`).
+std::optional<loyalty::v1::LedgerEntry> MergedTierEntry(
+    const loyalty::v1::MemberRecord& target, const std::string& source_tier_id,
+    int64_t source_evaluation_ms, const loyalty::v1::ProgramConfig& program,
+    absl::TimeZone time_zone, int64_t now_ms);
+
 // The TIER entry of an evaluation due at `due_ms`: keep the tier if the
 // window at `due_ms` still supports it, else move down to the one it
 // supports. The next evaluation is dated from `due_ms`, so a late sweep

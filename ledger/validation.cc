@@ -426,6 +426,20 @@ absl::Status ValidateCloseMember(const loyalty::v1::CloseMemberRequest& request,
                                 request.note());
 }
 
+absl::Status ValidateMergeMembers(
+    const loyalty::v1::MergeMembersRequest& request, int64_t now_ms) {
+  LEDGER_RETURN_IF_ERROR(ValidateAdminContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateId(request.source_member_id(), "source_member_id"));
+  LEDGER_RETURN_IF_ERROR(
+      ValidateId(request.target_member_id(), "target_member_id"));
+  if (request.target_member_id() == request.source_member_id()) {
+    return InvalidField("target_member_id", "must differ from source_member_id");
+  }
+  return ValidateOperatorRecord(request.reason_code(), request.operator_id(),
+                                request.note());
+}
+
 absl::Status ValidateListEntries(
     const loyalty::v1::ListEntriesRequest& request) {
   LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));

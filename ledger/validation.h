@@ -82,6 +82,8 @@ absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                             int64_t now_ms);
 absl::Status ValidateCloseMember(const loyalty::v1::CloseMemberRequest& request,
                                  int64_t now_ms);
+absl::Status ValidateMergeMembers(
+    const loyalty::v1::MergeMembersRequest& request, int64_t now_ms);
 absl::Status ValidateLinkIdentifier(
     const loyalty::v1::LinkIdentifierRequest& request, int64_t now_ms);
 absl::Status ValidateUnlinkIdentifier(

@@ -16,9 +16,12 @@
 //      are the sum of the entries' campaign lines.
 //   6. the schedule lists exactly each member's next due time, and no EXPIRE
 //      was written before its lot's expiry.
-//   7. every TRANSFER_OUT is followed at once by its TRANSFER_IN.
+//   7. every TRANSFER_OUT is followed at once by its TRANSFER_IN, and every
+//      MERGE_OUT by its MERGE_IN, which carries exactly the source's
+//      replayed state; the source's orders move to the target there.
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
@@ -69,6 +72,11 @@ class Verifier {
       Problem(absl::StrCat("entry ", pending_transfer_out_->sequence(),
                            ": a TRANSFER_OUT without its TRANSFER_IN right "
                            "after it"));
+    }
+    if (pending_merge_out_.has_value()) {
+      Problem(absl::StrCat("entry ", pending_merge_out_->sequence(),
+                           ": a MERGE_OUT without its MERGE_IN right after "
+                           "it"));
     }
     LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kIdentifiers, identifiers_,
                                       "identifier"));
@@ -153,7 +161,11 @@ class Verifier {
       Problem(absl::StrCat("entry ", *sequence,
                            ": EXPIRE written before its lot's expiry"));
     }
-    absl::Status folded = ApplyEntry(entry, &members_[entry.member_id()]);
+    MemberRecord& member = members_[entry.member_id()];
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
+      merge_source_before_ = member;
+    }
+    absl::Status folded = ApplyEntry(entry, &member);
     if (!folded.ok()) Problem(std::string(folded.message()));
     absl::Status counted =
         AddCampaignLines(entry, &campaign_points_, Accumulate::kSaturating);
@@ -170,10 +182,67 @@ class Verifier {
       }
     }
     CheckTransferPair(entry);
+    CheckMergePair(entry);
     if (TouchesOrder(entry)) {
-      absl::Status order_folded = ApplyOrderEntry(
-          entry, &order_records_[OrderKey(entry.member_id(), entry.order_id())]);
+      auto [order, inserted] = order_records_.try_emplace(
+          OrderKey(entry.member_id(), entry.order_id()));
+      if (inserted) order_ids_of_[entry.member_id()].push_back(entry.order_id());
+      absl::Status order_folded = ApplyOrderEntry(entry, &order->second);
       if (!order_folded.ok()) Problem(std::string(order_folded.message()));
+    }
+  }
+
+  // A MERGE_OUT is followed at once by its MERGE_IN: the other member, the
+  // same points, and the source's state exactly as replay has it. Then the
+  // source's orders are the target's.
+  void CheckMergePair(const LedgerEntry& entry) {
+    const bool is_in = entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
+    if (pending_merge_out_.has_value() || is_in) {
+      const LedgerEntry* out =
+          pending_merge_out_.has_value() ? &*pending_merge_out_ : nullptr;
+      MemberRecord carried;
+      const bool paired =
+          out != nullptr && is_in &&
+          entry.member_id() == out->counterparty_member_id() &&
+          entry.counterparty_member_id() == out->member_id() &&
+          entry.points_delta() == -out->points_delta() &&
+          entry.merged_pending_points() == out->merged_pending_points() &&
+          entry.merged_held_points() == out->merged_held_points() &&
+          carried.ParseFromString(entry.merged_member_record()) &&
+          google::protobuf::util::MessageDifferencer::Equals(
+              carried, merge_source_before_);
+      if (!paired) {
+        Problem(absl::StrCat(
+            "entry ", entry.sequence(),
+            is_in ? ": a MERGE_IN without its MERGE_OUT, or carrying another "
+                    "state than the source's"
+                  : ": a MERGE_OUT without its MERGE_IN right after it"));
+      } else {
+        MoveOrders(out->member_id(), entry.member_id());
+      }
+      pending_merge_out_.reset();
+    }
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
+      pending_merge_out_ = entry;
+    }
+  }
+
+  void MoveOrders(const std::string& from, const std::string& to) {
+    auto from_ids = order_ids_of_.find(from);
+    if (from_ids == order_ids_of_.end()) return;
+    std::vector<std::string> order_ids = std::move(from_ids->second);
+    order_ids_of_.erase(from_ids);
+    std::vector<std::string>& to_ids = order_ids_of_[to];
+    for (const std::string& order_id : order_ids) {
+      auto moved = order_records_.extract(OrderKey(from, order_id));
+      const std::string new_key = OrderKey(to, order_id);
+      if (order_records_.contains(new_key)) {
+        Problem(absl::StrCat("order \"", order_id, "\" of member ", from,
+                             " merged into ", to, ", which has it too"));
+        continue;
+      }
+      order_records_[new_key] = std::move(moved.mapped());
+      to_ids.push_back(order_id);
     }
   }
 
@@ -343,6 +412,11 @@ class Verifier {
   absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> order_records_;
   // The last entry, when it was a TRANSFER_OUT still waiting for its IN.
   std::optional<LedgerEntry> pending_transfer_out_;
+  // Likewise for merges, with the source's state just before its MERGE_OUT.
+  std::optional<LedgerEntry> pending_merge_out_;
+  MemberRecord merge_source_before_;
+  // Each member's order ids (keys of order_records_), to move on a merge.
+  absl::flat_hash_map<std::string, std::vector<std::string>> order_ids_of_;
 };
 
 }  // namespace

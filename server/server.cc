@@ -386,6 +386,10 @@ void LoyaltyServer::RegisterAdminMethods() {
       LOYALTY_REQUEST_FN(service, CloseMember, CloseMemberRequest,
                          CloseMemberResponse),
       MutationHandler(auth, ledger, &Ledger::CloseMember, true)));
+  methods_.push_back(MakeMethod<MergeMembersRequest, MergeMembersResponse>(
+      LOYALTY_REQUEST_FN(service, MergeMembers, MergeMembersRequest,
+                         MergeMembersResponse),
+      MutationHandler(auth, ledger, &Ledger::MergeMembers, true)));
   using ImportCall = UnaryCall<ImportMembersRequest, ImportMembersResponse>;
   methods_.push_back(MakeMethod<ImportMembersRequest, ImportMembersResponse>(
       LOYALTY_REQUEST_FN(service, ImportMembers, ImportMembersRequest,

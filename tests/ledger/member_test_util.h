@@ -1,9 +1,9 @@
 // File: tests/ledger/member_test_util.h
 //
 // What the tests of members across channels share (members_test,
-// transfers_test, import_test): a program with a phone region, expiry and
-// transfer limits, identifier builders, and synchronous wrappers of the
-// identity, transfer and import commands.
+// transfers_test, import_test, merge_test): a program with a phone region,
+// expiry and transfer limits, identifier builders, and synchronous wrappers
+// of the identity, transfer, import, close and merge commands.
 #ifndef LOYALTY_TESTS_LEDGER_MEMBER_TEST_UTIL_H_
 #define LOYALTY_TESTS_LEDGER_MEMBER_TEST_UTIL_H_
 
@@ -142,6 +142,23 @@ inline v1::CloseMemberRequest CloseRequest(std::string request_id,
 inline absl::StatusOr<v1::CloseMemberResponse> Close(
     Ledger& ledger, v1::CloseMemberRequest request) {
   return CallLedger(ledger, &Ledger::CloseMember, kAdmin, std::move(request));
+}
+
+inline v1::MergeMembersRequest MergeRequest(std::string request_id,
+                                           std::string source_member_id,
+                                           std::string target_member_id) {
+  v1::MergeMembersRequest request;
+  request.mutable_context()->set_request_id(std::move(request_id));
+  request.set_source_member_id(std::move(source_member_id));
+  request.set_target_member_id(std::move(target_member_id));
+  request.set_reason_code("SAME_PERSON");
+  request.set_operator_id("support.jane");
+  return request;
+}
+
+inline absl::StatusOr<v1::MergeMembersResponse> Merge(
+    Ledger& ledger, v1::MergeMembersRequest request) {
+  return CallLedger(ledger, &Ledger::MergeMembers, kAdmin, std::move(request));
 }
 
 }  // namespace loyalty::testing

@@ -3,7 +3,11 @@
 // the source becomes an alias that resolves to the target.
 #include <string>
 
+#include "absl/strings/match.h"
+
 #include "catch2/catch.hpp"
+#include "ledger/hashing.h"
+#include "ledger/keys.h"
 #include "ledger_test_util.h"
 #include "member_test_util.h"
 
@@ -415,6 +419,128 @@ TEST_CASE(
     CHECK(merged->member().balance().debt_points() == 20);
   }
   t.RequireVerifyOk();
+}
+
+// 1 pt per EUR; Member (0), Silver (1000), Gold (5000) on qualifying points
+// over 12 months, with 30 days' grace. An event worth 10 points, once a day.
+v1::ProgramConfig TiersProgram() {
+  v1::ProgramConfig program = MergeProgram();
+  v1::TierRules* rules = program.mutable_tier_rules();
+  rules->set_basis(v1::TIER_BASIS_QUALIFYING_POINTS);
+  rules->set_window_months(12);
+  rules->set_grace_days(30);
+  auto add = [&](const char* id, int64_t threshold) {
+    v1::Tier* tier = rules->add_tiers();
+    tier->set_tier_id(id);
+    tier->set_display_name(id);
+    tier->set_threshold(threshold);
+    tier->set_multiplier_percent(100);
+  };
+  add("member", 0);
+  add("silver", 1000);
+  add("gold", 5000);
+  v1::EngagementEvent* survey = program.add_engagement_events();
+  survey->set_event_id("survey");
+  survey->set_points(10);
+  survey->set_max_per_day(1);
+  return program;
+}
+
+TEST_CASE(
+    "the target takes the source's higher tier with its evaluation date, and "
+    "rises further when the summed window supports it",
+    "[members][merge][tiers]") {
+  TestLedger t(TiersProgram());
+  t.EnrollOk("gold-card");
+  t.EnrollOk("new-app");
+  EarnOk(t, "gold-card", "big", 5000);
+  auto gold = t.ledger().GetMember("gold-card");
+  REQUIRE_OK(gold);
+  REQUIRE(gold->tier().tier_id() == "gold");
+  EarnOk(t, "new-app", "small", 600);
+
+  auto merged = Merge(t.ledger(), MergeRequest("m1", "gold-card", "new-app"));
+  REQUIRE_OK(merged);
+  REQUIRE(merged->entries_size() == 3);
+  const LedgerEntry& tier = merged->entries(2);
+  CHECK(tier.kind() == v1::ENTRY_KIND_TIER);
+  CHECK(tier.member_id() == "new-app");
+  CHECK(tier.tier_from() == "member");
+  CHECK(tier.tier_to() == "gold");
+  CHECK(tier.qualifying_amount() == 5600);
+  CHECK(tier.tier_evaluation_ms() == gold->tier().evaluation_ms());
+  CHECK(merged->member().tier().tier_id() == "gold");
+  CHECK(merged->member().tier().qualifying_amount() == 5600);
+
+  // Neither has Silver alone; together they do.
+  t.EnrollOk("half-a");
+  t.EnrollOk("half-b");
+  EarnOk(t, "half-a", "ha", 600);
+  EarnOk(t, "half-b", "hb", 500);
+  auto summed = Merge(t.ledger(), MergeRequest("m2", "half-a", "half-b"));
+  REQUIRE_OK(summed);
+  REQUIRE(summed->entries_size() == 3);
+  CHECK(summed->entries(2).tier_from() == "member");
+  CHECK(summed->entries(2).tier_to() == "silver");
+  CHECK(summed->member().tier().qualifying_amount() == 1100);
+  t.RequireVerifyOk();
+}
+
+TEST_CASE(
+    "event limits count what the person did under either id after a merge",
+    "[members][merge]") {
+  TestLedger t(TiersProgram());
+  t.EnrollOk("a");
+  t.EnrollOk("b");
+  v1::RecordEventRequest survey;
+  *survey.mutable_context() = AppContext("ev-a");
+  survey.set_member_id("a");
+  survey.set_event_id("survey");
+  REQUIRE_OK(testing::RecordEvent(t.ledger(), kApp, survey));
+  REQUIRE_OK(Merge(t.ledger(), MergeRequest("m1", "a", "b")));
+
+  // "b" never did the survey, but its person did, today.
+  survey.mutable_context()->set_request_id("ev-b");
+  survey.set_member_id("b");
+  auto again = testing::RecordEvent(t.ledger(), kApp, survey);
+  CHECK(ReasonOfResult(again) == v1::ERROR_REASON_EVENT_LIMIT_REACHED);
+  t.clock().AdvanceMs(kDayMs);
+  survey.mutable_context()->set_request_id("ev-b-tomorrow");
+  REQUIRE_OK(testing::RecordEvent(t.ledger(), kApp, survey));
+  t.RequireVerifyOk();
+}
+
+TEST_CASE(
+    "VerifyLedger reports a MERGE_IN that carries another state than the "
+    "source had",
+    "[members][merge][verify]") {
+  TestLedger t(MergeProgram());
+  t.EnrollOk("a");
+  t.EnrollOk("b");
+  t.CreditOk("a", 30);
+  auto merged = Merge(t.ledger(), MergeRequest("m1", "a", "b"));
+  REQUIRE_OK(merged);
+  t.RequireVerifyOk();
+
+  // A forger re-seals a MERGE_IN whose source claims more lifetime points.
+  LedgerEntry forged = merged->entries(1);
+  v1::MemberRecord claimed;
+  REQUIRE(claimed.ParseFromString(forged.merged_member_record()));
+  claimed.set_earned_points_total(claimed.earned_points_total() + 1000);
+  forged.set_merged_member_record(claimed.SerializeAsString());
+  forged.clear_hash();
+  WriteSet writes;
+  writes.Add(Family::kEntries, EntryKey(forged.sequence()),
+             SealEntry(&forged));
+  REQUIRE(t.store().Write(writes).ok());
+  auto tampered = t.ledger().Verify();
+  REQUIRE_OK(tampered);
+  CHECK_FALSE(tampered->ok());
+  bool named = false;
+  for (const std::string& problem : tampered->problems()) {
+    named = named || absl::StrContains(problem, "carrying another state");
+  }
+  CHECK(named);
 }
 
 }  // namespace

@@ -723,6 +723,55 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "a merge over gRPC needs the admin role, says why it is refused in its "
+    "reason, and the source's id then answers as the target",
+    "[server][members][merge]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  auto admin = server.AdminStub();
+  Enroll(*stub, "card-only");
+  Enroll(*stub, "app-user");
+  EarnResponse earned;
+  auto earn_context = ContextWithKey("pos-key");
+  REQUIRE(stub->Earn(earn_context.get(), Basket("card-only", "o-1", 4200),
+                     &earned)
+              .ok());  // 42 points.
+
+  MergeMembersRequest merge;
+  merge.mutable_context()->set_request_id("merge-1");
+  merge.set_source_member_id("card-only");
+  merge.set_target_member_id("app-user");
+  merge.set_reason_code("SAME_PERSON");
+  merge.set_operator_id("support.jane");
+  MergeMembersResponse merged;
+  auto channel_context = ContextWithKey("pos-key");
+  CHECK(admin->MergeMembers(channel_context.get(), merge, &merged)
+            .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+
+  auto admin_context = ContextWithKey("admin-key");
+  REQUIRE(admin->MergeMembers(admin_context.get(), merge, &merged).ok());
+  REQUIRE(merged.entries_size() == 2);
+  CHECK(merged.entries(0).kind() == ENTRY_KIND_MERGE_OUT);
+  CHECK(merged.entries(1).kind() == ENTRY_KIND_MERGE_IN);
+  CHECK(merged.member().member_id() == "app-user");
+
+  GetMemberRequest get;
+  get.set_member_id("card-only");
+  Member member;
+  auto get_context = ContextWithKey("pos-key");
+  REQUIRE(stub->GetMember(get_context.get(), get, &member).ok());
+  CHECK(member.member_id() == "app-user");
+  CHECK(member.merged_member_ids_size() == 1);
+
+  merge.mutable_context()->set_request_id("merge-2");
+  auto again_context = ContextWithKey("admin-key");
+  grpc::Status again = admin->MergeMembers(again_context.get(), merge, &merged);
+  CHECK(again.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(ReasonOf(*again_context) == "ERROR_REASON_MEMBER_MERGED");
+}
+
 TEST_CASE("GetServerStats reports writer batches and process figures to "
           "admins only",
           "[server][admin]") {

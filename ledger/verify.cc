@@ -235,6 +235,8 @@ class Verifier {
     std::vector<std::string>& to_ids = order_ids_of_[to];
     for (const std::string& order_id : order_ids) {
       auto moved = order_records_.extract(OrderKey(from, order_id));
+      // Ids are listed as their records are made, so this is defensive.
+      if (moved.empty()) continue;
       const std::string new_key = OrderKey(to, order_id);
       if (order_records_.contains(new_key)) {
         Problem(absl::StrCat("order \"", order_id, "\" of member ", from,

@@ -472,6 +472,19 @@ class TestLedger {
     REQUIRE(verified->ok());
   }
 
+  // Runs Verify, which must fail; true when a problem it names contains
+  // `part`.
+  bool VerifyReports(absl::string_view part) {
+    auto verified = ledger_->Verify();
+    REQUIRE_OK(verified);
+    INFO(verified->ShortDebugString());
+    REQUIRE_FALSE(verified->ok());
+    for (const std::string& problem : verified->problems()) {
+      if (absl::StrContains(problem, part)) return true;
+    }
+    return false;
+  }
+
  private:
   ManualClock clock_;
   MemoryStore store_;

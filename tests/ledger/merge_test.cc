@@ -3,8 +3,6 @@
 // the source becomes an alias that resolves to the target.
 #include <string>
 
-#include "absl/strings/match.h"
-
 #include "catch2/catch.hpp"
 #include "ledger/hashing.h"
 #include "ledger/keys.h"
@@ -533,14 +531,7 @@ TEST_CASE(
   writes.Add(Family::kEntries, EntryKey(forged.sequence()),
              SealEntry(&forged));
   REQUIRE(t.store().Write(writes).ok());
-  auto tampered = t.ledger().Verify();
-  REQUIRE_OK(tampered);
-  CHECK_FALSE(tampered->ok());
-  bool named = false;
-  for (const std::string& problem : tampered->problems()) {
-    named = named || absl::StrContains(problem, "carrying another state");
-  }
-  CHECK(named);
+  CHECK(t.VerifyReports("carrying another state"));
 }
 
 }  // namespace

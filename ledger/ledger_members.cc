@@ -383,8 +383,19 @@ absl::Status Ledger::ResolveAliases(Command& command, Batch& batch) {
                 v1::ERROR_REASON_MEMBER_MERGED);
           }
         } else if constexpr (std::is_same_v<Request, v1::MergeMembersRequest>) {
-          // The source must be named as itself (LoadSettled refuses an
-          // alias); the target may be an alias of the member to merge into.
+          // The source must be named as itself; the target may be an alias
+          // of the member to merge into.
+          absl::StatusOr<MemberRecord*> source =
+              batch.LoadMember(request.source_member_id());
+          if (source.ok() &&
+              (*source)->status() == v1::MEMBER_STATUS_MERGED) {
+            return WithReason(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "source_member_id: member \"", request.source_member_id(),
+                    "\" was merged into \"",
+                    (*source)->merged_into_member_id(), "\" already")),
+                v1::ERROR_REASON_MEMBER_MERGED);
+          }
           LEDGER_RETURN_IF_ERROR(resolve(request.mutable_target_member_id()));
           if (request.target_member_id() == request.source_member_id()) {
             return WithReason(

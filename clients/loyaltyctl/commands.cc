@@ -22,6 +22,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineRedeemCommand(app, global),  DefineReturnCommand(app, global),
       DefineBalanceCommand(app, global),
       DefineMemberCommand(app, global),  DefineTransferCommand(app, global),
+      DefineMergeCommand(app, global),
       DefineExportCommand(app, global),
       DefineImportCommand(app, global),
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),

@@ -38,6 +38,7 @@ Command DefineAdjustCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineVerifyCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineMemberCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineTransferCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineMergeCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineExportCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineImportCommand(CLI::App* app, const GlobalFlags* global);
 

@@ -15,6 +15,7 @@
 //   member link|unlink           give a member an identifier, or take it away
 //   member close                 close a member for good
 //   transfer                     give points to another member
+//   merge                        two members who are one person
 //   export                       a member's statement as CSV
 //   import                       legacy balances from a CSV file
 //   adjust                       an operator's credit or debit

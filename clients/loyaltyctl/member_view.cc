@@ -31,11 +31,6 @@ bool IsHashedKind(loyalty::v1::IdentifierKind kind) {
          kind == loyalty::v1::IDENTIFIER_KIND_EMAIL;
 }
 
-std::string MemberStatusLabel(loyalty::v1::MemberStatus status) {
-  return LowerEnumLabel(loyalty::v1::MemberStatus_Name(status),
-                        "MEMBER_STATUS_", status);
-}
-
 // "Silver (silver) since <time>; 1200 qualifying, 3800 more for gold".
 std::string TierLabel(const loyalty::v1::TierStatus& tier) {
   std::string label =
@@ -61,6 +56,11 @@ std::string NextExpiringLabel(const Balance& balance) {
 }
 
 }  // namespace
+
+std::string MemberStatusLabel(loyalty::v1::MemberStatus status) {
+  return LowerEnumLabel(loyalty::v1::MemberStatus_Name(status),
+                        "MEMBER_STATUS_", status);
+}
 
 std::string IdentifierKindLabel(loyalty::v1::IdentifierKind kind) {
   return LowerEnumLabel(loyalty::v1::IdentifierKind_Name(kind),
@@ -124,8 +124,13 @@ void PrintMember(const Member& member) {
   std::vector<Field> fields = {
       {"member", member.member_id()},
       {"status", MemberStatusLabel(member.status())},
-      {"enrolled", FormatTimeUtc(member.enrolled_at_ms())},
   };
+  // Aliases: ids that were merged into this member and now resolve here.
+  if (!member.merged_member_ids().empty()) {
+    fields.push_back(
+        {"merged", absl::StrJoin(member.merged_member_ids(), ", ")});
+  }
+  fields.push_back({"enrolled", FormatTimeUtc(member.enrolled_at_ms())});
   if (member.has_tier()) fields.push_back({"tier", TierLabel(member.tier())});
   for (Field& field : BalanceFields(member.balance())) {
     fields.push_back(std::move(field));

@@ -29,6 +29,10 @@ inline constexpr size_t kHashedIdentifierDigitsShown = 12;
 using Identifiers =
     google::protobuf::RepeatedPtrField<loyalty::v1::MemberIdentifier>;
 
+// "active", "closed", "merged"; a status newer than this client is its
+// number.
+std::string MemberStatusLabel(loyalty::v1::MemberStatus status);
+
 // "card_number", "phone", ...; a kind newer than this client is its number.
 std::string IdentifierKindLabel(loyalty::v1::IdentifierKind kind);
 
@@ -49,8 +53,9 @@ void PrintIdentifiers(std::ostream& out, const Identifiers& identifiers);
 // expires next, and the totals.
 std::vector<Field> BalanceFields(const loyalty::v1::Balance& balance);
 
-// The member's id, status, enrolment, tier (when the program has tiers),
-// balance and identifiers, on stdout.
+// The member's id, status, the members merged into it (when there are),
+// enrolment, tier (when the program has tiers), balance and identifiers, on
+// stdout.
 void PrintMember(const loyalty::v1::Member& member);
 
 }  // namespace loyalty::ctl

@@ -67,6 +67,8 @@ std::string IdentifierDetails(const LedgerEntry& entry) {
       return absl::StrCat("unlinked ", joined);
     case loyalty::v1::ENTRY_KIND_CLOSE:
       return absl::StrCat("erased ", joined);
+    case loyalty::v1::ENTRY_KIND_MERGE_IN:
+      return absl::StrCat("moved ", joined);
     default:
       return absl::StrCat("with ", joined);
   }
@@ -77,7 +79,10 @@ std::string CounterpartyDetails(const LedgerEntry& entry) {
     case loyalty::v1::ENTRY_KIND_TRANSFER_OUT:
       return absl::StrCat("to ", entry.counterparty_member_id());
     case loyalty::v1::ENTRY_KIND_TRANSFER_IN:
+    case loyalty::v1::ENTRY_KIND_MERGE_IN:
       return absl::StrCat("from ", entry.counterparty_member_id());
+    case loyalty::v1::ENTRY_KIND_MERGE_OUT:
+      return absl::StrCat("into ", entry.counterparty_member_id());
     default:
       return absl::StrCat("member ", entry.counterparty_member_id());
   }
@@ -130,6 +135,15 @@ std::string EntryDetails(const LedgerEntry& entry) {
   }
   if (!entry.counterparty_member_id().empty()) {
     details.push_back(CounterpartyDetails(entry));
+  }
+  // A merge moves the pending and held buckets beside points_delta.
+  if (entry.merged_pending_points() != 0) {
+    details.push_back(
+        absl::StrCat("pending ", entry.merged_pending_points(), " moved"));
+  }
+  if (entry.merged_held_points() != 0) {
+    details.push_back(
+        absl::StrCat("held ", entry.merged_held_points(), " moved"));
   }
   if (!entry.identifiers().empty()) details.push_back(IdentifierDetails(entry));
   if (!entry.hold_id().empty()) {

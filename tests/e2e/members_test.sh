@@ -43,38 +43,6 @@ start_server() {
   await_listening "$log" "$pid" "loyaltyd $name"
 }
 
-# on_terminal ANSWER CODE DESCRIPTION -- COMMAND...: like expect, but stdin
-# is a pseudo-terminal on which ANSWER and a newline are typed.
-on_terminal() {
-  local answer=$1 want=$2 what=$3
-  shift 4
-  set +e
-  ANSWER=$answer "$python" - "$@" > "$work/out" 2> "$work/err" <<'PY'
-import os, pty, subprocess, sys
-controller, terminal = pty.openpty()
-child = subprocess.Popen(sys.argv[1:], stdin=terminal, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-os.close(terminal)
-os.write(controller, (os.environ["ANSWER"] + "\n").encode())
-out, err = child.communicate(timeout=30)
-sys.stdout.buffer.write(out)
-sys.stderr.buffer.write(err)
-sys.exit(child.returncode)
-PY
-  local got=$?
-  set -e
-  out=$(cat "$work/out")
-  err=$(cat "$work/err")
-  [[ $got == "$want" ]] || fail "$what: exit $got, wanted $want; stdout: $out; stderr: $err"
-  ok "$what"
-}
-
-
-# json_field PYTHON_EXPRESSION: evaluates it on the JSON in $out, bound to j.
-json_field() {
-  "$python" -c 'import json, sys; j = json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$1" "$out"
-}
-
 # check_available MEMBER POINTS WHY: the member has POINTS available; the
 # balance stays in $out.
 check_available() {

@@ -223,7 +223,7 @@ TEST_CASE(
   CHECK(CodeOf(alias) == absl::StatusCode::kFailedPrecondition);
   CHECK(ReasonOfResult(alias) == v1::ERROR_REASON_MEMBER_MERGED);
   CHECK(MessageOf(alias) ==
-        "member \"a\" was merged into \"b\"; name that member instead");
+        "source_member_id: member \"a\" was merged into \"b\" already");
   unchanged.CheckOnlyRequestRemembered();
   CHECK(t.Available("b") == 40);
 }

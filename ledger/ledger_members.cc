@@ -469,13 +469,19 @@ absl::Status Ledger::ApplyMerge(Command& command, Batch& batch) {
   *in.mutable_identifiers() = source->identifiers();
   in.set_merged_member_record(DeterministicBytes(*source));
   {
-    // Everything summed must stay within int64: fold the MERGE_IN into a
-    // copy of the target first, as Append will.
+    // Everything summed must stay within int64, the points the target
+    // owns in all buckets too (as CheckDelta keeps them for every grant:
+    // maturing and releasing move points between buckets unchecked). Fold
+    // the MERGE_IN into a copy of the target first, as Append will.
     MemberRecord trial = *target;
     LedgerEntry trial_in = in;
     trial_in.set_sequence(batch.head().last_sequence() + 2);
+    int64_t owned = 0;
     if (!SetPointsAfter(trial, &trial_in) ||
-        !ApplyEntry(trial_in, &trial).ok()) {
+        !ApplyEntry(trial_in, &trial).ok() ||
+        __builtin_add_overflow(trial.available_points(),
+                               trial.pending_points(), &owned) ||
+        __builtin_add_overflow(owned, trial.held_points(), &owned)) {
       return WithReason(absl::FailedPreconditionError(
                             "together the members' balances or lifetime "
                             "totals would pass the largest number of points "

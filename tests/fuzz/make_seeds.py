@@ -23,7 +23,7 @@ SERVICE_PROTO = "loyalty/v1/loyalty_service.proto"
 
 # ---- validation: u8 selector | serialized request ----
 (EARN, REDEEM, ADJUST, ENROLL, LIST, EVENT, HOLD, SETTLE, RETURN, LINK, UNLINK,
- TRANSFER, IMPORT) = range(13)
+ TRANSFER, IMPORT, MERGE, CLOSE) = range(15)
 
 CTX_POS = ('context { request_id: "req-1" channel: CHANNEL_POS store_id: "s-1" '
            'terminal_id: "t-1" occurred_at_ms: 1699999999000 }')
@@ -138,6 +138,39 @@ VALIDATION_SEEDS = {
     "return_lines_and_amount": (RETURN, "ReturnRequest",
         f'{CTX_APP} member_id: "alice" order_id: "o-1" amount_minor: 1 '
         'lines { sku: "sku-1" quantity: 1 }'),
+    "merge_valid": (MERGE, "MergeMembersRequest",
+        f'{CTX_ADMIN} source_member_id: "card-only" target_member_id: "app:77" '
+        'reason_code: "SAME_PERSON" operator_id: "support.jane" '
+        'note: "same phone, same address"'),
+    "merge_valid_unset_channel_longest_reason": (MERGE, "MergeMembersRequest",
+        'context { request_id: "merge-1" } source_member_id: "a" '
+        'target_member_id: "b" reason_code: "ABCDEFGHIJKLMNOPQRSTUVWXYZ_01234" '
+        'operator_id: "ops@hq"'),
+    "merge_into_itself": (MERGE, "MergeMembersRequest",
+        f'{CTX_ADMIN} source_member_id: "alice" target_member_id: "alice" '
+        'reason_code: "SAME_PERSON" operator_id: "ops"'),
+    "merge_reason_lower_case": (MERGE, "MergeMembersRequest",
+        f'{CTX_ADMIN} source_member_id: "a" target_member_id: "b" '
+        'reason_code: "same_person" operator_id: "ops"'),
+    "merge_operator_missing": (MERGE, "MergeMembersRequest",
+        f'{CTX_ADMIN} source_member_id: "a" target_member_id: "b" '
+        'reason_code: "SAME_PERSON"'),
+    "merge_target_with_space": (MERGE, "MergeMembersRequest",
+        f'{CTX_ADMIN} source_member_id: "a" target_member_id: "b c" '
+        'reason_code: "SAME_PERSON" operator_id: "ops"'),
+    "merge_note_control_character": (MERGE, "MergeMembersRequest",
+        f'{CTX_ADMIN} source_member_id: "a" target_member_id: "b" '
+        'reason_code: "SAME_PERSON" operator_id: "ops" note: "line\\nbreak"'),
+    "merge_channel_pos": (MERGE, "MergeMembersRequest",
+        f'{CTX_POS} source_member_id: "a" target_member_id: "b" '
+        'reason_code: "SAME_PERSON" operator_id: "ops"'),
+    "close_valid_erasing": (CLOSE, "CloseMemberRequest",
+        f'{CTX_ADMIN} member_id: "alice" reason_code: "MEMBER_REQUEST" '
+        'operator_id: "support.jane" note: "asked by phone" '
+        'erase_personal_data: true'),
+    "close_reason_too_long": (CLOSE, "CloseMemberRequest",
+        f'{CTX_ADMIN} member_id: "alice" '
+        'reason_code: "ABCDEFGHIJKLMNOPQRSTUVWXYZ_012345" operator_id: "ops"'),
 }
 
 

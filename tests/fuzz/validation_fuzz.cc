@@ -6,12 +6,13 @@
 //
 //   u8 selector | serialized request
 //
-// selector % 13 picks EarnRequest, RedeemRequest, AdjustRequest,
+// selector % 15 picks EarnRequest, RedeemRequest, AdjustRequest,
 // EnrollMemberRequest, ListEntriesRequest, RecordEventRequest,
 // HoldPointsRequest, SettleHoldRequest, ReturnRequest,
-// LinkIdentifierRequest, UnlinkIdentifierRequest, TransferPointsRequest or
-// ImportMemberRequest; bytes that do not parse as that message are skipped
-// (libprotobuf's parser is not what we fuzz).
+// LinkIdentifierRequest, UnlinkIdentifierRequest, TransferPointsRequest,
+// ImportMemberRequest, MergeMembersRequest or CloseMemberRequest; bytes
+// that do not parse as that message are skipped (libprotobuf's parser is
+// not what we fuzz).
 //
 // The oracle is differential: each request is judged a second time by the
 // rules below, written from ledger/limits.h, validation.h's and
@@ -359,6 +360,22 @@ Verdict JudgeReturn(const v1::ReturnRequest& request) {
   return std::nullopt;
 }
 
+// What every admin record carries: a reason code of 1..32 of [A-Z0-9_], an
+// operator id (an id), and a note (free text, at most 500 bytes).
+Verdict JudgeOperatorRecord(const std::string& reason,
+                            const std::string& operator_id,
+                            const std::string& note) {
+  if (reason.empty() || reason.size() > size_t{kReasonCodeLengthMax}) {
+    return Invalid("reason_code", "length");
+  }
+  for (char c : reason) {
+    bool allowed = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!allowed) return Invalid("reason_code", "character");
+  }
+  FUZZ_RETURN_IF_INVALID(JudgeId(operator_id, "operator_id"));
+  return JudgeText(note, "note", kNoteLengthMax);
+}
+
 Verdict JudgeAdjust(const AdjustRequest& request) {
   FUZZ_RETURN_IF_INVALID(JudgeAdminContext(request.context()));
   FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
@@ -367,16 +384,30 @@ Verdict JudgeAdjust(const AdjustRequest& request) {
       delta < -kPointsPerRequestMax) {
     return Invalid("points_delta", "range");
   }
-  const std::string& reason = request.reason_code();
-  if (reason.empty() || reason.size() > size_t{kReasonCodeLengthMax}) {
-    return Invalid("reason_code", "length");
+  return JudgeOperatorRecord(request.reason_code(), request.operator_id(),
+                             request.note());
+}
+
+// Admin only; two well-formed member ids that differ as written (whether
+// one is an alias of the other is the ledger's business, not validation's).
+Verdict JudgeMerge(const v1::MergeMembersRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeAdminContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(
+      JudgeId(request.source_member_id(), "source_member_id"));
+  FUZZ_RETURN_IF_INVALID(
+      JudgeId(request.target_member_id(), "target_member_id"));
+  if (request.source_member_id() == request.target_member_id()) {
+    return Invalid("target_member_id", "the source");
   }
-  for (char c : reason) {
-    bool allowed = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!allowed) return Invalid("reason_code", "character");
-  }
-  FUZZ_RETURN_IF_INVALID(JudgeId(request.operator_id(), "operator_id"));
-  return JudgeText(request.note(), "note", kNoteLengthMax);
+  return JudgeOperatorRecord(request.reason_code(), request.operator_id(),
+                             request.note());
+}
+
+Verdict JudgeClose(const v1::CloseMemberRequest& request) {
+  FUZZ_RETURN_IF_INVALID(JudgeAdminContext(request.context()));
+  FUZZ_RETURN_IF_INVALID(JudgeId(request.member_id(), "member_id"));
+  return JudgeOperatorRecord(request.reason_code(), request.operator_id(),
+                             request.note());
 }
 
 // ---- Identifiers (identifiers.h). ----
@@ -769,7 +800,7 @@ void CheckImport(const v1::ImportMemberRequest& request) {
 }
 
 void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
-  switch (selector % 13) {
+  switch (selector % 15) {
     case 0: {
       EarnRequest request;
       if (!Parse(data, size, &request)) return;
@@ -831,6 +862,20 @@ void FuzzOne(uint8_t selector, const uint8_t* data, size_t size) {
       v1::ImportMemberRequest request;
       if (!Parse(data, size, &request)) return;
       CheckImport(request);
+      return;
+    }
+    case 13: {
+      v1::MergeMembersRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckAgreement(request, ValidateMergeMembers(request, kNowMs),
+                     JudgeMerge(request));
+      return;
+    }
+    case 14: {
+      v1::CloseMemberRequest request;
+      if (!Parse(data, size, &request)) return;
+      CheckAgreement(request, ValidateCloseMember(request, kNowMs),
+                     JudgeClose(request));
       return;
     }
     case 5: {

@@ -534,5 +534,46 @@ TEST_CASE(
   CHECK(t.VerifyReports("carrying another state"));
 }
 
+TEST_CASE(
+    "a merge that would leave the target owning more than INT64_MAX points "
+    "over its buckets is BALANCE_OVERFLOW, though no bucket alone is",
+    "[members][merge][overflow]") {
+  v1::ProgramConfig program = testing::MegaProgram();
+  program.set_return_window_days(14);
+  TestLedger t(program);
+  t.EnrollOk("rich");
+  t.EnrollOk("fresh");
+  // 5 * 10^18 earned (1 point per USD cent), matured, plus operator
+  // credits: 9.223 * 10^18 available, no lifetime total near the top.
+  const std::vector<v1::BasketLine> big(
+      5, testing::Line("bullion", 1'000'000, 1'000'000'000'000));
+  REQUIRE_OK(testing::Earn(t.ledger(), kPos,
+                           testing::EarnWithLines("big", "rich", "o-big",
+                                                  "USD", big)));
+  t.clock().AdvanceMs(15 * kDayMs);
+  for (int i = 0; i < 4'223; ++i) {
+    REQUIRE_OK(testing::Adjust(
+        t.ledger(), kAdmin,
+        testing::AdjustPoints(absl::StrCat("credit-", i), "rich",
+                              1'000'000'000'000'000)));
+  }
+  REQUIRE(t.Available("rich") == 9'223'000'000'000'000'000);
+  // 10^18 pending at the source.
+  REQUIRE_OK(testing::Earn(
+      t.ledger(), kPos,
+      testing::EarnWithLines("fresh", "fresh", "o-fresh", "USD",
+                             {testing::Line("bullion", 1'000'000,
+                                            1'000'000'000'000)})));
+
+  NothingChanged unchanged(t.store());
+  auto refused = Merge(t.ledger(), MergeRequest("m1", "fresh", "rich"));
+  CHECK(CodeOf(refused) == absl::StatusCode::kFailedPrecondition);
+  CHECK(ReasonOfResult(refused) == v1::ERROR_REASON_BALANCE_OVERFLOW);
+  unchanged.CheckOnlyRequestRemembered();
+  t.clock().AdvanceMs(15 * kDayMs);
+  CHECK(t.Available("rich") == 9'223'000'000'000'000'000);
+  t.RequireVerifyOk();
+}
+
 }  // namespace
 }  // namespace loyalty

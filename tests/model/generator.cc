@@ -48,9 +48,29 @@ const T& PickFrom(Generator& g, const std::vector<T>& values) {
 // due since its last write (matured, expired, released) counted; 0 for a
 // member in debt (a negative balance after a return).
 int64_t Available(Generator& g, const std::string& member_id) {
-  std::optional<PointsState> points = g.model().Projected(member_id);
+  std::optional<PointsState> points =
+      g.model().Projected(g.model().Resolve(member_id));
   return points.has_value() ? std::max<int64_t>(points->totals.available, 0)
                             : 0;
+}
+
+bool IsActive(Generator& g, const std::string& member_id) {
+  const MemberState* member = g.model().FindMember(member_id);
+  return member != nullptr && member->status == v1::MEMBER_STATUS_ACTIVE;
+}
+
+// A recent alias (a merge's source), if any.
+std::optional<std::string> PickAlias(Generator& g) {
+  const auto& aliases = g.model().aliases();
+  if (aliases.empty()) return std::nullopt;
+  const int64_t size = static_cast<int64_t>(aliases.size());
+  return aliases[g.Uniform(std::max<int64_t>(0, size - 24), size - 1)];
+}
+
+std::optional<std::string> PickClosed(Generator& g) {
+  const auto& closed = g.model().closed();
+  if (closed.empty()) return std::nullopt;
+  return PickFrom(g, closed);
 }
 
 // A valid request id carries printable ASCII without spaces.
@@ -394,12 +414,22 @@ BasketLine RandomLine(Generator& g) {
 }
 
 std::string EarnOrderId(Generator& g, const std::string& member_id) {
-  const MemberState* member = g.model().FindMember(member_id);
+  const MemberState* member =
+      g.model().FindMember(g.model().Resolve(member_id));
   if (member != nullptr && !member->orders.empty() && g.Chance(0.12)) {
     auto it = member->orders.begin();
     std::advance(it, g.Uniform(0, static_cast<int64_t>(std::min<size_t>(
                                       member->orders.size() - 1, 50))));
     return *it;  // Already earned: ALREADY_EXISTS.
+  }
+  const auto& members = g.model().member_order();
+  if (!members.empty() && g.Chance(0.07)) {
+    // An order id another member earned: fine for this one, but the two
+    // cannot be merged then (ORDER_ID_CONFLICT).
+    const MemberState* other = g.model().FindMember(members[g.Uniform(
+        std::max<int64_t>(0, static_cast<int64_t>(members.size()) - 16),
+        static_cast<int64_t>(members.size()) - 1)]);
+    if (!other->orders.empty()) return *other->orders.rbegin();
   }
   return g.NewOrderId();
 }
@@ -594,7 +624,8 @@ RedeemRequest RedeemBase(Generator& g) {
   request.set_member_id(g.PickMember());
   request.set_order_id(g.Chance(0.9) ? g.NewOrderId() : "shared-order");
   // Often on an order the member earned, so that returns restore points.
-  const MemberState* member = g.model().FindMember(request.member_id());
+  const MemberState* member =
+      g.model().FindMember(g.model().Resolve(request.member_id()));
   if (member != nullptr && !member->orders.empty() && g.Chance(0.45)) {
     auto it = member->orders.end();
     std::advance(it, -g.Uniform(1, static_cast<int64_t>(std::min<size_t>(
@@ -1009,7 +1040,9 @@ std::vector<std::pair<uint64_t, std::string>> OpenHolds(Generator& g) {
   const auto& holds = g.model().holds_made();
   for (size_t i = holds.size(), looked = 0;
        i-- > 0 && looked < 32 && open.size() < 8; ++looked) {
-    std::optional<PointsState> points = g.model().Projected(holds[i].second);
+    // A merged member's holds are its target's now.
+    std::optional<PointsState> points =
+        g.model().Projected(g.model().Resolve(holds[i].second));
     for (const Hold& hold : points->holds) {
       if (hold.sequence == holds[i].first) open.push_back(holds[i]);
     }
@@ -1041,8 +1074,11 @@ v1::SettleHoldRequest SettleBase(Generator& g) {
     hold = holds[g.Uniform(0, size - 1)];
   }
   request.set_hold_id(absl::StrCat("H", hold.first));
-  // Mostly its own member; else another member's id (NOT_FOUND).
-  request.set_member_id(roll < 90 ? hold.second : g.PickMember());
+  // Mostly its own member (by the id that made it, or the id it resolves
+  // to after a merge); else another member's id (NOT_FOUND).
+  request.set_member_id(roll >= 90      ? g.PickMember()
+                        : g.Chance(0.5) ? hold.second
+                                        : g.model().Resolve(hold.second));
   return request;
 }
 
@@ -1124,7 +1160,9 @@ v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order) {
   *request.mutable_context() = g.ChannelContext();
   request.set_member_id(g.PickMember());
   *order = nullptr;
-  const MemberState* member = g.model().FindMember(request.member_id());
+  // An alias's orders are its target's.
+  const MemberState* member =
+      g.model().FindMember(g.model().Resolve(request.member_id()));
   if (member != nullptr && !member->orders.empty() && g.Chance(0.9)) {
     auto it = member->orders.end();
     std::advance(it, -g.Uniform(1, static_cast<int64_t>(std::min<size_t>(
@@ -1304,7 +1342,8 @@ IdentifierRequest IdentifierBase(Generator& g, double fullest) {
 
 Request FreshLink(Generator& g) {
   auto request = IdentifierBase<v1::LinkIdentifierRequest>(g, 0.3);
-  const MemberState* member = g.model().FindMember(request.member_id());
+  const MemberState* member =
+      g.model().FindMember(g.model().Resolve(request.member_id()));
   const int64_t roll = g.Uniform(0, 99);
   std::optional<MemberIdentifier> identifier;
   if (request.member_id() == g.PickFullest() && g.Chance(0.7)) {
@@ -1373,7 +1412,8 @@ void MutateIdentifierRequest(Generator& g, Request* r) {
 
 Request FreshUnlink(Generator& g) {
   auto request = IdentifierBase<v1::UnlinkIdentifierRequest>(g, 0.1);
-  const MemberState* member = g.model().FindMember(request.member_id());
+  const MemberState* member =
+      g.model().FindMember(g.model().Resolve(request.member_id()));
   const int64_t roll = g.Uniform(0, 99);
   std::optional<MemberIdentifier> identifier;
   if (roll < 60 && member != nullptr && !member->identifiers.empty()) {
@@ -1411,7 +1451,8 @@ Request BoundaryUnlink(Generator& g) {
 
 // What `member_id` may still give today (the model's day in UTC+8).
 int64_t DayAllowance(Generator& g, const std::string& member_id) {
-  const MemberState* member = g.model().FindMember(member_id);
+  const MemberState* member =
+      g.model().FindMember(g.model().Resolve(member_id));
   const int64_t today = (g.now_ms() + kModelUtcOffsetMs) / kModelDayMs;
   const int64_t given = member != nullptr && member->transfer_day == today
                             ? member->transferred_on_day
@@ -1436,6 +1477,14 @@ v1::TransferPointsRequest TransferBase(Generator& g) {
     if (request.to_member_id() == request.from_member_id()) {
       request.set_to_member_id("ghost-21");
     }
+  }
+  std::optional<std::string> alias;
+  if (g.Chance(0.04) && (alias = PickAlias(g)).has_value()) {
+    // An alias and the member it resolves to: one member, named twice.
+    request.set_from_member_id(*alias);
+    request.set_to_member_id(g.model().Resolve(*alias));
+    if (g.Chance(0.5))
+      request.mutable_from_member_id()->swap(*request.mutable_to_member_id());
   }
   static const std::vector<std::string> kNotes = {
       "",
@@ -1712,6 +1761,362 @@ void MutateImport(Generator& g, Request* r) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Close and merge (admin). Closes are rare and spare the three oldest
+// members (events go to them), so the population lives on; they mostly
+// name a member with nothing pending and no open hold, sometimes one with
+// either (MEMBER_NOT_SETTLED), an alias (MEMBER_MERGED), a closed member
+// (MEMBER_CLOSED) or nobody. Merges mostly join two members; sometimes two
+// that have a record of one order id, one with many identifiers, an alias
+// as the source or as a target resolving to the source (MEMBER_MERGED), an
+// alias of a third member as the target (it resolves), a closed member or
+// nobody; near a limit, the two richest.
+
+const std::vector<std::string>& AdminReasons() {
+  static const std::vector<std::string> kReasons = {
+      "MEMBER_REQUEST", "SAME_PERSON", "FRAUD_2", "X", std::string(32, 'Z')};
+  return kReasons;
+}
+const std::vector<std::string>& AdminOperators() {
+  static const std::vector<std::string> kOperators = {"agent.kim", "ops@hq",
+                                                      "j_doe-2"};
+  return kOperators;
+}
+const std::vector<std::string>& AdminNotes() {
+  static const std::vector<std::string> kNotes = {
+      "", "", "asked by phone", "caf\xc3\xa9 account, same person",
+      std::string(500, 'n')};
+  return kNotes;
+}
+
+// The reason code, operator and note fields every admin record shares
+// (AdjustRequest, CloseMemberRequest, MergeMembersRequest); what was
+// broken, or "" when none of these was.
+template <typename AdminRequest>
+std::string MalformAdminRecord(Generator& g, AdminRequest* request) {
+  switch (g.Uniform(0, 5)) {
+    case 0:
+      request->clear_reason_code();
+      return "reason_code empty";
+    case 1:
+      request->set_reason_code(g.Chance(0.5) ? "same_person" : "SAME PERSON");
+      return "reason_code not [A-Z0-9_]";
+    case 2:
+      request->set_reason_code(std::string(33, 'R'));
+      return "reason_code 33 characters";
+    case 3:
+      request->clear_operator_id();
+      return "operator_id empty";
+    case 4:
+      request->set_operator_id(g.Chance(0.5) ? "agent kim"
+                                             : std::string(65, 'o'));
+      return "operator_id with a space or 65 characters";
+    default:
+      request->set_note(g.Chance(0.5) ? std::string(501, 'n') : "tab\there");
+      return "note too long or with a control character";
+  }
+}
+
+template <typename AdminRequest>
+void FillAdminRecord(Generator& g, AdminRequest* request) {
+  *request->mutable_context() = g.AdminContext();
+  request->set_reason_code(PickFrom(g, AdminReasons()));
+  request->set_operator_id(PickFrom(g, AdminOperators()));
+  request->set_note(PickFrom(g, AdminNotes()));
+}
+
+// An active member past the three oldest with nothing pending and no open
+// hold as of now; "" if none of a few looked at is.
+std::string PickSettled(Generator& g) {
+  const auto& members = g.model().member_order();
+  const int64_t size = static_cast<int64_t>(members.size());
+  for (int attempt = 0; attempt < 8 && size > 3; ++attempt) {
+    const std::string& member_id =
+        g.Chance(0.5)
+            ? members[g.Uniform(std::max<int64_t>(3, size - 16), size - 1)]
+            : members[g.Uniform(3, size - 1)];
+    if (!IsActive(g, member_id)) continue;
+    std::optional<PointsState> points = g.model().Projected(member_id);
+    if (points->totals.pending == 0 && points->holds.empty()) return member_id;
+  }
+  return "";
+}
+
+// Two active members among the recent ones that both have a record of
+// one order id, if any (a random such pair).
+std::optional<std::pair<std::string, std::string>> PickOrderConflict(
+    Generator& g) {
+  const auto& members = g.model().member_order();
+  std::map<std::string, std::string> first_owner;  // Order id -> member.
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t i = members.size() > 48 ? members.size() - 48 : 0;
+       i < members.size(); ++i) {
+    if (!IsActive(g, members[i])) continue;
+    for (const std::string& order_id :
+         g.model().FindMember(members[i])->order_records) {
+      auto [owner, inserted] = first_owner.emplace(order_id, members[i]);
+      if (!inserted) pairs.emplace_back(owner->second, members[i]);
+    }
+  }
+  if (pairs.empty()) return std::nullopt;
+  return PickFrom(g, pairs);
+}
+
+// An active recent member with pending points or open holds, if a few
+// looked at have.
+std::optional<std::string> PickUnsettled(Generator& g) {
+  const auto& members = g.model().member_order();
+  const int64_t size = static_cast<int64_t>(members.size());
+  for (int attempt = 0; attempt < 6 && size > 0; ++attempt) {
+    const std::string& member_id =
+        members[g.Uniform(std::max<int64_t>(0, size - 8), size - 1)];
+    if (!IsActive(g, member_id)) continue;
+    std::optional<PointsState> points = g.model().Projected(member_id);
+    if (points->totals.pending > 0 || !points->holds.empty()) return member_id;
+  }
+  return std::nullopt;
+}
+
+// A recent active member with at least one identifier other than
+// `besides`, if a few looked at have.
+std::optional<std::string> PickWithIdentifiers(Generator& g,
+                                               const std::string& besides) {
+  const auto& members = g.model().member_order();
+  const int64_t size = static_cast<int64_t>(members.size());
+  for (int attempt = 0; attempt < 8 && size > 0; ++attempt) {
+    const std::string& member_id =
+        members[g.Uniform(std::max<int64_t>(0, size - 24), size - 1)];
+    if (member_id != besides && IsActive(g, member_id) &&
+        !g.model().FindMember(member_id)->identifiers.empty()) {
+      return member_id;
+    }
+  }
+  return std::nullopt;
+}
+
+Request FreshClose(Generator& g) {
+  v1::CloseMemberRequest request;
+  FillAdminRecord(g, &request);
+  request.set_erase_personal_data(g.Chance(0.5));
+  const int64_t roll = g.Uniform(0, 99);
+  std::optional<std::string> member_id;
+  if (roll < 50) {
+    member_id = PickSettled(g);
+  } else if (roll < 75) {
+    member_id = PickUnsettled(g);
+  } else if (roll < 83) {
+    member_id = PickAlias(g);
+  } else if (roll < 90) {
+    member_id = PickClosed(g);
+  }
+  request.set_member_id(member_id.has_value() && !member_id->empty()
+                            ? *member_id
+                            : g.PickMember());
+  return request;
+}
+
+// A member in debt (the CLOSE writes it off), or the richest (it forfeits
+// the most points there are).
+Request BoundaryClose(Generator& g) {
+  v1::CloseMemberRequest request;
+  FillAdminRecord(g, &request);
+  request.set_erase_personal_data(g.Chance(0.5));
+  request.set_member_id(g.Chance(0.5) ? g.PickInDebt() : g.PickRich());
+  return request;
+}
+
+std::string MalformClose(Generator& g, Request* r) {
+  auto& request = std::get<v1::CloseMemberRequest>(*r);
+  switch (g.Uniform(0, 5)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+      request.set_member_id(g.Chance(0.5) ? "a b" : std::string(65, 'm'));
+      return "member_id with a space or 65 characters";
+    case 2:
+    case 3:
+      return MalformAdminRecord(g, &request);
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/true);
+  }
+}
+
+void MutateClose(Generator& g, Request* r) {
+  auto& request = std::get<v1::CloseMemberRequest>(*r);
+  switch (g.Uniform(0, 2)) {
+    case 0:
+      request.set_erase_personal_data(!request.erase_personal_data());
+      return;
+    case 1:
+      request.set_note(request.note().size() < 500 ? request.note() + "!" : "");
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
+// An active member, a recent one mostly; PickMember() when a few looked
+// at are not.
+std::string PickActive(Generator& g) {
+  const auto& members = g.model().member_order();
+  const int64_t size = static_cast<int64_t>(members.size());
+  for (int attempt = 0; attempt < 6 && size > 0; ++attempt) {
+    const std::string& member_id =
+        g.Chance(0.6)
+            ? members[g.Uniform(std::max<int64_t>(0, size - 16), size - 1)]
+            : members[g.Uniform(0, size - 1)];
+    if (IsActive(g, member_id)) return member_id;
+  }
+  return g.PickMember();
+}
+
+Request FreshMerge(Generator& g) {
+  v1::MergeMembersRequest request;
+  FillAdminRecord(g, &request);
+  request.set_source_member_id(g.PickMember());
+  request.set_target_member_id(g.PickMember());
+  const int64_t roll = g.Uniform(0, 99);
+  auto either_side = [&]() -> std::string* {
+    return g.Chance(0.5) ? request.mutable_source_member_id()
+                         : request.mutable_target_member_id();
+  };
+  if (roll < 16) {
+    if (auto pair = PickOrderConflict(g)) {
+      request.set_source_member_id(pair->first);
+      request.set_target_member_id(pair->second);
+    }
+  } else if (roll < 24) {
+    // Many identifiers on one side: together they may pass 8.
+    request.set_source_member_id(g.PickFullest());
+    if (auto other = PickWithIdentifiers(g, request.source_member_id())) {
+      request.set_target_member_id(*other);
+    }
+    if (g.Chance(0.5))
+      request.mutable_source_member_id()->swap(
+          *request.mutable_target_member_id());
+  } else if (roll < 31) {
+    if (auto alias = PickAlias(g)) request.set_source_member_id(*alias);
+  } else if (roll < 36) {
+    // Into an alias of the source itself.
+    for (const std::string& member_id : g.model().member_order()) {
+      const MemberState* member = g.model().FindMember(member_id);
+      if (member->merged_member_ids.empty() || !g.Chance(0.2)) continue;
+      request.set_source_member_id(member_id);
+      request.set_target_member_id(PickFrom(g, member->merged_member_ids));
+    }
+  } else if (roll < 45) {
+    // Into an alias of another member: it resolves.
+    request.set_source_member_id(PickActive(g));
+    if (auto alias = PickAlias(g)) request.set_target_member_id(*alias);
+  } else if (roll < 53) {
+    if (auto closed = PickClosed(g)) *either_side() = *closed;
+  } else if (roll < 58) {
+    *either_side() = absl::StrCat("ghost-", g.Uniform(1, 20));  // Nobody.
+  } else if (roll < 66) {
+    // A member in debt on one side: its debt nets with the other's points.
+    request.set_source_member_id(PickActive(g));
+    request.set_target_member_id(PickActive(g));
+    *either_side() = g.PickInDebt();
+  } else if (roll < 82) {
+    // A source with pending points or open holds (the busy member's holds)
+    // into an active member: they move, and mature or settle there later.
+    request.set_source_member_id(g.Chance(0.3) ? g.PickRich() : PickActive(g));
+    if (auto unsettled = PickUnsettled(g)) {
+      request.set_source_member_id(*unsettled);
+    }
+    request.set_target_member_id(PickActive(g));
+  }
+  if (request.source_member_id() == request.target_member_id()) {
+    request.set_target_member_id(absl::StrCat("ghost-", g.Uniform(1, 20)));
+    if (request.source_member_id() == request.target_member_id()) {
+      request.set_target_member_id("ghost-21");
+    }
+  }
+  return request;
+}
+
+// The two richest recent members, or the richest and one with pending
+// points or open holds: together they may pass INT64_MAX in a bucket or in
+// what they own in all.
+Request BoundaryMerge(Generator& g) {
+  v1::MergeMembersRequest request;
+  FillAdminRecord(g, &request);
+  request.set_source_member_id(g.PickRich());
+  const auto& members = g.model().member_order();
+  std::string second;
+  int64_t second_available = -1;
+  for (size_t i = members.size() > 16 ? members.size() - 16 : 0;
+       i < members.size(); ++i) {
+    if (members[i] == request.source_member_id()) continue;
+    const int64_t available = Available(g, members[i]);
+    if (available > second_available) {
+      second = members[i];
+      second_available = available;
+    }
+  }
+  request.set_target_member_id(second.empty() ? "ghost-1" : second);
+  if (auto unsettled = PickUnsettled(g);
+      unsettled.has_value() && *unsettled != request.source_member_id() &&
+      g.Chance(0.5)) {
+    request.set_target_member_id(*unsettled);
+  }
+  if (g.Chance(0.5)) {
+    std::string source = request.source_member_id();
+    request.set_source_member_id(request.target_member_id());
+    request.set_target_member_id(source);
+  }
+  return request;
+}
+
+std::string MalformMerge(Generator& g, Request* r) {
+  auto& request = std::get<v1::MergeMembersRequest>(*r);
+  switch (g.Uniform(0, 7)) {
+    case 0:
+      request.set_target_member_id(request.source_member_id());
+      return "target_member_id is source_member_id";
+    case 1:
+      if (g.Chance(0.5)) {
+        request.clear_source_member_id();
+        return "source_member_id empty";
+      }
+      request.clear_target_member_id();
+      return "target_member_id empty";
+    case 2:
+      request.set_source_member_id(g.Chance(0.5) ? "who me" : "m\xc3\xbc");
+      return "source_member_id with a space or not ASCII";
+    case 3:
+      request.set_target_member_id(std::string(65, 't'));
+      return "target_member_id 65 characters";
+    case 4:
+    case 5:
+      return MalformAdminRecord(g, &request);
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/true);
+  }
+}
+
+void MutateMerge(Generator& g, Request* r) {
+  auto& request = std::get<v1::MergeMembersRequest>(*r);
+  switch (g.Uniform(0, 3)) {
+    case 0: {
+      std::string source = request.source_member_id();
+      request.set_source_member_id(request.target_member_id());
+      request.set_target_member_id(source);
+      return;
+    }
+    case 1:
+      request.set_reason_code(
+          request.reason_code() == "SAME_PERSON" ? "DUPLICATE" : "SAME_PERSON");
+      return;
+    case 2:
+      request.set_note(request.note().size() < 500 ? request.note() + "!" : "");
+      return;
+    default:
+      MutateContext(g, request.mutable_context());
+  }
+}
+
 // Every identifier of `request` in another random notation: the same
 // content.
 void Renotate(Generator& g, Request* request) {
@@ -1776,6 +2181,8 @@ constexpr KindSpec kKinds[] = {
     {"transfer", 20, FreshTransfer, BoundaryTransfer, MalformTransfer,
      MutateTransfer},
     {"import", 14, FreshImport, BoundaryImport, MalformImport, MutateImport},
+    {"close", 4, FreshClose, BoundaryClose, MalformClose, MutateClose},
+    {"merge", 9, FreshMerge, BoundaryMerge, MalformMerge, MutateMerge},
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");
@@ -1828,10 +2235,26 @@ std::string Generator::PickMember() {
     // as NOT_FOUND even once the member exists.
     return absl::StrCat("m-", member_counter_ + Uniform(1, 3));
   }
+  const auto& aliases = model_->aliases();
+  if (roll < 12 && !aliases.empty()) {
+    // A merged member's old id (a recent one mostly): it stands for the
+    // member it was merged into.
+    const int64_t count = static_cast<int64_t>(aliases.size());
+    return aliases[Chance(0.7)
+                       ? Uniform(std::max<int64_t>(0, count - 8), count - 1)
+                       : Uniform(0, count - 1)];
+  }
   int64_t size = static_cast<int64_t>(members.size());
-  if (roll < 55)
-    return members[Uniform(std::max<int64_t>(0, size - 8), size - 1)];
-  return members[Uniform(0, size - 1)];
+  std::string picked =
+      roll < 55 ? members[Uniform(std::max<int64_t>(0, size - 8), size - 1)]
+                : members[Uniform(0, size - 1)];
+  // Closed members pile up over a long run: most picks of one go to
+  // another member instead, so MEMBER_CLOSED stays a small share.
+  if (model_->FindMember(picked)->status == v1::MEMBER_STATUS_CLOSED &&
+      Chance(0.7)) {
+    picked = members[Uniform(0, size - 1)];
+  }
+  return picked;
 }
 
 std::string Generator::PickRich() {
@@ -1916,7 +2339,11 @@ std::string Generator::PickFullest() {
   size_t most = 0;
   for (size_t i = members.size() > 16 ? members.size() - 16 : 0;
        i < members.size(); ++i) {
-    const size_t count = model_->FindMember(members[i])->identifiers.size();
+    // A closed member keeps its identifiers unless erased, but links to
+    // it are refused before its count matters.
+    const MemberState* member = model_->FindMember(members[i]);
+    if (member->status != v1::MEMBER_STATUS_ACTIVE) continue;
+    const size_t count = member->identifiers.size();
     if (count > most) {
       most = count;
       fullest = members[i];
@@ -1924,6 +2351,7 @@ std::string Generator::PickFullest() {
   }
   // The last fullest member stays in the running as enrolments go on.
   if (!fullest_.empty() &&
+      model_->FindMember(fullest_)->status == v1::MEMBER_STATUS_ACTIVE &&
       model_->FindMember(fullest_)->identifiers.size() > most) {
     fullest = fullest_;
   }

@@ -29,6 +29,17 @@
 // email in random case with spaces around). A retry may also re-send a past
 // request in other notations: the same content, so it must replay.
 //
+// Members: closes are rare (and spare the three oldest members, whom a
+// third of the events go to), merges a few in a hundred; both name, now
+// and then on purpose, aliases, closed members and members that cannot be
+// closed or merged (pending points, open holds, one order id each, too
+// many identifiers, the two richest). Once there are aliases, a merged
+// member's old id stands in for member ids everywhere now and then (one
+// pick in sixteen), captures and releases name a hold by the id that made
+// it or the one it resolves to, and transfers now and then name an alias
+// and its member (one member twice). An earn now and then reuses an order
+// id another member earned, so that two members share an order id.
+//
 // Dry runs of imports go out only as single steps: a dry run is decided on
 // the stored state, which within a group is not the state the commands
 // before it in the same batch leave.

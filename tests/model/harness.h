@@ -20,15 +20,20 @@
 //     owner the model has (with its identifiers), or NOT_FOUND; at every
 //     Verify 400 of those owned or once unlinked, and all of them at the
 //     end;
-//   * GetBalance and GetMember's tier status and identifiers of the
-//     members the command named (both of a transfer), and after every
-//     clock move of another one (the member whose due instant the clock
-//     jumped to, else a random one), against the model's as of now (what
-//     fell due counts). The clock moves 0..60 s, sometimes 1..72 h, and one
-//     move in ten goes exactly to some member's next hold timeout,
-//     maturity, expiry or tier evaluation, or a millisecond before it.
-//     (Tolerated, counted: since_ms 0 when the read's projection moves the
-//     tier down, a known ledger bug; see Runner::CheckTierOf);
+//   * GetBalance and GetMember (balance, id, status, identifiers, aliases,
+//     tier status) of the members the command named (both of a transfer
+//     or a merge; an alias reads as the member it resolves to), and after
+//     every clock move of another one (the member whose due instant the
+//     clock jumped to, else a random one), against the model's as of now
+//     (what fell due counts). The clock moves 0..60 s, sometimes 1..72 h,
+//     and one move in ten goes exactly to some member's next hold timeout,
+//     maturity, expiry or tier evaluation, or a millisecond before it;
+//   * a close's entry and the member as closed; a merge's every entry
+//     (MERGE_OUT, MERGE_IN, the TIER entries after them), the MERGE_IN's
+//     merged_member_record decoded and compared field by field with the
+//     model's source just before the merge (lots, pending lots, holds,
+//     totals, tier, months, counts, identifiers, aliases), and the target
+//     as merged;
 //   * before every earn, QuoteEarn: points, spend and the tier line;
 //   * what was written: nothing for a malformed request, a reused request id,
 //     a replay or a dry run. Otherwise one batch: the time-driven entries the
@@ -38,8 +43,10 @@
 //     applied (and an EARN's upgrade TIER after it), their
 //     index keys, the request record (OK with its response, or the
 //     rejection), each member and the head when an entry was written,
-//     orders, identifier keys put for what ENROLL and LINK entries link and
-//     erased for what UNLINK entries unlink (and no other), and each
+//     orders (a merge's moved: erased at the source, put at the target),
+//     identifier keys put new for what ENROLL and LINK entries link, put
+//     again for the target for what a MERGE_IN moves, and erased for what
+//     UNLINK and an erasing CLOSE free (and no other), and each
 //     member's schedule key moved (erase + put) exactly as the model's next
 //     due time moves. Every Write is recorded
 //     (RecordingStore); on sampled steps every family is also scanned and
@@ -51,9 +58,11 @@
 //     1..3 members, against Model::Sweep: members settled, entries, `more`,
 //     and the writes as above;
 //   * periodically and at the end: Ledger::Verify() is ok, and every
-//     member's statement (ListEntries through every page) sums to its
-//     totals, oldest entry ENROLL, available/pending/held_after running
-//     sums, time-driven entries by "system".
+//     member's statement (ListEntries through every page; an alias's own,
+//     ending with its MERGE_OUT) sums to its totals (a MERGE_IN adds the
+//     totals its record carries, a CLOSE the forfeited points), oldest
+//     entry ENROLL, available/pending/held_after running sums (merges move
+//     pending and held too), time-driven entries by "system".
 //
 // Steps run one at a time (each callback awaited), or as a group of 2..20
 // commands submitted together and awaited together; the writer is held
@@ -137,8 +146,6 @@ struct RunReport {
   int64_t tier_move_downs = 0;
   int64_t tier_lines = 0;
   int64_t qualifying_returns = 0;  // RETURN entries taking qualifying back.
-  // GetMember reads of a member whose projection moved its tier down,
-  // showing tier.since_ms 0 (a ledger bug the harness tolerates there).
   // EXPIRE entries (of commands) leaving a member's expired total at
   // INT64_MAX, where it saturates.
   int64_t expired_saturated = 0;
@@ -178,6 +185,42 @@ struct RunReport {
   int64_t dry_runs = 0;
   int64_t dry_runs_enrolling = 0;
   int64_t dry_run_rejections = 0;
+  // Closing: CLOSE entries (forfeiting points, writing a debt off, erasing
+  // identifiers), MEMBER_NOT_SETTLED, and later writes refused
+  // MEMBER_CLOSED (merges' own counted below).
+  int64_t closes = 0;
+  int64_t closes_forfeiting = 0;
+  int64_t closes_writing_off_debt = 0;
+  int64_t closes_erasing = 0;
+  int64_t members_not_settled = 0;
+  int64_t members_closed_refused = 0;
+  // Merging: MERGE_IN entries (moving pending lots, holds, debt, orders;
+  // raising the target's tier), each refusal of a merge, replays of one;
+  // MEMBER_MERGED refusals by what named the alias.
+  int64_t merges = 0;
+  int64_t merges_moving_pending = 0;
+  int64_t merges_moving_holds = 0;
+  int64_t merges_moving_debt = 0;
+  int64_t merges_moving_orders = 0;
+  int64_t merges_raising_tier = 0;
+  int64_t merges_too_many_identifiers = 0;
+  int64_t merges_order_id_conflict = 0;
+  int64_t merges_member_not_found = 0;
+  int64_t merges_member_closed = 0;
+  int64_t merges_balance_overflow = 0;
+  int64_t merges_of_aliases = 0;  // Source an alias, or target resolving
+                                  // to the source.
+  int64_t merges_replayed = 0;
+  int64_t closes_of_aliases = 0;
+  int64_t transfers_within_one_member = 0;  // Two ids, one member.
+  // Aliases met again: commands naming one decided on its member, reads
+  // of one; pending lots, holds and orders a merge moved, met at the
+  // target (maturing; captured, released or timed out; returned).
+  int64_t alias_commands = 0;
+  int64_t alias_reads = 0;
+  int64_t merged_pending_matured = 0;
+  int64_t merged_holds_settled = 0;
+  int64_t merged_orders_returned = 0;
   double seconds = 0;
 
   std::string Summary() const;

@@ -421,8 +421,9 @@ int64_t PointsState::NextDueMs() const {
 
 const char* KindName(const Request& request) {
   static constexpr const char* kNames[] = {
-      "enroll",  "earn",   "redeem", "adjust", "event",    "hold",  "capture",
-      "release", "return", "link",   "unlink", "transfer", "import"};
+      "enroll", "earn",     "redeem",  "adjust", "event",
+      "hold",   "capture",  "release", "return", "link",
+      "unlink", "transfer", "import",  "close",  "merge"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -446,6 +447,8 @@ const std::string& MemberIdOf(const Request& request) {
         using Type = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<Type, v1::TransferPointsRequest>) {
           return r.from_member_id();
+        } else if constexpr (std::is_same_v<Type, v1::MergeMembersRequest>) {
+          return r.source_member_id();
         } else if constexpr (std::is_same_v<Type, ImportRequest>) {
           return kNone;
         } else {
@@ -699,6 +702,9 @@ Expected Model::Apply(const Command& command,
     replay.effect = Effect::kNothing;
     replay.identifiers_added = 0;
     replay.identifiers_removed = 0;
+    replay.identifiers_moved = 0;
+    replay.identifiers_changed.clear();
+    replay.orders_erased = 0;
     replay.orders_added = 0;
     replay.orders_written = 0;
     replay.enrolled_member_id.clear();
@@ -719,9 +725,19 @@ Expected Model::Apply(const Command& command,
     outcome.entries = std::move(written_);
     return outcome;
   }
-  Expected outcome = std::visit(
-      [&](const auto& r) { return ApplyRules(r, assigned_member_id); },
-      command.request);
+  // Ids naming aliases mean the members they resolve to, before anything
+  // else is looked at.
+  Request resolved = command.request;
+  bool renamed = false;
+  std::optional<Expected> refused = ResolveAliases(&resolved, &renamed);
+  Expected outcome = refused.has_value()
+                         ? *refused
+                         : std::visit(
+                               [&](const auto& r) {
+                                 return ApplyRules(r, assigned_member_id);
+                               },
+                               resolved);
+  counts_.alias_commands += renamed && outcome.code == absl::StatusCode::kOk;
   command_ = nullptr;
   outcome.effect = outcome.code == absl::StatusCode::kOk ? Effect::kApplied
                                                          : Effect::kRemembered;
@@ -781,6 +797,12 @@ MemberState* Model::LoadSettled(const std::string& member_id) {
       counts_.transferred_lots_expired +=
           transfer_in_sequences_.count(due->lot_sequence);
       counts_.openings_expired += opening_sequences_.count(due->lot_sequence);
+    } else if (due->kind == v1::ENTRY_KIND_MATURE) {
+      counts_.merged_pending_matured +=
+          merged_pending_sequences_.count(due->lot_sequence);
+    } else if (due->kind == v1::ENTRY_KIND_RELEASE) {
+      counts_.merged_holds_settled +=
+          merged_hold_sequences_.count(ParseHoldId(due->hold_id).value_or(0));
     }
     Append(member, std::move(*due));
   }
@@ -840,6 +862,7 @@ MemberState& Model::NewMember(const std::string& member_id) {
   MemberState& member = members_[member_id];
   member.member_id = member_id;
   order_.push_back(member_id);
+  member.enrolled_at_ms = now_ms_;
   // Everyone starts in the lowest tier, which is never evaluated.
   if (!tiers_.tiers.empty()) member.points.tier.since_ms = now_ms_;
   return member;
@@ -898,8 +921,9 @@ Expected Model::ApplyRules(const v1::EnrollMemberRequest& request,
 }
 
 Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   Totals& totals = member->points.totals;
   if (member->orders.count(request.order_id())) {
     return Rejected(absl::StatusCode::kAlreadyExists,
@@ -981,8 +1005,9 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
 
 Expected Model::ApplyRules(const v1::RecordEventRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   Totals& totals = member->points.totals;
   const EventRule& rule = *FindEvent(request.event_id());  // Apply checked.
   const int64_t at_ms = request.context().occurred_at_ms() != 0
@@ -1024,8 +1049,9 @@ Expected Model::ApplyRules(const v1::RecordEventRequest& request,
 
 Expected Model::ApplyRules(const v1::RedeemRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   Totals& totals = member->points.totals;
   if (request.points() > totals.available) return InsufficientPoints();
   if (!FitsInt64(static_cast<Int128>(totals.redeemed_total) +
@@ -1050,8 +1076,9 @@ Expected Model::ApplyRules(const v1::RedeemRequest& request,
 
 Expected Model::ApplyRules(const v1::AdjustRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   Totals& totals = member->points.totals;
   const int64_t delta = request.points_delta();
   if (delta < 0 && -delta > totals.available) return InsufficientPoints();
@@ -1067,6 +1094,8 @@ Expected Model::ApplyRules(const v1::AdjustRequest& request,
   entry.channel = v1::CHANNEL_ADMIN;
   entry.points_delta = delta;
   entry.note = request.note();
+  entry.operator_id = request.operator_id();
+  entry.reason_code = request.reason_code();
   if (delta > 0) {
     // A credit is a lot dated by when the operator made it.
     entry.lot_expires_at_ms = ModelLotExpiresAtMs(now_ms_);
@@ -1080,8 +1109,9 @@ Expected Model::ApplyRules(const v1::AdjustRequest& request,
 
 Expected Model::ApplyRules(const v1::HoldPointsRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   PointsState& points = member->points;
   Totals& totals = points.totals;
   if (points.holds.size() >= static_cast<size_t>(kModelHoldsPerMember)) {
@@ -1126,8 +1156,9 @@ Expected Model::ApplyRules(const ReleaseRequest& request, const std::string&) {
 }
 
 Expected Model::Settle(const v1::SettleHoldRequest& request, bool capture) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   PointsState& points = member->points;
   Totals& totals = points.totals;
   auto hold = std::find_if(points.holds.begin(), points.holds.end(),
@@ -1141,8 +1172,12 @@ Expected Model::Settle(const v1::SettleHoldRequest& request, bool capture) {
     auto made = std::lower_bound(
         holds_made_.begin(), holds_made_.end(), *sequence,
         [](const auto& item, uint64_t key) { return item.first < key; });
+    // A HOLD of this member, or of one merged into it (its holds moved
+    // here, open or not).
     if (made != holds_made_.end() && made->first == *sequence &&
-        made->second == member->member_id) {
+        (made->second == member->member_id ||
+         std::count(member->merged_member_ids.begin(),
+                    member->merged_member_ids.end(), made->second) > 0)) {
       return Rejected(absl::StatusCode::kFailedPrecondition,
                       v1::ERROR_REASON_HOLD_NOT_ACTIVE);
     }
@@ -1172,6 +1207,7 @@ Expected Model::Settle(const v1::SettleHoldRequest& request, bool capture) {
     entry.points_delta = hold->points;
   }
   const std::string order_id = hold->order_id;
+  counts_.merged_holds_settled += merged_hold_sequences_.count(hold->sequence);
   points.holds.erase(hold);
   Append(*member, std::move(entry));
   Expected ok = Ok(*member);
@@ -1195,8 +1231,9 @@ int64_t ShareOf(int64_t a, int64_t b, int64_t c) {
 // the points redeemed on the order given back as a RESTORE.
 Expected Model::ApplyRules(const v1::ReturnRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   auto found = member->order_state.find(request.order_id());
   if (found == member->order_state.end() || found->second.earn_sequence == 0) {
     return Rejected(absl::StatusCode::kNotFound,
@@ -1321,6 +1358,8 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
   ok.points_forgiven = forgiven;
   ok.points_restored = restored;
   WriteOrder(*member, request.order_id(), &ok);
+  counts_.merged_orders_returned +=
+      merged_orders_.count({member->member_id, request.order_id()});
   return ok;
 }
 
@@ -1329,8 +1368,9 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
 
 Expected Model::ApplyRules(const v1::LinkIdentifierRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   const v1::IdentifierKind kind = request.identifier().kind();
   const std::string canonical =
       *ModelCanonical(kind, request.identifier().value());
@@ -1355,8 +1395,9 @@ Expected Model::ApplyRules(const v1::LinkIdentifierRequest& request,
 
 Expected Model::ApplyRules(const v1::UnlinkIdentifierRequest& request,
                            const std::string&) {
-  MemberState* member = LoadSettled(request.member_id());
-  if (member == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   const v1::IdentifierKind kind = request.identifier().kind();
   const std::string canonical =
       *ModelCanonical(kind, request.identifier().value());
@@ -1384,10 +1425,11 @@ Expected Model::ApplyRules(const v1::UnlinkIdentifierRequest& request,
 Expected Model::ApplyRules(const v1::TransferPointsRequest& request,
                            const std::string&) {
   // Both members are settled (sender first) before any rule is looked at.
-  MemberState* from = LoadSettled(request.from_member_id());
-  if (from == nullptr) return MemberNotFound();
-  MemberState* to = LoadSettled(request.to_member_id());
-  if (to == nullptr) return MemberNotFound();
+  Expected refused;
+  MemberState* from = LoadActive(request.from_member_id(), &refused);
+  if (from == nullptr) return refused;
+  MemberState* to = LoadActive(request.to_member_id(), &refused);
+  if (to == nullptr) return refused;
   const int64_t points = request.points();
   const Expected limit_reached =
       Rejected(absl::StatusCode::kFailedPrecondition,
@@ -1475,7 +1517,11 @@ Expected Model::ApplyRules(const ImportRequest& request,
   const int64_t points = row.opening_points();
   MemberState* member = nullptr;
   if (card_owner != nullptr) {
-    member = LoadSettled(*card_owner);
+    // The card's member may be closed (its card kept), never an alias
+    // (a merge moves identifiers to the target).
+    Expected refused;
+    member = LoadActive(*card_owner, &refused);
+    if (member == nullptr) return refused;
     if (link_phone && member->identifiers.size() >=
                           static_cast<size_t>(kModelIdentifiersMax)) {
       return Rejected(absl::StatusCode::kFailedPrecondition,
@@ -1590,6 +1636,342 @@ Expected Model::DryRun(const ImportRequest& request,
   counts_ = counts;
   ++counts_.dry_runs_decided;
   return outcome;
+}
+
+// ---------------------------------------------------------------------------
+// Closing and merging members; aliases.
+
+std::string Model::Resolve(const std::string& member_id) const {
+  std::string resolved = member_id;
+  // A merge's target is never an alias, so a chain ends; its length is at
+  // most the number of merges.
+  for (const MemberState* member = FindMember(resolved);
+       member != nullptr && member->status == v1::MEMBER_STATUS_MERGED;
+       member = FindMember(resolved)) {
+    resolved = member->merged_into;
+  }
+  return resolved;
+}
+
+std::optional<Expected> Model::ResolveAliases(Request* request,
+                                              bool* renamed) const {
+  *renamed = false;
+  auto resolve = [&](std::string* member_id) {
+    std::string resolved = Resolve(*member_id);
+    if (resolved == *member_id) return;
+    *member_id = std::move(resolved);
+    *renamed = true;
+  };
+  const Expected merged = Rejected(absl::StatusCode::kFailedPrecondition,
+                                   v1::ERROR_REASON_MEMBER_MERGED);
+  std::optional<Expected> refused;
+  std::visit(
+      [&](auto& r) {
+        using Type = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<Type, v1::TransferPointsRequest>) {
+          resolve(r.mutable_from_member_id());
+          resolve(r.mutable_to_member_id());
+          if (r.from_member_id() == r.to_member_id()) refused = merged;
+        } else if constexpr (std::is_same_v<Type, v1::MergeMembersRequest>) {
+          // The source must be named as itself; the target may be an
+          // alias of the member to merge into, but not of the source.
+          resolve(r.mutable_target_member_id());
+          if (r.target_member_id() == r.source_member_id()) refused = merged;
+        } else if constexpr (std::is_same_v<Type, v1::EnrollMemberRequest> ||
+                             std::is_same_v<Type, v1::CloseMemberRequest> ||
+                             std::is_same_v<Type, ImportRequest>) {
+          // A new id; an alias is no member to close; found by card.
+        } else if constexpr (std::is_same_v<Type, CaptureRequest> ||
+                             std::is_same_v<Type, ReleaseRequest>) {
+          resolve(r.message.mutable_member_id());
+        } else {
+          resolve(r.mutable_member_id());
+        }
+      },
+      *request);
+  return refused;
+}
+
+MemberState* Model::LoadActive(const std::string& member_id,
+                               Expected* refused) {
+  MemberState* member = LoadSettled(member_id);
+  if (member == nullptr) {
+    *refused = MemberNotFound();
+  } else if (member->status == v1::MEMBER_STATUS_CLOSED) {
+    *refused = Rejected(absl::StatusCode::kFailedPrecondition,
+                        v1::ERROR_REASON_MEMBER_CLOSED);
+  } else if (member->status == v1::MEMBER_STATUS_MERGED) {
+    *refused = Rejected(absl::StatusCode::kFailedPrecondition,
+                        v1::ERROR_REASON_MEMBER_MERGED);
+  } else {
+    return member;
+  }
+  return nullptr;
+}
+
+// Close: settled first; refused while points are pending or holds open;
+// the CLOSE entry takes what is available (forfeited) or writes a debt
+// off, and an erasing one frees every identifier.
+Expected Model::ApplyRules(const v1::CloseMemberRequest& request,
+                           const std::string&) {
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
+  PointsState& points = member->points;
+  Totals& totals = points.totals;
+  if (totals.pending != 0 || !points.holds.empty()) {
+    return Rejected(absl::StatusCode::kFailedPrecondition,
+                    v1::ERROR_REASON_MEMBER_NOT_SETTLED);
+  }
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_CLOSE, request.context());
+  entry.channel = v1::CHANNEL_ADMIN;
+  entry.points_delta = -totals.available;
+  entry.operator_id = request.operator_id();
+  entry.reason_code = request.reason_code();
+  entry.note = request.note();
+  entry.personal_data_erased = request.erase_personal_data();
+  std::vector<IdentifierKey> freed;
+  if (request.erase_personal_data()) {
+    for (const ModelIdentifier& identifier : member->identifiers) {
+      entry.identifiers.emplace_back(identifier.kind, identifier.stored);
+      const IdentifierKey key{identifier.kind, identifier.canonical};
+      identifiers_.erase(key);
+      unlinked_.push_back(key);
+      freed.push_back(key);
+    }
+    member->identifiers.clear();
+  }
+  if (totals.available > 0) totals.forfeited_total += totals.available;
+  totals.available = 0;
+  totals.debt = 0;
+  points.lots.clear();
+  points.tier.evaluation_ms = 0;  // Nothing is scheduled any more.
+  member->status = v1::MEMBER_STATUS_CLOSED;
+  closed_.push_back(member->member_id);
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
+  ok.identifiers_removed = static_cast<int>(freed.size());
+  ok.identifiers_changed = std::move(freed);
+  ok.response_entries = 1;
+  return ok;
+}
+
+bool Model::MergeFits(const MemberState& source,
+                      const MemberState& target) const {
+  const Totals& s = source.totals();
+  const Totals& t = target.totals();
+  auto sum_fits = [](int64_t a, int64_t b) {
+    return FitsInt64(static_cast<Int128>(a) + b);
+  };
+  if (!sum_fits(s.available, t.available) || !sum_fits(s.pending, t.pending) ||
+      !sum_fits(s.held, t.held) ||
+      !FitsInt64(static_cast<Int128>(s.available) + s.pending + s.held +
+                 t.available + t.pending + t.held) ||
+      !sum_fits(s.earned_total, t.earned_total) ||
+      !sum_fits(s.redeemed_total, t.redeemed_total) ||
+      !sum_fits(s.adjusted_total, t.adjusted_total) ||
+      !sum_fits(s.opening_total, t.opening_total) ||
+      !sum_fits(s.transferred_out_total, t.transferred_out_total) ||
+      !sum_fits(s.transferred_in_total, t.transferred_in_total) ||
+      !sum_fits(source.campaign_points, target.campaign_points) ||
+      (source.transfer_day == target.transfer_day &&
+       !sum_fits(source.transferred_on_day, target.transferred_on_day))) {
+    return false;
+  }
+  for (const auto& [month, amount] : source.points.tier.months) {
+    auto same = target.points.tier.months.find(month);
+    if (same != target.points.tier.months.end() &&
+        !sum_fits(amount, same->second)) {
+      return false;
+    }
+  }
+  return true;  // The expired total stops at INT64_MAX instead.
+}
+
+void Model::MoveInto(MemberState& source, MemberState& target) {
+  PointsState& into = target.points;
+  PointsState& from = source.points;
+  Totals& t = into.totals;
+  const Totals& s = from.totals;
+  t.available += s.available;
+  t.pending += s.pending;
+  t.held += s.held;
+  // Available lots keep their expiry, paying the target's debt first; the
+  // source's debt takes from the target's lots, the rest stays debt.
+  for (const Lot& lot : from.lots) {
+    Credit(into, lot.sequence, lot.points, lot.expires_at_ms);
+  }
+  if (s.debt > 0) {
+    int64_t in_lots = 0;
+    for (const Lot& lot : into.lots) in_lots += lot.points;
+    const int64_t repaid = std::min(s.debt, in_lots);
+    TakeFromLots(into.lots, repaid);
+    t.debt += s.debt - repaid;
+  }
+  // Pending lots keep their maturity and EARN sequence, holds their ids.
+  for (const Lot& lot : from.pending) {
+    into.pending.push_back(lot);
+    merged_pending_sequences_.insert(lot.sequence);
+  }
+  std::sort(into.pending.begin(), into.pending.end(),
+            [](const Lot& a, const Lot& b) { return a.sequence < b.sequence; });
+  for (const Hold& hold : from.holds) {
+    into.holds.push_back(hold);
+    merged_hold_sequences_.insert(hold.sequence);
+  }
+  std::sort(
+      into.holds.begin(), into.holds.end(),
+      [](const Hold& a, const Hold& b) { return a.sequence < b.sequence; });
+  t.earned_total += s.earned_total;
+  t.redeemed_total += s.redeemed_total;
+  t.adjusted_total += s.adjusted_total;
+  t.opening_total += s.opening_total;
+  t.transferred_out_total += s.transferred_out_total;
+  t.transferred_in_total += s.transferred_in_total;
+  t.expired_total =
+      FitsInt64(static_cast<Int128>(t.expired_total) + s.expired_total)
+          ? t.expired_total + s.expired_total
+          : kInt64Max;
+  // Qualifying amounts summed month by month, the newest months kept.
+  std::map<int64_t, int64_t>& months = into.tier.months;
+  for (const auto& [month, amount] : from.tier.months) months[month] += amount;
+  if (!months.empty()) {
+    months.erase(months.begin(),
+                 months.lower_bound(months.rbegin()->first -
+                                    (kModelQualifyingMonthsKept - 1)));
+  }
+  // Caps and limits count what the person did under either id.
+  target.campaign_points += source.campaign_points;
+  for (const auto& [event_id, count] : source.event_count) {
+    target.event_count[event_id] += count;
+  }
+  for (const auto& [day_key, count] : source.event_count_by_day) {
+    target.event_count_by_day[day_key] += count;
+  }
+  if (source.transfer_day > target.transfer_day) {
+    target.transfer_day = source.transfer_day;
+    target.transferred_on_day = source.transferred_on_day;
+  } else if (source.transfer_day == target.transfer_day) {
+    target.transferred_on_day += source.transferred_on_day;
+  }
+  for (const ModelIdentifier& identifier : source.identifiers) {
+    target.identifiers.push_back(identifier);
+    identifiers_[{identifier.kind, identifier.canonical}] = target.member_id;
+  }
+  target.merged_member_ids.push_back(source.member_id);
+  for (const std::string& alias : source.merged_member_ids) {
+    target.merged_member_ids.push_back(alias);
+  }
+  // Orders move under their ids: returns name them at the target.
+  for (const std::string& order_id : source.order_records) {
+    merged_orders_.insert({target.member_id, order_id});
+  }
+  target.orders.insert(source.orders.begin(), source.orders.end());
+  target.order_records.insert(source.order_records.begin(),
+                              source.order_records.end());
+  for (auto& [order_id, order] : source.order_state) {
+    target.order_state[order_id] = std::move(order);
+  }
+
+  // The source keeps its lifetime totals and tier, as the history of its
+  // id; everything that moved is gone from it.
+  MemberState emptied;
+  emptied.member_id = source.member_id;
+  emptied.enrolled_at_ms = source.enrolled_at_ms;
+  emptied.points.totals = s;
+  emptied.points.totals.available = 0;
+  emptied.points.totals.pending = 0;
+  emptied.points.totals.held = 0;
+  emptied.points.totals.debt = 0;
+  emptied.points.tier.tier = from.tier.tier;
+  emptied.points.tier.since_ms = from.tier.since_ms;
+  emptied.stored_due_ms = source.stored_due_ms;
+  emptied.status = v1::MEMBER_STATUS_MERGED;
+  emptied.merged_into = target.member_id;
+  source = std::move(emptied);
+}
+
+// Merge: the target as ResolveAliases left it; the source settled, then
+// the target; refusals in the ledger's order; then MERGE_OUT on the source,
+// MERGE_IN on the target right after it, and the TIER entries a merge may
+// bring (the source's higher tier with its evaluation date, then an upgrade
+// the summed window supports).
+Expected Model::ApplyRules(const v1::MergeMembersRequest& request,
+                           const std::string&) {
+  Expected refused;
+  MemberState* source = LoadActive(request.source_member_id(), &refused);
+  if (source == nullptr) return refused;
+  MemberState* target = LoadActive(request.target_member_id(), &refused);
+  if (target == nullptr) return refused;
+  if (source->identifiers.size() + target->identifiers.size() >
+      static_cast<size_t>(kModelIdentifiersMax)) {
+    return Rejected(absl::StatusCode::kFailedPrecondition,
+                    v1::ERROR_REASON_TOO_MANY_IDENTIFIERS);
+  }
+  for (const std::string& order_id : source->order_records) {
+    if (target->order_records.count(order_id) > 0) {
+      return Rejected(absl::StatusCode::kFailedPrecondition,
+                      v1::ERROR_REASON_ORDER_ID_CONFLICT);
+    }
+  }
+  if (!MergeFits(*source, *target)) return BalanceOverflow();
+
+  auto before = std::make_shared<const MemberState>(*source);
+  const Totals& moved = before->totals();
+  ExpectedEntry out =
+      CommandEntry(*source, v1::ENTRY_KIND_MERGE_OUT, request.context());
+  ExpectedEntry in =
+      CommandEntry(*target, v1::ENTRY_KIND_MERGE_IN, request.context());
+  for (ExpectedEntry* entry : {&out, &in}) {
+    entry->channel = v1::CHANNEL_ADMIN;
+    entry->operator_id = request.operator_id();
+    entry->reason_code = request.reason_code();
+    entry->note = request.note();
+    entry->merged_pending = moved.pending;
+    entry->merged_held = moved.held;
+  }
+  out.points_delta = -moved.available;
+  out.counterparty = target->member_id;
+  in.points_delta = moved.available;
+  in.counterparty = source->member_id;
+  for (const ModelIdentifier& identifier : source->identifiers) {
+    in.identifiers.emplace_back(identifier.kind, identifier.stored);
+  }
+  in.merged_source = before;
+
+  Expected ok;
+  for (const ModelIdentifier& identifier : source->identifiers) {
+    ok.identifiers_changed.emplace_back(identifier.kind, identifier.canonical);
+  }
+  ok.identifiers_moved = static_cast<int>(source->identifiers.size());
+  ok.orders_written = ok.orders_added = ok.orders_erased =
+      static_cast<int>(source->order_records.size());
+  const size_t own_from = written_.size();
+  MoveInto(*source, *target);
+  aliases_.push_back(source->member_id);
+  Append(*source, std::move(out));
+  const uint64_t out_sequence = last_sequence_;
+  Append(*target, std::move(in));
+  TierState& tier = target->points.tier;
+  if (!tiers_.tiers.empty() && before->points.tier.tier > tier.tier) {
+    ExpectedEntry raised =
+        TierMove(tiers_, tier, before->points.tier.tier,
+                 WindowAmount(tier, ModelMonthIndex(now_ms_)), now_ms_);
+    raised.tier_evaluation_ms = before->points.tier.evaluation_ms;
+    tier.evaluation_ms = raised.tier_evaluation_ms;
+    raised.member_id = target->member_id;
+    Append(*target, std::move(raised));
+  }
+  MaybeUpgrade(*target);
+
+  const Expected view = Ok(*target);
+  ok.member_id = view.member_id;
+  ok.totals = view.totals;
+  ok.points_delta = -moved.available;
+  ok.sequence = out_sequence;
+  ok.response_entries = static_cast<int>(written_.size() - own_from);
+  return ok;
 }
 
 }  // namespace loyalty::model

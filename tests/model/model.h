@@ -19,6 +19,8 @@
 //   identifiers   (kind, canonical value) -> owning member, and every one
 //                 ever unlinked; per member its identifiers in order, and
 //                 its transfers' latest day and the points given on it;
+//   status        active, closed, or merged into another member (an alias),
+//                 and per member the aliases that resolve to it;
 //   orders        per member, the orders with an order record (earned, or
 //                 redeemed or captured on) and their values: the earned
 //                 lines, spend, points, points redeemed on the order, value
@@ -135,6 +137,49 @@
 //     A dry run is decided on the state as it is, then forgotten: the model
 //     puts back everything it touched, remembers no request, and the
 //     response (dry_run set) shows the ledger's placeholder member id.
+//   * Aliases (MergeMembers' sources): before anything else, every member
+//     id a request names is resolved (an alias stands for the member its
+//     merges lead to; chains resolve), except a close's and a merge's
+//     source; a transfer whose two ids resolve to one member, and a merge
+//     whose target resolves to its source, are MEMBER_MERGED. Every write
+//     then acts on the resolved member and its entries carry its id; a
+//     close naming an alias, or a merge naming one as its source, is
+//     MEMBER_MERGED (after the alias is "settled": it has nothing due).
+//     Reads of an alias answer with the member it resolves to.
+//   * Close (admin): settled first; MEMBER_NOT_FOUND, MEMBER_CLOSED,
+//     MEMBER_MERGED; MEMBER_NOT_SETTLED while anything is pending or a hold
+//     is open. A CLOSE entry (channel ADMIN, operator, reason, note):
+//     points_delta = -available (forfeited when positive, counted in
+//     forfeited_total; a debt written off when negative), available and
+//     debt 0, no lots, no tier evaluation; with erase_personal_data it
+//     lists every identifier, and they are free from then on. Every later
+//     write naming the member is MEMBER_CLOSED (an import row of its kept
+//     card too); reads still work.
+//   * Merge (admin): the target resolved (see aliases); the source settled,
+//     then the target (MEMBER_NOT_FOUND, MEMBER_CLOSED, MEMBER_MERGED in
+//     that order for each); TOO_MANY_IDENTIFIERS when together they have
+//     more than kModelIdentifiersMax; ORDER_ID_CONFLICT when both have an
+//     order record of one id; BALANCE_OVERFLOW when a bucket, what the
+//     target would own in all, a lifetime total (the expired total
+//     saturates instead), a month's qualifying amount, the campaign points
+//     or the day's transfers would pass INT64_MAX. Then MERGE_OUT on the
+//     source (-available, merged_pending/held, counterparty the target)
+//     and right after it MERGE_IN on the target (+the source's available,
+//     the source's identifiers, and its state just before the merge):
+//     available lots credited with their expiry and sequence (paying the
+//     target's debt first), the source's debt taken from the target's lots
+//     (the rest stays debt), pending lots (maturity, EARN sequence) and
+//     holds (ids) joined by sequence, lifetime totals, qualifying months
+//     (newest kModelQualifyingMonthsKept), campaign points and event counts
+//     summed, the day's transfers summed on the same day (else the later
+//     day's), identifiers appended (lookups find the target), orders moved
+//     (returns and redemptions name them at the target), aliases appended
+//     (the source, then its own). HOLD entries of an alias are the
+//     target's: a closed one is HOLD_NOT_ACTIVE there. Then a TIER entry
+//     to the source's tier when it is higher (evaluation date the
+//     source's, since = now) and the upgrade the summed window supports.
+//     The source keeps its lifetime totals and tier as the history of its
+//     id, and nothing else.
 //   * Not modelled: the SPEND tier basis, the other return policies,
 //     excluded categories (eligible spend = spend), a program without
 //     transfer_rules (TRANSFER_NOT_ALLOWED), a ledger without an identifier
@@ -150,6 +195,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -202,7 +248,8 @@ using Request =
                  v1::HoldPointsRequest, CaptureRequest, ReleaseRequest,
                  v1::ReturnRequest, v1::LinkIdentifierRequest,
                  v1::UnlinkIdentifierRequest, v1::TransferPointsRequest,
-                 ImportRequest>;
+                 ImportRequest, v1::CloseMemberRequest,
+                 v1::MergeMembersRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
@@ -212,14 +259,18 @@ inline constexpr size_t kLinkKind = 9;
 inline constexpr size_t kUnlinkKind = 10;
 inline constexpr size_t kTransferKind = 11;
 inline constexpr size_t kImportKind = 12;
+inline constexpr size_t kCloseKind = 13;
+inline constexpr size_t kMergeKind = 14;
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
-// "release", "return", "link", "unlink", "transfer", "import".
+// "release", "return", "link", "unlink", "transfer", "import", "close",
+// "merge".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
-// The member the command is about: the sender of a transfer; "" for an
-// enroll that lets the server choose and for an import (found by card).
+// The member the command is about: the sender of a transfer, the source of
+// a merge; "" for an enroll that lets the server choose and for an import
+// (found by card).
 const std::string& MemberIdOf(const Request& request);
 // The kind and the request's deterministic bytes with every identifier in
 // its canonical form: two requests are "the same content" exactly when
@@ -366,6 +417,7 @@ struct Totals {
   int64_t opening_total = 0;   // OPENING entries.
   int64_t transferred_out_total = 0;
   int64_t transferred_in_total = 0;
+  int64_t forfeited_total = 0;  // Taken by the member's CLOSE.
   // Points a return took back beyond the available lots; available is
   // then sum(lots) - debt (negative), and grants pay it off first.
   int64_t debt = 0;
@@ -446,6 +498,16 @@ struct OrderState {
 
 struct MemberState {
   std::string member_id;
+  // ACTIVE; CLOSED by CloseMember (reads only from then on); MERGED as the
+  // source of a merge: an alias of `merged_into` (which may itself have
+  // been merged since), its points state, identifiers and orders moved
+  // there, its lifetime totals kept as the history of this id.
+  v1::MemberStatus status = v1::MEMBER_STATUS_ACTIVE;
+  std::string merged_into;
+  // Members merged into this one, directly or through them, in merge
+  // order: their HOLD entries name holds this member may now settle.
+  std::vector<std::string> merged_member_ids;
+  int64_t enrolled_at_ms = 0;
   std::vector<ModelIdentifier> identifiers;  // In the order linked.
   PointsState points;
   const Totals& totals() const { return points.totals; }
@@ -513,6 +575,17 @@ struct ExpectedEntry {
   std::string counterparty;
   std::vector<std::pair<int64_t, int64_t>> transferred_lots;
   int64_t transfer_day = 0;
+  // ADJUST, CLOSE, MERGE_OUT and MERGE_IN: who decided it, and why.
+  std::string operator_id;
+  std::string reason_code;
+  // CLOSE: the member's identifiers were erased (listed in `identifiers`).
+  bool personal_data_erased = false;
+  // MERGE_OUT and MERGE_IN: the pending and held points moved beside the
+  // available ones (points_delta); MERGE_IN also the source as it was just
+  // before its MERGE_OUT, which the entry's merged_member_record must carry.
+  int64_t merged_pending = 0;
+  int64_t merged_held = 0;
+  std::shared_ptr<const MemberState> merged_source;
 };
 
 // A member's schedule key that moves with a write: from (0 = none) -> to.
@@ -548,7 +621,12 @@ struct Expected {
   // kApplied), and order records it writes (new or not): an earn's, or a
   // redeem's or capture's with an order id.
   int identifiers_added = 0;
-  int identifiers_removed = 0;  // Unlink: its key erased.
+  int identifiers_removed = 0;  // Unlink, erasing close: keys erased.
+  int identifiers_moved = 0;    // Merge: keys put again, for the target.
+  int orders_erased = 0;        // Merge: the source's keys of moved orders.
+  // Identifiers whose owner the command changed (moved by a merge, freed
+  // by an erasing close): looked up afterwards.
+  std::vector<IdentifierKey> identifiers_changed;
   int orders_added = 0;
   int orders_written = 0;
   // The member the command enrolled (its member record is new).
@@ -637,6 +715,13 @@ class Model {
   v1::TierStatus TierStatusOf(const PointsState& points) const;
 
   const MemberState* FindMember(const std::string& member_id) const;
+  // The member `member_id` stands for: itself, or for an alias the member
+  // its merges lead to (A merged into B, B into C: C). Unknown ids stand
+  // for themselves.
+  std::string Resolve(const std::string& member_id) const;
+  // Members merged away (aliases) and members closed, in that order.
+  const std::vector<std::string>& aliases() const { return aliases_; }
+  const std::vector<std::string>& closed() const { return closed_; }
   // The member's points as a read at now must show them: what fell due
   // since its last write counts as written (entry count and last sequence
   // stay). nullopt for an unknown member.
@@ -679,6 +764,13 @@ class Model {
     int64_t transferred_lots_expired = 0;  // EXPIRE of a lot a transfer opened.
     int64_t openings_expired = 0;          // EXPIRE of a lot an OPENING opened.
     int64_t dry_runs_decided = 0;
+    // What merges moved, met again at the target: pending lots maturing,
+    // holds captured or released (by request or timeout), orders returned.
+    int64_t merged_pending_matured = 0;
+    int64_t merged_holds_settled = 0;
+    int64_t merged_orders_returned = 0;
+    // Commands that named an alias and were decided on its member.
+    int64_t alias_commands = 0;
   };
   const Counts& counts() const { return counts_; }
 
@@ -714,6 +806,26 @@ class Model {
                       const std::string& assigned_member_id);
   Expected ApplyRules(const ImportRequest& request,
                       const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::CloseMemberRequest& request,
+                      const std::string& assigned_member_id);
+  Expected ApplyRules(const v1::MergeMembersRequest& request,
+                      const std::string& assigned_member_id);
+  // The ledger's first step for a new request: every member id it names
+  // that is an alias is rewritten to the member it resolves to (not a
+  // close's, nor a merge's source); the refusal (MEMBER_MERGED) where that
+  // leaves one member named twice (a transfer, a merge's target).
+  // `*renamed` says whether any id was rewritten.
+  std::optional<Expected> ResolveAliases(Request* request, bool* renamed) const;
+  // The member settled (time-driven entries first), or nullptr with
+  // `*refused` set: MEMBER_NOT_FOUND, MEMBER_CLOSED, MEMBER_MERGED (an
+  // alias named where it does not resolve).
+  MemberState* LoadActive(const std::string& member_id, Expected* refused);
+  // Whether the target can hold everything of both (every bucket, what it
+  // owns in all, each lifetime total, each month's qualifying amount,
+  // campaign points, the day's transfers) within int64.
+  bool MergeFits(const MemberState& source, const MemberState& target) const;
+  // The MERGE_IN's effect: everything `source` has moves to `target`.
+  void MoveInto(MemberState& source, MemberState& target);
   // A dry run of `request`: the import's rules, then everything they
   // changed put back.
   Expected DryRun(const ImportRequest& request,
@@ -759,6 +871,13 @@ class Model {
   std::vector<std::string> order_;
   std::map<IdentifierKey, std::string> identifiers_;
   std::vector<IdentifierKey> unlinked_;
+  std::vector<std::string> aliases_;
+  std::vector<std::string> closed_;
+  // What merges moved: pending lots and holds (by sequence), orders (by
+  // their member now and id), to count them when they are met again.
+  std::set<uint64_t> merged_pending_sequences_;
+  std::set<uint64_t> merged_hold_sequences_;
+  std::set<std::pair<std::string, std::string>> merged_orders_;
   // Sequences of the entries that opened lots by transfer and by import.
   std::set<uint64_t> transfer_in_sequences_;
   std::set<uint64_t> opening_sequences_;

@@ -13,6 +13,7 @@ using loyalty::v1::LedgerEntry;
 constexpr int32_t kFirstPageSize = 64;
 constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
 constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
+constexpr char kMemberMerged[] = "ERROR_REASON_MEMBER_MERGED";
 constexpr char kNotSettled[] = "ERROR_REASON_MEMBER_NOT_SETTLED";
 constexpr char kTaken[] = "ERROR_REASON_IDENTIFIER_TAKEN";
 
@@ -136,14 +137,21 @@ void CloseCheck::CheckLaterWrite(const SentRequest& request,
     loyalty::v1::TransferPointsRequest sent;
     sent.ParseFromString(request.request);
     to_member_id = sent.to_member_id();
+  } else if (request.method == Method::kMerge) {
+    loyalty::v1::MergeMembersRequest sent;
+    sent.ParseFromString(request.request);
+    to_member_id = sent.target_member_id();
   }
   const Closure* named = ClosedBefore(request.member_id, request.first_sent_at);
-  // The sender is loaded first: a missing sender answers MEMBER_NOT_FOUND
-  // before the closed receiver is looked at.
+  // The sender (a merge's source) is loaded first: a missing one answers
+  // MEMBER_NOT_FOUND before the closed receiver is looked at. Ids are
+  // resolved before anything is loaded: a transfer or merge naming two ids
+  // of one member, or an alias as source, is MEMBER_MERGED whatever else
+  // (merge_check.h checks those answers).
   const Closure* receiver = ClosedBefore(to_member_id, request.first_sent_at);
   if (named == nullptr && receiver == nullptr) return;
   const bool refused =
-      RefusedAsClosed(outcome) ||
+      RefusedAsClosed(outcome) || outcome.reason == kMemberMerged ||
       (named == nullptr && outcome.reason == kMemberNotFound);
   if (!refused) {
     const Closure* closure = named != nullptr ? named : receiver;
@@ -158,6 +166,11 @@ void CloseCheck::CheckLaterWrite(const SentRequest& request,
   if (!RefusedAsClosed(outcome)) return;
   if (request.method == Method::kClose) ++counts_.later_closes_refused;
   if (request.method == Method::kTransfer) ++counts_.later_transfers_refused;
+  if (request.method == Method::kMerge) ++counts_.later_merges_refused;
+  if (request.method != Method::kClose && request.method != Method::kTransfer &&
+      request.method != Method::kMerge) {
+    ++counts_.later_writes_refused;
+  }
 }
 
 void CloseCheck::CheckLaterRows(const SentRequest& request,

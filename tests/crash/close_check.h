@@ -26,11 +26,15 @@
 //     without erasing keeps the card finding the closed member;
 //   - every acknowledged write first sent after a close of its member was
 //     acknowledged is refused FAILED_PRECONDITION MEMBER_CLOSED: a second
-//     close, a transfer from the member; a transfer to it (or MEMBER_NOT_FOUND
-//     for a sender that does not exist, which the ledger checks first); an
-//     import row of its card when the close did not erase it (or
-//     IDENTIFIER_TAKEN for a phone of another member, checked first). An
-//     import row of an erased card never names the closed member.
+//     close, any write naming the member (the load names members an import
+//     enrolled now and then), a transfer from the member or a merge of it;
+//     a transfer to it or a merge into it (or MEMBER_NOT_FOUND or
+//     MEMBER_MERGED for a sender or source that does not exist or is an
+//     alias, which the ledger checks first; MEMBER_MERGED for a merge whose
+//     target is an alias of the closed source); an import row of its card
+//     when the close did not erase it (or IDENTIFIER_TAKEN for a phone of
+//     another member, checked first). An import row of an erased card never
+//     names the closed member.
 #ifndef LOYALTY_TESTS_CRASH_CLOSE_CHECK_H_
 #define LOYALTY_TESTS_CRASH_CLOSE_CHECK_H_
 
@@ -55,6 +59,8 @@ struct CloseCounts {
   // Later writes naming a closed member, answered MEMBER_CLOSED.
   uint64_t later_closes_refused = 0;
   uint64_t later_transfers_refused = 0;
+  uint64_t later_merges_refused = 0;
+  uint64_t later_writes_refused = 0;  // Earns, holds, links and the rest.
   uint64_t later_rows_refused = 0;
   // Import rows of an erased card answered OK with another member.
   uint64_t erased_cards_imported_again = 0;

@@ -6,12 +6,16 @@
 //
 // Each cycle drives concurrent load from --clients threads (each with its own
 // connection and a mix of enroll, earn, redeem, events, adjust and two-phase
-// redemption: holds of 1-3 s, captures and releases; returns of earned
-// orders, with redeems on them; transfers between members; links and
-// unlinks of phones in several notations, emails and cards; legacy imports
-// of a few rows; closes of imported members; see workload.h),
+// redemption: holds of 1-3 s, captures and releases; earns of orders a few
+// seconds younger than the program's return window, pending until they
+// mature; returns of earned orders, with redeems on them; transfers between
+// members; links and unlinks of phones in several notations, emails and
+// cards; legacy imports of a few rows; closes of imported members; merges
+// of members, whose old ids the load keeps naming; see workload.h),
 // records every request and its answer, then kills loyaltyd at a random
-// moment, restarts it on the same data directory and checks:
+// moment (the load sends merges more often in the last 30 ms before it, so
+// that some merges are in flight), restarts it on the same data directory
+// and checks:
 //   (c) VerifyLedger is ok (no sequence gaps, hash chain, balances replay) and
 //       the ledger reaches at least the newest acknowledged sequence;
 //   (a) every acknowledged request (OK, or a remembered NOT_FOUND,
@@ -19,8 +23,9 @@
 //       earlier cycles', re-sent with the same request id and content gets
 //       the same answer (for OK the same entry, points and balance, marked
 //       replayed), and the re-sends write nothing: VerifyLedger's
-//       last_sequence moves only by timeout RELEASEs, which the sweep
-//       (loyaltyd runs with --sweep-interval-ms 200) may write meanwhile;
+//       last_sequence moves only by timeout RELEASEs and MATUREs, which
+//       the sweep (loyaltyd runs with --sweep-interval-ms 200) may write
+//       meanwhile;
 //   (b) every acknowledged entry of this cycle is in its member's statement;
 //   (d) every request whose answer the kill swallowed (UNAVAILABLE,
 //       CANCELLED, DEADLINE_EXCEEDED) gets a definite answer when re-sent,
@@ -31,7 +36,11 @@
 //       any other close is a timeout RELEASE by "system" at the hold's
 //       expiry, and no hold stays open long past it; HOLD_NOT_ACTIVE and
 //       HOLD_NOT_FOUND answers agree with the statement; held_points is the
-//       sum of the open holds, in every entry and in the balance;
+//       sum of the open holds, in every entry and in the balance; and
+//       pending points: each pending EARN's lot matures whole, once, at its
+//       time (a MATURE by "system"), less what returns took from it, and
+//       pending_points is the sum of the pending lots, in every entry and
+//       in the balance;
 //   (f) returns (return_check.h): every acknowledged RETURN (and RESTORE)
 //       is in its member's statement with the answer's sequence and hash,
 //       and every one in a statement was acknowledged; per order, what the
@@ -59,13 +68,27 @@
 //       an erasing close leaves no identifiers and its card no longer finds
 //       the member; every write sent after a close was acknowledged and
 //       naming its member was refused MEMBER_CLOSED;
+//   (j) merges (merge_check.h): every acknowledged merge is in both
+//       statements, the MERGE_OUT at n on the source (its last entry) and
+//       its MERGE_IN at n + 1 on the target, taking exactly what the source
+//       had and adding it to what the target had; no half exists without
+//       the other and no request merges twice; every entry of every
+//       acknowledged write is on the member its named id meant then (so
+//       writes naming a merged member land on its target, chains
+//       included); GetMember and GetBalance of a merged member answer with
+//       its target, which lists its aliases; MEMBER_MERGED answers only
+//       where an alias makes them right; the other checks follow what
+//       moved: identifiers (h), open holds (e), orders (f), transfer totals
+//       (g);
 //   and no member's balance is negative except by its debt (the program
-//   lets returns take spent points down to a floor), held never.
+//   lets returns take spent points down to a floor, per member merged
+//   in), held never.
 // loyaltyd runs with --identifier-key-file (a key written once into the
 // work dir, the same after every restart), so phones and emails are stored
 // hashed and found again after each restart.
-// At the end, once every hold has expired, (e) runs again and no hold may be
-// open: the sweep released every hold nobody settled.
+// At the end, once every hold has expired and every pending lot matured,
+// (e) runs again and no hold may be open and no lot pending: the sweep
+// released every hold nobody settled and matured every lot.
 // With --mode kill, one cycle in ten also kills loyaltyd during its start
 // (while RocksDB recovers) before the real restart.
 // With --mode term the server gets SIGTERM instead: it must exit 0, and
@@ -103,6 +126,7 @@
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/loyaltyd_process.h"
+#include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/return_check.h"
 #include "tests/crash/test_program.h"
@@ -141,14 +165,18 @@ struct Totals {
   uint64_t resent = 0;
   uint64_t statement_entries = 0;
   uint64_t startup_kills = 0;
-  uint64_t resend_timeout_releases = 0;  // Written while re-sending.
+  // Timeout RELEASEs and MATUREs the sweep wrote while re-sending.
+  uint64_t resend_time_driven = 0;
 };
 
 // Dry-run import rows of acknowledged rows sent after each restart.
 constexpr int kDryRunRowsPerRestart = 8;
+// How long before each stop the load sends merges more often.
+constexpr double kMergeBurstS = 0.03;
 // A run that sent this many requests has surely acknowledged transfers,
-// links, unlinks and import rows; if its statements show none, the checks
-// of them saw nothing and prove nothing.
+// links, unlinks, import rows, merges and pending earns, and named merged
+// members; if its statements show none, the checks of them saw nothing and
+// prove nothing.
 constexpr uint64_t kSentForMemberCommandsMin = 5000;
 
 // Keeps a uniform random sample of every acknowledged request of the run
@@ -209,13 +237,15 @@ class CrashRun {
   void CheckBalancesNotNegative();
   // (e) with `window` the sequences written while re-sending.
   void CheckHolds(HoldWindow* window, absl::Duration grace);
-  // Waits until every hold seen has expired and the sweep had time to
-  // release it, then checks that none is open.
+  // Waits until every hold seen has expired (and every pending lot
+  // matured) and the sweep had time to release (mature) it, then checks
+  // that none is open (pending).
   void CheckHoldsAllReleased();
   // How long past its expiry a hold may stay open: the sweep runs every
   // sweep_interval_ms, and a restart pauses it.
   absl::Duration HoldReleaseGrace() const;
-  // Fails the run when a long enough one never exercised (g), (h) and (i).
+  // Fails the run when a long enough one never exercised (g) to (j), or
+  // pending points (e).
   void CheckMemberCommandsExercised();
   void Fail(std::string problem) { failures_.push_back(std::move(problem)); }
   int Finish();
@@ -236,12 +266,14 @@ class CrashRun {
   TransferCheck transfer_check_;
   IdentityCheck identity_check_{flags_.members};
   CloseCheck close_check_;
+  MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
   Failures failures_;
   absl::Time started_ = absl::Now();
   absl::Time signalled_at_;  // When this cycle's SIGKILL or SIGTERM went out.
-  absl::Duration final_hold_wait_;  // For the last holds to expire.
+  // For the last holds to expire and lots to mature.
+  absl::Duration final_hold_wait_;
 };
 
 bool CrashRun::Setup() {
@@ -307,6 +339,7 @@ absl::Status CrashRun::KillDuringStartup() {
 std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
                                                double* stopped_after_s) {
   std::atomic<bool> stop{false};
+  std::atomic<bool> merge_burst{false};
   std::vector<std::vector<SentRequest>> sent(flags_.clients);
   std::vector<std::unique_ptr<RequestGenerator>> generators;
   std::vector<std::thread> clients;
@@ -320,6 +353,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     options.holds = &hold_book_;
     options.orders = &order_book_;
     options.members = &member_book_;
+    options.merge_burst = &merge_burst;
     generators.push_back(std::make_unique<RequestGenerator>(options));
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
                          &sent[c]);
@@ -328,8 +362,15 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
   double low_s = std::min(0.1, flags_.seconds_per_cycle);
   *stopped_after_s = std::uniform_real_distribution<double>(
       low_s, flags_.seconds_per_cycle)(random_);
+  // The last moments before the signal are a burst of merges, so that
+  // some are in flight when it comes (whose answers are lost: the checks
+  // then see both halves or neither).
+  const double burst_s = std::min(kMergeBurstS, *stopped_after_s / 4);
+  std::this_thread::sleep_for(std::chrono::microseconds(
+      static_cast<int64_t>((*stopped_after_s - burst_s) * 1e6)));
+  merge_burst = true;
   std::this_thread::sleep_for(
-      std::chrono::microseconds(static_cast<int64_t>(*stopped_after_s * 1e6)));
+      std::chrono::microseconds(static_cast<int64_t>(burst_s * 1e6)));
 
   signalled_at_ = absl::Now();
   server_->Signal(kill_mode_ ? SIGKILL : SIGTERM);
@@ -433,20 +474,25 @@ void CrashRun::CheckBalancesNotNegative() {
   LedgerClient client(server_->address());
   for (int k = 0; k < flags_.members; ++k) {
     std::string member_id = absl::StrCat("m-", k);
-    auto balance = client.GetBalance(member_id);
-    if (!balance.ok()) {
-      if (balance.status().code() != absl::StatusCode::kNotFound) {
-        Fail(absl::StrCat("balance of ", member_id, ": ",
-                          balance.status().ToString()));
+    auto member = client.GetMember(member_id);
+    if (!member.ok()) {
+      if (member.status().code() != absl::StatusCode::kNotFound) {
+        Fail(absl::StrCat("member ", member_id, ": ",
+                          member.status().ToString()));
       }
       continue;
     }
-    // Negative available points are a return's debt, down to the floor.
+    const loyalty::v1::Balance* balance = &member->balance();
+    // Negative available points are a return's debt, down to the floor;
+    // a merge nets the debts of two members, so each member merged in may
+    // bring one floor's worth.
+    const int64_t floor_points = kNegativeBalanceFloorPoints *
+                                 (1 + member->merged_member_ids_size());
     const bool debt_ok =
         balance->available_points() >= 0
             ? balance->debt_points() == 0
             : balance->debt_points() == -balance->available_points() &&
-                  balance->available_points() >= kNegativeBalanceFloorPoints;
+                  balance->available_points() >= floor_points;
     if (!debt_ok || balance->held_points() < 0) {
       Fail(absl::StrCat("balance of ", member_id, " is negative: ",
                         balance->ShortDebugString()));
@@ -462,14 +508,15 @@ absl::Duration CrashRun::HoldReleaseGrace() const {
 
 void CrashRun::CheckHolds(HoldWindow* window, absl::Duration grace) {
   LedgerClient client(server_->address());
-  hold_check_.Check(client, window, grace, &failures_);
+  hold_check_.Check(client, merge_check_.graph(), window, grace, &failures_);
   uint64_t written = window->through - window->after;
-  totals_.resend_timeout_releases += window->timeout_releases;
-  if (written != window->timeout_releases) {
+  totals_.resend_time_driven += window->time_driven;
+  if (written != window->time_driven) {
     Fail(absl::StrCat("re-sending acknowledged requests wrote entries ",
                       window->after + 1, "..", window->through, ", of which ",
-                      window->timeout_releases,
-                      " are timeout releases of the members with holds"));
+                      window->time_driven,
+                      " are timeout releases and maturities of the members "
+                      "with holds or pending lots"));
   }
 }
 
@@ -477,8 +524,9 @@ void CrashRun::CheckHoldsAllReleased() {
   if (flags_.sweep_interval_ms == 0) return;
   absl::Duration grace = absl::Milliseconds(2 * flags_.sweep_interval_ms) +
                          absl::Seconds(1);
-  // Just past the point where the newest hold would count as overdue.
-  absl::Time due = absl::FromUnixMillis(hold_check_.expires_at_ms_max()) +
+  // Just past the point where the newest hold (or pending lot) would
+  // count as overdue.
+  absl::Time due = absl::FromUnixMillis(hold_check_.due_at_ms_max()) +
                    grace + absl::Milliseconds(100);
   absl::Time now = absl::Now();
   if (now < due) {
@@ -487,9 +535,13 @@ void CrashRun::CheckHoldsAllReleased() {
   }
   HoldWindow none;
   CheckHolds(&none, grace);
-  if (hold_check_.counts().open_last_check != 0) {
+  if (hold_check_.counts().open_last_check != 0 ||
+      hold_check_.counts().pending_last_check != 0) {
     Fail(absl::StrCat(hold_check_.counts().open_last_check,
-                      " holds are still open after every hold expired"));
+                      " holds are still open and ",
+                      hold_check_.counts().pending_last_check,
+                      " lots still pending after every hold expired and "
+                      "every lot matured"));
   }
 }
 
@@ -516,11 +568,13 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   totals_.resent += resend.size();
   LedgerClient client(server_->address());
   // (h) Dry runs, inside the window: they may write nothing either.
-  identity_check_.CheckDryRuns(client, cycle, kDryRunRowsPerRestart, random_,
+  identity_check_.CheckDryRuns(client, merge_check_.graph(), cycle,
+                               kDryRunRowsPerRestart, random_,
                                &failures_);
   auto after = VerifyOk("after re-sending acknowledged requests");
   if (!after.ok()) return;
-  // Checked in (e): entries in this window may only be timeout RELEASEs.
+  // Checked in (e): entries in this window may only be timeout RELEASEs
+  // and MATUREs.
   HoldWindow window{before->last_sequence(), after->last_sequence()};
   // (b) Acknowledged entries are in the statements.
   totals_.statement_entries += CheckStatements(client, acknowledged, &failures_);
@@ -533,6 +587,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   transfer_check_.Learn(requests, &failures_);
   identity_check_.Learn(requests, &failures_);
   close_check_.Learn(requests, &failures_);
+  merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
     member_book_.AddAnswer(*request);
@@ -545,12 +600,15 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
       hold_book_.Add({response.entry().member_id(), response.hold_id()});
     }
   }
+  // (j) Merges first: the other checks follow what they moved.
+  merge_check_.Check(client, &failures_);
+  const AliasGraph& aliases = merge_check_.graph();
   CheckHolds(&window, HoldReleaseGrace());
   // (f) Returns.
-  return_check_.Check(client, &failures_);
+  return_check_.Check(client, aliases, &failures_);
   // (g) Transfers, (h) identifiers and imports.
-  transfer_check_.Check(client, &failures_);
-  identity_check_.Check(client, random_, &failures_);
+  transfer_check_.Check(client, aliases, &failures_);
+  identity_check_.Check(client, aliases, random_, &failures_);
   // (i) Closes, after (h): its fold says who has an erased card.
   close_check_.Check(client, identity_check_, &failures_);
   CheckBalancesNotNegative();
@@ -636,13 +694,20 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"acknowledged import rows", identities.import_rows_ok},
       {"lookups that found a member", identities.lookups_found},
       {"dry-run import rows", identities.dry_run_rows},
-      {"CLOSE entries", close_check_.counts().closes_checked_last}};
+      {"CLOSE entries", close_check_.counts().closes_checked_last},
+      {"MERGE_OUT/MERGE_IN pairs", merge_check_.counts().pairs_seen},
+      {"MERGE_IN entries folded by the identity check", identities.merges_seen},
+      {"entries of writes naming an alias, on its member",
+       merge_check_.counts().writes_through_alias},
+      {"aliases read by GetMember", merge_check_.counts().aliases_read},
+      {"pending EARN lots", hold_check_.counts().pending_lots_seen},
+      {"MATURE entries", hold_check_.counts().matured}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
                         " requests hold no ", what,
-                        ": the transfer, identity and close checks saw "
-                        "nothing"));
+                        ": the transfer, identity, close, merge and "
+                        "pending-points checks saw nothing"));
     }
   }
 }
@@ -696,7 +761,8 @@ void CrashRun::PrintMemberCommandTotals() const {
   std::printf(
       "crash_test closes: %llu acknowledged OK (%llu erasing), %llu "
       "MEMBER_NOT_SETTLED answers; later writes refused MEMBER_CLOSED: %llu "
-      "closes, %llu transfers, %llu import rows; %llu import rows enrolled "
+      "closes, %llu transfers, %llu merges, %llu other writes, %llu import "
+      "rows; %llu import rows enrolled "
       "another member with an erased card; statements: %llu CLOSE entries "
       "checked at the last restart, forfeiting %lld points\n",
       static_cast<unsigned long long>(closes.acknowledged_ok),
@@ -704,10 +770,51 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(closes.not_settled),
       static_cast<unsigned long long>(closes.later_closes_refused),
       static_cast<unsigned long long>(closes.later_transfers_refused),
+      static_cast<unsigned long long>(closes.later_merges_refused),
+      static_cast<unsigned long long>(closes.later_writes_refused),
       static_cast<unsigned long long>(closes.later_rows_refused),
       static_cast<unsigned long long>(closes.erased_cards_imported_again),
       static_cast<unsigned long long>(closes.closes_checked_last),
       static_cast<long long>(closes.points_forfeited_last));
+  const MergeCounts& merges = merge_check_.counts();
+  std::printf(
+      "crash_test merges: %llu acknowledged OK (%llu into an alias); %llu "
+      "sent again after a lost answer (%llu OK as a replay: applied once); "
+      "%llu MEMBER_MERGED, %llu TOO_MANY_IDENTIFIERS, %llu ORDER_ID_CONFLICT, "
+      "%llu MEMBER_CLOSED, %llu MEMBER_NOT_FOUND answers; "
+      "statements: %llu pairs (%llu moving open holds, %llu pending points, "
+      "%llu debt, %llu identifiers), %lld points moved; %llu entries of "
+      "writes naming an alias on its member; MEMBER_MERGED for %llu closes "
+      "of aliases and %llu transfers within one member; %llu GetMember and "
+      "GetBalance reads (%llu of aliases)\n",
+      static_cast<unsigned long long>(merges.acknowledged_ok),
+      static_cast<unsigned long long>(merges.into_alias),
+      static_cast<unsigned long long>(merges.retried),
+      static_cast<unsigned long long>(merges.retried_replayed),
+      static_cast<unsigned long long>(merges.member_merged),
+      static_cast<unsigned long long>(merges.too_many),
+      static_cast<unsigned long long>(merges.order_conflict),
+      static_cast<unsigned long long>(merges.member_closed),
+      static_cast<unsigned long long>(merges.member_not_found),
+      static_cast<unsigned long long>(merges.pairs_seen),
+      static_cast<unsigned long long>(merges.pairs_with_held),
+      static_cast<unsigned long long>(merges.pairs_with_pending),
+      static_cast<unsigned long long>(merges.pairs_with_debt),
+      static_cast<unsigned long long>(merges.pairs_with_identifiers),
+      static_cast<long long>(merges.points_moved),
+      static_cast<unsigned long long>(merges.writes_through_alias),
+      static_cast<unsigned long long>(merges.closes_refused_merged),
+      static_cast<unsigned long long>(merges.transfers_refused_merged),
+      static_cast<unsigned long long>(merges.members_read),
+      static_cast<unsigned long long>(merges.aliases_read));
+  if (!merges.other_answers.empty()) {
+    std::printf("crash_test merges: other answers:");
+    for (const auto& [reason, count] : merges.other_answers) {
+      std::printf(" %s: %llu", reason.c_str(),
+                  static_cast<unsigned long long>(count));
+    }
+    std::printf("\n");
+  }
 }
 
 int CrashRun::Finish() {
@@ -739,9 +846,10 @@ int CrashRun::Finish() {
       "crash_test holds: %llu acknowledged, %llu captures and %llu releases "
       "acknowledged, %llu HOLD_NOT_ACTIVE, %llu HOLD_NOT_FOUND, %llu "
       "TOO_MANY_HOLDS answers; statements: %llu holds, %llu timed out "
-      "(%llu of them while the load ran, %llu while acknowledged requests "
-      "were re-sent), %llu open at the last check (after waiting %.1f s for "
-      "the last to expire)\n",
+      "(%llu of them while the load ran), %llu pending lots, %llu matured "
+      "(%llu timeout releases and maturities while acknowledged requests "
+      "were re-sent), %llu holds open and %llu lots pending at the last "
+      "check (after waiting %.1f s for the last to expire)\n",
       static_cast<unsigned long long>(holds.holds_acknowledged),
       static_cast<unsigned long long>(holds.captures_acknowledged),
       static_cast<unsigned long long>(holds.releases_acknowledged),
@@ -751,8 +859,11 @@ int CrashRun::Finish() {
       static_cast<unsigned long long>(holds.holds_seen),
       static_cast<unsigned long long>(holds.timed_out),
       static_cast<unsigned long long>(holds.timed_out_while_loaded),
-      static_cast<unsigned long long>(totals_.resend_timeout_releases),
+      static_cast<unsigned long long>(holds.pending_lots_seen),
+      static_cast<unsigned long long>(holds.matured),
+      static_cast<unsigned long long>(totals_.resend_time_driven),
       static_cast<unsigned long long>(holds.open_last_check),
+      static_cast<unsigned long long>(holds.pending_last_check),
       absl::ToDoubleSeconds(final_hold_wait_));
   const ReturnCounts& returns = return_check_.counts();
   std::printf(

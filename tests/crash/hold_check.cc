@@ -54,6 +54,16 @@ bool HoldCheck::WhileLoaded(int64_t recorded_at_ms) const {
 void HoldCheck::Learn(const std::vector<SentRequest>& requests,
                       Failures* failures) {
   for (const SentRequest& request : requests) {
+    if (request.method == Method::kEarn &&
+        request.outcome.code == grpc::StatusCode::OK) {
+      // A pending lot matures where it is (its member, or the member that
+      // one was merged into): the sweep writes there, so it is read.
+      loyalty::v1::LedgerEntry entry =
+          EntryOf(request.method, request.outcome.response);
+      if (entry.bucket() == loyalty::v1::BUCKET_PENDING) {
+        members_.insert(entry.member_id());
+      }
+    }
     if (!IsHoldMethod(request.method)) continue;
     const Outcome& outcome = request.outcome;
     // A member that did not exist got nothing written (the pool's ghosts
@@ -64,12 +74,12 @@ void HoldCheck::Learn(const std::vector<SentRequest>& requests,
       LearnOk(request, failures);
     } else if (outcome.reason == kHoldNotActive) {
       ++counts_.not_active;
-      acknowledged_[request.member_id].not_active.insert(
-          HoldIdOfRequest(request));
+      not_active_.push_back(
+          {Name(request), request.member_id, HoldIdOfRequest(request)});
     } else if (outcome.reason == kHoldNotFound) {
       ++counts_.not_found;
-      acknowledged_[request.member_id].not_found.insert(
-          HoldIdOfRequest(request));
+      not_found_.push_back(
+          {Name(request), request.member_id, HoldIdOfRequest(request)});
     } else if (outcome.reason == kTooManyHolds) {
       ++counts_.too_many;
     }
@@ -77,13 +87,13 @@ void HoldCheck::Learn(const std::vector<SentRequest>& requests,
 }
 
 void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
-  Acknowledged& acknowledged = acknowledged_[request.member_id];
+  // The entry is on the member the named id meant (merge_check.h checks
+  // which): answers are kept by that member.
   if (request.method == Method::kHold) {
     loyalty::v1::HoldPointsResponse response;
     response.ParseFromString(request.outcome.response);
     const LedgerEntry& entry = response.entry();
     if (entry.kind() != loyalty::v1::ENTRY_KIND_HOLD ||
-        entry.member_id() != request.member_id ||
         entry.hold_id() != response.hold_id() ||
         entry.hold_expires_at_ms() != response.expires_at_ms() ||
         response.balance().held_points() != entry.held_after_points()) {
@@ -93,6 +103,8 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
       return;
     }
     ++counts_.holds_acknowledged;
+    members_.insert(entry.member_id());
+    Acknowledged& acknowledged = acknowledged_[entry.member_id()];
     auto [it, inserted] =
         acknowledged.holds.emplace(response.hold_id(), entry);
     if (!inserted && it->second.sequence() != entry.sequence()) {
@@ -109,9 +121,8 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
                         ? loyalty::v1::ENTRY_KIND_CAPTURE
                         : loyalty::v1::ENTRY_KIND_RELEASE;
   const std::string hold_id = HoldIdOfRequest(request);
-  if (entry.kind() != kind || entry.member_id() != request.member_id ||
-      entry.hold_id() != hold_id || entry.hold_timed_out() ||
-      entry.principal() == kSystemPrincipal) {
+  if (entry.kind() != kind || entry.hold_id() != hold_id ||
+      entry.hold_timed_out() || entry.principal() == kSystemPrincipal) {
     failures->push_back(absl::StrCat(
         Name(request), ": the OK answer is not this request's entry: ",
         entry.ShortDebugString()));
@@ -119,29 +130,97 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
   }
   ++(request.method == Method::kCapture ? counts_.captures_acknowledged
                                         : counts_.releases_acknowledged);
+  members_.insert(entry.member_id());
+  Acknowledged& acknowledged = acknowledged_[entry.member_id()];
   acknowledged.close_sequences.insert(entry.sequence());
   auto [it, inserted] = acknowledged.closes.emplace(hold_id, entry);
   if (!inserted && it->second.sequence() != entry.sequence()) {
     failures->push_back(absl::StrCat(
-        Name(request), ": hold ", hold_id, " of ", request.member_id,
+        Name(request), ": hold ", hold_id, " of ", entry.member_id(),
         " was closed twice by acknowledged requests: entry ",
         it->second.sequence(), " (", it->second.request_id(), ") and entry ",
         entry.sequence()));
   }
 }
 
-void HoldCheck::Check(LedgerClient& client, HoldWindow* window,
-                      absl::Duration grace, Failures* failures) {
-  counts_.open_last_check = 0;
+void HoldCheck::Check(LedgerClient& client, const AliasGraph& graph,
+                      HoldWindow* window, absl::Duration grace,
+                      Failures* failures) {
+  // The members named, and whom they lead to now: a merged member's holds
+  // are there.
+  std::set<std::string> members = members_;
   for (const std::string& member_id : members_) {
-    CheckMember(client, member_id, window, absl::ToUnixMillis(absl::Now()),
-                absl::ToInt64Milliseconds(grace), failures);
+    members.insert(graph.Resolve(member_id));
   }
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  const int64_t grace_ms = absl::ToInt64Milliseconds(grace);
+  for (const std::string& member_id : members) {
+    CheckMember(client, graph, member_id, window, failures);
+  }
+  counts_.pending_last_check = 0;
+  for (const auto& [lot_sequence, lot] : pending_lots_) {
+    if (lot.close_sequence != 0) continue;
+    ++counts_.pending_last_check;
+    if (now_ms - lot.matures_at_ms > grace_ms) {
+      failures->push_back(absl::StrCat(
+          "pending lot ", lot_sequence, " of ", lot.member_id, " matured ",
+          now_ms - lot.matures_at_ms,
+          " ms ago and is still pending: no MATURE was written"));
+    }
+  }
+  counts_.open_last_check = 0;
+  for (const auto& [hold_id, hold] : holds_) {
+    if (hold.close_sequence != 0) continue;
+    ++counts_.open_last_check;
+    if (now_ms - hold.expires_at_ms > grace_ms) {
+      failures->push_back(absl::StrCat(
+          "hold ", hold_id, " of ", hold.member_id, " expired ",
+          now_ms - hold.expires_at_ms,
+          " ms ago and is still open: no timeout RELEASE was written"));
+    }
+  }
+  for (const std::string& member_id : members) {
+    CheckAcknowledged(member_id, failures);
+  }
+  CheckRefusals(graph, failures);
 }
 
-void HoldCheck::CheckMember(LedgerClient& client, const std::string& member_id,
-                            HoldWindow* window, int64_t now_ms,
-                            int64_t grace_ms, Failures* failures) {
+std::optional<std::vector<LedgerEntry>> HoldCheck::ReadNew(
+    LedgerClient& client, const std::string& member_id, HoldWindow* window,
+    int32_t first_page_size, Failures* failures) {
+  Statement& statement = statements_[member_id];
+  if (statement.reading) {
+    failures->push_back(absl::StrCat(
+        "the merges into ", member_id, " lead back to it: a MERGE_IN loop"));
+    return std::nullopt;
+  }
+  auto fresh = client.EntriesSince(member_id, statement.scanned_through,
+                                   statement.scanned_hash, first_page_size);
+  if (!fresh.ok()) {
+    bool never_existed = fresh.status().code() == absl::StatusCode::kNotFound &&
+                         statement.scanned_through == 0;
+    if (!never_existed) {
+      failures->push_back(std::string(fresh.status().message()));
+    }
+    return std::nullopt;
+  }
+  statement.reading = true;
+  for (const LedgerEntry& entry : *fresh) {
+    // `statement` stays valid: std::map never moves its elements.
+    Fold(client, member_id, entry, &statement, window, failures);
+  }
+  statement.reading = false;
+  return std::move(*fresh);
+}
+
+void HoldCheck::CheckMember(LedgerClient& client, const AliasGraph& graph,
+                            const std::string& member_id, HoldWindow* window,
+                            Failures* failures) {
+  if (graph.IsAlias(member_id)) {
+    // Its statement ends with its MERGE_OUT; its balance is its member's.
+    ReadNew(client, member_id, window, kStatementPageSize, failures);
+    return;
+  }
   // The balance first: the entries read next reach at least its
   // last_sequence, so the holds open at that entry are known.
   auto balance = client.GetBalance(member_id);
@@ -163,23 +242,21 @@ void HoldCheck::CheckMember(LedgerClient& client, const std::string& member_id,
       balance->entry_count() > statement.entry_count
           ? balance->entry_count() - statement.entry_count
           : 0;
-  auto fresh = client.EntriesSince(
-      member_id, statement.scanned_through, statement.scanned_hash,
-      static_cast<int32_t>(
-          std::min<uint64_t>(kStatementPageSize, new_entries + 8)));
-  if (!fresh.ok()) {
-    failures->push_back(std::string(fresh.status().message()));
-    return;
-  }
-  const uint64_t as_of_sequence = balance->last_sequence();
+  const uint64_t count_before = statement.entry_count;
   int64_t available_at_balance = statement.available_after;
   uint64_t count_at_balance = statement.entry_count;
+  const uint64_t as_of_sequence = balance->last_sequence();
   bool balance_entry_seen = as_of_sequence == statement.scanned_through;
-  for (const LedgerEntry& entry : *fresh) {
-    Fold(member_id, entry, &statement, window, failures);
-    if (entry.sequence() == as_of_sequence) {
-      available_at_balance = entry.available_after_points();
-      count_at_balance = statement.entry_count;
+  auto fresh = ReadNew(
+      client, member_id, window,
+      static_cast<int32_t>(
+          std::min<uint64_t>(kStatementPageSize, new_entries + 8)),
+      failures);
+  if (!fresh.has_value()) return;
+  for (size_t i = 0; i < fresh->size(); ++i) {
+    if ((*fresh)[i].sequence() == as_of_sequence) {
+      available_at_balance = (*fresh)[i].available_after_points();
+      count_at_balance = count_before + i + 1;
       balance_entry_seen = true;
     }
   }
@@ -192,54 +269,60 @@ void HoldCheck::CheckMember(LedgerClient& client, const std::string& member_id,
     return;
   }
 
-  // The balance: holds open at its entry count as held until their expiry
-  // and as available after it.
+  // The balance: holds the member had open at its entry count as held
+  // until their expiry and as available after it; pending lots as pending
+  // until their maturity and as available after it. (Only the sweep writes
+  // while checks run: a lot's points did not change after that entry.)
   int64_t held_wanted = 0;
+  int64_t pending_wanted = 0;
   int64_t available_wanted = available_at_balance;
-  for (const auto& [hold_id, hold] : statement.holds) {
-    bool open_then = hold.sequence <= as_of_sequence &&
-                     (hold.close_sequence == 0 ||
-                      hold.close_sequence > as_of_sequence);
-    if (!open_then) continue;
+  auto open_then = [&](const std::string& owner, uint64_t arrived,
+                       uint64_t close_sequence) {
+    return owner == member_id && arrived <= as_of_sequence &&
+           (close_sequence == 0 || close_sequence > as_of_sequence);
+  };
+  for (const std::string& hold_id : statement.holds) {
+    const Hold& hold = holds_.at(hold_id);
+    if (!open_then(hold.member_id, hold.arrived, hold.close_sequence)) continue;
     (hold.expires_at_ms > balance->as_of_ms() ? held_wanted
                                               : available_wanted) +=
         hold.points;
   }
+  for (uint64_t lot_sequence : statement.lots) {
+    const PendingLot& lot = pending_lots_.at(lot_sequence);
+    if (!open_then(lot.member_id, lot.arrived, lot.close_sequence)) continue;
+    (lot.matures_at_ms > balance->as_of_ms() ? pending_wanted
+                                             : available_wanted) += lot.points;
+  }
   if (balance->held_points() != held_wanted ||
+      balance->pending_points() != pending_wanted ||
       balance->available_points() != available_wanted) {
     failures->push_back(absl::StrCat(
         "the balance of ", member_id, " has ", balance->held_points(),
-        " held and ", balance->available_points(),
-        " available points; its open holds say ", held_wanted, " and ",
-        available_wanted, ": ", balance->ShortDebugString()));
+        " held, ", balance->pending_points(), " pending and ",
+        balance->available_points(),
+        " available points; its open holds and pending lots say ",
+        held_wanted, ", ", pending_wanted, " and ", available_wanted, ": ",
+        balance->ShortDebugString()));
   }
-  for (const auto& [hold_id, hold] : statement.holds) {
-    if (hold.close_sequence != 0) continue;
-    ++counts_.open_last_check;
-    if (now_ms - hold.expires_at_ms > grace_ms) {
-      failures->push_back(absl::StrCat(
-          "hold ", hold_id, " of ", member_id, " expired ",
-          now_ms - hold.expires_at_ms,
-          " ms ago and is still open: no timeout RELEASE was written"));
-    }
-  }
-  CheckAcknowledged(member_id, statement, failures);
 }
 
-void HoldCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
-                     Statement* statement, HoldWindow* window,
-                     Failures* failures) {
+void HoldCheck::Fold(LedgerClient& client, const std::string& member_id,
+                     const LedgerEntry& entry, Statement* statement,
+                     HoldWindow* window, Failures* failures) {
   const std::string where =
       absl::StrCat("entry ", entry.sequence(), " of ", member_id);
   const bool timeout_release = entry.kind() == loyalty::v1::ENTRY_KIND_RELEASE &&
                                entry.hold_timed_out();
+  const bool time_driven =
+      timeout_release || entry.kind() == loyalty::v1::ENTRY_KIND_MATURE;
   if (entry.sequence() > window->after && entry.sequence() <= window->through) {
-    if (timeout_release) {
-      ++window->timeout_releases;
+    if (time_driven && entry.principal() == kSystemPrincipal) {
+      ++window->time_driven;
     } else {
       failures->push_back(absl::StrCat(
           where, " was written while acknowledged requests were re-sent and "
-          "is no timeout release: ", entry.ShortDebugString()));
+          "is no timeout release or maturity: ", entry.ShortDebugString()));
     }
   }
   switch (entry.kind()) {
@@ -255,91 +338,72 @@ void HoldCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
                                          entry.ShortDebugString()));
       }
       Hold hold;
+      hold.origin = member_id;
+      hold.member_id = member_id;
       hold.sequence = entry.sequence();
+      hold.arrived = entry.sequence();
       hold.hash = entry.hash();
       hold.points = -entry.points_delta();
       hold.expires_at_ms = entry.hold_expires_at_ms();
-      if (statement->holds.emplace(entry.hold_id(), hold).second) {
+      if (holds_.emplace(entry.hold_id(), hold).second) {
         statement->held += hold.points;
+        statement->open.insert(entry.hold_id());
+        statement->holds.insert(entry.hold_id());
       } else {
         failures->push_back(absl::StrCat(where, " repeats hold id ",
                                          entry.hold_id()));
       }
-      expires_at_ms_max_ = std::max(expires_at_ms_max_, hold.expires_at_ms);
+      due_at_ms_max_ = std::max(due_at_ms_max_, hold.expires_at_ms);
       break;
     }
     case loyalty::v1::ENTRY_KIND_CAPTURE:
-    case loyalty::v1::ENTRY_KIND_RELEASE: {
-      auto it = statement->holds.find(entry.hold_id());
-      if (it == statement->holds.end()) {
-        failures->push_back(absl::StrCat(where, " closes hold ",
-                                         entry.hold_id(),
-                                         ", which is no earlier hold of ",
-                                         member_id));
-        break;
+    case loyalty::v1::ENTRY_KIND_RELEASE:
+      FoldClose(where, member_id, entry, statement, failures);
+      break;
+    case loyalty::v1::ENTRY_KIND_EARN:
+    case loyalty::v1::ENTRY_KIND_RETURN:
+    case loyalty::v1::ENTRY_KIND_MATURE:
+      FoldPending(where, member_id, entry, statement, failures);
+      break;
+    case loyalty::v1::ENTRY_KIND_MERGE_OUT: {
+      // Every open hold and pending lot goes to the target, whose MERGE_IN
+      // takes them.
+      int64_t open_points = 0;
+      for (const std::string& hold_id : statement->open) {
+        open_points += holds_.at(hold_id).points;
       }
-      Hold& hold = it->second;
-      if (hold.close_sequence != 0) {
+      if (entry.merged_held_points() != open_points ||
+          entry.merged_pending_points() != statement->pending) {
         failures->push_back(absl::StrCat(
-            where, " closes hold ", entry.hold_id(),
-            " a second time: entry ", hold.close_sequence,
-            " closed it first (", hold.timed_out ? "timeout " : "",
-            loyalty::v1::EntryKind_Name(hold.close_kind), "): ",
+            where, " gives away ", entry.merged_held_points(), " held and ",
+            entry.merged_pending_points(),
+            " pending points; its open holds add up to ", open_points,
+            " and its pending lots to ", statement->pending, ": ",
             entry.ShortDebugString()));
-        break;
       }
-      const bool capture = entry.kind() == loyalty::v1::ENTRY_KIND_CAPTURE;
-      if (entry.points_delta() != (capture ? -hold.points : hold.points) ||
-          entry.bucket() != (capture ? loyalty::v1::BUCKET_HELD
-                                     : loyalty::v1::BUCKET_AVAILABLE)) {
-        failures->push_back(absl::StrCat(where, " moves the wrong points for "
-                                         "hold ", entry.hold_id(), " of ",
-                                         hold.points, ": ",
-                                         entry.ShortDebugString()));
-      }
-      if (timeout_release) {
-        ++counts_.timed_out;
-        if (WhileLoaded(entry.recorded_at_ms())) {
-          ++counts_.timed_out_while_loaded;
-        }
-        if (entry.principal() != kSystemPrincipal ||
-            entry.occurred_at_ms() != hold.expires_at_ms ||
-            entry.recorded_at_ms() < hold.expires_at_ms) {
-          failures->push_back(absl::StrCat(
-              where, " is not a timeout release of hold ", entry.hold_id(),
-              " expiring at ", hold.expires_at_ms, ": ",
-              entry.ShortDebugString()));
-        }
-      } else {
-        if (entry.hold_timed_out() ||
-            entry.recorded_at_ms() >= hold.expires_at_ms) {
-          failures->push_back(absl::StrCat(
-              where, " settles hold ", entry.hold_id(),
-              " by request at or after its expiry at ", hold.expires_at_ms,
-              ": ", entry.ShortDebugString()));
-        }
-        if (acknowledged_[member_id].close_sequences.count(entry.sequence()) ==
-            0) {
-          failures->push_back(absl::StrCat(
-              where, " closes hold ", entry.hold_id(),
-              " by request, but no acknowledged request wrote it: ",
-              entry.ShortDebugString()));
-        }
-      }
-      statement->held -= hold.points;
-      hold.close_sequence = entry.sequence();
-      hold.close_kind = entry.kind();
-      hold.timed_out = timeout_release;
+      statement->merged_out_sequence = entry.sequence();
+      statement->moved_out = std::move(statement->open);
+      statement->open.clear();
+      statement->held = 0;
+      statement->lots_moved_out = std::move(statement->pending_lots);
+      statement->pending_lots.clear();
+      statement->pending = 0;
       break;
     }
+    case loyalty::v1::ENTRY_KIND_MERGE_IN:
+      FoldMergeIn(client, where, member_id, entry, statement, window,
+                  failures);
+      break;
     default:
       break;
   }
-  if (entry.held_after_points() != statement->held) {
-    failures->push_back(absl::StrCat(where, " has held_after_points ",
-                                     entry.held_after_points(),
-                                     "; its open holds add up to ",
-                                     statement->held));
+  if (entry.held_after_points() != statement->held ||
+      entry.pending_after_points() != statement->pending) {
+    failures->push_back(absl::StrCat(
+        where, " has held_after_points ", entry.held_after_points(),
+        " and pending_after_points ", entry.pending_after_points(),
+        "; its open holds add up to ", statement->held,
+        " and its pending lots to ", statement->pending));
   }
   ++statement->entry_count;
   statement->scanned_through = entry.sequence();
@@ -347,20 +411,198 @@ void HoldCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
   statement->available_after = entry.available_after_points();
 }
 
+void HoldCheck::FoldClose(const std::string& where,
+                          const std::string& member_id,
+                          const LedgerEntry& entry, Statement* statement,
+                          Failures* failures) {
+  const bool timeout_release = entry.kind() == loyalty::v1::ENTRY_KIND_RELEASE &&
+                               entry.hold_timed_out();
+  auto it = holds_.find(entry.hold_id());
+  if (it == holds_.end() || it->second.member_id != member_id) {
+    failures->push_back(absl::StrCat(
+        where, " closes hold ", entry.hold_id(), ", which is no hold of ",
+        member_id,
+        it == holds_.end() ? "" : absl::StrCat(" (", it->second.member_id,
+                                               " has it)")));
+    return;
+  }
+  Hold& hold = it->second;
+  if (hold.close_sequence != 0) {
+    failures->push_back(absl::StrCat(
+        where, " closes hold ", entry.hold_id(), " a second time: entry ",
+        hold.close_sequence, " closed it first (",
+        hold.timed_out ? "timeout " : "",
+        loyalty::v1::EntryKind_Name(hold.close_kind), "): ",
+        entry.ShortDebugString()));
+    return;
+  }
+  const bool capture = entry.kind() == loyalty::v1::ENTRY_KIND_CAPTURE;
+  if (entry.points_delta() != (capture ? -hold.points : hold.points) ||
+      entry.bucket() != (capture ? loyalty::v1::BUCKET_HELD
+                                 : loyalty::v1::BUCKET_AVAILABLE)) {
+    failures->push_back(absl::StrCat(where, " moves the wrong points for "
+                                     "hold ", entry.hold_id(), " of ",
+                                     hold.points, ": ",
+                                     entry.ShortDebugString()));
+  }
+  if (timeout_release) {
+    ++counts_.timed_out;
+    if (WhileLoaded(entry.recorded_at_ms())) ++counts_.timed_out_while_loaded;
+    if (entry.principal() != kSystemPrincipal ||
+        entry.occurred_at_ms() != hold.expires_at_ms ||
+        entry.recorded_at_ms() < hold.expires_at_ms) {
+      failures->push_back(absl::StrCat(
+          where, " is not a timeout release of hold ", entry.hold_id(),
+          " expiring at ", hold.expires_at_ms, ": ", entry.ShortDebugString()));
+    }
+  } else {
+    if (entry.hold_timed_out() ||
+        entry.recorded_at_ms() >= hold.expires_at_ms) {
+      failures->push_back(absl::StrCat(
+          where, " settles hold ", entry.hold_id(),
+          " by request at or after its expiry at ", hold.expires_at_ms, ": ",
+          entry.ShortDebugString()));
+    }
+    if (acknowledged_[member_id].close_sequences.count(entry.sequence()) == 0) {
+      failures->push_back(absl::StrCat(
+          where, " closes hold ", entry.hold_id(),
+          " by request, but no acknowledged request wrote it: ",
+          entry.ShortDebugString()));
+    }
+  }
+  statement->held -= hold.points;
+  statement->open.erase(entry.hold_id());
+  hold.close_sequence = entry.sequence();
+  hold.close_kind = entry.kind();
+  hold.timed_out = timeout_release;
+}
+
+void HoldCheck::FoldPending(const std::string& where,
+                            const std::string& member_id,
+                            const LedgerEntry& entry, Statement* statement,
+                            Failures* failures) {
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_EARN) {
+    if (entry.bucket() != loyalty::v1::BUCKET_PENDING) return;
+    ++counts_.pending_lots_seen;
+    if (entry.matures_at_ms() <= entry.recorded_at_ms() ||
+        entry.points_delta() < 0) {
+      failures->push_back(absl::StrCat(where, " is a malformed pending EARN: ",
+                                       entry.ShortDebugString()));
+      return;
+    }
+    statement->pending += entry.points_delta();
+    if (entry.points_delta() == 0) return;  // No lot to mature.
+    due_at_ms_max_ = std::max(due_at_ms_max_, entry.matures_at_ms());
+    pending_lots_[entry.sequence()] = {member_id, entry.sequence(),
+                                       entry.points_delta(),
+                                       entry.matures_at_ms(), 0};
+    statement->pending_lots.insert(entry.sequence());
+    statement->lots.insert(entry.sequence());
+    return;
+  }
+  const bool mature = entry.kind() == loyalty::v1::ENTRY_KIND_MATURE;
+  const int64_t taken =
+      mature ? entry.points_delta() : entry.pending_reversed_points();
+  if (!mature && taken == 0) return;  // A return of available points.
+  auto it = pending_lots_.find(entry.lot_sequence());
+  if (it == pending_lots_.end() || it->second.member_id != member_id ||
+      it->second.close_sequence != 0) {
+    failures->push_back(absl::StrCat(
+        where, " takes from pending lot ", entry.lot_sequence(),
+        ", which is no pending lot of ", member_id, ": ",
+        entry.ShortDebugString()));
+    return;
+  }
+  PendingLot& lot = it->second;
+  if (mature) {
+    ++counts_.matured;
+    // Whole, by the sweep or the next write, at its maturity.
+    if (taken != lot.points || entry.principal() != kSystemPrincipal ||
+        entry.occurred_at_ms() != lot.matures_at_ms ||
+        entry.recorded_at_ms() < lot.matures_at_ms) {
+      failures->push_back(absl::StrCat(
+          where, " is not the maturity of pending lot ", entry.lot_sequence(),
+          " (", lot.points, " points at ", lot.matures_at_ms, "): ",
+          entry.ShortDebugString()));
+    }
+  } else if (taken < 0 || taken > lot.points ||
+             entry.recorded_at_ms() >= lot.matures_at_ms) {
+    failures->push_back(absl::StrCat(
+        where, " takes ", taken, " points from pending lot ",
+        entry.lot_sequence(), " of ", lot.points, " maturing at ",
+        lot.matures_at_ms, ": ", entry.ShortDebugString()));
+  }
+  statement->pending -= taken;
+  // A matured lot keeps its points: the balance check may look at it as of
+  // an entry before its MATURE.
+  if (!mature) lot.points -= taken;
+  if (mature || lot.points == 0) {
+    lot.close_sequence = entry.sequence();
+    statement->pending_lots.erase(it->first);
+  }
+}
+
+void HoldCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
+                            const std::string& member_id,
+                            const LedgerEntry& entry, Statement* statement,
+                            HoldWindow* window, Failures* failures) {
+  const std::string& source_id = entry.counterparty_member_id();
+  // The source's statement up to its MERGE_OUT says which holds moved.
+  if (statements_[source_id].merged_out_sequence == 0) {
+    ReadNew(client, source_id, window, kStatementPageSize, failures);
+  }
+  Statement& source = statements_[source_id];
+  if (source.merged_out_sequence + 1 != entry.sequence()) {
+    failures->push_back(absl::StrCat(
+        where, " is a MERGE_IN from ", source_id,
+        ", whose statement has no MERGE_OUT right before it"));
+    return;
+  }
+  int64_t moved_points = 0;
+  for (const std::string& hold_id : source.moved_out) {
+    Hold& hold = holds_.at(hold_id);
+    hold.member_id = member_id;
+    hold.arrived = entry.sequence();
+    moved_points += hold.points;
+    statement->open.insert(hold_id);
+    statement->holds.insert(hold_id);
+  }
+  source.moved_out.clear();
+  statement->held += moved_points;
+  int64_t moved_pending = 0;
+  for (uint64_t lot_sequence : source.lots_moved_out) {
+    PendingLot& lot = pending_lots_.at(lot_sequence);
+    lot.member_id = member_id;
+    lot.arrived = entry.sequence();
+    moved_pending += lot.points;
+    statement->pending_lots.insert(lot_sequence);
+    statement->lots.insert(lot_sequence);
+  }
+  source.lots_moved_out.clear();
+  statement->pending += moved_pending;
+  if (entry.merged_held_points() != moved_points ||
+      entry.merged_pending_points() != moved_pending) {
+    failures->push_back(absl::StrCat(
+        where, " brings ", entry.merged_held_points(), " held and ",
+        entry.merged_pending_points(), " pending points; the holds open at "
+        "its MERGE_OUT add up to ", moved_points, " and the pending lots to ",
+        moved_pending, ": ", entry.ShortDebugString()));
+  }
+}
+
 void HoldCheck::CheckAcknowledged(const std::string& member_id,
-                                  const Statement& statement,
                                   Failures* failures) {
   auto found = acknowledged_.find(member_id);
   if (found == acknowledged_.end()) return;
   const Acknowledged& acknowledged = found->second;
   auto hold_of = [&](const std::string& hold_id) -> const Hold* {
-    auto it = statement.holds.find(hold_id);
-    return it == statement.holds.end() ? nullptr : &it->second;
+    auto it = holds_.find(hold_id);
+    return it == holds_.end() ? nullptr : &it->second;
   };
   for (const auto& [hold_id, entry] : acknowledged.holds) {
     const Hold* hold = hold_of(hold_id);
-    if (hold == nullptr || hold->sequence != entry.sequence() ||
-        hold->hash != entry.hash() ||
+    if (hold == nullptr || hold->origin != member_id ||
+        hold->sequence != entry.sequence() || hold->hash != entry.hash() ||
         hold->expires_at_ms != entry.hold_expires_at_ms()) {
       failures->push_back(absl::StrCat(
           "acknowledged hold ", hold_id, " (entry ", entry.sequence(),
@@ -370,7 +612,8 @@ void HoldCheck::CheckAcknowledged(const std::string& member_id,
   }
   for (const auto& [hold_id, entry] : acknowledged.closes) {
     const Hold* hold = hold_of(hold_id);
-    if (hold == nullptr || hold->close_sequence != entry.sequence() ||
+    if (hold == nullptr || hold->member_id != member_id ||
+        hold->close_sequence != entry.sequence() ||
         hold->close_kind != entry.kind()) {
       failures->push_back(absl::StrCat(
           "acknowledged ", loyalty::v1::EntryKind_Name(entry.kind()),
@@ -384,22 +627,44 @@ void HoldCheck::CheckAcknowledged(const std::string& member_id,
               : ""));
     }
   }
-  for (const std::string& hold_id : acknowledged.not_active) {
-    const Hold* hold = hold_of(hold_id);
-    if (hold == nullptr || hold->close_sequence == 0) {
+}
+
+void HoldCheck::CheckRefusals(const AliasGraph& graph, Failures* failures) {
+  for (const Refusal& refusal : not_active_) {
+    auto it = holds_.find(refusal.hold_id);
+    // The hold was closed at the member the named id meant then; merges
+    // since lead both to one member.
+    if (it == holds_.end() || it->second.close_sequence == 0 ||
+        graph.Resolve(it->second.member_id) !=
+            graph.Resolve(refusal.member_id)) {
       failures->push_back(absl::StrCat(
-          "hold ", hold_id, " of ", member_id,
-          " was answered HOLD_NOT_ACTIVE but the statement has it ",
-          hold == nullptr ? "not at all" : "open"));
+          refusal.request_name, ": hold ", refusal.hold_id, " of ",
+          refusal.member_id,
+          " was answered HOLD_NOT_ACTIVE but the statements have it ",
+          it == holds_.end() ? "not at all"
+          : it->second.close_sequence == 0
+              ? absl::StrCat("open at ", it->second.member_id)
+              : absl::StrCat("closed at ", it->second.member_id,
+                             ", another member")));
     }
   }
-  for (const std::string& hold_id : acknowledged.not_found) {
-    if (hold_of(hold_id) != nullptr) {
+  not_active_.clear();
+  for (const Refusal& refusal : not_found_) {
+    auto it = holds_.find(refusal.hold_id);
+    // Every real hold id the load sends was acknowledged before: if the
+    // named id led to the hold's member when the hold was made, it still
+    // leads to whoever has it now.
+    if (it != holds_.end() &&
+        graph.ResolveAt(refusal.member_id, it->second.sequence) ==
+            it->second.origin) {
       failures->push_back(absl::StrCat(
-          "hold ", hold_id, " was answered HOLD_NOT_FOUND for ", member_id,
-          ", but it is a hold of that member"));
+          refusal.request_name, ": hold ", refusal.hold_id,
+          " was answered HOLD_NOT_FOUND for ", refusal.member_id,
+          ", but it is a hold of that member (now at ", it->second.member_id,
+          ")"));
     }
   }
+  not_found_.clear();
 }
 
 }  // namespace loyalty::crash

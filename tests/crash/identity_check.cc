@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "loyalty/v1/loyalty_service.pb.h"
@@ -116,6 +117,10 @@ void IdentityCheck::Learn(const std::vector<SentRequest>& requests,
   for (const SentRequest& request : requests) {
     const Outcome& outcome = request.outcome;
     if (!IsAcknowledged(outcome)) continue;  // Already a failure.
+    if (request.method == Method::kMerge) {
+      LearnMerge(request);  // merge_check.h counts its answers.
+      continue;
+    }
     if (outcome.reason == kTaken) ++counts_.taken;
     if (outcome.reason == kTooMany) ++counts_.too_many;
     if (outcome.reason == kNotLinked) ++counts_.not_linked;
@@ -147,6 +152,22 @@ void IdentityCheck::Learn(const std::vector<SentRequest>& requests,
       default:
         break;
     }
+  }
+}
+
+void IdentityCheck::LearnMerge(const SentRequest& request) {
+  loyalty::v1::MergeMembersRequest sent;
+  sent.ParseFromString(request.request);
+  // The source's identifiers move to the target: both are read (a ghost
+  // named has no statement).
+  touched_.insert(sent.source_member_id());
+  touched_.insert(sent.target_member_id());
+  if (request.outcome.code != grpc::StatusCode::OK) return;
+  loyalty::v1::MergeMembersResponse response;
+  response.ParseFromString(request.outcome.response);
+  // The MERGE_IN is on the member the target led to.
+  for (const LedgerEntry& entry : response.entries()) {
+    touched_.insert(entry.member_id());
   }
 }
 
@@ -216,8 +237,9 @@ void IdentityCheck::LearnLink(const SentRequest& request, bool link,
   const EntryKind kind =
       link ? loyalty::v1::ENTRY_KIND_LINK : loyalty::v1::ENTRY_KIND_UNLINK;
   std::optional<std::string> name = IdentifierName(clear);
+  // The entry is on the member the named id meant (merge_check.h checks
+  // which).
   const bool agrees = name.has_value() && entry.kind() == kind &&
-                      entry.member_id() == request.member_id &&
                       entry.points_delta() == 0 &&
                       entry.request_id() == request.request_id &&
                       entry.identifiers_size() == 1 &&
@@ -231,6 +253,7 @@ void IdentityCheck::LearnLink(const SentRequest& request, bool link,
     return;
   }
   ++(link ? counts_.links_acknowledged : counts_.unlinks_acknowledged);
+  touched_.insert(entry.member_id());
   Acknowledge(Name(request), entry, failures);
   LearnStored(*name, StoredKey(entry.identifiers(0)), failures);
 }
@@ -361,8 +384,8 @@ bool IdentityCheck::LearnImportRow(
   return true;
 }
 
-void IdentityCheck::Check(LedgerClient& client, std::mt19937_64& random,
-                          Failures* failures) {
+void IdentityCheck::Check(LedgerClient& client, const AliasGraph& graph,
+                          std::mt19937_64& random, Failures* failures) {
   std::vector<Event> events;
   for (const std::string& member_id : touched_) {
     ReadMember(client, member_id, &events, failures);
@@ -374,11 +397,11 @@ void IdentityCheck::Check(LedgerClient& client, std::mt19937_64& random,
   });
   for (const Event& event : events) Apply(event, failures);
   for (const std::string& member_id : touched_) {
-    CheckMemberRecord(client, member_id, failures);
+    CheckMemberRecord(client, graph, member_id, failures);
   }
   touched_.clear();
   counts_.owned_last_check = owner_.size();
-  CheckLookups(client, random, failures);
+  CheckLookups(client, graph, random, failures);
 }
 
 void IdentityCheck::ReadMember(LedgerClient& client,
@@ -388,18 +411,35 @@ void IdentityCheck::ReadMember(LedgerClient& client,
   auto fresh = client.EntriesSince(member_id, statement.scanned_through,
                                    statement.scanned_hash, kFirstPageSize);
   if (!fresh.ok()) {
-    failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                     fresh.status().ToString()));
+    // A ghost a merge named has no statement; any other member must.
+    bool never_existed = fresh.status().code() == absl::StatusCode::kNotFound &&
+                         statement.scanned_through == 0;
+    if (!never_existed) {
+      failures->push_back(absl::StrCat("statement of ", member_id, ": ",
+                                       fresh.status().ToString()));
+    }
     return;
   }
   for (const LedgerEntry& entry : *fresh) {
     statement.scanned_through = entry.sequence();
     statement.scanned_hash = entry.hash();
+    // A MERGE_IN moves what it lists, the source's identifiers, to its
+    // member (merge_check.h checks the entry itself).
+    if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN) {
+      ++counts_.merges_seen;
+      Event event{entry.sequence(), member_id, entry.kind(), {},
+                  entry.counterparty_member_id()};
+      for (const MemberIdentifier& stored : entry.identifiers()) {
+        event.stored_keys.push_back(StoredKey(stored));
+      }
+      events->push_back(std::move(event));
+      continue;
+    }
     // An erasing CLOSE unlinks every identifier it lists (close_check.h
     // checks the entry itself).
     if (entry.kind() == loyalty::v1::ENTRY_KIND_CLOSE &&
         !entry.identifiers().empty()) {
-      Event event{entry.sequence(), member_id, entry.kind(), {}};
+      Event event{entry.sequence(), member_id, entry.kind(), {}, ""};
       for (const MemberIdentifier& stored : entry.identifiers()) {
         event.stored_keys.push_back(StoredKey(stored));
       }
@@ -424,7 +464,7 @@ void IdentityCheck::ReadMember(LedgerClient& client,
     if (entry.identifiers().empty()) continue;
     if (entry.kind() == loyalty::v1::ENTRY_KIND_LINK) ++counts_.links_seen;
     if (entry.kind() == loyalty::v1::ENTRY_KIND_UNLINK) ++counts_.unlinks_seen;
-    Event event{entry.sequence(), member_id, entry.kind(), {}};
+    Event event{entry.sequence(), member_id, entry.kind(), {}, ""};
     for (const MemberIdentifier& stored : entry.identifiers()) {
       event.stored_keys.push_back(StoredKey(stored));
     }
@@ -442,6 +482,10 @@ void IdentityCheck::Apply(const Event& event, Failures* failures) {
         folded_through_));
   }
   folded_through_ = std::max(folded_through_, event.sequence);
+  if (event.kind == loyalty::v1::ENTRY_KIND_MERGE_IN) {
+    ApplyMergeIn(where, event, failures);
+    return;
+  }
   std::set<std::string>& owned = owned_by_[event.member_id];
   for (const std::string& key : event.stored_keys) {
     auto owner = owner_.find(key);
@@ -483,28 +527,62 @@ void IdentityCheck::Apply(const Event& event, Failures* failures) {
   }
 }
 
+void IdentityCheck::ApplyMergeIn(const std::string& where, const Event& event,
+                                 Failures* failures) {
+  std::set<std::string>& moved = owned_by_[event.source_id];
+  const std::set<std::string> listed(event.stored_keys.begin(),
+                                     event.stored_keys.end());
+  if (listed != moved || event.stored_keys.size() != listed.size()) {
+    failures->push_back(absl::StrCat(
+        where, " is a MERGE_IN that lists ", event.stored_keys.size(),
+        " identifiers of ", event.source_id, " (",
+        absl::StrJoin(event.stored_keys, ", "), "); the statements give it ",
+        moved.size(), " (", absl::StrJoin(moved, ", "), ")"));
+  }
+  std::set<std::string>& owned = owned_by_[event.member_id];
+  for (const std::string& key : moved) {
+    owner_[key] = event.member_id;
+    owned.insert(key);
+  }
+  moved.clear();
+  if (owned.size() > static_cast<size_t>(kMemberIdentifiersMax)) {
+    failures->push_back(absl::StrCat(
+        where, " leaves ", event.member_id, " with ", owned.size(),
+        " identifiers; at most ", kMemberIdentifiersMax, " are allowed"));
+  }
+}
+
 void IdentityCheck::CheckMemberRecord(LedgerClient& client,
+                                      const AliasGraph& graph,
                                       const std::string& member_id,
                                       Failures* failures) {
   auto member = client.GetMember(member_id);
   if (!member.ok()) {
-    failures->push_back(
-        absl::StrCat("member ", member_id, ": ", member.status().ToString()));
+    // A ghost a merge named has no record; any other member must.
+    auto statement = statements_.find(member_id);
+    bool never_existed = member.status().code() == absl::StatusCode::kNotFound &&
+                         (statement == statements_.end() ||
+                          statement->second.scanned_through == 0);
+    if (!never_existed) {
+      failures->push_back(absl::StrCat("member ", member_id, ": ",
+                                       member.status().ToString()));
+    }
     return;
   }
+  // An alias reads as the member it was merged into.
+  const std::string wanted = graph.Resolve(member_id);
   std::set<std::string> listed;
   for (const MemberIdentifier& stored : member->identifiers()) {
     listed.insert(StoredKey(stored));
   }
-  const std::set<std::string>& folded = owned_by_[member_id];
-  if (listed != folded ||
+  const std::set<std::string>& folded = owned_by_[wanted];
+  if (member->member_id() != wanted || listed != folded ||
       member->identifiers_size() != static_cast<int>(listed.size())) {
     failures->push_back(absl::StrCat(
-        "member ", member_id, " lists ", member->identifiers_size(),
-        " identifiers (", member->ShortDebugString(),
-        "); its statement's "
-        "ENROLL, LINK and UNLINK entries give it ",
-        folded.size()));
+        "member ", member_id, " reads as ", member->member_id(), " listing ",
+        member->identifiers_size(), " identifiers (",
+        member->ShortDebugString(), "); the statements' ENROLL, LINK, "
+        "UNLINK and MERGE_IN entries give ", wanted, " ", folded.size()));
   }
 }
 
@@ -543,8 +621,8 @@ std::optional<std::string> IdentityCheck::Lookup(LedgerClient& client,
   return std::nullopt;
 }
 
-void IdentityCheck::CheckLookups(LedgerClient& client, std::mt19937_64& random,
-                                 Failures* failures) {
+void IdentityCheck::CheckLookups(LedgerClient& client, const AliasGraph& graph,
+                                 std::mt19937_64& random, Failures* failures) {
   std::vector<std::string> names;
   for (int k = 0; k < kPoolPhones; ++k) {
     names.push_back(*IdentifierName(PoolPhone(k, 0)));
@@ -596,29 +674,43 @@ void IdentityCheck::CheckLookups(LedgerClient& client, std::mt19937_64& random,
     const std::string folded = OwnerOfName(*IdentifierName(card));
     std::optional<std::string> found = Lookup(client, card, failures);
     if (!found.has_value()) continue;
-    // An erasing close freed the card: nobody has it, or a later row
+    // The card moved with merges to the member the row's now leads to; an
+    // erasing close of that one freed it: nobody has it, or a later row
     // enrolled another member with it.
-    const bool erased = erased_members_.count(row->member_id) != 0;
-    const std::string& wanted = erased ? folded : row->member_id;
+    const std::string member_now = graph.Resolve(row->member_id);
+    const bool erased = erased_members_.count(member_now) != 0;
+    const std::string& wanted = erased ? folded : member_now;
     if (*found != wanted || folded != wanted ||
-        (erased && *found == row->member_id)) {
+        (erased && *found == member_now)) {
       failures->push_back(absl::StrCat(
           "import row ", row->row.context().request_id(), " (card ",
           card.value(), ") was answered with member ", row->member_id,
-          "; LookupMember finds ", found->empty() ? "nobody" : *found,
+          " (now ", member_now, "); LookupMember finds ",
+          found->empty() ? "nobody" : *found,
           " and the statements give it to ",
           folded.empty() ? "nobody" : folded));
     }
   }
 }
 
-void IdentityCheck::CheckDryRuns(LedgerClient& client, int cycle, int rows_max,
+void IdentityCheck::CheckDryRuns(LedgerClient& client, const AliasGraph& graph,
+                                 int cycle, int rows_max,
                                  std::mt19937_64& random, Failures* failures) {
   loyalty::v1::ImportMembersRequest request;
   request.set_dry_run(true);
+  // Up to half of them rows of members merged since (their cards find the
+  // members they were merged into), the rest any.
+  std::vector<const ImportRow*> merged;
   std::vector<const ImportRow*> known;
-  for (const ImportRow& row : import_rows_) known.push_back(&row);
+  for (const ImportRow& row : import_rows_) {
+    (graph.IsAlias(row.member_id) ? merged : known).push_back(&row);
+  }
+  std::shuffle(merged.begin(), merged.end(), random);
+  if (merged.size() > static_cast<size_t>(rows_max / 2)) {
+    merged.resize(rows_max / 2);
+  }
   std::shuffle(known.begin(), known.end(), random);
+  known.insert(known.begin(), merged.begin(), merged.end());
   if (known.size() > static_cast<size_t>(rows_max)) known.resize(rows_max);
   for (const ImportRow* row : known) *request.add_rows() = row->row;
   for (int i = 0; i < 2; ++i) {

@@ -34,18 +34,23 @@
 //     earlier ones, finds the member the fold gives it, and nobody when the
 //     fold gives nobody: an acknowledged link resolves to its member unless
 //     unlinked later, an acknowledged unlink misses unless linked again;
-//   - an acknowledged import row's card finds the member its answer named
-//     (import cards are never unlinked by the load), unless an erasing
-//     CLOSE of that member freed it: then it finds whom the fold gives it
-//     (nobody, or a member a later row enrolled), never the closed member.
+//   - an acknowledged import row's card finds the member its answer named,
+//     or the member that one was merged into since (import cards are never
+//     unlinked by the load), unless an erasing CLOSE of that member freed
+//     it: then it finds whom the fold gives it (nobody, or a member a later
+//     row enrolled), never the closed member.
 // An erasing CLOSE (close_check.h) unlinks, in the fold, every identifier
-// it lists, and must leave its member none.
-// CheckDryRuns sends ImportMembers dry runs of acknowledged rows (and of
-// cards no one has) under new request ids, twice, and checks that each row
-// is answered as the stored state says (found or new member, phone taken or
-// linked, MEMBER_CLOSED for a closed member's card), marked dry_run and
-// never replayed (nothing was remembered); the caller checks that they
-// wrote nothing (VerifyLedger's last_sequence).
+// it lists, and must leave its member none. A MERGE_IN (merge_check.h)
+// must list exactly the identifiers the fold gives its source, and moves
+// them to its member; GetMember of an alias lists those of the member it
+// leads to.
+// CheckDryRuns sends ImportMembers dry runs of acknowledged rows (those of
+// members merged since first, whose cards moved) and of cards no one has
+// under new request ids, twice, and checks that each row is answered as
+// the stored state says (found or new member, phone taken or linked,
+// MEMBER_CLOSED for a closed member's card), marked dry_run and never
+// replayed (nothing was remembered); the caller checks that they wrote
+// nothing (VerifyLedger's last_sequence).
 #ifndef LOYALTY_TESTS_CRASH_IDENTITY_CHECK_H_
 #define LOYALTY_TESTS_CRASH_IDENTITY_CHECK_H_
 
@@ -59,6 +64,7 @@
 
 #include "absl/time/time.h"
 #include "tests/crash/ledger_client.h"
+#include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/workload.h"
 
@@ -78,6 +84,7 @@ struct IdentityCounts {
   uint64_t links_seen = 0;  // LINK entries in the statements.
   uint64_t unlinks_seen = 0;
   uint64_t openings_seen = 0;
+  uint64_t merges_seen = 0;  // MERGE_IN entries folded.
   uint64_t lookups = 0;
   uint64_t lookups_found = 0;
   uint64_t owned_last_check = 0;  // Identifiers with an owner.
@@ -89,19 +96,23 @@ class IdentityCheck {
   // `pool_members`: the load's members "m-0".."m-<pool_members - 1>".
   explicit IdentityCheck(int pool_members);
 
-  // Takes in every EnrollMember, LinkIdentifier, UnlinkIdentifier and
-  // ImportMembers of `requests` that has a definite answer (call after
-  // SettleInDoubt), and checks each OK answer on its own.
+  // Takes in every EnrollMember, LinkIdentifier, UnlinkIdentifier,
+  // ImportMembers, CloseMember and MergeMembers of `requests` that has a
+  // definite answer (call after SettleInDoubt), and checks each OK answer
+  // on its own.
   void Learn(const std::vector<SentRequest>& requests, Failures* failures);
 
   // Reads the new entries and records of the members this cycle's requests
-  // named, folds them, and looks up every identifier of the pool.
-  void Check(LedgerClient& client, std::mt19937_64& random, Failures* failures);
+  // named (or wrote to), folds them, and looks up every identifier of the
+  // pool. `graph` says which member each id leads to now.
+  void Check(LedgerClient& client, const AliasGraph& graph,
+             std::mt19937_64& random, Failures* failures);
 
-  // Dry runs of up to `rows_max` acknowledged import rows and two new cards,
-  // under request ids made of `cycle`. Call while nothing else writes.
-  void CheckDryRuns(LedgerClient& client, int cycle, int rows_max,
-                    std::mt19937_64& random, Failures* failures);
+  // Dry runs of up to `rows_max` acknowledged import rows (first those of
+  // members `graph` says were merged) and two new cards, under request ids
+  // made of `cycle`. Call while nothing else writes.
+  void CheckDryRuns(LedgerClient& client, const AliasGraph& graph, int cycle,
+                    int rows_max, std::mt19937_64& random, Failures* failures);
 
   // The member the statements give `card` to ("" for nobody), as of the
   // last Check.
@@ -120,17 +131,20 @@ class IdentityCheck {
     uint64_t scanned_through = 0;
     std::string scanned_hash;
   };
-  // An ENROLL, LINK or UNLINK read from a statement.
+  // An ENROLL, LINK, UNLINK, erasing CLOSE or MERGE_IN read from a
+  // statement.
   struct Event {
     uint64_t sequence = 0;
     std::string member_id;
     loyalty::v1::EntryKind kind = loyalty::v1::ENTRY_KIND_UNSPECIFIED;
     std::vector<std::string> stored_keys;
+    std::string source_id;  // A MERGE_IN's source.
   };
 
   void LearnEnroll(const SentRequest& request, Failures* failures);
   void LearnLink(const SentRequest& request, bool link, Failures* failures);
   void LearnImport(const SentRequest& request, Failures* failures);
+  void LearnMerge(const SentRequest& request);
   // Checks one OK row's answer; true when it agrees with itself.
   bool LearnImportRow(const std::string& name,
                       const loyalty::v1::ImportMemberRequest& row,
@@ -145,12 +159,14 @@ class IdentityCheck {
   void ReadMember(LedgerClient& client, const std::string& member_id,
                   std::vector<Event>* events, Failures* failures);
   void Apply(const Event& event, Failures* failures);
-  void CheckMemberRecord(LedgerClient& client, const std::string& member_id,
-                         Failures* failures);
+  void ApplyMergeIn(const std::string& where, const Event& event,
+                    Failures* failures);
+  void CheckMemberRecord(LedgerClient& client, const AliasGraph& graph,
+                         const std::string& member_id, Failures* failures);
   // The member LookupMember should find for `name` ("" for nobody).
   std::string OwnerOfName(const std::string& name) const;
-  void CheckLookups(LedgerClient& client, std::mt19937_64& random,
-                    Failures* failures);
+  void CheckLookups(LedgerClient& client, const AliasGraph& graph,
+                    std::mt19937_64& random, Failures* failures);
   // "" when nobody has `identifier`; nullopt (and a failure) on an error.
   std::optional<std::string> Lookup(LedgerClient& client,
                                     const loyalty::v1::MemberIdentifier& clear,

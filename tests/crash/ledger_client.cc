@@ -167,6 +167,8 @@ const char* MethodName(Method method) {
       return "ImportMembers";
     case Method::kClose:
       return "CloseMember";
+    case Method::kMerge:
+      return "MergeMembers";
   }
   return "?";
 }
@@ -232,6 +234,8 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameImport(a, b, difference);
     case Method::kClose:
       return SameMessage<CloseMemberResponse>(a, b, difference);
+    case Method::kMerge:
+      return SameMessage<MergeMembersResponse>(a, b, difference);
   }
   return false;
 }
@@ -265,6 +269,8 @@ bool WasReplayed(Method method, const std::string& response) {
       return ImportReplayed(response);
     case Method::kClose:
       return Parse<CloseMemberResponse>(response).replayed();
+    case Method::kMerge:
+      return Parse<MergeMembersResponse>(response).replayed();
   }
   return false;
 }
@@ -304,6 +310,10 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
     }
     case Method::kClose:
       return Parse<CloseMemberResponse>(response).entry();
+    case Method::kMerge: {
+      MergeMembersResponse parsed = Parse<MergeMembersResponse>(response);
+      return parsed.entries().empty() ? LedgerEntry() : parsed.entries(0);
+    }
   }
   return LedgerEntry();
 }
@@ -316,6 +326,10 @@ std::vector<LedgerEntry> EntriesOf(Method method, const std::string& response) {
     }
     case Method::kTransfer: {
       TransferPointsResponse parsed = Parse<TransferPointsResponse>(response);
+      return {parsed.entries().begin(), parsed.entries().end()};
+    }
+    case Method::kMerge: {
+      MergeMembersResponse parsed = Parse<MergeMembersResponse>(response);
       return {parsed.entries().begin(), parsed.entries().end()};
     }
     case Method::kImport:
@@ -396,6 +410,10 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
     case Method::kClose:
       return Call<CloseMemberRequest, CloseMemberResponse>(
           admin_.get(), &AdminService::Stub::CloseMember, api_key, request,
+          deadline);
+    case Method::kMerge:
+      return Call<MergeMembersRequest, MergeMembersResponse>(
+          admin_.get(), &AdminService::Stub::MergeMembers, api_key, request,
           deadline);
   }
   return Outcome();

@@ -8,7 +8,7 @@
 // Mutations are the five one-phase writes, the three calls of two-phase
 // redemption (HoldPoints, CapturePoints, ReleasePoints), Return, the member
 // commands (LinkIdentifier, UnlinkIdentifier, TransferPoints),
-// ImportMembers and CloseMember. An ImportMembers call answers each row on
+// ImportMembers, CloseMember and MergeMembers. An ImportMembers call answers each row on
 // its own; its Outcome is OK only when every row has a definite answer (each
 // row's own code is in the response), and otherwise the first row that has
 // none (its code, reason and "rows[i]: " message), so that a client retries
@@ -47,6 +47,7 @@ enum class Method {
   kTransfer,  // TransferPoints
   kImport,    // AdminService.ImportMembers (one call, several rows)
   kClose,     // AdminService.CloseMember
+  kMerge,     // AdminService.MergeMembers
 };
 const char* MethodName(Method method);
 
@@ -77,12 +78,13 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
 // OK row was replayed.
 bool WasReplayed(Method method, const std::string& response);
 // The (first) entry of an OK response: a Return's RETURN entry, a
-// transfer's TRANSFER_OUT, an import's first written entry (none for a
-// dry run).
+// transfer's TRANSFER_OUT, a merge's MERGE_OUT, an import's first written
+// entry (none for a dry run).
 loyalty::v1::LedgerEntry EntryOf(Method method, const std::string& response);
 // Every entry of an OK response: one, a Return's RETURN and RESTORE, a
-// transfer's TRANSFER_OUT and TRANSFER_IN, or the ENROLL, LINK and OPENING
-// entries of every OK row of an import (none for a dry run).
+// transfer's TRANSFER_OUT and TRANSFER_IN, a merge's MERGE_OUT, MERGE_IN
+// (and TIER entries), or the ENROLL, LINK and OPENING entries of every OK
+// row of an import (none for a dry run).
 std::vector<loyalty::v1::LedgerEntry> EntriesOf(Method method,
                                                 const std::string& response);
 

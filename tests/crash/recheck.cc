@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace loyalty::crash {
 namespace {
@@ -147,6 +148,7 @@ uint64_t SettleInDoubt(const std::string& address,
     SentRequest& request = *requests[i];
     Outcome settled =
         client.Mutate(request.method, request.api_key, request.request);
+    const absl::Time settled_at = absl::Now();
     ++request.attempts;
     std::string problem;
     if (!IsAcknowledged(settled)) {
@@ -172,6 +174,7 @@ uint64_t SettleInDoubt(const std::string& address,
       ++applied_before;
     }
     request.outcome = std::move(settled);
+    request.answered_at = settled_at;
   });
   return applied_before;
 }

@@ -41,9 +41,9 @@ uint64_t CheckStatements(LedgerClient& client,
                          Failures* failures);
 
 // Re-sends every in-doubt request of `requests` once: each must now be
-// answered definitely (IsAcknowledged); its outcome is replaced by that
-// answer, and a second re-send must repeat it. Returns how many of them had
-// been applied before the crash (OK and replayed).
+// answered definitely (IsAcknowledged); its outcome (and answered_at) is
+// replaced by that answer, and a second re-send must repeat it. Returns how
+// many of them had been applied before the crash (OK and replayed).
 uint64_t SettleInDoubt(const std::string& address,
                        const std::vector<SentRequest*>& requests, int threads,
                        Failures* failures);

@@ -40,7 +40,7 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
     sent.ParseFromString(request.request);
     if (outcome.reason == kOrderNotFound) {
       ++counts_.order_not_found;
-      acknowledged_[request.member_id].order_not_found.insert(sent.order_id());
+      not_found_.push_back({Name(request), request.member_id, sent.order_id()});
       continue;
     }
     if (outcome.reason == kExceeds) ++counts_.exceeds;
@@ -49,10 +49,11 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
     response.ParseFromString(outcome.response);
     const bool restored = response.points_restored() > 0;
     bool agrees = response.entries_size() == (restored ? 2 : 1);
+    // The entries are on the member the named id meant (merge_check.h
+    // checks which).
     if (agrees) {
       const LedgerEntry& entry = response.entries(0);
       agrees = entry.kind() == loyalty::v1::ENTRY_KIND_RETURN &&
-               entry.member_id() == request.member_id &&
                entry.order_id() == sent.order_id() &&
                entry.points_delta() <= 0 &&
                response.points_reversed() ==
@@ -64,7 +65,7 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
     if (agrees && restored) {
       const LedgerEntry& entry = response.entries(1);
       agrees = entry.kind() == loyalty::v1::ENTRY_KIND_RESTORE &&
-               entry.member_id() == request.member_id &&
+               entry.member_id() == response.entries(0).member_id() &&
                entry.order_id() == sent.order_id() &&
                entry.points_delta() == response.points_restored() &&
                entry.sequence() == response.entries(0).sequence() + 1;
@@ -77,7 +78,8 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
     }
     ++counts_.acknowledged_ok;
     if (restored) ++counts_.restores_acknowledged;
-    Acknowledged& acknowledged = acknowledged_[request.member_id];
+    members_.insert(response.entries(0).member_id());
+    Acknowledged& acknowledged = acknowledged_[response.entries(0).member_id()];
     for (const LedgerEntry& entry : response.entries()) {
       auto [it, inserted] = acknowledged.entries.emplace(entry.sequence(), entry);
       if (!inserted && (it->second.hash() != entry.hash() ||
@@ -91,16 +93,31 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
   }
 }
 
-void ReturnCheck::Check(LedgerClient& client, Failures* failures) {
+void ReturnCheck::Check(LedgerClient& client, const AliasGraph& graph,
+                        Failures* failures) {
+  // The members named, and whom they lead to now: a merged member's
+  // orders are there.
+  std::set<std::string> members = members_;
   for (const std::string& member_id : members_) {
-    CheckMember(client, member_id, failures);
+    members.insert(graph.Resolve(member_id));
   }
+  for (const std::string& member_id : members) {
+    ReadNew(client, member_id, failures);
+  }
+  for (const std::string& member_id : members) {
+    CheckAcknowledged(member_id, failures);
+  }
+  CheckNotFound(graph, failures);
 }
 
-void ReturnCheck::CheckMember(LedgerClient& client,
-                              const std::string& member_id,
-                              Failures* failures) {
+void ReturnCheck::ReadNew(LedgerClient& client, const std::string& member_id,
+                          Failures* failures) {
   Statement& statement = statements_[member_id];
+  if (statement.reading) {
+    failures->push_back(absl::StrCat(
+        "the merges into ", member_id, " lead back to it: a MERGE_IN loop"));
+    return;
+  }
   // Small pages first: most checks read a few new entries.
   auto fresh = client.EntriesSince(
       member_id, statement.scanned_through, statement.scanned_hash,
@@ -115,12 +132,19 @@ void ReturnCheck::CheckMember(LedgerClient& client,
     }
     return;
   }
+  statement.reading = true;
   for (const LedgerEntry& entry : *fresh) {
-    Fold(member_id, entry, &statement, failures);
+    // `statement` stays valid: std::map never moves its elements.
+    Fold(client, member_id, entry, &statement, failures);
   }
+  statement.reading = false;
+}
 
+void ReturnCheck::CheckAcknowledged(const std::string& member_id,
+                                    Failures* failures) {
   auto found = acknowledged_.find(member_id);
   if (found == acknowledged_.end()) return;
+  const Statement& statement = statements_[member_id];
   for (const auto& [sequence, entry] : found->second.entries) {
     auto it = statement.returns.find(sequence);
     if (it == statement.returns.end() || it->second != entry.hash()) {
@@ -130,33 +154,104 @@ void ReturnCheck::CheckMember(LedgerClient& client,
           ") is not in the statement of ", member_id, " as acknowledged"));
     }
   }
-  for (const std::string& order_id : found->second.order_not_found) {
-    auto it = statement.orders.find(order_id);
-    if (it != statement.orders.end() && it->second.earn_sequence != 0) {
-      failures->push_back(absl::StrCat(
-          "a return of order ", order_id, " of ", member_id,
-          " was answered ORDER_NOT_FOUND, but entry ",
-          it->second.earn_sequence, " earned on it"));
-    }
-  }
 }
 
-void ReturnCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
-                       Statement* statement, Failures* failures) {
+void ReturnCheck::CheckNotFound(const AliasGraph& graph, Failures* failures) {
+  for (const NotFound& answer : not_found_) {
+    auto earned = earned_.find(answer.order_id);
+    if (earned == earned_.end()) continue;
+    // Every order a return names was earned before it was sent, or never:
+    // if the named id led to the earning member then, the order (which
+    // moves with merges) is where it leads now.
+    for (const Earned& earn : earned->second) {
+      if (graph.ResolveAt(answer.member_id, earn.sequence) != earn.member_id) {
+        continue;
+      }
+      failures->push_back(absl::StrCat(
+          answer.request_name, ": a return of order ", answer.order_id,
+          " of ", answer.member_id,
+          " was answered ORDER_NOT_FOUND, but entry ", earn.sequence, " of ",
+          earn.member_id, " earned on it"));
+    }
+  }
+  not_found_.clear();
+}
+
+void ReturnCheck::Fold(LedgerClient& client, const std::string& member_id,
+                       const LedgerEntry& entry, Statement* statement,
+                       Failures* failures) {
   const std::string where =
       absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN) {
+    FoldMergeIn(client, where, entry, statement, failures);
+  }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
+    statement->merged_out_sequence = entry.sequence();
+  }
+  const int64_t floor = floor_ * (1 + statement->members_merged);
   if (entry.available_after_points() < 0 &&
       (entry.debt_after_points() != -entry.available_after_points() ||
-       entry.available_after_points() < floor_)) {
+       entry.available_after_points() < floor)) {
     failures->push_back(absl::StrCat(
         where, " has available_after_points ", entry.available_after_points(),
         " and debt_after_points ", entry.debt_after_points(),
-        " (floor ", floor_, "): ", entry.ShortDebugString()));
+        " (floor ", floor, "): ", entry.ShortDebugString()));
   }
   if (entry.debt_after_points() > 0) ++counts_.entries_in_debt;
   statement->scanned_through = entry.sequence();
   statement->scanned_hash = entry.hash();
-  if (entry.order_id().empty()) return;
+  if (!entry.order_id().empty()) {
+    FoldOrderEntry(where, member_id, entry, statement, failures);
+  }
+}
+
+void ReturnCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
+                              const LedgerEntry& entry, Statement* statement,
+                              Failures* failures) {
+  const std::string& source_id = entry.counterparty_member_id();
+  // The source's statement up to its MERGE_OUT says what its orders did.
+  if (statements_[source_id].merged_out_sequence == 0) {
+    ReadNew(client, source_id, failures);
+  }
+  Statement& source = statements_[source_id];
+  if (source.merged_out_sequence + 1 != entry.sequence()) {
+    failures->push_back(absl::StrCat(
+        where, " is a MERGE_IN from ", source_id,
+        ", whose statement has no MERGE_OUT right before it"));
+    return;
+  }
+  statement->members_merged += 1 + source.members_merged;
+  for (auto& [order_id, moved] : source.orders) {
+    auto [it, inserted] = statement->orders.emplace(order_id, moved);
+    if (inserted) continue;
+    // An order id both knew: only one may have earned on it (else the
+    // merge is refused ORDER_ID_CONFLICT); what was redeemed and restored
+    // on it under either id counts.
+    Order& order = it->second;
+    if (order.earn_sequence != 0 && moved.earn_sequence != 0) {
+      failures->push_back(absl::StrCat(
+          where, " merges order ", order_id, " of ", source_id,
+          " (EARN entry ", moved.earn_sequence, ") into ", entry.member_id(),
+          ", which earned on it too (entry ", order.earn_sequence, ")"));
+      continue;
+    }
+    if (order.earn_sequence == 0) {
+      order.earn_sequence = moved.earn_sequence;
+      order.points = moved.points;
+      order.eligible_spend = moved.eligible_spend;
+    }
+    order.eligible_returned += moved.eligible_returned;
+    order.due_back += moved.due_back;
+    order.redeemed += moved.redeemed;
+    order.restored += moved.restored;
+  }
+  source.orders.clear();
+}
+
+void ReturnCheck::FoldOrderEntry(const std::string& where,
+                                 const std::string& member_id,
+                                 const LedgerEntry& entry,
+                                 Statement* statement, Failures* failures) {
   Order& order = statement->orders[entry.order_id()];
   auto acknowledged = [&] {
     auto it = acknowledged_.find(member_id);
@@ -173,6 +268,7 @@ void ReturnCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
       order.earn_sequence = entry.sequence();
       order.points = entry.points_delta();
       order.eligible_spend = entry.eligible_spend_minor();
+      earned_[entry.order_id()].push_back({member_id, entry.sequence()});
       break;
     case loyalty::v1::ENTRY_KIND_REDEEM:
     case loyalty::v1::ENTRY_KIND_CAPTURE:

@@ -22,9 +22,15 @@
 //     (orders.h), so never to more than the order earned; RESTOREs add up
 //     to no more than was redeemed on the order;
 //   - an entry with negative available_after_points has exactly that much
-//     debt_after_points, and never less than the program's floor;
-//   - an ORDER_NOT_FOUND answer names an order with no EARN in the
-//     statement.
+//     debt_after_points, and never less than the program's floor (per
+//     member merged in: a merge nets two members' debts);
+//   - an ORDER_NOT_FOUND answer names an order that no member the named id
+//     led to had earned;
+//   - merges (merge_check.h): at a MERGE_IN the source's orders move to the
+//     target (its statement up to its MERGE_OUT says what they earned, and
+//     what was returned, redeemed and restored on them), where later
+//     returns and redeems naming the source or the target go on with them;
+//     the two never both have an EARN of one order id (ORDER_ID_CONFLICT).
 #ifndef LOYALTY_TESTS_CRASH_RETURN_CHECK_H_
 #define LOYALTY_TESTS_CRASH_RETURN_CHECK_H_
 
@@ -35,6 +41,7 @@
 #include <vector>
 
 #include "tests/crash/ledger_client.h"
+#include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/workload.h"
 
@@ -63,9 +70,11 @@ class ReturnCheck {
   // after SettleInDoubt), and checks each OK answer on its own.
   void Learn(const std::vector<SentRequest>& requests, Failures* failures);
 
-  // Reads the new entries of every member a Return named and checks them
-  // against what Learn took in.
-  void Check(LedgerClient& client, Failures* failures);
+  // Reads the new entries of every member a Return named (and of the
+  // member each leads to in `graph`) and checks them against what Learn
+  // took in.
+  void Check(LedgerClient& client, const AliasGraph& graph,
+             Failures* failures);
 
   const ReturnCounts& counts() const { return counts_; }
 
@@ -84,21 +93,49 @@ class ReturnCheck {
     std::string scanned_hash;
     std::map<std::string, Order> orders;  // By order id.
     std::map<uint64_t, std::string> returns;  // RETURN/RESTORE seq -> hash.
+    // Members merged into it (directly or through others): each may bring
+    // debt down to the floor.
+    int64_t members_merged = 0;
+    uint64_t merged_out_sequence = 0;
+    bool reading = false;  // Guards a loop of MERGE_INs.
   };
   struct Acknowledged {
     std::map<uint64_t, loyalty::v1::LedgerEntry> entries;  // By sequence.
-    std::set<std::string> order_not_found;                 // Order ids.
+  };
+  // An ORDER_NOT_FOUND answer.
+  struct NotFound {
+    std::string request_name;
+    std::string member_id;  // As named.
+    std::string order_id;
+  };
+  // An EARN in a statement.
+  struct Earned {
+    std::string member_id;
+    uint64_t sequence = 0;
   };
 
-  void CheckMember(LedgerClient& client, const std::string& member_id,
+  // Reads and folds the new entries of `member_id` (and, at a MERGE_IN,
+  // first those of its source).
+  void ReadNew(LedgerClient& client, const std::string& member_id,
+               Failures* failures);
+  void CheckAcknowledged(const std::string& member_id, Failures* failures);
+  void Fold(LedgerClient& client, const std::string& member_id,
+            const loyalty::v1::LedgerEntry& entry, Statement* statement,
+            Failures* failures);
+  void FoldOrderEntry(const std::string& where, const std::string& member_id,
+                      const loyalty::v1::LedgerEntry& entry,
+                      Statement* statement, Failures* failures);
+  void FoldMergeIn(LedgerClient& client, const std::string& where,
+                   const loyalty::v1::LedgerEntry& entry, Statement* statement,
                    Failures* failures);
-  void Fold(const std::string& member_id, const loyalty::v1::LedgerEntry& entry,
-            Statement* statement, Failures* failures);
+  void CheckNotFound(const AliasGraph& graph, Failures* failures);
 
   const int64_t floor_;
   std::set<std::string> members_;
   std::map<std::string, Statement> statements_;
   std::map<std::string, Acknowledged> acknowledged_;
+  std::vector<NotFound> not_found_;
+  std::map<std::string, std::vector<Earned>> earned_;  // By order id.
   ReturnCounts counts_;
 };
 

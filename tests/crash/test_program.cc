@@ -51,6 +51,9 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   // available points may be negative.
   program.set_return_policy(loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE);
   program.set_negative_balance_floor_points(kNegativeBalanceFloorPoints);
+  // Pending points that mature during a run: earns of orders dated just
+  // inside the window (workload.h).
+  program.set_return_window_days(kReturnWindowDays);
   // Lots expire, so a transfer moves lots with different expiry dates (an
   // import's earned last year, an earn's this year) and must keep each.
   program.mutable_expiry()->set_years_after_earn_year_end(

@@ -9,8 +9,11 @@
 // Holds may last kHoldTimeoutMsMax at most (short, so that holds time out
 // while a test runs), and a member may have kHoldsOpenPerMemberMax open.
 // Returns take back spent points down to kNegativeBalanceFloorPoints
-// (return policy ALLOW_NEGATIVE_BALANCE: the member owes the rest); points
-// earn available at once (no return window). Points expire at the end of
+// (return policy ALLOW_NEGATIVE_BALANCE: the member owes the rest). Earned
+// points stay pending for kReturnWindowDays after the order time: the load
+// dates most orders further back (available at once) and some a few
+// seconds less (pending until they mature while the test runs). Points
+// expire at the end of
 // the second calendar year after the year earned (so no lot of a run
 // expires while it runs, but lots of imports earned last year expire a
 // year before this year's). Members may transfer
@@ -36,6 +39,7 @@ inline constexpr int64_t kHoldTimeoutMsMin = 1'000;
 inline constexpr int64_t kHoldTimeoutMsMax = 3'000;
 inline constexpr int kHoldsOpenPerMemberMax = 3;
 inline constexpr int64_t kNegativeBalanceFloorPoints = -300;
+inline constexpr int kReturnWindowDays = 1;
 inline constexpr char kProgramTimeZone[] = "Asia/Taipei";
 inline constexpr char kDefaultPhoneRegion[] = "TW";
 inline constexpr int kExpiryYearsAfterEarnYearEnd = 2;

@@ -115,21 +115,21 @@ void TransferCheck::LearnOk(const SentRequest& request,
   if (agrees) {
     const LedgerEntry& out = response.entries(0);
     const LedgerEntry& in = response.entries(1);
+    // The entries are on the members the named ids meant (merge_check.h
+    // checks which).
     agrees = out.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT &&
-             out.member_id() == sent.from_member_id() &&
-             out.counterparty_member_id() == sent.to_member_id() &&
+             out.counterparty_member_id() == in.member_id() &&
              out.points_delta() == -sent.points() &&
              in.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN &&
-             in.member_id() == sent.to_member_id() &&
-             in.counterparty_member_id() == sent.from_member_id() &&
+             in.counterparty_member_id() == out.member_id() &&
              in.points_delta() == sent.points() &&
              in.sequence() == out.sequence() + 1 &&
              out.request_id() == request.request_id &&
              in.request_id() == request.request_id && SameLots(out, in) &&
              LotProblem(out, sent.points()).empty() &&
-             response.from_balance().member_id() == sent.from_member_id() &&
+             response.from_balance().member_id() == out.member_id() &&
              response.from_balance().last_sequence() == out.sequence() &&
-             response.to_balance().member_id() == sent.to_member_id() &&
+             response.to_balance().member_id() == in.member_id() &&
              response.to_balance().last_sequence() == in.sequence();
   }
   if (!agrees) {
@@ -139,6 +139,8 @@ void TransferCheck::LearnOk(const SentRequest& request,
     return;
   }
   ++counts_.acknowledged_ok;
+  members_.insert(response.entries(0).member_id());
+  members_.insert(response.entries(1).member_id());
   for (const LedgerEntry& entry : response.entries()) {
     auto [it, inserted] = acknowledged_.emplace(entry.sequence(), entry);
     if (!inserted && (it->second.hash() != entry.hash() ||
@@ -151,9 +153,20 @@ void TransferCheck::LearnOk(const SentRequest& request,
   }
 }
 
-void TransferCheck::Check(LedgerClient& client, Failures* failures) {
+void TransferCheck::Check(LedgerClient& client, const AliasGraph& graph,
+                          Failures* failures) {
+  // The members named, and whom they lead to now: a merged member's
+  // transfers go on there.
+  std::set<std::string> members = members_;
   for (const std::string& member_id : members_) {
-    CheckMember(client, member_id, failures);
+    members.insert(graph.Resolve(member_id));
+  }
+  for (const std::string& member_id : members) {
+    ReadNew(client, member_id, failures);
+  }
+  // An alias's balance is its member's.
+  for (const std::string& member_id : members) {
+    if (!graph.IsAlias(member_id)) CheckBalance(client, member_id, failures);
   }
   CheckPairs(failures);
   for (const auto& [sequence, entry] : acknowledged_) {
@@ -185,13 +198,17 @@ void TransferCheck::Check(LedgerClient& client, Failures* failures) {
                                      " points by transfer and receive ",
                                      in_points));
   }
-  CheckLimitAnswers(failures);
+  CheckLimitAnswers(graph, failures);
 }
 
-void TransferCheck::CheckMember(LedgerClient& client,
-                                const std::string& member_id,
-                                Failures* failures) {
+void TransferCheck::ReadNew(LedgerClient& client, const std::string& member_id,
+                            Failures* failures) {
   Statement& statement = statements_[member_id];
+  if (statement.reading) {
+    failures->push_back(absl::StrCat(
+        "the merges into ", member_id, " lead back to it: a MERGE_IN loop"));
+    return;
+  }
   auto fresh = client.EntriesSince(member_id, statement.scanned_through,
                                    statement.scanned_hash, kFirstPageSize);
   if (!fresh.ok()) {
@@ -199,34 +216,53 @@ void TransferCheck::CheckMember(LedgerClient& client,
                                      fresh.status().ToString()));
     return;
   }
+  statement.reading = true;
   for (const LedgerEntry& entry : *fresh) {
-    Fold(member_id, entry, &statement, failures);
+    // `statement` stays valid: std::map never moves its elements.
+    Fold(client, member_id, entry, &statement, failures);
   }
-  // Transfers are the only entries that change these totals, and the
-  // sweep writes none: the balance is as of at least the entries read.
+  statement.reading = false;
+}
+
+void TransferCheck::CheckBalance(LedgerClient& client,
+                                 const std::string& member_id,
+                                 Failures* failures) {
+  const Statement& statement = statements_[member_id];
+  // Transfers and merges are the only entries that change these totals,
+  // and the sweep writes none: the balance is as of at least the entries
+  // read.
   auto balance = client.GetBalance(member_id);
   if (!balance.ok()) {
     failures->push_back(absl::StrCat("balance of ", member_id, ": ",
                                      balance.status().ToString()));
     return;
   }
-  if (balance->transferred_out_points_total() != statement.out_points ||
-      balance->transferred_in_points_total() != statement.in_points) {
+  const int64_t out_points = statement.out_points + statement.merged_out_points;
+  const int64_t in_points = statement.in_points + statement.merged_in_points;
+  if (balance->transferred_out_points_total() != out_points ||
+      balance->transferred_in_points_total() != in_points) {
     failures->push_back(
         absl::StrCat("the balance of ", member_id, " has transferred out/in ",
                      balance->transferred_out_points_total(), "/",
                      balance->transferred_in_points_total(),
-                     "; its statement's transfers "
-                     "add up to ",
-                     statement.out_points, "/", statement.in_points));
+                     "; its statement's transfers (and merged members' "
+                     "totals) add up to ",
+                     out_points, "/", in_points));
   }
 }
 
-void TransferCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
-                         Statement* statement, Failures* failures) {
+void TransferCheck::Fold(LedgerClient& client, const std::string& member_id,
+                         const LedgerEntry& entry, Statement* statement,
+                         Failures* failures) {
   const std::string where =
       absl::StrCat("entry ", entry.sequence(), " of ", member_id);
   ++counts_.entries_folded;
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN) {
+    FoldMergeIn(client, where, entry, statement, failures);
+  }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
+    statement->merged_out_sequence = entry.sequence();
+  }
   const int64_t change =
       entry.available_after_points() - statement->available_after;
   const int64_t stated = entry.bucket() == loyalty::v1::BUCKET_AVAILABLE
@@ -243,6 +279,30 @@ void TransferCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
   if (IsTransfer(entry)) {
     transfer_available_change_ += change;
     FoldTransfer(where, entry, statement, failures);
+  }
+}
+
+void TransferCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
+                                const LedgerEntry& entry, Statement* statement,
+                                Failures* failures) {
+  const std::string& source_id = entry.counterparty_member_id();
+  // The source's statement up to its MERGE_OUT says what it gave and got.
+  if (statements_[source_id].merged_out_sequence == 0) {
+    ReadNew(client, source_id, failures);
+  }
+  const Statement& source = statements_[source_id];
+  if (source.merged_out_sequence + 1 != entry.sequence()) {
+    failures->push_back(absl::StrCat(
+        where, " is a MERGE_IN from ", source_id,
+        ", whose statement has no MERGE_OUT right before it"));
+    return;
+  }
+  statement->merged_out_points += source.out_points + source.merged_out_points;
+  statement->merged_in_points += source.in_points + source.merged_in_points;
+  // The ledger keeps the giving of the newest day only; on that day (and
+  // so on any later one) it is the sum, as here.
+  for (const auto& [day, points] : source.out_points_by_day) {
+    statement->out_points_by_day[day] += points;
   }
 }
 
@@ -334,13 +394,15 @@ void TransferCheck::CheckPairs(Failures* failures) {
   }
 }
 
-void TransferCheck::CheckLimitAnswers(Failures* failures) {
+void TransferCheck::CheckLimitAnswers(const AliasGraph& graph,
+                                      Failures* failures) {
   for (const LimitAnswer& answer : limit_answers_) {
     if (answer.points > kTransferPointsPerTransferMax) continue;
     // What the sender gave on that day (or the one before, for an answer
     // just after midnight) only grows, so it now is at least what it was
-    // when the answer was decided.
-    const Statement& statement = statements_[answer.from_member_id];
+    // when the answer was decided; merges since only add to it.
+    const Statement& statement =
+        statements_[graph.Resolve(answer.from_member_id)];
     int64_t given_max = 0;
     for (int64_t day : {answer.day - 1, answer.day}) {
       auto it = statement.out_points_by_day.find(day);

@@ -30,9 +30,14 @@
 //     TRANSFER_LIMIT_REACHED answer asked for more than one of them allowed;
 //   - balances: transferred_out_points_total and
 //     transferred_in_points_total of each member are the sums of its
-//     statement's transfers, and over all members they are equal.
-// Transfers happen only between members some transfer request named, so
-// reading those members sees every transfer.
+//     statement's transfers (and at each MERGE_IN, of the source's totals),
+//     and over all members the transfers given and received are equal;
+//   - merges (merge_check.h): the target's totals and per-day giving take
+//     in the source's at the MERGE_IN (limits count what the person gave
+//     under either id), and a transfer naming an alias gives from, or to,
+//     the member it leads to.
+// Transfers happen only between members some transfer request named (or
+// the members they lead to), so reading those members sees every transfer.
 #ifndef LOYALTY_TESTS_CRASH_TRANSFER_CHECK_H_
 #define LOYALTY_TESTS_CRASH_TRANSFER_CHECK_H_
 
@@ -44,6 +49,7 @@
 
 #include "absl/time/time.h"
 #include "tests/crash/ledger_client.h"
+#include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/workload.h"
 
@@ -72,8 +78,10 @@ class TransferCheck {
   void Learn(const std::vector<SentRequest>& requests, Failures* failures);
 
   // Reads the new entries and the balance of every member a transfer named
-  // and checks them against what Learn took in.
-  void Check(LedgerClient& client, Failures* failures);
+  // (and of the member each leads to in `graph`) and checks them against
+  // what Learn took in.
+  void Check(LedgerClient& client, const AliasGraph& graph,
+             Failures* failures);
 
   const TransferCounts& counts() const { return counts_; }
 
@@ -85,7 +93,13 @@ class TransferCheck {
     int64_t available_after = 0;                   // Of the newest entry read.
     int64_t out_points = 0;                        // Sum of its TRANSFER_OUTs.
     int64_t in_points = 0;                         // Sum of its TRANSFER_INs.
-    std::map<int64_t, int64_t> out_points_by_day;  // transfer_day -> points.
+    // What its MERGE_INs brought: the sources' totals.
+    int64_t merged_out_points = 0;
+    int64_t merged_in_points = 0;
+    // transfer_day -> points given, its own and what merges brought.
+    std::map<int64_t, int64_t> out_points_by_day;
+    uint64_t merged_out_sequence = 0;
+    bool reading = false;  // Guards a loop of MERGE_INs.
   };
   // A TRANSFER_LIMIT_REACHED answer, checked once the statements are read.
   struct LimitAnswer {
@@ -98,17 +112,25 @@ class TransferCheck {
   void LearnOk(const SentRequest& request,
                const loyalty::v1::TransferPointsRequest& sent,
                Failures* failures);
-  void CheckMember(LedgerClient& client, const std::string& member_id,
+  // Reads and folds the new entries of `member_id` (and, at a MERGE_IN,
+  // first those of its source).
+  void ReadNew(LedgerClient& client, const std::string& member_id,
+               Failures* failures);
+  void CheckBalance(LedgerClient& client, const std::string& member_id,
+                    Failures* failures);
+  void Fold(LedgerClient& client, const std::string& member_id,
+            const loyalty::v1::LedgerEntry& entry, Statement* statement,
+            Failures* failures);
+  void FoldMergeIn(LedgerClient& client, const std::string& where,
+                   const loyalty::v1::LedgerEntry& entry, Statement* statement,
                    Failures* failures);
-  void Fold(const std::string& member_id, const loyalty::v1::LedgerEntry& entry,
-            Statement* statement, Failures* failures);
   void FoldTransfer(const std::string& where,
                     const loyalty::v1::LedgerEntry& entry, Statement* statement,
                     Failures* failures);
   // Pairs up the transfer entries read by this check; any left without
   // its other half is a failure.
   void CheckPairs(Failures* failures);
-  void CheckLimitAnswers(Failures* failures);
+  void CheckLimitAnswers(const AliasGraph& graph, Failures* failures);
   int64_t DayOf(int64_t unix_ms) const;
 
   absl::TimeZone time_zone_;

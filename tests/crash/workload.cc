@@ -4,6 +4,8 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -15,6 +17,16 @@ namespace loyalty::crash {
 namespace {
 
 using loyalty::v1::Channel;
+
+// With a MemberBook, the share of member picks that name a member an import
+// enrolled: they earn, redeem, hold and return like the pool, so that
+// closes meet unsettled members and merges move holds, orders and debt
+// for as long as a run lasts.
+constexpr double kEnrolledMemberShare = 0.08;
+// How long a pending earn of the load stays pending (its order time is this
+// much inside the return window when it is made).
+constexpr int kPendingMsMin = 1'000;
+constexpr int kPendingMsMax = 4'000;
 
 // One of `items`: half the time among the newest 8, else any; nullopt when
 // there is none.
@@ -119,6 +131,23 @@ void MemberBook::AddAnswer(const SentRequest& request) {
     AddBounded(&links_, KnownLink{link.member_id(), *name}, size_max_);
     return;
   }
+  if (request.method == Method::kMerge) {
+    loyalty::v1::MergeMembersRequest merge;
+    if (!merge.ParseFromString(request.request)) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    AddBounded(&merged_sources_, merge.source_member_id(), size_max_);
+    return;
+  }
+  if (request.method == Method::kReturn) {
+    loyalty::v1::ReturnResponse response;
+    if (!response.ParseFromString(request.outcome.response) ||
+        response.balance().debt_points() <= 0) {
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    AddBounded(&debtors_, response.balance().member_id(), size_max_);
+    return;
+  }
   if (request.method != Method::kImport) return;
   loyalty::v1::ImportMembersRequest import;
   loyalty::v1::ImportMembersResponse response;
@@ -154,6 +183,17 @@ std::optional<KnownImport> MemberBook::PickEnrolled(std::mt19937_64& random) {
   return PickLeaningNew(enrolled_, random);
 }
 
+std::optional<std::string> MemberBook::PickMergedSource(
+    std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickLeaningNew(merged_sources_, random);
+}
+
+std::optional<std::string> MemberBook::PickDebtor(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickLeaningNew(debtors_, random);
+}
+
 RequestGenerator::RequestGenerator(const WorkloadOptions& options)
     : options_(options),
       random_(options.seed ^ (static_cast<uint64_t>(options.cycle) << 32) ^
@@ -169,6 +209,11 @@ bool RequestGenerator::Chance(double p) {
 
 std::string RequestGenerator::PickMember() {
   if (Chance(0.05)) return absl::StrCat("ghost-", Uniform(0, 999));
+  if (options_.members != nullptr && Chance(kEnrolledMemberShare)) {
+    std::optional<KnownImport> enrolled =
+        options_.members->PickEnrolled(random_);
+    if (enrolled.has_value()) return enrolled->member_id;
+  }
   if (Chance(0.3)) return absl::StrCat("m-", Uniform(0, options_.hot_members - 1));
   return absl::StrCat("m-", Uniform(0, options_.members_max - 1));
 }
@@ -182,6 +227,10 @@ SentRequest RequestGenerator::Next() {
 }
 
 SentRequest RequestGenerator::NextOfMix(std::string request_id) {
+  if (options_.members != nullptr && options_.merge_burst != nullptr &&
+      options_.merge_burst->load() && Chance(1.0 / 3)) {
+    return NextMerge(std::move(request_id));
+  }
   if (options_.members != nullptr && Chance(0.15)) {
     return NextMemberCommand(std::move(request_id));
   }
@@ -267,6 +316,13 @@ SentRequest RequestGenerator::NextEarn(std::string request_id) {
     request.set_order_id(absl::StrCat("o-", request_id));
     orders_.emplace_back(request.member_id(), request.order_id());
   }
+  // The order time: 1 in 7 a few seconds inside the return window
+  // (pending until then), else up to an hour before it (available at once).
+  const int64_t window_ms = int64_t{kReturnWindowDays} * 24 * 3600 * 1000;
+  const int64_t window_start_ms = absl::ToUnixMillis(absl::Now()) - window_ms;
+  request.mutable_context()->set_occurred_at_ms(
+      Chance(1.0 / 7) ? window_start_ms + Uniform(kPendingMsMin, kPendingMsMax)
+                      : window_start_ms - Uniform(1, 3600 * 1000));
   request.set_currency(Chance(0.8) ? "EUR" : "USD");
   static constexpr const char* kCategories[] = {"", "grocery", "home",
                                                 "garden", "toys"};
@@ -437,11 +493,12 @@ void RequestGenerator::Answered(const SentRequest& request) {
 
 SentRequest RequestGenerator::NextMemberCommand(std::string request_id) {
   int dice = Uniform(0, 99);
-  if (dice < 40) return NextTransfer(std::move(request_id));
-  if (dice < 65) return NextLink(std::move(request_id));
-  if (dice < 84) return NextUnlink(std::move(request_id));
-  if (dice < 93) return NextImport(std::move(request_id));
-  return NextClose(std::move(request_id));
+  if (dice < 36) return NextTransfer(std::move(request_id));
+  if (dice < 59) return NextLink(std::move(request_id));
+  if (dice < 76) return NextUnlink(std::move(request_id));
+  if (dice < 84) return NextImport(std::move(request_id));
+  if (dice < 91) return NextClose(std::move(request_id));
+  return NextMerge(std::move(request_id));
 }
 
 std::string RequestGenerator::PickTransferMember() {
@@ -598,6 +655,99 @@ SentRequest RequestGenerator::NextClose(std::string request_id) {
   sent.method = Method::kClose;
   sent.api_key = kAdminKey;
   sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+int RequestGenerator::FirstMergeablePoolMember() const {
+  return std::max(options_.hot_members,
+                  options_.members_max - options_.members_max / 3);
+}
+
+bool RequestGenerator::Mergeable(const std::string& member_id,
+                                 int first_pool_member) const {
+  int index = 0;
+  if (!absl::StartsWith(member_id, "m-") ||
+      !absl::SimpleAtoi(member_id.substr(2), &index)) {
+    return true;  // A member an import enrolled (or a ghost).
+  }
+  return index >= first_pool_member;
+}
+
+std::string RequestGenerator::PickMergeSource() {
+  int dice = Uniform(0, 99);
+  if (dice < 5) return absl::StrCat("ghost-", Uniform(0, 999));
+  std::optional<std::string> picked;
+  int first_pool_member = FirstMergeablePoolMember();
+  if (dice < 20) {
+    picked = options_.members->PickMergedSource(random_);
+  } else if (dice < 35 && options_.holds != nullptr) {
+    // Likely to have open holds.
+    std::optional<KnownHold> hold = options_.holds->Pick(random_);
+    if (hold.has_value()) picked = hold->member_id;
+  } else if (dice < 45 && options_.orders != nullptr) {
+    // Has an order that may be returned (and redeemed on) later.
+    std::optional<KnownOrder> order = options_.orders->Pick(random_);
+    if (order.has_value()) picked = order->member_id;
+  } else if (dice < 55) {
+    // Owed points after a return, lately. Debt is rare and soon paid off:
+    // any pool member but a hot one will do.
+    picked = options_.members->PickDebtor(random_);
+    first_pool_member = options_.hot_members;
+  } else if (dice < 75) {
+    std::optional<KnownImport> enrolled =
+        options_.members->PickEnrolled(random_);
+    if (enrolled.has_value()) picked = enrolled->member_id;
+  }
+  if (picked.has_value() && Mergeable(*picked, first_pool_member)) {
+    return *picked;
+  }
+  // Else a member an import enrolled, or one of the last third of the
+  // pool, never a hot member: the rest of the pool stays members of their
+  // own whatever the run's length.
+  if (Chance(0.5)) {
+    std::optional<KnownImport> enrolled =
+        options_.members->PickEnrolled(random_);
+    if (enrolled.has_value()) return enrolled->member_id;
+  }
+  if (FirstMergeablePoolMember() >= options_.members_max) return PickMember();
+  return absl::StrCat(
+      "m-", Uniform(FirstMergeablePoolMember(), options_.members_max - 1));
+}
+
+std::string RequestGenerator::PickMergeTarget() {
+  int dice = Uniform(0, 99);
+  std::optional<std::string> picked;
+  if (dice < 25) {
+    picked = options_.members->PickMergedSource(random_);
+  } else if (dice < 55) {
+    std::optional<KnownImport> enrolled =
+        options_.members->PickEnrolled(random_);
+    if (enrolled.has_value()) picked = enrolled->member_id;
+  }
+  return picked.has_value() ? *picked : PickMember();
+}
+
+SentRequest RequestGenerator::NextMerge(std::string request_id) {
+  loyalty::v1::MergeMembersRequest request;
+  request.mutable_context()->set_request_id(request_id);
+  if (Chance(0.5)) {
+    request.mutable_context()->set_channel(loyalty::v1::CHANNEL_ADMIN);
+  }
+  request.set_source_member_id(PickMergeSource());
+  // Never the source itself: that is INVALID_ARGUMENT, which is not
+  // remembered. An alias of the source is fine (MEMBER_MERGED).
+  do {
+    request.set_target_member_id(PickMergeTarget());
+  } while (request.target_member_id() == request.source_member_id());
+  request.set_reason_code(Chance(0.5) ? "SAME_PERSON" : "DUPLICATE_ACCOUNT");
+  request.set_operator_id(absl::StrCat("agent.", options_.client));
+  if (Chance(0.3)) request.set_note("crash test merge");
+  SentRequest sent;
+  sent.method = Method::kMerge;
+  sent.api_key = kAdminKey;
+  sent.member_id = request.source_member_id();
   sent.request_id = std::move(request_id);
   sent.request = request.SerializeAsString();
   return sent;

@@ -6,11 +6,14 @@
 //
 // The mix, per request: 10% enroll (a pool member id with its card, someone
 // else's card, or a server-assigned id), 45% earn (1-5 basket lines in EUR or
-// USD from a POS or the app; 1 in 20 repeats an order already sent),
+// USD from a POS or the app; 1 in 20 repeats an order already sent; 1 in 7
+// dated 1-4 s inside the program's return window, so pending until then,
+// the rest up to an hour before it, so available at once),
 // 23% redeem (often more than the balance), 12% engagement event, 10% admin
 // adjust (credit or debit). Members are "m-<k>" for k < members_max, chosen
 // with a bias to a few hot members so that requests of different clients
-// collide on one member; 1 in 20 names a member who never exists. So the
+// collide on one member; 1 in 20 names a member who never exists (with a
+// MemberBook, 8 in 100 of the rest name a member an import enrolled). So the
 // answers include OK and every remembered rejection: NOT_FOUND,
 // FAILED_PRECONDITION (too few points, event limits) and ALREADY_EXISTS
 // (member, card or order taken).
@@ -39,9 +42,10 @@
 // (debt, under the test program's return policy).
 //
 // With a MemberBook (WorkloadOptions::members), the member commands join
-// the mix: 15% of requests (the rest as above) are, of those, 40%
-// TransferPoints, 25% LinkIdentifier, 19% UnlinkIdentifier, 9% ImportMembers
-// and 7% CloseMember (so about 1% of all requests are closes):
+// the mix: 15% of requests (the rest as above) are, of those, 36%
+// TransferPoints, 23% LinkIdentifier, 17% UnlinkIdentifier, 8% ImportMembers,
+// 7% CloseMember and 9% MergeMembers (so about 1% of all requests are
+// closes, and as many merges):
 //   - a transfer goes between two different members of the pool (1 in 20
 //     a ghost: NOT_FOUND), 1 in 6 with a member an import enrolled on one
 //     side; mostly 1-80 points, 1 in 7 150-260 and 1 in 20 far more than
@@ -70,7 +74,27 @@
 //     erase_personal_data. Later transfers and import rows naming it are
 //     answered MEMBER_CLOSED (an erased card is free again: a later row
 //     enrols a new member), and a second close of it too. Without such a
-//     member yet, an import call goes instead.
+//     member yet, an import call goes instead;
+//   - a merge's source is, 1 in 20, a ghost (MEMBER_NOT_FOUND), 3 in 20 a
+//     source some client got merged already (MEMBER_MERGED), 3 in 20 the
+//     member of a recent hold (likely open), 1 in 10 the member of a
+//     recent order, 1 in 10 a member a return left in debt (any but a hot
+//     one), 1 in 5 a member an import enrolled, else (and when the pick is
+//     a hot member or one of the first two thirds of the pool) half the
+//     time a member an import enrolled and half a member of the last third
+//     of the pool (so about a third of the pool becomes aliases, most of
+//     them early in a run: later picks of them are MEMBER_MERGED). Its
+//     target is, 1 in 4, a merged source (an alias: the merge goes to the
+//     member it resolves to, or is MEMBER_MERGED when that is the source),
+//     3 in 10 a member an import enrolled, else any member as above. So
+//     merges move open holds, orders with returns and redeems on them, debt,
+//     lots of several expiry dates and identifiers, and are refused
+//     TOO_MANY_IDENTIFIERS (hot members have many) and MEMBER_CLOSED. The
+//     rest of the load keeps naming merged members by their old ids: those
+//     writes land on the member the id resolves to, and a transfer between
+//     an alias and its member is MEMBER_MERGED. While
+//     WorkloadOptions::merge_burst is set (just before loyaltyd is stopped),
+//     1 request in 3 is a merge, so that merges are in flight when it stops.
 // Import cards and enrolment cards are never linked or unlinked by
 // LinkIdentifier and UnlinkIdentifier, so an import row's card keeps the
 // member its answer named.
@@ -169,20 +193,25 @@ struct KnownImport {
   bool enrolled = false;  // The row enrolled the member (not a pool member).
 };
 
-// The links and import rows acknowledged so far in a run, shared by every
-// client and kept across cycles (the newest `size_max` of each), so that
-// unlinks name real links, import rows name cards that exist and transfers
-// reach members an import enrolled. Thread-safe.
+// The links, import rows and merges acknowledged so far in a run, shared
+// by every client and kept across cycles (the newest `size_max` of each),
+// so that unlinks name real links, import rows name cards that exist,
+// transfers reach members an import enrolled and merges name aliases.
+// Thread-safe.
 class MemberBook {
  public:
   explicit MemberBook(size_t size_max = 256) : size_max_(size_max) {}
-  // Takes in an acknowledged LinkIdentifier or ImportMembers (request and
-  // response); ignores anything else.
+  // Takes in an acknowledged LinkIdentifier, ImportMembers, MergeMembers or
+  // Return (request and response); ignores anything else.
   void AddAnswer(const SentRequest& request);
   std::optional<KnownLink> PickLink(std::mt19937_64& random);
   std::optional<KnownImport> PickImport(std::mt19937_64& random);
   // A row that enrolled its member: what CloseMember may name.
   std::optional<KnownImport> PickEnrolled(std::mt19937_64& random);
+  // The source of a merge some client got acknowledged: an alias now.
+  std::optional<std::string> PickMergedSource(std::mt19937_64& random);
+  // A member a return left owing points (as its answer said).
+  std::optional<std::string> PickDebtor(std::mt19937_64& random);
 
  private:
   const size_t size_max_;
@@ -190,6 +219,8 @@ class MemberBook {
   std::vector<KnownLink> links_;      // Oldest first.
   std::vector<KnownImport> imports_;  // Oldest first.
   std::vector<KnownImport> enrolled_;  // Oldest first; rows that enrolled.
+  std::vector<std::string> merged_sources_;  // Oldest first.
+  std::vector<std::string> debtors_;         // Oldest first.
 };
 
 struct WorkloadOptions {
@@ -203,9 +234,12 @@ struct WorkloadOptions {
   HoldBook* holds = nullptr;
   // Adds Return (and redeems on earned orders) to the mix when set.
   OrderBook* orders = nullptr;
-  // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier, ImportMembers
-  // and CloseMember to the mix when set.
+  // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier, ImportMembers,
+  // CloseMember and MergeMembers to the mix when set.
   MemberBook* members = nullptr;
+  // With `members`: while this is true, 1 request in 3 is a merge (a burst
+  // just before loyaltyd is stopped, so that merges are in flight then).
+  const std::atomic<bool>* merge_burst = nullptr;
 };
 
 class RequestGenerator {
@@ -214,7 +248,8 @@ class RequestGenerator {
   SentRequest Next();
   // Tells the generator the definite answer to one of its requests: an
   // acknowledged hold goes into the HoldBook, an acknowledged earn into the
-  // OrderBook, acknowledged links and import rows into the MemberBook.
+  // OrderBook, acknowledged links, import rows and merges into the
+  // MemberBook.
   void Answered(const SentRequest& request);
 
  private:
@@ -235,6 +270,15 @@ class RequestGenerator {
   SentRequest NextUnlink(std::string request_id);
   SentRequest NextImport(std::string request_id);
   SentRequest NextClose(std::string request_id);
+  SentRequest NextMerge(std::string request_id);
+  // See the file comment.
+  std::string PickMergeSource();
+  std::string PickMergeTarget();
+  // Pool members from this index on may be a merge's source.
+  int FirstMergeablePoolMember() const;
+  // Whether `member_id` may be a merge's source: not a pool member before
+  // `first_pool_member`.
+  bool Mergeable(const std::string& member_id, int first_pool_member) const;
   // A pool member, 1 in 6 (once the book has one) a member an import
   // enrolled or found.
   std::string PickTransferMember();

@@ -2,11 +2,11 @@
 // between members, and legacy balances. Run on the writer thread inside a
 // Batch; like ledger_apply.cc, each checks every rule before appending.
 #include "absl/strings/str_cat.h"
-#include "ledger/hashing.h"
 #include "absl/strings/strip.h"
 #include "ledger/apply_common.h"
 #include "ledger/batch.h"
 #include "ledger/command.h"
+#include "ledger/hashing.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/limits.h"
@@ -46,6 +46,13 @@ absl::Status OrderIdConflict(absl::string_view order_id) {
           "\": both members have a record of this order id, so the "
           "source's orders cannot move to the target")),
       loyalty::v1::ERROR_REASON_ORDER_ID_CONFLICT);
+}
+
+// FAILED_PRECONDITION (MEMBER_MERGED) where a command names ids that a
+// merge made one member, or an alias where it must name a member itself.
+absl::Status NamesMergedMember(absl::string_view problem) {
+  return WithReason(absl::FailedPreconditionError(problem),
+                    loyalty::v1::ERROR_REASON_MEMBER_MERGED);
 }
 
 absl::Status TransferLimitReached(absl::string_view what) {
@@ -361,7 +368,6 @@ absl::Status Ledger::ApplyClose(Command& command, Batch& batch) {
   return absl::OkStatus();
 }
 
-
 absl::Status Ledger::ResolveAliases(Command& command, Batch& batch) {
   return std::visit(
       [&](auto& request) -> absl::Status {
@@ -376,11 +382,9 @@ absl::Status Ledger::ResolveAliases(Command& command, Batch& batch) {
           LEDGER_RETURN_IF_ERROR(resolve(request.mutable_from_member_id()));
           LEDGER_RETURN_IF_ERROR(resolve(request.mutable_to_member_id()));
           if (request.from_member_id() == request.to_member_id()) {
-            return WithReason(
-                absl::FailedPreconditionError(absl::StrCat(
-                    "to_member_id: resolves to \"", request.to_member_id(),
-                    "\", the sender (one was merged into the other)")),
-                v1::ERROR_REASON_MEMBER_MERGED);
+            return NamesMergedMember(absl::StrCat(
+                "to_member_id: resolves to \"", request.to_member_id(),
+                "\", the sender (one was merged into the other)"));
           }
         } else if constexpr (std::is_same_v<Request, v1::MergeMembersRequest>) {
           // The source must be named as itself; the target may be an alias
@@ -389,20 +393,16 @@ absl::Status Ledger::ResolveAliases(Command& command, Batch& batch) {
               batch.LoadMember(request.source_member_id());
           if (source.ok() &&
               (*source)->status() == v1::MEMBER_STATUS_MERGED) {
-            return WithReason(
-                absl::FailedPreconditionError(absl::StrCat(
-                    "source_member_id: member \"", request.source_member_id(),
-                    "\" was merged into \"",
-                    (*source)->merged_into_member_id(), "\" already")),
-                v1::ERROR_REASON_MEMBER_MERGED);
+            return NamesMergedMember(absl::StrCat(
+                "source_member_id: member \"", request.source_member_id(),
+                "\" was merged into \"", (*source)->merged_into_member_id(),
+                "\" already"));
           }
           LEDGER_RETURN_IF_ERROR(resolve(request.mutable_target_member_id()));
           if (request.target_member_id() == request.source_member_id()) {
-            return WithReason(
-                absl::FailedPreconditionError(absl::StrCat(
-                    "target_member_id: was merged into \"",
-                    request.source_member_id(), "\", the source")),
-                v1::ERROR_REASON_MEMBER_MERGED);
+            return NamesMergedMember(absl::StrCat(
+                "target_member_id: was merged into \"",
+                request.source_member_id(), "\", the source"));
           }
         } else if constexpr (std::is_same_v<Request, v1::EnrollMemberRequest> ||
                              std::is_same_v<Request, v1::CloseMemberRequest>) {

@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/hashing.h"
-#include "ledger/status_util.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/status_util.h"
 
 namespace loyalty {
 namespace {
@@ -79,6 +79,20 @@ absl::Status Authenticator::AuthorizeAdmin(const Principal& principal) {
   return WithReason(absl::PermissionDeniedError(absl::StrCat(
                         principal.name, " may not call AdminService")),
                     loyalty::v1::ERROR_REASON_PERMISSION_DENIED);
+}
+
+absl::StatusOr<const Principal*> Authenticator::Authorize(
+    const grpc::ServerContext& context, Access access,
+    loyalty::v1::Channel channel) const {
+  LEDGER_ASSIGN_OR_RETURN(const Principal* principal, Authenticate(context));
+  LEDGER_RETURN_IF_ERROR(Permit(*principal, access, channel));
+  return principal;
+}
+
+absl::Status Authenticator::Permit(const Principal& principal, Access access,
+                                   loyalty::v1::Channel channel) {
+  return access == Access::kAdmin ? AuthorizeAdmin(principal)
+                                  : AuthorizeChannel(principal, channel);
 }
 
 }  // namespace loyalty

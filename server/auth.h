@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/server_context.h"
+#include "ledger/engine/command.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/program.pb.h"
 
@@ -44,6 +45,19 @@ class Authenticator {
                                        loyalty::v1::Channel channel);
   // PermissionDenied unless `principal` has ROLE_ADMIN.
   static absl::Status AuthorizeAdmin(const Principal& principal);
+
+  // PermissionDenied unless `principal` may make a call of `access` for
+  // `channel` (see Authorize).
+  static absl::Status Permit(const Principal& principal, Access access,
+                             loyalty::v1::Channel channel);
+
+  // The one authorization step of every call: the caller's principal when
+  // its key may make a call of `access` for `channel` (a command table
+  // row's access and its request's context.channel; CHANNEL_UNSPECIFIED for
+  // reads). Unauthenticated or PermissionDenied otherwise.
+  absl::StatusOr<const Principal*> Authorize(const grpc::ServerContext& context,
+                                             Access access,
+                                             loyalty::v1::Channel channel) const;
 
  private:
   // Keyed by the hex SHA-256 of the API key.

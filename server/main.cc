@@ -17,8 +17,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/clock.h"
-#include "ledger/program.h"
+#include "ledger/common/clock.h"
+#include "ledger/common/program.h"
 #include "server/server.h"
 
 namespace {

@@ -18,12 +18,13 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
+#include "ledger/common/clock.h"
+#include "ledger/engine/ledger.h"
 #include "ledger/storage/rocksdb_store.h"
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/method_table.h"
 #include "server/sweeper.h"
 
 namespace loyalty {
@@ -44,7 +45,6 @@ struct ServerOptions {
   RocksDbOptions rocksdb;
 };
 
-class MethodBase;
 
 class LoyaltyServer {
  public:
@@ -56,6 +56,8 @@ class LoyaltyServer {
   ~LoyaltyServer();  // Shutdown().
 
   int port() const { return port_; }
+  // The served methods with who may call each (for the role tests).
+  const std::vector<MethodRow>& methods() const { return methods_; }
   Ledger& ledger() { return *ledger_; }
 
   // Stops accepting calls, lets in-flight calls finish (each mutation is
@@ -65,10 +67,6 @@ class LoyaltyServer {
 
  private:
   LoyaltyServer() = default;
-  void RegisterMethods();
-  void RegisterLoyaltyMethods();
-  void RegisterBatchMethods();
-  void RegisterAdminMethods();
   loyalty::v1::ServerStats CollectStats(const Ledger& ledger) const;
   void PollQueue(grpc::ServerCompletionQueue* queue);
 
@@ -78,9 +76,10 @@ class LoyaltyServer {
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Authenticator> auth_;
-  loyalty::v1::LoyaltyService::AsyncService loyalty_service_;
-  loyalty::v1::AdminService::AsyncService admin_service_;
-  std::vector<std::unique_ptr<MethodBase>> methods_;
+  LoyaltyQueueService loyalty_service_;
+  AdminQueueService admin_service_;
+  // One row per RPC (method_table.h), each armed on every queue.
+  std::vector<MethodRow> methods_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> pollers_;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "ledger/status_util.h"
+#include "ledger/common/status_util.h"
 
 namespace loyalty {
 

@@ -5,8 +5,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "ledger/limits.h"
-#include "ledger/status_util.h"
+#include "ledger/common/limits.h"
+#include "ledger/common/status_util.h"
 
 namespace loyalty {
 
@@ -32,7 +32,7 @@ SweeperStats Sweeper::stats() const {
 bool Sweeper::SweepOnce(bool* more) {
   absl::Notification done;
   absl::StatusOr<SweepResult> outcome;
-  ledger_->Sweep(kSweepMembersPerBatch,
+  ledger_->SubmitSystem<SweepCommand>(SweepRequest{kSweepMembersPerBatch},
                  [&](absl::StatusOr<SweepResult> result) {
                    outcome = std::move(result);
                    done.Notify();

@@ -13,7 +13,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "ledger/ledger.h"
+#include "ledger/engine/ledger.h"
+#include "ledger/points/sweep.h"
 
 namespace loyalty {
 

@@ -31,7 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "ledger/hashing.h"
+#include "ledger/common/hashing.h"
 #include "tests/bench/async_driver.h"
 #include "tests/bench/server_process.h"
 #include "tests/bench/workload.h"

@@ -6,11 +6,11 @@
 #include <benchmark/benchmark.h>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/earn_rules.h"
-#include "ledger/hashing.h"
-#include "ledger/keys.h"
-#include "ledger/member_state.h"
-#include "ledger/validation.h"
+#include "ledger/points/earn_rules.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/keys.h"
+#include "ledger/engine/fold.h"
+#include "ledger/common/validation.h"
 
 namespace loyalty {
 namespace {
@@ -102,7 +102,7 @@ void BM_ApplyEntry(benchmark::State& state) {
   entry.set_points_delta(1);
   for (auto _ : state) {
     entry.set_available_after_points(member.available_points() + 1);
-    benchmark::DoNotOptimize(ApplyEntry(entry, &member));
+    benchmark::DoNotOptimize(FoldEntry(entry, &member));
   }
 }
 BENCHMARK(BM_ApplyEntry);

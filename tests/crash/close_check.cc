@@ -10,28 +10,9 @@ namespace {
 
 using loyalty::v1::LedgerEntry;
 
-constexpr int32_t kFirstPageSize = 64;
-constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
-constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
-constexpr char kMemberMerged[] = "ERROR_REASON_MEMBER_MERGED";
-constexpr char kNotSettled[] = "ERROR_REASON_MEMBER_NOT_SETTLED";
-constexpr char kTaken[] = "ERROR_REASON_IDENTIFIER_TAKEN";
-
-std::string Name(const SentRequest& request) {
-  return absl::StrCat(MethodName(request.method), " ", request.request_id,
-                      " (cycle ", request.cycle, ")");
-}
-
 bool RefusedAsClosed(const Outcome& outcome) {
   return outcome.code == grpc::StatusCode::FAILED_PRECONDITION &&
-         outcome.reason == kMemberClosed;
-}
-
-loyalty::v1::MemberIdentifier Card(const std::string& card) {
-  loyalty::v1::MemberIdentifier identifier;
-  identifier.set_kind(loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER);
-  identifier.set_value(card);
-  return identifier;
+         outcome.reason == reason::kMemberClosed;
 }
 
 }  // namespace
@@ -78,7 +59,7 @@ void CloseCheck::LearnImportCards(const SentRequest& request) {
 
 void CloseCheck::LearnClose(const SentRequest& request, Failures* failures) {
   const Outcome& outcome = request.outcome;
-  if (outcome.reason == kNotSettled) ++counts_.not_settled;
+  if (outcome.reason == reason::kMemberNotSettled) ++counts_.not_settled;
   if (outcome.code != grpc::StatusCode::OK) return;
   loyalty::v1::CloseMemberRequest sent;
   loyalty::v1::CloseMemberResponse response;
@@ -96,14 +77,12 @@ void CloseCheck::LearnClose(const SentRequest& request, Failures* failures) {
       response.member().status() == loyalty::v1::MEMBER_STATUS_CLOSED &&
       (!sent.erase_personal_data() || response.member().identifiers().empty());
   if (!agrees) {
-    failures->push_back(absl::StrCat(
-        Name(request), ": the OK answer does not agree with itself: ",
-        response.ShortDebugString()));
+    AddDisagreeingAnswer(request, response.ShortDebugString(), failures);
     return;
   }
   ++counts_.acknowledged_ok;
   if (sent.erase_personal_data()) ++counts_.acknowledged_erasing;
-  Closure closure{Name(request), entry.sequence(), entry.hash(),
+  Closure closure{RequestName(request), entry.sequence(), entry.hash(),
                   sent.erase_personal_data(), request.answered_at};
   auto [it, inserted] = closures_.emplace(sent.member_id(), closure);
   if (inserted) return;
@@ -112,9 +91,9 @@ void CloseCheck::LearnClose(const SentRequest& request, Failures* failures) {
   if (it->second.sequence != closure.sequence ||
       it->second.hash != closure.hash) {
     failures->push_back(absl::StrCat(
-        Name(request), " closed member ", sent.member_id(), " with entry ",
-        closure.sequence, ", but ", it->second.name, " had closed it with ",
-        it->second.sequence));
+        RequestName(request), " closed member ", sent.member_id(),
+        " with entry ", closure.sequence, ", but ", it->second.name,
+        " had closed it with ", it->second.sequence));
   }
   it->second.acknowledged_at =
       std::min(it->second.acknowledged_at, closure.acknowledged_at);
@@ -151,14 +130,14 @@ void CloseCheck::CheckLaterWrite(const SentRequest& request,
   const Closure* receiver = ClosedBefore(to_member_id, request.first_sent_at);
   if (named == nullptr && receiver == nullptr) return;
   const bool refused =
-      RefusedAsClosed(outcome) || outcome.reason == kMemberMerged ||
-      (named == nullptr && outcome.reason == kMemberNotFound);
+      RefusedAsClosed(outcome) || outcome.reason == reason::kMemberMerged ||
+      (named == nullptr && outcome.reason == reason::kMemberNotFound);
   if (!refused) {
     const Closure* closure = named != nullptr ? named : receiver;
     failures->push_back(absl::StrCat(
-        Name(request), " names member ",
-        named != nullptr ? request.member_id : to_member_id,
-        ", which ", closure->name, " closed (entry ", closure->sequence,
+        RequestName(request), " names member ",
+        named != nullptr ? request.member_id : to_member_id, ", which ",
+        closure->name, " closed (entry ", closure->sequence,
         ") before it was sent; wanted FAILED_PRECONDITION MEMBER_CLOSED, got ",
         Describe(outcome)));
     return;
@@ -187,12 +166,13 @@ void CloseCheck::CheckLaterRows(const SentRequest& request,
     auto members = members_of_card_.find(sent.rows(i).card_number());
     if (members == members_of_card_.end()) continue;
     const auto& result = response.results(i);
-    const std::string reason = loyalty::v1::ErrorReason_Name(result.reason());
+    const std::string row_reason =
+        loyalty::v1::ErrorReason_Name(result.reason());
     for (const std::string& member_id : members->second) {
       const Closure* closure = ClosedBefore(member_id, request.first_sent_at);
       if (closure == nullptr) continue;
       const std::string where =
-          absl::StrCat(Name(request), " rows[", i, "] (card ",
+          absl::StrCat(RequestName(request), " rows[", i, "] (card ",
                        sent.rows(i).card_number(), ")");
       if (closure->erased) {
         // The card was free again: the row enrols someone else (or is
@@ -210,11 +190,11 @@ void CloseCheck::CheckLaterRows(const SentRequest& request,
       }
       const bool closed =
           result.code() == grpc::StatusCode::FAILED_PRECONDITION &&
-          reason == kMemberClosed;
+          row_reason == reason::kMemberClosed;
       // A phone of another member is refused before the card's member is
       // loaded.
       const bool taken = result.code() == grpc::StatusCode::ALREADY_EXISTS &&
-                         reason == kTaken;
+                         row_reason == reason::kIdentifierTaken;
       if (closed) ++counts_.later_rows_refused;
       if (closed || taken) continue;
       failures->push_back(absl::StrCat(
@@ -243,7 +223,7 @@ void CloseCheck::CheckClosure(LedgerClient& client,
   const std::string where = absl::StrCat("member ", member_id, " (closed by ",
                                          closure.name, ", entry ",
                                          closure.sequence, ")");
-  auto entries = client.EntriesSince(member_id, 0, "", kFirstPageSize);
+  auto entries = client.EntriesSince(member_id, 0, "", kNewEntriesPageSize);
   if (!entries.ok()) {
     failures->push_back(absl::StrCat("statement of ", where, ": ",
                                      entries.status().ToString()));
@@ -319,7 +299,7 @@ void CloseCheck::CheckCard(LedgerClient& client,
                            const Closure& closure, Failures* failures) {
   auto card = card_of_.find(member_id);
   if (card == card_of_.end()) return;  // The load closes enrolled members.
-  auto found = client.LookupMember(Card(card->second));
+  auto found = client.LookupMember(CardIdentifier(card->second));
   std::string found_id;
   if (found.ok()) {
     found_id = found->member_id();

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/crash/check_support.h"
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/recheck.h"

@@ -14,19 +14,10 @@ using loyalty::v1::LedgerEntry;
 
 constexpr int32_t kStatementPageSize = 500;
 constexpr char kSystemPrincipal[] = "system";
-constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
-constexpr char kHoldNotActive[] = "ERROR_REASON_HOLD_NOT_ACTIVE";
-constexpr char kHoldNotFound[] = "ERROR_REASON_HOLD_NOT_FOUND";
-constexpr char kTooManyHolds[] = "ERROR_REASON_TOO_MANY_HOLDS";
 
 bool IsHoldMethod(Method method) {
   return method == Method::kHold || method == Method::kCapture ||
          method == Method::kRelease;
-}
-
-std::string Name(const SentRequest& request) {
-  return absl::StrCat(MethodName(request.method), " ", request.request_id,
-                      " (cycle ", request.cycle, ")");
 }
 
 std::string HoldIdOfRequest(const SentRequest& request) {
@@ -68,19 +59,21 @@ void HoldCheck::Learn(const std::vector<SentRequest>& requests,
     const Outcome& outcome = request.outcome;
     // A member that did not exist got nothing written (the pool's ghosts
     // never do); every other one may have a hold, so is read.
-    if (outcome.reason != kMemberNotFound) members_.insert(request.member_id);
+    if (outcome.reason != reason::kMemberNotFound) {
+      members_.insert(request.member_id);
+    }
     if (!IsAcknowledged(outcome)) continue;  // Already a failure.
     if (outcome.code == grpc::StatusCode::OK) {
       LearnOk(request, failures);
-    } else if (outcome.reason == kHoldNotActive) {
+    } else if (outcome.reason == reason::kHoldNotActive) {
       ++counts_.not_active;
       not_active_.push_back(
-          {Name(request), request.member_id, HoldIdOfRequest(request)});
-    } else if (outcome.reason == kHoldNotFound) {
+          {RequestName(request), request.member_id, HoldIdOfRequest(request)});
+    } else if (outcome.reason == reason::kHoldNotFound) {
       ++counts_.not_found;
       not_found_.push_back(
-          {Name(request), request.member_id, HoldIdOfRequest(request)});
-    } else if (outcome.reason == kTooManyHolds) {
+          {RequestName(request), request.member_id, HoldIdOfRequest(request)});
+    } else if (outcome.reason == reason::kTooManyHolds) {
       ++counts_.too_many;
     }
   }
@@ -97,9 +90,7 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
         entry.hold_id() != response.hold_id() ||
         entry.hold_expires_at_ms() != response.expires_at_ms() ||
         response.balance().held_points() != entry.held_after_points()) {
-      failures->push_back(absl::StrCat(
-          Name(request), ": the OK answer does not agree with itself: ",
-          response.ShortDebugString()));
+      AddDisagreeingAnswer(request, response.ShortDebugString(), failures);
       return;
     }
     ++counts_.holds_acknowledged;
@@ -108,9 +99,10 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
     auto [it, inserted] =
         acknowledged.holds.emplace(response.hold_id(), entry);
     if (!inserted && it->second.sequence() != entry.sequence()) {
-      failures->push_back(absl::StrCat(
-          Name(request), ": hold ", response.hold_id(), " acknowledged as entry ",
-          entry.sequence(), " and before as entry ", it->second.sequence()));
+      failures->push_back(
+          absl::StrCat(RequestName(request), ": hold ", response.hold_id(),
+                       " acknowledged as entry ", entry.sequence(),
+                       " and before as entry ", it->second.sequence()));
     }
     return;
   }
@@ -124,7 +116,7 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
   if (entry.kind() != kind || entry.hold_id() != hold_id ||
       entry.hold_timed_out() || entry.principal() == kSystemPrincipal) {
     failures->push_back(absl::StrCat(
-        Name(request), ": the OK answer is not this request's entry: ",
+        RequestName(request), ": the OK answer is not this request's entry: ",
         entry.ShortDebugString()));
     return;
   }
@@ -136,7 +128,7 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
   auto [it, inserted] = acknowledged.closes.emplace(hold_id, entry);
   if (!inserted && it->second.sequence() != entry.sequence()) {
     failures->push_back(absl::StrCat(
-        Name(request), ": hold ", hold_id, " of ", entry.member_id(),
+        RequestName(request), ": hold ", hold_id, " of ", entry.member_id(),
         " was closed twice by acknowledged requests: entry ",
         it->second.sequence(), " (", it->second.request_id(), ") and entry ",
         entry.sequence()));
@@ -146,12 +138,7 @@ void HoldCheck::LearnOk(const SentRequest& request, Failures* failures) {
 void HoldCheck::Check(LedgerClient& client, const AliasGraph& graph,
                       HoldWindow* window, absl::Duration grace,
                       Failures* failures) {
-  // The members named, and whom they lead to now: a merged member's holds
-  // are there.
-  std::set<std::string> members = members_;
-  for (const std::string& member_id : members_) {
-    members.insert(graph.Resolve(member_id));
-  }
+  const std::set<std::string> members = WithMembersNow(members_, graph);
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   const int64_t grace_ms = absl::ToInt64Milliseconds(grace);
   for (const std::string& member_id : members) {
@@ -189,28 +176,13 @@ std::optional<std::vector<LedgerEntry>> HoldCheck::ReadNew(
     LedgerClient& client, const std::string& member_id, HoldWindow* window,
     int32_t first_page_size, Failures* failures) {
   Statement& statement = statements_[member_id];
-  if (statement.reading) {
-    failures->push_back(absl::StrCat(
-        "the merges into ", member_id, " lead back to it: a MERGE_IN loop"));
-    return std::nullopt;
-  }
-  auto fresh = client.EntriesSince(member_id, statement.scanned_through,
-                                   statement.scanned_hash, first_page_size);
-  if (!fresh.ok()) {
-    bool never_existed = fresh.status().code() == absl::StatusCode::kNotFound &&
-                         statement.scanned_through == 0;
-    if (!never_existed) {
-      failures->push_back(std::string(fresh.status().message()));
-    }
-    return std::nullopt;
-  }
-  statement.reading = true;
-  for (const LedgerEntry& entry : *fresh) {
-    // `statement` stays valid: std::map never moves its elements.
-    Fold(client, member_id, entry, &statement, window, failures);
-  }
-  statement.reading = false;
-  return std::move(*fresh);
+  return ReadNewEntries(
+      client, member_id, first_page_size, UnknownMember::kNeverExisted,
+      &statement.cursor,
+      [&](const LedgerEntry& entry) {
+        Fold(client, member_id, entry, &statement, window, failures);
+      },
+      failures);
 }
 
 void HoldCheck::CheckMember(LedgerClient& client, const AliasGraph& graph,
@@ -226,9 +198,9 @@ void HoldCheck::CheckMember(LedgerClient& client, const AliasGraph& graph,
   auto balance = client.GetBalance(member_id);
   Statement& statement = statements_[member_id];
   if (!balance.ok()) {
-    bool never_existed = balance.status().code() ==
-                             absl::StatusCode::kNotFound &&
-                         statement.scanned_through == 0;
+    bool never_existed =
+        balance.status().code() == absl::StatusCode::kNotFound &&
+        statement.cursor.scanned_through == 0;
     if (!never_existed) {
       failures->push_back(absl::StrCat("balance of ", member_id, ": ",
                                        balance.status().ToString()));
@@ -246,7 +218,7 @@ void HoldCheck::CheckMember(LedgerClient& client, const AliasGraph& graph,
   int64_t available_at_balance = statement.available_after;
   uint64_t count_at_balance = statement.entry_count;
   const uint64_t as_of_sequence = balance->last_sequence();
-  bool balance_entry_seen = as_of_sequence == statement.scanned_through;
+  bool balance_entry_seen = as_of_sequence == statement.cursor.scanned_through;
   auto fresh = ReadNew(
       client, member_id, window,
       static_cast<int32_t>(
@@ -310,8 +282,7 @@ void HoldCheck::CheckMember(LedgerClient& client, const AliasGraph& graph,
 void HoldCheck::Fold(LedgerClient& client, const std::string& member_id,
                      const LedgerEntry& entry, Statement* statement,
                      HoldWindow* window, Failures* failures) {
-  const std::string where =
-      absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  const std::string where = EntryWhere(entry.sequence(), member_id);
   const bool timeout_release = entry.kind() == loyalty::v1::ENTRY_KIND_RELEASE &&
                                entry.hold_timed_out();
   const bool time_driven =
@@ -381,7 +352,6 @@ void HoldCheck::Fold(LedgerClient& client, const std::string& member_id,
             " and its pending lots to ", statement->pending, ": ",
             entry.ShortDebugString()));
       }
-      statement->merged_out_sequence = entry.sequence();
       statement->moved_out = std::move(statement->open);
       statement->open.clear();
       statement->held = 0;
@@ -406,8 +376,6 @@ void HoldCheck::Fold(LedgerClient& client, const std::string& member_id,
         " and its pending lots to ", statement->pending));
   }
   ++statement->entry_count;
-  statement->scanned_through = entry.sequence();
-  statement->scanned_hash = entry.hash();
   statement->available_after = entry.available_after_points();
 }
 
@@ -547,15 +515,14 @@ void HoldCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
                             const LedgerEntry& entry, Statement* statement,
                             HoldWindow* window, Failures* failures) {
   const std::string& source_id = entry.counterparty_member_id();
-  // The source's statement up to its MERGE_OUT says which holds moved.
-  if (statements_[source_id].merged_out_sequence == 0) {
-    ReadNew(client, source_id, window, kStatementPageSize, failures);
-  }
   Statement& source = statements_[source_id];
-  if (source.merged_out_sequence + 1 != entry.sequence()) {
-    failures->push_back(absl::StrCat(
-        where, " is a MERGE_IN from ", source_id,
-        ", whose statement has no MERGE_OUT right before it"));
+  // The source's statement up to its MERGE_OUT says which holds moved.
+  if (!FollowsMergeOut(
+          where, entry, source.cursor,
+          [&] {
+            ReadNew(client, source_id, window, kStatementPageSize, failures);
+          },
+          failures)) {
     return;
   }
   int64_t moved_points = 0;

@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/crash/check_support.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
@@ -144,19 +145,16 @@ class HoldCheck {
   // What the statement of one member showed so far.
   struct Statement {
     uint64_t entry_count = 0;      // Entries read.
-    uint64_t scanned_through = 0;  // Newest entry read.
-    std::string scanned_hash;
-    int64_t available_after = 0;   // Of that entry.
+    StatementCursor cursor;
+    int64_t available_after = 0;   // Of the newest entry read.
     int64_t held = 0;              // Points of the open holds.
     std::set<std::string> open;    // Its open holds.
     std::set<std::string> holds;   // Every hold it ever had.
-    uint64_t merged_out_sequence = 0;
     std::set<std::string> moved_out;  // Open at its MERGE_OUT.
     int64_t pending = 0;              // Points of the pending lots.
     std::set<uint64_t> pending_lots;  // Its pending lots.
     std::set<uint64_t> lots;          // Every pending lot it ever had.
     std::set<uint64_t> lots_moved_out;  // Pending at its MERGE_OUT.
-    bool reading = false;  // Guards a loop of MERGE_INs.
   };
   // What answers said about the holds of one member (the member of the
   // answer's entry).

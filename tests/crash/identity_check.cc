@@ -1,7 +1,6 @@
 #include "tests/crash/identity_check.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -21,19 +20,8 @@ using loyalty::v1::MemberIdentifier;
 
 // The API's limit of identifiers per member.
 constexpr int kMemberIdentifiersMax = 8;
-constexpr int32_t kFirstPageSize = 64;
 // Earlier import rows whose cards each check looks up again.
 constexpr size_t kEarlierImportRowsSample = 100;
-constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
-constexpr char kTaken[] = "ERROR_REASON_IDENTIFIER_TAKEN";
-constexpr char kTooMany[] = "ERROR_REASON_TOO_MANY_IDENTIFIERS";
-constexpr char kNotLinked[] = "ERROR_REASON_IDENTIFIER_NOT_FOUND";
-constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
-
-std::string Name(const SentRequest& request) {
-  return absl::StrCat(MethodName(request.method), " ", request.request_id,
-                      " (cycle ", request.cycle, ")");
-}
 
 // How the fold keys an identifier: its kind and its stored value.
 std::string StoredKey(const MemberIdentifier& stored) {
@@ -83,13 +71,6 @@ bool IsIdentityEntry(const LedgerEntry& entry) {
   }
 }
 
-MemberIdentifier CardIdentifier(const std::string& card) {
-  MemberIdentifier identifier;
-  identifier.set_kind(loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER);
-  identifier.set_value(card);
-  return identifier;
-}
-
 MemberIdentifier PhoneIdentifier(const std::string& phone) {
   MemberIdentifier identifier;
   identifier.set_kind(loyalty::v1::IDENTIFIER_KIND_PHONE);
@@ -99,10 +80,7 @@ MemberIdentifier PhoneIdentifier(const std::string& phone) {
 
 }  // namespace
 
-IdentityCheck::IdentityCheck(int pool_members) : pool_members_(pool_members) {
-  // The program file would not load without this zone either.
-  if (!absl::LoadTimeZone(kProgramTimeZone, &time_zone_)) std::abort();
-}
+IdentityCheck::IdentityCheck(int pool_members) : pool_members_(pool_members) {}
 
 int64_t IdentityCheck::ExpectedExpiryMs(int64_t earned_at_ms) const {
   const absl::CivilDay earned =
@@ -121,9 +99,9 @@ void IdentityCheck::Learn(const std::vector<SentRequest>& requests,
       LearnMerge(request);  // merge_check.h counts its answers.
       continue;
     }
-    if (outcome.reason == kTaken) ++counts_.taken;
-    if (outcome.reason == kTooMany) ++counts_.too_many;
-    if (outcome.reason == kNotLinked) ++counts_.not_linked;
+    if (outcome.reason == reason::kIdentifierTaken) ++counts_.taken;
+    if (outcome.reason == reason::kTooManyIdentifiers) ++counts_.too_many;
+    if (outcome.reason == reason::kIdentifierNotFound) ++counts_.not_linked;
     switch (request.method) {
       case Method::kEnroll:
         if (outcome.code == grpc::StatusCode::OK) {
@@ -133,7 +111,7 @@ void IdentityCheck::Learn(const std::vector<SentRequest>& requests,
       case Method::kLink:
       case Method::kUnlink:
         // A member that did not exist got nothing; any other may have.
-        if (outcome.reason != kMemberNotFound) {
+        if (outcome.reason != reason::kMemberNotFound) {
           touched_.insert(request.member_id);
         }
         if (outcome.code == grpc::StatusCode::OK) {
@@ -145,7 +123,7 @@ void IdentityCheck::Learn(const std::vector<SentRequest>& requests,
         break;
       case Method::kClose:
         // An erasing close frees the member's identifiers.
-        if (outcome.reason != kMemberNotFound) {
+        if (outcome.reason != reason::kMemberNotFound) {
           touched_.insert(request.member_id);
         }
         break;
@@ -171,16 +149,6 @@ void IdentityCheck::LearnMerge(const SentRequest& request) {
   }
 }
 
-void IdentityCheck::Acknowledge(const std::string& name,
-                                const LedgerEntry& entry, Failures* failures) {
-  auto [it, inserted] = acknowledged_.emplace(entry.sequence(), entry.hash());
-  if (!inserted && it->second != entry.hash()) {
-    failures->push_back(absl::StrCat(
-        name, ": entry ", entry.sequence(),
-        " was acknowledged before with another hash (another request)"));
-  }
-}
-
 void IdentityCheck::LearnStored(const std::string& name,
                                 const std::string& stored_key,
                                 Failures* failures) {
@@ -203,7 +171,7 @@ void IdentityCheck::LearnEnroll(const SentRequest& request,
   loyalty::v1::EnrollMemberResponse response;
   response.ParseFromString(request.outcome.response);
   const LedgerEntry& entry = response.entry();
-  Acknowledge(Name(request), entry, failures);
+  acknowledged_.Acknowledge(RequestName(request), entry, failures);
   if (entry.identifiers().empty()) return;
   touched_.insert(entry.member_id());
   for (const MemberIdentifier& stored : entry.identifiers()) {
@@ -247,14 +215,15 @@ void IdentityCheck::LearnLink(const SentRequest& request, bool link,
                       Lists(after, entry.identifiers(0)) == link &&
                       after.size() <= kMemberIdentifiersMax;
   if (!agrees) {
-    failures->push_back(absl::StrCat(
-        Name(request), ": the OK answer does not agree with itself: ",
-        entry.ShortDebugString(), " identifiers after: ", after.size()));
+    AddDisagreeingAnswer(request,
+                         absl::StrCat(entry.ShortDebugString(),
+                                      " identifiers after: ", after.size()),
+                         failures);
     return;
   }
   ++(link ? counts_.links_acknowledged : counts_.unlinks_acknowledged);
   touched_.insert(entry.member_id());
-  Acknowledge(Name(request), entry, failures);
+  acknowledged_.Acknowledge(RequestName(request), entry, failures);
   LearnStored(*name, StoredKey(entry.identifiers(0)), failures);
 }
 
@@ -266,18 +235,20 @@ void IdentityCheck::LearnImport(const SentRequest& request,
   sent.ParseFromString(request.request);
   response.ParseFromString(request.outcome.response);
   if (response.results_size() != sent.rows_size()) {
-    failures->push_back(absl::StrCat(Name(request), ": ", sent.rows_size(),
-                                     " rows but ", response.results_size(),
-                                     " results"));
+    failures->push_back(absl::StrCat(RequestName(request), ": ",
+                                     sent.rows_size(), " rows but ",
+                                     response.results_size(), " results"));
     return;
   }
   for (int i = 0; i < sent.rows_size(); ++i) {
     const loyalty::v1::ImportMemberResult& result = response.results(i);
-    const std::string name = absl::StrCat(Name(request), " rows[", i, "]");
+    const std::string name =
+        absl::StrCat(RequestName(request), " rows[", i, "]");
     if (result.code() != 0) {
-      const std::string reason = loyalty::v1::ErrorReason_Name(result.reason());
-      if (reason == kTaken) ++counts_.taken;
-      if (reason == kTooMany) ++counts_.too_many;
+      const std::string row_reason =
+          loyalty::v1::ErrorReason_Name(result.reason());
+      if (row_reason == reason::kIdentifierTaken) ++counts_.taken;
+      if (row_reason == reason::kTooManyIdentifiers) ++counts_.too_many;
       continue;
     }
     if (!LearnImportRow(name, sent.rows(i), result.response(), failures)) {
@@ -286,7 +257,7 @@ void IdentityCheck::LearnImport(const SentRequest& request,
     import_rows_.push_back({sent.rows(i), result.response().member_id()});
     touched_.insert(result.response().member_id());
     for (const LedgerEntry& entry : result.response().entries()) {
-      Acknowledge(name, entry, failures);
+      acknowledged_.Acknowledge(name, entry, failures);
       for (const MemberIdentifier& stored : entry.identifiers()) {
         const MemberIdentifier clear =
             stored.kind() == loyalty::v1::IDENTIFIER_KIND_PHONE
@@ -407,69 +378,45 @@ void IdentityCheck::Check(LedgerClient& client, const AliasGraph& graph,
 void IdentityCheck::ReadMember(LedgerClient& client,
                                const std::string& member_id,
                                std::vector<Event>* events, Failures* failures) {
-  Statement& statement = statements_[member_id];
-  auto fresh = client.EntriesSince(member_id, statement.scanned_through,
-                                   statement.scanned_hash, kFirstPageSize);
-  if (!fresh.ok()) {
-    // A ghost a merge named has no statement; any other member must.
-    bool never_existed = fresh.status().code() == absl::StatusCode::kNotFound &&
-                         statement.scanned_through == 0;
-    if (!never_existed) {
-      failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                       fresh.status().ToString()));
-    }
-    return;
-  }
-  for (const LedgerEntry& entry : *fresh) {
-    statement.scanned_through = entry.sequence();
-    statement.scanned_hash = entry.hash();
-    // A MERGE_IN moves what it lists, the source's identifiers, to its
-    // member (merge_check.h checks the entry itself).
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN) {
-      ++counts_.merges_seen;
-      Event event{entry.sequence(), member_id, entry.kind(), {},
-                  entry.counterparty_member_id()};
-      for (const MemberIdentifier& stored : entry.identifiers()) {
-        event.stored_keys.push_back(StoredKey(stored));
-      }
-      events->push_back(std::move(event));
-      continue;
-    }
-    // An erasing CLOSE unlinks every identifier it lists (close_check.h
-    // checks the entry itself).
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_CLOSE &&
-        !entry.identifiers().empty()) {
-      Event event{entry.sequence(), member_id, entry.kind(), {}, ""};
-      for (const MemberIdentifier& stored : entry.identifiers()) {
-        event.stored_keys.push_back(StoredKey(stored));
-      }
-      events->push_back(std::move(event));
-      continue;
-    }
-    if (!IsIdentityEntry(entry)) continue;
-    auto acknowledged = acknowledged_.find(entry.sequence());
-    if (acknowledged == acknowledged_.end() ||
-        acknowledged->second != entry.hash()) {
-      failures->push_back(
-          absl::StrCat("entry ", entry.sequence(), " of ", member_id, " is an ",
-                       loyalty::v1::EntryKind_Name(entry.kind()),
-                       " no answer acknowledged: ", entry.ShortDebugString()));
-    }
+  // A ghost a merge named has no statement; any other member must.
+  ReadNewEntries(
+      client, member_id, kNewEntriesPageSize, UnknownMember::kNeverExisted,
+      &statements_[member_id],
+      [&](const LedgerEntry& entry) {
+        FoldEntry(member_id, entry, events, failures);
+      },
+      failures);
+}
+
+void IdentityCheck::FoldEntry(const std::string& member_id,
+                              const LedgerEntry& entry,
+                              std::vector<Event>* events, Failures* failures) {
+  // A MERGE_IN moves what it lists, the source's identifiers, to its
+  // member (merge_check.h checks the entry itself). An erasing CLOSE
+  // unlinks every identifier it lists (close_check.h checks the entry).
+  const bool merge_in = entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
+  const bool erasing_close = entry.kind() == loyalty::v1::ENTRY_KIND_CLOSE &&
+                             !entry.identifiers().empty();
+  if (merge_in) ++counts_.merges_seen;
+  if (!merge_in && !erasing_close) {
+    if (!IsIdentityEntry(entry)) return;
+    acknowledged_.See(EntryWhere(entry.sequence(), member_id), entry, failures);
     if (entry.kind() == loyalty::v1::ENTRY_KIND_OPENING) {
       ++counts_.openings_seen;
-      continue;
+      return;
     }
     // An ENROLL without identifiers changes no owner (and its member may
     // be read first long after).
-    if (entry.identifiers().empty()) continue;
+    if (entry.identifiers().empty()) return;
     if (entry.kind() == loyalty::v1::ENTRY_KIND_LINK) ++counts_.links_seen;
     if (entry.kind() == loyalty::v1::ENTRY_KIND_UNLINK) ++counts_.unlinks_seen;
-    Event event{entry.sequence(), member_id, entry.kind(), {}, ""};
-    for (const MemberIdentifier& stored : entry.identifiers()) {
-      event.stored_keys.push_back(StoredKey(stored));
-    }
-    events->push_back(std::move(event));
   }
+  Event event{entry.sequence(), member_id, entry.kind(), {}, ""};
+  if (merge_in) event.source_id = entry.counterparty_member_id();
+  for (const MemberIdentifier& stored : entry.identifiers()) {
+    event.stored_keys.push_back(StoredKey(stored));
+  }
+  events->push_back(std::move(event));
 }
 
 void IdentityCheck::Apply(const Event& event, Failures* failures) {
@@ -800,10 +747,12 @@ void IdentityCheck::CheckDryRuns(LedgerClient& client, const AliasGraph& graph,
           want.card_owner_identifiers >= kMemberIdentifiersMax;
       std::string problem;
       if (phone_taken || closed || too_many) {
-        const std::string reason =
-            phone_taken ? kTaken : (closed ? kMemberClosed : kTooMany);
-        if (loyalty::v1::ErrorReason_Name(result.reason()) != reason) {
-          problem = absl::StrCat("wanted ", reason);
+        const std::string wanted_reason =
+            phone_taken ? reason::kIdentifierTaken
+                        : (closed ? reason::kMemberClosed
+                                  : reason::kTooManyIdentifiers);
+        if (loyalty::v1::ErrorReason_Name(result.reason()) != wanted_reason) {
+          problem = absl::StrCat("wanted ", wanted_reason);
         }
       } else {
         const auto& answer = result.response();

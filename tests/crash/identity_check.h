@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/crash/check_support.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
@@ -126,11 +127,6 @@ class IdentityCheck {
     loyalty::v1::ImportMemberRequest row;
     std::string member_id;
   };
-  // What the statement of one member showed so far.
-  struct Statement {
-    uint64_t scanned_through = 0;
-    std::string scanned_hash;
-  };
   // An ENROLL, LINK, UNLINK, erasing CLOSE or MERGE_IN read from a
   // statement.
   struct Event {
@@ -150,14 +146,17 @@ class IdentityCheck {
                       const loyalty::v1::ImportMemberRequest& row,
                       const loyalty::v1::ImportMemberResponse& response,
                       Failures* failures);
-  void Acknowledge(const std::string& name,
-                   const loyalty::v1::LedgerEntry& entry, Failures* failures);
   // `name` (identifier_pool.h) is stored as `stored_key`; a failure when
   // either was seen with another before.
   void LearnStored(const std::string& name, const std::string& stored_key,
                    Failures* failures);
   void ReadMember(LedgerClient& client, const std::string& member_id,
                   std::vector<Event>* events, Failures* failures);
+  // Turns one entry of `member_id`'s statement into the event it is for
+  // the fold, if any.
+  void FoldEntry(const std::string& member_id,
+                 const loyalty::v1::LedgerEntry& entry,
+                 std::vector<Event>* events, Failures* failures);
   void Apply(const Event& event, Failures* failures);
   void ApplyMergeIn(const std::string& where, const Event& event,
                     Failures* failures);
@@ -174,12 +173,12 @@ class IdentityCheck {
   int64_t ExpectedExpiryMs(int64_t earned_at_ms) const;
 
   const int pool_members_;
-  absl::TimeZone time_zone_;
+  absl::TimeZone time_zone_ = ProgramTimeZone();
   // Members whose identifiers this cycle's answers may have changed.
   std::set<std::string> touched_;
-  std::map<std::string, Statement> statements_;
-  // Acknowledged ENROLL, LINK, UNLINK and OPENING entries: sequence -> hash.
-  std::map<uint64_t, std::string> acknowledged_;
+  std::map<std::string, StatementCursor> statements_;
+  // Acknowledged ENROLL, LINK, UNLINK and OPENING entries.
+  AcknowledgedEntries acknowledged_;
   std::map<std::string, std::string> stored_of_name_;
   std::map<std::string, std::string> name_of_stored_;
   // The fold: stored identifier -> member, and member -> stored identifiers.

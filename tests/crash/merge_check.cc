@@ -12,24 +12,16 @@ namespace {
 
 using loyalty::v1::LedgerEntry;
 
-constexpr int32_t kFirstPageSize = 64;
 // Members whose records each check reads again although no merge changed
 // what they should answer.
 constexpr int kOthersReadPerCheck = 16;
-constexpr char kMemberMerged[] = "ERROR_REASON_MEMBER_MERGED";
-constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
-constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
-constexpr char kTooMany[] = "ERROR_REASON_TOO_MANY_IDENTIFIERS";
-constexpr char kOrderConflict[] = "ERROR_REASON_ORDER_ID_CONFLICT";
 
-std::string Name(const SentRequest& request) {
-  return absl::StrCat(MethodName(request.method), " ", request.request_id,
-                      " (cycle ", request.cycle, ")");
-}
-
-bool IsMergeEntry(const LedgerEntry& entry) {
-  return entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT ||
-         entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
+// Beyond IsPair: the MERGE_IN brings what its MERGE_OUT took, for the same
+// request.
+bool MovesAlike(const LedgerEntry& out, const LedgerEntry& in) {
+  return in.request_id() == out.request_id() &&
+         in.merged_pending_points() == out.merged_pending_points() &&
+         in.merged_held_points() == out.merged_held_points();
 }
 
 std::string Listed(const std::set<std::string>& ids) {
@@ -97,20 +89,20 @@ void MergeCheck::Learn(const std::vector<SentRequest>& requests,
     if (request.outcome.code == grpc::StatusCode::OK) LearnNamed(request);
     if (request.method == Method::kMerge) LearnMerge(request, failures);
     if (request.method == Method::kImport) CheckImportRows(request, failures);
-    if (request.outcome.reason != kMemberMerged) continue;
+    if (request.outcome.reason != reason::kMemberMerged) continue;
     const int64_t answered_at_ms = absl::ToUnixMillis(request.answered_at);
     if (request.method == Method::kClose) {
-      merged_answers_.push_back({Name(request), request.method,
+      merged_answers_.push_back({RequestName(request), request.method,
                                  request.member_id, "", answered_at_ms});
     } else if (request.method == Method::kTransfer) {
       loyalty::v1::TransferPointsRequest sent;
       sent.ParseFromString(request.request);
-      merged_answers_.push_back({Name(request), request.method,
+      merged_answers_.push_back({RequestName(request), request.method,
                                  sent.from_member_id(), sent.to_member_id(),
                                  answered_at_ms});
     } else if (request.method != Method::kMerge) {
       failures->push_back(absl::StrCat(
-          Name(request), " naming ", request.member_id,
+          RequestName(request), " naming ", request.member_id,
           " was answered MEMBER_MERGED: a write naming an alias must act on "
           "the member it was merged into; ",
           Describe(request.outcome)));
@@ -145,7 +137,7 @@ void MergeCheck::LearnNamed(const SentRequest& request) {
       break;
   }
   for (size_t i = 0; i < entries.size(); ++i) {
-    named_.push_back({Name(request), i == 0 ? first : rest,
+    named_.push_back({RequestName(request), i == 0 ? first : rest,
                       entries[i].member_id(), entries[i].sequence()});
   }
 }
@@ -157,12 +149,14 @@ void MergeCheck::CheckImportRows(const SentRequest& request,
   response.ParseFromString(request.outcome.response);
   for (int i = 0; i < response.results_size(); ++i) {
     const loyalty::v1::ImportMemberResult& result = response.results(i);
-    if (loyalty::v1::ErrorReason_Name(result.reason()) != kMemberMerged) {
+    if (loyalty::v1::ErrorReason_Name(result.reason()) !=
+        reason::kMemberMerged) {
       continue;
     }
     failures->push_back(absl::StrCat(
-        Name(request), " rows[", i, "] was answered MEMBER_MERGED: a card "
-        "moves with its member's merge, so it finds the member merged into; ",
+        RequestName(request), " rows[", i,
+        "] was answered MEMBER_MERGED: a card moves with its member's merge, "
+        "so it finds the member merged into; ",
         result.ShortDebugString()));
   }
 }
@@ -185,19 +179,18 @@ void MergeCheck::LearnMerge(const SentRequest& request, Failures* failures) {
     LearnMergeOk(request, sent, failures);
     return;
   }
-  if (outcome.reason == kMemberMerged) {
+  if (outcome.reason == reason::kMemberMerged) {
     ++counts_.member_merged;
-    merged_answers_.push_back({Name(request), request.method,
-                               sent.source_member_id(),
-                               sent.target_member_id(),
+    merged_answers_.push_back({RequestName(request), request.method,
+                               sent.source_member_id(), sent.target_member_id(),
                                absl::ToUnixMillis(request.answered_at)});
-  } else if (outcome.reason == kTooMany) {
+  } else if (outcome.reason == reason::kTooManyIdentifiers) {
     ++counts_.too_many;
-  } else if (outcome.reason == kOrderConflict) {
+  } else if (outcome.reason == reason::kOrderIdConflict) {
     ++counts_.order_conflict;
-  } else if (outcome.reason == kMemberClosed) {
+  } else if (outcome.reason == reason::kMemberClosed) {
     ++counts_.member_closed;
-  } else if (outcome.reason == kMemberNotFound) {
+  } else if (outcome.reason == reason::kMemberNotFound) {
     ++counts_.member_not_found;
   } else {
     ++counts_.other_answers[outcome.reason];
@@ -215,20 +208,12 @@ void MergeCheck::LearnMergeOk(const SentRequest& request,
     const LedgerEntry& in = response.entries(1);
     const auto& aliases = response.member().merged_member_ids();
     agrees =
-        out.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT &&
+        IsPair(kMergePair, out, in) && MovesAlike(out, in) &&
         out.member_id() == sent.source_member_id() &&
-        out.counterparty_member_id() == in.member_id() &&
         out.request_id() == request.request_id &&
         out.available_after_points() == 0 && out.pending_after_points() == 0 &&
         out.held_after_points() == 0 && out.debt_after_points() == 0 &&
-        in.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN &&
-        in.sequence() == out.sequence() + 1 &&
         in.member_id() != sent.source_member_id() &&
-        in.counterparty_member_id() == sent.source_member_id() &&
-        in.request_id() == request.request_id &&
-        in.points_delta() == -out.points_delta() &&
-        in.merged_pending_points() == out.merged_pending_points() &&
-        in.merged_held_points() == out.merged_held_points() &&
         response.member().member_id() == in.member_id() &&
         std::find(aliases.begin(), aliases.end(), sent.source_member_id()) !=
             aliases.end();
@@ -238,9 +223,7 @@ void MergeCheck::LearnMergeOk(const SentRequest& request,
     }
   }
   if (!agrees) {
-    failures->push_back(absl::StrCat(
-        Name(request), ": the OK answer does not agree with itself: ",
-        response.ShortDebugString()));
+    AddDisagreeingAnswer(request, response.ShortDebugString(), failures);
     return;
   }
   ++counts_.acknowledged_ok;
@@ -249,15 +232,8 @@ void MergeCheck::LearnMergeOk(const SentRequest& request,
   }
   members_.insert(response.entries(1).member_id());
   for (int i = 0; i < 2; ++i) {
-    const LedgerEntry& entry = response.entries(i);
-    auto [it, inserted] = acknowledged_.emplace(entry.sequence(), entry);
-    if (!inserted && (it->second.hash() != entry.hash() ||
-                      it->second.request_id() != entry.request_id())) {
-      failures->push_back(absl::StrCat(
-          Name(request), ": entry ", entry.sequence(),
-          " acknowledged to two different requests: ", it->second.request_id(),
-          " and ", entry.request_id()));
-    }
+    acknowledged_.Acknowledge(RequestName(request), response.entries(i),
+                              failures);
   }
 }
 
@@ -280,16 +256,7 @@ void MergeCheck::Check(LedgerClient& client, Failures* failures) {
     }
   }
   CheckPairs(failures);
-  for (const auto& [sequence, entry] : acknowledged_) {
-    auto seen = seen_hashes_.find(sequence);
-    if (seen == seen_hashes_.end() || seen->second != entry.hash()) {
-      failures->push_back(absl::StrCat(
-          "acknowledged ", loyalty::v1::EntryKind_Name(entry.kind()), " entry ",
-          sequence, " (request ", entry.request_id(),
-          ") is not in the statement of ", entry.member_id(),
-          " as acknowledged"));
-    }
-  }
+  acknowledged_.CheckAllSeen(failures);
   CheckNamed(failures);
   CheckMergedAnswers(failures);
   CheckReads(client, failures);
@@ -298,36 +265,28 @@ void MergeCheck::Check(LedgerClient& client, Failures* failures) {
 void MergeCheck::ReadMember(LedgerClient& client, const std::string& member_id,
                             std::set<std::string>* more, Failures* failures) {
   Statement& statement = statements_[member_id];
-  auto fresh = client.EntriesSince(member_id, statement.scanned_through,
-                                   statement.scanned_hash, kFirstPageSize);
-  if (!fresh.ok()) {
-    // A ghost a merge named has no statement; any other member must.
-    bool never_existed = fresh.status().code() == absl::StatusCode::kNotFound &&
-                         statement.scanned_through == 0;
-    if (!never_existed) {
-      failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                       fresh.status().ToString()));
-    }
-    return;
-  }
-  for (const LedgerEntry& entry : *fresh) {
-    Fold(member_id, entry, &statement, more, failures);
-  }
+  // A ghost a merge named has no statement; any other member must.
+  ReadNewEntries(
+      client, member_id, kNewEntriesPageSize, UnknownMember::kNeverExisted,
+      &statement.cursor,
+      [&](const LedgerEntry& entry) {
+        Fold(member_id, entry, &statement, more, failures);
+      },
+      failures);
 }
 
 void MergeCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
                       Statement* statement, std::set<std::string>* more,
                       Failures* failures) {
-  const std::string where =
-      absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  const std::string where = EntryWhere(entry.sequence(), member_id);
   if (entry.member_id() != member_id) {
     failures->push_back(absl::StrCat(where, " is listed in its statement but "
                                      "is an entry of ", entry.member_id()));
   }
-  if (statement->merged_out_sequence != 0) {
+  if (statement->cursor.merged_out_sequence != 0) {
     failures->push_back(absl::StrCat(
         where, " follows the member's MERGE_OUT (entry ",
-        statement->merged_out_sequence,
+        statement->cursor.merged_out_sequence,
         "): nothing may be written to an alias: ", entry.ShortDebugString()));
   }
   if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
@@ -343,7 +302,6 @@ void MergeCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
           statement->pending_after, " pending, ", statement->held_after,
           " held) and leave it nothing: ", entry.ShortDebugString()));
     }
-    statement->merged_out_sequence = entry.sequence();
     if (!graph_.Add(member_id, entry.counterparty_member_id(),
                     entry.sequence(), entry.recorded_at_ms())) {
       failures->push_back(absl::StrCat(where, " merges ", member_id,
@@ -368,67 +326,37 @@ void MergeCheck::Fold(const std::string& member_id, const LedgerEntry& entry,
   statement->available_after = entry.available_after_points();
   statement->pending_after = entry.pending_after_points();
   statement->held_after = entry.held_after_points();
-  statement->scanned_through = entry.sequence();
-  statement->scanned_hash = entry.hash();
-  if (!IsMergeEntry(entry)) return;
-  seen_hashes_[entry.sequence()] = entry.hash();
-  auto acknowledged = acknowledged_.find(entry.sequence());
-  if (acknowledged == acknowledged_.end() ||
-      acknowledged->second.hash() != entry.hash()) {
-    failures->push_back(
-        absl::StrCat(where, " is a ", loyalty::v1::EntryKind_Name(entry.kind()),
-                     " no answer acknowledged: ", entry.ShortDebugString()));
-  }
-  unpaired_[entry.sequence()] = entry;
+  if (!IsHalfOf(kMergePair, entry)) return;
+  acknowledged_.See(where, entry, failures);
+  unpaired_.Add(entry);
   more->insert(entry.counterparty_member_id());
   merged_this_check_.insert(member_id);
 }
 
 void MergeCheck::CheckPairs(Failures* failures) {
-  while (!unpaired_.empty()) {
-    auto first = unpaired_.begin();
-    const LedgerEntry entry = first->second;
-    unpaired_.erase(first);
-    const bool out = entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT;
-    auto next = unpaired_.find(entry.sequence() + 1);
-    const bool paired =
-        out && next != unpaired_.end() &&
-        next->second.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN &&
-        next->second.member_id() == entry.counterparty_member_id() &&
-        next->second.counterparty_member_id() == entry.member_id() &&
-        next->second.request_id() == entry.request_id() &&
-        next->second.points_delta() == -entry.points_delta() &&
-        next->second.merged_pending_points() ==
-            entry.merged_pending_points() &&
-        next->second.merged_held_points() == entry.merged_held_points();
-    if (!paired) {
-      failures->push_back(absl::StrCat(
-          "entry ", entry.sequence(), " of ", entry.member_id(), ": ",
-          out ? absl::StrCat("a MERGE_OUT into ", entry.counterparty_member_id(),
-                             " without its MERGE_IN at entry ",
-                             entry.sequence() + 1)
-              : absl::StrCat("a MERGE_IN from ", entry.counterparty_member_id(),
-                             " without its MERGE_OUT at entry ",
-                             entry.sequence() - 1),
-          ": ", entry.ShortDebugString()));
-      continue;
-    }
-    const LedgerEntry& in = next->second;
-    auto [it, inserted] =
-        pair_of_request_.emplace(entry.request_id(), entry.sequence());
-    if (!inserted && it->second != entry.sequence()) {
-      failures->push_back(absl::StrCat(
-          "request ", entry.request_id(), " merged twice: entries ",
-          it->second, " and ", entry.sequence()));
-    }
-    ++counts_.pairs_seen;
-    counts_.points_moved += in.points_delta();
-    if (in.merged_held_points() != 0) ++counts_.pairs_with_held;
-    if (in.merged_pending_points() != 0) ++counts_.pairs_with_pending;
-    if (in.points_delta() < 0) ++counts_.pairs_with_debt;
-    if (in.identifiers_size() != 0) ++counts_.pairs_with_identifiers;
-    unpaired_.erase(next);
+  unpaired_.PairUp(
+      MovesAlike,
+      [&](const LedgerEntry& out, const LedgerEntry& in) {
+        CountPair(out, in, failures);
+      },
+      failures);
+}
+
+void MergeCheck::CountPair(const LedgerEntry& out, const LedgerEntry& in,
+                           Failures* failures) {
+  auto [it, inserted] =
+      pair_of_request_.emplace(out.request_id(), out.sequence());
+  if (!inserted && it->second != out.sequence()) {
+    failures->push_back(absl::StrCat("request ", out.request_id(),
+                                     " merged twice: entries ", it->second,
+                                     " and ", out.sequence()));
   }
+  ++counts_.pairs_seen;
+  counts_.points_moved += in.points_delta();
+  if (in.merged_held_points() != 0) ++counts_.pairs_with_held;
+  if (in.merged_pending_points() != 0) ++counts_.pairs_with_pending;
+  if (in.points_delta() < 0) ++counts_.pairs_with_debt;
+  if (in.identifiers_size() != 0) ++counts_.pairs_with_identifiers;
 }
 
 void MergeCheck::CheckNamed(Failures* failures) {
@@ -510,7 +438,7 @@ void MergeCheck::CheckReads(LedgerClient& client, Failures* failures) {
   for (const std::string& member_id : MembersToRead()) {
     auto statement = statements_.find(member_id);
     if (statement == statements_.end() ||
-        statement->second.scanned_through == 0) {
+        statement->second.cursor.scanned_through == 0) {
       continue;  // Never existed.
     }
     ++counts_.members_read;

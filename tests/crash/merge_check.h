@@ -62,6 +62,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/crash/check_support.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/workload.h"
@@ -152,12 +153,10 @@ class MergeCheck {
  private:
   // After-state of the newest entry read, and where reading stopped.
   struct Statement {
-    uint64_t scanned_through = 0;
-    std::string scanned_hash;
+    StatementCursor cursor;
     int64_t available_after = 0;
     int64_t pending_after = 0;
     int64_t held_after = 0;
-    uint64_t merged_out_sequence = 0;  // Its MERGE_OUT, 0 for none.
   };
   // An OK entry of a write that named `named`.
   struct Named {
@@ -188,6 +187,8 @@ class MergeCheck {
             Statement* statement, std::set<std::string>* more,
             Failures* failures);
   void CheckPairs(Failures* failures);
+  void CountPair(const loyalty::v1::LedgerEntry& out,
+                 const loyalty::v1::LedgerEntry& in, Failures* failures);
   void CheckNamed(Failures* failures);
   void CheckMergedAnswers(Failures* failures);
   // The members CheckReads reads (see the file comment).
@@ -197,13 +198,11 @@ class MergeCheck {
   AliasGraph graph_;
   std::set<std::string> members_;  // Named by a merge or its entries.
   std::map<std::string, Statement> statements_;
-  // Every acknowledged merge entry, and every one seen in a statement, by
-  // sequence.
-  std::map<uint64_t, loyalty::v1::LedgerEntry> acknowledged_;
-  std::map<uint64_t, std::string> seen_hashes_;
+  // Every acknowledged merge entry, and every one seen in a statement.
+  AcknowledgedEntries acknowledged_;
   std::map<std::string, uint64_t> pair_of_request_;  // Request id: MERGE_OUT.
   // Merge entries this check read whose other half it has not paired.
-  std::map<uint64_t, loyalty::v1::LedgerEntry> unpaired_;
+  EntryPairs unpaired_{kMergePair};
   std::vector<Named> named_;  // Checked and cleared by each Check.
   std::vector<MergedAnswer> merged_answers_;
   // Members with merge entries read by the current check.

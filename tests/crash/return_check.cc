@@ -11,14 +11,6 @@ namespace {
 using loyalty::v1::LedgerEntry;
 
 constexpr int32_t kStatementPageSize = 500;
-constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
-constexpr char kOrderNotFound[] = "ERROR_REASON_ORDER_NOT_FOUND";
-constexpr char kExceeds[] = "ERROR_REASON_RETURN_EXCEEDS_ORDER";
-
-std::string Name(const SentRequest& request) {
-  return absl::StrCat("Return ", request.request_id, " (cycle ",
-                      request.cycle, ")");
-}
 
 __extension__ typedef __int128 Int128;
 
@@ -34,16 +26,19 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
   for (const SentRequest& request : requests) {
     if (request.method != Method::kReturn) continue;
     const Outcome& outcome = request.outcome;
-    if (outcome.reason != kMemberNotFound) members_.insert(request.member_id);
+    if (outcome.reason != reason::kMemberNotFound) {
+      members_.insert(request.member_id);
+    }
     if (!IsAcknowledged(outcome)) continue;  // Already a failure.
     loyalty::v1::ReturnRequest sent;
     sent.ParseFromString(request.request);
-    if (outcome.reason == kOrderNotFound) {
+    if (outcome.reason == reason::kOrderNotFound) {
       ++counts_.order_not_found;
-      not_found_.push_back({Name(request), request.member_id, sent.order_id()});
+      not_found_.push_back(
+          {RequestName(request), request.member_id, sent.order_id()});
       continue;
     }
-    if (outcome.reason == kExceeds) ++counts_.exceeds;
+    if (outcome.reason == reason::kReturnExceedsOrder) ++counts_.exceeds;
     if (outcome.code != grpc::StatusCode::OK) continue;
     loyalty::v1::ReturnResponse response;
     response.ParseFromString(outcome.response);
@@ -71,41 +66,31 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
                entry.sequence() == response.entries(0).sequence() + 1;
     }
     if (!agrees) {
-      failures->push_back(absl::StrCat(
-          Name(request), ": the OK answer does not agree with itself: ",
-          response.ShortDebugString()));
+      AddDisagreeingAnswer(request, response.ShortDebugString(), failures);
       continue;
     }
     ++counts_.acknowledged_ok;
     if (restored) ++counts_.restores_acknowledged;
     members_.insert(response.entries(0).member_id());
-    Acknowledged& acknowledged = acknowledged_[response.entries(0).member_id()];
+    AcknowledgedEntries& acknowledged =
+        acknowledged_[response.entries(0).member_id()];
     for (const LedgerEntry& entry : response.entries()) {
-      auto [it, inserted] = acknowledged.entries.emplace(entry.sequence(), entry);
-      if (!inserted && (it->second.hash() != entry.hash() ||
-                        it->second.request_id() != entry.request_id())) {
-        failures->push_back(absl::StrCat(
-            Name(request), ": entry ", entry.sequence(),
-            " acknowledged to two different requests: ",
-            it->second.request_id(), " and ", entry.request_id()));
-      }
+      acknowledged.Acknowledge(RequestName(request), entry, failures);
     }
   }
 }
 
 void ReturnCheck::Check(LedgerClient& client, const AliasGraph& graph,
                         Failures* failures) {
-  // The members named, and whom they lead to now: a merged member's
-  // orders are there.
-  std::set<std::string> members = members_;
-  for (const std::string& member_id : members_) {
-    members.insert(graph.Resolve(member_id));
-  }
+  const std::set<std::string> members = WithMembersNow(members_, graph);
   for (const std::string& member_id : members) {
     ReadNew(client, member_id, failures);
   }
   for (const std::string& member_id : members) {
-    CheckAcknowledged(member_id, failures);
+    auto acknowledged = acknowledged_.find(member_id);
+    if (acknowledged != acknowledged_.end()) {
+      acknowledged->second.CheckAllSeen(failures);
+    }
   }
   CheckNotFound(graph, failures);
 }
@@ -113,47 +98,15 @@ void ReturnCheck::Check(LedgerClient& client, const AliasGraph& graph,
 void ReturnCheck::ReadNew(LedgerClient& client, const std::string& member_id,
                           Failures* failures) {
   Statement& statement = statements_[member_id];
-  if (statement.reading) {
-    failures->push_back(absl::StrCat(
-        "the merges into ", member_id, " lead back to it: a MERGE_IN loop"));
-    return;
-  }
   // Small pages first: most checks read a few new entries.
-  auto fresh = client.EntriesSince(
-      member_id, statement.scanned_through, statement.scanned_hash,
-      statement.scanned_through == 0 ? kStatementPageSize : 32);
-  if (!fresh.ok()) {
-    bool never_existed =
-        fresh.status().code() == absl::StatusCode::kNotFound &&
-        statement.scanned_through == 0;
-    if (!never_existed) {
-      failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                       fresh.status().ToString()));
-    }
-    return;
-  }
-  statement.reading = true;
-  for (const LedgerEntry& entry : *fresh) {
-    // `statement` stays valid: std::map never moves its elements.
-    Fold(client, member_id, entry, &statement, failures);
-  }
-  statement.reading = false;
-}
-
-void ReturnCheck::CheckAcknowledged(const std::string& member_id,
-                                    Failures* failures) {
-  auto found = acknowledged_.find(member_id);
-  if (found == acknowledged_.end()) return;
-  const Statement& statement = statements_[member_id];
-  for (const auto& [sequence, entry] : found->second.entries) {
-    auto it = statement.returns.find(sequence);
-    if (it == statement.returns.end() || it->second != entry.hash()) {
-      failures->push_back(absl::StrCat(
-          "acknowledged ", loyalty::v1::EntryKind_Name(entry.kind()),
-          " entry ", sequence, " (request ", entry.request_id(),
-          ") is not in the statement of ", member_id, " as acknowledged"));
-    }
-  }
+  ReadNewEntries(
+      client, member_id,
+      statement.cursor.scanned_through == 0 ? kStatementPageSize : 32,
+      UnknownMember::kNeverExisted, &statement.cursor,
+      [&](const LedgerEntry& entry) {
+        Fold(client, member_id, entry, &statement, failures);
+      },
+      failures);
 }
 
 void ReturnCheck::CheckNotFound(const AliasGraph& graph, Failures* failures) {
@@ -180,13 +133,9 @@ void ReturnCheck::CheckNotFound(const AliasGraph& graph, Failures* failures) {
 void ReturnCheck::Fold(LedgerClient& client, const std::string& member_id,
                        const LedgerEntry& entry, Statement* statement,
                        Failures* failures) {
-  const std::string where =
-      absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  const std::string where = EntryWhere(entry.sequence(), member_id);
   if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN) {
     FoldMergeIn(client, where, entry, statement, failures);
-  }
-  if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
-    statement->merged_out_sequence = entry.sequence();
   }
   const int64_t floor = floor_ * (1 + statement->members_merged);
   if (entry.available_after_points() < 0 &&
@@ -198,8 +147,6 @@ void ReturnCheck::Fold(LedgerClient& client, const std::string& member_id,
         " (floor ", floor, "): ", entry.ShortDebugString()));
   }
   if (entry.debt_after_points() > 0) ++counts_.entries_in_debt;
-  statement->scanned_through = entry.sequence();
-  statement->scanned_hash = entry.hash();
   if (!entry.order_id().empty()) {
     FoldOrderEntry(where, member_id, entry, statement, failures);
   }
@@ -209,15 +156,11 @@ void ReturnCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
                               const LedgerEntry& entry, Statement* statement,
                               Failures* failures) {
   const std::string& source_id = entry.counterparty_member_id();
-  // The source's statement up to its MERGE_OUT says what its orders did.
-  if (statements_[source_id].merged_out_sequence == 0) {
-    ReadNew(client, source_id, failures);
-  }
   Statement& source = statements_[source_id];
-  if (source.merged_out_sequence + 1 != entry.sequence()) {
-    failures->push_back(absl::StrCat(
-        where, " is a MERGE_IN from ", source_id,
-        ", whose statement has no MERGE_OUT right before it"));
+  // The source's statement up to its MERGE_OUT says what its orders did.
+  if (!FollowsMergeOut(
+          where, entry, source.cursor,
+          [&] { ReadNew(client, source_id, failures); }, failures)) {
     return;
   }
   statement->members_merged += 1 + source.members_merged;
@@ -253,11 +196,6 @@ void ReturnCheck::FoldOrderEntry(const std::string& where,
                                  const LedgerEntry& entry,
                                  Statement* statement, Failures* failures) {
   Order& order = statement->orders[entry.order_id()];
-  auto acknowledged = [&] {
-    auto it = acknowledged_.find(member_id);
-    return it != acknowledged_.end() &&
-           it->second.entries.count(entry.sequence()) != 0;
-  };
   switch (entry.kind()) {
     case loyalty::v1::ENTRY_KIND_EARN:
       if (order.earn_sequence != 0) {
@@ -276,12 +214,7 @@ void ReturnCheck::FoldOrderEntry(const std::string& where,
       break;
     case loyalty::v1::ENTRY_KIND_RETURN: {
       ++counts_.returns_seen;
-      statement->returns[entry.sequence()] = entry.hash();
-      if (!acknowledged()) {
-        failures->push_back(absl::StrCat(
-            where, " is a RETURN no answer acknowledged: ",
-            entry.ShortDebugString()));
-      }
+      acknowledged_[member_id].See(where, entry, failures);
       const int64_t due = entry.pending_reversed_points() -
                           entry.points_delta() + entry.forgiven_points();
       counts_.points_reversed +=
@@ -328,13 +261,8 @@ void ReturnCheck::FoldOrderEntry(const std::string& where,
       break;
     }
     case loyalty::v1::ENTRY_KIND_RESTORE:
-      statement->returns[entry.sequence()] = entry.hash();
+      acknowledged_[member_id].See(where, entry, failures);
       counts_.points_restored += entry.points_delta();
-      if (!acknowledged()) {
-        failures->push_back(absl::StrCat(
-            where, " is a RESTORE no answer acknowledged: ",
-            entry.ShortDebugString()));
-      }
       order.restored += entry.points_delta();
       if (entry.points_delta() <= 0 || order.restored > order.redeemed) {
         failures->push_back(absl::StrCat(

@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/crash/check_support.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
@@ -89,18 +90,11 @@ class ReturnCheck {
     int64_t restored = 0;
   };
   struct Statement {
-    uint64_t scanned_through = 0;
-    std::string scanned_hash;
+    StatementCursor cursor;
     std::map<std::string, Order> orders;  // By order id.
-    std::map<uint64_t, std::string> returns;  // RETURN/RESTORE seq -> hash.
     // Members merged into it (directly or through others): each may bring
     // debt down to the floor.
     int64_t members_merged = 0;
-    uint64_t merged_out_sequence = 0;
-    bool reading = false;  // Guards a loop of MERGE_INs.
-  };
-  struct Acknowledged {
-    std::map<uint64_t, loyalty::v1::LedgerEntry> entries;  // By sequence.
   };
   // An ORDER_NOT_FOUND answer.
   struct NotFound {
@@ -118,7 +112,6 @@ class ReturnCheck {
   // first those of its source).
   void ReadNew(LedgerClient& client, const std::string& member_id,
                Failures* failures);
-  void CheckAcknowledged(const std::string& member_id, Failures* failures);
   void Fold(LedgerClient& client, const std::string& member_id,
             const loyalty::v1::LedgerEntry& entry, Statement* statement,
             Failures* failures);
@@ -133,7 +126,9 @@ class ReturnCheck {
   const int64_t floor_;
   std::set<std::string> members_;
   std::map<std::string, Statement> statements_;
-  std::map<std::string, Acknowledged> acknowledged_;
+  // By member: its acknowledged RETURN and RESTORE entries, and those its
+  // statement shows.
+  std::map<std::string, AcknowledgedEntries> acknowledged_;
   std::vector<NotFound> not_found_;
   std::map<std::string, std::vector<Earned>> earned_;  // By order id.
   ReturnCounts counts_;

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
-#include "ledger/hashing.h"
+#include "ledger/common/hashing.h"
 
 namespace loyalty::crash {
 

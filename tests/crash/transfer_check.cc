@@ -1,7 +1,6 @@
 #include "tests/crash/transfer_check.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -12,22 +11,6 @@ namespace loyalty::crash {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-
-constexpr int32_t kFirstPageSize = 64;
-constexpr char kMemberNotFound[] = "ERROR_REASON_MEMBER_NOT_FOUND";
-constexpr char kLimitReached[] = "ERROR_REASON_TRANSFER_LIMIT_REACHED";
-constexpr char kMemberClosed[] = "ERROR_REASON_MEMBER_CLOSED";
-constexpr char kInsufficient[] = "ERROR_REASON_INSUFFICIENT_POINTS";
-
-std::string Name(const SentRequest& request) {
-  return absl::StrCat("TransferPoints ", request.request_id, " (cycle ",
-                      request.cycle, ")");
-}
-
-bool IsTransfer(const LedgerEntry& entry) {
-  return entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT ||
-         entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN;
-}
 
 bool SameLots(const LedgerEntry& a, const LedgerEntry& b) {
   if (a.transferred_lots_size() != b.transferred_lots_size()) return false;
@@ -64,11 +47,6 @@ std::string LotProblem(const LedgerEntry& entry, int64_t points) {
 
 }  // namespace
 
-TransferCheck::TransferCheck() {
-  // The program file would not load without this zone either.
-  if (!absl::LoadTimeZone(kProgramTimeZone, &time_zone_)) std::abort();
-}
-
 int64_t TransferCheck::DayOf(int64_t unix_ms) const {
   return absl::ToCivilDay(absl::FromUnixMillis(unix_ms), time_zone_) -
          absl::CivilDay(1970, 1, 1);
@@ -81,11 +59,11 @@ void TransferCheck::Learn(const std::vector<SentRequest>& requests,
     const Outcome& outcome = request.outcome;
     loyalty::v1::TransferPointsRequest sent;
     sent.ParseFromString(request.request);
-    if (outcome.reason == kMemberNotFound) {
+    if (outcome.reason == reason::kMemberNotFound) {
       ++counts_.member_not_found;
       continue;  // One of them never existed; nothing moved.
     }
-    if (outcome.reason == kMemberClosed) {
+    if (outcome.reason == reason::kMemberClosed) {
       // One of them is closed (close_check.h checks that it was) and the
       // other need not exist: the sender is looked at first. Nothing moved.
       ++counts_.member_closed;
@@ -95,11 +73,11 @@ void TransferCheck::Learn(const std::vector<SentRequest>& requests,
     members_.insert(sent.from_member_id());
     members_.insert(sent.to_member_id());
     if (!IsAcknowledged(outcome)) continue;  // Already a failure.
-    if (outcome.reason == kInsufficient) ++counts_.insufficient;
-    if (outcome.reason == kLimitReached) {
+    if (outcome.reason == reason::kInsufficientPoints) ++counts_.insufficient;
+    if (outcome.reason == reason::kTransferLimitReached) {
       ++counts_.limit_reached;
       limit_answers_.push_back(
-          {Name(request), sent.from_member_id(), sent.points(),
+          {RequestName(request), sent.from_member_id(), sent.points(),
            DayOf(absl::ToUnixMillis(request.answered_at))});
     }
     if (outcome.code == grpc::StatusCode::OK) LearnOk(request, sent, failures);
@@ -117,13 +95,8 @@ void TransferCheck::LearnOk(const SentRequest& request,
     const LedgerEntry& in = response.entries(1);
     // The entries are on the members the named ids meant (merge_check.h
     // checks which).
-    agrees = out.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT &&
-             out.counterparty_member_id() == in.member_id() &&
+    agrees = IsPair(kTransferPair, out, in) &&
              out.points_delta() == -sent.points() &&
-             in.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN &&
-             in.counterparty_member_id() == out.member_id() &&
-             in.points_delta() == sent.points() &&
-             in.sequence() == out.sequence() + 1 &&
              out.request_id() == request.request_id &&
              in.request_id() == request.request_id && SameLots(out, in) &&
              LotProblem(out, sent.points()).empty() &&
@@ -133,34 +106,20 @@ void TransferCheck::LearnOk(const SentRequest& request,
              response.to_balance().last_sequence() == in.sequence();
   }
   if (!agrees) {
-    failures->push_back(absl::StrCat(
-        Name(request), ": the OK answer does not agree with itself: ",
-        response.ShortDebugString()));
+    AddDisagreeingAnswer(request, response.ShortDebugString(), failures);
     return;
   }
   ++counts_.acknowledged_ok;
   members_.insert(response.entries(0).member_id());
   members_.insert(response.entries(1).member_id());
   for (const LedgerEntry& entry : response.entries()) {
-    auto [it, inserted] = acknowledged_.emplace(entry.sequence(), entry);
-    if (!inserted && (it->second.hash() != entry.hash() ||
-                      it->second.request_id() != entry.request_id())) {
-      failures->push_back(absl::StrCat(
-          Name(request), ": entry ", entry.sequence(),
-          " acknowledged to two different requests: ", it->second.request_id(),
-          " and ", entry.request_id()));
-    }
+    acknowledged_.Acknowledge(RequestName(request), entry, failures);
   }
 }
 
 void TransferCheck::Check(LedgerClient& client, const AliasGraph& graph,
                           Failures* failures) {
-  // The members named, and whom they lead to now: a merged member's
-  // transfers go on there.
-  std::set<std::string> members = members_;
-  for (const std::string& member_id : members_) {
-    members.insert(graph.Resolve(member_id));
-  }
+  const std::set<std::string> members = WithMembersNow(members_, graph);
   for (const std::string& member_id : members) {
     ReadNew(client, member_id, failures);
   }
@@ -169,16 +128,7 @@ void TransferCheck::Check(LedgerClient& client, const AliasGraph& graph,
     if (!graph.IsAlias(member_id)) CheckBalance(client, member_id, failures);
   }
   CheckPairs(failures);
-  for (const auto& [sequence, entry] : acknowledged_) {
-    auto seen = seen_hashes_.find(sequence);
-    if (seen == seen_hashes_.end() || seen->second != entry.hash()) {
-      failures->push_back(absl::StrCat(
-          "acknowledged ", loyalty::v1::EntryKind_Name(entry.kind()), " entry ",
-          sequence, " (request ", entry.request_id(),
-          ") is not in the statement of ", entry.member_id(),
-          " as acknowledged"));
-    }
-  }
+  acknowledged_.CheckAllSeen(failures);
   // Conservation over every member a transfer named: their summed
   // available points equal what every non-transfer entry changed.
   if (transfer_available_change_ != 0) {
@@ -204,24 +154,13 @@ void TransferCheck::Check(LedgerClient& client, const AliasGraph& graph,
 void TransferCheck::ReadNew(LedgerClient& client, const std::string& member_id,
                             Failures* failures) {
   Statement& statement = statements_[member_id];
-  if (statement.reading) {
-    failures->push_back(absl::StrCat(
-        "the merges into ", member_id, " lead back to it: a MERGE_IN loop"));
-    return;
-  }
-  auto fresh = client.EntriesSince(member_id, statement.scanned_through,
-                                   statement.scanned_hash, kFirstPageSize);
-  if (!fresh.ok()) {
-    failures->push_back(absl::StrCat("statement of ", member_id, ": ",
-                                     fresh.status().ToString()));
-    return;
-  }
-  statement.reading = true;
-  for (const LedgerEntry& entry : *fresh) {
-    // `statement` stays valid: std::map never moves its elements.
-    Fold(client, member_id, entry, &statement, failures);
-  }
-  statement.reading = false;
+  ReadNewEntries(
+      client, member_id, kNewEntriesPageSize, UnknownMember::kFailure,
+      &statement.cursor,
+      [&](const LedgerEntry& entry) {
+        Fold(client, member_id, entry, &statement, failures);
+      },
+      failures);
 }
 
 void TransferCheck::CheckBalance(LedgerClient& client,
@@ -254,14 +193,10 @@ void TransferCheck::CheckBalance(LedgerClient& client,
 void TransferCheck::Fold(LedgerClient& client, const std::string& member_id,
                          const LedgerEntry& entry, Statement* statement,
                          Failures* failures) {
-  const std::string where =
-      absl::StrCat("entry ", entry.sequence(), " of ", member_id);
+  const std::string where = EntryWhere(entry.sequence(), member_id);
   ++counts_.entries_folded;
   if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN) {
     FoldMergeIn(client, where, entry, statement, failures);
-  }
-  if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
-    statement->merged_out_sequence = entry.sequence();
   }
   const int64_t change =
       entry.available_after_points() - statement->available_after;
@@ -274,9 +209,7 @@ void TransferCheck::Fold(LedgerClient& client, const std::string& member_id,
         " in the available bucket: ", entry.ShortDebugString()));
   }
   statement->available_after = entry.available_after_points();
-  statement->scanned_through = entry.sequence();
-  statement->scanned_hash = entry.hash();
-  if (IsTransfer(entry)) {
+  if (IsHalfOf(kTransferPair, entry)) {
     transfer_available_change_ += change;
     FoldTransfer(where, entry, statement, failures);
   }
@@ -286,15 +219,11 @@ void TransferCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
                                 const LedgerEntry& entry, Statement* statement,
                                 Failures* failures) {
   const std::string& source_id = entry.counterparty_member_id();
-  // The source's statement up to its MERGE_OUT says what it gave and got.
-  if (statements_[source_id].merged_out_sequence == 0) {
-    ReadNew(client, source_id, failures);
-  }
   const Statement& source = statements_[source_id];
-  if (source.merged_out_sequence + 1 != entry.sequence()) {
-    failures->push_back(absl::StrCat(
-        where, " is a MERGE_IN from ", source_id,
-        ", whose statement has no MERGE_OUT right before it"));
+  // The source's statement up to its MERGE_OUT says what it gave and got.
+  if (!FollowsMergeOut(
+          where, entry, source.cursor,
+          [&] { ReadNew(client, source_id, failures); }, failures)) {
     return;
   }
   statement->merged_out_points += source.out_points + source.merged_out_points;
@@ -309,14 +238,7 @@ void TransferCheck::FoldMergeIn(LedgerClient& client, const std::string& where,
 void TransferCheck::FoldTransfer(const std::string& where,
                                  const LedgerEntry& entry, Statement* statement,
                                  Failures* failures) {
-  seen_hashes_[entry.sequence()] = entry.hash();
-  auto acknowledged = acknowledged_.find(entry.sequence());
-  if (acknowledged == acknowledged_.end() ||
-      acknowledged->second.hash() != entry.hash()) {
-    failures->push_back(
-        absl::StrCat(where, " is a ", loyalty::v1::EntryKind_Name(entry.kind()),
-                     " no answer acknowledged: ", entry.ShortDebugString()));
-  }
+  acknowledged_.See(where, entry, failures);
   const bool out = entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT;
   const int64_t points = out ? -entry.points_delta() : entry.points_delta();
   std::string problem = LotProblem(entry, points);
@@ -330,7 +252,7 @@ void TransferCheck::FoldTransfer(const std::string& where,
         where, " is a malformed ", loyalty::v1::EntryKind_Name(entry.kind()),
         ": ", problem, ": ", entry.ShortDebugString()));
   }
-  unpaired_[entry.sequence()] = entry;
+  unpaired_.Add(entry);
   if (!out) {
     statement->in_points += points;
     return;
@@ -357,41 +279,20 @@ void TransferCheck::FoldTransfer(const std::string& where,
 }
 
 void TransferCheck::CheckPairs(Failures* failures) {
-  while (!unpaired_.empty()) {
-    auto first = unpaired_.begin();
-    const LedgerEntry entry = first->second;
-    unpaired_.erase(first);
-    const bool out = entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT;
-    auto next = unpaired_.find(entry.sequence() + 1);
-    const bool paired =
-        out && next != unpaired_.end() &&
-        next->second.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN &&
-        next->second.member_id() == entry.counterparty_member_id() &&
-        next->second.counterparty_member_id() == entry.member_id() &&
-        next->second.points_delta() == -entry.points_delta() &&
-        SameLots(entry, next->second);
-    if (!paired) {
-      failures->push_back(absl::StrCat(
-          "entry ", entry.sequence(), " of ", entry.member_id(), ": ",
-          out ? absl::StrCat(
-                    "a TRANSFER_OUT to ", entry.counterparty_member_id(),
-                    " without its TRANSFER_IN at entry ", entry.sequence() + 1)
-              : absl::StrCat("a TRANSFER_IN from ",
-                             entry.counterparty_member_id(),
-                             " without its TRANSFER_OUT at entry ",
-                             entry.sequence() - 1),
-          ": ", entry.ShortDebugString()));
-      continue;
-    }
-    ++counts_.pairs_seen;
-    counts_.points_moved -= entry.points_delta();
-    std::set<int64_t> expiries;
-    for (const auto& lot : entry.transferred_lots()) {
-      expiries.insert(lot.expires_at_ms());
-    }
-    if (expiries.size() > 1) ++counts_.multi_lot_pairs;
-    unpaired_.erase(next);
+  unpaired_.PairUp(
+      SameLots,
+      [&](const LedgerEntry& out, const LedgerEntry&) { CountPair(out); },
+      failures);
+}
+
+void TransferCheck::CountPair(const LedgerEntry& out) {
+  ++counts_.pairs_seen;
+  counts_.points_moved -= out.points_delta();
+  std::set<int64_t> expiries;
+  for (const auto& lot : out.transferred_lots()) {
+    expiries.insert(lot.expires_at_ms());
   }
+  if (expiries.size() > 1) ++counts_.multi_lot_pairs;
 }
 
 void TransferCheck::CheckLimitAnswers(const AliasGraph& graph,

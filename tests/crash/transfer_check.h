@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/crash/check_support.h"
 #include "tests/crash/ledger_client.h"
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
@@ -71,8 +72,6 @@ struct TransferCounts {
 
 class TransferCheck {
  public:
-  TransferCheck();
-
   // Takes in every TransferPoints of `requests` that has a definite answer
   // (call after SettleInDoubt), and checks each OK answer on its own.
   void Learn(const std::vector<SentRequest>& requests, Failures* failures);
@@ -88,8 +87,7 @@ class TransferCheck {
  private:
   // What the statement of one member showed so far.
   struct Statement {
-    uint64_t scanned_through = 0;
-    std::string scanned_hash;
+    StatementCursor cursor;
     int64_t available_after = 0;                   // Of the newest entry read.
     int64_t out_points = 0;                        // Sum of its TRANSFER_OUTs.
     int64_t in_points = 0;                         // Sum of its TRANSFER_INs.
@@ -98,8 +96,6 @@ class TransferCheck {
     int64_t merged_in_points = 0;
     // transfer_day -> points given, its own and what merges brought.
     std::map<int64_t, int64_t> out_points_by_day;
-    uint64_t merged_out_sequence = 0;
-    bool reading = false;  // Guards a loop of MERGE_INs.
   };
   // A TRANSFER_LIMIT_REACHED answer, checked once the statements are read.
   struct LimitAnswer {
@@ -130,19 +126,18 @@ class TransferCheck {
   // Pairs up the transfer entries read by this check; any left without
   // its other half is a failure.
   void CheckPairs(Failures* failures);
+  void CountPair(const loyalty::v1::LedgerEntry& out);
   void CheckLimitAnswers(const AliasGraph& graph, Failures* failures);
   int64_t DayOf(int64_t unix_ms) const;
 
-  absl::TimeZone time_zone_;
-  std::set<std::string>
-      members_;  // Named by a transfer of a member that exists.
+  absl::TimeZone time_zone_ = ProgramTimeZone();
+  // Named by a transfer of a member that exists.
+  std::set<std::string> members_;
   std::map<std::string, Statement> statements_;
-  // Every acknowledged transfer entry, and every one seen in a statement,
-  // by sequence.
-  std::map<uint64_t, loyalty::v1::LedgerEntry> acknowledged_;
-  std::map<uint64_t, std::string> seen_hashes_;
+  // Every acknowledged transfer entry, and every one seen in a statement.
+  AcknowledgedEntries acknowledged_;
   // Transfer entries this check read whose other half it has not paired.
-  std::map<uint64_t, loyalty::v1::LedgerEntry> unpaired_;
+  EntryPairs unpaired_{kTransferPair};
   std::vector<LimitAnswer> limit_answers_;
   // Conservation: what transfer and other entries changed in available.
   int64_t transfer_available_change_ = 0;

@@ -20,8 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
-#include "ledger/page_token.h"
-#include "ledger/status_util.h"
+#include "ledger/common/page_token.h"
+#include "ledger/common/status_util.h"
 
 namespace loyalty {
 namespace {

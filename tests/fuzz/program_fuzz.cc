@@ -25,9 +25,9 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "ledger/earn_rules.h"
-#include "ledger/program.h"
-#include "ledger/status_util.h"
+#include "ledger/points/earn_rules.h"
+#include "ledger/common/program.h"
+#include "ledger/common/status_util.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
 

@@ -7,7 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "ledger/earn_rules.h"
+#include "ledger/points/earn_rules.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

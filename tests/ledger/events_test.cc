@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/program.h"
+#include "ledger/common/program.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

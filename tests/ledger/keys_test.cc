@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
-#include "ledger/currency.h"
-#include "ledger/hashing.h"
-#include "ledger/keys.h"
+#include "ledger/common/currency.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/keys.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/records.pb.h"
 

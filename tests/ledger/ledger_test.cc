@@ -11,8 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/hashing.h"
-#include "ledger/validation.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/validation.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

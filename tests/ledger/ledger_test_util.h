@@ -33,12 +33,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/clock.h"
-#include "ledger/hashing.h"
-#include "ledger/keys.h"
-#include "ledger/ledger.h"
-#include "ledger/program.h"
-#include "ledger/status_util.h"
+#include "ledger/common/clock.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/keys.h"
+#include "ledger/commands.h"
+#include "ledger/engine/ledger.h"
+#include "ledger/points/sweep.h"
+#include "ledger/common/program.h"
+#include "ledger/common/status_util.h"
 #include "ledger/storage/ledger_store.h"
 #include "ledger/storage/memory_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
@@ -274,32 +276,32 @@ PendingCall<Response> MakePending() {
 inline std::future<absl::StatusOr<EnrollMemberResponse>> EnrollAsync(
     Ledger& ledger, const Caller& caller, EnrollMemberRequest request) {
   auto pending = MakePending<EnrollMemberResponse>();
-  ledger.Enroll(caller, std::move(request), std::move(pending.done));
+  ledger.Submit<EnrollMemberCommand>(caller, std::move(request), std::move(pending.done));
   return std::move(pending.result);
 }
 inline std::future<absl::StatusOr<EarnResponse>> EarnAsync(
     Ledger& ledger, const Caller& caller, EarnRequest request) {
   auto pending = MakePending<EarnResponse>();
-  ledger.Earn(caller, std::move(request), std::move(pending.done));
+  ledger.Submit<EarnCommand>(caller, std::move(request), std::move(pending.done));
   return std::move(pending.result);
 }
 inline std::future<absl::StatusOr<RedeemResponse>> RedeemAsync(
     Ledger& ledger, const Caller& caller, RedeemRequest request) {
   auto pending = MakePending<RedeemResponse>();
-  ledger.Redeem(caller, std::move(request), std::move(pending.done));
+  ledger.Submit<RedeemCommand>(caller, std::move(request), std::move(pending.done));
   return std::move(pending.result);
 }
 inline std::future<absl::StatusOr<AdjustResponse>> AdjustAsync(
     Ledger& ledger, const Caller& caller, AdjustRequest request) {
   auto pending = MakePending<AdjustResponse>();
-  ledger.Adjust(caller, std::move(request), std::move(pending.done));
+  ledger.Submit<AdjustCommand>(caller, std::move(request), std::move(pending.done));
   return std::move(pending.result);
 }
 
 inline absl::StatusOr<v1::RecordEventResponse> RecordEvent(
     Ledger& ledger, const Caller& caller, v1::RecordEventRequest request) {
   auto pending = MakePending<v1::RecordEventResponse>();
-  ledger.RecordEvent(caller, std::move(request), std::move(pending.done));
+  ledger.Submit<RecordEventCommand>(caller, std::move(request), std::move(pending.done));
   return pending.result.get();
 }
 

@@ -5,7 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "ledger/member_state.h"
+#include "ledger/engine/fold.h"
 
 namespace loyalty {
 namespace {
@@ -28,7 +28,7 @@ LedgerEntry Entry(uint64_t sequence, v1::EntryKind kind, int64_t delta,
 
 MemberRecord Enrolled() {
   MemberRecord member;
-  absl::Status s = ApplyEntry(Entry(1, v1::ENTRY_KIND_ENROLL, 0, 0), &member);
+  absl::Status s = FoldEntry(Entry(1, v1::ENTRY_KIND_ENROLL, 0, 0), &member);
   REQUIRE(s.ok());
   return member;
 }
@@ -37,7 +37,7 @@ MemberRecord Enrolled() {
 void RequireBroken(const LedgerEntry& entry, MemberRecord member,
                    const char* problem) {
   MemberRecord before = member;
-  absl::Status s = ApplyEntry(entry, &member);
+  absl::Status s = FoldEntry(entry, &member);
   INFO(s.ToString());
   REQUIRE(s.code() == absl::StatusCode::kInternal);
   CHECK(absl::StrContains(s.message(), problem));
@@ -55,7 +55,7 @@ TEST_CASE("entries fold into balances and totals", "[member_state]") {
         Entry(4, v1::ENTRY_KIND_ADJUST, -10, 90),
         Entry(5, v1::ENTRY_KIND_ADJUST, 5, 95),
         Entry(6, v1::ENTRY_KIND_EARN, 0, 95)}) {
-    absl::Status s = ApplyEntry(entry, &member);
+    absl::Status s = FoldEntry(entry, &member);
     INFO(s.ToString());
     REQUIRE(s.ok());
   }
@@ -93,7 +93,7 @@ TEST_CASE("the fold refuses to wrap a balance past INT64_MAX",
           "[member_state][overflow]") {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   MemberRecord member = Enrolled();
-  REQUIRE(ApplyEntry(Entry(2, v1::ENTRY_KIND_EARN, kMax, kMax), &member).ok());
+  REQUIRE(FoldEntry(Entry(2, v1::ENTRY_KIND_EARN, kMax, kMax), &member).ok());
   RequireBroken(Entry(3, v1::ENTRY_KIND_ADJUST, 1, kMax), member, "overflow");
 }
 

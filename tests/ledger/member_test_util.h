@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "ledger/status_util.h"
+#include "ledger/common/status_util.h"
 #include "ledger_test_util.h"
 
 namespace loyalty::testing {
@@ -55,14 +55,12 @@ v1::ErrorReason ReasonOfResult(const absl::StatusOr<T>& result) {
   return ReasonOf(result.status());
 }
 
-// Calls `method` and waits for its answer.
-template <typename Request, typename Response>
-absl::StatusOr<Response> CallLedger(
-    Ledger& ledger,
-    void (Ledger::*method)(const Caller&, Request, Ledger::Done<Response>),
-    const Caller& caller, Request request) {
-  auto pending = MakePending<Response>();
-  (ledger.*method)(caller, std::move(request), std::move(pending.done));
+// Submits the command `Spec` and waits for its answer.
+template <typename Spec>
+absl::StatusOr<typename Spec::Response> CallLedger(
+    Ledger& ledger, const Caller& caller, typename Spec::Request request) {
+  auto pending = MakePending<typename Spec::Response>();
+  ledger.Submit<Spec>(caller, std::move(request), std::move(pending.done));
   return pending.result.get();
 }
 
@@ -73,7 +71,7 @@ inline absl::StatusOr<v1::LinkIdentifierResponse> Link(
   *request.mutable_context() = AppContext(std::move(request_id));
   request.set_member_id(std::move(member_id));
   *request.mutable_identifier() = std::move(identifier);
-  return CallLedger(ledger, &Ledger::LinkIdentifier, kApp, std::move(request));
+  return CallLedger<LinkIdentifierCommand>(ledger, kApp, std::move(request));
 }
 
 inline absl::StatusOr<v1::UnlinkIdentifierResponse> Unlink(
@@ -83,7 +81,7 @@ inline absl::StatusOr<v1::UnlinkIdentifierResponse> Unlink(
   *request.mutable_context() = AppContext(std::move(request_id));
   request.set_member_id(std::move(member_id));
   *request.mutable_identifier() = std::move(identifier);
-  return CallLedger(ledger, &Ledger::UnlinkIdentifier, kApp,
+  return CallLedger<UnlinkIdentifierCommand>(ledger, kApp,
                     std::move(request));
 }
 
@@ -101,7 +99,7 @@ inline v1::TransferPointsRequest TransferRequest(std::string request_id,
 
 inline absl::StatusOr<v1::TransferPointsResponse> Transfer(
     Ledger& ledger, v1::TransferPointsRequest request) {
-  return CallLedger(ledger, &Ledger::TransferPoints, kApp, std::move(request));
+  return CallLedger<TransferPointsCommand>(ledger, kApp, std::move(request));
 }
 
 inline v1::ImportMemberRequest ImportRow(std::string request_id,
@@ -122,8 +120,9 @@ inline v1::ImportMemberRequest ImportRow(std::string request_id,
 inline absl::StatusOr<v1::ImportMemberResponse> Import(
     Ledger& ledger, v1::ImportMemberRequest request, bool dry_run = false) {
   auto pending = MakePending<v1::ImportMemberResponse>();
-  ledger.ImportMember(kAdmin, std::move(request), dry_run,
-                      std::move(pending.done));
+  ledger.Submit<ImportMemberCommand>(kAdmin, std::move(request),
+                                     std::move(pending.done),
+                                     SubmitOptions{.dry_run = dry_run});
   return pending.result.get();
 }
 
@@ -141,7 +140,7 @@ inline v1::CloseMemberRequest CloseRequest(std::string request_id,
 
 inline absl::StatusOr<v1::CloseMemberResponse> Close(
     Ledger& ledger, v1::CloseMemberRequest request) {
-  return CallLedger(ledger, &Ledger::CloseMember, kAdmin, std::move(request));
+  return CallLedger<CloseMemberCommand>(ledger, kAdmin, std::move(request));
 }
 
 inline v1::MergeMembersRequest MergeRequest(std::string request_id,
@@ -158,7 +157,7 @@ inline v1::MergeMembersRequest MergeRequest(std::string request_id,
 
 inline absl::StatusOr<v1::MergeMembersResponse> Merge(
     Ledger& ledger, v1::MergeMembersRequest request) {
-  return CallLedger(ledger, &Ledger::MergeMembers, kAdmin, std::move(request));
+  return CallLedger<MergeMembersCommand>(ledger, kAdmin, std::move(request));
 }
 
 }  // namespace loyalty::testing

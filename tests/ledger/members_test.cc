@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/identifiers.h"
-#include "ledger/limits.h"
+#include "ledger/members/identifiers.h"
+#include "ledger/common/limits.h"
 #include "ledger/storage/memory_store.h"
 #include "ledger_test_util.h"
 #include "member_test_util.h"
@@ -420,8 +420,7 @@ TEST_CASE(
   hold.set_member_id("alice");
   hold.set_points(40);
   hold.set_timeout_ms(60'000);
-  auto held = testing::CallLedger(t.ledger(), &Ledger::HoldPoints,
-                                  testing::kApp, hold);
+  auto held = testing::CallLedger<HoldPointsCommand>(t.ledger(), testing::kApp, hold);
   REQUIRE_OK(held);
   NothingChanged unchanged(t.store());
   auto refused = testing::Close(t.ledger(),

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "catch2/catch.hpp"
-#include "ledger/hashing.h"
-#include "ledger/keys.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/keys.h"
 #include "ledger_test_util.h"
 #include "member_test_util.h"
 
@@ -76,7 +76,7 @@ v1::HoldPointsRequest HoldRequest(const std::string& request_id,
 
 std::string HoldOk(TestLedger& t, const std::string& request_id,
                    const std::string& member_id, int64_t points) {
-  auto held = testing::CallLedger(t.ledger(), &Ledger::HoldPoints, kApp,
+  auto held = testing::CallLedger<HoldPointsCommand>(t.ledger(), kApp,
                                   HoldRequest(request_id, member_id, points));
   REQUIRE_OK(held);
   return held->hold_id();
@@ -171,8 +171,7 @@ TEST_CASE(
   CHECK(alias_balance->member_id() == "app");
 
   // The source's hold is the target's: a capture naming the old id works.
-  auto captured = testing::CallLedger(
-      t.ledger(), &Ledger::CapturePoints, kApp,
+  auto captured = testing::CallLedger<CapturePointsCommand>(t.ledger(), kApp,
       SettleRequest("cap-1", "card-only", hold_id));
   REQUIRE_OK(captured);
   CHECK(captured->entry().member_id() == "app");
@@ -183,7 +182,7 @@ TEST_CASE(
   // it came from can be returned there.
   t.clock().AdvanceMs(15 * kDayMs);
   REQUIRE(t.Available("app") == 320);
-  auto returned = testing::CallLedger(t.ledger(), &Ledger::Return, kPos,
+  auto returned = testing::CallLedger<ReturnCommand>(t.ledger(), kPos,
                                       ReturnWhole("r1", "card-only", "till-1",
                                                   70));
   REQUIRE_OK(returned);
@@ -355,7 +354,7 @@ TEST_CASE(
   t.EnrollOk("c");
   t.CreditOk("a", 100);
   const std::string released = HoldOk(t, "h1", "a", 30);
-  REQUIRE_OK(testing::CallLedger(t.ledger(), &Ledger::ReleasePoints, kApp,
+  REQUIRE_OK(testing::CallLedger<ReleasePointsCommand>(t.ledger(), kApp,
                                  SettleRequest("rel-1", "a", released)));
   const std::string open = HoldOk(t, "h2", "a", 20);
   REQUIRE_OK(Merge(t.ledger(), MergeRequest("m1", "a", "b")));
@@ -369,13 +368,13 @@ TEST_CASE(
   CHECK(member->merged_member_ids(1) == "a");
   CHECK(member->balance().held_points() == 20);
 
-  auto again = testing::CallLedger(t.ledger(), &Ledger::ReleasePoints, kApp,
+  auto again = testing::CallLedger<ReleasePointsCommand>(t.ledger(), kApp,
                                    SettleRequest("rel-2", "c", released));
   CHECK(ReasonOfResult(again) == v1::ERROR_REASON_HOLD_NOT_ACTIVE);
-  auto unknown = testing::CallLedger(t.ledger(), &Ledger::ReleasePoints, kApp,
+  auto unknown = testing::CallLedger<ReleasePointsCommand>(t.ledger(), kApp,
                                      SettleRequest("rel-3", "c", "H1"));
   CHECK(ReasonOfResult(unknown) == v1::ERROR_REASON_HOLD_NOT_FOUND);
-  auto captured = testing::CallLedger(t.ledger(), &Ledger::CapturePoints, kApp,
+  auto captured = testing::CallLedger<CapturePointsCommand>(t.ledger(), kApp,
                                       SettleRequest("cap-1", "a", open));
   REQUIRE_OK(captured);
   CHECK(captured->balance().available_points() == 80);
@@ -394,7 +393,7 @@ TEST_CASE(
   t.clock().AdvanceMs(15 * kDayMs);
   REQUIRE_OK(testing::Redeem(
       t.ledger(), kApp, testing::RedeemPoints("spend", "in-debt", "web-1", 70)));
-  REQUIRE_OK(testing::CallLedger(t.ledger(), &Ledger::Return, kPos,
+  REQUIRE_OK(testing::CallLedger<ReturnCommand>(t.ledger(), kPos,
                                  ReturnWhole("r1", "in-debt", "till-9", 70)));
   auto debt = t.ledger().GetBalance("in-debt");
   REQUIRE_OK(debt);

@@ -22,7 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/limits.h"
+#include "ledger/common/limits.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

@@ -7,7 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "ledger/page_token.h"
+#include "ledger/common/page_token.h"
 
 namespace loyalty {
 namespace {

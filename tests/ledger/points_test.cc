@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/points.h"
-#include "ledger/program.h"
+#include "ledger/points/time_driven.h"
+#include "ledger/common/program.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {
@@ -103,27 +103,27 @@ v1::SettleHoldRequest SettleRequest(const std::string& request_id,
 absl::StatusOr<v1::HoldPointsResponse> Hold(TestLedger& t,
                                             v1::HoldPointsRequest request) {
   auto pending = testing::MakePending<v1::HoldPointsResponse>();
-  t.ledger().HoldPoints(kApp, std::move(request), std::move(pending.done));
+  t.ledger().Submit<HoldPointsCommand>(kApp, std::move(request), std::move(pending.done));
   return pending.result.get();
 }
 
 absl::StatusOr<v1::SettleHoldResponse> Capture(TestLedger& t,
                                                v1::SettleHoldRequest request) {
   auto pending = testing::MakePending<v1::SettleHoldResponse>();
-  t.ledger().CapturePoints(kApp, std::move(request), std::move(pending.done));
+  t.ledger().Submit<CapturePointsCommand>(kApp, std::move(request), std::move(pending.done));
   return pending.result.get();
 }
 
 absl::StatusOr<v1::SettleHoldResponse> Release(TestLedger& t,
                                                v1::SettleHoldRequest request) {
   auto pending = testing::MakePending<v1::SettleHoldResponse>();
-  t.ledger().ReleasePoints(kApp, std::move(request), std::move(pending.done));
+  t.ledger().Submit<ReleasePointsCommand>(kApp, std::move(request), std::move(pending.done));
   return pending.result.get();
 }
 
 SweepResult SweepOk(TestLedger& t, int members_max = 100) {
   auto pending = testing::MakePending<SweepResult>();
-  t.ledger().Sweep(members_max, std::move(pending.done));
+  t.ledger().SubmitSystem<SweepCommand>(SweepRequest{members_max}, std::move(pending.done));
   absl::StatusOr<SweepResult> result = pending.result.get();
   REQUIRE_OK(result);
   return *result;

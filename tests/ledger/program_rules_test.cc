@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/earn_rules.h"
-#include "ledger/keys.h"
-#include "ledger/program.h"
+#include "ledger/points/earn_rules.h"
+#include "ledger/common/keys.h"
+#include "ledger/common/program.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

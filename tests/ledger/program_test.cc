@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "catch2/catch.hpp"
-#include "ledger/program.h"
-#include "ledger/validation.h"
+#include "ledger/common/program.h"
+#include "ledger/common/validation.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

@@ -87,7 +87,7 @@ ReturnRequest ReturnAmount(const std::string& request_id,
 absl::StatusOr<ReturnResponse> Return(TestLedger& t, ReturnRequest request,
                                       const Caller& caller = kPos) {
   auto pending = testing::MakePending<ReturnResponse>();
-  t.ledger().Return(caller, std::move(request), std::move(pending.done));
+  t.ledger().Submit<ReturnCommand>(caller, std::move(request), std::move(pending.done));
   return pending.result.get();
 }
 

@@ -8,7 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "ledger/tiers.h"
+#include "ledger/points/tiers.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {
@@ -76,7 +76,7 @@ std::vector<LedgerEntry> TierEntries(TestLedger& t) {
 
 SweepResult SweepOk(TestLedger& t) {
   auto pending = testing::MakePending<SweepResult>();
-  t.ledger().Sweep(100, std::move(pending.done));
+  t.ledger().SubmitSystem<SweepCommand>(SweepRequest{100}, std::move(pending.done));
   return testing::ValueOrFail(pending.result.get());
 }
 
@@ -215,7 +215,7 @@ TEST_CASE("a return reduces the qualifying amount of the order's month",
   request.set_order_id("order-e1");
   request.set_amount_minor(60000);  // Half of the order.
   auto pending = testing::MakePending<v1::ReturnResponse>();
-  t.ledger().Return(kPos, request, std::move(pending.done));
+  t.ledger().Submit<ReturnCommand>(kPos, request, std::move(pending.done));
   auto returned = pending.result.get();
   REQUIRE_OK(returned);
   CHECK(returned->entries(0).qualifying_delta() == -600);

@@ -11,9 +11,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
-#include "ledger/limits.h"
-#include "ledger/page_token.h"
-#include "ledger/validation.h"
+#include "ledger/common/limits.h"
+#include "ledger/common/page_token.h"
+#include "ledger/common/validation.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

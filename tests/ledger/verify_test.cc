@@ -11,8 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/hashing.h"
-#include "ledger/keys.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/keys.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {

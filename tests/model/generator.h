@@ -1,11 +1,13 @@
 // File: tests/model/generator.h
 //
 // Random commands for the model-based test. Every command kind has one row
-// in the kind table (generator.cc, kKinds): how often it is sent fresh, and
-// four functions that build a valid request, a request near a limit (huge
-// amounts, exactly the balance, one point more), a malformed request (one
-// field broken on purpose, so INVALID_ARGUMENT by construction) and a
-// content change that stays valid (for "same request id, other content").
+// in the kind table (a KindSpec in its domain's points_generator.cc or
+// members_generator.cc, listed in kKinds in generator.cc; see
+// generator_kinds.h): how often it is sent fresh, and four functions that
+// build a valid request, a request near a limit (huge amounts, exactly the
+// balance, one point more), a malformed request (one field broken on
+// purpose, so INVALID_ARGUMENT by construction) and a content change that
+// stays valid (for "same request id, other content").
 //
 // On top of the kinds the generator mixes in retries: the same command again
 // (same principal, id and content: must replay the first outcome), the same

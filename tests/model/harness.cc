@@ -1,4 +1,8 @@
-// One seeded run of the model-based test (see harness.h).
+// One seeded run of the model-based test (see harness.h): the engine. The
+// run loop, every call into the Ledger (Submitter for the commands, and
+// the reads, sweeps and Verify), and the checks every command gets; what
+// was written is checked in store_checks.cc, each domain's own fields in
+// points_checks.cc and members_checks.cc.
 #include "harness.h"
 
 #include <signal.h>
@@ -29,14 +33,17 @@
 #include "absl/strings/str_format.h"
 #include "generator.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
-#include "ledger/status_util.h"
+#include "ledger/common/clock.h"
+#include "ledger/commands.h"
+#include "ledger/engine/ledger.h"
+#include "ledger/points/sweep.h"
+#include "ledger/common/status_util.h"
 #include "ledger/storage/ledger_store.h"
 #include "ledger/storage/memory_store.h"
 #include "loyalty/v1/records.pb.h"
 #include "model.h"
 #include "recording_store.h"
+#include "runner.h"
 
 namespace loyalty::model {
 namespace {
@@ -44,32 +51,6 @@ namespace {
 // 2023-11-14T22:13:20Z; any fixed instant will do.
 constexpr int64_t kStartMs = 1'700'000'000'000;
 constexpr int64_t kHourMs = 3'600'000;
-
-// ---------------------------------------------------------------------------
-// The ledger's answer to one command, in one shape for every kind.
-
-struct Observed {
-  absl::Status status;
-  bool replayed = false;
-  std::string member_id;
-  v1::LedgerEntry entry;
-  v1::Balance balance;
-  int64_t points_earned = 0;
-  std::vector<std::pair<int, std::string>> identifiers;  // Enroll's member.
-  std::string hold_id;                                   // HoldPoints.
-  int64_t hold_expires_at_ms = 0;                        // HoldPoints.
-  // Return: every entry of the response and its figures.
-  std::vector<v1::LedgerEntry> entries;
-  int64_t points_reversed = 0;
-  int64_t points_forgiven = 0;
-  int64_t points_restored = 0;
-  // Link and unlink answer without a balance.
-  bool has_balance = true;
-  v1::Balance to_balance;           // Transfer: the receiver's.
-  v1::ImportMemberResponse import;  // Import: the whole response.
-  v1::Member member;                // Close and merge: the member after it.
-  uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
-};
 
 template <typename Response>
 uint64_t ResponseHash(Response response) {
@@ -207,64 +188,65 @@ Ledger::Done<Response> Deliver(std::shared_ptr<Slot> slot) {
   };
 }
 
-// Sends one request to the ledger; one overload per Request alternative.
+// Sends one request to the ledger as the command table's row for it; one
+// overload per Request alternative.
 struct Submitter {
   Ledger& ledger;
   Caller caller;
   std::shared_ptr<Slot> slot;
 
+  template <typename Spec>
+  void Submit(const typename Spec::Request& request,
+              SubmitOptions options = {}) const {
+    ledger.Submit<Spec>(caller, request,
+                        Deliver<typename Spec::Response>(slot), options);
+  }
+
   void operator()(const v1::EnrollMemberRequest& request) const {
-    ledger.Enroll(caller, request, Deliver<v1::EnrollMemberResponse>(slot));
+    Submit<EnrollMemberCommand>(request);
   }
   void operator()(const v1::EarnRequest& request) const {
-    ledger.Earn(caller, request, Deliver<v1::EarnResponse>(slot));
+    Submit<EarnCommand>(request);
   }
   void operator()(const v1::RedeemRequest& request) const {
-    ledger.Redeem(caller, request, Deliver<v1::RedeemResponse>(slot));
+    Submit<RedeemCommand>(request);
   }
   void operator()(const v1::AdjustRequest& request) const {
-    ledger.Adjust(caller, request, Deliver<v1::AdjustResponse>(slot));
+    Submit<AdjustCommand>(request);
   }
   void operator()(const v1::RecordEventRequest& request) const {
-    ledger.RecordEvent(caller, request,
-                       Deliver<v1::RecordEventResponse>(slot));
+    Submit<RecordEventCommand>(request);
   }
   void operator()(const v1::HoldPointsRequest& request) const {
-    ledger.HoldPoints(caller, request, Deliver<v1::HoldPointsResponse>(slot));
+    Submit<HoldPointsCommand>(request);
   }
   void operator()(const CaptureRequest& request) const {
-    ledger.CapturePoints(caller, request.message,
-                         Deliver<v1::SettleHoldResponse>(slot));
+    Submit<CapturePointsCommand>(request.message);
   }
   void operator()(const ReleaseRequest& request) const {
-    ledger.ReleasePoints(caller, request.message,
-                         Deliver<v1::SettleHoldResponse>(slot));
+    Submit<ReleasePointsCommand>(request.message);
   }
   void operator()(const v1::ReturnRequest& request) const {
-    ledger.Return(caller, request, Deliver<v1::ReturnResponse>(slot));
+    Submit<ReturnCommand>(request);
   }
   void operator()(const v1::LinkIdentifierRequest& request) const {
-    ledger.LinkIdentifier(caller, request,
-                          Deliver<v1::LinkIdentifierResponse>(slot));
+    Submit<LinkIdentifierCommand>(request);
   }
   void operator()(const v1::UnlinkIdentifierRequest& request) const {
-    ledger.UnlinkIdentifier(caller, request,
-                            Deliver<v1::UnlinkIdentifierResponse>(slot));
+    Submit<UnlinkIdentifierCommand>(request);
   }
   void operator()(const v1::TransferPointsRequest& request) const {
-    ledger.TransferPoints(caller, request,
-                          Deliver<v1::TransferPointsResponse>(slot));
+    Submit<TransferPointsCommand>(request);
   }
   void operator()(const ImportRequest& request) const {
-    ledger.ImportMember(caller, request.message, request.dry_run,
-                        Deliver<v1::ImportMemberResponse>(slot));
+    Submit<ImportMemberCommand>(request.message,
+                                SubmitOptions{.dry_run = request.dry_run});
   }
   void operator()(const v1::CloseMemberRequest& request) const {
-    ledger.CloseMember(caller, request, Deliver<v1::CloseMemberResponse>(slot));
+    Submit<CloseMemberCommand>(request);
   }
   void operator()(const v1::MergeMembersRequest& request) const {
-    ledger.MergeMembers(caller, request,
-                        Deliver<v1::MergeMembersResponse>(slot));
+    Submit<MergeMembersCommand>(request);
   }
 };
 
@@ -299,6 +281,16 @@ std::string ExpiringText(
   return text + "]";
 }
 
+std::vector<std::pair<int64_t, int64_t>> ExpiringOf(const v1::Balance& b) {
+  std::vector<std::pair<int64_t, int64_t>> expiring;
+  for (const auto& lot : b.next_expiring()) {
+    expiring.emplace_back(lot.expires_at_ms(), lot.points());
+  }
+  return expiring;
+}
+
+}  // namespace
+
 std::string TotalsText(const Totals& t) {
   return absl::StrCat(
       "available=", t.available, " pending=", t.pending, " held=", t.held,
@@ -309,14 +301,6 @@ std::string TotalsText(const Totals& t) {
       " debt=", t.debt, " entries=", t.entry_count,
       " last_seq=", t.last_sequence,
       " expiring=", ExpiringText(t.next_expiring), " as_of=", t.as_of_ms);
-}
-
-std::vector<std::pair<int64_t, int64_t>> ExpiringOf(const v1::Balance& b) {
-  std::vector<std::pair<int64_t, int64_t>> expiring;
-  for (const auto& lot : b.next_expiring()) {
-    expiring.emplace_back(lot.expires_at_ms(), lot.points());
-  }
-  return expiring;
 }
 
 std::string BalanceText(const v1::Balance& b) {
@@ -353,22 +337,6 @@ bool SameTotals(const Totals& t, const v1::Balance& b) {
          t.debt == b.debt_points();
 }
 
-std::string BigEndian64(uint64_t value) {
-  std::string bytes(8, '\0');
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<char>(value >> (56 - 8 * i));
-  }
-  return bytes;
-}
-
-// Keys as documented in ledger/keys.h.
-std::string ScheduleKey(int64_t due_ms, const std::string& member_id) {
-  return BigEndian64(static_cast<uint64_t>(due_ms)) + member_id;
-}
-std::string MemberEntryKey(const std::string& member_id, uint64_t sequence) {
-  return absl::StrCat(member_id, std::string(1, '\0'), BigEndian64(sequence));
-}
-
 // Web orders get +40, at most 100 per member and 5000 in all: a default
 // run reaches both the cap and the budget.
 CampaignRule ProgramCampaign() {
@@ -389,143 +357,6 @@ TierProgram ProgramTiers() {
   program.window_months = 1;
   program.grace_days = 2;
   return program;
-}
-
-// "" when `got`, a MERGE_IN's merged_member_record, is the source exactly
-// as the model had it just before the merge (every field the model keeps:
-// the record is the ledger's own, so this is its storage form as
-// records.proto documents it); else which fields differ.
-std::string CompareRecord(const MemberState& want,
-                          const v1::MemberRecord& got) {
-  std::vector<std::string> differ;
-  auto check = [&](bool same, const char* field) {
-    if (!same) differ.push_back(field);
-  };
-  const Totals& t = want.totals();
-  check(got.member_id() == want.member_id, "member_id");
-  check(got.status() == v1::MEMBER_STATUS_ACTIVE, "status");
-  check(got.enrolled_at_ms() == want.enrolled_at_ms, "enrolled_at_ms");
-  std::vector<std::pair<int, std::string>> identifiers, want_identifiers;
-  for (const auto& identifier : got.identifiers()) {
-    identifiers.emplace_back(identifier.kind(), identifier.value());
-  }
-  for (const ModelIdentifier& identifier : want.identifiers) {
-    want_identifiers.emplace_back(identifier.kind, identifier.stored);
-  }
-  check(identifiers == want_identifiers, "identifiers");
-  check(got.available_points() == t.available, "available_points");
-  check(got.pending_points() == t.pending, "pending_points");
-  check(got.held_points() == t.held, "held_points");
-  check(got.debt_points() == t.debt, "debt_points");
-  check(got.earned_points_total() == t.earned_total, "earned_points_total");
-  check(got.redeemed_points_total() == t.redeemed_total,
-        "redeemed_points_total");
-  check(got.adjusted_points_total() == t.adjusted_total,
-        "adjusted_points_total");
-  check(got.expired_points_total() == t.expired_total, "expired_points_total");
-  check(got.opening_points_total() == t.opening_total, "opening_points_total");
-  check(got.transferred_out_points_total() == t.transferred_out_total,
-        "transferred_out_points_total");
-  check(got.transferred_in_points_total() == t.transferred_in_total,
-        "transferred_in_points_total");
-  check(got.forfeited_points_total() == 0, "forfeited_points_total");
-  check(got.entry_count() == t.entry_count, "entry_count");
-  check(got.last_sequence() == t.last_sequence, "last_sequence");
-  check(got.next_due_ms() == want.points.NextDueMs(), "next_due_ms");
-  using LotTuple = std::tuple<uint64_t, int64_t, int64_t, int64_t>;
-  auto lots_of = [](const auto& lots) {
-    std::vector<LotTuple> out;
-    for (const auto& lot : lots) {
-      out.emplace_back(lot.sequence(), lot.points(), lot.expires_at_ms(),
-                       lot.matures_at_ms());
-    }
-    return out;
-  };
-  auto model_lots = [](const std::vector<Lot>& lots) {
-    std::vector<LotTuple> out;
-    for (const Lot& lot : lots) {
-      out.emplace_back(lot.sequence, lot.points, lot.expires_at_ms,
-                       lot.matures_at_ms);
-    }
-    return out;
-  };
-  check(lots_of(got.lots()) == model_lots(want.points.lots), "lots");
-  check(lots_of(got.pending_lots()) == model_lots(want.points.pending),
-        "pending_lots");
-  bool holds_same =
-      got.holds_size() == static_cast<int>(want.points.holds.size());
-  for (int i = 0; holds_same && i < got.holds_size(); ++i) {
-    const v1::Hold& hold = got.holds(i);
-    const Hold& model = want.points.holds[i];
-    holds_same = hold.hold_id() == absl::StrCat("H", model.sequence) &&
-                 hold.sequence() == model.sequence &&
-                 hold.points() == model.points &&
-                 hold.expires_at_ms() == model.expires_at_ms &&
-                 hold.order_id() == model.order_id &&
-                 lots_of(hold.taken()) == model_lots(model.taken);
-  }
-  check(holds_same, "holds");
-  const TierProgram tiers = ProgramTiers();
-  check(got.tier_id() == tiers.tiers[want.points.tier.tier].tier_id, "tier_id");
-  check(got.tier_since_ms() == want.points.tier.since_ms, "tier_since_ms");
-  check(got.tier_evaluation_ms() == want.points.tier.evaluation_ms,
-        "tier_evaluation_ms");
-  std::vector<std::pair<int64_t, int64_t>> months;
-  for (const auto& month : got.qualifying_months()) {
-    months.emplace_back(month.month(), month.amount());
-  }
-  check(months ==
-            std::vector<std::pair<int64_t, int64_t>>(
-                want.points.tier.months.begin(), want.points.tier.months.end()),
-        "qualifying_months");
-  // Campaign points: the program's one campaign (a rule that granted
-  // nothing may be listed at 0).
-  int64_t campaign = 0;
-  bool campaigns_known = true;
-  for (const auto& rule : got.campaign_points()) {
-    if (rule.rule_id() == ProgramCampaign().rule_id) {
-      campaign += rule.points();
-    } else {
-      campaigns_known = campaigns_known && rule.points() == 0;
-    }
-  }
-  check(campaigns_known && campaign == want.campaign_points, "campaign_points");
-  // Events: how many ever, and on the latest day.
-  std::vector<std::tuple<std::string, int64_t, int64_t, int64_t>> events,
-      want_events;
-  for (const auto& event : got.event_counts()) {
-    events.emplace_back(event.event_id(), event.count(), event.last_day(),
-                        event.count_on_last_day());
-  }
-  for (const auto& [event_id, count] : want.event_count) {
-    int64_t last_day = std::numeric_limits<int64_t>::min();
-    int64_t on_last_day = 0;
-    for (const auto& [key, on_day] : want.event_count_by_day) {
-      if (key.first == event_id && key.second >= last_day) {
-        last_day = key.second;
-        on_last_day = on_day;
-      }
-    }
-    want_events.emplace_back(event_id, count, last_day, on_last_day);
-  }
-  check(events == want_events, "event_counts");
-  check(got.transfer_day() == want.transfer_day, "transfer_day");
-  check(got.transferred_out_on_day() == want.transferred_on_day,
-        "transferred_out_on_day");
-  check(got.merged_into_member_id().empty(), "merged_into_member_id");
-  check(std::vector<std::string>(got.merged_member_ids().begin(),
-                                 got.merged_member_ids().end()) ==
-            want.merged_member_ids,
-        "merged_member_ids");
-  if (differ.empty()) return "";
-  std::string text = "merged_member_record differs in ";
-  for (const std::string& field : differ) absl::StrAppend(&text, field, " ");
-  absl::StrAppend(&text, "\n    model: ", TotalsText(t),
-                  " lots=", want.points.lots.size(),
-                  " pending=", want.points.pending.size(),
-                  " holds=", want.points.holds.size(),
-                  "\n    ledger: ", got.ShortDebugString());
-  return text;
 }
 
 // "" when the stored entry `got` is the one the model expects; else what
@@ -656,6 +487,8 @@ std::string OutcomeText(const absl::Status& status) {
                       status.message());
 }
 
+namespace {
+
 std::string ExpectedText(const Expected& e) {
   if (e.code != absl::StatusCode::kOk) {
     return absl::StrCat(absl::StatusCodeToString(e.code), " (",
@@ -690,152 +523,36 @@ void OnCrash(int signal_number) {
   ::raise(signal_number);
 }
 
-class CrashNote {
- public:
-  CrashNote() {
-    g_crash_note[0] = '\0';
-    struct sigaction action {};
-    action.sa_handler = OnCrash;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGABRT, &action, &g_previous_abort);
-    ::sigaction(SIGSEGV, &action, &g_previous_segv);
-  }
-  ~CrashNote() {
-    ::sigaction(SIGABRT, &g_previous_abort, nullptr);
-    ::sigaction(SIGSEGV, &g_previous_segv, nullptr);
-  }
-  void Set(const std::string& text) {
-    std::snprintf(g_crash_note, sizeof(g_crash_note), "%s\n", text.c_str());
-  }
-};
+}  // namespace
+
+CrashNote::CrashNote() {
+  g_crash_note[0] = '\0';
+  struct sigaction action {};
+  action.sa_handler = OnCrash;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGABRT, &action, &g_previous_abort);
+  ::sigaction(SIGSEGV, &action, &g_previous_segv);
+}
+
+CrashNote::~CrashNote() {
+  ::sigaction(SIGABRT, &g_previous_abort, nullptr);
+  ::sigaction(SIGSEGV, &g_previous_segv, nullptr);
+}
+
+void CrashNote::Set(const std::string& text) {
+  std::snprintf(g_crash_note, sizeof(g_crash_note), "%s\n", text.c_str());
+}
 
 // ---------------------------------------------------------------------------
+// The run.
 
-class Runner {
- public:
-  explicit Runner(const RunOptions& options)
-      : options_(options),
-        clock_(kStartMs),
-        store_(&memory_),
-        model_(Rates(), Campaign(), Events(), Tiers()),
-        generator_(options.seed, &model_, options.near_limits),
-        check_rng_(options.seed ^ 0x5eedc0deull) {}
-
-  RunReport Run();
-
- private:
-  static std::vector<EarnRateRule> Rates();
-  static CampaignRule Campaign();
-  static std::vector<EventRule> Events();
-  static TierProgram Tiers();
-  static v1::ProgramConfig Program();
-
-  bool RunOne();
-  bool CheckQuote(const v1::EarnRequest& request);
-  bool RunGroup(int64_t size);
-  // Ledger::Sweep against Model::Sweep, on its own.
-  bool RunSweep();
-  // Model side and comparison of one answered command.
-  bool Judge(const Command& command, const Observed& observed,
-             Expected* expected);
-  void Count(const std::vector<ExpectedEntry>& entries);
-  void CountMembersCommand(const Command& command, const Expected& expected);
-  std::string CompareOk(const Command& command, const Expected& expected,
-                        const Observed& observed);
-  std::string CompareImport(const Expected& expected, const Observed& observed);
-  std::string CompareMerge(const Expected& expected, const Observed& observed);
-  // A Member view (a close's or merge's response) against the model's
-  // member `member_id` as of now: id, status, identifiers, aliases, tier.
-  std::string CompareMemberView(const std::string& member_id,
-                                const v1::Member& member);
-  // The member's identifiers as the ledger must store them, in order.
-  std::vector<std::pair<int, std::string>> StoredIdentifiers(
-      const std::string& member_id) const;
-  // GetBalance and GetMember of `named_id` against the model's member it
-  // stands for (itself, or for an alias the member it resolves to) as of
-  // now: balance, id, status, identifiers, aliases, tier status.
-  bool CheckBalanceOf(const std::string& named_id);
-  // Before the ledger settles `member_id` (a command, a sweep or a read):
-  // fails, naming the case, when the expiries due would push its
-  // expired_points_total past INT64_MAX, which the contract leaves open
-  // (the ledger aborts on it).
-  bool CheckExpiredTotalFits(const std::string& member_id);
-  // The members a command names (both of a transfer; an import's card
-  // owner, as the model has it before the command).
-  std::vector<std::string> MembersNamed(const Command& command) const;
-  bool CheckBalance(const Command& command, const Expected& expected);
-  // LookupMember of (kind, canonical) in a random notation: the owner the
-  // model has, or NOT_FOUND (MEMBER_NOT_FOUND) when nobody has it.
-  bool CheckLookup(v1::IdentifierKind kind, const std::string& canonical);
-  // After a command: the identifiers it named, one of a random member and
-  // one unlinked earlier.
-  bool CheckLookupsAfter(const Command& command, const Expected& expected);
-  // Every identifier owned and every one unlinked (`all`), or a sample.
-  bool CheckLookups(bool all);
-  bool CheckWrites(const Command& command, const Expected& expected,
-                   const Recording& recording, uint64_t write_count_before);
-  bool CheckGroupWrites(const std::vector<Expected>& expected,
-                        const Recording& recording,
-                        uint64_t write_count_before);
-  // The entries written (kEntries and their kMemberEntries keys), in order,
-  // are exactly `entries`.
-  bool CheckEntryWrites(const Recording& recording,
-                        const std::vector<ExpectedEntry>& entries);
-  // The identifier family's puts and erases are exactly those of the
-  // identifiers the entries link (ENROLL, LINK) and unlink (UNLINK).
-  bool CheckIdentifierWrites(const Recording& recording,
-                             const std::vector<ExpectedEntry>& entries);
-  // Applies the recorded schedule puts and erases to schedule_ (erases of
-  // existing keys, puts of new ones, only for `touched` members), then
-  // checks each touched member's key against the model; with `moves`, the
-  // puts and erases must be exactly those.
-  bool CheckScheduleWrites(const Recording& recording,
-                           const std::set<std::string>& touched,
-                           const std::vector<ScheduleMove>* moves);
-  bool CheckScan(const StorePrint& before, const Recording& recording);
-  bool ShouldScan();
-  // Starts a step: nothing may have been written since the last one; on a
-  // sampled step, the store as it is now.
-  bool Before(std::optional<StorePrint>* before, uint64_t* write_count);
-  absl::StatusOr<StorePrint> Scan();
-  bool CheckVerify();
-  bool CheckStatement(const std::string& member_id);
-  bool CheckStatements(bool all);
-  bool CheckMembers();
-  // Moves the clock; returns the member whose due instant it moved to, if
-  // it did ("" otherwise).
-  std::string AdvanceClock();
-  void Note(const Command& command, const std::string& outcome);
-  void NoteLine(std::string line);
-  bool Fail(const std::string& problem);
-  template <typename T>
-  T Await(std::future<T>& future);
-
-  const RunOptions options_;
-  ManualClock clock_;
-  MemoryStore memory_;
-  RecordingStore store_;
-  std::unique_ptr<Ledger> ledger_;
-  Model model_;
-  Generator generator_;
-  std::mt19937_64 check_rng_;  // Check sampling: never affects commands.
-  CrashNote crash_note_;
-  RunReport report_;
-  int64_t commands_ = 0;
-  // (principal, request id) -> hash of the first OK response.
-  std::map<std::pair<std::string, std::string>, uint64_t> first_responses_;
-  std::deque<std::string> history_;
-  // The last full scan, and MemoryStore::write_count when it was taken.
-  std::optional<StorePrint> last_print_;
-  uint64_t last_print_write_count_ = 0;
-  std::string current_;  // The command being judged, for failure reports.
-  // The schedule family as the recorded writes left it: member -> due
-  // times (one at most), with its key count and hash sum (as StorePrint).
-  std::map<std::string, std::set<int64_t>> schedule_;
-  // Per member, its debt after the newest entry counted.
-  std::map<std::string, int64_t> debt_seen_;
-  FamilyPrint schedule_print_;
-};
+Runner::Runner(const RunOptions& options)
+    : options_(options),
+      clock_(kStartMs),
+      store_(&memory_),
+      model_(Rates(), Campaign(), Events(), Tiers()),
+      generator_(options.seed, &model_, options.near_limits),
+      check_rng_(options.seed ^ 0x5eedc0deull) {}
 
 std::vector<EarnRateRule> Runner::Rates() {
   return {
@@ -1025,22 +742,8 @@ bool Runner::Judge(const Command& command, const Observed& observed,
         case v1::ERROR_REASON_BALANCE_OVERFLOW:
           ++report_.balance_overflows;
           break;
-        case v1::ERROR_REASON_TOO_MANY_HOLDS:
-          ++report_.too_many_holds;
-          break;
-        case v1::ERROR_REASON_HOLD_NOT_ACTIVE:
-          ++report_.holds_not_active;
-          break;
-        case v1::ERROR_REASON_HOLD_NOT_FOUND:
-          ++report_.holds_not_found;
-          break;
-        case v1::ERROR_REASON_RETURN_EXCEEDS_ORDER:
-          ++report_.return_exceeds;
-          break;
-        case v1::ERROR_REASON_ORDER_NOT_FOUND:
-          ++report_.order_not_found;
-          break;
         default:
+          CountPointsRejection(expected->reason);
           break;
       }
       if (!expected->entries.empty()) ++report_.rejections_after_due_entries;
@@ -1090,183 +793,13 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   return true;
 }
 
-void Runner::CountMembersCommand(const Command& command,
-                                 const Expected& expected) {
-  const bool ok = expected.code == absl::StatusCode::kOk && !expected.replayed;
-  const bool merge = command.request.index() == kMergeKind;
-  if (merge && expected.replayed) ++report_.merges_replayed;
-  if (expected.effect == Effect::kRemembered) {
-    switch (expected.reason) {
-      case v1::ERROR_REASON_MEMBER_NOT_SETTLED:
-        ++report_.members_not_settled;
-        break;
-      case v1::ERROR_REASON_MEMBER_CLOSED:
-        ++(merge ? report_.merges_member_closed
-                 : report_.members_closed_refused);
-        break;
-      case v1::ERROR_REASON_MEMBER_MERGED:
-        ++(merge ? report_.merges_of_aliases
-           : command.request.index() == kCloseKind
-               ? report_.closes_of_aliases
-               : report_.transfers_within_one_member);
-        break;
-      case v1::ERROR_REASON_ORDER_ID_CONFLICT:
-        ++report_.merges_order_id_conflict;
-        break;
-      case v1::ERROR_REASON_MEMBER_NOT_FOUND:
-        report_.merges_member_not_found += merge;
-        break;
-      case v1::ERROR_REASON_BALANCE_OVERFLOW:
-        report_.merges_balance_overflow += merge;
-        break;
-      default:
-        break;
-    }
-  }
-  if (merge && ok) {
-    report_.merges_moving_orders += expected.orders_erased > 0;
-    // Time-driven TIER entries may come first: only those after MERGE_IN.
-    for (auto entry = expected.entries.rbegin();
-         entry != expected.entries.rend() &&
-         entry->kind != v1::ENTRY_KIND_MERGE_IN;
-         ++entry) {
-      report_.merges_raising_tier += entry->kind == v1::ENTRY_KIND_TIER;
-    }
-  }
-  switch (expected.reason) {
-    case v1::ERROR_REASON_IDENTIFIER_TAKEN:
-      ++(command.request.index() == kImportKind ? report_.imports_phone_taken
-                                                : report_.identifiers_taken);
-      break;
-    case v1::ERROR_REASON_TOO_MANY_IDENTIFIERS:
-      ++(merge ? report_.merges_too_many_identifiers
-               : report_.too_many_identifiers);
-      break;
-    case v1::ERROR_REASON_IDENTIFIER_NOT_FOUND:
-      ++report_.identifiers_not_found;
-      break;
-    case v1::ERROR_REASON_TRANSFER_LIMIT_REACHED: {
-      const auto& transfer =
-          std::get<v1::TransferPointsRequest>(command.request);
-      ++(transfer.points() > kModelTransferMaxPoints
-             ? report_.transfer_limits_per_transfer
-             : report_.transfer_limits_per_day);
-      break;
-    }
-    case v1::ERROR_REASON_INSUFFICIENT_POINTS:
-      report_.transfers_insufficient +=
-          command.request.index() == kTransferKind;
-      break;
-    default:
-      break;
-  }
-  if (command.request.index() == kLinkKind && !expected.replayed &&
-      expected.reason == v1::ERROR_REASON_IDENTIFIER_TAKEN) {
-    // Taken by the member itself?
-    const auto& link = std::get<v1::LinkIdentifierRequest>(command.request);
-    const std::optional<std::string> canonical =
-        ModelCanonical(link.identifier().kind(), link.identifier().value());
-    const std::string* owner =
-        canonical.has_value()
-            ? model_.IdentifierOwner(link.identifier().kind(), *canonical)
-            : nullptr;
-    report_.identifiers_taken_by_self +=
-        owner != nullptr && *owner == link.member_id();
-  }
-  if (expected.dry_run) {
-    ++report_.dry_runs;
-    report_.dry_run_rejections += expected.code != absl::StatusCode::kOk;
-    report_.dry_runs_enrolling += ok && expected.enrolled;
-  }
-  if (!ok || expected.dry_run) return;
-  switch (command.request.index()) {
-    case kLinkKind:
-      ++report_.links;
-      break;
-    case kUnlinkKind:
-      ++report_.unlinks;
-      break;
-    case kTransferKind:
-      ++report_.transfers;
-      break;
-    case kImportKind:
-      ++(expected.enrolled ? report_.imports_enrolled : report_.imports_found);
-      report_.imports_phone_linked += expected.phone_linked;
-      report_.openings += expected.opening_points > 0;
-      break;
-    default:
-      break;
-  }
-}
-
 void Runner::Count(const std::vector<ExpectedEntry>& entries) {
   for (const ExpectedEntry& entry : entries) {
     int64_t& debt = debt_seen_[entry.member_id];
     report_.debt_paid_off += entry.debt_after < debt;
     debt = entry.debt_after;
-    switch (entry.kind) {
-      case v1::ENTRY_KIND_EARN:
-        report_.pending_earns += entry.bucket == v1::BUCKET_PENDING;
-        report_.tier_lines += entry.tier_line_points > 0;
-        break;
-      case v1::ENTRY_KIND_MATURE:
-        ++report_.matures;
-        break;
-      case v1::ENTRY_KIND_RETURN:
-        ++report_.returns;
-        report_.returns_from_pending += entry.pending_reversed > 0;
-        report_.returns_into_debt += entry.debt_after > 0;
-        report_.returns_forgiving += entry.forgiven > 0;
-        report_.qualifying_returns += entry.qualifying_delta < 0;
-        break;
-      case v1::ENTRY_KIND_RESTORE:
-        ++report_.restores;
-        break;
-      case v1::ENTRY_KIND_CLOSE:
-        ++report_.closes;
-        report_.closes_forfeiting += entry.points_delta < 0;
-        report_.closes_writing_off_debt += entry.points_delta > 0;
-        report_.closes_erasing += entry.personal_data_erased;
-        break;
-      case v1::ENTRY_KIND_MERGE_IN:
-        ++report_.merges;
-        report_.merges_moving_pending += entry.merged_pending > 0;
-        report_.merges_moving_holds += entry.merged_held > 0;
-        report_.merges_moving_debt += entry.points_delta < 0;
-        break;
-      case v1::ENTRY_KIND_EXPIRE:
-        ++report_.expires;
-        report_.expired_saturated +=
-            model_.FindMember(entry.member_id)->totals().expired_total ==
-            std::numeric_limits<int64_t>::max();
-        break;
-      case v1::ENTRY_KIND_HOLD:
-        ++report_.holds;
-        break;
-      case v1::ENTRY_KIND_CAPTURE:
-        ++report_.captures;
-        break;
-      case v1::ENTRY_KIND_RELEASE:
-        ++(entry.hold_timed_out ? report_.hold_timeouts : report_.releases);
-        break;
-      case v1::ENTRY_KIND_TIER: {
-        const auto index = [&](const std::string& tier_id) {
-          int i = 0;
-          for (const TierRule& rule : model_.tiers().tiers) {
-            if (rule.tier_id == tier_id) return i;
-            ++i;
-          }
-          return -1;
-        };
-        const int from = index(entry.tier_from), to = index(entry.tier_to);
-        ++(to > from    ? report_.tier_upgrades
-           : to == from ? report_.tier_keeps
-                        : report_.tier_move_downs);
-        break;
-      }
-      default:
-        break;
-    }
+    CountPointsEntry(entry);
+    CountMembersEntry(entry);
   }
 }
 
@@ -1336,197 +869,10 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
     std::string problem = CompareEntry(own, entry);
     if (!problem.empty()) return "the response's " + problem;
   }
-  if (std::holds_alternative<v1::HoldPointsRequest>(command.request) &&
-      (observed.hold_id != entry.hold_id() ||
-       observed.hold_expires_at_ms != entry.hold_expires_at_ms())) {
-    return "hold_id / expires_at_ms differ from the HOLD entry's";
-  }
-
-  if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
-    if (observed.points_earned != expected.points_delta) {
-      return "points_earned differs";
-    }
-    if (entry.order_id() != earn->order_id() ||
-        entry.currency() != earn->currency()) {
-      return "entry order/currency differs";
-    }
-    if (entry.spend_minor() != expected.spend_minor) {
-      return "entry spend_minor differs";
-    }
-    Int128 breakdown = 0;
-    for (const auto& line : entry.breakdown()) breakdown += line.points();
-    if (breakdown != expected.points_delta) return "breakdown sum differs";
-  } else if (const auto* ret =
-                 std::get_if<v1::ReturnRequest>(&command.request)) {
-    if (entry.order_id() != ret->order_id()) return "entry order differs";
-    if (observed.points_reversed != expected.points_reversed ||
-        observed.points_forgiven != expected.points_forgiven ||
-        observed.points_restored != expected.points_restored) {
-      return absl::StrCat("return figures differ: reversed/forgiven/restored ",
-                          observed.points_reversed, "/",
-                          observed.points_forgiven, "/",
-                          observed.points_restored, ", model ",
-                          expected.points_reversed, "/",
-                          expected.points_forgiven, "/",
-                          expected.points_restored);
-    }
-    if (observed.entries.size() !=
-        static_cast<size_t>(1 + expected.own_entry_from_end)) {
-      return "the response's entry count differs";
-    }
-    if (!expected.replayed && expected.own_entry_from_end == 1) {
-      std::string problem =
-          CompareEntry(expected.entries.back(), observed.entries.back());
-      if (!problem.empty()) return "the response's " + problem;
-    }
-  } else if (const auto* redeem =
-                 std::get_if<v1::RedeemRequest>(&command.request)) {
-    if (entry.order_id() != redeem->order_id()) return "entry order differs";
-  } else if (const auto* event =
-                 std::get_if<v1::RecordEventRequest>(&command.request)) {
-    if (entry.event_id() != event->event_id() ||
-        entry.event_reference() != event->reference()) {
-      return "entry event id/reference differs";
-    }
-    if (observed.points_earned != expected.points_delta) {
-      return "event points_earned differs";
-    }
-  } else if (const auto* adjust =
-                 std::get_if<v1::AdjustRequest>(&command.request)) {
-    if (entry.operator_id() != adjust->operator_id() ||
-        entry.reason_code() != adjust->reason_code() ||
-        entry.note() != adjust->note()) {
-      return "entry operator/reason/note differs";
-    }
-  } else if (command.request.index() == kEnrollKind ||
-             command.request.index() == kLinkKind ||
-             command.request.index() == kUnlinkKind) {
-    // The member's identifiers after the command, as stored (a replay's
-    // are those of its first answer, compared by its hash).
-    if (!expected.replayed &&
-        observed.identifiers != StoredIdentifiers(expected.member_id)) {
-      return "the member's identifiers in the response differ from the "
-             "model's";
-    }
-  } else if (command.request.index() == kCloseKind) {
-    if (!expected.replayed) {
-      std::string problem =
-          CompareMemberView(expected.member_id, observed.member);
-      if (!problem.empty()) return "the closed member: " + problem;
-    }
-  } else if (command.request.index() == kTransferKind) {
-    if (observed.entries.size() != 2) {
-      return "a transfer's response has not 2 entries";
-    }
-    if (!expected.replayed) {
-      std::string problem =
-          CompareEntry(expected.entries.back(), observed.entries[1]);
-      if (!problem.empty()) return "the response's " + problem;
-    }
-    if (!SameTotals(expected.counterparty_totals, observed.to_balance) ||
-        observed.to_balance.member_id() != expected.counterparty_id) {
-      return absl::StrCat(
-          "to_balance differs: ", BalanceText(observed.to_balance),
-          "; the model's ", TotalsText(expected.counterparty_totals));
-    }
-  }
-  return "";
-}
-
-std::vector<std::pair<int, std::string>> Runner::StoredIdentifiers(
-    const std::string& member_id) const {
-  std::vector<std::pair<int, std::string>> stored;
-  const MemberState* member = model_.FindMember(member_id);
-  if (member == nullptr) return stored;
-  for (const ModelIdentifier& identifier : member->identifiers) {
-    stored.emplace_back(identifier.kind, identifier.stored);
-  }
-  return stored;
-}
-
-std::string Runner::CompareMemberView(const std::string& member_id,
-                                      const v1::Member& member) {
-  const MemberState* want = model_.FindMember(member_id);
-  std::vector<std::pair<int, std::string>> identifiers;
-  for (const auto& identifier : member.identifiers()) {
-    identifiers.emplace_back(identifier.kind(), identifier.value());
-  }
-  if (member.member_id() != member_id ||
-      identifiers != StoredIdentifiers(member_id) ||
-      member.status() != want->status ||
-      std::vector<std::string>(member.merged_member_ids().begin(),
-                               member.merged_member_ids().end()) !=
-          want->merged_member_ids) {
-    return absl::StrCat(
-        "member ", member.ShortDebugString(), "; the model's status ",
-        v1::MemberStatus_Name(want->status), ", ", want->identifiers.size(),
-        " identifiers, ", want->merged_member_ids.size(), " aliases");
-  }
-  model_.set_now_ms(clock_.NowMs());
-  const v1::TierStatus tier = model_.TierStatusOf(*model_.Projected(member_id));
-  if (!google::protobuf::util::MessageDifferencer::Equals(tier,
-                                                          member.tier())) {
-    return absl::StrCat("tier {", member.tier().ShortDebugString(),
-                        "}; the model's {", tier.ShortDebugString(), "}");
-  }
-  return "";
-}
-
-std::string Runner::CompareMerge(const Expected& expected,
-                                 const Observed& observed) {
-  if (!SameTotals(expected.totals, observed.balance) ||
-      observed.balance.member_id() != expected.member_id) {
-    return "the target's balance in the response differs";
-  }
-  if (expected.replayed) return "";  // The rest: by the response's hash.
-  if (observed.entries.size() !=
-      static_cast<size_t>(expected.response_entries)) {
-    return absl::StrCat("the merge's response has ", observed.entries.size(),
-                        " entries; the model ", expected.response_entries);
-  }
-  const size_t first = expected.entries.size() - expected.response_entries;
-  for (size_t i = 0; i < observed.entries.size(); ++i) {
-    std::string problem =
-        CompareEntry(expected.entries[first + i], observed.entries[i]);
-    if (!problem.empty()) return "the response's " + problem;
-  }
-  std::string problem = CompareMemberView(expected.member_id, observed.member);
-  return problem.empty() ? "" : "the merged member: " + problem;
-}
-
-std::string Runner::CompareImport(const Expected& expected,
-                                  const Observed& observed) {
-  const v1::ImportMemberResponse& response = observed.import;
-  if (response.enrolled() != expected.enrolled ||
-      response.phone_linked() != expected.phone_linked ||
-      response.opening_points() != expected.opening_points ||
-      response.lot_expires_at_ms() != expected.lot_expires_at_ms ||
-      response.dry_run() != expected.dry_run) {
-    return absl::StrCat(
-        "import figures differ: enrolled/phone_linked/opening/lot_expires/"
-        "dry_run ",
-        response.enrolled(), "/", response.phone_linked(), "/",
-        response.opening_points(), "/", response.lot_expires_at_ms(), "/",
-        response.dry_run(), ", model ", expected.enrolled, "/",
-        expected.phone_linked, "/", expected.opening_points, "/",
-        expected.lot_expires_at_ms, "/", expected.dry_run);
-  }
-  if (!SameTotals(expected.totals, observed.balance) ||
-      observed.balance.member_id() != expected.member_id) {
-    return "balance in the response differs";
-  }
-  if (expected.replayed) return "";  // Its entries: by the response's hash.
-  if (response.entries_size() != expected.response_entries) {
-    return absl::StrCat("the import's response has ", response.entries_size(),
-                        " entries; the model ", expected.response_entries);
-  }
-  const size_t first = expected.entries.size() - expected.response_entries;
-  for (int i = 0; i < response.entries_size(); ++i) {
-    std::string problem =
-        CompareEntry(expected.entries[first + i], response.entries(i));
-    if (!problem.empty()) return "the response's " + problem;
-  }
-  return "";
+  // The kind's own fields (the kinds are disjoint: one of the two applies).
+  std::string problem = ComparePointsOk(command, expected, observed);
+  if (!problem.empty()) return problem;
+  return CompareMembersOk(command, expected, observed);
 }
 
 bool Runner::CheckExpiredTotalFits(const std::string& named_id) {
@@ -1630,499 +976,7 @@ bool Runner::CheckLookup(v1::IdentifierKind kind,
   identifier.set_value(RenderIdentifier(kind, canonical, check_rng_));
   current_ = absl::StrCat("LookupMember(", identifier.ShortDebugString(), ")");
   absl::StatusOr<v1::Member> member = ledger_->LookupMember(identifier);
-  const std::string* owner = model_.IdentifierOwner(kind, canonical);
-  if (owner == nullptr) {
-    ++report_.lookups_missing;
-    if (absl::IsNotFound(member.status()) &&
-        ReasonOf(member.status()) == v1::ERROR_REASON_MEMBER_NOT_FOUND) {
-      return true;
-    }
-    return Fail(absl::StrCat(current_, " of an identifier nobody has: ",
-                             member.ok() ? "member " + member->member_id()
-                                         : OutcomeText(member.status())));
-  }
-  if (!member.ok()) {
-    return Fail(absl::StrCat(current_, ": ", OutcomeText(member.status()),
-                             "; the model's owner is ", *owner));
-  }
-  std::vector<std::pair<int, std::string>> identifiers;
-  for (const auto& own : member->identifiers()) {
-    identifiers.emplace_back(own.kind(), own.value());
-  }
-  if (member->member_id() != *owner ||
-      identifiers != StoredIdentifiers(*owner)) {
-    return Fail(absl::StrCat(current_, " found ", member->ShortDebugString(),
-                             "; the model's owner is ", *owner));
-  }
-  return true;
-}
-
-bool Runner::CheckLookupsAfter(const Command& command,
-                               const Expected& expected) {
-  if (command.malformed) return true;
-  std::vector<std::pair<v1::IdentifierKind, std::string>> named;
-  for (const auto& [kind, canonical] : expected.identifiers_changed) {
-    named.emplace_back(static_cast<v1::IdentifierKind>(kind), canonical);
-  }
-  auto name = [&](v1::IdentifierKind kind, const std::string& value) {
-    std::optional<std::string> canonical = ModelCanonical(kind, value);
-    if (canonical.has_value()) named.emplace_back(kind, *canonical);
-  };
-  std::visit(
-      [&](const auto& r) {
-        using Type = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<Type, v1::EnrollMemberRequest>) {
-          for (const auto& identifier : r.identifiers()) {
-            name(identifier.kind(), identifier.value());
-          }
-        } else if constexpr (std::is_same_v<Type, v1::LinkIdentifierRequest> ||
-                             std::is_same_v<Type,
-                                            v1::UnlinkIdentifierRequest>) {
-          name(r.identifier().kind(), r.identifier().value());
-        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
-          name(v1::IDENTIFIER_KIND_CARD_NUMBER, r.message.card_number());
-          if (!r.message.phone().empty()) {
-            name(v1::IDENTIFIER_KIND_PHONE, r.message.phone());
-          }
-        }
-      },
-      command.request);
-  const auto& members = model_.member_order();
-  if (!members.empty()) {
-    const MemberState* member =
-        model_.FindMember(members[std::uniform_int_distribution<size_t>(
-            0, members.size() - 1)(check_rng_)]);
-    if (!member->identifiers.empty()) {
-      const ModelIdentifier& own =
-          member->identifiers[std::uniform_int_distribution<size_t>(
-              0, member->identifiers.size() - 1)(check_rng_)];
-      named.emplace_back(own.kind, own.canonical);
-    }
-  }
-  const auto& unlinked = model_.unlinked();
-  if (!unlinked.empty()) {
-    const IdentifierKey& key = unlinked[std::uniform_int_distribution<size_t>(
-        0, unlinked.size() - 1)(check_rng_)];
-    named.emplace_back(static_cast<v1::IdentifierKind>(key.first), key.second);
-  }
-  for (const auto& [kind, canonical] : named) {
-    if (!CheckLookup(kind, canonical)) return false;
-  }
-  return true;
-}
-
-bool Runner::CheckLookups(bool all) {
-  std::vector<IdentifierKey> keys;
-  for (const auto& [key, owner] : model_.identifiers()) keys.push_back(key);
-  keys.insert(keys.end(), model_.unlinked().begin(), model_.unlinked().end());
-  if (!all && keys.size() > 400) {
-    std::shuffle(keys.begin(), keys.end(), check_rng_);
-    keys.resize(400);
-  }
-  for (const IdentifierKey& key : keys) {
-    if (!CheckLookup(static_cast<v1::IdentifierKind>(key.first), key.second)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// The members whose entries `entries` are.
-std::set<std::string> MembersOf(const std::vector<ExpectedEntry>& entries) {
-  std::set<std::string> members;
-  for (const ExpectedEntry& entry : entries) members.insert(entry.member_id);
-  return members;
-}
-
-std::string PutsText(const Recording& recording) {
-  std::string text;
-  for (const RecordedPut& put : recording.puts) {
-    absl::StrAppend(&text, FamilyName(put.family),
-                    put.erase     ? "-"
-                    : put.existed ? "~"
-                                  : "+",
-                    " ");
-  }
-  return text;
-}
-
-bool Runner::CheckWrites(const Command& command, const Expected& expected,
-                         const Recording& recording,
-                         uint64_t write_count_before) {
-  const uint64_t writes = memory_.write_count() - write_count_before;
-  if (static_cast<int64_t>(writes) != recording.writes) {
-    return Fail("MemoryStore::write_count disagrees with the recorded writes");
-  }
-  if (expected.effect == Effect::kNothing) {
-    if (writes != 0 || !recording.puts.empty()) {
-      return Fail(absl::StrCat("a command that must change nothing wrote ",
-                               writes, " batch(es): ", PutsText(recording)));
-    }
-    return true;
-  }
-  // One batch: the time-driven entries and the command's own (if applied),
-  // each with its statement index key; the request record; the member and
-  // the head if any entry was written; an earn's order; an enroll's
-  // identifiers; the member's schedule key if it moved.
-  const int64_t entries = static_cast<int64_t>(expected.entries.size());
-  // Each member with an entry (a transfer writes two), once.
-  const std::set<std::string> touched = MembersOf(expected.entries);
-  std::map<Family, int64_t> want = {
-      {Family::kEntries, entries},
-      {Family::kMemberEntries, entries},
-      {Family::kRequests, 1},
-      {Family::kMembers, static_cast<int64_t>(touched.size())},
-      {Family::kMeta, entries > 0 ? 1 : 0},
-      {Family::kOrders, expected.orders_written},
-      {Family::kIdentifiers,
-       expected.identifiers_added + expected.identifiers_moved}};
-  bool exact = writes == 1 &&
-               recording.ErasesIn(Family::kIdentifiers) ==
-                   expected.identifiers_removed &&
-               recording.ErasesIn(Family::kOrders) == expected.orders_erased;
-  for (const auto& [family, count] : want) {
-    exact = exact && recording.PutsIn(family) == count &&
-            (family == Family::kIdentifiers || family == Family::kOrders ||
-             recording.ErasesIn(family) == 0);
-  }
-  for (const RecordedPut& put : recording.puts) {
-    // Append-only: only a member record, an order record and the head are
-    // overwritten; schedule keys are put new and erased existing. Identifier
-    // keys are put new, put again (a merge moves them) and erased (an
-    // unlink, an erasing close): CheckIdentifierWrites says which. A merge
-    // moves order records: erased at the source, put new at the target.
-    if (put.family == Family::kSchedule) {
-      exact = exact && put.existed == put.erase;
-    } else if (put.family == Family::kIdentifiers) {
-      // CheckIdentifierWrites.
-    } else if (put.family == Family::kOrders) {
-      exact = exact && put.existed == (put.erase || expected.orders_added == 0);
-    } else if (put.existed && put.family != Family::kMembers &&
-               put.family != Family::kMeta) {
-      exact = false;
-    }
-    if (put.family == Family::kMembers) {
-      exact = exact && touched.count(put.key) == 1 &&
-              put.existed == (put.key != expected.enrolled_member_id);
-    }
-  }
-  if (!exact) {
-    return Fail(absl::StrCat("a command (", expected.entries.size(),
-                             " entries) wrote ", writes,
-                             " batch(es): ", PutsText(recording)));
-  }
-  // The request record: new, under (principal 0x00 request id), with the
-  // response of an OK or the rejection's code and reason.
-  const std::string request_key =
-      absl::StrCat(command.principal, std::string(1, '\0'),
-                   ContextOf(command.request).request_id());
-  for (const RecordedPut& put : recording.puts) {
-    if (put.family != Family::kRequests) continue;
-    v1::RequestRecord record;
-    const bool ok = expected.effect == Effect::kApplied;
-    if (put.key != request_key || put.existed ||
-        !record.ParseFromString(put.value) ||
-        record.status_code() != static_cast<int>(expected.code) ||
-        record.error_reason() != (ok ? 0 : expected.reason) ||
-        record.response().empty() != !ok) {
-      return Fail(
-          "the request record is not a new record of this outcome under "
-          "(principal, request id)");
-    }
-  }
-  if (!CheckEntryWrites(recording, expected.entries)) return false;
-  if (!CheckIdentifierWrites(recording, expected.entries)) return false;
-  return CheckScheduleWrites(recording, MembersOf(expected.entries),
-                             &expected.schedule_moves);
-}
-
-bool Runner::CheckIdentifierWrites(const Recording& recording,
-                                   const std::vector<ExpectedEntry>& entries) {
-  // Keys as documented in ledger/keys.h: u8(kind) value -> member id.
-  // ENROLL and LINK put new keys, a MERGE_IN puts the source's keys again
-  // for the target, UNLINK and an erasing CLOSE erase theirs.
-  using Op = std::tuple<bool, std::string, std::string, bool>;
-  std::multiset<Op> want;
-  for (const ExpectedEntry& entry : entries) {
-    for (const auto& [kind, value] : entry.identifiers) {
-      const std::string key = std::string(1, static_cast<char>(kind)) + value;
-      if (entry.kind == v1::ENTRY_KIND_UNLINK ||
-          entry.kind == v1::ENTRY_KIND_CLOSE) {
-        want.emplace(true, key, "", true);
-      } else {
-        want.emplace(false, key, entry.member_id,
-                     entry.kind == v1::ENTRY_KIND_MERGE_IN);
-      }
-    }
-  }
-  std::multiset<Op> got;
-  for (const RecordedPut& put : recording.puts) {
-    if (put.family == Family::kIdentifiers) {
-      got.emplace(put.erase, put.key, put.value, put.existed);
-    }
-  }
-  if (got != want) {
-    return Fail(absl::StrCat("identifier keys written (", got.size(),
-                             " puts and erases) are not those of the "
-                             "entries' identifiers (",
-                             want.size(), ")"));
-  }
-  return true;
-}
-
-bool Runner::CheckEntryWrites(const Recording& recording,
-                              const std::vector<ExpectedEntry>& entries) {
-  size_t next = 0;
-  std::multiset<std::string> index_keys;
-  for (const RecordedPut& put : recording.puts) {
-    if (put.family == Family::kMemberEntries) {
-      if (!put.value.empty()) return Fail("a statement index value is set");
-      index_keys.insert(put.key);
-    }
-    if (put.family != Family::kEntries) continue;
-    if (next == entries.size()) return Fail("more entries than the model's");
-    const ExpectedEntry& want = entries[next++];
-    v1::StoredEntry stored;
-    v1::LedgerEntry entry;
-    if (put.key != BigEndian64(want.sequence) ||
-        !stored.ParseFromString(put.value) ||
-        !entry.ParseFromString(stored.body())) {
-      return Fail(absl::StrCat("entry ", want.sequence,
-                               " is not stored under its sequence"));
-    }
-    std::string problem = CompareEntry(want, entry);
-    if (!problem.empty()) return Fail("the stored " + problem);
-  }
-  if (next != entries.size()) {
-    return Fail(absl::StrCat("the ledger wrote ", next, " entries; the model ",
-                             entries.size()));
-  }
-  std::multiset<std::string> want_keys;
-  for (const ExpectedEntry& entry : entries) {
-    want_keys.insert(MemberEntryKey(entry.member_id, entry.sequence));
-  }
-  if (index_keys != want_keys) {
-    return Fail("the statement index keys are not the entries' own");
-  }
-  return true;
-}
-
-bool Runner::CheckScheduleWrites(const Recording& recording,
-                                 const std::set<std::string>& touched,
-                                 const std::vector<ScheduleMove>* moves) {
-  std::multiset<std::pair<bool, std::string>> ops;
-  for (const RecordedPut& put : recording.puts) {
-    if (put.family != Family::kSchedule) continue;
-    const std::string member_id = put.key.size() > 8 ? put.key.substr(8) : "";
-    int64_t due_ms = 0;
-    for (int i = 0; i < 8 && i < static_cast<int>(put.key.size()); ++i) {
-      due_ms = (due_ms << 8) | static_cast<uint8_t>(put.key[i]);
-    }
-    if (put.key.size() <= 8 || !put.value.empty() || due_ms <= 0 ||
-        touched.count(member_id) == 0 || put.existed != put.erase) {
-      return Fail(absl::StrCat("a schedule ", put.erase ? "erase" : "put",
-                               " of member \"", member_id, "\" due ", due_ms,
-                               put.existed ? " (key existed)" : " (key new)",
-                               " that the written members do not explain"));
-    }
-    std::set<int64_t>& keys = schedule_[member_id];
-    if (put.erase) {
-      keys.erase(due_ms);
-      schedule_print_.keys -= 1;
-      schedule_print_.sum -= PairHash(put.key, "");
-    } else {
-      keys.insert(due_ms);
-      schedule_print_.keys += 1;
-      schedule_print_.sum += PairHash(put.key, "");
-    }
-    ops.emplace(put.erase, put.key);
-  }
-  for (const std::string& member_id : touched) {
-    const int64_t due_ms = model_.FindMember(member_id)->stored_due_ms;
-    const std::set<int64_t> want =
-        due_ms == 0 ? std::set<int64_t>{} : std::set<int64_t>{due_ms};
-    if (schedule_[member_id] != want) {
-      std::string keys;
-      for (int64_t key : schedule_[member_id]) absl::StrAppend(&keys, key, " ");
-      return Fail(absl::StrCat("member ", member_id, " is scheduled at [", keys,
-                               "]; the model's next due time is ", due_ms));
-    }
-  }
-  if (moves == nullptr) return true;
-  std::multiset<std::pair<bool, std::string>> want_ops;
-  for (const ScheduleMove& move : *moves) {
-    if (move.from_ms != 0) {
-      want_ops.emplace(true, ScheduleKey(move.from_ms, move.member_id));
-    }
-    if (move.to_ms != 0) {
-      want_ops.emplace(false, ScheduleKey(move.to_ms, move.member_id));
-    }
-  }
-  if (ops != want_ops) {
-    return Fail(absl::StrCat("schedule writes differ: ", ops.size(),
-                             " puts and erases; the model moves ",
-                             moves->size(), " keys"));
-  }
-  return true;
-}
-
-bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
-                              const Recording& recording,
-                              uint64_t write_count_before) {
-  const uint64_t writes = memory_.write_count() - write_count_before;
-  if (static_cast<int64_t>(writes) != recording.writes) {
-    return Fail("MemoryStore::write_count disagrees with the recorded writes");
-  }
-  int64_t decided = 0;
-  int64_t orders = 0;  // New order records.
-  int64_t orders_written = 0;
-  int64_t orders_erased = 0;
-  int64_t identifiers = 0;
-  int64_t identifiers_removed = 0;
-  std::vector<ExpectedEntry> entries;
-  for (const Expected& e : expected) {
-    decided += e.effect != Effect::kNothing;
-    orders += e.orders_added;
-    orders_written += e.orders_written;
-    orders_erased += e.orders_erased;
-    identifiers += e.identifiers_added + e.identifiers_moved;
-    identifiers_removed += e.identifiers_removed;
-    entries.insert(entries.end(), e.entries.begin(), e.entries.end());
-  }
-  const int64_t appended = static_cast<int64_t>(entries.size());
-  const std::set<std::string> touched = MembersOf(entries);
-  // A member or an order record is written once per batch it changes in.
-  // A merge moves order records: an order made and moved in one batch is
-  // put once (at the target) and erased at the source, which the store
-  // never had; one moved twice in a batch is put once.
-  int64_t orders_new = 0;
-  for (const RecordedPut& put : recording.puts) {
-    orders_new += put.family == Family::kOrders && !put.existed;
-  }
-  const bool exact =
-      recording.PutsIn(Family::kEntries) == appended &&
-      recording.PutsIn(Family::kMemberEntries) == appended &&
-      recording.PutsIn(Family::kRequests) == decided &&
-      (orders_erased == 0 ? orders_new == orders : orders_new <= orders) &&
-      recording.PutsIn(Family::kOrders) <= orders_written &&
-      recording.ErasesIn(Family::kOrders) <= orders_erased &&
-      recording.PutsIn(Family::kIdentifiers) == identifiers &&
-      recording.ErasesIn(Family::kIdentifiers) == identifiers_removed &&
-      recording.PutsIn(Family::kMembers) <= appended &&
-      recording.PutsIn(Family::kMembers) >=
-          static_cast<int64_t>(touched.size()) &&
-      recording.PutsIn(Family::kMeta) <= recording.writes &&
-      (appended == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
-      (decided == 0) == (writes == 0);
-  if (!exact) {
-    return Fail(absl::StrCat(
-        "a group of ", expected.size(), " commands (", decided, " decided, ",
-        appended, " entries of ", touched.size(), " members) wrote ", writes,
-        " batch(es) with entries=", recording.PutsIn(Family::kEntries),
-        " requests=", recording.PutsIn(Family::kRequests),
-        " members=", recording.PutsIn(Family::kMembers),
-        " orders=", recording.PutsIn(Family::kOrders),
-        " identifiers=", recording.PutsIn(Family::kIdentifiers), " meta=",
-        recording.PutsIn(Family::kMeta), "; the model: orders=", orders,
-        " identifiers=", identifiers, "\n  ", PutsText(recording)));
-  }
-  for (const RecordedPut& put : recording.puts) {
-    if (put.family == Family::kSchedule) continue;  // CheckScheduleWrites.
-    // Identifier keys: CheckIdentifierWrites, op by op.
-    if (put.family == Family::kIdentifiers) continue;
-    if (put.family == Family::kOrders && put.erase) continue;  // Moved.
-    if (put.erase ||
-        (put.existed && put.family != Family::kMembers &&
-         put.family != Family::kOrders && put.family != Family::kMeta)) {
-      return Fail(
-          absl::StrCat("a group overwrote a key in ", FamilyName(put.family)));
-    }
-    if (put.family == Family::kMembers && touched.count(put.key) == 0) {
-      return Fail("a group wrote a member without entries");
-    }
-  }
-  if (!CheckEntryWrites(recording, entries)) return false;
-  if (!CheckIdentifierWrites(recording, entries)) return false;
-  // Batches may split the group anywhere, so the schedule moves are
-  // checked by where they leave each member, not one by one.
-  return CheckScheduleWrites(recording, touched, nullptr);
-}
-
-absl::StatusOr<StorePrint> Runner::Scan() {
-  ++report_.store_scans;
-  return ScanStore(memory_);
-}
-
-bool Runner::Before(std::optional<StorePrint>* before, uint64_t* write_count) {
-  if (store_.Take().writes != 0) {
-    return Fail("the ledger wrote to the store between commands");
-  }
-  *write_count = memory_.write_count();
-  if (!ShouldScan()) return true;
-  // The last scan still holds when no Write came since.
-  if (last_print_.has_value() && last_print_write_count_ == *write_count) {
-    *before = *last_print_;
-    return true;
-  }
-  absl::StatusOr<StorePrint> scanned = Scan();
-  if (!scanned.ok()) return Fail(OutcomeText(scanned.status()));
-  *before = *scanned;
-  return true;
-}
-
-bool Runner::ShouldScan() {
-  // Small stores every step; big ones sampled to a budget of keys read.
-  const double keys = static_cast<double>(std::max<int64_t>(1, store_.keys()));
-  const double p =
-      static_cast<double>(options_.scan_keys_per_step) / (2 * keys);
-  return std::uniform_real_distribution<double>(0, 1)(check_rng_) < p;
-}
-
-bool Runner::CheckScan(const StorePrint& before, const Recording& recording) {
-  ++report_.steps_scanned;
-  absl::StatusOr<StorePrint> after = Scan();
-  if (!after.ok()) return Fail(OutcomeText(after.status()));
-  // No byte may change except by the recorded puts.
-  const StorePrint want = recording.Apply(before);
-  if (*after != want) {
-    return Fail(absl::StrCat("the store changed beyond the recorded puts:\n",
-                             "  before   ", PrintText(before), "\n  expected ",
-                             PrintText(want), "\n  after    ",
-                             PrintText(*after)));
-  }
-  last_print_ = *after;
-  last_print_write_count_ = memory_.write_count();
-  // Every family's size follows from the model.
-  const auto keys = [&](Family f) {
-    return (*after)[static_cast<int>(f)].keys;
-  };
-  const int64_t sequence = static_cast<int64_t>(model_.last_sequence());
-  if (keys(Family::kEntries) != sequence ||
-      keys(Family::kMemberEntries) != sequence ||
-      keys(Family::kMembers) !=
-          static_cast<int64_t>(model_.member_order().size()) ||
-      keys(Family::kIdentifiers) !=
-          static_cast<int64_t>(model_.identifier_count()) ||
-      keys(Family::kRequests) !=
-          static_cast<int64_t>(model_.requests_remembered()) ||
-      keys(Family::kOrders) != static_cast<int64_t>(model_.order_count()) ||
-      keys(Family::kMeta) != (sequence > 0 ? 1 : 0) ||
-      keys(Family::kSchedule) !=
-          static_cast<int64_t>(model_.scheduled_count())) {
-    return Fail(absl::StrCat("store family sizes disagree with the model: ",
-                             PrintText(*after), " model: sequence=", sequence,
-                             " members=", model_.member_order().size(),
-                             " identifiers=", model_.identifier_count(),
-                             " requests=", model_.requests_remembered(),
-                             " orders=", model_.order_count(),
-                             " scheduled=", model_.scheduled_count()));
-  }
-  // The schedule holds exactly the keys the writes left (which
-  // CheckScheduleWrites held against the model member by member).
-  if ((*after)[static_cast<int>(Family::kSchedule)] != schedule_print_) {
-    return Fail("the schedule family differs from the keys the writes left");
-  }
-  return true;
+  return JudgeLookup(kind, canonical, member);
 }
 
 bool Runner::RunOne() {
@@ -2164,49 +1018,7 @@ bool Runner::RunOne() {
 bool Runner::CheckQuote(const v1::EarnRequest& request) {
   absl::StatusOr<v1::QuoteEarnResponse> quote = ledger_->QuoteEarn(request);
   if (store_.Take().writes != 0) return Fail("a quote wrote to the store");
-  // A quote for an alias is the quote for its member (closed ones too).
-  const std::string member_id = model_.Resolve(request.member_id());
-  const bool member_known = model_.FindMember(member_id) != nullptr;
-  if (absl::IsNotFound(quote.status())) {
-    if (member_known) return Fail("a quote says a known member is unknown");
-    return true;
-  }
-  if (!quote.ok()) {
-    if (absl::IsInvalidArgument(quote.status())) return true;
-    return Fail(absl::StrCat("a quote failed: ", quote.status().ToString()));
-  }
-  if (!member_known) return Fail("a quote answered for an unknown member");
-  std::optional<Model::EarnPoints> expected = model_.ComputeEarn(request);
-  if (!expected.has_value()) {
-    return Fail("a quote answered for a basket the model rejects");
-  }
-  const int64_t granted =
-      model_.GrantedPoints(*model_.FindMember(member_id), *expected);
-  // The tier multiplier of the member's tier as of now (projected).
-  model_.set_now_ms(clock_.NowMs());
-  const int tier = model_.Projected(member_id)->tier.tier;
-  const int64_t extra = model_.TierExtra(
-      tier, expected->points - expected->campaign_points, granted);
-  const int64_t expected_points = granted + extra;
-  int tier_lines = 0;
-  bool tier_line_same = true;
-  for (const v1::EarnBreakdownLine& line : quote->breakdown()) {
-    if (line.kind() != v1::RULE_KIND_TIER) continue;
-    ++tier_lines;
-    tier_line_same = tier_line_same &&
-                     line.rule_id() == model_.tiers().tiers[tier].tier_id &&
-                     line.points() == extra;
-  }
-  if (quote->points() != expected_points ||
-      quote->spend_minor() != expected->spend_minor ||
-      tier_lines != (extra > 0 ? 1 : 0) || !tier_line_same) {
-    return Fail(absl::StrCat(
-        "quote ", quote->points(), " points on ", quote->spend_minor(),
-        " spend, ", tier_lines, " tier lines; the model: ", expected_points,
-        " on ", expected->spend_minor, ", tier line ", extra,
-        "\n  quote: ", quote->ShortDebugString()));
-  }
-  return true;
+  return JudgeQuote(request, quote);
 }
 
 bool Runner::RunGroup(int64_t size) {
@@ -2289,7 +1101,7 @@ bool Runner::RunSweep() {
   }
   std::promise<absl::StatusOr<SweepResult>> promise;
   std::future<absl::StatusOr<SweepResult>> future = promise.get_future();
-  ledger_->Sweep(members_max, [&promise](absl::StatusOr<SweepResult> result) {
+  ledger_->SubmitSystem<SweepCommand>(SweepRequest{members_max}, [&promise](absl::StatusOr<SweepResult> result) {
     promise.set_value(std::move(result));
   });
   absl::StatusOr<SweepResult> result = Await(future);
@@ -2661,8 +1473,6 @@ RunReport Runner::Run() {
           .count();
   return report_;
 }
-
-}  // namespace
 
 std::string RunReport::Summary() const {
   return absl::StrCat(

@@ -188,8 +188,10 @@
 //     members whose earliest due time has come.
 //
 // Adding a command: add its request type to `Request` (the variant index is
-// the Kind), and an `ApplyRules` overload in model.cc. The compiler then
-// points at every other place that needs a case (generator.cc, harness.cc).
+// the Kind), and an `ApplyRules` overload in its domain's file
+// (points_model.cc, members_model.cc; the shared pipeline is model.cc). The
+// compiler then points at every other place that needs a case
+// (generator.cc, harness.cc).
 #ifndef LOYALTY_TESTS_MODEL_MODEL_H_
 #define LOYALTY_TESTS_MODEL_MODEL_H_
 

@@ -30,18 +30,31 @@
 // of identifiers owned and freed are checked periodically and at the end.
 // See harness.h for the full list of checks.
 //
-// Layout:
-//   model.h/.cc      the reference model: state and rules, no ledger/ code
-//   generator.h/.cc  random commands: a kind table plus the retry mix
-//   harness.h/.cc    runs ledger and model side by side and compares
+// Layout: a shared core and one file per domain (points: earn, redeem,
+// adjust, event, hold, capture, release, return, and what time does to
+// lots, holds and tiers; members: enroll, link, unlink, transfer, import,
+// close, merge) for each of the three parts:
+//   model.h, model.cc, model_rules.h    the reference model: state, the
+//     points_model.cc, members_model.cc  request pipeline, rules; no
+//                                        ledger/ code
+//   generator.h, generator.cc,          random commands: the retry mix and
+//     generator_kinds.h,                the kind table; each kind's
+//     points_generator.cc,              builders and table row
+//     members_generator.cc
+//   harness.h, harness.cc, runner.h,    runs ledger and model side by side
+//     store_checks.cc,                  and compares; every call into the
+//     points_checks.cc,                 Ledger is in harness.cc
+//     members_checks.cc
 //   recording_store.h/.cc  records every store write; hashes every family
 //
 // Adding a command kind: add its request to model::Request (model.h), then
-// one row in kKinds (generator.cc: fresh / near-a-limit / malformed /
-// changed-content builders), one ApplyRules overload (model.cc: its rules),
-// and one Submitter overload and Fill (harness.cc: how to call the Ledger).
-// The static_asserts and std::visit make the compiler list whatever is
-// missing.
+// in its domain's files (a new domain adds its own three) a KindSpec row
+// (<domain>_generator.cc: fresh / near-a-limit / malformed /
+// changed-content builders; listed in kKinds in generator.cc), one
+// ApplyRules overload (<domain>_model.cc: its rules) and the checks of its
+// response (<domain>_checks.cc), and one Submitter overload and Fill
+// (harness.cc: how to call the Ledger). The static_asserts and std::visit
+// make the compiler list whatever is missing.
 //
 // Seeds and length (environment variables):
 //   LOYALTY_MODEL_SEED=<n>    run only this seed (decimal, or 0x hex);

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "catch2/catch.hpp"
-#include "ledger/hashing.h"
+#include "ledger/common/hashing.h"
 
 namespace loyalty::testing {
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "grpcpp/grpcpp.h"
-#include "ledger/clock.h"
+#include "ledger/common/clock.h"
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/server.h"
 

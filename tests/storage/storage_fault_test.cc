@@ -32,9 +32,11 @@
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/message_differencer.h"
-#include "ledger/clock.h"
-#include "ledger/hashing.h"
-#include "ledger/ledger.h"
+#include "ledger/common/clock.h"
+#include "ledger/common/hashing.h"
+#include "ledger/commands.h"
+#include "ledger/engine/ledger.h"
+#include "ledger/points/sweep.h"
 #include "ledger/storage/rocksdb_store.h"
 #include "tests/storage/fault_injection_fs.h"
 #include "tests/storage/storage_test_util.h"
@@ -154,7 +156,7 @@ TEST_CASE("a write on a full disk is UNAVAILABLE, leaves nothing visible, and "
   std::vector<v1::LedgerEntry> statement_before = Statement(t.ledger(), "alice");
 
   t.file_system().SetFault(Fault::kWrites);  // The disk is full.
-  auto failed = Send(t.ledger(), &Ledger::Earn, kPos,
+  auto failed = Send<EarnCommand>(t.ledger(), kPos,
                      EarnRequestFor("earn-on-full-disk", "alice", "A-9", {7000}));
   REQUIRE(failed.status().code() == absl::StatusCode::kUnavailable);
   CHECK(absl::StrContains(failed.status().message(), "storage write failed"));
@@ -171,12 +173,12 @@ TEST_CASE("a write on a full disk is UNAVAILABLE, leaves nothing visible, and "
   RequireVerifyOk(t.ledger(), last_sequence);
 
   // Every later mutation is refused, also once the disk has room again.
-  auto refused = Send(t.ledger(), &Ledger::Redeem, kApp,
+  auto refused = Send<RedeemCommand>(t.ledger(), kApp,
                       RedeemRequestFor("redeem-after-failure", "alice", "A-8", 1));
   CHECK(refused.status().code() == absl::StatusCode::kUnavailable);
   CHECK(absl::StrContains(refused.status().message(), "until restarted"));
   t.file_system().SetFault(Fault::kNone);  // Space freed.
-  auto still_refused = Send(t.ledger(), &Ledger::Enroll, kApp,
+  auto still_refused = Send<EnrollMemberCommand>(t.ledger(), kApp,
                             EnrollRequestFor("e-carol", "carol", ""));
   CHECK(still_refused.status().code() == absl::StatusCode::kUnavailable);
   CHECK(DumpStore(t.store()) == before);
@@ -189,17 +191,17 @@ TEST_CASE("a write on a full disk is UNAVAILABLE, leaves nothing visible, and "
   RequireVerifyOk(t.ledger(), last_sequence);  // The replays wrote nothing.
 
   // The failed request never reached the WAL, so its retry applies it, once.
-  auto retried = Send(t.ledger(), &Ledger::Earn, kPos,
+  auto retried = Send<EarnCommand>(t.ledger(), kPos,
                       EarnRequestFor("earn-on-full-disk", "alice", "A-9", {7000}));
   REQUIRE_OK(retried);
   CHECK_FALSE(retried->replayed());
   CHECK(retried->entry().sequence() == last_sequence + 1);
-  auto again = Send(t.ledger(), &Ledger::Earn, kPos,
+  auto again = Send<EarnCommand>(t.ledger(), kPos,
                     EarnRequestFor("earn-on-full-disk", "alice", "A-9", {7000}));
   REQUIRE_OK(again);
   CHECK(again->replayed());
   CHECK(EarnsOfOrder(t.ledger(), "alice", "A-9") == 1);
-  auto carol = Send(t.ledger(), &Ledger::Enroll, kApp,
+  auto carol = Send<EnrollMemberCommand>(t.ledger(), kApp,
                     EnrollRequestFor("e-carol", "carol", ""));
   REQUIRE_OK(carol);
   RequireVerifyOk(t.ledger(), last_sequence + 2);
@@ -217,12 +219,12 @@ TEST_CASE("a failed WAL sync is UNAVAILABLE and hidden, and after a reopen "
   // fate is unknown, which is why the ledger answers UNAVAILABLE ("retry the
   // same call") and not a rejection.
   t.file_system().SetFault(Fault::kSyncs, ".log");
-  auto failed = Send(t.ledger(), &Ledger::Earn, kPos,
+  auto failed = Send<EarnCommand>(t.ledger(), kPos,
                      EarnRequestFor("earn-sync-fails", "alice", "A-7", {4200}));
   REQUIRE(failed.status().code() == absl::StatusCode::kUnavailable);
   CHECK(DumpStore(t.store()) == before);
   RequireVerifyOk(t.ledger(), last_sequence);
-  auto refused = Send(t.ledger(), &Ledger::Adjust, kAdmin,
+  auto refused = Send<AdjustCommand>(t.ledger(), kAdmin,
                       AdjustRequestFor("adjust-after-failure", "bob", 5));
   CHECK(refused.status().code() == absl::StatusCode::kUnavailable);
 
@@ -241,14 +243,14 @@ TEST_CASE("a failed WAL sync is UNAVAILABLE and hidden, and after a reopen "
   acknowledged.CheckReplays(t.ledger());
   RequireVerifyOk(t.ledger(), reopened_at);
 
-  auto retried = Send(t.ledger(), &Ledger::Earn, kPos,
+  auto retried = Send<EarnCommand>(t.ledger(), kPos,
                       EarnRequestFor("earn-sync-fails", "alice", "A-7", {4200}));
   REQUIRE_OK(retried);
   CHECK(retried->replayed() == (reopened_at == last_sequence + 1));
   CHECK(retried->entry().sequence() == last_sequence + 1);
   CHECK(EarnsOfOrder(t.ledger(), "alice", "A-7") == 1);
   RequireVerifyOk(t.ledger(), last_sequence + 1);
-  auto adjusted = Send(t.ledger(), &Ledger::Adjust, kAdmin,
+  auto adjusted = Send<AdjustCommand>(t.ledger(), kAdmin,
                        AdjustRequestFor("adjust-after-failure", "bob", 5));
   REQUIRE_OK(adjusted);
   CHECK_FALSE(adjusted->replayed());
@@ -269,8 +271,8 @@ TEST_CASE("a memtable flush to a full disk stops writes, and a reopen "
   for (; writes < 20'000 && first_failure.ok(); ++writes) {
     // Big baskets fill the memtables fast.
     std::vector<int64_t> prices(100, 1000 + writes % 100);
-    auto earned = Send(
-        t.ledger(), &Ledger::Earn, kPos,
+    auto earned = Send<EarnCommand>(
+        t.ledger(), kPos,
         EarnRequestFor(absl::StrCat("bulk-", writes), writes % 2 ? "alice" : "bob",
                        absl::StrCat("BULK-", writes), prices));
     if (earned.ok()) {
@@ -288,7 +290,7 @@ TEST_CASE("a memtable flush to a full disk stops writes, and a reopen "
                 << "; files that failed: " << t.file_system().failed_files());
   REQUIRE(first_failure.code() == absl::StatusCode::kUnavailable);
   uint64_t last_sequence = LastSequence(t.ledger());
-  auto refused = Send(t.ledger(), &Ledger::Redeem, kApp,
+  auto refused = Send<RedeemCommand>(t.ledger(), kApp,
                       RedeemRequestFor("redeem-after-flush-failure", "alice",
                                        "A-6", 1));
   CHECK(refused.status().code() == absl::StatusCode::kUnavailable);
@@ -299,7 +301,7 @@ TEST_CASE("a memtable flush to a full disk stops writes, and a reopen "
   acknowledged.CheckInStatements(t.ledger());
   acknowledged.CheckReplays(t.ledger());
   RequireVerifyOk(t.ledger(), last_sequence);
-  auto redeemed = Send(t.ledger(), &Ledger::Redeem, kApp,
+  auto redeemed = Send<RedeemCommand>(t.ledger(), kApp,
                        RedeemRequestFor("redeem-after-flush-failure", "alice",
                                         "A-6", 1));
   REQUIRE_OK(redeemed);
@@ -345,7 +347,7 @@ TEST_CASE("RocksDB after a NoSpace on the WAL: the write fails, reads work, "
   RequireVerifyOk(t.ledger(), last_sequence);
   acknowledged.CheckInStatements(t.ledger());
   acknowledged.CheckReplays(t.ledger());
-  auto carol = Send(t.ledger(), &Ledger::Enroll, kApp,
+  auto carol = Send<EnrollMemberCommand>(t.ledger(), kApp,
                     EnrollRequestFor("e-carol", "carol", ""));
   REQUIRE_OK(carol);
   RequireVerifyOk(t.ledger(), last_sequence + 1);

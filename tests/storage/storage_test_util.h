@@ -29,8 +29,11 @@
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/message_differencer.h"
-#include "ledger/hashing.h"
-#include "ledger/ledger.h"
+#include "ledger/common/hashing.h"
+#include "ledger/commands.h"
+#include "ledger/commands.h"
+#include "ledger/engine/ledger.h"
+#include "ledger/points/sweep.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
@@ -57,17 +60,16 @@ inline v1::ProgramConfig StorageTestProgram() {
 }
 
 // Calls a Ledger mutation and waits for its `done`.
-template <typename Request, typename Response>
+template <typename Spec, typename Request = typename Spec::Request,
+          typename Response = typename Spec::Response>
 absl::StatusOr<Response> Send(
-    Ledger& ledger,
-    void (Ledger::*method)(const Caller&, Request, Ledger::Done<Response>),
-    const Caller& caller, Request request) {
+    Ledger& ledger, const Caller& caller, Request request) {
   std::promise<absl::StatusOr<Response>> promise;
   std::future<absl::StatusOr<Response>> result = promise.get_future();
-  (ledger.*method)(caller, std::move(request),
-                   [&promise](absl::StatusOr<Response> r) {
-                     promise.set_value(std::move(r));
-                   });
+  ledger.Submit<Spec>(caller, std::move(request),
+                      [&promise](absl::StatusOr<Response> r) {
+                        promise.set_value(std::move(r));
+                      });
   return result.get();
 }
 
@@ -169,20 +171,20 @@ inline bool SameEntries(const std::vector<v1::LedgerEntry>& a,
 class AcknowledgedLog {
  public:
   void Enroll(Ledger& ledger, v1::EnrollMemberRequest request) {
-    Record(ledger, &Ledger::Enroll, kApp, std::move(request));
+    Record<EnrollMemberCommand>(ledger, kApp, std::move(request));
   }
   void Earn(Ledger& ledger, v1::EarnRequest request) {
-    Record(ledger, &Ledger::Earn, kPos, std::move(request));
+    Record<EarnCommand>(ledger, kPos, std::move(request));
   }
   void Redeem(Ledger& ledger, v1::RedeemRequest request) {
-    Record(ledger, &Ledger::Redeem, kApp, std::move(request));
+    Record<RedeemCommand>(ledger, kApp, std::move(request));
   }
   void Adjust(Ledger& ledger, v1::AdjustRequest request) {
-    Record(ledger, &Ledger::Adjust, kAdmin, std::move(request));
+    Record<AdjustCommand>(ledger, kAdmin, std::move(request));
   }
   // An earn acknowledged OK elsewhere.
   void AddEarn(v1::EarnRequest request, v1::EarnResponse response) {
-    Remember(&Ledger::Earn, kPos, std::move(request),
+    Remember<EarnCommand>(kPos, std::move(request),
              absl::StatusOr<v1::EarnResponse>(std::move(response)));
   }
 
@@ -211,33 +213,30 @@ class AcknowledgedLog {
   }
 
  private:
-  template <typename Request, typename Response>
-  void Record(Ledger& ledger,
-              void (Ledger::*method)(const Caller&, Request,
-                                     Ledger::Done<Response>),
-              const Caller& caller, Request request) {
-    absl::StatusOr<Response> answer = Send(ledger, method, caller, request);
+  template <typename Spec, typename Request = typename Spec::Request,
+            typename Response = typename Spec::Response>
+  void Record(Ledger& ledger, const Caller& caller, Request request) {
+    absl::StatusOr<Response> answer = Send<Spec>(ledger, caller, request);
     INFO(request.ShortDebugString() << " -> " << StatusText(answer));
     bool acknowledged = answer.ok() || absl::IsNotFound(answer.status()) ||
                         absl::IsFailedPrecondition(answer.status()) ||
                         absl::IsAlreadyExists(answer.status());
     REQUIRE(acknowledged);
-    Remember(method, caller, std::move(request), std::move(answer));
+    Remember<Spec>(caller, std::move(request), std::move(answer));
   }
 
-  template <typename Request, typename Response>
-  void Remember(void (Ledger::*method)(const Caller&, Request,
-                                       Ledger::Done<Response>),
-                const Caller& caller, Request request,
+  template <typename Spec, typename Request = typename Spec::Request,
+            typename Response = typename Spec::Response>
+  void Remember(const Caller& caller, Request request,
                 absl::StatusOr<Response> first) {
     if (first.ok()) {
       entries_.push_back(first->entry());
     } else {
       ++rejected_;
     }
-    replays_.push_back([method, caller, request = std::move(request),
+    replays_.push_back([caller, request = std::move(request),
                         first = std::move(first)](Ledger& ledger) {
-      absl::StatusOr<Response> again = Send(ledger, method, caller, request);
+      absl::StatusOr<Response> again = Send<Spec>(ledger, caller, request);
       INFO(request.ShortDebugString() << ": first " << StatusText(first)
                                       << ", on retry " << StatusText(again));
       REQUIRE(again.status().code() == first.status().code());

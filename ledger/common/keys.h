@@ -1,0 +1,62 @@
+// File: ledger/common/keys.h
+//
+// Key encodings of every family, chosen so RocksDB's byte order is the order
+// the queries need:
+//
+//   entries         BE64(sequence)                  ascending = ledger order
+//   member_entries  member_id 0x00 BE64(sequence)   one member's entries are
+//                                                   contiguous; a statement
+//                                                   page is a reverse scan
+//   members         member_id
+//   identifiers     u8(kind) value
+//   requests        principal 0x00 request_id
+//   orders          member_id 0x00 order_id         (OrderRecord)
+//   meta            "head"
+//   schedule        BE64(due_ms) member_id          ascending = soonest due
+//
+// Invariant: ids never contain 0x00 (validation allows printable ASCII only),
+// so "member_id 0x00" is a prefix no other member's keys share.
+#ifndef LOYALTY_LEDGER_COMMON_KEYS_H_
+#define LOYALTY_LEDGER_COMMON_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "loyalty/v1/common.pb.h"
+
+namespace loyalty {
+
+inline constexpr absl::string_view kHeadKey = "head";
+
+std::string EncodeBigEndian64(uint64_t value);
+// nullopt unless `bytes` is exactly 8 bytes.
+std::optional<uint64_t> DecodeBigEndian64(absl::string_view bytes);
+
+std::string EntryKey(uint64_t sequence);
+std::string MemberKey(absl::string_view member_id);
+std::string MemberEntryKey(absl::string_view member_id, uint64_t sequence);
+// [lower, upper) of all member_entries keys of one member.
+std::string MemberEntriesLower(absl::string_view member_id);
+std::string MemberEntriesUpper(absl::string_view member_id);
+// The sequence at the end of a member_entries key; nullopt if malformed.
+std::optional<uint64_t> SequenceOfMemberEntryKey(absl::string_view key);
+std::string IdentifierKey(loyalty::v1::IdentifierKind kind,
+                          absl::string_view value);
+std::string RequestKey(absl::string_view principal,
+                       absl::string_view request_id);
+std::string OrderKey(absl::string_view member_id, absl::string_view order_id);
+// due_ms > 0.
+std::string ScheduleKey(int64_t due_ms, absl::string_view member_id);
+// The upper bound of every schedule key due at or before `now_ms`.
+std::string ScheduleUpper(int64_t now_ms);
+struct ScheduleItem {
+  int64_t due_ms;
+  std::string member_id;
+};
+std::optional<ScheduleItem> ParseScheduleKey(absl::string_view key);
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_COMMON_KEYS_H_

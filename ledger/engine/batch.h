@@ -1,0 +1,113 @@
+// File: ledger/engine/batch.h
+//
+// Internal to ledger/: the writer's working state while it applies one group
+// of commands. Reads see this batch's own earlier writes first, then the
+// store, so commands in one batch behave exactly as if each were synced
+// before the next. Only the writer thread touches a Batch.
+#ifndef LOYALTY_LEDGER_ENGINE_BATCH_H_
+#define LOYALTY_LEDGER_ENGINE_BATCH_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/status/statusor.h"
+#include "ledger/storage/ledger_store.h"
+#include "loyalty/v1/common.pb.h"
+#include "loyalty/v1/records.pb.h"
+
+namespace loyalty {
+
+class Batch {
+ public:
+  Batch(const StoreReader* store, loyalty::v1::LedgerHead head, int64_t now_ms)
+      : store_(store), head_(std::move(head)), now_ms_(now_ms) {}
+
+  // The member's record, or NotFound (MEMBER_NOT_FOUND) naming it.
+  absl::StatusOr<loyalty::v1::MemberRecord*> LoadMember(
+      absl::string_view member_id);
+  // Whether any record exists under the id (for enroll and id assignment).
+  absl::StatusOr<bool> MemberExists(absl::string_view member_id);
+  absl::StatusOr<std::optional<loyalty::v1::RequestRecord>> FindRequest(
+      const std::string& request_key);
+  absl::StatusOr<std::optional<std::string>> FindIdentifierOwner(
+      const std::string& identifier_key);
+  // The order's record (an empty one if the order is new). Commands load
+  // the order an entry names before appending it; Append folds the entry
+  // into it and stages its write.
+  absl::StatusOr<loyalty::v1::OrderRecord*> LoadOrder(
+      const std::string& order_key);
+  // Whether entry `sequence` is a HOLD of `member` (open or closed),
+  // written under its id or one of the ids merged into it.
+  absl::StatusOr<bool> IsHoldOf(const loyalty::v1::MemberRecord& member,
+                                uint64_t sequence);
+  // The order ids `member_id` has records of (stored, or written earlier in
+  // this batch), sorted.
+  absl::StatusOr<std::vector<std::string>> OrderIdsOf(
+      absl::string_view member_id);
+  // Moves the order records `order_ids` (OrderIdsOf(from)) of `from` to
+  // `to` under the same ids (a merge); `from`'s keys are erased. The caller
+  // loaded both sides of each first and checked that `to` has none of them.
+  void MoveOrders(absl::string_view from, absl::string_view to,
+                  const std::vector<std::string>& order_ids);
+
+  // Appends `entry` for `member` (an empty record for an ENROLL): assigns the
+  // next sequence, recorded_at, the *_after_points, prev_hash and hash,
+  // folds it into `member` and stages its writes. Aborts if the entry breaks
+  // the fold: commands check every rule before appending, so that is a bug.
+  const loyalty::v1::LedgerEntry& Append(loyalty::v1::LedgerEntry entry,
+                                         loyalty::v1::MemberRecord* member);
+  // A record for a member that does not exist yet; stays valid for the batch.
+  loyalty::v1::MemberRecord* NewMember(const std::string& member_id);
+  void StageIdentifier(const std::string& identifier_key,
+                       const std::string& member_id);
+  // An unlinked identifier's index key goes; it is free again.
+  void EraseIdentifier(const std::string& identifier_key);
+  void Remember(const std::string& request_key,
+                loyalty::v1::RequestRecord record);
+
+  // Adds dirty member records, their schedule keys (moved when next_due_ms
+  // changed) and the new head to the write set; call once, after the last
+  // command.
+  WriteSet Finish();
+
+  const loyalty::v1::LedgerHead& head() const { return head_; }
+  // The store as of the last synced batch, for scans (the sweep's schedule);
+  // it does not see this batch's writes.
+  const StoreReader& store() const { return *store_; }
+  int64_t now_ms() const { return now_ms_; }
+  uint64_t entries_appended() const { return entries_appended_; }
+  bool has_writes() const { return !writes_.empty(); }
+
+ private:
+  const StoreReader* store_;
+  loyalty::v1::LedgerHead head_;
+  const int64_t now_ms_;
+  WriteSet writes_;
+  uint64_t entries_appended_ = 0;
+  loyalty::v1::LedgerEntry entry_scratch_;  // The last appended entry.
+  // Members read or changed in this batch; `dirty_` names the changed ones.
+  // A node map: LoadMember hands out pointers that must stay valid while
+  // a command loads more members (a transfer holds both sides).
+  absl::node_hash_map<std::string, loyalty::v1::MemberRecord> members_;
+  absl::flat_hash_map<std::string, bool> dirty_;
+  // next_due_ms of each loaded member as stored: its schedule key.
+  absl::flat_hash_map<std::string, int64_t> stored_due_ms_;
+  // HOLD entries appended in this batch: sequence -> member id.
+  absl::flat_hash_map<uint64_t, std::string> holds_appended_;
+  absl::flat_hash_map<std::string, loyalty::v1::RequestRecord> requests_;
+  // Identifier key -> owner; an empty owner: erased in this batch.
+  absl::flat_hash_map<std::string, std::string> identifiers_;
+  absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> orders_;
+  absl::flat_hash_map<std::string, bool> dirty_orders_;
+  // Order keys moved away in this batch (erased unless written again).
+  absl::flat_hash_set<std::string> erased_orders_;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_ENGINE_BATCH_H_

@@ -1,0 +1,75 @@
+// File: ledger/engine/fold.h
+//
+// A member's state is a fold of its entries (promise 2). FoldEntry is that
+// fold's step; the writer uses it to update state after appending an entry,
+// and VerifyLedger uses it to re-derive every member from the ledger, so the
+// two can only agree. Rules *decide* which entries to write; folds only
+// *apply* them, and never fail for a valid ledger.
+#ifndef LOYALTY_LEDGER_ENGINE_FOLD_H_
+#define LOYALTY_LEDGER_ENGINE_FOLD_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "loyalty/v1/common.pb.h"
+#include "loyalty/v1/records.pb.h"
+
+namespace loyalty {
+
+// Applies `entry` to `member` (an empty record before the member's ENROLL).
+// Internal when the entry cannot follow the state: an ENROLL of an existing
+// member, any other entry before ENROLL, an overflow, a balance below zero,
+// a lot or hold the member does not have, a bucket total that differs from
+// its lots, or *_after_points that disagree with the fold. `member` is
+// unchanged on error.
+absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
+                        loyalty::v1::MemberRecord* member);
+
+using RulePointsList =
+    google::protobuf::RepeatedPtrField<loyalty::v1::RulePoints>;
+
+// Points granted under `rule_id` in a list sorted by rule_id; 0 if absent.
+int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id);
+
+// How AddCampaignLines treats a total past INT64_MAX: a member's totals
+// cannot get there (they are part of its lifetime earned total, which is
+// checked), so for them it is an error; the ledger-wide totals sum over
+// every member and stop at INT64_MAX, far past any budget (at most 10^15).
+enum class Accumulate { kChecked, kSaturating };
+
+// Adds the campaign lines of an EARN `entry` to `list` (kept sorted by
+// rule_id): the counts behind campaign caps (per member) and budgets (the
+// ledger head). Internal on a negative line, or on overflow when kChecked;
+// other entries add nothing.
+absl::Status AddCampaignLines(const loyalty::v1::LedgerEntry& entry,
+                              RulePointsList* list, Accumulate accumulate);
+
+// The day an engagement event counts against: days since 1970-01-01 in
+// `time_zone`, at `recorded_at_ms`.
+int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone);
+
+// The member's count for `event_id` (all zero when it never happened).
+loyalty::v1::EventCount EventCountOf(const loyalty::v1::MemberRecord& member,
+                                     absl::string_view event_id);
+
+// The soonest time something happens to the member by itself: a hold times
+// out, a pending lot matures, a lot expires. 0 = nothing scheduled.
+int64_t NextDueMs(const loyalty::v1::MemberRecord& member);
+
+// What spending `points` of the available points takes from each lot, in
+// the order spending takes them (soonest expiry first): the lots a
+// TRANSFER_OUT names. The member must have that many in its lots.
+google::protobuf::RepeatedPtrField<loyalty::v1::TransferredLot> LotsTakenBy(
+    const loyalty::v1::MemberRecord& member, int64_t points);
+
+// The public view of a member's balances, as of its last entry.
+loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member);
+// The same, stamped as of `as_of_ms` (the member must be settled up to it).
+loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member,
+                               int64_t as_of_ms);
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_ENGINE_FOLD_H_

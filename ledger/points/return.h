@@ -1,0 +1,34 @@
+// File: ledger/points/return.h
+//
+// Returns of earned orders, in any channel.
+#ifndef LOYALTY_LEDGER_POINTS_RETURN_H_
+#define LOYALTY_LEDGER_POINTS_RETURN_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "ledger/engine/command.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+
+namespace loyalty {
+
+// Return: part or all of an earned order comes back (orders.h has the
+// arithmetic): its points are reversed, pending first, then available as the
+// program's return policy allows; points redeemed on it are restored.
+// NOT_FOUND (ORDER_NOT_FOUND) for an order the member never earned on,
+// FAILED_PRECONDITION (RETURN_EXCEEDS_ORDER) for more than is left.
+struct ReturnCommand {
+  static constexpr CommandInfo kInfo{.name = "Return", .service = Service::kLoyalty, .access = Access::kChannel};
+  using Request = loyalty::v1::ReturnRequest;
+  using Response = loyalty::v1::ReturnResponse;
+  using Prepared = NothingPrepared;
+
+  static absl::Status Prepare(const Rules& rules, int64_t now_ms,
+                              Request& request, Prepared& prepared);
+  static absl::Status Decide(const Rules& rules, Batch& batch,
+                             Queued<ReturnCommand>& command);
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_POINTS_RETURN_H_

@@ -1,0 +1,42 @@
+#include "ledger/points/settle.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/common/status_util.h"
+#include "ledger/engine/rule_support.h"
+#include "ledger/points/time_driven.h"
+
+namespace loyalty {
+
+using loyalty::v1::LedgerEntry;
+using loyalty::v1::MemberRecord;
+
+absl::StatusOr<MemberRecord*> SettleMember(absl::string_view member_id,
+                                           const Rules& rules, Batch& batch) {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member, batch.LoadMember(member_id));
+  while (std::optional<LedgerEntry> due = NextDueEntry(
+             *member, batch.now_ms(), rules.program, rules.time_zone)) {
+    batch.Append(std::move(*due), member);
+  }
+  return member;
+}
+
+absl::StatusOr<MemberRecord*> LoadSettled(absl::string_view member_id,
+                                          const Rules& rules, Batch& batch) {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          SettleMember(member_id, rules, batch));
+  if (member->status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "member \"", member_id,
+                          "\" is closed; nothing more can be written to it")),
+                      loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
+  }
+  if (member->status() == loyalty::v1::MEMBER_STATUS_MERGED) {
+    return MemberMerged(*member);
+  }
+  return member;
+}
+
+}  // namespace loyalty

@@ -1,0 +1,182 @@
+#include "ledger/read/reader.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/points/earn_rules.h"
+#include "ledger/common/hashing.h"
+#include "ledger/common/keys.h"
+#include "ledger/read/views.h"
+#include "ledger/common/limits.h"
+#include "ledger/engine/fold.h"
+#include "ledger/common/page_token.h"
+#include "ledger/points/time_driven.h"
+#include "ledger/common/status_util.h"
+#include "ledger/points/tiers.h"
+#include "ledger/common/validation.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::MemberRecord;
+
+absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
+                                        absl::string_view member_id) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(member_id, "member_id"));
+  absl::StatusOr<std::string> bytes =
+      store.Get(Family::kMembers, MemberKey(member_id));
+  if (absl::IsNotFound(bytes.status())) {
+    return WithReason(absl::NotFoundError(absl::StrCat(
+                          "member_id: no member \"", member_id, "\"")),
+                      loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
+  }
+  if (!bytes.ok()) return bytes.status();
+  MemberRecord record;
+  if (!record.ParseFromString(*bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("stored member \"", member_id, "\" cannot be decoded"));
+  }
+  return record;
+}
+
+// The head as of the last synced batch (an empty one before the first).
+absl::StatusOr<loyalty::v1::LedgerHead> ReadHead(const StoreReader& store) {
+  loyalty::v1::LedgerHead head;
+  absl::StatusOr<std::string> bytes =
+      store.Get(Family::kMeta, std::string(kHeadKey));
+  if (absl::IsNotFound(bytes.status())) return head;
+  if (!bytes.ok()) return bytes.status();
+  if (!head.ParseFromString(*bytes)) {
+    return absl::DataLossError("the ledger head cannot be decoded");
+  }
+  return head;
+}
+
+}  // namespace
+
+absl::StatusOr<MemberRecord> Reader::ReadResolved(
+    absl::string_view member_id) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(*store_, member_id));
+  for (int hops = 0; record.status() == loyalty::v1::MEMBER_STATUS_MERGED;
+       ++hops) {
+    if (hops == kAliasChainMax) {
+      return absl::DataLossError(absl::StrCat(
+          "member \"", member_id, "\": its merges form a chain longer than ",
+          kAliasChainMax, " (or a loop)"));
+    }
+    LEDGER_ASSIGN_OR_RETURN(
+        record, ReadMember(*store_, record.merged_into_member_id()));
+  }
+  return record;
+}
+
+absl::StatusOr<loyalty::v1::Member> Reader::GetMember(
+    absl::string_view member_id, int64_t now_ms) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
+  return MemberAt(record, now_ms, *rules_);
+}
+
+absl::StatusOr<loyalty::v1::Member> Reader::LookupMember(
+    const loyalty::v1::MemberIdentifier& identifier, int64_t now_ms) const {
+  LEDGER_ASSIGN_OR_RETURN(loyalty::v1::MemberIdentifier stored,
+                          rules_->identifiers.Stored(identifier, "identifier"));
+  absl::StatusOr<std::string> owner = store_->Get(
+      Family::kIdentifiers, IdentifierKey(stored.kind(), stored.value()));
+  if (absl::IsNotFound(owner.status())) {
+    return WithReason(
+        absl::NotFoundError(absl::StrCat("identifier: no member has this ",
+                                         IdentifierKindName(stored.kind()))),
+        loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
+  }
+  if (!owner.ok()) return owner.status();
+  return GetMember(*owner, now_ms);
+}
+
+absl::StatusOr<loyalty::v1::Balance> Reader::GetBalance(
+    absl::string_view member_id, int64_t now_ms) const {
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
+  return BalanceAt(record, now_ms, *rules_);
+}
+
+absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(
+    const loyalty::v1::EarnRequest& request, int64_t now_ms) const {
+  const loyalty::v1::ProgramConfig& program = rules_->program;
+  LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(request, now_ms));
+  // The member must exist, as for Earn.
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord member,
+                          ReadResolved(request.member_id()));
+  LEDGER_ASSIGN_OR_RETURN(
+      EarnComputation earn,
+      ComputeEarn(program, request, OccurredAtMs(request.context(), now_ms)));
+  // Campaign limits as of the last synced batch: an earn queued meanwhile
+  // may use up a cap or budget first.
+  LEDGER_ASSIGN_OR_RETURN(loyalty::v1::LedgerHead head, ReadHead(*store_));
+  LimitCampaigns(program, member.campaign_points(), head.campaign_points(),
+                 &earn);
+  const MemberRecord projected =
+      ProjectedAt(member, now_ms, program, rules_->time_zone);
+  AddTierMultiplier(program, projected.tier_id(), &earn);
+  loyalty::v1::QuoteEarnResponse response;
+  response.set_points(earn.points);
+  for (auto& line : earn.breakdown) *response.add_breakdown() = std::move(line);
+  response.set_spend_minor(earn.spend_minor);
+  response.set_eligible_spend_minor(earn.eligible_spend_minor);
+  response.set_order_time_ms(earn.order_time_ms);
+  return response;
+}
+
+absl::StatusOr<loyalty::v1::ListEntriesResponse> Reader::ListEntries(
+    const loyalty::v1::ListEntriesRequest& request) const {
+  LEDGER_RETURN_IF_ERROR(ValidateListEntries(request));
+  const std::string& member_id = request.member_id();
+  std::string upper = MemberEntriesUpper(member_id);
+  if (!request.page_token().empty()) {
+    LEDGER_ASSIGN_OR_RETURN(uint64_t below,
+                            DecodePageToken(member_id, request.page_token()));
+    upper = MemberEntryKey(member_id, below);
+  }
+  // Unknown members are NOT_FOUND rather than an empty statement.
+  LEDGER_RETURN_IF_ERROR(ReadMember(*store_, member_id).status());
+
+  const size_t page_size = request.page_size() == 0
+                               ? static_cast<size_t>(kPageSizeDefault)
+                               : static_cast<size_t>(request.page_size());
+  // One more than a page tells whether another page follows.
+  std::vector<uint64_t> sequences;
+  absl::Status corrupt_key = absl::OkStatus();
+  LEDGER_RETURN_IF_ERROR(store_->Scan(
+      Family::kMemberEntries, MemberEntriesLower(member_id), upper,
+      /*reverse=*/true, [&](absl::string_view key, absl::string_view) {
+        std::optional<uint64_t> sequence = SequenceOfMemberEntryKey(key);
+        if (!sequence.has_value()) {
+          corrupt_key = absl::DataLossError("a statement index key is malformed");
+          return false;
+        }
+        sequences.push_back(*sequence);
+        return sequences.size() <= page_size;
+      }));
+  LEDGER_RETURN_IF_ERROR(corrupt_key);
+
+  loyalty::v1::ListEntriesResponse response;
+  const size_t shown = std::min(sequences.size(), page_size);
+  for (size_t i = 0; i < shown; ++i) {
+    absl::StatusOr<std::string> bytes =
+        store_->Get(Family::kEntries, EntryKey(sequences[i]));
+    if (!bytes.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "entry ", sequences[i], " is indexed but cannot be read: ",
+          bytes.status().message()));
+    }
+    absl::StatusOr<loyalty::v1::LedgerEntry> entry = UnsealEntry(*bytes);
+    if (!entry.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("entry ", sequences[i], " cannot be decoded"));
+    }
+    *response.add_entries() = std::move(*entry);
+  }
+  if (sequences.size() > page_size) {
+    response.set_next_page_token(
+        EncodePageToken(member_id, sequences[page_size - 1]));
+  }
+  return response;
+}
+
+}  // namespace loyalty

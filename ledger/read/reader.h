@@ -1,0 +1,61 @@
+// File: ledger/read/reader.h
+//
+// Reads: straight from the store, never waiting for the writer. Every value
+// read was written by a synced batch, so a read never shows an
+// unacknowledged write... except one whose batch is being acknowledged at
+// this instant. Views are as of `now_ms` (read/views.h).
+//
+// Thread-safety: const and stateless beyond its pointers; any thread.
+#ifndef LOYALTY_LEDGER_READ_READER_H_
+#define LOYALTY_LEDGER_READ_READER_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ledger/engine/command.h"
+#include "ledger/storage/ledger_store.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+#include "loyalty/v1/records.pb.h"
+
+namespace loyalty {
+
+class Reader {
+ public:
+  // `store` and `rules` are not owned and must outlive the reader.
+  Reader(const StoreReader* store, const Rules* rules)
+      : store_(store), rules_(rules) {}
+
+  // NotFound (MEMBER_NOT_FOUND) for an unknown member; an alias (a merged
+  // member) answers as the member it was merged into.
+  absl::StatusOr<loyalty::v1::Member> GetMember(absl::string_view member_id,
+                                                int64_t now_ms) const;
+  absl::StatusOr<loyalty::v1::Balance> GetBalance(absl::string_view member_id,
+                                                  int64_t now_ms) const;
+  // The member that has `identifier` (given in clear, in any notation);
+  // NotFound (MEMBER_NOT_FOUND) when nobody has it, InvalidArgument for a
+  // malformed one.
+  absl::StatusOr<loyalty::v1::Member> LookupMember(
+      const loyalty::v1::MemberIdentifier& identifier, int64_t now_ms) const;
+  // What Earn would grant for `request` now, by the same rules; writes
+  // nothing. InvalidArgument as Earn (request id and order id optional),
+  // NotFound for an unknown member.
+  absl::StatusOr<loyalty::v1::QuoteEarnResponse> QuoteEarn(
+      const loyalty::v1::EarnRequest& request, int64_t now_ms) const;
+  // Newest first. InvalidArgument for a bad page size or token.
+  absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
+      const loyalty::v1::ListEntriesRequest& request) const;
+
+ private:
+  // The member `member_id` resolves to in the store (itself unless it was
+  // merged); NotFound as for an unknown member.
+  absl::StatusOr<loyalty::v1::MemberRecord> ReadResolved(
+      absl::string_view member_id) const;
+
+  const StoreReader* const store_;
+  const Rules* const rules_;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_READ_READER_H_

@@ -1,0 +1,355 @@
+#include "server/method_table.h"
+
+#include <atomic>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "ledger/commands.h"
+#include "ledger/common/limits.h"
+#include "ledger/common/status_util.h"
+#include "server/async_call.h"
+
+namespace loyalty {
+
+template <typename Generated>
+QueueService<Generated>::QueueService() {
+  const int count = static_cast<int>(MethodNames().size());
+  for (int i = 0; i < count; ++i) this->MarkMethodAsync(i);
+}
+
+namespace {
+
+template <typename Generated>
+const google::protobuf::ServiceDescriptor& DescriptorOf() {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          Generated::service_full_name());
+  // Invariant: the generated code registered its own service.
+  LEDGER_CHECK(service != nullptr);
+  return *service;
+}
+
+}  // namespace
+
+template <typename Generated>
+int QueueService<Generated>::MethodIndex(absl::string_view name) {
+  const google::protobuf::MethodDescriptor* method =
+      DescriptorOf<Generated>().FindMethodByName(std::string(name));
+  return method == nullptr ? -1 : method->index();
+}
+
+template <typename Generated>
+std::vector<std::string> QueueService<Generated>::MethodNames() {
+  const google::protobuf::ServiceDescriptor& service = DescriptorOf<Generated>();
+  std::vector<std::string> names;
+  for (int i = 0; i < service.method_count(); ++i) {
+    names.push_back(service.method(i)->name());
+  }
+  return names;
+}
+
+template class QueueService<loyalty::v1::LoyaltyService>;
+template class QueueService<loyalty::v1::AdminService>;
+
+namespace {
+
+using namespace loyalty::v1;  // NOLINT: the adapters name every message.
+
+template <typename Request, typename Response>
+class Method final : public MethodBase {
+ public:
+  using Call = UnaryCall<Request, Response>;
+  Method(typename Call::RequestFn request_fn, typename Call::Handler handler)
+      : request_fn_(std::move(request_fn)), handler_(std::move(handler)) {}
+  void Arm(grpc::ServerCompletionQueue* queue) override {
+    Call::Arm(&request_fn_, &handler_, queue);
+  }
+
+ private:
+  const typename Call::RequestFn request_fn_;
+  const typename Call::Handler handler_;
+};
+
+// Collects rows and checks that each names a method of its service once.
+class TableBuilder {
+ public:
+  explicit TableBuilder(const MethodEnvironment& environment)
+      : env_(environment) {}
+
+  template <typename Request, typename Response>
+  void Add(Service service, absl::string_view method, Access access,
+           typename UnaryCall<Request, Response>::Handler handler) {
+    typename UnaryCall<Request, Response>::RequestFn request_fn;
+    if (service == Service::kLoyalty) {
+      request_fn = RequestFnOf<Request, Response>(env_.loyalty_service, method);
+    } else {
+      request_fn = RequestFnOf<Request, Response>(env_.admin_service, method);
+    }
+    const bool first = served_.insert({ServiceName(service, method), true}).second;
+    if (!first) Abort(absl::StrCat("two rows serve ", ServiceName(service, method)));
+    rows_.push_back(MethodRow{
+        service, std::string(method), access,
+        std::make_unique<Method<Request, Response>>(std::move(request_fn),
+                                                    std::move(handler))});
+  }
+
+  // Every method of both services has a row.
+  std::vector<MethodRow> Finish() {
+    CheckAllServed<loyalty::v1::LoyaltyService>(Service::kLoyalty);
+    CheckAllServed<loyalty::v1::AdminService>(Service::kAdmin);
+    return std::move(rows_);
+  }
+
+  const MethodEnvironment& env() const { return env_; }
+
+ private:
+  [[noreturn]] static void Abort(const std::string& problem) {
+    std::fprintf(stderr, "method table: %s\n", problem.c_str());
+    std::fflush(stderr);
+    std::abort();
+  }
+
+  static std::string ServiceName(Service service, absl::string_view method) {
+    return absl::StrCat(service == Service::kLoyalty ? "LoyaltyService/"
+                                                     : "AdminService/",
+                        method);
+  }
+
+  template <typename Request, typename Response, typename Generated>
+  static typename UnaryCall<Request, Response>::RequestFn RequestFnOf(
+      QueueService<Generated>* service, absl::string_view method) {
+    const int index = QueueService<Generated>::MethodIndex(method);
+    if (index < 0) {
+      Abort(absl::StrCat(Generated::service_full_name(), " has no method ",
+                         method));
+    }
+    return [service, index](grpc::ServerContext* context, Request* request,
+                            grpc::ServerAsyncResponseWriter<Response>* responder,
+                            grpc::ServerCompletionQueue* queue, void* tag) {
+      service->RequestUnary(index, context, request, responder, queue, tag);
+    };
+  }
+
+  template <typename Generated>
+  void CheckAllServed(Service service) {
+    for (const std::string& method : QueueService<Generated>::MethodNames()) {
+      if (!served_.contains(ServiceName(service, method))) {
+        Abort(absl::StrCat("no row serves ", ServiceName(service, method)));
+      }
+    }
+  }
+
+  const MethodEnvironment& env_;
+  std::vector<MethodRow> rows_;
+  absl::flat_hash_map<std::string, bool> served_;
+};
+
+// The adapter of every command row: authorize by the row, hand the request
+// to the ledger, answer once the outcome is durable.
+template <typename Spec>
+void AddCommandRow(TableBuilder& table) {
+  using Request = typename Spec::Request;
+  using Response = typename Spec::Response;
+  const Authenticator* auth = table.env().auth;
+  Ledger* ledger = table.env().ledger;
+  table.Add<Request, Response>(
+      Spec::kInfo.service, Spec::kInfo.name, Spec::kInfo.access,
+      [auth, ledger](UnaryCall<Request, Response>* call) {
+        absl::StatusOr<const Principal*> principal =
+            auth->Authorize(call->context(), Spec::kInfo.access,
+                            call->request().context().channel());
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        ledger->Submit<Spec>(Caller{(*principal)->name},
+                             std::move(call->mutable_request()),
+                             [call](absl::StatusOr<Response> result) {
+                               call->Finish(result);
+                             });
+      });
+}
+
+// The adapter of a read: authorize (any key with a role; `channel_of` says
+// which channel the request speaks for, if any), answer inline.
+template <typename Request, typename Response>
+void AddReadRow(
+    TableBuilder& table, Service service, absl::string_view method,
+    Access access, std::function<Channel(const Request&)> channel_of,
+    std::function<absl::StatusOr<Response>(const Request&)> read) {
+  const Authenticator* auth = table.env().auth;
+  table.Add<Request, Response>(
+      service, method, access,
+      [auth, access, channel_of = std::move(channel_of),
+       read = std::move(read)](UnaryCall<Request, Response>* call) {
+        absl::StatusOr<const Principal*> principal = auth->Authorize(
+            call->context(), access, channel_of(call->request()));
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        call->Finish(read(call->request()));
+      });
+}
+
+template <typename Request>
+Channel NoChannel(const Request&) {
+  return CHANNEL_UNSPECIFIED;
+}
+
+void AddReadRows(TableBuilder& table) {
+  Ledger* ledger = table.env().ledger;
+  // The quote's channel selects campaigns: a key quotes only for the
+  // channels it may earn for.
+  AddReadRow<EarnRequest, QuoteEarnResponse>(
+      table, Service::kLoyalty, "QuoteEarn", Access::kChannel,
+      [](const EarnRequest& request) { return request.context().channel(); },
+      [ledger](const EarnRequest& request) { return ledger->QuoteEarn(request); });
+  AddReadRow<LookupMemberRequest, Member>(
+      table, Service::kLoyalty, "LookupMember", Access::kChannel,
+      NoChannel<LookupMemberRequest>, [ledger](const LookupMemberRequest& request) {
+        return ledger->LookupMember(request.identifier());
+      });
+  AddReadRow<GetMemberRequest, Member>(
+      table, Service::kLoyalty, "GetMember", Access::kChannel,
+      NoChannel<GetMemberRequest>, [ledger](const GetMemberRequest& request) {
+        return ledger->GetMember(request.member_id());
+      });
+  AddReadRow<GetBalanceRequest, Balance>(
+      table, Service::kLoyalty, "GetBalance", Access::kChannel,
+      NoChannel<GetBalanceRequest>, [ledger](const GetBalanceRequest& request) {
+        return ledger->GetBalance(request.member_id());
+      });
+  AddReadRow<ListEntriesRequest, ListEntriesResponse>(
+      table, Service::kLoyalty, "ListEntries", Access::kChannel,
+      NoChannel<ListEntriesRequest>, [ledger](const ListEntriesRequest& request) {
+        return ledger->ListEntries(request);
+      });
+  auto stats = table.env().stats;
+  AddReadRow<GetServerStatsRequest, ServerStats>(
+      table, Service::kAdmin, "GetServerStats", Access::kAdmin,
+      NoChannel<GetServerStatsRequest>,
+      [stats](const GetServerStatsRequest&) -> absl::StatusOr<ServerStats> {
+        return stats();
+      });
+}
+
+void AddVerifyRow(TableBuilder& table) {
+  const Authenticator* auth = table.env().auth;
+  Ledger* ledger = table.env().ledger;
+  BackgroundRunner* background = table.env().background;
+  using VerifyCall = UnaryCall<VerifyLedgerRequest, VerifyLedgerResponse>;
+  table.Add<VerifyLedgerRequest, VerifyLedgerResponse>(
+      Service::kAdmin, "VerifyLedger", Access::kAdmin,
+      [auth, ledger, background](VerifyCall* call) {
+        absl::StatusOr<const Principal*> principal =
+            auth->Authorize(call->context(), Access::kAdmin, CHANNEL_UNSPECIFIED);
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        // A replay of the whole ledger must not hold a queue thread.
+        background->Run([call, ledger] { call->Finish(ledger->Verify()); });
+      });
+}
+
+// Collects the per-item outcomes of one batch call (EarnBatch,
+// ImportMembers) and answers the call when the last one arrives (on
+// whichever thread completes it).
+template <typename BatchRequest, typename BatchResponse, typename Item>
+class BatchCollector {
+ public:
+  using Call = UnaryCall<BatchRequest, BatchResponse>;
+  BatchCollector(Call* call, int items) : call_(call), pending_(items) {
+    for (int i = 0; i < items; ++i) response_.add_results();
+  }
+
+  void Complete(int index, absl::StatusOr<Item> outcome) {
+    auto* result = response_.mutable_results(index);
+    if (outcome.ok()) {
+      *result->mutable_response() = std::move(*outcome);
+    } else {
+      result->set_code(static_cast<int32_t>(outcome.status().code()));
+      result->set_message(std::string(outcome.status().message()));
+      result->set_reason(ReasonOf(outcome.status()));
+    }
+    // Each index is written by exactly one completion; the last one to
+    // finish sees every write through the counter's acq_rel ordering.
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      call_->Finish(response_);
+      delete this;
+    }
+  }
+
+ private:
+  Call* call_;
+  std::atomic<int> pending_;
+  BatchResponse response_;
+};
+
+// A batch RPC: up to `items_max` requests of the command `Spec` in one call,
+// each decided (and remembered) on its own. Every item is authorized before
+// any is queued, so a batch is either allowed or refused as a whole.
+template <typename Spec, typename BatchRequest, typename BatchResponse>
+void AddFanOutRow(
+    TableBuilder& table, absl::string_view method, absl::string_view field,
+    absl::string_view holds, int items_max,
+    google::protobuf::RepeatedPtrField<typename Spec::Request>* (
+        BatchRequest::*items_of)(),
+    std::function<SubmitOptions(const BatchRequest&)> options_of) {
+  using Call = UnaryCall<BatchRequest, BatchResponse>;
+  using Collector =
+      BatchCollector<BatchRequest, BatchResponse, typename Spec::Response>;
+  const Authenticator* auth = table.env().auth;
+  Ledger* ledger = table.env().ledger;
+  table.Add<BatchRequest, BatchResponse>(
+      Spec::kInfo.service, method, Spec::kInfo.access,
+      [auth, ledger, field = std::string(field), holds = std::string(holds),
+       items_max, items_of, options_of = std::move(options_of)](Call* call) {
+        // The role first (every item's channel below).
+        absl::StatusOr<const Principal*> principal = auth->Authorize(
+            call->context(), Spec::kInfo.access, CHANNEL_UNSPECIFIED);
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        auto& items = *(call->mutable_request().*items_of)();
+        if (items.empty() || items.size() > items_max) {
+          return call->FinishWithError(InvalidField(
+              field, absl::StrCat(holds, " 1..", items_max, " ", field)));
+        }
+        for (int i = 0; i < items.size(); ++i) {
+          absl::Status allowed = Authenticator::Permit(
+              **principal, Spec::kInfo.access, items[i].context().channel());
+          if (!allowed.ok()) {
+            return call->FinishWithError(absl::Status(
+                allowed.code(),
+                absl::StrCat(field, "[", i, "]: ", allowed.message())));
+          }
+        }
+        const SubmitOptions options = options_of(call->request());
+        auto* collector = new Collector(call, items.size());
+        Caller caller{(*principal)->name};
+        for (int i = 0; i < items.size(); ++i) {
+          ledger->Submit<Spec>(
+              caller, std::move(items[i]),
+              [collector, i](absl::StatusOr<typename Spec::Response> outcome) {
+                collector->Complete(i, std::move(outcome));
+              },
+              options);
+        }
+      });
+}
+
+}  // namespace
+
+std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
+  TableBuilder table(environment);
+  CommandTable::ForEach([&]<typename Spec>() {
+    if constexpr (Spec::kInfo.unary_rpc) AddCommandRow<Spec>(table);
+  });
+  AddReadRows(table);
+  AddVerifyRow(table);
+  AddFanOutRow<EarnCommand, EarnBatchRequest, EarnBatchResponse>(
+      table, "EarnBatch", "events", "a batch holds", kEarnBatchEventsMax,
+      &EarnBatchRequest::mutable_events,
+      [](const EarnBatchRequest&) { return SubmitOptions{}; });
+  AddFanOutRow<ImportMemberCommand, ImportMembersRequest, ImportMembersResponse>(
+      table, "ImportMembers", "rows", "a call holds", kImportRowsPerCallMax,
+      &ImportMembersRequest::mutable_rows,
+      [](const ImportMembersRequest& request) {
+        return SubmitOptions{.dry_run = request.dry_run()};
+      });
+  return table.Finish();
+}
+
+}  // namespace loyalty

@@ -1,0 +1,238 @@
+// File: tests/model/runner.h
+//
+// The model test's runner (see harness.h), shared by its files and included
+// by nothing else: harness.cc holds the engine (the run, every call into
+// the Ledger, the checks every command gets: outcome, entries, balances,
+// lookups, Verify, statements), store_checks.cc what was written and the
+// store scans, points_checks.cc and members_checks.cc the checks of each
+// domain's commands. A new domain adds a <domain>_checks.cc with its
+// Runner methods, declared here.
+#ifndef LOYALTY_TESTS_MODEL_RUNNER_H_
+#define LOYALTY_TESTS_MODEL_RUNNER_H_
+
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "generator.h"
+#include "harness.h"
+#include "ledger/common/clock.h"
+#include "ledger/commands.h"
+#include "ledger/engine/ledger.h"
+#include "ledger/points/sweep.h"
+#include "ledger/storage/memory_store.h"
+#include "loyalty/v1/records.pb.h"
+#include "model.h"
+#include "recording_store.h"
+
+namespace loyalty::model {
+
+// ---------------------------------------------------------------------------
+// The ledger's answer to one command, in one shape for every kind.
+
+struct Observed {
+  absl::Status status;
+  bool replayed = false;
+  std::string member_id;
+  v1::LedgerEntry entry;
+  v1::Balance balance;
+  int64_t points_earned = 0;
+  std::vector<std::pair<int, std::string>> identifiers;  // Enroll's member.
+  std::string hold_id;                                   // HoldPoints.
+  int64_t hold_expires_at_ms = 0;                        // HoldPoints.
+  // Return: every entry of the response and its figures.
+  std::vector<v1::LedgerEntry> entries;
+  int64_t points_reversed = 0;
+  int64_t points_forgiven = 0;
+  int64_t points_restored = 0;
+  // Link and unlink answer without a balance.
+  bool has_balance = true;
+  v1::Balance to_balance;           // Transfer: the receiver's.
+  v1::ImportMemberResponse import;  // Import: the whole response.
+  v1::Member member;                // Close and merge: the member after it.
+  uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
+};
+
+// The program's campaign and tiers, as the model and the ledger get them
+// (harness.cc).
+CampaignRule ProgramCampaign();
+TierProgram ProgramTiers();
+
+// "" when `got`, a MERGE_IN's merged_member_record, is the source exactly
+// as the model had it just before the merge; else which fields differ
+// (members_checks.cc).
+std::string CompareRecord(const MemberState& want, const v1::MemberRecord& got);
+// "" when the stored entry `got` is the one the model expects; else what
+// differs.
+std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got);
+// Every field of the balance (a snapshot: next_expiring and as_of set).
+bool SameTotals(const Totals& t, const v1::Balance& b);
+std::string TotalsText(const Totals& t);
+std::string BalanceText(const v1::Balance& b);
+std::string OutcomeText(const absl::Status& status);
+// The members whose entries `entries` are (store_checks.cc).
+std::set<std::string> MembersOf(const std::vector<ExpectedEntry>& entries);
+// The families of the recorded puts and erases, in order, for failures
+// (store_checks.cc).
+std::string PutsText(const Recording& recording);
+
+// A note for a crash: if the ledger aborts (a LEDGER_CHECK), the seed and
+// the command being run are printed before the process dies.
+class CrashNote {
+ public:
+  CrashNote();
+  ~CrashNote();
+  void Set(const std::string& text);
+};
+
+class Runner {
+ public:
+  explicit Runner(const RunOptions& options);
+
+  RunReport Run();
+
+ private:
+  static std::vector<EarnRateRule> Rates();
+  static CampaignRule Campaign();
+  static std::vector<EventRule> Events();
+  static TierProgram Tiers();
+  static v1::ProgramConfig Program();
+
+  bool RunOne();
+  // QuoteEarn (harness.cc) judged against the model (points_checks.cc).
+  bool CheckQuote(const v1::EarnRequest& request);
+  bool JudgeQuote(const v1::EarnRequest& request,
+                  const absl::StatusOr<v1::QuoteEarnResponse>& quote);
+  bool RunGroup(int64_t size);
+  // Ledger::Sweep against Model::Sweep, on its own.
+  bool RunSweep();
+  // Model side and comparison of one answered command.
+  bool Judge(const Command& command, const Observed& observed,
+             Expected* expected);
+  // What the entries written count, by domain.
+  void Count(const std::vector<ExpectedEntry>& entries);
+  void CountPointsEntry(const ExpectedEntry& entry);
+  void CountMembersEntry(const ExpectedEntry& entry);
+  // What a remembered rejection of the points domain counts.
+  void CountPointsRejection(v1::ErrorReason reason);
+  void CountMembersCommand(const Command& command, const Expected& expected);
+  // An OK response against the model: the fields every kind has
+  // (harness.cc), then the kind's own, in its domain's file ("" when the
+  // kind is not of that domain).
+  std::string CompareOk(const Command& command, const Expected& expected,
+                        const Observed& observed);
+  std::string ComparePointsOk(const Command& command, const Expected& expected,
+                              const Observed& observed);
+  std::string CompareMembersOk(const Command& command, const Expected& expected,
+                               const Observed& observed);
+  std::string CompareImport(const Expected& expected, const Observed& observed);
+  std::string CompareMerge(const Expected& expected, const Observed& observed);
+  // A Member view (a close's or merge's response) against the model's
+  // member `member_id` as of now: id, status, identifiers, aliases, tier.
+  std::string CompareMemberView(const std::string& member_id,
+                                const v1::Member& member);
+  // The member's identifiers as the ledger must store them, in order.
+  std::vector<std::pair<int, std::string>> StoredIdentifiers(
+      const std::string& member_id) const;
+  // GetBalance and GetMember of `named_id` against the model's member it
+  // stands for (itself, or for an alias the member it resolves to) as of
+  // now: balance, id, status, identifiers, aliases, tier status.
+  bool CheckBalanceOf(const std::string& named_id);
+  // Before the ledger settles `member_id` (a command, a sweep or a read):
+  // fails, naming the case, when the expiries due would push its
+  // expired_points_total past INT64_MAX, which the contract leaves open
+  // (the ledger aborts on it).
+  bool CheckExpiredTotalFits(const std::string& member_id);
+  // The members a command names (both of a transfer; an import's card
+  // owner, as the model has it before the command).
+  std::vector<std::string> MembersNamed(const Command& command) const;
+  bool CheckBalance(const Command& command, const Expected& expected);
+  // LookupMember of (kind, canonical) in a random notation: the owner the
+  // model has, or NOT_FOUND (MEMBER_NOT_FOUND) when nobody has it.
+  // (harness.cc, judged by JudgeLookup in members_checks.cc).
+  bool CheckLookup(v1::IdentifierKind kind, const std::string& canonical);
+  bool JudgeLookup(v1::IdentifierKind kind, const std::string& canonical,
+                   const absl::StatusOr<v1::Member>& member);
+  // After a command: the identifiers it named, one of a random member and
+  // one unlinked earlier.
+  bool CheckLookupsAfter(const Command& command, const Expected& expected);
+  // Every identifier owned and every one unlinked (`all`), or a sample.
+  bool CheckLookups(bool all);
+  bool CheckWrites(const Command& command, const Expected& expected,
+                   const Recording& recording, uint64_t write_count_before);
+  bool CheckGroupWrites(const std::vector<Expected>& expected,
+                        const Recording& recording,
+                        uint64_t write_count_before);
+  // The entries written (kEntries and their kMemberEntries keys), in order,
+  // are exactly `entries`.
+  bool CheckEntryWrites(const Recording& recording,
+                        const std::vector<ExpectedEntry>& entries);
+  // The identifier family's puts and erases are exactly those of the
+  // identifiers the entries link (ENROLL, LINK) and unlink (UNLINK).
+  bool CheckIdentifierWrites(const Recording& recording,
+                             const std::vector<ExpectedEntry>& entries);
+  // Applies the recorded schedule puts and erases to schedule_ (erases of
+  // existing keys, puts of new ones, only for `touched` members), then
+  // checks each touched member's key against the model; with `moves`, the
+  // puts and erases must be exactly those.
+  bool CheckScheduleWrites(const Recording& recording,
+                           const std::set<std::string>& touched,
+                           const std::vector<ScheduleMove>* moves);
+  bool CheckScan(const StorePrint& before, const Recording& recording);
+  bool ShouldScan();
+  // Starts a step: nothing may have been written since the last one; on a
+  // sampled step, the store as it is now.
+  bool Before(std::optional<StorePrint>* before, uint64_t* write_count);
+  absl::StatusOr<StorePrint> Scan();
+  bool CheckVerify();
+  bool CheckStatement(const std::string& member_id);
+  bool CheckStatements(bool all);
+  bool CheckMembers();
+  // Moves the clock; returns the member whose due instant it moved to, if
+  // it did ("" otherwise).
+  std::string AdvanceClock();
+  void Note(const Command& command, const std::string& outcome);
+  void NoteLine(std::string line);
+  bool Fail(const std::string& problem);
+  template <typename T>
+  T Await(std::future<T>& future);
+
+  const RunOptions options_;
+  ManualClock clock_;
+  MemoryStore memory_;
+  RecordingStore store_;
+  std::unique_ptr<Ledger> ledger_;
+  Model model_;
+  Generator generator_;
+  std::mt19937_64 check_rng_;  // Check sampling: never affects commands.
+  CrashNote crash_note_;
+  RunReport report_;
+  int64_t commands_ = 0;
+  // (principal, request id) -> hash of the first OK response.
+  std::map<std::pair<std::string, std::string>, uint64_t> first_responses_;
+  std::deque<std::string> history_;
+  // The last full scan, and MemoryStore::write_count when it was taken.
+  std::optional<StorePrint> last_print_;
+  uint64_t last_print_write_count_ = 0;
+  std::string current_;  // The command being judged, for failure reports.
+  // The schedule family as the recorded writes left it: member -> due
+  // times (one at most), with its key count and hash sum (as StorePrint).
+  std::map<std::string, std::set<int64_t>> schedule_;
+  // Per member, its debt after the newest entry counted.
+  std::map<std::string, int64_t> debt_seen_;
+  FamilyPrint schedule_print_;
+};
+
+}  // namespace loyalty::model
+
+#endif  // LOYALTY_TESTS_MODEL_RUNNER_H_

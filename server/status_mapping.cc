@@ -3,14 +3,21 @@
 #include <string>
 
 #include "ledger/common/status_util.h"
+#include "loyalty/v1/contract.h"
 
 namespace loyalty {
 
+static_assert(contract::kCodeUnavailable ==
+              static_cast<int>(absl::StatusCode::kUnavailable));
+static_assert(contract::kCodeDeadlineExceeded ==
+              static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+static_assert(contract::kCodeResourceExhausted ==
+              static_cast<int>(absl::StatusCode::kResourceExhausted));
+static_assert(contract::kCodeAborted ==
+              static_cast<int>(absl::StatusCode::kAborted));
+
 bool IsTransient(absl::StatusCode code) {
-  return code == absl::StatusCode::kUnavailable ||
-         code == absl::StatusCode::kResourceExhausted ||
-         code == absl::StatusCode::kAborted ||
-         code == absl::StatusCode::kDeadlineExceeded;
+  return contract::IsTransientCode(static_cast<int>(code));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status,
@@ -23,9 +30,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status,
                 static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
   auto code = static_cast<grpc::StatusCode>(status.code());
   context->AddTrailingMetadata(
-      kReasonMetadataKey, loyalty::v1::ErrorReason_Name(ReasonOf(status)));
+      contract::kReasonMetadataKey, loyalty::v1::ErrorReason_Name(ReasonOf(status)));
   if (IsTransient(status.code())) {
-    context->AddTrailingMetadata(kTransientMetadataKey, "true");
+    context->AddTrailingMetadata(contract::kTransientMetadataKey,
+                                 contract::kTransientMetadataValue);
   }
   return grpc::Status(code, std::string(status.message()));
 }

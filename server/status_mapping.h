@@ -13,15 +13,13 @@
 
 namespace loyalty {
 
-inline constexpr char kReasonMetadataKey[] = "loyalty-reason";
-inline constexpr char kTransientMetadataKey[] = "loyalty-transient";
-
 // Converts `status` and adds its reason to `context`'s trailing metadata.
 // OK maps to OK with no metadata.
 grpc::Status ToGrpcStatus(const absl::Status& status,
                           grpc::ServerContext* context);
 
-// Whether a client may retry the same call after this code.
+// Whether a client may retry the same call after this code
+// (loyalty/v1/contract.h says which codes and why).
 bool IsTransient(absl::StatusCode code);
 
 }  // namespace loyalty

@@ -11,11 +11,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "loyalty/v1/common.pb.h"
+#include "loyalty/v1/contract.h"
 
 namespace loyalty::ctl {
 namespace {
 
-constexpr char kReasonMetadataKey[] = "loyalty-reason";
 constexpr absl::string_view kReasonEnumPrefix = "ERROR_REASON_";
 
 // Keeps the report on one line: transport errors can span several.
@@ -45,7 +45,7 @@ std::string ReasonLabel(absl::string_view value) {
 // The "loyalty-reason" trailing metadata of a failed call, or "" without one.
 std::string ReasonOf(const grpc::ClientContext& context) {
   const auto& trailers = context.GetServerTrailingMetadata();
-  const auto found = trailers.find(kReasonMetadataKey);
+  const auto found = trailers.find(contract::kReasonMetadataKey);
   if (found == trailers.end()) return "";
   return ReasonLabel(
       absl::string_view(found->second.data(), found->second.size()));
@@ -80,9 +80,7 @@ ExitCode ReportBadResponse(absl::string_view problem) {
 }
 
 bool IsTransient(grpc::StatusCode code) {
-  return code == grpc::StatusCode::UNAVAILABLE ||
-         code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-         code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+  return contract::IsTransientCode(static_cast<int>(code));
 }
 
 std::string StatusCodeName(grpc::StatusCode code) {

@@ -13,16 +13,15 @@
 #include "clients/loyaltyctl/check.h"
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/errors.h"
+#include "loyalty/v1/contract.h"
 
 namespace loyalty::ctl {
 namespace {
 
-constexpr char kReasonMetadataKey[] = "loyalty-reason";
-
 // The reason of a failed call, by name when the server sent its number.
 std::string ReasonOf(const grpc::ClientContext& context) {
   const auto& trailers = context.GetServerTrailingMetadata();
-  const auto found = trailers.find(kReasonMetadataKey);
+  const auto found = trailers.find(contract::kReasonMetadataKey);
   if (found == trailers.end()) return "";
   std::string value(found->second.data(), found->second.size());
   int number = 0;

@@ -5,7 +5,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/common/status_util.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -41,7 +41,7 @@ std::string ChainHash(absl::string_view prev_hash, absl::string_view body) {
 std::string SealEntry(loyalty::v1::LedgerEntry* entry) {
   LEDGER_CHECK(entry->hash().empty());
   LEDGER_CHECK(entry->prev_hash().size() == kHashBytes);
-  loyalty::v1::StoredEntry stored;
+  loyalty::storage::v1::StoredEntry stored;
   stored.set_body(entry->SerializeAsString());
   stored.set_hash(ChainHash(entry->prev_hash(), stored.body()));
   entry->set_hash(stored.hash());
@@ -49,7 +49,7 @@ std::string SealEntry(loyalty::v1::LedgerEntry* entry) {
 }
 
 absl::StatusOr<loyalty::v1::LedgerEntry> UnsealEntry(absl::string_view stored) {
-  loyalty::v1::StoredEntry wrapper;
+  loyalty::storage::v1::StoredEntry wrapper;
   loyalty::v1::LedgerEntry entry;
   if (!wrapper.ParseFromArray(stored.data(), static_cast<int>(stored.size())) ||
       !entry.ParseFromString(wrapper.body())) {

@@ -15,7 +15,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::Status MemberNotFound(absl::string_view member_id) {
   return WithReason(absl::NotFoundError(absl::StrCat(
@@ -53,14 +53,14 @@ absl::StatusOr<bool> Batch::MemberExists(absl::string_view member_id) {
   return member.status();
 }
 
-absl::StatusOr<std::optional<loyalty::v1::RequestRecord>> Batch::FindRequest(
+absl::StatusOr<std::optional<loyalty::storage::v1::RequestRecord>> Batch::FindRequest(
     const std::string& request_key) {
   auto it = requests_.find(request_key);
   if (it != requests_.end()) return it->second;
   absl::StatusOr<std::string> bytes = store_->Get(Family::kRequests, request_key);
   if (absl::IsNotFound(bytes.status())) return std::nullopt;
   if (!bytes.ok()) return bytes.status();
-  loyalty::v1::RequestRecord record;
+  loyalty::storage::v1::RequestRecord record;
   if (!record.ParseFromString(*bytes)) {
     return Undecodable("request record", request_key);
   }
@@ -81,12 +81,12 @@ absl::StatusOr<std::optional<std::string>> Batch::FindIdentifierOwner(
   return *owner;
 }
 
-absl::StatusOr<loyalty::v1::OrderRecord*> Batch::LoadOrder(
+absl::StatusOr<loyalty::storage::v1::OrderRecord*> Batch::LoadOrder(
     const std::string& order_key) {
   auto it = orders_.find(order_key);
   if (it != orders_.end()) return &it->second;
   absl::StatusOr<std::string> bytes = store_->Get(Family::kOrders, order_key);
-  loyalty::v1::OrderRecord record;
+  loyalty::storage::v1::OrderRecord record;
   if (bytes.ok()) {
     if (!record.ParseFromString(*bytes)) return Undecodable("order", order_key);
   } else if (!absl::IsNotFound(bytes.status())) {
@@ -106,7 +106,7 @@ absl::StatusOr<bool> Batch::IsHoldOf(const MemberRecord& member,
         store_->Get(Family::kEntries, EntryKey(sequence));
     if (absl::IsNotFound(bytes.status())) return false;
     if (!bytes.ok()) return bytes.status();
-    loyalty::v1::StoredEntry stored;
+    loyalty::storage::v1::StoredEntry stored;
     LedgerEntry entry;
     if (!stored.ParseFromString(*bytes) ||
         !entry.ParseFromString(stored.body())) {
@@ -229,7 +229,7 @@ void Batch::EraseIdentifier(const std::string& identifier_key) {
 
 
 void Batch::Remember(const std::string& request_key,
-                     loyalty::v1::RequestRecord record) {
+                     loyalty::storage::v1::RequestRecord record) {
   writes_.Add(Family::kRequests, request_key, record.SerializeAsString());
   requests_[request_key] = std::move(record);
 }

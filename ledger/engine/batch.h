@@ -18,32 +18,32 @@
 #include "absl/status/statusor.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
 class Batch {
  public:
-  Batch(const StoreReader* store, loyalty::v1::LedgerHead head, int64_t now_ms)
+  Batch(const StoreReader* store, loyalty::storage::v1::LedgerHead head, int64_t now_ms)
       : store_(store), head_(std::move(head)), now_ms_(now_ms) {}
 
   // The member's record, or NotFound (MEMBER_NOT_FOUND) naming it.
-  absl::StatusOr<loyalty::v1::MemberRecord*> LoadMember(
+  absl::StatusOr<loyalty::storage::v1::MemberRecord*> LoadMember(
       absl::string_view member_id);
   // Whether any record exists under the id (for enroll and id assignment).
   absl::StatusOr<bool> MemberExists(absl::string_view member_id);
-  absl::StatusOr<std::optional<loyalty::v1::RequestRecord>> FindRequest(
+  absl::StatusOr<std::optional<loyalty::storage::v1::RequestRecord>> FindRequest(
       const std::string& request_key);
   absl::StatusOr<std::optional<std::string>> FindIdentifierOwner(
       const std::string& identifier_key);
   // The order's record (an empty one if the order is new). Commands load
   // the order an entry names before appending it; Append folds the entry
   // into it and stages its write.
-  absl::StatusOr<loyalty::v1::OrderRecord*> LoadOrder(
+  absl::StatusOr<loyalty::storage::v1::OrderRecord*> LoadOrder(
       const std::string& order_key);
   // Whether entry `sequence` is a HOLD of `member` (open or closed),
   // written under its id or one of the ids merged into it.
-  absl::StatusOr<bool> IsHoldOf(const loyalty::v1::MemberRecord& member,
+  absl::StatusOr<bool> IsHoldOf(const loyalty::storage::v1::MemberRecord& member,
                                 uint64_t sequence);
   // The order ids `member_id` has records of (stored, or written earlier in
   // this batch), sorted.
@@ -60,22 +60,22 @@ class Batch {
   // folds it into `member` and stages its writes. Aborts if the entry breaks
   // the fold: commands check every rule before appending, so that is a bug.
   const loyalty::v1::LedgerEntry& Append(loyalty::v1::LedgerEntry entry,
-                                         loyalty::v1::MemberRecord* member);
+                                         loyalty::storage::v1::MemberRecord* member);
   // A record for a member that does not exist yet; stays valid for the batch.
-  loyalty::v1::MemberRecord* NewMember(const std::string& member_id);
+  loyalty::storage::v1::MemberRecord* NewMember(const std::string& member_id);
   void StageIdentifier(const std::string& identifier_key,
                        const std::string& member_id);
   // An unlinked identifier's index key goes; it is free again.
   void EraseIdentifier(const std::string& identifier_key);
   void Remember(const std::string& request_key,
-                loyalty::v1::RequestRecord record);
+                loyalty::storage::v1::RequestRecord record);
 
   // Adds dirty member records, their schedule keys (moved when next_due_ms
   // changed) and the new head to the write set; call once, after the last
   // command.
   WriteSet Finish();
 
-  const loyalty::v1::LedgerHead& head() const { return head_; }
+  const loyalty::storage::v1::LedgerHead& head() const { return head_; }
   // The store as of the last synced batch, for scans (the sweep's schedule);
   // it does not see this batch's writes.
   const StoreReader& store() const { return *store_; }
@@ -85,7 +85,7 @@ class Batch {
 
  private:
   const StoreReader* store_;
-  loyalty::v1::LedgerHead head_;
+  loyalty::storage::v1::LedgerHead head_;
   const int64_t now_ms_;
   WriteSet writes_;
   uint64_t entries_appended_ = 0;
@@ -93,16 +93,16 @@ class Batch {
   // Members read or changed in this batch; `dirty_` names the changed ones.
   // A node map: LoadMember hands out pointers that must stay valid while
   // a command loads more members (a transfer holds both sides).
-  absl::node_hash_map<std::string, loyalty::v1::MemberRecord> members_;
+  absl::node_hash_map<std::string, loyalty::storage::v1::MemberRecord> members_;
   absl::flat_hash_map<std::string, bool> dirty_;
   // next_due_ms of each loaded member as stored: its schedule key.
   absl::flat_hash_map<std::string, int64_t> stored_due_ms_;
   // HOLD entries appended in this batch: sequence -> member id.
   absl::flat_hash_map<uint64_t, std::string> holds_appended_;
-  absl::flat_hash_map<std::string, loyalty::v1::RequestRecord> requests_;
+  absl::flat_hash_map<std::string, loyalty::storage::v1::RequestRecord> requests_;
   // Identifier key -> owner; an empty owner: erased in this batch.
   absl::flat_hash_map<std::string, std::string> identifiers_;
-  absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> orders_;
+  absl::flat_hash_map<std::string, loyalty::storage::v1::OrderRecord> orders_;
   absl::flat_hash_map<std::string, bool> dirty_orders_;
   // Order keys moved away in this batch (erased unless written again).
   absl::flat_hash_set<std::string> erased_orders_;

@@ -14,7 +14,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::Status Broken(const LedgerEntry& entry, absl::string_view problem) {
   return absl::InternalError(absl::StrCat("entry ", entry.sequence(), " (",
@@ -44,12 +44,12 @@ Item* FindOrInsertSorted(google::protobuf::RepeatedPtrField<Item>* list,
 // Counts an EVENT entry in the member's per-event counts (sorted by id).
 void CountEvent(const LedgerEntry& entry, MemberRecord* m) {
   bool inserted = false;
-  loyalty::v1::EventCount* at = FindOrInsertSorted(
+  loyalty::storage::v1::EventCount* at = FindOrInsertSorted(
       m->mutable_event_counts(), entry.event_id(),
-      [](const loyalty::v1::EventCount& item) -> const std::string& {
+      [](const loyalty::storage::v1::EventCount& item) -> const std::string& {
         return item.event_id();
       },
-      [](loyalty::v1::EventCount* item, const std::string& id) {
+      [](loyalty::storage::v1::EventCount* item, const std::string& id) {
         item->set_event_id(id);
       },
       &inserted);
@@ -64,8 +64,8 @@ void CountEvent(const LedgerEntry& entry, MemberRecord* m) {
   }
 }
 
-using loyalty::v1::Hold;
-using loyalty::v1::Lot;
+using loyalty::storage::v1::Hold;
+using loyalty::storage::v1::Lot;
 using LotList = google::protobuf::RepeatedPtrField<Lot>;
 
 // Sort key of available lots: soonest expiry first, never-expiring last.
@@ -512,7 +512,7 @@ absl::Status MergeQualifyingMonths(const LedgerEntry& entry,
                                    MemberRecord* m) {
   absl::btree_map<int64_t, int64_t> months;
   for (const auto* list : {&m->qualifying_months(), &source.qualifying_months()}) {
-    for (const loyalty::v1::QualifyingMonth& month : *list) {
+    for (const loyalty::storage::v1::QualifyingMonth& month : *list) {
       int64_t& amount = months[month.month()];
       LEDGER_RETURN_IF_ERROR(AddTo(entry, month.amount(), &amount));
     }
@@ -522,7 +522,7 @@ absl::Status MergeQualifyingMonths(const LedgerEntry& entry,
   const int64_t oldest_kept = months.rbegin()->first - (kQualifyingMonthsKept - 1);
   for (const auto& [month, amount] : months) {
     if (month < oldest_kept) continue;
-    loyalty::v1::QualifyingMonth* kept = m->add_qualifying_months();
+    loyalty::storage::v1::QualifyingMonth* kept = m->add_qualifying_months();
     kept->set_month(month);
     kept->set_amount(amount);
   }
@@ -533,14 +533,14 @@ absl::Status MergeQualifyingMonths(const LedgerEntry& entry,
 // and limits count what the person earned under either id.
 absl::Status MergeCounts(const LedgerEntry& entry, const MemberRecord& source,
                          MemberRecord* m) {
-  for (const loyalty::v1::RulePoints& rule : source.campaign_points()) {
+  for (const loyalty::storage::v1::RulePoints& rule : source.campaign_points()) {
     bool inserted = false;
-    loyalty::v1::RulePoints* at = FindOrInsertSorted(
+    loyalty::storage::v1::RulePoints* at = FindOrInsertSorted(
         m->mutable_campaign_points(), rule.rule_id(),
-        [](const loyalty::v1::RulePoints& item) -> const std::string& {
+        [](const loyalty::storage::v1::RulePoints& item) -> const std::string& {
           return item.rule_id();
         },
-        [](loyalty::v1::RulePoints* item, const std::string& id) {
+        [](loyalty::storage::v1::RulePoints* item, const std::string& id) {
           item->set_rule_id(id);
         },
         &inserted);
@@ -548,14 +548,14 @@ absl::Status MergeCounts(const LedgerEntry& entry, const MemberRecord& source,
     LEDGER_RETURN_IF_ERROR(AddTo(entry, rule.points(), &points));
     at->set_points(points);
   }
-  for (const loyalty::v1::EventCount& event : source.event_counts()) {
+  for (const loyalty::storage::v1::EventCount& event : source.event_counts()) {
     bool inserted = false;
-    loyalty::v1::EventCount* at = FindOrInsertSorted(
+    loyalty::storage::v1::EventCount* at = FindOrInsertSorted(
         m->mutable_event_counts(), event.event_id(),
-        [](const loyalty::v1::EventCount& item) -> const std::string& {
+        [](const loyalty::storage::v1::EventCount& item) -> const std::string& {
           return item.event_id();
         },
-        [](loyalty::v1::EventCount* item, const std::string& id) {
+        [](loyalty::storage::v1::EventCount* item, const std::string& id) {
           item->set_event_id(id);
         },
         &inserted);
@@ -805,18 +805,18 @@ absl::Status AddQualifying(const LedgerEntry& entry, MemberRecord* m) {
   auto* months = m->mutable_qualifying_months();
   auto at = std::lower_bound(
       months->begin(), months->end(), entry.qualifying_month(),
-      [](const loyalty::v1::QualifyingMonth& bucket, int64_t month) {
+      [](const loyalty::storage::v1::QualifyingMonth& bucket, int64_t month) {
         return bucket.month() < month;
       });
   int index = static_cast<int>(at - months->begin());
   if (at == months->end() || at->month() != entry.qualifying_month()) {
-    loyalty::v1::QualifyingMonth* added = months->Add();
+    loyalty::storage::v1::QualifyingMonth* added = months->Add();
     added->set_month(entry.qualifying_month());
     for (int i = months->size() - 1; i > index; --i) {
       months->SwapElements(i, i - 1);
     }
   }
-  loyalty::v1::QualifyingMonth* bucket = months->Mutable(index);
+  loyalty::storage::v1::QualifyingMonth* bucket = months->Mutable(index);
   int64_t amount = bucket->amount();
   if (__builtin_add_overflow(amount, entry.qualifying_delta(), &amount) ||
       amount < 0) {
@@ -863,12 +863,12 @@ int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone) {
   return day - absl::CivilDay(1970, 1, 1);
 }
 
-loyalty::v1::EventCount EventCountOf(const MemberRecord& member,
+loyalty::storage::v1::EventCount EventCountOf(const MemberRecord& member,
                                      absl::string_view event_id) {
-  for (const loyalty::v1::EventCount& count : member.event_counts()) {
+  for (const loyalty::storage::v1::EventCount& count : member.event_counts()) {
     if (count.event_id() == event_id) return count;
   }
-  loyalty::v1::EventCount none;
+  loyalty::storage::v1::EventCount none;
   none.set_event_id(std::string(event_id));
   none.set_last_day(std::numeric_limits<int64_t>::min());
   return none;
@@ -877,7 +877,7 @@ loyalty::v1::EventCount EventCountOf(const MemberRecord& member,
 int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id) {
   auto found = std::lower_bound(
       list.begin(), list.end(), rule_id,
-      [](const loyalty::v1::RulePoints& item, absl::string_view id) {
+      [](const loyalty::storage::v1::RulePoints& item, absl::string_view id) {
         return item.rule_id() < id;
       });
   return found != list.end() && found->rule_id() == rule_id ? found->points()
@@ -891,12 +891,12 @@ absl::Status AddCampaignLines(const LedgerEntry& entry, RulePointsList* list,
     if (line.kind() != loyalty::v1::RULE_KIND_CAMPAIGN) continue;
     if (line.points() < 0) return Broken(entry, "a campaign line is negative");
     bool inserted = false;
-    loyalty::v1::RulePoints* at = FindOrInsertSorted(
+    loyalty::storage::v1::RulePoints* at = FindOrInsertSorted(
         list, line.rule_id(),
-        [](const loyalty::v1::RulePoints& item) -> const std::string& {
+        [](const loyalty::storage::v1::RulePoints& item) -> const std::string& {
           return item.rule_id();
         },
-        [](loyalty::v1::RulePoints* item, const std::string& id) {
+        [](loyalty::storage::v1::RulePoints* item, const std::string& id) {
           item->set_rule_id(id);
         },
         &inserted);

@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -25,10 +25,10 @@ namespace loyalty {
 // its lots, or *_after_points that disagree with the fold. `member` is
 // unchanged on error.
 absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
-                        loyalty::v1::MemberRecord* member);
+                        loyalty::storage::v1::MemberRecord* member);
 
 using RulePointsList =
-    google::protobuf::RepeatedPtrField<loyalty::v1::RulePoints>;
+    google::protobuf::RepeatedPtrField<loyalty::storage::v1::RulePoints>;
 
 // Points granted under `rule_id` in a list sorted by rule_id; 0 if absent.
 int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id);
@@ -51,23 +51,23 @@ absl::Status AddCampaignLines(const loyalty::v1::LedgerEntry& entry,
 int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone);
 
 // The member's count for `event_id` (all zero when it never happened).
-loyalty::v1::EventCount EventCountOf(const loyalty::v1::MemberRecord& member,
+loyalty::storage::v1::EventCount EventCountOf(const loyalty::storage::v1::MemberRecord& member,
                                      absl::string_view event_id);
 
 // The soonest time something happens to the member by itself: a hold times
 // out, a pending lot matures, a lot expires. 0 = nothing scheduled.
-int64_t NextDueMs(const loyalty::v1::MemberRecord& member);
+int64_t NextDueMs(const loyalty::storage::v1::MemberRecord& member);
 
 // What spending `points` of the available points takes from each lot, in
 // the order spending takes them (soonest expiry first): the lots a
 // TRANSFER_OUT names. The member must have that many in its lots.
 google::protobuf::RepeatedPtrField<loyalty::v1::TransferredLot> LotsTakenBy(
-    const loyalty::v1::MemberRecord& member, int64_t points);
+    const loyalty::storage::v1::MemberRecord& member, int64_t points);
 
 // The public view of a member's balances, as of its last entry.
-loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member);
+loyalty::v1::Balance BalanceOf(const loyalty::storage::v1::MemberRecord& member);
 // The same, stamped as of `as_of_ms` (the member must be settled up to it).
-loyalty::v1::Balance BalanceOf(const loyalty::v1::MemberRecord& member,
+loyalty::v1::Balance BalanceOf(const loyalty::storage::v1::MemberRecord& member,
                                int64_t as_of_ms);
 
 }  // namespace loyalty

@@ -22,8 +22,8 @@
 namespace loyalty {
 namespace {
 
-using loyalty::v1::LedgerHead;
-using loyalty::v1::RequestRecord;
+using loyalty::storage::v1::LedgerHead;
+using loyalty::storage::v1::RequestRecord;
 
 constexpr uint32_t kSchemaVersion = kLedgerSchemaVersion;
 

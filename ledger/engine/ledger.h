@@ -71,7 +71,7 @@
 #include "ledger/read/reader.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -179,14 +179,14 @@ class Ledger {
  private:
   Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
          const Clock* clock, LedgerOptions options,
-         loyalty::v1::LedgerHead head, absl::TimeZone time_zone,
+         loyalty::storage::v1::LedgerHead head, absl::TimeZone time_zone,
          IdentifierCodec identifiers);
 
   // The stored head, or the genesis head of an empty ledger; an error for a
   // head of another schema version or one that does not decode.
   // The head also carries the identifier key's check value: set here for a
   // ledger that has none yet, refused when it differs.
-  static absl::StatusOr<loyalty::v1::LedgerHead> ReadHead(
+  static absl::StatusOr<loyalty::storage::v1::LedgerHead> ReadHead(
       const LedgerStore& store, const loyalty::v1::ProgramConfig& program,
       const std::string& identifier_key_check);
 
@@ -221,7 +221,7 @@ class Ledger {
   WriterStats stats_ ABSL_GUARDED_BY(mutex_);
 
   // Writer thread only.
-  loyalty::v1::LedgerHead head_;
+  loyalty::storage::v1::LedgerHead head_;
   std::thread writer_;
 
   absl::Mutex completion_mutex_;

@@ -11,7 +11,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::RequestContext;
 
 absl::Status BalanceOverflow(int64_t available, int64_t delta) {

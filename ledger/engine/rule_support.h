@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "ledger/engine/batch.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -31,7 +31,7 @@ absl::Status InsufficientPoints(int64_t available, int64_t requested);
 
 // FAILED_PRECONDITION (MEMBER_MERGED): `alias` was merged into another
 // member and a command that must name that member named it.
-absl::Status MemberMerged(const loyalty::v1::MemberRecord& alias);
+absl::Status MemberMerged(const loyalty::storage::v1::MemberRecord& alias);
 
 // The member `member_id` resolves to: itself, or (for an alias) the member
 // it was merged into, followed to the end. An unknown id resolves to itself
@@ -49,15 +49,15 @@ absl::Status ResolveMemberAlias(std::string* member_id, Batch& batch);
 absl::Status NamesMergedMember(absl::string_view problem);
 
 // `loaded`, with a not-found message that names the request's `field`.
-absl::StatusOr<loyalty::v1::MemberRecord*> LoadNamed(
-    absl::StatusOr<loyalty::v1::MemberRecord*> loaded, absl::string_view field,
+absl::StatusOr<loyalty::storage::v1::MemberRecord*> LoadNamed(
+    absl::StatusOr<loyalty::storage::v1::MemberRecord*> loaded, absl::string_view field,
     absl::string_view member_id);
 
 // OK when an entry of `kind` moving `delta` points keeps the member's
 // available points at or above zero, everything it owns within int64, and
 // the lifetime total the kind adds to within int64; else
 // FAILED_PRECONDITION (INSUFFICIENT_POINTS or BALANCE_OVERFLOW).
-absl::Status CheckDelta(const loyalty::v1::MemberRecord& member,
+absl::Status CheckDelta(const loyalty::storage::v1::MemberRecord& member,
                         loyalty::v1::EntryKind kind, int64_t delta);
 
 // `requested` when it is free (ALREADY_EXISTS, MEMBER_EXISTS otherwise), or

@@ -17,7 +17,7 @@ namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::Status EnrollMemberCommand::Prepare(const Rules& rules, int64_t now_ms,
                              Request& request, Prepared& prepared) {

@@ -11,7 +11,7 @@
 namespace loyalty {
 
 using loyalty::v1::MemberIdentifier;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::Status IdentifierTaken(absl::string_view field, bool by_this_member) {
   return WithReason(

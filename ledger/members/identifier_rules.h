@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "ledger/engine/batch.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -21,11 +21,11 @@ absl::Status TooManyIdentifiers();
 
 // OK when `identifier` may be linked to `member`: nobody has it and the
 // member has room for one more.
-absl::Status CheckLinkable(const loyalty::v1::MemberRecord& member,
+absl::Status CheckLinkable(const loyalty::storage::v1::MemberRecord& member,
                            const loyalty::v1::MemberIdentifier& identifier,
                            absl::string_view field, Batch& batch);
 
-bool HasIdentifier(const loyalty::v1::MemberRecord& member,
+bool HasIdentifier(const loyalty::storage::v1::MemberRecord& member,
                    const loyalty::v1::MemberIdentifier& identifier);
 
 }  // namespace loyalty

@@ -19,7 +19,7 @@ namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 namespace {
 
@@ -86,7 +86,7 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
                           batch.OrderIdsOf(source_id));
   for (const std::string& order_id : order_ids) {
     LEDGER_RETURN_IF_ERROR(batch.LoadOrder(OrderKey(source_id, order_id)).status());
-    LEDGER_ASSIGN_OR_RETURN(loyalty::v1::OrderRecord * order,
+    LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::OrderRecord * order,
                             batch.LoadOrder(OrderKey(target_id, order_id)));
     if (order->ByteSizeLong() > 0) return OrderIdConflict(order_id);
   }

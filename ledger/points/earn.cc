@@ -16,7 +16,7 @@
 namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::Status EarnCommand::Prepare(const Rules& rules, int64_t now_ms,
                              Request& request, Prepared& prepared) {
@@ -36,7 +36,7 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   LEDGER_ASSIGN_OR_RETURN(
-      loyalty::v1::OrderRecord * order,
+      loyalty::storage::v1::OrderRecord * order,
       batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
   if (order->earn_sequence() != 0) {
     return WithReason(

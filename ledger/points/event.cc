@@ -16,11 +16,11 @@
 namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 namespace {
 
-using loyalty::v1::EventCount;
+using loyalty::storage::v1::EventCount;
 
 absl::Status EventLimitReached(const loyalty::v1::EngagementEvent& event,
                                absl::string_view limit) {

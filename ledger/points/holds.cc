@@ -15,7 +15,7 @@
 namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 namespace {
 
@@ -42,8 +42,8 @@ absl::Status DecideSettleHold(const Rules& rules, Batch& batch,
                               loyalty::v1::SettleHoldResponse* out) {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
-  const loyalty::v1::Hold* hold = nullptr;
-  for (const loyalty::v1::Hold& open : member->holds()) {
+  const loyalty::storage::v1::Hold* hold = nullptr;
+  for (const loyalty::storage::v1::Hold& open : member->holds()) {
     if (open.hold_id() == request.hold_id()) hold = &open;
   }
   if (hold == nullptr) {

@@ -10,7 +10,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::OrderRecord;
+using loyalty::storage::v1::OrderRecord;
 
 __extension__ typedef __int128 Int128;
 
@@ -68,7 +68,7 @@ absl::Status FoldOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
       next.set_qualifying_amount(entry.qualifying_delta());
       next.set_qualifying_month(entry.qualifying_month());
       for (const loyalty::v1::EarnedLine& line : entry.earned_lines()) {
-        loyalty::v1::OrderLine* kept = next.add_lines();
+        loyalty::storage::v1::OrderLine* kept = next.add_lines();
         kept->set_sku(line.sku());
         kept->set_quantity(line.quantity());
         kept->set_unit_price_minor(line.unit_price_minor());
@@ -88,7 +88,7 @@ absl::Status FoldOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
       }
       for (const loyalty::v1::ReturnLine& returned : entry.returned_lines()) {
         int64_t left = returned.quantity();
-        for (loyalty::v1::OrderLine& line : *next.mutable_lines()) {
+        for (loyalty::storage::v1::OrderLine& line : *next.mutable_lines()) {
           if (line.sku() != returned.sku() || left == 0) continue;
           int64_t take = std::min(left, line.quantity() - line.returned_quantity());
           line.set_returned_quantity(line.returned_quantity() + take);
@@ -142,7 +142,7 @@ absl::StatusOr<ReturnPlan> PlanReturn(const OrderRecord& order,
       int64_t left = returned.quantity();
       int64_t bought = 0;
       int64_t available = 0;
-      for (const loyalty::v1::OrderLine& line : order.lines()) {
+      for (const loyalty::storage::v1::OrderLine& line : order.lines()) {
         if (line.sku() != returned.sku()) continue;
         bought += line.quantity();
         int64_t take =

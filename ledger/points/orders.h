@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/loyalty_service.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -38,7 +38,7 @@ bool TouchesOrder(const loyalty::v1::LedgerEntry& entry);
 // Internal when the entry cannot follow the order's state; `order` is then
 // unchanged.
 absl::Status FoldOrderEntry(const loyalty::v1::LedgerEntry& entry,
-                             loyalty::v1::OrderRecord* order);
+                             loyalty::storage::v1::OrderRecord* order);
 
 struct ReturnPlan {
   int64_t returned_value_minor = 0;
@@ -53,7 +53,7 @@ struct ReturnPlan {
 // What returning `request` (lines or amount) of `order` means. The order
 // must have earned. FailedPrecondition (RETURN_EXCEEDS_ORDER) naming the
 // line when more of a SKU, or more value, comes back than is left.
-absl::StatusOr<ReturnPlan> PlanReturn(const loyalty::v1::OrderRecord& order,
+absl::StatusOr<ReturnPlan> PlanReturn(const loyalty::storage::v1::OrderRecord& order,
                                       const loyalty::v1::ReturnRequest& request);
 
 }  // namespace loyalty

@@ -16,7 +16,7 @@
 namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::Status ReturnCommand::Prepare(const Rules& rules, int64_t now_ms,
                              Request& request, Prepared& prepared) {
@@ -30,7 +30,7 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   LEDGER_ASSIGN_OR_RETURN(
-      loyalty::v1::OrderRecord * order,
+      loyalty::storage::v1::OrderRecord * order,
       batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
   if (order->earn_sequence() == 0) {
     return WithReason(
@@ -43,7 +43,7 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
 
   // Pending first: what is left of the order's own pending lot.
   int64_t order_pending = 0;
-  for (const loyalty::v1::Lot& lot : member->pending_lots()) {
+  for (const loyalty::storage::v1::Lot& lot : member->pending_lots()) {
     if (lot.sequence() == order->earn_sequence()) order_pending = lot.points();
   }
   const int64_t from_pending = std::min(plan.points_due, order_pending);

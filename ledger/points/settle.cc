@@ -11,7 +11,7 @@
 namespace loyalty {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::StatusOr<MemberRecord*> SettleMember(absl::string_view member_id,
                                            const Rules& rules, Batch& batch) {

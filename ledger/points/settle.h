@@ -11,19 +11,19 @@
 #include "absl/strings/string_view.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/command.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
 // Loads the member and appends every time-driven entry due for it.
 // NotFound (MEMBER_NOT_FOUND) naming it for an unknown member.
-absl::StatusOr<loyalty::v1::MemberRecord*> SettleMember(
+absl::StatusOr<loyalty::storage::v1::MemberRecord*> SettleMember(
     absl::string_view member_id, const Rules& rules, Batch& batch);
 
 // SettleMember for a command that writes to the member:
 // FAILED_PRECONDITION (MEMBER_CLOSED) for a closed one, (MEMBER_MERGED) for
 // an alias that a rule did not resolve.
-absl::StatusOr<loyalty::v1::MemberRecord*> LoadSettled(
+absl::StatusOr<loyalty::storage::v1::MemberRecord*> LoadSettled(
     absl::string_view member_id, const Rules& rules, Batch& batch);
 
 }  // namespace loyalty

@@ -12,7 +12,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::TierRules;
 
 __extension__ typedef __int128 Int128;
@@ -62,7 +62,7 @@ bool HasTiers(const loyalty::v1::ProgramConfig& program) {
 int64_t QualifyingInWindow(const MemberRecord& member, const TierRules& rules,
                            int64_t month) {
   int64_t sum = 0;
-  for (const loyalty::v1::QualifyingMonth& bucket :
+  for (const loyalty::storage::v1::QualifyingMonth& bucket :
        member.qualifying_months()) {
     if (bucket.month() > month - rules.window_months() && bucket.month() <= month) {
       // Each bucket is at most a month of checked earns: the sum of 36
@@ -76,7 +76,7 @@ int64_t QualifyingInWindow(const MemberRecord& member, const TierRules& rules,
 }
 
 int64_t QualifyingOfMonth(const MemberRecord& member, int64_t month) {
-  for (const loyalty::v1::QualifyingMonth& bucket :
+  for (const loyalty::storage::v1::QualifyingMonth& bucket :
        member.qualifying_months()) {
     if (bucket.month() == month) return bucket.amount();
   }

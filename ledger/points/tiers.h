@@ -20,7 +20,7 @@
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -38,11 +38,11 @@ int64_t AddCalendarMs(int64_t time_ms, int months, int days,
 bool HasTiers(const loyalty::v1::ProgramConfig& program);
 
 // The member's qualifying amount over the window that contains `month`.
-int64_t QualifyingInWindow(const loyalty::v1::MemberRecord& member,
+int64_t QualifyingInWindow(const loyalty::storage::v1::MemberRecord& member,
                            const loyalty::v1::TierRules& rules, int64_t month);
 
 // The member's qualifying amount in one month (0 if not kept).
-int64_t QualifyingOfMonth(const loyalty::v1::MemberRecord& member,
+int64_t QualifyingOfMonth(const loyalty::storage::v1::MemberRecord& member,
                           int64_t month);
 
 // The highest tier whose threshold `qualifying` reaches (index into
@@ -68,7 +68,7 @@ void AddTierMultiplier(const loyalty::v1::ProgramConfig& program,
 // The TIER entry that moves `member` up to the tier its window supports at
 // `now_ms`, if that is higher than its tier.
 std::optional<loyalty::v1::LedgerEntry> UpgradeEntry(
-    const loyalty::v1::MemberRecord& member,
+    const loyalty::storage::v1::MemberRecord& member,
     const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone,
     int64_t now_ms);
 
@@ -76,7 +76,7 @@ std::optional<loyalty::v1::LedgerEntry> UpgradeEntry(
 // is higher than its own: the source earned it, so it keeps the evaluation
 // date it had (`source_evaluation_ms`).
 std::optional<loyalty::v1::LedgerEntry> MergedTierEntry(
-    const loyalty::v1::MemberRecord& target, const std::string& source_tier_id,
+    const loyalty::storage::v1::MemberRecord& target, const std::string& source_tier_id,
     int64_t source_evaluation_ms, const loyalty::v1::ProgramConfig& program,
     absl::TimeZone time_zone, int64_t now_ms);
 
@@ -85,12 +85,12 @@ std::optional<loyalty::v1::LedgerEntry> MergedTierEntry(
 // supports. The next evaluation is dated from `due_ms`, so a late sweep
 // decides and schedules as a timely one would have.
 loyalty::v1::LedgerEntry EvaluationEntry(
-    const loyalty::v1::MemberRecord& member,
+    const loyalty::storage::v1::MemberRecord& member,
     const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone,
     int64_t due_ms);
 
 // GetMember's view of the tier at `now_ms` (member settled up to then).
-loyalty::v1::TierStatus TierStatusOf(const loyalty::v1::MemberRecord& member,
+loyalty::v1::TierStatus TierStatusOf(const loyalty::storage::v1::MemberRecord& member,
                                      const loyalty::v1::ProgramConfig& program,
                                      absl::TimeZone time_zone, int64_t now_ms);
 

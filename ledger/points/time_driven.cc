@@ -12,7 +12,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 constexpr int64_t kDayMs = 24ll * 3600 * 1000;
 
@@ -64,22 +64,22 @@ int64_t MaturesAtMs(const loyalty::v1::ProgramConfig& program,
 std::optional<LedgerEntry> NextDueEntry(
     const MemberRecord& member, int64_t now_ms,
     const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone) {
-  const loyalty::v1::Hold* release = nullptr;
-  for (const loyalty::v1::Hold& hold : member.holds()) {
+  const loyalty::storage::v1::Hold* release = nullptr;
+  for (const loyalty::storage::v1::Hold& hold : member.holds()) {
     if (hold.expires_at_ms() <= now_ms &&
         (release == nullptr || hold.expires_at_ms() < release->expires_at_ms())) {
       release = &hold;
     }
   }
-  const loyalty::v1::Lot* mature = nullptr;
-  for (const loyalty::v1::Lot& lot : member.pending_lots()) {
+  const loyalty::storage::v1::Lot* mature = nullptr;
+  for (const loyalty::storage::v1::Lot& lot : member.pending_lots()) {
     if (lot.matures_at_ms() <= now_ms &&
         (mature == nullptr || lot.matures_at_ms() < mature->matures_at_ms())) {
       mature = &lot;
     }
   }
   // Available lots are sorted by expiry, never-expiring last.
-  const loyalty::v1::Lot* expire =
+  const loyalty::storage::v1::Lot* expire =
       member.lots_size() > 0 && member.lots(0).expires_at_ms() != 0 &&
               member.lots(0).expires_at_ms() <= now_ms
           ? &member.lots(0)

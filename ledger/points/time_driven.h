@@ -20,7 +20,7 @@
 #include "ledger/engine/command.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/program.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -42,17 +42,17 @@ int64_t MaturesAtMs(const loyalty::v1::ProgramConfig& program,
 // appends it (which folds it) and asks again until nullopt.
 // A tier evaluation (tiers.h) is the last of the ties.
 std::optional<loyalty::v1::LedgerEntry> NextDueEntry(
-    const loyalty::v1::MemberRecord& member, int64_t now_ms,
+    const loyalty::storage::v1::MemberRecord& member, int64_t now_ms,
     const loyalty::v1::ProgramConfig& program, absl::TimeZone time_zone);
 
 // Sets available/pending/held_after_points of `entry` to what `member` has
 // once the entry is applied. False when a bucket would overflow int64.
-bool SetPointsAfter(const loyalty::v1::MemberRecord& member,
+bool SetPointsAfter(const loyalty::storage::v1::MemberRecord& member,
                     loyalty::v1::LedgerEntry* entry);
 
 // `member` with every entry due by `now_ms` folded in, as the next write
 // would leave it; entry_count and last_sequence stay those of the ledger.
-loyalty::v1::MemberRecord ProjectedAt(const loyalty::v1::MemberRecord& member,
+loyalty::storage::v1::MemberRecord ProjectedAt(const loyalty::storage::v1::MemberRecord& member,
                                       int64_t now_ms,
                                       const loyalty::v1::ProgramConfig& program,
                                       absl::TimeZone time_zone);

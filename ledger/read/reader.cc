@@ -16,7 +16,7 @@
 namespace loyalty {
 namespace {
 
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
                                         absl::string_view member_id) {
@@ -38,8 +38,8 @@ absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
 }
 
 // The head as of the last synced batch (an empty one before the first).
-absl::StatusOr<loyalty::v1::LedgerHead> ReadHead(const StoreReader& store) {
-  loyalty::v1::LedgerHead head;
+absl::StatusOr<loyalty::storage::v1::LedgerHead> ReadHead(const StoreReader& store) {
+  loyalty::storage::v1::LedgerHead head;
   absl::StatusOr<std::string> bytes =
       store.Get(Family::kMeta, std::string(kHeadKey));
   if (absl::IsNotFound(bytes.status())) return head;
@@ -108,7 +108,7 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(
       ComputeEarn(program, request, OccurredAtMs(request.context(), now_ms)));
   // Campaign limits as of the last synced batch: an earn queued meanwhile
   // may use up a cap or budget first.
-  LEDGER_ASSIGN_OR_RETURN(loyalty::v1::LedgerHead head, ReadHead(*store_));
+  LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::LedgerHead head, ReadHead(*store_));
   LimitCampaigns(program, member.campaign_points(), head.campaign_points(),
                  &earn);
   const MemberRecord projected =

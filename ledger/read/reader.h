@@ -16,7 +16,7 @@
 #include "ledger/engine/command.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -49,7 +49,7 @@ class Reader {
  private:
   // The member `member_id` resolves to in the store (itself unless it was
   // merged); NotFound as for an unknown member.
-  absl::StatusOr<loyalty::v1::MemberRecord> ReadResolved(
+  absl::StatusOr<loyalty::storage::v1::MemberRecord> ReadResolved(
       absl::string_view member_id) const;
 
   const StoreReader* const store_;

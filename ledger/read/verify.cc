@@ -40,7 +40,7 @@ namespace loyalty {
 namespace {
 
 using loyalty::v1::LedgerEntry;
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 // Count and sum of mixed sequences of one member's entries. Two digests are
 // equal when the sets are, and differ for any other set but with negligible
@@ -136,7 +136,7 @@ class Verifier {
                            ", found ", *sequence));
     }
     last_sequence_ = *sequence;
-    loyalty::v1::StoredEntry stored;
+    loyalty::storage::v1::StoredEntry stored;
     if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
         !entry.ParseFromString(stored.body())) {
       Problem(absl::StrCat("entry ", *sequence, " cannot be decoded"));
@@ -381,7 +381,7 @@ class Verifier {
       return absl::OkStatus();
     }
     if (!bytes.ok()) return bytes.status();
-    loyalty::v1::LedgerHead head;
+    loyalty::storage::v1::LedgerHead head;
     if (!head.ParseFromString(*bytes)) {
       Problem("the head cannot be decoded");
     } else if (head.last_sequence() != last_sequence_ ||
@@ -389,8 +389,8 @@ class Verifier {
       Problem(absl::StrCat("the head names entry ", head.last_sequence(),
                            " but the ledger ends at entry ", last_sequence_));
     } else {
-      auto same = [](const loyalty::v1::RulePoints& a,
-                     const loyalty::v1::RulePoints& b) {
+      auto same = [](const loyalty::storage::v1::RulePoints& a,
+                     const loyalty::storage::v1::RulePoints& b) {
         return a.rule_id() == b.rule_id() && a.points() == b.points();
       };
       if (!std::equal(campaign_points_.begin(), campaign_points_.end(),
@@ -412,7 +412,7 @@ class Verifier {
   RulePointsList campaign_points_;  // Sorted by rule_id, like the head's.
   absl::flat_hash_map<std::string, StatementDigest> statement_;
   absl::flat_hash_map<std::string, std::string> identifiers_;
-  absl::flat_hash_map<std::string, loyalty::v1::OrderRecord> order_records_;
+  absl::flat_hash_map<std::string, loyalty::storage::v1::OrderRecord> order_records_;
   // The last entry, when it was a TRANSFER_OUT still waiting for its IN.
   std::optional<LedgerEntry> pending_transfer_out_;
   // Likewise for merges, with the source's state just before its MERGE_OUT.

@@ -6,7 +6,7 @@
 
 namespace loyalty {
 
-using loyalty::v1::MemberRecord;
+using loyalty::storage::v1::MemberRecord;
 
 loyalty::v1::Balance BalanceAt(const MemberRecord& record, int64_t now_ms,
                                const Rules& rules) {

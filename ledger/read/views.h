@@ -12,16 +12,16 @@
 
 #include "ledger/engine/command.h"
 #include "loyalty/v1/loyalty_service.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
 // The member's balance as of `now_ms`.
-loyalty::v1::Balance BalanceAt(const loyalty::v1::MemberRecord& record,
+loyalty::v1::Balance BalanceAt(const loyalty::storage::v1::MemberRecord& record,
                                int64_t now_ms, const Rules& rules);
 
 // The member (status, identifiers, aliases, balance, tier) as of `now_ms`.
-loyalty::v1::Member MemberAt(const loyalty::v1::MemberRecord& record,
+loyalty::v1::Member MemberAt(const loyalty::storage::v1::MemberRecord& record,
                              int64_t now_ms, const Rules& rules);
 
 }  // namespace loyalty

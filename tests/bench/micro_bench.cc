@@ -93,7 +93,7 @@ void BM_SealEntry(benchmark::State& state) {
 BENCHMARK(BM_SealEntry);
 
 void BM_ApplyEntry(benchmark::State& state) {
-  loyalty::v1::MemberRecord member;
+  loyalty::storage::v1::MemberRecord member;
   member.set_member_id("bm-4711");
   member.set_status(loyalty::v1::MEMBER_STATUS_ACTIVE);
   loyalty::v1::LedgerEntry entry;

@@ -88,7 +88,7 @@ TEST_CASE("a reopened RocksDB ledger keeps every acknowledged entry and "
     CHECK(stored[i].SerializeAsString() ==
           acknowledged[i].SerializeAsString());
   }
-  v1::LedgerHead head = StoredHead(*store);
+  storage::v1::LedgerHead head = StoredHead(*store);
   CHECK(head.last_sequence() == acknowledged.size());
   CHECK(head.last_hash() == acknowledged.back().hash());
 
@@ -267,7 +267,7 @@ TEST_CASE("opening over an undecodable or malformed head is DATA_LOSS",
   }
   SECTION("a hash of the wrong length") {
     MemoryStore memory;
-    v1::LedgerHead head;
+    storage::v1::LedgerHead head;
     head.set_last_sequence(3);
     head.set_last_hash("short");
     head.set_schema_version(kLedgerSchemaVersion);
@@ -283,7 +283,7 @@ TEST_CASE("opening a data directory of another schema version is refused",
   ManualClock clock(kStartMs);
   TestLedger t;
   t.EnrollOk("alice");
-  v1::LedgerHead head = StoredHead(t.store());
+  storage::v1::LedgerHead head = StoredHead(t.store());
   head.set_schema_version(head.schema_version() + 1);
   t.store().PutRaw(Family::kMeta, std::string(kHeadKey),
                    head.SerializeAsString());

@@ -178,7 +178,7 @@ TEST_CASE("event counts survive a reopen and Verify replays them",
   // A member record that forgot the install would allow a second one.
   auto bytes = ledger.store().Get(Family::kMembers, MemberKey("ann"));
   REQUIRE_OK(bytes);
-  v1::MemberRecord member;
+  storage::v1::MemberRecord member;
   REQUIRE(member.ParseFromString(*bytes));
   REQUIRE(member.event_counts_size() == 1);
   member.clear_event_counts();

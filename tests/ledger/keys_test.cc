@@ -12,7 +12,7 @@
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 namespace {
@@ -90,7 +90,7 @@ TEST_CASE("a sealed entry's hash chains its body to the previous hash",
   const std::string stored_bytes = SealEntry(&sealed);
   REQUIRE(sealed.hash().size() == kHashBytes);
 
-  v1::StoredEntry stored;
+  storage::v1::StoredEntry stored;
   REQUIRE(stored.ParseFromString(stored_bytes));
   CHECK(stored.hash() == sealed.hash());
   CHECK(stored.body() == entry.SerializeAsString());  // Body has no hash.
@@ -112,7 +112,7 @@ TEST_CASE("unsealing bytes that are not a stored entry is data loss",
           "[hashing]") {
   CHECK(UnsealEntry(std::string("\xff\xff\xff", 3)).status().code() ==
         absl::StatusCode::kDataLoss);
-  v1::StoredEntry bad_body;
+  storage::v1::StoredEntry bad_body;
   bad_body.set_body("\xff\xff\xff");
   CHECK(UnsealEntry(bad_body.SerializeAsString()).status().code() ==
         absl::StatusCode::kDataLoss);

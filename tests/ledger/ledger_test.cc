@@ -748,12 +748,12 @@ TEST_CASE("entries chain: each prev_hash is the previous entry's hash",
     CHECK(entries[i].sequence() == i + 1);
     CHECK(entries[i].prev_hash() == prev);
     // The hash covers the body exactly as stored.
-    v1::StoredEntry stored = ReadStoredEntry(t.store(), i + 1);
+    storage::v1::StoredEntry stored = ReadStoredEntry(t.store(), i + 1);
     CHECK(ChainHash(prev, stored.body()) == stored.hash());
     CHECK(stored.hash() == entries[i].hash());
     prev = entries[i].hash();
   }
-  v1::LedgerHead head = StoredHead(t.store());
+  storage::v1::LedgerHead head = StoredHead(t.store());
   CHECK(head.last_sequence() == 4);
   CHECK(head.last_hash() == prev);
   auto verified = t.ledger().Verify();

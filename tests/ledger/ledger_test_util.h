@@ -45,7 +45,7 @@
 #include "ledger/storage/memory_store.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty::testing {
 
@@ -364,13 +364,13 @@ inline std::vector<LedgerEntry> AllEntries(const StoreReader& store) {
   return entries;
 }
 
-// The stored bytes of entry `sequence` (a v1::StoredEntry).
-inline v1::StoredEntry ReadStoredEntry(const StoreReader& store,
+// The stored bytes of entry `sequence` (a storage::v1::StoredEntry).
+inline storage::v1::StoredEntry ReadStoredEntry(const StoreReader& store,
                                        uint64_t sequence) {
   absl::StatusOr<std::string> bytes =
       store.Get(Family::kEntries, EntryKey(sequence));
   REQUIRE_OK(bytes);
-  v1::StoredEntry stored;
+  storage::v1::StoredEntry stored;
   REQUIRE(stored.ParseFromString(*bytes));
   return stored;
 }
@@ -385,11 +385,11 @@ inline LedgerEntry ReadEntry(const StoreReader& store, uint64_t sequence) {
   return *entry;
 }
 
-inline v1::LedgerHead StoredHead(const StoreReader& store) {
+inline storage::v1::LedgerHead StoredHead(const StoreReader& store) {
   absl::StatusOr<std::string> bytes =
       store.Get(Family::kMeta, std::string(kHeadKey));
   REQUIRE_OK(bytes);
-  v1::LedgerHead head;
+  storage::v1::LedgerHead head;
   REQUIRE(head.ParseFromString(*bytes));
   return head;
 }

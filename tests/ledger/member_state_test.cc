@@ -11,7 +11,7 @@ namespace loyalty {
 namespace {
 
 using v1::LedgerEntry;
-using v1::MemberRecord;
+using storage::v1::MemberRecord;
 
 LedgerEntry Entry(uint64_t sequence, v1::EntryKind kind, int64_t delta,
                   int64_t available_after) {

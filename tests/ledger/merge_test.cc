@@ -521,7 +521,7 @@ TEST_CASE(
 
   // A forger re-seals a MERGE_IN whose source claims more lifetime points.
   LedgerEntry forged = merged->entries(1);
-  v1::MemberRecord claimed;
+  storage::v1::MemberRecord claimed;
   REQUIRE(claimed.ParseFromString(forged.merged_member_record()));
   claimed.set_earned_points_total(claimed.earned_points_total() + 1000);
   forged.set_merged_member_record(claimed.SerializeAsString());

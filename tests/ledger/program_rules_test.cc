@@ -473,7 +473,7 @@ TEST_CASE("Verify finds campaign totals that differ from the entries",
 
   auto head_bytes = ledger.store().Get(Family::kMeta, std::string(kHeadKey));
   REQUIRE_OK(head_bytes);
-  v1::LedgerHead head;
+  storage::v1::LedgerHead head;
   REQUIRE(head.ParseFromString(*head_bytes));
   REQUIRE(head.campaign_points_size() == 1);
   CHECK(head.campaign_points(0).rule_id() == "welcome");
@@ -497,7 +497,7 @@ TEST_CASE("Verify finds a member whose campaign count differs from its "
   CHECK(WelcomeEarned(ledger, "ann", 1) == 100);
   auto bytes = ledger.store().Get(Family::kMembers, MemberKey("ann"));
   REQUIRE_OK(bytes);
-  v1::MemberRecord member;
+  storage::v1::MemberRecord member;
   REQUIRE(member.ParseFromString(*bytes));
   REQUIRE(member.campaign_points_size() == 1);
   member.clear_campaign_points();  // The cap would restart from zero.

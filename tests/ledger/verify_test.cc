@@ -60,7 +60,7 @@ bool HasProblem(const v1::VerifyLedgerResponse& response,
 void EditEntry(MemoryStore& store, uint64_t sequence,
                const std::function<void(LedgerEntry&)>& edit,
                bool reseal = false) {
-  v1::StoredEntry stored = ReadStoredEntry(store, sequence);
+  storage::v1::StoredEntry stored = ReadStoredEntry(store, sequence);
   LedgerEntry body;
   REQUIRE(body.ParseFromString(stored.body()));
   edit(body);
@@ -193,7 +193,7 @@ TEST_CASE("a tampered member balance is named by Verify", "[verify]") {
   absl::StatusOr<std::string> bytes =
       t.store().Get(Family::kMembers, MemberKey("alice"));
   REQUIRE_OK(bytes);
-  v1::MemberRecord record;
+  storage::v1::MemberRecord record;
   REQUIRE(record.ParseFromString(*bytes));
   REQUIRE(record.available_points() == 100);
   record.set_available_points(1'000'000);
@@ -209,7 +209,7 @@ TEST_CASE("a tampered member balance is named by Verify", "[verify]") {
 TEST_CASE("a member record without entries is named by Verify", "[verify]") {
   TestLedger t;
   Populate(t);
-  v1::MemberRecord ghost;
+  storage::v1::MemberRecord ghost;
   ghost.set_member_id("ghost");
   ghost.set_available_points(500);
   t.store().PutRaw(Family::kMembers, MemberKey("ghost"),
@@ -284,7 +284,7 @@ TEST_CASE("tampered indexes, entry keys and the head are caught",
   SECTION("a head that names an earlier entry") {
     TestLedger t;
     Populate(t);
-    v1::LedgerHead head = StoredHead(t.store());
+    storage::v1::LedgerHead head = StoredHead(t.store());
     head.set_last_sequence(4);
     t.store().PutRaw(Family::kMeta, std::string(kHeadKey),
                      head.SerializeAsString());
@@ -303,7 +303,7 @@ TEST_CASE("Verify reports at most 100 problems and counts the rest",
   }
   for (auto& f : enrolls) REQUIRE_OK(f.get());
   for (int i = 0; i < 120; ++i) {
-    v1::MemberRecord fake;
+    storage::v1::MemberRecord fake;
     fake.set_member_id(absl::StrCat("m", i));
     fake.set_available_points(1);
     t.store().PutRaw(Family::kMembers, MemberKey(absl::StrCat("m", i)),

@@ -40,7 +40,7 @@
 #include "ledger/common/status_util.h"
 #include "ledger/storage/ledger_store.h"
 #include "ledger/storage/memory_store.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 #include "model.h"
 #include "recording_store.h"
 #include "runner.h"
@@ -440,7 +440,7 @@ std::string CompareEntry(const ExpectedEntry& want,
   check(got.merged_held_points() == want.merged_held, "merged_held_points");
   std::string record_problem;
   if (want.merged_source != nullptr) {
-    v1::MemberRecord record;
+    storage::v1::MemberRecord record;
     record_problem =
         record.ParseFromString(got.merged_member_record())
             ? CompareRecord(*want.merged_source, record)
@@ -1309,7 +1309,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
       case v1::ENTRY_KIND_MERGE_IN: {
         // The source's lifetime totals come with it (the record it carries
         // is compared with the model's source when the entry is written).
-        v1::MemberRecord source;
+        storage::v1::MemberRecord source;
         if (!source.ParseFromString(entry.merged_member_record())) {
           return Fail(absl::StrCat("entry ", entry.sequence(),
                                    ": a MERGE_IN's record does not decode"));

@@ -23,7 +23,7 @@ namespace loyalty::model {
 // the record is the ledger's own, so this is its storage form as
 // records.proto documents it); else which fields differ.
 std::string CompareRecord(const MemberState& want,
-                          const v1::MemberRecord& got) {
+                          const storage::v1::MemberRecord& got) {
   std::vector<std::string> differ;
   auto check = [&](bool same, const char* field) {
     if (!same) differ.push_back(field);
@@ -82,7 +82,7 @@ std::string CompareRecord(const MemberState& want,
   bool holds_same =
       got.holds_size() == static_cast<int>(want.points.holds.size());
   for (int i = 0; holds_same && i < got.holds_size(); ++i) {
-    const v1::Hold& hold = got.holds(i);
+    const storage::v1::Hold& hold = got.holds(i);
     const Hold& model = want.points.holds[i];
     holds_same = hold.hold_id() == absl::StrCat("H", model.sequence) &&
                  hold.sequence() == model.sequence &&

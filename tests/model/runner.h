@@ -31,7 +31,7 @@
 #include "ledger/engine/ledger.h"
 #include "ledger/points/sweep.h"
 #include "ledger/storage/memory_store.h"
-#include "loyalty/v1/records.pb.h"
+#include "loyalty/storage/v1/records.pb.h"
 #include "model.h"
 #include "recording_store.h"
 
@@ -71,7 +71,7 @@ TierProgram ProgramTiers();
 // "" when `got`, a MERGE_IN's merged_member_record, is the source exactly
 // as the model had it just before the merge; else which fields differ
 // (members_checks.cc).
-std::string CompareRecord(const MemberState& want, const v1::MemberRecord& got);
+std::string CompareRecord(const MemberState& want, const storage::v1::MemberRecord& got);
 // "" when the stored entry `got` is the one the model expects; else what
 // differs.
 std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got);

@@ -126,7 +126,7 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
                    ContextOf(command.request).request_id());
   for (const RecordedPut& put : recording.puts) {
     if (put.family != Family::kRequests) continue;
-    v1::RequestRecord record;
+    storage::v1::RequestRecord record;
     const bool ok = expected.effect == Effect::kApplied;
     if (put.key != request_key || put.existed ||
         !record.ParseFromString(put.value) ||
@@ -190,7 +190,7 @@ bool Runner::CheckEntryWrites(const Recording& recording,
     if (put.family != Family::kEntries) continue;
     if (next == entries.size()) return Fail("more entries than the model's");
     const ExpectedEntry& want = entries[next++];
-    v1::StoredEntry stored;
+    storage::v1::StoredEntry stored;
     v1::LedgerEntry entry;
     if (put.key != BigEndian64(want.sequence) ||
         !stored.ParseFromString(put.value) ||

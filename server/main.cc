@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
                  "commands per synced write batch")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  app.add_option("--member-cache-max", options.ledger.member_cache_max,
+                 "member records the writer keeps between batches (0 = none)")
+      ->check(CLI::Range(0, 10'000'000))
+      ->capture_default_str();
   app.add_option("--block-cache-mb", block_cache_mb, "RocksDB block cache")
       ->check(CLI::Range(8, 1 << 20))
       ->capture_default_str();

@@ -117,6 +117,9 @@ ServerStats LoyaltyServer::CollectStats(const Ledger& ledger) const {
   stats.set_writer_apply_us_total(writer.apply_us_total);
   stats.set_writer_write_us_total(writer.write_us_total);
   stats.set_writer_write_us_max(writer.write_us_max);
+  stats.set_member_cache_hits(writer.member_cache_hits);
+  stats.set_member_cache_misses(writer.member_cache_misses);
+  stats.set_member_cache_size(writer.member_cache_size);
   for (uint64_t count : writer.write_us_histogram) {
     stats.add_write_us_histogram(count);
   }

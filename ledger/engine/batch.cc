@@ -37,13 +37,27 @@ absl::StatusOr<MemberRecord*> Batch::LoadMember(absl::string_view member_id) {
     if (it->second.member_id().empty()) return MemberNotFound(member_id);
     return &it->second;
   }
-  absl::StatusOr<std::string> bytes = store_->Get(Family::kMembers, key);
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadMember(key));
+  stored_due_ms_[key] = record.next_due_ms();
+  return &(members_[key] = std::move(record));
+}
+
+absl::StatusOr<MemberRecord> Batch::ReadMember(const std::string& member_id) {
+  if (cache_ != nullptr) {
+    if (cache_use_ == CacheUse::kTake) {
+      std::optional<MemberRecord> cached = cache_->Take(member_id);
+      if (cached.has_value()) return std::move(*cached);
+    } else if (const MemberRecord* cached = cache_->Peek(member_id)) {
+      return *cached;
+    }
+  }
+  absl::StatusOr<std::string> bytes =
+      store_->Get(Family::kMembers, MemberKey(member_id));
   if (absl::IsNotFound(bytes.status())) return MemberNotFound(member_id);
   if (!bytes.ok()) return bytes.status();
   MemberRecord record;
-  if (!record.ParseFromString(*bytes)) return Undecodable("member", key);
-  stored_due_ms_[key] = record.next_due_ms();
-  return &(members_[key] = std::move(record));
+  if (!record.ParseFromString(*bytes)) return Undecodable("member", member_id);
+  return record;
 }
 
 absl::StatusOr<bool> Batch::MemberExists(absl::string_view member_id) {
@@ -169,7 +183,7 @@ MemberRecord* Batch::NewMember(const std::string& member_id) {
   return &record;
 }
 
-const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
+LedgerEntry Batch::Append(LedgerEntry entry, MemberRecord* member) {
   // Invariant: the sequence is gap-free and the chain unbroken.
   LEDGER_CHECK(head_.last_hash().size() == kHashBytes);
   entry.set_sequence(head_.last_sequence() + 1);
@@ -179,7 +193,9 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
   LEDGER_CHECK(SetPointsAfter(*member, &entry));
   entry.set_prev_hash(head_.last_hash());
   std::string stored = SealEntry(&entry);
-  absl::Status folded = FoldEntry(entry, member);
+  // In place: a refusal aborts below, so nothing may see the half-folded
+  // record.
+  absl::Status folded = FoldEntryInPlace(entry, member);
   if (!folded.ok()) {
     std::fprintf(stderr, "%s\n", std::string(folded.message()).c_str());
   }
@@ -213,7 +229,7 @@ const LedgerEntry& Batch::Append(LedgerEntry entry, MemberRecord* member) {
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
   std::string key = EntryKey(entry.sequence());
   writes_.Add(Family::kEntries, std::move(key), std::move(stored));
-  return entry_scratch_ = std::move(entry);
+  return entry;
 }
 
 void Batch::StageIdentifier(const std::string& identifier_key,
@@ -267,6 +283,18 @@ WriteSet Batch::Finish() {
     writes_.Add(Family::kMeta, std::string(kHeadKey), head_.SerializeAsString());
   }
   return std::move(writes_);
+}
+
+void Batch::ReturnMembers() {
+  // Invariant: only the writer's own batch, whose writes were synced.
+  LEDGER_CHECK(cache_use_ == CacheUse::kTake);
+  if (cache_ == nullptr) return;
+  for (auto& [member_id, record] : members_) {
+    // A record without an id: an enrolment loaded nothing and wrote nothing.
+    if (record.member_id().empty()) continue;
+    cache_->Put(member_id, std::move(record));
+  }
+  members_.clear();
 }
 
 }  // namespace loyalty

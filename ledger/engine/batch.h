@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
+#include "ledger/engine/member_cache.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
@@ -24,8 +25,20 @@ namespace loyalty {
 
 class Batch {
  public:
-  Batch(const StoreReader* store, loyalty::storage::v1::LedgerHead head, int64_t now_ms)
-      : store_(store), head_(std::move(head)), now_ms_(now_ms) {}
+  // How a batch uses the writer's member cache: the writer's own batch takes
+  // records out and puts them back after its write (ReturnMembers); a dry
+  // run's batch, which is dropped, only copies them.
+  enum class CacheUse { kTake, kCopy };
+
+  // `cache` may be null (no cache).
+  Batch(const StoreReader* store, loyalty::storage::v1::LedgerHead head,
+        int64_t now_ms, MemberCache* cache = nullptr,
+        CacheUse cache_use = CacheUse::kTake)
+      : store_(store),
+        head_(std::move(head)),
+        now_ms_(now_ms),
+        cache_(cache),
+        cache_use_(cache_use) {}
 
   // The member's record, or NotFound (MEMBER_NOT_FOUND) naming it.
   absl::StatusOr<loyalty::storage::v1::MemberRecord*> LoadMember(
@@ -59,8 +72,9 @@ class Batch {
   // next sequence, recorded_at, the *_after_points, prev_hash and hash,
   // folds it into `member` and stages its writes. Aborts if the entry breaks
   // the fold: commands check every rule before appending, so that is a bug.
-  const loyalty::v1::LedgerEntry& Append(loyalty::v1::LedgerEntry entry,
-                                         loyalty::storage::v1::MemberRecord* member);
+  // Returns the entry as appended, for the command's response.
+  loyalty::v1::LedgerEntry Append(loyalty::v1::LedgerEntry entry,
+                                  loyalty::storage::v1::MemberRecord* member);
   // A record for a member that does not exist yet; stays valid for the batch.
   loyalty::storage::v1::MemberRecord* NewMember(const std::string& member_id);
   void StageIdentifier(const std::string& identifier_key,
@@ -75,6 +89,10 @@ class Batch {
   // command.
   WriteSet Finish();
 
+  // After Finish's writes are synced: every member this batch loaded or
+  // wrote goes into `cache_` as the store now has it.
+  void ReturnMembers();
+
   const loyalty::storage::v1::LedgerHead& head() const { return head_; }
   // The store as of the last synced batch, for scans (the sweep's schedule);
   // it does not see this batch's writes.
@@ -85,11 +103,15 @@ class Batch {
 
  private:
   const StoreReader* store_;
+  // The member's record from the cache or the store; NotFound as LoadMember.
+  absl::StatusOr<loyalty::storage::v1::MemberRecord> ReadMember(
+      const std::string& member_id);
   loyalty::storage::v1::LedgerHead head_;
   const int64_t now_ms_;
   WriteSet writes_;
   uint64_t entries_appended_ = 0;
-  loyalty::v1::LedgerEntry entry_scratch_;  // The last appended entry.
+  MemberCache* const cache_;
+  const CacheUse cache_use_;
   // Members read or changed in this batch; `dirty_` names the changed ones.
   // A node map: LoadMember hands out pointers that must stay valid while
   // a command loads more members (a transfer holds both sides).

@@ -912,8 +912,9 @@ absl::Status AddCampaignLines(const LedgerEntry& entry, RulePointsList* list,
   return absl::OkStatus();
 }
 
-absl::Status FoldEntry(const LedgerEntry& entry, MemberRecord* member) {
-  MemberRecord next = *member;
+absl::Status FoldEntryInPlace(const LedgerEntry& entry, MemberRecord* member) {
+  // Checks read `*member` before any change; the fold writes through `next`.
+  MemberRecord& next = *member;
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
     if (!member->member_id().empty()) {
       return Broken(entry, "ENROLL of a member that already exists");
@@ -995,6 +996,12 @@ absl::Status FoldEntry(const LedgerEntry& entry, MemberRecord* member) {
   next.set_next_due_ms(NextDueMs(next));
   next.set_entry_count(next.entry_count() + 1);
   next.set_last_sequence(entry.sequence());
+  return absl::OkStatus();
+}
+
+absl::Status FoldEntry(const LedgerEntry& entry, MemberRecord* member) {
+  MemberRecord next = *member;
+  LEDGER_RETURN_IF_ERROR(FoldEntryInPlace(entry, &next));
   *member = std::move(next);
   return absl::OkStatus();
 }

@@ -25,7 +25,15 @@ namespace loyalty {
 // its lots, or *_after_points that disagree with the fold. `member` is
 // unchanged on error.
 absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
-                        loyalty::storage::v1::MemberRecord* member);
+                       loyalty::storage::v1::MemberRecord* member);
+
+// The same fold without the copy that keeps `member` unchanged on error: on
+// error it is left part-way. For callers that abort on any error (the
+// writer, whose rules checked every condition before appending; a read's
+// projection of what is due), where copying the whole record per entry
+// was the writer's largest avoidable cost.
+absl::Status FoldEntryInPlace(const loyalty::v1::LedgerEntry& entry,
+                              loyalty::storage::v1::MemberRecord* member);
 
 using RulePointsList =
     google::protobuf::RepeatedPtrField<loyalty::storage::v1::RulePoints>;

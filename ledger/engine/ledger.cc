@@ -129,7 +129,8 @@ Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
       clock_(clock),
       options_(options),
       reader_(store, &rules_),
-      head_(std::move(head)) {
+      head_(std::move(head)),
+      member_cache_(options_.member_cache_max) {
   stats_.last_sequence = head_.last_sequence();
   writer_ = std::thread([this] { WriterLoop(); });
   completer_ = std::thread([this] { CompleterLoop(); });
@@ -229,12 +230,13 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
   // stays the only source of time for entries.
   auto started = std::chrono::steady_clock::now();
   const int64_t now_ms = clock_->NowMs();
-  Batch batch(store_, head_, now_ms);
+  Batch batch(store_, head_, now_ms, &member_cache_);
   for (auto& command : commands) {
     if (command->dry_run) {
       // The same rules against the stored state, in a batch of its own
       // that is dropped: nothing written, nothing remembered.
-      Batch scratch(store_, head_, now_ms);
+      Batch scratch(store_, head_, now_ms, &member_cache_,
+                    Batch::CacheUse::kCopy);
       Execute(*command, scratch);
       continue;
     }
@@ -253,6 +255,11 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
         std::chrono::duration_cast<std::chrono::microseconds>(duration)
             .count());
   };
+  if (written.ok()) {
+    batch.ReturnMembers();
+  } else {
+    member_cache_.Clear();
+  }
   uint64_t apply_us = micros(applied - started);
   uint64_t write_us = micros(done - applied);
   {
@@ -270,6 +277,9 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
       stats_.write_us_total += write_us;
       stats_.write_us_max = std::max(stats_.write_us_max, write_us);
       stats_.write_us_histogram[Log2Bucket(write_us)] += 1;
+      stats_.member_cache_hits = member_cache_.hits();
+      stats_.member_cache_misses = member_cache_.misses();
+      stats_.member_cache_size = member_cache_.size();
     } else {
       write_failure_ = written;
     }

@@ -66,6 +66,7 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/engine/command.h"
+#include "ledger/engine/member_cache.h"
 #include "ledger/members/identifiers.h"
 #include "ledger/storage/ledger_store.h"
 #include "ledger/read/reader.h"
@@ -88,6 +89,9 @@ struct LedgerOptions {
   size_t queue_commands_max = 100'000;
   // Commands the writer applies and syncs together.
   size_t batch_commands_max = 4'096;
+  // Member records the writer keeps between batches (engine/member_cache.h);
+  // 0 = none. Each costs its record's size, typically under 1 KiB.
+  size_t member_cache_max = 65'536;
   // The secret behind the hashes of phone and email identifiers
   // (identifiers.h); at least 16 bytes. Empty: such identifiers are refused.
   // A ledger that stored any refuses to open with another key.
@@ -108,6 +112,10 @@ struct WriterStats {
   uint64_t apply_us_total = 0;
   uint64_t write_us_total = 0;
   uint64_t write_us_max = 0;
+  // The writer's member cache: loads it answered, loads it missed, records.
+  uint64_t member_cache_hits = 0;
+  uint64_t member_cache_misses = 0;
+  uint64_t member_cache_size = 0;
   // write_us_histogram[k]: batch writes of 2^k .. 2^(k+1)-1 microseconds.
   std::array<uint64_t, kHistogramBuckets> write_us_histogram{};
 };
@@ -222,6 +230,7 @@ class Ledger {
 
   // Writer thread only.
   loyalty::storage::v1::LedgerHead head_;
+  MemberCache member_cache_;
   std::thread writer_;
 
   absl::Mutex completion_mutex_;

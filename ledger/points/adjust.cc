@@ -44,10 +44,10 @@ absl::Status AdjustCommand::Decide(const Rules& rules, Batch& batch,
     entry.set_lot_expires_at_ms(
         LotExpiresAtMs(rules.program.expiry(), rules.time_zone, batch.now_ms()));
   }
-  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  LedgerEntry appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::AdjustResponse response;
-  *response.mutable_entry() = appended;
+  *response.mutable_entry() = std::move(appended);
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
   command.response = std::move(response);
   return absl::OkStatus();

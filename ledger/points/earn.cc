@@ -64,7 +64,9 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_order_id(request.order_id());
   entry.set_currency(request.currency());
   entry.set_spend_minor(earn.spend_minor);
-  for (const auto& line : earn.breakdown) *entry.add_breakdown() = line;
+  for (auto& line : command.prepared.breakdown) {
+    *entry.add_breakdown() = std::move(line);
+  }
   entry.set_eligible_spend_minor(earn.eligible_spend_minor);
   // The lines are needed once more, by the order record (from the entry).
   for (auto& line : command.prepared.lines) {
@@ -83,9 +85,8 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   }
   entry.set_qualifying_delta(qualifying);
   entry.set_qualifying_month(MonthIndex(order_time_ms, rules.time_zone));
-  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  LedgerEntry earn_entry = batch.Append(std::move(entry), member);
   // An upgrade happens at once; its multiplier applies from the next earn.
-  LedgerEntry earn_entry = appended;
   if (std::optional<LedgerEntry> upgrade =
           UpgradeEntry(*member, rules.program, rules.time_zone, batch.now_ms())) {
     batch.Append(std::move(*upgrade), member);

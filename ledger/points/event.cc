@@ -85,11 +85,11 @@ absl::Status RecordEventCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_event_day(today);
   entry.set_lot_expires_at_ms(
       LotExpiresAtMs(rules.program.expiry(), rules.time_zone, event_time_ms));
-  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  LedgerEntry appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::RecordEventResponse response;
-  *response.mutable_entry() = appended;
   response.set_points_earned(appended.points_delta());
+  *response.mutable_entry() = std::move(appended);
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
   command.response = std::move(response);
   return absl::OkStatus();

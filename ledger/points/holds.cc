@@ -79,10 +79,10 @@ absl::Status DecideSettleHold(const Rules& rules, Batch& batch,
   } else {
     entry.set_points_delta(points);
   }
-  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  LedgerEntry appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::SettleHoldResponse response;
-  *response.mutable_entry() = appended;
+  *response.mutable_entry() = std::move(appended);
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
   *out = std::move(response);
   return absl::OkStatus();
@@ -122,12 +122,12 @@ absl::Status HoldPointsCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_hold_id(HoldIdOf(batch.head().last_sequence() + 1));
   // Timeouts run on the server's clock: a client's occurred_at may be old.
   entry.set_hold_expires_at_ms(batch.now_ms() + request.timeout_ms());
-  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  LedgerEntry appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::HoldPointsResponse response;
-  *response.mutable_entry() = appended;
   response.set_hold_id(appended.hold_id());
   response.set_expires_at_ms(appended.hold_expires_at_ms());
+  *response.mutable_entry() = std::move(appended);
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
   command.response = std::move(response);
   return absl::OkStatus();

@@ -42,10 +42,10 @@ absl::Status RedeemCommand::Decide(const Rules& rules, Batch& batch,
                loyalty::v1::ENTRY_KIND_REDEEM, request.member_id());
   entry.set_points_delta(-request.points());
   entry.set_order_id(request.order_id());
-  const LedgerEntry& appended = batch.Append(std::move(entry), member);
+  LedgerEntry appended = batch.Append(std::move(entry), member);
 
   loyalty::v1::RedeemResponse response;
-  *response.mutable_entry() = appended;
+  *response.mutable_entry() = std::move(appended);
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
   command.response = std::move(response);
   return absl::OkStatus();

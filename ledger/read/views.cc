@@ -10,6 +10,11 @@ using loyalty::storage::v1::MemberRecord;
 
 loyalty::v1::Balance BalanceAt(const MemberRecord& record, int64_t now_ms,
                                const Rules& rules) {
+  // Nothing due (always so for a member the writer just settled): the
+  // projection would be an identical copy of the whole record.
+  if (!NextDueEntry(record, now_ms, rules.program, rules.time_zone)) {
+    return BalanceOf(record, now_ms);
+  }
   return BalanceOf(
       ProjectedAt(record, now_ms, rules.program, rules.time_zone), now_ms);
 }

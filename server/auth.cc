@@ -32,15 +32,16 @@ absl::StatusOr<const Principal*> Authenticator::Authenticate(
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return WithReason(absl::UnauthenticatedError(
-                          "missing \"authorization: Bearer <api key>\" metadata"),
-                      loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
+    return WithReason(
+        absl::UnauthenticatedError(
+            "missing \"authorization: Bearer <api key>\" metadata"),
+        loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
   absl::string_view value(it->second.data(), it->second.size());
   if (!absl::StartsWith(value, kBearerPrefix)) {
-    return WithReason(
-        absl::UnauthenticatedError("authorization must be \"Bearer <api key>\""),
-        loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
+    return WithReason(absl::UnauthenticatedError(
+                          "authorization must be \"Bearer <api key>\""),
+                      loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
   std::string hash = HexEncode(Sha256(value.substr(kBearerPrefix.size())));
   auto found = principals_by_key_hash_.find(hash);

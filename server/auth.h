@@ -55,9 +55,9 @@ class Authenticator {
   // its key may make a call of `access` for `channel` (a command table
   // row's access and its request's context.channel; CHANNEL_UNSPECIFIED for
   // reads). Unauthenticated or PermissionDenied otherwise.
-  absl::StatusOr<const Principal*> Authorize(const grpc::ServerContext& context,
-                                             Access access,
-                                             loyalty::v1::Channel channel) const;
+  absl::StatusOr<const Principal*> Authorize(
+      const grpc::ServerContext& context, Access access,
+      loyalty::v1::Channel channel) const;
 
  private:
   // Keyed by the hex SHA-256 of the API key.

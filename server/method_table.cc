@@ -41,7 +41,8 @@ int QueueService<Generated>::MethodIndex(absl::string_view name) {
 
 template <typename Generated>
 std::vector<std::string> QueueService<Generated>::MethodNames() {
-  const google::protobuf::ServiceDescriptor& service = DescriptorOf<Generated>();
+  const google::protobuf::ServiceDescriptor& service =
+      DescriptorOf<Generated>();
   std::vector<std::string> names;
   for (int i = 0; i < service.method_count(); ++i) {
     names.push_back(service.method(i)->name());
@@ -86,12 +87,13 @@ class TableBuilder {
     } else {
       request_fn = RequestFnOf<Request, Response>(env_.admin_service, method);
     }
-    const bool first = served_.insert({ServiceName(service, method), true}).second;
-    if (!first) Abort(absl::StrCat("two rows serve ", ServiceName(service, method)));
-    rows_.push_back(MethodRow{
-        service, std::string(method), access,
-        std::make_unique<Method<Request, Response>>(std::move(request_fn),
-                                                    std::move(handler))});
+    const bool first =
+        served_.insert({ServiceName(service, method), true}).second;
+    if (!first)
+      Abort(absl::StrCat("two rows serve ", ServiceName(service, method)));
+    rows_.push_back(MethodRow{service, std::string(method), access,
+                              std::make_unique<Method<Request, Response>>(
+                                  std::move(request_fn), std::move(handler))});
   }
 
   // Every method of both services has a row.
@@ -111,9 +113,9 @@ class TableBuilder {
   }
 
   static std::string ServiceName(Service service, absl::string_view method) {
-    return absl::StrCat(service == Service::kLoyalty ? "LoyaltyService/"
-                                                     : "AdminService/",
-                        method);
+    return absl::StrCat(
+        service == Service::kLoyalty ? "LoyaltyService/" : "AdminService/",
+        method);
   }
 
   template <typename Request, typename Response, typename Generated>
@@ -124,11 +126,12 @@ class TableBuilder {
       Abort(absl::StrCat(Generated::service_full_name(), " has no method ",
                          method));
     }
-    return [service, index](grpc::ServerContext* context, Request* request,
-                            grpc::ServerAsyncResponseWriter<Response>* responder,
-                            grpc::ServerCompletionQueue* queue, void* tag) {
-      service->RequestUnary(index, context, request, responder, queue, tag);
-    };
+    return
+        [service, index](grpc::ServerContext* context, Request* request,
+                         grpc::ServerAsyncResponseWriter<Response>* responder,
+                         grpc::ServerCompletionQueue* queue, void* tag) {
+          service->RequestUnary(index, context, request, responder, queue, tag);
+        };
   }
 
   template <typename Generated>
@@ -160,21 +163,19 @@ void AddCommandRow(TableBuilder& table) {
             auth->Authorize(call->context(), Spec::kInfo.access,
                             call->request().context().channel());
         if (!principal.ok()) return call->FinishWithError(principal.status());
-        ledger->Submit<Spec>(Caller{(*principal)->name},
-                             std::move(call->mutable_request()),
-                             [call](absl::StatusOr<Response> result) {
-                               call->Finish(result);
-                             });
+        ledger->Submit<Spec>(
+            Caller{(*principal)->name}, std::move(call->mutable_request()),
+            [call](absl::StatusOr<Response> result) { call->Finish(result); });
       });
 }
 
 // The adapter of a read: authorize (any key with a role; `channel_of` says
 // which channel the request speaks for, if any), answer inline.
 template <typename Request, typename Response>
-void AddReadRow(
-    TableBuilder& table, Service service, absl::string_view method,
-    Access access, std::function<Channel(const Request&)> channel_of,
-    std::function<absl::StatusOr<Response>(const Request&)> read) {
+void AddReadRow(TableBuilder& table, Service service, absl::string_view method,
+                Access access,
+                std::function<Channel(const Request&)> channel_of,
+                std::function<absl::StatusOr<Response>(const Request&)> read) {
   const Authenticator* auth = table.env().auth;
   table.Add<Request, Response>(
       service, method, access,
@@ -199,10 +200,13 @@ void AddReadRows(TableBuilder& table) {
   AddReadRow<EarnRequest, QuoteEarnResponse>(
       table, Service::kLoyalty, "QuoteEarn", Access::kChannel,
       [](const EarnRequest& request) { return request.context().channel(); },
-      [ledger](const EarnRequest& request) { return ledger->QuoteEarn(request); });
+      [ledger](const EarnRequest& request) {
+        return ledger->QuoteEarn(request);
+      });
   AddReadRow<LookupMemberRequest, Member>(
       table, Service::kLoyalty, "LookupMember", Access::kChannel,
-      NoChannel<LookupMemberRequest>, [ledger](const LookupMemberRequest& request) {
+      NoChannel<LookupMemberRequest>,
+      [ledger](const LookupMemberRequest& request) {
         return ledger->LookupMember(request.identifier());
       });
   AddReadRow<GetMemberRequest, Member>(
@@ -217,7 +221,8 @@ void AddReadRows(TableBuilder& table) {
       });
   AddReadRow<ListEntriesRequest, ListEntriesResponse>(
       table, Service::kLoyalty, "ListEntries", Access::kChannel,
-      NoChannel<ListEntriesRequest>, [ledger](const ListEntriesRequest& request) {
+      NoChannel<ListEntriesRequest>,
+      [ledger](const ListEntriesRequest& request) {
         return ledger->ListEntries(request);
       });
   auto stats = table.env().stats;
@@ -237,8 +242,8 @@ void AddVerifyRow(TableBuilder& table) {
   table.Add<VerifyLedgerRequest, VerifyLedgerResponse>(
       Service::kAdmin, "VerifyLedger", Access::kAdmin,
       [auth, ledger, background](VerifyCall* call) {
-        absl::StatusOr<const Principal*> principal =
-            auth->Authorize(call->context(), Access::kAdmin, CHANNEL_UNSPECIFIED);
+        absl::StatusOr<const Principal*> principal = auth->Authorize(
+            call->context(), Access::kAdmin, CHANNEL_UNSPECIFIED);
         if (!principal.ok()) return call->FinishWithError(principal.status());
         // A replay of the whole ledger must not hold a queue thread.
         background->Run([call, ledger] { call->Finish(ledger->Verify()); });
@@ -343,7 +348,8 @@ std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
       table, "EarnBatch", "events", "a batch holds", kEarnBatchEventsMax,
       &EarnBatchRequest::mutable_events,
       [](const EarnBatchRequest&) { return SubmitOptions{}; });
-  AddFanOutRow<ImportMemberCommand, ImportMembersRequest, ImportMembersResponse>(
+  AddFanOutRow<ImportMemberCommand, ImportMembersRequest,
+               ImportMembersResponse>(
       table, "ImportMembers", "rows", "a call holds", kImportRowsPerCallMax,
       &ImportMembersRequest::mutable_rows,
       [](const ImportMembersRequest& request) {

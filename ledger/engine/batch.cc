@@ -6,20 +6,20 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
+#include "ledger/common/status_util.h"
 #include "ledger/engine/fold.h"
 #include "ledger/points/orders.h"
 #include "ledger/points/time_driven.h"
-#include "ledger/common/status_util.h"
 
 namespace loyalty {
 namespace {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::Status MemberNotFound(absl::string_view member_id) {
-  return WithReason(absl::NotFoundError(absl::StrCat(
-                        "member_id: no member \"", member_id, "\"")),
+  return WithReason(absl::NotFoundError(absl::StrCat("member_id: no member \"",
+                                                     member_id, "\"")),
                     loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
 }
 
@@ -67,11 +67,12 @@ absl::StatusOr<bool> Batch::MemberExists(absl::string_view member_id) {
   return member.status();
 }
 
-absl::StatusOr<std::optional<loyalty::storage::v1::RequestRecord>> Batch::FindRequest(
-    const std::string& request_key) {
+absl::StatusOr<std::optional<loyalty::storage::v1::RequestRecord>>
+Batch::FindRequest(const std::string& request_key) {
   auto it = requests_.find(request_key);
   if (it != requests_.end()) return it->second;
-  absl::StatusOr<std::string> bytes = store_->Get(Family::kRequests, request_key);
+  absl::StatusOr<std::string> bytes =
+      store_->Get(Family::kRequests, request_key);
   if (absl::IsNotFound(bytes.status())) return std::nullopt;
   if (!bytes.ok()) return bytes.status();
   loyalty::storage::v1::RequestRecord record;
@@ -140,14 +141,14 @@ absl::StatusOr<std::vector<std::string>> Batch::OrderIdsOf(
   std::string upper = lower;
   upper.back() += 1;  // Just past every key with the prefix.
   absl::btree_set<std::string> order_ids;
-  LEDGER_RETURN_IF_ERROR(store_->Scan(
-      Family::kOrders, lower, upper, /*reverse=*/false,
-      [&](absl::string_view key, absl::string_view) {
-        if (!erased_orders_.contains(key)) {
-          order_ids.insert(std::string(key.substr(lower.size())));
-        }
-        return true;
-      }));
+  LEDGER_RETURN_IF_ERROR(
+      store_->Scan(Family::kOrders, lower, upper, /*reverse=*/false,
+                   [&](absl::string_view key, absl::string_view) {
+                     if (!erased_orders_.contains(key)) {
+                       order_ids.insert(std::string(key.substr(lower.size())));
+                     }
+                     return true;
+                   }));
   for (const auto& [key, record] : orders_) {
     // An empty record: loaded by a command that then wrote nothing.
     if (absl::StartsWith(key, lower) && record.ByteSizeLong() > 0) {
@@ -243,7 +244,6 @@ void Batch::EraseIdentifier(const std::string& identifier_key) {
   writes_.Erase(Family::kIdentifiers, identifier_key);
 }
 
-
 void Batch::Remember(const std::string& request_key,
                      loyalty::storage::v1::RequestRecord record) {
   writes_.Add(Family::kRequests, request_key, record.SerializeAsString());
@@ -280,7 +280,8 @@ WriteSet Batch::Finish() {
                 orders_.at(order_key).SerializeAsString());
   }
   if (entries_appended_ > 0) {
-    writes_.Add(Family::kMeta, std::string(kHeadKey), head_.SerializeAsString());
+    writes_.Add(Family::kMeta, std::string(kHeadKey),
+                head_.SerializeAsString());
   }
   return std::move(writes_);
 }

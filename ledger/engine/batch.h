@@ -18,8 +18,8 @@
 #include "absl/status/statusor.h"
 #include "ledger/engine/member_cache.h"
 #include "ledger/storage/ledger_store.h"
-#include "loyalty/v1/common.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/common.pb.h"
 
 namespace loyalty {
 
@@ -45,8 +45,8 @@ class Batch {
       absl::string_view member_id);
   // Whether any record exists under the id (for enroll and id assignment).
   absl::StatusOr<bool> MemberExists(absl::string_view member_id);
-  absl::StatusOr<std::optional<loyalty::storage::v1::RequestRecord>> FindRequest(
-      const std::string& request_key);
+  absl::StatusOr<std::optional<loyalty::storage::v1::RequestRecord>>
+  FindRequest(const std::string& request_key);
   absl::StatusOr<std::optional<std::string>> FindIdentifierOwner(
       const std::string& identifier_key);
   // The order's record (an empty one if the order is new). Commands load
@@ -56,8 +56,8 @@ class Batch {
       const std::string& order_key);
   // Whether entry `sequence` is a HOLD of `member` (open or closed),
   // written under its id or one of the ids merged into it.
-  absl::StatusOr<bool> IsHoldOf(const loyalty::storage::v1::MemberRecord& member,
-                                uint64_t sequence);
+  absl::StatusOr<bool> IsHoldOf(
+      const loyalty::storage::v1::MemberRecord& member, uint64_t sequence);
   // The order ids `member_id` has records of (stored, or written earlier in
   // this batch), sorted.
   absl::StatusOr<std::vector<std::string>> OrderIdsOf(
@@ -121,7 +121,8 @@ class Batch {
   absl::flat_hash_map<std::string, int64_t> stored_due_ms_;
   // HOLD entries appended in this batch: sequence -> member id.
   absl::flat_hash_map<uint64_t, std::string> holds_appended_;
-  absl::flat_hash_map<std::string, loyalty::storage::v1::RequestRecord> requests_;
+  absl::flat_hash_map<std::string, loyalty::storage::v1::RequestRecord>
+      requests_;
   // Identifier key -> owner; an empty owner: erased in this batch.
   absl::flat_hash_map<std::string, std::string> identifiers_;
   absl::flat_hash_map<std::string, loyalty::storage::v1::OrderRecord> orders_;

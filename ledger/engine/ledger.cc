@@ -9,15 +9,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "ledger/engine/batch.h"
-#include "ledger/read/verify.h"
-#include "ledger/points/earn_rules.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
-#include "ledger/points/time_driven.h"
 #include "ledger/common/program.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/engine/batch.h"
+#include "ledger/points/earn_rules.h"
+#include "ledger/points/time_driven.h"
+#include "ledger/read/verify.h"
 
 namespace loyalty {
 namespace {
@@ -74,10 +74,9 @@ absl::StatusOr<LedgerHead> Ledger::ReadHead(
     return absl::DataLossError("the ledger head cannot be decoded");
   }
   if (head.schema_version() != kSchemaVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the data directory has schema version ",
-                     head.schema_version(), "; this build reads ",
-                     kSchemaVersion));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the data directory has schema version ", head.schema_version(),
+        "; this build reads ", kSchemaVersion));
   }
   if (head.last_hash().size() != kHashBytes) {
     return absl::DataLossError("the ledger head's hash is malformed");
@@ -112,11 +111,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(
       IdentifierCodec identifiers,
       IdentifierCodec::Create(options.identifier_key,
                               program.default_phone_region()));
-  LEDGER_ASSIGN_OR_RETURN(
-      LedgerHead head, ReadHead(*store, program, identifiers.KeyCheck()));
-  return std::unique_ptr<Ledger>(
-      new Ledger(store, std::move(program), clock, std::move(options),
-                 std::move(head), time_zone, std::move(identifiers)));
+  LEDGER_ASSIGN_OR_RETURN(LedgerHead head,
+                          ReadHead(*store, program, identifiers.KeyCheck()));
+  return std::unique_ptr<Ledger>(new Ledger(store, std::move(program), clock,
+                                            std::move(options), std::move(head),
+                                            time_zone, std::move(identifiers)));
 }
 
 Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
@@ -166,9 +165,9 @@ void Ledger::Enqueue(std::unique_ptr<QueuedCommand> command) {
   {
     absl::MutexLock lock(&mutex_);
     if (!accepting_) {
-      command->outcome = WithReason(
-          absl::UnavailableError("the ledger is shutting down"),
-          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+      command->outcome =
+          WithReason(absl::UnavailableError("the ledger is shutting down"),
+                     loyalty::v1::ERROR_REASON_UNAVAILABLE);
     } else if (!write_failure_.ok()) {
       command->outcome = WithReason(
           absl::UnavailableError(absl::StrCat(
@@ -286,10 +285,10 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
   }
   if (!written.ok()) {
     for (auto& command : commands) {
-      command->outcome = WithReason(
-          absl::UnavailableError(
-              absl::StrCat("storage write failed: ", written.message())),
-          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+      command->outcome =
+          WithReason(absl::UnavailableError(absl::StrCat(
+                         "storage write failed: ", written.message())),
+                     loyalty::v1::ERROR_REASON_UNAVAILABLE);
     }
   }
   HandOff(std::move(commands));
@@ -325,8 +324,8 @@ absl::Status Replay(const RequestRecord& record, QueuedCommand& command) {
   if (record.status_code() != 0) {
     absl::Status status(static_cast<absl::StatusCode>(record.status_code()),
                         record.status_message());
-    return WithReason(status, static_cast<loyalty::v1::ErrorReason>(
-                                  record.error_reason()));
+    return WithReason(
+        status, static_cast<loyalty::v1::ErrorReason>(record.error_reason()));
   }
   return command.Replay(record.response());
 }

@@ -68,11 +68,11 @@
 #include "ledger/engine/command.h"
 #include "ledger/engine/member_cache.h"
 #include "ledger/members/identifiers.h"
-#include "ledger/storage/ledger_store.h"
 #include "ledger/read/reader.h"
+#include "ledger/storage/ledger_store.h"
+#include "loyalty/storage/v1/records.pb.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/v1/program.pb.h"
-#include "loyalty/storage/v1/records.pb.h"
 
 namespace loyalty {
 
@@ -249,15 +249,14 @@ std::string CommandFingerprint(absl::string_view name,
 
 template <typename Spec>
 void Ledger::Submit(const Caller& caller, typename Spec::Request request,
-                    Done<typename Spec::Response> done,
-                    SubmitOptions options) {
-  auto command = std::make_unique<Queued<Spec>>(std::move(request),
-                                                std::move(done));
+                    Done<typename Spec::Response> done, SubmitOptions options) {
+  auto command =
+      std::make_unique<Queued<Spec>>(std::move(request), std::move(done));
   // Only specs that declare a dry run have one; asking others is a bug in
   // the adapter, not bad input.
   LEDGER_CHECK(!options.dry_run || Spec::kInfo.has_dry_run);
-  absl::Status valid = Spec::Prepare(rules_, clock_->NowMs(),
-                                     command->request, command->prepared);
+  absl::Status valid = Spec::Prepare(rules_, clock_->NowMs(), command->request,
+                                     command->prepared);
   if (!valid.ok()) {
     command->outcome = std::move(valid);
     command->Complete();
@@ -276,10 +275,10 @@ void Ledger::Submit(const Caller& caller, typename Spec::Request request,
 template <typename Spec>
 void Ledger::SubmitSystem(typename Spec::Request request,
                           Done<typename Spec::Response> done) {
-  auto command = std::make_unique<Queued<Spec>>(std::move(request),
-                                                std::move(done));
-  absl::Status valid = Spec::Prepare(rules_, clock_->NowMs(),
-                                     command->request, command->prepared);
+  auto command =
+      std::make_unique<Queued<Spec>>(std::move(request), std::move(done));
+  absl::Status valid = Spec::Prepare(rules_, clock_->NowMs(), command->request,
+                                     command->prepared);
   if (!valid.ok()) {
     command->outcome = std::move(valid);
     command->Complete();

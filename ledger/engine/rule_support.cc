@@ -10,16 +10,15 @@
 namespace loyalty {
 namespace {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 using loyalty::v1::RequestContext;
 
 absl::Status BalanceOverflow(int64_t available, int64_t delta) {
-  return WithReason(
-      absl::FailedPreconditionError(absl::StrCat(
-          "the balance would overflow: available ", available, ", adding ",
-          delta)),
-      loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+  return WithReason(absl::FailedPreconditionError(
+                        absl::StrCat("the balance would overflow: available ",
+                                     available, ", adding ", delta)),
+                    loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
 }
 
 std::string RandomMemberId() {
@@ -48,19 +47,17 @@ LedgerEntry EntryFor(const RequestContext& context,
 }
 
 absl::Status TotalOverflow(int64_t total, int64_t delta) {
-  return WithReason(
-      absl::FailedPreconditionError(absl::StrCat(
-          "a lifetime points total would overflow int64: ", total, " + ",
-          delta)),
-      loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "a lifetime points total would overflow int64: ", total,
+                        " + ", delta)),
+                    loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
 }
 
 absl::Status InsufficientPoints(int64_t available, int64_t requested) {
-  return WithReason(
-      absl::FailedPreconditionError(absl::StrCat(
-          "insufficient points: available ", available, ", requested ",
-          requested)),
-      loyalty::v1::ERROR_REASON_INSUFFICIENT_POINTS);
+  return WithReason(absl::FailedPreconditionError(
+                        absl::StrCat("insufficient points: available ",
+                                     available, ", requested ", requested)),
+                    loyalty::v1::ERROR_REASON_INSUFFICIENT_POINTS);
 }
 
 // OK when an entry of `kind` moving `delta` points keeps the member's
@@ -182,8 +179,8 @@ absl::StatusOr<MemberRecord*> LoadNamed(absl::StatusOr<MemberRecord*> loaded,
                                         absl::string_view field,
                                         absl::string_view member_id) {
   if (absl::IsNotFound(loaded.status())) {
-    return WithReason(absl::NotFoundError(absl::StrCat(
-                          field, ": no member \"", member_id, "\"")),
+    return WithReason(absl::NotFoundError(absl::StrCat(field, ": no member \"",
+                                                       member_id, "\"")),
                       loyalty::v1::ERROR_REASON_MEMBER_NOT_FOUND);
   }
   return loaded;

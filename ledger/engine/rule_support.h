@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/engine/batch.h"
-#include "loyalty/v1/common.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/common.pb.h"
 
 namespace loyalty {
 
@@ -50,8 +50,8 @@ absl::Status NamesMergedMember(absl::string_view problem);
 
 // `loaded`, with a not-found message that names the request's `field`.
 absl::StatusOr<loyalty::storage::v1::MemberRecord*> LoadNamed(
-    absl::StatusOr<loyalty::storage::v1::MemberRecord*> loaded, absl::string_view field,
-    absl::string_view member_id);
+    absl::StatusOr<loyalty::storage::v1::MemberRecord*> loaded,
+    absl::string_view field, absl::string_view member_id);
 
 // OK when an entry of `kind` moving `delta` points keeps the member's
 // available points at or above zero, everything it owns within int64, and

@@ -15,17 +15,17 @@
 
 namespace loyalty {
 
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::storage::v1::MemberRecord;
 
 absl::Status CloseMemberCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                         Request& request, Prepared& prepared) {
   return ValidateCloseMember(request, now_ms);
 }
 
 absl::Status CloseMemberCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<CloseMemberCommand>& command) {
+                                        Queued<CloseMemberCommand>& command) {
   auto& request = command.request;
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));

@@ -20,7 +20,9 @@ namespace loyalty {
 // close the member it resolves to, so that one must be named). Every later
 // write naming a closed member is FAILED_PRECONDITION (MEMBER_CLOSED).
 struct CloseMemberCommand {
-  static constexpr CommandInfo kInfo{.name = "CloseMember", .service = Service::kAdmin, .access = Access::kAdmin};
+  static constexpr CommandInfo kInfo{.name = "CloseMember",
+                                     .service = Service::kAdmin,
+                                     .access = Access::kAdmin};
   using Request = loyalty::v1::CloseMemberRequest;
   using Response = loyalty::v1::CloseMemberResponse;
   using Prepared = NothingPrepared;

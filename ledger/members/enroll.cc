@@ -15,12 +15,13 @@
 
 namespace loyalty {
 
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::storage::v1::MemberRecord;
 
 absl::Status EnrollMemberCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                          Request& request,
+                                          Prepared& prepared) {
   LEDGER_RETURN_IF_ERROR(ValidateEnroll(request, now_ms));
   // Before the fingerprint: phones and emails are never kept in clear, not
   // even inside the remembered request's hash.
@@ -28,16 +29,15 @@ absl::Status EnrollMemberCommand::Prepare(const Rules& rules, int64_t now_ms,
 }
 
 absl::Status EnrollMemberCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<EnrollMemberCommand>& command) {
+                                         Queued<EnrollMemberCommand>& command) {
   auto& request = command.request;
   LEDGER_ASSIGN_OR_RETURN(std::string member_id,
                           ChooseMemberId(request.member_id(), batch));
   for (int i = 0; i < request.identifiers_size(); ++i) {
     const auto& identifier = request.identifiers(i);
-    LEDGER_ASSIGN_OR_RETURN(
-        std::optional<std::string> owner,
-        batch.FindIdentifierOwner(
-            IdentifierKey(identifier.kind(), identifier.value())));
+    LEDGER_ASSIGN_OR_RETURN(std::optional<std::string> owner,
+                            batch.FindIdentifierOwner(IdentifierKey(
+                                identifier.kind(), identifier.value())));
     if (owner.has_value()) {
       return WithReason(
           absl::AlreadyExistsError(absl::StrCat(

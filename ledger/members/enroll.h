@@ -17,7 +17,9 @@ namespace loyalty {
 // (ALREADY_EXISTS, IDENTIFIER_TAKEN, when any member has one). Everyone starts
 // in the program's lowest tier.
 struct EnrollMemberCommand {
-  static constexpr CommandInfo kInfo{.name = "EnrollMember", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "EnrollMember",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::EnrollMemberRequest;
   using Response = loyalty::v1::EnrollMemberResponse;
   using Prepared = NothingPrepared;

@@ -10,8 +10,8 @@
 
 namespace loyalty {
 
-using loyalty::v1::MemberIdentifier;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::MemberIdentifier;
 
 absl::Status IdentifierTaken(absl::string_view field, bool by_this_member) {
   return WithReason(
@@ -34,10 +34,9 @@ absl::Status TooManyIdentifiers() {
 absl::Status CheckLinkable(const MemberRecord& member,
                            const MemberIdentifier& identifier,
                            absl::string_view field, Batch& batch) {
-  LEDGER_ASSIGN_OR_RETURN(
-      std::optional<std::string> owner,
-      batch.FindIdentifierOwner(
-          IdentifierKey(identifier.kind(), identifier.value())));
+  LEDGER_ASSIGN_OR_RETURN(std::optional<std::string> owner,
+                          batch.FindIdentifierOwner(IdentifierKey(
+                              identifier.kind(), identifier.value())));
   if (owner.has_value()) {
     return IdentifierTaken(field, *owner == member.member_id());
   }
@@ -58,4 +57,3 @@ bool HasIdentifier(const MemberRecord& member,
 }
 
 }  // namespace loyalty
-

@@ -8,8 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "ledger/engine/batch.h"
-#include "loyalty/v1/common.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/common.pb.h"
 
 namespace loyalty {
 

@@ -17,12 +17,13 @@
 
 namespace loyalty {
 
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::storage::v1::MemberRecord;
 
 absl::Status ImportMemberCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                          Request& request,
+                                          Prepared& prepared) {
   LEDGER_RETURN_IF_ERROR(ValidateImportMember(request, now_ms));
   if (!request.phone().empty()) {
     loyalty::v1::MemberIdentifier phone;
@@ -45,7 +46,7 @@ absl::Status ImportMemberCommand::Prepare(const Rules& rules, int64_t now_ms,
 }
 
 absl::Status ImportMemberCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<ImportMemberCommand>& command) {
+                                         Queued<ImportMemberCommand>& command) {
   auto& request = command.request;
   MemberIdentifier card;
   card.set_kind(loyalty::v1::IDENTIFIER_KIND_CARD_NUMBER);
@@ -55,14 +56,14 @@ absl::Status ImportMemberCommand::Decide(const Rules& rules, Batch& batch,
   phone.set_value(request.phone());
   const bool has_phone = !request.phone().empty();
 
-  LEDGER_ASSIGN_OR_RETURN(std::optional<std::string> card_owner,
-                          batch.FindIdentifierOwner(IdentifierKey(
-                              card.kind(), card.value())));
+  LEDGER_ASSIGN_OR_RETURN(
+      std::optional<std::string> card_owner,
+      batch.FindIdentifierOwner(IdentifierKey(card.kind(), card.value())));
   std::optional<std::string> phone_owner;
   if (has_phone) {
-    LEDGER_ASSIGN_OR_RETURN(phone_owner,
-                            batch.FindIdentifierOwner(IdentifierKey(
-                                phone.kind(), phone.value())));
+    LEDGER_ASSIGN_OR_RETURN(
+        phone_owner,
+        batch.FindIdentifierOwner(IdentifierKey(phone.kind(), phone.value())));
   }
   if (phone_owner.has_value() && phone_owner != card_owner) {
     return WithReason(
@@ -106,8 +107,8 @@ absl::Status ImportMemberCommand::Decide(const Rules& rules, Batch& batch,
     *response.add_entries() = batch.Append(std::move(enroll), member);
     response.set_enrolled(true);
     for (const MemberIdentifier& identifier : member->identifiers()) {
-      batch.StageIdentifier(IdentifierKey(identifier.kind(), identifier.value()),
-                            member_id);
+      batch.StageIdentifier(
+          IdentifierKey(identifier.kind(), identifier.value()), member_id);
     }
   } else if (link_phone) {
     LedgerEntry link =

@@ -17,7 +17,11 @@ namespace loyalty {
 // (IDENTIFIER_TAKEN) when the phone belongs to another member. A dry run
 // applies the same rules to the stored state and writes nothing.
 struct ImportMemberCommand {
-  static constexpr CommandInfo kInfo{.name = "ImportMember", .service = Service::kAdmin, .access = Access::kAdmin, .unary_rpc = false, .has_dry_run = true};
+  static constexpr CommandInfo kInfo{.name = "ImportMember",
+                                     .service = Service::kAdmin,
+                                     .access = Access::kAdmin,
+                                     .unary_rpc = false,
+                                     .has_dry_run = true};
   using Request = loyalty::v1::ImportMemberRequest;
   using Response = loyalty::v1::ImportMemberResponse;
   using Prepared = NothingPrepared;

@@ -16,27 +16,30 @@
 
 namespace loyalty {
 
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::storage::v1::MemberRecord;
 
 absl::Status LinkIdentifierCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                            Request& request,
+                                            Prepared& prepared) {
   LEDGER_RETURN_IF_ERROR(ValidateLinkIdentifier(request, now_ms));
   return rules.identifiers.StoreOne(request.mutable_identifier());
 }
 
-absl::Status LinkIdentifierCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<LinkIdentifierCommand>& command) {
+absl::Status LinkIdentifierCommand::Decide(
+    const Rules& rules, Batch& batch, Queued<LinkIdentifierCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   LEDGER_RETURN_IF_ERROR(
       CheckLinkable(*member, request.identifier(), "identifier", batch));
 
-  LedgerEntry entry = EntryFor(request.context(), command.principal,
-                               loyalty::v1::ENTRY_KIND_LINK, request.member_id());
+  LedgerEntry entry =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_LINK, request.member_id());
   *entry.add_identifiers() = request.identifier();
   const LedgerEntry& appended = batch.Append(std::move(entry), member);
   batch.StageIdentifier(
@@ -50,22 +53,25 @@ absl::Status LinkIdentifierCommand::Decide(const Rules& rules, Batch& batch,
   return absl::OkStatus();
 }
 
-absl::Status UnlinkIdentifierCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+absl::Status UnlinkIdentifierCommand::Prepare(const Rules& rules,
+                                              int64_t now_ms, Request& request,
+                                              Prepared& prepared) {
   LEDGER_RETURN_IF_ERROR(ValidateUnlinkIdentifier(request, now_ms));
   return rules.identifiers.StoreOne(request.mutable_identifier());
 }
 
-absl::Status UnlinkIdentifierCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<UnlinkIdentifierCommand>& command) {
+absl::Status UnlinkIdentifierCommand::Decide(
+    const Rules& rules, Batch& batch,
+    Queued<UnlinkIdentifierCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   if (!HasIdentifier(*member, request.identifier())) {
-    return WithReason(absl::NotFoundError(
-                          "identifier: this member does not have it"),
-                      loyalty::v1::ERROR_REASON_IDENTIFIER_NOT_FOUND);
+    return WithReason(
+        absl::NotFoundError("identifier: this member does not have it"),
+        loyalty::v1::ERROR_REASON_IDENTIFIER_NOT_FOUND);
   }
 
   LedgerEntry entry =

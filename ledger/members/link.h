@@ -16,7 +16,9 @@ namespace loyalty {
 // finds the member. ALREADY_EXISTS (IDENTIFIER_TAKEN) when any member has it,
 // FAILED_PRECONDITION (TOO_MANY_IDENTIFIERS) past kIdentifiersPerMemberMax.
 struct LinkIdentifierCommand {
-  static constexpr CommandInfo kInfo{.name = "LinkIdentifier", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "LinkIdentifier",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::LinkIdentifierRequest;
   using Response = loyalty::v1::LinkIdentifierResponse;
   using Prepared = NothingPrepared;
@@ -30,7 +32,9 @@ struct LinkIdentifierCommand {
 // UnlinkIdentifier: the identifier no longer finds the member and is free
 // again. NOT_FOUND (IDENTIFIER_NOT_FOUND) when the member lacks it.
 struct UnlinkIdentifierCommand {
-  static constexpr CommandInfo kInfo{.name = "UnlinkIdentifier", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "UnlinkIdentifier",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::UnlinkIdentifierRequest;
   using Response = loyalty::v1::UnlinkIdentifierResponse;
   using Prepared = NothingPrepared;

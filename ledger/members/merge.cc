@@ -17,9 +17,9 @@
 
 namespace loyalty {
 
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::storage::v1::MemberRecord;
 
 namespace {
 
@@ -35,12 +35,13 @@ absl::Status OrderIdConflict(absl::string_view order_id) {
 }  // namespace
 
 absl::Status MergeMembersCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                          Request& request,
+                                          Prepared& prepared) {
   return ValidateMergeMembers(request, now_ms);
 }
 
 absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<MergeMembersCommand>& command) {
+                                         Queued<MergeMembersCommand>& command) {
   auto& request = command.request;
   // The source must be named as itself; the target may be an alias of the
   // member to merge into.
@@ -48,26 +49,26 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
       batch.LoadMember(request.source_member_id());
   if (named_source.ok() &&
       (*named_source)->status() == loyalty::v1::MEMBER_STATUS_MERGED) {
-    return NamesMergedMember(absl::StrCat(
-        "source_member_id: member \"", request.source_member_id(),
-        "\" was merged into \"", (*named_source)->merged_into_member_id(),
-        "\" already"));
+    return NamesMergedMember(
+        absl::StrCat("source_member_id: member \"", request.source_member_id(),
+                     "\" was merged into \"",
+                     (*named_source)->merged_into_member_id(), "\" already"));
   }
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_target_member_id(), batch));
   if (request.target_member_id() == request.source_member_id()) {
-    return NamesMergedMember(absl::StrCat(
-        "target_member_id: was merged into \"", request.source_member_id(),
-        "\", the source"));
+    return NamesMergedMember(
+        absl::StrCat("target_member_id: was merged into \"",
+                     request.source_member_id(), "\", the source"));
   }
   const std::string& source_id = request.source_member_id();
   const std::string& target_id = request.target_member_id();
-  LEDGER_ASSIGN_OR_RETURN(
-      MemberRecord * source,
-      LoadNamed(LoadSettled(source_id, rules, batch), "source_member_id", source_id));
-  LEDGER_ASSIGN_OR_RETURN(
-      MemberRecord * target,
-      LoadNamed(LoadSettled(target_id, rules, batch), "target_member_id", target_id));
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * source,
+                          LoadNamed(LoadSettled(source_id, rules, batch),
+                                    "source_member_id", source_id));
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * target,
+                          LoadNamed(LoadSettled(target_id, rules, batch),
+                                    "target_member_id", target_id));
   // Invariant: validation and ResolveAliases made them different.
   LEDGER_CHECK(source != target);
   const int identifiers =
@@ -85,7 +86,8 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_ASSIGN_OR_RETURN(std::vector<std::string> order_ids,
                           batch.OrderIdsOf(source_id));
   for (const std::string& order_id : order_ids) {
-    LEDGER_RETURN_IF_ERROR(batch.LoadOrder(OrderKey(source_id, order_id)).status());
+    LEDGER_RETURN_IF_ERROR(
+        batch.LoadOrder(OrderKey(source_id, order_id)).status());
     LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::OrderRecord * order,
                             batch.LoadOrder(OrderKey(target_id, order_id)));
     if (order->ByteSizeLong() > 0) return OrderIdConflict(order_id);
@@ -120,8 +122,8 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
     int64_t owned = 0;
     if (!SetPointsAfter(trial, &trial_in) ||
         !FoldEntry(trial_in, &trial).ok() ||
-        __builtin_add_overflow(trial.available_points(),
-                               trial.pending_points(), &owned) ||
+        __builtin_add_overflow(trial.available_points(), trial.pending_points(),
+                               &owned) ||
         __builtin_add_overflow(owned, trial.held_points(), &owned)) {
       return WithReason(absl::FailedPreconditionError(
                             "together the members' balances or lifetime "
@@ -158,8 +160,8 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
     *response.add_entries() = batch.Append(std::move(*tier), target);
   }
   // The summed window may support a tier higher than either had.
-  if (std::optional<LedgerEntry> upgrade =
-          UpgradeEntry(*target, rules.program, rules.time_zone, batch.now_ms())) {
+  if (std::optional<LedgerEntry> upgrade = UpgradeEntry(
+          *target, rules.program, rules.time_zone, batch.now_ms())) {
     *response.add_entries() = batch.Append(std::move(*upgrade), target);
   }
   *response.mutable_member() = MemberAt(*target, batch.now_ms(), rules);

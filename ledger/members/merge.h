@@ -19,7 +19,9 @@ namespace loyalty {
 // source (MEMBER_MERGED). FAILED_PRECONDITION: TOO_MANY_IDENTIFIERS,
 // ORDER_ID_CONFLICT, MEMBER_MERGED, MEMBER_CLOSED, BALANCE_OVERFLOW.
 struct MergeMembersCommand {
-  static constexpr CommandInfo kInfo{.name = "MergeMembers", .service = Service::kAdmin, .access = Access::kAdmin};
+  static constexpr CommandInfo kInfo{.name = "MergeMembers",
+                                     .service = Service::kAdmin,
+                                     .access = Access::kAdmin};
   using Request = loyalty::v1::MergeMembersRequest;
   using Response = loyalty::v1::MergeMembersResponse;
   using Prepared = NothingPrepared;

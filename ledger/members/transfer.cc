@@ -15,9 +15,9 @@
 
 namespace loyalty {
 
+using loyalty::storage::v1::MemberRecord;
 using loyalty::v1::LedgerEntry;
 using loyalty::v1::MemberIdentifier;
-using loyalty::storage::v1::MemberRecord;
 
 namespace {
 
@@ -29,12 +29,13 @@ absl::Status TransferLimitReached(absl::string_view what) {
 }  // namespace
 
 absl::Status TransferPointsCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                            Request& request,
+                                            Prepared& prepared) {
   return ValidateTransferPoints(request, now_ms);
 }
 
-absl::Status TransferPointsCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<TransferPointsCommand>& command) {
+absl::Status TransferPointsCommand::Decide(
+    const Rules& rules, Batch& batch, Queued<TransferPointsCommand>& command) {
   auto& request = command.request;
   // Both ids resolve; if they resolve to one member, it would pay itself.
   LEDGER_RETURN_IF_ERROR(
@@ -42,9 +43,9 @@ absl::Status TransferPointsCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_to_member_id(), batch));
   if (request.from_member_id() == request.to_member_id()) {
-    return NamesMergedMember(absl::StrCat(
-        "to_member_id: resolves to \"", request.to_member_id(),
-        "\", the sender (one was merged into the other)"));
+    return NamesMergedMember(
+        absl::StrCat("to_member_id: resolves to \"", request.to_member_id(),
+                     "\", the sender (one was merged into the other)"));
   }
   if (!rules.program.has_transfer_rules()) {
     return WithReason(absl::FailedPreconditionError(
@@ -55,12 +56,12 @@ absl::Status TransferPointsCommand::Decide(const Rules& rules, Batch& batch,
       rules.program.transfer_rules();
   LEDGER_ASSIGN_OR_RETURN(
       MemberRecord * from,
-      LoadNamed(LoadSettled(request.from_member_id(), rules, batch), "from_member_id",
-                request.from_member_id()));
+      LoadNamed(LoadSettled(request.from_member_id(), rules, batch),
+                "from_member_id", request.from_member_id()));
   LEDGER_ASSIGN_OR_RETURN(
       MemberRecord * to,
-      LoadNamed(LoadSettled(request.to_member_id(), rules, batch), "to_member_id",
-                request.to_member_id()));
+      LoadNamed(LoadSettled(request.to_member_id(), rules, batch),
+                "to_member_id", request.to_member_id()));
   // Invariant: validation made them different and points positive.
   LEDGER_CHECK(from != to);
   const int64_t points = request.points();
@@ -85,18 +86,19 @@ absl::Status TransferPointsCommand::Decide(const Rules& rules, Batch& batch,
       CheckDelta(*to, loyalty::v1::ENTRY_KIND_TRANSFER_IN, points));
 
   // Pair assertion: a transfer moves points and never creates them.
-  const int64_t owned_before = from->available_points() + to->available_points();
-  LedgerEntry out = EntryFor(request.context(), command.principal,
-                             loyalty::v1::ENTRY_KIND_TRANSFER_OUT,
-                             request.from_member_id());
+  const int64_t owned_before =
+      from->available_points() + to->available_points();
+  LedgerEntry out =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_TRANSFER_OUT, request.from_member_id());
   out.set_points_delta(-points);
   out.set_counterparty_member_id(request.to_member_id());
   out.set_note(request.note());
   out.set_transfer_day(today);
   *out.mutable_transferred_lots() = LotsTakenBy(*from, points);
-  LedgerEntry in = EntryFor(request.context(), command.principal,
-                            loyalty::v1::ENTRY_KIND_TRANSFER_IN,
-                            request.to_member_id());
+  LedgerEntry in =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_TRANSFER_IN, request.to_member_id());
   in.set_points_delta(points);
   in.set_counterparty_member_id(request.from_member_id());
   in.set_note(request.note());

@@ -19,7 +19,9 @@ namespace loyalty {
 // limit, INSUFFICIENT_POINTS, BALANCE_OVERFLOW for the receiver,
 // MEMBER_MERGED when both ids are one member.
 struct TransferPointsCommand {
-  static constexpr CommandInfo kInfo{.name = "TransferPoints", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "TransferPoints",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::TransferPointsRequest;
   using Response = loyalty::v1::TransferPointsResponse;
   using Prepared = NothingPrepared;

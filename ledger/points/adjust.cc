@@ -13,18 +13,19 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::Status AdjustCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                    Request& request, Prepared& prepared) {
   return ValidateAdjust(request, now_ms);
 }
 
 absl::Status AdjustCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<AdjustCommand>& command) {
+                                   Queued<AdjustCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   LEDGER_CHECK(request.points_delta() != 0);
@@ -41,8 +42,8 @@ absl::Status AdjustCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_note(request.note());
   if (request.points_delta() > 0) {
     // A credit is a new lot, dated by when the operator made it.
-    entry.set_lot_expires_at_ms(
-        LotExpiresAtMs(rules.program.expiry(), rules.time_zone, batch.now_ms()));
+    entry.set_lot_expires_at_ms(LotExpiresAtMs(
+        rules.program.expiry(), rules.time_zone, batch.now_ms()));
   }
   LedgerEntry appended = batch.Append(std::move(entry), member);
 

@@ -16,7 +16,8 @@ namespace loyalty {
 // and note on the entry (promise 8). A debit past the available points is
 // FAILED_PRECONDITION (INSUFFICIENT_POINTS).
 struct AdjustCommand {
-  static constexpr CommandInfo kInfo{.name = "Adjust", .service = Service::kAdmin, .access = Access::kAdmin};
+  static constexpr CommandInfo kInfo{
+      .name = "Adjust", .service = Service::kAdmin, .access = Access::kAdmin};
   using Request = loyalty::v1::AdjustRequest;
   using Response = loyalty::v1::AdjustResponse;
   using Prepared = NothingPrepared;

@@ -15,36 +15,36 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::Status EarnCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                  Request& request, Prepared& prepared) {
   LEDGER_RETURN_IF_ERROR(ValidateEarn(request, now_ms));
   // Computed here, once: the entry records these points and rules, so a
   // later program change never rewrites them.
-  LEDGER_ASSIGN_OR_RETURN(
-      prepared, ComputeEarn(rules.program, request,
-                            OccurredAtMs(request.context(), now_ms)));
+  LEDGER_ASSIGN_OR_RETURN(prepared,
+                          ComputeEarn(rules.program, request,
+                                      OccurredAtMs(request.context(), now_ms)));
   return absl::OkStatus();
 }
 
 absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<EarnCommand>& command) {
+                                 Queued<EarnCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   LEDGER_ASSIGN_OR_RETURN(
       loyalty::storage::v1::OrderRecord * order,
       batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
   if (order->earn_sequence() != 0) {
-    return WithReason(
-        absl::AlreadyExistsError(absl::StrCat(
-            "order_id: order \"", request.order_id(),
-            "\" already earned points for this member (entry ",
-            order->earn_sequence(), ")")),
-        loyalty::v1::ERROR_REASON_ORDER_ALREADY_EARNED);
+    return WithReason(absl::AlreadyExistsError(absl::StrCat(
+                          "order_id: order \"", request.order_id(),
+                          "\" already earned points for this member (entry ",
+                          order->earn_sequence(), ")")),
+                      loyalty::v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
   // The basket's points were computed before queueing; the campaign limits
   // depend on what earlier earns used, which only the writer knows.
@@ -58,8 +58,9 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_RETURN_IF_ERROR(
       CheckDelta(*member, loyalty::v1::ENTRY_KIND_EARN, earn.points));
 
-  LedgerEntry entry = EntryFor(request.context(), command.principal,
-                               loyalty::v1::ENTRY_KIND_EARN, request.member_id());
+  LedgerEntry entry =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_EARN, request.member_id());
   entry.set_points_delta(earn.points);
   entry.set_order_id(request.order_id());
   entry.set_currency(request.currency());
@@ -74,8 +75,7 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   }
   // The lot's dates follow the order time; an order older than the return
   // window (an offline terminal catching up) is available at once.
-  const int64_t order_time_ms =
-      OccurredAtMs(request.context(), batch.now_ms());
+  const int64_t order_time_ms = OccurredAtMs(request.context(), batch.now_ms());
   entry.set_lot_expires_at_ms(
       LotExpiresAtMs(rules.program.expiry(), rules.time_zone, order_time_ms));
   const int64_t matures_at_ms = MaturesAtMs(rules.program, order_time_ms);
@@ -87,8 +87,8 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_qualifying_month(MonthIndex(order_time_ms, rules.time_zone));
   LedgerEntry earn_entry = batch.Append(std::move(entry), member);
   // An upgrade happens at once; its multiplier applies from the next earn.
-  if (std::optional<LedgerEntry> upgrade =
-          UpgradeEntry(*member, rules.program, rules.time_zone, batch.now_ms())) {
+  if (std::optional<LedgerEntry> upgrade = UpgradeEntry(
+          *member, rules.program, rules.time_zone, batch.now_ms())) {
     batch.Append(std::move(*upgrade), member);
   }
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "ledger/points/earn_rules.h"
 #include "ledger/engine/command.h"
+#include "ledger/points/earn_rules.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 
 namespace loyalty {
@@ -19,7 +19,8 @@ namespace loyalty {
 // (ORDER_ALREADY_EARNED) for an order that earned already, NOT_FOUND for an
 // unknown member, FAILED_PRECONDITION (BALANCE_OVERFLOW, MEMBER_CLOSED).
 struct EarnCommand {
-  static constexpr CommandInfo kInfo{.name = "Earn", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{
+      .name = "Earn", .service = Service::kLoyalty, .access = Access::kChannel};
   using Request = loyalty::v1::EarnRequest;
   using Response = loyalty::v1::EarnResponse;
   using Prepared = EarnComputation;

@@ -17,7 +17,9 @@ namespace loyalty {
 // allow; FAILED_PRECONDITION (remembered) outside its window
 // (EVENT_NOT_ACTIVE) or past a per-member limit (EVENT_LIMIT_REACHED).
 struct RecordEventCommand {
-  static constexpr CommandInfo kInfo{.name = "RecordEvent", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "RecordEvent",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::RecordEventRequest;
   using Response = loyalty::v1::RecordEventResponse;
   using Prepared = NothingPrepared;

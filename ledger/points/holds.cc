@@ -14,8 +14,8 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 namespace {
 
@@ -50,17 +50,15 @@ absl::Status DecideSettleHold(const Rules& rules, Batch& batch,
     std::optional<uint64_t> sequence = ParseHoldId(request.hold_id());
     // Invariant: validation accepted only well-formed hold ids.
     LEDGER_CHECK(sequence.has_value());
-    LEDGER_ASSIGN_OR_RETURN(bool was_hold,
-                            batch.IsHoldOf(*member, *sequence));
+    LEDGER_ASSIGN_OR_RETURN(bool was_hold, batch.IsHoldOf(*member, *sequence));
     return was_hold ? HoldNotActive(request.hold_id())
                     : HoldNotFound(request.hold_id());
   }
   const int64_t points = hold->points();
-  LedgerEntry entry = EntryFor(
-      request.context(), principal,
-      capture ? loyalty::v1::ENTRY_KIND_CAPTURE
-                      : loyalty::v1::ENTRY_KIND_RELEASE,
-      request.member_id());
+  LedgerEntry entry = EntryFor(request.context(), principal,
+                               capture ? loyalty::v1::ENTRY_KIND_CAPTURE
+                                       : loyalty::v1::ENTRY_KIND_RELEASE,
+                               request.member_id());
   entry.set_hold_id(hold->hold_id());
   entry.set_order_id(hold->order_id());
   if (capture) {
@@ -91,15 +89,15 @@ absl::Status DecideSettleHold(const Rules& rules, Batch& batch,
 }  // namespace
 
 absl::Status HoldPointsCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
-  return ValidateHoldPoints(request, now_ms,
-                            HoldTimeoutMaxMs(rules.program));
+                                        Request& request, Prepared& prepared) {
+  return ValidateHoldPoints(request, now_ms, HoldTimeoutMaxMs(rules.program));
 }
 
 absl::Status HoldPointsCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<HoldPointsCommand>& command) {
+                                       Queued<HoldPointsCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   if (member->holds_size() >= HoldsPerMemberMax(rules.program)) {
@@ -114,9 +112,9 @@ absl::Status HoldPointsCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_RETURN_IF_ERROR(
       CheckDelta(*member, loyalty::v1::ENTRY_KIND_HOLD, -request.points()));
 
-  LedgerEntry entry = EntryFor(request.context(), command.principal,
-                               loyalty::v1::ENTRY_KIND_HOLD,
-                               request.member_id());
+  LedgerEntry entry =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_HOLD, request.member_id());
   entry.set_points_delta(-request.points());
   entry.set_order_id(request.order_id());
   entry.set_hold_id(HoldIdOf(batch.head().last_sequence() + 1));
@@ -134,12 +132,13 @@ absl::Status HoldPointsCommand::Decide(const Rules& rules, Batch& batch,
 }
 
 absl::Status CapturePointsCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                           Request& request,
+                                           Prepared& prepared) {
   return ValidateSettleHold(request, now_ms);
 }
 
-absl::Status CapturePointsCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<CapturePointsCommand>& command) {
+absl::Status CapturePointsCommand::Decide(
+    const Rules& rules, Batch& batch, Queued<CapturePointsCommand>& command) {
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(command.request.mutable_member_id(), batch));
   return DecideSettleHold(rules, batch, command.principal, command.request,
@@ -147,12 +146,13 @@ absl::Status CapturePointsCommand::Decide(const Rules& rules, Batch& batch,
 }
 
 absl::Status ReleasePointsCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                           Request& request,
+                                           Prepared& prepared) {
   return ValidateSettleHold(request, now_ms);
 }
 
-absl::Status ReleasePointsCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<ReleasePointsCommand>& command) {
+absl::Status ReleasePointsCommand::Decide(
+    const Rules& rules, Batch& batch, Queued<ReleasePointsCommand>& command) {
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(command.request.mutable_member_id(), batch));
   return DecideSettleHold(rules, batch, command.principal, command.request,

@@ -17,7 +17,9 @@ namespace loyalty {
 // hold times out by itself. FAILED_PRECONDITION (INSUFFICIENT_POINTS,
 // TOO_MANY_HOLDS).
 struct HoldPointsCommand {
-  static constexpr CommandInfo kInfo{.name = "HoldPoints", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "HoldPoints",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::HoldPointsRequest;
   using Response = loyalty::v1::HoldPointsResponse;
   using Prepared = NothingPrepared;
@@ -32,7 +34,9 @@ struct HoldPointsCommand {
 // is no HOLD of the member, FAILED_PRECONDITION (HOLD_NOT_ACTIVE) for one
 // captured, released or timed out.
 struct CapturePointsCommand {
-  static constexpr CommandInfo kInfo{.name = "CapturePoints", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "CapturePoints",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::SettleHoldRequest;
   using Response = loyalty::v1::SettleHoldResponse;
   using Prepared = NothingPrepared;
@@ -43,11 +47,13 @@ struct CapturePointsCommand {
                              Queued<CapturePointsCommand>& command);
 };
 
-// ReleasePoints: gives back a hold, once. NOT_FOUND (HOLD_NOT_FOUND) for an id that
-// is no HOLD of the member, FAILED_PRECONDITION (HOLD_NOT_ACTIVE) for one
+// ReleasePoints: gives back a hold, once. NOT_FOUND (HOLD_NOT_FOUND) for an id
+// that is no HOLD of the member, FAILED_PRECONDITION (HOLD_NOT_ACTIVE) for one
 // captured, released or timed out.
 struct ReleasePointsCommand {
-  static constexpr CommandInfo kInfo{.name = "ReleasePoints", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "ReleasePoints",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::SettleHoldRequest;
   using Response = loyalty::v1::SettleHoldResponse;
   using Prepared = NothingPrepared;

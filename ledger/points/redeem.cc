@@ -12,18 +12,19 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::Status RedeemCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                    Request& request, Prepared& prepared) {
   return ValidateRedeem(request, now_ms);
 }
 
 absl::Status RedeemCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<RedeemCommand>& command) {
+                                   Queued<RedeemCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   // Invariant: validation bounds points to (0, 10^15].

@@ -16,7 +16,9 @@ namespace loyalty {
 // (INSUFFICIENT_POINTS) when the member has fewer, NOT_FOUND for an unknown
 // member.
 struct RedeemCommand {
-  static constexpr CommandInfo kInfo{.name = "Redeem", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "Redeem",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::RedeemRequest;
   using Response = loyalty::v1::RedeemResponse;
   using Prepared = NothingPrepared;

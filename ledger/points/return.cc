@@ -15,29 +15,29 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::Status ReturnCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                    Request& request, Prepared& prepared) {
   return ValidateReturn(request, now_ms);
 }
 
 absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<ReturnCommand>& command) {
+                                   Queued<ReturnCommand>& command) {
   auto& request = command.request;
-  LEDGER_RETURN_IF_ERROR(ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
   LEDGER_ASSIGN_OR_RETURN(
       loyalty::storage::v1::OrderRecord * order,
       batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
   if (order->earn_sequence() == 0) {
-    return WithReason(
-        absl::NotFoundError(absl::StrCat("order_id: this member has no order \"",
-                                         request.order_id(),
-                                         "\" that earned points")),
-        loyalty::v1::ERROR_REASON_ORDER_NOT_FOUND);
+    return WithReason(absl::NotFoundError(absl::StrCat(
+                          "order_id: this member has no order \"",
+                          request.order_id(), "\" that earned points")),
+                      loyalty::v1::ERROR_REASON_ORDER_NOT_FOUND);
   }
   LEDGER_ASSIGN_OR_RETURN(ReturnPlan plan, PlanReturn(*order, request));
 
@@ -67,9 +67,9 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
       break;
   }
 
-  LedgerEntry entry = EntryFor(request.context(), command.principal,
-                               loyalty::v1::ENTRY_KIND_RETURN,
-                               request.member_id());
+  LedgerEntry entry =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_RETURN, request.member_id());
   entry.set_order_id(request.order_id());
   entry.set_currency(order->currency());
   entry.set_points_delta(-from_available);
@@ -82,9 +82,9 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
   // The return's share of what the order qualified, taken from the month it
   // counted in, as far as that month is still kept.
   entry.set_qualifying_month(order->qualifying_month());
-  entry.set_qualifying_delta(-std::min(
-      plan.qualifying_returned,
-      QualifyingOfMonth(*member, order->qualifying_month())));
+  entry.set_qualifying_delta(
+      -std::min(plan.qualifying_returned,
+                QualifyingOfMonth(*member, order->qualifying_month())));
 
   loyalty::v1::ReturnResponse response;
   *response.add_entries() = batch.Append(std::move(entry), member);
@@ -98,13 +98,13 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
     LEDGER_CHECK(fits.ok() ||
                  ReasonOf(fits) == loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
     if (fits.ok()) {
-      LedgerEntry restore = EntryFor(request.context(), command.principal,
-                                     loyalty::v1::ENTRY_KIND_RESTORE,
-                                     request.member_id());
+      LedgerEntry restore =
+          EntryFor(request.context(), command.principal,
+                   loyalty::v1::ENTRY_KIND_RESTORE, request.member_id());
       restore.set_order_id(request.order_id());
       restore.set_points_delta(plan.points_restored);
-      restore.set_lot_expires_at_ms(
-          LotExpiresAtMs(rules.program.expiry(), rules.time_zone, batch.now_ms()));
+      restore.set_lot_expires_at_ms(LotExpiresAtMs(
+          rules.program.expiry(), rules.time_zone, batch.now_ms()));
       *response.add_entries() = batch.Append(std::move(restore), member);
       response.set_points_restored(plan.points_restored);
     }

@@ -18,7 +18,9 @@ namespace loyalty {
 // NOT_FOUND (ORDER_NOT_FOUND) for an order the member never earned on,
 // FAILED_PRECONDITION (RETURN_EXCEEDS_ORDER) for more than is left.
 struct ReturnCommand {
-  static constexpr CommandInfo kInfo{.name = "Return", .service = Service::kLoyalty, .access = Access::kChannel};
+  static constexpr CommandInfo kInfo{.name = "Return",
+                                     .service = Service::kLoyalty,
+                                     .access = Access::kChannel};
   using Request = loyalty::v1::ReturnRequest;
   using Response = loyalty::v1::ReturnResponse;
   using Prepared = NothingPrepared;

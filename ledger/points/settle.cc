@@ -10,8 +10,8 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::StatusOr<MemberRecord*> SettleMember(absl::string_view member_id,
                                            const Rules& rules, Batch& batch) {

@@ -12,11 +12,11 @@
 
 namespace loyalty {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 absl::Status SweepCommand::Prepare(const Rules& rules, int64_t now_ms,
-                             Request& request, Prepared& prepared) {
+                                   Request& request, Prepared& prepared) {
   if (request.members_max <= 0) {
     return absl::InvalidArgumentError("members_max must be positive");
   }
@@ -24,7 +24,7 @@ absl::Status SweepCommand::Prepare(const Rules& rules, int64_t now_ms,
 }
 
 absl::Status SweepCommand::Decide(const Rules& rules, Batch& batch,
-                          Queued<SweepCommand>& command) {
+                                  Queued<SweepCommand>& command) {
   const int members_max = command.request.members_max;
   std::vector<std::string> due_members;
   bool more = false;

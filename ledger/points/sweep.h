@@ -32,7 +32,8 @@ struct SweepResult {
 // loyaltyd runs it periodically (Ledger::SubmitSystem). Not in the command
 // table: no RPC, no request id, nothing remembered.
 struct SweepCommand {
-  static constexpr CommandInfo kInfo{.name = "Sweep", .service = Service::kLoyalty, .access = Access::kAdmin};
+  static constexpr CommandInfo kInfo{
+      .name = "Sweep", .service = Service::kLoyalty, .access = Access::kAdmin};
   using Request = SweepRequest;
   using Response = SweepResult;
   using Prepared = NothingPrepared;

@@ -1,17 +1,17 @@
 #include "ledger/read/reader.h"
 
 #include "absl/strings/str_cat.h"
-#include "ledger/points/earn_rules.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
-#include "ledger/read/views.h"
 #include "ledger/common/limits.h"
-#include "ledger/engine/fold.h"
 #include "ledger/common/page_token.h"
-#include "ledger/points/time_driven.h"
 #include "ledger/common/status_util.h"
-#include "ledger/points/tiers.h"
 #include "ledger/common/validation.h"
+#include "ledger/engine/fold.h"
+#include "ledger/points/earn_rules.h"
+#include "ledger/points/tiers.h"
+#include "ledger/points/time_driven.h"
+#include "ledger/read/views.h"
 
 namespace loyalty {
 namespace {
@@ -38,7 +38,8 @@ absl::StatusOr<MemberRecord> ReadMember(const StoreReader& store,
 }
 
 // The head as of the last synced batch (an empty one before the first).
-absl::StatusOr<loyalty::storage::v1::LedgerHead> ReadHead(const StoreReader& store) {
+absl::StatusOr<loyalty::storage::v1::LedgerHead> ReadHead(
+    const StoreReader& store) {
   loyalty::storage::v1::LedgerHead head;
   absl::StatusOr<std::string> bytes =
       store.Get(Family::kMeta, std::string(kHeadKey));
@@ -108,7 +109,8 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(
       ComputeEarn(program, request, OccurredAtMs(request.context(), now_ms)));
   // Campaign limits as of the last synced batch: an earn queued meanwhile
   // may use up a cap or budget first.
-  LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::LedgerHead head, ReadHead(*store_));
+  LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::LedgerHead head,
+                          ReadHead(*store_));
   LimitCampaigns(program, member.campaign_points(), head.campaign_points(),
                  &earn);
   const MemberRecord projected =
@@ -147,7 +149,8 @@ absl::StatusOr<loyalty::v1::ListEntriesResponse> Reader::ListEntries(
       /*reverse=*/true, [&](absl::string_view key, absl::string_view) {
         std::optional<uint64_t> sequence = SequenceOfMemberEntryKey(key);
         if (!sequence.has_value()) {
-          corrupt_key = absl::DataLossError("a statement index key is malformed");
+          corrupt_key =
+              absl::DataLossError("a statement index key is malformed");
           return false;
         }
         sequences.push_back(*sequence);
@@ -162,8 +165,8 @@ absl::StatusOr<loyalty::v1::ListEntriesResponse> Reader::ListEntries(
         store_->Get(Family::kEntries, EntryKey(sequences[i]));
     if (!bytes.ok()) {
       return absl::DataLossError(absl::StrCat(
-          "entry ", sequences[i], " is indexed but cannot be read: ",
-          bytes.status().message()));
+          "entry ", sequences[i],
+          " is indexed but cannot be read: ", bytes.status().message()));
     }
     absl::StatusOr<loyalty::v1::LedgerEntry> entry = UnsealEntry(*bytes);
     if (!entry.ok()) {

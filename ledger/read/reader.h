@@ -15,8 +15,8 @@
 #include "absl/strings/string_view.h"
 #include "ledger/engine/command.h"
 #include "ledger/storage/ledger_store.h"
-#include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/loyalty_service.pb.h"
 
 namespace loyalty {
 

@@ -15,8 +15,8 @@ loyalty::v1::Balance BalanceAt(const MemberRecord& record, int64_t now_ms,
   if (!NextDueEntry(record, now_ms, rules.program, rules.time_zone)) {
     return BalanceOf(record, now_ms);
   }
-  return BalanceOf(
-      ProjectedAt(record, now_ms, rules.program, rules.time_zone), now_ms);
+  return BalanceOf(ProjectedAt(record, now_ms, rules.program, rules.time_zone),
+                   now_ms);
 }
 
 loyalty::v1::Member MemberAt(const MemberRecord& record, int64_t now_ms,

@@ -11,8 +11,8 @@
 #include <cstdint>
 
 #include "ledger/engine/command.h"
-#include "loyalty/v1/loyalty_service.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/loyalty_service.pb.h"
 
 namespace loyalty {
 

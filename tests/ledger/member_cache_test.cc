@@ -20,9 +20,10 @@ MemberRecord RecordOf(const std::string& member_id, int64_t available) {
   return record;
 }
 
-TEST_CASE("the member cache hands a record out once and evicts the least "
-          "recently put beyond its size",
-          "[ledger][cache]") {
+TEST_CASE(
+    "the member cache hands a record out once and evicts the least "
+    "recently put beyond its size",
+    "[ledger][cache]") {
   MemberCache cache(2);
   cache.Put("a", RecordOf("a", 1));
   cache.Put("b", RecordOf("b", 2));
@@ -78,9 +79,10 @@ testing::StoreDump WritesWithCache(size_t member_cache_max) {
   return testing::DumpStore(t.store());
 }
 
-TEST_CASE("ledgers with a member cache of every member, one member or none "
-          "write the same store",
-          "[ledger][cache]") {
+TEST_CASE(
+    "ledgers with a member cache of every member, one member or none "
+    "write the same store",
+    "[ledger][cache]") {
   const testing::StoreDump everyone = WritesWithCache(1024);
   CHECK(WritesWithCache(1) == everyone);
   CHECK(WritesWithCache(0) == everyone);

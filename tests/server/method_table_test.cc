@@ -33,7 +33,8 @@ std::set<std::string> ContractMethods() {
 
 // Calls `row`'s method with an empty request as `key` and returns the code.
 grpc::StatusCode CallWithEmptyBody(const TestServer& server,
-                                   const MethodRow& row, const std::string& key) {
+                                   const MethodRow& row,
+                                   const std::string& key) {
   grpc::GenericStub stub(server.NewChannel());
   std::unique_ptr<grpc::ClientContext> context = ContextWithKey(key);
   grpc::Slice no_bytes("");
@@ -60,9 +61,10 @@ TEST_CASE("every RPC of the contract is served by exactly one row",
   CHECK(served.size() == contract.size());  // No method twice.
 }
 
-TEST_CASE("every command of the command table has its RPC, with the row's "
-          "access",
-          "[server][table]") {
+TEST_CASE(
+    "every command of the command table has its RPC, with the row's "
+    "access",
+    "[server][table]") {
   TempDir dir;
   TestServer server(dir.path());
   int commands_with_rpc = 0;
@@ -108,7 +110,8 @@ TEST_CASE("every admin RPC refuses a channel key before reading the request",
           grpc::StatusCode::PERMISSION_DENIED);
     // The admin key gets past authorization: whatever it gets next, it is
     // not a refusal of who it is.
-    const grpc::StatusCode as_admin = CallWithEmptyBody(server, row, "admin-key");
+    const grpc::StatusCode as_admin =
+        CallWithEmptyBody(server, row, "admin-key");
     CHECK(as_admin != grpc::StatusCode::PERMISSION_DENIED);
     CHECK(as_admin != grpc::StatusCode::UNAUTHENTICATED);
   }

@@ -174,7 +174,7 @@ bool SetPointsAfter(const MemberRecord& member, LedgerEntry* entry) {
   const bool merge = entry->kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT ||
                      entry->kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
   if (merge) {
-    // Lots and debt net out (see MERGE_IN in member_state.cc): what is
+    // Lots and debt net out (see MERGE_IN in engine/fold.cc): what is
     // left below zero is debt.
     debt = std::max<int64_t>(0, -available);
   } else if (entry->bucket() == loyalty::v1::BUCKET_AVAILABLE) {

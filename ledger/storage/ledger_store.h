@@ -27,7 +27,7 @@
 
 namespace loyalty {
 
-// Column families; the key layout of each is documented in ledger/keys.h.
+// Column families; the key layout of each is documented in ledger/common/keys.h.
 enum class Family : int {
   kEntries = 0,       // sequence -> LedgerEntry
   kMemberEntries,     // member id, sequence -> "" (statement index)

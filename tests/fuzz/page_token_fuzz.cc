@@ -1,6 +1,6 @@
 // File: tests/fuzz/page_token_fuzz.cc
 //
-// Fuzzes statement page tokens (ledger/page_token.h). Input:
+// Fuzzes statement page tokens (ledger/common/page_token.h). Input:
 //
 //   u8 n | member id (n bytes, fewer if the input ends) | token (the rest)
 //

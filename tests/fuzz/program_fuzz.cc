@@ -1,6 +1,6 @@
 // File: tests/fuzz/program_fuzz.cc
 //
-// Fuzzes the program-config parser (ledger/program.h). The input bytes are
+// Fuzzes the program-config parser (ledger/common/program.h). The input bytes are
 // parsed twice, as text format and as JSON; loyaltyd reads either from disk.
 // A parse must fail only with INVALID_ARGUMENT prefixed by the source name.
 // When a parse succeeds:

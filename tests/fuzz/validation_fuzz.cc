@@ -1,8 +1,8 @@
 // File: tests/fuzz/validation_fuzz.cc
 //
-// Fuzzes request validation (ledger/validation.h), the identifier codec
-// behind it (ledger/identifiers.h) and the earn computation
-// (ledger/earn_rules.h). Input:
+// Fuzzes request validation (ledger/common/validation.h), the identifier codec
+// behind it (ledger/members/identifiers.h) and the earn computation
+// (ledger/points/earn_rules.h). Input:
 //
 //   u8 selector | serialized request
 //
@@ -15,7 +15,7 @@
 // not what we fuzz).
 //
 // The oracle is differential: each request is judged a second time by the
-// rules below, written from ledger/limits.h, validation.h's and
+// rules below, written from ledger/common/limits.h, validation.h's and
 // identifiers.h's contracts independently of validation.cc and
 // identifiers.cc, and the two must agree both ways. An OK the rules call
 // invalid means a field past its limit reaches the ledger; a rejection they
@@ -157,7 +157,7 @@ absl::TimeZone ProgramZone() {
   return kZone;
 }
 
-// ---- The rules, restated from ledger/limits.h and validation.h. ----
+// ---- The rules, restated from ledger/common/limits.h and validation.h. ----
 // Each returns nullopt for a valid value, else why it is not.
 using Verdict = std::optional<std::string>;
 

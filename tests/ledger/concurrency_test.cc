@@ -1,4 +1,4 @@
-// The single writer under load (ledger/ledger.h): concurrent redemptions
+// The single writer under load (ledger/engine/ledger.h): concurrent redemptions
 // never overdraw (promise 5), the bounded queue answers RESOURCE_EXHAUSTED
 // when full, and Shutdown drains what was queued before it.
 #include <atomic>

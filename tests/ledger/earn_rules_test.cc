@@ -1,4 +1,4 @@
-// The earn rules (ledger/earn_rules.h): the one place points for a purchase
+// The earn rules (ledger/points/earn_rules.h): the one place points for a purchase
 // are computed, and the written-down rounding rule: line totals are summed
 // into the basket total first, then floor(total / step) * points_per_step.
 #include <cstdint>

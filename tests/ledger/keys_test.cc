@@ -1,5 +1,5 @@
-// Key encodings (ledger/keys.h), the SHA-256 helpers of the hash chain
-// (ledger/hashing.h) and currency digits (ledger/currency.h): the byte-level
+// Key encodings (ledger/common/keys.h), the SHA-256 helpers of the hash chain
+// (ledger/common/hashing.h) and currency digits (ledger/currency.h): the byte-level
 // contracts the store and the verifier rely on.
 #include <algorithm>
 #include <cstdint>

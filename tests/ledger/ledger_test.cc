@@ -1,4 +1,4 @@
-// The ledger's commands through its public API (ledger/ledger.h): earn,
+// The ledger's commands through its public API (ledger/engine/ledger.h): earn,
 // redeem and adjust arithmetic, exactly-once effects under retries
 // (promise 3), enrollment and identifiers, unknown members, statements, and
 // the "who did it" record of every entry (promise 8).

@@ -1,4 +1,4 @@
-// The fold of entries into a member's state (ledger/member_state.h): the step
+// The fold of entries into a member's state (ledger/engine/fold.h): the step
 // the writer and the verifier share, and the invariants it refuses to break.
 #include <cstdint>
 #include <limits>

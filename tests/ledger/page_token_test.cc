@@ -1,4 +1,4 @@
-// Statement page tokens (ledger/page_token.h): opaque, bound to one member,
+// Statement page tokens (ledger/common/page_token.h): opaque, bound to one member,
 // and tamper-evident.
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-// Points after the grant (ledger/points.h): pending points over the return
+// Points after the grant (ledger/points/time_driven.h): pending points over the return
 // window, lots with calendar expiry in the program's time zone, spending
 // soonest-expiring first, two-phase holds with timeouts, the time-driven
 // entries written on access and by the sweep, and their replay.

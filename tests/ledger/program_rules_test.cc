@@ -1,4 +1,4 @@
-// The program's earn rules beyond the base rate (ledger/earn_rules.h):
+// The program's earn rules beyond the base rate (ledger/points/earn_rules.h):
 // excluded categories, product rules, campaigns, spend bonuses; QuoteEarn
 // agreeing with Earn; and the validation of each rule in the program.
 #include <algorithm>

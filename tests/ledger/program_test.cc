@@ -1,4 +1,4 @@
-// Loading and validating the program (ledger/program.h): every error names
+// Loading and validating the program (ledger/common/program.h): every error names
 // the source, the field path and the problem.
 #include <fstream>
 #include <string>

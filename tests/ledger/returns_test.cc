@@ -1,4 +1,4 @@
-// Returns (ledger/orders.h): points of the returned part of an order taken
+// Returns (ledger/points/orders.h): points of the returned part of an order taken
 // back pro rata, pending first, then available under each return policy;
 // partial returns that add up; points redeemed on the order given back in
 // proportion; across channels; idempotent; replayed by VerifyLedger.

@@ -1,4 +1,4 @@
-// Tiers (ledger/tiers.h): the lowest tier at enrolment, upgrades at once
+// Tiers (ledger/points/tiers.h): the lowest tier at enrolment, upgrades at once
 // with the multiplier from the next earn, evaluations that keep or move
 // down after the grace period, returns reducing the window, spend-based
 // tiers, GetMember's progress, and replay.

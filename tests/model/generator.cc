@@ -5,7 +5,7 @@
 // is in generator_kinds.h.
 //
 // The limits below are the contract's (loyalty_service.proto, common.proto),
-// restated here rather than taken from ledger/limits.h, so the test checks
+// restated here rather than taken from ledger/common/limits.h, so the test checks
 // the ledger against the contract.
 #include "generator.h"
 

@@ -107,7 +107,7 @@
 //     program's default_phone_region "TW"), emails trimmed and lower-cased.
 //     Stored, in entries and reads, as given or, for phones and emails, as
 //     HMAC-SHA256(identifier key, "PHONE:" or "EMAIL:" canonical) in hex
-//     (ledger/identifiers.h's documented form; the model computes it with
+//     (ledger/members/identifiers.h's documented form; the model computes it with
 //     OpenSSL, not with ledger code). A request's content is its canonical
 //     form: two notations of one phone under one request id are the same
 //     request. ENROLL: IDENTIFIER_TAKEN if any is taken. Link: the member

@@ -25,7 +25,7 @@ std::string BigEndian64(uint64_t value) {
   return bytes;
 }
 
-// Keys as documented in ledger/keys.h.
+// Keys as documented in ledger/common/keys.h.
 std::string ScheduleKey(int64_t due_ms, const std::string& member_id) {
   return BigEndian64(static_cast<uint64_t>(due_ms)) + member_id;
 }
@@ -146,7 +146,7 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
 
 bool Runner::CheckIdentifierWrites(const Recording& recording,
                                    const std::vector<ExpectedEntry>& entries) {
-  // Keys as documented in ledger/keys.h: u8(kind) value -> member id.
+  // Keys as documented in ledger/common/keys.h: u8(kind) value -> member id.
   // ENROLL and LINK put new keys, a MERGE_IN puts the source's keys again
   // for the target, UNLINK and an erasing CLOSE erase theirs.
   using Op = std::tuple<bool, std::string, std::string, bool>;

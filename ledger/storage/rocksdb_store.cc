@@ -68,8 +68,13 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   // Bounds the log a restart after a crash must replay: past this, RocksDB
-  // flushes the families that hold the oldest log.
-  db_options.max_total_wal_size = 64ull << 20;
+  // flushes the families that hold the oldest log. Four memtables' worth:
+  // at 2x (64 MiB of 32 MiB memtables) the log passed the limit about half
+  // a second after every memtable switch, switched all families a second
+  // time while the first flush ran, and writes stopped for 40-130 ms
+  // (measured; docs/BENCHMARKS.md, "The tail").
+  db_options.max_total_wal_size =
+      4 * static_cast<uint64_t>(options.write_buffer_bytes);
   // Every family is flushed together. Flushed one by one, a write whose WAL
   // sync failed could come back after a restart in some families and not in
   // others (the flushed ones skip that log on replay): a head and member
@@ -99,6 +104,9 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   rocksdb::ColumnFamilyOptions family_options;
   family_options.write_buffer_size =
       static_cast<size_t>(options.write_buffer_bytes);
+  // One memtable filling while the previous one is still being flushed must
+  // not stop writes: a third may be open meanwhile.
+  family_options.max_write_buffer_number = 3;
   // A bloom filter over memtable keys: the writer looks up every request id
   // and order id, and nearly all are new, so most lookups are misses that
   // the filter answers without walking the skip list.

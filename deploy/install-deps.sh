@@ -10,6 +10,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev catch2 libcli11-dev libssl-dev libphonenumber-dev
   libbenchmark-dev
+  # loyaltyd's allocator (server/CMakeLists.txt says why).
+  libjemalloc-dev
   git ca-certificates
   # Program time zones (ProgramConfig.time_zone) other than UTC.
   tzdata

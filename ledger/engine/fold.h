@@ -5,6 +5,11 @@
 // and VerifyLedger uses it to re-derive every member from the ledger, so the
 // two can only agree. Rules *decide* which entries to write; folds only
 // *apply* them, and never fail for a valid ledger.
+//
+// FoldEntry checks what holds for every entry (the member exists and is
+// open, no bucket below zero, buckets equal their lots, the entry's
+// *_after_points) and hands the kind to its domain's fold:
+// points/points_fold.h, members/members_fold.h.
 #ifndef LOYALTY_LEDGER_ENGINE_FOLD_H_
 #define LOYALTY_LEDGER_ENGINE_FOLD_H_
 
@@ -13,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "ledger/points/points_fold.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/storage/v1/records.pb.h"
 
@@ -34,33 +40,6 @@ absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
 // was the writer's largest avoidable cost.
 absl::Status FoldEntryInPlace(const loyalty::v1::LedgerEntry& entry,
                               loyalty::storage::v1::MemberRecord* member);
-
-using RulePointsList =
-    google::protobuf::RepeatedPtrField<loyalty::storage::v1::RulePoints>;
-
-// Points granted under `rule_id` in a list sorted by rule_id; 0 if absent.
-int64_t PointsOfRule(const RulePointsList& list, absl::string_view rule_id);
-
-// How AddCampaignLines treats a total past INT64_MAX: a member's totals
-// cannot get there (they are part of its lifetime earned total, which is
-// checked), so for them it is an error; the ledger-wide totals sum over
-// every member and stop at INT64_MAX, far past any budget (at most 10^15).
-enum class Accumulate { kChecked, kSaturating };
-
-// Adds the campaign lines of an EARN `entry` to `list` (kept sorted by
-// rule_id): the counts behind campaign caps (per member) and budgets (the
-// ledger head). Internal on a negative line, or on overflow when kChecked;
-// other entries add nothing.
-absl::Status AddCampaignLines(const loyalty::v1::LedgerEntry& entry,
-                              RulePointsList* list, Accumulate accumulate);
-
-// The day an engagement event counts against: days since 1970-01-01 in
-// `time_zone`, at `recorded_at_ms`.
-int64_t EventDay(int64_t recorded_at_ms, absl::TimeZone time_zone);
-
-// The member's count for `event_id` (all zero when it never happened).
-loyalty::storage::v1::EventCount EventCountOf(const loyalty::storage::v1::MemberRecord& member,
-                                     absl::string_view event_id);
 
 // The soonest time something happens to the member by itself: a hold times
 // out, a pending lot matures, a lot expires. 0 = nothing scheduled.

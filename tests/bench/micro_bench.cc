@@ -92,7 +92,7 @@ void BM_SealEntry(benchmark::State& state) {
 }
 BENCHMARK(BM_SealEntry);
 
-void BM_ApplyEntry(benchmark::State& state) {
+void BM_FoldEntry(benchmark::State& state) {
   loyalty::storage::v1::MemberRecord member;
   member.set_member_id("bm-4711");
   member.set_status(loyalty::v1::MEMBER_STATUS_ACTIVE);
@@ -105,7 +105,7 @@ void BM_ApplyEntry(benchmark::State& state) {
     benchmark::DoNotOptimize(FoldEntry(entry, &member));
   }
 }
-BENCHMARK(BM_ApplyEntry);
+BENCHMARK(BM_FoldEntry);
 
 }  // namespace
 }  // namespace loyalty

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "loyalty/v1/contract.h"
 #include "tests/crash/test_program.h"
 
 namespace loyalty::crash {
@@ -43,7 +44,7 @@ Outcome Call(Stub* stub, Rpc rpc, const std::string& api_key,
   grpc::Status status = (stub->*rpc)(context.get(), request, &response);
   outcome.code = status.error_code();
   outcome.message = status.error_message();
-  outcome.reason = Trailer(*context, "loyalty-reason");
+  outcome.reason = Trailer(*context, contract::kReasonMetadataKey);
   if (status.ok()) outcome.response = response.SerializeAsString();
   return outcome;
 }

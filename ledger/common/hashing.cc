@@ -1,5 +1,6 @@
 #include "ledger/common/hashing.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "google/protobuf/io/coded_stream.h"
@@ -14,12 +15,33 @@ const std::string& GenesisHash() {
   return *kGenesis;
 }
 
-std::string Sha256(absl::string_view data) {
+namespace {
+
+// SHA-256 of the concatenation of `parts`, without building it. OpenSSL 3's
+// one-shot SHA256() looks the algorithm up on every call (measured: about
+// half of the hashing time per earn); the algorithm is fetched once here and
+// each thread reuses one context.
+std::string Sha256Of(std::initializer_list<absl::string_view> parts) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  LEDGER_CHECK(kSha256 != nullptr);
+  thread_local EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  LEDGER_CHECK(context != nullptr);
+  LEDGER_CHECK(EVP_DigestInit_ex(context, kSha256, nullptr) == 1);
+  for (absl::string_view part : parts) {
+    LEDGER_CHECK(EVP_DigestUpdate(context, part.data(), part.size()) == 1);
+  }
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(digest.data()));
+  unsigned int length = 0;
+  LEDGER_CHECK(EVP_DigestFinal_ex(
+                   context, reinterpret_cast<unsigned char*>(digest.data()),
+                   &length) == 1);
+  LEDGER_CHECK(length == SHA256_DIGEST_LENGTH);
   return digest;
 }
+
+}  // namespace
+
+std::string Sha256(absl::string_view data) { return Sha256Of({data}); }
 
 std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string out;
@@ -33,9 +55,7 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 }
 
 std::string ChainHash(absl::string_view prev_hash, absl::string_view body) {
-  std::string material(prev_hash);
-  material.append(body.data(), body.size());
-  return Sha256(material);
+  return Sha256Of({prev_hash, body});
 }
 
 std::string SealEntry(loyalty::v1::LedgerEntry* entry) {

@@ -141,3 +141,22 @@ TEST_CASE("minor amounts format with the currency's digits", "[currency]") {
 
 }  // namespace
 }  // namespace loyalty
+
+namespace loyalty {
+namespace {
+
+// FIPS 180-2's vectors: the chain's hashes must be SHA-256 itself, not
+// merely consistent with themselves, so anyone can verify the chain.
+TEST_CASE("Sha256 and ChainHash give the standard SHA-256 digests",
+          "[keys][hashing]") {
+  CHECK(HexEncode(Sha256("abc")) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(HexEncode(Sha256("")) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // The chain hashes the previous hash and the body as one message.
+  CHECK(ChainHash("a", "bc") == Sha256("abc"));
+  CHECK(ChainHash("", "abc") == Sha256("abc"));
+}
+
+}  // namespace
+}  // namespace loyalty

@@ -1,7 +1,7 @@
 // VerifyLedger: re-derive everything from the entries (promise 2) and compare
 // with what is stored. Runs against a store snapshot, so writes may go on.
 //
-// Checks, in order:
+// The generic checks, in order:
 //   1. entries: keys are 1, 2, 3... without gaps; each decodes; its sequence
 //      matches its key; prev_hash is the previous entry's hash (the first's
 //      is the genesis hash); hash recomputes.
@@ -9,38 +9,35 @@
 //      is listed in the member_entries index.
 //   3. members: every stored record equals its replay, and every replayed
 //      member is stored.
-//   4. identifiers point where the entries say (ENROLL and LINK add, UNLINK
-//      removes), and every order record is
-//      the fold of the entries naming the order (orders.h), both ways.
+//   4. each domain's part (verify_part.h) sees every entry around its fold
+//      and then checks the families it owns: members/members_verify.h
+//      (identifiers, transfer and merge pairs), points/points_verify.h
+//      (EXPIRE times, order records, the schedule).
 //   5. the head names the last entry and its hash, and its campaign totals
 //      are the sum of the entries' campaign lines.
-//   6. the schedule lists exactly each member's next due time, and no EXPIRE
-//      was written before its lot's expiry.
-//   7. every TRANSFER_OUT is followed at once by its TRANSFER_IN, and every
-//      MERGE_OUT by its MERGE_IN, which carries exactly the source's
-//      replayed state; the source's orders move to the target there.
 #include "ledger/read/verify.h"
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
-#include "ledger/common/limits.h"
-#include "ledger/engine/fold.h"
-#include "ledger/points/orders.h"
 #include "ledger/common/status_util.h"
+#include "ledger/engine/fold.h"
+#include "ledger/members/members_verify.h"
+#include "ledger/points/points_verify.h"
+#include "ledger/read/verify_part.h"
 
 namespace loyalty {
 namespace {
 
-using loyalty::v1::LedgerEntry;
 using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
 
 // Count and sum of mixed sequences of one member's entries. Two digests are
 // equal when the sets are, and differ for any other set but with negligible
@@ -63,63 +60,38 @@ struct StatementDigest {
 
 class Verifier {
  public:
-  explicit Verifier(const StoreReader& store) : store_(store) {}
+  // `parts` are called in this order, which is the order their problems
+  // are reported in.
+  Verifier(const StoreReader& store, std::vector<VerifyPart*> parts)
+      : store_(store), parts_(std::move(parts)) {}
 
   absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Run() {
     LEDGER_RETURN_IF_ERROR(CheckEntries());
     LEDGER_RETURN_IF_ERROR(CheckStatementIndex());
     LEDGER_RETURN_IF_ERROR(CheckMembers());
-    if (pending_transfer_out_.has_value()) {
-      Problem(absl::StrCat("entry ", pending_transfer_out_->sequence(),
-                           ": a TRANSFER_OUT without its TRANSFER_IN right "
-                           "after it"));
+    for (VerifyPart* part : parts_) {
+      LEDGER_RETURN_IF_ERROR(part->Finish(store_, members_, problems_));
     }
-    if (pending_merge_out_.has_value()) {
-      Problem(absl::StrCat("entry ", pending_merge_out_->sequence(),
-                           ": a MERGE_OUT without its MERGE_IN right after "
-                           "it"));
-    }
-    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kIdentifiers, identifiers_,
-                                      "identifier"));
-    absl::flat_hash_map<std::string, std::string> orders;
-    for (const auto& [key, record] : order_records_) {
-      orders[key] = record.SerializeAsString();
-    }
-    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kOrders, orders, "order"));
-    absl::flat_hash_map<std::string, std::string> schedule;
-    for (const auto& [member_id, record] : members_) {
-      if (record.next_due_ms() != 0) {
-        schedule[ScheduleKey(record.next_due_ms(), member_id)] = "";
-      }
-    }
-    LEDGER_RETURN_IF_ERROR(CheckIndex(Family::kSchedule, schedule, "schedule"));
     LEDGER_RETURN_IF_ERROR(CheckHead());
-    response_.set_ok(problem_count_ == 0);
+    response_.set_ok(problems_.count() == 0);
     response_.set_last_sequence(last_sequence_);
     response_.set_last_hash_hex(HexEncode(last_hash_));
     response_.set_members_checked(members_.size());
-    if (problem_count_ > static_cast<uint64_t>(kVerifyProblemsMax)) {
-      response_.add_problems(absl::StrCat(
-          "... and ", problem_count_ - kVerifyProblemsMax, " more problems"));
+    for (std::string& problem : problems_.Report()) {
+      response_.add_problems(std::move(problem));
     }
     return response_;
   }
 
  private:
-  void Problem(std::string text) {
-    ++problem_count_;
-    if (problem_count_ <= static_cast<uint64_t>(kVerifyProblemsMax)) {
-      response_.add_problems(std::move(text));
-    }
-  }
+  void Problem(std::string text) { problems_.Add(std::move(text)); }
 
   absl::Status CheckEntries() {
-    return store_.Scan(
-        Family::kEntries, "", "", /*reverse=*/false,
-        [this](absl::string_view key, absl::string_view value) {
-          CheckEntry(key, value);
-          return true;
-        });
+    return store_.Scan(Family::kEntries, "", "", /*reverse=*/false,
+                       [this](absl::string_view key, absl::string_view value) {
+                         CheckEntry(key, value);
+                         return true;
+                       });
   }
 
   void CheckEntry(absl::string_view key, absl::string_view value) {
@@ -157,14 +129,9 @@ class Verifier {
                            ": hash does not match its contents (altered)"));
     }
     last_hash_ = stored.hash();
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_EXPIRE &&
-        entry.recorded_at_ms() < entry.lot_expires_at_ms()) {
-      Problem(absl::StrCat("entry ", *sequence,
-                           ": EXPIRE written before its lot's expiry"));
-    }
     MemberRecord& member = members_[entry.member_id()];
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
-      merge_source_before_ = member;
+    for (VerifyPart* part : parts_) {
+      part->BeforeFold(*sequence, entry, member, problems_);
     }
     absl::Status folded = FoldEntry(entry, &member);
     if (!folded.ok()) Problem(std::string(folded.message()));
@@ -172,114 +139,7 @@ class Verifier {
         AddCampaignLines(entry, &campaign_points_, Accumulate::kSaturating);
     if (!counted.ok()) Problem(std::string(counted.message()));
     statement_[entry.member_id()].Add(entry.sequence());
-    for (const auto& identifier : entry.identifiers()) {
-      const std::string identifier_key =
-          IdentifierKey(identifier.kind(), identifier.value());
-      if (entry.kind() == loyalty::v1::ENTRY_KIND_UNLINK ||
-          entry.kind() == loyalty::v1::ENTRY_KIND_CLOSE) {
-        identifiers_.erase(identifier_key);
-      } else {
-        identifiers_[identifier_key] = entry.member_id();
-      }
-    }
-    CheckTransferPair(entry);
-    CheckMergePair(entry);
-    if (TouchesOrder(entry)) {
-      auto [order, inserted] = order_records_.try_emplace(
-          OrderKey(entry.member_id(), entry.order_id()));
-      if (inserted) order_ids_of_[entry.member_id()].push_back(entry.order_id());
-      absl::Status order_folded = FoldOrderEntry(entry, &order->second);
-      if (!order_folded.ok()) Problem(std::string(order_folded.message()));
-    }
-  }
-
-  // A MERGE_OUT is followed at once by its MERGE_IN: the other member, the
-  // same points, and the source's state exactly as replay has it. Then the
-  // source's orders are the target's.
-  void CheckMergePair(const LedgerEntry& entry) {
-    const bool is_in = entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
-    if (pending_merge_out_.has_value() || is_in) {
-      const LedgerEntry* out =
-          pending_merge_out_.has_value() ? &*pending_merge_out_ : nullptr;
-      MemberRecord carried;
-      const bool paired =
-          out != nullptr && is_in &&
-          entry.member_id() == out->counterparty_member_id() &&
-          entry.counterparty_member_id() == out->member_id() &&
-          entry.points_delta() == -out->points_delta() &&
-          entry.merged_pending_points() == out->merged_pending_points() &&
-          entry.merged_held_points() == out->merged_held_points() &&
-          carried.ParseFromString(entry.merged_member_record()) &&
-          google::protobuf::util::MessageDifferencer::Equals(
-              carried, merge_source_before_);
-      if (!paired) {
-        Problem(absl::StrCat(
-            "entry ", entry.sequence(),
-            is_in ? ": a MERGE_IN without its MERGE_OUT, or carrying another "
-                    "state than the source's"
-                  : ": a MERGE_OUT without its MERGE_IN right after it"));
-      } else {
-        MoveOrders(out->member_id(), entry.member_id());
-      }
-      pending_merge_out_.reset();
-    }
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_OUT) {
-      pending_merge_out_ = entry;
-    }
-  }
-
-  void MoveOrders(const std::string& from, const std::string& to) {
-    auto from_ids = order_ids_of_.find(from);
-    if (from_ids == order_ids_of_.end()) return;
-    std::vector<std::string> order_ids = std::move(from_ids->second);
-    order_ids_of_.erase(from_ids);
-    std::vector<std::string>& to_ids = order_ids_of_[to];
-    for (const std::string& order_id : order_ids) {
-      auto moved = order_records_.extract(OrderKey(from, order_id));
-      // Ids are listed as their records are made, so this is defensive.
-      if (moved.empty()) continue;
-      const std::string new_key = OrderKey(to, order_id);
-      if (order_records_.contains(new_key)) {
-        Problem(absl::StrCat("order \"", order_id, "\" of member ", from,
-                             " merged into ", to, ", which has it too"));
-        continue;
-      }
-      order_records_[new_key] = std::move(moved.mapped());
-      to_ids.push_back(order_id);
-    }
-  }
-
-  // A TRANSFER_OUT is followed at once by its TRANSFER_IN: the other member,
-  // the same points and the same lots (the pair is one command's).
-  void CheckTransferPair(const LedgerEntry& entry) {
-    const bool is_in = entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_IN;
-    if (pending_transfer_out_.has_value() || is_in) {
-      const LedgerEntry* out =
-          pending_transfer_out_.has_value() ? &*pending_transfer_out_ : nullptr;
-      const bool paired =
-          out != nullptr && is_in &&
-          entry.member_id() == out->counterparty_member_id() &&
-          entry.counterparty_member_id() == out->member_id() &&
-          entry.points_delta() == -out->points_delta() &&
-          google::protobuf::util::MessageDifferencer::Equals(
-              TransferredLots(entry), TransferredLots(*out));
-      if (!paired) {
-        Problem(absl::StrCat("entry ", entry.sequence(),
-                             is_in ? ": a TRANSFER_IN without its TRANSFER_OUT"
-                                   : ": a TRANSFER_OUT without its "
-                                     "TRANSFER_IN right after it"));
-      }
-      pending_transfer_out_.reset();
-    }
-    if (entry.kind() == loyalty::v1::ENTRY_KIND_TRANSFER_OUT) {
-      pending_transfer_out_ = entry;
-    }
-  }
-
-  static LedgerEntry TransferredLots(const LedgerEntry& entry) {
-    LedgerEntry lots;
-    *lots.mutable_transferred_lots() = entry.transferred_lots();
-    return lots;
+    for (VerifyPart* part : parts_) part->AfterFold(entry, problems_);
   }
 
   // The index is checked per member, by count and by an order-independent
@@ -350,29 +210,6 @@ class Verifier {
     return absl::OkStatus();
   }
 
-  absl::Status CheckIndex(Family family,
-                          const absl::flat_hash_map<std::string, std::string>&
-                              expected,
-                          absl::string_view what) {
-    uint64_t stored_count = 0;
-    LEDGER_RETURN_IF_ERROR(store_.Scan(
-        family, "", "", false,
-        [&](absl::string_view key, absl::string_view value) {
-          ++stored_count;
-          auto it = expected.find(key);
-          if (it == expected.end() || it->second != value) {
-            Problem(absl::StrCat("a stored ", what,
-                                 " index key disagrees with the entries"));
-          }
-          return true;
-        }));
-    if (stored_count != expected.size()) {
-      Problem(absl::StrCat("the ", what, " index has ", stored_count,
-                           " keys; the entries give ", expected.size()));
-    }
-    return absl::OkStatus();
-  }
-
   absl::Status CheckHead() {
     absl::StatusOr<std::string> bytes =
         store_.Get(Family::kMeta, std::string(kHeadKey));
@@ -396,38 +233,36 @@ class Verifier {
       if (!std::equal(campaign_points_.begin(), campaign_points_.end(),
                       head.campaign_points().begin(),
                       head.campaign_points().end(), same)) {
-        Problem("the head's campaign totals differ from the replay of the "
-                "entries' campaign lines");
+        Problem(
+            "the head's campaign totals differ from the replay of the "
+            "entries' campaign lines");
       }
     }
     return absl::OkStatus();
   }
 
   const StoreReader& store_;
+  const std::vector<VerifyPart*> parts_;
   loyalty::v1::VerifyLedgerResponse response_;
-  uint64_t problem_count_ = 0;
+  Problems problems_;
   uint64_t last_sequence_ = 0;
   std::string last_hash_ = GenesisHash();
-  absl::flat_hash_map<std::string, MemberRecord> members_;
+  ReplayedMembers members_;
+  // The head keeps the campaign totals, so they are checked with the head.
   RulePointsList campaign_points_;  // Sorted by rule_id, like the head's.
   absl::flat_hash_map<std::string, StatementDigest> statement_;
-  absl::flat_hash_map<std::string, std::string> identifiers_;
-  absl::flat_hash_map<std::string, loyalty::storage::v1::OrderRecord> order_records_;
-  // The last entry, when it was a TRANSFER_OUT still waiting for its IN.
-  std::optional<LedgerEntry> pending_transfer_out_;
-  // Likewise for merges, with the source's state just before its MERGE_OUT.
-  std::optional<LedgerEntry> pending_merge_out_;
-  MemberRecord merge_source_before_;
-  // Each member's order ids (keys of order_records_), to move on a merge.
-  absl::flat_hash_map<std::string, std::vector<std::string>> order_ids_of_;
 };
 
 }  // namespace
 
 absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
     const StoreReader& snapshot) {
-  Verifier verifier(snapshot);
-  return verifier.Run();
+  // One part per domain; a new domain adds its part to the list. Members
+  // comes before points so that problems keep the order they have always
+  // been reported in (pairs and identifiers before orders and schedule).
+  PointsVerifyPart points;
+  MembersVerifyPart members(points);  // Moves orders on a merge.
+  return Verifier(snapshot, {&members, &points}).Run();
 }
 
 }  // namespace loyalty

@@ -58,21 +58,36 @@ std::string ChainHash(absl::string_view prev_hash, absl::string_view body) {
   return Sha256Of({prev_hash, body});
 }
 
-std::string SealEntry(loyalty::v1::LedgerEntry* entry) {
+std::string SealEntry(loyalty::v1::LedgerEntry* entry,
+                      const loyalty::storage::v1::EntryStorageFields* storage) {
   LEDGER_CHECK(entry->hash().empty());
   LEDGER_CHECK(entry->prev_hash().size() == kHashBytes);
   loyalty::storage::v1::StoredEntry stored;
   stored.set_body(entry->SerializeAsString());
+  // Appended as more fields of the same message (see EntryStorageFields).
+  if (storage != nullptr) stored.mutable_body()->append(DeterministicBytes(*storage));
   stored.set_hash(ChainHash(entry->prev_hash(), stored.body()));
   entry->set_hash(stored.hash());
   return stored.SerializeAsString();
 }
 
-absl::StatusOr<loyalty::v1::LedgerEntry> UnsealEntry(absl::string_view stored) {
+bool ParseEntryBody(absl::string_view body, loyalty::v1::LedgerEntry* entry,
+                    loyalty::storage::v1::EntryStorageFields* storage) {
+  const int size = static_cast<int>(body.size());
+  if (!entry->ParseFromArray(body.data(), size)) return false;
+  // The storage fields are unknown to the contract's message: never hand
+  // them on.
+  entry->DiscardUnknownFields();
+  return storage == nullptr || storage->ParseFromArray(body.data(), size);
+}
+
+absl::StatusOr<loyalty::v1::LedgerEntry> UnsealEntry(
+    absl::string_view stored,
+    loyalty::storage::v1::EntryStorageFields* storage) {
   loyalty::storage::v1::StoredEntry wrapper;
   loyalty::v1::LedgerEntry entry;
   if (!wrapper.ParseFromArray(stored.data(), static_cast<int>(stored.size())) ||
-      !entry.ParseFromString(wrapper.body())) {
+      !ParseEntryBody(wrapper.body(), &entry, storage)) {
     return absl::DataLossError("a stored entry cannot be decoded");
   }
   entry.set_hash(wrapper.hash());

@@ -184,7 +184,9 @@ MemberRecord* Batch::NewMember(const std::string& member_id) {
   return &record;
 }
 
-LedgerEntry Batch::Append(LedgerEntry entry, MemberRecord* member) {
+LedgerEntry Batch::Append(
+    LedgerEntry entry, MemberRecord* member,
+    const loyalty::storage::v1::EntryStorageFields* storage) {
   // Invariant: the sequence is gap-free and the chain unbroken.
   LEDGER_CHECK(head_.last_hash().size() == kHashBytes);
   entry.set_sequence(head_.last_sequence() + 1);
@@ -193,10 +195,15 @@ LedgerEntry Batch::Append(LedgerEntry entry, MemberRecord* member) {
   // Invariant: commands reject overflowing deltas before appending.
   LEDGER_CHECK(SetPointsAfter(*member, &entry));
   entry.set_prev_hash(head_.last_hash());
-  std::string stored = SealEntry(&entry);
+  std::string stored = SealEntry(&entry, storage);
   // In place: a refusal aborts below, so nothing may see the half-folded
   // record.
-  absl::Status folded = FoldEntryInPlace(entry, member);
+  absl::Status folded = FoldEntryInPlace(
+      entry,
+      storage != nullptr
+          ? *storage
+          : loyalty::storage::v1::EntryStorageFields::default_instance(),
+      member);
   if (!folded.ok()) {
     std::fprintf(stderr, "%s\n", std::string(folded.message()).c_str());
   }

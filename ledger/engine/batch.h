@@ -72,9 +72,13 @@ class Batch {
   // next sequence, recorded_at, the *_after_points, prev_hash and hash,
   // folds it into `member` and stages its writes. Aborts if the entry breaks
   // the fold: commands check every rule before appending, so that is a bug.
+  // `storage`: what the stored entry carries beyond the contract (a
+  // MERGE_IN's source record), hashed with it and folded with it.
   // Returns the entry as appended, for the command's response.
-  loyalty::v1::LedgerEntry Append(loyalty::v1::LedgerEntry entry,
-                                  loyalty::storage::v1::MemberRecord* member);
+  loyalty::v1::LedgerEntry Append(
+      loyalty::v1::LedgerEntry entry,
+      loyalty::storage::v1::MemberRecord* member,
+      const loyalty::storage::v1::EntryStorageFields* storage = nullptr);
   // A record for a member that does not exist yet; stays valid for the batch.
   loyalty::storage::v1::MemberRecord* NewMember(const std::string& member_id);
   void StageIdentifier(const std::string& identifier_key,

@@ -46,7 +46,9 @@ absl::Status CheckBuckets(const LedgerEntry& entry, const MemberRecord& m) {
 
 }  // namespace
 
-absl::Status FoldEntryInPlace(const LedgerEntry& entry, MemberRecord* member) {
+absl::Status FoldEntryInPlace(const LedgerEntry& entry,
+                              const loyalty::storage::v1::EntryStorageFields& storage,
+                              MemberRecord* member) {
   // Checks read `*member` before any change; the fold writes through `next`.
   MemberRecord& next = *member;
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
@@ -64,7 +66,7 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry, MemberRecord* member) {
     // Each domain folds its own entries; TIER is the points domain's too.
     absl::Status s;
     if (fold::IsMemberEntry(entry.kind())) {
-      s = fold::FoldMemberEntry(entry, &next);
+      s = fold::FoldMemberEntry(entry, storage, &next);
     } else if (entry.kind() == loyalty::v1::ENTRY_KIND_TIER) {
       s = fold::FoldTier(entry, &next);
     } else {
@@ -103,10 +105,19 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry, MemberRecord* member) {
   return absl::OkStatus();
 }
 
-absl::Status FoldEntry(const LedgerEntry& entry, MemberRecord* member) {
+absl::Status FoldEntry(const LedgerEntry& entry,
+                       const loyalty::storage::v1::EntryStorageFields& storage,
+                       MemberRecord* member) {
   MemberRecord next = *member;
-  LEDGER_RETURN_IF_ERROR(FoldEntryInPlace(entry, &next));
+  LEDGER_RETURN_IF_ERROR(FoldEntryInPlace(entry, storage, &next));
   *member = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status FoldEntry(const LedgerEntry& entry, MemberRecord* member) {
+  return FoldEntry(entry,
+                   loyalty::storage::v1::EntryStorageFields::default_instance(),
+                   member);
   return absl::OkStatus();
 }
 

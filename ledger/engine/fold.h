@@ -30,6 +30,11 @@ namespace loyalty {
 // a lot or hold the member does not have, a bucket total that differs from
 // its lots, or *_after_points that disagree with the fold. `member` is
 // unchanged on error.
+// `storage` is what the stored entry carries beyond the contract (a
+// MERGE_IN's source record); the two-argument form is for entries without.
+absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
+                       const loyalty::storage::v1::EntryStorageFields& storage,
+                       loyalty::storage::v1::MemberRecord* member);
 absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
                        loyalty::storage::v1::MemberRecord* member);
 
@@ -38,8 +43,10 @@ absl::Status FoldEntry(const loyalty::v1::LedgerEntry& entry,
 // writer, whose rules checked every condition before appending; a read's
 // projection of what is due), where copying the whole record per entry
 // was the writer's largest avoidable cost.
-absl::Status FoldEntryInPlace(const loyalty::v1::LedgerEntry& entry,
-                              loyalty::storage::v1::MemberRecord* member);
+absl::Status FoldEntryInPlace(
+    const loyalty::v1::LedgerEntry& entry,
+    const loyalty::storage::v1::EntryStorageFields& storage,
+    loyalty::storage::v1::MemberRecord* member);
 
 // The soonest time something happens to the member by itself: a hold times
 // out, a pending lot matures, a lot expires. 0 = nothing scheduled.

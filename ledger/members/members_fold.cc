@@ -297,9 +297,11 @@ absl::Status MergeTotals(const LedgerEntry& entry, const MemberRecord& source,
 // Available lots keep their expiry (paying the target's debt first), a
 // source's debt takes from the target's lots, pending lots keep their
 // maturity and EARN sequence (their orders move too), holds keep their ids.
-absl::Status FoldMergeIn(const LedgerEntry& entry, MemberRecord* m) {
+absl::Status FoldMergeIn(const LedgerEntry& entry,
+                         const loyalty::storage::v1::EntryStorageFields& storage,
+                         MemberRecord* m) {
   MemberRecord source;
-  if (!source.ParseFromString(entry.merged_member_record())) {
+  if (!source.ParseFromString(storage.merged_member_record())) {
     return Broken(entry, "a MERGE_IN's member record cannot be decoded");
   }
   if (source.member_id() != entry.counterparty_member_id() ||
@@ -398,7 +400,9 @@ absl::Status FoldEnroll(const LedgerEntry& entry, MemberRecord* m) {
   return absl::OkStatus();
 }
 
-absl::Status FoldMemberEntry(const LedgerEntry& entry, MemberRecord* m) {
+absl::Status FoldMemberEntry(const LedgerEntry& entry,
+                             const loyalty::storage::v1::EntryStorageFields& storage,
+                             MemberRecord* m) {
   const int64_t delta = entry.points_delta();
   switch (entry.kind()) {
     case loyalty::v1::ENTRY_KIND_LINK:
@@ -412,7 +416,7 @@ absl::Status FoldMemberEntry(const LedgerEntry& entry, MemberRecord* m) {
       return FoldMergeOut(entry, m);
     case loyalty::v1::ENTRY_KIND_MERGE_IN:
       LEDGER_RETURN_IF_ERROR(ExpectBucket(entry, loyalty::v1::BUCKET_AVAILABLE));
-      return FoldMergeIn(entry, m);
+      return FoldMergeIn(entry, storage, m);
     case loyalty::v1::ENTRY_KIND_TRANSFER_OUT:
       LEDGER_RETURN_IF_ERROR(ExpectBucket(entry, loyalty::v1::BUCKET_AVAILABLE));
       if (delta >= 0) return Broken(entry, "a TRANSFER_OUT has no negative delta");

@@ -21,6 +21,7 @@ absl::Status FoldEnroll(const loyalty::v1::LedgerEntry& entry,
 
 // Any other entry of the members domain (IsMemberEntry).
 absl::Status FoldMemberEntry(const loyalty::v1::LedgerEntry& entry,
+                             const loyalty::storage::v1::EntryStorageFields& storage,
                              loyalty::storage::v1::MemberRecord* m);
 
 }  // namespace loyalty::fold

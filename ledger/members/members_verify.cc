@@ -30,6 +30,7 @@ void MembersVerifyPart::BeforeFold(uint64_t /*key_sequence*/,
 }
 
 void MembersVerifyPart::AfterFold(const LedgerEntry& entry,
+                                  const loyalty::storage::v1::EntryStorageFields& storage,
                                   Problems& problems) {
   for (const auto& identifier : entry.identifiers()) {
     const std::string identifier_key =
@@ -42,7 +43,7 @@ void MembersVerifyPart::AfterFold(const LedgerEntry& entry,
     }
   }
   CheckTransferPair(entry, problems);
-  CheckMergePair(entry, problems);
+  CheckMergePair(entry, storage, problems);
 }
 
 absl::Status MembersVerifyPart::Finish(const StoreReader& store,
@@ -94,6 +95,7 @@ void MembersVerifyPart::CheckTransferPair(const LedgerEntry& entry,
 // same points, and the source's state exactly as replay has it. Then the
 // source's orders are the target's.
 void MembersVerifyPart::CheckMergePair(const LedgerEntry& entry,
+                                       const loyalty::storage::v1::EntryStorageFields& storage,
                                        Problems& problems) {
   const bool is_in = entry.kind() == loyalty::v1::ENTRY_KIND_MERGE_IN;
   if (pending_merge_out_.has_value() || is_in) {
@@ -107,7 +109,7 @@ void MembersVerifyPart::CheckMergePair(const LedgerEntry& entry,
         entry.points_delta() == -out->points_delta() &&
         entry.merged_pending_points() == out->merged_pending_points() &&
         entry.merged_held_points() == out->merged_held_points() &&
-        carried.ParseFromString(entry.merged_member_record()) &&
+        carried.ParseFromString(storage.merged_member_record()) &&
         google::protobuf::util::MessageDifferencer::Equals(
             carried, merge_source_before_);
     if (!paired) {

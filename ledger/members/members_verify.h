@@ -33,6 +33,7 @@ class MembersVerifyPart final : public VerifyPart {
                   Problems& problems) override;
   // Follows identifiers, then checks transfer and merge pairs.
   void AfterFold(const loyalty::v1::LedgerEntry& entry,
+                 const loyalty::storage::v1::EntryStorageFields& storage,
                  Problems& problems) override;
   // A pair left open by the last entry, then the identifiers family.
   absl::Status Finish(const StoreReader& store, const ReplayedMembers& members,
@@ -42,6 +43,7 @@ class MembersVerifyPart final : public VerifyPart {
   void CheckTransferPair(const loyalty::v1::LedgerEntry& entry,
                          Problems& problems);
   void CheckMergePair(const loyalty::v1::LedgerEntry& entry,
+                      const loyalty::storage::v1::EntryStorageFields& storage,
                       Problems& problems);
 
   PointsVerifyPart& points_;

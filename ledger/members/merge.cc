@@ -110,7 +110,10 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
   in.set_points_delta(source->available_points());
   in.set_counterparty_member_id(source_id);
   *in.mutable_identifiers() = source->identifiers();
-  in.set_merged_member_record(DeterministicBytes(*source));
+  // The source's whole state rides with the stored entry only: it is the
+  // ledger's record, not the contract's.
+  loyalty::storage::v1::EntryStorageFields carried;
+  carried.set_merged_member_record(DeterministicBytes(*source));
   {
     // Everything summed must stay within int64, the points the target
     // owns in all buckets too (as CheckDelta keeps them for every grant:
@@ -121,7 +124,7 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
     trial_in.set_sequence(batch.head().last_sequence() + 2);
     int64_t owned = 0;
     if (!SetPointsAfter(trial, &trial_in) ||
-        !FoldEntry(trial_in, &trial).ok() ||
+        !FoldEntry(trial_in, carried, &trial).ok() ||
         __builtin_add_overflow(trial.available_points(), trial.pending_points(),
                                &owned) ||
         __builtin_add_overflow(owned, trial.held_points(), &owned)) {
@@ -143,7 +146,7 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
   const int64_t source_evaluation_ms = source->tier_evaluation_ms();
   loyalty::v1::MergeMembersResponse response;
   *response.add_entries() = batch.Append(std::move(out), source);
-  const LedgerEntry& merged_in = batch.Append(std::move(in), target);
+  const LedgerEntry& merged_in = batch.Append(std::move(in), target, &carried);
   for (const MemberIdentifier& identifier : merged_in.identifiers()) {
     batch.StageIdentifier(IdentifierKey(identifier.kind(), identifier.value()),
                           target_id);

@@ -23,7 +23,9 @@ void PointsVerifyPart::BeforeFold(uint64_t key_sequence,
   }
 }
 
-void PointsVerifyPart::AfterFold(const LedgerEntry& entry, Problems& problems) {
+void PointsVerifyPart::AfterFold(const LedgerEntry& entry,
+                                 const loyalty::storage::v1::EntryStorageFields& storage,
+                                 Problems& problems) {
   if (!TouchesOrder(entry)) return;
   auto [order, inserted] =
       order_records_.try_emplace(OrderKey(entry.member_id(), entry.order_id()));

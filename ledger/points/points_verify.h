@@ -28,6 +28,7 @@ class PointsVerifyPart final : public VerifyPart {
                   Problems& problems) override;
   // Folds an entry that touches an order into that order's record.
   void AfterFold(const loyalty::v1::LedgerEntry& entry,
+                 const loyalty::storage::v1::EntryStorageFields& storage,
                  Problems& problems) override;
   // The orders family, then the schedule family.
   absl::Status Finish(const StoreReader& store, const ReplayedMembers& members,

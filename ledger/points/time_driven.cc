@@ -202,7 +202,11 @@ MemberRecord ProjectedAt(const MemberRecord& member, int64_t now_ms,
     // Time-driven entries only move points the member has between its
     // buckets or out of them; they cannot overflow.
     LEDGER_CHECK(SetPointsAfter(projected, &*due));
-    LEDGER_CHECK(FoldEntryInPlace(*due, &projected).ok());
+    LEDGER_CHECK(FoldEntryInPlace(
+                     *due,
+                     loyalty::storage::v1::EntryStorageFields::default_instance(),
+                     &projected)
+                     .ok());
   }
   projected.set_entry_count(member.entry_count());
   projected.set_last_sequence(member.last_sequence());

@@ -109,8 +109,9 @@ class Verifier {
     }
     last_sequence_ = *sequence;
     loyalty::storage::v1::StoredEntry stored;
+    loyalty::storage::v1::EntryStorageFields storage;
     if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
-        !entry.ParseFromString(stored.body())) {
+        !ParseEntryBody(stored.body(), &entry, &storage)) {
       Problem(absl::StrCat("entry ", *sequence, " cannot be decoded"));
       last_hash_.clear();
       return;
@@ -133,13 +134,13 @@ class Verifier {
     for (VerifyPart* part : parts_) {
       part->BeforeFold(*sequence, entry, member, problems_);
     }
-    absl::Status folded = FoldEntry(entry, &member);
+    absl::Status folded = FoldEntry(entry, storage, &member);
     if (!folded.ok()) Problem(std::string(folded.message()));
     absl::Status counted =
         AddCampaignLines(entry, &campaign_points_, Accumulate::kSaturating);
     if (!counted.ok()) Problem(std::string(counted.message()));
     statement_[entry.member_id()].Add(entry.sequence());
-    for (VerifyPart* part : parts_) part->AfterFold(entry, problems_);
+    for (VerifyPart* part : parts_) part->AfterFold(entry, storage, problems_);
   }
 
   // The index is checked per member, by count and by an order-independent

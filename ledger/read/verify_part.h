@@ -57,8 +57,10 @@ class VerifyPart {
       uint64_t key_sequence, const loyalty::v1::LedgerEntry& entry,
       const loyalty::storage::v1::MemberRecord& member_before,
       Problems& problems) = 0;
-  // The same entry, after its member's fold.
+  // The same entry, after its member's fold, with what its stored body
+  // carries beyond the contract (hashing.h, EntryStorageFields).
   virtual void AfterFold(const loyalty::v1::LedgerEntry& entry,
+                         const loyalty::storage::v1::EntryStorageFields& storage,
                          Problems& problems) = 0;
   // After the last entry: compares what the part re-derived with what the
   // store holds. Non-OK only when the store cannot be read.

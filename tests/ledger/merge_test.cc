@@ -520,15 +520,22 @@ TEST_CASE(
   t.RequireVerifyOk();
 
   // A forger re-seals a MERGE_IN whose source claims more lifetime points.
-  LedgerEntry forged = merged->entries(1);
+  const uint64_t sequence = merged->entries(1).sequence();
+  auto bytes = t.store().Get(Family::kEntries, EntryKey(sequence));
+  REQUIRE_OK(bytes);
+  storage::v1::EntryStorageFields carried;
+  auto unsealed = UnsealEntry(*bytes, &carried);
+  REQUIRE_OK(unsealed);
+  LedgerEntry forged = *unsealed;
   storage::v1::MemberRecord claimed;
-  REQUIRE(claimed.ParseFromString(forged.merged_member_record()));
+  REQUIRE(claimed.ParseFromString(carried.merged_member_record()));
+  REQUIRE(claimed.member_id() == "a");
   claimed.set_earned_points_total(claimed.earned_points_total() + 1000);
-  forged.set_merged_member_record(claimed.SerializeAsString());
+  carried.set_merged_member_record(claimed.SerializeAsString());
   forged.clear_hash();
   WriteSet writes;
   writes.Add(Family::kEntries, EntryKey(forged.sequence()),
-             SealEntry(&forged));
+             SealEntry(&forged, &carried));
   REQUIRE(t.store().Write(writes).ok());
   CHECK(t.VerifyReports("carrying another state"));
 }

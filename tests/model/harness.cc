@@ -361,8 +361,8 @@ TierProgram ProgramTiers() {
 
 // "" when the stored entry `got` is the one the model expects; else what
 // differs.
-std::string CompareEntry(const ExpectedEntry& want,
-                         const v1::LedgerEntry& got) {
+std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
+                         const storage::v1::EntryStorageFields* storage) {
   std::vector<std::string> differ;
   auto check = [&](bool same, const char* field) {
     if (!same) differ.push_back(field);
@@ -438,16 +438,18 @@ std::string CompareEntry(const ExpectedEntry& want,
   check(got.merged_pending_points() == want.merged_pending,
         "merged_pending_points");
   check(got.merged_held_points() == want.merged_held, "merged_held_points");
+  // Storage fields never reach the contract's entries.
+  check(got.GetReflection()->GetUnknownFields(got).empty(), "unknown fields");
   std::string record_problem;
-  if (want.merged_source != nullptr) {
+  if (storage != nullptr && want.merged_source != nullptr) {
     storage::v1::MemberRecord record;
     record_problem =
-        record.ParseFromString(got.merged_member_record())
+        record.ParseFromString(storage->merged_member_record())
             ? CompareRecord(*want.merged_source, record)
             : "merged_member_record does not decode as a MemberRecord";
     check(record_problem.empty(), "merged_member_record");
-  } else {
-    check(got.merged_member_record().empty(), "merged_member_record");
+  } else if (storage != nullptr) {
+    check(storage->merged_member_record().empty(), "merged_member_record");
   }
   if (differ.empty()) return "";
   std::string text =
@@ -1310,7 +1312,18 @@ bool Runner::CheckStatement(const std::string& member_id) {
         // The source's lifetime totals come with it (the record it carries
         // is compared with the model's source when the entry is written).
         storage::v1::MemberRecord source;
-        if (!source.ParseFromString(entry.merged_member_record())) {
+        // The record rides in the stored body only (records.proto,
+        // EntryStorageFields), as the big-endian sequence's value.
+        std::string key(8, '\0');
+        for (int byte = 0; byte < 8; ++byte) {
+          key[byte] = static_cast<char>(entry.sequence() >> (56 - 8 * byte));
+        }
+        absl::StatusOr<std::string> bytes = memory_.Get(Family::kEntries, key);
+        storage::v1::StoredEntry stored;
+        storage::v1::EntryStorageFields carried;
+        if (!bytes.ok() || !stored.ParseFromString(*bytes) ||
+            !carried.ParseFromString(stored.body()) ||
+            !source.ParseFromString(carried.merged_member_record())) {
           return Fail(absl::StrCat("entry ", entry.sequence(),
                                    ": a MERGE_IN's record does not decode"));
         }

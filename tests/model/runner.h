@@ -74,7 +74,11 @@ TierProgram ProgramTiers();
 std::string CompareRecord(const MemberState& want, const storage::v1::MemberRecord& got);
 // "" when the stored entry `got` is the one the model expects; else what
 // differs.
-std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got);
+// `storage`: the stored body's storage fields, when `got` was read from the
+// store (responses and statements carry none: they are not the contract's).
+std::string CompareEntry(
+    const ExpectedEntry& want, const v1::LedgerEntry& got,
+    const storage::v1::EntryStorageFields* storage = nullptr);
 // Every field of the balance (a snapshot: next_expiring and as_of set).
 bool SameTotals(const Totals& t, const v1::Balance& b);
 std::string TotalsText(const Totals& t);

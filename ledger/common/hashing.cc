@@ -78,7 +78,10 @@ bool ParseEntryBody(absl::string_view body, loyalty::v1::LedgerEntry* entry,
   // The storage fields are unknown to the contract's message: never hand
   // them on.
   entry->DiscardUnknownFields();
-  return storage == nullptr || storage->ParseFromArray(body.data(), size);
+  if (storage == nullptr) return true;
+  if (!storage->ParseFromArray(body.data(), size)) return false;
+  storage->DiscardUnknownFields();  // The entry's own fields.
+  return true;
 }
 
 absl::StatusOr<loyalty::v1::LedgerEntry> UnsealEntry(

@@ -541,6 +541,43 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a MERGE_IN's source record is stored after the entry and never reaches "
+    "the API's entries",
+    "[members][merge][storage]") {
+  TestLedger t(MergeProgram());
+  t.EnrollOk("a");
+  t.EnrollOk("b");
+  t.CreditOk("a", 30);
+  auto merged = Merge(t.ledger(), MergeRequest("m1", "a", "b"));
+  REQUIRE_OK(merged);
+  const LedgerEntry& answered = merged->entries(1);
+  REQUIRE(answered.kind() == v1::ENTRY_KIND_MERGE_IN);
+  CHECK(answered.GetReflection()->GetUnknownFields(answered).empty());
+  for (const LedgerEntry& listed : testing::ListAll(t.ledger(), "b", 50)) {
+    CHECK(listed.GetReflection()->GetUnknownFields(listed).empty());
+  }
+
+  // The body is the entry's bytes, then the storage fields: field 55 is the
+  // highest number the entry ever had, so this is byte for byte what
+  // releases that kept the record inside the entry wrote.
+  storage::v1::StoredEntry stored =
+      testing::ReadStoredEntry(t.store(), answered.sequence());
+  storage::v1::EntryStorageFields carried;
+  REQUIRE_OK(UnsealEntry(stored.SerializeAsString(), &carried));
+  storage::v1::MemberRecord source;
+  REQUIRE(source.ParseFromString(carried.merged_member_record()));
+  CHECK(source.member_id() == "a");
+  CHECK(source.available_points() == 30);
+  LedgerEntry unhashed = answered;
+  unhashed.clear_hash();
+  storage::v1::EntryStorageFields only_the_record;
+  only_the_record.set_merged_member_record(carried.merged_member_record());
+  CHECK(stored.body() ==
+        unhashed.SerializeAsString() + DeterministicBytes(only_the_record));
+  CHECK(ChainHash(answered.prev_hash(), stored.body()) == answered.hash());
+}
+
+TEST_CASE(
     "a merge that would leave the target owning more than INT64_MAX points "
     "over its buckets is BALANCE_OVERFLOW, though no bucket alone is",
     "[members][merge][overflow]") {

@@ -891,7 +891,7 @@ bool Runner::CheckExpiredTotalFits(const std::string& named_id) {
           static_cast<uint64_t>(member->totals().expired_total),
       " more expire by now: expired_points_total would pass INT64_MAX. The "
       "contract has no rule for it (an expiry cannot be refused); the ledger "
-      "aborts in ApplyEntry (\"a total overflows int64\") on the next write "
+      "aborts in FoldEntry (\"a total overflows int64\") on the next write "
       "or read of this member"));
 }
 

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <memory>
+
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/common/status_util.h"
@@ -24,7 +26,10 @@ namespace {
 std::string Sha256Of(std::initializer_list<absl::string_view> parts) {
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   LEDGER_CHECK(kSha256 != nullptr);
-  thread_local EVP_MD_CTX* const context = EVP_MD_CTX_new();
+  // Freed when its thread ends.
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>
+      owned_context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_MD_CTX* const context = owned_context.get();
   LEDGER_CHECK(context != nullptr);
   LEDGER_CHECK(EVP_DigestInit_ex(context, kSha256, nullptr) == 1);
   for (absl::string_view part : parts) {
@@ -65,7 +70,8 @@ std::string SealEntry(loyalty::v1::LedgerEntry* entry,
   loyalty::storage::v1::StoredEntry stored;
   stored.set_body(entry->SerializeAsString());
   // Appended as more fields of the same message (see EntryStorageFields).
-  if (storage != nullptr) stored.mutable_body()->append(DeterministicBytes(*storage));
+  if (storage != nullptr)
+    stored.mutable_body()->append(DeterministicBytes(*storage));
   stored.set_hash(ChainHash(entry->prev_hash(), stored.body()));
   entry->set_hash(stored.hash());
   return stored.SerializeAsString();

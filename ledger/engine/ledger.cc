@@ -8,15 +8,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/program.h"
 #include "ledger/common/status_util.h"
-#include "ledger/common/validation.h"
 #include "ledger/engine/batch.h"
-#include "ledger/points/earn_rules.h"
-#include "ledger/points/time_driven.h"
 #include "ledger/read/verify.h"
 
 namespace loyalty {

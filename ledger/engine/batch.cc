@@ -294,7 +294,7 @@ WriteSet Batch::Finish() {
 }
 
 void Batch::ReturnMembers() {
-  // Invariant: only the writer's own batch, whose writes were synced.
+  // Invariant: only the writer's own batch, which is written after it.
   LEDGER_CHECK(cache_use_ == CacheUse::kTake);
   if (cache_ == nullptr) return;
   for (auto& [member_id, record] : members_) {

@@ -93,13 +93,15 @@ class Batch {
   // command.
   WriteSet Finish();
 
-  // After Finish's writes are synced: every member this batch loaded or
-  // wrote goes into `cache_` as the store now has it.
+  // After Finish: every member this batch loaded or wrote goes into
+  // `cache_` as the store has it once the writes are synced. The writer
+  // decides the next batch from the cache while this one syncs; if the
+  // write fails, the ledger decides nothing more and clears the cache.
   void ReturnMembers();
 
   const loyalty::storage::v1::LedgerHead& head() const { return head_; }
-  // The store as of the last synced batch, for scans (the sweep's schedule);
-  // it does not see this batch's writes.
+  // The store as the batch before left it, for scans (the sweep's
+  // schedule); it does not see this batch's writes.
   const StoreReader& store() const { return *store_; }
   int64_t now_ms() const { return now_ms_; }
   uint64_t entries_appended() const { return entries_appended_; }

@@ -13,6 +13,7 @@
 #include "ledger/common/program.h"
 #include "ledger/common/status_util.h"
 #include "ledger/engine/batch.h"
+#include "ledger/engine/pending_writes.h"
 #include "ledger/read/verify.h"
 
 namespace loyalty {
@@ -128,6 +129,7 @@ Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
       member_cache_(options_.member_cache_max) {
   stats_.last_sequence = head_.last_sequence();
   writer_ = std::thread([this] { WriterLoop(); });
+  syncer_ = std::thread([this] { SyncerLoop(); });
   completer_ = std::thread([this] { CompleterLoop(); });
 }
 
@@ -141,7 +143,14 @@ void Ledger::Shutdown() {
     accepting_ = false;
     queue_not_empty_.SignalAll();
   }
+  // The writer hands its last batch over before it returns; the syncer
+  // then writes it and stops.
   writer_.join();
+  {
+    absl::MutexLock lock(&sync_mutex_);
+    syncer_stopping_ = true;
+  }
+  syncer_.join();
   {
     absl::MutexLock lock(&completion_mutex_);
     completer_stopping_ = true;
@@ -211,26 +220,28 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
     refused = !write_failure_.ok();
   }
   if (refused) {
-    // An earlier batch failed: fail these without applying anything.
-    for (auto& command : commands) {
-      command->outcome = WithReason(
-          absl::UnavailableError("the ledger refuses writes until restarted "
-                                 "after a storage failure"),
-          loyalty::v1::ERROR_REASON_UNAVAILABLE);
-    }
-    HandOff(std::move(commands));
+    // An earlier batch failed: the cache may hold what it decided, and
+    // nothing more is decided until a restart.
+    member_cache_.Clear();
+    pending_writes_.reset();
+    DecidedBatch decided;
+    decided.commands = std::move(commands);
+    decided.refused = true;
+    HandToSyncer(std::move(decided));
     return;
   }
   // Elapsed time for the stats only; the ledger's clock (which tests move)
   // stays the only source of time for entries.
   auto started = std::chrono::steady_clock::now();
   const int64_t now_ms = clock_->NowMs();
-  Batch batch(store_, head_, now_ms, &member_cache_);
+  // The store as the batch before left it, whether or not it is synced yet.
+  const PendingWritesReader reader(store_, pending_writes_);
+  Batch batch(&reader, head_, now_ms, &member_cache_);
   for (auto& command : commands) {
     if (command->dry_run) {
       // The same rules against the stored state, in a batch of its own
       // that is dropped: nothing written, nothing remembered.
-      Batch scratch(store_, head_, now_ms, &member_cache_,
+      Batch scratch(&reader, head_, now_ms, &member_cache_,
                     Batch::CacheUse::kCopy);
       Execute(*command, scratch);
       continue;
@@ -238,56 +249,119 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
     Execute(*command, batch);
   }
 
-  absl::Status written = absl::OkStatus();
-  uint64_t entries = batch.entries_appended();
-  WriteSet writes;
-  if (batch.has_writes()) writes = batch.Finish();
-  auto applied = std::chrono::steady_clock::now();
-  if (!writes.empty()) written = store_->Write(writes);
-  auto done = std::chrono::steady_clock::now();
-  auto micros = [](auto duration) {
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(duration)
-            .count());
-  };
-  if (written.ok()) {
-    batch.ReturnMembers();
-  } else {
-    member_cache_.Clear();
+  DecidedBatch decided;
+  decided.commands = std::move(commands);
+  decided.entries = batch.entries_appended();
+  if (batch.has_writes()) {
+    decided.writes = std::make_shared<const WriteSet>(batch.Finish());
   }
-  uint64_t apply_us = micros(applied - started);
-  uint64_t write_us = micros(done - applied);
+  // The next batch reads these members from the cache as this one left
+  // them. Should the write fail, the ledger decides nothing more.
+  batch.ReturnMembers();
+  {
+    absl::MutexLock lock(&mutex_);
+    stats_.member_cache_hits = member_cache_.hits();
+    stats_.member_cache_misses = member_cache_.misses();
+    stats_.member_cache_size = member_cache_.size();
+  }
+  head_ = batch.head();
+  decided.head = head_;
+  decided.apply_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started)
+          .count());
+  HandToSyncer(std::move(decided));
+}
+
+void Ledger::HandToSyncer(DecidedBatch decided) {
+  std::shared_ptr<const WriteSet> writes = decided.writes;
+  {
+    absl::MutexLock lock(&sync_mutex_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mutex_) {
+      return !to_sync_.has_value() && !syncing_;
+    };
+    sync_mutex_.Await(absl::Condition(&idle));
+    to_sync_ = std::move(decided);
+  }
+  // The batch before is synced (or failed) now, so the store (or the
+  // refusal) covers it: the next batch reads through this one's writes only.
+  pending_writes_ = std::move(writes);
+}
+
+void Ledger::SyncerLoop() {
+  while (true) {
+    DecidedBatch decided;
+    {
+      absl::MutexLock lock(&sync_mutex_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mutex_) {
+        return to_sync_.has_value() || syncer_stopping_;
+      };
+      sync_mutex_.Await(absl::Condition(&ready));
+      // Stops only once the writer's last batch is written.
+      if (!to_sync_.has_value()) return;
+      decided = std::move(*to_sync_);
+      to_sync_.reset();
+      syncing_ = true;
+    }
+    Sync(std::move(decided));
+    absl::MutexLock lock(&sync_mutex_);
+    syncing_ = false;
+  }
+}
+
+void Ledger::Sync(DecidedBatch decided) {
+  absl::Status failure;
+  {
+    absl::MutexLock lock(&mutex_);
+    failure = write_failure_;
+  }
+  if (decided.refused || !failure.ok()) {
+    // Decided (if at all) while the batch before was failing: what it read
+    // never became durable, so none of it may be written.
+    for (auto& command : decided.commands) {
+      command->outcome = WithReason(
+          absl::UnavailableError("the ledger refuses writes until restarted "
+                                 "after a storage failure"),
+          loyalty::v1::ERROR_REASON_UNAVAILABLE);
+    }
+    HandOff(std::move(decided.commands));
+    return;
+  }
+  auto started = std::chrono::steady_clock::now();
+  absl::Status written = absl::OkStatus();
+  if (decided.writes != nullptr) written = store_->Write(*decided.writes);
+  const uint64_t write_us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started)
+          .count());
+  const size_t command_count = decided.commands.size();
   {
     absl::MutexLock lock(&mutex_);
     if (written.ok()) {
-      head_ = batch.head();
       stats_.batches += 1;
-      stats_.commands += commands.size();
-      stats_.entries += entries;
+      stats_.commands += command_count;
+      stats_.entries += decided.entries;
       stats_.batch_commands_max_seen =
-          std::max<uint64_t>(stats_.batch_commands_max_seen, commands.size());
-      stats_.batch_size_histogram[Log2Bucket(commands.size())] += 1;
-      stats_.last_sequence = head_.last_sequence();
-      stats_.apply_us_total += apply_us;
+          std::max<uint64_t>(stats_.batch_commands_max_seen, command_count);
+      stats_.batch_size_histogram[Log2Bucket(command_count)] += 1;
+      stats_.last_sequence = decided.head.last_sequence();
+      stats_.apply_us_total += decided.apply_us;
       stats_.write_us_total += write_us;
       stats_.write_us_max = std::max(stats_.write_us_max, write_us);
       stats_.write_us_histogram[Log2Bucket(write_us)] += 1;
-      stats_.member_cache_hits = member_cache_.hits();
-      stats_.member_cache_misses = member_cache_.misses();
-      stats_.member_cache_size = member_cache_.size();
     } else {
       write_failure_ = written;
     }
   }
   if (!written.ok()) {
-    for (auto& command : commands) {
+    for (auto& command : decided.commands) {
       command->outcome =
           WithReason(absl::UnavailableError(absl::StrCat(
                          "storage write failed: ", written.message())),
                      loyalty::v1::ERROR_REASON_UNAVAILABLE);
     }
   }
-  HandOff(std::move(commands));
+  HandOff(std::move(decided.commands));
 }
 
 void Ledger::HandOff(std::deque<std::unique_ptr<QueuedCommand>> commands) {

@@ -4,11 +4,18 @@
 //
 // Mutations (Enroll, Earn, Redeem, Adjust, ...) are validated on the caller's
 // thread, then queued. One writer thread takes every queued command (up to
-// batch_commands_max), applies each in order, appends all resulting entries
-// and state changes to one WriteSet, writes it with one fsync, and only then
-// hands them to a completer thread that calls each command's `done`
-// (promise 4), in queue order. One writer gives a total order, so
-// sequence numbers, the hash chain and balance checks need no locks.
+// batch_commands_max), decides each in order, and collects all resulting
+// entries and state changes in one WriteSet. A syncer thread writes that set
+// with one fsync and only then hands the batch to a completer thread that
+// calls each command's `done` (promise 4), in queue order. One writer gives
+// a total order, so sequence numbers, the hash chain and balance checks need
+// no locks.
+//
+// The writer and the syncer form a two-stage pipeline: while batch N is
+// written and synced, the writer decides batch N+1, reading through N's
+// write set (engine/pending_writes.h). At most one batch is being synced;
+// N+1 is handed over only once N is synced, and never written if N failed,
+// so nothing decided on a state that did not become durable is kept.
 //
 // Reads (GetMember, GetBalance, ListEntries, Verify) go straight to the store
 // and never wait for the writer.
@@ -52,6 +59,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -200,10 +208,30 @@ class Ledger {
 
   // Queues `command`, or completes it at once with the reason it cannot be.
   void Enqueue(std::unique_ptr<QueuedCommand> command);
+  // A batch the writer decided, on its way to the syncer.
+  struct DecidedBatch {
+    std::deque<std::unique_ptr<QueuedCommand>> commands;
+    // Null when the batch writes nothing (every command replayed, refused or
+    // dry).
+    std::shared_ptr<const WriteSet> writes;
+    loyalty::storage::v1::LedgerHead head;
+    uint64_t entries = 0;
+    uint64_t apply_us = 0;
+    // Refused before deciding: an earlier write failed.
+    bool refused = false;
+  };
+
   void WriterLoop();
   void ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands);
+  // Waits until the syncer has finished the batch before, then gives it
+  // `decided`.
+  void HandToSyncer(DecidedBatch decided);
+  void SyncerLoop();
+  // Writes (or refuses) one decided batch, records its stats and hands its
+  // commands to the completer.
+  void Sync(DecidedBatch decided);
   // Passes a synced (or failed) batch to the completer thread, which calls
-  // each command's `done` in order, so the writer can start on the next
+  // each command's `done` in order, so the syncer can start on the next
   // batch at once.
   void HandOff(std::deque<std::unique_ptr<QueuedCommand>> commands);
   void CompleterLoop();
@@ -228,10 +256,20 @@ class Ledger {
   absl::Status write_failure_ ABSL_GUARDED_BY(mutex_);
   WriterStats stats_ ABSL_GUARDED_BY(mutex_);
 
-  // Writer thread only.
+  // Writer thread only. `head_` and the member cache are as of the last
+  // decided batch, which may still be syncing; `pending_writes_` is that
+  // batch's write set until the next batch is handed over.
   loyalty::storage::v1::LedgerHead head_;
   MemberCache member_cache_;
+  std::shared_ptr<const WriteSet> pending_writes_;
   std::thread writer_;
+
+  absl::Mutex sync_mutex_;
+  // The batch the syncer is to write; `syncing_` while it writes one.
+  std::optional<DecidedBatch> to_sync_ ABSL_GUARDED_BY(sync_mutex_);
+  bool syncing_ ABSL_GUARDED_BY(sync_mutex_) = false;
+  bool syncer_stopping_ ABSL_GUARDED_BY(sync_mutex_) = false;
+  std::thread syncer_;
 
   absl::Mutex completion_mutex_;
   std::deque<std::deque<std::unique_ptr<QueuedCommand>>> completions_

@@ -113,12 +113,15 @@ TEST_CASE("a full queue answers RESOURCE_EXHAUSTED and queues nothing",
   REQUIRE_OK(Enroll(ledger, kApp, EnrollRequest("e1", "alice")));
   REQUIRE_OK(Adjust(ledger, kAdmin, AdjustPoints("a1", "alice", 100)));
 
-  // Hold the writer inside the Write of command A.
+  // Hold the syncer inside the Write of command A, and the writer with B,
+  // decided and waiting to hand it over.
   gated.Arm();
   auto a = RedeemAsync(ledger, kApp, RedeemPoints("x-a", "alice", "o", 10));
   gated.WaitUntilBlocked();
-  // B fills the one-command queue.
   auto b = RedeemAsync(ledger, kApp, RedeemPoints("x-b", "alice", "o", 10));
+  WaitUntilWriterTookQueue(ledger);
+  // B2 fills the one-command queue.
+  auto b2 = RedeemAsync(ledger, kApp, RedeemPoints("x-b2", "alice", "o", 10));
   CHECK(ledger.stats().queue_depth == 1);
   // C finds it full and is answered at once, on this thread.
   auto c = RedeemAsync(ledger, kApp, RedeemPoints("x-c", "alice", "o", 10));
@@ -132,9 +135,10 @@ TEST_CASE("a full queue answers RESOURCE_EXHAUSTED and queues nothing",
   gated.Release();
   REQUIRE_OK(a.get());
   REQUIRE_OK(b.get());
+  REQUIRE_OK(b2.get());
   auto balance = ledger.GetBalance("alice");
   REQUIRE_OK(balance);
-  CHECK(balance->available_points() == 80);
+  CHECK(balance->available_points() == 70);
   for (const LedgerEntry& entry : AllEntries(memory)) {
     CHECK(entry.request_id() != "x-c");
   }
@@ -143,7 +147,7 @@ TEST_CASE("a full queue answers RESOURCE_EXHAUSTED and queues nothing",
       Redeem(ledger, kApp, RedeemPoints("x-c", "alice", "o", 10));
   REQUIRE_OK(c_again);
   CHECK_FALSE(c_again->replayed());
-  CHECK(c_again->balance().available_points() == 70);
+  CHECK(c_again->balance().available_points() == 60);
 }
 
 TEST_CASE("Shutdown completes every queued command and then refuses new ones",
@@ -158,7 +162,8 @@ TEST_CASE("Shutdown completes every queued command and then refuses new ones",
   GateOpener opener(gated);
   REQUIRE_OK(Enroll(*ledger, kApp, EnrollRequest("e1", "alice")));
 
-  // Hold the writer, then queue 20 earns behind the held one.
+  // Hold the syncer (and then the writer), then queue 20 earns behind the
+  // held one.
   gated.Arm();
   const EarnRequest held = EarnEur("r-held", "alice", "o-held", {1000});
   std::vector<std::future<absl::StatusOr<EarnResponse>>> queued;
@@ -271,7 +276,8 @@ TEST_CASE("opening a ledger with a zero queue or batch limit is refused",
 
 TEST_CASE("commands in one batch see each other's effects",
           "[concurrency][batch]") {
-  // Hold the writer so that everything below lands in one batch.
+  // Hold the syncer and the writer so that everything below lands in one
+  // batch.
   ManualClock clock(kStartMs);
   MemoryStore memory;
   GatedStore gated(&memory);
@@ -283,6 +289,8 @@ TEST_CASE("commands in one batch see each other's effects",
   gated.Arm();
   auto warmup = AdjustAsync(ledger, kAdmin, AdjustPoints("w", "bob", 1));
   gated.WaitUntilBlocked();
+  auto second = AdjustAsync(ledger, kAdmin, AdjustPoints("w2", "bob", 1));
+  WaitUntilWriterTookQueue(ledger);
 
   auto enroll = EnrollAsync(ledger, kApp, EnrollRequest("e1", "alice"));
   auto enroll_again = EnrollAsync(ledger, kApp, EnrollRequest("e2", "alice"));
@@ -294,6 +302,7 @@ TEST_CASE("commands in one batch see each other's effects",
   gated.Release();
 
   REQUIRE_OK(warmup.get());
+  REQUIRE_OK(second.get());
   REQUIRE_OK(enroll.get());
   CHECK(CodeOf(enroll_again.get()) == absl::StatusCode::kAlreadyExists);
   auto earned = earn.get();
@@ -308,6 +317,106 @@ TEST_CASE("commands in one batch see each other's effects",
   CHECK(spent->balance().available_points() == 0);
   CHECK(CodeOf(overdraw.get()) == absl::StatusCode::kFailedPrecondition);
 
+  auto verified = ledger.Verify();
+  REQUIRE_OK(verified);
+  INFO(verified->ShortDebugString());
+  CHECK(verified->ok());
+}
+
+TEST_CASE(
+    "the writer decides the next batch while the one before syncs, seeing "
+    "its points, its orders and its request ids",
+    "[concurrency][pipeline]") {
+  // With no member cache every read goes through the pending write set;
+  // with one, members come from the cache as the batch before left them.
+  const size_t member_cache_max = GENERATE(size_t{0}, size_t{65'536});
+  ManualClock clock(kStartMs);
+  MemoryStore memory;
+  GatedStore gated(&memory);
+  auto opened =
+      Ledger::Open(&gated, TestProgram(), &clock,
+                   LedgerOptions{.member_cache_max = member_cache_max});
+  REQUIRE_OK(opened);
+  Ledger& ledger = **opened;
+  GateOpener opener(gated);
+  REQUIRE_OK(Enroll(ledger, kApp, EnrollRequest("e1", "alice")));
+
+  // Each round holds batch N (one command) in its Write, so nothing of it
+  // is stored yet, and lets the writer decide batch N+1 (one command that
+  // depends on N) before N is released.
+  auto hold_batch = [&]() { gated.Arm(); };
+  auto held = [&]() { gated.WaitUntilBlocked(); };
+  auto decide_behind = [&]() { WaitUntilWriterTookQueue(ledger); };
+
+  // N+1 spends the points N earns.
+  hold_batch();
+  auto earned = EarnAsync(ledger, kPos, EarnEur("r1", "alice", "o1", {5000}));
+  held();
+  auto spend_all =
+      RedeemAsync(ledger, kApp, RedeemPoints("x1", "alice", "o2", 50));
+  decide_behind();
+  // Nothing of N is stored yet.
+  CHECK(ValueOrFail(ledger.GetBalance("alice")).available_points() == 0);
+  CHECK(spend_all.wait_for(milliseconds(0)) == std::future_status::timeout);
+  gated.Release();
+  auto earned_result = earned.get();
+  REQUIRE_OK(earned_result);
+  auto spent = spend_all.get();
+  REQUIRE_OK(spent);
+  CHECK(spent->balance().available_points() == 0);
+  CHECK(spent->entry().sequence() == earned_result->entry().sequence() + 1);
+
+  // N+1 overdraws what N left.
+  REQUIRE_OK(Adjust(ledger, kAdmin, AdjustPoints("a1", "alice", 30)));
+  hold_batch();
+  auto spend_30 =
+      RedeemAsync(ledger, kApp, RedeemPoints("x2", "alice", "o3", 30));
+  held();
+  auto overdraw =
+      RedeemAsync(ledger, kApp, RedeemPoints("x3", "alice", "o4", 1));
+  decide_behind();
+  gated.Release();
+  REQUIRE_OK(spend_30.get());
+  auto refused = overdraw.get();
+  CHECK(CodeOf(refused) == absl::StatusCode::kFailedPrecondition);
+  CHECK(ReasonOf(refused.status()) == v1::ERROR_REASON_INSUFFICIENT_POINTS);
+
+  // N+1 retries N's request: replayed, not applied twice.
+  const EarnRequest earn = EarnEur("r2", "alice", "o5", {1000});
+  hold_batch();
+  auto first = EarnAsync(ledger, kPos, earn);
+  held();
+  auto retry = EarnAsync(ledger, kPos, earn);
+  decide_behind();
+  gated.Release();
+  auto first_result = first.get();
+  REQUIRE_OK(first_result);
+  auto replayed = retry.get();
+  REQUIRE_OK(replayed);
+  CHECK(replayed->replayed());
+  CHECK(replayed->entry().SerializeAsString() ==
+        first_result->entry().SerializeAsString());
+
+  // N+1 reuses N's request id, and N's order id.
+  hold_batch();
+  auto third = EarnAsync(ledger, kPos, EarnEur("r3", "alice", "o6", {1000}));
+  held();
+  auto reused_id = EarnAsync(ledger, kPos, EarnEur("r3", "alice", "o7", {100}));
+  decide_behind();
+  gated.Release();
+  REQUIRE_OK(third.get());
+  CHECK(CodeOf(reused_id.get()) == absl::StatusCode::kAlreadyExists);
+  hold_batch();
+  auto fourth = EarnAsync(ledger, kPos, EarnEur("r4", "alice", "o8", {1000}));
+  held();
+  auto same_order =
+      EarnAsync(ledger, kPos, EarnEur("r5", "alice", "o8", {100}));
+  decide_behind();
+  gated.Release();
+  REQUIRE_OK(fourth.get());
+  CHECK(CodeOf(same_order.get()) == absl::StatusCode::kAlreadyExists);
+
+  CHECK(ValueOrFail(ledger.GetBalance("alice")).available_points() == 30);
   auto verified = ledger.Verify();
   REQUIRE_OK(verified);
   INFO(verified->ShortDebugString());

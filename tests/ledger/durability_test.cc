@@ -230,14 +230,20 @@ TEST_CASE("commands queued behind a failed write are refused too",
   gated.Arm();
   auto held = RedeemAsync(*ledger, kApp, RedeemPoints("x1", "alice", "o", 10));
   gated.WaitUntilBlocked();
-  auto queued_1 = RedeemAsync(*ledger, kApp, RedeemPoints("x2", "alice", "o", 10));
+  // Decided while the write before it is held (and then fails): it read
+  // state that never became durable, so it must not be written either.
+  auto decided_behind =
+      RedeemAsync(*ledger, kApp, RedeemPoints("x2", "alice", "o", 10));
+  WaitUntilWriterTookQueue(*ledger);
+  auto queued_1 = RedeemAsync(*ledger, kApp, RedeemPoints("x3", "alice", "o", 10));
   auto queued_2 = EarnAsync(*ledger, kPos, EarnEur("r1", "alice", "o1", {100}));
   NothingChanged nothing(memory);
   memory.FailWrites(absl::UnavailableError("I/O error"));
   gated.Release();
 
   for (absl::Status status :
-       {held.get().status(), queued_1.get().status(), queued_2.get().status()}) {
+       {held.get().status(), decided_behind.get().status(),
+        queued_1.get().status(), queued_2.get().status()}) {
     INFO(status.ToString());
     CHECK(status.code() == absl::StatusCode::kUnavailable);
   }
@@ -248,6 +254,11 @@ TEST_CASE("commands queued behind a failed write are refused too",
   ledger = OpenLedger(&memory, &clock);
   REQUIRE_OK(Redeem(*ledger, kApp, RedeemPoints("x1", "alice", "o", 10)));
   CHECK(ValueOrFail(ledger->GetBalance("alice")).available_points() == 90);
+  // Nothing of the batch decided behind the failed write was kept.
+  auto again = Redeem(*ledger, kApp, RedeemPoints("x2", "alice", "o", 10));
+  REQUIRE_OK(again);
+  CHECK_FALSE(again->replayed());
+  CHECK(again->balance().available_points() == 80);
   auto verified = ledger->Verify();
   REQUIRE_OK(verified);
   CHECK(verified->ok());

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -26,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -555,8 +557,9 @@ class TempDir {
 
 // ---------------------------------------------------------------------------
 // A LedgerStore over another whose next Write, once armed, waits at a gate
-// until released: it holds the single writer still so a test can fill the
-// queue or shut down with commands queued.
+// until released: it holds the syncer (and, once the writer has decided the
+// next batch, the writer too) so a test can fill the queue or shut down with
+// commands queued.
 
 class GatedStore final : public LedgerStore {
  public:
@@ -620,6 +623,16 @@ class GatedStore final : public LedgerStore {
   bool released_ = false;
   bool open_ = false;
 };
+
+// Returns once the writer has taken every queued command. With a Write held
+// at a GatedStore's gate (the syncer's), the writer decides one more batch
+// and then waits to hand it over: commands submitted after this stay queued.
+inline void WaitUntilWriterTookQueue(const Ledger& ledger) {
+  for (int attempts = 0; ledger.stats().queue_depth != 0; ++attempts) {
+    REQUIRE(attempts < 100'000);
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
 
 // Opens a GatedStore for good at scope exit, so a failed REQUIRE cannot
 // leave the writer waiting at the gate while the Ledger's destructor joins

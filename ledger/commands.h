@@ -16,6 +16,8 @@
 #ifndef LOYALTY_LEDGER_COMMANDS_H_
 #define LOYALTY_LEDGER_COMMANDS_H_
 
+#include "ledger/coupons/issue_coupon.h"
+#include "ledger/coupons/redeem_coupon.h"
 #include "ledger/members/close.h"
 #include "ledger/members/enroll.h"
 #include "ledger/members/import.h"
@@ -49,7 +51,9 @@ using CommandTable = CommandList<
     // points/
     EarnCommand, RedeemCommand, AdjustCommand, RecordEventCommand,
     HoldPointsCommand, CapturePointsCommand, ReleasePointsCommand,
-    ReturnCommand>;
+    ReturnCommand,
+    // coupons/
+    IssueCouponCommand, RedeemCouponCommand>;
 
 }  // namespace loyalty
 

@@ -219,6 +219,12 @@ void AddReadRows(TableBuilder& table) {
       NoChannel<GetBalanceRequest>, [ledger](const GetBalanceRequest& request) {
         return ledger->GetBalance(request.member_id());
       });
+  AddReadRow<loyalty::v1::GetCouponRequest, loyalty::v1::Coupon>(
+      table, Service::kLoyalty, "GetCoupon", Access::kChannel,
+      NoChannel<loyalty::v1::GetCouponRequest>,
+      [ledger](const loyalty::v1::GetCouponRequest& request) {
+        return ledger->GetCoupon(request.code());
+      });
   AddReadRow<ListEntriesRequest, ListEntriesResponse>(
       table, Service::kLoyalty, "ListEntries", Access::kChannel,
       NoChannel<ListEntriesRequest>,

@@ -71,6 +71,18 @@ std::string OrderKey(absl::string_view member_id, absl::string_view order_id) {
   return absl::StrCat(member_id, absl::string_view(&kSeparator, 1), order_id);
 }
 
+std::string CouponKey(absl::string_view code) { return std::string(code); }
+
+std::string CouponTemplateCountKey(absl::string_view template_id) {
+  return std::string(template_id);
+}
+
+std::string CouponMemberCountKey(absl::string_view template_id,
+                                 absl::string_view member_id) {
+  return absl::StrCat(template_id, absl::string_view(&kSeparator, 1),
+                      member_id);
+}
+
 std::string ScheduleKey(int64_t due_ms, absl::string_view member_id) {
   return absl::StrCat(EncodeBigEndian64(static_cast<uint64_t>(due_ms)),
                       member_id);

@@ -49,6 +49,13 @@ std::string RequestKey(absl::string_view principal,
 std::string OrderKey(absl::string_view member_id, absl::string_view order_id);
 // due_ms > 0.
 std::string ScheduleKey(int64_t due_ms, absl::string_view member_id);
+// coupons: the canonical code (16 Crockford base32 characters) itself.
+// coupon_counts: the template id (coupons issued from it), and the template
+// id, 0x00, member id (coupons of it issued to that member).
+std::string CouponKey(absl::string_view code);
+std::string CouponTemplateCountKey(absl::string_view template_id);
+std::string CouponMemberCountKey(absl::string_view template_id,
+                                 absl::string_view member_id);
 // The upper bound of every schedule key due at or before `now_ms`.
 std::string ScheduleUpper(int64_t now_ms);
 struct ScheduleItem {

@@ -12,6 +12,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/common/currency.h"
+#include "ledger/coupons/templates.h"
 #include "ledger/members/identifiers.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
@@ -573,6 +574,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateRules(program));
   LEDGER_RETURN_IF_ERROR(ValidatePointsPolicy(program));
   LEDGER_RETURN_IF_ERROR(ValidateMemberRules(program));
+  LEDGER_RETURN_IF_ERROR(ValidateCouponTemplates(program));
   return ValidateApiKeys(program);
 }
 

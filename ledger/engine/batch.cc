@@ -257,7 +257,17 @@ void Batch::Remember(const std::string& request_key,
   requests_[request_key] = std::move(record);
 }
 
+void Batch::StageRecord(Family family, const std::string& key) {
+  // Invariant: only a record LoadRecord handed out can be staged.
+  LEDGER_CHECK(records_.contains(RecordKey{family, key}));
+  staged_records_.insert(RecordKey{family, key});
+}
+
 WriteSet Batch::Finish() {
+  for (const RecordKey& staged : staged_records_) {
+    writes_.Add(staged.first, staged.second,
+                records_.at(staged)->SerializeAsString());
+  }
   for (const auto& [member_id, dirty] : dirty_) {
     LEDGER_CHECK(dirty);
     const MemberRecord& record = members_.at(member_id);

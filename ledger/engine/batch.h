@@ -8,14 +8,18 @@
 #define LOYALTY_LEDGER_ENGINE_BATCH_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/common/status_util.h"
 #include "ledger/engine/member_cache.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/storage/v1/records.pb.h"
@@ -68,6 +72,14 @@ class Batch {
   void MoveOrders(absl::string_view from, absl::string_view to,
                   const std::vector<std::string>& order_ids);
 
+  // A record of a domain's own family (a coupon, a count) under `key`: as
+  // this batch left it, else as stored, else an empty one. Every key of a
+  // family holds one record type. After changing it, StageRecord: Finish
+  // writes each staged record once.
+  template <typename Record>
+  absl::StatusOr<Record*> LoadRecord(Family family, const std::string& key);
+  void StageRecord(Family family, const std::string& key);
+
   // Appends `entry` for `member` (an empty record for an ENROLL): assigns the
   // next sequence, recorded_at, the *_after_points, prev_hash and hash,
   // folds it into `member` and stages its writes. Aborts if the entry breaks
@@ -105,7 +117,9 @@ class Batch {
   const StoreReader& store() const { return *store_; }
   int64_t now_ms() const { return now_ms_; }
   uint64_t entries_appended() const { return entries_appended_; }
-  bool has_writes() const { return !writes_.empty(); }
+  bool has_writes() const {
+    return !writes_.empty() || !staged_records_.empty();
+  }
 
  private:
   const StoreReader* store_;
@@ -135,7 +149,38 @@ class Batch {
   absl::flat_hash_map<std::string, bool> dirty_orders_;
   // Order keys moved away in this batch (erased unless written again).
   absl::flat_hash_set<std::string> erased_orders_;
+  // LoadRecord's records by (family, key), and those staged for writing.
+  using RecordKey = std::pair<Family, std::string>;
+  absl::flat_hash_map<RecordKey, std::unique_ptr<google::protobuf::Message>>
+      records_;
+  absl::flat_hash_set<RecordKey> staged_records_;
 };
+
+template <typename Record>
+absl::StatusOr<Record*> Batch::LoadRecord(Family family,
+                                          const std::string& key) {
+  auto found = records_.find(RecordKey{family, key});
+  if (found != records_.end()) {
+    // Invariant: one record type per family.
+    auto* record = dynamic_cast<Record*>(found->second.get());
+    LEDGER_CHECK(record != nullptr);
+    return record;
+  }
+  auto record = std::make_unique<Record>();
+  absl::StatusOr<std::string> bytes = store_->Get(family, key);
+  if (bytes.ok()) {
+    if (!record->ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("stored ", FamilyName(family),
+                                              " record \"", key,
+                                              "\" cannot be decoded"));
+    }
+  } else if (!absl::IsNotFound(bytes.status())) {
+    return bytes.status();
+  }
+  Record* loaded = record.get();
+  records_.emplace(RecordKey{family, key}, std::move(record));
+  return loaded;
+}
 
 }  // namespace loyalty
 

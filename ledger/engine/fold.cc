@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
+#include "ledger/coupons/coupons_fold.h"
 #include "ledger/engine/fold_support.h"
 #include "ledger/members/members_fold.h"
 #include "ledger/points/lots.h"
@@ -51,6 +52,8 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
                               MemberRecord* member) {
   // Checks read `*member` before any change; the fold writes through `next`.
   MemberRecord& next = *member;
+  // Entry details (a oneof) must be those of the entry's kind, or none.
+  LEDGER_RETURN_IF_ERROR(fold::CheckCouponEntryShape(entry));
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
     LEDGER_RETURN_IF_ERROR(fold::FoldEnroll(entry, &next));
   } else {
@@ -69,6 +72,9 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
       s = fold::FoldMemberEntry(entry, storage, &next);
     } else if (entry.kind() == loyalty::v1::ENTRY_KIND_TIER) {
       s = fold::FoldTier(entry, &next);
+    } else if (fold::IsCouponEntry(entry.kind())) {
+      // A coupon's state is its own record (coupons/coupons_fold.h); the
+      // member's points do not move.
     } else {
       s = fold::FoldPointsEntry(entry, &next);
     }

@@ -172,6 +172,9 @@ class Ledger {
       absl::string_view member_id) const {
     return reader_.GetBalance(member_id, clock_->NowMs());
   }
+  absl::StatusOr<loyalty::v1::Coupon> GetCoupon(absl::string_view code) const {
+    return reader_.GetCoupon(code, clock_->NowMs());
+  }
   absl::StatusOr<loyalty::v1::Member> LookupMember(
       const loyalty::v1::MemberIdentifier& identifier) const {
     return reader_.LookupMember(identifier, clock_->NowMs());

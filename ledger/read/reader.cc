@@ -1,5 +1,9 @@
 #include "ledger/read/reader.h"
 
+#include "ledger/coupons/codes.h"
+#include "ledger/coupons/coupon_rules.h"
+#include "ledger/coupons/templates.h"
+
 #include "absl/strings/str_cat.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
@@ -95,6 +99,22 @@ absl::StatusOr<loyalty::v1::Balance> Reader::GetBalance(
     absl::string_view member_id, int64_t now_ms) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
   return BalanceAt(record, now_ms, *rules_);
+}
+
+absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
+                                                      int64_t now_ms) const {
+  LEDGER_ASSIGN_OR_RETURN(std::string canonical, ParseCouponCode(code, "code"));
+  absl::StatusOr<std::string> bytes =
+      store_->Get(Family::kCoupons, CouponKey(canonical));
+  if (absl::IsNotFound(bytes.status())) return CouponNotFound();
+  if (!bytes.ok()) return bytes.status();
+  loyalty::storage::v1::CouponRecord record;
+  if (!record.ParseFromString(*bytes)) {
+    return absl::DataLossError("a stored coupon cannot be decoded");
+  }
+  return CouponView(record,
+                    FindCouponTemplate(rules_->program, record.template_id()),
+                    now_ms);
 }
 
 absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(

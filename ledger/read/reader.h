@@ -42,6 +42,11 @@ class Reader {
   // NotFound for an unknown member.
   absl::StatusOr<loyalty::v1::QuoteEarnResponse> QuoteEarn(
       const loyalty::v1::EarnRequest& request, int64_t now_ms) const;
+  // The coupon with `code` (any accepted spelling) as it is at `now_ms`;
+  // InvalidArgument for a malformed code or a wrong check character,
+  // NotFound (COUPON_NOT_FOUND) for an unknown one.
+  absl::StatusOr<loyalty::v1::Coupon> GetCoupon(absl::string_view code,
+                                                int64_t now_ms) const;
   // Newest first. InvalidArgument for a bad page size or token.
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const loyalty::v1::ListEntriesRequest& request) const;

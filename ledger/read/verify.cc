@@ -29,6 +29,7 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/engine/fold.h"
+#include "ledger/coupons/coupons_verify.h"
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
@@ -263,7 +264,8 @@ absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
   // been reported in (pairs and identifiers before orders and schedule).
   PointsVerifyPart points;
   MembersVerifyPart members(points);  // Moves orders on a merge.
-  return Verifier(snapshot, {&members, &points}).Run();
+  CouponsVerifyPart coupons;
+  return Verifier(snapshot, {&members, &points, &coupons}).Run();
 }
 
 }  // namespace loyalty

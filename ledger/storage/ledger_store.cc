@@ -20,6 +20,10 @@ absl::string_view FamilyName(Family family) {
       return "meta";
     case Family::kSchedule:
       return "schedule";
+    case Family::kCoupons:
+      return "coupons";
+    case Family::kCouponCounts:
+      return "coupon_counts";
   }
   return "unknown";
 }

@@ -37,8 +37,10 @@ enum class Family : int {
   kOrders,            // member id, order id -> OrderRecord
   kMeta,              // name -> value (LedgerHead under "head")
   kSchedule,          // due time, member id -> "" (what falls due when)
+  kCoupons,           // canonical code -> CouponRecord
+  kCouponCounts,      // template id [, member id] -> CouponCount
 };
-inline constexpr int kFamilyCount = 8;
+inline constexpr int kFamilyCount = 10;
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);

@@ -1,0 +1,39 @@
+// File: ledger/coupons/codes.h
+//
+// Coupon codes: 80 bits from the operating system's cryptographic random
+// source, written as 16 characters of Crockford's base32 (no I, L, O or U,
+// so nothing reads as another character) and one check character, the Luhn
+// mod 32 check over the 16: any single mistyped character, and any swap of
+// two neighbours except of a 0 and a Z, is caught before a call is made.
+//
+// Printed form: "7K2M-9QXD-4HBA-T0CE-Z". Accepted input: any case, with or
+// without dashes and spaces, I and L read as 1 and O as 0. The canonical
+// form (the key and what entries carry) is the 16 characters alone.
+#ifndef LOYALTY_LEDGER_COUPONS_CODES_H_
+#define LOYALTY_LEDGER_COUPONS_CODES_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace loyalty {
+
+inline constexpr int kCouponCodeCharacters = 16;  // 80 bits.
+
+// A fresh canonical code. Aborts if the random source fails (nothing
+// sensible can be issued then).
+std::string NewCouponCode();
+// The check character of a canonical code.
+char CouponCheckCharacter(absl::string_view canonical);
+// The printed form of a canonical code, with its check character.
+std::string FormatCouponCode(absl::string_view canonical);
+// The canonical code of an input, or InvalidArgument naming `field`: wrong
+// length, a character outside the alphabet, or a check character that does
+// not match (a typo).
+absl::StatusOr<std::string> ParseCouponCode(absl::string_view input,
+                                            absl::string_view field);
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_COUPONS_CODES_H_

@@ -1,0 +1,79 @@
+#include "ledger/coupons/coupons_fold.h"
+
+#include "ledger/common/status_util.h"
+#include "ledger/coupons/codes.h"
+#include "ledger/engine/fold_support.h"
+
+namespace loyalty::fold {
+
+using loyalty::v1::LedgerEntry;
+
+bool IsCouponEntry(loyalty::v1::EntryKind kind) {
+  return kind == loyalty::v1::ENTRY_KIND_COUPON_ISSUE ||
+         kind == loyalty::v1::ENTRY_KIND_COUPON_REDEEM;
+}
+
+absl::Status CheckCouponEntryShape(const LedgerEntry& entry) {
+  LedgerEntry::DetailsCase expected = LedgerEntry::DETAILS_NOT_SET;
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE) {
+    expected = LedgerEntry::kCouponIssued;
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_REDEEM) {
+    expected = LedgerEntry::kCouponRedeemed;
+  }
+  if (entry.details_case() != expected) {
+    return Broken(entry, "the entry's details are not of its kind");
+  }
+  if (IsCouponEntry(entry.kind()) && entry.points_delta() != 0) {
+    return Broken(entry, "a coupon entry moves points");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FoldCouponEntry(const LedgerEntry& entry,
+                             loyalty::storage::v1::CouponRecord* coupon,
+                             loyalty::storage::v1::CouponCount* template_count,
+                             loyalty::storage::v1::CouponCount* member_count) {
+  LEDGER_RETURN_IF_ERROR(CheckCouponEntryShape(entry));
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE) {
+    const loyalty::v1::CouponIssued& issued = entry.coupon_issued();
+    if (!coupon->code().empty()) {
+      return Broken(entry, "a coupon code issued twice");
+    }
+    if (issued.code().size() != kCouponCodeCharacters ||
+        issued.template_id().empty() || issued.uses_allowed() < 1 ||
+        issued.valid_until_ms() <= issued.valid_from_ms()) {
+      return Broken(entry, "a COUPON_ISSUE without a code, template, uses "
+                           "or window");
+    }
+    coupon->set_code(issued.code());
+    coupon->set_template_id(issued.template_id());
+    coupon->set_member_id(entry.member_id());
+    coupon->set_valid_from_ms(issued.valid_from_ms());
+    coupon->set_valid_until_ms(issued.valid_until_ms());
+    coupon->set_uses_allowed(issued.uses_allowed());
+    coupon->set_uses(0);
+    coupon->set_issued_sequence(entry.sequence());
+    template_count->set_issued(template_count->issued() + 1);
+    member_count->set_issued(member_count->issued() + 1);
+    return absl::OkStatus();
+  }
+  const loyalty::v1::CouponRedeemed& redeemed = entry.coupon_redeemed();
+  if (coupon->code().empty() || coupon->code() != redeemed.code() ||
+      coupon->template_id() != redeemed.template_id()) {
+    return Broken(entry, "a COUPON_REDEEM of a coupon never issued");
+  }
+  if (coupon->uses() >= coupon->uses_allowed()) {
+    return Broken(entry, "a coupon used more often than it allows");
+  }
+  if (redeemed.uses_after() != coupon->uses() + 1) {
+    return Broken(entry, "a COUPON_REDEEM's uses_after is not the next use");
+  }
+  if (entry.recorded_at_ms() < coupon->valid_from_ms() ||
+      entry.recorded_at_ms() >= coupon->valid_until_ms()) {
+    return Broken(entry, "a coupon used outside its window");
+  }
+  coupon->set_uses(coupon->uses() + 1);
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty::fold

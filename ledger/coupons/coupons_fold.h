@@ -1,0 +1,34 @@
+// File: ledger/coupons/coupons_fold.h
+//
+// The coupons domain's folds. A coupon entry is a member's entry (it is in
+// the member's statement and chain) that moves no points; its state is the
+// coupon's record and the template's counts, which FoldCouponEntry applies
+// it to. The writer (IssueCoupon, RedeemCoupon) and VerifyLedger call the
+// same function, so they cannot disagree.
+#ifndef LOYALTY_LEDGER_COUPONS_COUPONS_FOLD_H_
+#define LOYALTY_LEDGER_COUPONS_COUPONS_FOLD_H_
+
+#include "absl/status/status.h"
+#include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/common.pb.h"
+
+namespace loyalty::fold {
+
+bool IsCouponEntry(loyalty::v1::EntryKind kind);
+
+// What a coupon entry must be for its member: no points moved, and the
+// details of its own kind (and a non-coupon entry carries none).
+absl::Status CheckCouponEntryShape(const loyalty::v1::LedgerEntry& entry);
+
+// Applies a coupon entry to the coupon's record (an empty one for an
+// ISSUE). An ISSUE also counts in `template_count` and `member_count`
+// (both required then; ignored for a REDEEM). A REDEEM past the coupon's
+// uses, outside its window, of another code or out of count is refused.
+absl::Status FoldCouponEntry(const loyalty::v1::LedgerEntry& entry,
+                             loyalty::storage::v1::CouponRecord* coupon,
+                             loyalty::storage::v1::CouponCount* template_count,
+                             loyalty::storage::v1::CouponCount* member_count);
+
+}  // namespace loyalty::fold
+
+#endif  // LOYALTY_LEDGER_COUPONS_COUPONS_FOLD_H_

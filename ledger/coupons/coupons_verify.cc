@@ -1,0 +1,64 @@
+#include "ledger/coupons/coupons_verify.h"
+
+#include "ledger/common/keys.h"
+#include "ledger/common/status_util.h"
+#include "ledger/coupons/coupons_fold.h"
+
+namespace loyalty {
+
+using loyalty::storage::v1::CouponCount;
+using loyalty::storage::v1::CouponRecord;
+using loyalty::v1::LedgerEntry;
+
+void CouponsVerifyPart::AfterFold(
+    const LedgerEntry& entry,
+    const loyalty::storage::v1::EntryStorageFields& storage,
+    Problems& problems) {
+  if (!fold::IsCouponEntry(entry.kind())) return;
+  const bool issue = entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE;
+  const std::string& code = issue ? entry.coupon_issued().code()
+                                  : entry.coupon_redeemed().code();
+  CouponRecord next = coupons_[CouponKey(code)];
+  CouponCount template_count;
+  CouponCount member_count;
+  std::string template_key;
+  std::string member_key;
+  if (issue) {
+    template_key = CouponTemplateCountKey(entry.coupon_issued().template_id());
+    member_key = CouponMemberCountKey(entry.coupon_issued().template_id(),
+                                      entry.member_id());
+    template_count = counts_[template_key];
+    member_count = counts_[member_key];
+  }
+  absl::Status folded =
+      fold::FoldCouponEntry(entry, &next, &template_count, &member_count);
+  if (!folded.ok()) {
+    problems.Add(std::string(folded.message()));
+    return;
+  }
+  coupons_[CouponKey(code)] = std::move(next);
+  if (issue) {
+    counts_[template_key] = template_count;
+    counts_[member_key] = member_count;
+  }
+}
+
+absl::Status CouponsVerifyPart::Finish(const StoreReader& store,
+                                       const ReplayedMembers& members,
+                                       Problems& problems) {
+  absl::flat_hash_map<std::string, std::string> coupons;
+  for (const auto& [key, record] : coupons_) {
+    // A code only redeemed (never issued) was reported by the fold.
+    if (!record.code().empty()) coupons[key] = record.SerializeAsString();
+  }
+  LEDGER_RETURN_IF_ERROR(
+      CheckFamilyMatches(store, Family::kCoupons, coupons, "coupon", problems));
+  absl::flat_hash_map<std::string, std::string> counts;
+  for (const auto& [key, count] : counts_) {
+    counts[key] = count.SerializeAsString();
+  }
+  return CheckFamilyMatches(store, Family::kCouponCounts, counts,
+                            "coupon count", problems);
+}
+
+}  // namespace loyalty

@@ -1,0 +1,43 @@
+// File: ledger/coupons/coupons_verify.h
+//
+// The coupons domain's part of VerifyLedger (read/verify_part.h): every
+// coupon record is the fold of its COUPON_ISSUE and COUPON_REDEEM entries
+// (so no coupon was used more often than it allows, or outside its
+// window), and every count the fold of the ISSUEs, both ways.
+#ifndef LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_
+#define LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "ledger/read/verify_part.h"
+#include "loyalty/storage/v1/records.pb.h"
+#include "loyalty/v1/common.pb.h"
+
+namespace loyalty {
+
+class CouponsVerifyPart final : public VerifyPart {
+ public:
+  void BeforeFold(uint64_t key_sequence, const loyalty::v1::LedgerEntry& entry,
+                  const loyalty::storage::v1::MemberRecord& member_before,
+                  Problems& problems) override {}
+  // Folds a coupon entry into its coupon's record and counts.
+  void AfterFold(const loyalty::v1::LedgerEntry& entry,
+                 const loyalty::storage::v1::EntryStorageFields& storage,
+                 Problems& problems) override;
+  // The coupons family, then the coupon_counts family.
+  absl::Status Finish(const StoreReader& store, const ReplayedMembers& members,
+                      Problems& problems) override;
+
+ private:
+  // By CouponKey / CouponTemplateCountKey / CouponMemberCountKey, as the
+  // families key them.
+  absl::flat_hash_map<std::string, loyalty::storage::v1::CouponRecord> coupons_;
+  absl::flat_hash_map<std::string, loyalty::storage::v1::CouponCount> counts_;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_

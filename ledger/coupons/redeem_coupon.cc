@@ -1,0 +1,114 @@
+#include "ledger/coupons/redeem_coupon.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/common/keys.h"
+#include "ledger/common/limits.h"
+#include "ledger/common/status_util.h"
+#include "ledger/common/validation.h"
+#include "ledger/coupons/codes.h"
+#include "ledger/coupons/coupon_rules.h"
+#include "ledger/coupons/coupons_fold.h"
+#include "ledger/coupons/templates.h"
+#include "ledger/engine/batch.h"
+#include "ledger/engine/rule_support.h"
+#include "ledger/points/settle.h"
+
+namespace loyalty {
+
+using loyalty::storage::v1::CouponRecord;
+using loyalty::storage::v1::MemberRecord;
+using loyalty::v1::LedgerEntry;
+
+absl::Status RedeemCouponCommand::Prepare(const Rules& rules, int64_t now_ms,
+                                          Request& request,
+                                          Prepared& prepared) {
+  LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  LEDGER_ASSIGN_OR_RETURN(std::string canonical,
+                          ParseCouponCode(request.code(), "code"));
+  request.set_code(std::move(canonical));
+  return ValidateToken(request.order_id(), "order_id", kIdLengthMax, true);
+}
+
+absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
+                                         Queued<RedeemCouponCommand>& command) {
+  auto& request = command.request;
+  LEDGER_RETURN_IF_ERROR(
+      ResolveMemberAlias(request.mutable_member_id(), batch));
+  LEDGER_ASSIGN_OR_RETURN(
+      CouponRecord * coupon,
+      batch.LoadRecord<CouponRecord>(Family::kCoupons,
+                                     CouponKey(request.code())));
+  if (coupon->code().empty()) return CouponNotFound();
+  // The owner may have been merged into the presenting member since.
+  LEDGER_ASSIGN_OR_RETURN(std::string owner,
+                          ResolveMemberId(coupon->member_id(), batch));
+  if (owner != request.member_id()) return CouponNotFound();
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          LoadSettled(request.member_id(), rules, batch));
+
+  const loyalty::v1::CouponTemplate* coupon_template =
+      FindCouponTemplate(rules.program, coupon->template_id());
+  if (coupon->uses() >= coupon->uses_allowed()) {
+    return CouponRefused(
+        loyalty::v1::ERROR_REASON_COUPON_USED_UP,
+        absl::StrCat("the coupon has been used ", coupon->uses(), " of ",
+                     coupon->uses_allowed(), " times"));
+  }
+  const int64_t now_ms = batch.now_ms();
+  if (now_ms < coupon->valid_from_ms() || now_ms >= coupon->valid_until_ms()) {
+    return CouponRefused(
+        loyalty::v1::ERROR_REASON_COUPON_NOT_VALID_NOW,
+        now_ms < coupon->valid_from_ms() ? "the coupon is not valid yet"
+                                         : "the coupon has expired");
+  }
+  // A template the program no longer has keeps its coupons usable where
+  // any coupon is: the limits below are the template's.
+  if (coupon_template != nullptr) {
+    const auto& channels = coupon_template->channels();
+    if (!channels.empty() &&
+        std::find(channels.begin(), channels.end(),
+                  request.context().channel()) == channels.end()) {
+      return CouponRefused(
+          loyalty::v1::ERROR_REASON_COUPON_WRONG_CHANNEL,
+          absl::StrCat("the coupon cannot be used on ",
+                       loyalty::v1::Channel_Name(request.context().channel())));
+    }
+    const auto& stores = coupon_template->store_ids();
+    if (!stores.empty() &&
+        std::find(stores.begin(), stores.end(), request.context().store_id()) ==
+            stores.end()) {
+      return CouponRefused(
+          loyalty::v1::ERROR_REASON_COUPON_WRONG_STORE,
+          request.context().store_id().empty()
+              ? "the coupon can only be used in some stores: name the store"
+              : absl::StrCat("the coupon cannot be used in store \"",
+                             request.context().store_id(), "\""));
+    }
+  }
+
+  LedgerEntry entry =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_COUPON_REDEEM, request.member_id());
+  entry.set_order_id(request.order_id());
+  loyalty::v1::CouponRedeemed* redeemed = entry.mutable_coupon_redeemed();
+  redeemed->set_code(request.code());
+  redeemed->set_template_id(coupon->template_id());
+  redeemed->set_uses_after(coupon->uses() + 1);
+  LedgerEntry appended = batch.Append(std::move(entry), member);
+  // Invariant: the checks above are the fold's.
+  LEDGER_CHECK(
+      fold::FoldCouponEntry(appended, coupon, nullptr, nullptr).ok());
+  batch.StageRecord(Family::kCoupons, CouponKey(request.code()));
+
+  loyalty::v1::RedeemCouponResponse response;
+  *response.mutable_coupon() = CouponView(*coupon, coupon_template, now_ms);
+  *response.mutable_entry() = std::move(appended);
+  command.response = std::move(response);
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty

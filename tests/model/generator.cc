@@ -159,6 +159,7 @@ constexpr const KindSpec* kKinds[] = {
     &kEnrollSpec, &kEarnSpec,     &kRedeemSpec,  &kAdjustSpec, &kEventSpec,
     &kHoldSpec,   &kCaptureSpec,  &kReleaseSpec, &kReturnSpec, &kLinkSpec,
     &kUnlinkSpec, &kTransferSpec, &kImportSpec,  &kCloseSpec,  &kMergeSpec,
+    &kIssueCouponSpec, &kRedeemCouponSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

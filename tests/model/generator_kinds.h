@@ -54,6 +54,9 @@ extern const KindSpec kTransferSpec;
 extern const KindSpec kImportSpec;
 extern const KindSpec kCloseSpec;
 extern const KindSpec kMergeSpec;
+// Coupons (coupons_generator.cc).
+extern const KindSpec kIssueCouponSpec;
+extern const KindSpec kRedeemCouponSpec;
 
 template <typename T>
 const T& PickFrom(Generator& g, const std::vector<T>& values) {

@@ -35,6 +35,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "ledger/common/clock.h"
 #include "ledger/commands.h"
+#include "ledger/coupons/codes.h"
 #include "ledger/engine/ledger.h"
 #include "ledger/points/sweep.h"
 #include "ledger/common/status_util.h"
@@ -167,6 +168,20 @@ void Fill(const v1::MergeMembersResponse& response, Observed* observed) {
   observed->member = response.member();
 }
 
+template <typename Response>
+void FillCoupon(const Response& response, Observed* observed) {
+  observed->member_id = response.entry().member_id();
+  observed->entry = response.entry();
+  observed->has_balance = false;
+  observed->coupon = response.coupon();
+}
+void Fill(const v1::IssueCouponResponse& response, Observed* observed) {
+  FillCoupon(response, observed);
+}
+void Fill(const v1::RedeemCouponResponse& response, Observed* observed) {
+  FillCoupon(response, observed);
+}
+
 struct Slot {
   std::promise<Observed> promise;
   std::atomic<int> calls{0};
@@ -248,6 +263,12 @@ struct Submitter {
   void operator()(const v1::MergeMembersRequest& request) const {
     Submit<MergeMembersCommand>(request);
   }
+  void operator()(const v1::IssueCouponRequest& request) const {
+    Submit<IssueCouponCommand>(request);
+  }
+  void operator()(const v1::RedeemCouponRequest& request) const {
+    Submit<RedeemCouponCommand>(request);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
@@ -261,7 +282,8 @@ v1::EntryKind EntryKindOf(const Request& request) {
       v1::ENTRY_KIND_RETURN,   v1::ENTRY_KIND_LINK,
       v1::ENTRY_KIND_UNLINK,   v1::ENTRY_KIND_TRANSFER_OUT,
       v1::ENTRY_KIND_OPENING,  v1::ENTRY_KIND_CLOSE,
-      v1::ENTRY_KIND_MERGE_OUT};
+      v1::ENTRY_KIND_MERGE_OUT, v1::ENTRY_KIND_COUPON_ISSUE,
+      v1::ENTRY_KIND_COUPON_REDEEM};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -438,6 +460,29 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   check(got.merged_pending_points() == want.merged_pending,
         "merged_pending_points");
   check(got.merged_held_points() == want.merged_held, "merged_held_points");
+  // Coupon details: those of the entry's kind, or none.
+  const bool issue = want.kind == v1::ENTRY_KIND_COUPON_ISSUE;
+  const bool redeem = want.kind == v1::ENTRY_KIND_COUPON_REDEEM;
+  check(got.details_case() == (issue    ? v1::LedgerEntry::kCouponIssued
+                               : redeem ? v1::LedgerEntry::kCouponRedeemed
+                                        : v1::LedgerEntry::DETAILS_NOT_SET),
+        "details");
+  if (issue) {
+    const v1::CouponIssued& details = got.coupon_issued();
+    check(details.code() == want.coupon_code &&
+              details.template_id() == want.coupon_template &&
+              details.valid_from_ms() == want.coupon_valid_from_ms &&
+              details.valid_until_ms() == want.coupon_valid_until_ms &&
+              details.uses_allowed() == want.coupon_uses_allowed,
+          "coupon_issued");
+  }
+  if (redeem) {
+    const v1::CouponRedeemed& details = got.coupon_redeemed();
+    check(details.code() == want.coupon_code &&
+              details.template_id() == want.coupon_template &&
+              details.uses_after() == want.coupon_uses_after,
+          "coupon_redeemed");
+  }
   // Storage fields never reach the contract's entries.
   check(got.GetReflection()->GetUnknownFields(got).empty(), "unknown fields");
   std::string record_problem;
@@ -593,6 +638,20 @@ v1::ProgramConfig Runner::Program() {
     rate->set_points_per_step(rule.points_per_step);
   }
   program.set_time_zone("Asia/Taipei");  // UTC+8, as the model counts days.
+  for (const CouponRule& rule : ModelCouponRules()) {
+    v1::CouponTemplate* coupon = program.add_coupon_templates();
+    coupon->set_template_id(rule.template_id);
+    coupon->set_display_name(absl::StrCat(rule.percent_off, "% off"));
+    coupon->set_percent_off(rule.percent_off);
+    coupon->set_valid_days_after_issue(rule.valid_days);
+    coupon->set_uses_per_coupon(rule.uses);
+    coupon->set_per_member_limit(rule.per_member_limit);
+    coupon->set_issuance_budget(rule.budget);
+    if (rule.only_channel != v1::CHANNEL_UNSPECIFIED) {
+      coupon->add_channels(rule.only_channel);
+    }
+    if (!rule.only_store.empty()) coupon->add_store_ids(rule.only_store);
+  }
   program.set_default_phone_region(kModelPhoneRegion);
   program.mutable_transfer_rules()->set_per_transfer_max_points(
       kModelTransferMaxPoints);
@@ -718,6 +777,18 @@ bool Runner::Judge(const Command& command, const Observed& observed,
                                "\", which is malformed or taken"));
     }
   }
+  // An issued coupon: the code is the ledger's draw, which must be new and
+  // printed with its check character; the model takes it from the answer.
+  if (command.request.index() == kIssueCouponKind && observed.status.ok() &&
+      !observed.replayed) {
+    auto canonical = ParseCouponCode(observed.coupon.code(), "code");
+    if (!canonical.ok() || model_.coupons().count(*canonical) > 0) {
+      return Fail(absl::StrCat("the ledger issued coupon code \"",
+                               observed.coupon.code(),
+                               "\", which is malformed or taken"));
+    }
+    assigned = *canonical;
+  }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
   if (!expected->dry_run) Count(expected->entries);
@@ -746,6 +817,7 @@ bool Runner::Judge(const Command& command, const Observed& observed,
           break;
         default:
           CountPointsRejection(expected->reason);
+          CountCouponRejection(expected->reason);
           break;
       }
       if (!expected->entries.empty()) ++report_.rejections_after_due_entries;
@@ -871,8 +943,10 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
     std::string problem = CompareEntry(own, entry);
     if (!problem.empty()) return "the response's " + problem;
   }
-  // The kind's own fields (the kinds are disjoint: one of the two applies).
+  // The kind's own fields (the kinds are disjoint: one of them applies).
   std::string problem = ComparePointsOk(command, expected, observed);
+  if (!problem.empty()) return problem;
+  problem = CompareCouponsOk(command, expected, observed);
   if (!problem.empty()) return problem;
   return CompareMembersOk(command, expected, observed);
 }
@@ -1464,7 +1538,7 @@ RunReport Runner::Run() {
   }
   if (ok) {
     ok = CheckVerify() && CheckStatements(/*all=*/true) && CheckMembers() &&
-         CheckLookups(/*all=*/true);
+         CheckLookups(/*all=*/true) && CheckCoupons();
   }
   const Model::Counts& counts = model_.counts();
   report_.transfer_day_rollovers = counts.transfer_day_rollovers;
@@ -1551,7 +1625,15 @@ std::string RunReport::Summary() const {
       " reads through one; met at the target: ", merged_pending_matured,
       " moved pending lots matured, ", merged_holds_settled,
       " moved holds settled, ", merged_orders_returned,
-      " moved orders returned; ", absl::StrFormat("%.1f", seconds), " s");
+      " moved orders returned; coupons: ", coupons_issued, " issued, ",
+      coupon_uses, " uses, ", coupons_used_up, " used up, refused: ",
+      coupon_refusals_budget, " BUDGET_SPENT, ", coupon_refusals_limit,
+      " LIMIT_REACHED, ", coupon_refusals_not_valid_now, " NOT_VALID_NOW, ",
+      coupon_refusals_used_up, " USED_UP, ", coupon_refusals_wrong_channel,
+      " WRONG_CHANNEL, ", coupon_refusals_wrong_store, " WRONG_STORE, ",
+      coupon_refusals_not_found, " COUPON_NOT_FOUND, ",
+      coupon_refusals_template, " TEMPLATE_NOT_FOUND; ",
+      absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

@@ -217,6 +217,18 @@ struct RunReport {
   // of one; pending lots, holds and orders a merge moved, met at the
   // target (maturing; captured, released or timed out; returned).
   int64_t alias_commands = 0;
+  // Coupons: issued, used, used up (at the end), and the refusals met.
+  int64_t coupons_issued = 0;
+  int64_t coupon_uses = 0;
+  int64_t coupons_used_up = 0;
+  int64_t coupon_refusals_budget = 0;
+  int64_t coupon_refusals_limit = 0;
+  int64_t coupon_refusals_not_valid_now = 0;
+  int64_t coupon_refusals_used_up = 0;
+  int64_t coupon_refusals_wrong_channel = 0;
+  int64_t coupon_refusals_wrong_store = 0;
+  int64_t coupon_refusals_not_found = 0;
+  int64_t coupon_refusals_template = 0;
   int64_t alias_reads = 0;
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;

@@ -91,7 +91,8 @@ const char* KindName(const Request& request) {
   static constexpr const char* kNames[] = {
       "enroll", "earn",     "redeem",  "adjust", "event",
       "hold",   "capture",  "release", "return", "link",
-      "unlink", "transfer", "import",  "close",  "merge"};
+      "unlink", "transfer", "import",  "close",  "merge",
+      "issue_coupon", "redeem_coupon"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -159,6 +160,8 @@ std::string ContentOf(const Request& request) {
                              std::is_same_v<Type,
                                             v1::UnlinkIdentifierRequest>) {
           Canonicalize(r.mutable_identifier());
+        } else if constexpr (std::is_same_v<Type, v1::RedeemCouponRequest>) {
+          r.set_code(ModelCanonicalCode(r.code()));
         } else if constexpr (std::is_same_v<Type, ImportRequest>) {
           if (!r.message.phone().empty()) {
             v1::MemberIdentifier phone;
@@ -272,6 +275,8 @@ Expected Model::Apply(const Command& command,
     replay.orders_erased = 0;
     replay.orders_added = 0;
     replay.orders_written = 0;
+    replay.coupon_puts = 0;
+    replay.coupon_count_puts = 0;
     replay.enrolled_member_id.clear();
     return replay;
   }

@@ -251,7 +251,8 @@ using Request =
                  v1::ReturnRequest, v1::LinkIdentifierRequest,
                  v1::UnlinkIdentifierRequest, v1::TransferPointsRequest,
                  ImportRequest, v1::CloseMemberRequest,
-                 v1::MergeMembersRequest>;
+                 v1::MergeMembersRequest, v1::IssueCouponRequest,
+                 v1::RedeemCouponRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
@@ -263,10 +264,12 @@ inline constexpr size_t kTransferKind = 11;
 inline constexpr size_t kImportKind = 12;
 inline constexpr size_t kCloseKind = 13;
 inline constexpr size_t kMergeKind = 14;
+inline constexpr size_t kIssueCouponKind = 15;
+inline constexpr size_t kRedeemCouponKind = 16;
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
 // "release", "return", "link", "unlink", "transfer", "import", "close",
-// "merge".
+// "merge", "issue_coupon", "redeem_coupon".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
@@ -588,6 +591,44 @@ struct ExpectedEntry {
   int64_t merged_pending = 0;
   int64_t merged_held = 0;
   std::shared_ptr<const MemberState> merged_source;
+  // COUPON_ISSUE and COUPON_REDEEM: the canonical code and its template;
+  // the ISSUE's window and uses, the REDEEM's uses after it.
+  std::string coupon_code;
+  std::string coupon_template;
+  int64_t coupon_valid_from_ms = 0;
+  int64_t coupon_valid_until_ms = 0;
+  int32_t coupon_uses_allowed = 0;
+  int32_t coupon_uses_after = 0;
+};
+
+// A coupon template of the test program (coupons_model.cc), as the model
+// and the harness's program get it.
+struct CouponRule {
+  std::string template_id;
+  int32_t percent_off = 10;
+  int32_t valid_days = 30;      // From issue to the end of that day, UTC+8.
+  int32_t uses = 1;
+  int32_t per_member_limit = 0;  // 0 = none.
+  int64_t budget = 0;            // 0 = none.
+  v1::Channel only_channel = v1::CHANNEL_UNSPECIFIED;
+  std::string only_store;        // "" = every store.
+};
+const std::vector<CouponRule>& ModelCouponRules();
+// The canonical form of a coupon code as sent (dashes and spaces dropped,
+// upper case, I/L as 1, O as 0, the check character dropped); as sent when
+// it has the wrong length.
+std::string ModelCanonicalCode(const std::string& code);
+
+// A coupon as the model has it.
+struct CouponState {
+  std::string code;  // Canonical.
+  std::string template_id;
+  std::string owner;  // The member it was issued to (maybe merged since).
+  int64_t valid_from_ms = 0;
+  int64_t valid_until_ms = 0;
+  int32_t uses_allowed = 0;
+  int32_t uses = 0;
+  uint64_t issued_sequence = 0;
 };
 
 // A member's schedule key that moves with a write: from (0 = none) -> to.
@@ -619,6 +660,11 @@ struct Expected {
   uint64_t sequence = 0;
   Totals totals;
   int64_t spend_minor = 0;
+  // IssueCoupon and RedeemCoupon, OK: the coupon after the command; the
+  // coupon and coupon-count records it writes.
+  CouponState coupon;
+  int64_t coupon_puts = 0;
+  int64_t coupon_count_puts = 0;
   // Keys the command adds to the identifier and order families (0 unless
   // kApplied), and order records it writes (new or not): an earn's, or a
   // redeem's or capture's with an order id.
@@ -683,7 +729,8 @@ class Model {
 
   // Applies `command` and returns what the ledger must answer.
   // `assigned_member_id` is the id the ledger chose for an enroll without
-  // one (the model cannot guess a random id); ignored otherwise.
+  // one, or the code it drew for an IssueCoupon (canonical): the model
+  // cannot guess a random id; ignored otherwise.
   Expected Apply(const Command& command, const std::string& assigned_member_id);
 
   // Settles up to `members_max` members whose next due time has come, in
@@ -758,6 +805,14 @@ class Model {
     return holds_made_;
   }
 
+  // Coupons by canonical code, and the issue counts by (template id, "")
+  // and (template id, member id).
+  const std::map<std::string, CouponState>& coupons() const { return coupons_; }
+  const std::map<std::pair<std::string, std::string>, int64_t>& coupon_counts()
+      const {
+    return coupon_counts_;
+  }
+
   // What the rules met that the entries alone do not show.
   struct Counts {
     int64_t transfer_day_rollovers = 0;  // A sender's new day reset its sum.
@@ -811,6 +866,11 @@ class Model {
   Expected ApplyRules(const v1::CloseMemberRequest& request,
                       const std::string& assigned_member_id);
   Expected ApplyRules(const v1::MergeMembersRequest& request,
+                      const std::string& assigned_member_id);
+  // `assigned_code`: the canonical code the ledger drew (coupons_model.cc).
+  Expected ApplyRules(const v1::IssueCouponRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::RedeemCouponRequest& request,
                       const std::string& assigned_member_id);
   // The ledger's first step for a new request: every member id it names
   // that is an alias is rewritten to the member it resolves to (not a
@@ -886,6 +946,8 @@ class Model {
   Counts counts_;
   std::map<std::pair<std::string, std::string>, Remembered> requests_;
   std::vector<std::pair<uint64_t, std::string>> holds_made_;
+  std::map<std::string, CouponState> coupons_;
+  std::map<std::pair<std::string, std::string>, int64_t> coupon_counts_;
   uint64_t last_sequence_ = 0;
   size_t order_records_total_ = 0;
   size_t scheduled_ = 0;

@@ -483,6 +483,19 @@ TEST_CASE(
       CHECK(report.alias_reads > 0);
       CHECK(report.merged_pending_matured > 0);
       CHECK(report.merged_orders_returned > 0);
+      // Coupons: issued, used, used up, and every refusal the generator
+      // aims at.
+      CHECK(report.coupons_issued > 0);
+      CHECK(report.coupon_uses > 0);
+      CHECK(report.coupons_used_up > 0);
+      CHECK(report.coupon_refusals_budget > 0);
+      CHECK(report.coupon_refusals_limit > 0);
+      CHECK(report.coupon_refusals_not_valid_now > 0);
+      CHECK(report.coupon_refusals_used_up > 0);
+      CHECK(report.coupon_refusals_wrong_channel > 0);
+      CHECK(report.coupon_refusals_wrong_store > 0);
+      CHECK(report.coupon_refusals_not_found > 0);
+      CHECK(report.coupon_refusals_template > 0);
     }
   }
 }

@@ -60,6 +60,7 @@ struct Observed {
   v1::Balance to_balance;           // Transfer: the receiver's.
   v1::ImportMemberResponse import;  // Import: the whole response.
   v1::Member member;                // Close and merge: the member after it.
+  v1::Coupon coupon;                // IssueCoupon and RedeemCoupon.
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
 };
 
@@ -137,6 +138,14 @@ class Runner {
                         const Observed& observed);
   std::string ComparePointsOk(const Command& command, const Expected& expected,
                               const Observed& observed);
+  // IssueCoupon and RedeemCoupon's coupon (coupons_checks.cc); "" for
+  // other kinds.
+  std::string CompareCouponsOk(const Command& command, const Expected& expected,
+                               const Observed& observed);
+  // The coupons and coupon_counts families hold exactly the model's coupons
+  // and counts, and GetCoupon shows each as the model has it now.
+  bool CheckCoupons();
+  void CountCouponRejection(v1::ErrorReason reason);
   std::string CompareMembersOk(const Command& command, const Expected& expected,
                                const Observed& observed);
   std::string CompareImport(const Expected& expected, const Observed& observed);

@@ -83,7 +83,9 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       {Family::kMeta, entries > 0 ? 1 : 0},
       {Family::kOrders, expected.orders_written},
       {Family::kIdentifiers,
-       expected.identifiers_added + expected.identifiers_moved}};
+       expected.identifiers_added + expected.identifiers_moved},
+      {Family::kCoupons, expected.coupon_puts},
+      {Family::kCouponCounts, expected.coupon_count_puts}};
   bool exact = writes == 1 &&
                recording.ErasesIn(Family::kIdentifiers) ==
                    expected.identifiers_removed &&
@@ -105,6 +107,11 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       // CheckIdentifierWrites.
     } else if (put.family == Family::kOrders) {
       exact = exact && put.existed == (put.erase || expected.orders_added == 0);
+    } else if (put.family == Family::kCoupons) {
+      // New on an issue, rewritten on a use.
+      exact = exact && put.existed == (expected.coupon_count_puts == 0);
+    } else if (put.family == Family::kCouponCounts) {
+      // A count is new on its first issue, rewritten after.
     } else if (put.existed && put.family != Family::kMembers &&
                put.family != Family::kMeta) {
       exact = false;
@@ -292,8 +299,12 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   int64_t orders_erased = 0;
   int64_t identifiers = 0;
   int64_t identifiers_removed = 0;
+  int64_t coupon_puts = 0;  // A coupon used twice in a batch is put once.
+  int64_t coupon_count_puts = 0;
   std::vector<ExpectedEntry> entries;
   for (const Expected& e : expected) {
+    coupon_puts += e.coupon_puts;
+    coupon_count_puts += e.coupon_count_puts;
     decided += e.effect != Effect::kNothing;
     orders += e.orders_added;
     orders_written += e.orders_written;
@@ -325,6 +336,9 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
       recording.PutsIn(Family::kMembers) >=
           static_cast<int64_t>(touched.size()) &&
       recording.PutsIn(Family::kMeta) <= recording.writes &&
+      recording.PutsIn(Family::kCoupons) <= coupon_puts &&
+      (coupon_puts == 0) == (recording.PutsIn(Family::kCoupons) == 0) &&
+      recording.PutsIn(Family::kCouponCounts) <= coupon_count_puts &&
       (appended == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
       (decided == 0) == (writes == 0);
   if (!exact) {
@@ -346,7 +360,9 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
     if (put.family == Family::kOrders && put.erase) continue;  // Moved.
     if (put.erase ||
         (put.existed && put.family != Family::kMembers &&
-         put.family != Family::kOrders && put.family != Family::kMeta)) {
+         put.family != Family::kOrders && put.family != Family::kMeta &&
+         put.family != Family::kCoupons &&
+         put.family != Family::kCouponCounts)) {
       return Fail(
           absl::StrCat("a group overwrote a key in ", FamilyName(put.family)));
     }

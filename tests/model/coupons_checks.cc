@@ -1,0 +1,143 @@
+// The model test's checks of the coupon kinds: each answer's coupon, and at
+// the end the coupons and coupon_counts families and GetCoupon against the
+// model.
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/common/keys.h"
+#include "ledger/coupons/codes.h"
+#include "runner.h"
+
+namespace loyalty::model {
+namespace {
+
+v1::CouponState StateAt(const CouponState& coupon, int64_t now_ms) {
+  if (coupon.uses >= coupon.uses_allowed) return v1::COUPON_STATE_USED_UP;
+  if (now_ms < coupon.valid_from_ms) return v1::COUPON_STATE_NOT_YET_VALID;
+  if (now_ms >= coupon.valid_until_ms) return v1::COUPON_STATE_EXPIRED;
+  return v1::COUPON_STATE_USABLE;
+}
+
+// "" when `got` shows `want` at `now_ms`; else what differs.
+std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
+                          int64_t now_ms) {
+  std::string differ;
+  auto check = [&](bool same, const char* field) {
+    if (!same) absl::StrAppend(&differ, field, " ");
+  };
+  check(got.code() == FormatCouponCode(want.code), "code");
+  check(got.template_id() == want.template_id, "template_id");
+  check(got.member_id() == want.owner, "member_id");
+  check(got.valid_from_ms() == want.valid_from_ms, "valid_from_ms");
+  check(got.valid_until_ms() == want.valid_until_ms, "valid_until_ms");
+  check(got.uses_allowed() == want.uses_allowed, "uses_allowed");
+  check(got.uses() == want.uses, "uses");
+  check(got.issued_sequence() == want.issued_sequence, "issued_sequence");
+  check(got.state() == StateAt(want, now_ms), "state");
+  if (differ.empty()) return "";
+  return absl::StrCat("coupon ", want.code, " differs in ", differ,
+                      "\n    ledger: ", got.ShortDebugString());
+}
+
+}  // namespace
+
+std::string Runner::CompareCouponsOk(const Command& command,
+                                     const Expected& expected,
+                                     const Observed& observed) {
+  const size_t kind = command.request.index();
+  if (kind != kIssueCouponKind && kind != kRedeemCouponKind) return "";
+  // A replay answers with the coupon as it was then (its hash is checked).
+  if (expected.replayed) return "";
+  return CompareCoupon(expected.coupon, observed.coupon, clock_.NowMs());
+}
+
+void Runner::CountCouponRejection(v1::ErrorReason reason) {
+  switch (reason) {
+    case v1::ERROR_REASON_COUPON_BUDGET_SPENT:
+      ++report_.coupon_refusals_budget;
+      break;
+    case v1::ERROR_REASON_COUPON_LIMIT_REACHED:
+      ++report_.coupon_refusals_limit;
+      break;
+    case v1::ERROR_REASON_COUPON_NOT_VALID_NOW:
+      ++report_.coupon_refusals_not_valid_now;
+      break;
+    case v1::ERROR_REASON_COUPON_USED_UP:
+      ++report_.coupon_refusals_used_up;
+      break;
+    case v1::ERROR_REASON_COUPON_WRONG_CHANNEL:
+      ++report_.coupon_refusals_wrong_channel;
+      break;
+    case v1::ERROR_REASON_COUPON_WRONG_STORE:
+      ++report_.coupon_refusals_wrong_store;
+      break;
+    case v1::ERROR_REASON_COUPON_NOT_FOUND:
+      ++report_.coupon_refusals_not_found;
+      break;
+    case v1::ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND:
+      ++report_.coupon_refusals_template;
+      break;
+    default:
+      break;
+  }
+}
+
+bool Runner::CheckCoupons() {
+  current_ = "the coupon families and GetCoupon against the model";
+  std::map<std::string, std::string> want_coupons;
+  for (const auto& [code, coupon] : model_.coupons()) {
+    storage::v1::CouponRecord record;
+    record.set_code(coupon.code);
+    record.set_template_id(coupon.template_id);
+    record.set_member_id(coupon.owner);
+    record.set_valid_from_ms(coupon.valid_from_ms);
+    record.set_valid_until_ms(coupon.valid_until_ms);
+    record.set_uses_allowed(coupon.uses_allowed);
+    record.set_uses(coupon.uses);
+    record.set_issued_sequence(coupon.issued_sequence);
+    want_coupons[CouponKey(code)] = record.SerializeAsString();
+    auto shown = ledger_->GetCoupon(FormatCouponCode(code));
+    if (!shown.ok()) {
+      return Fail(absl::StrCat("GetCoupon of ", code, ": ",
+                               shown.status().ToString()));
+    }
+    std::string problem = CompareCoupon(coupon, *shown, clock_.NowMs());
+    if (!problem.empty()) return Fail("GetCoupon: " + problem);
+  }
+  std::map<std::string, std::string> want_counts;
+  for (const auto& [key, issued] : model_.coupon_counts()) {
+    if (issued == 0) continue;  // Looked at by a refused issue only.
+    storage::v1::CouponCount count;
+    count.set_issued(issued);
+    want_counts[key.second.empty()
+                    ? CouponTemplateCountKey(key.first)
+                    : CouponMemberCountKey(key.first, key.second)] =
+        count.SerializeAsString();
+  }
+  for (auto [family, want] :
+       {std::pair{Family::kCoupons, &want_coupons},
+        std::pair{Family::kCouponCounts, &want_counts}}) {
+    std::map<std::string, std::string> stored;
+    absl::Status scanned = memory_.Scan(
+        family, "", "", false,
+        [&](absl::string_view key, absl::string_view value) {
+          stored[std::string(key)] = std::string(value);
+          return true;
+        });
+    if (!scanned.ok()) return Fail(scanned.ToString());
+    if (stored != *want) {
+      return Fail(absl::StrCat("the ", FamilyName(family), " family has ",
+                               stored.size(), " keys, the model ",
+                               want->size(), ", or a value differs"));
+    }
+  }
+  report_.coupons_issued = model_.coupons().size();
+  for (const auto& [code, coupon] : model_.coupons()) {
+    report_.coupon_uses += coupon.uses;
+    report_.coupons_used_up += coupon.uses >= coupon.uses_allowed;
+  }
+  return true;
+}
+
+}  // namespace loyalty::model

@@ -38,6 +38,10 @@ absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
   auto& request = command.request;
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_member_id(), batch));
+  // The member first, as for every write: a closed member is told so
+  // whatever the code (which says nothing about the code).
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
+                          LoadSettled(request.member_id(), rules, batch));
   LEDGER_ASSIGN_OR_RETURN(
       CouponRecord * coupon,
       batch.LoadRecord<CouponRecord>(Family::kCoupons,
@@ -47,8 +51,6 @@ absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_ASSIGN_OR_RETURN(std::string owner,
                           ResolveMemberId(coupon->member_id(), batch));
   if (owner != request.member_id()) return CouponNotFound();
-  LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
-                          LoadSettled(request.member_id(), rules, batch));
 
   const loyalty::v1::CouponTemplate* coupon_template =
       FindCouponTemplate(rules.program, coupon->template_id());

@@ -15,11 +15,11 @@ namespace loyalty {
 // Writes a COUPON_REDEEM on the presenting member. The single writer
 // decides redemptions one after another, so of any number of concurrent
 // ones exactly as many succeed as the coupon has uses left. Refusals, each
-// remembered under the request id: NOT_FOUND COUPON_NOT_FOUND (an unknown
+// remembered under the request id, in this order: the member's own
+// (MEMBER_NOT_FOUND, MEMBER_CLOSED), then NOT_FOUND COUPON_NOT_FOUND (an unknown
 // code, or a coupon of another member: the same answer, so a code's
 // existence is not revealed), FAILED_PRECONDITION COUPON_NOT_VALID_NOW,
-// COUPON_USED_UP, COUPON_WRONG_CHANNEL, COUPON_WRONG_STORE,
-// MEMBER_CLOSED.
+// COUPON_USED_UP, COUPON_WRONG_CHANNEL, COUPON_WRONG_STORE.
 struct RedeemCouponCommand {
   static constexpr CommandInfo kInfo{.name = "RedeemCoupon",
                                      .service = Service::kLoyalty,

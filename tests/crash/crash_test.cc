@@ -80,6 +80,10 @@
 //       where an alias makes them right; the other checks follow what
 //       moved: identifiers (h), open holds (e), orders (f), transfer totals
 //       (g);
+//   (k) coupons (coupon_check.h): clients race to redeem the same codes;
+//       every acknowledged coupon exists with exactly as many uses as OK
+//       redemptions were acknowledged for it, never more than it allows,
+//       and all of them once a redemption was told it is used up;
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor, per member merged
 //   in), held never.
@@ -122,6 +126,7 @@
 #include "absl/time/clock.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "tests/crash/close_check.h"
+#include "tests/crash/coupon_check.h"
 #include "tests/crash/hold_check.h"
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
@@ -266,6 +271,8 @@ class CrashRun {
   TransferCheck transfer_check_;
   IdentityCheck identity_check_{flags_.members};
   CloseCheck close_check_;
+  CouponBook coupon_book_;  // Acknowledged coupons, for redemptions.
+  CouponCheck coupon_check_;
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
@@ -353,6 +360,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     options.holds = &hold_book_;
     options.orders = &order_book_;
     options.members = &member_book_;
+    options.coupons = &coupon_book_;
     options.merge_burst = &merge_burst;
     generators.push_back(std::make_unique<RequestGenerator>(options));
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
@@ -587,10 +595,12 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   transfer_check_.Learn(requests, &failures_);
   identity_check_.Learn(requests, &failures_);
   close_check_.Learn(requests, &failures_);
+  coupon_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
     member_book_.AddAnswer(*request);
+    coupon_book_.AddIssued(*request);
     if (request->method != Method::kHold ||
         request->outcome.code != grpc::StatusCode::OK) {
       continue;
@@ -611,6 +621,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   identity_check_.Check(client, aliases, random_, &failures_);
   // (i) Closes, after (h): its fold says who has an erased card.
   close_check_.Check(client, identity_check_, &failures_);
+  // (k) Coupons.
+  coupon_check_.Check(client, &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -701,7 +713,9 @@ void CrashRun::CheckMemberCommandsExercised() {
        merge_check_.counts().writes_through_alias},
       {"aliases read by GetMember", merge_check_.counts().aliases_read},
       {"pending EARN lots", hold_check_.counts().pending_lots_seen},
-      {"MATURE entries", hold_check_.counts().matured}};
+      {"MATURE entries", hold_check_.counts().matured},
+      {"acknowledged coupon uses", coupon_check_.counts().uses},
+      {"COUPON_USED_UP answers", coupon_check_.counts().used_up}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
@@ -776,6 +790,16 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(closes.erased_cards_imported_again),
       static_cast<unsigned long long>(closes.closes_checked_last),
       static_cast<long long>(closes.points_forfeited_last));
+  const CouponCounts& coupons = coupon_check_.counts();
+  std::printf(
+      "crash_test coupons: %llu issued, %llu uses acknowledged, %llu "
+      "COUPON_USED_UP and %llu COUPON_NOT_FOUND answers; %llu coupons with "
+      "every use made at the last restart\n",
+      static_cast<unsigned long long>(coupons.issued),
+      static_cast<unsigned long long>(coupons.uses),
+      static_cast<unsigned long long>(coupons.used_up),
+      static_cast<unsigned long long>(coupons.not_found),
+      static_cast<unsigned long long>(coupons.fully_used));
   const MergeCounts& merges = merge_check_.counts();
   std::printf(
       "crash_test merges: %llu acknowledged OK (%llu into an alias); %llu "

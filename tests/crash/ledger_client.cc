@@ -170,6 +170,10 @@ const char* MethodName(Method method) {
       return "CloseMember";
     case Method::kMerge:
       return "MergeMembers";
+    case Method::kIssueCoupon:
+      return "IssueCoupon";
+    case Method::kRedeemCoupon:
+      return "RedeemCoupon";
   }
   return "?";
 }
@@ -237,6 +241,10 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameMessage<CloseMemberResponse>(a, b, difference);
     case Method::kMerge:
       return SameMessage<MergeMembersResponse>(a, b, difference);
+    case Method::kIssueCoupon:
+      return SameMessage<loyalty::v1::IssueCouponResponse>(a, b, difference);
+    case Method::kRedeemCoupon:
+      return SameMessage<loyalty::v1::RedeemCouponResponse>(a, b, difference);
   }
   return false;
 }
@@ -272,6 +280,10 @@ bool WasReplayed(Method method, const std::string& response) {
       return Parse<CloseMemberResponse>(response).replayed();
     case Method::kMerge:
       return Parse<MergeMembersResponse>(response).replayed();
+    case Method::kIssueCoupon:
+      return Parse<loyalty::v1::IssueCouponResponse>(response).replayed();
+    case Method::kRedeemCoupon:
+      return Parse<loyalty::v1::RedeemCouponResponse>(response).replayed();
   }
   return false;
 }
@@ -315,6 +327,10 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
       MergeMembersResponse parsed = Parse<MergeMembersResponse>(response);
       return parsed.entries().empty() ? LedgerEntry() : parsed.entries(0);
     }
+    case Method::kIssueCoupon:
+      return Parse<loyalty::v1::IssueCouponResponse>(response).entry();
+    case Method::kRedeemCoupon:
+      return Parse<loyalty::v1::RedeemCouponResponse>(response).entry();
   }
   return LedgerEntry();
 }
@@ -416,6 +432,16 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
       return Call<MergeMembersRequest, MergeMembersResponse>(
           admin_.get(), &AdminService::Stub::MergeMembers, api_key, request,
           deadline);
+    case Method::kIssueCoupon:
+      return Call<loyalty::v1::IssueCouponRequest,
+                  loyalty::v1::IssueCouponResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::IssueCoupon, api_key, request,
+          deadline);
+    case Method::kRedeemCoupon:
+      return Call<loyalty::v1::RedeemCouponRequest,
+                  loyalty::v1::RedeemCouponResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::RedeemCoupon, api_key,
+          request, deadline);
   }
   return Outcome();
 }
@@ -441,6 +467,20 @@ absl::StatusOr<Balance> LedgerClient::GetBalance(const std::string& member_id) {
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         absl::StrCat("GetBalance: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<loyalty::v1::Coupon> LedgerClient::GetCoupon(
+    const std::string& code) {
+  loyalty::v1::GetCouponRequest request;
+  request.set_code(code);
+  loyalty::v1::Coupon response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status = loyalty_->GetCoupon(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("GetCoupon: ", status.error_message()));
   }
   return response;
 }

@@ -48,6 +48,8 @@ enum class Method {
   kImport,    // AdminService.ImportMembers (one call, several rows)
   kClose,     // AdminService.CloseMember
   kMerge,     // AdminService.MergeMembers
+  kIssueCoupon,   // IssueCoupon
+  kRedeemCoupon,  // RedeemCoupon
 };
 const char* MethodName(Method method);
 
@@ -100,6 +102,7 @@ class LedgerClient {
 
   absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Verify();
   absl::StatusOr<loyalty::v1::Balance> GetBalance(const std::string& member_id);
+  absl::StatusOr<loyalty::v1::Coupon> GetCoupon(const std::string& code);
   absl::StatusOr<loyalty::v1::Member> GetMember(const std::string& member_id);
   // NotFound (reason MEMBER_NOT_FOUND) when no member has `identifier`.
   absl::StatusOr<loyalty::v1::Member> LookupMember(

@@ -63,6 +63,18 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
       kTransferPointsPerTransferMax);
   program.mutable_transfer_rules()->set_per_day_max_points(
       kTransferPointsPerDayMax);
+  // Coupons (coupon_check.h): one of five uses, so that clients race for
+  // the last uses of a code, and a single-use one.
+  for (const auto& [template_id, uses] :
+       {std::pair{kCouponTemplateMulti, kCouponUsesMulti},
+        std::pair{kCouponTemplateSingle, 1}}) {
+    auto* coupon = program.add_coupon_templates();
+    coupon->set_template_id(template_id);
+    coupon->set_display_name("Crash test coupon");
+    coupon->set_percent_off(10);
+    coupon->set_valid_days_after_issue(30);
+    coupon->set_uses_per_coupon(uses);
+  }
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

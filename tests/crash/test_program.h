@@ -45,6 +45,9 @@ inline constexpr char kDefaultPhoneRegion[] = "TW";
 inline constexpr int kExpiryYearsAfterEarnYearEnd = 2;
 inline constexpr int64_t kTransferPointsPerTransferMax = 200;
 inline constexpr int64_t kTransferPointsPerDayMax = 3000;
+inline constexpr char kCouponTemplateMulti[] = "crash-five-uses";
+inline constexpr int kCouponUsesMulti = 5;
+inline constexpr char kCouponTemplateSingle[] = "crash-one-use";
 
 loyalty::v1::ProgramConfig CrashTestProgram();
 

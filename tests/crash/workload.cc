@@ -237,6 +237,10 @@ SentRequest RequestGenerator::NextOfMix(std::string request_id) {
   if (options_.orders != nullptr && Chance(0.05)) {
     return NextReturn(std::move(request_id));
   }
+  if (options_.coupons != nullptr && Chance(0.08)) {
+    return Chance(0.35) ? NextIssueCoupon(std::move(request_id))
+                        : NextRedeemCoupon(std::move(request_id));
+  }
   int dice = Uniform(0, 99);
   if (options_.holds != nullptr) {
     if (dice < 10) return NextEnroll(std::move(request_id));
@@ -373,6 +377,67 @@ SentRequest RequestGenerator::NextRedeem(std::string request_id) {
   return sent;
 }
 
+SentRequest RequestGenerator::NextIssueCoupon(std::string request_id) {
+  loyalty::v1::IssueCouponRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.3), Chance(0.3));
+  request.set_member_id(Chance(0.05) ? std::string("ghost-coupon-owner")
+                                     : PickMember());
+  request.set_template_id(Chance(2.0 / 3) ? kCouponTemplateMulti
+                                          : kCouponTemplateSingle);
+  sent.method = Method::kIssueCoupon;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
+  std::optional<KnownCoupon> known = options_.coupons->Pick(random_);
+  if (!known.has_value()) return NextIssueCoupon(std::move(request_id));
+  loyalty::v1::RedeemCouponRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   Chance(0.6), Chance(0.3));
+  request.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+  request.set_code(known->code);
+  request.set_order_id(absl::StrCat("c-", request_id));
+  sent.method = Method::kRedeemCoupon;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+void CouponBook::AddIssued(const SentRequest& request) {
+  if (request.method != Method::kIssueCoupon ||
+      request.outcome.code != grpc::StatusCode::OK) {
+    return;
+  }
+  loyalty::v1::IssueCouponResponse response;
+  if (!response.ParseFromString(request.outcome.response)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const KnownCoupon& known : coupons_) {
+    if (known.code == response.coupon().code()) return;  // A replay.
+  }
+  coupons_.push_back({response.coupon().code(), response.coupon().member_id()});
+  if (coupons_.size() > size_max_) coupons_.erase(coupons_.begin());
+}
+
+std::optional<KnownCoupon> CouponBook::Pick(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (coupons_.empty()) return std::nullopt;
+  // Half the time one of the newest four.
+  const size_t size = coupons_.size();
+  const size_t from =
+      std::uniform_int_distribution<int>(0, 1)(random) == 0 && size > 4
+          ? size - 4
+          : 0;
+  return coupons_[std::uniform_int_distribution<size_t>(from, size - 1)(
+      random)];
+}
+
 SentRequest RequestGenerator::NextEvent(std::string request_id) {
   loyalty::v1::RecordEventRequest request;
   SentRequest sent;
@@ -481,6 +546,7 @@ SentRequest RequestGenerator::NextReturn(std::string request_id) {
 
 void RequestGenerator::Answered(const SentRequest& request) {
   if (options_.orders != nullptr) options_.orders->AddEarn(request);
+  if (options_.coupons != nullptr) options_.coupons->AddIssued(request);
   if (options_.members != nullptr) options_.members->AddAnswer(request);
   if (options_.holds == nullptr || request.method != Method::kHold ||
       request.outcome.code != grpc::StatusCode::OK) {

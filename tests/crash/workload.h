@@ -41,6 +41,14 @@
 // return of it restores points and may take points the member has spent
 // (debt, under the test program's return policy).
 //
+// With a CouponBook (WorkloadOptions::coupons), coupons join the mix: 8% of
+// requests (the rest as above) are, 35% IssueCoupon (a pool member, 1 in 20
+// a ghost: NOT_FOUND; 2 in 3 of a five-use template, else a single-use one)
+// and 65% RedeemCoupon of a code some client got issued (the book is
+// shared and leans to the newest codes, so clients race for a code's last
+// uses: COUPON_USED_UP), by its owner; 1 in 10 by another pool member
+// (COUPON_NOT_FOUND).
+//
 // With a MemberBook (WorkloadOptions::members), the member commands join
 // the mix: 15% of requests (the rest as above) are, of those, 36%
 // TransferPoints, 23% LinkIdentifier, 17% UnlinkIdentifier, 8% ImportMembers,
@@ -223,6 +231,30 @@ class MemberBook {
   std::vector<std::string> debtors_;         // Oldest first.
 };
 
+// A coupon IssueCoupon acknowledged: its printed code and its owner.
+struct KnownCoupon {
+  std::string code;
+  std::string member_id;
+};
+
+// The coupons acknowledged so far in a run, shared by every client and
+// kept across cycles (the newest `size_max`), so that clients race to
+// redeem the same codes. Thread-safe.
+class CouponBook {
+ public:
+  explicit CouponBook(size_t size_max = 64) : size_max_(size_max) {}
+  // From an OK IssueCoupon; ignores anything else.
+  void AddIssued(const SentRequest& request);
+  // Leans towards the newest coupons, which likelier have uses left;
+  // nullopt while the book is empty.
+  std::optional<KnownCoupon> Pick(std::mt19937_64& random);
+
+ private:
+  const size_t size_max_;
+  std::mutex mutex_;
+  std::vector<KnownCoupon> coupons_;  // Oldest first.
+};
+
 struct WorkloadOptions {
   int cycle = 0;
   int client = 0;
@@ -237,6 +269,8 @@ struct WorkloadOptions {
   // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier, ImportMembers,
   // CloseMember and MergeMembers to the mix when set.
   MemberBook* members = nullptr;
+  // Adds IssueCoupon and RedeemCoupon to the mix when set.
+  CouponBook* coupons = nullptr;
   // With `members`: while this is true, 1 request in 3 is a merge (a burst
   // just before loyaltyd is stopped, so that merges are in flight then).
   const std::atomic<bool>* merge_burst = nullptr;
@@ -271,6 +305,8 @@ class RequestGenerator {
   SentRequest NextImport(std::string request_id);
   SentRequest NextClose(std::string request_id);
   SentRequest NextMerge(std::string request_id);
+  SentRequest NextIssueCoupon(std::string request_id);
+  SentRequest NextRedeemCoupon(std::string request_id);
   // See the file comment.
   std::string PickMergeSource();
   std::string PickMergeTarget();

@@ -119,6 +119,10 @@ Expected Model::ApplyRules(const v1::IssueCouponRequest& request,
 
 Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
                            const std::string&) {
+  // The member first, as for every write.
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
   const Expected not_found = Rejected(absl::StatusCode::kNotFound,
                                       v1::ERROR_REASON_COUPON_NOT_FOUND);
   auto found = coupons_.find(ModelCanonicalCode(request.code()));
@@ -126,9 +130,6 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   CouponState& coupon = found->second;
   // Its owner, or the member its owner was merged into.
   if (Resolve(coupon.owner) != request.member_id()) return not_found;
-  Expected refused;
-  MemberState* member = LoadActive(request.member_id(), &refused);
-  if (member == nullptr) return refused;
   if (coupon.uses >= coupon.uses_allowed) {
     return Rejected(absl::StatusCode::kFailedPrecondition,
                     v1::ERROR_REASON_COUPON_USED_UP);

@@ -1,0 +1,95 @@
+#include "tests/crash/coupon_check.h"
+
+#include "absl/strings/str_cat.h"
+#include "tests/crash/check_support.h"
+
+namespace loyalty::crash {
+
+void CouponCheck::Learn(const std::vector<SentRequest>& requests,
+                        Failures* failures) {
+  // Issues first: a redemption in this batch of answers may name a code
+  // whose issue comes later in the list (another client's).
+  for (const SentRequest& request : requests) {
+    if (request.method != Method::kIssueCoupon ||
+        request.outcome.code != grpc::StatusCode::OK) {
+      continue;
+    }
+    loyalty::v1::IssueCouponResponse response;
+    if (!response.ParseFromString(request.outcome.response)) {
+      failures->push_back(
+          absl::StrCat(RequestName(request), ": the answer does not decode"));
+      continue;
+    }
+    const loyalty::v1::Coupon& coupon = response.coupon();
+    if (coupons_.count(coupon.code()) > 0) {
+      failures->push_back(absl::StrCat(RequestName(request), ": code ",
+                                       coupon.code(),
+                                       " was issued to an earlier request too"));
+      continue;
+    }
+    coupons_[coupon.code()] =
+        Issued{RequestName(request), coupon.member_id(), coupon.template_id(),
+               coupon.uses_allowed(), 0, false};
+    ++counts_.issued;
+  }
+  for (const SentRequest& request : requests) {
+    if (request.method != Method::kRedeemCoupon) continue;
+    loyalty::v1::RedeemCouponRequest sent;
+    sent.ParseFromString(request.request);
+    auto known = coupons_.find(sent.code());
+    if (request.outcome.reason == reason::kCouponNotFound) {
+      ++counts_.not_found;
+      if (known != coupons_.end() && sent.member_id() == known->second.member_id) {
+        failures->push_back(absl::StrCat(
+            RequestName(request), ": its owner ", sent.member_id(),
+            " was told coupon ", sent.code(), " does not exist"));
+      }
+      continue;
+    }
+    if (known == coupons_.end()) continue;  // Its issue is no longer known.
+    if (request.outcome.code == grpc::StatusCode::OK) {
+      ++known->second.ok_uses;
+      ++counts_.uses;
+    } else if (request.outcome.reason == reason::kCouponUsedUp) {
+      known->second.used_up_answered = true;
+      ++counts_.used_up;
+    }
+  }
+}
+
+void CouponCheck::Check(LedgerClient& client, Failures* failures) {
+  counts_.fully_used = 0;
+  for (const auto& [code, issued] : coupons_) {
+    absl::StatusOr<loyalty::v1::Coupon> coupon = client.GetCoupon(code);
+    if (!coupon.ok()) {
+      failures->push_back(absl::StrCat("coupon ", code, " of ", issued.name,
+                                       ": ", coupon.status().ToString()));
+      continue;
+    }
+    const std::string where = absl::StrCat("coupon ", code, " (", issued.name,
+                                           "): ");
+    if (coupon->member_id() != issued.member_id ||
+        coupon->template_id() != issued.template_id ||
+        coupon->uses_allowed() != issued.uses_allowed) {
+      failures->push_back(where + "owner, template or uses allowed changed: " +
+                          coupon->ShortDebugString());
+    }
+    if (coupon->uses() > coupon->uses_allowed()) {
+      failures->push_back(absl::StrCat(where, "used ", coupon->uses(),
+                                       " times of ", coupon->uses_allowed()));
+    }
+    if (coupon->uses() != issued.ok_uses) {
+      failures->push_back(absl::StrCat(
+          where, "has ", coupon->uses(), " uses but ", issued.ok_uses,
+          " redemptions were acknowledged"));
+    }
+    if (issued.used_up_answered && coupon->uses() != coupon->uses_allowed()) {
+      failures->push_back(absl::StrCat(
+          where, "a redemption was told it is used up, but it has ",
+          coupon->uses(), " of ", coupon->uses_allowed(), " uses"));
+    }
+    counts_.fully_used += coupon->uses() == coupon->uses_allowed();
+  }
+}
+
+}  // namespace loyalty::crash

@@ -1,0 +1,66 @@
+// File: tests/crash/coupon_check.h
+//
+// What the crash tests check about coupons after loyaltyd restarts, with
+// every answer of the run definite (after SettleInDoubt): clients race to
+// redeem the same codes across kill -9, and
+//   - every coupon an OK IssueCoupon acknowledged exists (GetCoupon) with
+//     that owner, template and uses allowed;
+//   - its uses are exactly the OK RedeemCoupon answers for its code (one per
+//     request id, however often it was re-sent): no acknowledged use lost,
+//     none applied that no answer acknowledged, never more than allowed;
+//   - a COUPON_USED_UP answer means every use was made by then: the coupon
+//     has all its uses;
+//   - a redemption by a member who is not the owner (nor merged with it)
+//     was COUPON_NOT_FOUND.
+//
+//   CouponCheck coupons;
+//   ... after SettleInDoubt: coupons.Learn(requests, &failures);
+//   coupons.Check(client, &failures);
+#ifndef LOYALTY_TESTS_CRASH_COUPON_CHECK_H_
+#define LOYALTY_TESTS_CRASH_COUPON_CHECK_H_
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/crash/ledger_client.h"
+#include "tests/crash/recheck.h"
+#include "tests/crash/workload.h"
+
+namespace loyalty::crash {
+
+struct CouponCounts {
+  uint64_t issued = 0;          // OK IssueCoupon answers.
+  uint64_t uses = 0;            // OK RedeemCoupon answers.
+  uint64_t used_up = 0;         // COUPON_USED_UP answers.
+  uint64_t not_found = 0;       // COUPON_NOT_FOUND answers.
+  uint64_t fully_used = 0;      // Coupons with every use made, last check.
+};
+
+class CouponCheck {
+ public:
+  // Takes in every IssueCoupon and RedeemCoupon of `requests` (each with a
+  // definite answer), across cycles.
+  void Learn(const std::vector<SentRequest>& requests, Failures* failures);
+  // Reads every acknowledged coupon and compares it with the answers.
+  void Check(LedgerClient& client, Failures* failures);
+  const CouponCounts& counts() const { return counts_; }
+
+ private:
+  struct Issued {
+    std::string name;  // The request, for messages.
+    std::string member_id;
+    std::string template_id;
+    int32_t uses_allowed = 0;
+    int64_t ok_uses = 0;
+    bool used_up_answered = false;
+  };
+  std::map<std::string, Issued> coupons_;  // By printed code.
+  CouponCounts counts_;
+};
+
+}  // namespace loyalty::crash
+
+#endif  // LOYALTY_TESTS_CRASH_COUPON_CHECK_H_

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/loyaltyctl/errors.h"
 
 namespace loyalty::ctl {
 namespace {
@@ -15,6 +17,20 @@ constexpr char kGlobalFlagsHint[] =
 
 }  // namespace
 
+ExitCode RunParsedSubcommand(absl::string_view parent,
+                             const std::vector<Command>& subcommands) {
+  std::vector<std::string> names;
+  for (const Command& subcommand : subcommands) {
+    if (subcommand.app->parsed()) return subcommand.run();
+    names.push_back(subcommand.app->get_name());
+  }
+  // require_subcommand(1) makes the parse fail without one, so this is
+  // reached only if that breaks.
+  return ReportBadInput(absl::InvalidArgumentError(
+      absl::StrCat(parent, ": a subcommand is required: ",
+                   absl::StrJoin(names, ", "))));
+}
+
 std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
   std::vector<Command> commands = {
       DefineEnrollCommand(app, global),  DefineEarnCommand(app, global),
@@ -22,7 +38,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineRedeemCommand(app, global),  DefineReturnCommand(app, global),
       DefineBalanceCommand(app, global),
       DefineMemberCommand(app, global),  DefineTransferCommand(app, global),
-      DefineMergeCommand(app, global),
+      DefineMergeCommand(app, global),   DefineCouponCommand(app, global),
       DefineExportCommand(app, global),
       DefineImportCommand(app, global),
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),

@@ -12,6 +12,8 @@
 #include <functional>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 #include "clients/loyaltyctl/exit_code.h"
 #include "clients/loyaltyctl/global_flags.h"
 
@@ -41,6 +43,13 @@ Command DefineTransferCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineMergeCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineExportCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineImportCommand(CLI::App* app, const GlobalFlags* global);
+
+Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global);
+
+// Runs the one subcommand of `parent` that CLI11 parsed (the parent
+// requires exactly one).
+ExitCode RunParsedSubcommand(absl::string_view parent,
+                             const std::vector<Command>& subcommands);
 
 // Defines every command above, in the order --help lists them.
 std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global);

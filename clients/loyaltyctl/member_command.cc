@@ -145,18 +145,6 @@ Command DefineMemberHistoryCommand(CLI::App* member,
           [global, flags] { return RunMemberHistory(*global, *flags); }};
 }
 
-// Runs the one subcommand CLI11 parsed. require_subcommand(1) makes the
-// parse fail without one, so the last line is reached only if that breaks.
-ExitCode RunParsedSubcommand(const std::vector<Command>& subcommands) {
-  std::vector<std::string> names;
-  for (const Command& subcommand : subcommands) {
-    if (subcommand.app->parsed()) return subcommand.run();
-    names.push_back(subcommand.app->get_name());
-  }
-  return ReportBadInput(absl::InvalidArgumentError(absl::StrCat(
-      "member: a subcommand is required: ", absl::StrJoin(names, ", "))));
-}
-
 }  // namespace
 
 Command DefineMemberCommand(CLI::App* app, const GlobalFlags* global) {
@@ -174,7 +162,7 @@ Command DefineMemberCommand(CLI::App* app, const GlobalFlags* global) {
       DefineMemberCloseCommand(command, global),
   };
   return {command, [subcommands = std::move(subcommands)] {
-            return RunParsedSubcommand(subcommands);
+            return RunParsedSubcommand("member", subcommands);
           }};
 }
 

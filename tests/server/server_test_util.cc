@@ -22,6 +22,12 @@ loyalty::v1::ProgramConfig TestProgram() {
   program.set_default_phone_region("DE");
   program.mutable_transfer_rules()->set_per_transfer_max_points(50);
   program.mutable_transfer_rules()->set_per_day_max_points(80);
+  auto* coupon = program.add_coupon_templates();
+  coupon->set_template_id("coffee-twice");
+  coupon->set_display_name("Two free coffees");
+  coupon->set_free_item_sku("COFFEE-S");
+  coupon->set_valid_days_after_issue(7);
+  coupon->set_uses_per_coupon(2);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

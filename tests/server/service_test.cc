@@ -4,9 +4,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <algorithm>
+#include <tuple>
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "catch2/catch.hpp"
 #include "grpcpp/generic/generic_stub.h"
 #include "tests/server/server_test_util.h"
@@ -649,6 +652,81 @@ TEST_CASE(
   REQUIRE(stub->TransferPoints(ok_context.get(), transfer, &moved).ok());
   CHECK(moved.to_balance().available_points() == 50);
   CHECK(moved.entries(1).sequence() == moved.entries(0).sequence() + 1);
+}
+
+TEST_CASE(
+    "a coupon issued in the app is shown and used at a till in any "
+    "spelling, as often as it allows, and a typo is caught before lookup",
+    "[server][coupons]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  auto stub = server.LoyaltyStub();
+  Enroll(*stub, "fay");
+
+  loyalty::v1::IssueCouponRequest issue;
+  issue.mutable_context()->set_request_id("coupon-1");
+  issue.mutable_context()->set_channel(CHANNEL_APP);
+  issue.set_member_id("fay");
+  issue.set_template_id("coffee-twice");
+  loyalty::v1::IssueCouponResponse issued;
+  auto issue_context = ContextWithKey("app-key");
+  REQUIRE(stub->IssueCoupon(issue_context.get(), issue, &issued).ok());
+  const std::string code = issued.coupon().code();
+  CHECK(code.size() == 21);
+  CHECK(issued.coupon().free_item_sku() == "COFFEE-S");
+  CHECK(issued.entry().kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE);
+
+  loyalty::v1::GetCouponRequest show;
+  show.set_code(absl::AsciiStrToLower(code));
+  loyalty::v1::Coupon shown;
+  auto show_context = ContextWithKey("pos-key");
+  REQUIRE(stub->GetCoupon(show_context.get(), show, &shown).ok());
+  CHECK(shown.member_id() == "fay");
+  CHECK(shown.state() == loyalty::v1::COUPON_STATE_USABLE);
+
+  auto redeem = [&](const std::string& request_id, const std::string& typed) {
+    loyalty::v1::RedeemCouponRequest request;
+    *request.mutable_context() = PosContext(request_id);
+    request.set_member_id("fay");
+    request.set_code(typed);
+    request.set_order_id("till-order-" + request_id);
+    loyalty::v1::RedeemCouponResponse response;
+    auto context = ContextWithKey("pos-key");
+    grpc::Status status =
+        stub->RedeemCoupon(context.get(), request, &response);
+    return std::make_tuple(status, ReasonOf(*context), response);
+  };
+  std::string without_dashes = code;
+  without_dashes.erase(
+      std::remove(without_dashes.begin(), without_dashes.end(), '-'),
+      without_dashes.end());
+  auto [first, first_reason, first_use] = redeem("use-1", without_dashes);
+  REQUIRE(first.ok());
+  CHECK(first_use.coupon().uses() == 1);
+  auto [second, second_reason, second_use] = redeem("use-2", code);
+  REQUIRE(second.ok());
+  CHECK(second_use.coupon().state() == loyalty::v1::COUPON_STATE_USED_UP);
+  auto [third, third_reason, third_use] = redeem("use-3", code);
+  CHECK(third.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(third_reason == "ERROR_REASON_COUPON_USED_UP");
+
+  std::string typo = code;
+  typo[0] = typo[0] == 'A' ? 'B' : 'A';
+  auto [mistyped, mistyped_reason, unused] = redeem("use-4", typo);
+  CHECK(mistyped.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(mistyped_reason == "ERROR_REASON_INVALID_FIELD");
+  show.set_code(typo);
+  auto typo_context = ContextWithKey("pos-key");
+  CHECK(stub->GetCoupon(typo_context.get(), show, &shown).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+
+  issue.mutable_context()->set_request_id("coupon-2");
+  issue.set_template_id("no-such-template");
+  auto unknown_context = ContextWithKey("app-key");
+  CHECK(stub->IssueCoupon(unknown_context.get(), issue, &issued)
+            .error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(ReasonOf(*unknown_context) ==
+        "ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND");
 }
 
 TEST_CASE(

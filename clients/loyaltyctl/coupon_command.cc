@@ -1,0 +1,222 @@
+// File: clients/loyaltyctl/coupon_command.cc
+//
+// `loyaltyctl coupon`: coupons of the program's templates.
+//   coupon issue --member ID --template ID   a new coupon for the member
+//                                            (LoyaltyService.IssueCoupon)
+//   coupon show --code CODE                  the coupon as it is now
+//                                            (LoyaltyService.GetCoupon)
+//   coupon redeem --member ID --code CODE --order ID
+//                                            one use of it
+//                                            (LoyaltyService.RedeemCoupon)
+// Codes are accepted as printed or typed (any case, with or without
+// dashes); the server checks the check character before any lookup.
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "clients/loyaltyctl/commands.h"
+#include "clients/loyaltyctl/connection.h"
+#include "clients/loyaltyctl/context_flags.h"
+#include "clients/loyaltyctl/errors.h"
+#include "clients/loyaltyctl/format.h"
+#include "clients/loyaltyctl/output.h"
+#include "clients/loyaltyctl/table.h"
+
+namespace loyalty::ctl {
+namespace {
+
+using loyalty::v1::Coupon;
+using loyalty::v1::LoyaltyService;
+
+std::string BenefitText(const Coupon& coupon) {
+  switch (coupon.benefit_case()) {
+    case Coupon::kAmountOff:
+      return absl::StrCat(coupon.amount_off().amount_minor(), " ",
+                          coupon.amount_off().currency(), " minor units off");
+    case Coupon::kPercentOff:
+      return absl::StrCat(coupon.percent_off(), "% off");
+    case Coupon::kFreeItemSku:
+      return absl::StrCat("free ", coupon.free_item_sku());
+    case Coupon::BENEFIT_NOT_SET:
+      break;
+  }
+  return "-";
+}
+
+std::string StateText(loyalty::v1::CouponState state) {
+  switch (state) {
+    case loyalty::v1::COUPON_STATE_USABLE:
+      return "usable";
+    case loyalty::v1::COUPON_STATE_NOT_YET_VALID:
+      return "not valid yet";
+    case loyalty::v1::COUPON_STATE_EXPIRED:
+      return "expired";
+    case loyalty::v1::COUPON_STATE_USED_UP:
+      return "used up";
+    default:
+      return "-";
+  }
+}
+
+void PrintCoupon(const Coupon& coupon) {
+  PrintFields(std::cout,
+              {
+                  {"code", coupon.code()},
+                  {"template", coupon.template_id()},
+                  {"name", coupon.display_name()},
+                  {"member", coupon.member_id()},
+                  {"benefit", BenefitText(coupon)},
+                  {"uses", absl::StrCat(coupon.uses(), " of ",
+                                        coupon.uses_allowed())},
+                  {"valid from", FormatTimeUtc(coupon.valid_from_ms())},
+                  {"valid until", FormatTimeUtc(coupon.valid_until_ms())},
+                  {"state", StateText(coupon.state())},
+              });
+}
+
+template <typename Response>
+void PrintCouponChange(const Response& response) {
+  PrintReplayedNote(response.replayed());
+  PrintCoupon(response.coupon());
+  PrintFields(std::cout, {{"entry", FormatEntryPlace(response.entry())}});
+}
+
+struct IssueFlags {
+  ContextFlags context;
+  std::string member_id;
+  std::string template_id;
+};
+
+ExitCode RunIssue(const GlobalFlags& global, const IssueFlags& flags) {
+  absl::StatusOr<loyalty::v1::RequestContext> context =
+      BuildRequestContext(flags.context);
+  if (!context.ok()) return ReportBadInput(context.status());
+  loyalty::v1::IssueCouponRequest request;
+  *request.mutable_context() = *std::move(context);
+  request.set_member_id(flags.member_id);
+  request.set_template_id(flags.template_id);
+  const std::string& request_id = request.context().request_id();
+  AnnounceRequestId(global, request_id);
+  const Connection connection(global);
+  loyalty::v1::IssueCouponResponse response;
+  const ExitCode sent =
+      connection.Call(connection.loyalty(), &LoyaltyService::Stub::IssueCoupon,
+                      request, &response, request_id);
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response,
+                       &PrintCouponChange<loyalty::v1::IssueCouponResponse>);
+}
+
+struct ShowFlags {
+  std::string code;
+};
+
+ExitCode RunShow(const GlobalFlags& global, const ShowFlags& flags) {
+  loyalty::v1::GetCouponRequest request;
+  request.set_code(flags.code);
+  const Connection connection(global);
+  Coupon response;
+  const ExitCode sent = connection.Call(
+      connection.loyalty(), &LoyaltyService::Stub::GetCoupon, request,
+      &response, /*request_id=*/"");
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response, &PrintCoupon);
+}
+
+struct RedeemFlags {
+  ContextFlags context;
+  std::string member_id;
+  std::string code;
+  std::string order_id;
+};
+
+ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {
+  absl::StatusOr<loyalty::v1::RequestContext> context =
+      BuildRequestContext(flags.context);
+  if (!context.ok()) return ReportBadInput(context.status());
+  loyalty::v1::RedeemCouponRequest request;
+  *request.mutable_context() = *std::move(context);
+  request.set_member_id(flags.member_id);
+  request.set_code(flags.code);
+  request.set_order_id(flags.order_id);
+  const std::string& request_id = request.context().request_id();
+  AnnounceRequestId(global, request_id);
+  const Connection connection(global);
+  loyalty::v1::RedeemCouponResponse response;
+  const ExitCode sent = connection.Call(
+      connection.loyalty(), &LoyaltyService::Stub::RedeemCoupon, request,
+      &response, request_id);
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response,
+                       &PrintCouponChange<loyalty::v1::RedeemCouponResponse>);
+}
+
+Command DefineIssue(CLI::App* coupon, const GlobalFlags* global) {
+  auto flags = std::make_shared<IssueFlags>();
+  CLI::App* command = coupon->add_subcommand(
+      "issue",
+      "Issue a coupon of a program template to a member "
+      "(LoyaltyService.IssueCoupon)");
+  command->add_option("--member", flags->member_id, "Member id")
+      ->type_name("ID")
+      ->required();
+  command->add_option("--template", flags->template_id, "Coupon template id")
+      ->type_name("ID")
+      ->required();
+  AddChannelFlag(command, &flags->context);
+  AddContextFlags(command, &flags->context);
+  return {command, [global, flags] { return RunIssue(*global, *flags); }};
+}
+
+Command DefineShow(CLI::App* coupon, const GlobalFlags* global) {
+  auto flags = std::make_shared<ShowFlags>();
+  CLI::App* command = coupon->add_subcommand(
+      "show", "Show a coupon by its code (LoyaltyService.GetCoupon)");
+  command->add_option("--code", flags->code, "The coupon's code")
+      ->type_name("CODE")
+      ->required();
+  return {command, [global, flags] { return RunShow(*global, *flags); }};
+}
+
+Command DefineRedeem(CLI::App* coupon, const GlobalFlags* global) {
+  auto flags = std::make_shared<RedeemFlags>();
+  CLI::App* command = coupon->add_subcommand(
+      "redeem",
+      "Use a member's coupon once, on an order (LoyaltyService.RedeemCoupon)");
+  command->add_option("--member", flags->member_id, "Member presenting it")
+      ->type_name("ID")
+      ->required();
+  command->add_option("--code", flags->code, "The coupon's code")
+      ->type_name("CODE")
+      ->required();
+  command->add_option("--order", flags->order_id, "Order id")
+      ->type_name("ID")
+      ->required();
+  AddChannelFlag(command, &flags->context);
+  AddContextFlags(command, &flags->context);
+  return {command, [global, flags] { return RunRedeem(*global, *flags); }};
+}
+
+}  // namespace
+
+Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global) {
+  CLI::App* command = app->add_subcommand(
+      "coupon",
+      "Issue, show and redeem coupons: issue, show, redeem (see loyaltyctl "
+      "coupon SUBCOMMAND --help)");
+  command->require_subcommand(1);
+  std::vector<Command> subcommands = {
+      DefineIssue(command, global),
+      DefineShow(command, global),
+      DefineRedeem(command, global),
+  };
+  return {command, [subcommands = std::move(subcommands)] {
+            return RunParsedSubcommand("coupon", subcommands);
+          }};
+}
+
+}  // namespace loyalty::ctl

@@ -225,6 +225,15 @@ void AddReadRows(TableBuilder& table) {
       [ledger](const loyalty::v1::GetCouponRequest& request) {
         return ledger->GetCoupon(request.code());
       });
+  AddReadRow<loyalty::v1::ValidateCouponRequest,
+             loyalty::v1::ValidateCouponResponse>(
+      table, Service::kLoyalty, "ValidateCoupon", Access::kChannel,
+      [](const loyalty::v1::ValidateCouponRequest& request) {
+        return request.context().channel();
+      },
+      [ledger](const loyalty::v1::ValidateCouponRequest& request) {
+        return ledger->ValidateCoupon(request);
+      });
   AddReadRow<ListEntriesRequest, ListEntriesResponse>(
       table, Service::kLoyalty, "ListEntries", Access::kChannel,
       NoChannel<ListEntriesRequest>,

@@ -5,6 +5,9 @@
 //                                            (LoyaltyService.IssueCoupon)
 //   coupon show --code CODE                  the coupon as it is now
 //                                            (LoyaltyService.GetCoupon)
+//   coupon validate --member ID --code CODE  whether a redemption would be
+//                                            accepted now; writes nothing
+//                                            (LoyaltyService.ValidateCoupon)
 //   coupon redeem --member ID --code CODE --order ID
 //                                            one use of it
 //                                            (LoyaltyService.RedeemCoupon)
@@ -127,6 +130,33 @@ ExitCode RunShow(const GlobalFlags& global, const ShowFlags& flags) {
   return PrintResponse(global, response, &PrintCoupon);
 }
 
+void PrintValidated(const loyalty::v1::ValidateCouponResponse& response) {
+  PrintCoupon(response.coupon());
+}
+
+struct ValidateFlags {
+  ContextFlags context;
+  std::string member_id;
+  std::string code;
+};
+
+ExitCode RunValidate(const GlobalFlags& global, const ValidateFlags& flags) {
+  absl::StatusOr<loyalty::v1::RequestContext> context =
+      BuildRequestContext(flags.context);
+  if (!context.ok()) return ReportBadInput(context.status());
+  loyalty::v1::ValidateCouponRequest request;
+  *request.mutable_context() = *std::move(context);
+  request.set_member_id(flags.member_id);
+  request.set_code(flags.code);
+  const Connection connection(global);
+  loyalty::v1::ValidateCouponResponse response;
+  const ExitCode sent = connection.Call(
+      connection.loyalty(), &LoyaltyService::Stub::ValidateCoupon, request,
+      &response, /*request_id=*/"");
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response, &PrintValidated);
+}
+
 struct RedeemFlags {
   ContextFlags context;
   std::string member_id;
@@ -182,6 +212,23 @@ Command DefineShow(CLI::App* coupon, const GlobalFlags* global) {
   return {command, [global, flags] { return RunShow(*global, *flags); }};
 }
 
+Command DefineValidate(CLI::App* coupon, const GlobalFlags* global) {
+  auto flags = std::make_shared<ValidateFlags>();
+  CLI::App* command = coupon->add_subcommand(
+      "validate",
+      "Say whether a redemption of a member's coupon would be accepted now, "
+      "writing nothing (LoyaltyService.ValidateCoupon)");
+  command->add_option("--member", flags->member_id, "Member presenting it")
+      ->type_name("ID")
+      ->required();
+  command->add_option("--code", flags->code, "The coupon's code")
+      ->type_name("CODE")
+      ->required();
+  AddChannelFlag(command, &flags->context);
+  AddContextFlags(command, &flags->context);
+  return {command, [global, flags] { return RunValidate(*global, *flags); }};
+}
+
 Command DefineRedeem(CLI::App* coupon, const GlobalFlags* global) {
   auto flags = std::make_shared<RedeemFlags>();
   CLI::App* command = coupon->add_subcommand(
@@ -206,12 +253,13 @@ Command DefineRedeem(CLI::App* coupon, const GlobalFlags* global) {
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global) {
   CLI::App* command = app->add_subcommand(
       "coupon",
-      "Issue, show and redeem coupons: issue, show, redeem (see loyaltyctl "
-      "coupon SUBCOMMAND --help)");
+      "Issue, show, validate and redeem coupons: issue, show, validate, "
+      "redeem (see loyaltyctl coupon SUBCOMMAND --help)");
   command->require_subcommand(1);
   std::vector<Command> subcommands = {
       DefineIssue(command, global),
       DefineShow(command, global),
+      DefineValidate(command, global),
       DefineRedeem(command, global),
   };
   return {command, [subcommands = std::move(subcommands)] {

@@ -5,11 +5,14 @@
 #ifndef LOYALTY_LEDGER_COUPONS_COUPON_RULES_H_
 #define LOYALTY_LEDGER_COUPONS_COUPON_RULES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "loyalty/storage/v1/records.pb.h"
 #include "loyalty/v1/common.pb.h"
+#include "loyalty/v1/program.pb.h"
 
 namespace loyalty {
 
@@ -19,6 +22,16 @@ absl::Status CouponNotFound();
 // FAILED_PRECONDITION with `reason`.
 absl::Status CouponRefused(loyalty::v1::ErrorReason reason,
                            absl::string_view message);
+
+// Whether `coupon` may be used at `now_ms` from `context`'s channel and
+// store (RedeemCoupon and ValidateCoupon, after the owner check): uses
+// left, inside its window, a channel and a store its template allows
+// (`coupon_template` null: a template the program no longer has, which
+// limits neither). The refusal, in that order, otherwise.
+absl::Status CheckCouponUsable(
+    const loyalty::storage::v1::CouponRecord& coupon,
+    const loyalty::v1::CouponTemplate* coupon_template, int64_t now_ms,
+    const loyalty::v1::RequestContext& context);
 
 }  // namespace loyalty
 

@@ -1,6 +1,5 @@
 #include "ledger/coupons/redeem_coupon.h"
 
-#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -54,43 +53,9 @@ absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
 
   const loyalty::v1::CouponTemplate* coupon_template =
       FindCouponTemplate(rules.program, coupon->template_id());
-  if (coupon->uses() >= coupon->uses_allowed()) {
-    return CouponRefused(
-        loyalty::v1::ERROR_REASON_COUPON_USED_UP,
-        absl::StrCat("the coupon has been used ", coupon->uses(), " of ",
-                     coupon->uses_allowed(), " times"));
-  }
   const int64_t now_ms = batch.now_ms();
-  if (now_ms < coupon->valid_from_ms() || now_ms >= coupon->valid_until_ms()) {
-    return CouponRefused(
-        loyalty::v1::ERROR_REASON_COUPON_NOT_VALID_NOW,
-        now_ms < coupon->valid_from_ms() ? "the coupon is not valid yet"
-                                         : "the coupon has expired");
-  }
-  // A template the program no longer has keeps its coupons usable where
-  // any coupon is: the limits below are the template's.
-  if (coupon_template != nullptr) {
-    const auto& channels = coupon_template->channels();
-    if (!channels.empty() &&
-        std::find(channels.begin(), channels.end(),
-                  request.context().channel()) == channels.end()) {
-      return CouponRefused(
-          loyalty::v1::ERROR_REASON_COUPON_WRONG_CHANNEL,
-          absl::StrCat("the coupon cannot be used on ",
-                       loyalty::v1::Channel_Name(request.context().channel())));
-    }
-    const auto& stores = coupon_template->store_ids();
-    if (!stores.empty() &&
-        std::find(stores.begin(), stores.end(), request.context().store_id()) ==
-            stores.end()) {
-      return CouponRefused(
-          loyalty::v1::ERROR_REASON_COUPON_WRONG_STORE,
-          request.context().store_id().empty()
-              ? "the coupon can only be used in some stores: name the store"
-              : absl::StrCat("the coupon cannot be used in store \"",
-                             request.context().store_id(), "\""));
-    }
-  }
+  LEDGER_RETURN_IF_ERROR(
+      CheckCouponUsable(*coupon, coupon_template, now_ms, request.context()));
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,

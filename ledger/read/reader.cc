@@ -2,6 +2,7 @@
 
 #include "ledger/coupons/codes.h"
 #include "ledger/coupons/coupon_rules.h"
+#include "ledger/coupons/redeem_coupon.h"
 #include "ledger/coupons/templates.h"
 
 #include "absl/strings/str_cat.h"
@@ -115,6 +116,50 @@ absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
   return CouponView(record,
                     FindCouponTemplate(rules_->program, record.template_id()),
                     now_ms);
+}
+
+absl::StatusOr<loyalty::v1::ValidateCouponResponse> Reader::ValidateCoupon(
+    const loyalty::v1::ValidateCouponRequest& request, int64_t now_ms) const {
+  // The same shape checks as RedeemCoupon; the ids a write needs are
+  // stand-ins.
+  loyalty::v1::RedeemCouponRequest as_redeem;
+  *as_redeem.mutable_context() = request.context();
+  if (as_redeem.context().request_id().empty()) {
+    as_redeem.mutable_context()->set_request_id("validate");
+  }
+  as_redeem.set_member_id(request.member_id());
+  as_redeem.set_code(request.code());
+  as_redeem.set_order_id("validate");
+  RedeemCouponCommand::Prepared nothing;
+  LEDGER_RETURN_IF_ERROR(
+      RedeemCouponCommand::Prepare(*rules_, now_ms, as_redeem, nothing));
+  // The member first, as RedeemCoupon: an alias means its member.
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord member,
+                          ReadResolved(request.member_id()));
+  if (member.status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "member \"", member.member_id(),
+            "\" is closed; nothing more can be written to it")),
+        loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
+  }
+  absl::StatusOr<std::string> bytes =
+      store_->Get(Family::kCoupons, CouponKey(as_redeem.code()));
+  if (absl::IsNotFound(bytes.status())) return CouponNotFound();
+  if (!bytes.ok()) return bytes.status();
+  loyalty::storage::v1::CouponRecord coupon;
+  if (!coupon.ParseFromString(*bytes)) {
+    return absl::DataLossError("a stored coupon cannot be decoded");
+  }
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord owner, ReadResolved(coupon.member_id()));
+  if (owner.member_id() != member.member_id()) return CouponNotFound();
+  const loyalty::v1::CouponTemplate* coupon_template =
+      FindCouponTemplate(rules_->program, coupon.template_id());
+  LEDGER_RETURN_IF_ERROR(
+      CheckCouponUsable(coupon, coupon_template, now_ms, request.context()));
+  loyalty::v1::ValidateCouponResponse response;
+  *response.mutable_coupon() = CouponView(coupon, coupon_template, now_ms);
+  return response;
 }
 
 absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(

@@ -47,6 +47,11 @@ class Reader {
   // NotFound (COUPON_NOT_FOUND) for an unknown one.
   absl::StatusOr<loyalty::v1::Coupon> GetCoupon(absl::string_view code,
                                                 int64_t now_ms) const;
+  // What RedeemCoupon would answer now (OK with the coupon, or its refusal),
+  // by the same checks in the same order; writes nothing. InvalidArgument
+  // for a malformed request, as RedeemCoupon (the request id may be empty).
+  absl::StatusOr<loyalty::v1::ValidateCouponResponse> ValidateCoupon(
+      const loyalty::v1::ValidateCouponRequest& request, int64_t now_ms) const;
   // Newest first. InvalidArgument for a bad page size or token.
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const loyalty::v1::ListEntriesRequest& request) const;

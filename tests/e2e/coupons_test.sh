@@ -50,6 +50,9 @@ expect 0 "a till shows it typed in lower case" -- env LOYALTY_API_KEY=demo-pos-k
 contains "$out" "free COFFEE-S"
 contains "$out" "0 of 2"
 
+expect 0 "the till validates it first" -- env LOYALTY_API_KEY=demo-pos-key \
+  "$ctl" coupon validate --member alice --code "$code" --channel pos --store store-12
+contains "$out" "0 of 2"
 expect 0 "the till redeems it typed without dashes" -- env LOYALTY_API_KEY=demo-pos-key \
   "$ctl" coupon redeem --member alice --code "${code//-/}" --order T-1 --channel pos --store store-12
 contains "$out" "1 of 2"
@@ -58,6 +61,9 @@ expect 0 "and once more" -- env LOYALTY_API_KEY=demo-pos-key \
 contains "$out" "used up"
 expect 3 "a third use is refused" -- env LOYALTY_API_KEY=demo-pos-key \
   "$ctl" coupon redeem --member alice --code "$code" --order T-3 --channel pos --store store-12
+contains "$err" "(reason: COUPON_USED_UP)"
+expect 3 "and validation says so too" -- env LOYALTY_API_KEY=demo-pos-key \
+  "$ctl" coupon validate --member alice --code "$code" --channel pos --store store-12
 contains "$err" "(reason: COUPON_USED_UP)"
 
 typo=$( [[ ${code:0:1} == A ]] && echo "B${code:1}" || echo "A${code:1}" )

@@ -3,11 +3,13 @@
 // that never exceed a coupon's uses, in its window, channels and stores,
 // for its owner only. Every refusal leaves only the remembered answer.
 #include <atomic>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "catch2/catch.hpp"
 #include "ledger/common/program.h"
 #include "ledger/coupons/codes.h"
@@ -464,6 +466,83 @@ TEST_CASE("a coupon is refused outside its window, channels and stores",
           v1::ERROR_REASON_COUPON_NOT_VALID_NOW);
   CHECK(t.ledger().GetCoupon(thirty_days)->state() ==
         v1::COUPON_STATE_EXPIRED);
+  t.RequireVerifyOk();
+}
+
+// What ValidateCoupon answers for `code` from alice at a till of store-042.
+absl::StatusOr<v1::ValidateCouponResponse> ValidateAtTill(
+    TestLedger& t, const std::string& member_id, const std::string& code,
+    v1::RequestContext context = testing::PosContext("")) {
+  v1::ValidateCouponRequest request;
+  *request.mutable_context() = std::move(context);
+  request.set_member_id(member_id);
+  request.set_code(code);
+  return t.ledger().ValidateCoupon(request);
+}
+
+TEST_CASE("ValidateCoupon answers what RedeemCoupon would, and writes "
+          "nothing",
+          "[coupons][validate]") {
+  TestLedger t(CouponProgram());
+  t.EnrollOk("alice");
+  t.EnrollOk("bob");
+  const std::string triple = IssueOk(t, "i1", "alice", "triple");
+  const std::string app_only = IssueOk(t, "i2", "alice", "app-only");
+  const std::string store_only = IssueOk(t, "i3", "alice", "store-042-only");
+  const std::string december = IssueOk(t, "i4", "alice", "december");
+  const std::string unknown = FormatCouponCode(NewCouponCode());
+
+  struct Case {
+    std::string what;
+    std::string member_id;
+    std::string code;
+    v1::RequestContext context;
+  };
+  const std::vector<Case> cases = {
+      {"usable", "alice", triple, testing::PosContext("")},
+      {"lower case", "alice", absl::AsciiStrToLower(triple),
+       testing::PosContext("")},
+      {"another member's", "bob", triple, testing::PosContext("")},
+      {"unknown", "alice", unknown, testing::PosContext("")},
+      {"unknown member", "carol", triple, testing::PosContext("")},
+      {"wrong channel", "alice", app_only, testing::PosContext("")},
+      {"right channel", "alice", app_only, testing::AppContext("")},
+      {"wrong store", "alice", store_only,
+       testing::PosContext("", "store-013")},
+      {"not valid yet", "alice", december, testing::PosContext("")},
+  };
+  int request = 0;
+  for (const Case& c : cases) {
+    INFO(c.what);
+    absl::StatusOr<v1::ValidateCouponResponse> validated;
+    {
+      NothingChanged nothing(t.store());
+      validated = ValidateAtTill(t, c.member_id, c.code, c.context);
+      nothing.Check();
+    }
+    auto redeemed = CallLedger<RedeemCouponCommand>(
+        t.ledger(), kPos,
+        RedeemRequest(absl::StrCat("v", ++request), c.member_id, c.code,
+                      c.context));
+    CHECK(CodeOf(validated) == CodeOf(redeemed));
+    CHECK(ReasonOfResult(validated) == ReasonOfResult(redeemed));
+    if (validated.ok() && redeemed.ok()) {
+      // Validated before the use, redeemed after it.
+      CHECK(validated->coupon().uses() + 1 == redeemed->coupon().uses());
+    }
+  }
+  // Two uses above; after the third, validation says it is used up.
+  REQUIRE_OK(RedeemAtTill(t.ledger(), "v-last", "alice", triple));
+  CHECK(ReasonOfResult(ValidateAtTill(t, "alice", triple)) ==
+        v1::ERROR_REASON_COUPON_USED_UP);
+  // A typo and a missing channel are malformed, as for RedeemCoupon.
+  std::string typo = triple;
+  typo[0] = typo[0] == 'A' ? 'B' : 'A';
+  CHECK(CodeOf(ValidateAtTill(t, "alice", typo)) ==
+        absl::StatusCode::kInvalidArgument);
+  v1::RequestContext no_channel;
+  CHECK(CodeOf(ValidateAtTill(t, "alice", triple, no_channel)) ==
+        absl::StatusCode::kInvalidArgument);
   t.RequireVerifyOk();
 }
 

@@ -83,6 +83,34 @@ void Runner::CountCouponRejection(v1::ErrorReason reason) {
   }
 }
 
+absl::StatusOr<v1::ValidateCouponResponse> Runner::ValidateCouponBefore(
+    const v1::RedeemCouponRequest& request) {
+  v1::ValidateCouponRequest validate;
+  *validate.mutable_context() = request.context();
+  validate.set_member_id(request.member_id());
+  validate.set_code(request.code());
+  return ledger_->ValidateCoupon(validate);
+}
+
+bool Runner::CheckValidatedCoupon(
+    const absl::StatusOr<v1::ValidateCouponResponse>& validated,
+    const Expected& expected) {
+  if (expected.effect == Effect::kNothing) return true;  // Not decided now.
+  ++report_.coupon_validations_judged;
+  if (validated.status().code() != expected.code ||
+      ReasonOf(validated.status()) != expected.reason) {
+    return Fail(absl::StrCat("ValidateCoupon answered ",
+                             validated.status().ToString(),
+                             " just before the redemption was decided ",
+                             absl::StatusCodeToString(expected.code), " ",
+                             v1::ErrorReason_Name(expected.reason)));
+  }
+  if (validated.ok() && validated->coupon().uses() + 1 != expected.coupon.uses) {
+    return Fail("ValidateCoupon showed a coupon that is not the one redeemed");
+  }
+  return true;
+}
+
 bool Runner::CheckCoupons() {
   current_ = "the coupon families and GetCoupon against the model";
   std::map<std::string, std::string> want_coupons;

@@ -1068,6 +1068,13 @@ bool Runner::RunOne() {
   if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request)) {
     if (!CheckQuote(*earn)) return false;
   }
+  // ValidateCoupon on the redemption about to be sent: judged with it.
+  std::optional<absl::StatusOr<v1::ValidateCouponResponse>> validated;
+  if (const auto* redeem =
+          std::get_if<v1::RedeemCouponRequest>(&command.request)) {
+    validated = ValidateCouponBefore(*redeem);
+    if (store_.Take().writes != 0) return Fail("ValidateCoupon wrote");
+  }
   current_ = "before " + Describe(command.request);
   for (const std::string& member_id : MembersNamed(command)) {
     if (!CheckExpiredTotalFits(member_id)) return false;
@@ -1081,6 +1088,10 @@ bool Runner::RunOne() {
 
   Expected expected;
   if (!Judge(command, observed, &expected)) return false;
+  if (validated.has_value() &&
+      !CheckValidatedCoupon(*validated, expected)) {
+    return false;
+  }
   if (!CheckWrites(command, expected, recording, write_count)) return false;
   if (before.has_value() && !CheckScan(*before, recording)) return false;
   if (slot->calls.load() != 1) return Fail("done was called more than once");
@@ -1633,6 +1644,7 @@ std::string RunReport::Summary() const {
       " WRONG_CHANNEL, ", coupon_refusals_wrong_store, " WRONG_STORE, ",
       coupon_refusals_not_found, " COUPON_NOT_FOUND, ",
       coupon_refusals_template, " TEMPLATE_NOT_FOUND; ",
+      coupon_validations_judged, " ValidateCoupon answers judged; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

@@ -229,6 +229,7 @@ struct RunReport {
   int64_t coupon_refusals_wrong_store = 0;
   int64_t coupon_refusals_not_found = 0;
   int64_t coupon_refusals_template = 0;
+  int64_t coupon_validations_judged = 0;  // ValidateCoupon before a redeem.
   int64_t alias_reads = 0;
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;

@@ -496,6 +496,7 @@ TEST_CASE(
       CHECK(report.coupon_refusals_wrong_store > 0);
       CHECK(report.coupon_refusals_not_found > 0);
       CHECK(report.coupon_refusals_template > 0);
+      CHECK(report.coupon_validations_judged > 0);
     }
   }
 }

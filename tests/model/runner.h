@@ -146,6 +146,15 @@ class Runner {
   // and counts, and GetCoupon shows each as the model has it now.
   bool CheckCoupons();
   void CountCouponRejection(v1::ErrorReason reason);
+  // ValidateCoupon with the redemption's context, member and code.
+  absl::StatusOr<v1::ValidateCouponResponse> ValidateCouponBefore(
+      const v1::RedeemCouponRequest& request);
+  // A redemption decided now (not a replay, not malformed) got what
+  // ValidateCoupon said just before: the same code and reason, and when
+  // both are OK the coupon one use before.
+  bool CheckValidatedCoupon(
+      const absl::StatusOr<v1::ValidateCouponResponse>& validated,
+      const Expected& expected);
   std::string CompareMembersOk(const Command& command, const Expected& expected,
                                const Observed& observed);
   std::string CompareImport(const Expected& expected, const Observed& observed);

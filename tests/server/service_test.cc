@@ -700,6 +700,14 @@ TEST_CASE(
   without_dashes.erase(
       std::remove(without_dashes.begin(), without_dashes.end(), '-'),
       without_dashes.end());
+  loyalty::v1::ValidateCouponRequest validate;
+  *validate.mutable_context() = PosContext("");
+  validate.set_member_id("fay");
+  validate.set_code(code);
+  loyalty::v1::ValidateCouponResponse valid;
+  auto validate_context = ContextWithKey("pos-key");
+  REQUIRE(stub->ValidateCoupon(validate_context.get(), validate, &valid).ok());
+  CHECK(valid.coupon().uses() == 0);
   auto [first, first_reason, first_use] = redeem("use-1", without_dashes);
   REQUIRE(first.ok());
   CHECK(first_use.coupon().uses() == 1);
@@ -709,6 +717,11 @@ TEST_CASE(
   auto [third, third_reason, third_use] = redeem("use-3", code);
   CHECK(third.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(third_reason == "ERROR_REASON_COUPON_USED_UP");
+  auto used_up_context = ContextWithKey("pos-key");
+  grpc::Status used_up =
+      stub->ValidateCoupon(used_up_context.get(), validate, &valid);
+  CHECK(used_up.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(ReasonOf(*used_up_context) == "ERROR_REASON_COUPON_USED_UP");
 
   std::string typo = code;
   typo[0] = typo[0] == 'A' ? 'B' : 'A';

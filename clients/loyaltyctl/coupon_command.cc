@@ -212,18 +212,24 @@ Command DefineShow(CLI::App* coupon, const GlobalFlags* global) {
   return {command, [global, flags] { return RunShow(*global, *flags); }};
 }
 
+// --member and --code: who presents which coupon (validate, redeem).
+void AddPresentedCouponFlags(CLI::App* command, std::string* member_id,
+                             std::string* code) {
+  command->add_option("--member", *member_id, "Member presenting it")
+      ->type_name("ID")
+      ->required();
+  command->add_option("--code", *code, "The coupon's code")
+      ->type_name("CODE")
+      ->required();
+}
+
 Command DefineValidate(CLI::App* coupon, const GlobalFlags* global) {
   auto flags = std::make_shared<ValidateFlags>();
   CLI::App* command = coupon->add_subcommand(
       "validate",
       "Say whether a redemption of a member's coupon would be accepted now, "
       "writing nothing (LoyaltyService.ValidateCoupon)");
-  command->add_option("--member", flags->member_id, "Member presenting it")
-      ->type_name("ID")
-      ->required();
-  command->add_option("--code", flags->code, "The coupon's code")
-      ->type_name("CODE")
-      ->required();
+  AddPresentedCouponFlags(command, &flags->member_id, &flags->code);
   AddChannelFlag(command, &flags->context);
   AddContextFlags(command, &flags->context);
   return {command, [global, flags] { return RunValidate(*global, *flags); }};
@@ -234,12 +240,7 @@ Command DefineRedeem(CLI::App* coupon, const GlobalFlags* global) {
   CLI::App* command = coupon->add_subcommand(
       "redeem",
       "Use a member's coupon once, on an order (LoyaltyService.RedeemCoupon)");
-  command->add_option("--member", flags->member_id, "Member presenting it")
-      ->type_name("ID")
-      ->required();
-  command->add_option("--code", flags->code, "The coupon's code")
-      ->type_name("CODE")
-      ->required();
+  AddPresentedCouponFlags(command, &flags->member_id, &flags->code);
   command->add_option("--order", flags->order_id, "Order id")
       ->type_name("ID")
       ->required();

@@ -12,10 +12,13 @@
 //                                            one use of it
 //                                            (LoyaltyService.RedeemCoupon)
 // Codes are accepted as printed or typed (any case, with or without
-// dashes); the server checks the check character before any lookup.
+// dashes). loyaltyctl checks the check character itself, as a till would
+// (loyalty/v1/coupon_code.h): a mistyped code is bad input (exit 2) and is
+// never sent.
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -28,6 +31,7 @@
 #include "clients/loyaltyctl/format.h"
 #include "clients/loyaltyctl/output.h"
 #include "clients/loyaltyctl/table.h"
+#include "loyalty/v1/coupon_code.h"
 
 namespace loyalty::ctl {
 namespace {
@@ -63,6 +67,14 @@ std::string StateText(loyalty::v1::CouponState state) {
     default:
       return "-";
   }
+}
+
+// A code as typed, checked offline: a typo never reaches the server.
+absl::Status CheckCodeOffline(const std::string& code) {
+  std::optional<std::string> problem =
+      contract::CouponCodeProblem(code, /*canonical=*/nullptr);
+  if (!problem.has_value()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--code: ", *problem));
 }
 
 void PrintCoupon(const Coupon& coupon) {
@@ -119,6 +131,8 @@ struct ShowFlags {
 };
 
 ExitCode RunShow(const GlobalFlags& global, const ShowFlags& flags) {
+  absl::Status code = CheckCodeOffline(flags.code);
+  if (!code.ok()) return ReportBadInput(code);
   loyalty::v1::GetCouponRequest request;
   request.set_code(flags.code);
   const Connection connection(global);
@@ -141,6 +155,8 @@ struct ValidateFlags {
 };
 
 ExitCode RunValidate(const GlobalFlags& global, const ValidateFlags& flags) {
+  absl::Status code = CheckCodeOffline(flags.code);
+  if (!code.ok()) return ReportBadInput(code);
   absl::StatusOr<loyalty::v1::RequestContext> context =
       BuildRequestContext(flags.context);
   if (!context.ok()) return ReportBadInput(context.status());
@@ -165,6 +181,8 @@ struct RedeemFlags {
 };
 
 ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {
+  absl::Status code = CheckCodeOffline(flags.code);
+  if (!code.ok()) return ReportBadInput(code);
   absl::StatusOr<loyalty::v1::RequestContext> context =
       BuildRequestContext(flags.context);
   if (!context.ok()) return ReportBadInput(context.status());

@@ -4,44 +4,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/common/status_util.h"
-#include "ledger/common/validation.h"
+#include "loyalty/v1/coupon_code.h"
 
 namespace loyalty {
-namespace {
-
-constexpr absl::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-static_assert(kAlphabet.size() == 32);
-
-// The value of an input character, Crockford's way; -1 if it has none.
-int ValueOf(char c) {
-  if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  if (c == 'I' || c == 'L') return 1;
-  if (c == 'O') return 0;
-  size_t at = kAlphabet.find(c);
-  return at == absl::string_view::npos ? -1 : static_cast<int>(at);
-}
-
-// Luhn mod 32 over values, rightmost first doubled (the check character
-// goes to the right of them).
-int CheckValue(absl::string_view canonical) {
-  int sum = 0;
-  bool doubled = true;
-  for (size_t i = canonical.size(); i-- > 0;) {
-    int value = ValueOf(canonical[i]);
-    if (doubled) {
-      value *= 2;
-      value = value / 32 + value % 32;
-    }
-    sum += value;
-    doubled = !doubled;
-  }
-  return (32 - sum % 32) % 32;
-}
-
-}  // namespace
 
 std::string NewCouponCode() {
   std::array<unsigned char, 10> random_bytes{};  // 80 bits.
@@ -56,14 +25,15 @@ std::string NewCouponCode() {
   for (int i = 5; i < 10; ++i) low = (low << 8) | random_bytes[i];
   for (uint64_t half : {high, low}) {
     for (int shift = 35; shift >= 0; shift -= 5) {
-      code.push_back(kAlphabet[(half >> shift) & 31]);
+      code.push_back(contract::kCouponCodeAlphabet[(half >> shift) & 31]);
     }
   }
   return code;
 }
 
 char CouponCheckCharacter(absl::string_view canonical) {
-  return kAlphabet[CheckValue(canonical)];
+  return contract::CouponCheckCharacter(
+      std::string_view(canonical.data(), canonical.size()));
 }
 
 std::string FormatCouponCode(absl::string_view canonical) {
@@ -77,32 +47,10 @@ std::string FormatCouponCode(absl::string_view canonical) {
 
 absl::StatusOr<std::string> ParseCouponCode(absl::string_view input,
                                             absl::string_view field) {
-  if (input.size() > 64) {
-    return InvalidField(field, "is not a coupon code (too long)");
-  }
-  std::string characters;
-  for (char c : input) {
-    if (c == '-' || c == ' ') continue;
-    int value = ValueOf(c);
-    if (value < 0) {
-      return InvalidField(
-          field, "is not a coupon code (only Crockford base32 characters, "
-                 "dashes and spaces)");
-    }
-    characters.push_back(kAlphabet[value]);
-  }
-  if (characters.size() != kCouponCodeCharacters + 1) {
-    return InvalidField(field,
-                        absl::StrCat("is not a coupon code (",
-                                     kCouponCodeCharacters + 1,
-                                     " characters with the check character)"));
-  }
-  std::string canonical = characters.substr(0, kCouponCodeCharacters);
-  if (CouponCheckCharacter(canonical) != characters.back()) {
-    return InvalidField(field,
-                        "check character does not match: a character is "
-                        "mistyped");
-  }
+  std::string canonical;
+  std::optional<std::string> problem = contract::CouponCodeProblem(
+      std::string_view(input.data(), input.size()), &canonical);
+  if (problem.has_value()) return InvalidField(field, *problem);
   return canonical;
 }
 

@@ -16,10 +16,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "loyalty/v1/coupon_code.h"
 
 namespace loyalty {
 
-inline constexpr int kCouponCodeCharacters = 16;  // 80 bits.
+inline constexpr int kCouponCodeCharacters = contract::kCouponCodeCharacters;
 
 // A fresh canonical code. Aborts if the random source fails (nothing
 // sensible can be issued then).

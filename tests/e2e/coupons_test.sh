@@ -2,7 +2,7 @@
 # End-to-end: coupons through loyaltyctl against a real loyaltyd on a free
 # loopback port, with the sample program's templates. An app issues, a till
 # shows and redeems the code in other spellings until it is used up, a typo
-# is refused before any lookup, the per-member limit holds, another member
+# is caught by loyaltyctl offline, the per-member limit holds, another member
 # cannot use the code, a restart keeps every use, and bad flags change
 # nothing.
 #
@@ -67,9 +67,11 @@ expect 3 "and validation says so too" -- env LOYALTY_API_KEY=demo-pos-key \
 contains "$err" "(reason: COUPON_USED_UP)"
 
 typo=$( [[ ${code:0:1} == A ]] && echo "B${code:1}" || echo "A${code:1}" )
-expect 3 "the server refuses a mistyped code before any lookup" -- "$ctl" coupon show --code "$typo"
-contains "$err" "(reason: INVALID_FIELD)"
+expect 2 "loyaltyctl catches a mistyped code offline" -- "$ctl" coupon show --code "$typo"
 contains "$err" "check character"
+expect 2 "and never sends a redemption of it" -- env LOYALTY_API_KEY=demo-pos-key \
+  "$ctl" coupon redeem --member alice --code "$typo" --order T-9 --channel pos --store store-12
+contains "$err" "--code: check character does not match"
 
 expect 0 "alice gets her welcome coupon" -- "$ctl" --json coupon issue --member alice --template welcome-10
 welcome=$(json_field 'j["coupon"]["code"]')

@@ -25,13 +25,24 @@ IssueCouponRequest IssueBase(Generator& g) {
   *request.mutable_context() = g.ChannelContext();
   request.set_member_id(g.PickMember());
   const auto& rules = ModelCouponRules();
-  request.set_template_id(g.Chance(0.05)
+  request.set_template_id(g.Chance(0.1)
                               ? std::string("no-such-template")
                               : PickFrom(g, rules).template_id);
   return request;
 }
 
-Request FreshIssue(Generator& g) { return IssueBase(g); }
+Request FreshIssue(Generator& g) {
+  IssueCouponRequest request = IssueBase(g);
+  const auto& members = g.model().member_order();
+  if (g.Chance(0.15) && !members.empty()) {
+    // One "triple" per member: the three oldest members (never closed)
+    // soon have theirs, so LIMIT_REACHED comes in every run.
+    request.set_template_id("triple");
+    request.set_member_id(members[static_cast<size_t>(g.Uniform(
+        0, std::min<int64_t>(2, static_cast<int64_t>(members.size()) - 1)))]);
+  }
+  return request;
+}
 
 // The templates with limits, for members that may be at them.
 Request BoundaryIssue(Generator& g) {
@@ -132,14 +143,21 @@ RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   } else {
     request.set_member_id(g.PickMember());  // Mostly somebody else.
   }
-  // Where the template allows it, most of the time.
-  if (coupon->template_id == "app-only" && g.Chance(0.7)) {
-    request.mutable_context()->set_channel(v1::CHANNEL_APP);
-    request.mutable_context()->clear_store_id();
+  // Where the template allows it, or just not: a till in the wrong store,
+  // the app's coupon at a till.
+  if (coupon->template_id == "app-only") {
+    if (g.Chance(0.6)) {
+      request.mutable_context()->set_channel(v1::CHANNEL_APP);
+      request.mutable_context()->clear_store_id();
+    } else {
+      request.mutable_context()->set_channel(v1::CHANNEL_POS);
+      request.mutable_context()->set_store_id("store-7");
+    }
   }
-  if (coupon->template_id == "store-7" && g.Chance(0.7)) {
+  if (coupon->template_id == "store-7") {
     request.mutable_context()->set_channel(v1::CHANNEL_POS);
-    request.mutable_context()->set_store_id("store-7");
+    request.mutable_context()->set_store_id(g.Chance(0.5) ? "store-7"
+                                                          : "store-8");
   }
   return request;
 }
@@ -186,9 +204,9 @@ void MutateRedeemCoupon(Generator& g, Request* r) {
 }  // namespace
 
 extern constexpr KindSpec kIssueCouponSpec = {
-    "issue_coupon", 12, FreshIssue, BoundaryIssue, MalformIssue, MutateIssue};
+    "issue_coupon", 8, FreshIssue, BoundaryIssue, MalformIssue, MutateIssue};
 extern constexpr KindSpec kRedeemCouponSpec = {
-    "redeem_coupon",      15, FreshRedeemCoupon, BoundaryRedeemCoupon,
+    "redeem_coupon",      12, FreshRedeemCoupon, BoundaryRedeemCoupon,
     MalformRedeemCoupon, MutateRedeemCoupon};
 
 }  // namespace loyalty::model

@@ -46,11 +46,13 @@ const std::vector<CouponRule>& ModelCouponRules() {
     CouponRule* triple = add("triple", 5, 10);
     triple->uses = 3;
     triple->per_member_limit = 1;
-    add("scarce", 50, 10)->budget = 12;
+    add("scarce", 50, 10)->budget = 4;
     CouponRule* app_only = add("app-only", 15, 30);
     app_only->uses = 2;
     app_only->only_channel = v1::CHANNEL_APP;
-    add("store-7", 20, 10)->only_store = "store-7";
+    CouponRule* store_7 = add("store-7", 20, 10);
+    store_7->uses = 3;
+    store_7->only_store = "store-7";
     return rules;
   }();
   return kRules;

@@ -1040,7 +1040,11 @@ Request BoundaryMerge(Generator& g) {
       second_available = available;
     }
   }
-  request.set_target_member_id(second.empty() ? "ghost-1" : second);
+  // Without members yet both sides are ghosts, never the same one (that
+  // would be malformed, which this builder does not mean to send).
+  const std::string ghost =
+      request.source_member_id() == "ghost-1" ? "ghost-2" : "ghost-1";
+  request.set_target_member_id(second.empty() ? ghost : second);
   if (auto unsettled = PickUnsettled(g);
       unsettled.has_value() && *unsettled != request.source_member_id() &&
       g.Chance(0.5)) {

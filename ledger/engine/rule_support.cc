@@ -120,6 +120,13 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
   return absl::OkStatus();
 }
 
+absl::Status MemberClosed(absl::string_view member_id) {
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "member \"", member_id,
+                        "\" is closed; nothing more can be written to it")),
+                    loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
+}
+
 absl::Status MemberMerged(const MemberRecord& alias) {
   return WithReason(
       absl::FailedPreconditionError(absl::StrCat(

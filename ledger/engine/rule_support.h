@@ -29,6 +29,10 @@ absl::Status TotalOverflow(int64_t total, int64_t delta);
 // FAILED_PRECONDITION (INSUFFICIENT_POINTS).
 absl::Status InsufficientPoints(int64_t available, int64_t requested);
 
+// FAILED_PRECONDITION (MEMBER_CLOSED): nothing more may be written to the
+// closed member `member_id`.
+absl::Status MemberClosed(absl::string_view member_id);
+
 // FAILED_PRECONDITION (MEMBER_MERGED): `alias` was merged into another
 // member and a command that must name that member named it.
 absl::Status MemberMerged(const loyalty::storage::v1::MemberRecord& alias);

@@ -28,10 +28,7 @@ absl::StatusOr<MemberRecord*> LoadSettled(absl::string_view member_id,
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           SettleMember(member_id, rules, batch));
   if (member->status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                          "member \"", member_id,
-                          "\" is closed; nothing more can be written to it")),
-                      loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
+    return MemberClosed(member_id);
   }
   if (member->status() == loyalty::v1::MEMBER_STATUS_MERGED) {
     return MemberMerged(*member);

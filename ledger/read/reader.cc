@@ -13,6 +13,7 @@
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
 #include "ledger/engine/fold.h"
+#include "ledger/engine/rule_support.h"
 #include "ledger/points/earn_rules.h"
 #include "ledger/points/tiers.h"
 #include "ledger/points/time_driven.h"
@@ -137,11 +138,7 @@ absl::StatusOr<loyalty::v1::ValidateCouponResponse> Reader::ValidateCoupon(
   LEDGER_ASSIGN_OR_RETURN(MemberRecord member,
                           ReadResolved(request.member_id()));
   if (member.status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
-    return WithReason(
-        absl::FailedPreconditionError(absl::StrCat(
-            "member \"", member.member_id(),
-            "\" is closed; nothing more can be written to it")),
-        loyalty::v1::ERROR_REASON_MEMBER_CLOSED);
+    return MemberClosed(member.member_id());
   }
   absl::StatusOr<std::string> bytes =
       store_->Get(Family::kCoupons, CouponKey(as_redeem.code()));

@@ -48,6 +48,11 @@ std::string BenefitText(const Coupon& coupon) {
       return absl::StrCat(coupon.percent_off(), "% off");
     case Coupon::kFreeItemSku:
       return absl::StrCat("free ", coupon.free_item_sku());
+    case Coupon::kPointsMultiplierPercent:
+      return absl::StrCat("points x", coupon.points_multiplier_percent(),
+                          "% on the order");
+    case Coupon::kBonusPoints:
+      return absl::StrCat(coupon.bonus_points(), " bonus points on the order");
     case Coupon::BENEFIT_NOT_SET:
       break;
   }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/common/status_util.h"
+#include "ledger/coupons/templates.h"
 
 namespace loyalty {
 
@@ -51,6 +52,21 @@ absl::Status CheckCouponUsable(
             ? "the coupon can only be used in some stores: name the store"
             : absl::StrCat("the coupon cannot be used in store \"",
                            context.store_id(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCouponRedeemable(
+    const loyalty::storage::v1::CouponRecord& coupon,
+    const loyalty::v1::CouponTemplate* coupon_template, int64_t now_ms,
+    const loyalty::v1::RequestContext& context) {
+  LEDGER_RETURN_IF_ERROR(
+      CheckCouponUsable(coupon, coupon_template, now_ms, context));
+  if (coupon_template != nullptr && CouponNeedsBasket(*coupon_template)) {
+    return CouponRefused(
+        loyalty::v1::ERROR_REASON_COUPON_NEEDS_BASKET,
+        "the coupon has rules only a basket can check (a minimum spend, a "
+        "discount budget or points): send its code on the order's Earn");
   }
   return absl::OkStatus();
 }

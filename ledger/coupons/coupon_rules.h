@@ -33,6 +33,14 @@ absl::Status CheckCouponUsable(
     const loyalty::v1::CouponTemplate* coupon_template, int64_t now_ms,
     const loyalty::v1::RequestContext& context);
 
+// RedeemCoupon's check (and ValidateCoupon's without a basket):
+// CheckCouponUsable, then COUPON_NEEDS_BASKET for a template with rules only
+// a basket can check.
+absl::Status CheckCouponRedeemable(
+    const loyalty::storage::v1::CouponRecord& coupon,
+    const loyalty::v1::CouponTemplate* coupon_template, int64_t now_ms,
+    const loyalty::v1::RequestContext& context);
+
 }  // namespace loyalty
 
 #endif  // LOYALTY_LEDGER_COUPONS_COUPON_RULES_H_

@@ -72,6 +72,21 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
       entry.recorded_at_ms() >= coupon->valid_until_ms()) {
     return Broken(entry, "a coupon used outside its window");
   }
+  if (redeemed.discount_minor() < 0 ||
+      (redeemed.discount_minor() > 0) == redeemed.currency().empty()) {
+    return Broken(entry, "a COUPON_REDEEM's discount has no currency, or a "
+                         "currency without a discount");
+  }
+  if (redeemed.discount_minor() > 0) {
+    if (template_count == nullptr) {
+      return Broken(entry, "a coupon discount without its template's count");
+    }
+    int64_t given = template_count->discount_given_minor();
+    if (__builtin_add_overflow(given, redeemed.discount_minor(), &given)) {
+      return Broken(entry, "a template's discounts overflow");
+    }
+    template_count->set_discount_given_minor(given);
+  }
   coupon->set_uses(coupon->uses() + 1);
   return absl::OkStatus();
 }

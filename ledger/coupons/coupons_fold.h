@@ -22,8 +22,10 @@ absl::Status CheckCouponEntryShape(const loyalty::v1::LedgerEntry& entry);
 
 // Applies a coupon entry to the coupon's record (an empty one for an
 // ISSUE). An ISSUE also counts in `template_count` and `member_count`
-// (both required then; ignored for a REDEEM). A REDEEM past the coupon's
-// uses, outside its window, of another code or out of count is refused.
+// (both required then). A REDEEM with a discount adds it to
+// `template_count`'s discount_given_minor (required then; otherwise both
+// may be null). A REDEEM past the coupon's uses, outside its window, of
+// another code or out of count is refused.
 absl::Status FoldCouponEntry(const loyalty::v1::LedgerEntry& entry,
                              loyalty::storage::v1::CouponRecord* coupon,
                              loyalty::storage::v1::CouponCount* template_count,

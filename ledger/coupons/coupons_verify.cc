@@ -29,6 +29,10 @@ void CouponsVerifyPart::AfterFold(
                                       entry.member_id());
     template_count = counts_[template_key];
     member_count = counts_[member_key];
+  } else if (entry.coupon_redeemed().discount_minor() > 0) {
+    template_key =
+        CouponTemplateCountKey(entry.coupon_redeemed().template_id());
+    template_count = counts_[template_key];
   }
   absl::Status folded =
       fold::FoldCouponEntry(entry, &next, &template_count, &member_count);
@@ -37,10 +41,8 @@ void CouponsVerifyPart::AfterFold(
     return;
   }
   coupons_[CouponKey(code)] = std::move(next);
-  if (issue) {
-    counts_[template_key] = template_count;
-    counts_[member_key] = member_count;
-  }
+  if (!template_key.empty()) counts_[template_key] = template_count;
+  if (!member_key.empty()) counts_[member_key] = member_count;
 }
 
 absl::Status CouponsVerifyPart::Finish(const StoreReader& store,

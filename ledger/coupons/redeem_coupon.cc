@@ -54,8 +54,8 @@ absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
   const loyalty::v1::CouponTemplate* coupon_template =
       FindCouponTemplate(rules.program, coupon->template_id());
   const int64_t now_ms = batch.now_ms();
-  LEDGER_RETURN_IF_ERROR(
-      CheckCouponUsable(*coupon, coupon_template, now_ms, request.context()));
+  LEDGER_RETURN_IF_ERROR(CheckCouponRedeemable(*coupon, coupon_template,
+                                               now_ms, request.context()));
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,

@@ -1,5 +1,6 @@
 #include "ledger/coupons/templates.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -52,9 +53,88 @@ absl::Status ValidateTemplate(const loyalty::v1::ProgramConfig& program,
       LEDGER_RETURN_IF_ERROR(ValidateToken(
           t.free_item_sku(), path + ".free_item_sku", kIdLengthMax, true));
       break;
+    case CouponTemplate::kPointsMultiplierPercent:
+      if (t.points_multiplier_percent() < kCouponMultiplierPercentMin ||
+          t.points_multiplier_percent() > kCouponMultiplierPercentMax) {
+        return InvalidField(path + ".points_multiplier_percent",
+                            absl::StrCat("must be between ",
+                                         kCouponMultiplierPercentMin, " and ",
+                                         kCouponMultiplierPercentMax));
+      }
+      break;
+    case CouponTemplate::kBonusPoints:
+      if (t.bonus_points() < 1 || t.bonus_points() > kCouponBonusPointsMax) {
+        return InvalidField(path + ".bonus_points",
+                            absl::StrCat("must be between 1 and ",
+                                         kCouponBonusPointsMax));
+      }
+      break;
     case CouponTemplate::BENEFIT_NOT_SET:
       return InvalidField(path + ".benefit",
-                          "set one of amount_off, percent_off, free_item_sku");
+                          "set one of amount_off, percent_off, free_item_sku, "
+                          "points_multiplier_percent, bonus_points");
+  }
+  // Every amount the template names is in one currency, the template's.
+  std::string currency;
+  std::string currency_field;
+  auto amount = [&](const loyalty::v1::MinorAmount& value,
+                    const std::string& field) -> absl::Status {
+    if (value.amount_minor() < 1 || value.amount_minor() > kUnitPriceMinorMax) {
+      return InvalidField(field + ".amount_minor",
+                          absl::StrCat("must be between 1 and ",
+                                       kUnitPriceMinorMax));
+    }
+    if (!HasEarnCurrency(program, value.currency())) {
+      return InvalidField(field + ".currency",
+                          absl::StrCat("\"", value.currency(),
+                                       "\" is not one of the program's "
+                                       "earn_rates currencies"));
+    }
+    return absl::OkStatus();
+  };
+  auto same_currency = [&](const std::string& value,
+                           const std::string& field) -> absl::Status {
+    if (currency.empty()) {
+      currency = value;
+      currency_field = field;
+    } else if (value != currency) {
+      return InvalidField(field, absl::StrCat("is ", value, " but ",
+                                              currency_field, " is ", currency,
+                                              ": a template has one currency"));
+    }
+    return absl::OkStatus();
+  };
+  if (t.has_amount_off()) {
+    LEDGER_RETURN_IF_ERROR(
+        same_currency(t.amount_off().currency(), path + ".amount_off.currency"));
+  }
+  if (t.has_min_spend()) {
+    LEDGER_RETURN_IF_ERROR(amount(t.min_spend(), path + ".min_spend"));
+    LEDGER_RETURN_IF_ERROR(
+        same_currency(t.min_spend().currency(), path + ".min_spend.currency"));
+  }
+  if (t.has_discount_budget()) {
+    if (t.has_points_multiplier_percent() || t.has_bonus_points()) {
+      return InvalidField(path + ".discount_budget",
+                          "a points coupon takes nothing off an order");
+    }
+    LEDGER_RETURN_IF_ERROR(
+        amount(t.discount_budget(), path + ".discount_budget"));
+    LEDGER_RETURN_IF_ERROR(same_currency(t.discount_budget().currency(),
+                                         path + ".discount_budget.currency"));
+  }
+  // As every rule of the program, a coupon names only listed categories.
+  for (const std::string& category : t.eligible_categories()) {
+    if (std::find(program.categories().begin(), program.categories().end(),
+                  category) == program.categories().end()) {
+      return InvalidField(path + ".eligible_categories",
+                          absl::StrCat("unknown category \"", category,
+                                       "\"; list it in categories"));
+    }
+  }
+  for (const std::string& sku : t.eligible_skus()) {
+    LEDGER_RETURN_IF_ERROR(
+        ValidateToken(sku, path + ".eligible_skus", kIdLengthMax, true));
   }
   const bool fixed = t.valid_from_ms() != 0 || t.valid_until_ms() != 0;
   if (fixed == (t.valid_days_after_issue() != 0)) {
@@ -131,6 +211,26 @@ const CouponTemplate* FindCouponTemplate(
   return nullptr;
 }
 
+std::string CouponCurrency(const CouponTemplate& coupon_template) {
+  if (coupon_template.has_amount_off()) {
+    return coupon_template.amount_off().currency();
+  }
+  if (coupon_template.has_min_spend()) {
+    return coupon_template.min_spend().currency();
+  }
+  if (coupon_template.has_discount_budget()) {
+    return coupon_template.discount_budget().currency();
+  }
+  return std::string();
+}
+
+bool CouponNeedsBasket(const CouponTemplate& coupon_template) {
+  return coupon_template.has_min_spend() ||
+         coupon_template.has_discount_budget() ||
+         coupon_template.has_points_multiplier_percent() ||
+         coupon_template.has_bonus_points();
+}
+
 int32_t CouponUsesAllowed(const CouponTemplate& coupon_template) {
   return coupon_template.uses_per_coupon() == 0
              ? 1
@@ -175,9 +275,23 @@ loyalty::v1::Coupon CouponView(const loyalty::storage::v1::CouponRecord& record,
       case CouponTemplate::kFreeItemSku:
         coupon.set_free_item_sku(coupon_template->free_item_sku());
         break;
+      case CouponTemplate::kPointsMultiplierPercent:
+        coupon.set_points_multiplier_percent(
+            coupon_template->points_multiplier_percent());
+        break;
+      case CouponTemplate::kBonusPoints:
+        coupon.set_bonus_points(coupon_template->bonus_points());
+        break;
       case CouponTemplate::BENEFIT_NOT_SET:
         break;
     }
+    if (coupon_template->has_min_spend()) {
+      *coupon.mutable_min_spend() = coupon_template->min_spend();
+    }
+    *coupon.mutable_eligible_categories() =
+        coupon_template->eligible_categories();
+    *coupon.mutable_eligible_skus() = coupon_template->eligible_skus();
+    coupon.set_combinable(coupon_template->combinable());
   }
   if (record.uses() >= record.uses_allowed()) {
     coupon.set_state(loyalty::v1::COUPON_STATE_USED_UP);

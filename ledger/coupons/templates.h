@@ -7,6 +7,7 @@
 #define LOYALTY_LEDGER_COUPONS_TEMPLATES_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -21,6 +22,9 @@ inline constexpr int32_t kCouponUsesMax = 1000;
 inline constexpr int32_t kCouponPerMemberLimitMax = 1000;
 inline constexpr int64_t kCouponIssuanceBudgetMax = 1'000'000'000;
 inline constexpr int32_t kCouponValidDaysMax = 3650;
+inline constexpr int32_t kCouponMultiplierPercentMin = 101;
+inline constexpr int32_t kCouponMultiplierPercentMax = 1000;
+inline constexpr int64_t kCouponBonusPointsMax = 1'000'000'000;
 
 // Every template of `program` (coupon_templates[i].field: problem).
 absl::Status ValidateCouponTemplates(const loyalty::v1::ProgramConfig& program);
@@ -28,6 +32,13 @@ absl::Status ValidateCouponTemplates(const loyalty::v1::ProgramConfig& program);
 // The template with `template_id`, or null.
 const loyalty::v1::CouponTemplate* FindCouponTemplate(
     const loyalty::v1::ProgramConfig& program, absl::string_view template_id);
+
+// The one currency the template's amounts name, or "" (any order's).
+std::string CouponCurrency(const loyalty::v1::CouponTemplate& coupon_template);
+
+// Whether the template has rules only a basket can check (a minimum spend,
+// a discount budget, a points benefit): RedeemCoupon refuses its coupons.
+bool CouponNeedsBasket(const loyalty::v1::CouponTemplate& coupon_template);
 
 // Uses a coupon of `coupon_template` allows (uses_per_coupon, 0 meaning 1).
 int32_t CouponUsesAllowed(const loyalty::v1::CouponTemplate& coupon_template);

@@ -1,9 +1,13 @@
 #include "ledger/points/earn.h"
 
+#include <optional>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/checkout.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/rule_support.h"
@@ -21,6 +25,7 @@ using loyalty::v1::LedgerEntry;
 absl::Status EarnCommand::Prepare(const Rules& rules, int64_t now_ms,
                                   Request& request, Prepared& prepared) {
   LEDGER_RETURN_IF_ERROR(ValidateEarn(request, now_ms));
+  LEDGER_RETURN_IF_ERROR(CanonicalizeCouponCodes(request));
   // Computed here, once: the entry records these points and rules, so a
   // later program change never rewrites them.
   LEDGER_ASSIGN_OR_RETURN(prepared,
@@ -46,6 +51,20 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
                           order->earn_sequence(), ")")),
                       loyalty::v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
+  // Coupons read state (who owns them, what is left of them), so an order
+  // with coupons is priced again here, with their discounts.
+  std::optional<CouponCheckout> checkout;
+  if (request.coupon_codes_size() > 0) {
+    LEDGER_ASSIGN_OR_RETURN(
+        checkout,
+        CheckOutCoupons(rules, request, batch.now_ms(),
+                        command.prepared.order_time_ms,
+                        [&](const std::string& code) {
+                          return LoadPresentedCoupon(code, request.member_id(),
+                                                     batch);
+                        }));
+    command.prepared = std::move(checkout->earn);
+  }
   // The basket's points were computed before queueing; the campaign limits
   // depend on what earlier earns used, which only the writer knows.
   LimitCampaigns(rules.program, member->campaign_points(),
@@ -69,6 +88,8 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
     *entry.add_breakdown() = std::move(line);
   }
   entry.set_eligible_spend_minor(earn.eligible_spend_minor);
+  entry.set_coupon_discount_minor(earn.coupon_discount_minor);
+  entry.set_earned_on_gross(earn.earned_on_gross);
   // The lines are needed once more, by the order record (from the entry).
   for (auto& line : command.prepared.lines) {
     *entry.add_earned_lines() = std::move(line);
@@ -86,6 +107,10 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_qualifying_delta(qualifying);
   entry.set_qualifying_month(MonthIndex(order_time_ms, rules.time_zone));
   LedgerEntry earn_entry = batch.Append(std::move(entry), member);
+  if (checkout.has_value()) {
+    RecordCouponUses(request.context(), command.principal, request.order_id(),
+                     request.currency(), *checkout, member, batch);
+  }
   // An upgrade happens at once; its multiplier applies from the next earn.
   if (std::optional<LedgerEntry> upgrade = UpgradeEntry(
           *member, rules.program, rules.time_zone, batch.now_ms())) {
@@ -97,6 +122,12 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   *response.mutable_breakdown() = earn_entry.breakdown();
   *response.mutable_entry() = std::move(earn_entry);
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
+  if (checkout.has_value()) {
+    for (auto& applied : checkout->applied) {
+      *response.add_coupons() = std::move(applied);
+    }
+    response.set_discount_minor(checkout->discount_minor);
+  }
   command.response = std::move(response);
   return absl::OkStatus();
 }

@@ -26,7 +26,10 @@ __extension__ typedef __int128 Int128;
 
 struct PricedLine {
   const BasketLine* line = nullptr;
-  int64_t total_minor = 0;
+  int64_t total_minor = 0;     // quantity x unit price.
+  int64_t discount_minor = 0;  // Coupons' (0..total_minor).
+  int64_t earn_minor = 0;      // What the rules see: total less discount,
+                               // or total when earning on gross.
   bool eligible = false;
 };
 
@@ -37,14 +40,15 @@ struct Matched {
   bool any = false;
 
   void Add(const PricedLine& priced) {
-    spend_minor += priced.total_minor;
+    spend_minor += priced.earn_minor;
     units += priced.line->quantity();
     any = true;
   }
 };
 
 absl::StatusOr<std::vector<PricedLine>> PriceLines(
-    const ProgramConfig& program, const EarnRequest& request) {
+    const ProgramConfig& program, const EarnRequest& request,
+    const EarnCouponEffects* coupons) {
   std::vector<PricedLine> priced;
   priced.reserve(request.lines_size());
   for (int i = 0; i < request.lines_size(); ++i) {
@@ -55,6 +59,19 @@ absl::StatusOr<std::vector<PricedLine>> PriceLines(
                                &entry.total_minor)) {
       return InvalidField(absl::StrCat("lines[", i, "]"),
                           "quantity x unit_price_minor overflows int64");
+    }
+    entry.earn_minor = entry.total_minor;
+    if (coupons != nullptr) {
+      // Invariant: the coupon domain prices one discount per line, within
+      // the line's total.
+      LEDGER_CHECK(coupons->line_discount_minor.size() ==
+                   static_cast<size_t>(request.lines_size()));
+      entry.discount_minor = coupons->line_discount_minor[i];
+      LEDGER_CHECK(entry.discount_minor >= 0 &&
+                   entry.discount_minor <= entry.total_minor);
+      if (!coupons->earn_on_gross) {
+        entry.earn_minor = entry.total_minor - entry.discount_minor;
+      }
     }
     entry.eligible = line.category().empty() ||
                      !absl::c_linear_search(program.excluded_categories(),
@@ -152,7 +169,8 @@ class Breakdown {
 
 absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                                             const EarnRequest& request,
-                                            int64_t order_time_ms) {
+                                            int64_t order_time_ms,
+                                            const EarnCouponEffects* coupons) {
   const EarnRate* rate = FindEarnRate(program, request.currency());
   if (rate == nullptr) {
     return InvalidField("currency",
@@ -160,9 +178,10 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                                      " is not a currency of this program"));
   }
   LEDGER_ASSIGN_OR_RETURN(std::vector<PricedLine> lines,
-                          PriceLines(program, request));
+                          PriceLines(program, request, coupons));
   EarnComputation result;
   result.order_time_ms = order_time_ms;
+  result.earned_on_gross = coupons != nullptr && coupons->earn_on_gross;
   for (const PricedLine& priced : lines) {
     // Invariant: validation keeps every price and quantity non-negative.
     LEDGER_CHECK(priced.total_minor >= 0);
@@ -170,13 +189,16 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                                &result.spend_minor)) {
       return InvalidField("lines", "the basket total overflows int64");
     }
-    if (priced.eligible) result.eligible_spend_minor += priced.total_minor;
+    // The sums fit: each term is at most its line's total.
+    if (priced.eligible) result.eligible_spend_minor += priced.earn_minor;
+    result.coupon_discount_minor += priced.discount_minor;
     loyalty::v1::EarnedLine& earned = result.lines.emplace_back();
     earned.set_sku(priced.line->sku());
     earned.set_category(priced.line->category());
     earned.set_quantity(priced.line->quantity());
     earned.set_unit_price_minor(priced.line->unit_price_minor());
     earned.set_excluded(!priced.eligible);
+    earned.set_discount_minor(priced.discount_minor);
   }
   Breakdown breakdown;
 
@@ -263,6 +285,36 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
             : bonus.description();
     breakdown.Add(loyalty::v1::RULE_KIND_SPEND_BONUS, bonus.rule_id(),
                   std::move(text), bonus.bonus_points());
+  }
+
+  // 5. Points coupons, on the lines each covers that earn.
+  if (coupons != nullptr) {
+    for (const EarnCouponEffects::PointsCoupon& coupon :
+         coupons->points_coupons) {
+      LEDGER_CHECK(coupon.covers_line.size() == lines.size());
+      Matched matched;
+      for (size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].eligible && coupon.covers_line[i]) matched.Add(lines[i]);
+      }
+      Int128 points = 0;
+      if (coupon.multiplier_percent != 0) {
+        if (matched.any) {
+          points = MultiplierExtra(*rate, matched.spend_minor,
+                                   coupon.multiplier_percent);
+        }
+      } else {
+        points = coupon.bonus_points;
+      }
+      result.coupon_points.push_back(0);
+      if (points > 0) {
+        breakdown.Add(loyalty::v1::RULE_KIND_COUPON, coupon.template_id,
+                      coupon.description, points);
+        // Overflow is reported by Finish; the figure is then unused.
+        if (points <= std::numeric_limits<int64_t>::max()) {
+          result.coupon_points.back() = static_cast<int64_t>(points);
+        }
+      }
+    }
   }
   return std::move(breakdown).Finish(std::move(result));
 }

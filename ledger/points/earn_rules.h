@@ -9,8 +9,11 @@
 //   2. product rules (SKU rules beat category rules for a line);
 //   3. campaigns active at the order's time, for its channel and store,
 //      within their per-member caps and budgets (LimitCampaigns);
-//   4. spend bonuses whose threshold the eligible spend reaches.
-// Lines in excluded categories are not eligible for any rule.
+//   4. spend bonuses whose threshold the eligible spend reaches;
+//   5. points coupons used on the order (coupons/checkout.h).
+// Lines in excluded categories are not eligible for any rule. Coupon
+// discounts lower each line's spend before any rule (unless the program
+// earns on gross), so every rule sees what was paid.
 //
 // Rounding rule: each rule's result is computed exactly on the order's
 // matching spend and floored once, per rule and per order; the points
@@ -23,6 +26,7 @@
 #define LOYALTY_LEDGER_POINTS_EARN_RULES_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,9 +36,36 @@
 
 namespace loyalty {
 
+// What the coupons used on an order change about its earn; the coupon
+// domain fills it (coupons/checkout.h), after checking every coupon.
+struct EarnCouponEffects {
+  // One per request line: what the coupons took off it (all its units).
+  std::vector<int64_t> line_discount_minor;
+  // COUPON_EARN_BASIS_GROSS: rules see the spend before discounts.
+  bool earn_on_gross = false;
+  struct PointsCoupon {
+    std::string template_id;
+    std::string description;
+    // One per request line: whether the coupon applies to it.
+    std::vector<bool> covers_line;
+    // Exactly one is set: the extra of a multiplier on the covered lines
+    // that earn (as a product rule's), or a flat bonus.
+    int32_t multiplier_percent = 0;
+    int64_t bonus_points = 0;
+  };
+  std::vector<PointsCoupon> points_coupons;
+};
+
 struct EarnComputation {
   int64_t spend_minor = 0;           // Basket total, every line.
-  int64_t eligible_spend_minor = 0;  // Without excluded categories.
+  // Without excluded categories, and after coupon discounts unless
+  // earned_on_gross: the spend the rules saw.
+  int64_t eligible_spend_minor = 0;
+  int64_t coupon_discount_minor = 0;  // Sum of the lines' discounts.
+  bool earned_on_gross = false;
+  // One per EarnCouponEffects::points_coupons: the points its breakdown
+  // line granted (0: no line).
+  std::vector<int64_t> coupon_points;
   int64_t order_time_ms = 0;         // The time campaigns were checked at.
   int64_t points = 0;                // Sum of the breakdown.
   // The base line first, then every other rule that granted points.
@@ -47,9 +78,11 @@ struct EarnComputation {
 // (OccurredAtMs of its context: the time that selects active campaigns).
 // InvalidArgument when the currency is not one of the program's or an amount
 // overflows int64. `program` must be valid (ValidateProgram).
+// `coupons`: the effects of the order's coupons, or null for none.
 absl::StatusOr<EarnComputation> ComputeEarn(
     const loyalty::v1::ProgramConfig& program,
-    const loyalty::v1::EarnRequest& request, int64_t order_time_ms);
+    const loyalty::v1::EarnRequest& request, int64_t order_time_ms,
+    const EarnCouponEffects* coupons = nullptr);
 
 // Lowers each campaign line of `earn` to what its campaign's per-member cap
 // and budget leave, given the points the campaign already granted this

@@ -62,7 +62,13 @@ absl::Status FoldOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
       if (next.earn_sequence() != 0) return Broken(entry, "earned twice");
       next.set_earn_sequence(entry.sequence());
       next.set_currency(entry.currency());
-      next.set_spend_minor(entry.spend_minor());
+      // The order's value is what was paid: coupons' discounts are not
+      // refunded by a return.
+      if (entry.coupon_discount_minor() < 0 ||
+          entry.coupon_discount_minor() > entry.spend_minor()) {
+        return Broken(entry, "coupon discounts beyond the basket");
+      }
+      next.set_spend_minor(entry.spend_minor() - entry.coupon_discount_minor());
       next.set_eligible_spend_minor(entry.eligible_spend_minor());
       next.set_points(entry.points_delta());
       next.set_qualifying_amount(entry.qualifying_delta());
@@ -73,6 +79,10 @@ absl::Status FoldOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
         kept->set_quantity(line.quantity());
         kept->set_unit_price_minor(line.unit_price_minor());
         kept->set_excluded(line.excluded());
+        kept->set_discount_minor(line.discount_minor());
+        if (!line.excluded() && !entry.earned_on_gross()) {
+          kept->set_eligible_discount_minor(line.discount_minor());
+        }
       }
       break;
     case loyalty::v1::ENTRY_KIND_REDEEM:
@@ -149,10 +159,21 @@ absl::StatusOr<ReturnPlan> PlanReturn(const OrderRecord& order,
             std::min(left, line.quantity() - line.returned_quantity());
         available += line.quantity() - line.returned_quantity();
         left -= take;
+        // A line's discount goes back with its units, pro rata, so that
+        // returning every unit returns exactly the whole discount.
+        auto discount_share = [&](int64_t discount_minor) {
+          return ShareOf(discount_minor, line.returned_quantity() + take,
+                         line.quantity()) -
+                 ShareOf(discount_minor, line.returned_quantity(),
+                         line.quantity());
+        };
         // Quantities and prices were validated at earn: the products fit.
-        plan.returned_value_minor += take * line.unit_price_minor();
+        plan.returned_value_minor +=
+            take * line.unit_price_minor() - discount_share(line.discount_minor());
         if (!line.excluded()) {
-          plan.returned_eligible_minor += take * line.unit_price_minor();
+          plan.returned_eligible_minor +=
+              take * line.unit_price_minor() -
+              discount_share(line.eligible_discount_minor());
         }
       }
       if (bought == 0) {

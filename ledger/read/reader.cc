@@ -1,5 +1,6 @@
 #include "ledger/read/reader.h"
 
+#include "ledger/coupons/checkout.h"
 #include "ledger/coupons/codes.h"
 #include "ledger/coupons/coupon_rules.h"
 #include "ledger/coupons/redeem_coupon.h"
@@ -103,17 +104,48 @@ absl::StatusOr<loyalty::v1::Balance> Reader::GetBalance(
   return BalanceAt(record, now_ms, *rules_);
 }
 
-absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
-                                                      int64_t now_ms) const {
-  LEDGER_ASSIGN_OR_RETURN(std::string canonical, ParseCouponCode(code, "code"));
+absl::StatusOr<loyalty::storage::v1::CouponRecord> Reader::ReadCoupon(
+    const std::string& canonical_code) const {
   absl::StatusOr<std::string> bytes =
-      store_->Get(Family::kCoupons, CouponKey(canonical));
+      store_->Get(Family::kCoupons, CouponKey(canonical_code));
   if (absl::IsNotFound(bytes.status())) return CouponNotFound();
   if (!bytes.ok()) return bytes.status();
   loyalty::storage::v1::CouponRecord record;
   if (!record.ParseFromString(*bytes)) {
     return absl::DataLossError("a stored coupon cannot be decoded");
   }
+  return record;
+}
+
+absl::StatusOr<PresentedCoupon> Reader::ReadPresentedCoupon(
+    const std::string& canonical_code, const std::string& member_id) const {
+  PresentedCoupon presented;
+  LEDGER_ASSIGN_OR_RETURN(presented.record, ReadCoupon(canonical_code));
+  // The owner may have been merged into the presenting member since.
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord owner,
+                          ReadResolved(presented.record.member_id()));
+  if (owner.member_id() != member_id) return CouponNotFound();
+  absl::StatusOr<std::string> count_bytes =
+      store_->Get(Family::kCouponCounts,
+                  CouponTemplateCountKey(presented.record.template_id()));
+  if (!count_bytes.ok() && !absl::IsNotFound(count_bytes.status())) {
+    return count_bytes.status();
+  }
+  if (count_bytes.ok()) {
+    loyalty::storage::v1::CouponCount count;
+    if (!count.ParseFromString(*count_bytes)) {
+      return absl::DataLossError("a stored coupon count cannot be decoded");
+    }
+    presented.template_discount_given_minor = count.discount_given_minor();
+  }
+  return presented;
+}
+
+absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
+                                                      int64_t now_ms) const {
+  LEDGER_ASSIGN_OR_RETURN(std::string canonical, ParseCouponCode(code, "code"));
+  LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::CouponRecord record,
+                          ReadCoupon(canonical));
   return CouponView(record,
                     FindCouponTemplate(rules_->program, record.template_id()),
                     now_ms);
@@ -121,6 +153,9 @@ absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
 
 absl::StatusOr<loyalty::v1::ValidateCouponResponse> Reader::ValidateCoupon(
     const loyalty::v1::ValidateCouponRequest& request, int64_t now_ms) const {
+  const bool with_basket =
+      !request.currency().empty() || request.lines_size() > 0;
+  if (with_basket) return ValidateCouponOnBasket(request, now_ms);
   // The same shape checks as RedeemCoupon; the ids a write needs are
   // stand-ins.
   loyalty::v1::RedeemCouponRequest as_redeem;
@@ -140,35 +175,80 @@ absl::StatusOr<loyalty::v1::ValidateCouponResponse> Reader::ValidateCoupon(
   if (member.status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
     return MemberClosed(member.member_id());
   }
-  absl::StatusOr<std::string> bytes =
-      store_->Get(Family::kCoupons, CouponKey(as_redeem.code()));
-  if (absl::IsNotFound(bytes.status())) return CouponNotFound();
-  if (!bytes.ok()) return bytes.status();
-  loyalty::storage::v1::CouponRecord coupon;
-  if (!coupon.ParseFromString(*bytes)) {
-    return absl::DataLossError("a stored coupon cannot be decoded");
-  }
-  LEDGER_ASSIGN_OR_RETURN(MemberRecord owner, ReadResolved(coupon.member_id()));
-  if (owner.member_id() != member.member_id()) return CouponNotFound();
+  LEDGER_ASSIGN_OR_RETURN(
+      PresentedCoupon presented,
+      ReadPresentedCoupon(as_redeem.code(), member.member_id()));
   const loyalty::v1::CouponTemplate* coupon_template =
-      FindCouponTemplate(rules_->program, coupon.template_id());
-  LEDGER_RETURN_IF_ERROR(
-      CheckCouponUsable(coupon, coupon_template, now_ms, request.context()));
+      FindCouponTemplate(rules_->program, presented.record.template_id());
+  LEDGER_RETURN_IF_ERROR(CheckCouponRedeemable(
+      presented.record, coupon_template, now_ms, request.context()));
   loyalty::v1::ValidateCouponResponse response;
-  *response.mutable_coupon() = CouponView(coupon, coupon_template, now_ms);
+  *response.mutable_coupon() =
+      CouponView(presented.record, coupon_template, now_ms);
+  return response;
+}
+
+absl::StatusOr<loyalty::v1::ValidateCouponResponse>
+Reader::ValidateCouponOnBasket(const loyalty::v1::ValidateCouponRequest& request,
+                               int64_t now_ms) const {
+  // Earn's question for this one code: the basket as an order would send it.
+  loyalty::v1::EarnRequest order;
+  *order.mutable_context() = request.context();
+  order.set_member_id(request.member_id());
+  order.set_currency(request.currency());
+  *order.mutable_lines() = request.lines();
+  order.add_coupon_codes(request.code());
+  LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(order, now_ms));
+  LEDGER_RETURN_IF_ERROR(CanonicalizeCouponCodes(order));
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord member, ReadResolved(order.member_id()));
+  if (member.status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
+    return MemberClosed(member.member_id());
+  }
+  LEDGER_ASSIGN_OR_RETURN(
+      CouponCheckout checkout,
+      CheckOutCoupons(*rules_, order, now_ms,
+                      OccurredAtMs(order.context(), now_ms),
+                      [&](const std::string& code) {
+                        return ReadPresentedCoupon(code, member.member_id());
+                      }));
+  loyalty::v1::ValidateCouponResponse response;
+  *response.mutable_coupon() = CouponView(
+      checkout.coupons[0],
+      FindCouponTemplate(rules_->program, checkout.coupons[0].template_id()),
+      now_ms);
+  *response.mutable_applied() = std::move(checkout.applied[0]);
   return response;
 }
 
 absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(
-    const loyalty::v1::EarnRequest& request, int64_t now_ms) const {
+    const loyalty::v1::EarnRequest& request_in, int64_t now_ms) const {
   const loyalty::v1::ProgramConfig& program = rules_->program;
-  LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(request, now_ms));
+  LEDGER_RETURN_IF_ERROR(ValidateQuoteEarn(request_in, now_ms));
+  loyalty::v1::EarnRequest request = request_in;
+  LEDGER_RETURN_IF_ERROR(CanonicalizeCouponCodes(request));
   // The member must exist, as for Earn.
   LEDGER_ASSIGN_OR_RETURN(MemberRecord member,
                           ReadResolved(request.member_id()));
-  LEDGER_ASSIGN_OR_RETURN(
-      EarnComputation earn,
-      ComputeEarn(program, request, OccurredAtMs(request.context(), now_ms)));
+  const int64_t order_time_ms = OccurredAtMs(request.context(), now_ms);
+  LEDGER_ASSIGN_OR_RETURN(EarnComputation earn,
+                          ComputeEarn(program, request, order_time_ms));
+  loyalty::v1::QuoteEarnResponse response;
+  if (request.coupon_codes_size() > 0) {
+    if (member.status() == loyalty::v1::MEMBER_STATUS_CLOSED) {
+      return MemberClosed(member.member_id());
+    }
+    LEDGER_ASSIGN_OR_RETURN(
+        CouponCheckout checkout,
+        CheckOutCoupons(*rules_, request, now_ms, order_time_ms,
+                        [&](const std::string& code) {
+                          return ReadPresentedCoupon(code, member.member_id());
+                        }));
+    earn = std::move(checkout.earn);
+    for (auto& applied : checkout.applied) {
+      *response.add_coupons() = std::move(applied);
+    }
+    response.set_discount_minor(checkout.discount_minor);
+  }
   // Campaign limits as of the last synced batch: an earn queued meanwhile
   // may use up a cap or budget first.
   LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::LedgerHead head,
@@ -178,7 +258,6 @@ absl::StatusOr<loyalty::v1::QuoteEarnResponse> Reader::QuoteEarn(
   const MemberRecord projected =
       ProjectedAt(member, now_ms, program, rules_->time_zone);
   AddTierMultiplier(program, projected.tier_id(), &earn);
-  loyalty::v1::QuoteEarnResponse response;
   response.set_points(earn.points);
   for (auto& line : earn.breakdown) *response.add_breakdown() = std::move(line);
   response.set_spend_minor(earn.spend_minor);

@@ -10,9 +10,11 @@
 #define LOYALTY_LEDGER_READ_READER_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ledger/coupons/checkout.h"
 #include "ledger/engine/command.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/storage/v1/records.pb.h"
@@ -37,9 +39,10 @@ class Reader {
   // malformed one.
   absl::StatusOr<loyalty::v1::Member> LookupMember(
       const loyalty::v1::MemberIdentifier& identifier, int64_t now_ms) const;
-  // What Earn would grant for `request` now, by the same rules; writes
-  // nothing. InvalidArgument as Earn (request id and order id optional),
-  // NotFound for an unknown member.
+  // What Earn would grant for `request` now, by the same rules, with the
+  // same coupon checks and discounts (coupons/checkout.h) on the synced
+  // state; writes nothing. InvalidArgument as Earn (request id and order id
+  // optional), NotFound for an unknown member, a coupon's refusal as Earn's.
   absl::StatusOr<loyalty::v1::QuoteEarnResponse> QuoteEarn(
       const loyalty::v1::EarnRequest& request, int64_t now_ms) const;
   // The coupon with `code` (any accepted spelling) as it is at `now_ms`;
@@ -50,6 +53,8 @@ class Reader {
   // What RedeemCoupon would answer now (OK with the coupon, or its refusal),
   // by the same checks in the same order; writes nothing. InvalidArgument
   // for a malformed request, as RedeemCoupon (the request id may be empty).
+  // With a basket (currency and lines): what an Earn with this one code
+  // would answer about it, with the discount it would give.
   absl::StatusOr<loyalty::v1::ValidateCouponResponse> ValidateCoupon(
       const loyalty::v1::ValidateCouponRequest& request, int64_t now_ms) const;
   // Newest first. InvalidArgument for a bad page size or token.
@@ -61,6 +66,14 @@ class Reader {
   // merged); NotFound as for an unknown member.
   absl::StatusOr<loyalty::storage::v1::MemberRecord> ReadResolved(
       absl::string_view member_id) const;
+  // A canonical code's coupon, or NotFound (COUPON_NOT_FOUND).
+  absl::StatusOr<loyalty::storage::v1::CouponRecord> ReadCoupon(
+      const std::string& canonical_code) const;
+  // The readers' CouponLoader (coupons/checkout.h).
+  absl::StatusOr<PresentedCoupon> ReadPresentedCoupon(
+      const std::string& canonical_code, const std::string& member_id) const;
+  absl::StatusOr<loyalty::v1::ValidateCouponResponse> ValidateCouponOnBasket(
+      const loyalty::v1::ValidateCouponRequest& request, int64_t now_ms) const;
 
   const StoreReader* const store_;
   const Rules* const rules_;

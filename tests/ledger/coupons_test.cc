@@ -14,12 +14,18 @@
 #include "ledger/common/program.h"
 #include "ledger/coupons/codes.h"
 #include "ledger/coupons/templates.h"
-#include "member_test_util.h"
+#include "coupon_test_util.h"
 
 namespace loyalty {
 namespace {
 
 using testing::CallLedger;
+using testing::Issue;
+using testing::IssueOk;
+using testing::IssueRequest;
+using testing::PercentTemplate;
+using testing::RedeemAtTill;
+using testing::CouponRedeemRequest;
 using testing::CodeOf;
 using testing::kAdmin;
 using testing::kApp;
@@ -32,15 +38,6 @@ using testing::TestProgram;
 using v1::CouponTemplate;
 
 constexpr int64_t kDayMs = 24ll * 3600 * 1000;
-
-CouponTemplate PercentTemplate(std::string id, int32_t percent) {
-  CouponTemplate t;
-  t.set_template_id(std::move(id));
-  t.set_display_name("Welcome offer");
-  t.set_percent_off(percent);
-  t.set_valid_days_after_issue(30);
-  return t;
-}
 
 v1::ProgramConfig CouponProgram() {
   v1::ProgramConfig program = TestProgram();
@@ -69,52 +66,6 @@ v1::ProgramConfig CouponProgram() {
   window.set_valid_until_ms(kStartMs + 20 * kDayMs);
   *program.add_coupon_templates() = window;
   return program;
-}
-
-v1::IssueCouponRequest IssueRequest(std::string request_id,
-                                    std::string member_id,
-                                    std::string template_id) {
-  v1::IssueCouponRequest request;
-  *request.mutable_context() = testing::AppContext(std::move(request_id));
-  request.set_member_id(std::move(member_id));
-  request.set_template_id(std::move(template_id));
-  return request;
-}
-
-absl::StatusOr<v1::IssueCouponResponse> Issue(Ledger& ledger,
-                                              v1::IssueCouponRequest request) {
-  return CallLedger<IssueCouponCommand>(ledger, kApp, std::move(request));
-}
-
-v1::RedeemCouponRequest RedeemRequest(std::string request_id,
-                                      std::string member_id, std::string code,
-                                      v1::RequestContext context) {
-  v1::RedeemCouponRequest request;
-  *request.mutable_context() = std::move(context);
-  request.mutable_context()->set_request_id(std::move(request_id));
-  request.set_member_id(std::move(member_id));
-  request.set_code(std::move(code));
-  request.set_order_id("order-1");
-  return request;
-}
-
-absl::StatusOr<v1::RedeemCouponResponse> RedeemAtTill(Ledger& ledger,
-                                                      std::string request_id,
-                                                      std::string member_id,
-                                                      std::string code) {
-  return CallLedger<RedeemCouponCommand>(
-      ledger, kPos,
-      RedeemRequest(std::move(request_id), std::move(member_id),
-                    std::move(code), testing::PosContext("")));
-}
-
-std::string IssueOk(TestLedger& t, const std::string& request_id,
-                    const std::string& member_id,
-                    const std::string& template_id) {
-  auto issued = Issue(t.ledger(), IssueRequest(request_id, member_id,
-                                               template_id));
-  REQUIRE_OK(issued);
-  return issued->coupon().code();
 }
 
 // ---------------------------------------------------------------------------
@@ -440,7 +391,7 @@ TEST_CASE("a coupon is refused outside its window, channels and stores",
     NothingChanged nothing(t.store());
     auto result = CallLedger<RedeemCouponCommand>(
         t.ledger(), kPos,
-        RedeemRequest(request_id, "alice", code, std::move(context)));
+        CouponRedeemRequest(request_id, "alice", code, std::move(context)));
     INFO(request_id << ": " << result.status().ToString());
     CHECK(CodeOf(result) == absl::StatusCode::kFailedPrecondition);
     CHECK(ReasonOfResult(result) == reason);
@@ -456,7 +407,7 @@ TEST_CASE("a coupon is refused outside its window, channels and stores",
           v1::ERROR_REASON_COUPON_WRONG_STORE);
   REQUIRE_OK(CallLedger<RedeemCouponCommand>(
       t.ledger(), kApp,
-      RedeemRequest("c2", "alice", app_only, testing::AppContext(""))));
+      CouponRedeemRequest("c2", "alice", app_only, testing::AppContext(""))));
   REQUIRE_OK(RedeemAtTill(t.ledger(), "s3", "alice", store_only));
 
   t.clock().SetMs(kStartMs + 10 * kDayMs);
@@ -522,7 +473,7 @@ TEST_CASE("ValidateCoupon answers what RedeemCoupon would, and writes "
     }
     auto redeemed = CallLedger<RedeemCouponCommand>(
         t.ledger(), kPos,
-        RedeemRequest(absl::StrCat("v", ++request), c.member_id, c.code,
+        CouponRedeemRequest(absl::StrCat("v", ++request), c.member_id, c.code,
                       c.context));
     CHECK(CodeOf(validated) == CodeOf(redeemed));
     CHECK(ReasonOfResult(validated) == ReasonOfResult(redeemed));

@@ -141,6 +141,14 @@ int main(int argc, char** argv) {
                  "expire for members nobody touched (0: never)")
       ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}))
       ->capture_default_str();
+  app.add_option("--unknown-coupon-lookups-per-minute",
+                 options.unknown_coupon_lookups_per_minute,
+                 "unknown coupon codes one API key may look up a minute "
+                 "before its coupon calls are RESOURCE_EXHAUSTED (no 0: "
+                 "there is no unlimited)")
+      ->check(CLI::Range(loyalty::UnknownCodeLimiter::kLookupsPerMinuteMin,
+                         loyalty::UnknownCodeLimiter::kLookupsPerMinuteMax))
+      ->capture_default_str();
   app.add_option("--shutdown-grace-ms", options.shutdown_grace_ms,
                  "time in-flight calls get to finish on shutdown")
       ->check(CLI::Range(0, 600'000))

@@ -1,6 +1,7 @@
 #include "server/method_table.h"
 
 #include <atomic>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -80,6 +81,7 @@ class TableBuilder {
 
   template <typename Request, typename Response>
   void Add(Service service, absl::string_view method, Access access,
+           CodeLookup code_lookup,
            typename UnaryCall<Request, Response>::Handler handler) {
     typename UnaryCall<Request, Response>::RequestFn request_fn;
     if (service == Service::kLoyalty) {
@@ -91,7 +93,7 @@ class TableBuilder {
         served_.insert({ServiceName(service, method), true}).second;
     if (!first)
       Abort(absl::StrCat("two rows serve ", ServiceName(service, method)));
-    rows_.push_back(MethodRow{service, std::string(method), access,
+    rows_.push_back(MethodRow{service, std::string(method), access, code_lookup,
                               std::make_unique<Method<Request, Response>>(
                                   std::move(request_fn), std::move(handler))});
   }
@@ -148,6 +150,35 @@ class TableBuilder {
   absl::flat_hash_map<std::string, bool> served_;
 };
 
+// The unknown-code limiter's two steps around one call of a row
+// (unknown_code_limiter.h). Both do nothing for a row that looks up no code,
+// so every adapter calls them the same way: Admit right after authorizing,
+// Settle with the outcome before answering (so the caller's next call
+// already sees the charge).
+class CodeLookupGuard {
+ public:
+  CodeLookupGuard(UnknownCodeLimiter* limiter, CodeLookup code_lookup)
+      : limiter_(code_lookup == CodeLookup::kCouponCode ? limiter : nullptr) {}
+
+  absl::Status Admit(const Principal& caller) const {
+    if (limiter_ == nullptr) return absl::OkStatus();
+    return limiter_->Admit(caller.name);
+  }
+  void Settle(const Principal& caller, const absl::Status& outcome) const {
+    if (limiter_ != nullptr) limiter_->Settle(caller.name, outcome);
+  }
+
+ private:
+  UnknownCodeLimiter* limiter_;  // Null: the row looks up no code.
+};
+
+// The commands whose request names a coupon code; the reads say it in
+// their rows (AddReadRows). tests/server/method_table_test.cc pins the list.
+template <typename Spec>
+constexpr CodeLookup kCodeLookupOf =
+    std::is_same_v<Spec, RedeemCouponCommand> ? CodeLookup::kCouponCode
+                                              : CodeLookup::kNone;
+
 // The adapter of every command row: authorize by the row, hand the request
 // to the ledger, answer once the outcome is durable.
 template <typename Spec>
@@ -156,16 +187,24 @@ void AddCommandRow(TableBuilder& table) {
   using Response = typename Spec::Response;
   const Authenticator* auth = table.env().auth;
   Ledger* ledger = table.env().ledger;
+  const CodeLookupGuard guard(table.env().unknown_codes, kCodeLookupOf<Spec>);
   table.Add<Request, Response>(
       Spec::kInfo.service, Spec::kInfo.name, Spec::kInfo.access,
-      [auth, ledger](UnaryCall<Request, Response>* call) {
+      kCodeLookupOf<Spec>,
+      [auth, ledger, guard](UnaryCall<Request, Response>* call) {
         absl::StatusOr<const Principal*> principal =
             auth->Authorize(call->context(), Spec::kInfo.access,
                             call->request().context().channel());
         if (!principal.ok()) return call->FinishWithError(principal.status());
+        absl::Status admitted = guard.Admit(**principal);
+        if (!admitted.ok()) return call->FinishWithError(admitted);
         ledger->Submit<Spec>(
             Caller{(*principal)->name}, std::move(call->mutable_request()),
-            [call](absl::StatusOr<Response> result) { call->Finish(result); });
+            [call, guard,
+             caller = *principal](absl::StatusOr<Response> result) {
+              guard.Settle(*caller, result.status());
+              call->Finish(result);
+            });
       });
 }
 
@@ -173,18 +212,23 @@ void AddCommandRow(TableBuilder& table) {
 // which channel the request speaks for, if any), answer inline.
 template <typename Request, typename Response>
 void AddReadRow(TableBuilder& table, Service service, absl::string_view method,
-                Access access,
+                Access access, CodeLookup code_lookup,
                 std::function<Channel(const Request&)> channel_of,
                 std::function<absl::StatusOr<Response>(const Request&)> read) {
   const Authenticator* auth = table.env().auth;
+  const CodeLookupGuard guard(table.env().unknown_codes, code_lookup);
   table.Add<Request, Response>(
-      service, method, access,
-      [auth, access, channel_of = std::move(channel_of),
+      service, method, access, code_lookup,
+      [auth, access, guard, channel_of = std::move(channel_of),
        read = std::move(read)](UnaryCall<Request, Response>* call) {
         absl::StatusOr<const Principal*> principal = auth->Authorize(
             call->context(), access, channel_of(call->request()));
         if (!principal.ok()) return call->FinishWithError(principal.status());
-        call->Finish(read(call->request()));
+        absl::Status admitted = guard.Admit(**principal);
+        if (!admitted.ok()) return call->FinishWithError(admitted);
+        absl::StatusOr<Response> result = read(call->request());
+        guard.Settle(**principal, result.status());
+        call->Finish(result);
       });
 }
 
@@ -199,35 +243,39 @@ void AddReadRows(TableBuilder& table) {
   // channels it may earn for.
   AddReadRow<EarnRequest, QuoteEarnResponse>(
       table, Service::kLoyalty, "QuoteEarn", Access::kChannel,
+      CodeLookup::kNone,
       [](const EarnRequest& request) { return request.context().channel(); },
       [ledger](const EarnRequest& request) {
         return ledger->QuoteEarn(request);
       });
   AddReadRow<LookupMemberRequest, Member>(
       table, Service::kLoyalty, "LookupMember", Access::kChannel,
-      NoChannel<LookupMemberRequest>,
+      CodeLookup::kNone, NoChannel<LookupMemberRequest>,
       [ledger](const LookupMemberRequest& request) {
         return ledger->LookupMember(request.identifier());
       });
   AddReadRow<GetMemberRequest, Member>(
       table, Service::kLoyalty, "GetMember", Access::kChannel,
-      NoChannel<GetMemberRequest>, [ledger](const GetMemberRequest& request) {
+      CodeLookup::kNone, NoChannel<GetMemberRequest>,
+      [ledger](const GetMemberRequest& request) {
         return ledger->GetMember(request.member_id());
       });
   AddReadRow<GetBalanceRequest, Balance>(
       table, Service::kLoyalty, "GetBalance", Access::kChannel,
-      NoChannel<GetBalanceRequest>, [ledger](const GetBalanceRequest& request) {
+      CodeLookup::kNone, NoChannel<GetBalanceRequest>,
+      [ledger](const GetBalanceRequest& request) {
         return ledger->GetBalance(request.member_id());
       });
   AddReadRow<loyalty::v1::GetCouponRequest, loyalty::v1::Coupon>(
       table, Service::kLoyalty, "GetCoupon", Access::kChannel,
-      NoChannel<loyalty::v1::GetCouponRequest>,
+      CodeLookup::kCouponCode, NoChannel<loyalty::v1::GetCouponRequest>,
       [ledger](const loyalty::v1::GetCouponRequest& request) {
         return ledger->GetCoupon(request.code());
       });
   AddReadRow<loyalty::v1::ValidateCouponRequest,
              loyalty::v1::ValidateCouponResponse>(
       table, Service::kLoyalty, "ValidateCoupon", Access::kChannel,
+      CodeLookup::kCouponCode,
       [](const loyalty::v1::ValidateCouponRequest& request) {
         return request.context().channel();
       },
@@ -236,14 +284,14 @@ void AddReadRows(TableBuilder& table) {
       });
   AddReadRow<ListEntriesRequest, ListEntriesResponse>(
       table, Service::kLoyalty, "ListEntries", Access::kChannel,
-      NoChannel<ListEntriesRequest>,
+      CodeLookup::kNone, NoChannel<ListEntriesRequest>,
       [ledger](const ListEntriesRequest& request) {
         return ledger->ListEntries(request);
       });
   auto stats = table.env().stats;
   AddReadRow<GetServerStatsRequest, ServerStats>(
       table, Service::kAdmin, "GetServerStats", Access::kAdmin,
-      NoChannel<GetServerStatsRequest>,
+      CodeLookup::kNone, NoChannel<GetServerStatsRequest>,
       [stats](const GetServerStatsRequest&) -> absl::StatusOr<ServerStats> {
         return stats();
       });
@@ -255,7 +303,7 @@ void AddVerifyRow(TableBuilder& table) {
   BackgroundRunner* background = table.env().background;
   using VerifyCall = UnaryCall<VerifyLedgerRequest, VerifyLedgerResponse>;
   table.Add<VerifyLedgerRequest, VerifyLedgerResponse>(
-      Service::kAdmin, "VerifyLedger", Access::kAdmin,
+      Service::kAdmin, "VerifyLedger", Access::kAdmin, CodeLookup::kNone,
       [auth, ledger, background](VerifyCall* call) {
         absl::StatusOr<const Principal*> principal = auth->Authorize(
             call->context(), Access::kAdmin, CHANNEL_UNSPECIFIED);
@@ -315,7 +363,7 @@ void AddFanOutRow(
   const Authenticator* auth = table.env().auth;
   Ledger* ledger = table.env().ledger;
   table.Add<BatchRequest, BatchResponse>(
-      Spec::kInfo.service, method, Spec::kInfo.access,
+      Spec::kInfo.service, method, Spec::kInfo.access, CodeLookup::kNone,
       [auth, ledger, field = std::string(field), holds = std::string(holds),
        items_max, items_of, options_of = std::move(options_of)](Call* call) {
         // The role first (every item's channel below).

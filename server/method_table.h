@@ -5,7 +5,9 @@
 // from the ledger's command table (ledger/commands.h): a row per command
 // whose kInfo has a unary RPC, served by one adapter (authorize by the row's
 // access, submit, answer when durable). Reads, the two batch RPCs and the
-// admin reports are listed in method_table.cc. Building the table checks
+// admin reports are listed in method_table.cc. Rows whose request names a
+// coupon code (CodeLookup::kCouponCode) also pass each call through the
+// unknown-code limiter, in the same two adapters. Building the table checks
 // that every method of LoyaltyService and AdminService has exactly one row,
 // so a new RPC without one stops loyaltyd at start instead of hanging calls.
 #ifndef LOYALTY_SERVER_METHOD_TABLE_H_
@@ -23,6 +25,7 @@
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/unknown_code_limiter.h"
 
 namespace loyalty {
 
@@ -57,11 +60,19 @@ class MethodBase {
   virtual void Arm(grpc::ServerCompletionQueue* queue) = 0;
 };
 
-// What a row lists: the method and who may call it (for the role tests).
+// Whether a row's request names a coupon code. Such rows go through the
+// unknown-code limiter (server/unknown_code_limiter.h): a caller whose
+// allowance is spent is refused before the request is read, and a call
+// answered COUPON_NOT_FOUND is charged to its caller.
+enum class CodeLookup { kNone, kCouponCode };
+
+// What a row lists: the method, who may call it and whether it looks up a
+// coupon code (for the table tests).
 struct MethodRow {
   Service service;
   std::string method;
   Access access;
+  CodeLookup code_lookup;
   std::unique_ptr<MethodBase> served;
 };
 
@@ -72,6 +83,8 @@ struct MethodEnvironment {
   const Authenticator* auth;
   Ledger* ledger;
   BackgroundRunner* background;
+  // Guards the rows with CodeLookup::kCouponCode.
+  UnknownCodeLimiter* unknown_codes;
   // Builds GetServerStats' answer.
   std::function<loyalty::v1::ServerStats()> stats;
 };

@@ -31,6 +31,16 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
     return absl::InvalidArgumentError(
         "--completion-threads: must be between 1 and 64");
   }
+  if (options.unknown_coupon_lookups_per_minute <
+          UnknownCodeLimiter::kLookupsPerMinuteMin ||
+      options.unknown_coupon_lookups_per_minute >
+          UnknownCodeLimiter::kLookupsPerMinuteMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--unknown-coupon-lookups-per-minute: must be between ",
+        UnknownCodeLimiter::kLookupsPerMinuteMin, " and ",
+        UnknownCodeLimiter::kLookupsPerMinuteMax,
+        " (there is no unlimited: the limit keeps codes from being guessed)"));
+  }
   std::unique_ptr<LoyaltyServer> server(new LoyaltyServer());
   server->options_ = options;
   server->clock_ = clock;
@@ -38,6 +48,8 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   LEDGER_ASSIGN_OR_RETURN(server->store_,
                           RocksDbStore::Open(options.data_dir, options.rocksdb));
   server->auth_ = std::make_unique<Authenticator>(program);
+  server->unknown_codes_ = std::make_unique<UnknownCodeLimiter>(
+      clock, options.unknown_coupon_lookups_per_minute);
   LEDGER_ASSIGN_OR_RETURN(
       server->ledger_, Ledger::Open(server->store_.get(), std::move(program),
                                     clock, options.ledger));
@@ -46,6 +58,7 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   server->methods_ = BuildMethodTable(MethodEnvironment{
       &server->loyalty_service_, &server->admin_service_, server->auth_.get(),
       server->ledger_.get(), server->background_.get(),
+      server->unknown_codes_.get(),
       [raw] { return raw->CollectStats(*raw->ledger_); }});
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -26,6 +26,7 @@
 #include "server/background.h"
 #include "server/method_table.h"
 #include "server/sweeper.h"
+#include "server/unknown_code_limiter.h"
 
 namespace loyalty {
 
@@ -41,6 +42,16 @@ struct ServerOptions {
   // maturations, expiries) for members nobody touched; 0 = never (tests
   // that sweep by hand).
   int64_t sweep_interval_ms = 60'000;
+  // Unknown coupon codes each principal may look up a minute (GetCoupon,
+  // ValidateCoupon, RedeemCoupon answering COUPON_NOT_FOUND), all of them
+  // at once if it likes; past that its coupon calls are RESOURCE_EXHAUSTED
+  // until the allowance refills (server/unknown_code_limiter.h). Between
+  // UnknownCodeLimiter::kLookupsPerMinuteMin and kLookupsPerMinuteMax: there
+  // is no "unlimited". 60 is far above what tills and apps that only present
+  // codes they were given ever see (a mistyped code fails its check
+  // character and costs nothing), and lets an enumerator try only 86,400 of
+  // the 2^80 possible codes a day.
+  int64_t unknown_coupon_lookups_per_minute = 60;
   LedgerOptions ledger;
   RocksDbOptions rocksdb;
 };
@@ -76,6 +87,7 @@ class LoyaltyServer {
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<UnknownCodeLimiter> unknown_codes_;
   LoyaltyQueueService loyalty_service_;
   AdminQueueService admin_service_;
   // One row per RPC (method_table.h), each armed on every queue.

@@ -1,8 +1,9 @@
 // The server's method table (server/method_table.h): every RPC of the
 // contract is served by exactly one row, every command of the ledger's
 // command table has its RPC, and the one authorization step refuses what
-// each row's access does not allow. The calls go by method name with an
-// empty body, so a new row is covered without changing this test.
+// each row's access does not allow, and the coupon-code rows put the
+// unknown-code limit before anything else. The calls go by method name with
+// an empty body, so a new row is covered without changing this test.
 #include <future>
 #include <set>
 #include <string>
@@ -10,6 +11,7 @@
 #include "catch2/catch.hpp"
 #include "grpcpp/generic/generic_stub.h"
 #include "ledger/commands.h"
+#include "loyalty/v1/coupon_code.h"
 #include "server_test_util.h"
 
 namespace loyalty::testing {
@@ -116,6 +118,45 @@ TEST_CASE("every admin RPC refuses a channel key before reading the request",
     CHECK(as_admin != grpc::StatusCode::UNAUTHENTICATED);
   }
   CHECK(admin_rows >= 6);  // Adjust, Close, Merge, Import, Verify, Stats.
+}
+
+TEST_CASE(
+    "exactly the coupon-code RPCs are limited, and each refuses a key that "
+    "spent its unknown-code allowance before reading the request",
+    "[server][table][coupons][limits]") {
+  TempDir dir;
+  ServerOptions options = TestServerOptions(dir.path());
+  options.unknown_coupon_lookups_per_minute = 1;
+  TestServer server(options, nullptr);
+  std::set<std::string> limited;
+  for (const MethodRow& row : server.server().methods()) {
+    if (row.code_lookup == CodeLookup::kCouponCode) limited.insert(row.method);
+  }
+  CHECK(limited ==
+        std::set<std::string>{"GetCoupon", "ValidateCoupon", "RedeemCoupon"});
+
+  // pos-key spends its one lookup on a well-formed code nobody has.
+  const std::string digits = "ZZZZZZZZZZZZZZZZ";
+  loyalty::v1::GetCouponRequest unknown;
+  unknown.set_code(digits + contract::CouponCheckCharacter(digits));
+  loyalty::v1::Coupon coupon;
+  auto context = ContextWithKey("pos-key");
+  REQUIRE(server.LoyaltyStub()
+              ->GetCoupon(context.get(), unknown, &coupon)
+              .error_code() == grpc::StatusCode::NOT_FOUND);
+
+  for (const MethodRow& row : server.server().methods()) {
+    INFO(row.method);
+    const grpc::StatusCode as_pos = CallWithEmptyBody(server, row, "pos-key");
+    if (row.code_lookup == CodeLookup::kCouponCode) {
+      // An empty code would be INVALID_ARGUMENT: the limit comes first.
+      CHECK(as_pos == grpc::StatusCode::RESOURCE_EXHAUSTED);
+      CHECK(CallWithEmptyBody(server, row, "app-key") ==
+            grpc::StatusCode::INVALID_ARGUMENT);
+    } else {
+      CHECK(as_pos != grpc::StatusCode::RESOURCE_EXHAUSTED);
+    }
+  }
 }
 
 }  // namespace

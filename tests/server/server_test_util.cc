@@ -58,14 +58,27 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-TestServer::TestServer(const std::string& data_dir,
-                       int64_t sweep_interval_ms) {
+ServerOptions TestServerOptions(const std::string& data_dir) {
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
-  options.sweep_interval_ms = sweep_interval_ms;
+  options.sweep_interval_ms = 0;
   options.ledger.identifier_key = "server-test-identifier-key";
-  auto server = LoyaltyServer::Start(TestProgram(), options, &clock_);
+  return options;
+}
+
+TestServer::TestServer(const std::string& data_dir, int64_t sweep_interval_ms)
+    : TestServer(
+          [&] {
+            ServerOptions options = TestServerOptions(data_dir);
+            options.sweep_interval_ms = sweep_interval_ms;
+            return options;
+          }(),
+          nullptr) {}
+
+TestServer::TestServer(const ServerOptions& options, const Clock* clock) {
+  auto server = LoyaltyServer::Start(TestProgram(), options,
+                                     clock != nullptr ? clock : &clock_);
   INFO(server.status().ToString());
   REQUIRE(server.ok());
   server_ = std::move(*server);

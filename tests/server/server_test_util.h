@@ -32,12 +32,19 @@ class TempDir {
   std::string path_;
 };
 
+// The options TestServer starts with: 127.0.0.1:0 over `data_dir`, no
+// sweep, an identifier key; a test changes what it needs and passes them on.
+ServerOptions TestServerOptions(const std::string& data_dir);
+
 class TestServer {
  public:
   // Starts on 127.0.0.1:0 over `data_dir`, sweeping every
   // `sweep_interval_ms` (0: never).
   explicit TestServer(const std::string& data_dir,
                       int64_t sweep_interval_ms = 0);
+  // Starts with `options` on `clock` (null: the system clock; else it must
+  // outlive the server), for tests that move time by hand.
+  TestServer(const ServerOptions& options, const Clock* clock);
   ~TestServer();
 
   int port() const { return server_->port(); }

@@ -293,8 +293,19 @@ absl::StatusOr<CouponCheckout> CheckOutCoupons(
     checkout.discount_minor += total;
   }
 
-  LEDGER_ASSIGN_OR_RETURN(
-      checkout.earn, ComputeEarn(program, request, order_time_ms, &effects));
+  absl::StatusOr<EarnComputation> earn =
+      ComputeEarn(program, request, order_time_ms, &effects);
+  if (!earn.ok()) {
+    // The basket's own points fit (Earn checked them before queueing): only
+    // a points coupon's extra can overflow, which is a question of what the
+    // member may hold, not a malformed request.
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the points of this order with its coupons overflow: ",
+            earn.status().message())),
+        loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
+  }
+  checkout.earn = *std::move(earn);
   for (size_t p = 0; p < points_coupon_of.size(); ++p) {
     checkout.applied[points_coupon_of[p]].set_points(
         checkout.earn.coupon_points[p]);
@@ -362,7 +373,10 @@ void RecordCouponUses(const loyalty::v1::RequestContext& context,
         fold::FoldCouponEntry(appended, *coupon, *template_count, nullptr)
             .ok());
     batch.StageRecord(Family::kCoupons, CouponKey(code));
-    batch.StageRecord(Family::kCouponCounts, template_key);
+    // The count changes only by a discount.
+    if (discount_minor > 0) {
+      batch.StageRecord(Family::kCouponCounts, template_key);
+    }
   }
 }
 

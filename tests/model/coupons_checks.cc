@@ -78,6 +78,24 @@ void Runner::CountCouponRejection(v1::ErrorReason reason) {
     case v1::ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND:
       ++report_.coupon_refusals_template;
       break;
+    case v1::ERROR_REASON_COUPON_NEEDS_BASKET:
+      ++report_.coupon_refusals_needs_basket;
+      break;
+    case v1::ERROR_REASON_COUPON_BASKET_TOO_SMALL:
+      ++report_.coupon_refusals_basket_too_small;
+      break;
+    case v1::ERROR_REASON_COUPON_NO_ELIGIBLE_LINES:
+      ++report_.coupon_refusals_no_eligible_lines;
+      break;
+    case v1::ERROR_REASON_COUPON_NOT_COMBINABLE:
+      ++report_.coupon_refusals_not_combinable;
+      break;
+    case v1::ERROR_REASON_COUPON_DISCOUNT_BUDGET_SPENT:
+      ++report_.coupon_refusals_discount_budget;
+      break;
+    case v1::ERROR_REASON_COUPON_WRONG_CURRENCY:
+      ++report_.coupon_refusals_wrong_currency;
+      break;
     default:
       break;
   }
@@ -138,6 +156,12 @@ bool Runner::CheckCoupons() {
     if (issued == 0) continue;  // Looked at by a refused issue only.
     storage::v1::CouponCount count;
     count.set_issued(issued);
+    if (key.second.empty()) {
+      auto given = model_.coupon_discounts().find(key.first);
+      if (given != model_.coupon_discounts().end()) {
+        count.set_discount_given_minor(given->second);
+      }
+    }
     want_counts[key.second.empty()
                     ? CouponTemplateCountKey(key.first)
                     : CouponMemberCountKey(key.first, key.second)] =

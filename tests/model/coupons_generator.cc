@@ -4,6 +4,7 @@
 // owner (or the member the owner was merged into), in every spelling a
 // till may type, now and then by another member or with a code nobody has.
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,8 @@ IssueCouponRequest IssueBase(Generator& g) {
   *request.mutable_context() = g.ChannelContext();
   request.set_member_id(g.PickMember());
   const auto& rules = ModelCouponRules();
-  request.set_template_id(g.Chance(0.1)
-                              ? std::string("no-such-template")
-                              : PickFrom(g, rules).template_id);
+  request.set_template_id(g.Chance(0.1) ? std::string("no-such-template")
+                                        : PickFrom(g, rules).template_id);
   return request;
 }
 
@@ -40,6 +40,13 @@ Request FreshIssue(Generator& g) {
     request.set_template_id("triple");
     request.set_member_id(members[static_cast<size_t>(g.Uniform(
         0, std::min<int64_t>(2, static_cast<int64_t>(members.size()) - 1)))]);
+  } else if (g.Chance(0.2) && !members.empty()) {
+    // Combinable coupons to a few members, so that orders stack them.
+    static const std::vector<std::string> kCombinable = {
+        "five-off", "half-coffee", "double"};
+    request.set_template_id(PickFrom(g, kCombinable));
+    request.set_member_id(members[static_cast<size_t>(g.Uniform(
+        0, std::min<int64_t>(4, static_cast<int64_t>(members.size()) - 1)))]);
   }
   return request;
 }
@@ -203,10 +210,174 @@ void MutateRedeemCoupon(Generator& g, Request* r) {
 
 }  // namespace
 
+// Whether coupons of `template_id` may share an order (ModelCouponRules).
+bool Combinable(const std::string& template_id) {
+  for (const CouponRule& rule : ModelCouponRules()) {
+    if (rule.template_id == template_id) return rule.combinable;
+  }
+  return false;
+}
+
+// An order that stacks two usable coupons of one member (mostly both
+// combinable, else any two), with a basket the checkout ones accept; false
+// when no member has two.
+bool StackCoupons(Generator& g, v1::EarnRequest* request) {
+  const Model& model = g.model();
+  const bool combinable_only = g.Chance(0.5);
+  std::map<std::string, std::vector<const CouponState*>> usable;
+  for (const auto& [code, coupon] : model.coupons()) {
+    if ((combinable_only && !Combinable(coupon.template_id)) ||
+        coupon.uses >= coupon.uses_allowed ||
+        model.now_ms() >= coupon.valid_until_ms) {
+      continue;
+    }
+    usable[model.Resolve(coupon.owner)].push_back(&coupon);
+  }
+  // Any two: one that may not share an order first.
+  for (auto& [member_id, coupons] : usable) {
+    std::stable_partition(coupons.begin(), coupons.end(),
+                          [](const CouponState* coupon) {
+                            return !Combinable(coupon->template_id);
+                          });
+  }
+  std::vector<const std::vector<const CouponState*>*> stacks;
+  for (const auto& [member_id, coupons] : usable) {
+    if (coupons.size() >= 2 &&
+        (combinable_only || !Combinable(coupons[0]->template_id))) {
+      stacks.push_back(&coupons);
+    }
+  }
+  if (stacks.empty()) return false;
+  const std::vector<const CouponState*>& coupons = *PickFrom(g, stacks);
+  request->set_member_id(model.Resolve(coupons[0]->owner));
+  request->set_order_id(g.NewOrderId());
+  request->set_currency("EUR");
+  request->mutable_context()->set_channel(v1::CHANNEL_POS);
+  request->mutable_context()->set_store_id("store-7");
+  request->clear_lines();
+  v1::BasketLine* coffee = request->add_lines();
+  coffee->set_sku("coffee");
+  coffee->set_quantity(g.Uniform(1, 3));
+  coffee->set_unit_price_minor(g.Uniform(300, 900));
+  v1::BasketLine* other = request->add_lines();
+  other->set_sku(absl::StrCat("sku-", g.Uniform(1, 500)));
+  other->set_quantity(1);
+  other->set_unit_price_minor(g.Uniform(2000, 6000));
+  request->add_coupon_codes(Spelled(g, coupons[0]->code));
+  request->add_coupon_codes(Spelled(g, coupons[1]->code));
+  return true;
+}
+
+void AddCouponCodes(Generator& g, v1::EarnRequest* request) {
+  if (g.Chance(0.35) && StackCoupons(g, request)) return;
+  const Model& model = g.model();
+  // Mostly the order of a member who has a coupon with uses left: the owner
+  // of one of the latest issued.
+  if (g.Chance(0.8)) {
+    if (const CouponState* coupon = PickCoupon(g, /*nearly_used_up=*/false)) {
+      request->set_member_id(model.Resolve(coupon->owner));
+    }
+  }
+  const std::string member_id = model.Resolve(request->member_id());
+  std::vector<const CouponState*> own;
+  for (const auto& [code, coupon] : model.coupons()) {
+    if (model.Resolve(coupon.owner) == member_id) own.push_back(&coupon);
+  }
+  // Newest first: those are the usable ones, mostly.
+  std::sort(own.begin(), own.end(),
+            [](const CouponState* a, const CouponState* b) {
+              return a->issued_sequence > b->issued_sequence;
+            });
+  if (own.size() > 5 && g.Chance(0.8)) own.resize(5);
+  if (own.size() > 1 && g.Chance(0.5)) {
+    // Those that may share an order, first.
+    std::stable_partition(own.begin(), own.end(), [](const CouponState* c) {
+      return c->template_id == "five-off" || c->template_id == "half-coffee" ||
+             c->template_id == "double";
+    });
+    own.resize(std::min<size_t>(own.size(), 3));
+  }
+  const int64_t roll = g.Uniform(0, 99);
+  const int count = roll < 60 ? 1 : roll < 90 ? 2 : 3;
+  std::vector<std::string> codes;
+  for (int c = 0; c < count; ++c) {
+    const int64_t pick = g.Uniform(0, 99);
+    std::string code;
+    if (pick < 85 && !own.empty()) {
+      code = PickFrom(g, own)->code;
+    } else if (pick < 95 && !model.coupons().empty()) {
+      // Any coupon: mostly somebody else's.
+      auto it = model.coupons().begin();
+      std::advance(it, g.Uniform(0, static_cast<int64_t>(std::min<size_t>(
+                                        model.coupons().size() - 1, 200))));
+      code = it->first;
+    } else {
+      code = NewCouponCode();  // Nobody's.
+    }
+    if (std::find(codes.begin(), codes.end(), code) != codes.end()) continue;
+    codes.push_back(code);
+  }
+  for (const std::string& code : codes) {
+    request->add_coupon_codes(Spelled(g, code));
+    auto found = model.coupons().find(code);
+    if (found == model.coupons().end()) continue;
+    // What the coupon asks of the basket, given mostly.
+    const std::string& template_id = found->second.template_id;
+    if (template_id == "half-coffee" && g.Chance(0.4)) {
+      v1::BasketLine* line = request->add_lines();
+      line->set_sku(g.Chance(0.6) ? "coffee" : "cake");
+      line->set_quantity(g.Uniform(1, 4));
+      line->set_unit_price_minor(g.Uniform(0, 900));
+    }
+    if (template_id == "five-off" || template_id == "half-coffee") {
+      if (g.Chance(0.65)) request->set_currency("EUR");
+      if (template_id == "five-off" && g.Chance(0.25)) {
+        // Below its minimum spend, or just at it.
+        request->clear_lines();
+        v1::BasketLine* line = request->add_lines();
+        line->set_sku(absl::StrCat("sku-", g.Uniform(1, 500)));
+        line->set_quantity(1);
+        line->set_unit_price_minor(g.Uniform(1000, 2000));
+      }
+    }
+    // The app's and store 7's coupons where they are allowed, mostly.
+    if (template_id == "app-only" && g.Chance(0.7)) {
+      request->mutable_context()->set_channel(v1::CHANNEL_APP);
+      request->mutable_context()->clear_store_id();
+    }
+    if (template_id == "store-7" && g.Chance(0.7)) {
+      request->mutable_context()->set_channel(v1::CHANNEL_POS);
+      request->mutable_context()->set_store_id("store-7");
+    }
+  }
+}
+
+std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request) {
+  const std::string code = NewCouponCode();
+  switch (g.Uniform(0, 2)) {
+    case 0: {
+      std::string printed = FormatCouponCode(code);
+      printed[0] = printed[0] == 'A' ? 'B' : 'A';
+      request->add_coupon_codes(printed);
+      return "coupon_codes with a typo";
+    }
+    case 1:
+      request->add_coupon_codes(FormatCouponCode(code));
+      request->add_coupon_codes(absl::AsciiStrToLower(FormatCouponCode(code)));
+      return "coupon_codes naming one coupon twice";
+    default:
+      for (int i = 0; i < 6; ++i) {
+        request->add_coupon_codes(FormatCouponCode(NewCouponCode()));
+      }
+      return "six coupon_codes";
+  }
+}
+
 extern constexpr KindSpec kIssueCouponSpec = {
     "issue_coupon", 8, FreshIssue, BoundaryIssue, MalformIssue, MutateIssue};
 extern constexpr KindSpec kRedeemCouponSpec = {
-    "redeem_coupon",      12, FreshRedeemCoupon, BoundaryRedeemCoupon,
+    "redeem_coupon",     12,
+    FreshRedeemCoupon,   BoundaryRedeemCoupon,
     MalformRedeemCoupon, MutateRedeemCoupon};
 
 }  // namespace loyalty::model

@@ -1,9 +1,11 @@
-// The reference model's coupon rules: IssueCoupon and RedeemCoupon as the
-// contract states them (loyalty_service.proto), written without the
-// ledger's code. Codes are the ledger's random draw, which the harness
-// hands in (the model cannot guess it).
+// The reference model's coupon rules: IssueCoupon, RedeemCoupon and coupons
+// at checkout (Earn's coupon_codes) as the contract states them
+// (loyalty_service.proto, program.proto), written without the ledger's
+// code. Codes are the ledger's random draw, which the harness hands in (the
+// model cannot guess it).
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "model.h"
 #include "model_rules.h"
@@ -26,6 +28,34 @@ const CouponRule* FindRule(const std::string& template_id) {
 int64_t WindowEnd(int64_t issued_at_ms, int32_t days) {
   const int64_t local_day = (issued_at_ms + kTaipeiOffsetMs) / kDayMs;
   return (local_day + days + 1) * kDayMs - kTaipeiOffsetMs;
+}
+
+__extension__ typedef __int128 Int128;
+
+// Whether a coupon of `rule` may be used now from `context`: the refusal in
+// the contract's order (uses, window, channel, store), or nullopt.
+std::optional<v1::ErrorReason> UnusableReason(const CouponState& coupon,
+                                              const CouponRule& rule,
+                                              const v1::RequestContext& context,
+                                              int64_t now_ms) {
+  if (coupon.uses >= coupon.uses_allowed) {
+    return v1::ERROR_REASON_COUPON_USED_UP;
+  }
+  if (now_ms < coupon.valid_from_ms || now_ms >= coupon.valid_until_ms) {
+    return v1::ERROR_REASON_COUPON_NOT_VALID_NOW;
+  }
+  if (rule.only_channel != v1::CHANNEL_UNSPECIFIED &&
+      context.channel() != rule.only_channel) {
+    return v1::ERROR_REASON_COUPON_WRONG_CHANNEL;
+  }
+  if (!rule.only_store.empty() && context.store_id() != rule.only_store) {
+    return v1::ERROR_REASON_COUPON_WRONG_STORE;
+  }
+  return std::nullopt;
+}
+
+Expected Refused(v1::ErrorReason reason) {
+  return Rejected(absl::StatusCode::kFailedPrecondition, reason);
 }
 
 }  // namespace
@@ -53,6 +83,24 @@ const std::vector<CouponRule>& ModelCouponRules() {
     CouponRule* store_7 = add("store-7", 20, 10);
     store_7->uses = 3;
     store_7->only_store = "store-7";
+    // For checkout: 5.00 EUR off a basket of 20.00, 10.00 in all;
+    CouponRule* five_off = add("five-off", 0, 30);
+    five_off->amount_off_minor = 500;
+    five_off->currency = "EUR";
+    five_off->min_spend_minor = 2000;
+    five_off->combinable = true;
+    five_off->discount_budget_minor = 1000;
+    // half off coffee and cake (in EUR, 1.00 of them at least);
+    CouponRule* half = add("half-coffee", 50, 30);
+    half->eligible_skus = {"coffee", "cake"};
+    half->currency = "EUR";
+    half->min_spend_minor = 100;
+    half->combinable = true;
+    // and double points, twice.
+    CouponRule* doubled = add("double", 0, 30);
+    doubled->points_multiplier_percent = 200;
+    doubled->uses = 2;
+    doubled->combinable = true;
     return rules;
   }();
   return kRules;
@@ -116,6 +164,7 @@ Expected Model::ApplyRules(const v1::IssueCouponRequest& request,
   ok.coupon = coupon;
   ok.coupon_puts = 1;
   ok.coupon_count_puts = 2;
+  ok.coupon_issued = true;
   return ok;
 }
 
@@ -125,31 +174,21 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   Expected refused;
   MemberState* member = LoadActive(request.member_id(), &refused);
   if (member == nullptr) return refused;
-  const Expected not_found = Rejected(absl::StatusCode::kNotFound,
-                                      v1::ERROR_REASON_COUPON_NOT_FOUND);
+  const Expected not_found =
+      Rejected(absl::StatusCode::kNotFound, v1::ERROR_REASON_COUPON_NOT_FOUND);
   auto found = coupons_.find(ModelCanonicalCode(request.code()));
   if (found == coupons_.end()) return not_found;
   CouponState& coupon = found->second;
   // Its owner, or the member its owner was merged into.
   if (Resolve(coupon.owner) != request.member_id()) return not_found;
-  if (coupon.uses >= coupon.uses_allowed) {
-    return Rejected(absl::StatusCode::kFailedPrecondition,
-                    v1::ERROR_REASON_COUPON_USED_UP);
-  }
-  if (now_ms_ < coupon.valid_from_ms || now_ms_ >= coupon.valid_until_ms) {
-    return Rejected(absl::StatusCode::kFailedPrecondition,
-                    v1::ERROR_REASON_COUPON_NOT_VALID_NOW);
-  }
   const CouponRule* rule = FindRule(coupon.template_id);
-  if (rule->only_channel != v1::CHANNEL_UNSPECIFIED &&
-      request.context().channel() != rule->only_channel) {
-    return Rejected(absl::StatusCode::kFailedPrecondition,
-                    v1::ERROR_REASON_COUPON_WRONG_CHANNEL);
+  if (auto reason = UnusableReason(coupon, *rule, request.context(), now_ms_)) {
+    return Refused(*reason);
   }
-  if (!rule->only_store.empty() &&
-      request.context().store_id() != rule->only_store) {
-    return Rejected(absl::StatusCode::kFailedPrecondition,
-                    v1::ERROR_REASON_COUPON_WRONG_STORE);
+  // Rules only a basket can check: the code belongs on the order's Earn.
+  if (rule->min_spend_minor != 0 || rule->discount_budget_minor != 0 ||
+      rule->points_multiplier_percent != 0) {
+    return Refused(v1::ERROR_REASON_COUPON_NEEDS_BASKET);
   }
   ++coupon.uses;
   ExpectedEntry entry =
@@ -163,6 +202,125 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   ok.coupon = coupon;
   ok.coupon_puts = 1;
   return ok;
+}
+
+// Coupons at checkout. Each code in the request's order: the member's own
+// (else COUPON_NOT_FOUND), usable now (as RedeemCoupon), in the order's
+// currency if its template names one. Several codes: every one combinable.
+// Then each in order, on what the ones before it left of a line: a line it
+// applies to, its minimum spend reached by those lines before any discount,
+// a discount above zero (percent: floor per line; amount: the smaller of
+// the amount and what is left, pro rata floored, the odd units one each to
+// the first lines whose share had a remainder), and room in its template's
+// discount budget.
+std::variant<Expected, Model::Checkout> Model::PriceCoupons(
+    const std::string& member_id, const v1::EarnRequest& request) const {
+  Checkout checkout;
+  std::vector<const CouponRule*> rules;
+  for (const std::string& sent : request.coupon_codes()) {
+    auto found = coupons_.find(ModelCanonicalCode(sent));
+    if (found == coupons_.end() || Resolve(found->second.owner) != member_id) {
+      return Rejected(absl::StatusCode::kNotFound,
+                      v1::ERROR_REASON_COUPON_NOT_FOUND);
+    }
+    const CouponRule* rule = FindRule(found->second.template_id);
+    if (auto reason =
+            UnusableReason(found->second, *rule, request.context(), now_ms_)) {
+      return Refused(*reason);
+    }
+    if (!rule->currency.empty() && rule->currency != request.currency()) {
+      return Refused(v1::ERROR_REASON_COUPON_WRONG_CURRENCY);
+    }
+    checkout.coupons.push_back(&found->second);
+    rules.push_back(rule);
+  }
+  if (rules.size() > 1) {
+    for (const CouponRule* rule : rules) {
+      if (!rule->combinable) {
+        return Refused(v1::ERROR_REASON_COUPON_NOT_COMBINABLE);
+      }
+    }
+  }
+  const size_t n = static_cast<size_t>(request.lines_size());
+  std::vector<int64_t> left(n);
+  for (size_t i = 0; i < n; ++i) {
+    // Earn checked that every line total fits.
+    left[i] = request.lines(static_cast<int>(i)).quantity() *
+              request.lines(static_cast<int>(i)).unit_price_minor();
+  }
+  checkout.line_discount.assign(n, 0);
+  std::map<std::string, int64_t> order_given;
+  for (const CouponRule* rule : rules) {
+    std::vector<bool> covers(n);
+    bool any = false;
+    Int128 gross = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const v1::BasketLine& line = request.lines(static_cast<int>(i));
+      covers[i] = rule->eligible_skus.empty() ||
+                  std::count(rule->eligible_skus.begin(),
+                             rule->eligible_skus.end(), line.sku()) > 0;
+      if (!covers[i]) continue;
+      any = true;
+      gross += Int128{line.quantity()} * line.unit_price_minor();
+    }
+    if (!any) return Refused(v1::ERROR_REASON_COUPON_NO_ELIGIBLE_LINES);
+    if (gross < rule->min_spend_minor) {
+      return Refused(v1::ERROR_REASON_COUPON_BASKET_TOO_SMALL);
+    }
+    if (rule->points_multiplier_percent != 0) {
+      checkout.multipliers.emplace_back(covers,
+                                        rule->points_multiplier_percent);
+      checkout.discount_of.push_back(0);
+      continue;
+    }
+    std::vector<int64_t> off(n, 0);
+    if (rule->percent_off != 0) {
+      for (size_t i = 0; i < n; ++i) {
+        if (covers[i]) {
+          off[i] =
+              static_cast<int64_t>(Int128{left[i]} * rule->percent_off / 100);
+        }
+      }
+    } else {
+      Int128 pool = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (covers[i]) pool += left[i];
+      }
+      const Int128 amount = std::min<Int128>(rule->amount_off_minor, pool);
+      Int128 placed = 0;
+      for (size_t i = 0; i < n && pool > 0; ++i) {
+        if (!covers[i]) continue;
+        off[i] = static_cast<int64_t>(Int128{left[i]} * amount / pool);
+        placed += off[i];
+      }
+      for (size_t i = 0; i < n && placed < amount; ++i) {
+        if (covers[i] && Int128{left[i]} * amount % pool != 0) {
+          ++off[i];
+          ++placed;
+        }
+      }
+    }
+    int64_t total = 0;
+    for (int64_t d : off) total += d;
+    if (total == 0) return Refused(v1::ERROR_REASON_COUPON_NO_ELIGIBLE_LINES);
+    if (rule->discount_budget_minor != 0) {
+      auto given = coupon_discount_given_.find(rule->template_id);
+      const int64_t so_far =
+          (given == coupon_discount_given_.end() ? 0 : given->second) +
+          order_given[rule->template_id];
+      if (so_far + total > rule->discount_budget_minor) {
+        return Refused(v1::ERROR_REASON_COUPON_DISCOUNT_BUDGET_SPENT);
+      }
+    }
+    order_given[rule->template_id] += total;
+    for (size_t i = 0; i < n; ++i) {
+      left[i] -= off[i];
+      checkout.line_discount[i] += off[i];
+    }
+    checkout.discount_of.push_back(total);
+    checkout.discount_minor += total;
+  }
+  return checkout;
 }
 
 }  // namespace loyalty::model

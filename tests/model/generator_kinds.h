@@ -57,6 +57,13 @@ extern const KindSpec kMergeSpec;
 // Coupons (coupons_generator.cc).
 extern const KindSpec kIssueCouponSpec;
 extern const KindSpec kRedeemCouponSpec;
+// Codes on an earn: mostly the member's own coupons (one, sometimes
+// several), now and then another's or an unknown code, with the basket
+// nudged toward and away from what each coupon asks of it.
+void AddCouponCodes(Generator& g, v1::EarnRequest* request);
+// A malformed coupon_codes field (a typo, one code twice, six codes); the
+// description of what is wrong.
+std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request);
 
 template <typename T>
 const T& PickFrom(Generator& g, const std::vector<T>& values) {

@@ -73,6 +73,8 @@ void Fill(const v1::EarnResponse& response, Observed* observed) {
   observed->entry = response.entry();
   observed->balance = response.balance();
   observed->points_earned = response.points_earned();
+  observed->discount_minor = response.discount_minor();
+  observed->coupons_applied = response.coupons_size();
 }
 void Fill(const v1::RedeemResponse& response, Observed* observed) {
   observed->member_id = response.entry().member_id();
@@ -480,9 +482,15 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
     const v1::CouponRedeemed& details = got.coupon_redeemed();
     check(details.code() == want.coupon_code &&
               details.template_id() == want.coupon_template &&
-              details.uses_after() == want.coupon_uses_after,
+              details.uses_after() == want.coupon_uses_after &&
+              details.discount_minor() == want.coupon_discount_minor &&
+              details.currency() == want.coupon_currency,
           "coupon_redeemed");
   }
+  check(got.coupon_discount_minor() ==
+            (want.kind == v1::ENTRY_KIND_EARN ? want.coupon_discount_minor : 0),
+        "coupon_discount_minor");
+  check(!got.earned_on_gross(), "earned_on_gross");
   // Storage fields never reach the contract's entries.
   check(got.GetReflection()->GetUnknownFields(got).empty(), "unknown fields");
   std::string record_problem;
@@ -641,8 +649,28 @@ v1::ProgramConfig Runner::Program() {
   for (const CouponRule& rule : ModelCouponRules()) {
     v1::CouponTemplate* coupon = program.add_coupon_templates();
     coupon->set_template_id(rule.template_id);
-    coupon->set_display_name(absl::StrCat(rule.percent_off, "% off"));
-    coupon->set_percent_off(rule.percent_off);
+    coupon->set_display_name(rule.template_id);
+    if (rule.percent_off != 0) {
+      coupon->set_percent_off(rule.percent_off);
+    } else if (rule.amount_off_minor != 0) {
+      coupon->mutable_amount_off()->set_amount_minor(rule.amount_off_minor);
+      coupon->mutable_amount_off()->set_currency(rule.currency);
+    } else {
+      coupon->set_points_multiplier_percent(rule.points_multiplier_percent);
+    }
+    if (rule.min_spend_minor != 0) {
+      coupon->mutable_min_spend()->set_amount_minor(rule.min_spend_minor);
+      coupon->mutable_min_spend()->set_currency(rule.currency);
+    }
+    if (rule.discount_budget_minor != 0) {
+      coupon->mutable_discount_budget()->set_amount_minor(
+          rule.discount_budget_minor);
+      coupon->mutable_discount_budget()->set_currency(rule.currency);
+    }
+    for (const std::string& sku : rule.eligible_skus) {
+      coupon->add_eligible_skus(sku);
+    }
+    coupon->set_combinable(rule.combinable);
     coupon->set_valid_days_after_issue(rule.valid_days);
     coupon->set_uses_per_coupon(rule.uses);
     coupon->set_per_member_limit(rule.per_member_limit);
@@ -801,6 +829,12 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   switch (expected->effect) {
     case Effect::kApplied: {
       ++report_.ok_applied;
+      if (expected->discount_minor > 0) ++report_.coupon_checkout_discounts;
+      if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request);
+          earn != nullptr && earn->coupon_codes_size() > 0) {
+        ++report_.coupon_checkouts;
+        report_.coupon_checkouts_combined += earn->coupon_codes_size() > 1;
+      }
       const PointsState& points =
           model_.FindMember(expected->member_id)->points;
       if (!points.lots.empty() && points.lots.front().expires_at_ms != 0 &&
@@ -1643,7 +1677,16 @@ std::string RunReport::Summary() const {
       coupon_refusals_used_up, " USED_UP, ", coupon_refusals_wrong_channel,
       " WRONG_CHANNEL, ", coupon_refusals_wrong_store, " WRONG_STORE, ",
       coupon_refusals_not_found, " COUPON_NOT_FOUND, ",
-      coupon_refusals_template, " TEMPLATE_NOT_FOUND; ",
+      coupon_refusals_template, " TEMPLATE_NOT_FOUND, ",
+      coupon_refusals_needs_basket, " NEEDS_BASKET; at checkout: ",
+      coupon_checkouts, " earns with coupons (", coupon_checkouts_combined,
+      " with several, ", coupon_checkout_discounts, " with a discount), ",
+      coupon_quotes_judged, " quotes with coupons judged, ",
+      coupon_quotes_refused, " refused as Earn would; refused: ", coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
+      coupon_refusals_no_eligible_lines, " NO_ELIGIBLE_LINES, ",
+      coupon_refusals_not_combinable, " NOT_COMBINABLE, ",
+      coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",
+      coupon_refusals_wrong_currency, " WRONG_CURRENCY; ",
       coupon_validations_judged, " ValidateCoupon answers judged; ",
       absl::StrFormat("%.1f", seconds), " s");
 }

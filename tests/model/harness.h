@@ -229,6 +229,19 @@ struct RunReport {
   int64_t coupon_refusals_wrong_store = 0;
   int64_t coupon_refusals_not_found = 0;
   int64_t coupon_refusals_template = 0;
+  int64_t coupon_refusals_needs_basket = 0;
+  // Coupons at checkout: earns with codes (with several, with a discount)
+  // and their refusals.
+  int64_t coupon_checkouts = 0;
+  int64_t coupon_quotes_judged = 0;   // QuoteEarn with coupons: priced,
+  int64_t coupon_quotes_refused = 0;  // and refused as Earn would.
+  int64_t coupon_checkouts_combined = 0;
+  int64_t coupon_checkout_discounts = 0;
+  int64_t coupon_refusals_basket_too_small = 0;
+  int64_t coupon_refusals_no_eligible_lines = 0;
+  int64_t coupon_refusals_not_combinable = 0;
+  int64_t coupon_refusals_discount_budget = 0;
+  int64_t coupon_refusals_wrong_currency = 0;
   int64_t coupon_validations_judged = 0;  // ValidateCoupon before a redeem.
   int64_t alias_reads = 0;
   int64_t merged_pending_matured = 0;

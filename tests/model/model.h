@@ -482,6 +482,7 @@ struct OrderLine {
   int64_t quantity = 0;
   int64_t unit_price_minor = 0;
   int64_t returned_quantity = 0;
+  int64_t discount_minor = 0;  // Coupons', on all its units.
 };
 
 // An order record (OrderRecord): the earn's figures, what was redeemed on
@@ -599,13 +600,30 @@ struct ExpectedEntry {
   int64_t coupon_valid_until_ms = 0;
   int32_t coupon_uses_allowed = 0;
   int32_t coupon_uses_after = 0;
+  // EARN: what the order's coupons took off in all; COUPON_REDEEM of an
+  // Earn: what this coupon took off, in `coupon_currency` ("" for none).
+  int64_t coupon_discount_minor = 0;
+  std::string coupon_currency;
 };
 
 // A coupon template of the test program (coupons_model.cc), as the model
 // and the harness's program get it.
 struct CouponRule {
   std::string template_id;
+  // The benefit: percent_off, or else amount_off_minor (in `currency`), or
+  // else a points multiplier.
   int32_t percent_off = 10;
+  int64_t amount_off_minor = 0;
+  int32_t points_multiplier_percent = 0;
+  // At checkout: the currency its amounts are in ("" = any order's), the
+  // least its lines must add up to, the SKUs it applies to (empty = every
+  // line), whether it shares an order, and the most its coupons may take
+  // off in all (0 = no limit).
+  std::string currency;
+  int64_t min_spend_minor = 0;
+  std::vector<std::string> eligible_skus;
+  bool combinable = false;
+  int64_t discount_budget_minor = 0;
   int32_t valid_days = 30;      // From issue to the end of that day, UTC+8.
   int32_t uses = 1;
   int32_t per_member_limit = 0;  // 0 = none.
@@ -665,6 +683,9 @@ struct Expected {
   CouponState coupon;
   int64_t coupon_puts = 0;
   int64_t coupon_count_puts = 0;
+  bool coupon_issued = false;  // Its coupon put is new (else rewritten).
+  // Earn with coupons: their discounts in all.
+  int64_t discount_minor = 0;
   // Keys the command adds to the identifier and order families (0 unless
   // kApplied), and order records it writes (new or not): an earn's, or a
   // redeem's or capture's with an order id.
@@ -746,8 +767,30 @@ class Model {
     int64_t spend_minor = 0;
     int64_t points = 0;
     int64_t campaign_points = 0;
+    int64_t coupon_points = 0;  // Points coupons' lines.
   };
-  std::optional<EarnPoints> ComputeEarn(const v1::EarnRequest& request) const;
+  // Coupons at checkout, as priced for one order (PriceCoupons).
+  struct Checkout {
+    std::vector<const CouponState*> coupons;  // In the request's order.
+    std::vector<int64_t> discount_of;         // Per coupon.
+    std::vector<int64_t> line_discount;       // Per basket line.
+    int64_t discount_minor = 0;
+    // Points coupons: the lines each covers and its multiplier.
+    std::vector<std::pair<std::vector<bool>, int32_t>> multipliers;
+  };
+  // `checkout`: the order's coupons (null: none); the points are then
+  // computed on what each line paid.
+  std::optional<EarnPoints> ComputeEarn(const v1::EarnRequest& request,
+                                        const Checkout* checkout = nullptr) const;
+  // Earn's coupon rules for `request`'s codes (at least one) presented by
+  // `member_id` (resolved) now: the refusal, or the priced checkout
+  // (coupons_model.cc states the rules).
+  std::variant<Expected, Checkout> PriceCoupons(
+      const std::string& member_id, const v1::EarnRequest& request) const;
+  // Per template: what its coupons took off orders so far.
+  const std::map<std::string, int64_t>& coupon_discounts() const {
+    return coupon_discount_given_;
+  }
   // What Earn would grant `member` for `request` now: ComputeEarn with the
   // campaign's bonus lowered to what its cap and budget leave.
   int64_t GrantedPoints(const MemberState& member, const EarnPoints& earn) const;
@@ -948,6 +991,7 @@ class Model {
   std::vector<std::pair<uint64_t, std::string>> holds_made_;
   std::map<std::string, CouponState> coupons_;
   std::map<std::pair<std::string, std::string>, int64_t> coupon_counts_;
+  std::map<std::string, int64_t> coupon_discount_given_;
   uint64_t last_sequence_ = 0;
   size_t order_records_total_ = 0;
   size_t scheduled_ = 0;

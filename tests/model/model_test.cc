@@ -500,6 +500,22 @@ TEST_CASE(
     coupons.coupon_refusals_wrong_store += report.coupon_refusals_wrong_store;
     coupons.coupon_refusals_not_found += report.coupon_refusals_not_found;
     coupons.coupon_refusals_template += report.coupon_refusals_template;
+    coupons.coupon_refusals_needs_basket += report.coupon_refusals_needs_basket;
+    coupons.coupon_checkouts += report.coupon_checkouts;
+    coupons.coupon_quotes_judged += report.coupon_quotes_judged;
+    coupons.coupon_quotes_refused += report.coupon_quotes_refused;
+    coupons.coupon_checkouts_combined += report.coupon_checkouts_combined;
+    coupons.coupon_checkout_discounts += report.coupon_checkout_discounts;
+    coupons.coupon_refusals_basket_too_small +=
+        report.coupon_refusals_basket_too_small;
+    coupons.coupon_refusals_no_eligible_lines +=
+        report.coupon_refusals_no_eligible_lines;
+    coupons.coupon_refusals_not_combinable +=
+        report.coupon_refusals_not_combinable;
+    coupons.coupon_refusals_discount_budget +=
+        report.coupon_refusals_discount_budget;
+    coupons.coupon_refusals_wrong_currency +=
+        report.coupon_refusals_wrong_currency;
   }
   if (steps >= 1000) {
     // Every coupon refusal the generator aims at, over the seeds.
@@ -511,6 +527,18 @@ TEST_CASE(
     CHECK(coupons.coupon_refusals_wrong_store > 0);
     CHECK(coupons.coupon_refusals_not_found > 0);
     CHECK(coupons.coupon_refusals_template > 0);
+    CHECK(coupons.coupon_refusals_needs_basket > 0);
+    // Coupons at checkout: used, stacked, discounted and every refusal.
+    CHECK(coupons.coupon_checkouts > 0);
+    CHECK(coupons.coupon_quotes_judged > 0);
+    CHECK(coupons.coupon_quotes_refused > 0);
+    CHECK(coupons.coupon_checkouts_combined > 0);
+    CHECK(coupons.coupon_checkout_discounts > 0);
+    CHECK(coupons.coupon_refusals_basket_too_small > 0);
+    CHECK(coupons.coupon_refusals_no_eligible_lines > 0);
+    CHECK(coupons.coupon_refusals_not_combinable > 0);
+    CHECK(coupons.coupon_refusals_discount_budget > 0);
+    CHECK(coupons.coupon_refusals_wrong_currency > 0);
   }
 }
 

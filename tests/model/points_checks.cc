@@ -18,26 +18,73 @@ bool Runner::JudgeQuote(const v1::EarnRequest& request,
   // A quote for an alias is the quote for its member (closed ones too).
   const std::string member_id = model_.Resolve(request.member_id());
   const bool member_known = model_.FindMember(member_id) != nullptr;
-  if (absl::IsNotFound(quote.status())) {
-    if (member_known) return Fail("a quote says a known member is unknown");
-    return true;
+  // Malformed requests are the generator's to know (judged with the earn).
+  if (absl::IsInvalidArgument(quote.status())) return true;
+  if (!member_known) {
+    if (absl::IsNotFound(quote.status()) &&
+        ReasonOf(quote.status()) == v1::ERROR_REASON_MEMBER_NOT_FOUND) {
+      return true;
+    }
+    return Fail(absl::StrCat("a quote for an unknown member answered ",
+                             quote.status().ToString()));
+  }
+  // With coupons: a closed member is told so, and a coupon's refusal is
+  // Earn's, on the state as it is.
+  model_.set_now_ms(clock_.NowMs());
+  std::optional<Model::Checkout> checkout;
+  if (request.coupon_codes_size() > 0) {
+    std::optional<v1::ErrorReason> refusal;
+    absl::StatusCode refusal_code = absl::StatusCode::kFailedPrecondition;
+    if (model_.FindMember(member_id)->status == v1::MEMBER_STATUS_CLOSED) {
+      refusal = v1::ERROR_REASON_MEMBER_CLOSED;
+    } else {
+      auto priced = model_.PriceCoupons(member_id, request);
+      if (const Expected* refused = std::get_if<Expected>(&priced)) {
+        refusal = refused->reason;
+        refusal_code = refused->code;
+      } else {
+        checkout = std::move(std::get<Model::Checkout>(priced));
+        if (!model_.ComputeEarn(request, &*checkout).has_value() &&
+            model_.ComputeEarn(request).has_value()) {
+          refusal = v1::ERROR_REASON_BALANCE_OVERFLOW;
+        }
+      }
+    }
+    if (refusal.has_value()) {
+      if (quote.status().code() != refusal_code ||
+          ReasonOf(quote.status()) != *refusal) {
+        return Fail(absl::StrCat("a quote with coupons answered ",
+                                 quote.status().ToString(), "; the model: ",
+                                 v1::ErrorReason_Name(*refusal)));
+      }
+      ++report_.coupon_quotes_refused;
+      return true;
+    }
   }
   if (!quote.ok()) {
-    if (absl::IsInvalidArgument(quote.status())) return true;
     return Fail(absl::StrCat("a quote failed: ", quote.status().ToString()));
   }
-  if (!member_known) return Fail("a quote answered for an unknown member");
-  std::optional<Model::EarnPoints> expected = model_.ComputeEarn(request);
+  std::optional<Model::EarnPoints> expected = model_.ComputeEarn(
+      request, checkout.has_value() ? &*checkout : nullptr);
   if (!expected.has_value()) {
     return Fail("a quote answered for a basket the model rejects");
   }
+  const int64_t discount = checkout.has_value() ? checkout->discount_minor : 0;
+  if (quote->discount_minor() != discount ||
+      quote->coupons_size() != request.coupon_codes_size()) {
+    return Fail(absl::StrCat("a quote's coupons differ: ",
+                             quote->ShortDebugString(), "; the model takes ",
+                             discount, " off"));
+  }
+  if (checkout.has_value()) ++report_.coupon_quotes_judged;
   const int64_t granted =
       model_.GrantedPoints(*model_.FindMember(member_id), *expected);
   // The tier multiplier of the member's tier as of now (projected).
-  model_.set_now_ms(clock_.NowMs());
   const int tier = model_.Projected(member_id)->tier.tier;
   const int64_t extra = model_.TierExtra(
-      tier, expected->points - expected->campaign_points, granted);
+      tier,
+      expected->points - expected->campaign_points - expected->coupon_points,
+      granted);
   const int64_t expected_points = granted + extra;
   int tier_lines = 0;
   bool tier_line_same = true;
@@ -80,6 +127,13 @@ std::string Runner::ComparePointsOk(const Command& command,
     }
     if (entry.spend_minor() != expected.spend_minor) {
       return "entry spend_minor differs";
+    }
+    if (observed.discount_minor != expected.discount_minor ||
+        (!expected.replayed &&
+         observed.coupons_applied != earn->coupon_codes_size())) {
+      return absl::StrCat("coupon discounts differ: ", observed.discount_minor,
+                          " in ", observed.coupons_applied,
+                          " coupons, the model ", expected.discount_minor);
     }
     Int128 breakdown = 0;
     for (const auto& line : entry.breakdown()) breakdown += line.points();

@@ -95,6 +95,7 @@ Request FreshEarn(Generator& g) {
   EarnRequest request = EarnBase(g);
   int64_t lines = g.Uniform(1, 5);
   for (int64_t i = 0; i < lines; ++i) *request.add_lines() = RandomLine(g);
+  if (g.Chance(0.35)) AddCouponCodes(g, &request);
   return request;
 }
 
@@ -179,7 +180,9 @@ std::string MalformEarn(Generator& g, Request* r) {
   auto& request = std::get<EarnRequest>(*r);
   BasketLine* line = request.mutable_lines(
       static_cast<int>(g.Uniform(0, request.lines_size() - 1)));
-  switch (g.Uniform(0, 16)) {
+  switch (g.Uniform(0, 17)) {
+    case 16:
+      return MalformCouponCodes(g, &request);
     case 0:
       request.clear_member_id();
       return "member_id empty";
@@ -825,6 +828,19 @@ v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order) {
             state.returned_value < state.spend_minor) {
           request.set_order_id(order_id);
           *order = &state;
+        }
+      }
+    }
+    // Often one whose points are still pending (inside the return window),
+    // so that returns taking pending points come in every run.
+    if (g.Chance(0.2)) {
+      for (const std::string& order_id : member->orders) {
+        const OrderState& state = member->order_state.at(order_id);
+        for (const Lot& lot : member->points.pending) {
+          if (lot.sequence == state.earn_sequence) {
+            request.set_order_id(order_id);
+            *order = &state;
+          }
         }
       }
     }

@@ -3,6 +3,7 @@
 // release and return. The shared pipeline is in model.cc.
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "model.h"
@@ -303,8 +304,15 @@ const EventRule* Model::FindEvent(const std::string& event_id) const {
   return nullptr;
 }
 
+namespace {
+// floor(a x b / c), a, b >= 0, b <= c, c > 0.
+int64_t ShareOf(int64_t a, int64_t b, int64_t c) {
+  return static_cast<int64_t>(static_cast<Int128>(a) * b / c);
+}
+}  // namespace
+
 std::optional<Model::EarnPoints> Model::ComputeEarn(
-    const v1::EarnRequest& request) const {
+    const v1::EarnRequest& request, const Checkout* checkout) const {
   const EarnRateRule* rate = nullptr;
   for (const EarnRateRule& candidate : rates_) {
     if (candidate.currency == request.currency()) rate = &candidate;
@@ -319,7 +327,10 @@ std::optional<Model::EarnPoints> Model::ComputeEarn(
     total += line_total;
     if (!FitsInt64(total)) return std::nullopt;
   }
-  Int128 points = (total / rate->spend_minor_per_step) *
+  // Points are earned on what was paid: the total less the coupons'
+  // discounts (the program's default, NET).
+  const Int128 paid = total - (checkout != nullptr ? checkout->discount_minor : 0);
+  Int128 points = (paid / rate->spend_minor_per_step) *
                   static_cast<Int128>(rate->points_per_step);
   int64_t campaign_points = 0;
   if (campaign_.bonus_points > 0 &&
@@ -327,9 +338,25 @@ std::optional<Model::EarnPoints> Model::ComputeEarn(
     campaign_points = campaign_.bonus_points;
     points += campaign_points;
   }
+  // A points coupon: the multiplier's extra on what its lines paid.
+  Int128 coupon_points = 0;
+  if (checkout != nullptr) {
+    for (const auto& [covers, percent] : checkout->multipliers) {
+      Int128 covered = 0;
+      for (int i = 0; i < request.lines_size(); ++i) {
+        if (!covers[static_cast<size_t>(i)]) continue;
+        covered += static_cast<Int128>(request.lines(i).quantity()) *
+                       request.lines(i).unit_price_minor() -
+                   checkout->line_discount[static_cast<size_t>(i)];
+      }
+      coupon_points += covered * rate->points_per_step * (percent - 100) /
+                       (static_cast<Int128>(rate->spend_minor_per_step) * 100);
+    }
+    points += coupon_points;
+  }
   if (!FitsInt64(points)) return std::nullopt;
   return EarnPoints{static_cast<int64_t>(total), static_cast<int64_t>(points),
-                    campaign_points};
+                    campaign_points, static_cast<int64_t>(coupon_points)};
 }
 
 int64_t Model::GrantedPoints(const MemberState& member,
@@ -359,17 +386,30 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
     return Rejected(absl::StatusCode::kAlreadyExists,
                     v1::ERROR_REASON_ORDER_ALREADY_EARNED);
   }
-  // Apply checked ComputeEarn already.
-  const EarnPoints earn = *ComputeEarn(request);
+  // Coupons: each checked against the order and priced (coupons_model.cc).
+  std::optional<Checkout> checkout;
+  if (request.coupon_codes_size() > 0) {
+    auto priced = PriceCoupons(member->member_id, request);
+    if (const Expected* coupon_refusal = std::get_if<Expected>(&priced)) {
+      return *coupon_refusal;
+    }
+    checkout = std::move(std::get<Checkout>(priced));
+  }
+  // Apply checked ComputeEarn already; only a points coupon's extra can
+  // take the order's points past int64 now.
+  const std::optional<EarnPoints> computed =
+      ComputeEarn(request, checkout.has_value() ? &*checkout : nullptr);
+  if (!computed.has_value()) return BalanceOverflow();
+  const EarnPoints earn = *computed;
   const int64_t granted = GrantedPoints(*member, earn);
   // What qualifies is counted before the tier's own extra, which is the
   // member's tier (settled at now) applied to the base line.
-  const int64_t base = earn.points - earn.campaign_points;
+  const int64_t base = earn.points - earn.campaign_points - earn.coupon_points;
   const int64_t qualifying = tiers_.tiers.empty() ? 0 : granted;
   const int64_t extra = TierExtra(member->points.tier.tier, base, granted);
   const int64_t points = granted + extra;
   if (!GrantFits(totals, totals.earned_total, points)) return BalanceOverflow();
-  const int64_t bonus = granted - base;
+  const int64_t bonus = granted - (earn.points - earn.campaign_points);
   member->campaign_points += bonus;
   campaign_points_total_ += bonus;
   totals.earned_total += points;
@@ -379,6 +419,7 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
       CommandEntry(*member, v1::ENTRY_KIND_EARN, request.context());
   entry.points_delta = points;
   entry.order_id = request.order_id();
+  if (checkout.has_value()) entry.coupon_discount_minor = checkout->discount_minor;
   // The lot is dated by the order time; it waits out the return window
   // unless the order is older than that.
   const int64_t order_time_ms = entry.occurred_at_ms;
@@ -410,25 +451,60 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   }
   OrderState& order = member->order_state[request.order_id()];
   order.earn_sequence = sequence;
-  order.spend_minor = earn.spend_minor;
+  // The order's value is what was paid.
+  order.spend_minor =
+      earn.spend_minor - (checkout.has_value() ? checkout->discount_minor : 0);
   order.points = points;
   order.qualifying = entry.qualifying_delta;
   order.qualifying_month = entry.qualifying_month;
-  for (const v1::BasketLine& line : request.lines()) {
-    order.lines.push_back(
-        OrderLine{line.sku(), line.quantity(), line.unit_price_minor(), 0});
+  for (int i = 0; i < request.lines_size(); ++i) {
+    const v1::BasketLine& line = request.lines(i);
+    order.lines.push_back(OrderLine{
+        line.sku(), line.quantity(), line.unit_price_minor(), 0,
+        checkout.has_value() ? checkout->line_discount[static_cast<size_t>(i)]
+                             : 0});
   }
   AddQualifying(*member, entry.qualifying_month, entry.qualifying_delta);
+  const v1::RequestContext context = request.context();
   Append(*member, std::move(entry));
-  // An upgrade happens at once, after the EARN; its multiplier applies from
-  // the next earn.
   const uint64_t earn_sequence = last_sequence_;
+  // Right after the EARN, one COUPON_REDEEM per coupon, in the order sent.
+  int64_t coupon_count_puts = 0;
+  if (checkout.has_value()) {
+    std::set<std::string> discounted_templates;
+    for (size_t c = 0; c < checkout->coupons.size(); ++c) {
+      CouponState& coupon = coupons_[checkout->coupons[c]->code];
+      ++coupon.uses;
+      ExpectedEntry redeemed =
+          CommandEntry(*member, v1::ENTRY_KIND_COUPON_REDEEM, context);
+      redeemed.order_id = request.order_id();
+      redeemed.coupon_code = coupon.code;
+      redeemed.coupon_template = coupon.template_id;
+      redeemed.coupon_uses_after = coupon.uses;
+      if (checkout->discount_of[c] > 0) {
+        redeemed.coupon_discount_minor = checkout->discount_of[c];
+        redeemed.coupon_currency = request.currency();
+        coupon_discount_given_[coupon.template_id] += checkout->discount_of[c];
+        discounted_templates.insert(coupon.template_id);
+      }
+      Append(*member, std::move(redeemed));
+    }
+    coupon_count_puts = static_cast<int64_t>(discounted_templates.size());
+  }
+  // An upgrade happens at once, after the EARN (and its coupons); its
+  // multiplier applies from the next earn.
   MaybeUpgrade(*member);
   Expected ok = Ok(*member);
   ok.points_delta = points;
   ok.sequence = earn_sequence;
-  ok.own_entry_from_end = last_sequence_ == earn_sequence ? 0 : 1;
+  ok.own_entry_from_end = static_cast<int>(last_sequence_ - earn_sequence);
   ok.spend_minor = earn.spend_minor;
+  if (checkout.has_value()) {
+    // A coupon used twice would be put once; codes on one order differ.
+    ok.coupon_puts = static_cast<int64_t>(checkout->coupons.size());
+    ok.coupon_count_puts = coupon_count_puts;
+    ok.discount_minor = checkout->discount_minor;
+  }
   WriteOrder(*member, request.order_id(), &ok);
   return ok;
 }
@@ -648,12 +724,6 @@ Expected Model::Settle(const v1::SettleHoldRequest& request, bool capture) {
   return ok;
 }
 
-namespace {
-// floor(a x b / c), a, b >= 0, b <= c, c > 0.
-int64_t ShareOf(int64_t a, int64_t b, int64_t c) {
-  return static_cast<int64_t>(static_cast<Int128>(a) * b / c);
-}
-}  // namespace
 
 // Return (orders.h in the contract's words): the cumulative share of the
 // order's value returned decides the points due back (pending lot of the
@@ -683,9 +753,14 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
         bought = true;
         const int64_t take =
             std::min(left, line.quantity - line.returned_quantity);
+        // The line's discount goes back with its units, pro rata.
+        value += take * line.unit_price_minor -
+                 (ShareOf(line.discount_minor, line.returned_quantity + take,
+                          line.quantity) -
+                  ShareOf(line.discount_minor, line.returned_quantity,
+                          line.quantity));
         line.returned_quantity += take;
         left -= take;
-        value += take * line.unit_price_minor;
       }
       if (!bought || left > 0) return exceeds;
     }

@@ -47,6 +47,8 @@ struct Observed {
   v1::LedgerEntry entry;
   v1::Balance balance;
   int64_t points_earned = 0;
+  int64_t discount_minor = 0;  // Earn: its coupons' discounts, and how many.
+  int coupons_applied = 0;
   std::vector<std::pair<int, std::string>> identifiers;  // Enroll's member.
   std::string hold_id;                                   // HoldPoints.
   int64_t hold_expires_at_ms = 0;                        // HoldPoints.

@@ -109,7 +109,7 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       exact = exact && put.existed == (put.erase || expected.orders_added == 0);
     } else if (put.family == Family::kCoupons) {
       // New on an issue, rewritten on a use.
-      exact = exact && put.existed == (expected.coupon_count_puts == 0);
+      exact = exact && put.existed == !expected.coupon_issued;
     } else if (put.family == Family::kCouponCounts) {
       // A count is new on its first issue, rewritten after.
     } else if (put.existed && put.family != Family::kMembers &&

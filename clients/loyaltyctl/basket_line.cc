@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -58,6 +59,20 @@ absl::StatusOr<loyalty::v1::BasketLine> ParseBasketLine(
   line.set_quantity(*quantity);
   line.set_unit_price_minor(*unit_price_minor);
   return line;
+}
+
+absl::Status AddBasketLines(
+    const std::vector<std::string>& texts,
+    google::protobuf::RepeatedPtrField<loyalty::v1::BasketLine>* lines) {
+  for (const std::string& text : texts) {
+    absl::StatusOr<loyalty::v1::BasketLine> line = ParseBasketLine(text);
+    if (!line.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--line: \"", text, "\": ", line.status().message()));
+    }
+    *lines->Add() = *std::move(line);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace loyalty::ctl

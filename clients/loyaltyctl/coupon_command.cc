@@ -5,8 +5,11 @@
 //                                            (LoyaltyService.IssueCoupon)
 //   coupon show --code CODE                  the coupon as it is now
 //                                            (LoyaltyService.GetCoupon)
-//   coupon validate --member ID --code CODE  whether a redemption would be
-//                                            accepted now; writes nothing
+//   coupon validate --member ID --code CODE [--currency CUR --line L ...]
+//                                            whether a redemption would be
+//                                            accepted now, or with a basket
+//                                            what the coupon would take off
+//                                            that order; writes nothing
 //                                            (LoyaltyService.ValidateCoupon)
 //   coupon redeem --member ID --code CODE --order ID
 //                                            one use of it
@@ -18,20 +21,22 @@
 
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "clients/loyaltyctl/commands.h"
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/context_flags.h"
+#include "clients/loyaltyctl/coupon_flags.h"
+#include "clients/loyaltyctl/coupon_view.h"
 #include "clients/loyaltyctl/errors.h"
+#include "clients/loyaltyctl/flag_checks.h"
 #include "clients/loyaltyctl/format.h"
 #include "clients/loyaltyctl/output.h"
 #include "clients/loyaltyctl/table.h"
-#include "loyalty/v1/coupon_code.h"
 
 namespace loyalty::ctl {
 namespace {
@@ -39,63 +44,13 @@ namespace {
 using loyalty::v1::Coupon;
 using loyalty::v1::LoyaltyService;
 
-std::string BenefitText(const Coupon& coupon) {
-  switch (coupon.benefit_case()) {
-    case Coupon::kAmountOff:
-      return absl::StrCat(coupon.amount_off().amount_minor(), " ",
-                          coupon.amount_off().currency(), " minor units off");
-    case Coupon::kPercentOff:
-      return absl::StrCat(coupon.percent_off(), "% off");
-    case Coupon::kFreeItemSku:
-      return absl::StrCat("free ", coupon.free_item_sku());
-    case Coupon::kPointsMultiplierPercent:
-      return absl::StrCat("points x", coupon.points_multiplier_percent(),
-                          "% on the order");
-    case Coupon::kBonusPoints:
-      return absl::StrCat(coupon.bonus_points(), " bonus points on the order");
-    case Coupon::BENEFIT_NOT_SET:
-      break;
-  }
-  return "-";
-}
-
-std::string StateText(loyalty::v1::CouponState state) {
-  switch (state) {
-    case loyalty::v1::COUPON_STATE_USABLE:
-      return "usable";
-    case loyalty::v1::COUPON_STATE_NOT_YET_VALID:
-      return "not valid yet";
-    case loyalty::v1::COUPON_STATE_EXPIRED:
-      return "expired";
-    case loyalty::v1::COUPON_STATE_USED_UP:
-      return "used up";
-    default:
-      return "-";
-  }
-}
-
 // A code as typed, checked offline: a typo never reaches the server.
 absl::Status CheckCodeOffline(const std::string& code) {
-  std::optional<std::string> problem =
-      contract::CouponCodeProblem(code, /*canonical=*/nullptr);
-  if (!problem.has_value()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("--code: ", *problem));
+  return CheckCouponCodeOffline("--code", code);
 }
 
 void PrintCoupon(const Coupon& coupon) {
-  PrintFields(std::cout,
-              {
-                  {"code", coupon.code()},
-                  {"template", coupon.template_id()},
-                  {"name", coupon.display_name()},
-                  {"member", coupon.member_id()},
-                  {"benefit", BenefitText(coupon)},
-                  {"uses", absl::StrCat(coupon.uses(), " of ",
-                                        coupon.uses_allowed())},
-                  {"valid from", FormatTimeUtc(coupon.valid_from_ms())},
-                  {"valid until", FormatTimeUtc(coupon.valid_until_ms())},
-                  {"state", StateText(coupon.state())},
-              });
+  PrintFields(std::cout, CouponFields(coupon));
 }
 
 template <typename Response>
@@ -149,14 +104,25 @@ ExitCode RunShow(const GlobalFlags& global, const ShowFlags& flags) {
   return PrintResponse(global, response, &PrintCoupon);
 }
 
+// With a basket, what the coupon would do to that order comes first.
 void PrintValidated(const loyalty::v1::ValidateCouponResponse& response) {
-  PrintCoupon(response.coupon());
+  std::vector<Field> fields;
+  if (response.has_applied()) {
+    fields.push_back(AppliedCouponField(response.applied()));
+  }
+  for (Field& field : CouponFields(response.coupon())) {
+    fields.push_back(std::move(field));
+  }
+  PrintFields(std::cout, fields);
 }
 
 struct ValidateFlags {
   ContextFlags context;
   std::string member_id;
   std::string code;
+  // The optional basket, both or neither: as `earn` takes them.
+  std::string currency;
+  std::vector<std::string> lines;
 };
 
 ExitCode RunValidate(const GlobalFlags& global, const ValidateFlags& flags) {
@@ -169,6 +135,9 @@ ExitCode RunValidate(const GlobalFlags& global, const ValidateFlags& flags) {
   *request.mutable_context() = *std::move(context);
   request.set_member_id(flags.member_id);
   request.set_code(flags.code);
+  absl::Status basket =
+      AddValidationBasket(flags.currency, flags.lines, &request);
+  if (!basket.ok()) return ReportBadInput(basket);
   const Connection connection(global);
   loyalty::v1::ValidateCouponResponse response;
   const ExitCode sent = connection.Call(
@@ -251,8 +220,19 @@ Command DefineValidate(CLI::App* coupon, const GlobalFlags* global) {
   CLI::App* command = coupon->add_subcommand(
       "validate",
       "Say whether a redemption of a member's coupon would be accepted now, "
-      "writing nothing (LoyaltyService.ValidateCoupon)");
+      "or with a basket (--currency and --line) what it would take off that "
+      "order; writes nothing (LoyaltyService.ValidateCoupon)");
   AddPresentedCouponFlags(command, &flags->member_id, &flags->code);
+  command
+      ->add_option("--currency", flags->currency,
+                   "With --line: ISO 4217 code of the basket's prices")
+      ->type_name("CUR")
+      ->check(NotEmptyCheck());
+  command
+      ->add_option("--line", flags->lines,
+                   "With --currency: a basket line, as for earn; repeat for "
+                   "each line")
+      ->type_name("SKU,CATEGORY,QTY,UNIT_PRICE_MINOR");
   AddChannelFlag(command, &flags->context);
   AddContextFlags(command, &flags->context);
   return {command, [global, flags] { return RunValidate(*global, *flags); }};

@@ -3,7 +3,9 @@
 // `loyaltyctl earn`: sends a purchase's basket; the server computes the points
 // with the program's rules (LoyaltyService.Earn). `loyaltyctl quote` sends
 // the same basket to LoyaltyService.QuoteEarn: the same points and breakdown,
-// nothing written.
+// nothing written. Both take the member's coupons (--coupon, up to 5, each
+// checked offline first): the server prices their discounts on the basket
+// and, for earn, records one use of each with the order.
 
 #include <iostream>
 #include <memory>
@@ -13,11 +15,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "clients/loyaltyctl/basket_line.h"
 #include "clients/loyaltyctl/commands.h"
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/context_flags.h"
+#include "clients/loyaltyctl/coupon_flags.h"
+#include "clients/loyaltyctl/coupon_view.h"
 #include "clients/loyaltyctl/errors.h"
 #include "clients/loyaltyctl/format.h"
 #include "clients/loyaltyctl/output.h"
@@ -40,26 +43,17 @@ struct EarnFlags {
   std::string currency;
   // Each "SKU,CATEGORY,QTY,UNIT_PRICE_MINOR".
   std::vector<std::string> lines;
+  // Coupon codes as typed, in the order they are applied.
+  std::vector<std::string> coupon_codes;
 };
-
-// Parses every --line; the first that does not parse is the error.
-absl::Status AddBasketLines(const std::vector<std::string>& lines,
-                            EarnRequest* request) {
-  for (const std::string& text : lines) {
-    absl::StatusOr<loyalty::v1::BasketLine> line = ParseBasketLine(text);
-    if (!line.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--line: \"", text, "\": ", line.status().message()));
-    }
-    *request->add_lines() = *std::move(line);
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<EarnRequest> BuildEarnRequest(const EarnFlags& flags) {
   EarnRequest request;
-  absl::Status lines_status = AddBasketLines(flags.lines, &request);
+  absl::Status lines_status =
+      AddBasketLines(flags.lines, request.mutable_lines());
   if (!lines_status.ok()) return lines_status;
+  absl::Status coupons_status = AddCouponCodes(flags.coupon_codes, &request);
+  if (!coupons_status.ok()) return coupons_status;
   absl::StatusOr<loyalty::v1::RequestContext> context =
       BuildRequestContext(flags.context);
   if (!context.ok()) return context.status();
@@ -87,33 +81,47 @@ void PrintBreakdown(const BreakdownLines& breakdown) {
 void PrintEarned(const EarnResponse& response) {
   PrintReplayedNote(response.replayed());
   const loyalty::v1::LedgerEntry& entry = response.entry();
-  PrintFields(
-      std::cout,
-      {
-          {"member", entry.member_id()},
-          {"order", entry.order_id()},
-          {"earned",
-           FormatPoints(response.points_earned()) +
-               (entry.bucket() == loyalty::v1::BUCKET_PENDING
-                    ? " (pending until " + FormatTimeUtc(entry.matures_at_ms()) +
-                          ")"
-                    : "")},
-          {"available", FormatPoints(response.balance().available_points())},
-          {"entry", FormatEntryPlace(entry)},
-      });
+  std::vector<Field> fields = {
+      {"member", entry.member_id()},
+      {"order", entry.order_id()},
+      {"earned",
+       FormatPoints(response.points_earned()) +
+           (entry.bucket() == loyalty::v1::BUCKET_PENDING
+                ? " (pending until " + FormatTimeUtc(entry.matures_at_ms()) +
+                      ")"
+                : "")},
+  };
+  if (!response.coupons().empty()) {
+    fields.push_back(
+        {"discount", FormatMinorUnits(response.discount_minor(), "")});
+  }
+  fields.push_back(
+      {"available", FormatPoints(response.balance().available_points())});
+  fields.push_back({"entry", FormatEntryPlace(entry)});
+  PrintFields(std::cout, fields);
   PrintBreakdown(response.breakdown());
+  PrintAppliedCoupons(std::cout, response.coupons());
 }
 
 void PrintQuote(const QuoteEarnResponse& response) {
-  PrintFields(std::cout,
-              {
-                  {"points", FormatPoints(response.points())},
-                  {"spend", absl::StrCat(response.spend_minor(), " minor units")},
-                  {"eligible spend",
-                   absl::StrCat(response.eligible_spend_minor(), " minor units")},
-                  {"order time", FormatTimeUtc(response.order_time_ms())},
-              });
+  std::vector<Field> fields = {
+      {"points", FormatPoints(response.points())},
+      {"spend", FormatMinorUnits(response.spend_minor(), "")},
+  };
+  if (!response.coupons().empty()) {
+    fields.push_back(
+        {"discount", FormatMinorUnits(response.discount_minor(), "")});
+    // What the member pays: spend_minor is the basket before discounts.
+    fields.push_back(
+        {"to pay", FormatMinorUnits(
+                       response.spend_minor() - response.discount_minor(), "")});
+  }
+  fields.push_back({"eligible spend",
+                    FormatMinorUnits(response.eligible_spend_minor(), "")});
+  fields.push_back({"order time", FormatTimeUtc(response.order_time_ms())});
+  PrintFields(std::cout, fields);
   PrintBreakdown(response.breakdown());
+  PrintAppliedCoupons(std::cout, response.coupons());
 }
 
 ExitCode RunEarn(const GlobalFlags& global, const EarnFlags& flags) {
@@ -164,6 +172,12 @@ void AddBasketFlags(CLI::App* command, EarnFlags* flags, bool order_required) {
                    "empty: SKU,,2,1999")
       ->type_name("SKU,CATEGORY,QTY,UNIT_PRICE_MINOR")
       ->required();
+  command
+      ->add_option("--coupon", flags->coupon_codes,
+                   "A coupon code of the member's to use on the order, any "
+                   "spelling; repeat for each, up to 5 (applied in this "
+                   "order)")
+      ->type_name("CODE");
   AddChannelFlag(command, &flags->context);
   AddContextFlags(command, &flags->context);
 }

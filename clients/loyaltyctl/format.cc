@@ -45,6 +45,12 @@ std::string FormatPointsChange(int64_t points_delta) {
                       PointsUnit(points_delta));
 }
 
+std::string FormatMinorUnits(int64_t amount_minor,
+                             absl::string_view currency) {
+  if (currency.empty()) return absl::StrCat(amount_minor, " minor units");
+  return absl::StrCat(amount_minor, " ", currency, " minor units");
+}
+
 std::string EntryKindLabel(loyalty::v1::EntryKind kind) {
   return EnumLabel(loyalty::v1::EntryKind_Name(kind), "ENTRY_KIND_", kind);
 }

@@ -1,8 +1,8 @@
 // File: clients/loyaltyctl/format.h
 //
-// How loyaltyctl writes values for people: times in UTC ISO-8601, points as
-// plain integers with their unit, enums as short lower-case words. Pure
-// functions, no I/O.
+// How loyaltyctl writes values for people: times in UTC ISO-8601, points and
+// money as plain integers with their unit, enums as short lower-case words.
+// Pure functions, no I/O.
 
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_FORMAT_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_FORMAT_H_
@@ -26,6 +26,10 @@ std::string FormatPointsDelta(int64_t points_delta);
 
 // The same with the unit: "+120 points", "-50 points", "+1 point".
 std::string FormatPointsChange(int64_t points_delta);
+
+// Money in minor units, as the contract carries it: "1250 minor units", or
+// with its currency "1250 EUR minor units" ("" leaves the currency out).
+std::string FormatMinorUnits(int64_t amount_minor, absl::string_view currency);
 
 // "earn", "redeem", ...; a kind newer than this client shows as its number.
 std::string EntryKindLabel(loyalty::v1::EntryKind kind);

@@ -33,16 +33,32 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
     ++counts_.issued;
   }
   for (const SentRequest& request : requests) {
-    if (request.method != Method::kRedeemCoupon) continue;
-    loyalty::v1::RedeemCouponRequest sent;
-    sent.ParseFromString(request.request);
-    auto known = coupons_.find(sent.code());
+    // A use: RedeemCoupon, or an Earn with the code (whose EARN and
+    // COUPON_REDEEM are one batch: both or neither).
+    std::string member_id;
+    std::string code;
+    if (request.method == Method::kRedeemCoupon) {
+      loyalty::v1::RedeemCouponRequest sent;
+      sent.ParseFromString(request.request);
+      member_id = sent.member_id();
+      code = sent.code();
+    } else if (request.method == Method::kEarn) {
+      loyalty::v1::EarnRequest sent;
+      sent.ParseFromString(request.request);
+      if (sent.coupon_codes_size() == 0) continue;
+      member_id = sent.member_id();
+      code = sent.coupon_codes(0);
+    } else {
+      continue;
+    }
+    const bool at_checkout = request.method == Method::kEarn;
+    auto known = coupons_.find(code);
     if (request.outcome.reason == reason::kCouponNotFound) {
       ++counts_.not_found;
-      if (known != coupons_.end() && sent.member_id() == known->second.member_id) {
-        failures->push_back(absl::StrCat(
-            RequestName(request), ": its owner ", sent.member_id(),
-            " was told coupon ", sent.code(), " does not exist"));
+      if (known != coupons_.end() && member_id == known->second.member_id) {
+        failures->push_back(absl::StrCat(RequestName(request), ": its owner ",
+                                         member_id, " was told coupon ", code,
+                                         " does not exist"));
       }
       continue;
     }
@@ -50,6 +66,7 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
     if (request.outcome.code == grpc::StatusCode::OK) {
       ++known->second.ok_uses;
       ++counts_.uses;
+      counts_.checkout_uses += at_checkout;
     } else if (request.outcome.reason == reason::kCouponUsedUp) {
       known->second.used_up_answered = true;
       ++counts_.used_up;

@@ -5,9 +5,11 @@
 // redeem the same codes across kill -9, and
 //   - every coupon an OK IssueCoupon acknowledged exists (GetCoupon) with
 //     that owner, template and uses allowed;
-//   - its uses are exactly the OK RedeemCoupon answers for its code (one per
-//     request id, however often it was re-sent): no acknowledged use lost,
-//     none applied that no answer acknowledged, never more than allowed;
+//   - its uses are exactly the OK RedeemCoupon answers for its code and the
+//     OK Earns that named it at checkout (one per request id, however often
+//     it was re-sent): no acknowledged use lost, none applied that no answer
+//     acknowledged (a refused or lost Earn never leaves its coupon use
+//     behind, nor an OK one its EARN without it), never more than allowed;
 //   - a COUPON_USED_UP answer means every use was made by then: the coupon
 //     has all its uses;
 //   - a redemption by a member who is not the owner (nor merged with it)
@@ -33,7 +35,8 @@ namespace loyalty::crash {
 
 struct CouponCounts {
   uint64_t issued = 0;          // OK IssueCoupon answers.
-  uint64_t uses = 0;            // OK RedeemCoupon answers.
+  uint64_t uses = 0;            // OK RedeemCoupon answers, and OK Earns
+  uint64_t checkout_uses = 0;   // with the code (those counted here too).
   uint64_t used_up = 0;         // COUPON_USED_UP answers.
   uint64_t not_found = 0;       // COUPON_NOT_FOUND answers.
   uint64_t fully_used = 0;      // Coupons with every use made, last check.

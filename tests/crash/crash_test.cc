@@ -719,6 +719,7 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"pending EARN lots", hold_check_.counts().pending_lots_seen},
       {"MATURE entries", hold_check_.counts().matured},
       {"acknowledged coupon uses", coupon_check_.counts().uses},
+      {"acknowledged Earns with a coupon", coupon_check_.counts().checkout_uses},
       {"COUPON_USED_UP answers", coupon_check_.counts().used_up}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
@@ -796,11 +797,12 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<long long>(closes.points_forfeited_last));
   const CouponCounts& coupons = coupon_check_.counts();
   std::printf(
-      "crash_test coupons: %llu issued, %llu uses acknowledged, %llu "
-      "COUPON_USED_UP and %llu COUPON_NOT_FOUND answers; %llu coupons with "
-      "every use made at the last restart\n",
+      "crash_test coupons: %llu issued, %llu uses acknowledged (%llu on an "
+      "Earn), %llu COUPON_USED_UP and %llu COUPON_NOT_FOUND answers; %llu "
+      "coupons with every use made at the last restart\n",
       static_cast<unsigned long long>(coupons.issued),
       static_cast<unsigned long long>(coupons.uses),
+      static_cast<unsigned long long>(coupons.checkout_uses),
       static_cast<unsigned long long>(coupons.used_up),
       static_cast<unsigned long long>(coupons.not_found),
       static_cast<unsigned long long>(coupons.fully_used));

@@ -96,6 +96,8 @@ void OrderBook::AddEarn(const SentRequest& request) {
   KnownOrder order;
   order.member_id = response.entry().member_id();
   order.order_id = earn.order_id();
+  // What was paid: coupons' discounts are not the order's value.
+  order.spend_minor = -response.discount_minor();
   for (const auto& line : earn.lines()) {
     order.spend_minor += line.quantity() * line.unit_price_minor();
     auto it = std::find_if(order.skus.begin(), order.skus.end(),
@@ -396,6 +398,17 @@ SentRequest RequestGenerator::NextIssueCoupon(std::string request_id) {
 SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
   std::optional<KnownCoupon> known = options_.coupons->Pick(random_);
   if (!known.has_value()) return NextIssueCoupon(std::move(request_id));
+  if (Chance(0.4)) {
+    // At checkout: the code on an order's Earn, both written or neither.
+    SentRequest sent = NextEarn(std::move(request_id));
+    loyalty::v1::EarnRequest earn;
+    earn.ParseFromString(sent.request);
+    earn.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+    earn.add_coupon_codes(known->code);
+    sent.member_id = earn.member_id();
+    sent.request = earn.SerializeAsString();
+    return sent;
+  }
   loyalty::v1::RedeemCouponRequest request;
   SentRequest sent;
   sent.api_key = SetChannelContext(&request, request_id, options_.client,

@@ -166,7 +166,7 @@ class HoldBook {
 struct KnownOrder {
   std::string member_id;
   std::string order_id;
-  int64_t spend_minor = 0;                           // The order's total.
+  int64_t spend_minor = 0;  // What was paid: total less coupon discounts.
   std::vector<std::pair<std::string, int64_t>> skus;  // SKU, quantity.
 };
 

@@ -6,8 +6,10 @@
 // and prints the ratio earn/s ÷ health/s, so figures compare across
 // machines. Further phases (--phases):
 //   latency  earns paced at half the measured earn throughput: p99 there;
-//   mix      earn 40 / quote 5 / redeem 10 / return 5 / balance 25 /
-//            statement 15 (--mix);
+//   mix      earn 35 / coupon 5 / quote 5 / redeem 10 / return 5 /
+//            balance 25 / statement 15 (--mix; workload.h);
+//   coupons  IssueCoupon and Earns at checkout with those coupons, about
+//            half each: a coupon's life at full speed;
 //   batch    EarnBatch calls of --batch-events events: durable events/s;
 //   depth    statement pages of a member with --deep-entries entries against
 //            one with 10 (first page, and a late page through its token);
@@ -42,7 +44,8 @@ namespace {
 using namespace loyalty::v1;  // NOLINT
 
 constexpr char kBenchKey[] = "bench-admin-key";
-constexpr char kKnownPhases[] = "health,earn,latency,mix,batch,depth,startup";
+constexpr char kKnownPhases[] =
+    "health,earn,latency,mix,coupons,batch,depth,startup";
 
 bool IsKnownPhase(absl::string_view phase) {
   for (absl::string_view known : absl::StrSplit(kKnownPhases, ',')) {
@@ -57,9 +60,9 @@ struct Flags {
   std::string spawn;
   std::string data_dir;
   std::string server_flags;
-  std::string phases = "health,earn,latency,mix,batch";
+  std::string phases = "health,earn,latency,mix,coupons,batch";
   std::string mix =
-      "earn=40,quote=5,redeem=10,return=5,balance=25,statement=15";
+      "earn=35,coupon=5,quote=5,redeem=10,return=5,balance=25,statement=15";
   uint64_t members = 100'000;
   int outstanding = 32;
   int channels = 4;
@@ -70,7 +73,11 @@ struct Flags {
   uint64_t deep_entries = 1'000'000;
   uint64_t preload_entries = 0;
   uint64_t seed = 1;
+  bool fail_on_errors = false;
 };
+
+// Measured calls that failed, over every phase (for --fail-on-errors).
+uint64_t measured_errors = 0;
 
 std::string WriteBenchProgram(const std::string& dir) {
   std::string path = dir + "/bench-program.textproto";
@@ -86,6 +93,9 @@ std::string WriteBenchProgram(const std::string& dir) {
          "tiers { tier_id: \"member\" threshold: 0 } "
          "tiers { tier_id: \"silver\" threshold: 1000 multiplier_percent: 125 } "
          "tiers { tier_id: \"gold\" threshold: 5000 multiplier_percent: 150 } }\n"
+      << "coupon_templates { template_id: \"" << kBenchCouponTemplate
+      << "\" display_name: \"10% off\" percent_off: 10 "
+         "valid_days_after_issue: 30 }\n"
       << "api_keys { principal: \"bench\" key_sha256_hex: \""
       << HexEncode(Sha256(kBenchKey))
       << "\" roles: [ROLE_CHANNEL, ROLE_ADMIN] }\n";
@@ -166,6 +176,9 @@ PhaseReport RunPhase(const std::string& name, Connection& connection,
   DriveResult result = Drive(connection, options, issue);
   PhaseReport report;
   report.rpcs = result.recorder.Summarize(result.measured_s);
+  for (const auto& [rpc, summary] : report.rpcs) {
+    measured_errors += summary.errors;
+  }
   std::printf("\n== %s (%.0f s measured after %.0f s warm-up, %d in flight%s)\n",
               name.c_str(), options.duration_s, options.warmup_s,
               options.outstanding,
@@ -379,6 +392,7 @@ int Run(const Flags& flags) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
   };
   bool needs_members = wants("earn") || wants("latency") || wants("mix") ||
+                       wants("coupons") ||
                        wants("batch") || flags.preload_entries > 0;
   if (needs_members) Preload(*connection, workload, flags.members);
   if (flags.preload_entries > 0) {
@@ -421,6 +435,12 @@ int Run(const Flags& flags) {
     RunPhase("mix (" + flags.mix + ")", *connection, closed,
              [&](Connection& c, int channel) {
                workload.IssueMix(c, channel, mix);
+             });
+  }
+  if (wants("coupons")) {
+    RunPhase("coupons (issue, then an earn at checkout with it)", *connection,
+             closed, [&](Connection& c, int channel) {
+               workload.IssueCouponCall(c, channel);
              });
   }
   if (wants("batch")) {
@@ -473,6 +493,12 @@ int Run(const Flags& flags) {
     process->Stop();
     if (flags.data_dir.empty()) std::filesystem::remove_all(temp_dir);
   }
+  if (flags.fail_on_errors && measured_errors > 0) {
+    std::fprintf(stderr,
+                 "loyalty-bench: %llu measured calls failed (see the tables)\n",
+                 static_cast<unsigned long long>(measured_errors));
+    return 1;
+  }
   return 0;
 }
 
@@ -496,7 +522,7 @@ int main(int argc, char** argv) {
   app.add_option("--server-flags", flags.server_flags,
                  "extra loyaltyd flags for --spawn");
   app.add_option("--phases", flags.phases,
-                 "health,earn,latency,mix,batch,depth,startup")
+                 loyalty::bench::kKnownPhases)
       ->capture_default_str();
   app.add_option("--mix", flags.mix, "weights of the mix phase")
       ->capture_default_str();
@@ -529,6 +555,8 @@ int main(int argc, char** argv) {
                  "earns to add before the phases (for startup and RSS runs)")
       ->capture_default_str();
   app.add_option("--seed", flags.seed)->capture_default_str();
+  app.add_flag("--fail-on-errors", flags.fail_on_errors,
+               "exit 1 if any measured call failed (the smoke test's check)");
   CLI11_PARSE(app, argc, argv);
   return loyalty::bench::Run(flags);
 }

@@ -17,12 +17,13 @@ bool AcceptBusinessRejection(const grpc::Status& status) {
 }  // namespace
 
 bool ParseMix(const std::string& spec, MixWeights* weights) {
-  MixWeights parsed{0, 0, 0, 0, 0, 0, 0};
+  MixWeights parsed{0, 0, 0, 0, 0, 0, 0, 0};
   for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
     int weight = 0;
     if (!absl::SimpleAtoi(kv.second, &weight) || weight < 0) return false;
     if (kv.first == "earn") parsed.earn = weight;
+    else if (kv.first == "coupon") parsed.coupon = weight;
     else if (kv.first == "quote") parsed.quote = weight;
     else if (kv.first == "return") parsed.return_ = weight;
     else if (kv.first == "redeem") parsed.redeem = weight;
@@ -31,7 +32,8 @@ bool ParseMix(const std::string& spec, MixWeights* weights) {
     else if (kv.first == "health") parsed.health = weight;
     else return false;
   }
-  if (parsed.earn + parsed.quote + parsed.redeem + parsed.return_ +
+  if (parsed.earn + parsed.coupon + parsed.quote + parsed.redeem +
+          parsed.return_ +
           parsed.balance + parsed.statement + parsed.health ==
       0) {
     return false;
@@ -192,12 +194,45 @@ void Workload::IssueEarnBatch(Connection& connection, int channel,
             &LoyaltyService::Stub::AsyncEarnBatch, request, call);
 }
 
+void Workload::IssueCouponCall(Connection& connection, int channel) {
+  if (coupons_waiting_.empty() || random_() % 2 == 0) {
+    IssueCouponRequest request;
+    request.mutable_context()->set_request_id(
+        absl::StrCat("ci-", nonce_, "-", counter_++));
+    request.mutable_context()->set_channel(CHANNEL_APP);
+    request.set_member_id(MemberId(RandomMember()));
+    request.set_template_id(std::string(kBenchCouponTemplate));
+    auto* call = new TypedCall<IssueCouponResponse>();
+    connection.Prepare(*call, "coupon_issue");
+    call->on_done = [this, call](PendingCall&) {
+      if (call->status.ok()) {
+        coupons_waiting_.emplace_back(call->response.coupon().member_id(),
+                                      call->response.coupon().code());
+      }
+    };
+    StartCall(connection, connection.loyalty(channel),
+              &LoyaltyService::Stub::AsyncIssueCoupon, request, call);
+    return;
+  }
+  // The oldest waiting coupon: its member buys with it at a till.
+  auto [member_id, code] = std::move(coupons_waiting_.front());
+  coupons_waiting_.erase(coupons_waiting_.begin());
+  EarnRequest request =
+      EarnFor(member_id, absl::StrCat("cc-", nonce_, "-", counter_++));
+  request.add_coupon_codes(code);
+  auto* call = new TypedCall<EarnResponse>();
+  connection.Prepare(*call, "earn_coupon");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncEarn, request, call);
+}
+
 void Workload::IssueMix(Connection& connection, int channel,
                         const MixWeights& mix) {
-  int total = mix.earn + mix.quote + mix.redeem + mix.return_ + mix.balance +
-              mix.statement + mix.health;
+  int total = mix.earn + mix.coupon + mix.quote + mix.redeem + mix.return_ +
+              mix.balance + mix.statement + mix.health;
   int pick = static_cast<int>(random_() % total);
   if ((pick -= mix.earn) < 0) return IssueEarn(connection, channel);
+  if ((pick -= mix.coupon) < 0) return IssueCouponCall(connection, channel);
   if ((pick -= mix.quote) < 0) return IssueQuote(connection, channel);
   if ((pick -= mix.redeem) < 0) return IssueRedeem(connection, channel);
   if ((pick -= mix.return_) < 0) return IssueReturn(connection, channel);

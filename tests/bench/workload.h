@@ -4,10 +4,12 @@
 // baskets, redemptions, balance and statement reads, and the gRPC health
 // check as the trivial call every report compares against.
 //
-// Default mix weights (per 100 calls): earn 40, quote 5, redeem 10, return
-// 5, balance 25, statement 15. A return gives back 1.00 EUR of one of the
-// last 1024 orders earned (any member): partial returns, until the order is
-// used up.
+// Default mix weights (per 100 calls): earn 35, coupon 5, quote 5, redeem
+// 10, return 5, balance 25, statement 15. A return gives back 1.00 EUR of
+// one of the last 1024 orders earned (any member): partial returns, until
+// the order is used up. A coupon call issues a 10%-off coupon to a member
+// (IssueCoupon) or, when an issued one is waiting, sends that member's next
+// earn with its code (an Earn at checkout, "earn_coupon"): about half each.
 #ifndef LOYALTY_TESTS_BENCH_WORKLOAD_H_
 #define LOYALTY_TESTS_BENCH_WORKLOAD_H_
 
@@ -21,8 +23,12 @@
 
 namespace loyalty::bench {
 
+// The coupon template the bench program has (loyalty_bench.cc).
+inline constexpr char kBenchCouponTemplate[] = "bench-10-off";
+
 struct MixWeights {
-  int earn = 40;
+  int earn = 35;
+  int coupon = 5;
   int quote = 5;
   int redeem = 10;
   int return_ = 5;
@@ -53,6 +59,8 @@ class Workload {
   void IssueEnroll(Connection& connection, int channel, uint64_t index);
   void IssueEarnBatch(Connection& connection, int channel, int events);
   void IssueMix(Connection& connection, int channel, const MixWeights& mix);
+  // An IssueCoupon, or an Earn with a coupon issued earlier (see above).
+  void IssueCouponCall(Connection& connection, int channel);
 
   // Events the batch calls carried (for events/s).
   uint64_t batch_events_sent() const { return batch_events_sent_; }
@@ -67,6 +75,9 @@ class Workload {
   std::mt19937_64 random_;
   uint64_t counter_ = 0;
   uint64_t batch_events_sent_ = 0;
+  // Issued coupons not used yet: (member id, code), oldest first. Calls
+  // complete on the driver's one thread, so no lock.
+  std::vector<std::pair<std::string, std::string>> coupons_waiting_;
 };
 
 }  // namespace loyalty::bench

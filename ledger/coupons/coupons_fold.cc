@@ -10,7 +10,19 @@ using loyalty::v1::LedgerEntry;
 
 bool IsCouponEntry(loyalty::v1::EntryKind kind) {
   return kind == loyalty::v1::ENTRY_KIND_COUPON_ISSUE ||
-         kind == loyalty::v1::ENTRY_KIND_COUPON_REDEEM;
+         kind == loyalty::v1::ENTRY_KIND_COUPON_REDEEM ||
+         kind == loyalty::v1::ENTRY_KIND_COUPON_RESTORE;
+}
+
+const std::string& CouponCodeOf(const LedgerEntry& entry) {
+  switch (entry.kind()) {
+    case loyalty::v1::ENTRY_KIND_COUPON_ISSUE:
+      return entry.coupon_issued().code();
+    case loyalty::v1::ENTRY_KIND_COUPON_REDEEM:
+      return entry.coupon_redeemed().code();
+    default:
+      return entry.coupon_restored().code();
+  }
 }
 
 absl::Status CheckCouponEntryShape(const LedgerEntry& entry) {
@@ -19,6 +31,8 @@ absl::Status CheckCouponEntryShape(const LedgerEntry& entry) {
     expected = LedgerEntry::kCouponIssued;
   } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_REDEEM) {
     expected = LedgerEntry::kCouponRedeemed;
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESTORE) {
+    expected = LedgerEntry::kCouponRestored;
   }
   if (entry.details_case() != expected) {
     return Broken(entry, "the entry's details are not of its kind");
@@ -55,6 +69,18 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
     coupon->set_issued_sequence(entry.sequence());
     template_count->set_issued(template_count->issued() + 1);
     member_count->set_issued(member_count->issued() + 1);
+    return absl::OkStatus();
+  }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESTORE) {
+    const loyalty::v1::CouponRestored& restored = entry.coupon_restored();
+    if (coupon->code().empty() || coupon->code() != restored.code() ||
+        coupon->template_id() != restored.template_id()) {
+      return Broken(entry, "a COUPON_RESTORE of a coupon never issued");
+    }
+    if (coupon->uses() < 1 || restored.uses_after() != coupon->uses() - 1) {
+      return Broken(entry, "a COUPON_RESTORE that does not give one use back");
+    }
+    coupon->set_uses(coupon->uses() - 1);
     return absl::OkStatus();
   }
   const loyalty::v1::CouponRedeemed& redeemed = entry.coupon_redeemed();

@@ -8,6 +8,8 @@
 #ifndef LOYALTY_LEDGER_COUPONS_COUPONS_FOLD_H_
 #define LOYALTY_LEDGER_COUPONS_COUPONS_FOLD_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "loyalty/storage/v1/records.pb.h"
 #include "loyalty/v1/common.pb.h"
@@ -15,6 +17,9 @@
 namespace loyalty::fold {
 
 bool IsCouponEntry(loyalty::v1::EntryKind kind);
+
+// The code a coupon entry names (canonical).
+const std::string& CouponCodeOf(const loyalty::v1::LedgerEntry& entry);
 
 // What a coupon entry must be for its member: no points moved, and the
 // details of its own kind (and a non-coupon entry carries none).
@@ -24,8 +29,9 @@ absl::Status CheckCouponEntryShape(const loyalty::v1::LedgerEntry& entry);
 // ISSUE). An ISSUE also counts in `template_count` and `member_count`
 // (both required then). A REDEEM with a discount adds it to
 // `template_count`'s discount_given_minor (required then; otherwise both
-// may be null). A REDEEM past the coupon's uses, outside its window, of
-// another code or out of count is refused.
+// may be null). A RESTORE gives one use back. A REDEEM past the coupon's
+// uses, outside its window, of another code or out of count, and a RESTORE
+// of a coupon with no use, are refused.
 absl::Status FoldCouponEntry(const loyalty::v1::LedgerEntry& entry,
                              loyalty::storage::v1::CouponRecord* coupon,
                              loyalty::storage::v1::CouponCount* template_count,

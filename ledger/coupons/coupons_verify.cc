@@ -16,8 +16,7 @@ void CouponsVerifyPart::AfterFold(
     Problems& problems) {
   if (!fold::IsCouponEntry(entry.kind())) return;
   const bool issue = entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE;
-  const std::string& code = issue ? entry.coupon_issued().code()
-                                  : entry.coupon_redeemed().code();
+  const std::string& code = fold::CouponCodeOf(entry);
   CouponRecord next = coupons_[CouponKey(code)];
   CouponCount template_count;
   CouponCount member_count;
@@ -29,7 +28,8 @@ void CouponsVerifyPart::AfterFold(
                                       entry.member_id());
     template_count = counts_[template_key];
     member_count = counts_[member_key];
-  } else if (entry.coupon_redeemed().discount_minor() > 0) {
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_REDEEM &&
+             entry.coupon_redeemed().discount_minor() > 0) {
     template_key =
         CouponTemplateCountKey(entry.coupon_redeemed().template_id());
     template_count = counts_[template_key];

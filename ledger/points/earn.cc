@@ -90,6 +90,7 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_eligible_spend_minor(earn.eligible_spend_minor);
   entry.set_coupon_discount_minor(earn.coupon_discount_minor);
   entry.set_earned_on_gross(earn.earned_on_gross);
+  *entry.mutable_coupon_codes() = request.coupon_codes();
   // The lines are needed once more, by the order record (from the entry).
   for (auto& line : command.prepared.lines) {
     *entry.add_earned_lines() = std::move(line);

@@ -69,6 +69,7 @@ absl::Status FoldOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
         return Broken(entry, "coupon discounts beyond the basket");
       }
       next.set_spend_minor(entry.spend_minor() - entry.coupon_discount_minor());
+      *next.mutable_coupon_codes() = entry.coupon_codes();
       next.set_eligible_spend_minor(entry.eligible_spend_minor());
       next.set_points(entry.points_delta());
       next.set_qualifying_amount(entry.qualifying_delta());

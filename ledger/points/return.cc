@@ -4,6 +4,7 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/coupon_returns.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/rule_support.h"
@@ -40,6 +41,12 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
                       loyalty::v1::ERROR_REASON_ORDER_NOT_FOUND);
   }
   LEDGER_ASSIGN_OR_RETURN(ReturnPlan plan, PlanReturn(*order, request));
+  // The return that brings back the order's whole paid value settles its
+  // coupons (coupons/coupon_returns.h); the record as it was before it.
+  const bool whole_order = order->returned_value_minor() +
+                               plan.returned_value_minor ==
+                           order->spend_minor();
+  const loyalty::storage::v1::OrderRecord order_before = *order;
 
   // Pending first: what is left of the order's own pending lot.
   int64_t order_pending = 0;
@@ -107,6 +114,16 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
           rules.program.expiry(), rules.time_zone, batch.now_ms()));
       *response.add_entries() = batch.Append(std::move(restore), member);
       response.set_points_restored(plan.points_restored);
+    }
+  }
+  if (whole_order && order_before.coupon_codes_size() > 0) {
+    LEDGER_ASSIGN_OR_RETURN(
+        std::vector<LedgerEntry> restored,
+        RestoreCouponsOfOrder(rules, request.context(), command.principal,
+                              request.order_id(), order_before, member,
+                              batch));
+    for (LedgerEntry& coupon_entry : restored) {
+      *response.add_entries() = std::move(coupon_entry);
     }
   }
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);

@@ -14,7 +14,9 @@ namespace loyalty {
 
 // Return: part or all of an earned order comes back (orders.h has the
 // arithmetic): its points are reversed, pending first, then available as the
-// program's return policy allows; points redeemed on it are restored.
+// program's return policy allows; points redeemed on it are restored; the
+// return that brings back its whole paid value gives coupons used on it
+// their use back as their templates say (coupons/coupon_returns.h).
 // NOT_FOUND (ORDER_NOT_FOUND) for an order the member never earned on,
 // FAILED_PRECONDITION (RETURN_EXCEEDS_ORDER) for more than is left.
 struct ReturnCommand {

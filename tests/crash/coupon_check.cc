@@ -1,9 +1,20 @@
 #include "tests/crash/coupon_check.h"
 
 #include "absl/strings/str_cat.h"
+#include "loyalty/v1/coupon_code.h"
 #include "tests/crash/check_support.h"
 
 namespace loyalty::crash {
+namespace {
+
+// The canonical form of a code as printed or typed; as given if malformed.
+std::string Canonical(const std::string& code) {
+  std::string canonical;
+  if (contract::CouponCodeProblem(code, &canonical).has_value()) return code;
+  return canonical;
+}
+
+}  // namespace
 
 void CouponCheck::Learn(const std::vector<SentRequest>& requests,
                         Failures* failures) {
@@ -21,15 +32,16 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
       continue;
     }
     const loyalty::v1::Coupon& coupon = response.coupon();
-    if (coupons_.count(coupon.code()) > 0) {
+    const std::string key = Canonical(coupon.code());
+    if (coupons_.count(key) > 0) {
       failures->push_back(absl::StrCat(RequestName(request), ": code ",
                                        coupon.code(),
                                        " was issued to an earlier request too"));
       continue;
     }
-    coupons_[coupon.code()] =
-        Issued{RequestName(request), coupon.member_id(), coupon.template_id(),
-               coupon.uses_allowed(), 0, false};
+    coupons_[key] = Issued{RequestName(request), coupon.code(),
+                           coupon.member_id(), coupon.template_id(),
+                           coupon.uses_allowed()};
     ++counts_.issued;
   }
   for (const SentRequest& request : requests) {
@@ -48,11 +60,24 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
       if (sent.coupon_codes_size() == 0) continue;
       member_id = sent.member_id();
       code = sent.coupon_codes(0);
+    } else if (request.method == Method::kReturn &&
+               request.outcome.code == grpc::StatusCode::OK) {
+      // A whole return gives uses back by the template's return policy.
+      loyalty::v1::ReturnResponse response;
+      response.ParseFromString(request.outcome.response);
+      for (const loyalty::v1::LedgerEntry& entry : response.entries()) {
+        if (entry.kind() != loyalty::v1::ENTRY_KIND_COUPON_RESTORE) continue;
+        auto known = coupons_.find(entry.coupon_restored().code());
+        if (known == coupons_.end()) continue;
+        ++known->second.restores;
+        ++counts_.restores;
+      }
+      continue;
     } else {
       continue;
     }
     const bool at_checkout = request.method == Method::kEarn;
-    auto known = coupons_.find(code);
+    auto known = coupons_.find(Canonical(code));
     if (request.outcome.reason == reason::kCouponNotFound) {
       ++counts_.not_found;
       if (known != coupons_.end() && member_id == known->second.member_id) {
@@ -76,7 +101,8 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
 
 void CouponCheck::Check(LedgerClient& client, Failures* failures) {
   counts_.fully_used = 0;
-  for (const auto& [code, issued] : coupons_) {
+  for (const auto& [key, issued] : coupons_) {
+    const std::string& code = issued.printed_code;
     absl::StatusOr<loyalty::v1::Coupon> coupon = client.GetCoupon(code);
     if (!coupon.ok()) {
       failures->push_back(absl::StrCat("coupon ", code, " of ", issued.name,
@@ -95,12 +121,14 @@ void CouponCheck::Check(LedgerClient& client, Failures* failures) {
       failures->push_back(absl::StrCat(where, "used ", coupon->uses(),
                                        " times of ", coupon->uses_allowed()));
     }
-    if (coupon->uses() != issued.ok_uses) {
+    if (coupon->uses() != issued.ok_uses - issued.restores) {
       failures->push_back(absl::StrCat(
           where, "has ", coupon->uses(), " uses but ", issued.ok_uses,
-          " redemptions were acknowledged"));
+          " redemptions were acknowledged and ", issued.restores,
+          " given back by returns"));
     }
-    if (issued.used_up_answered && coupon->uses() != coupon->uses_allowed()) {
+    if (issued.used_up_answered && issued.restores == 0 &&
+        coupon->uses() != coupon->uses_allowed()) {
       failures->push_back(absl::StrCat(
           where, "a redemption was told it is used up, but it has ",
           coupon->uses(), " of ", coupon->uses_allowed(), " uses"));

@@ -9,7 +9,9 @@
 //     OK Earns that named it at checkout (one per request id, however often
 //     it was re-sent): no acknowledged use lost, none applied that no answer
 //     acknowledged (a refused or lost Earn never leaves its coupon use
-//     behind, nor an OK one its EARN without it), never more than allowed;
+//     behind, nor an OK one its EARN without it), less the uses OK returns
+//     gave back (COUPON_RESTORE entries in their answers), never more than
+//     allowed;
 //   - a COUPON_USED_UP answer means every use was made by then: the coupon
 //     has all its uses;
 //   - a redemption by a member who is not the owner (nor merged with it)
@@ -37,6 +39,7 @@ struct CouponCounts {
   uint64_t issued = 0;          // OK IssueCoupon answers.
   uint64_t uses = 0;            // OK RedeemCoupon answers, and OK Earns
   uint64_t checkout_uses = 0;   // with the code (those counted here too).
+  uint64_t restores = 0;        // Uses given back by whole returns.
   uint64_t used_up = 0;         // COUPON_USED_UP answers.
   uint64_t not_found = 0;       // COUPON_NOT_FOUND answers.
   uint64_t fully_used = 0;      // Coupons with every use made, last check.
@@ -54,13 +57,15 @@ class CouponCheck {
  private:
   struct Issued {
     std::string name;  // The request, for messages.
+    std::string printed_code;
     std::string member_id;
     std::string template_id;
     int32_t uses_allowed = 0;
     int64_t ok_uses = 0;
+    int64_t restores = 0;  // COUPON_RESTOREs of OK returns.
     bool used_up_answered = false;
   };
-  std::map<std::string, Issued> coupons_;  // By printed code.
+  std::map<std::string, Issued> coupons_;  // By canonical code.
   CouponCounts counts_;
 };
 

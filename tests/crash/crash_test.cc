@@ -798,11 +798,13 @@ void CrashRun::PrintMemberCommandTotals() const {
   const CouponCounts& coupons = coupon_check_.counts();
   std::printf(
       "crash_test coupons: %llu issued, %llu uses acknowledged (%llu on an "
-      "Earn), %llu COUPON_USED_UP and %llu COUPON_NOT_FOUND answers; %llu "
-      "coupons with every use made at the last restart\n",
+      "Earn, %llu given back by whole returns), %llu COUPON_USED_UP and %llu "
+      "COUPON_NOT_FOUND answers; %llu coupons with every use made at the "
+      "last restart\n",
       static_cast<unsigned long long>(coupons.issued),
       static_cast<unsigned long long>(coupons.uses),
       static_cast<unsigned long long>(coupons.checkout_uses),
+      static_cast<unsigned long long>(coupons.restores),
       static_cast<unsigned long long>(coupons.used_up),
       static_cast<unsigned long long>(coupons.not_found),
       static_cast<unsigned long long>(coupons.fully_used));

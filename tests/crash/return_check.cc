@@ -43,7 +43,15 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
     loyalty::v1::ReturnResponse response;
     response.ParseFromString(outcome.response);
     const bool restored = response.points_restored() > 0;
-    bool agrees = response.entries_size() == (restored ? 2 : 1);
+    // RETURN, a RESTORE of redeemed points, then the coupons whose use the
+    // whole return gave back (coupon_check.h counts them).
+    int coupon_restores = 0;
+    for (const LedgerEntry& entry : response.entries()) {
+      coupon_restores += entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESTORE;
+    }
+    const int points_entries = restored ? 2 : 1;
+    bool agrees =
+        response.entries_size() == points_entries + coupon_restores;
     // The entries are on the member the named id meant (merge_check.h
     // checks which).
     if (agrees) {
@@ -64,6 +72,13 @@ void ReturnCheck::Learn(const std::vector<SentRequest>& requests,
                entry.order_id() == sent.order_id() &&
                entry.points_delta() == response.points_restored() &&
                entry.sequence() == response.entries(0).sequence() + 1;
+    }
+    for (int i = points_entries; agrees && i < response.entries_size(); ++i) {
+      const LedgerEntry& entry = response.entries(i);
+      agrees = entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESTORE &&
+               entry.member_id() == response.entries(0).member_id() &&
+               entry.order_id() == sent.order_id() &&
+               entry.sequence() == response.entries(0).sequence() + i;
     }
     if (!agrees) {
       AddDisagreeingAnswer(request, response.ShortDebugString(), failures);
@@ -270,6 +285,10 @@ void ReturnCheck::FoldOrderEntry(const std::string& where,
             entry.order_id(), ": ", order.restored, " restored in all of ",
             order.redeemed, " redeemed on it"));
       }
+      break;
+    case loyalty::v1::ENTRY_KIND_COUPON_RESTORE:
+      // Written only by a return (coupon_check.h checks the coupon).
+      acknowledged_[member_id].See(where, entry, failures);
       break;
     default:
       break;

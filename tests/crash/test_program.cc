@@ -71,6 +71,10 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
     auto* coupon = program.add_coupon_templates();
     coupon->set_template_id(template_id);
     coupon->set_display_name("Crash test coupon");
+    // Returning a whole order gives a single-use coupon used on it back.
+    if (uses == 1) {
+      coupon->set_return_policy(loyalty::v1::COUPON_RETURN_POLICY_RESTORE);
+    }
     coupon->set_percent_off(10);
     coupon->set_valid_days_after_issue(30);
     coupon->set_uses_per_coupon(uses);

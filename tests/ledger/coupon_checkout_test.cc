@@ -466,6 +466,71 @@ TEST_CASE(
   t.RequireVerifyOk();
 }
 
+TEST_CASE("returning a whole order gives its coupons their use back as their "
+          "templates say; a partial return keeps every use",
+          "[coupons][checkout][returns]") {
+  v1::ProgramConfig program = CheckoutProgram();
+  CouponTemplate restore = PercentTemplate("restore-10", 10);
+  restore.set_combinable(true);
+  restore.set_return_policy(v1::COUPON_RETURN_POLICY_RESTORE);
+  *program.add_coupon_templates() = restore;
+  CouponTemplate if_valid = PercentTemplate("if-valid-10", 10);
+  if_valid.set_combinable(true);
+  if_valid.set_valid_days_after_issue(2);
+  if_valid.set_return_policy(v1::COUPON_RETURN_POLICY_RESTORE_IF_VALID);
+  *program.add_coupon_templates() = if_valid;
+  TestLedger t(program);
+  for (const std::string member : {"alice", "bob"}) {
+    t.EnrollOk(member);
+    const std::string keep = IssueOk(t, "k-" + member, member, "pct-20");
+    const std::string back = IssueOk(t, "r-" + member, member, "restore-10");
+    const std::string valid = IssueOk(t, "v-" + member, member, "if-valid-10");
+    REQUIRE_OK(EarnAtTill(t, Order("e-" + member, member, "o1",
+                                   {Line("A", 1, 1000), Line("B", 1, 1000)},
+                                   {keep, back, valid})));
+    auto return_of = [&](std::string request_id, std::string sku) {
+      v1::ReturnRequest request;
+      *request.mutable_context() = testing::PosContext(std::move(request_id));
+      request.set_member_id(member);
+      request.set_order_id("o1");
+      v1::ReturnLine* line = request.add_lines();
+      line->set_sku(std::move(sku));
+      line->set_quantity(1);
+      return CallLedger<ReturnCommand>(t.ledger(), kPos, request);
+    };
+    auto partial = return_of("ret-a-" + member, "A");
+    REQUIRE_OK(partial);
+    CHECK(partial->entries_size() == 1);
+    for (const std::string& code : {keep, back, valid}) {
+      CHECK(UsesOf(t, code) == 1);
+    }
+    // bob returns the rest after if-valid-10's window has closed.
+    if (member == "bob") t.clock().AdvanceMs(3 * 24 * 3600 * 1000ll);
+    auto rest = return_of("ret-b-" + member, "B");
+    REQUIRE_OK(rest);
+    std::vector<std::string> restored;
+    for (const auto& entry : rest->entries()) {
+      if (entry.kind() != v1::ENTRY_KIND_COUPON_RESTORE) continue;
+      CHECK(entry.order_id() == "o1");
+      CHECK(entry.coupon_restored().uses_after() == 0);
+      restored.push_back(entry.coupon_restored().template_id());
+    }
+    if (member == "alice") {
+      CHECK(restored == std::vector<std::string>{"restore-10", "if-valid-10"});
+      CHECK(UsesOf(t, valid) == 0);
+    } else {
+      CHECK(restored == std::vector<std::string>{"restore-10"});
+      CHECK(UsesOf(t, valid) == 1);
+    }
+    CHECK(UsesOf(t, keep) == 1);
+    CHECK(UsesOf(t, back) == 0);
+    // Given back, it is used again like a new one.
+    REQUIRE_OK(RedeemAtTill(t.ledger(), "again-" + member, member, back));
+  }
+  t.Reopen();
+  t.RequireVerifyOk();
+}
+
 TEST_CASE(
     "concurrent orders presenting one single-use coupon: exactly one "
     "gets it, the others are refused whole",

@@ -16,12 +16,6 @@ namespace {
 constexpr int64_t kDayMs = 24ll * 3600 * 1000;
 constexpr int64_t kTaipeiOffsetMs = 8ll * 3600 * 1000;  // UTC+8, no DST.
 
-const CouponRule* FindRule(const std::string& template_id) {
-  for (const CouponRule& rule : ModelCouponRules()) {
-    if (rule.template_id == template_id) return &rule;
-  }
-  return nullptr;
-}
 
 // The end of the day `days` days after the day of `issued_at_ms` in the
 // program's zone (UTC+8).
@@ -60,6 +54,13 @@ Expected Refused(v1::ErrorReason reason) {
 
 }  // namespace
 
+const CouponRule* FindCouponRule(const std::string& template_id) {
+  for (const CouponRule& rule : ModelCouponRules()) {
+    if (rule.template_id == template_id) return &rule;
+  }
+  return nullptr;
+}
+
 const std::vector<CouponRule>& ModelCouponRules() {
   static const std::vector<CouponRule> kRules = [] {
     std::vector<CouponRule> rules;
@@ -90,11 +91,13 @@ const std::vector<CouponRule>& ModelCouponRules() {
     five_off->min_spend_minor = 2000;
     five_off->combinable = true;
     five_off->discount_budget_minor = 1000;
+    five_off->return_policy = v1::COUPON_RETURN_POLICY_RESTORE;
     // half off coffee and cake (in EUR, 1.00 of them at least);
     CouponRule* half = add("half-coffee", 50, 30);
     half->eligible_skus = {"coffee", "cake"};
     half->currency = "EUR";
     half->min_spend_minor = 100;
+    half->return_policy = v1::COUPON_RETURN_POLICY_RESTORE_IF_VALID;
     half->combinable = true;
     // and double points, twice.
     CouponRule* doubled = add("double", 0, 30);
@@ -122,7 +125,7 @@ std::string ModelCanonicalCode(const std::string& code) {
 
 Expected Model::ApplyRules(const v1::IssueCouponRequest& request,
                            const std::string& assigned_code) {
-  const CouponRule* rule = FindRule(request.template_id());
+  const CouponRule* rule = FindCouponRule(request.template_id());
   if (rule == nullptr) {
     return Rejected(absl::StatusCode::kNotFound,
                     v1::ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND);
@@ -181,7 +184,7 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   CouponState& coupon = found->second;
   // Its owner, or the member its owner was merged into.
   if (Resolve(coupon.owner) != request.member_id()) return not_found;
-  const CouponRule* rule = FindRule(coupon.template_id);
+  const CouponRule* rule = FindCouponRule(coupon.template_id);
   if (auto reason = UnusableReason(coupon, *rule, request.context(), now_ms_)) {
     return Refused(*reason);
   }
@@ -223,7 +226,7 @@ std::variant<Expected, Model::Checkout> Model::PriceCoupons(
       return Rejected(absl::StatusCode::kNotFound,
                       v1::ERROR_REASON_COUPON_NOT_FOUND);
     }
-    const CouponRule* rule = FindRule(found->second.template_id);
+    const CouponRule* rule = FindCouponRule(found->second.template_id);
     if (auto reason =
             UnusableReason(found->second, *rule, request.context(), now_ms_)) {
       return Refused(*reason);

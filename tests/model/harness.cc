@@ -465,10 +465,23 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   // Coupon details: those of the entry's kind, or none.
   const bool issue = want.kind == v1::ENTRY_KIND_COUPON_ISSUE;
   const bool redeem = want.kind == v1::ENTRY_KIND_COUPON_REDEEM;
-  check(got.details_case() == (issue    ? v1::LedgerEntry::kCouponIssued
-                               : redeem ? v1::LedgerEntry::kCouponRedeemed
-                                        : v1::LedgerEntry::DETAILS_NOT_SET),
+  const bool restore = want.kind == v1::ENTRY_KIND_COUPON_RESTORE;
+  check(got.details_case() == (issue     ? v1::LedgerEntry::kCouponIssued
+                               : redeem  ? v1::LedgerEntry::kCouponRedeemed
+                               : restore ? v1::LedgerEntry::kCouponRestored
+                                         : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
+  if (restore) {
+    const v1::CouponRestored& details = got.coupon_restored();
+    check(details.code() == want.coupon_code &&
+              details.template_id() == want.coupon_template &&
+              details.uses_after() == want.coupon_uses_after,
+          "coupon_restored");
+  }
+  check(std::vector<std::string>(got.coupon_codes().begin(),
+                                 got.coupon_codes().end()) ==
+            want.earn_coupon_codes,
+        "coupon_codes");
   if (issue) {
     const v1::CouponIssued& details = got.coupon_issued();
     check(details.code() == want.coupon_code &&
@@ -671,6 +684,7 @@ v1::ProgramConfig Runner::Program() {
       coupon->add_eligible_skus(sku);
     }
     coupon->set_combinable(rule.combinable);
+    coupon->set_return_policy(rule.return_policy);
     coupon->set_valid_days_after_issue(rule.valid_days);
     coupon->set_uses_per_coupon(rule.uses);
     coupon->set_per_member_limit(rule.per_member_limit);
@@ -830,6 +844,10 @@ bool Runner::Judge(const Command& command, const Observed& observed,
     case Effect::kApplied: {
       ++report_.ok_applied;
       if (expected->discount_minor > 0) ++report_.coupon_checkout_discounts;
+      for (const ExpectedEntry& entry : expected->entries) {
+        report_.coupon_restores +=
+            entry.kind == v1::ENTRY_KIND_COUPON_RESTORE;
+      }
       if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request);
           earn != nullptr && earn->coupon_codes_size() > 0) {
         ++report_.coupon_checkouts;
@@ -1682,7 +1700,8 @@ std::string RunReport::Summary() const {
       coupon_checkouts, " earns with coupons (", coupon_checkouts_combined,
       " with several, ", coupon_checkout_discounts, " with a discount), ",
       coupon_quotes_judged, " quotes with coupons judged, ",
-      coupon_quotes_refused, " refused as Earn would; refused: ", coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
+      coupon_quotes_refused, " refused as Earn would; ", coupon_restores,
+      " uses given back by whole returns; refused: ", coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
       coupon_refusals_no_eligible_lines, " NO_ELIGIBLE_LINES, ",
       coupon_refusals_not_combinable, " NOT_COMBINABLE, ",
       coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",

@@ -237,6 +237,7 @@ struct RunReport {
   int64_t coupon_quotes_refused = 0;  // and refused as Earn would.
   int64_t coupon_checkouts_combined = 0;
   int64_t coupon_checkout_discounts = 0;
+  int64_t coupon_restores = 0;  // COUPON_RESTORE entries (whole returns).
   int64_t coupon_refusals_basket_too_small = 0;
   int64_t coupon_refusals_no_eligible_lines = 0;
   int64_t coupon_refusals_not_combinable = 0;

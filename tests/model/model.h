@@ -500,6 +500,8 @@ struct OrderState {
   int64_t reversed = 0;
   int64_t qualifying = 0;  // The EARN's qualifying_delta, and its month.
   int64_t qualifying_month = 0;
+  // The coupons the EARN used (canonical codes, in the order sent).
+  std::vector<std::string> coupon_codes;
 };
 
 struct MemberState {
@@ -604,6 +606,8 @@ struct ExpectedEntry {
   // Earn: what this coupon took off, in `coupon_currency` ("" for none).
   int64_t coupon_discount_minor = 0;
   std::string coupon_currency;
+  // EARN: the coupons used, canonical, in the order sent.
+  std::vector<std::string> earn_coupon_codes;
 };
 
 // A coupon template of the test program (coupons_model.cc), as the model
@@ -624,6 +628,8 @@ struct CouponRule {
   std::vector<std::string> eligible_skus;
   bool combinable = false;
   int64_t discount_budget_minor = 0;
+  // What returning a whole order does to a use on it.
+  v1::CouponReturnPolicy return_policy = v1::COUPON_RETURN_POLICY_UNSPECIFIED;
   int32_t valid_days = 30;      // From issue to the end of that day, UTC+8.
   int32_t uses = 1;
   int32_t per_member_limit = 0;  // 0 = none.
@@ -632,6 +638,8 @@ struct CouponRule {
   std::string only_store;        // "" = every store.
 };
 const std::vector<CouponRule>& ModelCouponRules();
+// The rule of `template_id`, or null.
+const CouponRule* FindCouponRule(const std::string& template_id);
 // The canonical form of a coupon code as sent (dashes and spaces dropped,
 // upper case, I/L as 1, O as 0, the check character dropped); as sent when
 // it has the wrong length.

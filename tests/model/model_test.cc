@@ -506,6 +506,7 @@ TEST_CASE(
     coupons.coupon_quotes_refused += report.coupon_quotes_refused;
     coupons.coupon_checkouts_combined += report.coupon_checkouts_combined;
     coupons.coupon_checkout_discounts += report.coupon_checkout_discounts;
+    coupons.coupon_restores += report.coupon_restores;
     coupons.coupon_refusals_basket_too_small +=
         report.coupon_refusals_basket_too_small;
     coupons.coupon_refusals_no_eligible_lines +=
@@ -534,6 +535,7 @@ TEST_CASE(
     CHECK(coupons.coupon_quotes_refused > 0);
     CHECK(coupons.coupon_checkouts_combined > 0);
     CHECK(coupons.coupon_checkout_discounts > 0);
+    CHECK(coupons.coupon_restores > 0);
     CHECK(coupons.coupon_refusals_basket_too_small > 0);
     CHECK(coupons.coupon_refusals_no_eligible_lines > 0);
     CHECK(coupons.coupon_refusals_not_combinable > 0);

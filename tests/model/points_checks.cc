@@ -156,9 +156,13 @@ std::string Runner::ComparePointsOk(const Command& command,
         static_cast<size_t>(1 + expected.own_entry_from_end)) {
       return "the response's entry count differs";
     }
-    if (!expected.replayed && expected.own_entry_from_end == 1) {
-      std::string problem =
-          CompareEntry(expected.entries.back(), observed.entries.back());
+    // After the RETURN: a RESTORE, and the COUPON_RESTOREs, as written.
+    for (int i = 1; !expected.replayed && i <= expected.own_entry_from_end;
+         ++i) {
+      std::string problem = CompareEntry(
+          expected.entries[expected.entries.size() - 1 -
+                           expected.own_entry_from_end + i],
+          observed.entries[static_cast<size_t>(i)]);
       if (!problem.empty()) return "the response's " + problem;
     }
   } else if (const auto* redeem =

@@ -805,7 +805,10 @@ void MutateSettle(Generator& g, Request* r) {
 
 // A member with an earned order (recent ones mostly), and that order; or
 // any member and an order it did not earn.
-v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order) {
+// `*coupon_order`: whether it picked an order that used coupons (then
+// mostly returned whole).
+v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order,
+                             bool* coupon_order = nullptr) {
   v1::ReturnRequest request;
   *request.mutable_context() = g.ChannelContext();
   request.set_member_id(g.PickMember());
@@ -847,14 +850,43 @@ v1::ReturnRequest ReturnBase(Generator& g, const OrderState** order) {
   } else {
     request.set_order_id(g.Chance(0.5) ? g.NewOrderId() : "shared-order");
   }
+  if (g.Chance(0.12)) {
+    // An order that used coupons and is not wholly returned yet, of anyone:
+    // its whole return settles the coupons by their return policies.
+    std::vector<std::pair<const MemberState*, const std::string*>> found;
+    for (const std::string& member_id : g.model().member_order()) {
+      const MemberState* owner = g.model().FindMember(member_id);
+      if (owner == nullptr) continue;
+      for (const auto& [order_id, state] : owner->order_state) {
+        if (!state.coupon_codes.empty() &&
+            state.returned_value < state.spend_minor) {
+          found.emplace_back(owner, &order_id);
+        }
+      }
+    }
+    if (!found.empty()) {
+      const auto& [owner, order_id] = PickFrom(g, found);
+      request.set_member_id(owner->member_id);
+      request.set_order_id(*order_id);
+      *order = &owner->order_state.at(*order_id);
+      if (coupon_order != nullptr) *coupon_order = true;
+    }
+  }
   return request;
 }
 
 Request FreshReturn(Generator& g) {
   const OrderState* order = nullptr;
-  v1::ReturnRequest request = ReturnBase(g, &order);
+  bool coupon_order = false;
+  v1::ReturnRequest request = ReturnBase(g, &order, &coupon_order);
   const int64_t value_left =
       order != nullptr ? order->spend_minor - order->returned_value : 0;
+  if (coupon_order && g.Chance(0.7)) {
+    // Whole (as far as the contract's amount limit allows).
+    request.set_amount_minor(
+        std::clamp<int64_t>(value_left, 1, kPointsPerRequestMax));
+    return request;
+  }
   if (order != nullptr && !order->lines.empty() && g.Chance(0.6)) {
     // Lines: some SKUs of the order (up to what is left, sometimes one
     // more), sometimes one it does not have; each SKU once.

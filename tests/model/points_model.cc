@@ -388,6 +388,7 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   }
   // Coupons: each checked against the order and priced (coupons_model.cc).
   std::optional<Checkout> checkout;
+  std::vector<std::string> order_coupon_codes;
   if (request.coupon_codes_size() > 0) {
     auto priced = PriceCoupons(member->member_id, request);
     if (const Expected* coupon_refusal = std::get_if<Expected>(&priced)) {
@@ -419,7 +420,13 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
       CommandEntry(*member, v1::ENTRY_KIND_EARN, request.context());
   entry.points_delta = points;
   entry.order_id = request.order_id();
-  if (checkout.has_value()) entry.coupon_discount_minor = checkout->discount_minor;
+  if (checkout.has_value()) {
+    entry.coupon_discount_minor = checkout->discount_minor;
+    for (const CouponState* coupon : checkout->coupons) {
+      entry.earn_coupon_codes.push_back(coupon->code);
+    }
+    order_coupon_codes = entry.earn_coupon_codes;
+  }
   // The lot is dated by the order time; it waits out the return window
   // unless the order is older than that.
   const int64_t order_time_ms = entry.occurred_at_ms;
@@ -457,6 +464,7 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   order.points = points;
   order.qualifying = entry.qualifying_delta;
   order.qualifying_month = entry.qualifying_month;
+  order.coupon_codes = order_coupon_codes;
   for (int i = 0; i < request.lines_size(); ++i) {
     const v1::BasketLine& line = request.lines(i);
     order.lines.push_back(OrderLine{
@@ -770,6 +778,9 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
   }
   const int64_t value_cum = order.returned_value + value;
   if (value_cum > order.spend_minor) return exceeds;
+  // The return that brings back the whole paid value settles the order's
+  // coupons by their templates' return policies.
+  const bool whole_order = value_cum == order.spend_minor;
   int64_t due = 0;
   if (order.spend_minor > 0) {
     due = std::max<int64_t>(
@@ -855,10 +866,35 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
     Credit(points, last_sequence_ + 1, restore, back.lot_expires_at_ms);
     Append(*member, std::move(back));
   }
+  // RESTORE gives the use back; RESTORE_IF_VALID only inside the coupon's
+  // window; KEEP_USED (and unset) never.
+  int64_t coupons_restored = 0;
+  if (whole_order) {
+    for (const std::string& code : order.coupon_codes) {
+      CouponState& coupon = coupons_[code];
+      const CouponRule* rule = FindCouponRule(coupon.template_id);
+      const bool back =
+          rule->return_policy == v1::COUPON_RETURN_POLICY_RESTORE ||
+          (rule->return_policy == v1::COUPON_RETURN_POLICY_RESTORE_IF_VALID &&
+           now_ms_ >= coupon.valid_from_ms && now_ms_ < coupon.valid_until_ms);
+      if (!back) continue;
+      --coupon.uses;
+      ExpectedEntry given_back = CommandEntry(
+          *member, v1::ENTRY_KIND_COUPON_RESTORE, request.context());
+      given_back.order_id = request.order_id();
+      given_back.coupon_code = coupon.code;
+      given_back.coupon_template = coupon.template_id;
+      given_back.coupon_uses_after = coupon.uses;
+      Append(*member, std::move(given_back));
+      ++coupons_restored;
+    }
+  }
   Expected ok = Ok(*member);
   ok.points_delta = -from_available;
   ok.sequence = return_sequence;
-  ok.own_entry_from_end = restored > 0 ? 1 : 0;
+  ok.own_entry_from_end =
+      (restored > 0 ? 1 : 0) + static_cast<int>(coupons_restored);
+  ok.coupon_puts = coupons_restored;
   ok.points_reversed = from_pending + from_available;
   ok.points_forgiven = forgiven;
   ok.points_restored = restored;

@@ -15,18 +15,9 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
-work=$(mktemp -d)
-server_pid=
-
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -9 "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf -- "$work"
-}
-trap cleanup EXIT
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
+e2e_begin
 
 "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
   > "$work/loyaltyd.log" 2>&1 &

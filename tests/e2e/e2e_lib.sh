@@ -1,6 +1,8 @@
-# What the end-to-end scripts share; source it after setting $work (a scratch
-# directory the script removes) and `set -euo pipefail`.
+# What the end-to-end scripts share; source it after `set -euo pipefail`.
 #
+#   e2e_begin                 a scratch directory in $work, and a trap that
+#                             kills loyaltyd ($server_pid, once started) and
+#                             removes $work when the script exits
 #   fail MESSAGE              report and exit 1 (the script's trap cleans up)
 #   ok WHAT                   count a passed check
 #   expect CODE WHAT -- CMD   run CMD with stdin from /dev/null (not a
@@ -17,6 +19,18 @@
 #                             where it listens; export LOYALTY_SERVER
 
 passed=0
+
+e2e_begin() {
+  work=$(mktemp -d)
+  server_pid=
+  trap e2e_cleanup EXIT
+}
+e2e_cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -9 "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf -- "$work"
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
 

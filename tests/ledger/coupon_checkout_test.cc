@@ -538,26 +538,13 @@ TEST_CASE(
   TestLedger t(CheckoutProgram());
   t.EnrollOk("alice");
   const std::string code = IssueOk(t, "i1", "alice", "pct-20");
-  std::atomic<int> succeeded{0};
-  std::atomic<int> used_up{0};
-  std::vector<std::thread> tills;
-  for (int till = 0; till < 8; ++till) {
-    tills.emplace_back([&, till] {
-      for (int i = 0; i < 4; ++i) {
-        const std::string id = absl::StrCat("t", till, "-", i);
-        auto earned = EarnAtTill(
-            t, Order(id, "alice", "order-" + id, {Line("A", 1, 1000)}, {code}));
-        if (earned.ok()) {
-          ++succeeded;
-        } else if (ReasonOfResult(earned) == v1::ERROR_REASON_COUPON_USED_UP) {
-          ++used_up;
-        }
-      }
-    });
-  }
-  for (auto& till : tills) till.join();
-  CHECK(succeeded.load() == 1);
-  CHECK(used_up.load() == 8 * 4 - 1);
+  const testing::CouponRace race =
+      testing::RaceForCoupon(8, 4, [&](const std::string& id) {
+        return EarnAtTill(t, Order(id, "alice", "order-" + id,
+                                   {Line("A", 1, 1000)}, {code}));
+      });
+  CHECK(race.succeeded == 1);
+  CHECK(race.used_up == 8 * 4 - 1);
   int earns = 0;
   for (const auto& entry : EntriesOf(t, "alice")) {
     if (entry.kind() == v1::ENTRY_KIND_EARN) ++earns;

@@ -6,7 +6,10 @@
 #ifndef LOYALTY_TESTS_LEDGER_COUPON_TEST_UTIL_H_
 #define LOYALTY_TESTS_LEDGER_COUPON_TEST_UTIL_H_
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "ledger/commands.h"
 #include "member_test_util.h"
@@ -67,6 +70,34 @@ inline std::string IssueOk(TestLedger& t, const std::string& request_id,
       Issue(t.ledger(), IssueRequest(request_id, member_id, template_id));
   REQUIRE_OK(issued);
   return issued->coupon().code();
+}
+
+// Tills racing for one coupon: `tills` threads each make `calls_per_till`
+// calls of `use(request_id)`; how many succeeded and how many were told
+// COUPON_USED_UP.
+struct CouponRace {
+  int succeeded = 0;
+  int used_up = 0;
+};
+template <typename UseFn>
+CouponRace RaceForCoupon(int tills, int calls_per_till, UseFn use) {
+  std::atomic<int> succeeded{0};
+  std::atomic<int> used_up{0};
+  std::vector<std::thread> threads;
+  for (int till = 0; till < tills; ++till) {
+    threads.emplace_back([&, till] {
+      for (int i = 0; i < calls_per_till; ++i) {
+        auto result = use(absl::StrCat("t", till, "-", i));
+        if (result.ok()) {
+          ++succeeded;
+        } else if (ReasonOfResult(result) == v1::ERROR_REASON_COUPON_USED_UP) {
+          ++used_up;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  return {succeeded.load(), used_up.load()};
 }
 
 }  // namespace loyalty::testing

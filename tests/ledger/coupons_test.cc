@@ -353,26 +353,12 @@ TEST_CASE("concurrent redemptions of one coupon: exactly its uses succeed",
   TestLedger t(CouponProgram());
   t.EnrollOk("alice");
   const std::string code = IssueOk(t, "i1", "alice", "triple");
-  std::atomic<int> succeeded{0};
-  std::atomic<int> used_up{0};
-  std::vector<std::thread> channels;
-  for (int thread = 0; thread < 8; ++thread) {
-    channels.emplace_back([&, thread] {
-      for (int i = 0; i < 5; ++i) {
-        auto redeemed = RedeemAtTill(
-            t.ledger(), absl::StrCat("t", thread, "-", i), "alice", code);
-        if (redeemed.ok()) {
-          ++succeeded;
-        } else if (ReasonOfResult(redeemed) ==
-                   v1::ERROR_REASON_COUPON_USED_UP) {
-          ++used_up;
-        }
-      }
-    });
-  }
-  for (auto& thread : channels) thread.join();
-  CHECK(succeeded.load() == 3);
-  CHECK(used_up.load() == 8 * 5 - 3);
+  const testing::CouponRace race =
+      testing::RaceForCoupon(8, 5, [&](const std::string& request_id) {
+        return RedeemAtTill(t.ledger(), request_id, "alice", code);
+      });
+  CHECK(race.succeeded == 3);
+  CHECK(race.used_up == 8 * 5 - 3);
   CHECK(t.ledger().GetCoupon(code)->uses() == 3);
   t.RequireVerifyOk();
 }

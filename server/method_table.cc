@@ -158,18 +158,32 @@ class TableBuilder {
 class CodeLookupGuard {
  public:
   CodeLookupGuard(UnknownCodeLimiter* limiter, CodeLookup code_lookup)
-      : limiter_(code_lookup == CodeLookup::kCouponCode ? limiter : nullptr) {}
+      : limiter_(code_lookup == CodeLookup::kNone ? nullptr : limiter),
+        code_lookup_(code_lookup) {}
 
-  absl::Status Admit(const Principal& caller) const {
-    if (limiter_ == nullptr) return absl::OkStatus();
+  // Whether this call of the row looks up a code.
+  template <typename Request>
+  bool LooksUp(const Request& request) const {
+    if (limiter_ == nullptr) return false;
+    if constexpr (std::is_same_v<Request, EarnRequest>) {
+      return code_lookup_ == CodeLookup::kCouponCode ||
+             request.coupon_codes_size() > 0;
+    } else {
+      return true;
+    }
+  }
+  absl::Status Admit(const Principal& caller, bool looks_up) const {
+    if (!looks_up) return absl::OkStatus();
     return limiter_->Admit(caller.name);
   }
-  void Settle(const Principal& caller, const absl::Status& outcome) const {
-    if (limiter_ != nullptr) limiter_->Settle(caller.name, outcome);
+  void Settle(const Principal& caller, bool looks_up,
+              const absl::Status& outcome) const {
+    if (looks_up) limiter_->Settle(caller.name, outcome);
   }
 
  private:
   UnknownCodeLimiter* limiter_;  // Null: the row looks up no code.
+  CodeLookup code_lookup_;
 };
 
 // The commands whose request names a coupon code; the reads say it in
@@ -177,6 +191,7 @@ class CodeLookupGuard {
 template <typename Spec>
 constexpr CodeLookup kCodeLookupOf =
     std::is_same_v<Spec, RedeemCouponCommand> ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, EarnCommand>       ? CodeLookup::kCouponCodesIfSent
                                               : CodeLookup::kNone;
 
 // The adapter of every command row: authorize by the row, hand the request
@@ -196,13 +211,14 @@ void AddCommandRow(TableBuilder& table) {
             auth->Authorize(call->context(), Spec::kInfo.access,
                             call->request().context().channel());
         if (!principal.ok()) return call->FinishWithError(principal.status());
-        absl::Status admitted = guard.Admit(**principal);
+        const bool looks_up = guard.LooksUp(call->request());
+        absl::Status admitted = guard.Admit(**principal, looks_up);
         if (!admitted.ok()) return call->FinishWithError(admitted);
         ledger->Submit<Spec>(
             Caller{(*principal)->name}, std::move(call->mutable_request()),
-            [call, guard,
+            [call, guard, looks_up,
              caller = *principal](absl::StatusOr<Response> result) {
-              guard.Settle(*caller, result.status());
+              guard.Settle(*caller, looks_up, result.status());
               call->Finish(result);
             });
       });
@@ -224,10 +240,11 @@ void AddReadRow(TableBuilder& table, Service service, absl::string_view method,
         absl::StatusOr<const Principal*> principal = auth->Authorize(
             call->context(), access, channel_of(call->request()));
         if (!principal.ok()) return call->FinishWithError(principal.status());
-        absl::Status admitted = guard.Admit(**principal);
+        const bool looks_up = guard.LooksUp(call->request());
+        absl::Status admitted = guard.Admit(**principal, looks_up);
         if (!admitted.ok()) return call->FinishWithError(admitted);
         absl::StatusOr<Response> result = read(call->request());
-        guard.Settle(**principal, result.status());
+        guard.Settle(**principal, looks_up, result.status());
         call->Finish(result);
       });
 }
@@ -243,7 +260,7 @@ void AddReadRows(TableBuilder& table) {
   // channels it may earn for.
   AddReadRow<EarnRequest, QuoteEarnResponse>(
       table, Service::kLoyalty, "QuoteEarn", Access::kChannel,
-      CodeLookup::kNone,
+      CodeLookup::kCouponCodesIfSent,
       [](const EarnRequest& request) { return request.context().channel(); },
       [ledger](const EarnRequest& request) {
         return ledger->QuoteEarn(request);

@@ -60,11 +60,17 @@ class MethodBase {
   virtual void Arm(grpc::ServerCompletionQueue* queue) = 0;
 };
 
-// Whether a row's request names a coupon code. Such rows go through the
+// Whether a row's request names a coupon code. Such calls go through the
 // unknown-code limiter (server/unknown_code_limiter.h): a caller whose
 // allowance is spent is refused before the request is read, and a call
 // answered COUPON_NOT_FOUND is charged to its caller.
-enum class CodeLookup { kNone, kCouponCode };
+enum class CodeLookup {
+  kNone,
+  kCouponCode,  // Always (GetCoupon, ValidateCoupon, RedeemCoupon).
+  // Only the calls whose coupon_codes are not empty (Earn, QuoteEarn): an
+  // order without coupons is never limited.
+  kCouponCodesIfSent,
+};
 
 // What a row lists: the method, who may call it and whether it looks up a
 // coupon code (for the table tests).

@@ -129,11 +129,16 @@ TEST_CASE(
   options.unknown_coupon_lookups_per_minute = 1;
   TestServer server(options, nullptr);
   std::set<std::string> limited;
+  std::set<std::string> limited_with_codes;
   for (const MethodRow& row : server.server().methods()) {
     if (row.code_lookup == CodeLookup::kCouponCode) limited.insert(row.method);
+    if (row.code_lookup == CodeLookup::kCouponCodesIfSent) {
+      limited_with_codes.insert(row.method);
+    }
   }
   CHECK(limited ==
         std::set<std::string>{"GetCoupon", "ValidateCoupon", "RedeemCoupon"});
+  CHECK(limited_with_codes == std::set<std::string>{"Earn", "QuoteEarn"});
 
   // pos-key spends its one lookup on a well-formed code nobody has.
   const std::string digits = "ZZZZZZZZZZZZZZZZ";
@@ -154,9 +159,30 @@ TEST_CASE(
       CHECK(CallWithEmptyBody(server, row, "app-key") ==
             grpc::StatusCode::INVALID_ARGUMENT);
     } else {
+      // Earn and QuoteEarn without coupon codes too: orders go on.
       CHECK(as_pos != grpc::StatusCode::RESOURCE_EXHAUSTED);
     }
   }
+  // An order naming a coupon code is a lookup like any other.
+  loyalty::v1::EarnRequest order;
+  order.mutable_context()->set_request_id("order-with-a-code");
+  order.mutable_context()->set_channel(loyalty::v1::CHANNEL_POS);
+  order.set_member_id("alice");
+  order.set_order_id("o-1");
+  order.set_currency("EUR");
+  loyalty::v1::BasketLine* line = order.add_lines();
+  line->set_sku("MUG");
+  line->set_quantity(1);
+  line->set_unit_price_minor(899);
+  order.add_coupon_codes(unknown.code());
+  loyalty::v1::EarnResponse earned;
+  auto earn_context = ContextWithKey("pos-key");
+  CHECK(server.LoyaltyStub()->Earn(earn_context.get(), order, &earned)
+            .error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  loyalty::v1::QuoteEarnResponse quoted;
+  auto quote_context = ContextWithKey("pos-key");
+  CHECK(server.LoyaltyStub()->QuoteEarn(quote_context.get(), order, &quoted)
+            .error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

@@ -19,6 +19,9 @@
 //   export                       a member's statement as CSV
 //   import                       legacy balances from a CSV file
 //   adjust                       an operator's credit or debit
+//   coupon issue|show|validate|redeem
+//                                a member's coupons (earn and quote take
+//                                --coupon for the codes used on an order)
 //   verify                       replay the whole ledger and check it
 // Text output is for people; --json prints the response as one JSON object
 // on stdout, for scripts. Errors are one line on stderr, "loyaltyctl: ...".

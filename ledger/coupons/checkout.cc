@@ -109,6 +109,23 @@ std::vector<int64_t> DiscountLines(const CouponTemplate& coupon_template,
   return discount;
 }
 
+// `refusal` with its message naming the code's field, so that a till with
+// several codes on an order knows which one was refused. An unknown code
+// stays one generic message.
+absl::Status NamingField(const absl::Status& refusal, const std::string& field) {
+  // A storage failure is not a refusal of the code: as it is.
+  if (ReasonOf(refusal) == loyalty::v1::ERROR_REASON_UNSPECIFIED) {
+    return refusal;
+  }
+  if (ReasonOf(refusal) == loyalty::v1::ERROR_REASON_COUPON_NOT_FOUND) {
+    return WithReason(absl::NotFoundError(field + ": no such coupon"),
+                      loyalty::v1::ERROR_REASON_COUPON_NOT_FOUND);
+  }
+  return WithReason(
+      absl::Status(refusal.code(), absl::StrCat(field, ": ", refusal.message())),
+      ReasonOf(refusal));
+}
+
 bool TakesMoneyOff(const CouponTemplate& coupon_template) {
   return coupon_template.has_amount_off() ||
          coupon_template.has_percent_off() ||
@@ -147,12 +164,15 @@ absl::StatusOr<CouponCheckout> CheckOutCoupons(
   std::vector<PresentedCoupon> presented;
   std::vector<const CouponTemplate*> templates;
   for (int c = 0; c < count; ++c) {
-    LEDGER_ASSIGN_OR_RETURN(PresentedCoupon coupon,
-                            load(request.coupon_codes(c)));
+    const std::string field = absl::StrCat("coupon_codes[", c, "]");
+    absl::StatusOr<PresentedCoupon> loaded = load(request.coupon_codes(c));
+    if (!loaded.ok()) return NamingField(loaded.status(), field);
+    PresentedCoupon coupon = *std::move(loaded);
     const CouponTemplate* coupon_template =
         FindCouponTemplate(program, coupon.record.template_id());
-    LEDGER_RETURN_IF_ERROR(CheckCouponUsable(coupon.record, coupon_template,
-                                             now_ms, request.context()));
+    absl::Status usable = CheckCouponUsable(coupon.record, coupon_template,
+                                            now_ms, request.context());
+    if (!usable.ok()) return NamingField(usable, field);
     if (coupon_template == nullptr) {
       return WithReason(
           absl::NotFoundError(absl::StrCat(

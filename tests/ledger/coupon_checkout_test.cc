@@ -344,10 +344,13 @@ TEST_CASE(
   auto used_up =
       EarnAtTill(t, Order("e1", "alice", "o1", {Line("A", 1, 1000)}, {code}));
   CHECK(ReasonOfResult(used_up) == v1::ERROR_REASON_COUPON_USED_UP);
+  // Which code of the order was refused, and nothing about another's.
+  CHECK(absl::StartsWith(used_up.status().message(), "coupon_codes[0]: "));
   auto not_hers =
       EarnAtTill(t, Order("e2", "alice", "o1", {Line("A", 1, 1000)}, {bobs}));
   CHECK(CodeOf(not_hers) == absl::StatusCode::kNotFound);
   CHECK(ReasonOfResult(not_hers) == v1::ERROR_REASON_COUPON_NOT_FOUND);
+  CHECK(not_hers.status().message() == "coupon_codes[0]: no such coupon");
   for (const auto& entry : EntriesOf(t, "alice")) {
     CHECK(entry.kind() != v1::ENTRY_KIND_EARN);
   }

@@ -379,10 +379,13 @@ void AddFanOutRow(
       BatchCollector<BatchRequest, BatchResponse, typename Spec::Response>;
   const Authenticator* auth = table.env().auth;
   Ledger* ledger = table.env().ledger;
+  // An item naming coupon codes is a lookup like a single call's.
+  const CodeLookupGuard guard(table.env().unknown_codes, kCodeLookupOf<Spec>);
   table.Add<BatchRequest, BatchResponse>(
-      Spec::kInfo.service, method, Spec::kInfo.access, CodeLookup::kNone,
-      [auth, ledger, field = std::string(field), holds = std::string(holds),
-       items_max, items_of, options_of = std::move(options_of)](Call* call) {
+      Spec::kInfo.service, method, Spec::kInfo.access, kCodeLookupOf<Spec>,
+      [auth, ledger, guard, field = std::string(field),
+       holds = std::string(holds), items_max, items_of,
+       options_of = std::move(options_of)](Call* call) {
         // The role first (every item's channel below).
         absl::StatusOr<const Principal*> principal = auth->Authorize(
             call->context(), Spec::kInfo.access, CHANNEL_UNSPECIFIED);
@@ -405,9 +408,17 @@ void AddFanOutRow(
         auto* collector = new Collector(call, items.size());
         Caller caller{(*principal)->name};
         for (int i = 0; i < items.size(); ++i) {
+          const bool looks_up = guard.LooksUp(items[i]);
+          absl::Status admitted = guard.Admit(**principal, looks_up);
+          if (!admitted.ok()) {
+            collector->Complete(i, std::move(admitted));
+            continue;
+          }
           ledger->Submit<Spec>(
               caller, std::move(items[i]),
-              [collector, i](absl::StatusOr<typename Spec::Response> outcome) {
+              [collector, guard, looks_up, i, caller_principal = *principal](
+                  absl::StatusOr<typename Spec::Response> outcome) {
+                guard.Settle(*caller_principal, looks_up, outcome.status());
                 collector->Complete(i, std::move(outcome));
               },
               options);

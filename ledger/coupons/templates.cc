@@ -123,6 +123,9 @@ absl::Status ValidateTemplate(const loyalty::v1::ProgramConfig& program,
     LEDGER_RETURN_IF_ERROR(same_currency(t.discount_budget().currency(),
                                          path + ".discount_budget.currency"));
   }
+  if (!loyalty::v1::CouponReturnPolicy_IsValid(t.return_policy())) {
+    return InvalidField(path + ".return_policy", "names an unknown policy");
+  }
   // As every rule of the program, a coupon names only listed categories.
   for (const std::string& category : t.eligible_categories()) {
     if (std::find(program.categories().begin(), program.categories().end(),
@@ -189,6 +192,9 @@ absl::Status ValidateTemplate(const loyalty::v1::ProgramConfig& program,
 }  // namespace
 
 absl::Status ValidateCouponTemplates(const loyalty::v1::ProgramConfig& program) {
+  if (!loyalty::v1::CouponEarnBasis_IsValid(program.coupon_earn_basis())) {
+    return InvalidField("coupon_earn_basis", "names an unknown basis");
+  }
   absl::flat_hash_set<std::string> ids;
   for (int i = 0; i < program.coupon_templates_size(); ++i) {
     const CouponTemplate& t = program.coupon_templates(i);

@@ -628,6 +628,10 @@ TEST_CASE(
        [](CouponTemplate& t) { t.add_eligible_categories("garden"); }},
       {"coupon_templates[0].eligible_skus",
        [](CouponTemplate& t) { t.add_eligible_skus("has space"); }},
+      {"coupon_templates[0].return_policy",
+       [](CouponTemplate& t) {
+         t.set_return_policy(static_cast<v1::CouponReturnPolicy>(99));
+       }},
   };
   for (const Case& c : cases) {
     v1::ProgramConfig program = CheckoutProgram();
@@ -641,6 +645,10 @@ TEST_CASE(
     CHECK(absl::StartsWith(valid.message(), c.field));
   }
   CHECK(ValidateProgram(CheckoutProgram()).ok());
+  v1::ProgramConfig unknown_basis = CheckoutProgram();
+  unknown_basis.set_coupon_earn_basis(static_cast<v1::CouponEarnBasis>(7));
+  CHECK(absl::StartsWith(ValidateProgram(unknown_basis).message(),
+                         "coupon_earn_basis"));
 }
 
 }  // namespace

@@ -138,7 +138,8 @@ TEST_CASE(
   }
   CHECK(limited ==
         std::set<std::string>{"GetCoupon", "ValidateCoupon", "RedeemCoupon"});
-  CHECK(limited_with_codes == std::set<std::string>{"Earn", "QuoteEarn"});
+  CHECK(limited_with_codes ==
+        std::set<std::string>{"Earn", "QuoteEarn", "EarnBatch"});
 
   // pos-key spends its one lookup on a well-formed code nobody has.
   const std::string digits = "ZZZZZZZZZZZZZZZZ";
@@ -183,6 +184,22 @@ TEST_CASE(
   auto quote_context = ContextWithKey("pos-key");
   CHECK(server.LoyaltyStub()->QuoteEarn(quote_context.get(), order, &quoted)
             .error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // In a batch, each event with a code is refused on its own; one without
+  // goes on to the ledger (which judges it: not the limit).
+  loyalty::v1::EarnBatchRequest batch;
+  *batch.add_events() = order;
+  loyalty::v1::EarnRequest plain = order;
+  plain.mutable_context()->set_request_id("order-without-a-code");
+  plain.clear_coupon_codes();
+  *batch.add_events() = plain;
+  loyalty::v1::EarnBatchResponse results;
+  auto batch_context = ContextWithKey("pos-key");
+  REQUIRE(server.LoyaltyStub()
+              ->EarnBatch(batch_context.get(), batch, &results)
+              .ok());
+  REQUIRE(results.results_size() == 2);
+  CHECK(results.results(0).code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(results.results(1).code() != grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "ledger/coupons/issue_coupon.h"
 #include "ledger/coupons/redeem_coupon.h"
+#include "ledger/coupons/reserve_coupon.h"
 #include "ledger/members/close.h"
 #include "ledger/members/enroll.h"
 #include "ledger/members/import.h"
@@ -53,7 +54,8 @@ using CommandTable = CommandList<
     HoldPointsCommand, CapturePointsCommand, ReleasePointsCommand,
     ReturnCommand,
     // coupons/
-    IssueCouponCommand, RedeemCouponCommand>;
+    IssueCouponCommand, RedeemCouponCommand, ReserveCouponCommand,
+    CommitCouponCommand, ReleaseCouponCommand>;
 
 }  // namespace loyalty
 

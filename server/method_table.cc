@@ -190,7 +190,8 @@ class CodeLookupGuard {
 // their rows (AddReadRows). tests/server/method_table_test.cc pins the list.
 template <typename Spec>
 constexpr CodeLookup kCodeLookupOf =
-    std::is_same_v<Spec, RedeemCouponCommand> ? CodeLookup::kCouponCode
+    std::is_same_v<Spec, RedeemCouponCommand>    ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, ReserveCouponCommand> ? CodeLookup::kCouponCode
     : std::is_same_v<Spec, EarnCommand>       ? CodeLookup::kCouponCodesIfSent
                                               : CodeLookup::kNone;
 

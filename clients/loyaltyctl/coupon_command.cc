@@ -14,6 +14,17 @@
 //   coupon redeem --member ID --code CODE --order ID
 //                                            one use of it
 //                                            (LoyaltyService.RedeemCoupon)
+//   coupon reserve --member ID --code CODE [--order ID] [--timeout-ms N]
+//                                            set one use aside for an order
+//                                            waiting for payment; prints the
+//                                            reservation id
+//                                            (LoyaltyService.ReserveCoupon)
+//   coupon commit --member ID --reservation ID
+//   coupon release --member ID --reservation ID
+//                                            make the reserved use a use, or
+//                                            give it back (Commit/Release-
+//                                            Coupon); unsettled, it is given
+//                                            back at its timeout
 // Codes are accepted as printed or typed (any case, with or without
 // dashes). loyaltyctl checks the check character itself, as a till would
 // (loyalty/v1/coupon_code.h): a mistyped code is bad input (exit 2) and is
@@ -177,6 +188,76 @@ ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {
                        &PrintCouponChange<loyalty::v1::RedeemCouponResponse>);
 }
 
+void PrintReserved(const loyalty::v1::ReserveCouponResponse& response) {
+  PrintReplayedNote(response.replayed());
+  PrintFields(std::cout,
+              {{"reservation", response.reservation_id()},
+               {"expires", FormatTimeUtc(response.expires_at_ms())}});
+  PrintCouponChange(response);
+}
+
+struct ReserveFlags {
+  ContextFlags context;
+  std::string member_id;
+  std::string code;
+  std::string order_id;
+  int64_t timeout_ms = 15 * 60 * 1000;
+};
+
+ExitCode RunReserve(const GlobalFlags& global, const ReserveFlags& flags) {
+  absl::Status code = CheckCodeOffline(flags.code);
+  if (!code.ok()) return ReportBadInput(code);
+  absl::StatusOr<loyalty::v1::RequestContext> context =
+      BuildRequestContext(flags.context);
+  if (!context.ok()) return ReportBadInput(context.status());
+  loyalty::v1::ReserveCouponRequest request;
+  *request.mutable_context() = *std::move(context);
+  request.set_member_id(flags.member_id);
+  request.set_code(flags.code);
+  request.set_order_id(flags.order_id);
+  request.set_timeout_ms(flags.timeout_ms);
+  const std::string& request_id = request.context().request_id();
+  AnnounceRequestId(global, request_id);
+  const Connection connection(global);
+  loyalty::v1::ReserveCouponResponse response;
+  const ExitCode sent = connection.Call(
+      connection.loyalty(), &LoyaltyService::Stub::ReserveCoupon, request,
+      &response, request_id);
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(global, response, &PrintReserved);
+}
+
+struct SettleFlags {
+  ContextFlags context;
+  std::string member_id;
+  std::string reservation_id;
+};
+
+// `commit`: CommitCoupon, else ReleaseCoupon.
+ExitCode RunSettle(const GlobalFlags& global, const SettleFlags& flags,
+                   bool commit) {
+  absl::StatusOr<loyalty::v1::RequestContext> context =
+      BuildRequestContext(flags.context);
+  if (!context.ok()) return ReportBadInput(context.status());
+  loyalty::v1::SettleCouponReservationRequest request;
+  *request.mutable_context() = *std::move(context);
+  request.set_member_id(flags.member_id);
+  request.set_reservation_id(flags.reservation_id);
+  const std::string& request_id = request.context().request_id();
+  AnnounceRequestId(global, request_id);
+  const Connection connection(global);
+  loyalty::v1::SettleCouponReservationResponse response;
+  const ExitCode sent = connection.Call(
+      connection.loyalty(),
+      commit ? &LoyaltyService::Stub::CommitCoupon
+             : &LoyaltyService::Stub::ReleaseCoupon,
+      request, &response, request_id);
+  if (sent != ExitCode::kOk) return sent;
+  return PrintResponse(
+      global, response,
+      &PrintCouponChange<loyalty::v1::SettleCouponReservationResponse>);
+}
+
 Command DefineIssue(CLI::App* coupon, const GlobalFlags* global) {
   auto flags = std::make_shared<IssueFlags>();
   CLI::App* command = coupon->add_subcommand(
@@ -252,19 +333,68 @@ Command DefineRedeem(CLI::App* coupon, const GlobalFlags* global) {
   return {command, [global, flags] { return RunRedeem(*global, *flags); }};
 }
 
+Command DefineReserve(CLI::App* coupon, const GlobalFlags* global) {
+  auto flags = std::make_shared<ReserveFlags>();
+  CLI::App* command = coupon->add_subcommand(
+      "reserve",
+      "Set one use of a member's coupon aside for an order waiting for "
+      "payment; commit or release it by the reservation id printed, or it "
+      "is given back at its timeout (LoyaltyService.ReserveCoupon)");
+  AddPresentedCouponFlags(command, &flags->member_id, &flags->code);
+  command->add_option("--order", flags->order_id, "Order id (optional)")
+      ->type_name("ID");
+  command
+      ->add_option("--timeout-ms", flags->timeout_ms,
+                   "How long the use stays reserved, in milliseconds "
+                   "(1000 .. the program's hold_timeout_max_ms)")
+      ->type_name("MS")
+      ->capture_default_str();
+  AddChannelFlag(command, &flags->context);
+  AddContextFlags(command, &flags->context);
+  return {command, [global, flags] { return RunReserve(*global, *flags); }};
+}
+
+Command DefineSettle(CLI::App* coupon, const GlobalFlags* global,
+                     bool commit) {
+  auto flags = std::make_shared<SettleFlags>();
+  CLI::App* command = coupon->add_subcommand(
+      commit ? "commit" : "release",
+      commit ? "Make a reserved use of a coupon a use, once "
+               "(LoyaltyService.CommitCoupon)"
+             : "Give a reserved use of a coupon back, once "
+               "(LoyaltyService.ReleaseCoupon)");
+  command->add_option("--member", flags->member_id, "Member id")
+      ->type_name("ID")
+      ->required();
+  command
+      ->add_option("--reservation", flags->reservation_id,
+                   "Reservation id, as coupon reserve printed it")
+      ->type_name("ID")
+      ->required();
+  AddChannelFlag(command, &flags->context);
+  AddContextFlags(command, &flags->context);
+  return {command, [global, flags, commit] {
+            return RunSettle(*global, *flags, commit);
+          }};
+}
+
 }  // namespace
 
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global) {
   CLI::App* command = app->add_subcommand(
       "coupon",
-      "Issue, show, validate and redeem coupons: issue, show, validate, "
-      "redeem (see loyaltyctl coupon SUBCOMMAND --help)");
+      "Issue, show, validate, redeem and reserve coupons: issue, show, "
+      "validate, redeem, reserve, commit, release (see loyaltyctl coupon "
+      "SUBCOMMAND --help)");
   command->require_subcommand(1);
   std::vector<Command> subcommands = {
       DefineIssue(command, global),
       DefineShow(command, global),
       DefineValidate(command, global),
       DefineRedeem(command, global),
+      DefineReserve(command, global),
+      DefineSettle(command, global, /*commit=*/true),
+      DefineSettle(command, global, /*commit=*/false),
   };
   return {command, [subcommands = std::move(subcommands)] {
             return RunParsedSubcommand("coupon", subcommands);

@@ -22,6 +22,8 @@ std::string StateText(loyalty::v1::CouponState state) {
       return "expired";
     case loyalty::v1::COUPON_STATE_USED_UP:
       return "used up";
+    case loyalty::v1::COUPON_STATE_RESERVED:
+      return "reserved (every use left waits on an order)";
     default:
       return "-";
   }
@@ -84,6 +86,9 @@ std::vector<Field> CouponFields(const Coupon& coupon) {
   AddCheckoutRuleFields(coupon, &fields);
   fields.push_back(
       {"uses", absl::StrCat(coupon.uses(), " of ", coupon.uses_allowed())});
+  if (coupon.uses_reserved() > 0) {
+    fields.push_back({"reserved", absl::StrCat(coupon.uses_reserved())});
+  }
   fields.push_back({"valid from", FormatTimeUtc(coupon.valid_from_ms())});
   fields.push_back({"valid until", FormatTimeUtc(coupon.valid_until_ms())});
   fields.push_back({"state", StateText(coupon.state())});

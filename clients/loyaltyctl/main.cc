@@ -19,7 +19,7 @@
 //   export                       a member's statement as CSV
 //   import                       legacy balances from a CSV file
 //   adjust                       an operator's credit or debit
-//   coupon issue|show|validate|redeem
+//   coupon issue|show|validate|redeem|reserve|commit|release
 //                                a member's coupons (earn and quote take
 //                                --coupon for the codes used on an order)
 //   verify                       replay the whole ledger and check it

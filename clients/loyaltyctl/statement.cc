@@ -74,6 +74,34 @@ std::string IdentifierDetails(const LedgerEntry& entry) {
   }
 }
 
+// Which coupon a coupon entry names, and the reservation it opens or ends.
+std::string CouponDetails(const LedgerEntry& entry) {
+  switch (entry.details_case()) {
+    case LedgerEntry::kCouponIssued:
+      return absl::StrCat("coupon ", entry.coupon_issued().code());
+    case LedgerEntry::kCouponRedeemed:
+      return entry.coupon_redeemed().reservation_id().empty()
+                 ? absl::StrCat("coupon ", entry.coupon_redeemed().code())
+                 : absl::StrCat("coupon ", entry.coupon_redeemed().code(),
+                                " reservation ",
+                                entry.coupon_redeemed().reservation_id());
+    case LedgerEntry::kCouponRestored:
+      return absl::StrCat("coupon ", entry.coupon_restored().code());
+    case LedgerEntry::kCouponReserved:
+      return absl::StrCat("coupon ", entry.coupon_reserved().code(),
+                          " reservation ",
+                          entry.coupon_reserved().reservation_id());
+    case LedgerEntry::kCouponReleased:
+      return absl::StrCat("coupon ", entry.coupon_released().code(),
+                          " reservation ",
+                          entry.coupon_released().reservation_id(),
+                          entry.coupon_released().timed_out() ? " timed out"
+                                                              : "");
+    default:
+      return "";
+  }
+}
+
 std::string CounterpartyDetails(const LedgerEntry& entry) {
   switch (entry.kind()) {
     case loyalty::v1::ENTRY_KIND_TRANSFER_OUT:
@@ -152,6 +180,7 @@ std::string EntryDetails(const LedgerEntry& entry) {
   if (!entry.event_id().empty()) {
     details.push_back(absl::StrCat("event ", entry.event_id()));
   }
+  if (!CouponDetails(entry).empty()) details.push_back(CouponDetails(entry));
   if (entry.kind() == loyalty::v1::ENTRY_KIND_TIER) {
     details.push_back(absl::StrCat("tier ", OrDash(entry.tier_from()), " -> ",
                                    OrDash(entry.tier_to())));

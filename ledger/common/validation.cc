@@ -363,13 +363,15 @@ std::string HoldIdOf(uint64_t hold_sequence) {
   return absl::StrCat("H", hold_sequence);
 }
 
-std::optional<uint64_t> ParseHoldId(absl::string_view hold_id) {
-  if (hold_id.size() < 2 || hold_id.size() > 21 || hold_id[0] != 'H' ||
-      hold_id[1] == '0') {
+namespace {
+
+// `prefix` and a sequence without leading zeros; nullopt otherwise.
+std::optional<uint64_t> ParseSequenceId(absl::string_view id, char prefix) {
+  if (id.size() < 2 || id.size() > 21 || id[0] != prefix || id[1] == '0') {
     return std::nullopt;
   }
   uint64_t sequence = 0;
-  for (char c : hold_id.substr(1)) {
+  for (char c : id.substr(1)) {
     if (c < '0' || c > '9') return std::nullopt;
     if (__builtin_mul_overflow(sequence, 10u, &sequence) ||
         __builtin_add_overflow(sequence, static_cast<uint64_t>(c - '0'),
@@ -378,6 +380,21 @@ std::optional<uint64_t> ParseHoldId(absl::string_view hold_id) {
     }
   }
   return sequence;
+}
+
+}  // namespace
+
+std::optional<uint64_t> ParseHoldId(absl::string_view hold_id) {
+  return ParseSequenceId(hold_id, 'H');
+}
+
+std::string CouponReservationIdOf(uint64_t reserve_sequence) {
+  return absl::StrCat("R", reserve_sequence);
+}
+
+std::optional<uint64_t> ParseCouponReservationId(
+    absl::string_view reservation_id) {
+  return ParseSequenceId(reservation_id, 'R');
 }
 
 namespace {

@@ -77,6 +77,10 @@ absl::Status ValidateSettleHold(const loyalty::v1::SettleHoldRequest& request,
 // itself is where a hold is found, open or not.
 std::string HoldIdOf(uint64_t hold_sequence);
 std::optional<uint64_t> ParseHoldId(absl::string_view hold_id);
+// A coupon reservation's id: "R" and its COUPON_RESERVE entry's sequence.
+std::string CouponReservationIdOf(uint64_t reserve_sequence);
+std::optional<uint64_t> ParseCouponReservationId(
+    absl::string_view reservation_id);
 
 absl::Status ValidateAdjust(const loyalty::v1::AdjustRequest& request,
                             int64_t now_ms);

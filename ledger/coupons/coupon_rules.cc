@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/common/status_util.h"
+#include "ledger/coupons/coupons_fold.h"
 #include "ledger/coupons/templates.h"
 
 namespace loyalty {
@@ -27,6 +28,16 @@ absl::Status CheckCouponUsable(
         loyalty::v1::ERROR_REASON_COUPON_USED_UP,
         absl::StrCat("the coupon has been used ", coupon.uses(), " of ",
                      coupon.uses_allowed(), " times"));
+  }
+  // Reserved uses are taken for everyone until committed or released.
+  const int32_t reserved = fold::ActiveReservations(coupon, now_ms);
+  if (coupon.uses() + reserved >= coupon.uses_allowed()) {
+    return CouponRefused(
+        loyalty::v1::ERROR_REASON_COUPON_USED_UP,
+        absl::StrCat("the coupon has been used ", coupon.uses(), " of ",
+                     coupon.uses_allowed(), " times and ", reserved,
+                     reserved == 1 ? " use is" : " uses are",
+                     " reserved by an order waiting for payment"));
   }
   if (now_ms < coupon.valid_from_ms() || now_ms >= coupon.valid_until_ms()) {
     return CouponRefused(loyalty::v1::ERROR_REASON_COUPON_NOT_VALID_NOW,

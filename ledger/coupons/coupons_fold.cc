@@ -1,18 +1,59 @@
 #include "ledger/coupons/coupons_fold.h"
 
 #include "ledger/common/status_util.h"
+#include "ledger/common/validation.h"
 #include "ledger/coupons/codes.h"
 #include "ledger/engine/fold_support.h"
 
 namespace loyalty::fold {
 
+using loyalty::storage::v1::CouponRecord;
+using loyalty::storage::v1::CouponReservation;
 using loyalty::v1::LedgerEntry;
 
 bool IsCouponEntry(loyalty::v1::EntryKind kind) {
   return kind == loyalty::v1::ENTRY_KIND_COUPON_ISSUE ||
          kind == loyalty::v1::ENTRY_KIND_COUPON_REDEEM ||
-         kind == loyalty::v1::ENTRY_KIND_COUPON_RESTORE;
+         kind == loyalty::v1::ENTRY_KIND_COUPON_RESTORE ||
+         kind == loyalty::v1::ENTRY_KIND_COUPON_RESERVE ||
+         kind == loyalty::v1::ENTRY_KIND_COUPON_RELEASE;
 }
+
+int32_t ActiveReservations(const CouponRecord& coupon, int64_t at_ms) {
+  int32_t active = 0;
+  for (const CouponReservation& reservation : coupon.reservations()) {
+    if (reservation.expires_at_ms() > at_ms) ++active;
+  }
+  return active;
+}
+
+namespace {
+
+// Where the reservation `reservation_id` is in `reservations`, or -1.
+int FindReservation(
+    const google::protobuf::RepeatedPtrField<CouponReservation>& reservations,
+    const std::string& reservation_id) {
+  for (int i = 0; i < reservations.size(); ++i) {
+    if (reservations[i].reservation_id() == reservation_id) return i;
+  }
+  return -1;
+}
+
+// The reservation a commit or release ends: listed, and ended by the
+// ledger exactly when (and only when) it had expired.
+absl::Status CheckEnding(const LedgerEntry& entry,
+                         const CouponReservation& reservation,
+                         bool timed_out) {
+  const bool expired = entry.recorded_at_ms() >= reservation.expires_at_ms();
+  if (expired != timed_out) {
+    return Broken(entry, timed_out
+                             ? "a coupon reservation timed out before its time"
+                             : "a coupon reservation ended after it expired");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 const std::string& CouponCodeOf(const LedgerEntry& entry) {
   switch (entry.kind()) {
@@ -20,6 +61,10 @@ const std::string& CouponCodeOf(const LedgerEntry& entry) {
       return entry.coupon_issued().code();
     case loyalty::v1::ENTRY_KIND_COUPON_REDEEM:
       return entry.coupon_redeemed().code();
+    case loyalty::v1::ENTRY_KIND_COUPON_RESERVE:
+      return entry.coupon_reserved().code();
+    case loyalty::v1::ENTRY_KIND_COUPON_RELEASE:
+      return entry.coupon_released().code();
     default:
       return entry.coupon_restored().code();
   }
@@ -33,6 +78,10 @@ absl::Status CheckCouponEntryShape(const LedgerEntry& entry) {
     expected = LedgerEntry::kCouponRedeemed;
   } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESTORE) {
     expected = LedgerEntry::kCouponRestored;
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESERVE) {
+    expected = LedgerEntry::kCouponReserved;
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RELEASE) {
+    expected = LedgerEntry::kCouponReleased;
   }
   if (entry.details_case() != expected) {
     return Broken(entry, "the entry's details are not of its kind");
@@ -83,6 +132,48 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
     coupon->set_uses(coupon->uses() - 1);
     return absl::OkStatus();
   }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESERVE) {
+    const loyalty::v1::CouponReserved& reserved = entry.coupon_reserved();
+    if (coupon->code().empty() || coupon->code() != reserved.code() ||
+        coupon->template_id() != reserved.template_id()) {
+      return Broken(entry, "a COUPON_RESERVE of a coupon never issued");
+    }
+    if (reserved.reservation_id() != CouponReservationIdOf(entry.sequence()) ||
+        reserved.expires_at_ms() <= entry.recorded_at_ms()) {
+      return Broken(entry, "a COUPON_RESERVE with a foreign id or no time");
+    }
+    if (coupon->uses() + ActiveReservations(*coupon, entry.recorded_at_ms()) >=
+        coupon->uses_allowed()) {
+      return Broken(entry, "a coupon reserved beyond the uses it has left");
+    }
+    if (entry.recorded_at_ms() < coupon->valid_from_ms() ||
+        entry.recorded_at_ms() >= coupon->valid_until_ms()) {
+      return Broken(entry, "a coupon reserved outside its window");
+    }
+    CouponReservation* reservation = coupon->add_reservations();
+    reservation->set_reservation_id(reserved.reservation_id());
+    reservation->set_code(reserved.code());
+    reservation->set_sequence(entry.sequence());
+    reservation->set_expires_at_ms(reserved.expires_at_ms());
+    reservation->set_order_id(entry.order_id());
+    return absl::OkStatus();
+  }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RELEASE) {
+    const loyalty::v1::CouponReleased& released = entry.coupon_released();
+    if (coupon->code().empty() || coupon->code() != released.code() ||
+        coupon->template_id() != released.template_id()) {
+      return Broken(entry, "a COUPON_RELEASE of a coupon never issued");
+    }
+    const int at =
+        FindReservation(coupon->reservations(), released.reservation_id());
+    if (at < 0) {
+      return Broken(entry, "a COUPON_RELEASE of a reservation not open");
+    }
+    LEDGER_RETURN_IF_ERROR(
+        CheckEnding(entry, coupon->reservations(at), released.timed_out()));
+    coupon->mutable_reservations()->DeleteSubrange(at, 1);
+    return absl::OkStatus();
+  }
   const loyalty::v1::CouponRedeemed& redeemed = entry.coupon_redeemed();
   if (coupon->code().empty() || coupon->code() != redeemed.code() ||
       coupon->template_id() != redeemed.template_id()) {
@@ -94,9 +185,25 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
   if (redeemed.uses_after() != coupon->uses() + 1) {
     return Broken(entry, "a COUPON_REDEEM's uses_after is not the next use");
   }
-  if (entry.recorded_at_ms() < coupon->valid_from_ms() ||
-      entry.recorded_at_ms() >= coupon->valid_until_ms()) {
-    return Broken(entry, "a coupon used outside its window");
+  if (!redeemed.reservation_id().empty()) {
+    // A commit: the reservation checked the window and kept the use.
+    const int at =
+        FindReservation(coupon->reservations(), redeemed.reservation_id());
+    if (at < 0) {
+      return Broken(entry, "a COUPON_REDEEM of a reservation not open");
+    }
+    LEDGER_RETURN_IF_ERROR(
+        CheckEnding(entry, coupon->reservations(at), /*timed_out=*/false));
+    coupon->mutable_reservations()->DeleteSubrange(at, 1);
+  } else {
+    if (coupon->uses() + ActiveReservations(*coupon, entry.recorded_at_ms()) >=
+        coupon->uses_allowed()) {
+      return Broken(entry, "a coupon used while its uses left are reserved");
+    }
+    if (entry.recorded_at_ms() < coupon->valid_from_ms() ||
+        entry.recorded_at_ms() >= coupon->valid_until_ms()) {
+      return Broken(entry, "a coupon used outside its window");
+    }
   }
   if (redeemed.discount_minor() < 0 ||
       (redeemed.discount_minor() > 0) == redeemed.currency().empty()) {
@@ -114,6 +221,37 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
     template_count->set_discount_given_minor(given);
   }
   coupon->set_uses(coupon->uses() + 1);
+  return absl::OkStatus();
+}
+
+absl::Status FoldCouponEntryOnMember(const LedgerEntry& entry,
+                                     loyalty::storage::v1::MemberRecord* member) {
+  std::string ending;
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESERVE) {
+    const loyalty::v1::CouponReserved& reserved = entry.coupon_reserved();
+    if (FindReservation(member->coupon_reservations(),
+                        reserved.reservation_id()) >= 0) {
+      return Broken(entry, "a coupon reservation id listed twice");
+    }
+    CouponReservation* reservation = member->add_coupon_reservations();
+    reservation->set_reservation_id(reserved.reservation_id());
+    reservation->set_code(reserved.code());
+    reservation->set_sequence(entry.sequence());
+    reservation->set_expires_at_ms(reserved.expires_at_ms());
+    reservation->set_order_id(entry.order_id());
+    return absl::OkStatus();
+  }
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RELEASE) {
+    ending = entry.coupon_released().reservation_id();
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_REDEEM) {
+    ending = entry.coupon_redeemed().reservation_id();
+  }
+  if (ending.empty()) return absl::OkStatus();
+  const int at = FindReservation(member->coupon_reservations(), ending);
+  if (at < 0 || member->coupon_reservations(at).code() != CouponCodeOf(entry)) {
+    return Broken(entry, "a coupon reservation ended that the member lacks");
+  }
+  member->mutable_coupon_reservations()->DeleteSubrange(at, 1);
   return absl::OkStatus();
 }
 

@@ -25,6 +25,10 @@ const std::string& CouponCodeOf(const loyalty::v1::LedgerEntry& entry);
 // details of its own kind (and a non-coupon entry carries none).
 absl::Status CheckCouponEntryShape(const loyalty::v1::LedgerEntry& entry);
 
+// Uses of `coupon` set aside at `at_ms` by reservations not yet expired.
+int32_t ActiveReservations(const loyalty::storage::v1::CouponRecord& coupon,
+                           int64_t at_ms);
+
 // Applies a coupon entry to the coupon's record (an empty one for an
 // ISSUE). An ISSUE also counts in `template_count` and `member_count`
 // (both required then). A REDEEM with a discount adds it to
@@ -36,6 +40,12 @@ absl::Status FoldCouponEntry(const loyalty::v1::LedgerEntry& entry,
                              loyalty::storage::v1::CouponRecord* coupon,
                              loyalty::storage::v1::CouponCount* template_count,
                              loyalty::storage::v1::CouponCount* member_count);
+
+// The member's side of a coupon entry: a RESERVE lists the reservation on
+// the member (its timeout is a due time), a commit or RELEASE takes it off.
+// Other coupon entries change nothing here.
+absl::Status FoldCouponEntryOnMember(const loyalty::v1::LedgerEntry& entry,
+                                     loyalty::storage::v1::MemberRecord* member);
 
 }  // namespace loyalty::fold
 

@@ -8,6 +8,7 @@
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/coupons_fold.h"
 #include "ledger/coupons/codes.h"
 
 namespace loyalty {
@@ -268,6 +269,8 @@ loyalty::v1::Coupon CouponView(const loyalty::storage::v1::CouponRecord& record,
   coupon.set_valid_until_ms(record.valid_until_ms());
   coupon.set_uses_allowed(record.uses_allowed());
   coupon.set_uses(record.uses());
+  const int32_t reserved = fold::ActiveReservations(record, now_ms);
+  coupon.set_uses_reserved(reserved);
   coupon.set_issued_sequence(record.issued_sequence());
   if (coupon_template != nullptr) {
     coupon.set_display_name(coupon_template->display_name());
@@ -305,6 +308,8 @@ loyalty::v1::Coupon CouponView(const loyalty::storage::v1::CouponRecord& record,
     coupon.set_state(loyalty::v1::COUPON_STATE_NOT_YET_VALID);
   } else if (now_ms >= record.valid_until_ms()) {
     coupon.set_state(loyalty::v1::COUPON_STATE_EXPIRED);
+  } else if (record.uses() + reserved >= record.uses_allowed()) {
+    coupon.set_state(loyalty::v1::COUPON_STATE_RESERVED);
   } else {
     coupon.set_state(loyalty::v1::COUPON_STATE_USABLE);
   }

@@ -110,12 +110,14 @@ absl::StatusOr<loyalty::storage::v1::OrderRecord*> Batch::LoadOrder(
   return &(orders_[order_key] = std::move(record));
 }
 
-absl::StatusOr<bool> Batch::IsHoldOf(const MemberRecord& member,
-                                     uint64_t sequence) {
+absl::StatusOr<bool> Batch::IsEntryOf(const MemberRecord& member,
+                                      uint64_t sequence,
+                                      loyalty::v1::EntryKind kind) {
   std::string holder;
-  auto it = holds_appended_.find(sequence);
-  if (it != holds_appended_.end()) {
-    holder = it->second;
+  auto it = settleable_appended_.find(sequence);
+  if (it != settleable_appended_.end()) {
+    if (it->second.second != kind) return false;
+    holder = it->second.first;
   } else {
     absl::StatusOr<std::string> bytes =
         store_->Get(Family::kEntries, EntryKey(sequence));
@@ -128,7 +130,7 @@ absl::StatusOr<bool> Batch::IsHoldOf(const MemberRecord& member,
       return absl::DataLossError(
           absl::StrCat("stored entry ", sequence, " cannot be decoded"));
     }
-    if (entry.kind() != loyalty::v1::ENTRY_KIND_HOLD) return false;
+    if (entry.kind() != kind) return false;
     holder = entry.member_id();
   }
   return holder == member.member_id() ||
@@ -217,8 +219,9 @@ LedgerEntry Batch::Append(
   head_.set_last_sequence(entry.sequence());
   head_.set_last_hash(entry.hash());
   dirty_[member->member_id()] = true;
-  if (entry.kind() == loyalty::v1::ENTRY_KIND_HOLD) {
-    holds_appended_[entry.sequence()] = entry.member_id();
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_HOLD ||
+      entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RESERVE) {
+    settleable_appended_[entry.sequence()] = {entry.member_id(), entry.kind()};
   }
   if (TouchesOrder(entry)) {
     const std::string order_key = OrderKey(entry.member_id(), entry.order_id());

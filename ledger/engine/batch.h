@@ -58,10 +58,12 @@ class Batch {
   // into it and stages its write.
   absl::StatusOr<loyalty::storage::v1::OrderRecord*> LoadOrder(
       const std::string& order_key);
-  // Whether entry `sequence` is a HOLD of `member` (open or closed),
-  // written under its id or one of the ids merged into it.
-  absl::StatusOr<bool> IsHoldOf(
-      const loyalty::storage::v1::MemberRecord& member, uint64_t sequence);
+  // Whether entry `sequence` is of `kind` (a HOLD or a COUPON_RESERVE, open
+  // or closed) and `member`'s, written under its id or one of the ids
+  // merged into it: what tells "no such hold" from "no longer open".
+  absl::StatusOr<bool> IsEntryOf(
+      const loyalty::storage::v1::MemberRecord& member, uint64_t sequence,
+      loyalty::v1::EntryKind kind);
   // The order ids `member_id` has records of (stored, or written earlier in
   // this batch), sorted.
   absl::StatusOr<std::vector<std::string>> OrderIdsOf(
@@ -140,7 +142,10 @@ class Batch {
   // next_due_ms of each loaded member as stored: its schedule key.
   absl::flat_hash_map<std::string, int64_t> stored_due_ms_;
   // HOLD entries appended in this batch: sequence -> member id.
-  absl::flat_hash_map<uint64_t, std::string> holds_appended_;
+  // HOLD and COUPON_RESERVE entries appended by this batch: sequence ->
+  // (member id, kind), for IsEntryOf.
+  absl::flat_hash_map<uint64_t, std::pair<std::string, loyalty::v1::EntryKind>>
+      settleable_appended_;
   absl::flat_hash_map<std::string, loyalty::storage::v1::RequestRecord>
       requests_;
   // Identifier key -> owner; an empty owner: erased in this batch.

@@ -74,7 +74,8 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
       s = fold::FoldTier(entry, &next);
     } else if (fold::IsCouponEntry(entry.kind())) {
       // A coupon's state is its own record (coupons/coupons_fold.h); the
-      // member's points do not move.
+      // member's points do not move, its open reservations may.
+      s = fold::FoldCouponEntryOnMember(entry, &next);
     } else {
       s = fold::FoldPointsEntry(entry, &next);
     }
@@ -130,6 +131,10 @@ absl::Status FoldEntry(const LedgerEntry& entry, MemberRecord* member) {
 int64_t NextDueMs(const MemberRecord& member) {
   int64_t due = std::numeric_limits<int64_t>::max();
   for (const Hold& hold : member.holds()) due = std::min(due, hold.expires_at_ms());
+  for (const loyalty::storage::v1::CouponReservation& reservation :
+       member.coupon_reservations()) {
+    due = std::min(due, reservation.expires_at_ms());
+  }
   for (const Lot& lot : member.pending_lots()) {
     due = std::min(due, lot.matures_at_ms());
   }

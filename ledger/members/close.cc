@@ -29,16 +29,19 @@ absl::Status CloseMemberCommand::Decide(const Rules& rules, Batch& batch,
   auto& request = command.request;
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
-  // Pending points and holds settle by themselves (maturity, timeout);
-  // closing first would have to decide their fate out of turn.
-  if (member->pending_points() != 0 || member->holds_size() != 0) {
+  // Pending points, holds and coupon reservations settle by themselves
+  // (maturity, timeout); closing first would have to decide their fate out
+  // of turn.
+  if (member->pending_points() != 0 || member->holds_size() != 0 ||
+      member->coupon_reservations_size() != 0) {
     return WithReason(
         absl::FailedPreconditionError(absl::StrCat(
             "member \"", request.member_id(), "\" has ",
-            member->pending_points(), " pending points and ",
-            member->holds_size(),
-            " open holds; close it once they have matured and been "
-            "captured or released")),
+            member->pending_points(), " pending points, ",
+            member->holds_size(), " open holds and ",
+            member->coupon_reservations_size(),
+            " open coupon reservations; close it once they have matured "
+            "and been captured, committed or released")),
         loyalty::v1::ERROR_REASON_MEMBER_NOT_SETTLED);
   }
 

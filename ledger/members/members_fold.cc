@@ -115,8 +115,11 @@ absl::Status FoldClose(const LedgerEntry& entry, MemberRecord* m) {
   if (m->status() != loyalty::v1::MEMBER_STATUS_ACTIVE) {
     return Broken(entry, "CLOSE of a member that is not active");
   }
-  if (m->pending_points() != 0 || m->holds_size() != 0) {
-    return Broken(entry, "CLOSE with pending points or open holds");
+  if (m->pending_points() != 0 || m->holds_size() != 0 ||
+      m->coupon_reservations_size() != 0) {
+    return Broken(entry,
+                  "CLOSE with pending points, open holds or coupon "
+                  "reservations");
   }
   if (entry.points_delta() != -m->available_points()) {
     return Broken(entry, "CLOSE leaves available points behind");
@@ -171,6 +174,7 @@ absl::Status FoldMergeOut(const LedgerEntry& entry, MemberRecord* m) {
   m->clear_pending_lots();
   m->set_held_points(0);
   m->clear_holds();
+  m->clear_coupon_reservations();
   m->clear_identifiers();
   m->clear_qualifying_months();
   m->clear_campaign_points();
@@ -354,6 +358,15 @@ absl::Status FoldMergeIn(const LedgerEntry& entry,
   }
   std::sort(m->mutable_holds()->begin(), m->mutable_holds()->end(),
             [](const Hold& a, const Hold& b) { return a.sequence() < b.sequence(); });
+  // Coupon reservations keep their ids too (they are entry sequences, so
+  // two members never share one).
+  for (const loyalty::storage::v1::CouponReservation& reservation :
+       source.coupon_reservations()) {
+    *m->add_coupon_reservations() = reservation;
+  }
+  std::sort(m->mutable_coupon_reservations()->begin(),
+            m->mutable_coupon_reservations()->end(),
+            [](const auto& a, const auto& b) { return a.sequence() < b.sequence(); });
   LEDGER_RETURN_IF_ERROR(MergeTotals(entry, source, m));
   LEDGER_RETURN_IF_ERROR(MergeQualifyingMonths(entry, source, m));
   LEDGER_RETURN_IF_ERROR(MergeCounts(entry, source, m));

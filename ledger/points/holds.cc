@@ -50,7 +50,8 @@ absl::Status DecideSettleHold(const Rules& rules, Batch& batch,
     std::optional<uint64_t> sequence = ParseHoldId(request.hold_id());
     // Invariant: validation accepted only well-formed hold ids.
     LEDGER_CHECK(sequence.has_value());
-    LEDGER_ASSIGN_OR_RETURN(bool was_hold, batch.IsHoldOf(*member, *sequence));
+    LEDGER_ASSIGN_OR_RETURN(bool was_hold, batch.IsEntryOf(*member, *sequence,
+                                                   loyalty::v1::ENTRY_KIND_HOLD));
     return was_hold ? HoldNotActive(request.hold_id())
                     : HoldNotFound(request.hold_id());
   }

@@ -58,6 +58,8 @@ inline constexpr char kHoldNotFound[] = "ERROR_REASON_HOLD_NOT_FOUND";
 inline constexpr char kTooManyHolds[] = "ERROR_REASON_TOO_MANY_HOLDS";
 inline constexpr char kCouponUsedUp[] = "ERROR_REASON_COUPON_USED_UP";
 inline constexpr char kCouponNotFound[] = "ERROR_REASON_COUPON_NOT_FOUND";
+inline constexpr char kCouponReservationNotActive[] =
+    "ERROR_REASON_COUPON_RESERVATION_NOT_ACTIVE";
 }  // namespace reason
 
 // The first page a check asks for when it reads a statement: most checks

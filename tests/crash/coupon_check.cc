@@ -1,6 +1,8 @@
 #include "tests/crash/coupon_check.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "loyalty/v1/coupon_code.h"
 #include "tests/crash/check_support.h"
 
@@ -43,6 +45,63 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
                            coupon.member_id(), coupon.template_id(),
                            coupon.uses_allowed()};
     ++counts_.issued;
+  }
+  // Reservations next: a commit in this batch may name one made later in
+  // the list.
+  for (const SentRequest& request : requests) {
+    if (request.method != Method::kReserveCoupon ||
+        request.outcome.code != grpc::StatusCode::OK) {
+      continue;
+    }
+    loyalty::v1::ReserveCouponResponse response;
+    if (!response.ParseFromString(request.outcome.response)) {
+      failures->push_back(
+          absl::StrCat(RequestName(request), ": the answer does not decode"));
+      continue;
+    }
+    const std::string code = Canonical(response.coupon().code());
+    if (reservations_.count(response.reservation_id()) > 0) {
+      failures->push_back(absl::StrCat(RequestName(request), ": reservation ",
+                                       response.reservation_id(),
+                                       " was acknowledged to another request "
+                                       "too"));
+      continue;
+    }
+    reservations_[response.reservation_id()] =
+        Reservation{RequestName(request), code, response.expires_at_ms()};
+    auto known = coupons_.find(code);
+    if (known != coupons_.end()) known->second.reserved = true;
+    ++counts_.reservations;
+  }
+  for (const SentRequest& request : requests) {
+    if (request.method != Method::kCommitCoupon &&
+        request.method != Method::kReleaseCoupon) {
+      continue;
+    }
+    loyalty::v1::SettleCouponReservationRequest sent;
+    sent.ParseFromString(request.request);
+    auto reservation = reservations_.find(sent.reservation_id());
+    if (reservation == reservations_.end()) continue;  // No longer known.
+    Reservation& known = reservation->second;
+    const bool commit = request.method == Method::kCommitCoupon;
+    if (request.outcome.code == grpc::StatusCode::OK) {
+      // One answer per request (a re-sent one that had applied answers as
+      // a replay): two OK answers for one reservation are two requests.
+      if (known.committed || known.released) {
+        failures->push_back(absl::StrCat(
+            RequestName(request), ": reservation ", sent.reservation_id(),
+            " of ", known.name, " was ended a second time"));
+      }
+      (commit ? known.committed : known.released) = true;
+      (commit ? counts_.commits : counts_.releases) += 1;
+      if (commit) {
+        auto coupon = coupons_.find(known.code);
+        if (coupon != coupons_.end()) ++coupon->second.ok_uses;
+        ++counts_.uses;
+      }
+    } else if (request.outcome.reason == reason::kCouponReservationNotActive) {
+      known.refused_not_active = true;
+    }
   }
   for (const SentRequest& request : requests) {
     // A use: RedeemCoupon, or an Earn with the code (whose EARN and
@@ -101,8 +160,22 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
 
 void CouponCheck::Check(LedgerClient& client, Failures* failures) {
   counts_.fully_used = 0;
+  counts_.timed_out = 0;
+  for (const auto& [id, reservation] : reservations_) {
+    counts_.timed_out += reservation.refused_not_active &&
+                         !reservation.committed && !reservation.released;
+  }
   for (const auto& [key, issued] : coupons_) {
     const std::string& code = issued.printed_code;
+    // Read before the coupon: the server's now is no earlier, so at most
+    // the reservations open and unexpired now may show as reserved.
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    int32_t may_be_reserved = 0;
+    for (const auto& [id, reservation] : reservations_) {
+      may_be_reserved += reservation.code == key && !reservation.committed &&
+                         !reservation.released &&
+                         reservation.expires_at_ms > now_ms;
+    }
     absl::StatusOr<loyalty::v1::Coupon> coupon = client.GetCoupon(code);
     if (!coupon.ok()) {
       failures->push_back(absl::StrCat("coupon ", code, " of ", issued.name,
@@ -127,7 +200,18 @@ void CouponCheck::Check(LedgerClient& client, Failures* failures) {
           " redemptions were acknowledged and ", issued.restores,
           " given back by returns"));
     }
-    if (issued.used_up_answered && issued.restores == 0 &&
+    if (coupon->uses() + coupon->uses_reserved() > coupon->uses_allowed()) {
+      failures->push_back(absl::StrCat(where, "used ", coupon->uses(),
+                                       " times with ", coupon->uses_reserved(),
+                                       " uses reserved, of ",
+                                       coupon->uses_allowed()));
+    }
+    if (coupon->uses_reserved() > may_be_reserved) {
+      failures->push_back(absl::StrCat(
+          where, coupon->uses_reserved(), " uses show as reserved, but only ",
+          may_be_reserved, " acknowledged reservations are open and unexpired"));
+    }
+    if (issued.used_up_answered && issued.restores == 0 && !issued.reserved &&
         coupon->uses() != coupon->uses_allowed()) {
       failures->push_back(absl::StrCat(
           where, "a redemption was told it is used up, but it has ",

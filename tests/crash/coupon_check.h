@@ -12,8 +12,13 @@
 //     behind, nor an OK one its EARN without it), less the uses OK returns
 //     gave back (COUPON_RESTORE entries in their answers), never more than
 //     allowed;
-//   - a COUPON_USED_UP answer means every use was made by then: the coupon
-//     has all its uses;
+//   - OK CommitCoupon answers are uses too; a reservation is ended once:
+//     never both an OK commit and an OK release, and once either (or its
+//     timeout) ended it, later commits and releases are refused
+//     COUPON_RESERVATION_NOT_ACTIVE; uses + reserved uses never pass the
+//     uses allowed, and reservations past their timeout reserve nothing;
+//   - a COUPON_USED_UP answer means every use was made or reserved by then:
+//     a coupon never reserved has all its uses;
 //   - a redemption by a member who is not the owner (nor merged with it)
 //     was COUPON_NOT_FOUND.
 //
@@ -43,6 +48,12 @@ struct CouponCounts {
   uint64_t used_up = 0;         // COUPON_USED_UP answers.
   uint64_t not_found = 0;       // COUPON_NOT_FOUND answers.
   uint64_t fully_used = 0;      // Coupons with every use made, last check.
+  uint64_t reservations = 0;    // OK ReserveCoupon answers.
+  uint64_t commits = 0;         // OK CommitCoupon answers.
+  uint64_t releases = 0;        // OK ReleaseCoupon answers.
+  // Reservations neither committed nor released by an OK answer whose
+  // later commit or release was refused NOT_ACTIVE: ended by the timeout.
+  uint64_t timed_out = 0;
 };
 
 class CouponCheck {
@@ -64,8 +75,19 @@ class CouponCheck {
     int64_t ok_uses = 0;
     int64_t restores = 0;  // COUPON_RESTOREs of OK returns.
     bool used_up_answered = false;
+    bool reserved = false;  // An OK ReserveCoupon named it.
+  };
+  // What the answers said about one reservation.
+  struct Reservation {
+    std::string name;  // The ReserveCoupon, for messages.
+    std::string code;  // Canonical.
+    int64_t expires_at_ms = 0;
+    bool committed = false;
+    bool released = false;
+    bool refused_not_active = false;
   };
   std::map<std::string, Issued> coupons_;  // By canonical code.
+  std::map<std::string, Reservation> reservations_;  // By reservation id.
   CouponCounts counts_;
 };
 

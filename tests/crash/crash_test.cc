@@ -80,10 +80,13 @@
 //       where an alias makes them right; the other checks follow what
 //       moved: identifiers (h), open holds (e), orders (f), transfer totals
 //       (g);
-//   (k) coupons (coupon_check.h): clients race to redeem the same codes;
-//       every acknowledged coupon exists with exactly as many uses as OK
-//       redemptions were acknowledged for it, never more than it allows,
-//       and all of them once a redemption was told it is used up;
+//   (k) coupons (coupon_check.h): clients race to redeem, reserve, commit
+//       and release the same codes, reservations timing out across
+//       restarts; every acknowledged coupon exists with exactly as many uses
+//       as OK redemptions and commits were acknowledged for it, never more
+//       than it allows with its reserved uses, each reservation ended once,
+//       and all uses made once a redemption was told it is used up (of a
+//       coupon never reserved);
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor, per member merged
 //   in), held never.
@@ -604,7 +607,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
     member_book_.AddAnswer(*request);
-    coupon_book_.AddIssued(*request);
+    coupon_book_.AddAnswer(*request);
     if (request->method != Method::kHold ||
         request->outcome.code != grpc::StatusCode::OK) {
       continue;
@@ -720,7 +723,9 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"MATURE entries", hold_check_.counts().matured},
       {"acknowledged coupon uses", coupon_check_.counts().uses},
       {"acknowledged Earns with a coupon", coupon_check_.counts().checkout_uses},
-      {"COUPON_USED_UP answers", coupon_check_.counts().used_up}};
+      {"COUPON_USED_UP answers", coupon_check_.counts().used_up},
+      {"acknowledged coupon reservations",
+       coupon_check_.counts().reservations}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
@@ -808,6 +813,14 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(coupons.used_up),
       static_cast<unsigned long long>(coupons.not_found),
       static_cast<unsigned long long>(coupons.fully_used));
+  std::printf(
+      "crash_test coupon reservations: %llu acknowledged, %llu committed, "
+      "%llu released, %llu ended by their timeout (a later commit or release "
+      "refused NOT_ACTIVE)\n",
+      static_cast<unsigned long long>(coupons.reservations),
+      static_cast<unsigned long long>(coupons.commits),
+      static_cast<unsigned long long>(coupons.releases),
+      static_cast<unsigned long long>(coupons.timed_out));
   const MergeCounts& merges = merge_check_.counts();
   std::printf(
       "crash_test merges: %llu acknowledged OK (%llu into an alias); %llu "

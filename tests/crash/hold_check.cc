@@ -55,6 +55,12 @@ void HoldCheck::Learn(const std::vector<SentRequest>& requests,
         members_.insert(entry.member_id());
       }
     }
+    if (request.method == Method::kReserveCoupon &&
+        request.outcome.code == grpc::StatusCode::OK) {
+      // A coupon reservation's timeout is written there too.
+      members_.insert(EntryOf(request.method, request.outcome.response)
+                          .member_id());
+    }
     if (!IsHoldMethod(request.method)) continue;
     const Outcome& outcome = request.outcome;
     // A member that did not exist got nothing written (the pool's ghosts
@@ -285,8 +291,12 @@ void HoldCheck::Fold(LedgerClient& client, const std::string& member_id,
   const std::string where = EntryWhere(entry.sequence(), member_id);
   const bool timeout_release = entry.kind() == loyalty::v1::ENTRY_KIND_RELEASE &&
                                entry.hold_timed_out();
-  const bool time_driven =
-      timeout_release || entry.kind() == loyalty::v1::ENTRY_KIND_MATURE;
+  // A coupon reservation's timeout is time-driven too (re-sent requests
+  // settle their members first).
+  const bool coupon_timeout =
+      entry.has_coupon_released() && entry.coupon_released().timed_out();
+  const bool time_driven = timeout_release || coupon_timeout ||
+                           entry.kind() == loyalty::v1::ENTRY_KIND_MATURE;
   if (entry.sequence() > window->after && entry.sequence() <= window->through) {
     if (time_driven && entry.principal() == kSystemPrincipal) {
       ++window->time_driven;

@@ -174,6 +174,12 @@ const char* MethodName(Method method) {
       return "IssueCoupon";
     case Method::kRedeemCoupon:
       return "RedeemCoupon";
+    case Method::kReserveCoupon:
+      return "ReserveCoupon";
+    case Method::kCommitCoupon:
+      return "CommitCoupon";
+    case Method::kReleaseCoupon:
+      return "ReleaseCoupon";
   }
   return "?";
 }
@@ -245,6 +251,12 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
       return SameMessage<loyalty::v1::IssueCouponResponse>(a, b, difference);
     case Method::kRedeemCoupon:
       return SameMessage<loyalty::v1::RedeemCouponResponse>(a, b, difference);
+    case Method::kReserveCoupon:
+      return SameMessage<loyalty::v1::ReserveCouponResponse>(a, b, difference);
+    case Method::kCommitCoupon:
+    case Method::kReleaseCoupon:
+      return SameMessage<loyalty::v1::SettleCouponReservationResponse>(
+          a, b, difference);
   }
   return false;
 }
@@ -284,6 +296,12 @@ bool WasReplayed(Method method, const std::string& response) {
       return Parse<loyalty::v1::IssueCouponResponse>(response).replayed();
     case Method::kRedeemCoupon:
       return Parse<loyalty::v1::RedeemCouponResponse>(response).replayed();
+    case Method::kReserveCoupon:
+      return Parse<loyalty::v1::ReserveCouponResponse>(response).replayed();
+    case Method::kCommitCoupon:
+    case Method::kReleaseCoupon:
+      return Parse<loyalty::v1::SettleCouponReservationResponse>(response)
+          .replayed();
   }
   return false;
 }
@@ -331,6 +349,12 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
       return Parse<loyalty::v1::IssueCouponResponse>(response).entry();
     case Method::kRedeemCoupon:
       return Parse<loyalty::v1::RedeemCouponResponse>(response).entry();
+    case Method::kReserveCoupon:
+      return Parse<loyalty::v1::ReserveCouponResponse>(response).entry();
+    case Method::kCommitCoupon:
+    case Method::kReleaseCoupon:
+      return Parse<loyalty::v1::SettleCouponReservationResponse>(response)
+          .entry();
   }
   return LedgerEntry();
 }
@@ -441,6 +465,21 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
       return Call<loyalty::v1::RedeemCouponRequest,
                   loyalty::v1::RedeemCouponResponse>(
           loyalty_.get(), &LoyaltyService::Stub::RedeemCoupon, api_key,
+          request, deadline);
+    case Method::kReserveCoupon:
+      return Call<loyalty::v1::ReserveCouponRequest,
+                  loyalty::v1::ReserveCouponResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::ReserveCoupon, api_key,
+          request, deadline);
+    case Method::kCommitCoupon:
+      return Call<loyalty::v1::SettleCouponReservationRequest,
+                  loyalty::v1::SettleCouponReservationResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::CommitCoupon, api_key,
+          request, deadline);
+    case Method::kReleaseCoupon:
+      return Call<loyalty::v1::SettleCouponReservationRequest,
+                  loyalty::v1::SettleCouponReservationResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::ReleaseCoupon, api_key,
           request, deadline);
   }
   return Outcome();

@@ -50,6 +50,9 @@ enum class Method {
   kMerge,     // AdminService.MergeMembers
   kIssueCoupon,   // IssueCoupon
   kRedeemCoupon,  // RedeemCoupon
+  kReserveCoupon,  // ReserveCoupon
+  kCommitCoupon,   // CommitCoupon
+  kReleaseCoupon,  // ReleaseCoupon
 };
 const char* MethodName(Method method);
 

@@ -239,9 +239,12 @@ SentRequest RequestGenerator::NextOfMix(std::string request_id) {
   if (options_.orders != nullptr && Chance(0.05)) {
     return NextReturn(std::move(request_id));
   }
-  if (options_.coupons != nullptr && Chance(0.08)) {
-    return Chance(0.35) ? NextIssueCoupon(std::move(request_id))
-                        : NextRedeemCoupon(std::move(request_id));
+  if (options_.coupons != nullptr && Chance(0.10)) {
+    const int coupon_dice = Uniform(0, 99);
+    if (coupon_dice < 30) return NextIssueCoupon(std::move(request_id));
+    if (coupon_dice < 72) return NextRedeemCoupon(std::move(request_id));
+    if (coupon_dice < 88) return NextReserveCoupon(std::move(request_id));
+    return NextSettleCoupon(std::move(request_id));
   }
   int dice = Uniform(0, 99);
   if (options_.holds != nullptr) {
@@ -423,7 +426,68 @@ SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
   return sent;
 }
 
-void CouponBook::AddIssued(const SentRequest& request) {
+SentRequest RequestGenerator::NextReserveCoupon(std::string request_id) {
+  std::optional<KnownCoupon> known = options_.coupons->Pick(random_);
+  if (!known.has_value()) return NextIssueCoupon(std::move(request_id));
+  loyalty::v1::ReserveCouponRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   /*pos=*/false, Chance(0.5));
+  request.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+  request.set_code(known->code);
+  request.set_order_id(absl::StrCat("web-", request_id));
+  // Short: many time out within a cycle or across a restart.
+  request.set_timeout_ms(Uniform(kHoldTimeoutMsMin, kHoldTimeoutMsMax));
+  sent.method = Method::kReserveCoupon;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextSettleCoupon(std::string request_id) {
+  std::optional<KnownReservation> known =
+      options_.coupons->PickReservation(random_);
+  if (!known.has_value()) return NextReserveCoupon(std::move(request_id));
+  loyalty::v1::SettleCouponReservationRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   /*pos=*/false, Chance(0.5));
+  request.set_member_id(known->member_id);
+  request.set_reservation_id(known->reservation_id);
+  sent.method = Chance(0.6) ? Method::kCommitCoupon : Method::kReleaseCoupon;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+std::optional<KnownReservation> CouponBook::PickReservation(
+    std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (reservations_.empty()) return std::nullopt;
+  const size_t size = reservations_.size();
+  const size_t from = size > 6 ? size - 6 : 0;
+  return reservations_[std::uniform_int_distribution<size_t>(from, size - 1)(
+      random)];
+}
+
+void CouponBook::AddAnswer(const SentRequest& request) {
+  if (request.method == Method::kReserveCoupon &&
+      request.outcome.code == grpc::StatusCode::OK) {
+    loyalty::v1::ReserveCouponResponse response;
+    if (!response.ParseFromString(request.outcome.response)) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const KnownReservation& known : reservations_) {
+      if (known.reservation_id == response.reservation_id()) return;
+    }
+    reservations_.push_back(
+        {response.entry().member_id(), response.reservation_id()});
+    if (reservations_.size() > size_max_) {
+      reservations_.erase(reservations_.begin());
+    }
+    return;
+  }
   if (request.method != Method::kIssueCoupon ||
       request.outcome.code != grpc::StatusCode::OK) {
     return;
@@ -559,7 +623,7 @@ SentRequest RequestGenerator::NextReturn(std::string request_id) {
 
 void RequestGenerator::Answered(const SentRequest& request) {
   if (options_.orders != nullptr) options_.orders->AddEarn(request);
-  if (options_.coupons != nullptr) options_.coupons->AddIssued(request);
+  if (options_.coupons != nullptr) options_.coupons->AddAnswer(request);
   if (options_.members != nullptr) options_.members->AddAnswer(request);
   if (options_.holds == nullptr || request.method != Method::kHold ||
       request.outcome.code != grpc::StatusCode::OK) {

@@ -237,22 +237,32 @@ struct KnownCoupon {
   std::string member_id;
 };
 
+// A coupon reservation ReserveCoupon acknowledged.
+struct KnownReservation {
+  std::string member_id;
+  std::string reservation_id;
+};
+
 // The coupons acknowledged so far in a run, shared by every client and
 // kept across cycles (the newest `size_max`), so that clients race to
 // redeem the same codes. Thread-safe.
 class CouponBook {
  public:
   explicit CouponBook(size_t size_max = 64) : size_max_(size_max) {}
-  // From an OK IssueCoupon; ignores anything else.
-  void AddIssued(const SentRequest& request);
+  // From an OK IssueCoupon or ReserveCoupon; ignores anything else.
+  void AddAnswer(const SentRequest& request);
   // Leans towards the newest coupons, which likelier have uses left;
   // nullopt while the book is empty.
   std::optional<KnownCoupon> Pick(std::mt19937_64& random);
+  // One of the newest reservations (open, settled or timed out): several
+  // clients race to commit and release the same ones.
+  std::optional<KnownReservation> PickReservation(std::mt19937_64& random);
 
  private:
   const size_t size_max_;
   std::mutex mutex_;
   std::vector<KnownCoupon> coupons_;  // Oldest first.
+  std::vector<KnownReservation> reservations_;  // Oldest first.
 };
 
 struct WorkloadOptions {
@@ -269,7 +279,9 @@ struct WorkloadOptions {
   // Adds TransferPoints, LinkIdentifier, UnlinkIdentifier, ImportMembers,
   // CloseMember and MergeMembers to the mix when set.
   MemberBook* members = nullptr;
-  // Adds IssueCoupon and RedeemCoupon to the mix when set.
+  // Adds IssueCoupon, RedeemCoupon, ReserveCoupon (timeouts of
+  // kHoldTimeoutMsMin..kHoldTimeoutMsMax), CommitCoupon and ReleaseCoupon to
+  // the mix when set.
   CouponBook* coupons = nullptr;
   // With `members`: while this is true, 1 request in 3 is a merge (a burst
   // just before loyaltyd is stopped, so that merges are in flight then).
@@ -307,6 +319,8 @@ class RequestGenerator {
   SentRequest NextMerge(std::string request_id);
   SentRequest NextIssueCoupon(std::string request_id);
   SentRequest NextRedeemCoupon(std::string request_id);
+  SentRequest NextReserveCoupon(std::string request_id);
+  SentRequest NextSettleCoupon(std::string request_id);
   // See the file comment.
   std::string PickMergeSource();
   std::string PickMergeTarget();

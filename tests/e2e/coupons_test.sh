@@ -3,8 +3,8 @@
 # loopback port, with the sample program's templates. An app issues, a till
 # shows and redeems the code in other spellings until it is used up, a typo
 # is caught by loyaltyctl offline, the per-member limit holds, another member
-# cannot use the code, a restart keeps every use, and bad flags change
-# nothing.
+# cannot use the code, a web order reserves a coupon and releases, times out
+# or commits it, a restart keeps every use, and bad flags change nothing.
 #
 # Usage: coupons_test.sh LOYALTYD LOYALTYCTL PROGRAM
 set -euo pipefail
@@ -74,6 +74,49 @@ contains "$err" "(reason: COUPON_NOT_FOUND)"
 expect 3 "an unknown template is NOT_FOUND" -- "$ctl" coupon issue --member bob --template nope
 contains "$err" "(reason: COUPON_TEMPLATE_NOT_FOUND)"
 
+# An online order waits for payment: bob's welcome coupon is reserved.
+expect 0 "bob gets his welcome coupon" -- "$ctl" --json coupon issue --member bob --template welcome-10
+bob_code=$(json_field 'j["coupon"]["code"]')
+expect 0 "the web shop reserves it for an order" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" --json coupon reserve --member bob --code "$bob_code" --order WEB-1 --channel app
+reservation=$(json_field 'j["reservation_id"]')
+[[ $reservation =~ ^R[1-9][0-9]*$ ]] || fail "reservation id: $reservation"
+[[ $(json_field 'j["coupon"]["uses_reserved"]') == 1 ]] || fail "uses_reserved: $out"
+expect 3 "a till cannot take the reserved use" -- env LOYALTY_API_KEY=demo-pos-key \
+  "$ctl" coupon redeem --member bob --code "$bob_code" --order T-7 --channel pos --store store-12
+contains "$err" "reserved by an order waiting for payment"
+expect 0 "the payment fails: the shop releases it" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" coupon release --member bob --reservation "$reservation" --channel app
+contains "$out" "usable"
+expect 3 "a reservation ends once" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" coupon commit --member bob --reservation "$reservation" --channel app
+contains "$err" "(reason: COUPON_RESERVATION_NOT_ACTIVE)"
+expect 0 "a reservation of one second" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" --json coupon reserve --member bob --code "$bob_code" --order WEB-2 --timeout-ms 1000 --channel app
+short=$(json_field 'j["reservation_id"]')
+sleep 1.2
+expect 0 "gives the use back by itself" -- "$ctl" coupon show --code "$bob_code"
+contains "$out" "usable"
+expect 3 "and cannot be committed after" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" coupon commit --member bob --reservation "$short" --channel app
+contains "$err" "(reason: COUPON_RESERVATION_NOT_ACTIVE)"
+expect 0 "reserved again" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" --json coupon reserve --member bob --code "$bob_code" --order WEB-3 --channel app
+paid=$(json_field 'j["reservation_id"]')
+expect 0 "and committed once paid" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" coupon commit --member bob --reservation "$paid" --channel app
+contains "$out" "used up"
+expect 3 "a reservation id of nobody's is NOT_FOUND" -- env LOYALTY_API_KEY=demo-app-key \
+  "$ctl" coupon release --member alice --reservation "$paid" --channel app
+contains "$err" "(reason: COUPON_RESERVATION_NOT_FOUND)"
+expect 3 "a malformed reservation id is refused with its field" -- \
+  "$ctl" coupon commit --member bob --reservation H12
+contains "$err" "reservation_id"
+expect 3 "a timeout out of range is refused with its field" -- \
+  "$ctl" coupon reserve --member alice --code "$welcome" --timeout-ms 999
+contains "$err" "timeout_ms"
+expect 2 "reserve without --code is a usage error" -- "$ctl" coupon reserve --member bob
+
 expect 2 "coupon without a subcommand is a usage error" -- "$ctl" coupon
 expect 2 "issue without --template is a usage error" -- "$ctl" coupon issue --member alice
 expect 3 "a malformed member id is refused" -- "$ctl" coupon redeem --member "bad id" --code "$welcome" --order X
@@ -83,6 +126,8 @@ wait "$server_pid" || fail "loyaltyd exited $? after SIGTERM"
 start_server
 expect 0 "after a restart the coupon still has both uses" -- "$ctl" --json coupon show --code "$code"
 [[ $(json_field 'j["uses"]') == 2 ]] || fail "uses after restart: $out"
+expect 0 "and bob's committed reservation its use" -- "$ctl" --json coupon show --code "$bob_code"
+[[ $(json_field 'j["uses"]') == 1 ]] || fail "bob's uses after restart: $out"
 expect 0 "verify passes" -- "$ctl" verify
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "loyaltyd exited $? after SIGTERM"

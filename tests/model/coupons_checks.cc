@@ -16,6 +16,9 @@ v1::CouponState StateAt(const CouponState& coupon, int64_t now_ms) {
   if (coupon.uses >= coupon.uses_allowed) return v1::COUPON_STATE_USED_UP;
   if (now_ms < coupon.valid_from_ms) return v1::COUPON_STATE_NOT_YET_VALID;
   if (now_ms >= coupon.valid_until_ms) return v1::COUPON_STATE_EXPIRED;
+  if (coupon.uses + coupon.ReservedAt(now_ms) >= coupon.uses_allowed) {
+    return v1::COUPON_STATE_RESERVED;
+  }
   return v1::COUPON_STATE_USABLE;
 }
 
@@ -33,6 +36,7 @@ std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
   check(got.valid_until_ms() == want.valid_until_ms, "valid_until_ms");
   check(got.uses_allowed() == want.uses_allowed, "uses_allowed");
   check(got.uses() == want.uses, "uses");
+  check(got.uses_reserved() == want.ReservedAt(now_ms), "uses_reserved");
   check(got.issued_sequence() == want.issued_sequence, "issued_sequence");
   check(got.state() == StateAt(want, now_ms), "state");
   if (differ.empty()) return "";
@@ -46,7 +50,11 @@ std::string Runner::CompareCouponsOk(const Command& command,
                                      const Expected& expected,
                                      const Observed& observed) {
   const size_t kind = command.request.index();
-  if (kind != kIssueCouponKind && kind != kRedeemCouponKind) return "";
+  if (kind != kIssueCouponKind && kind != kRedeemCouponKind &&
+      kind != kReserveCouponKind && kind != kCommitCouponKind &&
+      kind != kReleaseCouponKind) {
+    return "";
+  }
   // A replay answers with the coupon as it was then (its hash is checked).
   if (expected.replayed) return "";
   return CompareCoupon(expected.coupon, observed.coupon, clock_.NowMs());
@@ -96,6 +104,15 @@ void Runner::CountCouponRejection(v1::ErrorReason reason) {
     case v1::ERROR_REASON_COUPON_WRONG_CURRENCY:
       ++report_.coupon_refusals_wrong_currency;
       break;
+    case v1::ERROR_REASON_COUPON_RESERVATION_NOT_FOUND:
+      ++report_.coupon_refusals_reservation_not_found;
+      break;
+    case v1::ERROR_REASON_COUPON_RESERVATION_NOT_ACTIVE:
+      ++report_.coupon_refusals_reservation_not_active;
+      break;
+    case v1::ERROR_REASON_TOO_MANY_COUPON_RESERVATIONS:
+      ++report_.coupon_refusals_too_many_reservations;
+      break;
     default:
       break;
   }
@@ -142,6 +159,14 @@ bool Runner::CheckCoupons() {
     record.set_uses_allowed(coupon.uses_allowed);
     record.set_uses(coupon.uses);
     record.set_issued_sequence(coupon.issued_sequence);
+    for (const CouponReservationState& open : coupon.reservations) {
+      storage::v1::CouponReservation* reservation = record.add_reservations();
+      reservation->set_reservation_id(absl::StrCat("R", open.sequence));
+      reservation->set_code(open.code);
+      reservation->set_sequence(open.sequence);
+      reservation->set_expires_at_ms(open.expires_at_ms);
+      reservation->set_order_id(open.order_id);
+    }
     want_coupons[CouponKey(code)] = record.SerializeAsString();
     auto shown = ledger_->GetCoupon(FormatCouponCode(code));
     if (!shown.ok()) {

@@ -5,6 +5,7 @@
 // till may type, now and then by another member or with a code nobody has.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,18 @@ IssueCouponRequest IssueBase(Generator& g) {
 Request FreshIssue(Generator& g) {
   IssueCouponRequest request = IssueBase(g);
   const auto& members = g.model().member_order();
+  if (g.Chance(0.2)) {
+    // A member with open coupon reservations gets another coupon, so that
+    // reserving it may meet the open-reservations limit.
+    for (const std::string& member_id : members) {
+      std::optional<PointsState> points = g.model().Projected(member_id);
+      if (points.has_value() && points->coupon_reservations.size() >= 2) {
+        request.set_member_id(member_id);
+        request.set_template_id("welcome");
+        return request;
+      }
+    }
+  }
   if (g.Chance(0.15) && !members.empty()) {
     // One "triple" per member: the three oldest members (never closed)
     // soon have theirs, so LIMIT_REACHED comes in every run.
@@ -208,6 +221,223 @@ void MutateRedeemCoupon(Generator& g, Request* r) {
   std::get<RedeemCouponRequest>(*r).set_order_id(g.NewOrderId());
 }
 
+// ReserveCoupon: a RedeemCoupon's choice of coupon and member, with a
+// timeout that often passes before anyone commits (the clock moves up to a
+// minute per command, now and then hours).
+v1::ReserveCouponRequest ReserveBase(Generator& g, bool nearly_used_up) {
+  const RedeemCouponRequest redeem = RedeemBase(g, nearly_used_up);
+  v1::ReserveCouponRequest request;
+  *request.mutable_context() = redeem.context();
+  request.set_member_id(redeem.member_id());
+  request.set_code(redeem.code());
+  if (g.Chance(0.8)) request.set_order_id(redeem.order_id());
+  const int64_t roll = g.Uniform(0, 99);
+  request.set_timeout_ms(roll < 25   ? g.Uniform(kModelHoldTimeoutMinMs, 120'000)
+                         : roll < 85 ? g.Uniform(600'000, 3 * 3'600'000)
+                                     : kModelHoldTimeoutMaxMs);
+  return request;
+}
+
+std::optional<v1::ReserveCouponRequest> ReserveMore(Generator& g);
+
+Request FreshReserveCoupon(Generator& g) {
+  if (g.in_burst(kReserveCouponKind) || g.Chance(0.4)) {
+    if (std::optional<v1::ReserveCouponRequest> more = ReserveMore(g)) {
+      // Now and then several reservations in a row on the busiest member,
+      // before any times out: the open-reservations limit is met.
+      if (!g.in_burst(kReserveCouponKind) && g.Chance(0.5)) {
+        g.StartBurst(kReserveCouponKind, 4);
+      }
+      return *more;
+    }
+  }
+  return ReserveBase(g, false);
+}
+
+// Towards the program's most open reservations per member: the member with
+// the most open ones (then the most uses free to reserve) reserves another
+// coupon of theirs with a use free (of a template any channel may use, in
+// its window), for long.
+std::optional<v1::ReserveCouponRequest> ReserveMore(Generator& g) {
+  const Model& model = g.model();
+  const int64_t now_ms = model.now_ms();
+  std::map<std::string, std::vector<const CouponState*>> reservable;
+  for (const auto& [code, coupon] : model.coupons()) {
+    if ((coupon.template_id == "welcome" || coupon.template_id == "triple" ||
+         coupon.template_id == "scarce") &&
+        coupon.uses + coupon.ReservedAt(now_ms) < coupon.uses_allowed &&
+        now_ms >= coupon.valid_from_ms && now_ms < coupon.valid_until_ms) {
+      reservable[model.Resolve(coupon.owner)].push_back(&coupon);
+    }
+  }
+  std::string busiest;
+  int64_t best = -1;
+  for (const auto& [member_id, coupons] : reservable) {
+    std::optional<PointsState> points = model.Projected(member_id);
+    if (!points.has_value()) continue;
+    int64_t free_uses = 0;
+    for (const CouponState* coupon : coupons) {
+      free_uses +=
+          coupon->uses_allowed - coupon->uses - coupon->ReservedAt(now_ms);
+    }
+    const int64_t score =
+        static_cast<int64_t>(points->coupon_reservations.size()) * 100 +
+        free_uses;
+    if (score > best) {
+      best = score;
+      busiest = member_id;
+    }
+  }
+  if (busiest.empty()) return std::nullopt;
+  v1::ReserveCouponRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  request.set_member_id(busiest);
+  request.set_code(Spelled(g, PickFrom(g, reservable[busiest])->code));
+  request.set_timeout_ms(kModelHoldTimeoutMaxMs);
+  return request;
+}
+
+Request BoundaryReserveCoupon(Generator& g) {
+  if (g.Chance(0.5)) {
+    if (std::optional<v1::ReserveCouponRequest> more = ReserveMore(g)) {
+      return *more;
+    }
+  }
+  v1::ReserveCouponRequest request = ReserveBase(g, true);
+  if (g.Chance(0.3)) {
+    request.set_timeout_ms(g.Chance(0.5) ? kModelHoldTimeoutMinMs
+                                         : kModelHoldTimeoutMaxMs);
+  }
+  return request;
+}
+
+std::string MalformReserveCoupon(Generator& g, Request* r) {
+  auto& request = std::get<v1::ReserveCouponRequest>(*r);
+  switch (g.Uniform(0, 5)) {
+    case 0:
+      request.set_timeout_ms(g.Chance(0.5) ? kModelHoldTimeoutMinMs - 1
+                                           : kModelHoldTimeoutMaxMs + 1);
+      return "timeout_ms out of range";
+    case 1: {
+      std::string printed = FormatCouponCode(NewCouponCode());
+      printed[5] = printed[5] == 'A' ? 'B' : 'A';
+      request.set_code(printed);
+      return "code with a typo";
+    }
+    case 2:
+      request.set_order_id(std::string(65, 'o'));
+      return "order_id too long";
+    case 3:
+      request.clear_member_id();
+      return "member_id empty";
+    case 4:
+      request.clear_code();
+      return "code empty";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+void MutateReserveCoupon(Generator& g, Request* r) {
+  auto& request = std::get<v1::ReserveCouponRequest>(*r);
+  request.set_timeout_ms(request.timeout_ms() == kModelHoldTimeoutMinMs
+                             ? kModelHoldTimeoutMinMs + 1
+                             : kModelHoldTimeoutMinMs);
+}
+
+// CommitCoupon and ReleaseCoupon: mostly a reservation still open, by its
+// member (the id that made it, or the one it resolves to after a merge);
+// else an ended one (RESERVATION_NOT_ACTIVE), another member's or none
+// (RESERVATION_NOT_FOUND).
+v1::SettleCouponReservationRequest SettleCouponBase(Generator& g) {
+  v1::SettleCouponReservationRequest request;
+  *request.mutable_context() = g.ChannelContext();
+  const auto& made = g.model().coupon_reservations_made();
+  const int64_t roll = g.Uniform(0, 99);
+  if (made.empty() || roll < 8) {
+    request.set_member_id(g.PickMember());
+    request.set_reservation_id(absl::StrCat("R", g.Uniform(1, 5'000'000)));
+    return request;
+  }
+  std::pair<uint64_t, std::string> chosen =
+      made[made.size() - 1 -
+           g.Uniform(0, std::min<int64_t>(7, static_cast<int64_t>(made.size()) - 1))];
+  if (roll < 75) {
+    // An open one, if any member has one.
+    for (size_t i = made.size(), looked = 0; i-- > 0 && looked < 32; ++looked) {
+      std::optional<PointsState> points =
+          g.model().Projected(g.model().Resolve(made[i].second));
+      bool open = false;
+      for (const CouponReservationState& reservation :
+           points->coupon_reservations) {
+        open = open || reservation.sequence == made[i].first;
+      }
+      if (open) {
+        chosen = made[i];
+        break;
+      }
+    }
+  }
+  request.set_reservation_id(absl::StrCat("R", chosen.first));
+  request.set_member_id(roll >= 92      ? g.PickMember()
+                        : g.Chance(0.5) ? chosen.second
+                                        : g.model().Resolve(chosen.second));
+  return request;
+}
+
+template <typename SettleRequest>
+Request FreshSettleCoupon(Generator& g) {
+  return SettleRequest{SettleCouponBase(g)};
+}
+
+template <typename SettleRequest>
+Request BoundarySettleCoupon(Generator& g) {
+  SettleRequest request{SettleCouponBase(g)};
+  // The largest well-formed id: never a reservation.
+  if (g.Chance(0.3)) {
+    request.message.set_reservation_id("R18446744073709551615");
+  }
+  return request;
+}
+
+template <typename SettleRequest>
+std::string MalformSettleCoupon(Generator& g, Request* r) {
+  auto& request = std::get<SettleRequest>(*r).message;
+  switch (g.Uniform(0, 4)) {
+    case 0:
+      request.clear_member_id();
+      return "member_id empty";
+    case 1:
+    case 2: {
+      static const std::vector<std::string> kBad = {
+          "", "r12", "R0", "R012", "R12a", "H12", "R", "R18446744073709551616",
+          "R100000000000000000000"};
+      request.set_reservation_id(PickFrom(g, kBad));
+      return "reservation_id not \"R\" and a sequence";
+    }
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/false);
+  }
+}
+
+// Commit <-> release of the same reservation: other content under the same
+// request id.
+template <typename SettleRequest>
+void MutateSettleCoupon(Generator& g, Request* r) {
+  const v1::SettleCouponReservationRequest message =
+      std::get<SettleRequest>(*r).message;
+  if (g.Chance(0.5)) {
+    if (std::is_same_v<SettleRequest, CommitCouponRequest>) {
+      *r = ReleaseCouponRequest{message};
+    } else {
+      *r = CommitCouponRequest{message};
+    }
+    return;
+  }
+  auto& request = std::get<SettleRequest>(*r).message;
+  request.set_reservation_id(request.reservation_id() == "R1" ? "R2" : "R1");
+}
+
 }  // namespace
 
 // Whether coupons of `template_id` may share an order (ModelCouponRules).
@@ -379,5 +609,23 @@ extern constexpr KindSpec kRedeemCouponSpec = {
     "redeem_coupon",     12,
     FreshRedeemCoupon,   BoundaryRedeemCoupon,
     MalformRedeemCoupon, MutateRedeemCoupon};
+extern constexpr KindSpec kReserveCouponSpec = {
+    "reserve_coupon",     10,
+    FreshReserveCoupon,   BoundaryReserveCoupon,
+    MalformReserveCoupon, MutateReserveCoupon};
+extern constexpr KindSpec kCommitCouponSpec = {
+    "commit_coupon",
+    6,
+    FreshSettleCoupon<CommitCouponRequest>,
+    BoundarySettleCoupon<CommitCouponRequest>,
+    MalformSettleCoupon<CommitCouponRequest>,
+    MutateSettleCoupon<CommitCouponRequest>};
+extern constexpr KindSpec kReleaseCouponSpec = {
+    "release_coupon",
+    3,
+    FreshSettleCoupon<ReleaseCouponRequest>,
+    BoundarySettleCoupon<ReleaseCouponRequest>,
+    MalformSettleCoupon<ReleaseCouponRequest>,
+    MutateSettleCoupon<ReleaseCouponRequest>};
 
 }  // namespace loyalty::model

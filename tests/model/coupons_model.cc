@@ -7,6 +7,8 @@
 #include <cctype>
 #include <map>
 
+#include "absl/strings/str_cat.h"
+
 #include "model.h"
 #include "model_rules.h"
 
@@ -32,7 +34,8 @@ std::optional<v1::ErrorReason> UnusableReason(const CouponState& coupon,
                                               const CouponRule& rule,
                                               const v1::RequestContext& context,
                                               int64_t now_ms) {
-  if (coupon.uses >= coupon.uses_allowed) {
+  // Uses set aside by open reservations count as taken.
+  if (coupon.uses + coupon.ReservedAt(now_ms) >= coupon.uses_allowed) {
     return v1::ERROR_REASON_COUPON_USED_UP;
   }
   if (now_ms < coupon.valid_from_ms || now_ms >= coupon.valid_until_ms) {
@@ -163,9 +166,9 @@ Expected Model::ApplyRules(const v1::IssueCouponRequest& request,
   entry.coupon_uses_allowed = coupon.uses_allowed;
   Append(*member, std::move(entry));
   coupons_[coupon.code] = coupon;
+  coupons_written_.insert(coupon.code);
   Expected ok = Ok(*member);
   ok.coupon = coupon;
-  ok.coupon_puts = 1;
   ok.coupon_count_puts = 2;
   ok.coupon_issued = true;
   return ok;
@@ -201,9 +204,9 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   entry.coupon_template = coupon.template_id;
   entry.coupon_uses_after = coupon.uses;
   Append(*member, std::move(entry));
+  coupons_written_.insert(coupon.code);
   Expected ok = Ok(*member);
   ok.coupon = coupon;
-  ok.coupon_puts = 1;
   return ok;
 }
 
@@ -324,6 +327,181 @@ std::variant<Expected, Model::Checkout> Model::PriceCoupons(
     checkout.discount_minor += total;
   }
   return checkout;
+}
+
+}  // namespace loyalty::model
+
+// ---------------------------------------------------------------------------
+// Coupon reservations (ReserveCoupon, CommitCoupon, ReleaseCoupon), as the
+// contract states them: a reservation takes one use from everyone else
+// until committed (a use), released, or past its timeout (the ledger
+// releases it on the member's next write or sweep).
+
+namespace loyalty::model {
+namespace {
+
+std::string ReservationIdOf(uint64_t sequence) {
+  return absl::StrCat("R", sequence);
+}
+
+void EraseReservation(std::vector<CouponReservationState>* reservations,
+                      uint64_t sequence) {
+  std::erase_if(*reservations, [&](const CouponReservationState& open) {
+    return open.sequence == sequence;
+  });
+}
+
+}  // namespace
+
+int32_t CouponState::ReservedAt(int64_t at_ms) const {
+  int32_t reserved = 0;
+  for (const CouponReservationState& reservation : reservations) {
+    reserved += reservation.expires_at_ms > at_ms;
+  }
+  return reserved;
+}
+
+void Model::ReleaseTimedOutCouponReservations(MemberState& member) {
+  std::vector<CouponReservationState> expired;
+  for (const CouponReservationState& open : member.points.coupon_reservations) {
+    if (open.expires_at_ms <= now_ms_) expired.push_back(open);
+  }
+  std::sort(expired.begin(), expired.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.expires_at_ms, a.sequence) <
+           std::pair(b.expires_at_ms, b.sequence);
+  });
+  for (const CouponReservationState& reservation : expired) {
+    CouponState& coupon = coupons_.at(reservation.code);
+    EraseReservation(&coupon.reservations, reservation.sequence);
+    EraseReservation(&member.points.coupon_reservations, reservation.sequence);
+    ExpectedEntry entry;
+    entry.member_id = member.member_id;
+    entry.kind = v1::ENTRY_KIND_COUPON_RELEASE;
+    entry.principal = "system";
+    entry.occurred_at_ms = reservation.expires_at_ms;
+    entry.order_id = reservation.order_id;
+    entry.coupon_code = coupon.code;
+    entry.coupon_template = coupon.template_id;
+    entry.coupon_reservation_id = ReservationIdOf(reservation.sequence);
+    entry.coupon_timed_out = true;
+    Append(member, std::move(entry));
+    coupons_written_.insert(coupon.code);
+    ++counts_.coupon_reservations_timed_out;
+    counts_.merged_coupon_reservations_settled +=
+        merged_coupon_reservations_.count(reservation.sequence);
+  }
+}
+
+Expected Model::ApplyRules(const v1::ReserveCouponRequest& request,
+                           const std::string&) {
+  // RedeemCoupon's checks, in its order.
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
+  const Expected not_found =
+      Rejected(absl::StatusCode::kNotFound, v1::ERROR_REASON_COUPON_NOT_FOUND);
+  auto found = coupons_.find(ModelCanonicalCode(request.code()));
+  if (found == coupons_.end()) return not_found;
+  CouponState& coupon = found->second;
+  if (Resolve(coupon.owner) != request.member_id()) return not_found;
+  const CouponRule* rule = FindCouponRule(coupon.template_id);
+  if (auto reason = UnusableReason(coupon, *rule, request.context(), now_ms_)) {
+    return Refused(*reason);
+  }
+  if (rule->min_spend_minor != 0 || rule->discount_budget_minor != 0 ||
+      rule->points_multiplier_percent != 0) {
+    return Refused(v1::ERROR_REASON_COUPON_NEEDS_BASKET);
+  }
+  // The program's holds_per_member_max bounds open reservations too.
+  if (member->points.coupon_reservations.size() >=
+      static_cast<size_t>(kModelHoldsPerMember)) {
+    return Refused(v1::ERROR_REASON_TOO_MANY_COUPON_RESERVATIONS);
+  }
+  CouponReservationState reservation;
+  reservation.sequence = last_sequence_ + 1;
+  reservation.code = coupon.code;
+  reservation.expires_at_ms = now_ms_ + request.timeout_ms();
+  reservation.order_id = request.order_id();
+  coupon.reservations.push_back(reservation);
+  member->points.coupon_reservations.push_back(reservation);
+  coupon_reservations_made_.emplace_back(reservation.sequence,
+                                         member->member_id);
+  ExpectedEntry entry =
+      CommandEntry(*member, v1::ENTRY_KIND_COUPON_RESERVE, request.context());
+  entry.order_id = request.order_id();
+  entry.coupon_code = coupon.code;
+  entry.coupon_template = coupon.template_id;
+  entry.coupon_reservation_id = ReservationIdOf(reservation.sequence);
+  entry.coupon_expires_at_ms = reservation.expires_at_ms;
+  Append(*member, std::move(entry));
+  coupons_written_.insert(coupon.code);
+  ++counts_.coupon_reservations;
+  Expected ok = Ok(*member);
+  ok.coupon = coupon;
+  return ok;
+}
+
+Expected Model::ApplyRules(const CommitCouponRequest& request,
+                           const std::string&) {
+  return SettleCouponReservation(request.message, /*commit=*/true);
+}
+
+Expected Model::ApplyRules(const ReleaseCouponRequest& request,
+                           const std::string&) {
+  return SettleCouponReservation(request.message, /*commit=*/false);
+}
+
+Expected Model::SettleCouponReservation(
+    const v1::SettleCouponReservationRequest& request, bool commit) {
+  Expected refused;
+  MemberState* member = LoadActive(request.member_id(), &refused);
+  if (member == nullptr) return refused;
+  std::vector<CouponReservationState>& open = member->points.coupon_reservations;
+  auto reservation =
+      std::find_if(open.begin(), open.end(), [&](const auto& candidate) {
+        return ReservationIdOf(candidate.sequence) == request.reservation_id();
+      });
+  if (reservation == open.end()) {
+    // A COUPON_RESERVE of this member (or of one merged into it) once, or
+    // not.
+    for (const auto& [sequence, made_by] : coupon_reservations_made_) {
+      if (ReservationIdOf(sequence) == request.reservation_id() &&
+          (made_by == member->member_id ||
+           std::count(member->merged_member_ids.begin(),
+                      member->merged_member_ids.end(), made_by) > 0)) {
+        return Rejected(absl::StatusCode::kFailedPrecondition,
+                        v1::ERROR_REASON_COUPON_RESERVATION_NOT_ACTIVE);
+      }
+    }
+    return Rejected(absl::StatusCode::kNotFound,
+                    v1::ERROR_REASON_COUPON_RESERVATION_NOT_FOUND);
+  }
+  const CouponReservationState settled = *reservation;
+  open.erase(reservation);
+  CouponState& coupon = coupons_.at(settled.code);
+  EraseReservation(&coupon.reservations, settled.sequence);
+  ExpectedEntry entry = CommandEntry(
+      *member,
+      commit ? v1::ENTRY_KIND_COUPON_REDEEM : v1::ENTRY_KIND_COUPON_RELEASE,
+      request.context());
+  entry.order_id = settled.order_id;
+  entry.coupon_code = coupon.code;
+  entry.coupon_template = coupon.template_id;
+  entry.coupon_reservation_id = request.reservation_id();
+  if (commit) {
+    ++coupon.uses;
+    entry.coupon_uses_after = coupon.uses;
+    ++counts_.coupon_reservations_committed;
+  } else {
+    ++counts_.coupon_reservations_released;
+  }
+  counts_.merged_coupon_reservations_settled +=
+      merged_coupon_reservations_.count(settled.sequence);
+  Append(*member, std::move(entry));
+  coupons_written_.insert(coupon.code);
+  Expected ok = Ok(*member);
+  ok.coupon = coupon;
+  return ok;
 }
 
 }  // namespace loyalty::model

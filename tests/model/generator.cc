@@ -159,7 +159,8 @@ constexpr const KindSpec* kKinds[] = {
     &kEnrollSpec, &kEarnSpec,     &kRedeemSpec,  &kAdjustSpec, &kEventSpec,
     &kHoldSpec,   &kCaptureSpec,  &kReleaseSpec, &kReturnSpec, &kLinkSpec,
     &kUnlinkSpec, &kTransferSpec, &kImportSpec,  &kCloseSpec,  &kMergeSpec,
-    &kIssueCouponSpec, &kRedeemCouponSpec,
+    &kIssueCouponSpec, &kRedeemCouponSpec, &kReserveCouponSpec,
+    &kCommitCouponSpec, &kReleaseCouponSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

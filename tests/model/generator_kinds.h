@@ -57,6 +57,9 @@ extern const KindSpec kMergeSpec;
 // Coupons (coupons_generator.cc).
 extern const KindSpec kIssueCouponSpec;
 extern const KindSpec kRedeemCouponSpec;
+extern const KindSpec kReserveCouponSpec;
+extern const KindSpec kCommitCouponSpec;
+extern const KindSpec kReleaseCouponSpec;
 // Codes on an earn: mostly the member's own coupons (one, sometimes
 // several), now and then another's or an unknown code, with the basket
 // nudged toward and away from what each coupon asks of it.

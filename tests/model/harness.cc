@@ -183,6 +183,20 @@ void Fill(const v1::IssueCouponResponse& response, Observed* observed) {
 void Fill(const v1::RedeemCouponResponse& response, Observed* observed) {
   FillCoupon(response, observed);
 }
+void Fill(const v1::ReserveCouponResponse& response, Observed* observed) {
+  FillCoupon(response, observed);
+  // The id and expiry the entry carries, as the answer names them.
+  if (response.reservation_id() !=
+          response.entry().coupon_reserved().reservation_id() ||
+      response.expires_at_ms() !=
+          response.entry().coupon_reserved().expires_at_ms()) {
+    observed->coupon.set_code("the answer's reservation differs from its entry");
+  }
+}
+void Fill(const v1::SettleCouponReservationResponse& response,
+          Observed* observed) {
+  FillCoupon(response, observed);
+}
 
 struct Slot {
   std::promise<Observed> promise;
@@ -271,6 +285,15 @@ struct Submitter {
   void operator()(const v1::RedeemCouponRequest& request) const {
     Submit<RedeemCouponCommand>(request);
   }
+  void operator()(const v1::ReserveCouponRequest& request) const {
+    Submit<ReserveCouponCommand>(request);
+  }
+  void operator()(const CommitCouponRequest& request) const {
+    Submit<CommitCouponCommand>(request.message);
+  }
+  void operator()(const ReleaseCouponRequest& request) const {
+    Submit<ReleaseCouponCommand>(request.message);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
@@ -285,7 +308,8 @@ v1::EntryKind EntryKindOf(const Request& request) {
       v1::ENTRY_KIND_UNLINK,   v1::ENTRY_KIND_TRANSFER_OUT,
       v1::ENTRY_KIND_OPENING,  v1::ENTRY_KIND_CLOSE,
       v1::ENTRY_KIND_MERGE_OUT, v1::ENTRY_KIND_COUPON_ISSUE,
-      v1::ENTRY_KIND_COUPON_REDEEM};
+      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RESERVE,
+      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RELEASE};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -466,11 +490,31 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   const bool issue = want.kind == v1::ENTRY_KIND_COUPON_ISSUE;
   const bool redeem = want.kind == v1::ENTRY_KIND_COUPON_REDEEM;
   const bool restore = want.kind == v1::ENTRY_KIND_COUPON_RESTORE;
+  const bool reserve = want.kind == v1::ENTRY_KIND_COUPON_RESERVE;
+  const bool release = want.kind == v1::ENTRY_KIND_COUPON_RELEASE;
   check(got.details_case() == (issue     ? v1::LedgerEntry::kCouponIssued
                                : redeem  ? v1::LedgerEntry::kCouponRedeemed
                                : restore ? v1::LedgerEntry::kCouponRestored
+                               : reserve ? v1::LedgerEntry::kCouponReserved
+                               : release ? v1::LedgerEntry::kCouponReleased
                                          : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
+  if (reserve) {
+    const v1::CouponReserved& details = got.coupon_reserved();
+    check(details.code() == want.coupon_code &&
+              details.template_id() == want.coupon_template &&
+              details.reservation_id() == want.coupon_reservation_id &&
+              details.expires_at_ms() == want.coupon_expires_at_ms,
+          "coupon_reserved");
+  }
+  if (release) {
+    const v1::CouponReleased& details = got.coupon_released();
+    check(details.code() == want.coupon_code &&
+              details.template_id() == want.coupon_template &&
+              details.reservation_id() == want.coupon_reservation_id &&
+              details.timed_out() == want.coupon_timed_out,
+          "coupon_released");
+  }
   if (restore) {
     const v1::CouponRestored& details = got.coupon_restored();
     check(details.code() == want.coupon_code &&
@@ -496,6 +540,7 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
     check(details.code() == want.coupon_code &&
               details.template_id() == want.coupon_template &&
               details.uses_after() == want.coupon_uses_after &&
+              details.reservation_id() == want.coupon_reservation_id &&
               details.discount_minor() == want.coupon_discount_minor &&
               details.currency() == want.coupon_currency,
           "coupon_redeemed");
@@ -1277,10 +1322,12 @@ bool Runner::RunSweep() {
                recording.PutsIn(Family::kMeta) == (entries > 0 ? 1 : 0) &&
                recording.PutsIn(Family::kRequests) == 0 &&
                recording.PutsIn(Family::kOrders) == 0 &&
-               recording.PutsIn(Family::kIdentifiers) == 0;
+               recording.PutsIn(Family::kIdentifiers) == 0 &&
+               recording.PutsIn(Family::kCoupons) == want.coupon_puts;
   for (const RecordedPut& put : recording.puts) {
-    if (put.family == Family::kMembers) {
-      exact = exact && put.existed && touched.count(put.key) == 1;
+    if (put.family == Family::kMembers || put.family == Family::kCoupons) {
+      exact = exact && put.existed &&
+              (put.family == Family::kCoupons || touched.count(put.key) == 1);
     }
   }
   if (!exact) {
@@ -1372,7 +1419,9 @@ bool Runner::CheckStatement(const std::string& member_id) {
     const bool by_time = entry.kind() == v1::ENTRY_KIND_MATURE ||
                          entry.kind() == v1::ENTRY_KIND_EXPIRE ||
                          entry.kind() == v1::ENTRY_KIND_TIER ||
-                         entry.hold_timed_out();
+                         entry.hold_timed_out() ||
+                         (entry.has_coupon_released() &&
+                          entry.coupon_released().timed_out());
     if (by_time !=
         (entry.principal() == "system" && entry.request_id().empty())) {
       return Fail(absl::StrCat("entry ", entry.sequence(),
@@ -1613,6 +1662,12 @@ RunReport Runner::Run() {
   report_.merged_holds_settled = counts.merged_holds_settled;
   report_.merged_orders_returned = counts.merged_orders_returned;
   report_.alias_commands = counts.alias_commands;
+  report_.coupon_reservations = counts.coupon_reservations;
+  report_.coupon_reservations_committed = counts.coupon_reservations_committed;
+  report_.coupon_reservations_released = counts.coupon_reservations_released;
+  report_.coupon_reservations_timed_out = counts.coupon_reservations_timed_out;
+  report_.merged_coupon_reservations_settled =
+      counts.merged_coupon_reservations_settled;
   report_.commands = commands_;
   report_.members = model_.member_order().size();
   report_.last_sequence = model_.last_sequence();
@@ -1707,6 +1762,14 @@ std::string RunReport::Summary() const {
       coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",
       coupon_refusals_wrong_currency, " WRONG_CURRENCY; ",
       coupon_validations_judged, " ValidateCoupon answers judged; ",
+      "reservations: ", coupon_reservations, " (",
+      coupon_reservations_committed, " committed, ",
+      coupon_reservations_released, " released, ",
+      coupon_reservations_timed_out, " timed out, ",
+      merged_coupon_reservations_settled, " settled after a merge), refused: ",
+      coupon_refusals_reservation_not_found, " RESERVATION_NOT_FOUND, ",
+      coupon_refusals_reservation_not_active, " RESERVATION_NOT_ACTIVE, ",
+      coupon_refusals_too_many_reservations, " TOO_MANY_COUPON_RESERVATIONS; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

@@ -244,6 +244,16 @@ struct RunReport {
   int64_t coupon_refusals_discount_budget = 0;
   int64_t coupon_refusals_wrong_currency = 0;
   int64_t coupon_validations_judged = 0;  // ValidateCoupon before a redeem.
+  // Coupon reservations: made, committed, released by request and by the
+  // timeout, moved by a merge and settled after; refusals met.
+  int64_t coupon_reservations = 0;
+  int64_t coupon_reservations_committed = 0;
+  int64_t coupon_reservations_released = 0;
+  int64_t coupon_reservations_timed_out = 0;
+  int64_t merged_coupon_reservations_settled = 0;
+  int64_t coupon_refusals_reservation_not_found = 0;
+  int64_t coupon_refusals_reservation_not_active = 0;
+  int64_t coupon_refusals_too_many_reservations = 0;
   int64_t alias_reads = 0;
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;

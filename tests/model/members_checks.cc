@@ -92,6 +92,22 @@ std::string CompareRecord(const MemberState& want,
                  lots_of(hold.taken()) == model_lots(model.taken);
   }
   check(holds_same, "holds");
+  bool reservations_same =
+      got.coupon_reservations_size() ==
+      static_cast<int>(want.points.coupon_reservations.size());
+  for (int i = 0; reservations_same && i < got.coupon_reservations_size();
+       ++i) {
+    const storage::v1::CouponReservation& reservation =
+        got.coupon_reservations(i);
+    const CouponReservationState& model = want.points.coupon_reservations[i];
+    reservations_same =
+        reservation.reservation_id() == absl::StrCat("R", model.sequence) &&
+        reservation.code() == model.code &&
+        reservation.sequence() == model.sequence &&
+        reservation.expires_at_ms() == model.expires_at_ms &&
+        reservation.order_id() == model.order_id;
+  }
+  check(reservations_same, "coupon_reservations");
   const TierProgram tiers = ProgramTiers();
   check(got.tier_id() == tiers.tiers[want.points.tier.tier].tier_id, "tier_id");
   check(got.tier_since_ms() == want.points.tier.since_ms, "tier_since_ms");

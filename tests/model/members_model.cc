@@ -434,7 +434,8 @@ Expected Model::DryRun(const ImportRequest& request,
 // ---------------------------------------------------------------------------
 // Closing and merging members.
 
-// Close: settled first; refused while points are pending or holds open;
+// Close: settled first; refused while points are pending or holds or
+// coupon reservations open;
 // the CLOSE entry takes what is available (forfeited) or writes a debt
 // off, and an erasing one frees every identifier.
 Expected Model::ApplyRules(const v1::CloseMemberRequest& request,
@@ -444,7 +445,8 @@ Expected Model::ApplyRules(const v1::CloseMemberRequest& request,
   if (member == nullptr) return refused;
   PointsState& points = member->points;
   Totals& totals = points.totals;
-  if (totals.pending != 0 || !points.holds.empty()) {
+  if (totals.pending != 0 || !points.holds.empty() ||
+      !points.coupon_reservations.empty()) {
     return Rejected(absl::StatusCode::kFailedPrecondition,
                     v1::ERROR_REASON_MEMBER_NOT_SETTLED);
   }
@@ -548,6 +550,14 @@ void Model::MoveInto(MemberState& source, MemberState& target) {
   std::sort(
       into.holds.begin(), into.holds.end(),
       [](const Hold& a, const Hold& b) { return a.sequence < b.sequence; });
+  // Coupon reservations too: the target commits or releases them (their
+  // coupons list them under their ids still).
+  for (const CouponReservationState& reservation : from.coupon_reservations) {
+    into.coupon_reservations.push_back(reservation);
+    merged_coupon_reservations_.insert(reservation.sequence);
+  }
+  std::sort(into.coupon_reservations.begin(), into.coupon_reservations.end(),
+            [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
   t.earned_total += s.earned_total;
   t.redeemed_total += s.redeemed_total;
   t.adjusted_total += s.adjusted_total;

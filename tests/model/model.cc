@@ -36,6 +36,11 @@ std::string DeterministicBytes(const SettleHold<kKind>& request) {
   return DeterministicBytes(request.message);
 }
 
+template <v1::EntryKind kKind>
+std::string DeterministicBytes(const SettleCoupon<kKind>& request) {
+  return DeterministicBytes(request.message);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -92,7 +97,8 @@ const char* KindName(const Request& request) {
       "enroll", "earn",     "redeem",  "adjust", "event",
       "hold",   "capture",  "release", "return", "link",
       "unlink", "transfer", "import",  "close",  "merge",
-      "issue_coupon", "redeem_coupon"};
+      "issue_coupon", "redeem_coupon", "reserve_coupon", "commit_coupon",
+      "release_coupon"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -160,7 +166,8 @@ std::string ContentOf(const Request& request) {
                              std::is_same_v<Type,
                                             v1::UnlinkIdentifierRequest>) {
           Canonicalize(r.mutable_identifier());
-        } else if constexpr (std::is_same_v<Type, v1::RedeemCouponRequest>) {
+        } else if constexpr (std::is_same_v<Type, v1::RedeemCouponRequest> ||
+                             std::is_same_v<Type, v1::ReserveCouponRequest>) {
           r.set_code(ModelCanonicalCode(r.code()));
         } else if constexpr (std::is_same_v<Type, ImportRequest>) {
           if (!r.message.phone().empty()) {
@@ -205,6 +212,10 @@ std::optional<PointsState> Model::Projected(
   if (member == nullptr) return std::nullopt;
   PointsState points = member->points;
   // As if written now.
+  std::erase_if(points.coupon_reservations,
+                [&](const CouponReservationState& reservation) {
+                  return reservation.expires_at_ms <= now_ms_;
+                });
   while (ApplyNextDue(points, now_ms_, tiers_).has_value()) {
   }
   return points;
@@ -284,6 +295,7 @@ Expected Model::Apply(const Command& command,
   command_ = &command;
   written_.clear();
   written_members_.clear();
+  coupons_written_.clear();
   if (const auto* import = std::get_if<ImportRequest>(&command.request);
       import != nullptr && import->dry_run) {
     // Decided on the state as it is, then forgotten: not remembered, no
@@ -311,6 +323,7 @@ Expected Model::Apply(const Command& command,
   command_ = nullptr;
   outcome.effect = outcome.code == absl::StatusCode::kOk ? Effect::kApplied
                                                          : Effect::kRemembered;
+  outcome.coupon_puts = static_cast<int64_t>(coupons_written_.size());
   requests_[key] = Remembered{std::move(content), outcome};
   outcome.entries = std::move(written_);
   for (const std::string& member_id : written_members_) {
@@ -333,12 +346,14 @@ SweepExpected Model::Sweep(int members_max) {
   if (swept.more) due.resize(members_max);
   written_.clear();
   written_members_.clear();
+  coupons_written_.clear();
   for (const auto& [due_ms, member_id] : due) {
     const size_t before = written_.size();
     LoadSettled(member_id);
     swept.members_settled += written_.size() > before;
   }
   swept.entries_written = written_.size();
+  swept.coupon_puts = static_cast<int64_t>(coupons_written_.size());
   swept.entries = std::move(written_);
   for (const std::string& member_id : written_members_) {
     Reschedule(members_.at(member_id), &swept.schedule_moves);
@@ -360,6 +375,8 @@ MemberState* Model::LoadSettled(const std::string& member_id) {
   auto it = members_.find(member_id);
   if (it == members_.end()) return nullptr;
   MemberState& member = it->second;
+  // Coupon reservations first: they move no points.
+  ReleaseTimedOutCouponReservations(member);
   while (std::optional<ExpectedEntry> due =
              ApplyNextDue(member.points, now_ms_, tiers_)) {
     due->member_id = member_id;
@@ -472,7 +489,9 @@ std::optional<Expected> Model::ResolveAliases(Request* request,
                              std::is_same_v<Type, ImportRequest>) {
           // A new id; an alias is no member to close; found by card.
         } else if constexpr (std::is_same_v<Type, CaptureRequest> ||
-                             std::is_same_v<Type, ReleaseRequest>) {
+                             std::is_same_v<Type, ReleaseRequest> ||
+                             std::is_same_v<Type, CommitCouponRequest> ||
+                             std::is_same_v<Type, ReleaseCouponRequest>) {
           resolve(r.message.mutable_member_id());
         } else {
           resolve(r.mutable_member_id());

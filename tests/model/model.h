@@ -230,6 +230,21 @@ struct SettleHold {
 using CaptureRequest = SettleHold<v1::ENTRY_KIND_CAPTURE>;
 using ReleaseRequest = SettleHold<v1::ENTRY_KIND_RELEASE>;
 
+// CommitCoupon and ReleaseCoupon, likewise.
+template <v1::EntryKind kKind>
+struct SettleCoupon {
+  v1::SettleCouponReservationRequest message;
+  const v1::RequestContext& context() const { return message.context(); }
+  v1::RequestContext* mutable_context() { return message.mutable_context(); }
+  const std::string& member_id() const { return message.member_id(); }
+  const std::string& reservation_id() const {
+    return message.reservation_id();
+  }
+  std::string ShortDebugString() const { return message.ShortDebugString(); }
+};
+using CommitCouponRequest = SettleCoupon<v1::ENTRY_KIND_COUPON_REDEEM>;
+using ReleaseCouponRequest = SettleCoupon<v1::ENTRY_KIND_COUPON_RELEASE>;
+
 // One row of ImportMembers, applied or as a dry run. `dry_run` is how the
 // row is sent, not its content: a dry run and a real run of one row under
 // one request id are the same request.
@@ -252,7 +267,8 @@ using Request =
                  v1::UnlinkIdentifierRequest, v1::TransferPointsRequest,
                  ImportRequest, v1::CloseMemberRequest,
                  v1::MergeMembersRequest, v1::IssueCouponRequest,
-                 v1::RedeemCouponRequest>;
+                 v1::RedeemCouponRequest, v1::ReserveCouponRequest,
+                 CommitCouponRequest, ReleaseCouponRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
@@ -266,10 +282,14 @@ inline constexpr size_t kCloseKind = 13;
 inline constexpr size_t kMergeKind = 14;
 inline constexpr size_t kIssueCouponKind = 15;
 inline constexpr size_t kRedeemCouponKind = 16;
+inline constexpr size_t kReserveCouponKind = 17;
+inline constexpr size_t kCommitCouponKind = 18;
+inline constexpr size_t kReleaseCouponKind = 19;
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
 // "release", "return", "link", "unlink", "transfer", "import", "close",
-// "merge", "issue_coupon", "redeem_coupon".
+// "merge", "issue_coupon", "redeem_coupon", "reserve_coupon",
+// "commit_coupon", "release_coupon".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
@@ -444,6 +464,14 @@ struct Lot {
   int64_t matures_at_ms = 0;  // Pending lots only.
 };
 
+// An open coupon reservation, as its coupon and its member list it.
+struct CouponReservationState {
+  uint64_t sequence = 0;  // Of its COUPON_RESERVE; the id is "R<sequence>".
+  std::string code;       // Canonical.
+  int64_t expires_at_ms = 0;
+  std::string order_id;
+};
+
 struct Hold {
   uint64_t sequence = 0;  // Of its HOLD entry; the id is "H<sequence>".
   int64_t points = 0;
@@ -470,6 +498,9 @@ struct PointsState {
   std::vector<Lot> lots;     // Available; soonest expiry first, 0 last.
   std::vector<Lot> pending;  // By sequence.
   std::vector<Hold> holds;   // Open, by sequence.
+  // Open coupon reservations (this member's and merged members'), by
+  // sequence; each times out like a hold.
+  std::vector<CouponReservationState> coupon_reservations;
   TierState tier;
 
   // The soonest time something falls due; 0 = nothing.
@@ -608,6 +639,11 @@ struct ExpectedEntry {
   std::string coupon_currency;
   // EARN: the coupons used, canonical, in the order sent.
   std::vector<std::string> earn_coupon_codes;
+  // COUPON_RESERVE, COUPON_RELEASE and a committing COUPON_REDEEM: the
+  // reservation; the RESERVE's expiry; a RELEASE written by the timeout.
+  std::string coupon_reservation_id;
+  int64_t coupon_expires_at_ms = 0;
+  bool coupon_timed_out = false;
 };
 
 // A coupon template of the test program (coupons_model.cc), as the model
@@ -655,6 +691,9 @@ struct CouponState {
   int32_t uses_allowed = 0;
   int32_t uses = 0;
   uint64_t issued_sequence = 0;
+  std::vector<CouponReservationState> reservations;  // Open, by sequence.
+  // Uses set aside at `at_ms`: the reservations not expired by then.
+  int32_t ReservedAt(int64_t at_ms) const;
 };
 
 // A member's schedule key that moves with a write: from (0 = none) -> to.
@@ -739,6 +778,7 @@ struct Expected {
 struct SweepExpected {
   uint64_t members_settled = 0;
   uint64_t entries_written = 0;
+  int64_t coupon_puts = 0;  // Coupons whose timed-out reservations it ended.
   bool more = false;
   std::vector<ExpectedEntry> entries;
   std::vector<ScheduleMove> schedule_moves;
@@ -855,6 +895,11 @@ class Model {
   const std::vector<std::pair<uint64_t, std::string>>& holds_made() const {
     return holds_made_;
   }
+  // Every COUPON_RESERVE (sequence, member that made it), oldest first.
+  const std::vector<std::pair<uint64_t, std::string>>&
+  coupon_reservations_made() const {
+    return coupon_reservations_made_;
+  }
 
   // Coupons by canonical code, and the issue counts by (template id, "")
   // and (template id, member id).
@@ -879,6 +924,13 @@ class Model {
     int64_t merged_orders_returned = 0;
     // Commands that named an alias and were decided on its member.
     int64_t alias_commands = 0;
+    // Coupon reservations: made, committed, released by request and by
+    // their timeout, and those the merge moved that were settled after.
+    int64_t coupon_reservations = 0;
+    int64_t coupon_reservations_committed = 0;
+    int64_t coupon_reservations_released = 0;
+    int64_t coupon_reservations_timed_out = 0;
+    int64_t merged_coupon_reservations_settled = 0;
   };
   const Counts& counts() const { return counts_; }
 
@@ -921,6 +973,18 @@ class Model {
   // `assigned_code`: the canonical code the ledger drew (coupons_model.cc).
   Expected ApplyRules(const v1::IssueCouponRequest& request,
                       const std::string& assigned_code);
+  Expected ApplyRules(const v1::ReserveCouponRequest& request,
+                      const std::string& assigned);
+  Expected ApplyRules(const CommitCouponRequest& request,
+                      const std::string& assigned);
+  Expected ApplyRules(const ReleaseCouponRequest& request,
+                      const std::string& assigned);
+  // CommitCoupon (`commit`) and ReleaseCoupon.
+  Expected SettleCouponReservation(const v1::SettleCouponReservationRequest& request,
+                                   bool commit);
+  // Appends a COUPON_RELEASE (timed out) for each of `member`'s coupon
+  // reservations expired by now, soonest first (LoadSettled's first step).
+  void ReleaseTimedOutCouponReservations(MemberState& member);
   Expected ApplyRules(const v1::RedeemCouponRequest& request,
                       const std::string& assigned_member_id);
   // The ledger's first step for a new request: every member id it names
@@ -997,7 +1061,13 @@ class Model {
   Counts counts_;
   std::map<std::pair<std::string, std::string>, Remembered> requests_;
   std::vector<std::pair<uint64_t, std::string>> holds_made_;
+  // Every COUPON_RESERVE ever (sequence -> member), open or not.
+  std::vector<std::pair<uint64_t, std::string>> coupon_reservations_made_;
+  std::set<uint64_t> merged_coupon_reservations_;
   std::map<std::string, CouponState> coupons_;
+  // The coupons the command being decided rewrites or creates (its own and
+  // those its member's timed-out reservations release): one put each.
+  std::set<std::string> coupons_written_;
   std::map<std::pair<std::string, std::string>, int64_t> coupon_counts_;
   std::map<std::string, int64_t> coupon_discount_given_;
   uint64_t last_sequence_ = 0;

@@ -517,6 +517,18 @@ TEST_CASE(
         report.coupon_refusals_discount_budget;
     coupons.coupon_refusals_wrong_currency +=
         report.coupon_refusals_wrong_currency;
+    coupons.coupon_reservations += report.coupon_reservations;
+    coupons.coupon_reservations_committed +=
+        report.coupon_reservations_committed;
+    coupons.coupon_reservations_released += report.coupon_reservations_released;
+    coupons.coupon_reservations_timed_out +=
+        report.coupon_reservations_timed_out;
+    coupons.coupon_refusals_reservation_not_found +=
+        report.coupon_refusals_reservation_not_found;
+    coupons.coupon_refusals_reservation_not_active +=
+        report.coupon_refusals_reservation_not_active;
+    coupons.coupon_refusals_too_many_reservations +=
+        report.coupon_refusals_too_many_reservations;
   }
   if (steps >= 1000) {
     // Every coupon refusal the generator aims at, over the seeds.
@@ -541,6 +553,14 @@ TEST_CASE(
     CHECK(coupons.coupon_refusals_not_combinable > 0);
     CHECK(coupons.coupon_refusals_discount_budget > 0);
     CHECK(coupons.coupon_refusals_wrong_currency > 0);
+    // Reservations: every way one ends, and every refusal.
+    CHECK(coupons.coupon_reservations > 0);
+    CHECK(coupons.coupon_reservations_committed > 0);
+    CHECK(coupons.coupon_reservations_released > 0);
+    CHECK(coupons.coupon_reservations_timed_out > 0);
+    CHECK(coupons.coupon_refusals_reservation_not_found > 0);
+    CHECK(coupons.coupon_refusals_reservation_not_active > 0);
+    CHECK(coupons.coupon_refusals_too_many_reservations > 0);
   }
 }
 

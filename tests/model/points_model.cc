@@ -230,6 +230,9 @@ int64_t PointsState::NextDueMs() const {
     if (at_ms != 0 && (due == 0 || at_ms < due)) due = at_ms;
   };
   for (const Hold& hold : holds) consider(hold.expires_at_ms);
+  for (const CouponReservationState& reservation : coupon_reservations) {
+    consider(reservation.expires_at_ms);
+  }
   for (const Lot& lot : pending) consider(lot.matures_at_ms);
   for (const Lot& lot : lots) consider(lot.expires_at_ms);
   consider(tier.evaluation_ms);
@@ -495,6 +498,7 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
         coupon_discount_given_[coupon.template_id] += checkout->discount_of[c];
         discounted_templates.insert(coupon.template_id);
       }
+      coupons_written_.insert(coupon.code);
       Append(*member, std::move(redeemed));
     }
     coupon_count_puts = static_cast<int64_t>(discounted_templates.size());
@@ -508,8 +512,6 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   ok.own_entry_from_end = static_cast<int>(last_sequence_ - earn_sequence);
   ok.spend_minor = earn.spend_minor;
   if (checkout.has_value()) {
-    // A coupon used twice would be put once; codes on one order differ.
-    ok.coupon_puts = static_cast<int64_t>(checkout->coupons.size());
     ok.coupon_count_puts = coupon_count_puts;
     ok.discount_minor = checkout->discount_minor;
   }
@@ -886,6 +888,7 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
       given_back.coupon_template = coupon.template_id;
       given_back.coupon_uses_after = coupon.uses;
       Append(*member, std::move(given_back));
+      coupons_written_.insert(coupon.code);
       ++coupons_restored;
     }
   }
@@ -894,7 +897,6 @@ Expected Model::ApplyRules(const v1::ReturnRequest& request,
   ok.sequence = return_sequence;
   ok.own_entry_from_end =
       (restored > 0 ? 1 : 0) + static_cast<int>(coupons_restored);
-  ok.coupon_puts = coupons_restored;
   ok.points_reversed = from_pending + from_available;
   ok.points_forgiven = forgiven;
   ok.points_restored = restored;

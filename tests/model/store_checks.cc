@@ -95,6 +95,7 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
             (family == Family::kIdentifiers || family == Family::kOrders ||
              recording.ErasesIn(family) == 0);
   }
+  int64_t new_coupons = 0;
   for (const RecordedPut& put : recording.puts) {
     // Append-only: only a member record, an order record and the head are
     // overwritten; schedule keys are put new and erased existing. Identifier
@@ -108,8 +109,9 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
     } else if (put.family == Family::kOrders) {
       exact = exact && put.existed == (put.erase || expected.orders_added == 0);
     } else if (put.family == Family::kCoupons) {
-      // New on an issue, rewritten on a use.
-      exact = exact && put.existed == !expected.coupon_issued;
+      // New on an issue (its one new coupon), rewritten on a use, a
+      // reservation and its end.
+      new_coupons += !put.existed;
     } else if (put.family == Family::kCouponCounts) {
       // A count is new on its first issue, rewritten after.
     } else if (put.existed && put.family != Family::kMembers &&
@@ -121,6 +123,7 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
               put.existed == (put.key != expected.enrolled_member_id);
     }
   }
+  exact = exact && new_coupons == (expected.coupon_issued ? 1 : 0);
   if (!exact) {
     return Fail(absl::StrCat("a command (", expected.entries.size(),
                              " entries) wrote ", writes,

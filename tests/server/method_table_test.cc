@@ -137,7 +137,8 @@ TEST_CASE(
     }
   }
   CHECK(limited ==
-        std::set<std::string>{"GetCoupon", "ValidateCoupon", "RedeemCoupon"});
+        std::set<std::string>{"GetCoupon", "ValidateCoupon", "RedeemCoupon",
+                              "ReserveCoupon"});
   CHECK(limited_with_codes ==
         std::set<std::string>{"Earn", "QuoteEarn", "EarnBatch"});
 

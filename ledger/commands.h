@@ -30,6 +30,11 @@
 #include "ledger/points/holds.h"
 #include "ledger/points/redeem.h"
 #include "ledger/points/return.h"
+#include "ledger/vouchers/gift_voucher_units.h"
+#include "ledger/vouchers/issue_voucher.h"
+#include "ledger/vouchers/redeem_voucher_units.h"
+#include "ledger/vouchers/refund_voucher_units.h"
+#include "ledger/vouchers/transfer_voucher_units.h"
 
 namespace loyalty {
 
@@ -53,7 +58,11 @@ using CommandTable = CommandList<
     HoldPointsCommand, CapturePointsCommand, ReleasePointsCommand,
     ReturnCommand,
     // coupons/
-    IssueCouponCommand, RedeemCouponCommand>;
+    IssueCouponCommand, RedeemCouponCommand,
+    // vouchers/
+    IssueVoucherCommand, RedeemVoucherUnitsCommand,
+    TransferVoucherUnitsCommand, GiftVoucherUnitsCommand,
+    ClaimVoucherGiftCommand, RefundVoucherUnitsCommand>;
 
 }  // namespace loyalty
 

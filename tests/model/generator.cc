@@ -159,7 +159,9 @@ constexpr const KindSpec* kKinds[] = {
     &kEnrollSpec, &kEarnSpec,     &kRedeemSpec,  &kAdjustSpec, &kEventSpec,
     &kHoldSpec,   &kCaptureSpec,  &kReleaseSpec, &kReturnSpec, &kLinkSpec,
     &kUnlinkSpec, &kTransferSpec, &kImportSpec,  &kCloseSpec,  &kMergeSpec,
-    &kIssueCouponSpec, &kRedeemCouponSpec,
+    &kIssueCouponSpec, &kRedeemCouponSpec, &kIssueVoucherSpec,
+    &kRedeemVoucherSpec, &kTransferVoucherSpec, &kGiftVoucherSpec,
+    &kClaimGiftSpec, &kRefundVoucherSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

@@ -57,6 +57,13 @@ extern const KindSpec kMergeSpec;
 // Coupons (coupons_generator.cc).
 extern const KindSpec kIssueCouponSpec;
 extern const KindSpec kRedeemCouponSpec;
+// Vouchers (vouchers_generator.cc).
+extern const KindSpec kIssueVoucherSpec;
+extern const KindSpec kRedeemVoucherSpec;
+extern const KindSpec kTransferVoucherSpec;
+extern const KindSpec kGiftVoucherSpec;
+extern const KindSpec kClaimGiftSpec;
+extern const KindSpec kRefundVoucherSpec;
 // Codes on an earn: mostly the member's own coupons (one, sometimes
 // several), now and then another's or an unknown code, with the basket
 // nudged toward and away from what each coupon asks of it.

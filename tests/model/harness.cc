@@ -184,6 +184,48 @@ void Fill(const v1::RedeemCouponResponse& response, Observed* observed) {
   FillCoupon(response, observed);
 }
 
+// Vouchers: `entries` are every entry of the response in order, `entry`
+// the first (a transfer's OUT, a claim's GIFT_CLAIMED), `member_id` the
+// member of the command's own entry (the giver's, the claimer's).
+void FillVoucher(const v1::LedgerEntry& entry, Observed* observed) {
+  observed->member_id = entry.member_id();
+  observed->entry = entry;
+  observed->entries = {entry};
+  observed->has_balance = false;
+}
+void Fill(const v1::IssueVoucherResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+}
+void Fill(const v1::RedeemVoucherUnitsResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+}
+void Fill(const v1::TransferVoucherUnitsResponse& response,
+          Observed* observed) {
+  FillVoucher(response.entry_out(), observed);
+  observed->entries.push_back(response.entry_in());
+  observed->voucher = response.voucher();
+  observed->received = response.received();
+}
+void Fill(const v1::GiftVoucherUnitsResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+  observed->gift = response.gift();
+}
+void Fill(const v1::ClaimVoucherGiftResponse& response, Observed* observed) {
+  FillVoucher(response.entry_claimed(), observed);
+  observed->member_id = response.entry().member_id();
+  observed->entries.push_back(response.entry());
+  observed->voucher = response.voucher();
+  observed->gift = response.gift();
+}
+void Fill(const v1::RefundVoucherUnitsResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+  observed->refund = response.refund();
+}
+
 struct Slot {
   std::promise<Observed> promise;
   std::atomic<int> calls{0};
@@ -271,6 +313,24 @@ struct Submitter {
   void operator()(const v1::RedeemCouponRequest& request) const {
     Submit<RedeemCouponCommand>(request);
   }
+  void operator()(const v1::IssueVoucherRequest& request) const {
+    Submit<IssueVoucherCommand>(request);
+  }
+  void operator()(const v1::RedeemVoucherUnitsRequest& request) const {
+    Submit<RedeemVoucherUnitsCommand>(request);
+  }
+  void operator()(const v1::TransferVoucherUnitsRequest& request) const {
+    Submit<TransferVoucherUnitsCommand>(request);
+  }
+  void operator()(const v1::GiftVoucherUnitsRequest& request) const {
+    Submit<GiftVoucherUnitsCommand>(request);
+  }
+  void operator()(const v1::ClaimVoucherGiftRequest& request) const {
+    Submit<ClaimVoucherGiftCommand>(request);
+  }
+  void operator()(const v1::RefundVoucherUnitsRequest& request) const {
+    Submit<RefundVoucherUnitsCommand>(request);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
@@ -285,7 +345,10 @@ v1::EntryKind EntryKindOf(const Request& request) {
       v1::ENTRY_KIND_UNLINK,   v1::ENTRY_KIND_TRANSFER_OUT,
       v1::ENTRY_KIND_OPENING,  v1::ENTRY_KIND_CLOSE,
       v1::ENTRY_KIND_MERGE_OUT, v1::ENTRY_KIND_COUPON_ISSUE,
-      v1::ENTRY_KIND_COUPON_REDEEM};
+      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_VOUCHER_ISSUE,
+      v1::ENTRY_KIND_VOUCHER_REDEEM, v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT,
+      v1::ENTRY_KIND_VOUCHER_GIFT, v1::ENTRY_KIND_VOUCHER_CLAIM,
+      v1::ENTRY_KIND_VOUCHER_REFUND};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -466,11 +529,28 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   const bool issue = want.kind == v1::ENTRY_KIND_COUPON_ISSUE;
   const bool redeem = want.kind == v1::ENTRY_KIND_COUPON_REDEEM;
   const bool restore = want.kind == v1::ENTRY_KIND_COUPON_RESTORE;
-  check(got.details_case() == (issue     ? v1::LedgerEntry::kCouponIssued
-                               : redeem  ? v1::LedgerEntry::kCouponRedeemed
-                               : restore ? v1::LedgerEntry::kCouponRestored
-                                         : v1::LedgerEntry::DETAILS_NOT_SET),
+  const bool voucher =
+      want.voucher_details.details_case() != v1::LedgerEntry::DETAILS_NOT_SET;
+  check(got.details_case() ==
+            (issue     ? v1::LedgerEntry::kCouponIssued
+             : redeem  ? v1::LedgerEntry::kCouponRedeemed
+             : restore ? v1::LedgerEntry::kCouponRestored
+             : voucher ? want.voucher_details.details_case()
+                       : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
+  if (voucher) {
+    // The details oneof alone, field by field.
+    v1::LedgerEntry details;
+    const auto* oneof = v1::LedgerEntry::descriptor()->FindOneofByName("details");
+    const auto* field = got.GetReflection()->GetOneofFieldDescriptor(got, oneof);
+    if (field != nullptr) {
+      details.GetReflection()->MutableMessage(&details, field)->CopyFrom(
+          got.GetReflection()->GetMessage(got, field));
+    }
+    check(google::protobuf::util::MessageDifferencer::Equals(
+              details, want.voucher_details),
+          "voucher details");
+  }
   if (restore) {
     const v1::CouponRestored& details = got.coupon_restored();
     check(details.code() == want.coupon_code &&
@@ -542,7 +622,8 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
       " identifiers=", want.identifiers.size(), " operator=", want.operator_id,
       " reason=", want.reason_code, " erased=", want.personal_data_erased,
       " merged_pending=", want.merged_pending,
-      " merged_held=", want.merged_held,
+      " merged_held=", want.merged_held, " ",
+      want.voucher_details.ShortDebugString(),
       "\n    ledger: ", got.ShortDebugString());
   if (!record_problem.empty()) absl::StrAppend(&text, "\n    ", record_problem);
   return text;
@@ -659,6 +740,16 @@ v1::ProgramConfig Runner::Program() {
     rate->set_points_per_step(rule.points_per_step);
   }
   program.set_time_zone("Asia/Taipei");  // UTC+8, as the model counts days.
+  for (const VoucherRule& rule : ModelVoucherRules()) {
+    v1::VoucherProduct* product = program.add_voucher_products();
+    product->set_product_id(rule.product_id);
+    product->set_display_name(rule.product_id);
+    product->set_sku(rule.sku);
+    product->set_units_per_voucher_max(rule.units_max);
+    product->set_valid_days_after_issue(rule.valid_days);
+    product->set_refundable(rule.refundable);
+    product->set_gift_claim_days(rule.gift_claim_days);
+  }
   for (const CouponRule& rule : ModelCouponRules()) {
     v1::CouponTemplate* coupon = program.add_coupon_templates();
     coupon->set_template_id(rule.template_id);
@@ -831,6 +922,38 @@ bool Runner::Judge(const Command& command, const Observed& observed,
     }
     assigned = *canonical;
   }
+  // A voucher command that draws a code (a voucher, a received or claimed
+  // one, a claim code): the ledger's draw, which must be new; the model
+  // takes it from the answer.
+  if (observed.status.ok() && !observed.replayed) {
+    std::string drawn;
+    bool gift_code = false;
+    switch (command.request.index()) {
+      case kIssueVoucherKind:
+      case kClaimGiftKind:
+        drawn = observed.voucher.code();
+        break;
+      case kTransferVoucherKind:
+        drawn = observed.received.code();
+        break;
+      case kGiftVoucherKind:
+        drawn = observed.gift.claim_code();
+        gift_code = true;
+        break;
+      default:
+        break;
+    }
+    if (!drawn.empty()) {
+      auto canonical = ParseCouponCode(drawn, "code");
+      if (!canonical.ok() ||
+          (gift_code ? model_.voucher_gifts().count(*canonical)
+                     : model_.vouchers().count(*canonical)) > 0) {
+        return Fail(absl::StrCat("the ledger drew code \"", drawn,
+                                 "\", which is malformed or taken"));
+      }
+      assigned = *canonical;
+    }
+  }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
   if (!expected->dry_run) Count(expected->entries);
@@ -870,6 +993,7 @@ bool Runner::Judge(const Command& command, const Observed& observed,
         default:
           CountPointsRejection(expected->reason);
           CountCouponRejection(expected->reason);
+          CountVoucherRejection(expected->reason);
           break;
       }
       if (!expected->entries.empty()) ++report_.rejections_after_due_entries;
@@ -926,6 +1050,7 @@ void Runner::Count(const std::vector<ExpectedEntry>& entries) {
     debt = entry.debt_after;
     CountPointsEntry(entry);
     CountMembersEntry(entry);
+    CountVoucherEntry(entry);
   }
 }
 
@@ -940,6 +1065,9 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   }
   if (command.request.index() == kMergeKind) {
     return CompareMerge(expected, observed);
+  }
+  if (command.request.index() >= kIssueVoucherKind) {
+    return CompareVouchersOk(command, expected, observed);
   }
   if (entry.member_id() != expected.member_id) return "entry member differs";
   if (entry.sequence() != expected.sequence) return "entry sequence differs";
@@ -1277,10 +1405,20 @@ bool Runner::RunSweep() {
                recording.PutsIn(Family::kMeta) == (entries > 0 ? 1 : 0) &&
                recording.PutsIn(Family::kRequests) == 0 &&
                recording.PutsIn(Family::kOrders) == 0 &&
-               recording.PutsIn(Family::kIdentifiers) == 0;
+               recording.PutsIn(Family::kIdentifiers) == 0 &&
+               recording.PutsIn(Family::kVouchers) ==
+                   static_cast<int64_t>(want.voucher_puts.size()) &&
+               recording.PutsIn(Family::kVoucherGifts) ==
+                   static_cast<int64_t>(want.gift_puts.size());
   for (const RecordedPut& put : recording.puts) {
     if (put.family == Family::kMembers) {
       exact = exact && put.existed && touched.count(put.key) == 1;
+    }
+    if (put.family == Family::kVouchers) {
+      exact = exact && put.existed && want.voucher_puts.count(put.key) == 1;
+    }
+    if (put.family == Family::kVoucherGifts) {
+      exact = exact && put.existed && want.gift_puts.count(put.key) == 1;
     }
   }
   if (!exact) {
@@ -1372,6 +1510,8 @@ bool Runner::CheckStatement(const std::string& member_id) {
     const bool by_time = entry.kind() == v1::ENTRY_KIND_MATURE ||
                          entry.kind() == v1::ENTRY_KIND_EXPIRE ||
                          entry.kind() == v1::ENTRY_KIND_TIER ||
+                         entry.kind() == v1::ENTRY_KIND_VOUCHER_GIFT_RETURN ||
+                         entry.kind() == v1::ENTRY_KIND_VOUCHER_EXPIRE ||
                          entry.hold_timed_out();
     if (by_time !=
         (entry.principal() == "system" && entry.request_id().empty())) {
@@ -1706,7 +1846,17 @@ std::string RunReport::Summary() const {
       coupon_refusals_not_combinable, " NOT_COMBINABLE, ",
       coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",
       coupon_refusals_wrong_currency, " WRONG_CURRENCY; ",
-      coupon_validations_judged, " ValidateCoupon answers judged; ",
+      coupon_validations_judged, " ValidateCoupon answers judged; vouchers: ",
+      vouchers_issued, " issued, ", voucher_pickups, " pickups, ",
+      voucher_transfers, " transfers, ", voucher_gifts, " gifts (",
+      voucher_claims, " claimed, ", voucher_gift_returns, " returned), ",
+      voucher_refunds, " refunds, ", voucher_expiries,
+      " expiries; refused: ", voucher_refusals_not_found, " NOT_FOUND, ",
+      voucher_refusals_too_few, " UNITS_TOO_FEW, ", voucher_refusals_expired,
+      " EXPIRED, ", voucher_refusals_not_refundable, " NOT_REFUNDABLE, ",
+      voucher_refusals_not_claimable, " GIFT_NOT_CLAIMABLE, ",
+      voucher_refusals_gifts_not_allowed, " GIFTS_NOT_ALLOWED, ",
+      voucher_refusals_product, " PRODUCT_NOT_FOUND; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

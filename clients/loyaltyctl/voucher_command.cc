@@ -58,10 +58,10 @@ void PrintVoucher(const Voucher& voucher) {
 }
 
 void PrintEntry(const loyalty::v1::LedgerEntry& entry) {
-  PrintFields(std::cout, {{"entry", absl::StrCat(EntryKindLabel(entry.kind()),
-                                                 " on ", entry.member_id(),
-                                                 ", ",
-                                                 FormatEntryPlace(entry))}});
+  PrintFields(std::cout,
+              {{"entry", absl::StrCat(EntryKindLabel(entry.kind()), " on ",
+                                      entry.member_id(), ", ",
+                                      FormatEntryPlace(entry))}});
 }
 
 // A voucher command's answer: the voucher after it, then its entry.
@@ -101,9 +101,8 @@ void PrintClaimed(const loyalty::v1::ClaimVoucherGiftResponse& r) {
 
 void PrintRefunded(const loyalty::v1::RefundVoucherUnitsResponse& r) {
   PrintReplayedNote(r.replayed());
-  PrintFields(std::cout,
-              {{"refund", FormatMinorUnits(r.refund().amount_minor(),
-                                           r.refund().currency())}});
+  PrintFields(std::cout, {{"refund", FormatMinorUnits(r.refund().amount_minor(),
+                                                      r.refund().currency())}});
   PrintVoucher(r.voucher());
   PrintEntry(r.entry());
 }
@@ -170,9 +169,9 @@ ExitCode RunShow(const GlobalFlags& global, const VoucherFlags& flags) {
   request.set_code(flags.code);
   const Connection connection(global);
   Voucher response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(), &LoyaltyService::Stub::GetVoucher, request,
-      &response, /*request_id=*/"");
+  const ExitCode sent =
+      connection.Call(connection.loyalty(), &LoyaltyService::Stub::GetVoucher,
+                      request, &response, /*request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintVoucher);
 }
@@ -369,8 +368,8 @@ Command DefineVoucherCommand(CLI::App* app, const GlobalFlags* global) {
              "Issue a voucher bought online (LoyaltyService.IssueVoucher)",
              &RunIssue, &IssueFlags),
       Define(command, global, "show",
-             "Show a voucher by its code (LoyaltyService.GetVoucher)",
-             &RunShow, &ShowFlags),
+             "Show a voucher by its code (LoyaltyService.GetVoucher)", &RunShow,
+             &ShowFlags),
       Define(command, global, "redeem",
              "Pick up units of a member's voucher at any store "
              "(LoyaltyService.RedeemVoucherUnits)",

@@ -45,8 +45,8 @@ std::vector<Field> VoucherFields(const Voucher& voucher) {
       {"name", OrDash(voucher.display_name())},
       {"sku", voucher.sku()},
       {"member", voucher.member_id()},
-      {"units left", absl::StrCat(voucher.units_left(), " of ",
-                                  voucher.units_bought())},
+      {"units left",
+       absl::StrCat(voucher.units_left(), " of ", voucher.units_bought())},
   };
   // Where the other units went: only the ways some did.
   const std::pair<const char*, int64_t> gone[] = {
@@ -61,12 +61,12 @@ std::vector<Field> VoucherFields(const Voucher& voucher) {
     if (units > 0) fields.push_back({label, absl::StrCat(units, " units")});
   }
   if (voucher.source_code().empty()) {
-    fields.push_back({"price paid",
-                      FormatMinorUnits(voucher.price_paid().amount_minor(),
-                                       voucher.price_paid().currency())});
+    fields.push_back(
+        {"price paid", FormatMinorUnits(voucher.price_paid().amount_minor(),
+                                        voucher.price_paid().currency())});
     if (voucher.units_refunded() > 0) {
-      fields.push_back({"refunded", FormatMinorUnits(
-                                        voucher.refunded().amount_minor(),
+      fields.push_back(
+          {"refunded", FormatMinorUnits(voucher.refunded().amount_minor(),
                                         voucher.refunded().currency())});
     }
     fields.push_back({"order", voucher.order_id()});

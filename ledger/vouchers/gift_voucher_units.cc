@@ -35,7 +35,8 @@ absl::Status GiftVoucherUnitsCommand::Prepare(const Rules& rules,
 }
 
 absl::Status GiftVoucherUnitsCommand::Decide(
-    const Rules& rules, Batch& batch, Queued<GiftVoucherUnitsCommand>& command) {
+    const Rules& rules, Batch& batch,
+    Queued<GiftVoucherUnitsCommand>& command) {
   auto& request = command.request;
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_member_id(), batch));
@@ -53,8 +54,7 @@ absl::Status GiftVoucherUnitsCommand::Decide(
                      "\" cannot be gifted"));
   }
   const int64_t now_ms = batch.now_ms();
-  LEDGER_RETURN_IF_ERROR(
-      CheckUnitsTakeable(*voucher, request.units(), now_ms));
+  LEDGER_RETURN_IF_ERROR(CheckUnitsTakeable(*voucher, request.units(), now_ms));
   VoucherGiftRecord* gift = nullptr;
   LEDGER_ASSIGN_OR_RETURN(std::string claim_code, NewClaimCode(batch, &gift));
 
@@ -98,7 +98,8 @@ absl::Status ClaimVoucherGiftCommand::Prepare(const Rules& rules,
 }
 
 absl::Status ClaimVoucherGiftCommand::Decide(
-    const Rules& rules, Batch& batch, Queued<ClaimVoucherGiftCommand>& command) {
+    const Rules& rules, Batch& batch,
+    Queued<ClaimVoucherGiftCommand>& command) {
   auto& request = command.request;
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_member_id(), batch));
@@ -165,7 +166,8 @@ absl::Status ClaimVoucherGiftCommand::Decide(
                claimed->units_left());
   batch.StageRecord(Family::kVouchers, VoucherKey(gift->voucher_code()));
   batch.StageRecord(Family::kVouchers, VoucherKey(claimed_code));
-  batch.StageRecord(Family::kVoucherGifts, VoucherGiftKey(request.claim_code()));
+  batch.StageRecord(Family::kVoucherGifts,
+                    VoucherGiftKey(request.claim_code()));
 
   const loyalty::v1::VoucherProduct* product =
       FindVoucherProduct(rules.program, gift->product_id());

@@ -48,21 +48,22 @@ absl::Status IssueVoucherCommand::Prepare(const Rules& rules, int64_t now_ms,
   const loyalty::v1::VoucherProduct* product =
       FindVoucherProduct(rules.program, request.product_id());
   // An unknown product is the rule's refusal (NOT_FOUND, remembered).
-  if (product != nullptr && request.units() > product->units_per_voucher_max()) {
+  if (product != nullptr &&
+      request.units() > product->units_per_voucher_max()) {
     return InvalidField(
-        "units", absl::StrCat("product \"", request.product_id(),
-                              "\" sells at most ",
-                              product->units_per_voucher_max(),
-                              " units per voucher"));
+        "units",
+        absl::StrCat("product \"", request.product_id(), "\" sells at most ",
+                     product->units_per_voucher_max(), " units per voucher"));
   }
   if (!request.has_price_paid()) {
     return InvalidField("price_paid", "is required (0 for a free voucher)");
   }
   const loyalty::v1::MinorAmount& price = request.price_paid();
-  if (price.amount_minor() < 0 || price.amount_minor() > kVoucherPriceMinorMax) {
-    return InvalidField("price_paid.amount_minor",
-                        absl::StrCat("must be between 0 and ",
-                                     kVoucherPriceMinorMax));
+  if (price.amount_minor() < 0 ||
+      price.amount_minor() > kVoucherPriceMinorMax) {
+    return InvalidField(
+        "price_paid.amount_minor",
+        absl::StrCat("must be between 0 and ", kVoucherPriceMinorMax));
   }
   if (!IsEarnCurrency(rules.program, price.currency())) {
     return InvalidField("price_paid.currency",
@@ -93,10 +94,9 @@ absl::Status IssueVoucherCommand::Decide(const Rules& rules, Batch& batch,
       VoucherExpiresAtMs(*product, rules.time_zone, batch.now_ms());
   // A product with a fixed end sells nothing after it.
   if (expires_at_ms <= batch.now_ms()) {
-    return VoucherRefused(
-        loyalty::v1::ERROR_REASON_VOUCHER_EXPIRED,
-        absl::StrCat("product \"", product->product_id(),
-                     "\"'s vouchers can no longer be used"));
+    return VoucherRefused(loyalty::v1::ERROR_REASON_VOUCHER_EXPIRED,
+                          absl::StrCat("product \"", product->product_id(),
+                                       "\"'s vouchers can no longer be used"));
   }
   VoucherRecord* voucher = nullptr;
   LEDGER_ASSIGN_OR_RETURN(std::string code, NewVoucherCode(batch, &voucher));

@@ -19,16 +19,15 @@ absl::Status ValidateProduct(const VoucherProduct& product,
                              const std::string& path) {
   LEDGER_RETURN_IF_ERROR(
       ValidateId(product.product_id(), path + ".product_id"));
-  LEDGER_RETURN_IF_ERROR(ValidateText(product.display_name(),
-                                      path + ".display_name",
-                                      kDisplayNameBytesMax));
+  LEDGER_RETURN_IF_ERROR(ValidateText(
+      product.display_name(), path + ".display_name", kDisplayNameBytesMax));
   LEDGER_RETURN_IF_ERROR(
       ValidateToken(product.sku(), path + ".sku", kIdLengthMax, true));
   if (product.units_per_voucher_max() < 1 ||
       product.units_per_voucher_max() > kVoucherUnitsMax) {
-    return InvalidField(path + ".units_per_voucher_max",
-                        absl::StrCat("must be between 1 and ",
-                                     kVoucherUnitsMax));
+    return InvalidField(
+        path + ".units_per_voucher_max",
+        absl::StrCat("must be between 1 and ", kVoucherUnitsMax));
   }
   const bool fixed = product.valid_until_ms() != 0;
   if (fixed == (product.valid_days_after_issue() != 0)) {
@@ -40,9 +39,9 @@ absl::Status ValidateProduct(const VoucherProduct& product,
   }
   if (!fixed && (product.valid_days_after_issue() < 1 ||
                  product.valid_days_after_issue() > kVoucherValidDaysMax)) {
-    return InvalidField(path + ".valid_days_after_issue",
-                        absl::StrCat("must be between 1 and ",
-                                     kVoucherValidDaysMax));
+    return InvalidField(
+        path + ".valid_days_after_issue",
+        absl::StrCat("must be between 1 and ", kVoucherValidDaysMax));
   }
   if (product.gift_claim_days() < 0 ||
       product.gift_claim_days() > kVoucherGiftClaimDaysMax) {
@@ -63,7 +62,8 @@ int64_t DaysLaterMs(int64_t at_ms, int32_t days, absl::TimeZone time_zone) {
 
 }  // namespace
 
-absl::Status ValidateVoucherProducts(const loyalty::v1::ProgramConfig& program) {
+absl::Status ValidateVoucherProducts(
+    const loyalty::v1::ProgramConfig& program) {
   absl::flat_hash_set<std::string> ids;
   for (int i = 0; i < program.voucher_products_size(); ++i) {
     const VoucherProduct& product = program.voucher_products(i);
@@ -89,8 +89,7 @@ const VoucherProduct* FindVoucherProduct(
 int64_t VoucherExpiresAtMs(const VoucherProduct& product,
                            absl::TimeZone time_zone, int64_t issued_at_ms) {
   if (product.valid_days_after_issue() == 0) return product.valid_until_ms();
-  return DaysLaterMs(issued_at_ms, product.valid_days_after_issue(),
-                     time_zone);
+  return DaysLaterMs(issued_at_ms, product.valid_days_after_issue(), time_zone);
 }
 
 int64_t GiftClaimExpiresAtMs(const VoucherProduct& product,

@@ -51,8 +51,7 @@ absl::Status RefundVoucherUnitsCommand::Decide(
             : "vouchers of this product cannot be refunded");
   }
   const int64_t now_ms = batch.now_ms();
-  LEDGER_RETURN_IF_ERROR(
-      CheckUnitsTakeable(*voucher, request.units(), now_ms));
+  LEDGER_RETURN_IF_ERROR(CheckUnitsTakeable(*voucher, request.units(), now_ms));
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,

@@ -42,18 +42,17 @@ absl::Status CheckUnitsTakeable(const VoucherRecord& voucher, int64_t units,
                           "the voucher has expired");
   }
   if (units > voucher.units_left()) {
-    return VoucherRefused(
-        loyalty::v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW,
-        absl::StrCat("the voucher has ", voucher.units_left(),
-                     " units left, ", units, " asked"));
+    return VoucherRefused(loyalty::v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW,
+                          absl::StrCat("the voucher has ", voucher.units_left(),
+                                       " units left, ", units, " asked"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateVoucherUnits(int64_t units, absl::string_view field) {
   if (units < 1 || units > kVoucherUnitsMax) {
-    return InvalidField(field,
-                        absl::StrCat("must be between 1 and ", kVoucherUnitsMax));
+    return InvalidField(
+        field, absl::StrCat("must be between 1 and ", kVoucherUnitsMax));
   }
   return absl::OkStatus();
 }
@@ -65,9 +64,8 @@ absl::StatusOr<std::string> NewVoucherCode(Batch& batch,
   std::string code;
   do {
     code = NewCouponCode();
-    LEDGER_ASSIGN_OR_RETURN(
-        *record,
-        batch.LoadRecord<VoucherRecord>(Family::kVouchers, VoucherKey(code)));
+    LEDGER_ASSIGN_OR_RETURN(*record, batch.LoadRecord<VoucherRecord>(
+                                         Family::kVouchers, VoucherKey(code)));
   } while (!(*record)->code().empty());
   return code;
 }

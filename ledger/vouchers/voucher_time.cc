@@ -17,8 +17,8 @@ using loyalty::v1::LedgerEntry;
 
 namespace {
 
-LedgerEntry SystemEntry(const MemberRecord& member,
-                        loyalty::v1::EntryKind kind, int64_t due_ms) {
+LedgerEntry SystemEntry(const MemberRecord& member, loyalty::v1::EntryKind kind,
+                        int64_t due_ms) {
   LedgerEntry entry;
   entry.set_member_id(member.member_id());
   entry.set_kind(kind);
@@ -61,9 +61,9 @@ absl::Status ReturnGift(const VoucherDue& due, MemberRecord* member,
 
 absl::Status ExpireUnits(const VoucherDue& due, MemberRecord* member,
                          Batch& batch) {
-  LEDGER_ASSIGN_OR_RETURN(
-      VoucherRecord * voucher,
-      batch.LoadRecord<VoucherRecord>(Family::kVouchers, VoucherKey(due.code())));
+  LEDGER_ASSIGN_OR_RETURN(VoucherRecord * voucher,
+                          batch.LoadRecord<VoucherRecord>(
+                              Family::kVouchers, VoucherKey(due.code())));
   // Invariant: a voucher falls due with units left, at its expiry.
   LEDGER_CHECK(voucher->units_left() > 0);
   LEDGER_CHECK(voucher->expires_at_ms() == due.due_ms());

@@ -86,9 +86,12 @@ absl::Status CheckVoucherEntryShape(const LedgerEntry& entry) {
 }
 
 bool VoucherUnitsConserved(const VoucherRecord& v) {
-  const int64_t terms[] = {v.units_redeemed(),       v.units_transferred_out(),
-                           v.units_gifted_claimed(), v.units_gifted_pending(),
-                           v.units_refunded(),       v.units_expired(),
+  const int64_t terms[] = {v.units_redeemed(),
+                           v.units_transferred_out(),
+                           v.units_gifted_claimed(),
+                           v.units_gifted_pending(),
+                           v.units_refunded(),
+                           v.units_expired(),
                            v.units_left()};
   int64_t sum = 0;
   for (int64_t term : terms) {
@@ -114,9 +117,9 @@ int64_t RefundMinorFor(const VoucherRecord& voucher, int64_t units) {
 namespace {
 
 // A voucher entry that creates `voucher` (ISSUE, TRANSFER_IN, CLAIM).
-absl::Status CheckNewCode(const LedgerEntry& entry, const VoucherRecord& voucher,
-                          const std::string& code, int64_t units,
-                          int64_t expires_at_ms) {
+absl::Status CheckNewCode(const LedgerEntry& entry,
+                          const VoucherRecord& voucher, const std::string& code,
+                          int64_t units, int64_t expires_at_ms) {
   if (!voucher.code().empty()) {
     return Broken(entry, "a voucher code created twice");
   }
@@ -129,7 +132,8 @@ absl::Status CheckNewCode(const LedgerEntry& entry, const VoucherRecord& voucher
 
 // The voucher an entry names exists and is of the product it says.
 absl::Status CheckKnown(const LedgerEntry& entry, const VoucherRecord& voucher,
-                        const std::string& code, const std::string& product_id) {
+                        const std::string& code,
+                        const std::string& product_id) {
   if (voucher.code().empty() || voucher.code() != code ||
       voucher.product_id() != product_id) {
     return Broken(entry, "an entry of a voucher never created");
@@ -146,7 +150,8 @@ absl::Status CheckTaken(const LedgerEntry& entry, const VoucherRecord& voucher,
     return Broken(entry, "more units taken than the voucher has left");
   }
   if (units_left_after != voucher.units_left() - units) {
-    return Broken(entry, "a voucher entry's units_left_after is not the fold's");
+    return Broken(entry,
+                  "a voucher entry's units_left_after is not the fold's");
   }
   if (entry.recorded_at_ms() >= voucher.expires_at_ms()) {
     return Broken(entry, "units taken from a voucher after its expiry");
@@ -214,10 +219,12 @@ absl::Status FoldTransfer(const LedgerEntry& entry, VoucherRecord* next) {
                                     moved.product_id(), moved.units(),
                                     moved.units_left_after()));
   if (moved.expires_at_ms() != next->expires_at_ms()) {
-    return Broken(entry, "a VOUCHER_TRANSFER_OUT's expiry is not the voucher's");
+    return Broken(entry,
+                  "a VOUCHER_TRANSFER_OUT's expiry is not the voucher's");
   }
   next->set_units_left(next->units_left() - moved.units());
-  next->set_units_transferred_out(next->units_transferred_out() + moved.units());
+  next->set_units_transferred_out(next->units_transferred_out() +
+                                  moved.units());
   return absl::OkStatus();
 }
 
@@ -259,8 +266,7 @@ absl::Status FoldGift(const LedgerEntry& entry, VoucherRecord* next,
     if (gift->state() != loyalty::v1::VOUCHER_GIFT_STATE_CLAIMED ||
         gift->claimed_by_member_id() != entry.member_id() ||
         gift->claimed_code() != g.claimed_code() ||
-        g.code() != gift->voucher_code() ||
-        g.units_left_after() != g.units() ||
+        g.code() != gift->voucher_code() || g.units_left_after() != g.units() ||
         g.expires_at_ms() != gift->voucher_expires_at_ms()) {
       return Broken(entry, "a VOUCHER_CLAIM of a gift not claimed by it");
     }
@@ -457,7 +463,8 @@ absl::Status FoldVoucherDues(const LedgerEntry& entry, MemberRecord* m) {
                     entry.voucher_transferred().code(), false, m);
     case loyalty::v1::ENTRY_KIND_VOUCHER_GIFT: {
       const loyalty::v1::VoucherGifted& g = entry.voucher_gift();
-      LEDGER_RETURN_IF_ERROR(TakenFrom(entry, g.code(), g.units_left_after(), m));
+      LEDGER_RETURN_IF_ERROR(
+          TakenFrom(entry, g.code(), g.units_left_after(), m));
       return AddDue(entry, g.claim_expires_at_ms(), g.claim_code(), true, m);
     }
     case loyalty::v1::ENTRY_KIND_VOUCHER_GIFT_CLAIMED:

@@ -26,8 +26,8 @@ void VouchersVerifyPart::AfterFold(
   VoucherRecord next = vouchers_[key];
   VoucherGiftRecord next_gift;
   if (gift_entry) next_gift = gifts_[gift_key];
-  absl::Status folded = fold::FoldVoucherEntry(entry, &next,
-                                               gift_entry ? &next_gift : nullptr);
+  absl::Status folded =
+      fold::FoldVoucherEntry(entry, &next, gift_entry ? &next_gift : nullptr);
   if (!folded.ok()) {
     problems.Add(std::string(folded.message()));
     return;
@@ -73,16 +73,15 @@ void VouchersVerifyPart::CheckUnits(Problems& problems) const {
     }
   }
   if (units_in_transfer_ != 0 || units_in_claim_ != 0) {
-    problems.Add(absl::StrCat(
-        "voucher units: ", units_in_transfer_,
-        " left by transfer and ", units_in_claim_,
-        " by claim without arriving in another voucher"));
+    problems.Add(absl::StrCat("voucher units: ", units_in_transfer_,
+                              " left by transfer and ", units_in_claim_,
+                              " by claim without arriving in another voucher"));
   }
   if (units_issued_ != units_used + units_left + units_pending) {
-    problems.Add(absl::StrCat("voucher units: ", units_issued_,
-                              " bought but ", units_used,
-                              " redeemed, refunded or expired, ", units_left,
-                              " left and ", units_pending, " in gifts"));
+    problems.Add(absl::StrCat("voucher units: ", units_issued_, " bought but ",
+                              units_used, " redeemed, refunded or expired, ",
+                              units_left, " left and ", units_pending,
+                              " in gifts"));
   }
   if (units_pending != gifts_pending) {
     problems.Add(absl::StrCat("voucher units: vouchers have ", units_pending,
@@ -120,7 +119,8 @@ void VouchersVerifyPart::CheckDues(const ReplayedMembers& members,
     const MemberRecord* owner = resolve(v.member_id());
     if (owner == nullptr ||
         !has_due(*owner, v.code(), false, v.expires_at_ms())) {
-      problems.Add(absl::StrCat("voucher ", v.code(), ": its expiry is not "
+      problems.Add(absl::StrCat("voucher ", v.code(),
+                                ": its expiry is not "
                                 "in its owner's voucher_dues"));
     }
   }
@@ -128,8 +128,8 @@ void VouchersVerifyPart::CheckDues(const ReplayedMembers& members,
     if (gift.state() != loyalty::v1::VOUCHER_GIFT_STATE_PENDING) continue;
     ++expected;
     const MemberRecord* giver = resolve(gift.giver_member_id());
-    if (giver == nullptr || !has_due(*giver, gift.claim_code(), true,
-                                     gift.claim_expires_at_ms())) {
+    if (giver == nullptr ||
+        !has_due(*giver, gift.claim_code(), true, gift.claim_expires_at_ms())) {
       problems.Add(absl::StrCat("voucher gift ", gift.claim_code(),
                                 ": its return is not in its giver's "
                                 "voucher_dues"));
@@ -158,11 +158,10 @@ absl::Status VouchersVerifyPart::Finish(const StoreReader& store,
   }
   CheckUnits(problems);
   CheckDues(members, problems);
-  LEDGER_RETURN_IF_ERROR(
-      CheckFamilyMatches(store, Family::kVouchers, vouchers, "voucher",
-                         problems));
-  return CheckFamilyMatches(store, Family::kVoucherGifts, gifts,
-                            "voucher gift", problems);
+  LEDGER_RETURN_IF_ERROR(CheckFamilyMatches(store, Family::kVouchers, vouchers,
+                                            "voucher", problems));
+  return CheckFamilyMatches(store, Family::kVoucherGifts, gifts, "voucher gift",
+                            problems);
 }
 
 }  // namespace loyalty

@@ -78,8 +78,7 @@ void VoucherCheck::LearnCreated(const SentRequest& request,
       }
       const std::string claim_key = Canonical(response.gift().claim_code());
       if (gifts_.count(claim_key) > 0) {
-        failures->push_back(absl::StrCat(RequestName(request),
-                                         ": claim code ",
+        failures->push_back(absl::StrCat(RequestName(request), ": claim code ",
                                          response.gift().claim_code(),
                                          " was made by an earlier gift too"));
         return;
@@ -207,21 +206,21 @@ void VoucherCheck::Check(LedgerClient& client, Failures* failures) {
                                        voucher.status().ToString()));
       continue;
     }
-    const std::string where = absl::StrCat("voucher ", known.printed_code,
-                                           " (", known.name, "): ");
+    const std::string where =
+        absl::StrCat("voucher ", known.printed_code, " (", known.name, "): ");
     const loyalty::v1::Voucher& v = *voucher;
     if (v.member_id() != known.member_id ||
         v.units_bought() != known.units_bought) {
-      failures->push_back(where + "owner or units bought changed: " +
-                          v.ShortDebugString());
+      failures->push_back(
+          where + "owner or units bought changed: " + v.ShortDebugString());
     }
     const int64_t accounted = v.units_redeemed() + v.units_transferred_out() +
                               v.units_gifted_pending() +
                               v.units_gifted_claimed() + v.units_refunded() +
                               v.units_expired() + v.units_left();
     if (v.units_left() < 0 || accounted != v.units_bought()) {
-      failures->push_back(where + "units are not conserved: " +
-                          v.ShortDebugString());
+      failures->push_back(where +
+                          "units are not conserved: " + v.ShortDebugString());
     }
     if (v.units_redeemed() != known.redeemed ||
         v.units_transferred_out() != known.transferred ||
@@ -236,10 +235,10 @@ void VoucherCheck::Check(LedgerClient& client, Failures* failures) {
     }
     if (known.too_few_asked_min > 0 &&
         v.units_left() >= known.too_few_asked_min) {
-      failures->push_back(absl::StrCat(
-          where, "a request for ", known.too_few_asked_min,
-          " units was told too few are left, but ", v.units_left(),
-          " are left now"));
+      failures->push_back(absl::StrCat(where, "a request for ",
+                                       known.too_few_asked_min,
+                                       " units was told too few are left, but ",
+                                       v.units_left(), " are left now"));
     }
     counts_.used_up += v.units_left() == 0;
   }

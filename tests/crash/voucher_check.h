@@ -37,15 +37,15 @@
 namespace loyalty::crash {
 
 struct VoucherCounts {
-  uint64_t vouchers = 0;        // Known vouchers (issued, received, claimed).
-  uint64_t pickups = 0;         // OK RedeemVoucherUnits answers.
-  uint64_t transfers = 0;       // OK TransferVoucherUnits answers.
-  uint64_t gifts = 0;           // OK GiftVoucherUnits answers.
-  uint64_t claims = 0;          // OK ClaimVoucherGift answers.
-  uint64_t refunds = 0;         // OK RefundVoucherUnits answers.
-  uint64_t too_few = 0;         // VOUCHER_UNITS_TOO_FEW answers.
-  uint64_t not_claimable = 0;   // VOUCHER_GIFT_NOT_CLAIMABLE answers.
-  uint64_t used_up = 0;         // Vouchers with no units left, last check.
+  uint64_t vouchers = 0;       // Known vouchers (issued, received, claimed).
+  uint64_t pickups = 0;        // OK RedeemVoucherUnits answers.
+  uint64_t transfers = 0;      // OK TransferVoucherUnits answers.
+  uint64_t gifts = 0;          // OK GiftVoucherUnits answers.
+  uint64_t claims = 0;         // OK ClaimVoucherGift answers.
+  uint64_t refunds = 0;        // OK RefundVoucherUnits answers.
+  uint64_t too_few = 0;        // VOUCHER_UNITS_TOO_FEW answers.
+  uint64_t not_claimable = 0;  // VOUCHER_GIFT_NOT_CLAIMABLE answers.
+  uint64_t used_up = 0;        // Vouchers with no units left, last check.
 };
 
 class VoucherCheck {

@@ -44,9 +44,10 @@ Voucher Bought() {
   return voucher;
 }
 
-TEST_CASE("a bought voucher shows units left of bought, where the rest went, "
-          "its price and what refunds paid back",
-          "[ctl][voucher]") {
+TEST_CASE(
+    "a bought voucher shows units left of bought, where the rest went, "
+    "its price and what refunds paid back",
+    "[ctl][voucher]") {
   const std::vector<Field> fields = VoucherFields(Bought());
   CHECK(FieldValue(fields, "units left") == "4 of 12");
   CHECK(FieldValue(fields, "picked up") == "5 units");
@@ -70,8 +71,7 @@ TEST_CASE("a received voucher shows its source instead of a price",
   received.set_source_code("0000-0000-0000-0001-Y");
   received.set_state(loyalty::v1::VOUCHER_STATE_USED_UP);
   const std::vector<Field> fields = VoucherFields(received);
-  CHECK(FieldValue(fields, "received from voucher") ==
-        "0000-0000-0000-0001-Y");
+  CHECK(FieldValue(fields, "received from voucher") == "0000-0000-0000-0001-Y");
   CHECK(FieldValue(fields, "price paid") == "(absent)");
   CHECK(FieldValue(fields, "state") == "used up");
 }

@@ -70,10 +70,9 @@ inline std::string IssueVoucherOk(TestLedger& t, const std::string& request_id,
                                   const std::string& member_id,
                                   const std::string& product_id, int64_t units,
                                   int64_t price_minor) {
-  auto issued = IssueVoucher(t.ledger(),
-                             IssueVoucherRequest(request_id, member_id,
-                                                 product_id, units,
-                                                 price_minor));
+  auto issued = IssueVoucher(
+      t.ledger(), IssueVoucherRequest(request_id, member_id, product_id, units,
+                                      price_minor));
   REQUIRE_OK(issued);
   return issued->voucher().code();
 }
@@ -82,8 +81,8 @@ inline v1::RedeemVoucherUnitsRequest PickupRequest(
     std::string request_id, std::string member_id, std::string code,
     int64_t units, std::string store_id = "store-042") {
   v1::RedeemVoucherUnitsRequest request;
-  *request.mutable_context() = PosContext(std::move(request_id),
-                                          std::move(store_id));
+  *request.mutable_context() =
+      PosContext(std::move(request_id), std::move(store_id));
   request.set_member_id(std::move(member_id));
   request.set_code(std::move(code));
   request.set_units(units);

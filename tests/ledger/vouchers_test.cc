@@ -98,9 +98,10 @@ TEST_CASE("a bad voucher product is refused at start with its field named",
   CHECK(ValidateProgram(VoucherProgram()).ok());
 }
 
-TEST_CASE("a voucher valid for N days runs to the end of that day in the "
-          "program's time zone",
-          "[vouchers][program]") {
+TEST_CASE(
+    "a voucher valid for N days runs to the end of that day in the "
+    "program's time zone",
+    "[vouchers][program]") {
   VoucherProduct product = VoucherProgram().voucher_products(0);
   product.set_valid_days_after_issue(1);
   // 2023-11-14T22:13:20Z is 2023-11-15 06:13:20 in Taipei (UTC+8): valid
@@ -117,9 +118,10 @@ TEST_CASE("a voucher valid for N days runs to the end of that day in the "
 // ---------------------------------------------------------------------------
 // Issue.
 
-TEST_CASE("a bought voucher is the member's with its units, price, order "
-          "and expiry, and in their statement",
-          "[vouchers][issue]") {
+TEST_CASE(
+    "a bought voucher is the member's with its units, price, order "
+    "and expiry, and in their statement",
+    "[vouchers][issue]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   auto issued = IssueVoucher(
@@ -163,9 +165,10 @@ TEST_CASE("a bought voucher is the member's with its units, price, order "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("IssueVoucher refuses bad input naming the field and changes "
-          "nothing",
-          "[vouchers][issue][validation]") {
+TEST_CASE(
+    "IssueVoucher refuses bad input naming the field and changes "
+    "nothing",
+    "[vouchers][issue][validation]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   struct Case {
@@ -209,9 +212,10 @@ TEST_CASE("IssueVoucher refuses bad input naming the field and changes "
   }
 }
 
-TEST_CASE("IssueVoucher refusals by rule are remembered: unknown product, "
-          "unknown or closed member, a product past its fixed end",
-          "[vouchers][issue]") {
+TEST_CASE(
+    "IssueVoucher refusals by rule are remembered: unknown product, "
+    "unknown or closed member, a product past its fixed end",
+    "[vouchers][issue]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   {
@@ -240,8 +244,8 @@ TEST_CASE("IssueVoucher refusals by rule are remembered: unknown product, "
     CHECK(ReasonOfResult(late) == v1::ERROR_REASON_VOUCHER_EXPIRED);
     nothing.CheckOnlyRequestRemembered();
   }
-  REQUIRE_OK(testing::Close(t.ledger(),
-                            testing::CloseRequest("c1", "alice", false)));
+  REQUIRE_OK(
+      testing::Close(t.ledger(), testing::CloseRequest("c1", "alice", false)));
   auto closed = IssueVoucher(
       t.ledger(), IssueVoucherRequest("u4", "alice", "coffee-12", 1, 100));
   CHECK(ReasonOfResult(closed) == v1::ERROR_REASON_MEMBER_CLOSED);
@@ -251,13 +255,14 @@ TEST_CASE("IssueVoucher refusals by rule are remembered: unknown product, "
 // ---------------------------------------------------------------------------
 // Pickup.
 
-TEST_CASE("a voucher's units are picked up in parts at any store until none "
-          "are left",
-          "[vouchers][pickup]") {
+TEST_CASE(
+    "a voucher's units are picked up in parts at any store until none "
+    "are left",
+    "[vouchers][pickup]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   auto first = Pickup(t.ledger(), PickupRequest("p1", "alice", code, 3));
   REQUIRE_OK(first);
   CHECK(first->voucher().units_left() == 9);
@@ -265,8 +270,8 @@ TEST_CASE("a voucher's units are picked up in parts at any store until none "
   CHECK(first->entry().voucher_redeemed().units() == 3);
   CHECK(first->entry().voucher_redeemed().units_left_after() == 9);
   CHECK(first->entry().store_id() == "store-042");
-  auto second = Pickup(t.ledger(),
-                       PickupRequest("p2", "alice", code, 8, "store-013"));
+  auto second =
+      Pickup(t.ledger(), PickupRequest("p2", "alice", code, 8, "store-013"));
   REQUIRE_OK(second);
   CHECK(second->entry().store_id() == "store-013");
   // In the app too, with the code spelled another way.
@@ -282,8 +287,7 @@ TEST_CASE("a voucher's units are picked up in parts at any store until none "
     NothingChanged nothing(t.store());
     auto none_left = Pickup(t.ledger(), PickupRequest("p4", "alice", code, 1));
     CHECK(CodeOf(none_left) == absl::StatusCode::kFailedPrecondition);
-    CHECK(ReasonOfResult(none_left) ==
-          v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW);
+    CHECK(ReasonOfResult(none_left) == v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW);
     nothing.CheckOnlyRequestRemembered();
   }
   // A retry of a pickup replays it: nothing more is taken.
@@ -307,34 +311,34 @@ TEST_CASE("a pickup of more units than are left takes none",
   CHECK(t.ledger().GetVoucher(code)->units_left() == 5);
 }
 
-TEST_CASE("another member's voucher and an unknown code get one answer that "
-          "reveals nothing",
-          "[vouchers][pickup]") {
+TEST_CASE(
+    "another member's voucher and an unknown code get one answer that "
+    "reveals nothing",
+    "[vouchers][pickup]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   t.EnrollOk("bob");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   auto others = Pickup(t.ledger(), PickupRequest("p1", "bob", code, 1));
-  auto unknown = Pickup(t.ledger(), PickupRequest(
-                                        "p2", "bob",
-                                        FormatCouponCode(NewCouponCode()), 1));
+  auto unknown =
+      Pickup(t.ledger(),
+             PickupRequest("p2", "bob", FormatCouponCode(NewCouponCode()), 1));
   CHECK(CodeOf(others) == absl::StatusCode::kNotFound);
   CHECK(ReasonOfResult(others) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
   CHECK(CodeOf(unknown) == CodeOf(others));
   CHECK(ReasonOfResult(unknown) == ReasonOfResult(others));
   CHECK(MessageOf(unknown) == MessageOf(others));
-  CHECK(ReasonOfResult(t.ledger().GetVoucher(
-            FormatCouponCode(NewCouponCode()))) ==
-        v1::ERROR_REASON_VOUCHER_NOT_FOUND);
+  CHECK(ReasonOfResult(t.ledger().GetVoucher(FormatCouponCode(
+            NewCouponCode()))) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
 }
 
 TEST_CASE("RedeemVoucherUnits refuses bad input naming the field",
           "[vouchers][pickup][validation]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   std::string typo = code;
   typo[0] = typo[0] == 'A' ? 'B' : 'A';
   struct Case {
@@ -366,13 +370,14 @@ TEST_CASE("RedeemVoucherUnits refuses bad input naming the field",
   }
 }
 
-TEST_CASE("tills racing for a voucher's last units: exactly as many pickups "
-          "succeed as there were units",
-          "[vouchers][pickup][concurrency]") {
+TEST_CASE(
+    "tills racing for a voucher's last units: exactly as many pickups "
+    "succeed as there were units",
+    "[vouchers][pickup][concurrency]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p0", "alice", code, 7)));
   std::atomic<int> succeeded{0};
   std::atomic<int> too_few{0};
@@ -399,14 +404,15 @@ TEST_CASE("tills racing for a voucher's last units: exactly as many pickups "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("a voucher's owner merged into another member: the member it "
-          "resolves to picks up, its expiry moves with it",
-          "[vouchers][merge]") {
+TEST_CASE(
+    "a voucher's owner merged into another member: the member it "
+    "resolves to picks up, its expiry moves with it",
+    "[vouchers][merge]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   t.EnrollOk("alice-2");
-  const std::string code = IssueVoucherOk(t, "i1", "alice-2", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice-2", "coffee-12", 12, 3000);
   REQUIRE_OK(testing::Merge(t.ledger(),
                             testing::MergeRequest("m1", "alice-2", "alice")));
   REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p1", "alice", code, 2)));
@@ -423,17 +429,17 @@ TEST_CASE("a voucher's owner merged into another member: the member it "
 // ---------------------------------------------------------------------------
 // Transfer.
 
-TEST_CASE("units transferred to another member arrive as their own voucher "
-          "of the same product and expiry, both sides in one batch",
-          "[vouchers][transfer]") {
+TEST_CASE(
+    "units transferred to another member arrive as their own voucher "
+    "of the same product and expiry, both sides in one batch",
+    "[vouchers][transfer]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   t.EnrollOk("bob");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
-  auto moved = TransferUnits(t.ledger(),
-                             VoucherTransferRequest("x1", "alice", code, "bob",
-                                                    4));
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
+  auto moved = TransferUnits(
+      t.ledger(), VoucherTransferRequest("x1", "alice", code, "bob", 4));
   REQUIRE_OK(moved);
   CHECK(moved->voucher().units_left() == 8);
   CHECK(moved->voucher().units_transferred_out() == 4);
@@ -452,30 +458,32 @@ TEST_CASE("units transferred to another member arrive as their own voucher "
   CHECK(moved->entry_out().counterparty_member_id() == "bob");
   CHECK(moved->entry_in().counterparty_member_id() == "alice");
   // Bob picks his up; alice cannot use bob's, bob cannot use alice's.
-  REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p1", "bob", received.code(), 4)));
-  CHECK(ReasonOfResult(Pickup(t.ledger(), PickupRequest("p2", "alice",
-                                                        received.code(), 1))) ==
+  REQUIRE_OK(
+      Pickup(t.ledger(), PickupRequest("p1", "bob", received.code(), 4)));
+  CHECK(ReasonOfResult(Pickup(
+            t.ledger(), PickupRequest("p2", "alice", received.code(), 1))) ==
         v1::ERROR_REASON_VOUCHER_NOT_FOUND);
-  CHECK(ReasonOfResult(Pickup(t.ledger(),
-                              PickupRequest("p3", "bob", code, 1))) ==
-        v1::ERROR_REASON_VOUCHER_NOT_FOUND);
+  CHECK(
+      ReasonOfResult(Pickup(t.ledger(), PickupRequest("p3", "bob", code, 1))) ==
+      v1::ERROR_REASON_VOUCHER_NOT_FOUND);
   // Received units are not the receiver's purchase: no refund.
-  CHECK(ReasonOfResult(RefundUnits(t.ledger(), "r1", "bob", received.code(),
-                                   1)) ==
+  CHECK(ReasonOfResult(
+            RefundUnits(t.ledger(), "r1", "bob", received.code(), 1)) ==
         v1::ERROR_REASON_VOUCHER_NOT_REFUNDABLE);
   t.Reopen();
   t.RequireVerifyOk();
 }
 
-TEST_CASE("a voucher transfer is refused for itself, a merged pair, an "
-          "unknown receiver and too many units, changing nothing",
-          "[vouchers][transfer]") {
+TEST_CASE(
+    "a voucher transfer is refused for itself, a merged pair, an "
+    "unknown receiver and too many units, changing nothing",
+    "[vouchers][transfer]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   t.EnrollOk("alice-old");
   const std::string code = IssueVoucherOk(t, "i1", "alice", "tea-5", 5, 1000);
-  REQUIRE_OK(testing::Merge(
-      t.ledger(), testing::MergeRequest("m1", "alice-old", "alice")));
+  REQUIRE_OK(testing::Merge(t.ledger(),
+                            testing::MergeRequest("m1", "alice-old", "alice")));
   {
     NothingChanged nothing(t.store());
     auto self = TransferUnits(
@@ -487,7 +495,8 @@ TEST_CASE("a voucher transfer is refused for itself, a merged pair, an "
   {
     NothingChanged nothing(t.store());
     auto alias = TransferUnits(
-        t.ledger(), VoucherTransferRequest("x2", "alice", code, "alice-old", 1));
+        t.ledger(),
+        VoucherTransferRequest("x2", "alice", code, "alice-old", 1));
     CHECK(ReasonOfResult(alias) == v1::ERROR_REASON_MEMBER_MERGED);
     nothing.CheckOnlyRequestRemembered();
   }
@@ -525,13 +534,14 @@ TEST_CASE("a voucher transfer is refused for itself, a merged pair, an "
 // ---------------------------------------------------------------------------
 // Gifts.
 
-TEST_CASE("a gift claim code is claimed once, by a friend who enrolled "
-          "after it was made",
-          "[vouchers][gift]") {
+TEST_CASE(
+    "a gift claim code is claimed once, by a friend who enrolled "
+    "after it was made",
+    "[vouchers][gift]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   auto gifted = GiftUnits(t.ledger(), GiftRequest("g1", "alice", code, 5));
   REQUIRE_OK(gifted);
   CHECK(gifted->entry().kind() == v1::ENTRY_KIND_VOUCHER_GIFT);
@@ -548,8 +558,7 @@ TEST_CASE("a gift claim code is claimed once, by a friend who enrolled "
   auto claimed = ClaimGift(t.ledger(), "c1", "friend",
                            absl::AsciiStrToLower(gift.claim_code()));
   REQUIRE_OK(claimed);
-  CHECK(claimed->entry_claimed().kind() ==
-        v1::ENTRY_KIND_VOUCHER_GIFT_CLAIMED);
+  CHECK(claimed->entry_claimed().kind() == v1::ENTRY_KIND_VOUCHER_GIFT_CLAIMED);
   CHECK(claimed->entry_claimed().member_id() == "alice");
   CHECK(claimed->entry().kind() == v1::ENTRY_KIND_VOUCHER_CLAIM);
   CHECK(claimed->entry().member_id() == "friend");
@@ -573,20 +582,21 @@ TEST_CASE("a gift claim code is claimed once, by a friend who enrolled "
     CHECK(ReasonOfResult(again) == v1::ERROR_REASON_VOUCHER_GIFT_NOT_CLAIMABLE);
     nothing.CheckOnlyRequestRemembered();
   }
-  REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p1", "friend", friends.code(),
-                                              5)));
+  REQUIRE_OK(
+      Pickup(t.ledger(), PickupRequest("p1", "friend", friends.code(), 5)));
   t.Reopen();
   t.RequireVerifyOk();
 }
 
-TEST_CASE("an unclaimed gift goes back to the giver when its claim code "
-          "expires, and can no longer be claimed",
-          "[vouchers][gift]") {
+TEST_CASE(
+    "an unclaimed gift goes back to the giver when its claim code "
+    "expires, and can no longer be claimed",
+    "[vouchers][gift]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   t.EnrollOk("friend");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   // Everything in the voucher is gifted: it has no units left meanwhile.
   auto gifted = GiftUnits(t.ledger(), GiftRequest("g1", "alice", code, 12));
   REQUIRE_OK(gifted);
@@ -605,36 +615,38 @@ TEST_CASE("an unclaimed gift goes back to the giver when its claim code "
   CHECK(voucher->units_left() == 12);
   CHECK(voucher->units_gifted_pending() == 0);
   NothingChanged nothing(t.store());
-  auto late = ClaimGift(t.ledger(), "c1", "friend",
-                        gifted->gift().claim_code());
+  auto late =
+      ClaimGift(t.ledger(), "c1", "friend", gifted->gift().claim_code());
   CHECK(ReasonOfResult(late) == v1::ERROR_REASON_VOUCHER_GIFT_NOT_CLAIMABLE);
   nothing.CheckOnlyRequestRemembered();
   REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p1", "alice", code, 12)));
   t.RequireVerifyOk();
 }
 
-TEST_CASE("a claim after the claim code expired, before any sweep, returns "
-          "the gift instead",
-          "[vouchers][gift]") {
+TEST_CASE(
+    "a claim after the claim code expired, before any sweep, returns "
+    "the gift instead",
+    "[vouchers][gift]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   t.EnrollOk("friend");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   auto gifted = GiftUnits(t.ledger(), GiftRequest("g1", "alice", code, 2));
   REQUIRE_OK(gifted);
   t.clock().SetMs(gifted->gift().claim_expires_at_ms() + 1);
-  auto late = ClaimGift(t.ledger(), "c1", "friend",
-                        gifted->gift().claim_code());
+  auto late =
+      ClaimGift(t.ledger(), "c1", "friend", gifted->gift().claim_code());
   CHECK(ReasonOfResult(late) == v1::ERROR_REASON_VOUCHER_GIFT_NOT_CLAIMABLE);
   // The refusal is remembered, and the giver's return was written by it.
   CHECK(t.ledger().GetVoucher(code)->units_left() == 12);
   t.RequireVerifyOk();
 }
 
-TEST_CASE("gifts are refused for a product without gifts, and claims of "
-          "unknown codes get the generic answer",
-          "[vouchers][gift]") {
+TEST_CASE(
+    "gifts are refused for a product without gifts, and claims of "
+    "unknown codes get the generic answer",
+    "[vouchers][gift]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   const std::string tea = IssueVoucherOk(t, "i1", "alice", "tea-5", 5, 1000);
@@ -647,8 +659,8 @@ TEST_CASE("gifts are refused for a product without gifts, and claims of "
   }
   {
     NothingChanged nothing(t.store());
-    auto unknown = ClaimGift(t.ledger(), "c1", "alice",
-                             FormatCouponCode(NewCouponCode()));
+    auto unknown =
+        ClaimGift(t.ledger(), "c1", "alice", FormatCouponCode(NewCouponCode()));
     CHECK(CodeOf(unknown) == absl::StatusCode::kNotFound);
     CHECK(ReasonOfResult(unknown) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
     nothing.CheckOnlyRequestRemembered();
@@ -667,18 +679,19 @@ TEST_CASE("gifts are refused for a product without gifts, and claims of "
 // ---------------------------------------------------------------------------
 // Refunds and expiry.
 
-TEST_CASE("refunds of every unit, one at a time, add up to the price paid "
-          "exactly; the odd minor units fall on the later refunds",
-          "[vouchers][refund]") {
+TEST_CASE(
+    "refunds of every unit, one at a time, add up to the price paid "
+    "exactly; the odd minor units fall on the later refunds",
+    "[vouchers][refund]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   // 1000 minor units for 3: 333.33 each.
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3,
-                                          1000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "festival", 3, 1000);
   std::vector<int64_t> refunds;
   for (int i = 1; i <= 3; ++i) {
-    auto refunded = RefundUnits(t.ledger(), absl::StrCat("r", i), "alice",
-                                code, 1);
+    auto refunded =
+        RefundUnits(t.ledger(), absl::StrCat("r", i), "alice", code, 1);
     REQUIRE_OK(refunded);
     CHECK(refunded->entry().kind() == v1::ENTRY_KIND_VOUCHER_REFUND);
     CHECK(refunded->refund().currency() == "EUR");
@@ -696,8 +709,8 @@ TEST_CASE("a refund after pickups pays the refunded units' share",
           "[vouchers][refund]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p1", "alice", code, 5)));
   auto refunded = RefundUnits(t.ledger(), "r1", "alice", code, 7);
   REQUIRE_OK(refunded);
@@ -717,13 +730,13 @@ TEST_CASE("a refund after pickups pays the refunded units' share",
   t.RequireVerifyOk();
 }
 
-TEST_CASE("units left at a voucher's expiry expire by the sweep, written by "
-          "system, and nothing can be taken after it",
-          "[vouchers][expiry]") {
+TEST_CASE(
+    "units left at a voucher's expiry expire by the sweep, written by "
+    "system, and nothing can be taken after it",
+    "[vouchers][expiry]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3,
-                                          900);
+  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3, 900);
   REQUIRE_OK(Pickup(t.ledger(), PickupRequest("p1", "alice", code, 1)));
   const int64_t expires_at_ms = kStartMs + 10 * kVoucherDayMs;
   t.clock().SetMs(expires_at_ms - 1);
@@ -750,14 +763,14 @@ TEST_CASE("units left at a voucher's expiry expire by the sweep, written by "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("a gift returned at its voucher's expiry expires with the other "
-          "units",
-          "[vouchers][expiry][gift]") {
+TEST_CASE(
+    "a gift returned at its voucher's expiry expires with the other "
+    "units",
+    "[vouchers][expiry][gift]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
   // festival: the claim code (30 days) is cut to the voucher's 10 days.
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3,
-                                          900);
+  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3, 900);
   auto gifted = GiftUnits(t.ledger(), GiftRequest("g1", "alice", code, 2));
   REQUIRE_OK(gifted);
   const int64_t expires_at_ms = kStartMs + 10 * kVoucherDayMs;
@@ -771,41 +784,41 @@ TEST_CASE("a gift returned at its voucher's expiry expires with the other "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("a member with voucher units or an unclaimed gift cannot be "
-          "closed until they are used or expire",
-          "[vouchers][close]") {
+TEST_CASE(
+    "a member with voucher units or an unclaimed gift cannot be "
+    "closed until they are used or expire",
+    "[vouchers][close]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3,
-                                          900);
+  const std::string code = IssueVoucherOk(t, "i1", "alice", "festival", 3, 900);
   {
     NothingChanged nothing(t.store());
-    auto refused = testing::Close(t.ledger(),
-                                  testing::CloseRequest("c1", "alice", false));
+    auto refused =
+        testing::Close(t.ledger(), testing::CloseRequest("c1", "alice", false));
     CHECK(ReasonOfResult(refused) == v1::ERROR_REASON_MEMBER_NOT_SETTLED);
     CHECK(absl::StrContains(MessageOf(refused), "vouchers"));
     nothing.CheckOnlyRequestRemembered();
   }
   t.clock().SetMs(kStartMs + 11 * kVoucherDayMs);
-  REQUIRE_OK(testing::Close(t.ledger(),
-                            testing::CloseRequest("c2", "alice", false)));
+  REQUIRE_OK(
+      testing::Close(t.ledger(), testing::CloseRequest("c2", "alice", false)));
   t.RequireVerifyOk();
 }
 
 // ---------------------------------------------------------------------------
 // Verify.
 
-TEST_CASE("VerifyLedger reports a voucher record that is not the fold of its "
-          "entries",
-          "[vouchers][verify]") {
+TEST_CASE(
+    "VerifyLedger reports a voucher record that is not the fold of its "
+    "entries",
+    "[vouchers][verify]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   const std::string canonical = *ParseCouponCode(code, "code");
   storage::v1::VoucherRecord forged;
-  REQUIRE(forged.ParseFromString(
-      *t.store().Get(Family::kVouchers, canonical)));
+  REQUIRE(forged.ParseFromString(*t.store().Get(Family::kVouchers, canonical)));
   forged.set_units_left(13);  // A unit made from nothing.
   forged.set_units_bought(13);
   t.store().PutRaw(Family::kVouchers, canonical, forged.SerializeAsString());
@@ -816,8 +829,8 @@ TEST_CASE("VerifyLedger reports a voucher its owner's dues do not list",
           "[vouchers][verify]") {
   TestLedger t(VoucherProgram());
   t.EnrollOk("alice");
-  const std::string code = IssueVoucherOk(t, "i1", "alice", "coffee-12", 12,
-                                          3000);
+  const std::string code =
+      IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   // A second voucher record with units, planted without its entries.
   const std::string canonical = *ParseCouponCode(code, "code");
   std::string planted = NewCouponCode();

@@ -72,8 +72,8 @@ std::string Runner::CompareVouchersOk(const Command& command,
     if (!problem.empty()) return "the response's " + problem;
   }
   const int64_t now_ms = clock_.NowMs();
-  std::string problem = CompareVoucher(expected.voucher, observed.voucher,
-                                       now_ms);
+  std::string problem =
+      CompareVoucher(expected.voucher, observed.voucher, now_ms);
   if (!problem.empty()) return "the response's voucher differs: " + problem;
   if (command.request.index() == kTransferVoucherKind) {
     problem = CompareVoucher(expected.received, observed.received, now_ms);
@@ -83,8 +83,8 @@ std::string Runner::CompareVouchersOk(const Command& command,
   }
   if (command.request.index() == kGiftVoucherKind ||
       command.request.index() == kClaimGiftKind) {
-    auto gift =
-        model_.voucher_gifts().find(ModelCanonicalCode(observed.gift.claim_code()));
+    auto gift = model_.voucher_gifts().find(
+        ModelCanonicalCode(observed.gift.claim_code()));
     if (gift == model_.voucher_gifts().end()) {
       return "the response's gift is not the model's";
     }
@@ -94,8 +94,7 @@ std::string Runner::CompareVouchersOk(const Command& command,
         observed.gift.state() != want.state ||
         observed.gift.giver_member_id() != want.giver ||
         observed.gift.claimed_by_member_id() != want.claimed_by) {
-      return "the response's gift differs: " +
-             observed.gift.ShortDebugString();
+      return "the response's gift differs: " + observed.gift.ShortDebugString();
     }
   }
   if (command.request.index() == kRefundVoucherKind &&

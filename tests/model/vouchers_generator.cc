@@ -58,8 +58,7 @@ const VoucherState* PickVoucher(Generator& g) {
   std::vector<const VoucherState*> candidates;
   const bool usable = g.Chance(0.8);
   for (const auto& [code, voucher] : g.model().vouchers()) {
-    if (!usable ||
-        (voucher.left > 0 && g.now_ms() < voucher.expires_at_ms)) {
+    if (!usable || (voucher.left > 0 && g.now_ms() < voucher.expires_at_ms)) {
       candidates.push_back(&voucher);
     }
   }
@@ -345,17 +344,17 @@ void MutateRefund(Generator& g, Request* r) {
 extern constexpr KindSpec kIssueVoucherSpec = {
     "issue_voucher", 7, FreshIssue, BoundaryIssue, MalformIssue, MutateIssue};
 extern constexpr KindSpec kRedeemVoucherSpec = {
-    "redeem_voucher", 10,           FreshPickup,
-    BoundaryPickup,   MalformPickup, MutatePickup};
+    "redeem_voucher", 10,          FreshPickup, BoundaryPickup,
+    MalformPickup,    MutatePickup};
 extern constexpr KindSpec kTransferVoucherSpec = {
-    "transfer_voucher", 4,               FreshTransfer,
-    BoundaryTransfer,   MalformTransfer, MutateTransfer};
+    "transfer_voucher", 4, FreshTransfer, BoundaryTransfer, MalformTransfer,
+    MutateTransfer};
 extern constexpr KindSpec kGiftVoucherSpec = {
     "gift_voucher", 4, FreshGift, BoundaryGift, MalformGift, MutateGift};
 extern constexpr KindSpec kClaimGiftSpec = {
     "claim_gift", 4, FreshClaim, BoundaryClaim, MalformClaim, MutateClaim};
 extern constexpr KindSpec kRefundVoucherSpec = {
-    "refund_voucher", 2,            FreshRefund,
-    BoundaryRefund,   MalformRefund, MutateRefund};
+    "refund_voucher", 2,           FreshRefund, BoundaryRefund,
+    MalformRefund,    MutateRefund};
 
 }  // namespace loyalty::model

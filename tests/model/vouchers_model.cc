@@ -33,7 +33,8 @@ std::optional<Expected> Untakeable(const VoucherState& voucher, int64_t units,
   if (now_ms >= voucher.expires_at_ms) {
     return Refused(v1::ERROR_REASON_VOUCHER_EXPIRED);
   }
-  if (units > voucher.left) return Refused(v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW);
+  if (units > voucher.left)
+    return Refused(v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW);
   return std::nullopt;
 }
 
@@ -100,8 +101,7 @@ void Model::NoteGiftPut(const std::string& claim_code, bool created) {
   if (!inserted) it->second = it->second || created;
 }
 
-ExpectedEntry Model::VoucherEntry(const MemberState& member,
-                                  v1::EntryKind kind,
+ExpectedEntry Model::VoucherEntry(const MemberState& member, v1::EntryKind kind,
                                   const v1::RequestContext& context) const {
   return CommandEntry(member, kind, context);
 }
@@ -112,8 +112,8 @@ VoucherState* Model::OwnedVoucher(const std::string& code,
   auto found = vouchers_.find(ModelCanonicalCode(code));
   // Its owner, or the member its owner was merged into.
   if (found == vouchers_.end() || Resolve(found->second.owner) != member_id) {
-    *refused =
-        Rejected(absl::StatusCode::kNotFound, v1::ERROR_REASON_VOUCHER_NOT_FOUND);
+    *refused = Rejected(absl::StatusCode::kNotFound,
+                        v1::ERROR_REASON_VOUCHER_NOT_FOUND);
     return nullptr;
   }
   return &found->second;
@@ -189,8 +189,8 @@ Expected Model::ApplyRules(const v1::IssueVoucherRequest& request,
   voucher.refundable = rule->refundable;
   voucher.issued_sequence = last_sequence_ + 1;
   voucher.order_id = request.order_id();
-  ExpectedEntry entry = VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_ISSUE,
-                                     request.context());
+  ExpectedEntry entry =
+      VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_ISSUE, request.context());
   entry.order_id = request.order_id();
   v1::VoucherIssued* issued = entry.voucher_details.mutable_voucher_issued();
   issued->set_code(voucher.code);
@@ -223,8 +223,8 @@ Expected Model::ApplyRules(const v1::RedeemVoucherUnitsRequest& request,
   }
   voucher->left -= request.units();
   voucher->redeemed += request.units();
-  ExpectedEntry entry = VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_REDEEM,
-                                     request.context());
+  ExpectedEntry entry =
+      VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_REDEEM, request.context());
   entry.order_id = request.order_id();
   v1::VoucherRedeemed* redeemed =
       entry.voucher_details.mutable_voucher_redeemed();
@@ -266,8 +266,8 @@ Expected Model::ApplyRules(const v1::TransferVoucherUnitsRequest& request,
   received.expires_at_ms = source->expires_at_ms;
   received.source_code = source->code;
 
-  ExpectedEntry out = VoucherEntry(
-      *from, v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT, request.context());
+  ExpectedEntry out = VoucherEntry(*from, v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT,
+                                   request.context());
   out.counterparty = request.to_member_id();
   out.note = request.note();
   v1::VoucherTransferred* moved =
@@ -279,8 +279,8 @@ Expected Model::ApplyRules(const v1::TransferVoucherUnitsRequest& request,
   moved->set_units(request.units());
   moved->set_units_left_after(source->left);
   moved->set_expires_at_ms(source->expires_at_ms);
-  ExpectedEntry in = VoucherEntry(*to, v1::ENTRY_KIND_VOUCHER_TRANSFER_IN,
-                                  request.context());
+  ExpectedEntry in =
+      VoucherEntry(*to, v1::ENTRY_KIND_VOUCHER_TRANSFER_IN, request.context());
   in.counterparty = request.member_id();
   in.note = request.note();
   *in.voucher_details.mutable_voucher_transferred() = *moved;
@@ -330,8 +330,8 @@ Expected Model::ApplyRules(const v1::GiftVoucherUnitsRequest& request,
       DaysLaterEnd(now_ms_, rule->gift_claim_days), voucher->expires_at_ms);
   voucher->left -= gift.units;
   voucher->gifted_pending += gift.units;
-  ExpectedEntry entry = VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_GIFT,
-                                     request.context());
+  ExpectedEntry entry =
+      VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_GIFT, request.context());
   entry.note = request.note();
   v1::VoucherGifted* g = entry.voucher_details.mutable_voucher_gift();
   g->set_code(voucher->code);
@@ -399,8 +399,8 @@ Expected Model::ApplyRules(const v1::ClaimVoucherGiftRequest& request,
   g->set_claim_expires_at_ms(gift.claim_expires_at_ms);
   g->set_expires_at_ms(source.expires_at_ms);
   g->set_claimed_code(claimed.code);
-  ExpectedEntry to_claimer = VoucherEntry(
-      *claimer, v1::ENTRY_KIND_VOUCHER_CLAIM, request.context());
+  ExpectedEntry to_claimer =
+      VoucherEntry(*claimer, v1::ENTRY_KIND_VOUCHER_CLAIM, request.context());
   to_claimer.counterparty = giver_id;
   *to_claimer.voucher_details.mutable_voucher_gift() = *g;
   to_claimer.voucher_details.mutable_voucher_gift()->set_units_left_after(
@@ -437,16 +437,14 @@ Expected Model::ApplyRules(const v1::RefundVoucherUnitsRequest& request,
   // Cumulative floors: every unit's refund sums to the price exactly.
   const int64_t before = voucher->refunded;
   const int64_t after = before + request.units();
-  const int64_t refund =
-      static_cast<int64_t>(Int128{voucher->price_minor} * after /
-                               voucher->bought -
-                           Int128{voucher->price_minor} * before /
-                               voucher->bought);
+  const int64_t refund = static_cast<int64_t>(
+      Int128{voucher->price_minor} * after / voucher->bought -
+      Int128{voucher->price_minor} * before / voucher->bought);
   voucher->left -= request.units();
   voucher->refunded = after;
   voucher->refunded_minor += refund;
-  ExpectedEntry entry = VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_REFUND,
-                                     request.context());
+  ExpectedEntry entry =
+      VoucherEntry(*member, v1::ENTRY_KIND_VOUCHER_REFUND, request.context());
   entry.order_id = voucher->order_id;
   v1::VoucherRefunded* refunded =
       entry.voucher_details.mutable_voucher_refunded();

@@ -488,7 +488,11 @@ SentRequest RequestGenerator::NextVoucherCommand(std::string request_id) {
                                      /*pos=*/false, Chance(0.3));
     request.set_member_id(owner);
     request.set_code(known->code);
-    request.set_to_member_id(PickVoucherMember());
+    // Another id (one naming the same member is bad input, never sent;
+    // an alias of the owner is MEMBER_MERGED, which merge_check judges).
+    std::string to = PickVoucherMember();
+    while (to == owner) to = PickVoucherMember();
+    request.set_to_member_id(to);
     request.set_units(Uniform(1, 2));
     sent.method = Method::kTransferVoucherUnits;
     sent.member_id = owner;

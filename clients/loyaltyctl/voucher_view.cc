@@ -66,8 +66,8 @@ std::vector<Field> VoucherFields(const Voucher& voucher) {
                                         voucher.price_paid().currency())});
     if (voucher.units_refunded() > 0) {
       fields.push_back(
-          {"refunded", FormatMinorUnits(voucher.refunded().amount_minor(),
-                                        voucher.refunded().currency())});
+          {"paid back", FormatMinorUnits(voucher.refunded().amount_minor(),
+                                         voucher.refunded().currency())});
     }
     fields.push_back({"order", voucher.order_id()});
   } else {

@@ -22,8 +22,8 @@ std::string VoucherStateText(loyalty::v1::VoucherState state);
 
 // The voucher as fields: code, product, name, sku, member, units left of
 // bought, where the others went (picked up, transferred, gifted, refunded,
-// expired: only those above zero), price paid and refunded (a bought
-// voucher), order or source, expiry, refundable and state.
+// expired: only those above zero), price paid and what refunds paid back (a
+// bought voucher), order or source, expiry, refundable and state.
 std::vector<Field> VoucherFields(const loyalty::v1::Voucher& voucher);
 
 // The gift as fields: claim code (what the giver passes on), product,

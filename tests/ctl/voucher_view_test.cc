@@ -51,7 +51,8 @@ TEST_CASE(
   const std::vector<Field> fields = VoucherFields(Bought());
   CHECK(FieldValue(fields, "units left") == "4 of 12");
   CHECK(FieldValue(fields, "picked up") == "5 units");
-  CHECK(FieldValue(fields, "refunded") == "750 EUR minor units");
+  CHECK(FieldValue(fields, "refunded") == "3 units");
+  CHECK(FieldValue(fields, "paid back") == "750 EUR minor units");
   CHECK(FieldValue(fields, "price paid") == "3000 EUR minor units");
   CHECK(FieldValue(fields, "order") == "web-1");
   CHECK(FieldValue(fields, "expires") == "2023-12-15T00:00:00.000Z");

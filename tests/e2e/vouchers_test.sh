@@ -45,7 +45,7 @@ expect 0 "a till in store 12 hands out three, the code typed in lower case" -- \
   "${pos[@]}" voucher redeem --member alice --code "$(tr 'A-Z' 'a-z' <<< "$code")" \
   --units 3 --channel pos --store store-12
 contains "$out" "9 of 12"
-contains "$out" "VOUCHER_REDEEM on alice"
+contains "$out" "voucher_redeem on alice"
 expect 0 "a till in store 7 two more" -- "${pos[@]}" voucher redeem --member alice \
   --code "${code//-/}" --units 2 --channel pos --store store-7
 contains "$out" "7 of 12"

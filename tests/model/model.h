@@ -680,6 +680,7 @@ struct VoucherGiftState {
   v1::VoucherGiftState state = v1::VOUCHER_GIFT_STATE_PENDING;
   std::string claimed_by;
   std::string claimed_code;
+  uint64_t gift_sequence = 0;  // Of its VOUCHER_GIFT entry.
 };
 
 

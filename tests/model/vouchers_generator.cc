@@ -53,12 +53,16 @@ v1::RequestContext OnlineContext(Generator& g) {
 }
 
 // A voucher the model knows, or null: mostly one of the latest made with
-// units left and before its expiry, sometimes any.
-const VoucherState* PickVoucher(Generator& g) {
+// units left and before its expiry (`refundable`: a bought one of a
+// refundable product, what a refund names), sometimes any.
+const VoucherState* PickVoucher(Generator& g, bool refundable = false) {
   std::vector<const VoucherState*> candidates;
   const bool usable = g.Chance(0.8);
   for (const auto& [code, voucher] : g.model().vouchers()) {
-    if (!usable || (voucher.left > 0 && g.now_ms() < voucher.expires_at_ms)) {
+    const bool bought_refundable =
+        voucher.refundable && !voucher.order_id.empty();
+    if (!usable || (voucher.left > 0 && g.now_ms() < voucher.expires_at_ms &&
+                    (!refundable || bought_refundable))) {
       candidates.push_back(&voucher);
     }
   }
@@ -193,8 +197,9 @@ std::string MalformCodeOrUnits(Generator& g, VoucherRequest& request) {
 }
 
 template <typename VoucherRequest>
-void Aim(Generator& g, VoucherRequest& request, bool near_limit) {
-  const VoucherState* voucher = PickVoucher(g);
+void Aim(Generator& g, VoucherRequest& request, bool near_limit,
+         bool refundable = false) {
+  const VoucherState* voucher = PickVoucher(g, refundable);
   request.set_member_id(PresenterOf(g, voucher));
   request.set_code(CodeFor(g, voucher));
   request.set_units(near_limit && voucher != nullptr
@@ -230,7 +235,7 @@ v1::TransferVoucherUnitsRequest TransferBase(Generator& g, bool near_limit) {
   std::string to = g.PickMember();
   // Another member (an alias of the giver now and then: MEMBER_MERGED).
   if (to == request.member_id()) to = g.PickMember();
-  if (to == request.member_id()) to = absl::StrCat(to, "-friend");
+  if (to == request.member_id()) to = "no-such-friend";
   request.set_to_member_id(to);
   if (g.Chance(0.3)) request.set_note("for the coffee run");
   return request;
@@ -296,6 +301,12 @@ v1::ClaimVoucherGiftRequest ClaimBase(Generator& g, bool claimed_ones) {
     request.set_claim_code(Spelled(g, NewCouponCode()));
     return request;
   }
+  // In the order they were made: codes are the ledger's random draw, and
+  // a seed must replay the same choices.
+  std::sort(gifts.begin(), gifts.end(),
+            [](const VoucherGiftState* a, const VoucherGiftState* b) {
+              return a->gift_sequence < b->gift_sequence;
+            });
   const VoucherGiftState* gift = PickFrom(g, gifts);
   request.set_claim_code(Spelled(g, gift->claim_code));
   // Now and then the giver takes it back.
@@ -326,7 +337,7 @@ void MutateClaim(Generator& g, Request* r) {
 v1::RefundVoucherUnitsRequest RefundBase(Generator& g, bool near_limit) {
   v1::RefundVoucherUnitsRequest request;
   *request.mutable_context() = OnlineContext(g);
-  Aim(g, request, near_limit);
+  Aim(g, request, near_limit, /*refundable=*/true);
   return request;
 }
 Request FreshRefund(Generator& g) { return RefundBase(g, false); }
@@ -354,7 +365,7 @@ extern constexpr KindSpec kGiftVoucherSpec = {
 extern constexpr KindSpec kClaimGiftSpec = {
     "claim_gift", 4, FreshClaim, BoundaryClaim, MalformClaim, MutateClaim};
 extern constexpr KindSpec kRefundVoucherSpec = {
-    "refund_voucher", 2,           FreshRefund, BoundaryRefund,
+    "refund_voucher", 3,           FreshRefund, BoundaryRefund,
     MalformRefund,    MutateRefund};
 
 }  // namespace loyalty::model

@@ -326,6 +326,7 @@ Expected Model::ApplyRules(const v1::GiftVoucherUnitsRequest& request,
   gift.voucher_code = voucher->code;
   gift.giver = request.member_id();
   gift.units = request.units();
+  gift.gift_sequence = last_sequence_ + 1;
   gift.claim_expires_at_ms = std::min(
       DaysLaterEnd(now_ms_, rule->gift_claim_days), voucher->expires_at_ms);
   voucher->left -= gift.units;

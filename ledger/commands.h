@@ -31,6 +31,11 @@
 #include "ledger/points/holds.h"
 #include "ledger/points/redeem.h"
 #include "ledger/points/return.h"
+#include "ledger/vouchers/gift_voucher_units.h"
+#include "ledger/vouchers/issue_voucher.h"
+#include "ledger/vouchers/redeem_voucher_units.h"
+#include "ledger/vouchers/refund_voucher_units.h"
+#include "ledger/vouchers/transfer_voucher_units.h"
 
 namespace loyalty {
 
@@ -55,7 +60,11 @@ using CommandTable = CommandList<
     ReturnCommand,
     // coupons/
     IssueCouponCommand, RedeemCouponCommand, ReserveCouponCommand,
-    CommitCouponCommand, ReleaseCouponCommand>;
+    CommitCouponCommand, ReleaseCouponCommand,
+    // vouchers/
+    IssueVoucherCommand, RedeemVoucherUnitsCommand,
+    TransferVoucherUnitsCommand, GiftVoucherUnitsCommand,
+    ClaimVoucherGiftCommand, RefundVoucherUnitsCommand>;
 
 }  // namespace loyalty
 

@@ -192,6 +192,14 @@ template <typename Spec>
 constexpr CodeLookup kCodeLookupOf =
     std::is_same_v<Spec, RedeemCouponCommand>    ? CodeLookup::kCouponCode
     : std::is_same_v<Spec, ReserveCouponCommand> ? CodeLookup::kCouponCode
+    // Voucher codes share the coupon codes' generator and limit.
+    : std::is_same_v<Spec, RedeemVoucherUnitsCommand> ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, TransferVoucherUnitsCommand>
+        ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, GiftVoucherUnitsCommand> ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, ClaimVoucherGiftCommand> ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, RefundVoucherUnitsCommand>
+        ? CodeLookup::kCouponCode
     : std::is_same_v<Spec, EarnCommand>       ? CodeLookup::kCouponCodesIfSent
                                               : CodeLookup::kNone;
 
@@ -289,6 +297,12 @@ void AddReadRows(TableBuilder& table) {
       CodeLookup::kCouponCode, NoChannel<loyalty::v1::GetCouponRequest>,
       [ledger](const loyalty::v1::GetCouponRequest& request) {
         return ledger->GetCoupon(request.code());
+      });
+  AddReadRow<loyalty::v1::GetVoucherRequest, loyalty::v1::Voucher>(
+      table, Service::kLoyalty, "GetVoucher", Access::kChannel,
+      CodeLookup::kCouponCode, NoChannel<loyalty::v1::GetVoucherRequest>,
+      [ledger](const loyalty::v1::GetVoucherRequest& request) {
+        return ledger->GetVoucher(request.code());
       });
   AddReadRow<loyalty::v1::ValidateCouponRequest,
              loyalty::v1::ValidateCouponResponse>(

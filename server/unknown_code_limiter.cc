@@ -76,7 +76,13 @@ absl::Status UnknownCodeLimiter::Admit(absl::string_view principal) {
 
 void UnknownCodeLimiter::Settle(absl::string_view principal,
                                 const absl::Status& outcome) {
-  if (ReasonOf(outcome) != loyalty::v1::ERROR_REASON_COUPON_NOT_FOUND) return;
+  // Voucher codes come from the same generator: guessing either kind of
+  // code is charged alike.
+  const loyalty::v1::ErrorReason reason = ReasonOf(outcome);
+  if (reason != loyalty::v1::ERROR_REASON_COUPON_NOT_FOUND &&
+      reason != loyalty::v1::ERROR_REASON_VOUCHER_NOT_FOUND) {
+    return;
+  }
   const int64_t now_ms = clock_->NowMs();
   absl::MutexLock lock(&mutex_);
   Bucket& bucket = ChargedBucket(principal, now_ms);

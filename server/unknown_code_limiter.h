@@ -68,7 +68,8 @@ class UnknownCodeLimiter {
   // long until the next lookup is allowed. Charges nothing.
   absl::Status Admit(absl::string_view principal);
 
-  // Records the outcome of a lookup Admit allowed: COUPON_NOT_FOUND (as
+  // Records the outcome of a lookup Admit allowed: COUPON_NOT_FOUND or
+  // VOUCHER_NOT_FOUND (as
   // ReasonOf reads it) takes one lookup from `principal`'s bucket; any other
   // outcome (a found code, a malformed one, an unknown member) takes
   // nothing. Lookups admitted concurrently while one was left may all

@@ -39,6 +39,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineBalanceCommand(app, global),
       DefineMemberCommand(app, global),  DefineTransferCommand(app, global),
       DefineMergeCommand(app, global),   DefineCouponCommand(app, global),
+      DefineVoucherCommand(app, global),
       DefineExportCommand(app, global),
       DefineImportCommand(app, global),
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),

@@ -45,6 +45,7 @@ Command DefineExportCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineImportCommand(CLI::App* app, const GlobalFlags* global);
 
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineVoucherCommand(CLI::App* app, const GlobalFlags* global);
 
 // Runs the one subcommand of `parent` that CLI11 parsed (the parent
 // requires exactly one).

@@ -22,6 +22,9 @@
 //   coupon issue|show|validate|redeem|reserve|commit|release
 //                                a member's coupons (earn and quote take
 //                                --coupon for the codes used on an order)
+//   voucher issue|show|redeem|transfer|gift|claim|refund
+//                                prepaid vouchers: bought online, picked up
+//                                in parts, given away, refunded
 //   verify                       replay the whole ledger and check it
 // Text output is for people; --json prints the response as one JSON object
 // on stdout, for scripts. Errors are one line on stderr, "loyaltyctl: ...".

@@ -73,6 +73,12 @@ std::string OrderKey(absl::string_view member_id, absl::string_view order_id) {
 
 std::string CouponKey(absl::string_view code) { return std::string(code); }
 
+std::string VoucherKey(absl::string_view code) { return std::string(code); }
+
+std::string VoucherGiftKey(absl::string_view claim_code) {
+  return std::string(claim_code);
+}
+
 std::string CouponTemplateCountKey(absl::string_view template_id) {
   return std::string(template_id);
 }

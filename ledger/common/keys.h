@@ -13,6 +13,9 @@
 //   orders          member_id 0x00 order_id         (OrderRecord)
 //   meta            "head"
 //   schedule        BE64(due_ms) member_id          ascending = soonest due
+//   coupons         canonical code                  (CouponRecord)
+//   vouchers        canonical code                  (VoucherRecord)
+//   voucher_gifts   canonical claim code            (VoucherGiftRecord)
 //
 // Invariant: ids never contain 0x00 (validation allows printable ASCII only),
 // so "member_id 0x00" is a prefix no other member's keys share.
@@ -56,6 +59,10 @@ std::string CouponKey(absl::string_view code);
 std::string CouponTemplateCountKey(absl::string_view template_id);
 std::string CouponMemberCountKey(absl::string_view template_id,
                                  absl::string_view member_id);
+// vouchers: the canonical code (16 Crockford base32 characters) itself.
+std::string VoucherKey(absl::string_view code);
+// voucher_gifts: the canonical claim code itself.
+std::string VoucherGiftKey(absl::string_view claim_code);
 // The upper bound of every schedule key due at or before `now_ms`.
 std::string ScheduleUpper(int64_t now_ms);
 struct ScheduleItem {

@@ -13,6 +13,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "ledger/common/currency.h"
 #include "ledger/coupons/templates.h"
+#include "ledger/vouchers/products.h"
 #include "ledger/members/identifiers.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
@@ -575,6 +576,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidatePointsPolicy(program));
   LEDGER_RETURN_IF_ERROR(ValidateMemberRules(program));
   LEDGER_RETURN_IF_ERROR(ValidateCouponTemplates(program));
+  LEDGER_RETURN_IF_ERROR(ValidateVoucherProducts(program));
   return ValidateApiKeys(program);
 }
 

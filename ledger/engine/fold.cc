@@ -12,6 +12,7 @@
 #include "ledger/members/members_fold.h"
 #include "ledger/points/lots.h"
 #include "ledger/points/points_fold.h"
+#include "ledger/vouchers/vouchers_fold.h"
 
 namespace loyalty {
 namespace {
@@ -53,7 +54,9 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
   // Checks read `*member` before any change; the fold writes through `next`.
   MemberRecord& next = *member;
   // Entry details (a oneof) must be those of the entry's kind, or none.
-  LEDGER_RETURN_IF_ERROR(fold::CheckCouponEntryShape(entry));
+  LEDGER_RETURN_IF_ERROR(fold::IsVoucherEntry(entry.kind())
+                             ? fold::CheckVoucherEntryShape(entry)
+                             : fold::CheckCouponEntryShape(entry));
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
     LEDGER_RETURN_IF_ERROR(fold::FoldEnroll(entry, &next));
   } else {
@@ -76,6 +79,10 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
       // A coupon's state is its own record (coupons/coupons_fold.h); the
       // member's points do not move, its open reservations may.
       s = fold::FoldCouponEntryOnMember(entry, &next);
+    } else if (fold::IsVoucherEntry(entry.kind())) {
+      // Likewise a voucher's state is its own record
+      // (vouchers/vouchers_fold.h); the member keeps what falls due.
+      s = fold::FoldVoucherDues(entry, &next);
     } else {
       s = fold::FoldPointsEntry(entry, &next);
     }
@@ -140,6 +147,10 @@ int64_t NextDueMs(const MemberRecord& member) {
   }
   if (member.tier_evaluation_ms() != 0) {
     due = std::min(due, member.tier_evaluation_ms());
+  }
+  // Voucher dues are sorted: the first falls due first.
+  if (member.voucher_dues_size() > 0) {
+    due = std::min(due, member.voucher_dues(0).due_ms());
   }
   // Lots are sorted by expiry: the first one expires first (0 = never).
   if (member.lots_size() > 0 && member.lots(0).expires_at_ms() != 0) {

@@ -49,7 +49,8 @@ absl::Status FoldEntryInPlace(
     loyalty::storage::v1::MemberRecord* member);
 
 // The soonest time something happens to the member by itself: a hold times
-// out, a pending lot matures, a lot expires. 0 = nothing scheduled.
+// out, a pending lot matures, a lot expires, a voucher's units expire, a
+// gift goes back unclaimed. 0 = nothing scheduled.
 int64_t NextDueMs(const loyalty::storage::v1::MemberRecord& member);
 
 // What spending `points` of the available points takes from each lot, in

@@ -175,6 +175,10 @@ class Ledger {
   absl::StatusOr<loyalty::v1::Coupon> GetCoupon(absl::string_view code) const {
     return reader_.GetCoupon(code, clock_->NowMs());
   }
+  absl::StatusOr<loyalty::v1::Voucher> GetVoucher(
+      absl::string_view code) const {
+    return reader_.GetVoucher(code, clock_->NowMs());
+  }
   absl::StatusOr<loyalty::v1::ValidateCouponResponse> ValidateCoupon(
       const loyalty::v1::ValidateCouponRequest& request) const {
     return reader_.ValidateCoupon(request, clock_->NowMs());

@@ -44,6 +44,18 @@ absl::Status CloseMemberCommand::Decide(const Rules& rules, Batch& batch,
             "and been captured, committed or released")),
         loyalty::v1::ERROR_REASON_MEMBER_NOT_SETTLED);
   }
+  // Voucher units are prepaid goods, not points to forfeit: they are
+  // picked up, refunded, given away or left to expire first, and gifts
+  // claimed or returned (a claim writes on the giver).
+  if (member->voucher_dues_size() != 0) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "member \"", request.member_id(), "\" has ",
+            member->voucher_dues_size(),
+            " vouchers with units left or gifts unclaimed; close it once "
+            "they are used, refunded, given away or expired")),
+        loyalty::v1::ERROR_REASON_MEMBER_NOT_SETTLED);
+  }
 
   LedgerEntry close =
       EntryFor(request.context(), command.principal,

@@ -12,6 +12,7 @@
 #include "ledger/points/lots.h"
 #include "ledger/points/points_fold.h"
 #include "ledger/points/tiers.h"
+#include "ledger/vouchers/vouchers_fold.h"
 
 namespace loyalty::fold {
 namespace {
@@ -121,6 +122,9 @@ absl::Status FoldClose(const LedgerEntry& entry, MemberRecord* m) {
                   "CLOSE with pending points, open holds or coupon "
                   "reservations");
   }
+  if (m->voucher_dues_size() != 0) {
+    return Broken(entry, "CLOSE with voucher units or gifts outstanding");
+  }
   if (entry.points_delta() != -m->available_points()) {
     return Broken(entry, "CLOSE leaves available points behind");
   }
@@ -180,6 +184,7 @@ absl::Status FoldMergeOut(const LedgerEntry& entry, MemberRecord* m) {
   m->clear_campaign_points();
   m->clear_event_counts();
   m->clear_merged_member_ids();
+  m->clear_voucher_dues();
   m->set_transfer_day(0);
   m->set_transferred_out_on_day(0);
   m->set_tier_evaluation_ms(0);
@@ -370,6 +375,7 @@ absl::Status FoldMergeIn(const LedgerEntry& entry,
   LEDGER_RETURN_IF_ERROR(MergeTotals(entry, source, m));
   LEDGER_RETURN_IF_ERROR(MergeQualifyingMonths(entry, source, m));
   LEDGER_RETURN_IF_ERROR(MergeCounts(entry, source, m));
+  LEDGER_RETURN_IF_ERROR(MergeVoucherDues(entry, source.voucher_dues(), m));
   for (const loyalty::v1::MemberIdentifier& identifier : entry.identifiers()) {
     *m->add_identifiers() = identifier;
   }

@@ -8,6 +8,7 @@
 #include "ledger/coupons/coupon_reservations.h"
 #include "ledger/engine/rule_support.h"
 #include "ledger/points/time_driven.h"
+#include "ledger/vouchers/voucher_time.h"
 
 namespace loyalty {
 
@@ -24,6 +25,8 @@ absl::StatusOr<MemberRecord*> SettleMember(absl::string_view member_id,
              *member, batch.now_ms(), rules.program, rules.time_zone)) {
     batch.Append(std::move(*due), member);
   }
+  // Vouchers' own time-driven entries (gift returns, unit expiries).
+  LEDGER_RETURN_IF_ERROR(SettleVoucherDues(member, batch));
   return member;
 }
 

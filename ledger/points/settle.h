@@ -3,8 +3,9 @@
 // Settling a member: before any rule reads a member's state, the writer
 // appends what time itself made due for it since its last entry (a hold or
 // a coupon reservation timed out, a pending lot matured, a lot expired, a
-// tier evaluation), so every rule sees the member as of the batch's now.
-// Writer thread only.
+// tier evaluation, and the vouchers' gift returns and unit expiries:
+// vouchers/voucher_time.h), so every rule sees the member as of the batch's
+// now. Writer thread only.
 #ifndef LOYALTY_LEDGER_POINTS_SETTLE_H_
 #define LOYALTY_LEDGER_POINTS_SETTLE_H_
 

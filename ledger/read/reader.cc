@@ -19,6 +19,8 @@
 #include "ledger/points/tiers.h"
 #include "ledger/points/time_driven.h"
 #include "ledger/read/views.h"
+#include "ledger/vouchers/products.h"
+#include "ledger/vouchers/voucher_rules.h"
 
 namespace loyalty {
 namespace {
@@ -149,6 +151,22 @@ absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
   return CouponView(record,
                     FindCouponTemplate(rules_->program, record.template_id()),
                     now_ms);
+}
+
+absl::StatusOr<loyalty::v1::Voucher> Reader::GetVoucher(absl::string_view code,
+                                                        int64_t now_ms) const {
+  LEDGER_ASSIGN_OR_RETURN(std::string canonical, ParseCouponCode(code, "code"));
+  absl::StatusOr<std::string> bytes =
+      store_->Get(Family::kVouchers, VoucherKey(canonical));
+  if (absl::IsNotFound(bytes.status())) return VoucherNotFound();
+  if (!bytes.ok()) return bytes.status();
+  loyalty::storage::v1::VoucherRecord record;
+  if (!record.ParseFromString(*bytes)) {
+    return absl::DataLossError("a stored voucher cannot be decoded");
+  }
+  return VoucherView(
+      record, FindVoucherProduct(rules_->program, record.product_id()),
+      now_ms);
 }
 
 absl::StatusOr<loyalty::v1::ValidateCouponResponse> Reader::ValidateCoupon(

@@ -50,6 +50,11 @@ class Reader {
   // NotFound (COUPON_NOT_FOUND) for an unknown one.
   absl::StatusOr<loyalty::v1::Coupon> GetCoupon(absl::string_view code,
                                                 int64_t now_ms) const;
+  // The voucher with `code` (any accepted spelling) as it is at `now_ms`;
+  // InvalidArgument for a malformed code or a wrong check character,
+  // NotFound (VOUCHER_NOT_FOUND) for an unknown one.
+  absl::StatusOr<loyalty::v1::Voucher> GetVoucher(absl::string_view code,
+                                                  int64_t now_ms) const;
   // What RedeemCoupon would answer now (OK with the coupon, or its refusal),
   // by the same checks in the same order; writes nothing. InvalidArgument
   // for a malformed request, as RedeemCoupon (the request id may be empty).

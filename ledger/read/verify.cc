@@ -30,6 +30,7 @@
 #include "ledger/common/status_util.h"
 #include "ledger/engine/fold.h"
 #include "ledger/coupons/coupons_verify.h"
+#include "ledger/vouchers/vouchers_verify.h"
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
@@ -265,7 +266,8 @@ absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
   PointsVerifyPart points;
   MembersVerifyPart members(points);  // Moves orders on a merge.
   CouponsVerifyPart coupons;
-  return Verifier(snapshot, {&members, &points, &coupons}).Run();
+  VouchersVerifyPart vouchers;
+  return Verifier(snapshot, {&members, &points, &coupons, &vouchers}).Run();
 }
 
 }  // namespace loyalty

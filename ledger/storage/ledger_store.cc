@@ -24,6 +24,10 @@ absl::string_view FamilyName(Family family) {
       return "coupons";
     case Family::kCouponCounts:
       return "coupon_counts";
+    case Family::kVouchers:
+      return "vouchers";
+    case Family::kVoucherGifts:
+      return "voucher_gifts";
   }
   return "unknown";
 }

@@ -39,8 +39,11 @@ enum class Family : int {
   kSchedule,          // due time, member id -> "" (what falls due when)
   kCoupons,           // canonical code -> CouponRecord
   kCouponCounts,      // template id [, member id] -> CouponCount
+  // Vouchers (ledger/vouchers/).
+  kVouchers,          // canonical code -> VoucherRecord
+  kVoucherGifts,      // canonical claim code -> VoucherGiftRecord
 };
-inline constexpr int kFamilyCount = 10;
+inline constexpr int kFamilyCount = 12;
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);

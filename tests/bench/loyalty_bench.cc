@@ -6,10 +6,12 @@
 // and prints the ratio earn/s ÷ health/s, so figures compare across
 // machines. Further phases (--phases):
 //   latency  earns paced at half the measured earn throughput: p99 there;
-//   mix      earn 35 / coupon 5 / quote 5 / redeem 10 / return 5 /
-//            balance 25 / statement 15 (--mix; workload.h);
+//   mix      earn 35 / coupon 5 / voucher 5 / quote 5 / redeem 10 /
+//            return 5 / balance 25 / statement 15 (--mix; workload.h);
 //   coupons  IssueCoupon and Earns at checkout with those coupons, about
 //            half each: a coupon's life at full speed;
+//   vouchers IssueVoucher of twelve units and one-unit pickups of them,
+//            about one sale to five pickups: a voucher's life at full speed;
 //   batch    EarnBatch calls of --batch-events events: durable events/s;
 //   depth    statement pages of a member with --deep-entries entries against
 //            one with 10 (first page, and a late page through its token);
@@ -45,7 +47,7 @@ using namespace loyalty::v1;  // NOLINT
 
 constexpr char kBenchKey[] = "bench-admin-key";
 constexpr char kKnownPhases[] =
-    "health,earn,latency,mix,coupons,batch,depth,startup";
+    "health,earn,latency,mix,coupons,vouchers,batch,depth,startup";
 
 bool IsKnownPhase(absl::string_view phase) {
   for (absl::string_view known : absl::StrSplit(kKnownPhases, ',')) {
@@ -60,9 +62,10 @@ struct Flags {
   std::string spawn;
   std::string data_dir;
   std::string server_flags;
-  std::string phases = "health,earn,latency,mix,coupons,batch";
+  std::string phases = "health,earn,latency,mix,coupons,vouchers,batch";
   std::string mix =
-      "earn=35,coupon=5,quote=5,redeem=10,return=5,balance=25,statement=15";
+      "earn=35,coupon=5,voucher=5,quote=5,redeem=10,return=5,balance=25,"
+      "statement=15";
   uint64_t members = 100'000;
   int outstanding = 32;
   int channels = 4;
@@ -96,6 +99,9 @@ std::string WriteBenchProgram(const std::string& dir) {
       << "coupon_templates { template_id: \"" << kBenchCouponTemplate
       << "\" display_name: \"10% off\" percent_off: 10 "
          "valid_days_after_issue: 30 }\n"
+      << "voucher_products { product_id: \"" << kBenchVoucherProduct
+      << "\" sku: \"COFFEE\" units_per_voucher_max: " << kBenchVoucherUnits
+      << " valid_days_after_issue: 90 refundable: true }\n"
       << "api_keys { principal: \"bench\" key_sha256_hex: \""
       << HexEncode(Sha256(kBenchKey))
       << "\" roles: [ROLE_CHANNEL, ROLE_ADMIN] }\n";
@@ -392,7 +398,7 @@ int Run(const Flags& flags) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
   };
   bool needs_members = wants("earn") || wants("latency") || wants("mix") ||
-                       wants("coupons") ||
+                       wants("coupons") || wants("vouchers") ||
                        wants("batch") || flags.preload_entries > 0;
   if (needs_members) Preload(*connection, workload, flags.members);
   if (flags.preload_entries > 0) {
@@ -441,6 +447,12 @@ int Run(const Flags& flags) {
     RunPhase("coupons (issue, then an earn at checkout with it)", *connection,
              closed, [&](Connection& c, int channel) {
                workload.IssueCouponCall(c, channel);
+             });
+  }
+  if (wants("vouchers")) {
+    RunPhase("vouchers (sell twelve, then pick them up one at a time)",
+             *connection, closed, [&](Connection& c, int channel) {
+               workload.IssueVoucherCall(c, channel);
              });
   }
   if (wants("batch")) {

@@ -17,7 +17,7 @@ bool AcceptBusinessRejection(const grpc::Status& status) {
 }  // namespace
 
 bool ParseMix(const std::string& spec, MixWeights* weights) {
-  MixWeights parsed{0, 0, 0, 0, 0, 0, 0, 0};
+  MixWeights parsed{0, 0, 0, 0, 0, 0, 0, 0, 0};
   for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(part, '=');
     int weight = 0;
@@ -30,11 +30,13 @@ bool ParseMix(const std::string& spec, MixWeights* weights) {
     else if (kv.first == "balance") parsed.balance = weight;
     else if (kv.first == "statement") parsed.statement = weight;
     else if (kv.first == "health") parsed.health = weight;
+    else if (kv.first == "voucher") parsed.voucher = weight;
     else return false;
   }
   if (parsed.earn + parsed.coupon + parsed.quote + parsed.redeem +
           parsed.return_ +
-          parsed.balance + parsed.statement + parsed.health ==
+          parsed.balance + parsed.statement + parsed.health +
+          parsed.voucher ==
       0) {
     return false;
   }
@@ -226,13 +228,61 @@ void Workload::IssueCouponCall(Connection& connection, int channel) {
             &LoyaltyService::Stub::AsyncEarn, request, call);
 }
 
+void Workload::IssueVoucherCall(Connection& connection, int channel) {
+  if (vouchers_waiting_.empty() || random_() % 6 == 0) {
+    IssueVoucherRequest request;
+    request.mutable_context()->set_request_id(
+        absl::StrCat("vi-", nonce_, "-", counter_++));
+    request.mutable_context()->set_channel(CHANNEL_APP);
+    request.set_member_id(MemberId(RandomMember()));
+    request.set_product_id(std::string(kBenchVoucherProduct));
+    request.set_units(kBenchVoucherUnits);
+    request.mutable_price_paid()->set_amount_minor(3000);
+    request.mutable_price_paid()->set_currency("EUR");
+    request.set_order_id(absl::StrCat("vo-", nonce_, "-", counter_));
+    auto* call = new TypedCall<IssueVoucherResponse>();
+    connection.Prepare(*call, "voucher_issue");
+    call->on_done = [this, call](PendingCall&) {
+      if (call->status.ok()) {
+        vouchers_waiting_.push_back({call->response.voucher().member_id(),
+                                     call->response.voucher().code(),
+                                     kBenchVoucherUnits});
+      }
+    };
+    StartCall(connection, connection.loyalty(channel),
+              &LoyaltyService::Stub::AsyncIssueVoucher, request, call);
+    return;
+  }
+  // One unit of a waiting voucher, at a till; the voucher stops waiting
+  // once every unit has been asked for.
+  WaitingVoucher& waiting =
+      vouchers_waiting_[random_() % vouchers_waiting_.size()];
+  RedeemVoucherUnitsRequest request;
+  request.mutable_context()->set_request_id(
+      absl::StrCat("vp-", nonce_, "-", counter_++));
+  request.mutable_context()->set_channel(CHANNEL_POS);
+  request.mutable_context()->set_store_id(absl::StrCat("store-", random_() % 200));
+  request.set_member_id(waiting.member_id);
+  request.set_code(waiting.code);
+  request.set_units(1);
+  if (--waiting.units_left == 0) {
+    std::swap(waiting, vouchers_waiting_.back());
+    vouchers_waiting_.pop_back();
+  }
+  auto* call = new TypedCall<RedeemVoucherUnitsResponse>();
+  connection.Prepare(*call, "voucher_pickup");
+  StartCall(connection, connection.loyalty(channel),
+            &LoyaltyService::Stub::AsyncRedeemVoucherUnits, request, call);
+}
+
 void Workload::IssueMix(Connection& connection, int channel,
                         const MixWeights& mix) {
   int total = mix.earn + mix.coupon + mix.quote + mix.redeem + mix.return_ +
-              mix.balance + mix.statement + mix.health;
+              mix.balance + mix.statement + mix.health + mix.voucher;
   int pick = static_cast<int>(random_() % total);
   if ((pick -= mix.earn) < 0) return IssueEarn(connection, channel);
   if ((pick -= mix.coupon) < 0) return IssueCouponCall(connection, channel);
+  if ((pick -= mix.voucher) < 0) return IssueVoucherCall(connection, channel);
   if ((pick -= mix.quote) < 0) return IssueQuote(connection, channel);
   if ((pick -= mix.redeem) < 0) return IssueRedeem(connection, channel);
   if ((pick -= mix.return_) < 0) return IssueReturn(connection, channel);

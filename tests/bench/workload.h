@@ -10,6 +10,10 @@
 // the order is used up. A coupon call issues a 10%-off coupon to a member
 // (IssueCoupon) or, when an issued one is waiting, sends that member's next
 // earn with its code (an Earn at checkout, "earn_coupon"): about half each.
+// A voucher call (weight 5) sells a member twelve coffees
+// (IssueVoucher, "voucher_issue") when none with units is waiting, or one
+// time in six; otherwise a till picks one unit up from a waiting voucher
+// ("voucher_pickup", RedeemVoucherUnits), so mostly pickups.
 #ifndef LOYALTY_TESTS_BENCH_WORKLOAD_H_
 #define LOYALTY_TESTS_BENCH_WORKLOAD_H_
 
@@ -25,6 +29,9 @@ namespace loyalty::bench {
 
 // The coupon template the bench program has (loyalty_bench.cc).
 inline constexpr char kBenchCouponTemplate[] = "bench-10-off";
+// The voucher product the bench program has (loyalty_bench.cc).
+inline constexpr char kBenchVoucherProduct[] = "bench-coffee-12";
+inline constexpr int kBenchVoucherUnits = 12;
 
 struct MixWeights {
   int earn = 35;
@@ -35,6 +42,7 @@ struct MixWeights {
   int balance = 25;
   int statement = 15;
   int health = 0;
+  int voucher = 5;
 };
 
 // Parses "earn=50,redeem=10,..." into weights; false on a bad spec.
@@ -61,6 +69,8 @@ class Workload {
   void IssueMix(Connection& connection, int channel, const MixWeights& mix);
   // An IssueCoupon, or an Earn with a coupon issued earlier (see above).
   void IssueCouponCall(Connection& connection, int channel);
+  // An IssueVoucher, or a pickup of one unit of a voucher sold earlier.
+  void IssueVoucherCall(Connection& connection, int channel);
 
   // Events the batch calls carried (for events/s).
   uint64_t batch_events_sent() const { return batch_events_sent_; }
@@ -78,6 +88,13 @@ class Workload {
   // Issued coupons not used yet: (member id, code), oldest first. Calls
   // complete on the driver's one thread, so no lock.
   std::vector<std::pair<std::string, std::string>> coupons_waiting_;
+  // Sold vouchers with units not yet asked for: member id, code, units.
+  struct WaitingVoucher {
+    std::string member_id;
+    std::string code;
+    int units_left = 0;
+  };
+  std::vector<WaitingVoucher> vouchers_waiting_;
 };
 
 }  // namespace loyalty::bench

@@ -60,6 +60,11 @@ inline constexpr char kCouponUsedUp[] = "ERROR_REASON_COUPON_USED_UP";
 inline constexpr char kCouponNotFound[] = "ERROR_REASON_COUPON_NOT_FOUND";
 inline constexpr char kCouponReservationNotActive[] =
     "ERROR_REASON_COUPON_RESERVATION_NOT_ACTIVE";
+inline constexpr char kVoucherNotFound[] = "ERROR_REASON_VOUCHER_NOT_FOUND";
+inline constexpr char kVoucherUnitsTooFew[] =
+    "ERROR_REASON_VOUCHER_UNITS_TOO_FEW";
+inline constexpr char kVoucherGiftNotClaimable[] =
+    "ERROR_REASON_VOUCHER_GIFT_NOT_CLAIMABLE";
 }  // namespace reason
 
 // The first page a check asks for when it reads a statement: most checks

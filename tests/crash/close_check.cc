@@ -120,6 +120,10 @@ void CloseCheck::CheckLaterWrite(const SentRequest& request,
     loyalty::v1::MergeMembersRequest sent;
     sent.ParseFromString(request.request);
     to_member_id = sent.target_member_id();
+  } else if (request.method == Method::kTransferVoucherUnits) {
+    loyalty::v1::TransferVoucherUnitsRequest sent;
+    sent.ParseFromString(request.request);
+    to_member_id = sent.to_member_id();
   }
   const Closure* named = ClosedBefore(request.member_id, request.first_sent_at);
   // The sender (a merge's source) is loaded first: a missing one answers

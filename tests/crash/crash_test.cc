@@ -87,6 +87,12 @@
 //       than it allows with its reserved uses, each reservation ended once,
 //       and all uses made once a redemption was told it is used up (of a
 //       coupon never reserved);
+//   (l) vouchers (voucher_check.h): tills race for a voucher's last units
+//       and friends for one gift claim code; every acknowledged voucher
+//       exists with its owner, its units conserved (bought = redeemed +
+//       transferred out + gifted + refunded + expired + left, never below
+//       zero) and exactly the acknowledged pickups, transfers, gifts,
+//       claims and refunds taken from it; a claim code is claimed once;
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor, per member merged
 //   in), held never.
@@ -139,6 +145,7 @@
 #include "tests/crash/return_check.h"
 #include "tests/crash/test_program.h"
 #include "tests/crash/transfer_check.h"
+#include "tests/crash/voucher_check.h"
 #include "tests/crash/workload.h"
 
 namespace loyalty::crash {
@@ -276,6 +283,8 @@ class CrashRun {
   CloseCheck close_check_;
   CouponBook coupon_book_;  // Acknowledged coupons, for redemptions.
   CouponCheck coupon_check_;
+  VoucherBook voucher_book_;  // Acknowledged vouchers and claim codes.
+  VoucherCheck voucher_check_;
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
@@ -368,6 +377,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     options.orders = &order_book_;
     options.members = &member_book_;
     options.coupons = &coupon_book_;
+    options.vouchers = &voucher_book_;
     options.merge_burst = &merge_burst;
     generators.push_back(std::make_unique<RequestGenerator>(options));
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
@@ -603,11 +613,13 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   identity_check_.Learn(requests, &failures_);
   close_check_.Learn(requests, &failures_);
   coupon_check_.Learn(requests, &failures_);
+  voucher_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
     member_book_.AddAnswer(*request);
     coupon_book_.AddAnswer(*request);
+    voucher_book_.AddAnswer(*request);
     if (request->method != Method::kHold ||
         request->outcome.code != grpc::StatusCode::OK) {
       continue;
@@ -630,6 +642,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   close_check_.Check(client, identity_check_, &failures_);
   // (k) Coupons.
   coupon_check_.Check(client, &failures_);
+  // (l) Vouchers.
+  voucher_check_.Check(client, &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -725,7 +739,11 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"acknowledged Earns with a coupon", coupon_check_.counts().checkout_uses},
       {"COUPON_USED_UP answers", coupon_check_.counts().used_up},
       {"acknowledged coupon reservations",
-       coupon_check_.counts().reservations}};
+       coupon_check_.counts().reservations},
+      {"acknowledged voucher pickups", voucher_check_.counts().pickups},
+      {"acknowledged voucher transfers", voucher_check_.counts().transfers},
+      {"acknowledged voucher gift claims", voucher_check_.counts().claims},
+      {"VOUCHER_UNITS_TOO_FEW answers", voucher_check_.counts().too_few}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
@@ -821,6 +839,22 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(coupons.commits),
       static_cast<unsigned long long>(coupons.releases),
       static_cast<unsigned long long>(coupons.timed_out));
+  const VoucherCounts& vouchers = voucher_check_.counts();
+  std::printf(
+      "crash_test vouchers: %llu vouchers (issued, received, claimed); %llu "
+      "pickups, %llu transfers, %llu gifts, %llu claims, %llu refunds "
+      "acknowledged; %llu VOUCHER_UNITS_TOO_FEW and %llu "
+      "VOUCHER_GIFT_NOT_CLAIMABLE answers; %llu vouchers used up at the last "
+      "restart\n",
+      static_cast<unsigned long long>(vouchers.vouchers),
+      static_cast<unsigned long long>(vouchers.pickups),
+      static_cast<unsigned long long>(vouchers.transfers),
+      static_cast<unsigned long long>(vouchers.gifts),
+      static_cast<unsigned long long>(vouchers.claims),
+      static_cast<unsigned long long>(vouchers.refunds),
+      static_cast<unsigned long long>(vouchers.too_few),
+      static_cast<unsigned long long>(vouchers.not_claimable),
+      static_cast<unsigned long long>(vouchers.used_up));
   const MergeCounts& merges = merge_check_.counts();
   std::printf(
       "crash_test merges: %llu acknowledged OK (%llu into an alias); %llu "

@@ -180,6 +180,18 @@ const char* MethodName(Method method) {
       return "CommitCoupon";
     case Method::kReleaseCoupon:
       return "ReleaseCoupon";
+    case Method::kIssueVoucher:
+      return "IssueVoucher";
+    case Method::kRedeemVoucherUnits:
+      return "RedeemVoucherUnits";
+    case Method::kTransferVoucherUnits:
+      return "TransferVoucherUnits";
+    case Method::kGiftVoucherUnits:
+      return "GiftVoucherUnits";
+    case Method::kClaimVoucherGift:
+      return "ClaimVoucherGift";
+    case Method::kRefundVoucherUnits:
+      return "RefundVoucherUnits";
   }
   return "?";
 }
@@ -257,6 +269,23 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
     case Method::kReleaseCoupon:
       return SameMessage<loyalty::v1::SettleCouponReservationResponse>(
           a, b, difference);
+    case Method::kIssueVoucher:
+      return SameMessage<loyalty::v1::IssueVoucherResponse>(a, b, difference);
+    case Method::kRedeemVoucherUnits:
+      return SameMessage<loyalty::v1::RedeemVoucherUnitsResponse>(a, b,
+                                                                 difference);
+    case Method::kTransferVoucherUnits:
+      return SameMessage<loyalty::v1::TransferVoucherUnitsResponse>(
+          a, b, difference);
+    case Method::kGiftVoucherUnits:
+      return SameMessage<loyalty::v1::GiftVoucherUnitsResponse>(a, b,
+                                                               difference);
+    case Method::kClaimVoucherGift:
+      return SameMessage<loyalty::v1::ClaimVoucherGiftResponse>(a, b,
+                                                               difference);
+    case Method::kRefundVoucherUnits:
+      return SameMessage<loyalty::v1::RefundVoucherUnitsResponse>(a, b,
+                                                                 difference);
   }
   return false;
 }
@@ -301,6 +330,21 @@ bool WasReplayed(Method method, const std::string& response) {
     case Method::kCommitCoupon:
     case Method::kReleaseCoupon:
       return Parse<loyalty::v1::SettleCouponReservationResponse>(response)
+          .replayed();
+    case Method::kIssueVoucher:
+      return Parse<loyalty::v1::IssueVoucherResponse>(response).replayed();
+    case Method::kRedeemVoucherUnits:
+      return Parse<loyalty::v1::RedeemVoucherUnitsResponse>(response)
+          .replayed();
+    case Method::kTransferVoucherUnits:
+      return Parse<loyalty::v1::TransferVoucherUnitsResponse>(response)
+          .replayed();
+    case Method::kGiftVoucherUnits:
+      return Parse<loyalty::v1::GiftVoucherUnitsResponse>(response).replayed();
+    case Method::kClaimVoucherGift:
+      return Parse<loyalty::v1::ClaimVoucherGiftResponse>(response).replayed();
+    case Method::kRefundVoucherUnits:
+      return Parse<loyalty::v1::RefundVoucherUnitsResponse>(response)
           .replayed();
   }
   return false;
@@ -355,6 +399,20 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
     case Method::kReleaseCoupon:
       return Parse<loyalty::v1::SettleCouponReservationResponse>(response)
           .entry();
+    case Method::kIssueVoucher:
+      return Parse<loyalty::v1::IssueVoucherResponse>(response).entry();
+    case Method::kRedeemVoucherUnits:
+      return Parse<loyalty::v1::RedeemVoucherUnitsResponse>(response).entry();
+    case Method::kTransferVoucherUnits:
+      return Parse<loyalty::v1::TransferVoucherUnitsResponse>(response)
+          .entry_out();
+    case Method::kGiftVoucherUnits:
+      return Parse<loyalty::v1::GiftVoucherUnitsResponse>(response).entry();
+    case Method::kClaimVoucherGift:
+      return Parse<loyalty::v1::ClaimVoucherGiftResponse>(response)
+          .entry_claimed();
+    case Method::kRefundVoucherUnits:
+      return Parse<loyalty::v1::RefundVoucherUnitsResponse>(response).entry();
   }
   return LedgerEntry();
 }
@@ -375,6 +433,15 @@ std::vector<LedgerEntry> EntriesOf(Method method, const std::string& response) {
     }
     case Method::kImport:
       return ImportEntries(response);
+    case Method::kTransferVoucherUnits: {
+      auto parsed =
+          Parse<loyalty::v1::TransferVoucherUnitsResponse>(response);
+      return {parsed.entry_out(), parsed.entry_in()};
+    }
+    case Method::kClaimVoucherGift: {
+      auto parsed = Parse<loyalty::v1::ClaimVoucherGiftResponse>(response);
+      return {parsed.entry_claimed(), parsed.entry()};
+    }
     default:
       return {EntryOf(method, response)};
   }
@@ -481,6 +548,36 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
                   loyalty::v1::SettleCouponReservationResponse>(
           loyalty_.get(), &LoyaltyService::Stub::ReleaseCoupon, api_key,
           request, deadline);
+    case Method::kIssueVoucher:
+      return Call<loyalty::v1::IssueVoucherRequest,
+                  loyalty::v1::IssueVoucherResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::IssueVoucher, api_key,
+          request, deadline);
+    case Method::kRedeemVoucherUnits:
+      return Call<loyalty::v1::RedeemVoucherUnitsRequest,
+                  loyalty::v1::RedeemVoucherUnitsResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::RedeemVoucherUnits, api_key,
+          request, deadline);
+    case Method::kTransferVoucherUnits:
+      return Call<loyalty::v1::TransferVoucherUnitsRequest,
+                  loyalty::v1::TransferVoucherUnitsResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::TransferVoucherUnits,
+          api_key, request, deadline);
+    case Method::kGiftVoucherUnits:
+      return Call<loyalty::v1::GiftVoucherUnitsRequest,
+                  loyalty::v1::GiftVoucherUnitsResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::GiftVoucherUnits, api_key,
+          request, deadline);
+    case Method::kClaimVoucherGift:
+      return Call<loyalty::v1::ClaimVoucherGiftRequest,
+                  loyalty::v1::ClaimVoucherGiftResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::ClaimVoucherGift, api_key,
+          request, deadline);
+    case Method::kRefundVoucherUnits:
+      return Call<loyalty::v1::RefundVoucherUnitsRequest,
+                  loyalty::v1::RefundVoucherUnitsResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::RefundVoucherUnits, api_key,
+          request, deadline);
   }
   return Outcome();
 }
@@ -520,6 +617,20 @@ absl::StatusOr<loyalty::v1::Coupon> LedgerClient::GetCoupon(
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         absl::StrCat("GetCoupon: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<loyalty::v1::Voucher> LedgerClient::GetVoucher(
+    const std::string& code) {
+  loyalty::v1::GetVoucherRequest request;
+  request.set_code(code);
+  loyalty::v1::Voucher response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status = loyalty_->GetVoucher(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("GetVoucher: ", status.error_message()));
   }
   return response;
 }

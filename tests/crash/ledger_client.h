@@ -53,6 +53,12 @@ enum class Method {
   kReserveCoupon,  // ReserveCoupon
   kCommitCoupon,   // CommitCoupon
   kReleaseCoupon,  // ReleaseCoupon
+  kIssueVoucher,         // IssueVoucher
+  kRedeemVoucherUnits,   // RedeemVoucherUnits
+  kTransferVoucherUnits, // TransferVoucherUnits
+  kGiftVoucherUnits,     // GiftVoucherUnits
+  kClaimVoucherGift,     // ClaimVoucherGift
+  kRefundVoucherUnits,   // RefundVoucherUnits
 };
 const char* MethodName(Method method);
 
@@ -87,7 +93,8 @@ bool WasReplayed(Method method, const std::string& response);
 // entry (none for a dry run).
 loyalty::v1::LedgerEntry EntryOf(Method method, const std::string& response);
 // Every entry of an OK response: one, a Return's RETURN and RESTORE, a
-// transfer's TRANSFER_OUT and TRANSFER_IN, a merge's MERGE_OUT, MERGE_IN
+// transfer's TRANSFER_OUT and TRANSFER_IN (a voucher transfer's too, and a
+// voucher claim's GIFT_CLAIMED and CLAIM), a merge's MERGE_OUT, MERGE_IN
 // (and TIER entries), or the ENROLL, LINK and OPENING entries of every OK
 // row of an import (none for a dry run).
 std::vector<loyalty::v1::LedgerEntry> EntriesOf(Method method,
@@ -106,6 +113,7 @@ class LedgerClient {
   absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Verify();
   absl::StatusOr<loyalty::v1::Balance> GetBalance(const std::string& member_id);
   absl::StatusOr<loyalty::v1::Coupon> GetCoupon(const std::string& code);
+  absl::StatusOr<loyalty::v1::Voucher> GetVoucher(const std::string& code);
   absl::StatusOr<loyalty::v1::Member> GetMember(const std::string& member_id);
   // NotFound (reason MEMBER_NOT_FOUND) when no member has `identifier`.
   absl::StatusOr<loyalty::v1::Member> LookupMember(

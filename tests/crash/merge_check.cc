@@ -100,6 +100,12 @@ void MergeCheck::Learn(const std::vector<SentRequest>& requests,
       merged_answers_.push_back({RequestName(request), request.method,
                                  sent.from_member_id(), sent.to_member_id(),
                                  answered_at_ms});
+    } else if (request.method == Method::kTransferVoucherUnits) {
+      loyalty::v1::TransferVoucherUnitsRequest sent;
+      sent.ParseFromString(request.request);
+      merged_answers_.push_back({RequestName(request), request.method,
+                                 sent.member_id(), sent.to_member_id(),
+                                 answered_at_ms});
     } else if (request.method != Method::kMerge) {
       failures->push_back(absl::StrCat(
           RequestName(request), " naming ", request.member_id,
@@ -133,6 +139,17 @@ void MergeCheck::LearnNamed(const SentRequest& request) {
       rest = sent.target_member_id();
       break;
     }
+    case Method::kTransferVoucherUnits: {
+      loyalty::v1::TransferVoucherUnitsRequest sent;
+      sent.ParseFromString(request.request);
+      rest = sent.to_member_id();
+      break;
+    }
+    case Method::kClaimVoucherGift:
+      // The first entry is the giver's, whom the request does not name.
+      entries.erase(entries.begin());
+      first = request.member_id;
+      break;
     default:
       break;
   }
@@ -388,6 +405,7 @@ void MergeCheck::CheckMergedAnswers(Failures* failures) {
         if (right) ++counts_.closes_refused_merged;
         break;
       case Method::kTransfer:
+      case Method::kTransferVoucherUnits:
         right = meant(answer.first) == meant(answer.second);
         if (right) ++counts_.transfers_refused_merged;
         break;

@@ -79,6 +79,14 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
     coupon->set_valid_days_after_issue(30);
     coupon->set_uses_per_coupon(uses);
   }
+  auto* voucher = program.add_voucher_products();
+  voucher->set_product_id(kVoucherProduct);
+  voucher->set_display_name("Crash test coffees");
+  voucher->set_sku("COFFEE");
+  voucher->set_units_per_voucher_max(kVoucherUnits);
+  voucher->set_valid_days_after_issue(30);
+  voucher->set_refundable(true);
+  voucher->set_gift_claim_days(7);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

@@ -48,6 +48,11 @@ inline constexpr int64_t kTransferPointsPerDayMax = 3000;
 inline constexpr char kCouponTemplateMulti[] = "crash-five-uses";
 inline constexpr int kCouponUsesMulti = 5;
 inline constexpr char kCouponTemplateSingle[] = "crash-one-use";
+// Vouchers (voucher_check.h): six units, so that tills race for the last
+// ones; valid and claimable for longer than any run, so that no expiry or
+// gift return is written while acknowledged requests are re-sent.
+inline constexpr char kVoucherProduct[] = "crash-coffee-6";
+inline constexpr int kVoucherUnits = 6;
 
 loyalty::v1::ProgramConfig CrashTestProgram();
 

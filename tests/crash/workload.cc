@@ -239,6 +239,9 @@ SentRequest RequestGenerator::NextOfMix(std::string request_id) {
   if (options_.orders != nullptr && Chance(0.05)) {
     return NextReturn(std::move(request_id));
   }
+  if (options_.vouchers != nullptr && Chance(0.07)) {
+    return NextVoucherCommand(std::move(request_id));
+  }
   if (options_.coupons != nullptr && Chance(0.10)) {
     const int coupon_dice = Uniform(0, 99);
     if (coupon_dice < 30) return NextIssueCoupon(std::move(request_id));
@@ -445,6 +448,170 @@ SentRequest RequestGenerator::NextReserveCoupon(std::string request_id) {
   return sent;
 }
 
+std::string RequestGenerator::PickVoucherMember() {
+  if (Chance(0.03)) return absl::StrCat("ghost-", Uniform(0, 999));
+  if (Chance(0.3)) return absl::StrCat("m-", Uniform(0, options_.hot_members - 1));
+  return absl::StrCat("m-", Uniform(0, options_.members_max - 1));
+}
+
+SentRequest RequestGenerator::NextIssueVoucher(std::string request_id) {
+  loyalty::v1::IssueVoucherRequest request;
+  SentRequest sent;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   /*pos=*/false, Chance(0.5));
+  request.set_member_id(PickVoucherMember());
+  request.set_product_id(kVoucherProduct);
+  request.set_units(Chance(0.8) ? kVoucherUnits : Uniform(1, kVoucherUnits));
+  request.mutable_price_paid()->set_amount_minor(Uniform(0, 2000));
+  request.mutable_price_paid()->set_currency("EUR");
+  request.set_order_id(absl::StrCat("v-", request_id));
+  sent.method = Method::kIssueVoucher;
+  sent.member_id = request.member_id();
+  sent.request_id = std::move(request_id);
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
+SentRequest RequestGenerator::NextVoucherCommand(std::string request_id) {
+  const int dice = Uniform(0, 99);
+  if (dice < 20) return NextIssueVoucher(std::move(request_id));
+  SentRequest sent;
+  sent.request_id = request_id;
+  if (dice >= 87 && dice < 96) {
+    std::optional<KnownVoucher> gift = options_.vouchers->PickGift(random_);
+    if (!gift.has_value()) return NextIssueVoucher(std::move(request_id));
+    loyalty::v1::ClaimVoucherGiftRequest request;
+    sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                     /*pos=*/false, Chance(0.3));
+    request.set_member_id(PickVoucherMember());
+    request.set_claim_code(gift->code);
+    sent.method = Method::kClaimVoucherGift;
+    sent.member_id = request.member_id();
+    sent.request = request.SerializeAsString();
+    return sent;
+  }
+  std::optional<KnownVoucher> known = options_.vouchers->PickVoucher(random_);
+  if (!known.has_value()) return NextIssueVoucher(std::move(request_id));
+  const std::string owner =
+      Chance(0.1) ? PickVoucherMember() : known->member_id;
+  if (dice < 65) {
+    loyalty::v1::RedeemVoucherUnitsRequest request;
+    sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                     Chance(0.7), Chance(0.3));
+    request.set_member_id(owner);
+    request.set_code(known->code);
+    request.set_units(Uniform(1, 3));
+    sent.method = Method::kRedeemVoucherUnits;
+    sent.member_id = owner;
+    sent.request = request.SerializeAsString();
+  } else if (dice < 77) {
+    loyalty::v1::TransferVoucherUnitsRequest request;
+    sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                     /*pos=*/false, Chance(0.3));
+    request.set_member_id(owner);
+    request.set_code(known->code);
+    // Another id (one naming the same member is bad input, never sent;
+    // an alias of the owner is MEMBER_MERGED, which merge_check judges).
+    std::string to = PickVoucherMember();
+    while (to == owner) to = PickVoucherMember();
+    request.set_to_member_id(to);
+    request.set_units(Uniform(1, 2));
+    sent.method = Method::kTransferVoucherUnits;
+    sent.member_id = owner;
+    sent.request = request.SerializeAsString();
+  } else if (dice < 87) {
+    loyalty::v1::GiftVoucherUnitsRequest request;
+    sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                     /*pos=*/false, Chance(0.3));
+    request.set_member_id(owner);
+    request.set_code(known->code);
+    request.set_units(Uniform(1, 2));
+    sent.method = Method::kGiftVoucherUnits;
+    sent.member_id = owner;
+    sent.request = request.SerializeAsString();
+  } else {
+    loyalty::v1::RefundVoucherUnitsRequest request;
+    sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                     /*pos=*/false, Chance(0.3));
+    request.set_member_id(owner);
+    request.set_code(known->code);
+    request.set_units(Uniform(1, 2));
+    sent.method = Method::kRefundVoucherUnits;
+    sent.member_id = owner;
+    sent.request = request.SerializeAsString();
+  }
+  return sent;
+}
+
+void VoucherBook::Add(std::vector<KnownVoucher>* list, KnownVoucher known) {
+  for (const KnownVoucher& in : *list) {
+    if (in.code == known.code) return;  // A replay.
+  }
+  list->push_back(std::move(known));
+  if (list->size() > size_max_) list->erase(list->begin());
+}
+
+void VoucherBook::AddAnswer(const SentRequest& request) {
+  if (request.outcome.code != grpc::StatusCode::OK) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  switch (request.method) {
+    case Method::kIssueVoucher: {
+      loyalty::v1::IssueVoucherResponse response;
+      if (!response.ParseFromString(request.outcome.response)) return;
+      Add(&vouchers_, {response.voucher().code(), response.voucher().member_id()});
+      return;
+    }
+    case Method::kTransferVoucherUnits: {
+      loyalty::v1::TransferVoucherUnitsResponse response;
+      if (!response.ParseFromString(request.outcome.response)) return;
+      Add(&vouchers_,
+          {response.received().code(), response.received().member_id()});
+      return;
+    }
+    case Method::kClaimVoucherGift: {
+      loyalty::v1::ClaimVoucherGiftResponse response;
+      if (!response.ParseFromString(request.outcome.response)) return;
+      Add(&vouchers_, {response.voucher().code(), response.voucher().member_id()});
+      return;
+    }
+    case Method::kGiftVoucherUnits: {
+      loyalty::v1::GiftVoucherUnitsResponse response;
+      if (!response.ParseFromString(request.outcome.response)) return;
+      Add(&gifts_, {response.gift().claim_code(),
+                    response.gift().giver_member_id()});
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+namespace {
+
+// Half the time one of the newest four.
+std::optional<KnownVoucher> PickNewish(const std::vector<KnownVoucher>& list,
+                                       std::mt19937_64& random) {
+  if (list.empty()) return std::nullopt;
+  const size_t size = list.size();
+  const size_t from =
+      std::uniform_int_distribution<int>(0, 1)(random) == 0 && size > 4
+          ? size - 4
+          : 0;
+  return list[std::uniform_int_distribution<size_t>(from, size - 1)(random)];
+}
+
+}  // namespace
+
+std::optional<KnownVoucher> VoucherBook::PickVoucher(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickNewish(vouchers_, random);
+}
+
+std::optional<KnownVoucher> VoucherBook::PickGift(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickNewish(gifts_, random);
+}
+
 SentRequest RequestGenerator::NextSettleCoupon(std::string request_id) {
   std::optional<KnownReservation> known =
       options_.coupons->PickReservation(random_);
@@ -624,6 +791,7 @@ SentRequest RequestGenerator::NextReturn(std::string request_id) {
 void RequestGenerator::Answered(const SentRequest& request) {
   if (options_.orders != nullptr) options_.orders->AddEarn(request);
   if (options_.coupons != nullptr) options_.coupons->AddAnswer(request);
+  if (options_.vouchers != nullptr) options_.vouchers->AddAnswer(request);
   if (options_.members != nullptr) options_.members->AddAnswer(request);
   if (options_.holds == nullptr || request.method != Method::kHold ||
       request.outcome.code != grpc::StatusCode::OK) {

@@ -41,6 +41,13 @@
 // return of it restores points and may take points the member has spent
 // (debt, under the test program's return policy).
 //
+// With a VoucherBook (WorkloadOptions::vouchers), vouchers join the mix: 7%
+// of requests (the rest as below) are IssueVoucher (20%: six units of the
+// crash product, to a pool member), RedeemVoucherUnits (45%: 1-3 units of a
+// known voucher, mostly by its owner: tills race for the last units),
+// TransferVoucherUnits (12%: to another pool member), GiftVoucherUnits
+// (10%), ClaimVoucherGift (9%: a known claim code, by any pool member:
+// friends race for one code) and RefundVoucherUnits (4%).
 // With a CouponBook (WorkloadOptions::coupons), coupons join the mix: 8% of
 // requests (the rest as above) are, 35% IssueCoupon (a pool member, 1 in 20
 // a ghost: NOT_FOUND; 2 in 3 of a five-use template, else a single-use one)
@@ -265,6 +272,35 @@ class CouponBook {
   std::vector<KnownReservation> reservations_;  // Oldest first.
 };
 
+// A voucher some client holds (IssueVoucher, TransferVoucherUnits or
+// ClaimVoucherGift acknowledged): its printed code and its owner; or a
+// gift's printed claim code.
+struct KnownVoucher {
+  std::string code;
+  std::string member_id;
+};
+
+// The vouchers and gift claim codes acknowledged so far in a run, shared by
+// every client and kept across cycles (the newest `size_max` of each), so
+// that tills race for the last units of one voucher and friends for one
+// claim code. Thread-safe.
+class VoucherBook {
+ public:
+  explicit VoucherBook(size_t size_max = 48) : size_max_(size_max) {}
+  // From an OK voucher answer; ignores anything else.
+  void AddAnswer(const SentRequest& request);
+  // Lean towards the newest; nullopt while there is none.
+  std::optional<KnownVoucher> PickVoucher(std::mt19937_64& random);
+  std::optional<KnownVoucher> PickGift(std::mt19937_64& random);
+
+ private:
+  void Add(std::vector<KnownVoucher>* list, KnownVoucher known);
+  const size_t size_max_;
+  std::mutex mutex_;
+  std::vector<KnownVoucher> vouchers_;  // Oldest first.
+  std::vector<KnownVoucher> gifts_;     // Oldest first; member: the giver.
+};
+
 struct WorkloadOptions {
   int cycle = 0;
   int client = 0;
@@ -283,6 +319,8 @@ struct WorkloadOptions {
   // kHoldTimeoutMsMin..kHoldTimeoutMsMax), CommitCoupon and ReleaseCoupon to
   // the mix when set.
   CouponBook* coupons = nullptr;
+  // Adds the voucher commands to the mix when set (see the file comment).
+  VoucherBook* vouchers = nullptr;
   // With `members`: while this is true, 1 request in 3 is a merge (a burst
   // just before loyaltyd is stopped, so that merges are in flight then).
   const std::atomic<bool>* merge_burst = nullptr;
@@ -321,6 +359,11 @@ class RequestGenerator {
   SentRequest NextRedeemCoupon(std::string request_id);
   SentRequest NextReserveCoupon(std::string request_id);
   SentRequest NextSettleCoupon(std::string request_id);
+  SentRequest NextVoucherCommand(std::string request_id);
+  SentRequest NextIssueVoucher(std::string request_id);
+  // A member for a voucher: a pool member (never an imported one, whose
+  // close a voucher would hold up), now and then one nobody enrolled.
+  std::string PickVoucherMember();
   // See the file comment.
   std::string PickMergeSource();
   std::string PickMergeTarget();

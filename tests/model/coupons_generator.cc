@@ -40,7 +40,7 @@ Request FreshIssue(Generator& g) {
     // reserving it may meet the open-reservations limit.
     for (const std::string& member_id : members) {
       std::optional<PointsState> points = g.model().Projected(member_id);
-      if (points.has_value() && points->coupon_reservations.size() >= 2) {
+      if (points.has_value() && !points->coupon_reservations.empty()) {
         request.set_member_id(member_id);
         request.set_template_id("welcome");
         return request;
@@ -241,11 +241,11 @@ v1::ReserveCouponRequest ReserveBase(Generator& g, bool nearly_used_up) {
 std::optional<v1::ReserveCouponRequest> ReserveMore(Generator& g);
 
 Request FreshReserveCoupon(Generator& g) {
-  if (g.in_burst(kReserveCouponKind) || g.Chance(0.4)) {
+  if (g.in_burst(kReserveCouponKind) || g.Chance(0.6)) {
     if (std::optional<v1::ReserveCouponRequest> more = ReserveMore(g)) {
       // Now and then several reservations in a row on the busiest member,
       // before any times out: the open-reservations limit is met.
-      if (!g.in_burst(kReserveCouponKind) && g.Chance(0.5)) {
+      if (!g.in_burst(kReserveCouponKind) && g.Chance(0.8)) {
         g.StartBurst(kReserveCouponKind, 4);
       }
       return *more;
@@ -610,7 +610,7 @@ extern constexpr KindSpec kRedeemCouponSpec = {
     FreshRedeemCoupon,   BoundaryRedeemCoupon,
     MalformRedeemCoupon, MutateRedeemCoupon};
 extern constexpr KindSpec kReserveCouponSpec = {
-    "reserve_coupon",     10,
+    "reserve_coupon",     12,
     FreshReserveCoupon,   BoundaryReserveCoupon,
     MalformReserveCoupon, MutateReserveCoupon};
 extern constexpr KindSpec kCommitCouponSpec = {

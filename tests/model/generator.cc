@@ -160,7 +160,9 @@ constexpr const KindSpec* kKinds[] = {
     &kHoldSpec,   &kCaptureSpec,  &kReleaseSpec, &kReturnSpec, &kLinkSpec,
     &kUnlinkSpec, &kTransferSpec, &kImportSpec,  &kCloseSpec,  &kMergeSpec,
     &kIssueCouponSpec, &kRedeemCouponSpec, &kReserveCouponSpec,
-    &kCommitCouponSpec, &kReleaseCouponSpec,
+    &kCommitCouponSpec, &kReleaseCouponSpec, &kIssueVoucherSpec,
+    &kRedeemVoucherSpec, &kTransferVoucherSpec, &kGiftVoucherSpec,
+    &kClaimGiftSpec, &kRefundVoucherSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

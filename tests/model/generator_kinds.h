@@ -60,6 +60,13 @@ extern const KindSpec kRedeemCouponSpec;
 extern const KindSpec kReserveCouponSpec;
 extern const KindSpec kCommitCouponSpec;
 extern const KindSpec kReleaseCouponSpec;
+// Vouchers (vouchers_generator.cc).
+extern const KindSpec kIssueVoucherSpec;
+extern const KindSpec kRedeemVoucherSpec;
+extern const KindSpec kTransferVoucherSpec;
+extern const KindSpec kGiftVoucherSpec;
+extern const KindSpec kClaimGiftSpec;
+extern const KindSpec kRefundVoucherSpec;
 // Codes on an earn: mostly the member's own coupons (one, sometimes
 // several), now and then another's or an unknown code, with the basket
 // nudged toward and away from what each coupon asks of it.

@@ -198,6 +198,48 @@ void Fill(const v1::SettleCouponReservationResponse& response,
   FillCoupon(response, observed);
 }
 
+// Vouchers: `entries` are every entry of the response in order, `entry`
+// the first (a transfer's OUT, a claim's GIFT_CLAIMED), `member_id` the
+// member of the command's own entry (the giver's, the claimer's).
+void FillVoucher(const v1::LedgerEntry& entry, Observed* observed) {
+  observed->member_id = entry.member_id();
+  observed->entry = entry;
+  observed->entries = {entry};
+  observed->has_balance = false;
+}
+void Fill(const v1::IssueVoucherResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+}
+void Fill(const v1::RedeemVoucherUnitsResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+}
+void Fill(const v1::TransferVoucherUnitsResponse& response,
+          Observed* observed) {
+  FillVoucher(response.entry_out(), observed);
+  observed->entries.push_back(response.entry_in());
+  observed->voucher = response.voucher();
+  observed->received = response.received();
+}
+void Fill(const v1::GiftVoucherUnitsResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+  observed->gift = response.gift();
+}
+void Fill(const v1::ClaimVoucherGiftResponse& response, Observed* observed) {
+  FillVoucher(response.entry_claimed(), observed);
+  observed->member_id = response.entry().member_id();
+  observed->entries.push_back(response.entry());
+  observed->voucher = response.voucher();
+  observed->gift = response.gift();
+}
+void Fill(const v1::RefundVoucherUnitsResponse& response, Observed* observed) {
+  FillVoucher(response.entry(), observed);
+  observed->voucher = response.voucher();
+  observed->refund = response.refund();
+}
+
 struct Slot {
   std::promise<Observed> promise;
   std::atomic<int> calls{0};
@@ -294,6 +336,24 @@ struct Submitter {
   void operator()(const ReleaseCouponRequest& request) const {
     Submit<ReleaseCouponCommand>(request.message);
   }
+  void operator()(const v1::IssueVoucherRequest& request) const {
+    Submit<IssueVoucherCommand>(request);
+  }
+  void operator()(const v1::RedeemVoucherUnitsRequest& request) const {
+    Submit<RedeemVoucherUnitsCommand>(request);
+  }
+  void operator()(const v1::TransferVoucherUnitsRequest& request) const {
+    Submit<TransferVoucherUnitsCommand>(request);
+  }
+  void operator()(const v1::GiftVoucherUnitsRequest& request) const {
+    Submit<GiftVoucherUnitsCommand>(request);
+  }
+  void operator()(const v1::ClaimVoucherGiftRequest& request) const {
+    Submit<ClaimVoucherGiftCommand>(request);
+  }
+  void operator()(const v1::RefundVoucherUnitsRequest& request) const {
+    Submit<RefundVoucherUnitsCommand>(request);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
@@ -309,7 +369,10 @@ v1::EntryKind EntryKindOf(const Request& request) {
       v1::ENTRY_KIND_OPENING,  v1::ENTRY_KIND_CLOSE,
       v1::ENTRY_KIND_MERGE_OUT, v1::ENTRY_KIND_COUPON_ISSUE,
       v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RESERVE,
-      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RELEASE};
+      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RELEASE,
+      v1::ENTRY_KIND_VOUCHER_ISSUE, v1::ENTRY_KIND_VOUCHER_REDEEM,
+      v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT, v1::ENTRY_KIND_VOUCHER_GIFT,
+      v1::ENTRY_KIND_VOUCHER_CLAIM, v1::ENTRY_KIND_VOUCHER_REFUND};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -492,12 +555,16 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   const bool restore = want.kind == v1::ENTRY_KIND_COUPON_RESTORE;
   const bool reserve = want.kind == v1::ENTRY_KIND_COUPON_RESERVE;
   const bool release = want.kind == v1::ENTRY_KIND_COUPON_RELEASE;
-  check(got.details_case() == (issue     ? v1::LedgerEntry::kCouponIssued
-                               : redeem  ? v1::LedgerEntry::kCouponRedeemed
-                               : restore ? v1::LedgerEntry::kCouponRestored
-                               : reserve ? v1::LedgerEntry::kCouponReserved
-                               : release ? v1::LedgerEntry::kCouponReleased
-                                         : v1::LedgerEntry::DETAILS_NOT_SET),
+  const bool voucher =
+      want.voucher_details.details_case() != v1::LedgerEntry::DETAILS_NOT_SET;
+  check(got.details_case() ==
+            (issue     ? v1::LedgerEntry::kCouponIssued
+             : redeem  ? v1::LedgerEntry::kCouponRedeemed
+             : restore ? v1::LedgerEntry::kCouponRestored
+             : reserve ? v1::LedgerEntry::kCouponReserved
+             : release ? v1::LedgerEntry::kCouponReleased
+             : voucher ? want.voucher_details.details_case()
+                       : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
   if (reserve) {
     const v1::CouponReserved& details = got.coupon_reserved();
@@ -514,6 +581,19 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
               details.reservation_id() == want.coupon_reservation_id &&
               details.timed_out() == want.coupon_timed_out,
           "coupon_released");
+  }
+  if (voucher) {
+    // The details oneof alone, field by field.
+    v1::LedgerEntry details;
+    const auto* oneof = v1::LedgerEntry::descriptor()->FindOneofByName("details");
+    const auto* field = got.GetReflection()->GetOneofFieldDescriptor(got, oneof);
+    if (field != nullptr) {
+      details.GetReflection()->MutableMessage(&details, field)->CopyFrom(
+          got.GetReflection()->GetMessage(got, field));
+    }
+    check(google::protobuf::util::MessageDifferencer::Equals(
+              details, want.voucher_details),
+          "voucher details");
   }
   if (restore) {
     const v1::CouponRestored& details = got.coupon_restored();
@@ -587,7 +667,8 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
       " identifiers=", want.identifiers.size(), " operator=", want.operator_id,
       " reason=", want.reason_code, " erased=", want.personal_data_erased,
       " merged_pending=", want.merged_pending,
-      " merged_held=", want.merged_held,
+      " merged_held=", want.merged_held, " ",
+      want.voucher_details.ShortDebugString(),
       "\n    ledger: ", got.ShortDebugString());
   if (!record_problem.empty()) absl::StrAppend(&text, "\n    ", record_problem);
   return text;
@@ -704,6 +785,16 @@ v1::ProgramConfig Runner::Program() {
     rate->set_points_per_step(rule.points_per_step);
   }
   program.set_time_zone("Asia/Taipei");  // UTC+8, as the model counts days.
+  for (const VoucherRule& rule : ModelVoucherRules()) {
+    v1::VoucherProduct* product = program.add_voucher_products();
+    product->set_product_id(rule.product_id);
+    product->set_display_name(rule.product_id);
+    product->set_sku(rule.sku);
+    product->set_units_per_voucher_max(rule.units_max);
+    product->set_valid_days_after_issue(rule.valid_days);
+    product->set_refundable(rule.refundable);
+    product->set_gift_claim_days(rule.gift_claim_days);
+  }
   for (const CouponRule& rule : ModelCouponRules()) {
     v1::CouponTemplate* coupon = program.add_coupon_templates();
     coupon->set_template_id(rule.template_id);
@@ -876,6 +967,38 @@ bool Runner::Judge(const Command& command, const Observed& observed,
     }
     assigned = *canonical;
   }
+  // A voucher command that draws a code (a voucher, a received or claimed
+  // one, a claim code): the ledger's draw, which must be new; the model
+  // takes it from the answer.
+  if (observed.status.ok() && !observed.replayed) {
+    std::string drawn;
+    bool gift_code = false;
+    switch (command.request.index()) {
+      case kIssueVoucherKind:
+      case kClaimGiftKind:
+        drawn = observed.voucher.code();
+        break;
+      case kTransferVoucherKind:
+        drawn = observed.received.code();
+        break;
+      case kGiftVoucherKind:
+        drawn = observed.gift.claim_code();
+        gift_code = true;
+        break;
+      default:
+        break;
+    }
+    if (!drawn.empty()) {
+      auto canonical = ParseCouponCode(drawn, "code");
+      if (!canonical.ok() ||
+          (gift_code ? model_.voucher_gifts().count(*canonical)
+                     : model_.vouchers().count(*canonical)) > 0) {
+        return Fail(absl::StrCat("the ledger drew code \"", drawn,
+                                 "\", which is malformed or taken"));
+      }
+      assigned = *canonical;
+    }
+  }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
   if (!expected->dry_run) Count(expected->entries);
@@ -915,6 +1038,7 @@ bool Runner::Judge(const Command& command, const Observed& observed,
         default:
           CountPointsRejection(expected->reason);
           CountCouponRejection(expected->reason);
+          CountVoucherRejection(expected->reason);
           break;
       }
       if (!expected->entries.empty()) ++report_.rejections_after_due_entries;
@@ -971,6 +1095,7 @@ void Runner::Count(const std::vector<ExpectedEntry>& entries) {
     debt = entry.debt_after;
     CountPointsEntry(entry);
     CountMembersEntry(entry);
+    CountVoucherEntry(entry);
   }
 }
 
@@ -985,6 +1110,9 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   }
   if (command.request.index() == kMergeKind) {
     return CompareMerge(expected, observed);
+  }
+  if (command.request.index() >= kIssueVoucherKind) {
+    return CompareVouchersOk(command, expected, observed);
   }
   if (entry.member_id() != expected.member_id) return "entry member differs";
   if (entry.sequence() != expected.sequence) return "entry sequence differs";
@@ -1323,11 +1451,21 @@ bool Runner::RunSweep() {
                recording.PutsIn(Family::kRequests) == 0 &&
                recording.PutsIn(Family::kOrders) == 0 &&
                recording.PutsIn(Family::kIdentifiers) == 0 &&
-               recording.PutsIn(Family::kCoupons) == want.coupon_puts;
+               recording.PutsIn(Family::kCoupons) == want.coupon_puts &&
+               recording.PutsIn(Family::kVouchers) ==
+                   static_cast<int64_t>(want.voucher_puts.size()) &&
+               recording.PutsIn(Family::kVoucherGifts) ==
+                   static_cast<int64_t>(want.gift_puts.size());
   for (const RecordedPut& put : recording.puts) {
     if (put.family == Family::kMembers || put.family == Family::kCoupons) {
       exact = exact && put.existed &&
               (put.family == Family::kCoupons || touched.count(put.key) == 1);
+    }
+    if (put.family == Family::kVouchers) {
+      exact = exact && put.existed && want.voucher_puts.count(put.key) == 1;
+    }
+    if (put.family == Family::kVoucherGifts) {
+      exact = exact && put.existed && want.gift_puts.count(put.key) == 1;
     }
   }
   if (!exact) {
@@ -1419,6 +1557,8 @@ bool Runner::CheckStatement(const std::string& member_id) {
     const bool by_time = entry.kind() == v1::ENTRY_KIND_MATURE ||
                          entry.kind() == v1::ENTRY_KIND_EXPIRE ||
                          entry.kind() == v1::ENTRY_KIND_TIER ||
+                         entry.kind() == v1::ENTRY_KIND_VOUCHER_GIFT_RETURN ||
+                         entry.kind() == v1::ENTRY_KIND_VOUCHER_EXPIRE ||
                          entry.hold_timed_out() ||
                          (entry.has_coupon_released() &&
                           entry.coupon_released().timed_out());
@@ -1770,6 +1910,17 @@ std::string RunReport::Summary() const {
       coupon_refusals_reservation_not_found, " RESERVATION_NOT_FOUND, ",
       coupon_refusals_reservation_not_active, " RESERVATION_NOT_ACTIVE, ",
       coupon_refusals_too_many_reservations, " TOO_MANY_COUPON_RESERVATIONS; ",
+      "vouchers: ",
+      vouchers_issued, " issued, ", voucher_pickups, " pickups, ",
+      voucher_transfers, " transfers, ", voucher_gifts, " gifts (",
+      voucher_claims, " claimed, ", voucher_gift_returns, " returned), ",
+      voucher_refunds, " refunds, ", voucher_expiries,
+      " expiries; refused: ", voucher_refusals_not_found, " NOT_FOUND, ",
+      voucher_refusals_too_few, " UNITS_TOO_FEW, ", voucher_refusals_expired,
+      " EXPIRED, ", voucher_refusals_not_refundable, " NOT_REFUNDABLE, ",
+      voucher_refusals_not_claimable, " GIFT_NOT_CLAIMABLE, ",
+      voucher_refusals_gifts_not_allowed, " GIFTS_NOT_ALLOWED, ",
+      voucher_refusals_product, " PRODUCT_NOT_FOUND; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

@@ -218,6 +218,22 @@ struct RunReport {
   // target (maturing; captured, released or timed out; returned).
   int64_t alias_commands = 0;
   // Coupons: issued, used, used up (at the end), and the refusals met.
+  // Vouchers: entries written by kind, and refusals by reason.
+  int64_t vouchers_issued = 0;
+  int64_t voucher_pickups = 0;
+  int64_t voucher_transfers = 0;
+  int64_t voucher_gifts = 0;
+  int64_t voucher_claims = 0;
+  int64_t voucher_gift_returns = 0;
+  int64_t voucher_refunds = 0;
+  int64_t voucher_expiries = 0;
+  int64_t voucher_refusals_not_found = 0;
+  int64_t voucher_refusals_too_few = 0;
+  int64_t voucher_refusals_expired = 0;
+  int64_t voucher_refusals_not_refundable = 0;
+  int64_t voucher_refusals_not_claimable = 0;
+  int64_t voucher_refusals_gifts_not_allowed = 0;
+  int64_t voucher_refusals_product = 0;
   int64_t coupons_issued = 0;
   int64_t coupon_uses = 0;
   int64_t coupons_used_up = 0;

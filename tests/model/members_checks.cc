@@ -58,7 +58,14 @@ std::string CompareRecord(const MemberState& want,
   check(got.forfeited_points_total() == 0, "forfeited_points_total");
   check(got.entry_count() == t.entry_count, "entry_count");
   check(got.last_sequence() == t.last_sequence, "last_sequence");
-  check(got.next_due_ms() == want.points.NextDueMs(), "next_due_ms");
+  check(got.next_due_ms() == want.NextDueMs(), "next_due_ms");
+  std::vector<VoucherDue> dues;
+  for (const auto& due : got.voucher_dues()) {
+    dues.emplace_back(due.due_ms(), due.is_gift() ? 0 : 1, due.code());
+  }
+  check(dues == std::vector<VoucherDue>(want.voucher_dues.begin(),
+                                        want.voucher_dues.end()),
+        "voucher_dues");
   using LotTuple = std::tuple<uint64_t, int64_t, int64_t, int64_t>;
   auto lots_of = [](const auto& lots) {
     std::vector<LotTuple> out;

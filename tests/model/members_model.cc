@@ -406,9 +406,14 @@ Expected Model::DryRun(const ImportRequest& request,
   const uint64_t sequence = last_sequence_;
   const size_t members = order_.size();
   const Counts counts = counts_;
+  // Settling the card's member may expire its vouchers or return its gifts.
+  const auto vouchers = vouchers_;
+  const auto voucher_gifts = voucher_gifts_;
 
   Expected outcome = ApplyRules(request, assigned_member_id);
 
+  vouchers_ = vouchers;
+  voucher_gifts_ = voucher_gifts;
   if (card_member.has_value()) {
     members_[card_member->member_id] = std::move(*card_member);
   }
@@ -445,8 +450,9 @@ Expected Model::ApplyRules(const v1::CloseMemberRequest& request,
   if (member == nullptr) return refused;
   PointsState& points = member->points;
   Totals& totals = points.totals;
+  // Voucher units left or gifts unclaimed hold a close up too.
   if (totals.pending != 0 || !points.holds.empty() ||
-      !points.coupon_reservations.empty()) {
+      !points.coupon_reservations.empty() || !member->voucher_dues.empty()) {
     return Rejected(absl::StatusCode::kFailedPrecondition,
                     v1::ERROR_REASON_MEMBER_NOT_SETTLED);
   }
@@ -517,6 +523,10 @@ bool Model::MergeFits(const MemberState& source,
 }
 
 void Model::MoveInto(MemberState& source, MemberState& target) {
+  // The source's vouchers and gifts are the target's now.
+  target.voucher_dues.insert(source.voucher_dues.begin(),
+                             source.voucher_dues.end());
+  source.voucher_dues.clear();
   PointsState& into = target.points;
   PointsState& from = source.points;
   Totals& t = into.totals;

@@ -98,7 +98,8 @@ const char* KindName(const Request& request) {
       "hold",   "capture",  "release", "return", "link",
       "unlink", "transfer", "import",  "close",  "merge",
       "issue_coupon", "redeem_coupon", "reserve_coupon", "commit_coupon",
-      "release_coupon"};
+      "release_coupon", "issue_voucher", "redeem_voucher", "transfer_voucher",
+      "gift_voucher", "claim_gift", "refund_voucher"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -167,8 +168,19 @@ std::string ContentOf(const Request& request) {
                                             v1::UnlinkIdentifierRequest>) {
           Canonicalize(r.mutable_identifier());
         } else if constexpr (std::is_same_v<Type, v1::RedeemCouponRequest> ||
-                             std::is_same_v<Type, v1::ReserveCouponRequest>) {
+                             std::is_same_v<Type, v1::ReserveCouponRequest> ||
+std::is_same_v<Type,
+                                            v1::RedeemVoucherUnitsRequest> ||
+                             std::is_same_v<Type,
+                                            v1::TransferVoucherUnitsRequest> ||
+                             std::is_same_v<Type,
+                                            v1::GiftVoucherUnitsRequest> ||
+                             std::is_same_v<Type,
+                                            v1::RefundVoucherUnitsRequest>) {
           r.set_code(ModelCanonicalCode(r.code()));
+        } else if constexpr (std::is_same_v<Type,
+                                            v1::ClaimVoucherGiftRequest>) {
+          r.set_claim_code(ModelCanonicalCode(r.claim_code()));
         } else if constexpr (std::is_same_v<Type, ImportRequest>) {
           if (!r.message.phone().empty()) {
             v1::MemberIdentifier phone;
@@ -288,6 +300,8 @@ Expected Model::Apply(const Command& command,
     replay.orders_written = 0;
     replay.coupon_puts = 0;
     replay.coupon_count_puts = 0;
+    replay.voucher_puts.clear();
+    replay.gift_puts.clear();
     replay.enrolled_member_id.clear();
     return replay;
   }
@@ -296,6 +310,8 @@ Expected Model::Apply(const Command& command,
   written_.clear();
   written_members_.clear();
   coupons_written_.clear();
+  voucher_puts_.clear();
+  gift_puts_.clear();
   if (const auto* import = std::get_if<ImportRequest>(&command.request);
       import != nullptr && import->dry_run) {
     // Decided on the state as it is, then forgotten: not remembered, no
@@ -326,6 +342,8 @@ Expected Model::Apply(const Command& command,
   outcome.coupon_puts = static_cast<int64_t>(coupons_written_.size());
   requests_[key] = Remembered{std::move(content), outcome};
   outcome.entries = std::move(written_);
+  outcome.voucher_puts = std::move(voucher_puts_);
+  outcome.gift_puts = std::move(gift_puts_);
   for (const std::string& member_id : written_members_) {
     Reschedule(members_.at(member_id), &outcome.schedule_moves);
   }
@@ -347,6 +365,8 @@ SweepExpected Model::Sweep(int members_max) {
   written_.clear();
   written_members_.clear();
   coupons_written_.clear();
+  voucher_puts_.clear();
+  gift_puts_.clear();
   for (const auto& [due_ms, member_id] : due) {
     const size_t before = written_.size();
     LoadSettled(member_id);
@@ -355,6 +375,8 @@ SweepExpected Model::Sweep(int members_max) {
   swept.entries_written = written_.size();
   swept.coupon_puts = static_cast<int64_t>(coupons_written_.size());
   swept.entries = std::move(written_);
+  swept.voucher_puts = std::move(voucher_puts_);
+  swept.gift_puts = std::move(gift_puts_);
   for (const std::string& member_id : written_members_) {
     Reschedule(members_.at(member_id), &swept.schedule_moves);
   }
@@ -362,7 +384,7 @@ SweepExpected Model::Sweep(int members_max) {
 }
 
 void Model::Reschedule(MemberState& member, std::vector<ScheduleMove>* moves) {
-  const int64_t due_ms = member.points.NextDueMs();
+  const int64_t due_ms = member.NextDueMs();
   if (due_ms == member.stored_due_ms) return;
   moves->push_back(
       ScheduleMove{member.member_id, member.stored_due_ms, due_ms});
@@ -393,6 +415,7 @@ MemberState* Model::LoadSettled(const std::string& member_id) {
     }
     Append(member, std::move(*due));
   }
+  SettleVoucherDues(member);
   return &member;
 }
 
@@ -479,6 +502,11 @@ std::optional<Expected> Model::ResolveAliases(Request* request,
           resolve(r.mutable_from_member_id());
           resolve(r.mutable_to_member_id());
           if (r.from_member_id() == r.to_member_id()) refused = merged;
+        } else if constexpr (std::is_same_v<Type,
+                                            v1::TransferVoucherUnitsRequest>) {
+          resolve(r.mutable_member_id());
+          resolve(r.mutable_to_member_id());
+          if (r.member_id() == r.to_member_id()) refused = merged;
         } else if constexpr (std::is_same_v<Type, v1::MergeMembersRequest>) {
           // The source must be named as itself; the target may be an
           // alias of the member to merge into, but not of the source.

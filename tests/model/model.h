@@ -200,6 +200,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <variant>
@@ -215,6 +216,10 @@ namespace loyalty::model {
 // Wide enough for any sum or product of two int64 values, so the model
 // checks overflow by plain comparison. (__extension__: -Wpedantic.)
 __extension__ typedef __int128 Int128;
+
+// One item of a member's voucher_dues: (due_ms, 0 for a gift and 1 for a
+// voucher, code), so the set's order is the ledger's (records.proto).
+using VoucherDue = std::tuple<int64_t, int, std::string>;
 
 // CapturePoints and ReleasePoints take the same message; a type of its own
 // for each keeps the kind in the variant index (and so in ContentOf).
@@ -268,7 +273,10 @@ using Request =
                  ImportRequest, v1::CloseMemberRequest,
                  v1::MergeMembersRequest, v1::IssueCouponRequest,
                  v1::RedeemCouponRequest, v1::ReserveCouponRequest,
-                 CommitCouponRequest, ReleaseCouponRequest>;
+                 CommitCouponRequest, ReleaseCouponRequest,
+                 v1::IssueVoucherRequest, v1::RedeemVoucherUnitsRequest,
+                 v1::TransferVoucherUnitsRequest, v1::GiftVoucherUnitsRequest,
+                 v1::ClaimVoucherGiftRequest, v1::RefundVoucherUnitsRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
@@ -285,11 +293,18 @@ inline constexpr size_t kRedeemCouponKind = 16;
 inline constexpr size_t kReserveCouponKind = 17;
 inline constexpr size_t kCommitCouponKind = 18;
 inline constexpr size_t kReleaseCouponKind = 19;
+inline constexpr size_t kIssueVoucherKind = 20;
+inline constexpr size_t kRedeemVoucherKind = 21;
+inline constexpr size_t kTransferVoucherKind = 22;
+inline constexpr size_t kGiftVoucherKind = 23;
+inline constexpr size_t kClaimGiftKind = 24;
+inline constexpr size_t kRefundVoucherKind = 25;
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
 // "release", "return", "link", "unlink", "transfer", "import", "close",
 // "merge", "issue_coupon", "redeem_coupon", "reserve_coupon",
-// "commit_coupon", "release_coupon".
+// "commit_coupon", "release_coupon", "issue_voucher", "redeem_voucher",
+// "transfer_voucher", "gift_voucher", "claim_gift", "refund_voucher".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
@@ -560,6 +575,10 @@ struct MemberState {
   std::map<std::pair<std::string, int64_t>, int64_t> event_count_by_day;
   // next_due_ms as of the member's last write: its schedule key.
   int64_t stored_due_ms = 0;
+  // What falls due for its vouchers and gifts (MemberRecord.voucher_dues).
+  std::set<VoucherDue> voucher_dues;
+  // The soonest time anything falls due (points or vouchers); 0 = none.
+  int64_t NextDueMs() const;
   // Transfers given: the latest day (UTC+8, days since 1970-01-01) and the
   // points given on it.
   int64_t transfer_day = 0;
@@ -644,7 +663,61 @@ struct ExpectedEntry {
   std::string coupon_reservation_id;
   int64_t coupon_expires_at_ms = 0;
   bool coupon_timed_out = false;
+  // Voucher entries: their details (the LedgerEntry's `details` oneof, set
+  // to the kind's message exactly as the ledger must write it).
+  v1::LedgerEntry voucher_details;
 };
+
+// A voucher product of the test program (vouchers_model.cc), as the model
+// and the harness's program get it.
+struct VoucherRule {
+  std::string product_id;
+  std::string sku;
+  int64_t units_max = 0;
+  int32_t valid_days = 0;  // From issue to the end of that day, UTC+8.
+  bool refundable = false;
+  int32_t gift_claim_days = 0;  // 0 = no gifts.
+};
+const std::vector<VoucherRule>& ModelVoucherRules();
+const VoucherRule* FindVoucherRule(const std::string& product_id);
+
+// A voucher as the model has it (VoucherRecord).
+struct VoucherState {
+  std::string code;  // Canonical.
+  std::string product_id;
+  std::string sku;
+  std::string owner;  // As issued or received (maybe merged since).
+  int64_t bought = 0;
+  int64_t left = 0;
+  int64_t redeemed = 0;
+  int64_t transferred = 0;
+  int64_t gifted_pending = 0;
+  int64_t gifted_claimed = 0;
+  int64_t refunded = 0;
+  int64_t expired = 0;
+  int64_t price_minor = 0;
+  int64_t refunded_minor = 0;
+  std::string currency;
+  int64_t expires_at_ms = 0;
+  bool refundable = false;
+  uint64_t issued_sequence = 0;
+  std::string order_id;
+  std::string source_code;
+};
+
+// A gift of voucher units as the model has it (VoucherGiftRecord).
+struct VoucherGiftState {
+  std::string claim_code;  // Canonical.
+  std::string voucher_code;
+  std::string giver;
+  int64_t units = 0;
+  int64_t claim_expires_at_ms = 0;
+  v1::VoucherGiftState state = v1::VOUCHER_GIFT_STATE_PENDING;
+  std::string claimed_by;
+  std::string claimed_code;
+  uint64_t gift_sequence = 0;  // Of its VOUCHER_GIFT entry.
+};
+
 
 // A coupon template of the test program (coupons_model.cc), as the model
 // and the harness's program get it.
@@ -731,6 +804,15 @@ struct Expected {
   int64_t coupon_puts = 0;
   int64_t coupon_count_puts = 0;
   bool coupon_issued = false;  // Its coupon put is new (else rewritten).
+  // Voucher and gift records the command (or sweep) writes, by canonical
+  // code: true when new.
+  std::map<std::string, bool> voucher_puts;
+  std::map<std::string, bool> gift_puts;
+  // Voucher commands, OK: the voucher the response shows (the giver's for a
+  // transfer and a gift, the claimer's new one for a claim), and a
+  // transfer's received voucher.
+  VoucherState voucher;
+  VoucherState received;
   // Earn with coupons: their discounts in all.
   int64_t discount_minor = 0;
   // Keys the command adds to the identifier and order families (0 unless
@@ -782,6 +864,8 @@ struct SweepExpected {
   bool more = false;
   std::vector<ExpectedEntry> entries;
   std::vector<ScheduleMove> schedule_moves;
+  std::map<std::string, bool> voucher_puts;
+  std::map<std::string, bool> gift_puts;
 };
 
 class Model {
@@ -908,6 +992,13 @@ class Model {
       const {
     return coupon_counts_;
   }
+  // Vouchers and gifts by canonical code.
+  const std::map<std::string, VoucherState>& vouchers() const {
+    return vouchers_;
+  }
+  const std::map<std::string, VoucherGiftState>& voucher_gifts() const {
+    return voucher_gifts_;
+  }
 
   // What the rules met that the entries alone do not show.
   struct Counts {
@@ -931,6 +1022,12 @@ class Model {
     int64_t coupon_reservations_released = 0;
     int64_t coupon_reservations_timed_out = 0;
     int64_t merged_coupon_reservations_settled = 0;
+    // Vouchers: time's entries, pickups that took the last units, gifts
+    // taken back by their giver's own claim.
+    int64_t voucher_gifts_returned = 0;
+    int64_t voucher_expiries = 0;
+    int64_t voucher_pickups_emptying = 0;
+    int64_t voucher_gifts_claimed_by_giver = 0;
   };
   const Counts& counts() const { return counts_; }
 
@@ -987,6 +1084,34 @@ class Model {
   void ReleaseTimedOutCouponReservations(MemberState& member);
   Expected ApplyRules(const v1::RedeemCouponRequest& request,
                       const std::string& assigned_member_id);
+  // Vouchers (vouchers_model.cc). `assigned_code`: the canonical code the
+  // ledger drew (the new voucher's, the received one's, the claim code, the
+  // claimer's new voucher's).
+  Expected ApplyRules(const v1::IssueVoucherRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::RedeemVoucherUnitsRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::TransferVoucherUnitsRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::GiftVoucherUnitsRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::ClaimVoucherGiftRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::RefundVoucherUnitsRequest& request,
+                      const std::string& assigned_code);
+  // The voucher entries time made due for `member` (gift returns, unit
+  // expiries), appended in due order after the points' own.
+  void SettleVoucherDues(MemberState& member);
+  // The member's voucher named by a request (canonical `code`), or null
+  // with the refusal: VOUCHER_NOT_FOUND for an unknown code or another
+  // member's.
+  VoucherState* OwnedVoucher(const std::string& code,
+                             const std::string& member_id, Expected* refused);
+  // A voucher entry of `kind` for `member` with `details` set by `fill`.
+  ExpectedEntry VoucherEntry(const MemberState& member, v1::EntryKind kind,
+                             const v1::RequestContext& context) const;
+  void NoteVoucherPut(const std::string& code, bool created);
+  void NoteGiftPut(const std::string& claim_code, bool created);
   // The ledger's first step for a new request: every member id it names
   // that is an alias is rewritten to the member it resolves to (not a
   // close's, nor a merge's source); the refusal (MEMBER_MERGED) where that
@@ -1068,6 +1193,11 @@ class Model {
   // The coupons the command being decided rewrites or creates (its own and
   // those its member's timed-out reservations release): one put each.
   std::set<std::string> coupons_written_;
+  std::map<std::string, VoucherState> vouchers_;
+  std::map<std::string, VoucherGiftState> voucher_gifts_;
+  // The voucher and gift records the command being applied wrote.
+  std::map<std::string, bool> voucher_puts_;
+  std::map<std::string, bool> gift_puts_;
   std::map<std::pair<std::string, std::string>, int64_t> coupon_counts_;
   std::map<std::string, int64_t> coupon_discount_given_;
   uint64_t last_sequence_ = 0;

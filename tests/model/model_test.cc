@@ -486,6 +486,19 @@ TEST_CASE(
       CHECK(report.alias_reads > 0);
       CHECK(report.merged_pending_matured > 0);
       CHECK(report.merged_orders_returned > 0);
+      // Vouchers: every command, time's entries and the refusals the
+      // generator aims at, in every run.
+      CHECK(report.vouchers_issued > 0);
+      CHECK(report.voucher_pickups > 0);
+      CHECK(report.voucher_transfers > 0);
+      CHECK(report.voucher_gifts > 0);
+      CHECK(report.voucher_claims > 0);
+      CHECK(report.voucher_gift_returns > 0);
+      CHECK(report.voucher_refunds > 0);
+      CHECK(report.voucher_expiries > 0);
+      CHECK(report.voucher_refusals_not_found > 0);
+      CHECK(report.voucher_refusals_too_few > 0);
+      CHECK(report.voucher_refusals_not_claimable > 0);
       // Coupons: issued, used and used up in every run.
       CHECK(report.coupons_issued > 0);
       CHECK(report.coupon_uses > 0);

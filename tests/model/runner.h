@@ -63,6 +63,12 @@ struct Observed {
   v1::ImportMemberResponse import;  // Import: the whole response.
   v1::Member member;                // Close and merge: the member after it.
   v1::Coupon coupon;                // IssueCoupon and RedeemCoupon.
+  // Voucher commands: the voucher shown (see Fill), a transfer's received
+  // one, a gift's or claim's gift, a refund's amount.
+  v1::Voucher voucher;
+  v1::Voucher received;
+  v1::VoucherGift gift;
+  v1::MinorAmount refund;
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
 };
 
@@ -161,6 +167,12 @@ class Runner {
                                const Observed& observed);
   std::string CompareImport(const Expected& expected, const Observed& observed);
   std::string CompareMerge(const Expected& expected, const Observed& observed);
+  // The voucher commands' answers (vouchers_checks.cc).
+  std::string CompareVouchersOk(const Command& command,
+                                const Expected& expected,
+                                const Observed& observed);
+  void CountVoucherEntry(const ExpectedEntry& entry);
+  void CountVoucherRejection(v1::ErrorReason reason);
   // A Member view (a close's or merge's response) against the model's
   // member `member_id` as of now: id, status, identifiers, aliases, tier.
   std::string CompareMemberView(const std::string& member_id,

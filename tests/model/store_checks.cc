@@ -35,6 +35,17 @@ std::string MemberEntryKey(const std::string& member_id, uint64_t sequence) {
 
 }  // namespace
 
+// Whether a put in the vouchers or voucher_gifts family is one the model
+// expects: its key (the canonical code) listed, new exactly when created.
+bool VoucherPutExpected(const RecordedPut& put,
+                        const std::map<std::string, bool>& voucher_puts,
+                        const std::map<std::string, bool>& gift_puts) {
+  const std::map<std::string, bool>& puts =
+      put.family == Family::kVouchers ? voucher_puts : gift_puts;
+  auto found = puts.find(put.key);
+  return !put.erase && found != puts.end() && put.existed == !found->second;
+}
+
 // The members whose entries `entries` are.
 std::set<std::string> MembersOf(const std::vector<ExpectedEntry>& entries) {
   std::set<std::string> members;
@@ -85,7 +96,10 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       {Family::kIdentifiers,
        expected.identifiers_added + expected.identifiers_moved},
       {Family::kCoupons, expected.coupon_puts},
-      {Family::kCouponCounts, expected.coupon_count_puts}};
+      {Family::kCouponCounts, expected.coupon_count_puts},
+      {Family::kVouchers, static_cast<int64_t>(expected.voucher_puts.size())},
+      {Family::kVoucherGifts,
+       static_cast<int64_t>(expected.gift_puts.size())}};
   bool exact = writes == 1 &&
                recording.ErasesIn(Family::kIdentifiers) ==
                    expected.identifiers_removed &&
@@ -114,6 +128,10 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       new_coupons += !put.existed;
     } else if (put.family == Family::kCouponCounts) {
       // A count is new on its first issue, rewritten after.
+    } else if (put.family == Family::kVouchers ||
+               put.family == Family::kVoucherGifts) {
+      exact = exact && VoucherPutExpected(put, expected.voucher_puts,
+                                          expected.gift_puts);
     } else if (put.existed && put.family != Family::kMembers &&
                put.family != Family::kMeta) {
       exact = false;
@@ -305,7 +323,13 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   int64_t coupon_puts = 0;  // A coupon used twice in a batch is put once.
   int64_t coupon_count_puts = 0;
   std::vector<ExpectedEntry> entries;
+  // Voucher and gift records: the keys the commands wrote, each put at
+  // least once (once per batch it changed in).
+  std::set<std::string> voucher_keys;
+  std::set<std::string> gift_keys;
   for (const Expected& e : expected) {
+    for (const auto& [key, created] : e.voucher_puts) voucher_keys.insert(key);
+    for (const auto& [key, created] : e.gift_puts) gift_keys.insert(key);
     coupon_puts += e.coupon_puts;
     coupon_count_puts += e.coupon_count_puts;
     decided += e.effect != Effect::kNothing;
@@ -323,8 +347,12 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   // put once (at the target) and erased at the source, which the store
   // never had; one moved twice in a batch is put once.
   int64_t orders_new = 0;
+  std::set<std::string> voucher_keys_put;
+  std::set<std::string> gift_keys_put;
   for (const RecordedPut& put : recording.puts) {
     orders_new += put.family == Family::kOrders && !put.existed;
+    if (put.family == Family::kVouchers) voucher_keys_put.insert(put.key);
+    if (put.family == Family::kVoucherGifts) gift_keys_put.insert(put.key);
   }
   const bool exact =
       recording.PutsIn(Family::kEntries) == appended &&
@@ -342,6 +370,7 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
       recording.PutsIn(Family::kCoupons) <= coupon_puts &&
       (coupon_puts == 0) == (recording.PutsIn(Family::kCoupons) == 0) &&
       recording.PutsIn(Family::kCouponCounts) <= coupon_count_puts &&
+      voucher_keys_put == voucher_keys && gift_keys_put == gift_keys &&
       (appended == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
       (decided == 0) == (writes == 0);
   if (!exact) {
@@ -365,7 +394,9 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
         (put.existed && put.family != Family::kMembers &&
          put.family != Family::kOrders && put.family != Family::kMeta &&
          put.family != Family::kCoupons &&
-         put.family != Family::kCouponCounts)) {
+         put.family != Family::kCouponCounts &&
+         put.family != Family::kVouchers &&
+         put.family != Family::kVoucherGifts)) {
       return Fail(
           absl::StrCat("a group overwrote a key in ", FamilyName(put.family)));
     }

@@ -136,9 +136,13 @@ TEST_CASE(
       limited_with_codes.insert(row.method);
     }
   }
-  CHECK(limited ==
-        std::set<std::string>{"GetCoupon", "ValidateCoupon", "RedeemCoupon",
-                              "ReserveCoupon"});
+  CHECK(limited == std::set<std::string>{
+                       "GetCoupon", "ValidateCoupon", "RedeemCoupon",
+                       "ReserveCoupon",
+                       // Voucher and claim codes share the generator.
+                       "GetVoucher", "RedeemVoucherUnits",
+                       "TransferVoucherUnits", "GiftVoucherUnits",
+                       "ClaimVoucherGift", "RefundVoucherUnits"});
   CHECK(limited_with_codes ==
         std::set<std::string>{"Earn", "QuoteEarn", "EarnBatch"});
 

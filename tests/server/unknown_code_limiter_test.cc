@@ -123,6 +123,27 @@ TEST_CASE("found codes and every refusal but COUPON_NOT_FOUND charge nothing",
   CHECK(UnknownLookupsAllowed(limiter, "pos-terminal") == 2);
 }
 
+TEST_CASE("an unknown voucher or claim code is charged like an unknown "
+          "coupon code",
+          "[server][limiter][vouchers]") {
+  ManualClock clock(kStartMs);
+  UnknownCodeLimiter limiter(&clock, 2);
+  const absl::Status voucher_not_found =
+      WithReason(absl::NotFoundError("code: no such voucher"),
+                 loyalty::v1::ERROR_REASON_VOUCHER_NOT_FOUND);
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(limiter.Admit("pos-terminal").ok());
+    limiter.Settle("pos-terminal", voucher_not_found);
+  }
+  CHECK(limiter.Admit("pos-terminal").code() ==
+        absl::StatusCode::kResourceExhausted);
+  // Refusals of known vouchers charge nothing.
+  REQUIRE(limiter.Admit("app").ok());
+  limiter.Settle("app", WithReason(absl::FailedPreconditionError("too few"),
+                                   loyalty::v1::ERROR_REASON_VOUCHER_UNITS_TOO_FEW));
+  CHECK(UnknownLookupsAllowed(limiter, "app") == 2);
+}
+
 TEST_CASE("a principal whose bucket is full again is forgotten",
           "[server][limiter]") {
   ManualClock clock(kStartMs);

@@ -16,6 +16,7 @@
 #ifndef LOYALTY_LEDGER_COMMANDS_H_
 #define LOYALTY_LEDGER_COMMANDS_H_
 
+#include "ledger/coupons/generate_coupons.h"
 #include "ledger/coupons/issue_coupon.h"
 #include "ledger/coupons/redeem_coupon.h"
 #include "ledger/members/close.h"
@@ -53,7 +54,9 @@ using CommandTable = CommandList<
     HoldPointsCommand, CapturePointsCommand, ReleasePointsCommand,
     ReturnCommand,
     // coupons/
-    IssueCouponCommand, RedeemCouponCommand>;
+    IssueCouponCommand, RedeemCouponCommand,
+    // coupons/, bulk coupon codes (rows arrive through GenerateCoupons)
+    GenerateCouponChunkCommand>;
 
 }  // namespace loyalty
 

@@ -48,6 +48,14 @@ class QueueService final : public Generated::Service {
     this->RequestAsyncUnary(index, context, request, responder, queue, queue,
                             tag);
   }
+  // Bulk coupon codes: a server-streaming method (GenerateCoupons).
+  template <typename Request, typename Response>
+  void RequestStream(int index, grpc::ServerContext* context, Request* request,
+                     grpc::ServerAsyncWriter<Response>* writer,
+                     grpc::ServerCompletionQueue* queue, void* tag) {
+    this->RequestAsyncServerStreaming(index, context, request, writer, queue,
+                                      queue, tag);
+  }
 };
 
 using LoyaltyQueueService = QueueService<loyalty::v1::LoyaltyService>;

@@ -56,6 +56,11 @@ std::string CouponKey(absl::string_view code);
 std::string CouponTemplateCountKey(absl::string_view template_id);
 std::string CouponMemberCountKey(absl::string_view template_id,
                                  absl::string_view member_id);
+// Bulk coupon codes. coupon_batches: the batch id. coupon_bearer_uses: the
+// template id, 0x00, member id (the member's uses of its bearer codes).
+std::string CouponBatchKey(absl::string_view batch_id);
+std::string CouponBearerUsesKey(absl::string_view template_id,
+                                absl::string_view member_id);
 // The upper bound of every schedule key due at or before `now_ms`.
 std::string ScheduleUpper(int64_t now_ms);
 struct ScheduleItem {

@@ -54,6 +54,10 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
   MemberRecord& next = *member;
   // Entry details (a oneof) must be those of the entry's kind, or none.
   LEDGER_RETURN_IF_ERROR(fold::CheckCouponEntryShape(entry));
+  // Bulk coupon codes: entries of no member never reach a member's state.
+  if (fold::IsMemberlessEntry(entry.kind())) {
+    return Broken(entry, "an entry of no member folded into a member");
+  }
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
     LEDGER_RETURN_IF_ERROR(fold::FoldEnroll(entry, &next));
   } else {

@@ -24,6 +24,10 @@ absl::string_view FamilyName(Family family) {
       return "coupons";
     case Family::kCouponCounts:
       return "coupon_counts";
+    case Family::kCouponBatches:
+      return "coupon_batches";
+    case Family::kCouponBearerUses:
+      return "coupon_bearer_uses";
   }
   return "unknown";
 }

@@ -29,18 +29,21 @@ namespace loyalty {
 
 // Column families; the key layout of each is documented in ledger/common/keys.h.
 enum class Family : int {
-  kEntries = 0,       // sequence -> LedgerEntry
-  kMemberEntries,     // member id, sequence -> "" (statement index)
-  kMembers,           // member id -> MemberRecord
-  kIdentifiers,       // kind, value -> member id
-  kRequests,          // principal, request id -> RequestRecord
-  kOrders,            // member id, order id -> OrderRecord
-  kMeta,              // name -> value (LedgerHead under "head")
-  kSchedule,          // due time, member id -> "" (what falls due when)
-  kCoupons,           // canonical code -> CouponRecord
-  kCouponCounts,      // template id [, member id] -> CouponCount
+  kEntries = 0,    // sequence -> LedgerEntry
+  kMemberEntries,  // member id, sequence -> "" (statement index)
+  kMembers,        // member id -> MemberRecord
+  kIdentifiers,    // kind, value -> member id
+  kRequests,       // principal, request id -> RequestRecord
+  kOrders,         // member id, order id -> OrderRecord
+  kMeta,           // name -> value (LedgerHead under "head")
+  kSchedule,       // due time, member id -> "" (what falls due when)
+  kCoupons,        // canonical code -> CouponRecord
+  kCouponCounts,   // template id [, member id] -> CouponCount
+  // Bulk coupon codes.
+  kCouponBatches,     // batch id -> CouponBatchRecord
+  kCouponBearerUses,  // template id, member id -> CouponBearerUses
 };
-inline constexpr int kFamilyCount = 10;
+inline constexpr int kFamilyCount = 12;
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);

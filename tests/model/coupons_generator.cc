@@ -18,6 +18,7 @@
 namespace loyalty::model {
 namespace {
 
+using v1::GenerateCouponChunkRequest;
 using v1::IssueCouponRequest;
 using v1::RedeemCouponRequest;
 
@@ -143,7 +144,13 @@ RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   }
   request.set_code(Spelled(g, coupon->code));
   const int64_t roll = g.Uniform(0, 99);
-  if (roll < 80) {
+  if (!coupon->batch_id.empty()) {
+    // A bearer code (bulk coupon codes): any member; half the time the
+    // oldest, so a template's per-member limit is reached.
+    const auto& members = g.model().member_order();
+    request.set_member_id(g.Chance(0.5) && !members.empty() ? members.front()
+                                                            : g.PickMember());
+  } else if (roll < 80) {
     request.set_member_id(g.model().Resolve(coupon->owner));
   } else if (roll < 90) {
     request.set_member_id(coupon->owner);  // Maybe an alias now.
@@ -227,7 +234,7 @@ bool StackCoupons(Generator& g, v1::EarnRequest* request) {
   std::map<std::string, std::vector<const CouponState*>> usable;
   for (const auto& [code, coupon] : model.coupons()) {
     if ((combinable_only && !Combinable(coupon.template_id)) ||
-        coupon.uses >= coupon.uses_allowed ||
+        !coupon.batch_id.empty() || coupon.uses >= coupon.uses_allowed ||
         model.now_ms() >= coupon.valid_until_ms) {
       continue;
     }
@@ -274,14 +281,30 @@ void AddCouponCodes(Generator& g, v1::EarnRequest* request) {
   // Mostly the order of a member who has a coupon with uses left: the owner
   // of one of the latest issued.
   if (g.Chance(0.8)) {
-    if (const CouponState* coupon = PickCoupon(g, /*nearly_used_up=*/false)) {
+    if (const CouponState* coupon = PickCoupon(g, /*nearly_used_up=*/false);
+        coupon != nullptr && coupon->batch_id.empty()) {
       request->set_member_id(model.Resolve(coupon->owner));
     }
   }
   const std::string member_id = model.Resolve(request->member_id());
   std::vector<const CouponState*> own;
+  std::vector<const CouponState*> bearer;  // Bulk coupon codes: anyone's.
   for (const auto& [code, coupon] : model.coupons()) {
-    if (model.Resolve(coupon.owner) == member_id) own.push_back(&coupon);
+    if (!coupon.batch_id.empty()) {
+      bearer.push_back(&coupon);
+    } else if (model.Resolve(coupon.owner) == member_id) {
+      own.push_back(&coupon);
+    }
+  }
+  if (!bearer.empty() && g.Chance(0.3)) {
+    // Newest first: a recent batch's codes have uses left.
+    std::sort(bearer.begin(), bearer.end(),
+              [](const CouponState* a, const CouponState* b) {
+                return a->issued_sequence > b->issued_sequence;
+              });
+    if (bearer.size() > 8) bearer.resize(8);
+    own.push_back(PickFrom(g, bearer));
+    if (g.Chance(0.3)) own.push_back(PickFrom(g, bearer));
   }
   // Newest first: those are the usable ones, mostly.
   std::sort(own.begin(), own.end(),
@@ -372,6 +395,92 @@ std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request) {
       return "six coupon_codes";
   }
 }
+
+// Bulk coupon codes: chunks of GenerateCoupons batches. Batch ids come from
+// a small pool, so a batch is mostly asked for again (its chunk answers as
+// written) and now and then under another template or count (a conflict).
+// Counts stay small: every batch here is one chunk.
+
+namespace {
+
+std::string PickBatchId(Generator& g) {
+  return absl::StrCat("batch-", g.Uniform(0, 11));
+}
+
+GenerateCouponChunkRequest ChunkBase(Generator& g) {
+  GenerateCouponChunkRequest request;
+  *request.mutable_context() = g.AdminContext();
+  request.set_batch_id(PickBatchId(g));
+  auto found = g.model().batches().find(request.batch_id());
+  if (found != g.model().batches().end() && g.Chance(0.7)) {
+    request.set_template_id(found->second.template_id);
+    request.set_count(found->second.count);
+  } else {
+    static const std::vector<std::string> kTemplates = {
+        "welcome", "triple", "triple", "scarce", "five-off", "half-coffee"};
+    request.set_template_id(g.Chance(0.05) ? std::string("no-such-template")
+                                           : PickFrom(g, kTemplates));
+    request.set_count(g.Uniform(1, 6));
+  }
+  return request;
+}
+
+Request FreshChunk(Generator& g) { return ChunkBase(g); }
+
+// A batch the budget may not hold, or a chunk that does not start where
+// its batch stops.
+Request BoundaryChunk(Generator& g) {
+  GenerateCouponChunkRequest request = ChunkBase(g);
+  if (g.Chance(0.5)) {
+    request.set_batch_id(absl::StrCat("scarce-", g.Uniform(0, 30)));
+    request.set_template_id("scarce");
+    request.set_count(g.Uniform(1, 5));
+  } else if (request.count() > 1) {
+    request.set_first_index(g.Uniform(1, request.count() - 1));
+  }
+  return request;
+}
+
+std::string MalformChunk(Generator& g, Request* r) {
+  auto& request = std::get<GenerateCouponChunkRequest>(*r);
+  switch (g.Uniform(0, 7)) {
+    case 0:
+      request.set_count(0);
+      request.set_first_index(0);
+      return "count 0";
+    case 1:
+      request.set_count(10'000'001);
+      return "count past the largest batch";
+    case 2:
+      request.clear_batch_id();
+      return "batch_id empty";
+    case 3:
+      request.set_batch_id("has space");
+      return "batch_id not an id";
+    case 4:
+      request.clear_template_id();
+      return "template_id empty";
+    case 5:
+      request.set_first_index(-1);
+      return "first_index negative";
+    case 6:
+      request.set_first_index(request.count());
+      return "first_index at count";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/true);
+  }
+}
+
+void MutateChunk(Generator& g, Request* r) {
+  auto& request = std::get<GenerateCouponChunkRequest>(*r);
+  request.set_count(request.count() + 1);
+}
+
+}  // namespace
+
+extern constexpr KindSpec kGenerateCouponSpec = {
+    "generate_coupons", 5,          FreshChunk, BoundaryChunk,
+    MalformChunk,       MutateChunk};
 
 extern constexpr KindSpec kIssueCouponSpec = {
     "issue_coupon", 8, FreshIssue, BoundaryIssue, MalformIssue, MutateIssue};

@@ -156,10 +156,11 @@ bool HasIdentifiers(const Request& request) {
 // row is defined with its builders, in its domain's file).
 
 constexpr const KindSpec* kKinds[] = {
-    &kEnrollSpec, &kEarnSpec,     &kRedeemSpec,  &kAdjustSpec, &kEventSpec,
-    &kHoldSpec,   &kCaptureSpec,  &kReleaseSpec, &kReturnSpec, &kLinkSpec,
-    &kUnlinkSpec, &kTransferSpec, &kImportSpec,  &kCloseSpec,  &kMergeSpec,
-    &kIssueCouponSpec, &kRedeemCouponSpec,
+    &kEnrollSpec,       &kEarnSpec,           &kRedeemSpec,  &kAdjustSpec,
+    &kEventSpec,        &kHoldSpec,           &kCaptureSpec, &kReleaseSpec,
+    &kReturnSpec,       &kLinkSpec,           &kUnlinkSpec,  &kTransferSpec,
+    &kImportSpec,       &kCloseSpec,          &kMergeSpec,   &kIssueCouponSpec,
+    &kRedeemCouponSpec, &kGenerateCouponSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

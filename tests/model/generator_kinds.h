@@ -57,6 +57,7 @@ extern const KindSpec kMergeSpec;
 // Coupons (coupons_generator.cc).
 extern const KindSpec kIssueCouponSpec;
 extern const KindSpec kRedeemCouponSpec;
+extern const KindSpec kGenerateCouponSpec;  // Bulk coupon codes.
 // Codes on an earn: mostly the member's own coupons (one, sometimes
 // several), now and then another's or an unknown code, with the basket
 // nudged toward and away from what each coupon asks of it.

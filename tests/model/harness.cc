@@ -183,6 +183,11 @@ void Fill(const v1::IssueCouponResponse& response, Observed* observed) {
 void Fill(const v1::RedeemCouponResponse& response, Observed* observed) {
   FillCoupon(response, observed);
 }
+// Bulk coupon codes: a chunk belongs to no member.
+void Fill(const v1::GenerateCouponChunkResponse& response, Observed* observed) {
+  observed->has_balance = false;
+  observed->chunk = response;
+}
 
 struct Slot {
   std::promise<Observed> promise;
@@ -271,21 +276,24 @@ struct Submitter {
   void operator()(const v1::RedeemCouponRequest& request) const {
     Submit<RedeemCouponCommand>(request);
   }
+  void operator()(const v1::GenerateCouponChunkRequest& request) const {
+    Submit<GenerateCouponChunkCommand>(request);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
 // which depend on the row, are compared on their own).
 v1::EntryKind EntryKindOf(const Request& request) {
   static constexpr v1::EntryKind kKinds[] = {
-      v1::ENTRY_KIND_ENROLL,   v1::ENTRY_KIND_EARN,
-      v1::ENTRY_KIND_REDEEM,   v1::ENTRY_KIND_ADJUST,
-      v1::ENTRY_KIND_EVENT,    v1::ENTRY_KIND_HOLD,
-      v1::ENTRY_KIND_CAPTURE,  v1::ENTRY_KIND_RELEASE,
-      v1::ENTRY_KIND_RETURN,   v1::ENTRY_KIND_LINK,
-      v1::ENTRY_KIND_UNLINK,   v1::ENTRY_KIND_TRANSFER_OUT,
-      v1::ENTRY_KIND_OPENING,  v1::ENTRY_KIND_CLOSE,
-      v1::ENTRY_KIND_MERGE_OUT, v1::ENTRY_KIND_COUPON_ISSUE,
-      v1::ENTRY_KIND_COUPON_REDEEM};
+      v1::ENTRY_KIND_ENROLL,        v1::ENTRY_KIND_EARN,
+      v1::ENTRY_KIND_REDEEM,        v1::ENTRY_KIND_ADJUST,
+      v1::ENTRY_KIND_EVENT,         v1::ENTRY_KIND_HOLD,
+      v1::ENTRY_KIND_CAPTURE,       v1::ENTRY_KIND_RELEASE,
+      v1::ENTRY_KIND_RETURN,        v1::ENTRY_KIND_LINK,
+      v1::ENTRY_KIND_UNLINK,        v1::ENTRY_KIND_TRANSFER_OUT,
+      v1::ENTRY_KIND_OPENING,       v1::ENTRY_KIND_CLOSE,
+      v1::ENTRY_KIND_MERGE_OUT,     v1::ENTRY_KIND_COUPON_ISSUE,
+      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_GENERATE};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -466,11 +474,27 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   const bool issue = want.kind == v1::ENTRY_KIND_COUPON_ISSUE;
   const bool redeem = want.kind == v1::ENTRY_KIND_COUPON_REDEEM;
   const bool restore = want.kind == v1::ENTRY_KIND_COUPON_RESTORE;
-  check(got.details_case() == (issue     ? v1::LedgerEntry::kCouponIssued
-                               : redeem  ? v1::LedgerEntry::kCouponRedeemed
-                               : restore ? v1::LedgerEntry::kCouponRestored
-                                         : v1::LedgerEntry::DETAILS_NOT_SET),
+  const bool generate = want.kind == v1::ENTRY_KIND_COUPON_GENERATE;
+  check(got.details_case() == (issue      ? v1::LedgerEntry::kCouponIssued
+                               : redeem   ? v1::LedgerEntry::kCouponRedeemed
+                               : restore  ? v1::LedgerEntry::kCouponRestored
+                               : generate ? v1::LedgerEntry::kCouponsGenerated
+                                          : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
+  if (generate) {
+    const v1::CouponsGenerated& details = got.coupons_generated();
+    check(details.batch_id() == want.batch_id &&
+              details.template_id() == want.coupon_template &&
+              details.batch_count() == want.batch_count &&
+              details.first_index() == want.first_index &&
+              details.valid_from_ms() == want.coupon_valid_from_ms &&
+              details.valid_until_ms() == want.coupon_valid_until_ms &&
+              details.uses_allowed() == want.coupon_uses_allowed &&
+              std::vector<std::string>(details.codes().begin(),
+                                       details.codes().end()) ==
+                  want.generated_codes,
+          "coupons_generated");
+  }
   if (restore) {
     const v1::CouponRestored& details = got.coupon_restored();
     check(details.code() == want.coupon_code &&
@@ -831,6 +855,14 @@ bool Runner::Judge(const Command& command, const Observed& observed,
     }
     assigned = *canonical;
   }
+  // A chunk of bulk coupon codes: its codes are the ledger's draw, read
+  // from its entry; each must be new, canonical and once in the chunk.
+  if (command.request.index() == kGenerateCouponKind && observed.status.ok() &&
+      !observed.replayed && !observed.chunk.written_before()) {
+    absl::StatusOr<std::string> drawn = DrawnCodes(observed.chunk);
+    if (!drawn.ok()) return Fail(std::string(drawn.status().message()));
+    assigned = *drawn;
+  }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
   if (!expected->dry_run) Count(expected->entries);
@@ -852,6 +884,11 @@ bool Runner::Judge(const Command& command, const Observed& observed,
           earn != nullptr && earn->coupon_codes_size() > 0) {
         ++report_.coupon_checkouts;
         report_.coupon_checkouts_combined += earn->coupon_codes_size() > 1;
+      }
+      // Bulk coupon codes: a chunk has no member.
+      if (command.request.index() == kGenerateCouponKind) {
+        CountGenerated(*expected);
+        break;
       }
       const PointsState& points =
           model_.FindMember(expected->member_id)->points;
@@ -940,6 +977,9 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   }
   if (command.request.index() == kMergeKind) {
     return CompareMerge(expected, observed);
+  }
+  if (command.request.index() == kGenerateCouponKind) {
+    return CompareGeneratedOk(command, expected, observed);
   }
   if (entry.member_id() != expected.member_id) return "entry member differs";
   if (entry.sequence() != expected.sequence) return "entry sequence differs";
@@ -1689,25 +1729,32 @@ std::string RunReport::Summary() const {
       " moved pending lots matured, ", merged_holds_settled,
       " moved holds settled, ", merged_orders_returned,
       " moved orders returned; coupons: ", coupons_issued, " issued, ",
-      coupon_uses, " uses, ", coupons_used_up, " used up, refused: ",
-      coupon_refusals_budget, " BUDGET_SPENT, ", coupon_refusals_limit,
-      " LIMIT_REACHED, ", coupon_refusals_not_valid_now, " NOT_VALID_NOW, ",
-      coupon_refusals_used_up, " USED_UP, ", coupon_refusals_wrong_channel,
-      " WRONG_CHANNEL, ", coupon_refusals_wrong_store, " WRONG_STORE, ",
-      coupon_refusals_not_found, " COUPON_NOT_FOUND, ",
-      coupon_refusals_template, " TEMPLATE_NOT_FOUND, ",
-      coupon_refusals_needs_basket, " NEEDS_BASKET; at checkout: ",
-      coupon_checkouts, " earns with coupons (", coupon_checkouts_combined,
-      " with several, ", coupon_checkout_discounts, " with a discount), ",
-      coupon_quotes_judged, " quotes with coupons judged, ",
-      coupon_quotes_refused, " refused as Earn would; ", coupon_restores,
-      " uses given back by whole returns; refused: ", coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
+      coupon_uses, " uses, ", coupons_used_up,
+      " used up, refused: ", coupon_refusals_budget, " BUDGET_SPENT, ",
+      coupon_refusals_limit, " LIMIT_REACHED, ", coupon_refusals_not_valid_now,
+      " NOT_VALID_NOW, ", coupon_refusals_used_up, " USED_UP, ",
+      coupon_refusals_wrong_channel, " WRONG_CHANNEL, ",
+      coupon_refusals_wrong_store, " WRONG_STORE, ", coupon_refusals_not_found,
+      " COUPON_NOT_FOUND, ", coupon_refusals_template, " TEMPLATE_NOT_FOUND, ",
+      coupon_refusals_needs_basket,
+      " NEEDS_BASKET; at checkout: ", coupon_checkouts, " earns with coupons (",
+      coupon_checkouts_combined, " with several, ", coupon_checkout_discounts,
+      " with a discount), ", coupon_quotes_judged,
+      " quotes with coupons judged, ", coupon_quotes_refused,
+      " refused as Earn would; ", coupon_restores,
+      " uses given back by whole returns; refused: ",
+      coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
       coupon_refusals_no_eligible_lines, " NO_ELIGIBLE_LINES, ",
       coupon_refusals_not_combinable, " NOT_COMBINABLE, ",
       coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",
       coupon_refusals_wrong_currency, " WRONG_CURRENCY; ",
       coupon_validations_judged, " ValidateCoupon answers judged; ",
-      absl::StrFormat("%.1f", seconds), " s");
+      "bulk coupon codes: ", generated_chunks, " chunks (",
+      generated_chunks_written_before, " answered as written before), ",
+      generated_codes, " codes, ", bearer_uses,
+      " bearer uses, refused: ", coupon_refusals_batch_conflict,
+      " BATCH_CONFLICT, ", coupon_refusals_bearer_limit,
+      " BEARER_LIMIT_REACHED; ", absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

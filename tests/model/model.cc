@@ -89,10 +89,10 @@ int64_t ModelAddCalendarMs(int64_t time_ms, int months, int days) {
 
 const char* KindName(const Request& request) {
   static constexpr const char* kNames[] = {
-      "enroll", "earn",     "redeem",  "adjust", "event",
-      "hold",   "capture",  "release", "return", "link",
-      "unlink", "transfer", "import",  "close",  "merge",
-      "issue_coupon", "redeem_coupon"};
+      "enroll",       "earn",          "redeem",          "adjust", "event",
+      "hold",         "capture",       "release",         "return", "link",
+      "unlink",       "transfer",      "import",          "close",  "merge",
+      "issue_coupon", "redeem_coupon", "generate_coupons"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -118,7 +118,9 @@ const std::string& MemberIdOf(const Request& request) {
           return r.from_member_id();
         } else if constexpr (std::is_same_v<Type, v1::MergeMembersRequest>) {
           return r.source_member_id();
-        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
+        } else if constexpr (std::is_same_v<Type, ImportRequest> ||
+                             std::is_same_v<Type,
+                                            v1::GenerateCouponChunkRequest>) {
           return kNone;
         } else {
           return r.member_id();
@@ -277,6 +279,8 @@ Expected Model::Apply(const Command& command,
     replay.orders_written = 0;
     replay.coupon_puts = 0;
     replay.coupon_count_puts = 0;
+    replay.coupon_batch_puts = 0;
+    replay.bearer_use_puts = 0;
     replay.enrolled_member_id.clear();
     return replay;
   }
@@ -469,8 +473,11 @@ std::optional<Expected> Model::ResolveAliases(Request* request,
           if (r.target_member_id() == r.source_member_id()) refused = merged;
         } else if constexpr (std::is_same_v<Type, v1::EnrollMemberRequest> ||
                              std::is_same_v<Type, v1::CloseMemberRequest> ||
-                             std::is_same_v<Type, ImportRequest>) {
-          // A new id; an alias is no member to close; found by card.
+                             std::is_same_v<Type, ImportRequest> ||
+                             std::is_same_v<Type,
+                                            v1::GenerateCouponChunkRequest>) {
+          // A new id; an alias is no member to close; found by card; a
+          // batch of bulk coupon codes names no member.
         } else if constexpr (std::is_same_v<Type, CaptureRequest> ||
                              std::is_same_v<Type, ReleaseRequest>) {
           resolve(r.message.mutable_member_id());

@@ -28,7 +28,7 @@ class GenerateSession : public std::enable_shared_from_this<GenerateSession> {
 
   void Start() {
     call_->set_on_written(
-        [self = shared_from_this()](bool ok, size_t) { self->OnWritten(ok); });
+        [self = shared_from_this()](bool ok) { self->OnWritten(ok); });
     Next();
   }
 

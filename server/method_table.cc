@@ -81,15 +81,18 @@ class StreamMethod final : public MethodBase {
  public:
   using Call = StreamCall<Request, Response>;
   StreamMethod(typename Call::RequestFn request_fn,
-               typename Call::Handler handler)
-      : request_fn_(std::move(request_fn)), handler_(std::move(handler)) {}
+               typename Call::Handler handler, StreamRegistry* registry)
+      : request_fn_(std::move(request_fn)),
+        handler_(std::move(handler)),
+        registry_(registry) {}
   void Arm(grpc::ServerCompletionQueue* queue) override {
-    Call::Arm(&request_fn_, &handler_, queue);
+    Call::Arm(&request_fn_, &handler_, registry_, queue);
   }
 
  private:
   const typename Call::RequestFn request_fn_;
   const typename Call::Handler handler_;
+  StreamRegistry* const registry_;
 };
 
 // Collects rows and checks that each names a method of its service once.
@@ -138,10 +141,10 @@ class TableBuilder {
       Abort(absl::StrCat("two rows serve ",
                          ServiceName(Service::kAdmin, method)));
     }
-    rows_.push_back(MethodRow{Service::kAdmin, std::string(method), access,
-                              CodeLookup::kNone,
-                              std::make_unique<StreamMethod<Request, Response>>(
-                                  std::move(request_fn), std::move(handler))});
+    rows_.push_back(MethodRow{
+        Service::kAdmin, std::string(method), access, CodeLookup::kNone,
+        std::make_unique<StreamMethod<Request, Response>>(
+            std::move(request_fn), std::move(handler), env_.streams)});
   }
 
   // Every method of both services has a row.

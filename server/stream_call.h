@@ -5,16 +5,22 @@
 //
 // Lifecycle of one StreamCall:
 //   kWaiting   armed on a completion queue; when a call arrives, it arms its
-//              successor and runs the handler.
+//              successor, counts itself in its StreamRegistry and runs the
+//              handler.
 //   kRunning   the handler's producer owns it and may, from any thread,
 //              Write responses (queued, sent one at a time in order) and
 //              then Finish once. Each write's completion comes back to
 //              Proceed on the queue's thread, which sends the next queued
 //              response (or, when none is left and Finish was called, the
-//              status) and tells the producer (on_written) how many
-//              responses still wait, so it can hold back while the client
-//              reads slowly.
+//              status) and tells the producer (on_written), so it can hold
+//              back while the client reads slowly (Waiting).
 //   kFinishing the status is in flight; its completion deletes the call.
+// A write that fails (the client is gone, or the server is shutting down
+// and cancelled the call) makes the call dead: nothing more is started on
+// it, and Finish deletes it at once instead of sending a status. So once
+// the server has cancelled its calls, no operation is started after the
+// queues shut down: LoyaltyServer::Shutdown waits until its registry has
+// no running call before it shuts them.
 // Invariant: at most one operation (a write or the finish) is in flight, so
 // one tag (the call itself) serves them all.
 #ifndef LOYALTY_SERVER_STREAM_CALL_H_
@@ -37,6 +43,29 @@
 
 namespace loyalty {
 
+// The streaming calls a server is running (past kWaiting, not yet deleted).
+class StreamRegistry {
+ public:
+  void Started() {
+    absl::MutexLock lock(&mutex_);
+    ++running_;
+  }
+  void Ended() {
+    absl::MutexLock lock(&mutex_);
+    --running_;
+  }
+  // Blocks until no call is running.
+  void WaitUntilNone() {
+    absl::MutexLock lock(&mutex_);
+    mutex_.Await(absl::Condition(
+        +[](int* running) { return *running == 0; }, &running_));
+  }
+
+ private:
+  absl::Mutex mutex_;
+  int running_ ABSL_GUARDED_BY(mutex_) = 0;
+};
+
 template <typename Request, typename Response>
 class StreamCall final : public CallBase {
  public:
@@ -44,16 +73,21 @@ class StreamCall final : public CallBase {
       grpc::ServerContext*, Request*, grpc::ServerAsyncWriter<Response>*,
       grpc::ServerCompletionQueue*, void* tag)>;
   using Handler = std::function<void(StreamCall*)>;
-  // After each write: whether it went out (false: the client is gone and
-  // nothing more will be sent) and how many responses still wait. Called on
-  // the queue's thread, never after Finish.
-  using OnWritten = std::function<void(bool ok, size_t waiting)>;
+  // After each write: whether it went out (false: the call is dead and
+  // nothing more will be sent; the producer should Finish). Called on the
+  // queue's thread, never after Finish.
+  using OnWritten = std::function<void(bool ok)>;
 
   static void Arm(const RequestFn* request_fn, const Handler* handler,
+                  StreamRegistry* registry,
                   grpc::ServerCompletionQueue* queue) {
-    auto* call = new StreamCall(request_fn, handler, queue);
+    auto* call = new StreamCall(request_fn, handler, registry, queue);
     (*request_fn)(&call->context_, &call->request_, &call->writer_, queue,
                   call);
+  }
+
+  ~StreamCall() override {
+    if (counted_) registry_->Ended();
   }
 
   void Proceed(bool ok) override {
@@ -62,8 +96,10 @@ class StreamCall final : public CallBase {
         delete this;
         return;
       }
-      Arm(request_fn_, handler_, queue_);
+      Arm(request_fn_, handler_, registry_, queue_);
       state_ = State::kRunning;
+      registry_->Started();
+      counted_ = true;
       (*handler_)(this);
       return;
     }
@@ -75,21 +111,24 @@ class StreamCall final : public CallBase {
     }
     // kRunning: a write completed.
     OnWritten tell;
-    size_t waiting = 0;
+    bool dead_and_finished = false;
     {
       absl::MutexLock lock(&mutex_);
       in_flight_.reset();
       if (!ok) {
-        broken_ = true;
+        dead_ = true;
         queued_.clear();
       }
-      waiting = queued_.size();
       if (!finish_.has_value()) tell = on_written_;
-      StartNextLocked();
+      dead_and_finished = StartNextLocked();
+    }
+    if (dead_and_finished) {
+      delete this;
+      return;
     }
     // `this` may be gone once the lock is released (a Finish from another
-    // thread may have completed): only the copy is used.
-    if (tell) tell(ok, waiting);
+    // thread may have completed it): only the copy is used.
+    if (tell) tell(ok);
   }
 
   grpc::ServerContext& context() { return context_; }
@@ -105,58 +144,70 @@ class StreamCall final : public CallBase {
     absl::MutexLock lock(&mutex_);
     return queued_.size() + (in_flight_.has_value() ? 1 : 0);
   }
-  // Any thread, before Finish. Dropped when the client is gone.
+  // Any thread, before Finish. Dropped once the call is dead.
   void Write(Response response) {
     absl::MutexLock lock(&mutex_);
-    if (broken_) return;
+    if (dead_) return;
     queued_.push_back(std::move(response));
     if (!in_flight_.has_value()) StartNextLocked();
   }
-  // Any thread, once: the status goes out after every queued response.
-  // The call may be deleted as soon as this returns.
+  // Any thread, once: the status goes out after every queued response. The
+  // call may be deleted as soon as this returns.
   void Finish(const absl::Status& status) {
-    absl::MutexLock lock(&mutex_);
-    finish_ = status;
-    if (!in_flight_.has_value()) StartNextLocked();
+    bool dead_and_finished = false;
+    {
+      absl::MutexLock lock(&mutex_);
+      finish_ = status;
+      if (!in_flight_.has_value()) dead_and_finished = StartNextLocked();
+    }
+    if (dead_and_finished) delete this;
   }
 
  private:
   enum class State { kWaiting, kRunning, kFinishing };
 
   StreamCall(const RequestFn* request_fn, const Handler* handler,
-             grpc::ServerCompletionQueue* queue)
+             StreamRegistry* registry, grpc::ServerCompletionQueue* queue)
       : request_fn_(request_fn),
         handler_(handler),
+        registry_(registry),
         queue_(queue),
         writer_(&context_) {}
 
   // Sends the next queued response, or the status once nothing is queued.
-  void StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+  // True when the call is dead and finished: nothing may be started on it
+  // any more, and the caller deletes it after releasing the lock.
+  bool StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (dead_) return finish_.has_value();
     if (!queued_.empty()) {
       in_flight_ = std::move(queued_.front());
       queued_.pop_front();
       writer_.Write(*in_flight_, this);
-      return;
+      return false;
     }
     if (finish_.has_value()) {
       state_ = State::kFinishing;
       writer_.Finish(ToGrpcStatus(*finish_, &context_), this);
     }
+    return false;
   }
 
   const RequestFn* request_fn_;
   const Handler* handler_;
+  StreamRegistry* const registry_;
   grpc::ServerCompletionQueue* queue_;
   grpc::ServerContext context_;
   Request request_;
   grpc::ServerAsyncWriter<Response> writer_;
   State state_ = State::kWaiting;
+  bool counted_ = false;  // In the registry's running calls.
   absl::Mutex mutex_;
   // The response being written (kept alive until its write completes).
   std::optional<Response> in_flight_ ABSL_GUARDED_BY(mutex_);
   std::deque<Response> queued_ ABSL_GUARDED_BY(mutex_);
   std::optional<absl::Status> finish_ ABSL_GUARDED_BY(mutex_);
-  bool broken_ ABSL_GUARDED_BY(mutex_) = false;
+  // A write failed: nothing more is started on the call.
+  bool dead_ ABSL_GUARDED_BY(mutex_) = false;
   OnWritten on_written_ ABSL_GUARDED_BY(mutex_);
 };
 

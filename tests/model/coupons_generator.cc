@@ -4,6 +4,7 @@
 // owner (or the member the owner was merged into), in every spelling a
 // till may type, now and then by another member or with a code nobody has.
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -131,11 +132,33 @@ const CouponState* PickCoupon(Generator& g, bool nearly_used_up) {
   return PickFrom(g, candidates);
 }
 
+// Bulk coupon codes: one of the newest bearer codes, or null if none.
+const CouponState* PickBearerCoupon(Generator& g) {
+  std::vector<const CouponState*> bearer;
+  for (const auto& [code, coupon] : g.model().coupons()) {
+    if (!coupon.batch_id.empty()) bearer.push_back(&coupon);
+  }
+  if (bearer.empty()) return nullptr;
+  std::sort(bearer.begin(), bearer.end(),
+            [](const CouponState* a, const CouponState* b) {
+              return a->issued_sequence > b->issued_sequence;
+            });
+  if (bearer.size() > 10) bearer.resize(10);
+  // Half the time one of "triple" (a per-member limit), when there is one.
+  if (g.Chance(0.5)) {
+    for (const CouponState* coupon : bearer) {
+      if (coupon->template_id == "triple") return coupon;
+    }
+  }
+  return PickFrom(g, bearer);
+}
+
 RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   RedeemCouponRequest request;
   *request.mutable_context() = g.ChannelContext();
   request.set_order_id(g.NewOrderId());
-  const CouponState* coupon = PickCoupon(g, nearly_used_up);
+  const CouponState* coupon = g.Chance(0.3) ? PickBearerCoupon(g) : nullptr;
+  if (coupon == nullptr) coupon = PickCoupon(g, nearly_used_up);
   if (coupon == nullptr || g.Chance(0.05)) {
     // A code nobody has, with a right check character.
     request.set_member_id(g.PickMember());
@@ -145,11 +168,17 @@ RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   request.set_code(Spelled(g, coupon->code));
   const int64_t roll = g.Uniform(0, 99);
   if (!coupon->batch_id.empty()) {
-    // A bearer code (bulk coupon codes): any member; half the time the
-    // oldest, so a template's per-member limit is reached.
-    const auto& members = g.model().member_order();
-    request.set_member_id(g.Chance(0.5) && !members.empty() ? members.front()
-                                                            : g.PickMember());
+    // A bearer code (bulk coupon codes): any member; mostly one that has
+    // used the template's bearer codes already, so its per-member limit is
+    // met.
+    std::vector<std::string> users;
+    for (const auto& [key, uses] : g.model().bearer_uses()) {
+      if (key.first == coupon->template_id && uses > 0) {
+        users.push_back(key.second);
+      }
+    }
+    request.set_member_id(!users.empty() && g.Chance(0.6) ? PickFrom(g, users)
+                                                          : g.PickMember());
   } else if (roll < 80) {
     request.set_member_id(g.model().Resolve(coupon->owner));
   } else if (roll < 90) {
@@ -403,8 +432,16 @@ std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request) {
 
 namespace {
 
+// Mostly a batch the model has (asked for again, or under another template
+// or count), else a new one.
 std::string PickBatchId(Generator& g) {
-  return absl::StrCat("batch-", g.Uniform(0, 11));
+  const auto& batches = g.model().batches();
+  if (batches.empty() || g.Chance(0.4)) {
+    return absl::StrCat("batch-", g.NewOrderId());
+  }
+  auto it = batches.begin();
+  std::advance(it, g.Uniform(0, static_cast<int64_t>(batches.size()) - 1));
+  return it->first;
 }
 
 GenerateCouponChunkRequest ChunkBase(Generator& g) {

@@ -43,6 +43,7 @@ struct CouponCounts {
   uint64_t used_up = 0;         // COUPON_USED_UP answers.
   uint64_t not_found = 0;       // COUPON_NOT_FOUND answers.
   uint64_t fully_used = 0;      // Coupons with every use made, last check.
+  uint64_t bearer_uses = 0;     // OK uses of bearer (generated) codes.
 };
 
 class CouponCheck {
@@ -50,6 +51,11 @@ class CouponCheck {
   // Takes in every IssueCoupon and RedeemCoupon of `requests` (each with a
   // definite answer), across cycles.
   void Learn(const std::vector<SentRequest>& requests, Failures* failures);
+  // Bulk coupon codes: a generated code (printed) handed to the load for
+  // redemptions by any member; its uses are checked like an issued
+  // coupon's, and a COUPON_NOT_FOUND for it is a failure.
+  void AddBearer(const std::string& printed_code,
+                 const std::string& template_id, int32_t uses_allowed);
   // Reads every acknowledged coupon and compares it with the answers.
   void Check(LedgerClient& client, Failures* failures);
   const CouponCounts& counts() const { return counts_; }

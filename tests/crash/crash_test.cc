@@ -84,6 +84,12 @@
 //       every acknowledged coupon exists with exactly as many uses as OK
 //       redemptions were acknowledged for it, never more than it allows,
 //       and all of them once a redemption was told it is used up;
+//   (l) bulk coupon codes (generate_check.h): one client streams
+//       GenerateCoupons batches through the signal; after the restart every
+//       batch begun is called again by its batch id and ends with exactly
+//       its count of distinct codes, each streamed code where it was; the
+//       batches' codes go to the load as bearer codes that any member
+//       redeems, checked with the coupons in (k);
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor, per member merged
 //   in), held never.
@@ -127,6 +133,7 @@
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "tests/crash/close_check.h"
 #include "tests/crash/coupon_check.h"
+#include "tests/crash/generate_check.h"
 #include "tests/crash/hold_check.h"
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
@@ -273,6 +280,7 @@ class CrashRun {
   CloseCheck close_check_;
   CouponBook coupon_book_;  // Acknowledged coupons, for redemptions.
   CouponCheck coupon_check_;
+  GenerateCheck generate_check_;  // Bulk coupon codes.
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
@@ -370,6 +378,9 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
                          &sent[c]);
   }
+  // Bulk coupon codes: one more client streams GenerateCoupons batches.
+  std::thread generate_client(&GenerateCheck::RunDuringLoad, &generate_check_,
+                              address, &stop, &coupon_book_);
   absl::Time load_started = absl::Now();
   double low_s = std::min(0.1, flags_.seconds_per_cycle);
   *stopped_after_s = std::uniform_real_distribution<double>(
@@ -392,6 +403,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
   absl::StatusOr<int> ended = server_->Wait(absl::Seconds(60));
   stop = true;
   for (auto& client : clients) client.join();
+  generate_client.join();
   if (!ended.ok()) {
     Fail(absl::StrCat("cycle ", cycle, ": ", ended.status().ToString()));
   } else if (kill_mode_ && *ended != -SIGKILL) {
@@ -599,6 +611,9 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   transfer_check_.Learn(requests, &failures_);
   identity_check_.Learn(requests, &failures_);
   close_check_.Learn(requests, &failures_);
+  for (const std::string& code : generate_check_.TakeOffered()) {
+    coupon_check_.AddBearer(code, kCouponTemplateMulti, kCouponUsesMulti);
+  }
   coupon_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
@@ -627,6 +642,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   close_check_.Check(client, identity_check_, &failures_);
   // (k) Coupons.
   coupon_check_.Check(client, &failures_);
+  // (l) Bulk coupon codes: every batch begun completes exactly.
+  generate_check_.CheckAfterRestart(server_->address(), &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -719,8 +736,13 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"pending EARN lots", hold_check_.counts().pending_lots_seen},
       {"MATURE entries", hold_check_.counts().matured},
       {"acknowledged coupon uses", coupon_check_.counts().uses},
-      {"acknowledged Earns with a coupon", coupon_check_.counts().checkout_uses},
-      {"COUPON_USED_UP answers", coupon_check_.counts().used_up}};
+      {"acknowledged Earns with a coupon",
+       coupon_check_.counts().checkout_uses},
+      {"COUPON_USED_UP answers", coupon_check_.counts().used_up},
+      {"complete GenerateCoupons batches",
+       generate_check_.counts().batches_complete},
+      {"acknowledged uses of generated (bearer) codes",
+       coupon_check_.counts().bearer_uses}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
@@ -808,6 +830,18 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(coupons.used_up),
       static_cast<unsigned long long>(coupons.not_found),
       static_cast<unsigned long long>(coupons.fully_used));
+  const GenerateCounts& generated = generate_check_.counts();
+  std::printf(
+      "crash_test bulk coupon codes: %llu batches complete (%llu resumed "
+      "after a restart), %llu streams cut by the signal, %llu codes "
+      "streamed; %llu codes offered to the load, %llu acknowledged uses of "
+      "them\n",
+      static_cast<unsigned long long>(generated.batches_complete),
+      static_cast<unsigned long long>(generated.batches_resumed),
+      static_cast<unsigned long long>(generated.batches_cut),
+      static_cast<unsigned long long>(generated.codes_streamed),
+      static_cast<unsigned long long>(generated.bearer_codes_offered),
+      static_cast<unsigned long long>(coupons.bearer_uses));
   const MergeCounts& merges = merge_check_.counts();
   std::printf(
       "crash_test merges: %llu acknowledged OK (%llu into an alias); %llu "

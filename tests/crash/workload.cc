@@ -403,7 +403,9 @@ SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
     SentRequest sent = NextEarn(std::move(request_id));
     loyalty::v1::EarnRequest earn;
     earn.ParseFromString(sent.request);
-    earn.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+    earn.set_member_id(Chance(0.1) || known->member_id.empty()
+                           ? PickMember()
+                           : known->member_id);
     earn.add_coupon_codes(known->code);
     sent.member_id = earn.member_id();
     sent.request = earn.SerializeAsString();
@@ -413,7 +415,10 @@ SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
   SentRequest sent;
   sent.api_key = SetChannelContext(&request, request_id, options_.client,
                                    Chance(0.6), Chance(0.3));
-  request.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+  // A bearer code (bulk coupon codes): any member.
+  request.set_member_id(Chance(0.1) || known->member_id.empty()
+                            ? PickMember()
+                            : known->member_id);
   request.set_code(known->code);
   request.set_order_id(absl::StrCat("c-", request_id));
   sent.method = Method::kRedeemCoupon;
@@ -435,6 +440,12 @@ void CouponBook::AddIssued(const SentRequest& request) {
     if (known.code == response.coupon().code()) return;  // A replay.
   }
   coupons_.push_back({response.coupon().code(), response.coupon().member_id()});
+  if (coupons_.size() > size_max_) coupons_.erase(coupons_.begin());
+}
+
+void CouponBook::AddBearer(const std::string& code) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  coupons_.push_back({code, ""});
   if (coupons_.size() > size_max_) coupons_.erase(coupons_.begin());
 }
 

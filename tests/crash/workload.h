@@ -234,7 +234,7 @@ class MemberBook {
 // A coupon IssueCoupon acknowledged: its printed code and its owner.
 struct KnownCoupon {
   std::string code;
-  std::string member_id;
+  std::string member_id;  // "" for a bearer code (bulk coupon codes).
 };
 
 // The coupons acknowledged so far in a run, shared by every client and
@@ -243,6 +243,9 @@ struct KnownCoupon {
 class CouponBook {
  public:
   explicit CouponBook(size_t size_max = 64) : size_max_(size_max) {}
+  // Bulk coupon codes: a generated (bearer) code, printed; any member may
+  // redeem it.
+  void AddBearer(const std::string& code);
   // From an OK IssueCoupon; ignores anything else.
   void AddIssued(const SentRequest& request);
   // Leans towards the newest coupons, which likelier have uses left;

@@ -14,6 +14,12 @@
 //   coupon redeem --member ID --code CODE --order ID
 //                                            one use of it
 //                                            (LoyaltyService.RedeemCoupon)
+//   coupon generate --template ID --count N --batch-id ID --out FILE
+//                                            a batch of bearer codes, any
+//                                            member's, into a CSV; the same
+//                                            batch id resumes it
+//                                            (AdminService.GenerateCoupons,
+//                                            coupon_generate.h)
 // Codes are accepted as printed or typed (any case, with or without
 // dashes). loyaltyctl checks the check character itself, as a till would
 // (loyalty/v1/coupon_code.h): a mistyped code is bad input (exit 2) and is
@@ -31,6 +37,7 @@
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/context_flags.h"
 #include "clients/loyaltyctl/coupon_flags.h"
+#include "clients/loyaltyctl/coupon_generate.h"
 #include "clients/loyaltyctl/coupon_view.h"
 #include "clients/loyaltyctl/errors.h"
 #include "clients/loyaltyctl/flag_checks.h"
@@ -257,14 +264,13 @@ Command DefineRedeem(CLI::App* coupon, const GlobalFlags* global) {
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global) {
   CLI::App* command = app->add_subcommand(
       "coupon",
-      "Issue, show, validate and redeem coupons: issue, show, validate, "
-      "redeem (see loyaltyctl coupon SUBCOMMAND --help)");
+      "Issue, show, validate, redeem and generate coupons: issue, show, "
+      "validate, redeem, generate (see loyaltyctl coupon SUBCOMMAND --help)");
   command->require_subcommand(1);
   std::vector<Command> subcommands = {
-      DefineIssue(command, global),
-      DefineShow(command, global),
-      DefineValidate(command, global),
-      DefineRedeem(command, global),
+      DefineIssue(command, global),          DefineShow(command, global),
+      DefineValidate(command, global),       DefineRedeem(command, global),
+      DefineCouponGenerate(command, global),
   };
   return {command, [subcommands = std::move(subcommands)] {
             return RunParsedSubcommand("coupon", subcommands);

@@ -13,6 +13,7 @@
 //   orders          member_id 0x00 order_id         (OrderRecord)
 //   meta            "head"
 //   schedule        BE64(due_ms) member_id          ascending = soonest due
+//   coupons, coupon_counts, coupon_batches, coupon_bearer_uses: below
 //
 // Invariant: ids never contain 0x00 (validation allows printable ASCII only),
 // so "member_id 0x00" is a prefix no other member's keys share.

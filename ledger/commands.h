@@ -16,6 +16,7 @@
 #ifndef LOYALTY_LEDGER_COMMANDS_H_
 #define LOYALTY_LEDGER_COMMANDS_H_
 
+#include "ledger/coupons/generate_coupons.h"
 #include "ledger/coupons/issue_coupon.h"
 #include "ledger/coupons/redeem_coupon.h"
 #include "ledger/coupons/reserve_coupon.h"
@@ -61,6 +62,8 @@ using CommandTable = CommandList<
     // coupons/
     IssueCouponCommand, RedeemCouponCommand, ReserveCouponCommand,
     CommitCouponCommand, ReleaseCouponCommand,
+    // coupons/, bulk coupon codes (rows arrive through GenerateCoupons)
+    GenerateCouponChunkCommand,
     // vouchers/
     IssueVoucherCommand, RedeemVoucherUnitsCommand,
     TransferVoucherUnitsCommand, GiftVoucherUnitsCommand,

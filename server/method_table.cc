@@ -10,6 +10,8 @@
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "server/async_call.h"
+#include "server/generate_coupons_call.h"
+#include "server/stream_call.h"
 
 namespace loyalty {
 
@@ -73,6 +75,26 @@ class Method final : public MethodBase {
   const typename Call::Handler handler_;
 };
 
+// Bulk coupon codes: a served server-streaming method.
+template <typename Request, typename Response>
+class StreamMethod final : public MethodBase {
+ public:
+  using Call = StreamCall<Request, Response>;
+  StreamMethod(typename Call::RequestFn request_fn,
+               typename Call::Handler handler, StreamRegistry* registry)
+      : request_fn_(std::move(request_fn)),
+        handler_(std::move(handler)),
+        registry_(registry) {}
+  void Arm(grpc::ServerCompletionQueue* queue) override {
+    Call::Arm(&request_fn_, &handler_, registry_, queue);
+  }
+
+ private:
+  const typename Call::RequestFn request_fn_;
+  const typename Call::Handler handler_;
+  StreamRegistry* const registry_;
+};
+
 // Collects rows and checks that each names a method of its service once.
 class TableBuilder {
  public:
@@ -96,6 +118,33 @@ class TableBuilder {
     rows_.push_back(MethodRow{service, std::string(method), access, code_lookup,
                               std::make_unique<Method<Request, Response>>(
                                   std::move(request_fn), std::move(handler))});
+  }
+
+  // Bulk coupon codes: a server-streaming row (admin service).
+  template <typename Request, typename Response>
+  void AddStream(absl::string_view method, Access access,
+                 typename StreamCall<Request, Response>::Handler handler) {
+    AdminQueueService* service = env_.admin_service;
+    const int index = AdminQueueService::MethodIndex(method);
+    if (index < 0) {
+      Abort(absl::StrCat("AdminService has no method ", method));
+    }
+    typename StreamCall<Request, Response>::RequestFn request_fn =
+        [service, index](grpc::ServerContext* context, Request* request,
+                         grpc::ServerAsyncWriter<Response>* writer,
+                         grpc::ServerCompletionQueue* queue, void* tag) {
+          service->RequestStream(index, context, request, writer, queue, tag);
+        };
+    const bool first =
+        served_.insert({ServiceName(Service::kAdmin, method), true}).second;
+    if (!first) {
+      Abort(absl::StrCat("two rows serve ",
+                         ServiceName(Service::kAdmin, method)));
+    }
+    rows_.push_back(MethodRow{
+        Service::kAdmin, std::string(method), access, CodeLookup::kNone,
+        std::make_unique<StreamMethod<Request, Response>>(
+            std::move(request_fn), std::move(handler), env_.streams)});
   }
 
   // Every method of both services has a row.
@@ -441,6 +490,22 @@ void AddFanOutRow(
       });
 }
 
+// Bulk coupon codes: GenerateCoupons streams a batch's chunks
+// (server/generate_coupons_call.h); its chunks are GenerateCouponChunk
+// commands, authorized here by that row's access.
+void AddGenerateCouponsRow(TableBuilder& table) {
+  const Authenticator* auth = table.env().auth;
+  Ledger* ledger = table.env().ledger;
+  constexpr Access kAccess = GenerateCouponChunkCommand::kInfo.access;
+  table.AddStream<GenerateCouponsRequest, GenerateCouponsResponse>(
+      "GenerateCoupons", kAccess, [auth, ledger](GenerateCouponsCall* call) {
+        absl::StatusOr<const Principal*> principal = auth->Authorize(
+            call->context(), kAccess, call->request().context().channel());
+        if (!principal.ok()) return call->Finish(principal.status());
+        RunGenerateCoupons(ledger, Caller{(*principal)->name}, call);
+      });
+}
+
 }  // namespace
 
 std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
@@ -461,6 +526,7 @@ std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
       [](const ImportMembersRequest& request) {
         return SubmitOptions{.dry_run = request.dry_run()};
       });
+  AddGenerateCouponsRow(table);
   return table.Finish();
 }
 

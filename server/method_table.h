@@ -25,6 +25,7 @@
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/stream_call.h"
 #include "server/unknown_code_limiter.h"
 
 namespace loyalty {
@@ -47,6 +48,14 @@ class QueueService final : public Generated::Service {
                     grpc::ServerCompletionQueue* queue, void* tag) {
     this->RequestAsyncUnary(index, context, request, responder, queue, queue,
                             tag);
+  }
+  // Bulk coupon codes: a server-streaming method (GenerateCoupons).
+  template <typename Request, typename Response>
+  void RequestStream(int index, grpc::ServerContext* context, Request* request,
+                     grpc::ServerAsyncWriter<Response>* writer,
+                     grpc::ServerCompletionQueue* queue, void* tag) {
+    this->RequestAsyncServerStreaming(index, context, request, writer, queue,
+                                      queue, tag);
   }
 };
 
@@ -93,6 +102,8 @@ struct MethodEnvironment {
   UnknownCodeLimiter* unknown_codes;
   // Builds GetServerStats' answer.
   std::function<loyalty::v1::ServerStats()> stats;
+  // Bulk coupon codes: counts the running streaming calls (GenerateCoupons).
+  StreamRegistry* streams;
 };
 
 // Every method's row. Aborts (a build without a row for some RPC is a bug)

@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
       &server->loyalty_service_, &server->admin_service_, server->auth_.get(),
       server->ledger_.get(), server->background_.get(),
       server->unknown_codes_.get(),
-      [raw] { return raw->CollectStats(*raw->ledger_); }});
+      [raw] { return raw->CollectStats(*raw->ledger_); }, &server->streams_});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -104,6 +104,10 @@ void LoyaltyServer::Shutdown() {
   sweeper_.reset();  // Before the ledger stops taking its sweeps.
   if (ledger_ != nullptr) ledger_->Shutdown();  // Drains whatever is queued.
   background_.reset();
+  // Streaming calls (GenerateCoupons) end by themselves once the server has
+  // cancelled them and the ledger refuses their next chunk; none may start
+  // an operation after the queues shut down.
+  streams_.WaitUntilNone();
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& poller : pollers_) poller.join();
   server_.reset();

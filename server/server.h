@@ -96,6 +96,7 @@ class LoyaltyServer {
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> pollers_;
   std::unique_ptr<BackgroundRunner> background_;
+  StreamRegistry streams_;
   std::unique_ptr<Sweeper> sweeper_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -25,6 +25,12 @@
 //                                            give it back (Commit/Release-
 //                                            Coupon); unsettled, it is given
 //                                            back at its timeout
+//   coupon generate --template ID --count N --batch-id ID --out FILE
+//                                            a batch of bearer codes, any
+//                                            member's, into a CSV; the same
+//                                            batch id resumes it
+//                                            (AdminService.GenerateCoupons,
+//                                            coupon_generate.h)
 // Codes are accepted as printed or typed (any case, with or without
 // dashes). loyaltyctl checks the check character itself, as a till would
 // (loyalty/v1/coupon_code.h): a mistyped code is bad input (exit 2) and is
@@ -42,6 +48,7 @@
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/context_flags.h"
 #include "clients/loyaltyctl/coupon_flags.h"
+#include "clients/loyaltyctl/coupon_generate.h"
 #include "clients/loyaltyctl/coupon_view.h"
 #include "clients/loyaltyctl/errors.h"
 #include "clients/loyaltyctl/flag_checks.h"
@@ -383,9 +390,9 @@ Command DefineSettle(CLI::App* coupon, const GlobalFlags* global,
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global) {
   CLI::App* command = app->add_subcommand(
       "coupon",
-      "Issue, show, validate, redeem and reserve coupons: issue, show, "
-      "validate, redeem, reserve, commit, release (see loyaltyctl coupon "
-      "SUBCOMMAND --help)");
+      "Issue, show, validate, redeem, reserve and generate coupons: issue, "
+      "show, validate, redeem, reserve, commit, release, generate (see "
+      "loyaltyctl coupon SUBCOMMAND --help)");
   command->require_subcommand(1);
   std::vector<Command> subcommands = {
       DefineIssue(command, global),
@@ -395,6 +402,7 @@ Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global) {
       DefineReserve(command, global),
       DefineSettle(command, global, /*commit=*/true),
       DefineSettle(command, global, /*commit=*/false),
+      DefineCouponGenerate(command, global),
   };
   return {command, [subcommands = std::move(subcommands)] {
             return RunParsedSubcommand("coupon", subcommands);

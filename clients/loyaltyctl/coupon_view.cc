@@ -80,9 +80,14 @@ std::vector<Field> CouponFields(const Coupon& coupon) {
       {"code", coupon.code()},
       {"template", coupon.template_id()},
       {"name", coupon.display_name()},
-      {"member", coupon.member_id()},
+      // Bulk coupon codes: a bearer coupon has no owner, but its batch.
+      {"member", coupon.batch_id().empty() ? coupon.member_id()
+                                           : std::string("any (bearer code)")},
       {"benefit", CouponBenefitText(coupon)},
   };
+  if (!coupon.batch_id().empty()) {
+    fields.insert(fields.begin() + 4, {"batch", coupon.batch_id()});
+  }
   AddCheckoutRuleFields(coupon, &fields);
   fields.push_back(
       {"uses", absl::StrCat(coupon.uses(), " of ", coupon.uses_allowed())});

@@ -89,6 +89,16 @@ std::string CouponMemberCountKey(absl::string_view template_id,
                       member_id);
 }
 
+std::string CouponBatchKey(absl::string_view batch_id) {
+  return std::string(batch_id);
+}
+
+std::string CouponBearerUsesKey(absl::string_view template_id,
+                                absl::string_view member_id) {
+  return absl::StrCat(template_id, absl::string_view(&kSeparator, 1),
+                      member_id);
+}
+
 std::string ScheduleKey(int64_t due_ms, absl::string_view member_id) {
   return absl::StrCat(EncodeBigEndian64(static_cast<uint64_t>(due_ms)),
                       member_id);

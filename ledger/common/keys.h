@@ -13,7 +13,7 @@
 //   orders          member_id 0x00 order_id         (OrderRecord)
 //   meta            "head"
 //   schedule        BE64(due_ms) member_id          ascending = soonest due
-//   coupons         canonical code                  (CouponRecord)
+//   coupons, coupon_counts, coupon_batches, coupon_bearer_uses: below
 //   vouchers        canonical code                  (VoucherRecord)
 //   voucher_gifts   canonical claim code            (VoucherGiftRecord)
 //
@@ -63,6 +63,11 @@ std::string CouponMemberCountKey(absl::string_view template_id,
 std::string VoucherKey(absl::string_view code);
 // voucher_gifts: the canonical claim code itself.
 std::string VoucherGiftKey(absl::string_view claim_code);
+// Bulk coupon codes. coupon_batches: the batch id. coupon_bearer_uses: the
+// template id, 0x00, member id (the member's uses of its bearer codes).
+std::string CouponBatchKey(absl::string_view batch_id);
+std::string CouponBearerUsesKey(absl::string_view template_id,
+                                absl::string_view member_id);
 // The upper bound of every schedule key due at or before `now_ms`.
 std::string ScheduleUpper(int64_t now_ms);
 struct ScheduleItem {

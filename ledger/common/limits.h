@@ -62,6 +62,12 @@ inline constexpr int32_t kTierMultiplierPercentMax = 1000;
 inline constexpr int kSweepMembersPerBatch = 256;
 // Upcoming expiry dates a balance lists.
 inline constexpr int kNextExpiringShown = 3;
+// Bulk coupon codes (GenerateCoupons): codes per COUPON_GENERATE entry (one
+// writer command each), codes per batch, and the request id's length, which
+// leaves room for the "/<first index>" each chunk's request id appends.
+inline constexpr int kCouponsPerGenerateChunkMax = 10'000;
+inline constexpr int64_t kCouponBatchCountMax = 10'000'000;
+inline constexpr int kGenerateRequestIdLengthMax = 100;
 
 }  // namespace loyalty
 

@@ -10,9 +10,11 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/bearer_coupons.h"
 #include "ledger/coupons/codes.h"
 #include "ledger/coupons/coupon_rules.h"
 #include "ledger/coupons/coupons_fold.h"
+#include "ledger/coupons/generate_fold.h"
 #include "ledger/coupons/templates.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/rule_support.h"
@@ -163,6 +165,8 @@ absl::StatusOr<CouponCheckout> CheckOutCoupons(
   // 1. Each coupon on its own.
   std::vector<PresentedCoupon> presented;
   std::vector<const CouponTemplate*> templates;
+  // Bulk coupon codes: bearer codes of each template earlier in this order.
+  absl::flat_hash_map<std::string, int64_t> bearer_uses_in_order;
   for (int c = 0; c < count; ++c) {
     const std::string field = absl::StrCat("coupon_codes[", c, "]");
     absl::StatusOr<PresentedCoupon> loaded = load(request.coupon_codes(c));
@@ -179,6 +183,14 @@ absl::StatusOr<CouponCheckout> CheckOutCoupons(
               "coupon_codes[", c, "]: the coupon's template \"",
               coupon.record.template_id(), "\" is no longer in the program")),
           loyalty::v1::ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND);
+    }
+    if (fold::IsBearerCoupon(coupon.record)) {
+      int64_t& in_order = bearer_uses_in_order[coupon.record.template_id()];
+      absl::Status within =
+          CheckBearerLimit(coupon.record, coupon_template, request.member_id(),
+                           coupon.member_bearer_uses + in_order);
+      if (!within.ok()) return NamingField(within, field);
+      ++in_order;
     }
     const std::string currency = CouponCurrency(*coupon_template);
     if (!currency.empty() && currency != request.currency()) {
@@ -342,10 +354,9 @@ absl::StatusOr<PresentedCoupon> LoadPresentedCoupon(
       CouponRecord * coupon,
       batch.LoadRecord<CouponRecord>(Family::kCoupons, CouponKey(code)));
   if (coupon->code().empty()) return CouponNotFound();
-  // The owner may have been merged into the presenting member since.
-  LEDGER_ASSIGN_OR_RETURN(std::string owner,
-                          ResolveMemberId(coupon->member_id(), batch));
-  if (owner != member_id) return CouponNotFound();
+  LEDGER_RETURN_IF_ERROR(CheckPresentedBy(*coupon, member_id, batch));
+  LEDGER_ASSIGN_OR_RETURN(const int64_t bearer_uses,
+                          BearerUsesOf(*coupon, member_id, batch));
   LEDGER_ASSIGN_OR_RETURN(CouponCount * template_count,
                           batch.LoadRecord<CouponCount>(
                               Family::kCouponCounts,
@@ -354,6 +365,7 @@ absl::StatusOr<PresentedCoupon> LoadPresentedCoupon(
   presented.record = *coupon;
   presented.template_discount_given_minor =
       template_count->discount_given_minor();
+  presented.member_bearer_uses = bearer_uses;
   return presented;
 }
 
@@ -393,6 +405,7 @@ void RecordCouponUses(const loyalty::v1::RequestContext& context,
         fold::FoldCouponEntry(appended, *coupon, *template_count, nullptr)
             .ok());
     batch.StageRecord(Family::kCoupons, CouponKey(code));
+    RecordBearerUse(appended, **coupon, batch);
     // The count changes only by a discount.
     if (discount_minor > 0) {
       batch.StageRecord(Family::kCouponCounts, template_key);

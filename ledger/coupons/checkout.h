@@ -5,10 +5,12 @@
 // here, once, for the writer and the readers alike.
 //
 // Checks, in this order (the first refusal answers):
-//   1. each code in the request's order: the member's own coupon (else
-//      COUPON_NOT_FOUND), usable now from this channel and store
-//      (CheckCouponUsable), its template still in the program
-//      (COUPON_TEMPLATE_NOT_FOUND), the template's currency the order's
+//   1. each code in the request's order: the member's own coupon or a
+//      bearer coupon (else COUPON_NOT_FOUND), usable now from this channel
+//      and store (CheckCouponUsable), its template still in the program
+//      (COUPON_TEMPLATE_NOT_FOUND), a bearer coupon within its template's
+//      per_member_limit counting the order's earlier codes of the template
+//      (COUPON_BEARER_LIMIT_REACHED), the template's currency the order's
 //      (COUPON_WRONG_CURRENCY);
 //   2. several codes: every one combinable (COUPON_NOT_COMBINABLE, naming
 //      the first that is not);
@@ -58,11 +60,15 @@ struct PresentedCoupon {
   loyalty::storage::v1::CouponRecord record;
   // What its template's coupons took off orders so far (its count record).
   int64_t template_discount_given_minor = 0;
+  // Bulk coupon codes: for a bearer coupon, the uses the presenting member
+  // made of its template's bearer codes so far.
+  int64_t member_bearer_uses = 0;
 };
 
 // Finds a canonical code's coupon for the member presenting it: NOT_FOUND
 // (CouponNotFound) unless it exists and belongs to that member (after
-// aliases). The writer reads through its batch, readers the store.
+// aliases) or is a bearer coupon (any member's). The writer reads through its
+// batch, readers the store.
 using CouponLoader =
     absl::FunctionRef<absl::StatusOr<PresentedCoupon>(const std::string& code)>;
 

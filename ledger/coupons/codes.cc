@@ -12,10 +12,12 @@
 
 namespace loyalty {
 
-std::string NewCouponCode() {
-  std::array<unsigned char, 10> random_bytes{};  // 80 bits.
-  // Invariant: the system's random source works.
-  LEDGER_CHECK(RAND_bytes(random_bytes.data(), random_bytes.size()) == 1);
+namespace {
+
+constexpr size_t kCodeBytes = 10;  // 80 bits.
+
+// The canonical code of 10 random bytes.
+std::string CodeOfBytes(const unsigned char* random_bytes) {
   std::string code;
   code.reserve(kCouponCodeCharacters);
   // 80 bits = 16 groups of 5.
@@ -29,6 +31,31 @@ std::string NewCouponCode() {
     }
   }
   return code;
+}
+
+}  // namespace
+
+std::string NewCouponCode() {
+  std::array<unsigned char, kCodeBytes> random_bytes{};
+  // Invariant: the system's random source works.
+  LEDGER_CHECK(RAND_bytes(random_bytes.data(), random_bytes.size()) == 1);
+  return CodeOfBytes(random_bytes.data());
+}
+
+std::vector<std::string> NewCouponCodes(int count) {
+  LEDGER_CHECK(count >= 0);
+  std::vector<unsigned char> random_bytes(static_cast<size_t>(count) *
+                                          kCodeBytes);
+  // Invariant: the system's random source works.
+  LEDGER_CHECK(random_bytes.empty() ||
+               RAND_bytes(random_bytes.data(),
+                          static_cast<int>(random_bytes.size())) == 1);
+  std::vector<std::string> codes;
+  codes.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    codes.push_back(CodeOfBytes(random_bytes.data() + i * kCodeBytes));
+  }
+  return codes;
 }
 
 char CouponCheckCharacter(absl::string_view canonical) {

@@ -13,6 +13,7 @@
 #define LOYALTY_LEDGER_COUPONS_CODES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +26,10 @@ inline constexpr int kCouponCodeCharacters = contract::kCouponCodeCharacters;
 // A fresh canonical code. Aborts if the random source fails (nothing
 // sensible can be issued then).
 std::string NewCouponCode();
+// `count` fresh canonical codes from one read of the random source (bulk
+// coupon codes: one call per chunk instead of one per code). Not checked
+// against each other or existing coupons: the caller does that.
+std::vector<std::string> NewCouponCodes(int count);
 // The check character of a canonical code.
 char CouponCheckCharacter(absl::string_view canonical);
 // The printed form of a canonical code, with its check character.

@@ -19,6 +19,26 @@ bool IsCouponEntry(loyalty::v1::EntryKind kind) {
          kind == loyalty::v1::ENTRY_KIND_COUPON_RELEASE;
 }
 
+bool IsMemberlessEntry(loyalty::v1::EntryKind kind) {
+  return kind == loyalty::v1::ENTRY_KIND_COUPON_GENERATE;
+}
+
+absl::Status CheckMemberlessEntryShape(const LedgerEntry& entry) {
+  LEDGER_RETURN_IF_ERROR(CheckCouponEntryShape(entry));
+  if (!IsMemberlessEntry(entry.kind())) {
+    return Broken(entry, "an entry of a member's kind without a member");
+  }
+  if (!entry.member_id().empty()) {
+    return Broken(entry, "an entry of no member names a member");
+  }
+  if (entry.points_delta() != 0 || entry.available_after_points() != 0 ||
+      entry.pending_after_points() != 0 || entry.held_after_points() != 0 ||
+      entry.debt_after_points() != 0) {
+    return Broken(entry, "an entry of no member moves points");
+  }
+  return absl::OkStatus();
+}
+
 int32_t ActiveReservations(const CouponRecord& coupon, int64_t at_ms) {
   int32_t active = 0;
   for (const CouponReservation& reservation : coupon.reservations()) {
@@ -82,6 +102,8 @@ absl::Status CheckCouponEntryShape(const LedgerEntry& entry) {
     expected = LedgerEntry::kCouponReserved;
   } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_RELEASE) {
     expected = LedgerEntry::kCouponReleased;
+  } else if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_GENERATE) {
+    expected = LedgerEntry::kCouponsGenerated;
   }
   if (entry.details_case() != expected) {
     return Broken(entry, "the entry's details are not of its kind");

@@ -18,6 +18,14 @@ namespace loyalty::fold {
 
 bool IsCouponEntry(loyalty::v1::EntryKind kind);
 
+// Bulk coupon codes: the kinds of entry that belong to no member (today
+// COUPON_GENERATE). They have no member id, move no points, are in no
+// statement and are folded by their domain only (coupons/generate_fold.h).
+bool IsMemberlessEntry(loyalty::v1::EntryKind kind);
+// What a member-less entry must be: no member id, no points or balances
+// after, and the details of its kind.
+absl::Status CheckMemberlessEntryShape(const loyalty::v1::LedgerEntry& entry);
+
 // The code a coupon entry names (canonical).
 const std::string& CouponCodeOf(const loyalty::v1::LedgerEntry& entry);
 

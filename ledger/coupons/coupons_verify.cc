@@ -3,9 +3,12 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/coupons/coupons_fold.h"
+#include "ledger/coupons/generate_fold.h"
 
 namespace loyalty {
 
+using loyalty::storage::v1::CouponBatchRecord;
+using loyalty::storage::v1::CouponBearerUses;
 using loyalty::storage::v1::CouponCount;
 using loyalty::storage::v1::CouponRecord;
 using loyalty::v1::LedgerEntry;
@@ -14,6 +17,10 @@ void CouponsVerifyPart::AfterFold(
     const LedgerEntry& entry,
     const loyalty::storage::v1::EntryStorageFields& storage,
     Problems& problems) {
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_GENERATE) {
+    AfterGenerate(entry, problems);
+    return;
+  }
   if (!fold::IsCouponEntry(entry.kind())) return;
   const bool issue = entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE;
   const std::string& code = fold::CouponCodeOf(entry);
@@ -34,6 +41,13 @@ void CouponsVerifyPart::AfterFold(
         CouponTemplateCountKey(entry.coupon_redeemed().template_id());
     template_count = counts_[template_key];
   }
+  // Bulk coupon codes: a use of a bearer coupon counts for its member.
+  if (fold::CountsAsBearerUse(entry, next)) {
+    CouponBearerUses& uses = bearer_uses_[CouponBearerUsesKey(
+        entry.coupon_redeemed().template_id(), entry.member_id())];
+    absl::Status counted = fold::FoldBearerUse(entry, &uses);
+    if (!counted.ok()) problems.Add(std::string(counted.message()));
+  }
   absl::Status folded =
       fold::FoldCouponEntry(entry, &next, &template_count, &member_count);
   if (!folded.ok()) {
@@ -43,6 +57,27 @@ void CouponsVerifyPart::AfterFold(
   coupons_[CouponKey(code)] = std::move(next);
   if (!template_key.empty()) counts_[template_key] = template_count;
   if (!member_key.empty()) counts_[member_key] = member_count;
+}
+
+void CouponsVerifyPart::AfterGenerate(const LedgerEntry& entry,
+                                      Problems& problems) {
+  const loyalty::v1::CouponsGenerated& generated = entry.coupons_generated();
+  const std::string batch_key = CouponBatchKey(generated.batch_id());
+  const std::string template_key =
+      CouponTemplateCountKey(generated.template_id());
+  CouponBatchRecord batch = batches_[batch_key];
+  CouponCount template_count = counts_[template_key];
+  // A refused entry may leave some of its codes' records set: the problem
+  // is reported, and Finish then reports those records too.
+  absl::Status folded = fold::FoldCouponsGenerated(
+      entry, &batch, &template_count,
+      [this](const std::string& code) { return &coupons_[CouponKey(code)]; });
+  if (!folded.ok()) {
+    problems.Add(std::string(folded.message()));
+    return;
+  }
+  batches_[batch_key] = std::move(batch);
+  counts_[template_key] = template_count;
 }
 
 absl::Status CouponsVerifyPart::Finish(const StoreReader& store,
@@ -59,8 +94,20 @@ absl::Status CouponsVerifyPart::Finish(const StoreReader& store,
   for (const auto& [key, count] : counts_) {
     counts[key] = count.SerializeAsString();
   }
-  return CheckFamilyMatches(store, Family::kCouponCounts, counts,
-                            "coupon count", problems);
+  LEDGER_RETURN_IF_ERROR(CheckFamilyMatches(store, Family::kCouponCounts,
+                                            counts, "coupon count", problems));
+  absl::flat_hash_map<std::string, std::string> batches;
+  for (const auto& [key, batch] : batches_) {
+    if (!batch.batch_id().empty()) batches[key] = batch.SerializeAsString();
+  }
+  LEDGER_RETURN_IF_ERROR(CheckFamilyMatches(store, Family::kCouponBatches,
+                                            batches, "coupon batch", problems));
+  absl::flat_hash_map<std::string, std::string> bearer_uses;
+  for (const auto& [key, uses] : bearer_uses_) {
+    bearer_uses[key] = uses.SerializeAsString();
+  }
+  return CheckFamilyMatches(store, Family::kCouponBearerUses, bearer_uses,
+                            "coupon bearer uses", problems);
 }
 
 }  // namespace loyalty

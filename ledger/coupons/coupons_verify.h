@@ -3,7 +3,10 @@
 // The coupons domain's part of VerifyLedger (read/verify_part.h): every
 // coupon record is the fold of its COUPON_ISSUE and COUPON_REDEEM entries
 // (so no coupon was used more often than it allows, or outside its
-// window), and every count the fold of the ISSUEs, both ways.
+// window), and every count the fold of the ISSUEs, both ways. Bulk coupon
+// codes: COUPON_GENERATE entries (no member) make bearer coupons, their
+// batch records and their templates' counts; a bearer coupon's REDEEMs
+// make its users' bearer-use counts. Each family is compared both ways.
 #ifndef LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_
 #define LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_
 
@@ -23,7 +26,8 @@ class CouponsVerifyPart final : public VerifyPart {
   void BeforeFold(uint64_t key_sequence, const loyalty::v1::LedgerEntry& entry,
                   const loyalty::storage::v1::MemberRecord& member_before,
                   Problems& problems) override {}
-  // Folds a coupon entry into its coupon's record and counts.
+  // Folds a coupon entry into its coupon's record and counts (a
+  // COUPON_GENERATE into its batch and its codes' records).
   void AfterFold(const loyalty::v1::LedgerEntry& entry,
                  const loyalty::storage::v1::EntryStorageFields& storage,
                  Problems& problems) override;
@@ -36,6 +40,13 @@ class CouponsVerifyPart final : public VerifyPart {
   // families key them.
   absl::flat_hash_map<std::string, loyalty::storage::v1::CouponRecord> coupons_;
   absl::flat_hash_map<std::string, loyalty::storage::v1::CouponCount> counts_;
+  // Bulk coupon codes: by CouponBatchKey and CouponBearerUsesKey.
+  absl::flat_hash_map<std::string, loyalty::storage::v1::CouponBatchRecord>
+      batches_;
+  absl::flat_hash_map<std::string, loyalty::storage::v1::CouponBearerUses>
+      bearer_uses_;
+
+  void AfterGenerate(const loyalty::v1::LedgerEntry& entry, Problems& problems);
 };
 
 }  // namespace loyalty

@@ -7,6 +7,7 @@
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/bearer_coupons.h"
 #include "ledger/coupons/codes.h"
 #include "ledger/coupons/coupon_rules.h"
 #include "ledger/coupons/coupons_fold.h"
@@ -46,16 +47,17 @@ absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
       batch.LoadRecord<CouponRecord>(Family::kCoupons,
                                      CouponKey(request.code())));
   if (coupon->code().empty()) return CouponNotFound();
-  // The owner may have been merged into the presenting member since.
-  LEDGER_ASSIGN_OR_RETURN(std::string owner,
-                          ResolveMemberId(coupon->member_id(), batch));
-  if (owner != request.member_id()) return CouponNotFound();
+  LEDGER_RETURN_IF_ERROR(CheckPresentedBy(*coupon, request.member_id(), batch));
 
   const loyalty::v1::CouponTemplate* coupon_template =
       FindCouponTemplate(rules.program, coupon->template_id());
   const int64_t now_ms = batch.now_ms();
   LEDGER_RETURN_IF_ERROR(CheckCouponRedeemable(*coupon, coupon_template,
                                                now_ms, request.context()));
+  LEDGER_ASSIGN_OR_RETURN(const int64_t bearer_uses,
+                          BearerUsesOf(*coupon, request.member_id(), batch));
+  LEDGER_RETURN_IF_ERROR(CheckBearerLimit(*coupon, coupon_template,
+                                          request.member_id(), bearer_uses));
 
   LedgerEntry entry =
       EntryFor(request.context(), command.principal,
@@ -70,6 +72,7 @@ absl::Status RedeemCouponCommand::Decide(const Rules& rules, Batch& batch,
   LEDGER_CHECK(
       fold::FoldCouponEntry(appended, coupon, nullptr, nullptr).ok());
   batch.StageRecord(Family::kCoupons, CouponKey(request.code()));
+  RecordBearerUse(appended, *coupon, batch);
 
   loyalty::v1::RedeemCouponResponse response;
   *response.mutable_coupon() = CouponView(*coupon, coupon_template, now_ms);

@@ -157,6 +157,14 @@ absl::Status ReserveCouponCommand::Decide(
       CouponRecord * coupon,
       batch.LoadRecord<CouponRecord>(Family::kCoupons, coupon_key));
   if (coupon->code().empty()) return CouponNotFound();
+  // A bearer code (any member's) has no owner to set a use aside for; its
+  // per-member limit is checked when it is used.
+  if (coupon->member_id().empty()) {
+    return CouponRefused(
+        loyalty::v1::ERROR_REASON_COUPON_BEARER_NOT_RESERVABLE,
+        "code: a bearer code is used at once (RedeemCoupon, or on the "
+        "order's Earn); only a member's own coupon can be reserved");
+  }
   LEDGER_ASSIGN_OR_RETURN(std::string owner,
                           ResolveMemberId(coupon->member_id(), batch));
   if (owner != request.member_id()) return CouponNotFound();

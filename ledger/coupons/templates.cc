@@ -272,6 +272,7 @@ loyalty::v1::Coupon CouponView(const loyalty::storage::v1::CouponRecord& record,
   const int32_t reserved = fold::ActiveReservations(record, now_ms);
   coupon.set_uses_reserved(reserved);
   coupon.set_issued_sequence(record.issued_sequence());
+  coupon.set_batch_id(record.batch_id());  // Bulk coupon codes.
   if (coupon_template != nullptr) {
     coupon.set_display_name(coupon_template->display_name());
     switch (coupon_template->benefit_case()) {

@@ -7,6 +7,7 @@
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
+#include "ledger/coupons/coupons_fold.h"
 #include "ledger/engine/fold.h"
 #include "ledger/points/orders.h"
 #include "ledger/points/time_driven.h"
@@ -240,6 +241,26 @@ LedgerEntry Batch::Append(
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
   std::string key = EntryKey(entry.sequence());
   writes_.Add(Family::kEntries, std::move(key), std::move(stored));
+  return entry;
+}
+
+LedgerEntry Batch::AppendMemberless(LedgerEntry entry) {
+  // Invariant: only kinds without a member come here, with their details
+  // and nothing of a member's (no id, no points, no balances after).
+  LEDGER_CHECK(fold::IsMemberlessEntry(entry.kind()));
+  LEDGER_CHECK(entry.member_id().empty());
+  LEDGER_CHECK(fold::CheckMemberlessEntryShape(entry).ok());
+  // Invariant: the sequence is gap-free and the chain unbroken.
+  LEDGER_CHECK(head_.last_hash().size() == kHashBytes);
+  entry.set_sequence(head_.last_sequence() + 1);
+  entry.set_recorded_at_ms(now_ms_);
+  if (entry.occurred_at_ms() == 0) entry.set_occurred_at_ms(now_ms_);
+  entry.set_prev_hash(head_.last_hash());
+  std::string stored = SealEntry(&entry, nullptr);
+  head_.set_last_sequence(entry.sequence());
+  head_.set_last_hash(entry.hash());
+  ++entries_appended_;
+  writes_.Add(Family::kEntries, EntryKey(entry.sequence()), std::move(stored));
   return entry;
 }
 

@@ -93,6 +93,13 @@ class Batch {
       loyalty::v1::LedgerEntry entry,
       loyalty::storage::v1::MemberRecord* member,
       const loyalty::storage::v1::EntryStorageFields* storage = nullptr);
+  // Appends an entry that belongs to no member (bulk coupon codes: a
+  // COUPON_GENERATE, fold::IsMemberlessEntry): sequence, recorded_at,
+  // prev_hash and hash as Append, but no member fold and no statement
+  // index. The caller folds it into its domain's records and stages them.
+  // Aborts for a kind that has a member, a member id, points or details of
+  // another kind.
+  loyalty::v1::LedgerEntry AppendMemberless(loyalty::v1::LedgerEntry entry);
   // A record for a member that does not exist yet; stays valid for the batch.
   loyalty::storage::v1::MemberRecord* NewMember(const std::string& member_id);
   void StageIdentifier(const std::string& identifier_key,

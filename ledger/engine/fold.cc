@@ -57,6 +57,10 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
   LEDGER_RETURN_IF_ERROR(fold::IsVoucherEntry(entry.kind())
                              ? fold::CheckVoucherEntryShape(entry)
                              : fold::CheckCouponEntryShape(entry));
+  // Bulk coupon codes: entries of no member never reach a member's state.
+  if (fold::IsMemberlessEntry(entry.kind())) {
+    return Broken(entry, "an entry of no member folded into a member");
+  }
   if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) {
     LEDGER_RETURN_IF_ERROR(fold::FoldEnroll(entry, &next));
   } else {

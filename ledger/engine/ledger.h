@@ -191,6 +191,10 @@ class Ledger {
       const loyalty::v1::ListEntriesRequest& request) const {
     return reader_.ListEntries(request);
   }
+  // Bulk coupon codes: a chunk's entry, for the GenerateCoupons adapter.
+  absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const {
+    return reader_.ReadEntry(sequence);
+  }
   // Replays every entry from sequence 1 against a snapshot and compares
   // with stored state (read/verify.h). Problems are in the response
   // (ok=false); a non-OK status means the store could not be read.

@@ -1,11 +1,5 @@
 #include "ledger/read/reader.h"
 
-#include "ledger/coupons/checkout.h"
-#include "ledger/coupons/codes.h"
-#include "ledger/coupons/coupon_rules.h"
-#include "ledger/coupons/redeem_coupon.h"
-#include "ledger/coupons/templates.h"
-
 #include "absl/strings/str_cat.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
@@ -13,6 +7,13 @@
 #include "ledger/common/page_token.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/bearer_coupons.h"
+#include "ledger/coupons/checkout.h"
+#include "ledger/coupons/codes.h"
+#include "ledger/coupons/coupon_rules.h"
+#include "ledger/coupons/generate_fold.h"
+#include "ledger/coupons/redeem_coupon.h"
+#include "ledger/coupons/templates.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/rule_support.h"
 #include "ledger/points/earn_rules.h"
@@ -123,10 +124,18 @@ absl::StatusOr<PresentedCoupon> Reader::ReadPresentedCoupon(
     const std::string& canonical_code, const std::string& member_id) const {
   PresentedCoupon presented;
   LEDGER_ASSIGN_OR_RETURN(presented.record, ReadCoupon(canonical_code));
-  // The owner may have been merged into the presenting member since.
-  LEDGER_ASSIGN_OR_RETURN(MemberRecord owner,
-                          ReadResolved(presented.record.member_id()));
-  if (owner.member_id() != member_id) return CouponNotFound();
+  if (fold::IsBearerCoupon(presented.record)) {
+    // Bulk coupon codes: any member may present it, within its template's
+    // per-member limit.
+    LEDGER_ASSIGN_OR_RETURN(
+        presented.member_bearer_uses,
+        ReadBearerUses(presented.record.template_id(), member_id));
+  } else {
+    // The owner may have been merged into the presenting member since.
+    LEDGER_ASSIGN_OR_RETURN(MemberRecord owner,
+                            ReadResolved(presented.record.member_id()));
+    if (owner.member_id() != member_id) return CouponNotFound();
+  }
   absl::StatusOr<std::string> count_bytes =
       store_->Get(Family::kCouponCounts,
                   CouponTemplateCountKey(presented.record.template_id()));
@@ -141,6 +150,26 @@ absl::StatusOr<PresentedCoupon> Reader::ReadPresentedCoupon(
     presented.template_discount_given_minor = count.discount_given_minor();
   }
   return presented;
+}
+
+absl::StatusOr<int64_t> Reader::ReadBearerUses(
+    const std::string& template_id, const std::string& member_id) const {
+  absl::StatusOr<std::string> bytes = store_->Get(
+      Family::kCouponBearerUses, CouponBearerUsesKey(template_id, member_id));
+  if (absl::IsNotFound(bytes.status())) return 0;
+  if (!bytes.ok()) return bytes.status();
+  loyalty::storage::v1::CouponBearerUses uses;
+  if (!uses.ParseFromString(*bytes)) {
+    return absl::DataLossError("a stored bearer use count cannot be decoded");
+  }
+  return uses.uses();
+}
+
+absl::StatusOr<loyalty::v1::LedgerEntry> Reader::ReadEntry(
+    uint64_t sequence) const {
+  LEDGER_ASSIGN_OR_RETURN(std::string stored,
+                          store_->Get(Family::kEntries, EntryKey(sequence)));
+  return UnsealEntry(stored);
 }
 
 absl::StatusOr<loyalty::v1::Coupon> Reader::GetCoupon(absl::string_view code,
@@ -200,6 +229,9 @@ absl::StatusOr<loyalty::v1::ValidateCouponResponse> Reader::ValidateCoupon(
       FindCouponTemplate(rules_->program, presented.record.template_id());
   LEDGER_RETURN_IF_ERROR(CheckCouponRedeemable(
       presented.record, coupon_template, now_ms, request.context()));
+  LEDGER_RETURN_IF_ERROR(CheckBearerLimit(presented.record, coupon_template,
+                                          member.member_id(),
+                                          presented.member_bearer_uses));
   loyalty::v1::ValidateCouponResponse response;
   *response.mutable_coupon() =
       CouponView(presented.record, coupon_template, now_ms);

@@ -65,12 +65,20 @@ class Reader {
   // Newest first. InvalidArgument for a bad page size or token.
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const loyalty::v1::ListEntriesRequest& request) const;
+  // Bulk coupon codes: one entry by its sequence (NotFound past the end;
+  // DataLoss when it does not decode): GenerateCoupons streams a chunk's
+  // codes from its COUPON_GENERATE entry.
+  absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const;
 
  private:
   // The member `member_id` resolves to in the store (itself unless it was
   // merged); NotFound as for an unknown member.
   absl::StatusOr<loyalty::storage::v1::MemberRecord> ReadResolved(
       absl::string_view member_id) const;
+  // Bulk coupon codes: a member's uses of a template's bearer codes (0 when
+  // none).
+  absl::StatusOr<int64_t> ReadBearerUses(const std::string& template_id,
+                                         const std::string& member_id) const;
   // A canonical code's coupon, or NotFound (COUPON_NOT_FOUND).
   absl::StatusOr<loyalty::storage::v1::CouponRecord> ReadCoupon(
       const std::string& canonical_code) const;

@@ -6,7 +6,8 @@
 //      matches its key; prev_hash is the previous entry's hash (the first's
 //      is the genesis hash); hash recomputes.
 //   2. each entry folds into its member's replayed state (FoldEntry), and
-//      is listed in the member_entries index.
+//      is listed in the member_entries index; an entry of no member (bulk
+//      coupon codes: COUPON_GENERATE) has that shape and is in no index.
 //   3. members: every stored record equals its replay, and every replayed
 //      member is stored.
 //   4. each domain's part (verify_part.h) sees every entry around its fold
@@ -28,9 +29,10 @@
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
-#include "ledger/engine/fold.h"
+#include "ledger/coupons/coupons_fold.h"
 #include "ledger/coupons/coupons_verify.h"
 #include "ledger/vouchers/vouchers_verify.h"
+#include "ledger/engine/fold.h"
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
@@ -132,6 +134,10 @@ class Verifier {
                            ": hash does not match its contents (altered)"));
     }
     last_hash_ = stored.hash();
+    if (fold::IsMemberlessEntry(entry.kind()) || entry.member_id().empty()) {
+      CheckMemberlessEntry(*sequence, entry, storage);
+      return;
+    }
     MemberRecord& member = members_[entry.member_id()];
     for (VerifyPart* part : parts_) {
       part->BeforeFold(*sequence, entry, member, problems_);
@@ -142,6 +148,23 @@ class Verifier {
         AddCampaignLines(entry, &campaign_points_, Accumulate::kSaturating);
     if (!counted.ok()) Problem(std::string(counted.message()));
     statement_[entry.member_id()].Add(entry.sequence());
+    for (VerifyPart* part : parts_) part->AfterFold(entry, storage, problems_);
+  }
+
+  // Bulk coupon codes: an entry of no member (COUPON_GENERATE) is folded by
+  // its domain's part only; it has no member state and no statement.
+  void CheckMemberlessEntry(
+      uint64_t key_sequence, const LedgerEntry& entry,
+      const loyalty::storage::v1::EntryStorageFields& storage) {
+    absl::Status shaped = fold::CheckMemberlessEntryShape(entry);
+    if (!shaped.ok()) {
+      Problem(std::string(shaped.message()));
+      return;
+    }
+    const MemberRecord& nobody = MemberRecord::default_instance();
+    for (VerifyPart* part : parts_) {
+      part->BeforeFold(key_sequence, entry, nobody, problems_);
+    }
     for (VerifyPart* part : parts_) part->AfterFold(entry, storage, problems_);
   }
 

@@ -28,6 +28,10 @@ absl::string_view FamilyName(Family family) {
       return "vouchers";
     case Family::kVoucherGifts:
       return "voucher_gifts";
+    case Family::kCouponBatches:
+      return "coupon_batches";
+    case Family::kCouponBearerUses:
+      return "coupon_bearer_uses";
   }
   return "unknown";
 }

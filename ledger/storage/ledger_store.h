@@ -42,8 +42,13 @@ enum class Family : int {
   // Vouchers (ledger/vouchers/).
   kVouchers,          // canonical code -> VoucherRecord
   kVoucherGifts,      // canonical claim code -> VoucherGiftRecord
+  // Bulk coupon codes.
+  kCouponBatches,     // batch id -> CouponBatchRecord
+  kCouponBearerUses,  // template id, member id -> CouponBearerUses
 };
-inline constexpr int kFamilyCount = 12;
+inline constexpr int kFamilyCount = 14;
+// A family added after the last must move kFamilyCount with it.
+static_assert(static_cast<int>(Family::kCouponBearerUses) + 1 == kFamilyCount);
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);

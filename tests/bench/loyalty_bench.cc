@@ -15,20 +15,28 @@
 //   batch    EarnBatch calls of --batch-events events: durable events/s;
 //   depth    statement pages of a member with --deep-entries entries against
 //            one with 10 (first page, and a late page through its token);
-//   startup  restart the spawned loyaltyd and time it to "listening".
+//   startup  restart the spawned loyaltyd and time it to "listening";
+//   generate bulk coupon codes end to end: `loyaltyctl coupon generate` of
+//            --generate-count codes (--loyaltyctl), loyaltyctl -> loyaltyd
+//            -> RocksDB synced -> the CSV synced, timed from start to exit:
+//            codes/s, and the server's writer and CPU time for it.
 // Per phase it prints calls/s and p50/p90/p99/p99.9 per RPC, the server's
 // writer batches (mean and max commands per synced batch) and the CPU the
 // server used (from AdminService.GetServerStats).
 //
-//   loyalty-bench --spawn build/server/loyaltyd            # own server, temp data dir
-//   loyalty-bench --server 127.0.0.1:50051 --api-key KEY   # a running server
+//   loyalty-bench --spawn build/server/loyaltyd            # own server, temp
+//   data dir loyalty-bench --server 127.0.0.1:50051 --api-key KEY   # a running
+//   server
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -47,7 +55,7 @@ using namespace loyalty::v1;  // NOLINT
 
 constexpr char kBenchKey[] = "bench-admin-key";
 constexpr char kKnownPhases[] =
-    "health,earn,latency,mix,coupons,vouchers,batch,depth,startup";
+    "health,earn,latency,mix,coupons,vouchers,batch,depth,startup,generate";
 
 bool IsKnownPhase(absl::string_view phase) {
   for (absl::string_view known : absl::StrSplit(kKnownPhases, ',')) {
@@ -77,6 +85,9 @@ struct Flags {
   uint64_t preload_entries = 0;
   uint64_t seed = 1;
   bool fail_on_errors = false;
+  // The generate phase: loyaltyctl's path and the batch's size.
+  std::string loyaltyctl;
+  int64_t generate_count = 1'000'000;
 };
 
 // Measured calls that failed, over every phase (for --fail-on-errors).
@@ -347,6 +358,111 @@ void RunDepth(Connection& connection, Workload& workload, const Flags& flags) {
   }
 }
 
+// Bulk coupon codes: one `loyaltyctl coupon generate` run against the
+// server, timed from spawn to exit, and the CSV it wrote counted. False
+// (reported) when it fails or the file is not the batch.
+bool RunGenerate(const Flags& flags, const std::string& address,
+                 const std::string& work_dir, Connection& connection) {
+  const std::string out = work_dir + "/bench-codes.csv";
+  const std::string err_path = work_dir + "/bench-loyaltyctl.err";
+  const std::string batch_id =
+      absl::StrCat("bench-", getpid(), "-", absl::ToUnixMillis(absl::Now()));
+  const std::vector<std::string> args = {flags.loyaltyctl,
+                                         "--server",
+                                         address,
+                                         "--api-key",
+                                         flags.api_key,
+                                         "--timeout-ms",
+                                         "60000",
+                                         "coupon",
+                                         "generate",
+                                         "--template",
+                                         kBenchCouponTemplate,
+                                         "--count",
+                                         absl::StrCat(flags.generate_count),
+                                         "--batch-id",
+                                         batch_id,
+                                         "--out",
+                                         out,
+                                         "--progress-ms",
+                                         "3600000"};
+  std::optional<ServerStats> before = ReadStats(connection);
+  const absl::Time started = absl::Now();
+  const pid_t child = fork();
+  if (child == 0) {
+    std::vector<char*> argv;
+    for (const std::string& arg : args) {
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    // Its summary and progress are not the benchmark's output; its errors
+    // are printed when it fails.
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen(err_path.c_str(), "w", stderr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child) {
+    std::fprintf(stderr, "loyalty-bench: generate: cannot run %s\n",
+                 flags.loyaltyctl.c_str());
+    return false;
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+  std::optional<ServerStats> after = ReadStats(connection);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::ifstream err(err_path);
+    std::stringstream said;
+    said << err.rdbuf();
+    std::fprintf(stderr, "loyalty-bench: generate: loyaltyctl exited %d: %s\n",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                 said.str().c_str());
+    ++measured_errors;
+    return false;
+  }
+  int64_t lines = 0;
+  {
+    std::ifstream csv(out);
+    std::string line;
+    while (std::getline(csv, line)) ++lines;
+  }
+  std::filesystem::remove(out);
+  std::filesystem::remove(err_path);
+  if (lines != flags.generate_count + 1) {
+    std::fprintf(stderr,
+                 "loyalty-bench: generate: the CSV has %lld lines, not %lld\n",
+                 static_cast<long long>(lines),
+                 static_cast<long long>(flags.generate_count + 1));
+    ++measured_errors;
+    return false;
+  }
+  std::printf("\n== generate (loyaltyctl coupon generate, %lld codes)\n",
+              static_cast<long long>(flags.generate_count));
+  std::printf("  %.2f s end to end: %.0f codes/s (CSV synced, %lld lines)\n",
+              seconds, static_cast<double>(flags.generate_count) / seconds,
+              static_cast<long long>(lines));
+  if (before && after) {
+    std::printf(
+        "  server: %.2f s CPU (user %.2f, system %.2f), writer %.2f s "
+        "applying and %.2f s writing+syncing, %llu entries, RSS %.1f MiB\n",
+        (after->cpu_user_ms() + after->cpu_system_ms() - before->cpu_user_ms() -
+         before->cpu_system_ms()) /
+            1000.0,
+        (after->cpu_user_ms() - before->cpu_user_ms()) / 1000.0,
+        (after->cpu_system_ms() - before->cpu_system_ms()) / 1000.0,
+        (after->writer_apply_us_total() - before->writer_apply_us_total()) /
+            1e6,
+        (after->writer_write_us_total() - before->writer_write_us_total()) /
+            1e6,
+        static_cast<unsigned long long>(after->last_sequence() -
+                                        before->last_sequence()),
+        after->rss_bytes() / 1048576.0);
+  }
+  std::printf("\n>> GenerateCoupons rate = %.0f codes/s end to end\n",
+              static_cast<double>(flags.generate_count) / seconds);
+  return true;
+}
+
 int Run(const Flags& flags) {
   // Flags are checked before anything starts, so bad input changes nothing.
   std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
@@ -357,6 +473,13 @@ int Run(const Flags& flags) {
                    phase.c_str(), kKnownPhases);
       return 2;
     }
+  }
+  if (std::find(phases.begin(), phases.end(), "generate") != phases.end() &&
+      flags.loyaltyctl.empty()) {
+    std::fprintf(stderr,
+                 "loyalty-bench: --loyaltyctl: the generate phase runs "
+                 "loyaltyctl; give its path\n");
+    return 2;
   }
   MixWeights mix;
   if (!ParseMix(flags.mix, &mix)) {
@@ -467,6 +590,12 @@ int Run(const Flags& flags) {
                 report.rpcs["earn_batch"].calls_per_s * flags.batch_events);
   }
   if (wants("depth")) RunDepth(*connection, workload, flags);
+  if (wants("generate")) {
+    const std::string work_dir =
+        temp_dir.empty() ? std::filesystem::temp_directory_path().string()
+                         : temp_dir;
+    RunGenerate(flags, address, work_dir, *connection);
+  }
   if (wants("startup") && process) {
     auto stats = ReadStats(*connection);
     connection.reset();
@@ -567,6 +696,12 @@ int main(int argc, char** argv) {
                  "earns to add before the phases (for startup and RSS runs)")
       ->capture_default_str();
   app.add_option("--seed", flags.seed)->capture_default_str();
+  app.add_option("--loyaltyctl", flags.loyaltyctl,
+                 "path of loyaltyctl (the generate phase runs it)");
+  app.add_option("--generate-count", flags.generate_count,
+                 "codes of the generate phase's batch")
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
+      ->capture_default_str();
   app.add_flag("--fail-on-errors", flags.fail_on_errors,
                "exit 1 if any measured call failed (the smoke test's check)");
   CLI11_PARSE(app, argc, argv);

@@ -18,6 +18,15 @@ std::string Canonical(const std::string& code) {
 
 }  // namespace
 
+void CouponCheck::AddBearer(const std::string& printed_code,
+                            const std::string& template_id,
+                            int32_t uses_allowed) {
+  const std::string key = Canonical(printed_code);
+  if (coupons_.count(key) > 0) return;
+  coupons_[key] =
+      Issued{"a generated code", printed_code, "", template_id, uses_allowed};
+}
+
 void CouponCheck::Learn(const std::vector<SentRequest>& requests,
                         Failures* failures) {
   // Issues first: a redemption in this batch of answers may name a code
@@ -144,12 +153,17 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
                                          member_id, " was told coupon ", code,
                                          " does not exist"));
       }
+      if (known != coupons_.end() && known->second.member_id.empty()) {
+        failures->push_back(absl::StrCat(RequestName(request), ": bearer code ",
+                                         code, " was told it does not exist"));
+      }
       continue;
     }
     if (known == coupons_.end()) continue;  // Its issue is no longer known.
     if (request.outcome.code == grpc::StatusCode::OK) {
       ++known->second.ok_uses;
       ++counts_.uses;
+      counts_.bearer_uses += known->second.member_id.empty();
       counts_.checkout_uses += at_checkout;
     } else if (request.outcome.reason == reason::kCouponUsedUp) {
       known->second.used_up_answered = true;

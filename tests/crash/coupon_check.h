@@ -54,6 +54,7 @@ struct CouponCounts {
   // Reservations neither committed nor released by an OK answer whose
   // later commit or release was refused NOT_ACTIVE: ended by the timeout.
   uint64_t timed_out = 0;
+  uint64_t bearer_uses = 0;     // OK uses of bearer (generated) codes.
 };
 
 class CouponCheck {
@@ -61,6 +62,11 @@ class CouponCheck {
   // Takes in every IssueCoupon and RedeemCoupon of `requests` (each with a
   // definite answer), across cycles.
   void Learn(const std::vector<SentRequest>& requests, Failures* failures);
+  // Bulk coupon codes: a generated code (printed) handed to the load for
+  // redemptions by any member; its uses are checked like an issued
+  // coupon's, and a COUPON_NOT_FOUND for it is a failure.
+  void AddBearer(const std::string& printed_code,
+                 const std::string& template_id, int32_t uses_allowed);
   // Reads every acknowledged coupon and compares it with the answers.
   void Check(LedgerClient& client, Failures* failures);
   const CouponCounts& counts() const { return counts_; }

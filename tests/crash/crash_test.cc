@@ -93,6 +93,12 @@
 //       transferred out + gifted + refunded + expired + left, never below
 //       zero) and exactly the acknowledged pickups, transfers, gifts,
 //       claims and refunds taken from it; a claim code is claimed once;
+//   (m) bulk coupon codes (generate_check.h): one client streams
+//       GenerateCoupons batches through the signal; after the restart every
+//       batch begun is called again by its batch id and ends with exactly
+//       its count of distinct codes, each streamed code where it was; the
+//       batches' codes go to the load as bearer codes that any member
+//       redeems, checked with the coupons in (k);
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor, per member merged
 //   in), held never.
@@ -136,6 +142,7 @@
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "tests/crash/close_check.h"
 #include "tests/crash/coupon_check.h"
+#include "tests/crash/generate_check.h"
 #include "tests/crash/hold_check.h"
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
@@ -285,6 +292,7 @@ class CrashRun {
   CouponCheck coupon_check_;
   VoucherBook voucher_book_;  // Acknowledged vouchers and claim codes.
   VoucherCheck voucher_check_;
+  GenerateCheck generate_check_;  // Bulk coupon codes.
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
   Totals totals_;
@@ -383,6 +391,9 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
     clients.emplace_back(RunClient, address, generators.back().get(), &stop,
                          &sent[c]);
   }
+  // Bulk coupon codes: one more client streams GenerateCoupons batches.
+  std::thread generate_client(&GenerateCheck::RunDuringLoad, &generate_check_,
+                              address, &stop, &coupon_book_);
   absl::Time load_started = absl::Now();
   double low_s = std::min(0.1, flags_.seconds_per_cycle);
   *stopped_after_s = std::uniform_real_distribution<double>(
@@ -405,6 +416,7 @@ std::vector<SentRequest> CrashRun::LoadAndStop(int cycle,
   absl::StatusOr<int> ended = server_->Wait(absl::Seconds(60));
   stop = true;
   for (auto& client : clients) client.join();
+  generate_client.join();
   if (!ended.ok()) {
     Fail(absl::StrCat("cycle ", cycle, ": ", ended.status().ToString()));
   } else if (kill_mode_ && *ended != -SIGKILL) {
@@ -612,6 +624,9 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   transfer_check_.Learn(requests, &failures_);
   identity_check_.Learn(requests, &failures_);
   close_check_.Learn(requests, &failures_);
+  for (const std::string& code : generate_check_.TakeOffered()) {
+    coupon_check_.AddBearer(code, kCouponTemplateMulti, kCouponUsesMulti);
+  }
   coupon_check_.Learn(requests, &failures_);
   voucher_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
@@ -644,6 +659,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   coupon_check_.Check(client, &failures_);
   // (l) Vouchers.
   voucher_check_.Check(client, &failures_);
+  // (m) Bulk coupon codes: every batch begun completes exactly.
+  generate_check_.CheckAfterRestart(server_->address(), &failures_);
   CheckBalancesNotNegative();
 
   for (const SentRequest* request : acknowledged) {
@@ -743,7 +760,11 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"acknowledged voucher pickups", voucher_check_.counts().pickups},
       {"acknowledged voucher transfers", voucher_check_.counts().transfers},
       {"acknowledged voucher gift claims", voucher_check_.counts().claims},
-      {"VOUCHER_UNITS_TOO_FEW answers", voucher_check_.counts().too_few}};
+      {"VOUCHER_UNITS_TOO_FEW answers", voucher_check_.counts().too_few},
+      {"complete GenerateCoupons batches",
+       generate_check_.counts().batches_complete},
+      {"acknowledged uses of generated (bearer) codes",
+       coupon_check_.counts().bearer_uses}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,
@@ -855,6 +876,18 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(vouchers.too_few),
       static_cast<unsigned long long>(vouchers.not_claimable),
       static_cast<unsigned long long>(vouchers.used_up));
+  const GenerateCounts& generated = generate_check_.counts();
+  std::printf(
+      "crash_test bulk coupon codes: %llu batches complete (%llu resumed "
+      "after a restart), %llu streams cut by the signal, %llu codes "
+      "streamed; %llu codes offered to the load, %llu acknowledged uses of "
+      "them\n",
+      static_cast<unsigned long long>(generated.batches_complete),
+      static_cast<unsigned long long>(generated.batches_resumed),
+      static_cast<unsigned long long>(generated.batches_cut),
+      static_cast<unsigned long long>(generated.codes_streamed),
+      static_cast<unsigned long long>(generated.bearer_codes_offered),
+      static_cast<unsigned long long>(coupons.bearer_uses));
   const MergeCounts& merges = merge_check_.counts();
   std::printf(
       "crash_test merges: %llu acknowledged OK (%llu into an alias); %llu "

@@ -409,7 +409,9 @@ SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
     SentRequest sent = NextEarn(std::move(request_id));
     loyalty::v1::EarnRequest earn;
     earn.ParseFromString(sent.request);
-    earn.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+    earn.set_member_id(Chance(0.1) || known->member_id.empty()
+                           ? PickMember()
+                           : known->member_id);
     earn.add_coupon_codes(known->code);
     sent.member_id = earn.member_id();
     sent.request = earn.SerializeAsString();
@@ -419,7 +421,10 @@ SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
   SentRequest sent;
   sent.api_key = SetChannelContext(&request, request_id, options_.client,
                                    Chance(0.6), Chance(0.3));
-  request.set_member_id(Chance(0.1) ? PickMember() : known->member_id);
+  // A bearer code (bulk coupon codes): any member.
+  request.set_member_id(Chance(0.1) || known->member_id.empty()
+                            ? PickMember()
+                            : known->member_id);
   request.set_code(known->code);
   request.set_order_id(absl::StrCat("c-", request_id));
   sent.method = Method::kRedeemCoupon;
@@ -432,6 +437,8 @@ SentRequest RequestGenerator::NextRedeemCoupon(std::string request_id) {
 SentRequest RequestGenerator::NextReserveCoupon(std::string request_id) {
   std::optional<KnownCoupon> known = options_.coupons->Pick(random_);
   if (!known.has_value()) return NextIssueCoupon(std::move(request_id));
+  // A bearer code (no owner) is used at once, never reserved.
+  if (known->member_id.empty()) return NextRedeemCoupon(std::move(request_id));
   loyalty::v1::ReserveCouponRequest request;
   SentRequest sent;
   sent.api_key = SetChannelContext(&request, request_id, options_.client,
@@ -666,6 +673,12 @@ void CouponBook::AddAnswer(const SentRequest& request) {
     if (known.code == response.coupon().code()) return;  // A replay.
   }
   coupons_.push_back({response.coupon().code(), response.coupon().member_id()});
+  if (coupons_.size() > size_max_) coupons_.erase(coupons_.begin());
+}
+
+void CouponBook::AddBearer(const std::string& code) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  coupons_.push_back({code, ""});
   if (coupons_.size() > size_max_) coupons_.erase(coupons_.begin());
 }
 

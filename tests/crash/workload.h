@@ -241,7 +241,7 @@ class MemberBook {
 // A coupon IssueCoupon acknowledged: its printed code and its owner.
 struct KnownCoupon {
   std::string code;
-  std::string member_id;
+  std::string member_id;  // "" for a bearer code (bulk coupon codes).
 };
 
 // A coupon reservation ReserveCoupon acknowledged.
@@ -256,6 +256,9 @@ struct KnownReservation {
 class CouponBook {
  public:
   explicit CouponBook(size_t size_max = 64) : size_max_(size_max) {}
+  // Bulk coupon codes: a generated (bearer) code, printed; any member may
+  // redeem it.
+  void AddBearer(const std::string& code);
   // From an OK IssueCoupon or ReserveCoupon; ignores anything else.
   void AddAnswer(const SentRequest& request);
   // Leans towards the newest coupons, which likelier have uses left;

@@ -2,6 +2,7 @@
 // the end the coupons and coupon_counts families and GetCoupon against the
 // model.
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,7 @@ std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
   check(got.uses() == want.uses, "uses");
   check(got.uses_reserved() == want.ReservedAt(now_ms), "uses_reserved");
   check(got.issued_sequence() == want.issued_sequence, "issued_sequence");
+  check(got.batch_id() == want.batch_id, "batch_id");
   check(got.state() == StateAt(want, now_ms), "state");
   if (differ.empty()) return "";
   return absl::StrCat("coupon ", want.code, " differs in ", differ,
@@ -113,9 +115,77 @@ void Runner::CountCouponRejection(v1::ErrorReason reason) {
     case v1::ERROR_REASON_TOO_MANY_COUPON_RESERVATIONS:
       ++report_.coupon_refusals_too_many_reservations;
       break;
+    case v1::ERROR_REASON_COUPON_BATCH_CONFLICT:
+      ++report_.coupon_refusals_batch_conflict;
+      break;
+    case v1::ERROR_REASON_COUPON_BEARER_LIMIT_REACHED:
+      ++report_.coupon_refusals_bearer_limit;
+      break;
     default:
       break;
   }
+}
+
+absl::StatusOr<std::string> Runner::DrawnCodes(
+    const v1::GenerateCouponChunkResponse& chunk) {
+  absl::StatusOr<v1::LedgerEntry> entry = ledger_->ReadEntry(chunk.sequence());
+  if (!entry.ok()) {
+    return absl::InternalError(absl::StrCat("the chunk's entry ",
+                                            chunk.sequence(), ": ",
+                                            entry.status().ToString()));
+  }
+  std::set<std::string> seen;
+  std::string joined;
+  for (const std::string& code : entry->coupons_generated().codes()) {
+    absl::StatusOr<std::string> canonical =
+        ParseCouponCode(FormatCouponCode(code), "code");
+    if (!canonical.ok() || *canonical != code || !seen.insert(code).second ||
+        model_.coupons().count(code) > 0) {
+      return absl::InternalError(
+          absl::StrCat("the ledger generated coupon code \"", code,
+                       "\", which is malformed, listed twice or taken"));
+    }
+    if (!joined.empty()) joined.push_back(',');
+    joined += code;
+  }
+  return joined;
+}
+
+std::string Runner::CompareGeneratedOk(const Command& command,
+                                       const Expected& expected,
+                                       const Observed& observed) {
+  const v1::GenerateCouponChunkResponse& chunk = observed.chunk;
+  const auto& request =
+      std::get<v1::GenerateCouponChunkRequest>(command.request);
+  if (chunk.batch_id() != request.batch_id()) return "chunk batch_id differs";
+  if (chunk.sequence() != expected.sequence) return "chunk sequence differs";
+  if (chunk.first_index() != expected.first_index) {
+    return "chunk first_index differs";
+  }
+  if (chunk.codes() != expected.chunk_codes) return "chunk codes differ";
+  // A replay answers as first answered (its hash is checked).
+  if (expected.replayed) return "";
+  if (chunk.generated() != expected.batch_generated) {
+    return "chunk generated differs";
+  }
+  if (chunk.written_before() != expected.written_before) {
+    return "chunk written_before differs";
+  }
+  if (expected.written_before) return "";
+  absl::StatusOr<v1::LedgerEntry> entry = ledger_->ReadEntry(chunk.sequence());
+  if (!entry.ok()) return "the chunk's entry cannot be read";
+  std::string problem = CompareEntry(expected.entries.back(), *entry);
+  if (!problem.empty()) return "the chunk's " + problem;
+  return "";
+}
+
+void Runner::CountGenerated(const Expected& expected) {
+  if (expected.written_before) {
+    ++report_.generated_chunks_written_before;
+    return;
+  }
+  ++report_.generated_chunks;
+  report_.generated_codes += expected.chunk_codes;
 }
 
 absl::StatusOr<v1::ValidateCouponResponse> Runner::ValidateCouponBefore(
@@ -167,6 +237,7 @@ bool Runner::CheckCoupons() {
       reservation->set_expires_at_ms(open.expires_at_ms);
       reservation->set_order_id(open.order_id);
     }
+    record.set_batch_id(coupon.batch_id);
     want_coupons[CouponKey(code)] = record.SerializeAsString();
     auto shown = ledger_->GetCoupon(FormatCouponCode(code));
     if (!shown.ok()) {
@@ -192,9 +263,38 @@ bool Runner::CheckCoupons() {
                     : CouponMemberCountKey(key.first, key.second)] =
         count.SerializeAsString();
   }
+  // Bulk coupon codes: the batches and the members' bearer-use counts.
+  std::map<std::string, std::string> want_batches;
+  for (const auto& [batch_id, batch] : model_.batches()) {
+    storage::v1::CouponBatchRecord record;
+    record.set_batch_id(batch_id);
+    record.set_template_id(batch.template_id);
+    record.set_count(batch.count);
+    record.set_generated(batch.generated);
+    for (const auto& [first_index, sequence, codes] : batch.chunks) {
+      storage::v1::CouponBatchRecord::Chunk* chunk = record.add_chunks();
+      chunk->set_sequence(sequence);
+      chunk->set_first_index(first_index);
+      chunk->set_codes(codes);
+    }
+    record.set_valid_from_ms(batch.valid_from_ms);
+    record.set_valid_until_ms(batch.valid_until_ms);
+    record.set_uses_allowed(batch.uses_allowed);
+    want_batches[CouponBatchKey(batch_id)] = record.SerializeAsString();
+  }
+  std::map<std::string, std::string> want_bearer_uses;
+  for (const auto& [key, uses] : model_.bearer_uses()) {
+    storage::v1::CouponBearerUses record;
+    record.set_uses(uses);
+    want_bearer_uses[CouponBearerUsesKey(key.first, key.second)] =
+        record.SerializeAsString();
+    report_.bearer_uses += uses;
+  }
   for (auto [family, want] :
        {std::pair{Family::kCoupons, &want_coupons},
-        std::pair{Family::kCouponCounts, &want_counts}}) {
+        std::pair{Family::kCouponCounts, &want_counts},
+        std::pair{Family::kCouponBatches, &want_batches},
+        std::pair{Family::kCouponBearerUses, &want_bearer_uses}}) {
     std::map<std::string, std::string> stored;
     absl::Status scanned = memory_.Scan(
         family, "", "", false,

@@ -4,6 +4,7 @@
 // owner (or the member the owner was merged into), in every spelling a
 // till may type, now and then by another member or with a code nobody has.
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 namespace loyalty::model {
 namespace {
 
+using v1::GenerateCouponChunkRequest;
 using v1::IssueCouponRequest;
 using v1::RedeemCouponRequest;
 
@@ -143,11 +145,33 @@ const CouponState* PickCoupon(Generator& g, bool nearly_used_up) {
   return PickFrom(g, candidates);
 }
 
+// Bulk coupon codes: one of the newest bearer codes, or null if none.
+const CouponState* PickBearerCoupon(Generator& g) {
+  std::vector<const CouponState*> bearer;
+  for (const auto& [code, coupon] : g.model().coupons()) {
+    if (!coupon.batch_id.empty()) bearer.push_back(&coupon);
+  }
+  if (bearer.empty()) return nullptr;
+  std::sort(bearer.begin(), bearer.end(),
+            [](const CouponState* a, const CouponState* b) {
+              return a->issued_sequence > b->issued_sequence;
+            });
+  if (bearer.size() > 10) bearer.resize(10);
+  // Half the time one of "triple" (a per-member limit), when there is one.
+  if (g.Chance(0.5)) {
+    for (const CouponState* coupon : bearer) {
+      if (coupon->template_id == "triple") return coupon;
+    }
+  }
+  return PickFrom(g, bearer);
+}
+
 RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   RedeemCouponRequest request;
   *request.mutable_context() = g.ChannelContext();
   request.set_order_id(g.NewOrderId());
-  const CouponState* coupon = PickCoupon(g, nearly_used_up);
+  const CouponState* coupon = g.Chance(0.3) ? PickBearerCoupon(g) : nullptr;
+  if (coupon == nullptr) coupon = PickCoupon(g, nearly_used_up);
   if (coupon == nullptr || g.Chance(0.05)) {
     // A code nobody has, with a right check character.
     request.set_member_id(g.PickMember());
@@ -156,7 +180,19 @@ RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   }
   request.set_code(Spelled(g, coupon->code));
   const int64_t roll = g.Uniform(0, 99);
-  if (roll < 80) {
+  if (!coupon->batch_id.empty()) {
+    // A bearer code (bulk coupon codes): any member; mostly one that has
+    // used the template's bearer codes already, so its per-member limit is
+    // met.
+    std::vector<std::string> users;
+    for (const auto& [key, uses] : g.model().bearer_uses()) {
+      if (key.first == coupon->template_id && uses > 0) {
+        users.push_back(key.second);
+      }
+    }
+    request.set_member_id(!users.empty() && g.Chance(0.6) ? PickFrom(g, users)
+                                                          : g.PickMember());
+  } else if (roll < 80) {
     request.set_member_id(g.model().Resolve(coupon->owner));
   } else if (roll < 90) {
     request.set_member_id(coupon->owner);  // Maybe an alias now.
@@ -457,7 +493,7 @@ bool StackCoupons(Generator& g, v1::EarnRequest* request) {
   std::map<std::string, std::vector<const CouponState*>> usable;
   for (const auto& [code, coupon] : model.coupons()) {
     if ((combinable_only && !Combinable(coupon.template_id)) ||
-        coupon.uses >= coupon.uses_allowed ||
+        !coupon.batch_id.empty() || coupon.uses >= coupon.uses_allowed ||
         model.now_ms() >= coupon.valid_until_ms) {
       continue;
     }
@@ -504,14 +540,30 @@ void AddCouponCodes(Generator& g, v1::EarnRequest* request) {
   // Mostly the order of a member who has a coupon with uses left: the owner
   // of one of the latest issued.
   if (g.Chance(0.8)) {
-    if (const CouponState* coupon = PickCoupon(g, /*nearly_used_up=*/false)) {
+    if (const CouponState* coupon = PickCoupon(g, /*nearly_used_up=*/false);
+        coupon != nullptr && coupon->batch_id.empty()) {
       request->set_member_id(model.Resolve(coupon->owner));
     }
   }
   const std::string member_id = model.Resolve(request->member_id());
   std::vector<const CouponState*> own;
+  std::vector<const CouponState*> bearer;  // Bulk coupon codes: anyone's.
   for (const auto& [code, coupon] : model.coupons()) {
-    if (model.Resolve(coupon.owner) == member_id) own.push_back(&coupon);
+    if (!coupon.batch_id.empty()) {
+      bearer.push_back(&coupon);
+    } else if (model.Resolve(coupon.owner) == member_id) {
+      own.push_back(&coupon);
+    }
+  }
+  if (!bearer.empty() && g.Chance(0.3)) {
+    // Newest first: a recent batch's codes have uses left.
+    std::sort(bearer.begin(), bearer.end(),
+              [](const CouponState* a, const CouponState* b) {
+                return a->issued_sequence > b->issued_sequence;
+              });
+    if (bearer.size() > 8) bearer.resize(8);
+    own.push_back(PickFrom(g, bearer));
+    if (g.Chance(0.3)) own.push_back(PickFrom(g, bearer));
   }
   // Newest first: those are the usable ones, mostly.
   std::sort(own.begin(), own.end(),
@@ -602,6 +654,100 @@ std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request) {
       return "six coupon_codes";
   }
 }
+
+// Bulk coupon codes: chunks of GenerateCoupons batches. Batch ids come from
+// a small pool, so a batch is mostly asked for again (its chunk answers as
+// written) and now and then under another template or count (a conflict).
+// Counts stay small: every batch here is one chunk.
+
+namespace {
+
+// Mostly a batch the model has (asked for again, or under another template
+// or count), else a new one.
+std::string PickBatchId(Generator& g) {
+  const auto& batches = g.model().batches();
+  if (batches.empty() || g.Chance(0.4)) {
+    return absl::StrCat("batch-", g.NewOrderId());
+  }
+  auto it = batches.begin();
+  std::advance(it, g.Uniform(0, static_cast<int64_t>(batches.size()) - 1));
+  return it->first;
+}
+
+GenerateCouponChunkRequest ChunkBase(Generator& g) {
+  GenerateCouponChunkRequest request;
+  *request.mutable_context() = g.AdminContext();
+  request.set_batch_id(PickBatchId(g));
+  auto found = g.model().batches().find(request.batch_id());
+  if (found != g.model().batches().end() && g.Chance(0.7)) {
+    request.set_template_id(found->second.template_id);
+    request.set_count(found->second.count);
+  } else {
+    static const std::vector<std::string> kTemplates = {
+        "welcome", "triple", "triple", "scarce", "five-off", "half-coffee"};
+    request.set_template_id(g.Chance(0.05) ? std::string("no-such-template")
+                                           : PickFrom(g, kTemplates));
+    request.set_count(g.Uniform(1, 6));
+  }
+  return request;
+}
+
+Request FreshChunk(Generator& g) { return ChunkBase(g); }
+
+// A batch the budget may not hold, or a chunk that does not start where
+// its batch stops.
+Request BoundaryChunk(Generator& g) {
+  GenerateCouponChunkRequest request = ChunkBase(g);
+  if (g.Chance(0.5)) {
+    request.set_batch_id(absl::StrCat("scarce-", g.Uniform(0, 30)));
+    request.set_template_id("scarce");
+    request.set_count(g.Uniform(1, 5));
+  } else if (request.count() > 1) {
+    request.set_first_index(g.Uniform(1, request.count() - 1));
+  }
+  return request;
+}
+
+std::string MalformChunk(Generator& g, Request* r) {
+  auto& request = std::get<GenerateCouponChunkRequest>(*r);
+  switch (g.Uniform(0, 7)) {
+    case 0:
+      request.set_count(0);
+      request.set_first_index(0);
+      return "count 0";
+    case 1:
+      request.set_count(10'000'001);
+      return "count past the largest batch";
+    case 2:
+      request.clear_batch_id();
+      return "batch_id empty";
+    case 3:
+      request.set_batch_id("has space");
+      return "batch_id not an id";
+    case 4:
+      request.clear_template_id();
+      return "template_id empty";
+    case 5:
+      request.set_first_index(-1);
+      return "first_index negative";
+    case 6:
+      request.set_first_index(request.count());
+      return "first_index at count";
+    default:
+      return MalformContext(g, request.mutable_context(), /*admin=*/true);
+  }
+}
+
+void MutateChunk(Generator& g, Request* r) {
+  auto& request = std::get<GenerateCouponChunkRequest>(*r);
+  request.set_count(request.count() + 1);
+}
+
+}  // namespace
+
+extern constexpr KindSpec kGenerateCouponSpec = {
+    "generate_coupons", 5,          FreshChunk, BoundaryChunk,
+    MalformChunk,       MutateChunk};
 
 extern constexpr KindSpec kIssueCouponSpec = {
     "issue_coupon", 8, FreshIssue, BoundaryIssue, MalformIssue, MutateIssue};

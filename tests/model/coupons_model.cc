@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "absl/strings/str_split.h"
 #include "model.h"
 #include "model_rules.h"
 
@@ -171,6 +172,7 @@ Expected Model::ApplyRules(const v1::IssueCouponRequest& request,
   ok.coupon = coupon;
   ok.coupon_count_puts = 2;
   ok.coupon_issued = true;
+  ok.coupons_created = 1;
   return ok;
 }
 
@@ -185,8 +187,11 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   auto found = coupons_.find(ModelCanonicalCode(request.code()));
   if (found == coupons_.end()) return not_found;
   CouponState& coupon = found->second;
-  // Its owner, or the member its owner was merged into.
-  if (Resolve(coupon.owner) != request.member_id()) return not_found;
+  // Its owner, or the member its owner was merged into; a bearer coupon
+  // (bulk coupon codes) is anyone's.
+  if (coupon.batch_id.empty() && Resolve(coupon.owner) != request.member_id()) {
+    return not_found;
+  }
   const CouponRule* rule = FindCouponRule(coupon.template_id);
   if (auto reason = UnusableReason(coupon, *rule, request.context(), now_ms_)) {
     return Refused(*reason);
@@ -196,7 +201,12 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
       rule->points_multiplier_percent != 0) {
     return Refused(v1::ERROR_REASON_COUPON_NEEDS_BASKET);
   }
+  if (BearerLimitReached(coupon, request.member_id(), 0)) {
+    return Refused(v1::ERROR_REASON_COUPON_BEARER_LIMIT_REACHED);
+  }
   ++coupon.uses;
+  const bool bearer = !coupon.batch_id.empty();
+  if (bearer) ++bearer_uses_[{coupon.template_id, request.member_id()}];
   ExpectedEntry entry =
       CommandEntry(*member, v1::ENTRY_KIND_COUPON_REDEEM, request.context());
   entry.order_id = request.order_id();
@@ -207,6 +217,121 @@ Expected Model::ApplyRules(const v1::RedeemCouponRequest& request,
   coupons_written_.insert(coupon.code);
   Expected ok = Ok(*member);
   ok.coupon = coupon;
+  ok.bearer_use_puts = bearer ? 1 : 0;
+  return ok;
+}
+
+bool Model::BearerLimitReached(const CouponState& coupon,
+                               const std::string& member_id,
+                               int64_t extra) const {
+  if (coupon.batch_id.empty()) return false;
+  const CouponRule* rule = FindCouponRule(coupon.template_id);
+  if (rule == nullptr || rule->per_member_limit == 0) return false;
+  auto used = bearer_uses_.find({coupon.template_id, member_id});
+  const int64_t uses = (used == bearer_uses_.end() ? 0 : used->second) + extra;
+  return uses >= rule->per_member_limit;
+}
+
+// Bulk coupon codes: one chunk of a batch. The template first, then the
+// batch: another template or count is a conflict; a chunk it has answers
+// as written (no entry); else the chunk must start where the batch stopped
+// and, opening the batch, the template's budget must hold the whole batch.
+// The chunk is min(10,000, count - first_index) fresh codes of no owner.
+Expected Model::ApplyRules(const v1::GenerateCouponChunkRequest& request,
+                           const std::string& assigned_codes) {
+  const CouponRule* rule = FindCouponRule(request.template_id());
+  if (rule == nullptr) {
+    return Rejected(absl::StatusCode::kNotFound,
+                    v1::ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND);
+  }
+  const Expected conflict = Refused(v1::ERROR_REASON_COUPON_BATCH_CONFLICT);
+  auto found = batches_.find(request.batch_id());
+  const bool opens = found == batches_.end();
+  if (!opens) {
+    const BatchState& batch = found->second;
+    if (batch.template_id != request.template_id() ||
+        batch.count != request.count()) {
+      return conflict;
+    }
+    if (request.first_index() < batch.generated) {
+      for (const auto& [first_index, sequence, codes] : batch.chunks) {
+        if (first_index != request.first_index()) continue;
+        Expected written;
+        written.sequence = sequence;
+        written.written_before = true;
+        written.first_index = first_index;
+        written.chunk_codes = codes;
+        written.batch_generated = batch.generated;
+        return written;
+      }
+      return conflict;
+    }
+  }
+  if (request.first_index() != (opens ? 0 : found->second.generated)) {
+    return conflict;
+  }
+  int64_t& template_count = coupon_counts_[{rule->template_id, ""}];
+  if (opens && rule->budget != 0 &&
+      request.count() > rule->budget - template_count) {
+    return Refused(v1::ERROR_REASON_COUPON_BUDGET_SPENT);
+  }
+  std::vector<std::string> codes =
+      absl::StrSplit(assigned_codes, ',', absl::SkipEmpty());
+  BatchState& batch = batches_[request.batch_id()];
+  if (opens) {
+    template_count += request.count();
+    batch.template_id = rule->template_id;
+    batch.count = request.count();
+    batch.valid_from_ms = now_ms_;
+    batch.valid_until_ms = WindowEnd(now_ms_, rule->valid_days);
+    batch.uses_allowed = rule->uses;
+  }
+  ExpectedEntry entry;
+  entry.kind = v1::ENTRY_KIND_COUPON_GENERATE;
+  entry.principal = command_->principal;
+  entry.request_id = request.context().request_id();
+  entry.channel = v1::CHANNEL_ADMIN;
+  entry.store_id = request.context().store_id();
+  entry.terminal_id = request.context().terminal_id();
+  entry.occurred_at_ms = request.context().occurred_at_ms() != 0
+                             ? request.context().occurred_at_ms()
+                             : now_ms_;
+  entry.sequence = ++last_sequence_;
+  ++memberless_entries_;
+  entry.recorded_at_ms = now_ms_;
+  entry.batch_id = request.batch_id();
+  entry.batch_count = request.count();
+  entry.first_index = request.first_index();
+  entry.coupon_template = rule->template_id;
+  entry.coupon_valid_from_ms = batch.valid_from_ms;
+  entry.coupon_valid_until_ms = batch.valid_until_ms;
+  entry.coupon_uses_allowed = batch.uses_allowed;
+  entry.generated_codes = codes;
+  for (const std::string& code : codes) {
+    CouponState coupon;
+    coupon.code = code;
+    coupon.template_id = rule->template_id;
+    coupon.valid_from_ms = batch.valid_from_ms;
+    coupon.valid_until_ms = batch.valid_until_ms;
+    coupon.uses_allowed = batch.uses_allowed;
+    coupon.issued_sequence = entry.sequence;
+    coupon.batch_id = request.batch_id();
+    coupons_[code] = coupon;
+  }
+  const int32_t chunk_codes = static_cast<int32_t>(codes.size());
+  batch.chunks.emplace_back(request.first_index(), entry.sequence, chunk_codes);
+  batch.generated = request.first_index() + chunk_codes;
+  Expected ok;
+  ok.sequence = entry.sequence;
+  ok.first_index = request.first_index();
+  ok.chunk_codes = chunk_codes;
+  ok.batch_generated = batch.generated;
+  for (const std::string& code : codes) coupons_written_.insert(code);
+  ok.coupons_created = chunk_codes;
+  ok.coupon_count_puts = 1;
+  ok.coupon_batch_puts = 1;
+  ok.coupon_issued = true;
+  written_.push_back(std::move(entry));
   return ok;
 }
 
@@ -223,9 +348,12 @@ std::variant<Expected, Model::Checkout> Model::PriceCoupons(
     const std::string& member_id, const v1::EarnRequest& request) const {
   Checkout checkout;
   std::vector<const CouponRule*> rules;
+  std::map<std::string, int64_t> bearer_in_order;
   for (const std::string& sent : request.coupon_codes()) {
     auto found = coupons_.find(ModelCanonicalCode(sent));
-    if (found == coupons_.end() || Resolve(found->second.owner) != member_id) {
+    if (found == coupons_.end() ||
+        (found->second.batch_id.empty() &&
+         Resolve(found->second.owner) != member_id)) {
       return Rejected(absl::StatusCode::kNotFound,
                       v1::ERROR_REASON_COUPON_NOT_FOUND);
     }
@@ -233,6 +361,15 @@ std::variant<Expected, Model::Checkout> Model::PriceCoupons(
     if (auto reason =
             UnusableReason(found->second, *rule, request.context(), now_ms_)) {
       return Refused(*reason);
+    }
+    // Bulk coupon codes: the order's earlier bearer codes of the template
+    // count against the member's limit too.
+    if (!found->second.batch_id.empty()) {
+      int64_t& in_order = bearer_in_order[found->second.template_id];
+      if (BearerLimitReached(found->second, member_id, in_order)) {
+        return Refused(v1::ERROR_REASON_COUPON_BEARER_LIMIT_REACHED);
+      }
+      ++in_order;
     }
     if (!rule->currency.empty() && rule->currency != request.currency()) {
       return Refused(v1::ERROR_REASON_COUPON_WRONG_CURRENCY);
@@ -403,6 +540,10 @@ Expected Model::ApplyRules(const v1::ReserveCouponRequest& request,
   auto found = coupons_.find(ModelCanonicalCode(request.code()));
   if (found == coupons_.end()) return not_found;
   CouponState& coupon = found->second;
+  // A bearer code is used at once, never reserved.
+  if (coupon.owner.empty()) {
+    return Refused(v1::ERROR_REASON_COUPON_BEARER_NOT_RESERVABLE);
+  }
   if (Resolve(coupon.owner) != request.member_id()) return not_found;
   const CouponRule* rule = FindCouponRule(coupon.template_id);
   if (auto reason = UnusableReason(coupon, *rule, request.context(), now_ms_)) {

@@ -162,7 +162,7 @@ constexpr const KindSpec* kKinds[] = {
     &kIssueCouponSpec, &kRedeemCouponSpec, &kReserveCouponSpec,
     &kCommitCouponSpec, &kReleaseCouponSpec, &kIssueVoucherSpec,
     &kRedeemVoucherSpec, &kTransferVoucherSpec, &kGiftVoucherSpec,
-    &kClaimGiftSpec, &kRefundVoucherSpec,
+    &kClaimGiftSpec, &kRefundVoucherSpec, &kGenerateCouponSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

@@ -67,6 +67,7 @@ extern const KindSpec kTransferVoucherSpec;
 extern const KindSpec kGiftVoucherSpec;
 extern const KindSpec kClaimGiftSpec;
 extern const KindSpec kRefundVoucherSpec;
+extern const KindSpec kGenerateCouponSpec;  // Bulk coupon codes.
 // Codes on an earn: mostly the member's own coupons (one, sometimes
 // several), now and then another's or an unknown code, with the basket
 // nudged toward and away from what each coupon asks of it.

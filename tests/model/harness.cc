@@ -239,6 +239,11 @@ void Fill(const v1::RefundVoucherUnitsResponse& response, Observed* observed) {
   observed->voucher = response.voucher();
   observed->refund = response.refund();
 }
+// Bulk coupon codes: a chunk belongs to no member.
+void Fill(const v1::GenerateCouponChunkResponse& response, Observed* observed) {
+  observed->has_balance = false;
+  observed->chunk = response;
+}
 
 struct Slot {
   std::promise<Observed> promise;
@@ -354,6 +359,9 @@ struct Submitter {
   void operator()(const v1::RefundVoucherUnitsRequest& request) const {
     Submit<RefundVoucherUnitsCommand>(request);
   }
+  void operator()(const v1::GenerateCouponChunkRequest& request) const {
+    Submit<GenerateCouponChunkCommand>(request);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
@@ -372,7 +380,8 @@ v1::EntryKind EntryKindOf(const Request& request) {
       v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RELEASE,
       v1::ENTRY_KIND_VOUCHER_ISSUE, v1::ENTRY_KIND_VOUCHER_REDEEM,
       v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT, v1::ENTRY_KIND_VOUCHER_GIFT,
-      v1::ENTRY_KIND_VOUCHER_CLAIM, v1::ENTRY_KIND_VOUCHER_REFUND};
+      v1::ENTRY_KIND_VOUCHER_CLAIM, v1::ENTRY_KIND_VOUCHER_REFUND,
+      v1::ENTRY_KIND_COUPON_GENERATE};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -555,6 +564,7 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   const bool restore = want.kind == v1::ENTRY_KIND_COUPON_RESTORE;
   const bool reserve = want.kind == v1::ENTRY_KIND_COUPON_RESERVE;
   const bool release = want.kind == v1::ENTRY_KIND_COUPON_RELEASE;
+  const bool generate = want.kind == v1::ENTRY_KIND_COUPON_GENERATE;
   const bool voucher =
       want.voucher_details.details_case() != v1::LedgerEntry::DETAILS_NOT_SET;
   check(got.details_case() ==
@@ -563,6 +573,7 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
              : restore ? v1::LedgerEntry::kCouponRestored
              : reserve ? v1::LedgerEntry::kCouponReserved
              : release ? v1::LedgerEntry::kCouponReleased
+             : generate ? v1::LedgerEntry::kCouponsGenerated
              : voucher ? want.voucher_details.details_case()
                        : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
@@ -594,6 +605,20 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
     check(google::protobuf::util::MessageDifferencer::Equals(
               details, want.voucher_details),
           "voucher details");
+  }
+  if (generate) {
+    const v1::CouponsGenerated& details = got.coupons_generated();
+    check(details.batch_id() == want.batch_id &&
+              details.template_id() == want.coupon_template &&
+              details.batch_count() == want.batch_count &&
+              details.first_index() == want.first_index &&
+              details.valid_from_ms() == want.coupon_valid_from_ms &&
+              details.valid_until_ms() == want.coupon_valid_until_ms &&
+              details.uses_allowed() == want.coupon_uses_allowed &&
+              std::vector<std::string>(details.codes().begin(),
+                                       details.codes().end()) ==
+                  want.generated_codes,
+          "coupons_generated");
   }
   if (restore) {
     const v1::CouponRestored& details = got.coupon_restored();
@@ -999,6 +1024,14 @@ bool Runner::Judge(const Command& command, const Observed& observed,
       assigned = *canonical;
     }
   }
+  // A chunk of bulk coupon codes: its codes are the ledger's draw, read
+  // from its entry; each must be new, canonical and once in the chunk.
+  if (command.request.index() == kGenerateCouponKind && observed.status.ok() &&
+      !observed.replayed && !observed.chunk.written_before()) {
+    absl::StatusOr<std::string> drawn = DrawnCodes(observed.chunk);
+    if (!drawn.ok()) return Fail(std::string(drawn.status().message()));
+    assigned = *drawn;
+  }
   model_.set_now_ms(clock_.NowMs());
   *expected = model_.Apply(command, assigned);
   if (!expected->dry_run) Count(expected->entries);
@@ -1020,6 +1053,11 @@ bool Runner::Judge(const Command& command, const Observed& observed,
           earn != nullptr && earn->coupon_codes_size() > 0) {
         ++report_.coupon_checkouts;
         report_.coupon_checkouts_combined += earn->coupon_codes_size() > 1;
+      }
+      // Bulk coupon codes: a chunk has no member.
+      if (command.request.index() == kGenerateCouponKind) {
+        CountGenerated(*expected);
+        break;
       }
       const PointsState& points =
           model_.FindMember(expected->member_id)->points;
@@ -1111,7 +1149,11 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   if (command.request.index() == kMergeKind) {
     return CompareMerge(expected, observed);
   }
-  if (command.request.index() >= kIssueVoucherKind) {
+  if (command.request.index() == kGenerateCouponKind) {
+    return CompareGeneratedOk(command, expected, observed);
+  }
+  if (command.request.index() >= kIssueVoucherKind &&
+      command.request.index() <= kRefundVoucherKind) {
     return CompareVouchersOk(command, expected, observed);
   }
   if (entry.member_id() != expected.member_id) return "entry member differs";
@@ -1884,19 +1926,21 @@ std::string RunReport::Summary() const {
       " moved pending lots matured, ", merged_holds_settled,
       " moved holds settled, ", merged_orders_returned,
       " moved orders returned; coupons: ", coupons_issued, " issued, ",
-      coupon_uses, " uses, ", coupons_used_up, " used up, refused: ",
-      coupon_refusals_budget, " BUDGET_SPENT, ", coupon_refusals_limit,
-      " LIMIT_REACHED, ", coupon_refusals_not_valid_now, " NOT_VALID_NOW, ",
-      coupon_refusals_used_up, " USED_UP, ", coupon_refusals_wrong_channel,
-      " WRONG_CHANNEL, ", coupon_refusals_wrong_store, " WRONG_STORE, ",
-      coupon_refusals_not_found, " COUPON_NOT_FOUND, ",
-      coupon_refusals_template, " TEMPLATE_NOT_FOUND, ",
-      coupon_refusals_needs_basket, " NEEDS_BASKET; at checkout: ",
-      coupon_checkouts, " earns with coupons (", coupon_checkouts_combined,
-      " with several, ", coupon_checkout_discounts, " with a discount), ",
-      coupon_quotes_judged, " quotes with coupons judged, ",
-      coupon_quotes_refused, " refused as Earn would; ", coupon_restores,
-      " uses given back by whole returns; refused: ", coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
+      coupon_uses, " uses, ", coupons_used_up,
+      " used up, refused: ", coupon_refusals_budget, " BUDGET_SPENT, ",
+      coupon_refusals_limit, " LIMIT_REACHED, ", coupon_refusals_not_valid_now,
+      " NOT_VALID_NOW, ", coupon_refusals_used_up, " USED_UP, ",
+      coupon_refusals_wrong_channel, " WRONG_CHANNEL, ",
+      coupon_refusals_wrong_store, " WRONG_STORE, ", coupon_refusals_not_found,
+      " COUPON_NOT_FOUND, ", coupon_refusals_template, " TEMPLATE_NOT_FOUND, ",
+      coupon_refusals_needs_basket,
+      " NEEDS_BASKET; at checkout: ", coupon_checkouts, " earns with coupons (",
+      coupon_checkouts_combined, " with several, ", coupon_checkout_discounts,
+      " with a discount), ", coupon_quotes_judged,
+      " quotes with coupons judged, ", coupon_quotes_refused,
+      " refused as Earn would; ", coupon_restores,
+      " uses given back by whole returns; refused: ",
+      coupon_refusals_basket_too_small, " BASKET_TOO_SMALL, ",
       coupon_refusals_no_eligible_lines, " NO_ELIGIBLE_LINES, ",
       coupon_refusals_not_combinable, " NOT_COMBINABLE, ",
       coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",
@@ -1921,7 +1965,12 @@ std::string RunReport::Summary() const {
       voucher_refusals_not_claimable, " GIFT_NOT_CLAIMABLE, ",
       voucher_refusals_gifts_not_allowed, " GIFTS_NOT_ALLOWED, ",
       voucher_refusals_product, " PRODUCT_NOT_FOUND; ",
-      absl::StrFormat("%.1f", seconds), " s");
+      "bulk coupon codes: ", generated_chunks, " chunks (",
+      generated_chunks_written_before, " answered as written before), ",
+      generated_codes, " codes, ", bearer_uses,
+      " bearer uses, refused: ", coupon_refusals_batch_conflict,
+      " BATCH_CONFLICT, ", coupon_refusals_bearer_limit,
+      " BEARER_LIMIT_REACHED; ", absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

@@ -270,6 +270,14 @@ struct RunReport {
   int64_t coupon_refusals_reservation_not_found = 0;
   int64_t coupon_refusals_reservation_not_active = 0;
   int64_t coupon_refusals_too_many_reservations = 0;
+  // Bulk coupon codes: chunks written, chunks answered as written before,
+  // codes generated, bearer coupons used (uses) at the end, and refusals.
+  int64_t generated_chunks = 0;
+  int64_t generated_chunks_written_before = 0;
+  int64_t generated_codes = 0;
+  int64_t bearer_uses = 0;
+  int64_t coupon_refusals_batch_conflict = 0;
+  int64_t coupon_refusals_bearer_limit = 0;
   int64_t alias_reads = 0;
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;

@@ -99,7 +99,7 @@ const char* KindName(const Request& request) {
       "unlink", "transfer", "import",  "close",  "merge",
       "issue_coupon", "redeem_coupon", "reserve_coupon", "commit_coupon",
       "release_coupon", "issue_voucher", "redeem_voucher", "transfer_voucher",
-      "gift_voucher", "claim_gift", "refund_voucher"};
+      "gift_voucher", "claim_gift", "refund_voucher", "generate_coupons"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -125,7 +125,9 @@ const std::string& MemberIdOf(const Request& request) {
           return r.from_member_id();
         } else if constexpr (std::is_same_v<Type, v1::MergeMembersRequest>) {
           return r.source_member_id();
-        } else if constexpr (std::is_same_v<Type, ImportRequest>) {
+        } else if constexpr (std::is_same_v<Type, ImportRequest> ||
+                             std::is_same_v<Type,
+                                            v1::GenerateCouponChunkRequest>) {
           return kNone;
         } else {
           return r.member_id();
@@ -299,9 +301,12 @@ Expected Model::Apply(const Command& command,
     replay.orders_added = 0;
     replay.orders_written = 0;
     replay.coupon_puts = 0;
+    replay.coupons_created = 0;
     replay.coupon_count_puts = 0;
     replay.voucher_puts.clear();
     replay.gift_puts.clear();
+    replay.coupon_batch_puts = 0;
+    replay.bearer_use_puts = 0;
     replay.enrolled_member_id.clear();
     return replay;
   }
@@ -514,8 +519,11 @@ std::optional<Expected> Model::ResolveAliases(Request* request,
           if (r.target_member_id() == r.source_member_id()) refused = merged;
         } else if constexpr (std::is_same_v<Type, v1::EnrollMemberRequest> ||
                              std::is_same_v<Type, v1::CloseMemberRequest> ||
-                             std::is_same_v<Type, ImportRequest>) {
-          // A new id; an alias is no member to close; found by card.
+                             std::is_same_v<Type, ImportRequest> ||
+                             std::is_same_v<Type,
+                                            v1::GenerateCouponChunkRequest>) {
+          // A new id; an alias is no member to close; found by card; a
+          // batch of bulk coupon codes names no member.
         } else if constexpr (std::is_same_v<Type, CaptureRequest> ||
                              std::is_same_v<Type, ReleaseRequest> ||
                              std::is_same_v<Type, CommitCouponRequest> ||

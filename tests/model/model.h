@@ -202,6 +202,7 @@
 #include <set>
 #include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -276,7 +277,8 @@ using Request =
                  CommitCouponRequest, ReleaseCouponRequest,
                  v1::IssueVoucherRequest, v1::RedeemVoucherUnitsRequest,
                  v1::TransferVoucherUnitsRequest, v1::GiftVoucherUnitsRequest,
-                 v1::ClaimVoucherGiftRequest, v1::RefundVoucherUnitsRequest>;
+                 v1::ClaimVoucherGiftRequest, v1::RefundVoucherUnitsRequest,
+                 v1::GenerateCouponChunkRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
@@ -299,12 +301,14 @@ inline constexpr size_t kTransferVoucherKind = 22;
 inline constexpr size_t kGiftVoucherKind = 23;
 inline constexpr size_t kClaimGiftKind = 24;
 inline constexpr size_t kRefundVoucherKind = 25;
+inline constexpr size_t kGenerateCouponKind = 26;  // Bulk coupon codes.
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
 // "release", "return", "link", "unlink", "transfer", "import", "close",
 // "merge", "issue_coupon", "redeem_coupon", "reserve_coupon",
 // "commit_coupon", "release_coupon", "issue_voucher", "redeem_voucher",
-// "transfer_voucher", "gift_voucher", "claim_gift", "refund_voucher".
+// "transfer_voucher", "gift_voucher", "claim_gift", "refund_voucher",
+// "generate_coupons".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
@@ -666,6 +670,13 @@ struct ExpectedEntry {
   // Voucher entries: their details (the LedgerEntry's `details` oneof, set
   // to the kind's message exactly as the ledger must write it).
   v1::LedgerEntry voucher_details;
+  // COUPON_GENERATE (bulk coupon codes; no member): its batch, the batch's
+  // count, the chunk's first index and codes (canonical); the template,
+  // window and uses are in the coupon_* fields above.
+  std::string batch_id;
+  int64_t batch_count = 0;
+  int64_t first_index = 0;
+  std::vector<std::string> generated_codes;
 };
 
 // A voucher product of the test program (vouchers_model.cc), as the model
@@ -767,6 +778,21 @@ struct CouponState {
   std::vector<CouponReservationState> reservations;  // Open, by sequence.
   // Uses set aside at `at_ms`: the reservations not expired by then.
   int32_t ReservedAt(int64_t at_ms) const;
+  // Bulk coupon codes: the batch of a bearer coupon (owner ""), which any
+  // member may use.
+  std::string batch_id;
+};
+
+// Bulk coupon codes: a GenerateCoupons batch as the model has it.
+struct BatchState {
+  std::string template_id;
+  int64_t count = 0;
+  int64_t generated = 0;
+  int64_t valid_from_ms = 0;
+  int64_t valid_until_ms = 0;
+  int32_t uses_allowed = 0;
+  // Its COUPON_GENERATE entries: (first index, sequence, codes).
+  std::vector<std::tuple<int64_t, uint64_t, int32_t>> chunks;
 };
 
 // A member's schedule key that moves with a write: from (0 = none) -> to.
@@ -804,6 +830,8 @@ struct Expected {
   int64_t coupon_puts = 0;
   int64_t coupon_count_puts = 0;
   bool coupon_issued = false;  // Its coupon put is new (else rewritten).
+  // Coupon records the command creates (an issue's one, a chunk's codes).
+  int64_t coupons_created = 0;
   // Voucher and gift records the command (or sweep) writes, by canonical
   // code: true when new.
   std::map<std::string, bool> voucher_puts;
@@ -813,6 +841,14 @@ struct Expected {
   // transfer's received voucher.
   VoucherState voucher;
   VoucherState received;
+  // Bulk coupon codes: the batch record and bearer-use counts it writes;
+  // a chunk's answer (written_before: an earlier command wrote it).
+  int64_t coupon_batch_puts = 0;
+  int64_t bearer_use_puts = 0;
+  bool written_before = false;
+  int64_t first_index = 0;
+  int32_t chunk_codes = 0;
+  int64_t batch_generated = 0;
   // Earn with coupons: their discounts in all.
   int64_t discount_minor = 0;
   // Keys the command adds to the identifier and order families (0 unless
@@ -967,6 +1003,8 @@ class Model {
   bool RequestRemembered(const std::string& principal,
                          const std::string& request_id) const;
   uint64_t last_sequence() const { return last_sequence_; }
+  // Entries of no member (bulk coupon codes: COUPON_GENERATE).
+  uint64_t memberless_entries() const { return memberless_entries_; }
   size_t requests_remembered() const { return requests_.size(); }
   size_t identifier_count() const { return identifiers_.size(); }
   // Order records (the orders family).
@@ -998,6 +1036,13 @@ class Model {
   }
   const std::map<std::string, VoucherGiftState>& voucher_gifts() const {
     return voucher_gifts_;
+  }
+  // Bulk coupon codes: batches by id, and each (template, member)'s uses of
+  // the template's bearer codes.
+  const std::map<std::string, BatchState>& batches() const { return batches_; }
+  const std::map<std::pair<std::string, std::string>, int64_t>& bearer_uses()
+      const {
+    return bearer_uses_;
   }
 
   // What the rules met that the entries alone do not show.
@@ -1112,6 +1157,15 @@ class Model {
                              const v1::RequestContext& context) const;
   void NoteVoucherPut(const std::string& code, bool created);
   void NoteGiftPut(const std::string& claim_code, bool created);
+  // Bulk coupon codes. `assigned_codes`: the chunk's codes the ledger drew
+  // (canonical, comma-separated, in the entry's order).
+  Expected ApplyRules(const v1::GenerateCouponChunkRequest& request,
+                      const std::string& assigned_codes);
+  // Whether one more use of bearer `coupon` by `member_id` (who has made
+  // `extra` uses of its template's bearer codes beyond those counted, on
+  // the same order) passes its template's per_member_limit.
+  bool BearerLimitReached(const CouponState& coupon,
+                          const std::string& member_id, int64_t extra) const;
   // The ledger's first step for a new request: every member id it names
   // that is an alias is rewritten to the member it resolves to (not a
   // close's, nor a merge's source); the refusal (MEMBER_MERGED) where that
@@ -1200,7 +1254,10 @@ class Model {
   std::map<std::string, bool> gift_puts_;
   std::map<std::pair<std::string, std::string>, int64_t> coupon_counts_;
   std::map<std::string, int64_t> coupon_discount_given_;
+  std::map<std::string, BatchState> batches_;
+  std::map<std::pair<std::string, std::string>, int64_t> bearer_uses_;
   uint64_t last_sequence_ = 0;
+  uint64_t memberless_entries_ = 0;
   size_t order_records_total_ = 0;
   size_t scheduled_ = 0;
   // The command being applied, and the entries written for it so far.

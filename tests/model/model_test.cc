@@ -504,6 +504,13 @@ TEST_CASE(
       CHECK(report.coupon_uses > 0);
       CHECK(report.coupons_used_up > 0);
       CHECK(report.coupon_validations_judged > 0);
+      // Bulk coupon codes: batches written and asked for again, their
+      // codes used by members, and the refusals of both.
+      CHECK(report.generated_chunks > 0);
+      CHECK(report.generated_chunks_written_before > 0);
+      CHECK(report.bearer_uses > 0);
+      CHECK(report.coupon_refusals_batch_conflict > 0);
+      CHECK(report.coupon_refusals_bearer_limit > 0);
     }
     coupons.coupon_refusals_budget += report.coupon_refusals_budget;
     coupons.coupon_refusals_limit += report.coupon_refusals_limit;

@@ -481,11 +481,18 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   const uint64_t earn_sequence = last_sequence_;
   // Right after the EARN, one COUPON_REDEEM per coupon, in the order sent.
   int64_t coupon_count_puts = 0;
+  // Bulk coupon codes: the member's bearer-use counts, one record per
+  // template.
+  std::set<std::string> bearer_templates;
   if (checkout.has_value()) {
     std::set<std::string> discounted_templates;
     for (size_t c = 0; c < checkout->coupons.size(); ++c) {
       CouponState& coupon = coupons_[checkout->coupons[c]->code];
       ++coupon.uses;
+      if (!coupon.batch_id.empty()) {
+        ++bearer_uses_[{coupon.template_id, member->member_id}];
+        bearer_templates.insert(coupon.template_id);
+      }
       ExpectedEntry redeemed =
           CommandEntry(*member, v1::ENTRY_KIND_COUPON_REDEEM, context);
       redeemed.order_id = request.order_id();
@@ -513,6 +520,7 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   ok.spend_minor = earn.spend_minor;
   if (checkout.has_value()) {
     ok.coupon_count_puts = coupon_count_puts;
+    ok.bearer_use_puts = static_cast<int64_t>(bearer_templates.size());
     ok.discount_minor = checkout->discount_minor;
   }
   WriteOrder(*member, request.order_id(), &ok);

@@ -69,6 +69,7 @@ struct Observed {
   v1::Voucher received;
   v1::VoucherGift gift;
   v1::MinorAmount refund;
+  v1::GenerateCouponChunkResponse chunk;  // Bulk coupon codes.
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
 };
 
@@ -154,6 +155,16 @@ class Runner {
   // and counts, and GetCoupon shows each as the model has it now.
   bool CheckCoupons();
   void CountCouponRejection(v1::ErrorReason reason);
+  // Bulk coupon codes (coupons_checks.cc): a new chunk's codes as its entry
+  // lists them, comma-separated, or why they cannot be (not canonical,
+  // twice, or a code the model knows); a chunk's answer against the model;
+  // what a chunk did, for the report.
+  absl::StatusOr<std::string> DrawnCodes(
+      const v1::GenerateCouponChunkResponse& chunk);
+  std::string CompareGeneratedOk(const Command& command,
+                                 const Expected& expected,
+                                 const Observed& observed);
+  void CountGenerated(const Expected& expected);
   // ValidateCoupon with the redemption's context, member and code.
   absl::StatusOr<v1::ValidateCouponResponse> ValidateCouponBefore(
       const v1::RedeemCouponRequest& request);

@@ -99,6 +99,28 @@ std::string CouponBearerUsesKey(absl::string_view template_id,
                       member_id);
 }
 
+std::string RewardItemCountKey(absl::string_view item_id) {
+  return std::string(item_id);
+}
+
+std::string RewardMemberCountKey(absl::string_view item_id,
+                                 absl::string_view member_id) {
+  return absl::StrCat(item_id, absl::string_view(&kSeparator, 1), member_id);
+}
+
+// The wallet shares the statement index's layout.
+std::string WalletKey(absl::string_view member_id, uint64_t sequence) {
+  return MemberEntryKey(member_id, sequence);
+}
+
+std::string WalletLower(absl::string_view member_id) {
+  return MemberEntriesLower(member_id);
+}
+
+std::string WalletUpper(absl::string_view member_id) {
+  return MemberEntriesUpper(member_id);
+}
+
 std::string ScheduleKey(int64_t due_ms, absl::string_view member_id) {
   return absl::StrCat(EncodeBigEndian64(static_cast<uint64_t>(due_ms)),
                       member_id);

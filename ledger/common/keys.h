@@ -16,6 +16,9 @@
 //   coupons, coupon_counts, coupon_batches, coupon_bearer_uses: below
 //   vouchers        canonical code                  (VoucherRecord)
 //   voucher_gifts   canonical claim code            (VoucherGiftRecord)
+//   reward_counts   item_id [0x00 member_id]        (RewardCount)
+//   wallet          member_id 0x00 BE64(sequence)   one member's wallet is
+//                                                   contiguous, oldest first
 //
 // Invariant: ids never contain 0x00 (validation allows printable ASCII only),
 // so "member_id 0x00" is a prefix no other member's keys share.
@@ -68,6 +71,16 @@ std::string VoucherGiftKey(absl::string_view claim_code);
 std::string CouponBatchKey(absl::string_view batch_id);
 std::string CouponBearerUsesKey(absl::string_view template_id,
                                 absl::string_view member_id);
+// Rewards catalog. reward_counts: the item id (every member), and the item
+// id, 0x00, member id (one member).
+std::string RewardItemCountKey(absl::string_view item_id);
+std::string RewardMemberCountKey(absl::string_view item_id,
+                                 absl::string_view member_id);
+// Wallet: member id, 0x00, BE64(sequence of the entry that gave the member
+// the coupon or voucher); [lower, upper) of one member's keys.
+std::string WalletKey(absl::string_view member_id, uint64_t sequence);
+std::string WalletLower(absl::string_view member_id);
+std::string WalletUpper(absl::string_view member_id);
 // The upper bound of every schedule key due at or before `now_ms`.
 std::string ScheduleUpper(int64_t now_ms);
 struct ScheduleItem {

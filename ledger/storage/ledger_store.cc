@@ -32,6 +32,10 @@ absl::string_view FamilyName(Family family) {
       return "coupon_batches";
     case Family::kCouponBearerUses:
       return "coupon_bearer_uses";
+    case Family::kRewardCounts:
+      return "reward_counts";
+    case Family::kWallet:
+      return "wallet";
   }
   return "unknown";
 }

@@ -45,10 +45,14 @@ enum class Family : int {
   // Bulk coupon codes.
   kCouponBatches,     // batch id -> CouponBatchRecord
   kCouponBearerUses,  // template id, member id -> CouponBearerUses
+  // Rewards catalog (ledger/rewards/).
+  kRewardCounts,      // item id [, member id] -> RewardCount
+  // Wallet: member id, sequence -> WalletRef (what the member was given).
+  kWallet,
 };
-inline constexpr int kFamilyCount = 14;
+inline constexpr int kFamilyCount = 16;
 // A family added after the last must move kFamilyCount with it.
-static_assert(static_cast<int>(Family::kCouponBearerUses) + 1 == kFamilyCount);
+static_assert(static_cast<int>(Family::kWallet) + 1 == kFamilyCount);
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);

@@ -32,6 +32,8 @@
 #include "ledger/points/holds.h"
 #include "ledger/points/redeem.h"
 #include "ledger/points/return.h"
+#include "ledger/rewards/cancel_reward.h"
+#include "ledger/rewards/redeem_reward.h"
 #include "ledger/vouchers/gift_voucher_units.h"
 #include "ledger/vouchers/issue_voucher.h"
 #include "ledger/vouchers/redeem_voucher_units.h"
@@ -65,9 +67,10 @@ using CommandTable = CommandList<
     // coupons/, bulk coupon codes (rows arrive through GenerateCoupons)
     GenerateCouponChunkCommand,
     // vouchers/
-    IssueVoucherCommand, RedeemVoucherUnitsCommand,
-    TransferVoucherUnitsCommand, GiftVoucherUnitsCommand,
-    ClaimVoucherGiftCommand, RefundVoucherUnitsCommand>;
+    IssueVoucherCommand, RedeemVoucherUnitsCommand, TransferVoucherUnitsCommand,
+    GiftVoucherUnitsCommand, ClaimVoucherGiftCommand, RefundVoucherUnitsCommand,
+    // rewards/
+    RedeemRewardCommand, CancelRewardCommand>;
 
 }  // namespace loyalty
 

@@ -245,12 +245,13 @@ constexpr CodeLookup kCodeLookupOf =
     : std::is_same_v<Spec, RedeemVoucherUnitsCommand> ? CodeLookup::kCouponCode
     : std::is_same_v<Spec, TransferVoucherUnitsCommand>
         ? CodeLookup::kCouponCode
-    : std::is_same_v<Spec, GiftVoucherUnitsCommand> ? CodeLookup::kCouponCode
-    : std::is_same_v<Spec, ClaimVoucherGiftCommand> ? CodeLookup::kCouponCode
-    : std::is_same_v<Spec, RefundVoucherUnitsCommand>
-        ? CodeLookup::kCouponCode
-    : std::is_same_v<Spec, EarnCommand>       ? CodeLookup::kCouponCodesIfSent
-                                              : CodeLookup::kNone;
+    : std::is_same_v<Spec, GiftVoucherUnitsCommand>   ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, ClaimVoucherGiftCommand>   ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, RefundVoucherUnitsCommand> ? CodeLookup::kCouponCode
+    // A reward's code is a coupon's or a voucher's.
+    : std::is_same_v<Spec, CancelRewardCommand> ? CodeLookup::kCouponCode
+    : std::is_same_v<Spec, EarnCommand>         ? CodeLookup::kCouponCodesIfSent
+                                                : CodeLookup::kNone;
 
 // The adapter of every command row: authorize by the row, hand the request
 // to the ledger, answer once the outcome is durable.
@@ -368,6 +369,12 @@ void AddReadRows(TableBuilder& table) {
       CodeLookup::kNone, NoChannel<ListEntriesRequest>,
       [ledger](const ListEntriesRequest& request) {
         return ledger->ListEntries(request);
+      });
+  AddReadRow<loyalty::v1::ListRewardsRequest, loyalty::v1::ListRewardsResponse>(
+      table, Service::kLoyalty, "ListRewards", Access::kChannel,
+      CodeLookup::kNone, NoChannel<loyalty::v1::ListRewardsRequest>,
+      [ledger](const loyalty::v1::ListRewardsRequest& request) {
+        return ledger->ListRewards(request);
       });
   auto stats = table.env().stats;
   AddReadRow<GetServerStatsRequest, ServerStats>(

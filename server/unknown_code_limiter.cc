@@ -80,7 +80,8 @@ void UnknownCodeLimiter::Settle(absl::string_view principal,
   // code is charged alike.
   const loyalty::v1::ErrorReason reason = ReasonOf(outcome);
   if (reason != loyalty::v1::ERROR_REASON_COUPON_NOT_FOUND &&
-      reason != loyalty::v1::ERROR_REASON_VOUCHER_NOT_FOUND) {
+      reason != loyalty::v1::ERROR_REASON_VOUCHER_NOT_FOUND &&
+      reason != loyalty::v1::ERROR_REASON_REWARD_NOT_FOUND) {
     return;
   }
   const int64_t now_ms = clock_->NowMs();

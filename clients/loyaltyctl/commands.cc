@@ -33,17 +33,15 @@ ExitCode RunParsedSubcommand(absl::string_view parent,
 
 std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
   std::vector<Command> commands = {
-      DefineEnrollCommand(app, global),  DefineEarnCommand(app, global),
-      DefineQuoteCommand(app, global),   DefineEventCommand(app, global),
-      DefineRedeemCommand(app, global),  DefineReturnCommand(app, global),
-      DefineBalanceCommand(app, global),
-      DefineMemberCommand(app, global),  DefineTransferCommand(app, global),
-      DefineMergeCommand(app, global),   DefineCouponCommand(app, global),
-      DefineVoucherCommand(app, global),
-      DefineExportCommand(app, global),
-      DefineImportCommand(app, global),
-      DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),
-      DefineVerifyCommand(app, global),
+      DefineEnrollCommand(app, global),   DefineEarnCommand(app, global),
+      DefineQuoteCommand(app, global),    DefineEventCommand(app, global),
+      DefineRedeemCommand(app, global),   DefineReturnCommand(app, global),
+      DefineBalanceCommand(app, global),  DefineMemberCommand(app, global),
+      DefineTransferCommand(app, global), DefineMergeCommand(app, global),
+      DefineCouponCommand(app, global),   DefineVoucherCommand(app, global),
+      DefineRewardCommand(app, global),   DefineExportCommand(app, global),
+      DefineImportCommand(app, global),   DefineHistoryCommand(app, global),
+      DefineAdjustCommand(app, global),   DefineVerifyCommand(app, global),
   };
   // A command's --help lists only its own flags and is the help operators
   // read most, so it points to the global flags and repeats the exit codes.

@@ -24,6 +24,8 @@ std::string StateText(loyalty::v1::CouponState state) {
       return "used up";
     case loyalty::v1::COUPON_STATE_RESERVED:
       return "reserved (every use left waits on an order)";
+    case loyalty::v1::COUPON_STATE_CANCELLED:
+      return "cancelled (a reward given back for its points)";
     default:
       return "-";
   }
@@ -87,6 +89,9 @@ std::vector<Field> CouponFields(const Coupon& coupon) {
   };
   if (!coupon.batch_id().empty()) {
     fields.insert(fields.begin() + 4, {"batch", coupon.batch_id()});
+  }
+  if (!coupon.reward_item_id().empty()) {
+    fields.push_back({"reward", coupon.reward_item_id()});
   }
   AddCheckoutRuleFields(coupon, &fields);
   fields.push_back(

@@ -25,6 +25,8 @@
 //   voucher issue|show|redeem|transfer|gift|claim|refund
 //                                prepaid vouchers: bought online, picked up
 //                                in parts, given away, refunded
+//   reward list|redeem|cancel    the rewards catalog: points for coupons
+//                                and vouchers, cancelled for points back
 //   verify                       replay the whole ledger and check it
 // Text output is for people; --json prints the response as one JSON object
 // on stdout, for scripts. Errors are one line on stderr, "loyaltyctl: ...".

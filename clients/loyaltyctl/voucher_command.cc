@@ -44,6 +44,7 @@
 #include "clients/loyaltyctl/flag_checks.h"
 #include "clients/loyaltyctl/format.h"
 #include "clients/loyaltyctl/output.h"
+#include "clients/loyaltyctl/send_write.h"
 #include "clients/loyaltyctl/table.h"
 #include "clients/loyaltyctl/voucher_view.h"
 
@@ -107,20 +108,6 @@ void PrintRefunded(const loyalty::v1::RefundVoucherUnitsResponse& r) {
   PrintEntry(r.entry());
 }
 
-// Sends a voucher write and prints its answer with `print`.
-template <typename Request, typename Response, typename Method>
-ExitCode Send(const GlobalFlags& global, const Request& request, Method method,
-              void (*print)(const Response&)) {
-  const std::string& request_id = request.context().request_id();
-  AnnounceRequestId(global, request_id);
-  const Connection connection(global);
-  Response response;
-  const ExitCode sent = connection.Call(connection.loyalty(), method, request,
-                                        &response, request_id);
-  if (sent != ExitCode::kOk) return sent;
-  return PrintResponse(global, response, print);
-}
-
 // What every voucher write names: the member acting, the voucher and how
 // many units (issue and claim name no voucher; claim no units).
 struct VoucherFlags {
@@ -158,8 +145,8 @@ ExitCode RunIssue(const GlobalFlags& global, const VoucherFlags& flags) {
   request.mutable_price_paid()->set_amount_minor(flags.price_minor);
   request.mutable_price_paid()->set_currency(flags.currency);
   request.set_order_id(flags.order_id);
-  return Send(global, request, &LoyaltyService::Stub::IssueVoucher,
-              &PrintVoucherChange<loyalty::v1::IssueVoucherResponse>);
+  return SendWrite(global, request, &LoyaltyService::Stub::IssueVoucher,
+                   &PrintVoucherChange<loyalty::v1::IssueVoucherResponse>);
 }
 
 ExitCode RunShow(const GlobalFlags& global, const VoucherFlags& flags) {
@@ -185,8 +172,9 @@ ExitCode RunRedeem(const GlobalFlags& global, const VoucherFlags& flags) {
   request.set_code(flags.code);
   request.set_units(flags.units);
   request.set_order_id(flags.order_id);
-  return Send(global, request, &LoyaltyService::Stub::RedeemVoucherUnits,
-              &PrintVoucherChange<loyalty::v1::RedeemVoucherUnitsResponse>);
+  return SendWrite(
+      global, request, &LoyaltyService::Stub::RedeemVoucherUnits,
+      &PrintVoucherChange<loyalty::v1::RedeemVoucherUnitsResponse>);
 }
 
 ExitCode RunTransfer(const GlobalFlags& global, const VoucherFlags& flags) {
@@ -199,8 +187,8 @@ ExitCode RunTransfer(const GlobalFlags& global, const VoucherFlags& flags) {
   request.set_to_member_id(flags.to_member_id);
   request.set_units(flags.units);
   request.set_note(flags.note);
-  return Send(global, request, &LoyaltyService::Stub::TransferVoucherUnits,
-              &PrintTransferred);
+  return SendWrite(global, request, &LoyaltyService::Stub::TransferVoucherUnits,
+                   &PrintTransferred);
 }
 
 ExitCode RunGift(const GlobalFlags& global, const VoucherFlags& flags) {
@@ -212,8 +200,8 @@ ExitCode RunGift(const GlobalFlags& global, const VoucherFlags& flags) {
   request.set_code(flags.code);
   request.set_units(flags.units);
   request.set_note(flags.note);
-  return Send(global, request, &LoyaltyService::Stub::GiftVoucherUnits,
-              &PrintGifted);
+  return SendWrite(global, request, &LoyaltyService::Stub::GiftVoucherUnits,
+                   &PrintGifted);
 }
 
 ExitCode RunClaim(const GlobalFlags& global, const VoucherFlags& flags) {
@@ -225,8 +213,8 @@ ExitCode RunClaim(const GlobalFlags& global, const VoucherFlags& flags) {
   *request.mutable_context() = *std::move(context);
   request.set_member_id(flags.member_id);
   request.set_claim_code(flags.claim_code);
-  return Send(global, request, &LoyaltyService::Stub::ClaimVoucherGift,
-              &PrintClaimed);
+  return SendWrite(global, request, &LoyaltyService::Stub::ClaimVoucherGift,
+                   &PrintClaimed);
 }
 
 ExitCode RunRefund(const GlobalFlags& global, const VoucherFlags& flags) {
@@ -237,8 +225,8 @@ ExitCode RunRefund(const GlobalFlags& global, const VoucherFlags& flags) {
   request.set_member_id(flags.member_id);
   request.set_code(flags.code);
   request.set_units(flags.units);
-  return Send(global, request, &LoyaltyService::Stub::RefundVoucherUnits,
-              &PrintRefunded);
+  return SendWrite(global, request, &LoyaltyService::Stub::RefundVoucherUnits,
+                   &PrintRefunded);
 }
 
 void AddMemberFlag(CLI::App* command, VoucherFlags* flags,

@@ -16,6 +16,8 @@ std::string VoucherStateText(loyalty::v1::VoucherState state) {
       return "used up";
     case loyalty::v1::VOUCHER_STATE_EXPIRED:
       return "expired";
+    case loyalty::v1::VOUCHER_STATE_CANCELLED:
+      return "cancelled (a reward given back for its points)";
     default:
       return "-";
   }
@@ -56,11 +58,14 @@ std::vector<Field> VoucherFields(const Voucher& voucher) {
       {"gifted, unclaimed", voucher.units_gifted_pending()},
       {"refunded", voucher.units_refunded()},
       {"expired", voucher.units_expired()},
+      {"cancelled", voucher.units_cancelled()},
   };
   for (const auto& [label, units] : gone) {
     if (units > 0) fields.push_back({label, absl::StrCat(units, " units")});
   }
-  if (voucher.source_code().empty()) {
+  if (!voucher.reward_item_id().empty()) {
+    fields.push_back({"reward", voucher.reward_item_id()});
+  } else if (voucher.source_code().empty()) {
     fields.push_back(
         {"price paid", FormatMinorUnits(voucher.price_paid().amount_minor(),
                                         voucher.price_paid().currency())});

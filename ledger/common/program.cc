@@ -12,12 +12,13 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/common/currency.h"
-#include "ledger/coupons/templates.h"
-#include "ledger/vouchers/products.h"
-#include "ledger/members/identifiers.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/templates.h"
+#include "ledger/members/identifiers.h"
+#include "ledger/rewards/catalog.h"
+#include "ledger/vouchers/products.h"
 
 namespace loyalty {
 namespace {
@@ -577,6 +578,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateMemberRules(program));
   LEDGER_RETURN_IF_ERROR(ValidateCouponTemplates(program));
   LEDGER_RETURN_IF_ERROR(ValidateVoucherProducts(program));
+  LEDGER_RETURN_IF_ERROR(ValidateRewardItems(program));
   return ValidateApiKeys(program);
 }
 

@@ -23,6 +23,10 @@ absl::Status CheckCouponUsable(
     const loyalty::storage::v1::CouponRecord& coupon,
     const loyalty::v1::CouponTemplate* coupon_template, int64_t now_ms,
     const loyalty::v1::RequestContext& context) {
+  if (coupon.cancelled()) {
+    return CouponRefused(loyalty::v1::ERROR_REASON_COUPON_USED_UP,
+                         "the coupon was a reward cancelled for its points");
+  }
   if (coupon.uses() >= coupon.uses_allowed()) {
     return CouponRefused(
         loyalty::v1::ERROR_REASON_COUPON_USED_UP,

@@ -138,6 +138,9 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
     coupon->set_uses_allowed(issued.uses_allowed());
     coupon->set_uses(0);
     coupon->set_issued_sequence(entry.sequence());
+    coupon->set_reward_item_id(issued.reward_item_id());
+    coupon->set_reward_points(issued.reward_points());
+    coupon->set_reward_cancellable(issued.reward_cancellable());
     template_count->set_issued(template_count->issued() + 1);
     member_count->set_issued(member_count->issued() + 1);
     return absl::OkStatus();
@@ -159,6 +162,9 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
     if (coupon->code().empty() || coupon->code() != reserved.code() ||
         coupon->template_id() != reserved.template_id()) {
       return Broken(entry, "a COUPON_RESERVE of a coupon never issued");
+    }
+    if (coupon->cancelled()) {
+      return Broken(entry, "a cancelled coupon reserved");
     }
     if (reserved.reservation_id() != CouponReservationIdOf(entry.sequence()) ||
         reserved.expires_at_ms() <= entry.recorded_at_ms()) {
@@ -201,6 +207,7 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
       coupon->template_id() != redeemed.template_id()) {
     return Broken(entry, "a COUPON_REDEEM of a coupon never issued");
   }
+  if (coupon->cancelled()) return Broken(entry, "a cancelled coupon used");
   if (coupon->uses() >= coupon->uses_allowed()) {
     return Broken(entry, "a coupon used more often than it allows");
   }

@@ -4,6 +4,7 @@
 #include "ledger/common/status_util.h"
 #include "ledger/coupons/coupons_fold.h"
 #include "ledger/coupons/generate_fold.h"
+#include "ledger/rewards/rewards_fold.h"
 
 namespace loyalty {
 
@@ -19,6 +20,21 @@ void CouponsVerifyPart::AfterFold(
     Problems& problems) {
   if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_GENERATE) {
     AfterGenerate(entry, problems);
+    return;
+  }
+  // Rewards catalog: a cancelled reward coupon is never usable again.
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_REWARD_CANCEL &&
+      !entry.reward_cancelled().voucher()) {
+    const std::string cancelled_key =
+        CouponKey(entry.reward_cancelled().code());
+    CouponRecord cancelled_coupon = coupons_[cancelled_key];
+    absl::Status voided =
+        fold::FoldRewardCancelOnCoupon(entry, &cancelled_coupon);
+    if (!voided.ok()) {
+      problems.Add(std::string(voided.message()));
+      return;
+    }
+    coupons_[cancelled_key] = std::move(cancelled_coupon);
     return;
   }
   if (!fold::IsCouponEntry(entry.kind())) return;

@@ -303,7 +303,10 @@ loyalty::v1::Coupon CouponView(const loyalty::storage::v1::CouponRecord& record,
     *coupon.mutable_eligible_skus() = coupon_template->eligible_skus();
     coupon.set_combinable(coupon_template->combinable());
   }
-  if (record.uses() >= record.uses_allowed()) {
+  coupon.set_reward_item_id(record.reward_item_id());
+  if (record.cancelled()) {
+    coupon.set_state(loyalty::v1::COUPON_STATE_CANCELLED);
+  } else if (record.uses() >= record.uses_allowed()) {
     coupon.set_state(loyalty::v1::COUPON_STATE_USED_UP);
   } else if (now_ms < record.valid_from_ms()) {
     coupon.set_state(loyalty::v1::COUPON_STATE_NOT_YET_VALID);

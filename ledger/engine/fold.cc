@@ -12,6 +12,7 @@
 #include "ledger/members/members_fold.h"
 #include "ledger/points/lots.h"
 #include "ledger/points/points_fold.h"
+#include "ledger/rewards/rewards_fold.h"
 #include "ledger/vouchers/vouchers_fold.h"
 
 namespace loyalty {
@@ -54,9 +55,10 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
   // Checks read `*member` before any change; the fold writes through `next`.
   MemberRecord& next = *member;
   // Entry details (a oneof) must be those of the entry's kind, or none.
-  LEDGER_RETURN_IF_ERROR(fold::IsVoucherEntry(entry.kind())
-                             ? fold::CheckVoucherEntryShape(entry)
-                             : fold::CheckCouponEntryShape(entry));
+  LEDGER_RETURN_IF_ERROR(
+      fold::IsVoucherEntry(entry.kind())  ? fold::CheckVoucherEntryShape(entry)
+      : fold::IsRewardEntry(entry.kind()) ? fold::CheckRewardEntryShape(entry)
+                                          : fold::CheckCouponEntryShape(entry));
   // Bulk coupon codes: entries of no member never reach a member's state.
   if (fold::IsMemberlessEntry(entry.kind())) {
     return Broken(entry, "an entry of no member folded into a member");
@@ -87,6 +89,9 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
       // Likewise a voucher's state is its own record
       // (vouchers/vouchers_fold.h); the member keeps what falls due.
       s = fold::FoldVoucherDues(entry, &next);
+    } else if (fold::IsRewardEntry(entry.kind())) {
+      // Points, and a cancelled voucher's expiry (rewards/rewards_fold.h).
+      s = fold::FoldRewardEntryOnMember(entry, &next);
     } else {
       s = fold::FoldPointsEntry(entry, &next);
     }

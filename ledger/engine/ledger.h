@@ -77,6 +77,7 @@
 #include "ledger/engine/member_cache.h"
 #include "ledger/members/identifiers.h"
 #include "ledger/read/reader.h"
+#include "ledger/rewards/list_rewards.h"
 #include "ledger/storage/ledger_store.h"
 #include "loyalty/storage/v1/records.pb.h"
 #include "loyalty/v1/loyalty_service.pb.h"
@@ -190,6 +191,12 @@ class Ledger {
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const loyalty::v1::ListEntriesRequest& request) const {
     return reader_.ListEntries(request);
+  }
+  // Rewards catalog (rewards/list_rewards.h).
+  absl::StatusOr<loyalty::v1::ListRewardsResponse> ListRewards(
+      const loyalty::v1::ListRewardsRequest& request) const {
+    return loyalty::ListRewards(request, reader_, *store_, rules_,
+                                clock_->NowMs());
   }
   // Bulk coupon codes: a chunk's entry, for the GenerateCoupons adapter.
   absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const {

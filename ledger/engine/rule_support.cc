@@ -89,6 +89,7 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
       total = member.earned_points_total();
       break;
     case loyalty::v1::ENTRY_KIND_REDEEM:
+    case loyalty::v1::ENTRY_KIND_REWARD_REDEEM:
     case loyalty::v1::ENTRY_KIND_HOLD:  // Counted as redeemed on capture.
       total = member.redeemed_points_total();
       total_delta = -delta;  // Redemptions add up as a positive total.
@@ -107,6 +108,7 @@ absl::Status CheckDelta(const MemberRecord& member, loyalty::v1::EntryKind kind,
       total = member.transferred_in_points_total();
       break;
     case loyalty::v1::ENTRY_KIND_RESTORE:  // Net redeemed goes down.
+    case loyalty::v1::ENTRY_KIND_REWARD_CANCEL:
       total = member.redeemed_points_total();
       total_delta = -delta;
       break;

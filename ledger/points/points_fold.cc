@@ -225,7 +225,8 @@ absl::Status FoldPointsEntry(const LedgerEntry& entry, MemberRecord* m) {
         LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       }
       return FoldEarn(entry, m);
-    case loyalty::v1::ENTRY_KIND_REDEEM: {
+    case loyalty::v1::ENTRY_KIND_REDEEM:
+    case loyalty::v1::ENTRY_KIND_REWARD_REDEEM: {  // Points for a reward.
       LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta >= 0) return Broken(entry, "a REDEEM must have a negative delta");
       int64_t redeemed = m->redeemed_points_total();
@@ -272,7 +273,8 @@ absl::Status FoldPointsEntry(const LedgerEntry& entry, MemberRecord* m) {
                                         &MemberRecord::set_opening_points_total,
                                         m));
       return GrantAvailable(entry, m);
-    case loyalty::v1::ENTRY_KIND_RESTORE: {
+    case loyalty::v1::ENTRY_KIND_RESTORE:
+    case loyalty::v1::ENTRY_KIND_REWARD_CANCEL: {  // A reward's points back.
       LEDGER_RETURN_IF_ERROR(expect_bucket(loyalty::v1::BUCKET_AVAILABLE));
       if (delta <= 0) return Broken(entry, "a RESTORE has no positive delta");
       const int64_t redeemed = m->redeemed_points_total() - delta;

@@ -31,11 +31,12 @@
 #include "ledger/common/status_util.h"
 #include "ledger/coupons/coupons_fold.h"
 #include "ledger/coupons/coupons_verify.h"
-#include "ledger/vouchers/vouchers_verify.h"
 #include "ledger/engine/fold.h"
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
+#include "ledger/rewards/rewards_verify.h"
+#include "ledger/vouchers/vouchers_verify.h"
 
 namespace loyalty {
 namespace {
@@ -290,7 +291,9 @@ absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
   MembersVerifyPart members(points);  // Moves orders on a merge.
   CouponsVerifyPart coupons;
   VouchersVerifyPart vouchers;
-  return Verifier(snapshot, {&members, &points, &coupons, &vouchers}).Run();
+  RewardsVerifyPart rewards;
+  return Verifier(snapshot, {&members, &points, &coupons, &vouchers, &rewards})
+      .Run();
 }
 
 }  // namespace loyalty

@@ -145,7 +145,11 @@ loyalty::v1::Voucher VoucherView(
   if (!record.source_code().empty()) {
     voucher.set_source_code(FormatCouponCode(record.source_code()));
   }
-  if (now_ms >= record.expires_at_ms()) {
+  voucher.set_units_cancelled(record.units_cancelled());
+  voucher.set_reward_item_id(record.reward_item_id());
+  if (record.units_cancelled() > 0) {
+    voucher.set_state(loyalty::v1::VOUCHER_STATE_CANCELLED);
+  } else if (now_ms >= record.expires_at_ms()) {
     voucher.set_state(loyalty::v1::VOUCHER_STATE_EXPIRED);
   } else if (record.units_left() == 0) {
     voucher.set_state(loyalty::v1::VOUCHER_STATE_USED_UP);

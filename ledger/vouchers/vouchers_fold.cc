@@ -86,13 +86,10 @@ absl::Status CheckVoucherEntryShape(const LedgerEntry& entry) {
 }
 
 bool VoucherUnitsConserved(const VoucherRecord& v) {
-  const int64_t terms[] = {v.units_redeemed(),
-                           v.units_transferred_out(),
-                           v.units_gifted_claimed(),
-                           v.units_gifted_pending(),
-                           v.units_refunded(),
-                           v.units_expired(),
-                           v.units_left()};
+  const int64_t terms[] = {v.units_redeemed(),       v.units_transferred_out(),
+                           v.units_gifted_claimed(), v.units_gifted_pending(),
+                           v.units_refunded(),       v.units_expired(),
+                           v.units_cancelled(),      v.units_left()};
   int64_t sum = 0;
   for (int64_t term : terms) {
     // Each term is at most units_bought <= kVoucherUnitsMax: no overflow.
@@ -179,8 +176,12 @@ absl::Status FoldIssue(const LedgerEntry& entry, VoucherRecord* next) {
   const loyalty::v1::VoucherIssued& issued = entry.voucher_issued();
   LEDGER_RETURN_IF_ERROR(CheckNewCode(entry, *next, issued.code(),
                                       issued.units(), issued.expires_at_ms()));
-  if (issued.price_minor() < 0 || issued.currency().empty() ||
-      issued.product_id().empty() || entry.order_id().empty()) {
+  // A reward (bought with points) has no order, price or refund.
+  const bool reward = !issued.reward_item_id().empty();
+  if (reward ? (issued.price_minor() != 0 || issued.refundable() ||
+                issued.reward_points() <= 0 || issued.product_id().empty())
+             : (issued.price_minor() < 0 || issued.currency().empty() ||
+                issued.product_id().empty() || entry.order_id().empty())) {
     return Broken(entry, "a VOUCHER_ISSUE without a product, order or price");
   }
   next->set_code(issued.code());
@@ -195,6 +196,9 @@ absl::Status FoldIssue(const LedgerEntry& entry, VoucherRecord* next) {
   next->set_refundable(issued.refundable());
   next->set_issued_sequence(entry.sequence());
   next->set_order_id(entry.order_id());
+  next->set_reward_item_id(issued.reward_item_id());
+  next->set_reward_points(issued.reward_points());
+  next->set_reward_cancellable(issued.reward_cancellable());
   return absl::OkStatus();
 }
 
@@ -486,6 +490,9 @@ absl::Status FoldVoucherDues(const LedgerEntry& entry, MemberRecord* m) {
                        entry.voucher_refunded().units_left_after(), m);
     case loyalty::v1::ENTRY_KIND_VOUCHER_EXPIRE:
       return RemoveDue(entry, entry.voucher_expired().code(), false, m);
+    // Rewards catalog: a cancelled voucher's units are gone.
+    case loyalty::v1::ENTRY_KIND_REWARD_CANCEL:
+      return RemoveDue(entry, entry.reward_cancelled().code(), false, m);
     default:
       return Broken(entry, "not a voucher entry");
   }

@@ -5,6 +5,7 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
+#include "ledger/rewards/rewards_fold.h"
 #include "ledger/vouchers/vouchers_fold.h"
 
 namespace loyalty {
@@ -18,6 +19,21 @@ void VouchersVerifyPart::AfterFold(
     const LedgerEntry& entry,
     const loyalty::storage::v1::EntryStorageFields& storage,
     Problems& problems) {
+  // Rewards catalog: a cancelled reward voucher's units are voided.
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_REWARD_CANCEL &&
+      entry.reward_cancelled().voucher()) {
+    const std::string cancelled_key =
+        VoucherKey(entry.reward_cancelled().code());
+    VoucherRecord cancelled_voucher = vouchers_[cancelled_key];
+    absl::Status voided =
+        fold::FoldRewardCancelOnVoucher(entry, &cancelled_voucher);
+    if (!voided.ok()) {
+      problems.Add(std::string(voided.message()));
+      return;
+    }
+    vouchers_[cancelled_key] = std::move(cancelled_voucher);
+    return;
+  }
   if (!fold::IsVoucherEntry(entry.kind())) return;
   const std::string key = VoucherKey(fold::VoucherCodeOf(entry));
   const bool gift_entry = fold::IsVoucherGiftEntry(entry.kind());
@@ -58,11 +74,12 @@ void VouchersVerifyPart::AfterFold(
 }
 
 void VouchersVerifyPart::CheckUnits(Problems& problems) const {
-  int64_t units_used = 0;  // Redeemed, refunded, expired.
+  int64_t units_used = 0;  // Redeemed, refunded, expired, cancelled.
   int64_t units_left = 0;
   int64_t units_pending = 0;
   for (const auto& [key, v] : vouchers_) {
-    units_used += v.units_redeemed() + v.units_refunded() + v.units_expired();
+    units_used += v.units_redeemed() + v.units_refunded() + v.units_expired() +
+                  v.units_cancelled();
     units_left += v.units_left();
     units_pending += v.units_gifted_pending();
   }
@@ -78,10 +95,10 @@ void VouchersVerifyPart::CheckUnits(Problems& problems) const {
                               " by claim without arriving in another voucher"));
   }
   if (units_issued_ != units_used + units_left + units_pending) {
-    problems.Add(absl::StrCat("voucher units: ", units_issued_, " bought but ",
-                              units_used, " redeemed, refunded or expired, ",
-                              units_left, " left and ", units_pending,
-                              " in gifts"));
+    problems.Add(
+        absl::StrCat("voucher units: ", units_issued_, " bought but ",
+                     units_used, " redeemed, refunded, expired or cancelled, ",
+                     units_left, " left and ", units_pending, " in gifts"));
   }
   if (units_pending != gifts_pending) {
     problems.Add(absl::StrCat("voucher units: vouchers have ", units_pending,

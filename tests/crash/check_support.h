@@ -65,6 +65,9 @@ inline constexpr char kVoucherUnitsTooFew[] =
     "ERROR_REASON_VOUCHER_UNITS_TOO_FEW";
 inline constexpr char kVoucherGiftNotClaimable[] =
     "ERROR_REASON_VOUCHER_GIFT_NOT_CLAIMABLE";
+inline constexpr char kRewardOutOfStock[] = "ERROR_REASON_REWARD_OUT_OF_STOCK";
+inline constexpr char kRewardNotCancellable[] =
+    "ERROR_REASON_REWARD_NOT_CANCELLABLE";
 }  // namespace reason
 
 // The first page a check asks for when it reads a statement: most checks

@@ -93,6 +93,12 @@
 //       transferred out + gifted + refunded + expired + left, never below
 //       zero) and exactly the acknowledged pickups, transfers, gifts,
 //       claims and refunds taken from it; a claim code is claimed once;
+//   (n) rewards (reward_check.h): members race for the last rewards in
+//       stock and cancels for one reward; every acknowledged exchange's
+//       coupon or voucher exists with its item and owner (no half
+//       exchange), cancelled exactly when a cancel was acknowledged, and
+//       each item's stock left is its stock less the acknowledged
+//       exchanges not cancelled;
 //   (m) bulk coupon codes (generate_check.h): one client streams
 //       GenerateCoupons batches through the signal; after the restart every
 //       batch begun is called again by its batch id and ends with exactly
@@ -150,6 +156,7 @@
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/return_check.h"
+#include "tests/crash/reward_check.h"
 #include "tests/crash/test_program.h"
 #include "tests/crash/transfer_check.h"
 #include "tests/crash/voucher_check.h"
@@ -292,6 +299,7 @@ class CrashRun {
   CouponCheck coupon_check_;
   VoucherBook voucher_book_;  // Acknowledged vouchers and claim codes.
   VoucherCheck voucher_check_;
+  RewardCheck reward_check_;
   GenerateCheck generate_check_;  // Bulk coupon codes.
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
@@ -629,6 +637,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   }
   coupon_check_.Learn(requests, &failures_);
   voucher_check_.Learn(requests, &failures_);
+  reward_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
@@ -659,6 +668,8 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   coupon_check_.Check(client, &failures_);
   // (l) Vouchers.
   voucher_check_.Check(client, &failures_);
+  // (n) Rewards.
+  reward_check_.Check(client, &failures_);
   // (m) Bulk coupon codes: every batch begun completes exactly.
   generate_check_.CheckAfterRestart(server_->address(), &failures_);
   CheckBalancesNotNegative();
@@ -753,14 +764,16 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"pending EARN lots", hold_check_.counts().pending_lots_seen},
       {"MATURE entries", hold_check_.counts().matured},
       {"acknowledged coupon uses", coupon_check_.counts().uses},
-      {"acknowledged Earns with a coupon", coupon_check_.counts().checkout_uses},
+      {"acknowledged Earns with a coupon",
+       coupon_check_.counts().checkout_uses},
       {"COUPON_USED_UP answers", coupon_check_.counts().used_up},
-      {"acknowledged coupon reservations",
-       coupon_check_.counts().reservations},
+      {"acknowledged coupon reservations", coupon_check_.counts().reservations},
       {"acknowledged voucher pickups", voucher_check_.counts().pickups},
       {"acknowledged voucher transfers", voucher_check_.counts().transfers},
       {"acknowledged voucher gift claims", voucher_check_.counts().claims},
       {"VOUCHER_UNITS_TOO_FEW answers", voucher_check_.counts().too_few},
+      {"acknowledged reward exchanges", reward_check_.counts().redeemed},
+      {"acknowledged reward cancels", reward_check_.counts().cancelled},
       {"complete GenerateCoupons batches",
        generate_check_.counts().batches_complete},
       {"acknowledged uses of generated (bearer) codes",
@@ -876,6 +889,14 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(vouchers.too_few),
       static_cast<unsigned long long>(vouchers.not_claimable),
       static_cast<unsigned long long>(vouchers.used_up));
+  const RewardCounts& rewards = reward_check_.counts();
+  std::printf(
+      "crash_test rewards: %llu exchanges and %llu cancels acknowledged; "
+      "%llu REWARD_OUT_OF_STOCK and %llu REWARD_NOT_CANCELLABLE answers\n",
+      static_cast<unsigned long long>(rewards.redeemed),
+      static_cast<unsigned long long>(rewards.cancelled),
+      static_cast<unsigned long long>(rewards.out_of_stock),
+      static_cast<unsigned long long>(rewards.not_cancellable));
   const GenerateCounts& generated = generate_check_.counts();
   std::printf(
       "crash_test bulk coupon codes: %llu batches complete (%llu resumed "

@@ -192,6 +192,10 @@ const char* MethodName(Method method) {
       return "ClaimVoucherGift";
     case Method::kRefundVoucherUnits:
       return "RefundVoucherUnits";
+    case Method::kRedeemReward:
+      return "RedeemReward";
+    case Method::kCancelReward:
+      return "CancelReward";
   }
   return "?";
 }
@@ -286,6 +290,10 @@ bool SameResponse(Method method, const std::string& a, const std::string& b,
     case Method::kRefundVoucherUnits:
       return SameMessage<loyalty::v1::RefundVoucherUnitsResponse>(a, b,
                                                                  difference);
+    case Method::kRedeemReward:
+      return SameMessage<loyalty::v1::RedeemRewardResponse>(a, b, difference);
+    case Method::kCancelReward:
+      return SameMessage<loyalty::v1::CancelRewardResponse>(a, b, difference);
   }
   return false;
 }
@@ -346,6 +354,10 @@ bool WasReplayed(Method method, const std::string& response) {
     case Method::kRefundVoucherUnits:
       return Parse<loyalty::v1::RefundVoucherUnitsResponse>(response)
           .replayed();
+    case Method::kRedeemReward:
+      return Parse<loyalty::v1::RedeemRewardResponse>(response).replayed();
+    case Method::kCancelReward:
+      return Parse<loyalty::v1::CancelRewardResponse>(response).replayed();
   }
   return false;
 }
@@ -413,6 +425,12 @@ LedgerEntry EntryOf(Method method, const std::string& response) {
           .entry_claimed();
     case Method::kRefundVoucherUnits:
       return Parse<loyalty::v1::RefundVoucherUnitsResponse>(response).entry();
+    case Method::kRedeemReward: {
+      auto parsed = Parse<loyalty::v1::RedeemRewardResponse>(response);
+      return parsed.entries_size() > 0 ? parsed.entries(0) : LedgerEntry();
+    }
+    case Method::kCancelReward:
+      return Parse<loyalty::v1::CancelRewardResponse>(response).entry();
   }
   return LedgerEntry();
 }
@@ -441,6 +459,10 @@ std::vector<LedgerEntry> EntriesOf(Method method, const std::string& response) {
     case Method::kClaimVoucherGift: {
       auto parsed = Parse<loyalty::v1::ClaimVoucherGiftResponse>(response);
       return {parsed.entry_claimed(), parsed.entry()};
+    }
+    case Method::kRedeemReward: {
+      auto parsed = Parse<loyalty::v1::RedeemRewardResponse>(response);
+      return {parsed.entries().begin(), parsed.entries().end()};
     }
     default:
       return {EntryOf(method, response)};
@@ -578,6 +600,16 @@ Outcome LedgerClient::Mutate(Method method, const std::string& api_key,
                   loyalty::v1::RefundVoucherUnitsResponse>(
           loyalty_.get(), &LoyaltyService::Stub::RefundVoucherUnits, api_key,
           request, deadline);
+    case Method::kRedeemReward:
+      return Call<loyalty::v1::RedeemRewardRequest,
+                  loyalty::v1::RedeemRewardResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::RedeemReward, api_key, request,
+          deadline);
+    case Method::kCancelReward:
+      return Call<loyalty::v1::CancelRewardRequest,
+                  loyalty::v1::CancelRewardResponse>(
+          loyalty_.get(), &LoyaltyService::Stub::CancelReward, api_key, request,
+          deadline);
   }
   return Outcome();
 }
@@ -631,6 +663,18 @@ absl::StatusOr<loyalty::v1::Voucher> LedgerClient::GetVoucher(
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         absl::StrCat("GetVoucher: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<loyalty::v1::ListRewardsResponse> LedgerClient::ListRewards() {
+  loyalty::v1::ListRewardsResponse response;
+  auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+  grpc::Status status = loyalty_->ListRewards(
+      context.get(), loyalty::v1::ListRewardsRequest(), &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("ListRewards: ", status.error_message()));
   }
   return response;
 }

@@ -38,27 +38,29 @@ enum class Method {
   kRedeem,
   kAdjust,
   kEvent,
-  kHold,      // HoldPoints
-  kCapture,   // CapturePoints
-  kRelease,   // ReleasePoints
-  kReturn,    // Return
-  kLink,      // LinkIdentifier
-  kUnlink,    // UnlinkIdentifier
-  kTransfer,  // TransferPoints
-  kImport,    // AdminService.ImportMembers (one call, several rows)
-  kClose,     // AdminService.CloseMember
-  kMerge,     // AdminService.MergeMembers
-  kIssueCoupon,   // IssueCoupon
-  kRedeemCoupon,  // RedeemCoupon
-  kReserveCoupon,  // ReserveCoupon
-  kCommitCoupon,   // CommitCoupon
-  kReleaseCoupon,  // ReleaseCoupon
-  kIssueVoucher,         // IssueVoucher
-  kRedeemVoucherUnits,   // RedeemVoucherUnits
-  kTransferVoucherUnits, // TransferVoucherUnits
-  kGiftVoucherUnits,     // GiftVoucherUnits
-  kClaimVoucherGift,     // ClaimVoucherGift
-  kRefundVoucherUnits,   // RefundVoucherUnits
+  kHold,                  // HoldPoints
+  kCapture,               // CapturePoints
+  kRelease,               // ReleasePoints
+  kReturn,                // Return
+  kLink,                  // LinkIdentifier
+  kUnlink,                // UnlinkIdentifier
+  kTransfer,              // TransferPoints
+  kImport,                // AdminService.ImportMembers (one call, several rows)
+  kClose,                 // AdminService.CloseMember
+  kMerge,                 // AdminService.MergeMembers
+  kIssueCoupon,           // IssueCoupon
+  kRedeemCoupon,          // RedeemCoupon
+  kReserveCoupon,         // ReserveCoupon
+  kCommitCoupon,          // CommitCoupon
+  kReleaseCoupon,         // ReleaseCoupon
+  kIssueVoucher,          // IssueVoucher
+  kRedeemVoucherUnits,    // RedeemVoucherUnits
+  kTransferVoucherUnits,  // TransferVoucherUnits
+  kGiftVoucherUnits,      // GiftVoucherUnits
+  kClaimVoucherGift,      // ClaimVoucherGift
+  kRefundVoucherUnits,    // RefundVoucherUnits
+  kRedeemReward,          // RedeemReward
+  kCancelReward,          // CancelReward
 };
 const char* MethodName(Method method);
 
@@ -114,6 +116,7 @@ class LedgerClient {
   absl::StatusOr<loyalty::v1::Balance> GetBalance(const std::string& member_id);
   absl::StatusOr<loyalty::v1::Coupon> GetCoupon(const std::string& code);
   absl::StatusOr<loyalty::v1::Voucher> GetVoucher(const std::string& code);
+  absl::StatusOr<loyalty::v1::ListRewardsResponse> ListRewards();
   absl::StatusOr<loyalty::v1::Member> GetMember(const std::string& member_id);
   // NotFound (reason MEMBER_NOT_FOUND) when no member has `identifier`.
   absl::StatusOr<loyalty::v1::Member> LookupMember(

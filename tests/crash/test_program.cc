@@ -87,6 +87,18 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   voucher->set_valid_days_after_issue(30);
   voucher->set_refundable(true);
   voucher->set_gift_claim_days(7);
+  auto* reward = program.add_reward_items();
+  reward->set_item_id(kRewardCouponItem);
+  reward->set_points_price(kRewardCouponPoints);
+  reward->set_coupon_template_id(kCouponTemplateSingle);
+  reward->set_stock(kRewardCouponStock);
+  reward->set_cancellable(true);
+  reward = program.add_reward_items();
+  reward->set_item_id(kRewardVoucherItem);
+  reward->set_points_price(kRewardVoucherPoints);
+  reward->set_voucher_product_id(kVoucherProduct);
+  reward->set_voucher_units(kRewardVoucherUnits);
+  reward->set_cancellable(true);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

@@ -53,6 +53,15 @@ inline constexpr char kCouponTemplateSingle[] = "crash-one-use";
 // gift return is written while acknowledged requests are re-sent.
 inline constexpr char kVoucherProduct[] = "crash-coffee-6";
 inline constexpr int kVoucherUnits = 6;
+// Rewards catalog (reward_check.h): a coupon with a small stock, so that
+// members race for the last ones, and a voucher of no limit; both
+// cancellable, so cancels race the stock too.
+inline constexpr char kRewardCouponItem[] = "crash-reward-coupon";
+inline constexpr int64_t kRewardCouponStock = 40;
+inline constexpr int64_t kRewardCouponPoints = 5;
+inline constexpr char kRewardVoucherItem[] = "crash-reward-coffees";
+inline constexpr int64_t kRewardVoucherPoints = 8;
+inline constexpr int64_t kRewardVoucherUnits = 2;
 
 loyalty::v1::ProgramConfig CrashTestProgram();
 

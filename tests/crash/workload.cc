@@ -479,7 +479,34 @@ SentRequest RequestGenerator::NextIssueVoucher(std::string request_id) {
   return sent;
 }
 
+SentRequest RequestGenerator::NextRewardCommand(std::string request_id) {
+  SentRequest sent;
+  sent.request_id = request_id;
+  std::optional<KnownVoucher> reward = options_.vouchers->PickReward(random_);
+  if (!reward.has_value() || Chance(0.6)) {
+    loyalty::v1::RedeemRewardRequest request;
+    sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                     Chance(0.3), Chance(0.3));
+    request.set_member_id(PickVoucherMember());
+    request.set_item_id(Chance(0.7) ? kRewardCouponItem : kRewardVoucherItem);
+    sent.method = Method::kRedeemReward;
+    sent.member_id = request.member_id();
+    sent.request = request.SerializeAsString();
+    return sent;
+  }
+  loyalty::v1::CancelRewardRequest request;
+  sent.api_key = SetChannelContext(&request, request_id, options_.client,
+                                   /*pos=*/false, Chance(0.3));
+  request.set_member_id(Chance(0.1) ? PickVoucherMember() : reward->member_id);
+  request.set_code(reward->code);
+  sent.method = Method::kCancelReward;
+  sent.member_id = request.member_id();
+  sent.request = request.SerializeAsString();
+  return sent;
+}
+
 SentRequest RequestGenerator::NextVoucherCommand(std::string request_id) {
+  if (Chance(0.2)) return NextRewardCommand(std::move(request_id));
   const int dice = Uniform(0, 99);
   if (dice < 20) return NextIssueVoucher(std::move(request_id));
   SentRequest sent;
@@ -588,6 +615,18 @@ void VoucherBook::AddAnswer(const SentRequest& request) {
                     response.gift().giver_member_id()});
       return;
     }
+    case Method::kRedeemReward: {
+      loyalty::v1::RedeemRewardResponse response;
+      if (!response.ParseFromString(request.outcome.response)) return;
+      if (response.has_coupon()) {
+        Add(&rewards_,
+            {response.coupon().code(), response.coupon().member_id()});
+      } else {
+        Add(&rewards_,
+            {response.voucher().code(), response.voucher().member_id()});
+      }
+      return;
+    }
     default:
       return;
   }
@@ -617,6 +656,11 @@ std::optional<KnownVoucher> VoucherBook::PickVoucher(std::mt19937_64& random) {
 std::optional<KnownVoucher> VoucherBook::PickGift(std::mt19937_64& random) {
   std::lock_guard<std::mutex> lock(mutex_);
   return PickNewish(gifts_, random);
+}
+
+std::optional<KnownVoucher> VoucherBook::PickReward(std::mt19937_64& random) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return PickNewish(rewards_, random);
 }
 
 SentRequest RequestGenerator::NextSettleCoupon(std::string request_id) {

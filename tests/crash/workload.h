@@ -47,7 +47,11 @@
 // known voucher, mostly by its owner: tills race for the last units),
 // TransferVoucherUnits (12%: to another pool member), GiftVoucherUnits
 // (10%), ClaimVoucherGift (9%: a known claim code, by any pool member:
-// friends race for one code) and RefundVoucherUnits (4%).
+// friends race for one code) and RefundVoucherUnits (4%); and of those 7%,
+// a fifth are rewards (reward_check.h): RedeemReward (60%: the small-stock
+// coupon item or the voucher item, by a pool member: members race for the
+// last coupons in stock) and CancelReward (40%: a reward some client got,
+// mostly by its owner, so cancels race each other for one reward).
 // With a CouponBook (WorkloadOptions::coupons), coupons join the mix: 8% of
 // requests (the rest as above) are, 35% IssueCoupon (a pool member, 1 in 20
 // a ghost: NOT_FOUND; 2 in 3 of a five-use template, else a single-use one)
@@ -295,6 +299,8 @@ class VoucherBook {
   // Lean towards the newest; nullopt while there is none.
   std::optional<KnownVoucher> PickVoucher(std::mt19937_64& random);
   std::optional<KnownVoucher> PickGift(std::mt19937_64& random);
+  // Rewards catalog: a reward's printed coupon or voucher code and owner.
+  std::optional<KnownVoucher> PickReward(std::mt19937_64& random);
 
  private:
   void Add(std::vector<KnownVoucher>* list, KnownVoucher known);
@@ -302,6 +308,7 @@ class VoucherBook {
   std::mutex mutex_;
   std::vector<KnownVoucher> vouchers_;  // Oldest first.
   std::vector<KnownVoucher> gifts_;     // Oldest first; member: the giver.
+  std::vector<KnownVoucher> rewards_;   // Oldest first.
 };
 
 struct WorkloadOptions {
@@ -364,6 +371,7 @@ class RequestGenerator {
   SentRequest NextSettleCoupon(std::string request_id);
   SentRequest NextVoucherCommand(std::string request_id);
   SentRequest NextIssueVoucher(std::string request_id);
+  SentRequest NextRewardCommand(std::string request_id);
   // A member for a voucher: a pool member (never an imported one, whose
   // close a voucher would hold up), now and then one nobody enrolled.
   std::string PickVoucherMember();

@@ -14,6 +14,7 @@ namespace loyalty::model {
 namespace {
 
 v1::CouponState StateAt(const CouponState& coupon, int64_t now_ms) {
+  if (coupon.cancelled) return v1::COUPON_STATE_CANCELLED;
   if (coupon.uses >= coupon.uses_allowed) return v1::COUPON_STATE_USED_UP;
   if (now_ms < coupon.valid_from_ms) return v1::COUPON_STATE_NOT_YET_VALID;
   if (now_ms >= coupon.valid_until_ms) return v1::COUPON_STATE_EXPIRED;
@@ -23,7 +24,8 @@ v1::CouponState StateAt(const CouponState& coupon, int64_t now_ms) {
   return v1::COUPON_STATE_USABLE;
 }
 
-// "" when `got` shows `want` at `now_ms`; else what differs.
+}  // namespace
+
 std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
                           int64_t now_ms) {
   std::string differ;
@@ -40,13 +42,12 @@ std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
   check(got.uses_reserved() == want.ReservedAt(now_ms), "uses_reserved");
   check(got.issued_sequence() == want.issued_sequence, "issued_sequence");
   check(got.batch_id() == want.batch_id, "batch_id");
+  check(got.reward_item_id() == want.reward_item_id, "reward_item_id");
   check(got.state() == StateAt(want, now_ms), "state");
   if (differ.empty()) return "";
   return absl::StrCat("coupon ", want.code, " differs in ", differ,
                       "\n    ledger: ", got.ShortDebugString());
 }
-
-}  // namespace
 
 std::string Runner::CompareCouponsOk(const Command& command,
                                      const Expected& expected,
@@ -238,6 +239,10 @@ bool Runner::CheckCoupons() {
       reservation->set_order_id(open.order_id);
     }
     record.set_batch_id(coupon.batch_id);
+    record.set_reward_item_id(coupon.reward_item_id);
+    record.set_reward_points(coupon.reward_points);
+    record.set_reward_cancellable(coupon.reward_cancellable);
+    record.set_cancelled(coupon.cancelled);
     want_coupons[CouponKey(code)] = record.SerializeAsString();
     auto shown = ledger_->GetCoupon(FormatCouponCode(code));
     if (!shown.ok()) {

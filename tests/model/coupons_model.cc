@@ -35,6 +35,8 @@ std::optional<v1::ErrorReason> UnusableReason(const CouponState& coupon,
                                               const CouponRule& rule,
                                               const v1::RequestContext& context,
                                               int64_t now_ms) {
+  // A reward cancelled for its points is never usable again.
+  if (coupon.cancelled) return v1::ERROR_REASON_COUPON_USED_UP;
   // Uses set aside by open reservations count as taken.
   if (coupon.uses + coupon.ReservedAt(now_ms) >= coupon.uses_allowed) {
     return v1::ERROR_REASON_COUPON_USED_UP;

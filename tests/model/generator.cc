@@ -156,13 +156,21 @@ bool HasIdentifiers(const Request& request) {
 // row is defined with its builders, in its domain's file).
 
 constexpr const KindSpec* kKinds[] = {
-    &kEnrollSpec, &kEarnSpec,     &kRedeemSpec,  &kAdjustSpec, &kEventSpec,
-    &kHoldSpec,   &kCaptureSpec,  &kReleaseSpec, &kReturnSpec, &kLinkSpec,
-    &kUnlinkSpec, &kTransferSpec, &kImportSpec,  &kCloseSpec,  &kMergeSpec,
-    &kIssueCouponSpec, &kRedeemCouponSpec, &kReserveCouponSpec,
-    &kCommitCouponSpec, &kReleaseCouponSpec, &kIssueVoucherSpec,
-    &kRedeemVoucherSpec, &kTransferVoucherSpec, &kGiftVoucherSpec,
-    &kClaimGiftSpec, &kRefundVoucherSpec, &kGenerateCouponSpec,
+    &kEnrollSpec,          &kEarnSpec,
+    &kRedeemSpec,          &kAdjustSpec,
+    &kEventSpec,           &kHoldSpec,
+    &kCaptureSpec,         &kReleaseSpec,
+    &kReturnSpec,          &kLinkSpec,
+    &kUnlinkSpec,          &kTransferSpec,
+    &kImportSpec,          &kCloseSpec,
+    &kMergeSpec,           &kIssueCouponSpec,
+    &kRedeemCouponSpec,    &kReserveCouponSpec,
+    &kCommitCouponSpec,    &kReleaseCouponSpec,
+    &kIssueVoucherSpec,    &kRedeemVoucherSpec,
+    &kTransferVoucherSpec, &kGiftVoucherSpec,
+    &kClaimGiftSpec,       &kRefundVoucherSpec,
+    &kGenerateCouponSpec,  &kRedeemRewardSpec,
+    &kCancelRewardSpec,
 };
 static_assert(std::size(kKinds) == kKindCount,
               "every Request alternative needs a row in kKinds");

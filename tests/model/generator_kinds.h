@@ -68,6 +68,9 @@ extern const KindSpec kGiftVoucherSpec;
 extern const KindSpec kClaimGiftSpec;
 extern const KindSpec kRefundVoucherSpec;
 extern const KindSpec kGenerateCouponSpec;  // Bulk coupon codes.
+// Rewards catalog (rewards_generator.cc).
+extern const KindSpec kRedeemRewardSpec;
+extern const KindSpec kCancelRewardSpec;
 // Codes on an earn: mostly the member's own coupons (one, sometimes
 // several), now and then another's or an unknown code, with the basket
 // nudged toward and away from what each coupon asks of it.
@@ -75,6 +78,12 @@ void AddCouponCodes(Generator& g, v1::EarnRequest* request);
 // A malformed coupon_codes field (a typo, one code twice, six codes); the
 // description of what is wrong.
 std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request);
+
+// A coupon or voucher code (canonical) as a till may type it: printed, in
+// lower case, without dashes or with spaces; and a printed code with one
+// character changed, so its check character fails (vouchers_generator.cc).
+std::string SpelledCode(Generator& g, const std::string& canonical);
+std::string MistypedCode(Generator& g, const std::string& code);
 
 template <typename T>
 const T& PickFrom(Generator& g, const std::vector<T>& values) {

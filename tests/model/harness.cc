@@ -239,6 +239,25 @@ void Fill(const v1::RefundVoucherUnitsResponse& response, Observed* observed) {
   observed->voucher = response.voucher();
   observed->refund = response.refund();
 }
+// Rewards catalog: `entry` is the REWARD_REDEEM (then the issue) or the
+// REWARD_CANCEL; the coupon or voucher it bought or voided.
+void Fill(const v1::RedeemRewardResponse& response, Observed* observed) {
+  if (response.entries_size() > 0) observed->entry = response.entries(0);
+  observed->member_id = observed->entry.member_id();
+  observed->entries.assign(response.entries().begin(),
+                           response.entries().end());
+  observed->balance = response.balance();
+  observed->coupon = response.coupon();
+  observed->voucher = response.voucher();
+}
+void Fill(const v1::CancelRewardResponse& response, Observed* observed) {
+  observed->entry = response.entry();
+  observed->member_id = response.entry().member_id();
+  observed->entries = {response.entry()};
+  observed->balance = response.balance();
+  observed->coupon = response.coupon();
+  observed->voucher = response.voucher();
+}
 // Bulk coupon codes: a chunk belongs to no member.
 void Fill(const v1::GenerateCouponChunkResponse& response, Observed* observed) {
   observed->has_balance = false;
@@ -362,26 +381,47 @@ struct Submitter {
   void operator()(const v1::GenerateCouponChunkRequest& request) const {
     Submit<GenerateCouponChunkCommand>(request);
   }
+  void operator()(const v1::RedeemRewardRequest& request) const {
+    Submit<RedeemRewardCommand>(request);
+  }
+  void operator()(const v1::CancelRewardRequest& request) const {
+    Submit<CancelRewardCommand>(request);
+  }
 };
 
 // The entry kind each Request alternative appends (an import's entries,
 // which depend on the row, are compared on their own).
 v1::EntryKind EntryKindOf(const Request& request) {
   static constexpr v1::EntryKind kKinds[] = {
-      v1::ENTRY_KIND_ENROLL,   v1::ENTRY_KIND_EARN,
-      v1::ENTRY_KIND_REDEEM,   v1::ENTRY_KIND_ADJUST,
-      v1::ENTRY_KIND_EVENT,    v1::ENTRY_KIND_HOLD,
-      v1::ENTRY_KIND_CAPTURE,  v1::ENTRY_KIND_RELEASE,
-      v1::ENTRY_KIND_RETURN,   v1::ENTRY_KIND_LINK,
-      v1::ENTRY_KIND_UNLINK,   v1::ENTRY_KIND_TRANSFER_OUT,
-      v1::ENTRY_KIND_OPENING,  v1::ENTRY_KIND_CLOSE,
-      v1::ENTRY_KIND_MERGE_OUT, v1::ENTRY_KIND_COUPON_ISSUE,
-      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RESERVE,
-      v1::ENTRY_KIND_COUPON_REDEEM, v1::ENTRY_KIND_COUPON_RELEASE,
-      v1::ENTRY_KIND_VOUCHER_ISSUE, v1::ENTRY_KIND_VOUCHER_REDEEM,
-      v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT, v1::ENTRY_KIND_VOUCHER_GIFT,
-      v1::ENTRY_KIND_VOUCHER_CLAIM, v1::ENTRY_KIND_VOUCHER_REFUND,
-      v1::ENTRY_KIND_COUPON_GENERATE};
+      v1::ENTRY_KIND_ENROLL,
+      v1::ENTRY_KIND_EARN,
+      v1::ENTRY_KIND_REDEEM,
+      v1::ENTRY_KIND_ADJUST,
+      v1::ENTRY_KIND_EVENT,
+      v1::ENTRY_KIND_HOLD,
+      v1::ENTRY_KIND_CAPTURE,
+      v1::ENTRY_KIND_RELEASE,
+      v1::ENTRY_KIND_RETURN,
+      v1::ENTRY_KIND_LINK,
+      v1::ENTRY_KIND_UNLINK,
+      v1::ENTRY_KIND_TRANSFER_OUT,
+      v1::ENTRY_KIND_OPENING,
+      v1::ENTRY_KIND_CLOSE,
+      v1::ENTRY_KIND_MERGE_OUT,
+      v1::ENTRY_KIND_COUPON_ISSUE,
+      v1::ENTRY_KIND_COUPON_REDEEM,
+      v1::ENTRY_KIND_COUPON_RESERVE,
+      v1::ENTRY_KIND_COUPON_REDEEM,
+      v1::ENTRY_KIND_COUPON_RELEASE,
+      v1::ENTRY_KIND_VOUCHER_ISSUE,
+      v1::ENTRY_KIND_VOUCHER_REDEEM,
+      v1::ENTRY_KIND_VOUCHER_TRANSFER_OUT,
+      v1::ENTRY_KIND_VOUCHER_GIFT,
+      v1::ENTRY_KIND_VOUCHER_CLAIM,
+      v1::ENTRY_KIND_VOUCHER_REFUND,
+      v1::ENTRY_KIND_COUPON_GENERATE,
+      v1::ENTRY_KIND_REWARD_REDEEM,
+      v1::ENTRY_KIND_REWARD_CANCEL};
   static_assert(std::size(kKinds) == kKindCount);
   return kKinds[request.index()];
 }
@@ -639,6 +679,10 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
               details.valid_until_ms() == want.coupon_valid_until_ms &&
               details.uses_allowed() == want.coupon_uses_allowed,
           "coupon_issued");
+    check(details.reward_item_id() == want.reward_item_id &&
+              details.reward_points() == want.reward_points &&
+              details.reward_cancellable() == want.reward_cancellable,
+          "coupon_issued reward");
   }
   if (redeem) {
     const v1::CouponRedeemed& details = got.coupon_redeemed();
@@ -900,6 +944,21 @@ v1::ProgramConfig Runner::Program() {
   tier_rules->set_basis(v1::TIER_BASIS_QUALIFYING_POINTS);
   tier_rules->set_window_months(tiers.window_months);
   tier_rules->set_grace_days(tiers.grace_days);
+  for (const RewardRule& reward : ModelRewardRules()) {
+    v1::RewardItem* item = program.add_reward_items();
+    item->set_item_id(reward.item_id);
+    item->set_points_price(reward.points_price);
+    item->set_coupon_template_id(reward.coupon_template_id);
+    item->set_voucher_product_id(reward.voucher_product_id);
+    item->set_voucher_units(reward.voucher_units);
+    item->set_stock(reward.stock);
+    item->set_per_member_limit(reward.per_member_limit);
+    item->set_min_tier_id(reward.min_tier_id);
+    if (reward.only_channel != v1::CHANNEL_UNSPECIFIED) {
+      item->add_channels(reward.only_channel);
+    }
+    item->set_cancellable(reward.cancellable);
+  }
   // The core does not authenticate (the server does), but the program must
   // be valid: one distinct key hash per principal.
   char hex_digit = 'a';
@@ -995,6 +1054,21 @@ bool Runner::Judge(const Command& command, const Observed& observed,
   // A voucher command that draws a code (a voucher, a received or claimed
   // one, a claim code): the ledger's draw, which must be new; the model
   // takes it from the answer.
+  // A reward: the code of the coupon or voucher it bought, as a coupon's
+  // or a voucher's draw.
+  if (command.request.index() == kRedeemRewardKind && observed.status.ok() &&
+      !observed.replayed) {
+    const bool voucher = observed.entry.reward_redeemed().voucher();
+    const std::string& printed =
+        voucher ? observed.voucher.code() : observed.coupon.code();
+    auto canonical = ParseCouponCode(printed, "code");
+    if (!canonical.ok() || (voucher ? model_.vouchers().count(*canonical)
+                                    : model_.coupons().count(*canonical)) > 0) {
+      return Fail(absl::StrCat("the ledger drew reward code \"", printed,
+                               "\", which is malformed or taken"));
+    }
+    assigned = *canonical;
+  }
   if (observed.status.ok() && !observed.replayed) {
     std::string drawn;
     bool gift_code = false;
@@ -1077,6 +1151,7 @@ bool Runner::Judge(const Command& command, const Observed& observed,
           CountPointsRejection(expected->reason);
           CountCouponRejection(expected->reason);
           CountVoucherRejection(expected->reason);
+          CountRewardRejection(expected->reason);
           break;
       }
       if (!expected->entries.empty()) ++report_.rejections_after_due_entries;
@@ -1151,6 +1226,10 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   }
   if (command.request.index() == kGenerateCouponKind) {
     return CompareGeneratedOk(command, expected, observed);
+  }
+  if (command.request.index() == kRedeemRewardKind ||
+      command.request.index() == kCancelRewardKind) {
+    return CompareRewardsOk(command, expected, observed);
   }
   if (command.request.index() >= kIssueVoucherKind &&
       command.request.index() <= kRefundVoucherKind) {
@@ -1650,6 +1729,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
         break;
       case v1::ENTRY_KIND_REDEEM:
       case v1::ENTRY_KIND_CAPTURE:  // A captured hold is redeemed.
+      case v1::ENTRY_KIND_REWARD_REDEEM:  // Points for a reward.
         redeemed -= delta;
         break;
       case v1::ENTRY_KIND_ADJUST:
@@ -1662,6 +1742,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
         earned += delta - entry.pending_reversed_points();
         break;
       case v1::ENTRY_KIND_RESTORE:  // Net redeemed goes down.
+      case v1::ENTRY_KIND_REWARD_CANCEL:  // A reward's points back.
         redeemed -= delta;
         break;
       case v1::ENTRY_KIND_OPENING:
@@ -1832,7 +1913,7 @@ RunReport Runner::Run() {
   }
   if (ok) {
     ok = CheckVerify() && CheckStatements(/*all=*/true) && CheckMembers() &&
-         CheckLookups(/*all=*/true) && CheckCoupons();
+         CheckLookups(/*all=*/true) && CheckCoupons() && CheckRewards();
   }
   const Model::Counts& counts = model_.counts();
   report_.transfer_day_rollovers = counts.transfer_day_rollovers;
@@ -1850,6 +1931,10 @@ RunReport Runner::Run() {
   report_.coupon_reservations_timed_out = counts.coupon_reservations_timed_out;
   report_.merged_coupon_reservations_settled =
       counts.merged_coupon_reservations_settled;
+  report_.rewards_redeemed_coupons = counts.rewards_redeemed_coupons;
+  report_.rewards_redeemed_vouchers = counts.rewards_redeemed_vouchers;
+  report_.rewards_cancelled = counts.rewards_cancelled;
+  report_.rewards_cancelled_after_merge = counts.rewards_cancelled_after_merge;
   report_.commands = commands_;
   report_.members = model_.member_order().size();
   report_.last_sequence = model_.last_sequence();
@@ -1954,8 +2039,7 @@ std::string RunReport::Summary() const {
       coupon_refusals_reservation_not_found, " RESERVATION_NOT_FOUND, ",
       coupon_refusals_reservation_not_active, " RESERVATION_NOT_ACTIVE, ",
       coupon_refusals_too_many_reservations, " TOO_MANY_COUPON_RESERVATIONS; ",
-      "vouchers: ",
-      vouchers_issued, " issued, ", voucher_pickups, " pickups, ",
+      "vouchers: ", vouchers_issued, " issued, ", voucher_pickups, " pickups, ",
       voucher_transfers, " transfers, ", voucher_gifts, " gifts (",
       voucher_claims, " claimed, ", voucher_gift_returns, " returned), ",
       voucher_refunds, " refunds, ", voucher_expiries,
@@ -1970,7 +2054,15 @@ std::string RunReport::Summary() const {
       generated_codes, " codes, ", bearer_uses,
       " bearer uses, refused: ", coupon_refusals_batch_conflict,
       " BATCH_CONFLICT, ", coupon_refusals_bearer_limit,
-      " BEARER_LIMIT_REACHED; ", absl::StrFormat("%.1f", seconds), " s");
+      " BEARER_LIMIT_REACHED; rewards: ", rewards_redeemed_coupons,
+      " coupons and ", rewards_redeemed_vouchers, " vouchers redeemed, ",
+      rewards_cancelled, " cancelled (", rewards_cancelled_after_merge,
+      " after a merge), refused: ", reward_refusals_item, " ITEM_NOT_FOUND, ",
+      reward_refusals_out_of_stock, " OUT_OF_STOCK, ", reward_refusals_limit,
+      " LIMIT_REACHED, ", reward_refusals_tier, " TIER_TOO_LOW, ",
+      reward_refusals_channel, " WRONG_CHANNEL, ", reward_refusals_not_found,
+      " NOT_FOUND, ", reward_refusals_not_cancellable, " NOT_CANCELLABLE; ",
+      absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

@@ -278,6 +278,19 @@ struct RunReport {
   int64_t bearer_uses = 0;
   int64_t coupon_refusals_batch_conflict = 0;
   int64_t coupon_refusals_bearer_limit = 0;
+  // Rewards catalog: exchanges for coupons and vouchers, cancels (of them
+  // by a member a merge gave the reward to), and the refusals met.
+  int64_t rewards_redeemed_coupons = 0;
+  int64_t rewards_redeemed_vouchers = 0;
+  int64_t rewards_cancelled = 0;
+  int64_t rewards_cancelled_after_merge = 0;
+  int64_t reward_refusals_item = 0;
+  int64_t reward_refusals_out_of_stock = 0;
+  int64_t reward_refusals_limit = 0;
+  int64_t reward_refusals_tier = 0;
+  int64_t reward_refusals_channel = 0;
+  int64_t reward_refusals_not_found = 0;
+  int64_t reward_refusals_not_cancellable = 0;
   int64_t alias_reads = 0;
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;

@@ -93,13 +93,35 @@ int64_t ModelAddCalendarMs(int64_t time_ms, int months, int days) {
 // Requests.
 
 const char* KindName(const Request& request) {
-  static constexpr const char* kNames[] = {
-      "enroll", "earn",     "redeem",  "adjust", "event",
-      "hold",   "capture",  "release", "return", "link",
-      "unlink", "transfer", "import",  "close",  "merge",
-      "issue_coupon", "redeem_coupon", "reserve_coupon", "commit_coupon",
-      "release_coupon", "issue_voucher", "redeem_voucher", "transfer_voucher",
-      "gift_voucher", "claim_gift", "refund_voucher", "generate_coupons"};
+  static constexpr const char* kNames[] = {"enroll",
+                                           "earn",
+                                           "redeem",
+                                           "adjust",
+                                           "event",
+                                           "hold",
+                                           "capture",
+                                           "release",
+                                           "return",
+                                           "link",
+                                           "unlink",
+                                           "transfer",
+                                           "import",
+                                           "close",
+                                           "merge",
+                                           "issue_coupon",
+                                           "redeem_coupon",
+                                           "reserve_coupon",
+                                           "commit_coupon",
+                                           "release_coupon",
+                                           "issue_voucher",
+                                           "redeem_voucher",
+                                           "transfer_voucher",
+                                           "gift_voucher",
+                                           "claim_gift",
+                                           "refund_voucher",
+                                           "generate_coupons",
+                                           "redeem_reward",
+                                           "cancel_reward"};
   static_assert(std::size(kNames) == kKindCount);
   return kNames[request.index()];
 }
@@ -169,16 +191,14 @@ std::string ContentOf(const Request& request) {
                              std::is_same_v<Type,
                                             v1::UnlinkIdentifierRequest>) {
           Canonicalize(r.mutable_identifier());
-        } else if constexpr (std::is_same_v<Type, v1::RedeemCouponRequest> ||
-                             std::is_same_v<Type, v1::ReserveCouponRequest> ||
-std::is_same_v<Type,
-                                            v1::RedeemVoucherUnitsRequest> ||
-                             std::is_same_v<Type,
-                                            v1::TransferVoucherUnitsRequest> ||
-                             std::is_same_v<Type,
-                                            v1::GiftVoucherUnitsRequest> ||
-                             std::is_same_v<Type,
-                                            v1::RefundVoucherUnitsRequest>) {
+        } else if constexpr (
+            std::is_same_v<Type, v1::RedeemCouponRequest> ||
+            std::is_same_v<Type, v1::ReserveCouponRequest> ||
+            std::is_same_v<Type, v1::RedeemVoucherUnitsRequest> ||
+            std::is_same_v<Type, v1::TransferVoucherUnitsRequest> ||
+            std::is_same_v<Type, v1::GiftVoucherUnitsRequest> ||
+            std::is_same_v<Type, v1::RefundVoucherUnitsRequest> ||
+            std::is_same_v<Type, v1::CancelRewardRequest>) {
           r.set_code(ModelCanonicalCode(r.code()));
         } else if constexpr (std::is_same_v<Type,
                                             v1::ClaimVoucherGiftRequest>) {
@@ -307,6 +327,7 @@ Expected Model::Apply(const Command& command,
     replay.gift_puts.clear();
     replay.coupon_batch_puts = 0;
     replay.bearer_use_puts = 0;
+    replay.reward_count_puts = 0;
     replay.enrolled_member_id.clear();
     return replay;
   }

@@ -271,14 +271,14 @@ using Request =
                  v1::HoldPointsRequest, CaptureRequest, ReleaseRequest,
                  v1::ReturnRequest, v1::LinkIdentifierRequest,
                  v1::UnlinkIdentifierRequest, v1::TransferPointsRequest,
-                 ImportRequest, v1::CloseMemberRequest,
-                 v1::MergeMembersRequest, v1::IssueCouponRequest,
-                 v1::RedeemCouponRequest, v1::ReserveCouponRequest,
-                 CommitCouponRequest, ReleaseCouponRequest,
-                 v1::IssueVoucherRequest, v1::RedeemVoucherUnitsRequest,
-                 v1::TransferVoucherUnitsRequest, v1::GiftVoucherUnitsRequest,
-                 v1::ClaimVoucherGiftRequest, v1::RefundVoucherUnitsRequest,
-                 v1::GenerateCouponChunkRequest>;
+                 ImportRequest, v1::CloseMemberRequest, v1::MergeMembersRequest,
+                 v1::IssueCouponRequest, v1::RedeemCouponRequest,
+                 v1::ReserveCouponRequest, CommitCouponRequest,
+                 ReleaseCouponRequest, v1::IssueVoucherRequest,
+                 v1::RedeemVoucherUnitsRequest, v1::TransferVoucherUnitsRequest,
+                 v1::GiftVoucherUnitsRequest, v1::ClaimVoucherGiftRequest,
+                 v1::RefundVoucherUnitsRequest, v1::GenerateCouponChunkRequest,
+                 v1::RedeemRewardRequest, v1::CancelRewardRequest>;
 inline constexpr int kKindCount = std::variant_size_v<Request>;
 inline constexpr size_t kEnrollKind = 0;
 inline constexpr size_t kAdjustKind = 3;
@@ -302,13 +302,15 @@ inline constexpr size_t kGiftVoucherKind = 23;
 inline constexpr size_t kClaimGiftKind = 24;
 inline constexpr size_t kRefundVoucherKind = 25;
 inline constexpr size_t kGenerateCouponKind = 26;  // Bulk coupon codes.
+inline constexpr size_t kRedeemRewardKind = 27;    // Rewards catalog.
+inline constexpr size_t kCancelRewardKind = 28;
 
 // "enroll", "earn", "redeem", "adjust", "event", "hold", "capture",
 // "release", "return", "link", "unlink", "transfer", "import", "close",
 // "merge", "issue_coupon", "redeem_coupon", "reserve_coupon",
 // "commit_coupon", "release_coupon", "issue_voucher", "redeem_voucher",
 // "transfer_voucher", "gift_voucher", "claim_gift", "refund_voucher",
-// "generate_coupons".
+// "generate_coupons", "redeem_reward", "cancel_reward".
 const char* KindName(const Request& request);
 const v1::RequestContext& ContextOf(const Request& request);
 v1::RequestContext* MutableContextOf(Request* request);
@@ -677,6 +679,11 @@ struct ExpectedEntry {
   int64_t batch_count = 0;
   int64_t first_index = 0;
   std::vector<std::string> generated_codes;
+  // Rewards catalog: a COUPON_ISSUE's reward fields (a VOUCHER_ISSUE's are
+  // in voucher_details, as are the REWARD_REDEEM's and REWARD_CANCEL's).
+  std::string reward_item_id;
+  int64_t reward_points = 0;
+  bool reward_cancellable = false;
 };
 
 // A voucher product of the test program (vouchers_model.cc), as the model
@@ -714,6 +721,12 @@ struct VoucherState {
   uint64_t issued_sequence = 0;
   std::string order_id;
   std::string source_code;
+  // Rewards catalog: the item that bought it, its points and cancel policy;
+  // the units a cancel voided.
+  std::string reward_item_id;
+  int64_t reward_points = 0;
+  bool reward_cancellable = false;
+  int64_t cancelled = 0;
 };
 
 // A gift of voucher units as the model has it (VoucherGiftRecord).
@@ -781,6 +794,34 @@ struct CouponState {
   // Bulk coupon codes: the batch of a bearer coupon (owner ""), which any
   // member may use.
   std::string batch_id;
+  // Rewards catalog: the item that bought it, its points and cancel
+  // policy; whether a cancel voided it.
+  std::string reward_item_id;
+  int64_t reward_points = 0;
+  bool reward_cancellable = false;
+  bool cancelled = false;
+};
+
+// A rewards catalog item of the test program (rewards_model.cc), as the
+// model and the harness's program get it.
+struct RewardRule {
+  std::string item_id;
+  int64_t points_price = 0;
+  std::string coupon_template_id;  // Or a voucher:
+  std::string voucher_product_id;
+  int64_t voucher_units = 0;
+  int64_t stock = 0;             // 0 = no limit.
+  int32_t per_member_limit = 0;  // 0 = no limit.
+  std::string min_tier_id;       // "" = every tier.
+  v1::Channel only_channel = v1::CHANNEL_UNSPECIFIED;
+  bool cancellable = false;
+};
+const std::vector<RewardRule>& ModelRewardRules();
+const RewardRule* FindRewardRule(const std::string& item_id);
+// Rewards counted: (redeemed, cancelled).
+struct RewardCountState {
+  int64_t redeemed = 0;
+  int64_t cancelled = 0;
 };
 
 // Bulk coupon codes: a GenerateCoupons batch as the model has it.
@@ -845,6 +886,9 @@ struct Expected {
   // a chunk's answer (written_before: an earlier command wrote it).
   int64_t coupon_batch_puts = 0;
   int64_t bearer_use_puts = 0;
+  // Rewards catalog: the reward_counts records it writes (an item's and a
+  // member's).
+  int64_t reward_count_puts = 0;
   bool written_before = false;
   int64_t first_index = 0;
   int32_t chunk_codes = 0;
@@ -1044,6 +1088,14 @@ class Model {
       const {
     return bearer_uses_;
   }
+  // Rewards catalog: counts by (item id, "") and (item id, member id).
+  const std::map<std::pair<std::string, std::string>, RewardCountState>&
+  reward_counts() const {
+    return reward_counts_;
+  }
+  // Rewards a member holds of an item: its own and its merged members'.
+  int64_t RewardsHeld(const std::string& item_id,
+                      const MemberState& member) const;
 
   // What the rules met that the entries alone do not show.
   struct Counts {
@@ -1073,6 +1125,12 @@ class Model {
     int64_t voucher_expiries = 0;
     int64_t voucher_pickups_emptying = 0;
     int64_t voucher_gifts_claimed_by_giver = 0;
+    // Rewards catalog: exchanges of coupon and voucher items, cancels, and
+    // cancels by a member a merge gave the reward to.
+    int64_t rewards_redeemed_coupons = 0;
+    int64_t rewards_redeemed_vouchers = 0;
+    int64_t rewards_cancelled = 0;
+    int64_t rewards_cancelled_after_merge = 0;
   };
   const Counts& counts() const { return counts_; }
 
@@ -1157,6 +1215,12 @@ class Model {
                              const v1::RequestContext& context) const;
   void NoteVoucherPut(const std::string& code, bool created);
   void NoteGiftPut(const std::string& claim_code, bool created);
+  // Rewards catalog (rewards_model.cc). `assigned_code`: the canonical code
+  // of the coupon or voucher the ledger drew.
+  Expected ApplyRules(const v1::RedeemRewardRequest& request,
+                      const std::string& assigned_code);
+  Expected ApplyRules(const v1::CancelRewardRequest& request,
+                      const std::string& assigned_code);
   // Bulk coupon codes. `assigned_codes`: the chunk's codes the ledger drew
   // (canonical, comma-separated, in the entry's order).
   Expected ApplyRules(const v1::GenerateCouponChunkRequest& request,
@@ -1256,6 +1320,8 @@ class Model {
   std::map<std::string, int64_t> coupon_discount_given_;
   std::map<std::string, BatchState> batches_;
   std::map<std::pair<std::string, std::string>, int64_t> bearer_uses_;
+  std::map<std::pair<std::string, std::string>, RewardCountState>
+      reward_counts_;
   uint64_t last_sequence_ = 0;
   uint64_t memberless_entries_ = 0;
   size_t order_records_total_ = 0;

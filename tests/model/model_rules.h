@@ -25,6 +25,16 @@ inline bool FitsInt64(Int128 value) {
   return value >= kInt64Min && value <= kInt64Max;
 }
 
+// The end of the day `days` days after the day of `at_ms` in the
+// program's zone (UTC+8, no DST): a voucher's expiry, a gift's claim code,
+// a reward coupon's window.
+inline int64_t ModelDayEndMs(int64_t at_ms, int32_t days) {
+  constexpr int64_t kDayMs = 24ll * 3600 * 1000;
+  constexpr int64_t kTaipeiOffsetMs = 8ll * 3600 * 1000;
+  const int64_t local_day = (at_ms + kTaipeiOffsetMs) / kDayMs;
+  return (local_day + days + 1) * kDayMs - kTaipeiOffsetMs;
+}
+
 inline Expected Rejected(absl::StatusCode code, v1::ErrorReason reason) {
   Expected expected;
   expected.code = code;

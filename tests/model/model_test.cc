@@ -551,6 +551,19 @@ TEST_CASE(
         report.coupon_refusals_reservation_not_active;
     coupons.coupon_refusals_too_many_reservations +=
         report.coupon_refusals_too_many_reservations;
+    coupons.rewards_redeemed_coupons += report.rewards_redeemed_coupons;
+    coupons.rewards_redeemed_vouchers += report.rewards_redeemed_vouchers;
+    coupons.rewards_cancelled += report.rewards_cancelled;
+    coupons.rewards_cancelled_after_merge +=
+        report.rewards_cancelled_after_merge;
+    coupons.reward_refusals_item += report.reward_refusals_item;
+    coupons.reward_refusals_out_of_stock += report.reward_refusals_out_of_stock;
+    coupons.reward_refusals_limit += report.reward_refusals_limit;
+    coupons.reward_refusals_tier += report.reward_refusals_tier;
+    coupons.reward_refusals_channel += report.reward_refusals_channel;
+    coupons.reward_refusals_not_found += report.reward_refusals_not_found;
+    coupons.reward_refusals_not_cancellable +=
+        report.reward_refusals_not_cancellable;
   }
   if (steps >= 1000) {
     // Every coupon refusal the generator aims at, over the seeds.
@@ -595,6 +608,18 @@ TEST_CASE(
     CHECK(coupons.coupon_reservations_timed_out > 0);
     CHECK(coupons.coupon_refusals_reservation_not_found > 0);
     CHECK(coupons.coupon_refusals_reservation_not_active > 0);
+    // Rewards: both kinds of item exchanged and cancelled, and every
+    // refusal of the catalog, over the run's seeds.
+    CHECK(coupons.rewards_redeemed_coupons > 0);
+    CHECK(coupons.rewards_redeemed_vouchers > 0);
+    CHECK(coupons.rewards_cancelled > 0);
+    CHECK(coupons.reward_refusals_item > 0);
+    CHECK(coupons.reward_refusals_out_of_stock > 0);
+    CHECK(coupons.reward_refusals_limit > 0);
+    CHECK(coupons.reward_refusals_tier > 0);
+    CHECK(coupons.reward_refusals_channel > 0);
+    CHECK(coupons.reward_refusals_not_found > 0);
+    CHECK(coupons.reward_refusals_not_cancellable > 0);
     // Met 0-10 times per 5,000-step seed (the clock's jumps end open
     // reservations): checked in long runs; the unit test pins it always.
     if (steps >= 20000) {

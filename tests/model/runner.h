@@ -73,6 +73,14 @@ struct Observed {
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
 };
 
+// "" when the contract's coupon or voucher view `got` shows the model's
+// `want` at `now_ms`; else what differs (coupons_checks.cc,
+// vouchers_checks.cc).
+std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
+                          int64_t now_ms);
+std::string CompareVoucher(const VoucherState& want, const v1::Voucher& got,
+                           int64_t now_ms);
+
 // The program's campaign and tiers, as the model and the ledger get them
 // (harness.cc).
 CampaignRule ProgramCampaign();
@@ -184,6 +192,12 @@ class Runner {
                                 const Observed& observed);
   void CountVoucherEntry(const ExpectedEntry& entry);
   void CountVoucherRejection(v1::ErrorReason reason);
+  // The rewards catalog (rewards_checks.cc): RedeemReward's and
+  // CancelReward's answers; the reward_counts family against the model.
+  std::string CompareRewardsOk(const Command& command, const Expected& expected,
+                               const Observed& observed);
+  void CountRewardRejection(v1::ErrorReason reason);
+  bool CheckRewards();
   // A Member view (a close's or merge's response) against the model's
   // member `member_id` as of now: id, status, identifiers, aliases, tier.
   std::string CompareMemberView(const std::string& member_id,

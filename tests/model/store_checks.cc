@@ -108,10 +108,10 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       {Family::kCoupons, expected.coupon_puts},
       {Family::kCouponCounts, expected.coupon_count_puts},
       {Family::kVouchers, static_cast<int64_t>(expected.voucher_puts.size())},
-      {Family::kVoucherGifts,
-       static_cast<int64_t>(expected.gift_puts.size())},
+      {Family::kVoucherGifts, static_cast<int64_t>(expected.gift_puts.size())},
       {Family::kCouponBatches, expected.coupon_batch_puts},
-      {Family::kCouponBearerUses, expected.bearer_use_puts}};
+      {Family::kCouponBearerUses, expected.bearer_use_puts},
+      {Family::kRewardCounts, expected.reward_count_puts}};
   bool exact = writes == 1 &&
                recording.ErasesIn(Family::kIdentifiers) ==
                    expected.identifiers_removed &&
@@ -140,7 +140,8 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       new_coupons += !put.existed;
     } else if (put.family == Family::kCouponCounts ||
                put.family == Family::kCouponBatches ||
-               put.family == Family::kCouponBearerUses) {
+               put.family == Family::kCouponBearerUses ||
+               put.family == Family::kRewardCounts) {
       // A count is new on its first issue, rewritten after; a batch record
       // is new on its first chunk; a bearer-use count on its first use.
     } else if (put.family == Family::kVouchers ||
@@ -340,6 +341,7 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   int64_t coupon_count_puts = 0;
   int64_t coupon_batch_puts = 0;
   int64_t bearer_use_puts = 0;
+  int64_t reward_count_puts = 0;
   std::vector<ExpectedEntry> entries;
   // Voucher and gift records: the keys the commands wrote, each put at
   // least once (once per batch it changed in).
@@ -352,6 +354,7 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
     coupon_count_puts += e.coupon_count_puts;
     coupon_batch_puts += e.coupon_batch_puts;
     bearer_use_puts += e.bearer_use_puts;
+    reward_count_puts += e.reward_count_puts;
     decided += e.effect != Effect::kNothing;
     orders += e.orders_added;
     orders_written += e.orders_written;
@@ -397,6 +400,9 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
       recording.PutsIn(Family::kCouponBearerUses) <= bearer_use_puts &&
       (bearer_use_puts == 0) ==
           (recording.PutsIn(Family::kCouponBearerUses) == 0) &&
+      recording.PutsIn(Family::kRewardCounts) <= reward_count_puts &&
+      (reward_count_puts == 0) ==
+          (recording.PutsIn(Family::kRewardCounts) == 0) &&
       (appended == 0) == (recording.PutsIn(Family::kMeta) == 0) &&
       (decided == 0) == (writes == 0);
   if (!exact) {
@@ -423,9 +429,9 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
          put.family != Family::kCouponCounts &&
          put.family != Family::kVouchers &&
          put.family != Family::kVoucherGifts &&
-
          put.family != Family::kCouponBatches &&
-         put.family != Family::kCouponBearerUses)) {
+         put.family != Family::kCouponBearerUses &&
+         put.family != Family::kRewardCounts)) {
       return Fail(
           absl::StrCat("a group overwrote a key in ", FamilyName(put.family)));
     }

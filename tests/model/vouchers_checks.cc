@@ -9,9 +9,6 @@
 #include "runner.h"
 
 namespace loyalty::model {
-namespace {
-
-// "" when the contract's view `got` is the model's `want` at `now_ms`.
 std::string CompareVoucher(const VoucherState& want, const v1::Voucher& got,
                            int64_t now_ms) {
   std::string problem;
@@ -44,15 +41,16 @@ std::string CompareVoucher(const VoucherState& want, const v1::Voucher& got,
   check(got.order_id() == want.order_id, "order_id");
   check(ModelCanonicalCode(got.source_code()) == want.source_code,
         "source_code");
-  const v1::VoucherState state = now_ms >= want.expires_at_ms
-                                     ? v1::VOUCHER_STATE_EXPIRED
-                                 : want.left == 0 ? v1::VOUCHER_STATE_USED_UP
-                                                  : v1::VOUCHER_STATE_USABLE;
+  check(got.units_cancelled() == want.cancelled, "units_cancelled");
+  check(got.reward_item_id() == want.reward_item_id, "reward_item_id");
+  const v1::VoucherState state =
+      want.cancelled > 0             ? v1::VOUCHER_STATE_CANCELLED
+      : now_ms >= want.expires_at_ms ? v1::VOUCHER_STATE_EXPIRED
+      : want.left == 0               ? v1::VOUCHER_STATE_USED_UP
+                                     : v1::VOUCHER_STATE_USABLE;
   check(got.state() == state, "state");
   return problem;
 }
-
-}  // namespace
 
 std::string Runner::CompareVouchersOk(const Command& command,
                                       const Expected& expected,

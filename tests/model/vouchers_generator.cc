@@ -18,12 +18,9 @@
 #include "ledger/coupons/codes.h"
 
 namespace loyalty::model {
-namespace {
-
-constexpr int64_t kVoucherUnitsMax = 10'000;
 
 // `canonical` as a till may type it.
-std::string Spelled(Generator& g, const std::string& canonical) {
+std::string SpelledCode(Generator& g, const std::string& canonical) {
   std::string printed = FormatCouponCode(canonical);
   switch (g.Uniform(0, 3)) {
     case 0:
@@ -38,13 +35,16 @@ std::string Spelled(Generator& g, const std::string& canonical) {
 }
 
 // A printed code with one character changed: its check character fails.
-std::string Mistyped(Generator& g, const std::string& code) {
+std::string MistypedCode(Generator& g, const std::string& code) {
   std::string canonical = ModelCanonicalCode(code);
   if (canonical.size() != 16) canonical = NewCouponCode();
   std::string printed = FormatCouponCode(canonical);
   printed[0] = printed[0] == 'A' ? 'B' : 'A';
   return printed;
 }
+namespace {
+
+constexpr int64_t kVoucherUnitsMax = 10'000;
 
 v1::RequestContext OnlineContext(Generator& g) {
   v1::RequestContext context = g.ChannelContext();
@@ -96,8 +96,9 @@ std::string PresenterOf(Generator& g, const VoucherState* voucher) {
 }
 
 std::string CodeFor(Generator& g, const VoucherState* voucher) {
-  if (voucher == nullptr || g.Chance(0.04)) return Spelled(g, NewCouponCode());
-  return Spelled(g, voucher->code);
+  if (voucher == nullptr || g.Chance(0.04))
+    return SpelledCode(g, NewCouponCode());
+  return SpelledCode(g, voucher->code);
 }
 
 // ----- IssueVoucher.
@@ -176,7 +177,7 @@ template <typename VoucherRequest>
 std::string MalformCodeOrUnits(Generator& g, VoucherRequest& request) {
   switch (g.Uniform(0, 5)) {
     case 0:
-      request.set_code(Mistyped(g, request.code()));
+      request.set_code(MistypedCode(g, request.code()));
       return "code with a typo";
     case 1:
       request.set_code(request.code().substr(0, 10));
@@ -298,7 +299,7 @@ v1::ClaimVoucherGiftRequest ClaimBase(Generator& g, bool claimed_ones) {
     if (claimed_ones ? !claimable : claimable) gifts.push_back(&gift);
   }
   if (gifts.empty() || g.Chance(0.05)) {
-    request.set_claim_code(Spelled(g, NewCouponCode()));
+    request.set_claim_code(SpelledCode(g, NewCouponCode()));
     return request;
   }
   // In the order they were made: codes are the ledger's random draw, and
@@ -308,7 +309,7 @@ v1::ClaimVoucherGiftRequest ClaimBase(Generator& g, bool claimed_ones) {
               return a->gift_sequence < b->gift_sequence;
             });
   const VoucherGiftState* gift = PickFrom(g, gifts);
-  request.set_claim_code(Spelled(g, gift->claim_code));
+  request.set_claim_code(SpelledCode(g, gift->claim_code));
   // Now and then the giver takes it back.
   if (g.Chance(0.1)) request.set_member_id(g.model().Resolve(gift->giver));
   return request;
@@ -320,7 +321,7 @@ std::string MalformClaim(Generator& g, Request* r) {
   auto& request = std::get<v1::ClaimVoucherGiftRequest>(*r);
   switch (g.Uniform(0, 2)) {
     case 0:
-      request.set_claim_code(Mistyped(g, request.claim_code()));
+      request.set_claim_code(MistypedCode(g, request.claim_code()));
       return "claim_code with a typo";
     case 1:
       request.clear_claim_code();

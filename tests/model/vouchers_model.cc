@@ -12,16 +12,6 @@
 namespace loyalty::model {
 namespace {
 
-constexpr int64_t kDayMs = 24ll * 3600 * 1000;
-constexpr int64_t kTaipeiOffsetMs = 8ll * 3600 * 1000;  // UTC+8, no DST.
-
-// The end of the day `days` days after the day of `at_ms` in the program's
-// zone (UTC+8).
-int64_t DaysLaterEnd(int64_t at_ms, int32_t days) {
-  const int64_t local_day = (at_ms + kTaipeiOffsetMs) / kDayMs;
-  return (local_day + days + 1) * kDayMs - kTaipeiOffsetMs;
-}
-
 Expected Refused(v1::ErrorReason reason) {
   return Rejected(absl::StatusCode::kFailedPrecondition, reason);
 }
@@ -185,7 +175,7 @@ Expected Model::ApplyRules(const v1::IssueVoucherRequest& request,
   voucher.left = request.units();
   voucher.price_minor = request.price_paid().amount_minor();
   voucher.currency = request.price_paid().currency();
-  voucher.expires_at_ms = DaysLaterEnd(now_ms_, rule->valid_days);
+  voucher.expires_at_ms = ModelDayEndMs(now_ms_, rule->valid_days);
   voucher.refundable = rule->refundable;
   voucher.issued_sequence = last_sequence_ + 1;
   voucher.order_id = request.order_id();
@@ -328,7 +318,7 @@ Expected Model::ApplyRules(const v1::GiftVoucherUnitsRequest& request,
   gift.units = request.units();
   gift.gift_sequence = last_sequence_ + 1;
   gift.claim_expires_at_ms = std::min(
-      DaysLaterEnd(now_ms_, rule->gift_claim_days), voucher->expires_at_ms);
+      ModelDayEndMs(now_ms_, rule->gift_claim_days), voucher->expires_at_ms);
   voucher->left -= gift.units;
   voucher->gifted_pending += gift.units;
   ExpectedEntry entry =

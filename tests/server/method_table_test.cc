@@ -137,13 +137,14 @@ TEST_CASE(
       limited_with_codes.insert(row.method);
     }
   }
-  CHECK(limited == std::set<std::string>{
-                       "GetCoupon", "ValidateCoupon", "RedeemCoupon",
-                       "ReserveCoupon",
-                       // Voucher and claim codes share the generator.
-                       "GetVoucher", "RedeemVoucherUnits",
-                       "TransferVoucherUnits", "GiftVoucherUnits",
-                       "ClaimVoucherGift", "RefundVoucherUnits"});
+  CHECK(limited ==
+        std::set<std::string>{
+            "GetCoupon", "ValidateCoupon", "RedeemCoupon", "ReserveCoupon",
+            // Voucher and claim codes share the generator.
+            "GetVoucher", "RedeemVoucherUnits", "TransferVoucherUnits",
+            "GiftVoucherUnits", "ClaimVoucherGift", "RefundVoucherUnits",
+            // A reward's code is a coupon's or a voucher's.
+            "CancelReward"});
   CHECK(limited_with_codes ==
         std::set<std::string>{"Earn", "QuoteEarn", "EarnBatch"});
 

@@ -369,6 +369,12 @@ void AddReadRows(TableBuilder& table) {
       [ledger](const ListEntriesRequest& request) {
         return ledger->ListEntries(request);
       });
+  AddReadRow<loyalty::v1::ListWalletRequest, loyalty::v1::ListWalletResponse>(
+      table, Service::kLoyalty, "ListWallet", Access::kChannel,
+      CodeLookup::kNone, NoChannel<loyalty::v1::ListWalletRequest>,
+      [ledger](const loyalty::v1::ListWalletRequest& request) {
+        return ledger->ListWallet(request);
+      });
   auto stats = table.env().stats;
   AddReadRow<GetServerStatsRequest, ServerStats>(
       table, Service::kAdmin, "GetServerStats", Access::kAdmin,

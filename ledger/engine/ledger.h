@@ -191,6 +191,10 @@ class Ledger {
       const loyalty::v1::ListEntriesRequest& request) const {
     return reader_.ListEntries(request);
   }
+  absl::StatusOr<loyalty::v1::ListWalletResponse> ListWallet(
+      const loyalty::v1::ListWalletRequest& request) const {
+    return reader_.ListWallet(request, clock_->NowMs());
+  }
   // Bulk coupon codes: a chunk's entry, for the GenerateCoupons adapter.
   absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const {
     return reader_.ReadEntry(sequence);

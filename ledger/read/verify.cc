@@ -13,7 +13,8 @@
 //   4. each domain's part (verify_part.h) sees every entry around its fold
 //      and then checks the families it owns: members/members_verify.h
 //      (identifiers, transfer and merge pairs), points/points_verify.h
-//      (EXPIRE times, order records, the schedule).
+//      (EXPIRE times, order records, the schedule), the coupons' and
+//      vouchers' parts, and read/wallet_verify.h (the wallet index).
 //   5. the head names the last entry and its hash, and its campaign totals
 //      are the sum of the entries' campaign lines.
 #include "ledger/read/verify.h"
@@ -36,6 +37,7 @@
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
+#include "ledger/read/wallet_verify.h"
 
 namespace loyalty {
 namespace {
@@ -290,7 +292,9 @@ absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
   MembersVerifyPart members(points);  // Moves orders on a merge.
   CouponsVerifyPart coupons;
   VouchersVerifyPart vouchers;
-  return Verifier(snapshot, {&members, &points, &coupons, &vouchers}).Run();
+  WalletVerifyPart wallet;
+  return Verifier(snapshot, {&members, &points, &coupons, &vouchers, &wallet})
+      .Run();
 }
 
 }  // namespace loyalty

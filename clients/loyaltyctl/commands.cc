@@ -40,6 +40,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineMemberCommand(app, global),  DefineTransferCommand(app, global),
       DefineMergeCommand(app, global),   DefineCouponCommand(app, global),
       DefineVoucherCommand(app, global),
+      DefineWalletCommand(app, global),
       DefineExportCommand(app, global),
       DefineImportCommand(app, global),
       DefineHistoryCommand(app, global), DefineAdjustCommand(app, global),

@@ -46,6 +46,7 @@ Command DefineImportCommand(CLI::App* app, const GlobalFlags* global);
 
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineVoucherCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineWalletCommand(CLI::App* app, const GlobalFlags* global);
 
 // Runs the one subcommand of `parent` that CLI11 parsed (the parent
 // requires exactly one).

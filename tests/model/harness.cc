@@ -1274,7 +1274,7 @@ bool Runner::CheckBalanceOf(const std::string& named_id) {
                              BalanceText(member->balance()), "; the model has ",
                              TotalsText(want)));
   }
-  return true;
+  return CheckWalletOf(named_id);
 }
 
 std::vector<std::string> Runner::MembersNamed(const Command& command) const {
@@ -1302,6 +1302,11 @@ bool Runner::CheckBalance(const Command& command, const Expected& expected) {
   // nobody's: NOT_FOUND, as the model has it).
   if (expected.code == absl::StatusCode::kOk) {
     members.push_back(expected.member_id);
+  }
+  // Every member the command wrote an entry of: a voucher's receiver or
+  // claimer gets a wallet row it did not name.
+  for (const ExpectedEntry& entry : expected.entries) {
+    members.push_back(entry.member_id);
   }
   std::sort(members.begin(), members.end());
   members.erase(std::unique(members.begin(), members.end()), members.end());
@@ -1970,7 +1975,10 @@ std::string RunReport::Summary() const {
       generated_codes, " codes, ", bearer_uses,
       " bearer uses, refused: ", coupon_refusals_batch_conflict,
       " BATCH_CONFLICT, ", coupon_refusals_bearer_limit,
-      " BEARER_LIMIT_REACHED; ", absl::StrFormat("%.1f", seconds), " s");
+      " BEARER_LIMIT_REACHED; wallet: ", wallet_reads, " reads (",
+      wallet_reads_of_aliases, " of aliases) of ", wallet_items,
+      " items in ", wallet_pages, " pages; ",
+      absl::StrFormat("%.1f", seconds), " s");
 }
 
 RunReport RunModelTest(const RunOptions& options) {

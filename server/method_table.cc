@@ -376,6 +376,12 @@ void AddReadRows(TableBuilder& table) {
       [ledger](const loyalty::v1::ListRewardsRequest& request) {
         return ledger->ListRewards(request);
       });
+  AddReadRow<loyalty::v1::ListWalletRequest, loyalty::v1::ListWalletResponse>(
+      table, Service::kLoyalty, "ListWallet", Access::kChannel,
+      CodeLookup::kNone, NoChannel<loyalty::v1::ListWalletRequest>,
+      [ledger](const loyalty::v1::ListWalletRequest& request) {
+        return ledger->ListWallet(request);
+      });
   auto stats = table.env().stats;
   AddReadRow<GetServerStatsRequest, ServerStats>(
       table, Service::kAdmin, "GetServerStats", Access::kAdmin,

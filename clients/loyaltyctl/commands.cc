@@ -39,9 +39,10 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineBalanceCommand(app, global),  DefineMemberCommand(app, global),
       DefineTransferCommand(app, global), DefineMergeCommand(app, global),
       DefineCouponCommand(app, global),   DefineVoucherCommand(app, global),
-      DefineRewardCommand(app, global),   DefineExportCommand(app, global),
-      DefineImportCommand(app, global),   DefineHistoryCommand(app, global),
-      DefineAdjustCommand(app, global),   DefineVerifyCommand(app, global),
+      DefineRewardCommand(app, global),   DefineWalletCommand(app, global),
+      DefineExportCommand(app, global),   DefineImportCommand(app, global),
+      DefineHistoryCommand(app, global),  DefineAdjustCommand(app, global),
+      DefineVerifyCommand(app, global),
   };
   // A command's --help lists only its own flags and is the help operators
   // read most, so it points to the global flags and repeats the exit codes.

@@ -47,6 +47,7 @@ Command DefineImportCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineVoucherCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineRewardCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineWalletCommand(CLI::App* app, const GlobalFlags* global);
 
 // Runs the one subcommand of `parent` that CLI11 parsed (the parent
 // requires exactly one).

@@ -56,6 +56,10 @@ void AddCheckoutRuleFields(const Coupon& coupon, std::vector<Field>* fields) {
 
 }  // namespace
 
+std::string CouponStateText(loyalty::v1::CouponState state) {
+  return StateText(state);
+}
+
 std::string CouponBenefitText(const Coupon& coupon) {
   switch (coupon.benefit_case()) {
     case Coupon::kAmountOff:

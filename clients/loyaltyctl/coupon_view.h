@@ -24,6 +24,9 @@ namespace loyalty::ctl {
 using AppliedCoupons =
     google::protobuf::RepeatedPtrField<loyalty::v1::AppliedCoupon>;
 
+// "usable", "not valid yet", "expired", "used up", "reserved (...)".
+std::string CouponStateText(loyalty::v1::CouponState state);
+
 // What the coupon is worth: "10% off", "500 EUR minor units off",
 // "free COFFEE-S", "points x200% on the order", "50 bonus points on the
 // order"; "-" when the template is gone from the program.

@@ -26,6 +26,11 @@ inline constexpr int kReasonCodeLengthMax = 32;
 inline constexpr int kNoteLengthMax = 500;
 inline constexpr int kPageSizeDefault = 50;
 inline constexpr int kPageSizeMax = 500;
+// Wallet: rows one ListWallet call reads at most. Unusable items are
+// skipped when not asked for, so a page may need more rows than items; the
+// bound keeps each call's work finite and a token continues past it.
+inline constexpr int kWalletRowsScannedMax = 2000;
+static_assert(kWalletRowsScannedMax >= kPageSizeMax);
 // A client's occurred_at may run ahead of the server's clock by this much.
 inline constexpr int64_t kOccurredAtFutureSkewMsMax = 24ll * 3600 * 1000;
 inline constexpr int64_t kEarnPointsPerStepMax = 1'000'000;

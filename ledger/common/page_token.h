@@ -1,9 +1,12 @@
 // File: ledger/common/page_token.h
 //
-// Opaque statement page tokens. A token holds the sequence to continue below
-// and a tag binding it to the member, base64url-encoded:
-//   u8 version (1) | BE64 sequence | first 8 bytes of SHA-256(member_id, seq)
-// so a token cannot be edited or replayed against another member unnoticed.
+// Opaque page tokens of a member's lists (the statement, the wallet). A token
+// holds the sequence to continue from and a tag binding it to the list and
+// the member, base64url-encoded:
+//   u8 version (1) | BE64 sequence |
+//   first 8 bytes of SHA-256(list scope, member_id, seq)
+// so a token cannot be edited or replayed against another member or list
+// unnoticed.
 #ifndef LOYALTY_LEDGER_COMMON_PAGE_TOKEN_H_
 #define LOYALTY_LEDGER_COMMON_PAGE_TOKEN_H_
 
@@ -22,6 +25,13 @@ std::string EncodePageToken(absl::string_view member_id, uint64_t sequence);
 // token this server made for `member_id`.
 absl::StatusOr<uint64_t> DecodePageToken(absl::string_view member_id,
                                          absl::string_view token);
+
+// Wallet: the token for the page that continues with rows above `sequence`
+// (the wallet lists oldest first), and its decoding, as above.
+std::string EncodeWalletPageToken(absl::string_view member_id,
+                                  uint64_t sequence);
+absl::StatusOr<uint64_t> DecodeWalletPageToken(absl::string_view member_id,
+                                               absl::string_view token);
 
 }  // namespace loyalty
 

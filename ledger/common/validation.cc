@@ -467,6 +467,15 @@ absl::Status ValidateListEntries(
   return absl::OkStatus();
 }
 
+absl::Status ValidateListWallet(const loyalty::v1::ListWalletRequest& request) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(request.member_id(), "member_id"));
+  if (request.page_size() < 0 || request.page_size() > kPageSizeMax) {
+    return InvalidField("page_size", absl::StrCat("must be between 0 and ",
+                                                  kPageSizeMax));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateLinkIdentifier(
     const loyalty::v1::LinkIdentifierRequest& request, int64_t now_ms) {
   LEDGER_RETURN_IF_ERROR(ValidateChannelContext(request.context(), now_ms));

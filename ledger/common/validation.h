@@ -105,6 +105,8 @@ absl::StatusOr<int64_t> CheckEarnedOn(absl::string_view earned_on,
                                       int64_t now_ms);
 absl::Status ValidateListEntries(
     const loyalty::v1::ListEntriesRequest& request);
+// Wallet: member_id an id, page_size in [0, kPageSizeMax].
+absl::Status ValidateListWallet(const loyalty::v1::ListWalletRequest& request);
 
 }  // namespace loyalty
 

@@ -9,6 +9,7 @@
 #include "ledger/common/status_util.h"
 #include "ledger/coupons/coupons_fold.h"
 #include "ledger/engine/fold.h"
+#include "ledger/engine/wallet_index.h"
 #include "ledger/points/orders.h"
 #include "ledger/points/time_driven.h"
 
@@ -239,6 +240,12 @@ LedgerEntry Batch::Append(
   ++entries_appended_;
   writes_.Add(Family::kMemberEntries,
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
+  // The wallet index, like the statement index, follows from the entry
+  // alone: every command that gives a member a coupon or voucher gets its
+  // row here.
+  if (std::optional<WalletRow> row = WalletRowOf(entry)) {
+    writes_.Add(Family::kWallet, std::move(row->key), std::move(row->value));
+  }
   std::string key = EntryKey(entry.sequence());
   writes_.Add(Family::kEntries, std::move(key), std::move(stored));
   return entry;

@@ -88,6 +88,8 @@ class Batch {
   // the fold: commands check every rule before appending, so that is a bug.
   // `storage`: what the stored entry carries beyond the contract (a
   // MERGE_IN's source record), hashed with it and folded with it.
+  // An entry that gives the member a coupon or voucher also writes its
+  // wallet row (engine/wallet_index.h).
   // Returns the entry as appended, for the command's response.
   loyalty::v1::LedgerEntry Append(
       loyalty::v1::LedgerEntry entry,

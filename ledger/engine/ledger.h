@@ -198,6 +198,10 @@ class Ledger {
     return loyalty::ListRewards(request, reader_, *store_, rules_,
                                 clock_->NowMs());
   }
+  absl::StatusOr<loyalty::v1::ListWalletResponse> ListWallet(
+      const loyalty::v1::ListWalletRequest& request) const {
+    return reader_.ListWallet(request, clock_->NowMs());
+  }
   // Bulk coupon codes: a chunk's entry, for the GenerateCoupons adapter.
   absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const {
     return reader_.ReadEntry(sequence);

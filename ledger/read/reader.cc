@@ -20,6 +20,7 @@
 #include "ledger/points/tiers.h"
 #include "ledger/points/time_driven.h"
 #include "ledger/read/views.h"
+#include "ledger/read/wallet.h"
 #include "ledger/vouchers/products.h"
 #include "ledger/vouchers/voucher_rules.h"
 
@@ -371,6 +372,22 @@ absl::StatusOr<loyalty::v1::ListEntriesResponse> Reader::ListEntries(
         EncodePageToken(member_id, sequences[page_size - 1]));
   }
   return response;
+}
+
+absl::StatusOr<loyalty::v1::ListWalletResponse> Reader::ListWallet(
+    const loyalty::v1::ListWalletRequest& request, int64_t now_ms) const {
+  LEDGER_RETURN_IF_ERROR(ValidateListWallet(request));
+  std::optional<uint64_t> after_sequence;
+  if (!request.page_token().empty()) {
+    LEDGER_ASSIGN_OR_RETURN(
+        after_sequence,
+        DecodeWalletPageToken(request.member_id(), request.page_token()));
+  }
+  // An alias lists the wallet of the member it was merged into.
+  LEDGER_ASSIGN_OR_RETURN(MemberRecord owner,
+                          ReadResolved(request.member_id()));
+  return ListWalletOf(*store_, *rules_, owner, request, after_sequence,
+                      now_ms);
 }
 
 }  // namespace loyalty

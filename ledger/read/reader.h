@@ -65,6 +65,12 @@ class Reader {
   // Newest first. InvalidArgument for a bad page size or token.
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const loyalty::v1::ListEntriesRequest& request) const;
+  // Wallet (read/wallet.h): a page of the member's coupons and vouchers,
+  // and those of the members merged into it, oldest first, as of `now_ms`.
+  // InvalidArgument naming member_id, page_size or page_token; NotFound
+  // (MEMBER_NOT_FOUND) for an unknown member.
+  absl::StatusOr<loyalty::v1::ListWalletResponse> ListWallet(
+      const loyalty::v1::ListWalletRequest& request, int64_t now_ms) const;
   // Bulk coupon codes: one entry by its sequence (NotFound past the end;
   // DataLoss when it does not decode): GenerateCoupons streams a chunk's
   // codes from its COUPON_GENERATE entry.

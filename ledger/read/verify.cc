@@ -13,7 +13,8 @@
 //   4. each domain's part (verify_part.h) sees every entry around its fold
 //      and then checks the families it owns: members/members_verify.h
 //      (identifiers, transfer and merge pairs), points/points_verify.h
-//      (EXPIRE times, order records, the schedule).
+//      (EXPIRE times, order records, the schedule), the coupons' and
+//      vouchers' parts, and read/wallet_verify.h (the wallet index).
 //   5. the head names the last entry and its hash, and its campaign totals
 //      are the sum of the entries' campaign lines.
 #include "ledger/read/verify.h"
@@ -35,6 +36,7 @@
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
+#include "ledger/read/wallet_verify.h"
 #include "ledger/rewards/rewards_verify.h"
 #include "ledger/vouchers/vouchers_verify.h"
 
@@ -292,7 +294,9 @@ absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
   CouponsVerifyPart coupons;
   VouchersVerifyPart vouchers;
   RewardsVerifyPart rewards;
-  return Verifier(snapshot, {&members, &points, &coupons, &vouchers, &rewards})
+  WalletVerifyPart wallet;
+  return Verifier(snapshot,
+                  {&members, &points, &coupons, &vouchers, &rewards, &wallet})
       .Run();
 }
 

@@ -1353,7 +1353,7 @@ bool Runner::CheckBalanceOf(const std::string& named_id) {
                              BalanceText(member->balance()), "; the model has ",
                              TotalsText(want)));
   }
-  return true;
+  return CheckWalletOf(named_id);
 }
 
 std::vector<std::string> Runner::MembersNamed(const Command& command) const {
@@ -1381,6 +1381,11 @@ bool Runner::CheckBalance(const Command& command, const Expected& expected) {
   // nobody's: NOT_FOUND, as the model has it).
   if (expected.code == absl::StatusCode::kOk) {
     members.push_back(expected.member_id);
+  }
+  // Every member the command wrote an entry of: a voucher's receiver or
+  // claimer gets a wallet row it did not name.
+  for (const ExpectedEntry& entry : expected.entries) {
+    members.push_back(entry.member_id);
   }
   std::sort(members.begin(), members.end());
   members.erase(std::unique(members.begin(), members.end()), members.end());
@@ -2062,6 +2067,9 @@ std::string RunReport::Summary() const {
       " LIMIT_REACHED, ", reward_refusals_tier, " TIER_TOO_LOW, ",
       reward_refusals_channel, " WRONG_CHANNEL, ", reward_refusals_not_found,
       " NOT_FOUND, ", reward_refusals_not_cancellable, " NOT_CANCELLABLE; ",
+      "wallet: ", wallet_reads, " reads (",
+      wallet_reads_of_aliases, " of aliases) of ", wallet_items,
+      " items in ", wallet_pages, " pages; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

@@ -28,6 +28,11 @@
 //     (what fell due counts). The clock moves 0..60 s, sometimes 1..72 h,
 //     and one move in ten goes exactly to some member's next hold timeout,
 //     maturity, expiry or tier evaluation, or a millisecond before it;
+//   * ListWallet of the same members, through every page (page sizes 1..3,
+//     the default or 500), with and without include_unusable: exactly the
+//     codes of the coupons and vouchers the model gave to the member and
+//     to those merged into it, in entry order (usable ones without), and
+//     each command's wallet rows written with its entries;
 //   * a close's entry and the member as closed; a merge's every entry
 //     (MERGE_OUT, MERGE_IN, the TIER entries after them), the MERGE_IN's
 //     merged_member_record decoded and compared field by field with the
@@ -292,6 +297,12 @@ struct RunReport {
   int64_t reward_refusals_not_found = 0;
   int64_t reward_refusals_not_cancellable = 0;
   int64_t alias_reads = 0;
+  // Wallet: ListWallet checks (of aliases), the items the model expected in
+  // them and the pages read.
+  int64_t wallet_reads = 0;
+  int64_t wallet_reads_of_aliases = 0;
+  int64_t wallet_items = 0;
+  int64_t wallet_pages = 0;
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;
   int64_t merged_orders_returned = 0;

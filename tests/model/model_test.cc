@@ -500,6 +500,11 @@ TEST_CASE(
       CHECK(report.generated_chunks > 0);
       CHECK(report.generated_chunks_written_before > 0);
       CHECK(report.bearer_uses > 0);
+      // Wallet: read for every member a command touched, through aliases
+      // too, with items in them.
+      CHECK(report.wallet_reads > 0);
+      CHECK(report.wallet_reads_of_aliases > 0);
+      CHECK(report.wallet_items > 0);
       CHECK(report.coupon_refusals_batch_conflict > 0);
       CHECK(report.coupon_refusals_bearer_limit > 0);
     }

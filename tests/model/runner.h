@@ -209,6 +209,13 @@ class Runner {
   // stands for (itself, or for an alias the member it resolves to) as of
   // now: balance, id, status, identifiers, aliases, tier status.
   bool CheckBalanceOf(const std::string& named_id);
+  // Wallet (wallet_checks.cc): ListWallet of `named_id`, every page, with
+  // and without include_unusable, lists exactly the codes of the coupons
+  // and vouchers the model gave to the member it resolves to and to the
+  // members merged into it, oldest first (the usable ones without).
+  bool CheckWalletOf(const std::string& named_id);
+  absl::StatusOr<std::vector<std::string>> ListWalletCodes(
+      const std::string& named_id, bool include_unusable);
   // Before the ledger settles `member_id` (a command, a sweep or a read):
   // fails, naming the case, when the expiries due would push its
   // expired_points_total past INT64_MAX, which the contract leaves open
@@ -250,6 +257,8 @@ class Runner {
                            const std::set<std::string>& touched,
                            const std::vector<ScheduleMove>* moves);
   bool CheckScan(const StorePrint& before, const Recording& recording);
+  // The wallet family's size the model implies (store_checks.cc).
+  int64_t WalletRowsOfModel() const;
   bool ShouldScan();
   // Starts a step: nothing may have been written since the last one; on a
   // sampled step, the store as it is now.

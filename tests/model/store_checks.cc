@@ -33,6 +33,42 @@ std::string MemberEntryKey(const std::string& member_id, uint64_t sequence) {
   return absl::StrCat(member_id, std::string(1, '\0'), BigEndian64(sequence));
 }
 
+// The wallet row an entry gives its member (keys.h: the statement index's
+// key layout; records.proto: WalletRef), or nullopt: a COUPON_ISSUE, a
+// VOUCHER_ISSUE, the receiver's VOUCHER_TRANSFER_IN and the claimer's
+// VOUCHER_CLAIM give one, each of its own new code.
+std::optional<std::pair<std::string, std::string>> WalletRowOf(
+    const ExpectedEntry& entry) {
+  storage::v1::WalletRef ref;
+  switch (entry.kind) {
+    case v1::ENTRY_KIND_COUPON_ISSUE:
+      ref.set_code(entry.coupon_code);
+      break;
+    case v1::ENTRY_KIND_VOUCHER_ISSUE:
+      ref.set_code(entry.voucher_details.voucher_issued().code());
+      break;
+    case v1::ENTRY_KIND_VOUCHER_TRANSFER_IN:
+      ref.set_code(entry.voucher_details.voucher_transferred().code());
+      break;
+    case v1::ENTRY_KIND_VOUCHER_CLAIM:
+      ref.set_code(entry.voucher_details.voucher_gift().claimed_code());
+      break;
+    default:
+      return std::nullopt;
+  }
+  ref.set_voucher(entry.kind != v1::ENTRY_KIND_COUPON_ISSUE);
+  return std::make_pair(MemberEntryKey(entry.member_id, entry.sequence),
+                        ref.SerializeAsString());
+}
+
+int64_t WalletRowCount(const std::vector<ExpectedEntry>& entries) {
+  int64_t count = 0;
+  for (const ExpectedEntry& entry : entries) {
+    count += WalletRowOf(entry).has_value();
+  }
+  return count;
+}
+
 }  // namespace
 
 // Whether a put in the vouchers or voucher_gifts family is one the model
@@ -111,7 +147,8 @@ bool Runner::CheckWrites(const Command& command, const Expected& expected,
       {Family::kVoucherGifts, static_cast<int64_t>(expected.gift_puts.size())},
       {Family::kCouponBatches, expected.coupon_batch_puts},
       {Family::kCouponBearerUses, expected.bearer_use_puts},
-      {Family::kRewardCounts, expected.reward_count_puts}};
+      {Family::kRewardCounts, expected.reward_count_puts},
+      {Family::kWallet, WalletRowCount(expected.entries)}};
   bool exact = writes == 1 &&
                recording.ErasesIn(Family::kIdentifiers) ==
                    expected.identifiers_removed &&
@@ -226,10 +263,16 @@ bool Runner::CheckEntryWrites(const Recording& recording,
                               const std::vector<ExpectedEntry>& entries) {
   size_t next = 0;
   std::multiset<std::string> index_keys;
+  std::multiset<std::pair<std::string, std::string>> wallet_rows;
   for (const RecordedPut& put : recording.puts) {
     if (put.family == Family::kMemberEntries) {
       if (!put.value.empty()) return Fail("a statement index value is set");
       index_keys.insert(put.key);
+    }
+    if (put.family == Family::kWallet) {
+      // Written once with its entry, never changed or erased.
+      if (put.erase || put.existed) return Fail("a wallet row was changed");
+      wallet_rows.emplace(put.key, put.value);
     }
     if (put.family != Family::kEntries) continue;
     if (next == entries.size()) return Fail("more entries than the model's");
@@ -261,6 +304,15 @@ bool Runner::CheckEntryWrites(const Recording& recording,
   }
   if (index_keys != want_keys) {
     return Fail("the statement index keys are not the entries' own");
+  }
+  std::multiset<std::pair<std::string, std::string>> want_rows;
+  for (const ExpectedEntry& entry : entries) {
+    if (auto row = WalletRowOf(entry)) want_rows.insert(*std::move(row));
+  }
+  if (wallet_rows != want_rows) {
+    return Fail(absl::StrCat("the wallet rows written (", wallet_rows.size(),
+                             ") are not those the entries give (",
+                             want_rows.size(), ")"));
   }
   return true;
 }
@@ -380,6 +432,7 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   const bool exact =
       recording.PutsIn(Family::kEntries) == appended &&
       recording.PutsIn(Family::kMemberEntries) == MemberEntryCount(entries) &&
+      recording.PutsIn(Family::kWallet) == WalletRowCount(entries) &&
       recording.PutsIn(Family::kRequests) == decided &&
       (orders_erased == 0 ? orders_new == orders : orders_new <= orders) &&
       recording.PutsIn(Family::kOrders) <= orders_written &&
@@ -446,6 +499,16 @@ bool Runner::CheckGroupWrites(const std::vector<Expected>& expected,
   return CheckScheduleWrites(recording, touched, nullptr);
 }
 
+int64_t Runner::WalletRowsOfModel() const {
+  // One row per coupon issued to a member and per voucher code (each is
+  // made by its ISSUE, TRANSFER_IN or CLAIM).
+  int64_t rows = static_cast<int64_t>(model_.vouchers().size());
+  for (const auto& [code, coupon] : model_.coupons()) {
+    rows += !coupon.owner.empty();
+  }
+  return rows;
+}
+
 absl::StatusOr<StorePrint> Runner::Scan() {
   ++report_.store_scans;
   return ScanStore(memory_);
@@ -506,6 +569,7 @@ bool Runner::CheckScan(const StorePrint& before, const Recording& recording) {
           static_cast<int64_t>(model_.requests_remembered()) ||
       keys(Family::kOrders) != static_cast<int64_t>(model_.order_count()) ||
       keys(Family::kMeta) != (sequence > 0 ? 1 : 0) ||
+      keys(Family::kWallet) != WalletRowsOfModel() ||
       keys(Family::kSchedule) !=
           static_cast<int64_t>(model_.scheduled_count())) {
     return Fail(absl::StrCat("store family sizes disagree with the model: ",
@@ -514,7 +578,8 @@ bool Runner::CheckScan(const StorePrint& before, const Recording& recording) {
                              " identifiers=", model_.identifier_count(),
                              " requests=", model_.requests_remembered(),
                              " orders=", model_.order_count(),
-                             " scheduled=", model_.scheduled_count()));
+                             " scheduled=", model_.scheduled_count(),
+                             " wallet rows=", WalletRowsOfModel()));
   }
   // The schedule holds exactly the keys the writes left (which
   // CheckScheduleWrites held against the model member by member).

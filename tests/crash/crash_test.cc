@@ -87,6 +87,10 @@
 //       than it allows with its reserved uses, each reservation ended once,
 //       and all uses made once a redemption was told it is used up (of a
 //       coupon never reserved);
+//       coupons issued by program rules (rule_coupon_check.h): every
+//       acknowledged Earn that reached the spend bonus has exactly one
+//       coupon of it, right after its EARN, none twice and none for any
+//       other request;
 //   (l) vouchers (voucher_check.h): tills race for a voucher's last units
 //       and friends for one gift claim code; every acknowledged voucher
 //       exists with its owner, its units conserved (bought = redeemed +
@@ -150,6 +154,7 @@
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
 #include "tests/crash/return_check.h"
+#include "tests/crash/rule_coupon_check.h"
 #include "tests/crash/test_program.h"
 #include "tests/crash/transfer_check.h"
 #include "tests/crash/voucher_check.h"
@@ -290,6 +295,7 @@ class CrashRun {
   CloseCheck close_check_;
   CouponBook coupon_book_;  // Acknowledged coupons, for redemptions.
   CouponCheck coupon_check_;
+  RuleCouponCheck rule_coupon_check_;  // Coupons issued by program rules.
   VoucherBook voucher_book_;  // Acknowledged vouchers and claim codes.
   VoucherCheck voucher_check_;
   GenerateCheck generate_check_;  // Bulk coupon codes.
@@ -628,6 +634,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
     coupon_check_.AddBearer(code, kCouponTemplateMulti, kCouponUsesMulti);
   }
   coupon_check_.Learn(requests, &failures_);
+  rule_coupon_check_.Learn(requests, &failures_);
   voucher_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
@@ -657,6 +664,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   close_check_.Check(client, identity_check_, &failures_);
   // (k) Coupons.
   coupon_check_.Check(client, &failures_);
+  rule_coupon_check_.Check(client, &failures_);
   // (l) Vouchers.
   voucher_check_.Check(client, &failures_);
   // (m) Bulk coupon codes: every batch begun completes exactly.
@@ -753,10 +761,10 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"pending EARN lots", hold_check_.counts().pending_lots_seen},
       {"MATURE entries", hold_check_.counts().matured},
       {"acknowledged coupon uses", coupon_check_.counts().uses},
-      {"acknowledged Earns with a coupon", coupon_check_.counts().checkout_uses},
+      {"acknowledged Earns with a coupon",
+       coupon_check_.counts().checkout_uses},
       {"COUPON_USED_UP answers", coupon_check_.counts().used_up},
-      {"acknowledged coupon reservations",
-       coupon_check_.counts().reservations},
+      {"acknowledged coupon reservations", coupon_check_.counts().reservations},
       {"acknowledged voucher pickups", voucher_check_.counts().pickups},
       {"acknowledged voucher transfers", voucher_check_.counts().transfers},
       {"acknowledged voucher gift claims", voucher_check_.counts().claims},
@@ -764,7 +772,9 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"complete GenerateCoupons batches",
        generate_check_.counts().batches_complete},
       {"acknowledged uses of generated (bearer) codes",
-       coupon_check_.counts().bearer_uses}};
+       coupon_check_.counts().bearer_uses},
+      {"COUPON_ISSUEs of the spend bonus's coupons",
+       rule_coupon_check_.counts().issues_seen}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,

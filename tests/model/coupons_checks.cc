@@ -40,6 +40,7 @@ std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
   check(got.uses_reserved() == want.ReservedAt(now_ms), "uses_reserved");
   check(got.issued_sequence() == want.issued_sequence, "issued_sequence");
   check(got.batch_id() == want.batch_id, "batch_id");
+  check(got.rule_id() == want.rule_id, "rule_id");  // Program rules'.
   check(got.state() == StateAt(want, now_ms), "state");
   if (differ.empty()) return "";
   return absl::StrCat("coupon ", want.code, " differs in ", differ,
@@ -238,6 +239,7 @@ bool Runner::CheckCoupons() {
       reservation->set_order_id(open.order_id);
     }
     record.set_batch_id(coupon.batch_id);
+    record.set_rule_id(coupon.rule_id);  // Coupons issued by program rules.
     want_coupons[CouponKey(code)] = record.SerializeAsString();
     auto shown = ledger_->GetCoupon(FormatCouponCode(code));
     if (!shown.ok()) {

@@ -32,8 +32,9 @@ const std::vector<CouponRule>& ModelRuleCouponRules() {
     // threshold earn without their coupon.
     add("thanks-usd", 5, 20)->budget = 6;
     add("welcome-silver", 15, 30);
-    // Gold is reached often (USD and JPY earns, merges): a small budget.
-    add("welcome-gold", 25, 14)->budget = 5;
+    // Once per member: a member back at gold after a move down, or a
+    // merge's target that had it, gets none.
+    add("welcome-gold", 25, 14)->per_member_limit = 1;
     return rules;
   }();
   return kRules;

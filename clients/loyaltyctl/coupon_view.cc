@@ -97,6 +97,10 @@ std::vector<Field> CouponFields(const Coupon& coupon) {
   if (!coupon.reward_item_id().empty()) {
     fields.push_back({"reward", coupon.reward_item_id()});
   }
+  // Coupons issued by program rules: the tier or spend bonus that gave it.
+  if (!coupon.rule_id().empty()) {
+    fields.insert(fields.begin() + 4, {"rule", coupon.rule_id()});
+  }
   AddCheckoutRuleFields(coupon, &fields);
   fields.push_back(
       {"uses", absl::StrCat(coupon.uses(), " of ", coupon.uses_allowed())});
@@ -128,6 +132,20 @@ void PrintAppliedCoupons(std::ostream& out, const AppliedCoupons& coupons) {
                   points_coupon ? "-"
                                 : FormatMinorUnits(applied.discount_minor(), ""),
                   points_coupon ? FormatPointsDelta(applied.points()) : "-"});
+  }
+  out << '\n';
+  table.Print(out);
+}
+
+void PrintIssuedCoupons(std::ostream& out, const IssuedCoupons& coupons) {
+  if (coupons.empty()) return;
+  Table table({{"ISSUED COUPON", Table::Align::kLeft},
+               {"TEMPLATE", Table::Align::kLeft},
+               {"RULE", Table::Align::kLeft},
+               {"VALID UNTIL", Table::Align::kLeft}});
+  for (const Coupon& coupon : coupons) {
+    table.AddRow({coupon.code(), coupon.template_id(), coupon.rule_id(),
+                  FormatTimeUtc(coupon.valid_until_ms())});
   }
   out << '\n';
   table.Print(out);

@@ -32,7 +32,8 @@ std::string CouponStateText(loyalty::v1::CouponState state);
 // order"; "-" when the template is gone from the program.
 std::string CouponBenefitText(const loyalty::v1::Coupon& coupon);
 
-// The coupon as fields: code, template, name, member, benefit, then its
+// The coupon as fields: code, template, name, member, (batch or rule when
+// set), benefit, then its
 // checkout rules when its template has them (min spend, categories, SKUs,
 // "combinable: yes"; a coupon without them is used alone on any line and
 // basket), then uses, window and state.
@@ -47,6 +48,14 @@ Field AppliedCouponField(const loyalty::v1::AppliedCoupon& applied);
 // printed), TEMPLATE, DISCOUNT (minor units), POINTS (a points coupon's
 // breakdown line); "-" where a coupon has none. Prints nothing for none.
 void PrintAppliedCoupons(std::ostream& out, const AppliedCoupons& coupons);
+
+using IssuedCoupons = google::protobuf::RepeatedPtrField<loyalty::v1::Coupon>;
+
+// Coupons issued by program rules: one row per coupon an earn's rules
+// issued (EarnResponse.issued_coupons), in entry order: ISSUED COUPON (as
+// printed), TEMPLATE, RULE (the tier or spend bonus), VALID UNTIL. Prints
+// nothing for none.
+void PrintIssuedCoupons(std::ostream& out, const IssuedCoupons& coupons);
 
 }  // namespace loyalty::ctl
 

@@ -101,6 +101,7 @@ void PrintEarned(const EarnResponse& response) {
   PrintFields(std::cout, fields);
   PrintBreakdown(response.breakdown());
   PrintAppliedCoupons(std::cout, response.coupons());
+  PrintIssuedCoupons(std::cout, response.issued_coupons());
 }
 
 void PrintQuote(const QuoteEarnResponse& response) {

@@ -294,6 +294,20 @@ absl::Status ValidateCampaigns(const ProgramConfig& program,
   return absl::OkStatus();
 }
 
+// Coupons issued by program rules: `template_id` (empty: none) must be
+// one of the program's coupon templates.
+absl::Status ValidateRuleCouponTemplate(const ProgramConfig& program,
+                                        const std::string& template_id,
+                                        const std::string& path) {
+  if (template_id.empty() ||
+      FindCouponTemplate(program, template_id) != nullptr) {
+    return absl::OkStatus();
+  }
+  return InvalidField(path, absl::StrCat("\"", template_id,
+                                         "\" is not one of the program's "
+                                         "coupon_templates"));
+}
+
 absl::Status ValidateSpendBonuses(const ProgramConfig& program,
                                   RuleIds* rule_ids) {
   for (int i = 0; i < program.spend_bonuses_size(); ++i) {
@@ -309,9 +323,20 @@ absl::Status ValidateSpendBonuses(const ProgramConfig& program,
     if (bonus.min_spend_minor() <= 0) {
       return InvalidField(path + ".min_spend_minor", "must be positive");
     }
-    if (bonus.bonus_points() < 1 || bonus.bonus_points() > kBonusPointsMax) {
+    // Coupons issued by program rules: a bonus gives points, a coupon or
+    // both, never nothing.
+    LEDGER_RETURN_IF_ERROR(ValidateRuleCouponTemplate(
+        program, bonus.coupon_template_id(), path + ".coupon_template_id"));
+    if (bonus.bonus_points() == 0 && bonus.coupon_template_id().empty()) {
       return InvalidField(path + ".bonus_points",
-                          absl::StrCat("must be between 1 and ", kBonusPointsMax));
+                          "give bonus points or a coupon_template_id "
+                          "(neither is set)");
+    }
+    if (bonus.bonus_points() < 0 || bonus.bonus_points() > kBonusPointsMax) {
+      return InvalidField(
+          path + ".bonus_points",
+          absl::StrCat("must be between 1 and ", kBonusPointsMax,
+                       " (or 0 with a coupon_template_id)"));
     }
   }
   return absl::OkStatus();
@@ -411,6 +436,16 @@ absl::Status ValidateTiers(const ProgramConfig& program, RuleIds* rule_ids) {
                        " is not above tiers[", i - 1, "]'s ",
                        rules.tiers(i - 1).threshold()));
     }
+    // Coupons issued by program rules: only an upgrade reaches a tier, and
+    // nobody is upgraded to the first one.
+    if (i == 0 && !tier.upgrade_coupon_template_id().empty()) {
+      return InvalidField(path + ".upgrade_coupon_template_id",
+                          "the first (lowest) tier is never reached by an "
+                          "upgrade: it may not name an upgrade coupon");
+    }
+    LEDGER_RETURN_IF_ERROR(
+        ValidateRuleCouponTemplate(program, tier.upgrade_coupon_template_id(),
+                                   path + ".upgrade_coupon_template_id"));
     if (tier.multiplier_percent() != 0 &&
         (tier.multiplier_percent() < 100 ||
          tier.multiplier_percent() > kTierMultiplierPercentMax)) {

@@ -130,6 +130,22 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
       return Broken(entry, "a COUPON_ISSUE without a code, template, uses "
                            "or window");
     }
+    // Coupons issued by program rules: a rule's coupon names its rule and
+    // what kind of rule it is; any other coupon names neither.
+    const bool by_tier = issued.rule_kind() == loyalty::v1::RULE_KIND_TIER;
+    const bool by_bonus =
+        issued.rule_kind() == loyalty::v1::RULE_KIND_SPEND_BONUS;
+    if (issued.rule_id().empty() !=
+        (issued.rule_kind() == loyalty::v1::RULE_KIND_UNSPECIFIED)) {
+      return Broken(entry,
+                    "a COUPON_ISSUE with a rule id but no rule kind, "
+                    "or a rule kind but no rule id");
+    }
+    if (!issued.rule_id().empty() && !by_tier && !by_bonus) {
+      return Broken(entry,
+                    "a COUPON_ISSUE by a kind of rule that issues no "
+                    "coupons");
+    }
     coupon->set_code(issued.code());
     coupon->set_template_id(issued.template_id());
     coupon->set_member_id(entry.member_id());
@@ -141,6 +157,7 @@ absl::Status FoldCouponEntry(const LedgerEntry& entry,
     coupon->set_reward_item_id(issued.reward_item_id());
     coupon->set_reward_points(issued.reward_points());
     coupon->set_reward_cancellable(issued.reward_cancellable());
+    coupon->set_rule_id(issued.rule_id());
     template_count->set_issued(template_count->issued() + 1);
     member_count->set_issued(member_count->issued() + 1);
     return absl::OkStatus();

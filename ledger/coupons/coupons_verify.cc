@@ -1,5 +1,6 @@
 #include "ledger/coupons/coupons_verify.h"
 
+#include "absl/strings/str_cat.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/coupons/coupons_fold.h"
@@ -18,6 +19,11 @@ void CouponsVerifyPart::AfterFold(
     const LedgerEntry& entry,
     const loyalty::storage::v1::EntryStorageFields& storage,
     Problems& problems) {
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE &&
+      !entry.coupon_issued().rule_id().empty()) {
+    CheckRuleCouponFollows(entry, problems);
+  }
+  Remember(entry);
   if (entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_GENERATE) {
     AfterGenerate(entry, problems);
     return;
@@ -73,6 +79,44 @@ void CouponsVerifyPart::AfterFold(
   coupons_[CouponKey(code)] = std::move(next);
   if (!template_key.empty()) counts_[template_key] = template_count;
   if (!member_key.empty()) counts_[member_key] = member_count;
+}
+
+void CouponsVerifyPart::CheckRuleCouponFollows(const LedgerEntry& entry,
+                                               Problems& problems) const {
+  const loyalty::v1::CouponIssued& issued = entry.coupon_issued();
+  bool follows = previous_.member_id == entry.member_id();
+  if (issued.rule_kind() == loyalty::v1::RULE_KIND_SPEND_BONUS) {
+    follows =
+        follows && previous_.request_id == entry.request_id() &&
+        previous_.principal == entry.principal() &&
+        (previous_.kind == loyalty::v1::ENTRY_KIND_EARN ||
+         previous_.coupon_rule_kind == loyalty::v1::RULE_KIND_SPEND_BONUS);
+  } else {
+    follows = follows && previous_.kind == loyalty::v1::ENTRY_KIND_TIER &&
+              previous_.tier_to == issued.rule_id() &&
+              previous_.tier_from != previous_.tier_to;
+  }
+  if (!follows) {
+    problems.Add(
+        absl::StrCat("entry ", entry.sequence(), ": a coupon issued by rule \"",
+                     issued.rule_id(), "\" does not follow the ",
+                     issued.rule_kind() == loyalty::v1::RULE_KIND_SPEND_BONUS
+                         ? "EARN of its request"
+                         : "TIER entry that raised the member to that tier"));
+  }
+}
+
+void CouponsVerifyPart::Remember(const LedgerEntry& entry) {
+  previous_.kind = entry.kind();
+  previous_.member_id = entry.member_id();
+  previous_.request_id = entry.request_id();
+  previous_.principal = entry.principal();
+  previous_.tier_from = entry.tier_from();
+  previous_.tier_to = entry.tier_to();
+  previous_.coupon_rule_kind =
+      entry.kind() == loyalty::v1::ENTRY_KIND_COUPON_ISSUE
+          ? entry.coupon_issued().rule_kind()
+          : loyalty::v1::RULE_KIND_UNSPECIFIED;
 }
 
 void CouponsVerifyPart::AfterGenerate(const LedgerEntry& entry,

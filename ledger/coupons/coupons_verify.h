@@ -7,6 +7,8 @@
 // codes: COUPON_GENERATE entries (no member) make bearer coupons, their
 // batch records and their templates' counts; a bearer coupon's REDEEMs
 // make its users' bearer-use counts. Each family is compared both ways.
+// Coupons issued by program rules: a rule's COUPON_ISSUE must follow the
+// entry that met its rule (CheckRuleCouponFollows).
 #ifndef LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_
 #define LOYALTY_LEDGER_COUPONS_COUPONS_VERIFY_H_
 
@@ -47,6 +49,25 @@ class CouponsVerifyPart final : public VerifyPart {
       bearer_uses_;
 
   void AfterGenerate(const loyalty::v1::LedgerEntry& entry, Problems& problems);
+
+  // Coupons issued by program rules: what a rule's COUPON_ISSUE is checked
+  // against, of the entry before it in the ledger.
+  struct PreviousEntry {
+    loyalty::v1::EntryKind kind = loyalty::v1::ENTRY_KIND_UNSPECIFIED;
+    std::string member_id;
+    std::string request_id;
+    std::string principal;
+    std::string tier_from;
+    std::string tier_to;
+    loyalty::v1::RuleKind coupon_rule_kind = loyalty::v1::RULE_KIND_UNSPECIFIED;
+  };
+  PreviousEntry previous_;
+  // A spend bonus's coupon follows its EARN (or the coupon of another bonus
+  // of that earn): same member, request id and principal. A tier's coupon
+  // follows the TIER entry that raised the member to that tier.
+  void CheckRuleCouponFollows(const loyalty::v1::LedgerEntry& entry,
+                              Problems& problems) const;
+  void Remember(const loyalty::v1::LedgerEntry& entry);
 };
 
 }  // namespace loyalty

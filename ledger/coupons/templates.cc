@@ -273,6 +273,7 @@ loyalty::v1::Coupon CouponView(const loyalty::storage::v1::CouponRecord& record,
   coupon.set_uses_reserved(reserved);
   coupon.set_issued_sequence(record.issued_sequence());
   coupon.set_batch_id(record.batch_id());  // Bulk coupon codes.
+  coupon.set_rule_id(record.rule_id());    // Issued by a program rule.
   if (coupon_template != nullptr) {
     coupon.set_display_name(coupon_template->display_name());
     switch (coupon_template->benefit_case()) {

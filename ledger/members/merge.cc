@@ -6,6 +6,7 @@
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
+#include "ledger/coupons/rule_coupons.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/rule_support.h"
@@ -157,15 +158,31 @@ absl::Status MergeMembersCommand::Decide(const Rules& rules, Batch& batch,
                target->held_points() == held_before);
   batch.MoveOrders(source_id, target_id, order_ids);
 
+  // Coupons issued by program rules: each TIER entry raising the target's
+  // tier is followed by that tier's upgrade coupon, if it names one (the
+  // response lists the COUPON_ISSUE after its TIER).
+  LedgerEntry rule_coupon_who =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_COUPON_ISSUE, target_id);
+  rule_coupon_who.set_channel(loyalty::v1::CHANNEL_ADMIN);
+  google::protobuf::RepeatedPtrField<loyalty::v1::Coupon> rule_coupons;
   if (std::optional<LedgerEntry> tier =
           MergedTierEntry(*target, source_tier_id, source_evaluation_ms,
                           rules.program, rules.time_zone, batch.now_ms())) {
-    *response.add_entries() = batch.Append(std::move(*tier), target);
+    const LedgerEntry tier_entry = batch.Append(std::move(*tier), target);
+    *response.add_entries() = tier_entry;
+    LEDGER_RETURN_IF_ERROR(IssueTierUpgradeCoupon(
+        rules, tier_entry, rule_coupon_who, target, batch, &rule_coupons,
+        response.mutable_entries()));
   }
   // The summed window may support a tier higher than either had.
   if (std::optional<LedgerEntry> upgrade = UpgradeEntry(
           *target, rules.program, rules.time_zone, batch.now_ms())) {
-    *response.add_entries() = batch.Append(std::move(*upgrade), target);
+    const LedgerEntry tier_entry = batch.Append(std::move(*upgrade), target);
+    *response.add_entries() = tier_entry;
+    LEDGER_RETURN_IF_ERROR(IssueTierUpgradeCoupon(
+        rules, tier_entry, rule_coupon_who, target, batch, &rule_coupons,
+        response.mutable_entries()));
   }
   *response.mutable_member() = MemberAt(*target, batch.now_ms(), rules);
   command.response = std::move(response);

@@ -8,6 +8,7 @@
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
 #include "ledger/coupons/checkout.h"
+#include "ledger/coupons/rule_coupons.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/rule_support.h"
@@ -108,6 +109,15 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   entry.set_qualifying_delta(qualifying);
   entry.set_qualifying_month(MonthIndex(order_time_ms, rules.time_zone));
   LedgerEntry earn_entry = batch.Append(std::move(entry), member);
+  loyalty::v1::EarnResponse response;
+  // Coupons issued by program rules come right after the entry that met
+  // the rule; one whose budget or limit is reached is skipped.
+  const LedgerEntry rule_coupon_who =
+      EntryFor(request.context(), command.principal,
+               loyalty::v1::ENTRY_KIND_COUPON_ISSUE, request.member_id());
+  LEDGER_RETURN_IF_ERROR(
+      IssueSpendBonusCoupons(rules, earn.coupon_bonus_rule_ids, rule_coupon_who,
+                             member, batch, response.mutable_issued_coupons()));
   if (checkout.has_value()) {
     RecordCouponUses(request.context(), command.principal, request.order_id(),
                      request.currency(), *checkout, member, batch);
@@ -115,10 +125,12 @@ absl::Status EarnCommand::Decide(const Rules& rules, Batch& batch,
   // An upgrade happens at once; its multiplier applies from the next earn.
   if (std::optional<LedgerEntry> upgrade = UpgradeEntry(
           *member, rules.program, rules.time_zone, batch.now_ms())) {
-    batch.Append(std::move(*upgrade), member);
+    const LedgerEntry tier_entry = batch.Append(std::move(*upgrade), member);
+    LEDGER_RETURN_IF_ERROR(
+        IssueTierUpgradeCoupon(rules, tier_entry, rule_coupon_who, member,
+                               batch, response.mutable_issued_coupons()));
   }
 
-  loyalty::v1::EarnResponse response;
   response.set_points_earned(earn.points);
   *response.mutable_breakdown() = earn_entry.breakdown();
   *response.mutable_entry() = std::move(earn_entry);

@@ -283,8 +283,15 @@ absl::StatusOr<EarnComputation> ComputeEarn(const ProgramConfig& program,
                                              bonus.currency()),
                            " bonus")
             : bonus.description();
-    breakdown.Add(loyalty::v1::RULE_KIND_SPEND_BONUS, bonus.rule_id(),
-                  std::move(text), bonus.bonus_points());
+    // Coupons issued by program rules: a bonus may give a coupon only, and
+    // then it adds no breakdown line (the line would grant nothing).
+    if (bonus.bonus_points() > 0) {
+      breakdown.Add(loyalty::v1::RULE_KIND_SPEND_BONUS, bonus.rule_id(),
+                    std::move(text), bonus.bonus_points());
+    }
+    if (!bonus.coupon_template_id().empty()) {
+      result.coupon_bonus_rule_ids.push_back(bonus.rule_id());
+    }
   }
 
   // 5. Points coupons, on the lines each covers that earn.

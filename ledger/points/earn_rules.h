@@ -72,6 +72,10 @@ struct EarnComputation {
   std::vector<loyalty::v1::EarnBreakdownLine> breakdown;
   // The basket's lines, each marked excluded or not (for returns).
   std::vector<loyalty::v1::EarnedLine> lines;
+  // Coupons issued by program rules: the spend bonuses reached that give a
+  // coupon (SpendBonus.coupon_template_id), by rule_id, in program order.
+  // The writer issues them (coupons/rule_coupons.h); a quote shows nothing.
+  std::vector<std::string> coupon_bonus_rule_ids;
 };
 
 // Computes the points of a validated earn request placed at `order_time_ms`

@@ -6,9 +6,7 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/status_util.h"
 #include "ledger/common/validation.h"
-#include "ledger/coupons/codes.h"
-#include "ledger/coupons/coupon_rules.h"
-#include "ledger/coupons/coupons_fold.h"
+#include "ledger/coupons/coupon_issuance.h"
 #include "ledger/coupons/templates.h"
 #include "ledger/engine/batch.h"
 #include "ledger/engine/rule_support.h"
@@ -23,8 +21,6 @@
 
 namespace loyalty {
 
-using loyalty::storage::v1::CouponCount;
-using loyalty::storage::v1::CouponRecord;
 using loyalty::storage::v1::MemberRecord;
 using loyalty::storage::v1::RewardCount;
 using loyalty::storage::v1::VoucherRecord;
@@ -37,61 +33,24 @@ namespace {
 // that a refusal writes nothing.
 struct Purchase {
   std::string code;
-  // A coupon: its template, record and counts.
-  const loyalty::v1::CouponTemplate* coupon_template = nullptr;
-  CouponRecord* coupon = nullptr;
-  CouponCount* template_count = nullptr;
-  CouponCount* member_count = nullptr;
-  std::string template_key;
-  std::string member_key;
+  // A coupon: IssueCoupon's budget and limit checked, its code drawn.
+  CouponIssuePlan coupon_plan;
   // A voucher: its product, record and expiry.
   const loyalty::v1::VoucherProduct* product = nullptr;
   VoucherRecord* voucher = nullptr;
   int64_t voucher_expires_at_ms = 0;
 };
 
-// A coupon of the item's template: IssueCoupon's budget and limit apply.
 absl::Status PrepareCoupon(const Rules& rules, const RewardItem& item,
                            const std::string& member_id, Batch& batch,
                            Purchase& purchase) {
-  purchase.coupon_template =
+  const loyalty::v1::CouponTemplate* coupon_template =
       FindCouponTemplate(rules.program, item.coupon_template_id());
   // Invariant: program validation checked the item's template exists.
-  LEDGER_CHECK(purchase.coupon_template != nullptr);
-  const loyalty::v1::CouponTemplate& coupon_template =
-      *purchase.coupon_template;
-  purchase.template_key = CouponTemplateCountKey(item.coupon_template_id());
-  purchase.member_key =
-      CouponMemberCountKey(item.coupon_template_id(), member_id);
-  LEDGER_ASSIGN_OR_RETURN(purchase.template_count,
-                          batch.LoadRecord<CouponCount>(Family::kCouponCounts,
-                                                        purchase.template_key));
-  LEDGER_ASSIGN_OR_RETURN(purchase.member_count,
-                          batch.LoadRecord<CouponCount>(Family::kCouponCounts,
-                                                        purchase.member_key));
-  if (coupon_template.issuance_budget() != 0 &&
-      purchase.template_count->issued() >= coupon_template.issuance_budget()) {
-    return CouponRefused(
-        loyalty::v1::ERROR_REASON_COUPON_BUDGET_SPENT,
-        absl::StrCat("template \"", item.coupon_template_id(),
-                     "\" has issued its budget of ",
-                     coupon_template.issuance_budget(), " coupons"));
-  }
-  if (coupon_template.per_member_limit() != 0 &&
-      purchase.member_count->issued() >= coupon_template.per_member_limit()) {
-    return CouponRefused(
-        loyalty::v1::ERROR_REASON_COUPON_LIMIT_REACHED,
-        absl::StrCat("member \"", member_id, "\" has ",
-                     purchase.member_count->issued(), " coupons of template \"",
-                     item.coupon_template_id(), "\", its limit"));
-  }
-  // Drawn again on the rare collision, as IssueCoupon does.
-  do {
-    purchase.code = NewCouponCode();
-    LEDGER_ASSIGN_OR_RETURN(purchase.coupon,
-                            batch.LoadRecord<CouponRecord>(
-                                Family::kCoupons, CouponKey(purchase.code)));
-  } while (!purchase.coupon->code().empty());
+  LEDGER_CHECK(coupon_template != nullptr);
+  LEDGER_ASSIGN_OR_RETURN(purchase.coupon_plan,
+                          PlanCouponIssue(*coupon_template, member_id, batch));
+  purchase.code = purchase.coupon_plan.code;
   return absl::OkStatus();
 }
 
@@ -203,32 +162,20 @@ absl::Status RedeemRewardCommand::Decide(const Rules& rules, Batch& batch,
     *response.add_entries() = std::move(redeem_appended);
     *response.add_entries() = std::move(issue_appended);
   } else {
-    const CouponWindow window = CouponWindowFor(
-        *purchase.coupon_template, rules.time_zone, batch.now_ms());
     LedgerEntry issue_entry =
         EntryFor(request.context(), command.principal,
                  loyalty::v1::ENTRY_KIND_COUPON_ISSUE, request.member_id());
     loyalty::v1::CouponIssued* issued = issue_entry.mutable_coupon_issued();
-    issued->set_code(purchase.code);
-    issued->set_template_id(item->coupon_template_id());
-    issued->set_valid_from_ms(window.valid_from_ms);
-    issued->set_valid_until_ms(window.valid_until_ms);
-    issued->set_uses_allowed(CouponUsesAllowed(*purchase.coupon_template));
     issued->set_reward_item_id(item->item_id());
     issued->set_reward_points(item->points_price());
     issued->set_reward_cancellable(item->cancellable());
-    LedgerEntry issue_appended = batch.Append(std::move(issue_entry), member);
-    LEDGER_CHECK(fold::FoldCouponEntry(issue_appended, purchase.coupon,
-                                       purchase.template_count,
-                                       purchase.member_count)
-                     .ok());
-    batch.StageRecord(Family::kCoupons, CouponKey(purchase.code));
-    batch.StageRecord(Family::kCouponCounts, purchase.template_key);
-    batch.StageRecord(Family::kCouponCounts, purchase.member_key);
+    IssuedCoupon coupon = AppendCouponIssue(
+        rules, purchase.coupon_plan, std::move(issue_entry), member, batch);
     *response.mutable_coupon() =
-        CouponView(*purchase.coupon, purchase.coupon_template, batch.now_ms());
+        CouponView(*coupon.coupon, purchase.coupon_plan.coupon_template,
+                   batch.now_ms());
     *response.add_entries() = std::move(redeem_appended);
-    *response.add_entries() = std::move(issue_appended);
+    *response.add_entries() = std::move(coupon.entry);
   }
   *response.mutable_balance() = BalanceAt(*member, batch.now_ms(), rules);
   command.response = std::move(response);

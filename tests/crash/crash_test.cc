@@ -87,6 +87,10 @@
 //       than it allows with its reserved uses, each reservation ended once,
 //       and all uses made once a redemption was told it is used up (of a
 //       coupon never reserved);
+//       coupons issued by program rules (rule_coupon_check.h): every
+//       acknowledged Earn that reached the spend bonus has exactly one
+//       coupon of it, right after its EARN, none twice and none for any
+//       other request;
 //   (l) vouchers (voucher_check.h): tills race for a voucher's last units
 //       and friends for one gift claim code; every acknowledged voucher
 //       exists with its owner, its units conserved (bought = redeemed +
@@ -157,6 +161,7 @@
 #include "tests/crash/recheck.h"
 #include "tests/crash/return_check.h"
 #include "tests/crash/reward_check.h"
+#include "tests/crash/rule_coupon_check.h"
 #include "tests/crash/test_program.h"
 #include "tests/crash/transfer_check.h"
 #include "tests/crash/voucher_check.h"
@@ -297,6 +302,7 @@ class CrashRun {
   CloseCheck close_check_;
   CouponBook coupon_book_;  // Acknowledged coupons, for redemptions.
   CouponCheck coupon_check_;
+  RuleCouponCheck rule_coupon_check_;  // Coupons issued by program rules.
   VoucherBook voucher_book_;  // Acknowledged vouchers and claim codes.
   VoucherCheck voucher_check_;
   RewardCheck reward_check_;
@@ -636,6 +642,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
     coupon_check_.AddBearer(code, kCouponTemplateMulti, kCouponUsesMulti);
   }
   coupon_check_.Learn(requests, &failures_);
+  rule_coupon_check_.Learn(requests, &failures_);
   voucher_check_.Learn(requests, &failures_);
   reward_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
@@ -666,6 +673,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   close_check_.Check(client, identity_check_, &failures_);
   // (k) Coupons.
   coupon_check_.Check(client, &failures_);
+  rule_coupon_check_.Check(client, &failures_);
   // (l) Vouchers.
   voucher_check_.Check(client, &failures_);
   // (n) Rewards.
@@ -777,7 +785,9 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"complete GenerateCoupons batches",
        generate_check_.counts().batches_complete},
       {"acknowledged uses of generated (bearer) codes",
-       coupon_check_.counts().bearer_uses}};
+       coupon_check_.counts().bearer_uses},
+      {"COUPON_ISSUEs of the spend bonus's coupons",
+       rule_coupon_check_.counts().issues_seen}};
   for (const auto& [what, count] : seen) {
     if (count == 0) {
       Fail(absl::StrCat("the statements of ", totals_.sent,

@@ -79,6 +79,17 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
     coupon->set_valid_days_after_issue(30);
     coupon->set_uses_per_coupon(uses);
   }
+  // Coupons issued by program rules: a spend bonus giving a coupon only.
+  auto* thanks = program.add_coupon_templates();
+  thanks->set_template_id(kRuleCouponTemplate);
+  thanks->set_display_name("Crash test thank-you");
+  thanks->set_percent_off(5);
+  thanks->set_valid_days_after_issue(30);
+  auto* spend_bonus = program.add_spend_bonuses();
+  spend_bonus->set_rule_id(kRuleCouponBonus);
+  spend_bonus->set_currency(kRuleCouponCurrency);
+  spend_bonus->set_min_spend_minor(kRuleCouponSpendMinor);
+  spend_bonus->set_coupon_template_id(kRuleCouponTemplate);
   auto* voucher = program.add_voucher_products();
   voucher->set_product_id(kVoucherProduct);
   voucher->set_display_name("Crash test coffees");

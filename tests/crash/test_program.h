@@ -48,6 +48,13 @@ inline constexpr int64_t kTransferPointsPerDayMax = 3000;
 inline constexpr char kCouponTemplateMulti[] = "crash-five-uses";
 inline constexpr int kCouponUsesMulti = 5;
 inline constexpr char kCouponTemplateSingle[] = "crash-one-use";
+// Coupons issued by program rules (rule_coupon_check.h): an EUR order that
+// paid 100.00 or more gets a coupon of kRuleCouponTemplate from the spend
+// bonus kRuleCouponBonus (no points), in the earn's batch.
+inline constexpr char kRuleCouponBonus[] = "crash-spend-100";
+inline constexpr char kRuleCouponTemplate[] = "crash-thanks";
+inline constexpr char kRuleCouponCurrency[] = "EUR";
+inline constexpr int64_t kRuleCouponSpendMinor = 100'00;
 // Vouchers (voucher_check.h): six units, so that tills race for the last
 // ones; valid and claimable for longer than any run, so that no expiry or
 // gift return is written while acknowledged requests are re-sent.

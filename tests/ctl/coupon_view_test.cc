@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "clients/loyaltyctl/format.h"
 
 namespace loyalty::ctl {
 namespace {
@@ -115,6 +116,55 @@ TEST_CASE("points coupons say what they add to the order", "[ctl][coupon]") {
   bonus.set_bonus_points(50);
   CHECK(FieldValue(CouponFields(bonus), "benefit") ==
         "50 bonus points on the order");
+}
+
+// Coupons issued by program rules.
+TEST_CASE("a coupon a program rule issued names its rule", "[ctl][coupon]") {
+  Coupon coupon;
+  coupon.set_code("S04H-W92F-53F1-DKD1-K");
+  coupon.set_template_id("gold-welcome");
+  coupon.set_member_id("ann");
+  coupon.set_percent_off(25);
+  coupon.set_rule_id("gold");
+  const std::vector<Field> fields = CouponFields(coupon);
+  CHECK(Labels(fields) == std::vector<std::string>{"code", "template", "name",
+                                                   "member", "rule", "benefit",
+                                                   "uses", "valid from",
+                                                   "valid until", "state"});
+  CHECK(FieldValue(fields, "rule") == "gold");
+  coupon.clear_rule_id();
+  CHECK(FieldValue(CouponFields(coupon), "rule") == "(absent)");
+}
+
+TEST_CASE(
+    "the coupons an earn's rules issued show code, template, rule and "
+    "end of validity",
+    "[ctl][coupon]") {
+  IssuedCoupons coupons;
+  Coupon* bonus = coupons.Add();
+  bonus->set_code("S04H-W92F-53F1-DKD1-K");
+  bonus->set_template_id("thank-you");
+  bonus->set_rule_id("spend-50");
+  bonus->set_valid_until_ms(1'700'000'000'000);
+  Coupon* tier = coupons.Add();
+  tier->set_code("0000-1111-2222-3333-X");
+  tier->set_template_id("gold-welcome");
+  tier->set_rule_id("gold");
+  tier->set_valid_until_ms(1'700'000'000'000);
+  std::ostringstream out;
+  PrintIssuedCoupons(out, coupons);
+  const std::string until = FormatTimeUtc(1'700'000'000'000);
+  CHECK(out.str() ==
+        "\n"
+        "ISSUED COUPON          TEMPLATE      RULE      VALID UNTIL\n"
+        "S04H-W92F-53F1-DKD1-K  thank-you     spend-50  " +
+            until +
+            "\n"
+            "0000-1111-2222-3333-X  gold-welcome  gold      " +
+            until + "\n");
+  std::ostringstream none;
+  PrintIssuedCoupons(none, IssuedCoupons());
+  CHECK(none.str().empty());
 }
 
 }  // namespace

@@ -675,5 +675,45 @@ TEST_CASE("a spend bonus needs a program currency and a positive threshold",
                           "spend_bonuses[0].min_spend_minor"));
 }
 
+// Coupons issued by program rules: a spend bonus gives points, a coupon of
+// one of the program's templates, or both.
+TEST_CASE("a spend bonus gives points, a known coupon template or both",
+          "[program][program_rules][rule_coupons]") {
+  auto with_template = [](ProgramConfig& p) {
+    v1::CouponTemplate* coupon = p.add_coupon_templates();
+    coupon->set_template_id("thank-you");
+    coupon->set_percent_off(10);
+    coupon->set_valid_days_after_issue(30);
+  };
+  CHECK(absl::StrContains(
+      RejectionAfter([](ProgramConfig& p) {
+        p.mutable_spend_bonuses(0)->set_coupon_template_id("thank-yuo");
+      }),
+      "spend_bonuses[0].coupon_template_id: \"thank-yuo\" is not one of "
+      "the program's coupon_templates"));
+  CHECK(absl::StrContains(RejectionAfter([](ProgramConfig& p) {
+                            p.mutable_spend_bonuses(0)->set_bonus_points(0);
+                          }),
+                          "spend_bonuses[0].bonus_points: give bonus points "
+                          "or a coupon_template_id"));
+  CHECK(absl::StrContains(RejectionAfter([&](ProgramConfig& p) {
+                            with_template(p);
+                            p.mutable_spend_bonuses(0)->set_coupon_template_id(
+                                "thank-you");
+                            p.mutable_spend_bonuses(0)->set_bonus_points(-1);
+                          }),
+                          "spend_bonuses[0].bonus_points"));
+  for (int64_t bonus_points : {0, 50}) {
+    INFO(bonus_points);
+    ProgramConfig program = RulesProgram();
+    with_template(program);
+    program.mutable_spend_bonuses(0)->set_coupon_template_id("thank-you");
+    program.mutable_spend_bonuses(0)->set_bonus_points(bonus_points);
+    absl::Status valid = ValidateProgram(program);
+    INFO(valid.ToString());
+    CHECK(valid.ok());
+  }
+}
+
 }  // namespace
 }  // namespace loyalty

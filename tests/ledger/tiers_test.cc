@@ -245,13 +245,21 @@ TEST_CASE("tier rules are checked field by field", "[tiers][program]") {
     const char* field;
   };
   std::vector<Case> cases = {
-      {[](ProgramConfig& p) { p.mutable_tier_rules()->mutable_tiers(0)->set_threshold(5); },
+      {[](ProgramConfig& p) {
+         p.mutable_tier_rules()->mutable_tiers(0)->set_threshold(5);
+       },
        "tier_rules.tiers[0].threshold"},
-      {[](ProgramConfig& p) { p.mutable_tier_rules()->mutable_tiers(2)->set_threshold(1000); },
+      {[](ProgramConfig& p) {
+         p.mutable_tier_rules()->mutable_tiers(2)->set_threshold(1000);
+       },
        "tier_rules.tiers[2].threshold"},
-      {[](ProgramConfig& p) { p.mutable_tier_rules()->mutable_tiers(1)->set_multiplier_percent(99); },
+      {[](ProgramConfig& p) {
+         p.mutable_tier_rules()->mutable_tiers(1)->set_multiplier_percent(99);
+       },
        "tier_rules.tiers[1].multiplier_percent"},
-      {[](ProgramConfig& p) { p.mutable_tier_rules()->mutable_tiers(1)->set_tier_id("base-eur"); },
+      {[](ProgramConfig& p) {
+         p.mutable_tier_rules()->mutable_tiers(1)->set_tier_id("base-eur");
+       },
        "tier_rules.tiers[1].tier_id"},
       {[](ProgramConfig& p) { p.mutable_tier_rules()->set_window_months(0); },
        "tier_rules.window_months"},
@@ -259,13 +267,33 @@ TEST_CASE("tier rules are checked field by field", "[tiers][program]") {
        "tier_rules.window_months"},
       {[](ProgramConfig& p) { p.mutable_tier_rules()->set_grace_days(-1); },
        "tier_rules.grace_days"},
-      {[](ProgramConfig& p) { p.mutable_tier_rules()->set_basis(v1::TIER_BASIS_UNSPECIFIED); },
+      {[](ProgramConfig& p) {
+         p.mutable_tier_rules()->set_basis(v1::TIER_BASIS_UNSPECIFIED);
+       },
        "tier_rules.basis"},
       {[](ProgramConfig& p) {
          p.mutable_tier_rules()->set_basis(v1::TIER_BASIS_SPEND);
          p.mutable_tier_rules()->set_spend_currency("JPY");
        },
        "tier_rules.spend_currency"},
+      // Coupons issued by program rules: a known template, never on the
+      // first tier (nobody is upgraded to it).
+      {[](ProgramConfig& p) {
+         p.mutable_tier_rules()
+             ->mutable_tiers(1)
+             ->set_upgrade_coupon_template_id("no-such-template");
+       },
+       "tier_rules.tiers[1].upgrade_coupon_template_id"},
+      {[](ProgramConfig& p) {
+         v1::CouponTemplate* coupon = p.add_coupon_templates();
+         coupon->set_template_id("welcome-up");
+         coupon->set_percent_off(10);
+         coupon->set_valid_days_after_issue(30);
+         p.mutable_tier_rules()
+             ->mutable_tiers(0)
+             ->set_upgrade_coupon_template_id("welcome-up");
+       },
+       "tier_rules.tiers[0].upgrade_coupon_template_id"},
   };
   for (const Case& c : cases) {
     ProgramConfig program = TiersProgram();

@@ -43,6 +43,7 @@ std::string CompareCoupon(const CouponState& want, const v1::Coupon& got,
   check(got.issued_sequence() == want.issued_sequence, "issued_sequence");
   check(got.batch_id() == want.batch_id, "batch_id");
   check(got.reward_item_id() == want.reward_item_id, "reward_item_id");
+  check(got.rule_id() == want.rule_id, "rule_id");  // Program rules'.
   check(got.state() == StateAt(want, now_ms), "state");
   if (differ.empty()) return "";
   return absl::StrCat("coupon ", want.code, " differs in ", differ,
@@ -243,6 +244,7 @@ bool Runner::CheckCoupons() {
     record.set_reward_points(coupon.reward_points);
     record.set_reward_cancellable(coupon.reward_cancellable);
     record.set_cancelled(coupon.cancelled);
+    record.set_rule_id(coupon.rule_id);  // Coupons issued by program rules.
     want_coupons[CouponKey(code)] = record.SerializeAsString();
     auto shown = ledger_->GetCoupon(FormatCouponCode(code));
     if (!shown.ok()) {

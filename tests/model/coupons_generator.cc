@@ -129,9 +129,18 @@ std::string Spelled(Generator& g, const std::string& canonical) {
 
 // A coupon the model knows, or null if none: mostly one of the latest
 // issued (still valid, with uses left), sometimes any.
+// Coupons issued by program rules come with many earns: the generator
+// presents one in eight of them (by sequence, drawing nothing), so that
+// IssueCoupon's coupons, with their checkout rules and return policies,
+// stay most of what commands name.
+bool PresentedByGenerator(const CouponState& coupon) {
+  return coupon.rule_id.empty() || coupon.issued_sequence % 8 == 0;
+}
+
 const CouponState* PickCoupon(Generator& g, bool nearly_used_up) {
   std::vector<const CouponState*> candidates;
   for (const auto& [code, coupon] : g.model().coupons()) {
+    if (!PresentedByGenerator(coupon)) continue;
     if (!nearly_used_up || coupon.uses_allowed - coupon.uses <= 1) {
       candidates.push_back(&coupon);
     }
@@ -493,7 +502,8 @@ bool StackCoupons(Generator& g, v1::EarnRequest* request) {
   std::map<std::string, std::vector<const CouponState*>> usable;
   for (const auto& [code, coupon] : model.coupons()) {
     if ((combinable_only && !Combinable(coupon.template_id)) ||
-        !coupon.batch_id.empty() || coupon.uses >= coupon.uses_allowed ||
+        !coupon.batch_id.empty() || !PresentedByGenerator(coupon) ||
+        coupon.uses >= coupon.uses_allowed ||
         model.now_ms() >= coupon.valid_until_ms) {
       continue;
     }
@@ -551,7 +561,8 @@ void AddCouponCodes(Generator& g, v1::EarnRequest* request) {
   for (const auto& [code, coupon] : model.coupons()) {
     if (!coupon.batch_id.empty()) {
       bearer.push_back(&coupon);
-    } else if (model.Resolve(coupon.owner) == member_id) {
+    } else if (model.Resolve(coupon.owner) == member_id &&
+               PresentedByGenerator(coupon)) {
       own.push_back(&coupon);
     }
   }

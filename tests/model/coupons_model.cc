@@ -64,7 +64,15 @@ const CouponRule* FindCouponRule(const std::string& template_id) {
   for (const CouponRule& rule : ModelCouponRules()) {
     if (rule.template_id == template_id) return &rule;
   }
+  // Coupons issued by program rules.
+  for (const CouponRule& rule : ModelRuleCouponRules()) {
+    if (rule.template_id == template_id) return &rule;
+  }
   return nullptr;
+}
+
+int64_t ModelCouponWindowEnd(int64_t issued_at_ms, int32_t days) {
+  return WindowEnd(issued_at_ms, days);
 }
 
 const std::vector<CouponRule>& ModelCouponRules() {

@@ -75,6 +75,9 @@ void Fill(const v1::EarnResponse& response, Observed* observed) {
   observed->points_earned = response.points_earned();
   observed->discount_minor = response.discount_minor();
   observed->coupons_applied = response.coupons_size();
+  for (const v1::Coupon& coupon : response.issued_coupons()) {
+    observed->rule_coupon_codes.push_back(coupon.code());
+  }
 }
 void Fill(const v1::RedeemResponse& response, Observed* observed) {
   observed->member_id = response.entry().member_id();
@@ -168,6 +171,12 @@ void Fill(const v1::MergeMembersResponse& response, Observed* observed) {
                            response.entries().end());
   observed->balance = response.member().balance();
   observed->member = response.member();
+  for (const v1::LedgerEntry& entry : response.entries()) {
+    if (entry.kind() == v1::ENTRY_KIND_COUPON_ISSUE) {
+      observed->rule_coupon_codes.push_back(
+          FormatCouponCode(entry.coupon_issued().code()));
+    }
+  }
 }
 
 template <typename Response>
@@ -511,9 +520,11 @@ CampaignRule ProgramCampaign() {
 // gold at once.)
 TierProgram ProgramTiers() {
   TierProgram program;
-  program.tiers = {{"bronze", "Bronze", 0, 100},
-                   {"silver", "Silver", 5'000, 125},
-                   {"gold", "Gold", 500'000, 150}};
+  // Coupons issued by program rules: reaching silver or gold by an
+  // upgrade issues a welcome coupon (rule_coupons_model.cc).
+  program.tiers = {{"bronze", "Bronze", 0, 100, ""},
+                   {"silver", "Silver", 5'000, 125, "welcome-silver"},
+                   {"gold", "Gold", 500'000, 150, "welcome-gold"}};
   program.window_months = 1;
   program.grace_days = 2;
   return program;
@@ -677,7 +688,9 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
               details.template_id() == want.coupon_template &&
               details.valid_from_ms() == want.coupon_valid_from_ms &&
               details.valid_until_ms() == want.coupon_valid_until_ms &&
-              details.uses_allowed() == want.coupon_uses_allowed,
+              details.uses_allowed() == want.coupon_uses_allowed &&
+              details.rule_id() == want.coupon_rule_id &&
+              details.rule_kind() == want.coupon_rule_kind,
           "coupon_issued");
     check(details.reward_item_id() == want.reward_item_id &&
               details.reward_points() == want.reward_points &&
@@ -864,7 +877,11 @@ v1::ProgramConfig Runner::Program() {
     product->set_refundable(rule.refundable);
     product->set_gift_claim_days(rule.gift_claim_days);
   }
-  for (const CouponRule& rule : ModelCouponRules()) {
+  // Coupons issued by program rules: their templates too.
+  std::vector<CouponRule> coupon_rules = ModelCouponRules();
+  coupon_rules.insert(coupon_rules.end(), ModelRuleCouponRules().begin(),
+                      ModelRuleCouponRules().end());
+  for (const CouponRule& rule : coupon_rules) {
     v1::CouponTemplate* coupon = program.add_coupon_templates();
     coupon->set_template_id(rule.template_id);
     coupon->set_display_name(rule.template_id);
@@ -940,6 +957,15 @@ v1::ProgramConfig Runner::Program() {
     tier->set_display_name(tier_rule.display_name);
     tier->set_threshold(tier_rule.threshold);
     tier->set_multiplier_percent(tier_rule.multiplier_percent);
+    tier->set_upgrade_coupon_template_id(tier_rule.upgrade_coupon_template_id);
+  }
+  // Coupons issued by program rules: spend bonuses that give a coupon only.
+  for (const SpendBonusRule& spend_rule : ModelSpendBonuses()) {
+    v1::SpendBonus* bonus = program.add_spend_bonuses();
+    bonus->set_rule_id(spend_rule.rule_id);
+    bonus->set_currency(spend_rule.currency);
+    bonus->set_min_spend_minor(spend_rule.min_spend_minor);
+    bonus->set_coupon_template_id(spend_rule.coupon_template_id);
   }
   tier_rules->set_basis(v1::TIER_BASIS_QUALIFYING_POINTS);
   tier_rules->set_window_months(tiers.window_months);
@@ -1107,7 +1133,18 @@ bool Runner::Judge(const Command& command, const Observed& observed,
     assigned = *drawn;
   }
   model_.set_now_ms(clock_.NowMs());
+  // Coupons issued by program rules: the codes the earn's or merge's rules
+  // drew, from its answer.
+  if (!SetRuleCouponCodes(observed)) return false;
   *expected = model_.Apply(command, assigned);
+  if (!observed.replayed && (model_.rule_coupon_codes_left() > 0 ||
+                             model_.rule_coupon_codes_missing() > 0)) {
+    return Fail(absl::StrCat(
+        "the ledger issued ", observed.rule_coupon_codes.size(),
+        " coupons by program rules, the model ",
+        observed.rule_coupon_codes.size() - model_.rule_coupon_codes_left() +
+            static_cast<size_t>(model_.rule_coupon_codes_missing())));
+  }
   if (!expected->dry_run) Count(expected->entries);
   CountMembersCommand(command, *expected);
 
@@ -1921,6 +1958,11 @@ RunReport Runner::Run() {
          CheckLookups(/*all=*/true) && CheckCoupons() && CheckRewards();
   }
   const Model::Counts& counts = model_.counts();
+  report_.rule_coupons_spend = counts.rule_coupons_spend;
+  report_.rule_coupons_tier = counts.rule_coupons_tier;
+  report_.rule_coupons_merge = counts.rule_coupons_merge;
+  report_.rule_coupons_skipped_budget = counts.rule_coupons_skipped_budget;
+  report_.rule_coupons_skipped_limit = counts.rule_coupons_skipped_limit;
   report_.transfer_day_rollovers = counts.transfer_day_rollovers;
   report_.transfers_paying_debt = counts.transfers_paying_debt;
   report_.transfers_of_several_lots = counts.transfers_of_several_lots;
@@ -2036,6 +2078,10 @@ std::string RunReport::Summary() const {
       coupon_refusals_discount_budget, " DISCOUNT_BUDGET_SPENT, ",
       coupon_refusals_wrong_currency, " WRONG_CURRENCY; ",
       coupon_validations_judged, " ValidateCoupon answers judged; ",
+      "issued by program rules: ", rule_coupons_spend, " by spend bonuses, ",
+      rule_coupons_tier, " by earns' and ", rule_coupons_merge,
+      " by merges' tier upgrades, skipped: ", rule_coupons_skipped_budget,
+      " budget spent, ", rule_coupons_skipped_limit, " limit reached; ",
       "reservations: ", coupon_reservations, " (",
       coupon_reservations_committed, " committed, ",
       coupon_reservations_released, " released, ",

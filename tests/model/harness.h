@@ -306,6 +306,13 @@ struct RunReport {
   int64_t merged_pending_matured = 0;
   int64_t merged_holds_settled = 0;
   int64_t merged_orders_returned = 0;
+  // Coupons issued by program rules: by spend bonuses, by earns' and
+  // merges' tier upgrades, and skipped for a budget or a limit reached.
+  int64_t rule_coupons_spend = 0;
+  int64_t rule_coupons_tier = 0;
+  int64_t rule_coupons_merge = 0;
+  int64_t rule_coupons_skipped_budget = 0;
+  int64_t rule_coupons_skipped_limit = 0;
   double seconds = 0;
 
   std::string Summary() const;

@@ -699,7 +699,12 @@ Expected Model::ApplyRules(const v1::MergeMembersRequest& request,
   const uint64_t out_sequence = last_sequence_;
   Append(*target, std::move(in));
   TierState& tier = target->points.tier;
+  // Coupons issued by program rules: each TIER raising the target is
+  // followed by its tier's coupon (admin channel, as the merge's entries).
+  std::set<std::pair<std::string, std::string>> count_keys;
+  int rule_coupons = 0;
   if (!tiers_.tiers.empty() && before->points.tier.tier > tier.tier) {
+    const int from = tier.tier;
     ExpectedEntry raised =
         TierMove(tiers_, tier, before->points.tier.tier,
                  WindowAmount(tier, ModelMonthIndex(now_ms_)), now_ms_);
@@ -707,8 +712,18 @@ Expected Model::ApplyRules(const v1::MergeMembersRequest& request,
     tier.evaluation_ms = raised.tier_evaluation_ms;
     raised.member_id = target->member_id;
     Append(*target, std::move(raised));
+    rule_coupons +=
+        IssueTierCoupon(*target, request.context(), v1::CHANNEL_ADMIN, from,
+                        tier.tier, &count_keys);
   }
-  MaybeUpgrade(*target);
+  if (const int from = MaybeUpgrade(*target); from >= 0) {
+    rule_coupons +=
+        IssueTierCoupon(*target, request.context(), v1::CHANNEL_ADMIN, from,
+                        tier.tier, &count_keys);
+  }
+  counts_.rule_coupons_merge += rule_coupons;
+  ok.coupons_created = rule_coupons;
+  ok.coupon_count_puts = static_cast<int64_t>(count_keys.size());
 
   const Expected view = Ok(*target);
   ok.member_id = view.member_id;

@@ -196,11 +196,11 @@
 #define LOYALTY_TESTS_MODEL_MODEL_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <tuple>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -438,6 +438,8 @@ struct TierRule {
   std::string display_name;
   int64_t threshold = 0;
   int32_t multiplier_percent = 100;
+  // Coupons issued by program rules: issued on an upgrade to this tier.
+  std::string upgrade_coupon_template_id;
 };
 struct TierProgram {
   std::vector<TierRule> tiers;  // Empty: the program has no tiers.
@@ -684,6 +686,9 @@ struct ExpectedEntry {
   std::string reward_item_id;
   int64_t reward_points = 0;
   bool reward_cancellable = false;
+  // Coupons issued by program rules: a COUPON_ISSUE's rule and its kind.
+  std::string coupon_rule_id;
+  v1::RuleKind coupon_rule_kind = v1::RULE_KIND_UNSPECIFIED;
 };
 
 // A voucher product of the test program (vouchers_model.cc), as the model
@@ -771,6 +776,17 @@ struct CouponRule {
   std::string only_store;        // "" = every store.
 };
 const std::vector<CouponRule>& ModelCouponRules();
+// Coupons issued by program rules (rule_coupons_model.cc): the templates
+// only rules issue (FindCouponRule finds them too), and the program's
+// spend bonuses, each giving a coupon and no points.
+const std::vector<CouponRule>& ModelRuleCouponRules();
+struct SpendBonusRule {
+  std::string rule_id;
+  std::string currency;
+  int64_t min_spend_minor = 0;  // Reached when what was paid >= this.
+  std::string coupon_template_id;
+};
+const std::vector<SpendBonusRule>& ModelSpendBonuses();
 // The rule of `template_id`, or null.
 const CouponRule* FindCouponRule(const std::string& template_id);
 // The canonical form of a coupon code as sent (dashes and spaces dropped,
@@ -794,6 +810,8 @@ struct CouponState {
   // Bulk coupon codes: the batch of a bearer coupon (owner ""), which any
   // member may use.
   std::string batch_id;
+  // Coupons issued by program rules: the tier or spend bonus.
+  std::string rule_id;
   // Rewards catalog: the item that bought it, its points and cancel
   // policy; whether a cancel voided it.
   std::string reward_item_id;
@@ -1131,8 +1149,25 @@ class Model {
     int64_t rewards_redeemed_vouchers = 0;
     int64_t rewards_cancelled = 0;
     int64_t rewards_cancelled_after_merge = 0;
+    // Coupons issued by program rules: by spend bonuses, by tier upgrades
+    // of earns and of merges, and those skipped (budget or limit reached).
+    int64_t rule_coupons_spend = 0;
+    int64_t rule_coupons_tier = 0;
+    int64_t rule_coupons_merge = 0;
+    int64_t rule_coupons_skipped_budget = 0;
+    int64_t rule_coupons_skipped_limit = 0;
   };
   const Counts& counts() const { return counts_; }
+
+  // Coupons issued by program rules: the codes the ledger drew for the
+  // next command's rule coupons (canonical, in entry order; its answer
+  // lists them), which the model cannot guess. The command takes them in
+  // order; what it leaves, or takes beyond them, is a disagreement.
+  void SetRuleCouponCodes(std::vector<std::string> codes);
+  size_t rule_coupon_codes_left() const { return rule_coupon_codes_.size(); }
+  int64_t rule_coupon_codes_missing() const {
+    return rule_coupon_codes_missing_;
+  }
 
  private:
   struct Remembered {
@@ -1277,7 +1312,31 @@ class Model {
   void AddQualifying(MemberState& member, int64_t month, int64_t delta);
   // The upgrade an EARN may bring: the TIER entry when the window at now
   // supports a higher tier than the member's.
-  void MaybeUpgrade(MemberState& member);
+  // Returns the tier it was at before the upgrade, or -1 for none.
+  int MaybeUpgrade(MemberState& member);
+  // Coupons issued by program rules (rule_coupons_model.cc). Each issues
+  // right after the entry just appended, counting like IssueCoupon, and
+  // adds the coupon-count keys it writes to `count_keys`; a coupon whose
+  // budget or limit is reached is skipped. The earn's bonuses reached with
+  // `paid_minor` (what was paid) in `currency`:
+  int IssueSpendBonusCoupons(
+      MemberState& member, const v1::RequestContext& context,
+      const std::string& currency, int64_t paid_minor,
+      std::set<std::pair<std::string, std::string>>* count_keys);
+  // The coupon of tier `to` after an upgrade from `from` (none when the
+  // tier names none or `to` <= `from`); `channel` overrides the context's
+  // when set (a merge's entries are the admin channel's).
+  int IssueTierCoupon(
+      MemberState& member, const v1::RequestContext& context,
+      v1::Channel channel, int from, int to,
+      std::set<std::pair<std::string, std::string>>* count_keys);
+  bool IssueRuleCoupon(
+      MemberState& member, const v1::RequestContext& context,
+      v1::Channel channel, const std::string& template_id,
+      v1::RuleKind rule_kind, const std::string& rule_id,
+      std::set<std::pair<std::string, std::string>>* count_keys);
+  std::deque<std::string> rule_coupon_codes_;
+  int64_t rule_coupon_codes_missing_ = 0;
   // Records the member's schedule key after a write.
   void Reschedule(MemberState& member, std::vector<ScheduleMove>* moves);
 

@@ -87,6 +87,10 @@ ExpectedEntry TierMove(const TierProgram& rules, TierState& tier, int to,
 std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms,
                                           const TierProgram& rules);
 
+// A coupon's window end when issued at `issued_at_ms` for `days` days:
+// the end of that day (UTC+8) `days` days later (coupons_model.cc).
+int64_t ModelCouponWindowEnd(int64_t issued_at_ms, int32_t days);
+
 }  // namespace loyalty::model
 
 #endif  // LOYALTY_TESTS_MODEL_MODEL_RULES_H_

@@ -115,6 +115,15 @@ std::optional<uint64_t> EnvSeed() {
   return std::strtoull(text, nullptr, 0);
 }
 
+// Coupons issued by program rules: adds one seed's counts to `total`.
+void AddRuleCoupons(const RunReport& report, RunReport* total) {
+  total->rule_coupons_spend += report.rule_coupons_spend;
+  total->rule_coupons_tier += report.rule_coupons_tier;
+  total->rule_coupons_merge += report.rule_coupons_merge;
+  total->rule_coupons_skipped_budget += report.rule_coupons_skipped_budget;
+  total->rule_coupons_skipped_limit += report.rule_coupons_skipped_limit;
+}
+
 int64_t EnvSteps() {
   const char* text = std::getenv("LOYALTY_MODEL_STEPS");
   if (text == nullptr || *text == '\0') return kStepsDefault;
@@ -370,6 +379,8 @@ TEST_CASE(
   // Coupon outcomes over every seed of the run: each refusal is a few in a
   // hundred coupon commands, which are a few in a hundred commands.
   RunReport coupons;
+  // Coupons issued by program rules, over every seed of the run.
+  RunReport rule_coupons;
   for (uint64_t seed : Seeds()) {
     RunOptions options;
     options.seed = seed;
@@ -508,6 +519,7 @@ TEST_CASE(
       CHECK(report.coupon_refusals_batch_conflict > 0);
       CHECK(report.coupon_refusals_bearer_limit > 0);
     }
+    AddRuleCoupons(report, &rule_coupons);
     coupons.coupon_refusals_budget += report.coupon_refusals_budget;
     coupons.coupon_refusals_limit += report.coupon_refusals_limit;
     coupons.coupon_refusals_not_valid_now += report.coupon_refusals_not_valid_now;
@@ -569,6 +581,15 @@ TEST_CASE(
     coupons.reward_refusals_not_found += report.reward_refusals_not_found;
     coupons.reward_refusals_not_cancellable +=
         report.reward_refusals_not_cancellable;
+  }
+  if (steps >= 1000) {
+    // Coupons issued by program rules: by spend bonuses, by tier upgrades
+    // of earns and of merges, and skipped for a budget and for a limit.
+    CHECK(rule_coupons.rule_coupons_spend > 0);
+    CHECK(rule_coupons.rule_coupons_tier > 0);
+    CHECK(rule_coupons.rule_coupons_merge > 0);
+    CHECK(rule_coupons.rule_coupons_skipped_budget > 0);
+    CHECK(rule_coupons.rule_coupons_skipped_limit > 0);
   }
   if (steps >= 1000) {
     // Every coupon refusal the generator aims at, over the seeds.

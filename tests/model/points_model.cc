@@ -288,16 +288,18 @@ void Model::AddQualifying(MemberState& member, int64_t month, int64_t delta) {
   months.erase(months.begin(), months.lower_bound(oldest_kept));
 }
 
-void Model::MaybeUpgrade(MemberState& member) {
-  if (tiers_.tiers.empty()) return;
+int Model::MaybeUpgrade(MemberState& member) {
+  if (tiers_.tiers.empty()) return -1;
   TierState& tier = member.points.tier;
   const int64_t qualifying = WindowAmount(tier, ModelMonthIndex(now_ms_));
   const int supported = SupportedTier(qualifying);
-  if (supported <= tier.tier) return;
+  if (supported <= tier.tier) return -1;
+  const int from = tier.tier;
   ExpectedEntry entry =
       TierMove(tiers_, tier, supported, qualifying, now_ms_);
   entry.member_id = member.member_id;
   Append(member, std::move(entry));
+  return from;
 }
 
 const EventRule* Model::FindEvent(const std::string& event_id) const {
@@ -479,6 +481,14 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
   const v1::RequestContext context = request.context();
   Append(*member, std::move(entry));
   const uint64_t earn_sequence = last_sequence_;
+  // Coupons issued by program rules: the spend bonuses' right after the
+  // EARN, on what was paid; the coupon-count records they and the order's
+  // discounts write, each once.
+  std::set<std::pair<std::string, std::string>> count_keys;
+  int rule_coupons = IssueSpendBonusCoupons(
+      *member, context, request.currency(),
+      earn.spend_minor - (checkout.has_value() ? checkout->discount_minor : 0),
+      &count_keys);
   // Right after the EARN, one COUPON_REDEEM per coupon, in the order sent.
   int64_t coupon_count_puts = 0;
   // Bulk coupon codes: the member's bearer-use counts, one record per
@@ -508,18 +518,31 @@ Expected Model::ApplyRules(const v1::EarnRequest& request, const std::string&) {
       coupons_written_.insert(coupon.code);
       Append(*member, std::move(redeemed));
     }
-    coupon_count_puts = static_cast<int64_t>(discounted_templates.size());
+    for (const std::string& template_id : discounted_templates) {
+      count_keys.insert({template_id, ""});
+    }
   }
+  coupon_count_puts = static_cast<int64_t>(count_keys.size());
   // An upgrade happens at once, after the EARN (and its coupons); its
-  // multiplier applies from the next earn.
-  MaybeUpgrade(*member);
+  // multiplier applies from the next earn. The new tier's coupon follows.
+  const int tier_from = MaybeUpgrade(*member);
+  if (tier_from >= 0) {
+    const int tier_coupons =
+        IssueTierCoupon(*member, context, v1::CHANNEL_UNSPECIFIED, tier_from,
+                        member->points.tier.tier, &count_keys);
+    counts_.rule_coupons_tier += tier_coupons;
+    rule_coupons += tier_coupons;
+    coupon_count_puts = static_cast<int64_t>(count_keys.size());
+  }
   Expected ok = Ok(*member);
   ok.points_delta = points;
   ok.sequence = earn_sequence;
   ok.own_entry_from_end = static_cast<int>(last_sequence_ - earn_sequence);
   ok.spend_minor = earn.spend_minor;
+  // Coupons issued by program rules: new coupon records, and their counts.
+  ok.coupon_count_puts = coupon_count_puts;
+  ok.coupons_created = rule_coupons;
   if (checkout.has_value()) {
-    ok.coupon_count_puts = coupon_count_puts;
     ok.bearer_use_puts = static_cast<int64_t>(bearer_templates.size());
     ok.discount_minor = checkout->discount_minor;
   }

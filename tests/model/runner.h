@@ -71,6 +71,9 @@ struct Observed {
   v1::MinorAmount refund;
   v1::GenerateCouponChunkResponse chunk;  // Bulk coupon codes.
   uint64_t response_hash = 0;  // Of the response with `replayed` cleared.
+  // Coupons issued by program rules: the codes an earn or a merge issued,
+  // as printed, in entry order.
+  std::vector<std::string> rule_coupon_codes;
 };
 
 // "" when the contract's coupon or voucher view `got` shows the model's
@@ -163,6 +166,10 @@ class Runner {
   // and counts, and GetCoupon shows each as the model has it now.
   bool CheckCoupons();
   void CountCouponRejection(v1::ErrorReason reason);
+  // Coupons issued by program rules (rule_coupons_checks.cc): hands the
+  // codes an applied earn's or merge's answer lists to the model; fails
+  // for a code not well-formed, twice, or one the model knows.
+  bool SetRuleCouponCodes(const Observed& observed);
   // Bulk coupon codes (coupons_checks.cc): a new chunk's codes as its entry
   // lists them, comma-separated, or why they cannot be (not canonical,
   // twice, or a code the model knows); a chunk's answer against the model;

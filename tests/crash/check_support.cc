@@ -191,4 +191,26 @@ void EntryPairs::ReportAlone(const LedgerEntry& entry,
       ": ", entry.ShortDebugString()));
 }
 
+void CheckWallets(LedgerClient& client, const GivenCodes& given,
+                  Failures* failures) {
+  for (const auto& [member_id, codes] : given) {
+    absl::StatusOr<std::vector<std::string>> wallet =
+        client.WalletCodes(member_id);
+    if (!wallet.ok()) {
+      failures->push_back(absl::StrCat("the wallet of ", member_id, ": ",
+                                       wallet.status().ToString()));
+      continue;
+    }
+    std::map<std::string, int> listed;
+    for (const std::string& code : *wallet) ++listed[code];
+    for (const auto& [code, name] : codes) {
+      if (listed[code] != 1) {
+        failures->push_back(absl::StrCat("the wallet of ", member_id,
+                                         " lists ", code, " (", name, ") ",
+                                         listed[code], " times, not once"));
+      }
+    }
+  }
+}
+
 }  // namespace loyalty::crash

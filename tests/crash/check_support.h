@@ -74,6 +74,16 @@ inline constexpr char kRewardNotCancellable[] =
 // read a few new entries (later pages grow).
 inline constexpr int32_t kNewEntriesPageSize = 64;
 
+// Wallet: the acknowledged codes (as printed) each member was given, with
+// the request that gave each, for failures.
+using GivenCodes =
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
+// Each member's wallet (every page, usable or not) lists each code it was
+// given exactly once: the wallet index row was written with its entry and
+// survives every restart.
+void CheckWallets(LedgerClient& client, const GivenCodes& given,
+                  Failures* failures);
+
 // "TransferPoints r-1 (cycle 3)": how failures name a request.
 std::string RequestName(const SentRequest& request);
 

@@ -233,6 +233,14 @@ void CouponCheck::Check(LedgerClient& client, Failures* failures) {
     }
     counts_.fully_used += coupon->uses() == coupon->uses_allowed();
   }
+  // Every acknowledged issued coupon is in its owner's wallet (bearer codes
+  // have no owner and are in nobody's).
+  GivenCodes given;
+  for (const auto& [key, issued] : coupons_) {
+    if (issued.member_id.empty()) continue;
+    given[issued.member_id].emplace_back(issued.printed_code, issued.name);
+  }
+  CheckWallets(client, given, failures);
 }
 
 }  // namespace loyalty::crash

@@ -21,6 +21,8 @@
 //     a coupon never reserved has all its uses;
 //   - a redemption by a member who is not the owner (nor merged with it)
 //     was COUPON_NOT_FOUND.
+//   - every acknowledged issued coupon is listed once in its owner's wallet
+//     (ListWallet, usable or not, every page).
 //
 //   CouponCheck coupons;
 //   ... after SettleInDoubt: coupons.Learn(requests, &failures);

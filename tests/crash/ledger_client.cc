@@ -725,6 +725,35 @@ absl::StatusOr<ListEntriesResponse> LedgerClient::ListEntries(
   return response;
 }
 
+absl::StatusOr<std::vector<std::string>> LedgerClient::WalletCodes(
+    const std::string& member_id) {
+  // Each page reads at least one row; a wallet of the crash test's size
+  // never needs this many.
+  constexpr int kWalletPagesMax = 100000;
+  loyalty::v1::ListWalletRequest request;
+  request.set_member_id(member_id);
+  request.set_include_unusable(true);
+  request.set_page_size(500);
+  std::vector<std::string> codes;
+  for (int pages = 0; pages < kWalletPagesMax; ++pages) {
+    loyalty::v1::ListWalletResponse response;
+    auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+    grpc::Status status =
+        loyalty_->ListWallet(context.get(), request, &response);
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          absl::StrCat("ListWallet: ", status.error_message()));
+    }
+    for (const loyalty::v1::WalletItem& item : response.items()) {
+      codes.push_back(item.has_voucher() ? item.voucher().code()
+                                         : item.coupon().code());
+    }
+    if (response.next_page_token().empty()) return codes;
+    request.set_page_token(response.next_page_token());
+  }
+  return absl::InternalError("ListWallet: the page tokens never end");
+}
+
 absl::StatusOr<std::vector<loyalty::v1::LedgerEntry>>
 LedgerClient::EntriesSince(const std::string& member_id,
                            uint64_t anchor_sequence,

@@ -124,6 +124,10 @@ class LedgerClient {
   absl::StatusOr<loyalty::v1::ListEntriesResponse> ListEntries(
       const std::string& member_id, int32_t page_size,
       const std::string& page_token);
+  // Wallet: the codes (as printed) of every coupon and voucher in the
+  // member's wallet, usable or not, oldest first, through every page.
+  absl::StatusOr<std::vector<std::string>> WalletCodes(
+      const std::string& member_id);
 
   // The member's entries after `anchor_sequence`, oldest first, read newest
   // first in pages of `first_page_size` growing 4x up to 500. The anchor

@@ -242,6 +242,13 @@ void VoucherCheck::Check(LedgerClient& client, Failures* failures) {
     }
     counts_.used_up += v.units_left() == 0;
   }
+  // Every acknowledged voucher (bought, received, claimed) is in its
+  // owner's wallet.
+  GivenCodes given;
+  for (const auto& [key, known] : vouchers_) {
+    given[known.member_id].emplace_back(known.printed_code, known.name);
+  }
+  CheckWallets(client, given, failures);
 }
 
 }  // namespace loyalty::crash

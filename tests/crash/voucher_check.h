@@ -18,6 +18,8 @@
 //     asked: the voucher ended with fewer left than that request asked;
 //   - a claim code is claimed by at most one OK answer;
 //   - the owner naming its own voucher is never told VOUCHER_NOT_FOUND.
+//   - every acknowledged voucher is listed once in its owner's wallet
+//     (ListWallet, usable or not, every page).
 //
 //   VoucherCheck vouchers;
 //   ... after SettleInDoubt: vouchers.Learn(requests, &failures);

@@ -15,6 +15,8 @@
 #include "ledger/common/keys.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/page_token.h"
+#include "ledger/coupons/codes.h"
+#include "ledger/coupons/generate_coupons.h"
 #include "ledger/storage/rocksdb_store.h"
 #include "voucher_test_util.h"
 
@@ -261,6 +263,31 @@ TEST_CASE(
         std::vector<std::string>{alices_coupon, bobs_voucher, alices_voucher});
   // A merge writes no wallet rows: one per coupon or voucher given.
   CHECK(FamilySize(t.store(), Family::kWallet) == 4);
+  t.RequireVerifyOk();
+}
+
+TEST_CASE(
+    "bearer codes are in nobody's wallet, not even the wallet of a member "
+    "who used one",
+    "[wallet][bulk]") {
+  TestLedger t(WalletProgram());
+  t.EnrollOk("alice");
+  v1::GenerateCouponsRequest batch;
+  batch.mutable_context()->set_request_id("gen-1");
+  batch.set_batch_id("flyer");
+  batch.set_template_id("welcome-10");
+  batch.set_count(3);
+  auto chunk = CallLedger<GenerateCouponChunkCommand>(t.ledger(), kAdmin,
+                                                      ChunkRequestOf(batch, 0));
+  REQUIRE_OK(chunk);
+  const v1::LedgerEntry generated =
+      ValueOrFail(t.ledger().ReadEntry(chunk->sequence()));
+  REQUIRE(generated.coupons_generated().codes_size() == 3);
+  REQUIRE_OK(
+      RedeemAtTill(t.ledger(), "r1", "alice",
+                   FormatCouponCode(generated.coupons_generated().codes(0))));
+  CHECK(WalletPage(t.ledger(), WalletRequest("alice", true)).items().empty());
+  CHECK(FamilySize(t.store(), Family::kWallet) == 0);
   t.RequireVerifyOk();
 }
 

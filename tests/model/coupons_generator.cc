@@ -180,6 +180,19 @@ RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   *request.mutable_context() = g.ChannelContext();
   request.set_order_id(g.NewOrderId());
   const CouponState* coupon = g.Chance(0.3) ? PickBearerCoupon(g) : nullptr;
+  // Now and then the newest store-bound coupon with uses left, which the
+  // many coupons of rules and rewards would otherwise crowd out of the
+  // picks (its till is the wrong store half the time, below).
+  if (coupon == nullptr && g.Chance(0.08)) {
+    for (const auto& [code, candidate] : g.model().coupons()) {
+      if (candidate.template_id == "store-7" &&
+          candidate.uses < candidate.uses_allowed &&
+          (coupon == nullptr ||
+           candidate.issued_sequence > coupon->issued_sequence)) {
+        coupon = &candidate;
+      }
+    }
+  }
   if (coupon == nullptr) coupon = PickCoupon(g, nearly_used_up);
   if (coupon == nullptr || g.Chance(0.05)) {
     // A code nobody has, with a right check character.

@@ -22,7 +22,7 @@ v1::RedeemRewardRequest RedeemBase(Generator& g) {
   v1::RedeemRewardRequest request;
   *request.mutable_context() = g.ChannelContext();
   const RewardRule& rule = PickFrom(g, ModelRewardRules());
-  request.set_item_id(g.Chance(0.04) ? std::string("no-such-item")
+  request.set_item_id(g.Chance(0.08) ? std::string("no-such-item")
                                      : rule.item_id);
   // A member who can pay, most of the time.
   std::string member_id = g.PickMember();
@@ -31,6 +31,12 @@ v1::RedeemRewardRequest RedeemBase(Generator& g) {
     member_id = g.PickMember();
   }
   request.set_member_id(member_id);
+  // The app-only item mostly from the app, so its tier rule is met too.
+  if (request.item_id() == "r-silver" && g.Chance(0.7)) {
+    request.mutable_context()->set_channel(v1::CHANNEL_APP);
+    request.mutable_context()->clear_store_id();
+    request.mutable_context()->clear_terminal_id();
+  }
   return request;
 }
 

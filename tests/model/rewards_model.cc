@@ -40,7 +40,7 @@ const std::vector<RewardRule>& ModelRewardRules() {
     scarce.item_id = "r-scarce";
     scarce.points_price = 30;
     scarce.coupon_template_id = "triple";
-    scarce.stock = 6;
+    scarce.stock = 4;
     scarce.cancellable = true;
     rules.push_back(scarce);
     RewardRule coffee;
@@ -48,7 +48,7 @@ const std::vector<RewardRule>& ModelRewardRules() {
     coffee.points_price = 60;
     coffee.voucher_product_id = "coffee-6";
     coffee.voucher_units = 3;
-    coffee.per_member_limit = 2;
+    coffee.per_member_limit = 1;
     coffee.cancellable = true;
     rules.push_back(coffee);
     RewardRule silver;

@@ -5,12 +5,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "loyalty/v1/coupon_code.h"
 #include "tests/crash/merge_check.h"
 #include "tests/crash/test_program.h"
 
 namespace loyalty::crash {
 
 using loyalty::v1::LedgerEntry;
+
+std::string CanonicalCode(const std::string& code) {
+  std::string canonical;
+  if (contract::CouponCodeProblem(code, &canonical).has_value()) return code;
+  return canonical;
+}
 
 std::string RequestName(const SentRequest& request) {
   return absl::StrCat(MethodName(request.method), " ", request.request_id,

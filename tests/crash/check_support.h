@@ -84,6 +84,10 @@ using GivenCodes =
 void CheckWallets(LedgerClient& client, const GivenCodes& given,
                   Failures* failures);
 
+// The canonical form of a coupon or voucher code as printed or typed; as
+// given if malformed.
+std::string CanonicalCode(const std::string& code);
+
 // "TransferPoints r-1 (cycle 3)": how failures name a request.
 std::string RequestName(const SentRequest& request);
 

@@ -3,25 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "loyalty/v1/coupon_code.h"
 #include "tests/crash/check_support.h"
 
 namespace loyalty::crash {
-namespace {
-
-// The canonical form of a code as printed or typed; as given if malformed.
-std::string Canonical(const std::string& code) {
-  std::string canonical;
-  if (contract::CouponCodeProblem(code, &canonical).has_value()) return code;
-  return canonical;
-}
-
-}  // namespace
-
 void CouponCheck::AddBearer(const std::string& printed_code,
                             const std::string& template_id,
                             int32_t uses_allowed) {
-  const std::string key = Canonical(printed_code);
+  const std::string key = CanonicalCode(printed_code);
   if (coupons_.count(key) > 0) return;
   coupons_[key] =
       Issued{"a generated code", printed_code, "", template_id, uses_allowed};
@@ -43,7 +31,7 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
       continue;
     }
     const loyalty::v1::Coupon& coupon = response.coupon();
-    const std::string key = Canonical(coupon.code());
+    const std::string key = CanonicalCode(coupon.code());
     if (coupons_.count(key) > 0) {
       failures->push_back(absl::StrCat(RequestName(request), ": code ",
                                        coupon.code(),
@@ -68,7 +56,7 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
           absl::StrCat(RequestName(request), ": the answer does not decode"));
       continue;
     }
-    const std::string code = Canonical(response.coupon().code());
+    const std::string code = CanonicalCode(response.coupon().code());
     if (reservations_.count(response.reservation_id()) > 0) {
       failures->push_back(absl::StrCat(RequestName(request), ": reservation ",
                                        response.reservation_id(),
@@ -145,7 +133,7 @@ void CouponCheck::Learn(const std::vector<SentRequest>& requests,
       continue;
     }
     const bool at_checkout = request.method == Method::kEarn;
-    auto known = coupons_.find(Canonical(code));
+    auto known = coupons_.find(CanonicalCode(code));
     if (request.outcome.reason == reason::kCouponNotFound) {
       ++counts_.not_found;
       if (known != coupons_.end() && member_id == known->second.member_id) {

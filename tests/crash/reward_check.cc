@@ -1,21 +1,9 @@
 #include "tests/crash/reward_check.h"
 
 #include "absl/strings/str_cat.h"
-#include "loyalty/v1/coupon_code.h"
 #include "tests/crash/check_support.h"
 
 namespace loyalty::crash {
-namespace {
-
-// The canonical form of a code as printed or typed; as given if malformed.
-std::string Canonical(const std::string& code) {
-  std::string canonical;
-  if (contract::CouponCodeProblem(code, &canonical).has_value()) return code;
-  return canonical;
-}
-
-}  // namespace
-
 void RewardCheck::Learn(const std::vector<SentRequest>& requests,
                         Failures* failures) {
   // Redemptions first: a cancel in this batch of answers may name a reward
@@ -42,7 +30,7 @@ void RewardCheck::Learn(const std::vector<SentRequest>& requests,
       known.member_id = known.voucher ? response.voucher().member_id()
                                       : response.coupon().member_id();
       known.item_id = response.entries(0).reward_redeemed().item_id();
-      const std::string key = Canonical(known.printed_code);
+      const std::string key = CanonicalCode(known.printed_code);
       if (rewards_.count(key) > 0) {
         failures->push_back(absl::StrCat(known.name, ": reward code ",
                                          known.printed_code, " was bought by ",
@@ -58,7 +46,7 @@ void RewardCheck::Learn(const std::vector<SentRequest>& requests,
     if (request.method != Method::kCancelReward) continue;
     loyalty::v1::CancelRewardRequest sent;
     sent.ParseFromString(request.request);
-    const std::string key = Canonical(sent.code());
+    const std::string key = CanonicalCode(sent.code());
     if (request.outcome.reason == reason::kRewardNotCancellable) {
       ++counts_.not_cancellable;
       refused_cancels_[key] = RequestName(request);

@@ -1,18 +1,10 @@
 #include "tests/crash/voucher_check.h"
 
 #include "absl/strings/str_cat.h"
-#include "loyalty/v1/coupon_code.h"
 #include "tests/crash/check_support.h"
 
 namespace loyalty::crash {
 namespace {
-
-// The canonical form of a code as printed or typed; as given if malformed.
-std::string Canonical(const std::string& code) {
-  std::string canonical;
-  if (contract::CouponCodeProblem(code, &canonical).has_value()) return code;
-  return canonical;
-}
 
 bool IsVoucherMethod(Method method) {
   return method == Method::kIssueVoucher ||
@@ -28,7 +20,7 @@ bool IsVoucherMethod(Method method) {
 void VoucherCheck::Create(const SentRequest& request,
                           const loyalty::v1::Voucher& voucher,
                           Failures* failures) {
-  const std::string key = Canonical(voucher.code());
+  const std::string key = CanonicalCode(voucher.code());
   if (vouchers_.count(key) > 0) {
     failures->push_back(absl::StrCat(RequestName(request), ": voucher code ",
                                      voucher.code(),
@@ -76,14 +68,15 @@ void VoucherCheck::LearnCreated(const SentRequest& request,
           !response.ParseFromString(bytes)) {
         return;
       }
-      const std::string claim_key = Canonical(response.gift().claim_code());
+      const std::string claim_key = CanonicalCode(response.gift().claim_code());
       if (gifts_.count(claim_key) > 0) {
         failures->push_back(absl::StrCat(RequestName(request), ": claim code ",
                                          response.gift().claim_code(),
                                          " was made by an earlier gift too"));
         return;
       }
-      gifts_[claim_key] = Gift{Canonical(sent.code()), response.gift().units()};
+      gifts_[claim_key] =
+          Gift{CanonicalCode(sent.code()), response.gift().units()};
       return;
     }
     default:
@@ -140,7 +133,7 @@ void VoucherCheck::LearnTaken(const SentRequest& request, Failures* failures) {
     case Method::kClaimVoucherGift: {
       loyalty::v1::ClaimVoucherGiftRequest sent;
       sent.ParseFromString(request.request);
-      auto gift = gifts_.find(Canonical(sent.claim_code()));
+      auto gift = gifts_.find(CanonicalCode(sent.claim_code()));
       if (request.outcome.reason == reason::kVoucherGiftNotClaimable) {
         ++counts_.not_claimable;
       }
@@ -163,7 +156,7 @@ void VoucherCheck::LearnTaken(const SentRequest& request, Failures* failures) {
     default:
       return;
   }
-  auto known = vouchers_.find(Canonical(code));
+  auto known = vouchers_.find(CanonicalCode(code));
   if (known == vouchers_.end()) return;  // Made by a request not kept.
   if (request.outcome.reason == reason::kVoucherNotFound &&
       member_id == known->second.member_id) {

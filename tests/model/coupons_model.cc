@@ -16,17 +16,6 @@
 namespace loyalty::model {
 namespace {
 
-constexpr int64_t kDayMs = 24ll * 3600 * 1000;
-constexpr int64_t kTaipeiOffsetMs = 8ll * 3600 * 1000;  // UTC+8, no DST.
-
-
-// The end of the day `days` days after the day of `issued_at_ms` in the
-// program's zone (UTC+8).
-int64_t WindowEnd(int64_t issued_at_ms, int32_t days) {
-  const int64_t local_day = (issued_at_ms + kTaipeiOffsetMs) / kDayMs;
-  return (local_day + days + 1) * kDayMs - kTaipeiOffsetMs;
-}
-
 __extension__ typedef __int128 Int128;
 
 // Whether a coupon of `rule` may be used now from `context`: the refusal in
@@ -69,10 +58,6 @@ const CouponRule* FindCouponRule(const std::string& template_id) {
     if (rule.template_id == template_id) return &rule;
   }
   return nullptr;
-}
-
-int64_t ModelCouponWindowEnd(int64_t issued_at_ms, int32_t days) {
-  return WindowEnd(issued_at_ms, days);
 }
 
 const std::vector<CouponRule>& ModelCouponRules() {
@@ -165,7 +150,7 @@ Expected Model::ApplyRules(const v1::IssueCouponRequest& request,
   coupon.template_id = rule->template_id;
   coupon.owner = request.member_id();
   coupon.valid_from_ms = now_ms_;
-  coupon.valid_until_ms = WindowEnd(now_ms_, rule->valid_days);
+  coupon.valid_until_ms = ModelDayEndMs(now_ms_, rule->valid_days);
   coupon.uses_allowed = rule->uses;
   coupon.issued_sequence = last_sequence_ + 1;
   ExpectedEntry entry =
@@ -293,7 +278,7 @@ Expected Model::ApplyRules(const v1::GenerateCouponChunkRequest& request,
     batch.template_id = rule->template_id;
     batch.count = request.count();
     batch.valid_from_ms = now_ms_;
-    batch.valid_until_ms = WindowEnd(now_ms_, rule->valid_days);
+    batch.valid_until_ms = ModelDayEndMs(now_ms_, rule->valid_days);
     batch.uses_allowed = rule->uses;
   }
   ExpectedEntry entry;

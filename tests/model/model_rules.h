@@ -27,7 +27,7 @@ inline bool FitsInt64(Int128 value) {
 
 // The end of the day `days` days after the day of `at_ms` in the
 // program's zone (UTC+8, no DST): a voucher's expiry, a gift's claim code,
-// a reward coupon's window.
+// a coupon's window.
 inline int64_t ModelDayEndMs(int64_t at_ms, int32_t days) {
   constexpr int64_t kDayMs = 24ll * 3600 * 1000;
   constexpr int64_t kTaipeiOffsetMs = 8ll * 3600 * 1000;
@@ -86,10 +86,6 @@ ExpectedEntry TierMove(const TierProgram& rules, TierState& tier, int to,
 // nothing is due.
 std::optional<ExpectedEntry> ApplyNextDue(PointsState& p, int64_t now_ms,
                                           const TierProgram& rules);
-
-// A coupon's window end when issued at `issued_at_ms` for `days` days:
-// the end of that day (UTC+8) `days` days later (coupons_model.cc).
-int64_t ModelCouponWindowEnd(int64_t issued_at_ms, int32_t days);
 
 }  // namespace loyalty::model
 

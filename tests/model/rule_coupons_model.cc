@@ -85,7 +85,7 @@ bool Model::IssueRuleCoupon(
   coupon.template_id = template_id;
   coupon.owner = member.member_id;
   coupon.valid_from_ms = now_ms_;
-  coupon.valid_until_ms = ModelCouponWindowEnd(now_ms_, rule->valid_days);
+  coupon.valid_until_ms = ModelDayEndMs(now_ms_, rule->valid_days);
   coupon.uses_allowed = rule->uses;
   coupon.issued_sequence = last_sequence_ + 1;
   coupon.rule_id = rule_id;

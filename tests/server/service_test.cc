@@ -900,6 +900,18 @@ TEST_CASE("concurrent clients earn and redeem without losing or inventing "
   constexpr int kEarnsPerClient = 50;
   std::atomic<int64_t> points_redeemed{0};
   std::atomic<int> failures{0};
+  // The first unexpected status, so a failure says what the server answered.
+  std::mutex first_failure_mutex;
+  std::string first_failure;
+  auto record_failure = [&](const std::string& call,
+                            const grpc::Status& status) {
+    ++failures;
+    std::lock_guard<std::mutex> lock(first_failure_mutex);
+    if (first_failure.empty()) {
+      first_failure = call + ": " + std::to_string(status.error_code()) + " " +
+                      status.error_message();
+    }
+  };
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
@@ -908,10 +920,9 @@ TEST_CASE("concurrent clients earn and redeem without losing or inventing "
         std::string order = "c" + std::to_string(c) + "-" + std::to_string(i);
         EarnResponse earned;
         auto context = ContextWithKey("pos-key");
-        if (!stub->Earn(context.get(), Basket("shared", order, 1000), &earned)
-                 .ok()) {
-          ++failures;
-        }
+        grpc::Status earn_status =
+            stub->Earn(context.get(), Basket("shared", order, 1000), &earned);
+        if (!earn_status.ok()) record_failure("Earn " + order, earn_status);
         RedeemRequest redeem;
         *redeem.mutable_context() = PosContext("redeem-" + order);
         redeem.set_member_id("shared");
@@ -923,15 +934,19 @@ TEST_CASE("concurrent clients earn and redeem without losing or inventing "
             stub->Redeem(redeem_context.get(), redeem, &redeemed);
         if (status.ok()) {
           points_redeemed += 7;
-          if (redeemed.balance().available_points() < 0) ++failures;
+          if (redeemed.balance().available_points() < 0) {
+            record_failure("Redeem " + order + " left a negative balance",
+                           status);
+          }
         } else if (status.error_code() !=
                    grpc::StatusCode::FAILED_PRECONDITION) {
-          ++failures;
+          record_failure("Redeem " + order, status);
         }
       }
     });
   }
   for (auto& client : clients) client.join();
+  INFO(first_failure);
   CHECK(failures.load() == 0);
   auto balance = server.server().ledger().GetBalance("shared");
   REQUIRE(balance.ok());

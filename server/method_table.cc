@@ -4,6 +4,8 @@
 #include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "ledger/commands.h"
@@ -503,6 +505,211 @@ void AddFanOutRow(
       });
 }
 
+// SubmitBatch: any command rows in one call. A Mutation's field is named
+// after its command's RPC (snake_case), and so is the MutationResult's
+// response field; the routes below are built from the command table, which
+// refuses to start when a command has no field or a field no command.
+class MutationRoutes {
+ public:
+  // Hands one result back: the status, and the response when OK.
+  using Done =
+      absl::AnyInvocable<void(absl::Status, google::protobuf::Message*) &&>;
+  struct Route {
+    Access access;
+    const google::protobuf::FieldDescriptor* response_field;
+    // The channel the mutation speaks for (what Permit checks).
+    std::function<Channel(const Mutation&)> channel_of;
+    // Queues the mutation as its command; `done` runs once.
+    std::function<void(const Principal&, Mutation&, Done)> submit;
+  };
+
+  explicit MutationRoutes(const MethodEnvironment& env) {
+    CommandTable::ForEach([&]<typename Spec>() {
+      if constexpr (Spec::kInfo.unary_rpc) Add<Spec>(env);
+    });
+    const google::protobuf::OneofDescriptor* command =
+        Mutation::descriptor()->FindOneofByName("command");
+    for (int i = 0; i < command->field_count(); ++i) {
+      if (!routes_.contains(command->field(i)->number())) {
+        Abort(absl::StrCat("Mutation.", command->field(i)->name(),
+                           " names no command"));
+      }
+    }
+  }
+
+  // The route of the mutation's set field, or nullptr when none is set.
+  const Route* Find(const Mutation& mutation) const {
+    auto found = routes_.find(static_cast<int>(mutation.command_case()));
+    return found == routes_.end() ? nullptr : &found->second;
+  }
+
+ private:
+  [[noreturn]] static void Abort(const std::string& problem) {
+    std::fprintf(stderr, "method table: %s\n", problem.c_str());
+    std::fflush(stderr);
+    std::abort();
+  }
+
+  static std::string SnakeCase(absl::string_view name) {
+    std::string snake;
+    for (char c : name) {
+      if (absl::ascii_isupper(static_cast<unsigned char>(c))) {
+        if (!snake.empty()) snake.push_back('_');
+        snake.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+      } else {
+        snake.push_back(c);
+      }
+    }
+    return snake;
+  }
+
+  template <typename Spec>
+  void Add(const MethodEnvironment& env) {
+    using Request = typename Spec::Request;
+    using Response = typename Spec::Response;
+    const std::string field_name = SnakeCase(Spec::kInfo.name);
+    const google::protobuf::FieldDescriptor* request_field =
+        Mutation::descriptor()->FindFieldByName(field_name);
+    const google::protobuf::FieldDescriptor* response_field =
+        MutationResult::descriptor()->FindFieldByName(field_name);
+    if (request_field == nullptr || response_field == nullptr ||
+        request_field->message_type() != Request::descriptor() ||
+        response_field->message_type() != Response::descriptor()) {
+      Abort(absl::StrCat("Mutation and MutationResult need a field ",
+                         field_name, " of ", Request::descriptor()->name(),
+                         " and ", Response::descriptor()->name(), " for ",
+                         Spec::kInfo.name));
+    }
+    Ledger* ledger = env.ledger;
+    const CodeLookupGuard guard(env.unknown_codes, kCodeLookupOf<Spec>);
+    Route route{
+        Spec::kInfo.access, response_field,
+        [request_field](const Mutation& mutation) {
+          const auto& request = static_cast<const Request&>(
+              mutation.GetReflection()->GetMessage(mutation, request_field));
+          return request.context().channel();
+        },
+        [ledger, guard, request_field](const Principal& caller,
+                                       Mutation& mutation, Done done) {
+          // The descriptor check above makes the field a Request.
+          auto& request =
+              static_cast<Request&>(*mutation.GetReflection()->MutableMessage(
+                  &mutation, request_field));
+          const bool looks_up = guard.LooksUp(request);
+          absl::Status admitted = guard.Admit(caller, looks_up);
+          if (!admitted.ok()) {
+            std::move(done)(std::move(admitted), nullptr);
+            return;
+          }
+          ledger->Submit<Spec>(
+              Caller{caller.name}, std::move(request),
+              [guard, looks_up, caller_principal = &caller,
+               done =
+                   std::move(done)](absl::StatusOr<Response> outcome) mutable {
+                guard.Settle(*caller_principal, looks_up, outcome.status());
+                if (!outcome.ok()) {
+                  std::move(done)(outcome.status(), nullptr);
+                  return;
+                }
+                std::move(done)(absl::OkStatus(), &*outcome);
+              });
+        }};
+    if (!routes_.emplace(request_field->number(), std::move(route)).second) {
+      Abort(absl::StrCat("two commands route Mutation.", field_name));
+    }
+  }
+
+  absl::flat_hash_map<int, Route> routes_;
+};
+
+// The results of one SubmitBatch, answered when the last one arrives (on
+// whichever thread completes it).
+class MutationResults {
+ public:
+  using Call = UnaryCall<SubmitBatchRequest, SubmitBatchResponse>;
+  MutationResults(Call* call, int mutations)
+      : call_(call), pending_(mutations) {
+    for (int i = 0; i < mutations; ++i) response_.add_results();
+  }
+
+  void Complete(int index, const absl::Status& status,
+                const google::protobuf::FieldDescriptor* response_field,
+                google::protobuf::Message* response) {
+    MutationResult* result = response_.mutable_results(index);
+    if (status.ok()) {
+      google::protobuf::Message* slot =
+          result->GetReflection()->MutableMessage(result, response_field);
+      slot->GetReflection()->Swap(slot, response);
+    } else {
+      result->set_code(static_cast<int32_t>(status.code()));
+      result->set_message(std::string(status.message()));
+      result->set_reason(ReasonOf(status));
+    }
+    // Each index is written by exactly one completion; the last one to
+    // finish sees every write through the counter's acq_rel ordering.
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      call_->Finish(response_);
+      delete this;
+    }
+  }
+
+ private:
+  Call* call_;
+  std::atomic<int> pending_;
+  SubmitBatchResponse response_;
+};
+
+void AddSubmitBatchRow(TableBuilder& table) {
+  using Call = UnaryCall<SubmitBatchRequest, SubmitBatchResponse>;
+  const Authenticator* auth = table.env().auth;
+  auto routes = std::make_shared<const MutationRoutes>(table.env());
+  // The batch's own row needs a channel key; each mutation is then
+  // permitted by its own command's access (admin commands need the admin
+  // role), and charged to the code limiter like its own RPC.
+  table.Add<SubmitBatchRequest, SubmitBatchResponse>(
+      Service::kLoyalty, "SubmitBatch", Access::kChannel,
+      CodeLookup::kCouponCodesIfSent, [auth, routes](Call* call) {
+        absl::StatusOr<const Principal*> principal = auth->Authorize(
+            call->context(), Access::kChannel, CHANNEL_UNSPECIFIED);
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        auto& mutations = *call->mutable_request().mutable_mutations();
+        if (mutations.empty() || mutations.size() > kSubmitBatchMutationsMax) {
+          return call->FinishWithError(InvalidField(
+              "mutations",
+              absl::StrCat("a batch holds 1..", kSubmitBatchMutationsMax,
+                           " mutations")));
+        }
+        std::vector<const MutationRoutes::Route*> chosen;
+        chosen.reserve(mutations.size());
+        for (int i = 0; i < mutations.size(); ++i) {
+          const MutationRoutes::Route* route = routes->Find(mutations[i]);
+          if (route == nullptr) {
+            return call->FinishWithError(InvalidField(
+                absl::StrCat("mutations[", i, "]"), "names no command"));
+          }
+          absl::Status allowed = Authenticator::Permit(
+              **principal, route->access, route->channel_of(mutations[i]));
+          if (!allowed.ok()) {
+            return call->FinishWithError(absl::Status(
+                allowed.code(),
+                absl::StrCat("mutations[", i, "]: ", allowed.message())));
+          }
+          chosen.push_back(route);
+        }
+        auto* results = new MutationResults(call, mutations.size());
+        for (int i = 0; i < mutations.size(); ++i) {
+          const google::protobuf::FieldDescriptor* response_field =
+              chosen[i]->response_field;
+          chosen[i]->submit(
+              **principal, mutations[i],
+              [results, i, response_field](
+                  absl::Status status, google::protobuf::Message* response) {
+                results->Complete(i, status, response_field, response);
+              });
+        }
+      });
+}
+
 // Bulk coupon codes: GenerateCoupons streams a batch's chunks
 // (server/generate_coupons_call.h); its chunks are GenerateCouponChunk
 // commands, authorized here by that row's access.
@@ -539,6 +746,7 @@ std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
       [](const ImportMembersRequest& request) {
         return SubmitOptions{.dry_run = request.dry_run()};
       });
+  AddSubmitBatchRow(table);
   AddGenerateCouponsRow(table);
   return table.Finish();
 }

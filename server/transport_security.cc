@@ -24,8 +24,7 @@ absl::string_view HostOf(absl::string_view address) {
   }
   const size_t colon = address.rfind(':');
   // More than one colon without brackets is a bare IPv6 address.
-  if (colon == absl::string_view::npos ||
-      address.find(':') != colon) {
+  if (colon == absl::string_view::npos || address.find(':') != colon) {
     return address;
   }
   return address.substr(0, colon);
@@ -102,8 +101,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenCredentials(
                  : "--tls-cert: is required with --tls-key");
   }
   if (has_cert) {
-    if (absl::Status checked = CheckCertificateAndKey(options);
-        !checked.ok()) {
+    if (absl::Status checked = CheckCertificateAndKey(options); !checked.ok()) {
       return checked;
     }
     grpc::SslServerCredentialsOptions ssl;

@@ -9,7 +9,7 @@
 
 namespace loyalty {
 
-inline constexpr int kIdLengthMax = 64;           // member, order, store, sku
+inline constexpr int kIdLengthMax = 64;  // member, order, store, sku
 inline constexpr int kRequestIdLengthMax = 128;
 inline constexpr int kCategoryLengthMax = 64;
 inline constexpr int kBasketLinesMax = 200;
@@ -20,7 +20,7 @@ inline constexpr int kAliasChainMax = 1000;
 inline constexpr int kCardNumberDigitsMin = 4;
 inline constexpr int kCardNumberDigitsMax = 32;
 inline constexpr int64_t kQuantityMax = 1'000'000;
-inline constexpr int64_t kUnitPriceMinorMax = 1'000'000'000'000;  // 10^12
+inline constexpr int64_t kUnitPriceMinorMax = 1'000'000'000'000;        // 10^12
 inline constexpr int64_t kPointsPerRequestMax = 1'000'000'000'000'000;  // 10^15
 inline constexpr int kReasonCodeLengthMax = 32;
 inline constexpr int kNoteLengthMax = 500;
@@ -36,6 +36,8 @@ inline constexpr int64_t kOccurredAtFutureSkewMsMax = 24ll * 3600 * 1000;
 inline constexpr int64_t kEarnPointsPerStepMax = 1'000'000;
 inline constexpr int kVerifyProblemsMax = 100;
 inline constexpr int kEarnBatchEventsMax = 1000;
+// SubmitBatch: mutations in one call.
+inline constexpr int kSubmitBatchMutationsMax = 1000;
 inline constexpr int kImportRowsPerCallMax = 1000;
 // A legacy balance (ImportMember).
 inline constexpr int64_t kOpeningPointsMax = 1'000'000'000'000;  // 10^12
@@ -50,6 +52,10 @@ inline constexpr int64_t kBonusPointsMax = 1'000'000'000;
 inline constexpr int kRuleDescriptionBytesMax = 128;
 // Points states (program.proto return_window_days, expiry, holds).
 inline constexpr int32_t kReturnWindowDaysMax = 365;
+// How old an event may be when it arrives (program.proto
+// event_age_max_hours): 0 means the default.
+inline constexpr int32_t kEventAgeDefaultMaxHours = 72;
+inline constexpr int32_t kEventAgeMaxHoursMax = 8760;
 inline constexpr int32_t kExpiryMonthsMax = 120;
 inline constexpr int32_t kExpiryYearsMax = 10;
 inline constexpr int64_t kHoldTimeoutMinMs = 1'000;

@@ -33,8 +33,8 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
   void AddError(int line, int column, const std::string& message) override {
     if (!first_error_.empty()) return;
     // The parser counts from 0; editors count from 1.
-    first_error_ = absl::StrCat("line ", line + 1, " column ", column + 1,
-                                ": ", message);
+    first_error_ =
+        absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
   }
   const std::string& first_error() const { return first_error_; }
 
@@ -46,18 +46,18 @@ absl::Status ValidateEarnRate(const EarnRate& rate, const std::string& path) {
   // Rule ids are stored in every entry's breakdown: keep them plain ids.
   LEDGER_RETURN_IF_ERROR(ValidateId(rate.rule_id(), path + ".rule_id"));
   if (!CurrencyMinorDigits(rate.currency()).has_value()) {
-    return InvalidField(path + ".currency",
-                        absl::StrCat("\"", rate.currency(),
-                                     "\" is not an ISO 4217 code"));
+    return InvalidField(
+        path + ".currency",
+        absl::StrCat("\"", rate.currency(), "\" is not an ISO 4217 code"));
   }
   if (rate.spend_minor_per_step() <= 0) {
     return InvalidField(path + ".spend_minor_per_step", "must be positive");
   }
   if (rate.points_per_step() < 0 ||
       rate.points_per_step() > kEarnPointsPerStepMax) {
-    return InvalidField(path + ".points_per_step",
-                        absl::StrCat("must be between 0 and ",
-                                     kEarnPointsPerStepMax));
+    return InvalidField(
+        path + ".points_per_step",
+        absl::StrCat("must be between 0 and ", kEarnPointsPerStepMax));
   }
   return absl::OkStatus();
 }
@@ -92,8 +92,8 @@ absl::Status ValidateApiKey(const ApiKey& key, const std::string& path) {
       return InvalidField(channel_path, "CHANNEL_UNSPECIFIED is not a channel");
     }
     if (key.channels(i) == loyalty::v1::CHANNEL_ADMIN) {
-      return InvalidField(channel_path,
-                          "CHANNEL_ADMIN comes with ROLE_ADMIN; do not list it");
+      return InvalidField(
+          channel_path, "CHANNEL_ADMIN comes with ROLE_ADMIN; do not list it");
     }
   }
   return absl::OkStatus();
@@ -101,7 +101,8 @@ absl::Status ValidateApiKey(const ApiKey& key, const std::string& path) {
 
 absl::Status ValidateEarnRates(const ProgramConfig& program) {
   if (program.earn_rates().empty()) {
-    return InvalidField("earn_rates", "the program needs at least one currency");
+    return InvalidField("earn_rates",
+                        "the program needs at least one currency");
   }
   absl::flat_hash_set<std::string> rule_ids;
   absl::flat_hash_set<std::string> currencies;
@@ -110,14 +111,14 @@ absl::Status ValidateEarnRates(const ProgramConfig& program) {
     std::string path = absl::StrCat("earn_rates[", i, "]");
     LEDGER_RETURN_IF_ERROR(ValidateEarnRate(rate, path));
     if (!rule_ids.insert(rate.rule_id()).second) {
-      return InvalidField(path + ".rule_id",
-                          absl::StrCat("\"", rate.rule_id(),
-                                       "\" is used by an earlier rule"));
+      return InvalidField(
+          path + ".rule_id",
+          absl::StrCat("\"", rate.rule_id(), "\" is used by an earlier rule"));
     }
     if (!currencies.insert(rate.currency()).second) {
-      return InvalidField(path + ".currency",
-                          absl::StrCat(rate.currency(),
-                                       " has an earlier earn rate"));
+      return InvalidField(
+          path + ".currency",
+          absl::StrCat(rate.currency(), " has an earlier earn rate"));
     }
   }
   return absl::OkStatus();
@@ -130,8 +131,8 @@ class RuleIds {
   absl::Status Add(const std::string& rule_id, const std::string& path) {
     LEDGER_RETURN_IF_ERROR(ValidateId(rule_id, path));
     if (!ids_.insert(rule_id).second) {
-      return InvalidField(path, absl::StrCat("\"", rule_id,
-                                             "\" is used by an earlier rule"));
+      return InvalidField(
+          path, absl::StrCat("\"", rule_id, "\" is used by an earlier rule"));
     }
     return absl::OkStatus();
   }
@@ -160,17 +161,18 @@ absl::Status ValidateMultiplierOrBonus(int32_t multiplier_percent,
                                            "multiplier_percent and ",
                                            bonus_field));
   }
-  if (multiplier_percent != 0 &&
-      (multiplier_percent < kMultiplierPercentMin ||
-       multiplier_percent > kMultiplierPercentMax)) {
-    return InvalidField(path + ".multiplier_percent",
-                        absl::StrCat("must be between ", kMultiplierPercentMin,
-                                     " and ", kMultiplierPercentMax,
-                                     " (100 would change nothing)"));
+  if (multiplier_percent != 0 && (multiplier_percent < kMultiplierPercentMin ||
+                                  multiplier_percent > kMultiplierPercentMax)) {
+    return InvalidField(
+        path + ".multiplier_percent",
+        absl::StrCat("must be between ", kMultiplierPercentMin, " and ",
+                     kMultiplierPercentMax, " (100 would change nothing)"));
   }
-  if (bonus_points != 0 && (bonus_points < 1 || bonus_points > bonus_points_max)) {
-    return InvalidField(absl::StrCat(path, ".", bonus_field),
-                        absl::StrCat("must be between 1 and ", bonus_points_max));
+  if (bonus_points != 0 &&
+      (bonus_points < 1 || bonus_points > bonus_points_max)) {
+    return InvalidField(
+        absl::StrCat(path, ".", bonus_field),
+        absl::StrCat("must be between 1 and ", bonus_points_max));
   }
   return absl::OkStatus();
 }
@@ -181,9 +183,8 @@ absl::Status ValidateDescription(const std::string& description,
                       kRuleDescriptionBytesMax);
 }
 
-absl::Status ValidateCategories(
-    const ProgramConfig& program,
-    absl::flat_hash_set<std::string>* categories) {
+absl::Status ValidateCategories(const ProgramConfig& program,
+                                absl::flat_hash_set<std::string>* categories) {
   for (int i = 0; i < program.categories_size(); ++i) {
     std::string path = absl::StrCat("categories[", i, "]");
     LEDGER_RETURN_IF_ERROR(ValidateId(program.categories(i), path));
@@ -195,11 +196,12 @@ absl::Status ValidateCategories(
   absl::flat_hash_set<std::string> excluded;
   for (int i = 0; i < program.excluded_categories_size(); ++i) {
     std::string path = absl::StrCat("excluded_categories[", i, "]");
-    LEDGER_RETURN_IF_ERROR(
-        ValidateKnownCategory(*categories, program.excluded_categories(i), path));
+    LEDGER_RETURN_IF_ERROR(ValidateKnownCategory(
+        *categories, program.excluded_categories(i), path));
     if (!excluded.insert(program.excluded_categories(i)).second) {
-      return InvalidField(path, absl::StrCat("\"", program.excluded_categories(i),
-                                             "\" is listed twice"));
+      return InvalidField(path,
+                          absl::StrCat("\"", program.excluded_categories(i),
+                                       "\" is listed twice"));
     }
   }
   return absl::OkStatus();
@@ -219,12 +221,13 @@ absl::Status ValidateProductRules(
     }
     std::string match_key;
     if (!rule.category().empty()) {
-      LEDGER_RETURN_IF_ERROR(
-          ValidateKnownCategory(categories, rule.category(), path + ".category"));
-      if (absl::c_linear_search(program.excluded_categories(), rule.category())) {
-        return InvalidField(path + ".category",
-                            absl::StrCat("\"", rule.category(),
-                                         "\" is excluded from earning"));
+      LEDGER_RETURN_IF_ERROR(ValidateKnownCategory(categories, rule.category(),
+                                                   path + ".category"));
+      if (absl::c_linear_search(program.excluded_categories(),
+                                rule.category())) {
+        return InvalidField(
+            path + ".category",
+            absl::StrCat("\"", rule.category(), "\" is excluded from earning"));
       }
       match_key = "category:" + rule.category();
     } else {
@@ -233,7 +236,8 @@ absl::Status ValidateProductRules(
     }
     if (!matched.insert(match_key).second) {
       return InvalidField(path, absl::StrCat("an earlier product rule already "
-                                             "covers ", match_key));
+                                             "covers ",
+                                             match_key));
     }
     LEDGER_RETURN_IF_ERROR(ValidateMultiplierOrBonus(
         rule.multiplier_percent(), rule.bonus_points_per_unit(),
@@ -242,13 +246,14 @@ absl::Status ValidateProductRules(
   return absl::OkStatus();
 }
 
-absl::Status ValidateCampaigns(const ProgramConfig& program,
-                               const absl::flat_hash_set<std::string>& categories,
-                               RuleIds* rule_ids) {
+absl::Status ValidateCampaigns(
+    const ProgramConfig& program,
+    const absl::flat_hash_set<std::string>& categories, RuleIds* rule_ids) {
   for (int i = 0; i < program.campaigns_size(); ++i) {
     const loyalty::v1::Campaign& campaign = program.campaigns(i);
     std::string path = absl::StrCat("campaigns[", i, "]");
-    LEDGER_RETURN_IF_ERROR(rule_ids->Add(campaign.rule_id(), path + ".rule_id"));
+    LEDGER_RETURN_IF_ERROR(
+        rule_ids->Add(campaign.rule_id(), path + ".rule_id"));
     LEDGER_RETURN_IF_ERROR(ValidateDescription(campaign.description(), path));
     if (campaign.starts_at_ms() < 0) {
       return InvalidField(path + ".starts_at_ms", "must not be negative");
@@ -263,13 +268,13 @@ absl::Status ValidateCampaigns(const ProgramConfig& program,
       }
     }
     for (int s = 0; s < campaign.store_ids_size(); ++s) {
-      LEDGER_RETURN_IF_ERROR(ValidateId(campaign.store_ids(s),
-                                        absl::StrCat(path, ".store_ids[", s, "]")));
+      LEDGER_RETURN_IF_ERROR(ValidateId(
+          campaign.store_ids(s), absl::StrCat(path, ".store_ids[", s, "]")));
     }
     for (int c = 0; c < campaign.categories_size(); ++c) {
-      LEDGER_RETURN_IF_ERROR(ValidateKnownCategory(
-          categories, campaign.categories(c),
-          absl::StrCat(path, ".categories[", c, "]")));
+      LEDGER_RETURN_IF_ERROR(
+          ValidateKnownCategory(categories, campaign.categories(c),
+                                absl::StrCat(path, ".categories[", c, "]")));
     }
     for (int s = 0; s < campaign.skus_size(); ++s) {
       LEDGER_RETURN_IF_ERROR(
@@ -280,9 +285,9 @@ absl::Status ValidateCampaigns(const ProgramConfig& program,
         path, "bonus_points"));
     if (campaign.member_cap_points() < 0 ||
         campaign.member_cap_points() > kPointsPerRequestMax) {
-      return InvalidField(path + ".member_cap_points",
-                          absl::StrCat("must be 0 (no cap) or up to ",
-                                       kPointsPerRequestMax));
+      return InvalidField(
+          path + ".member_cap_points",
+          absl::StrCat("must be 0 (no cap) or up to ", kPointsPerRequestMax));
     }
     if (campaign.budget_points() < 0 ||
         campaign.budget_points() > kPointsPerRequestMax) {
@@ -349,14 +354,16 @@ absl::Status ValidateEvents(const ProgramConfig& program, RuleIds* rule_ids) {
     LEDGER_RETURN_IF_ERROR(rule_ids->Add(event.event_id(), path + ".event_id"));
     LEDGER_RETURN_IF_ERROR(ValidateDescription(event.description(), path));
     if (event.points() < 1 || event.points() > kBonusPointsMax) {
-      return InvalidField(path + ".points",
-                          absl::StrCat("must be between 1 and ", kBonusPointsMax));
+      return InvalidField(
+          path + ".points",
+          absl::StrCat("must be between 1 and ", kBonusPointsMax));
     }
     if (event.starts_at_ms() < 0) {
       return InvalidField(path + ".starts_at_ms", "must not be negative");
     }
     if (event.ends_at_ms() < 0 ||
-        (event.ends_at_ms() != 0 && event.ends_at_ms() <= event.starts_at_ms())) {
+        (event.ends_at_ms() != 0 &&
+         event.ends_at_ms() <= event.starts_at_ms())) {
       return InvalidField(path + ".ends_at_ms",
                           "must be 0 (open) or after starts_at_ms");
     }
@@ -404,23 +411,23 @@ absl::Status ValidateTiers(const ProgramConfig& program, RuleIds* rule_ids) {
     return InvalidField("tier_rules.spend_currency",
                         "is only for TIER_BASIS_SPEND");
   }
-  if (rules.window_months() < 1 || rules.window_months() > kTierWindowMonthsMax) {
+  if (rules.window_months() < 1 ||
+      rules.window_months() > kTierWindowMonthsMax) {
     return InvalidField("tier_rules.window_months",
                         absl::StrCat("must be 1..", kTierWindowMonthsMax,
                                      ", got ", rules.window_months()));
   }
   if (rules.grace_days() < 0 || rules.grace_days() > kTierGraceDaysMax) {
     return InvalidField("tier_rules.grace_days",
-                        absl::StrCat("must be 0..", kTierGraceDaysMax,
-                                     ", got ", rules.grace_days()));
+                        absl::StrCat("must be 0..", kTierGraceDaysMax, ", got ",
+                                     rules.grace_days()));
   }
   for (int i = 0; i < rules.tiers_size(); ++i) {
     const loyalty::v1::Tier& tier = rules.tiers(i);
     const std::string path = absl::StrCat("tier_rules.tiers[", i, "]");
     LEDGER_RETURN_IF_ERROR(rule_ids->Add(tier.tier_id(), path + ".tier_id"));
-    LEDGER_RETURN_IF_ERROR(ValidateText(tier.display_name(),
-                                        path + ".display_name",
-                                        kRuleDescriptionBytesMax));
+    LEDGER_RETURN_IF_ERROR(ValidateText(
+        tier.display_name(), path + ".display_name", kRuleDescriptionBytesMax));
     if (i == 0 && tier.threshold() != 0) {
       return InvalidField(path + ".threshold",
                           "the first (lowest) tier must have threshold 0");
@@ -449,11 +456,10 @@ absl::Status ValidateTiers(const ProgramConfig& program, RuleIds* rule_ids) {
     if (tier.multiplier_percent() != 0 &&
         (tier.multiplier_percent() < 100 ||
          tier.multiplier_percent() > kTierMultiplierPercentMax)) {
-      return InvalidField(path + ".multiplier_percent",
-                          absl::StrCat("must be 100..",
-                                       kTierMultiplierPercentMax,
-                                       " (or 0 for none), got ",
-                                       tier.multiplier_percent()));
+      return InvalidField(
+          path + ".multiplier_percent",
+          absl::StrCat("must be 100..", kTierMultiplierPercentMax,
+                       " (or 0 for none), got ", tier.multiplier_percent()));
     }
   }
   return absl::OkStatus();
@@ -465,8 +471,9 @@ absl::Status ValidateRules(const ProgramConfig& program) {
   RuleIds rule_ids;
   for (int i = 0; i < program.earn_rates_size(); ++i) {
     // Already validated; registered so no other rule reuses their ids.
-    LEDGER_RETURN_IF_ERROR(rule_ids.Add(program.earn_rates(i).rule_id(),
-                                        absl::StrCat("earn_rates[", i, "].rule_id")));
+    LEDGER_RETURN_IF_ERROR(
+        rule_ids.Add(program.earn_rates(i).rule_id(),
+                     absl::StrCat("earn_rates[", i, "].rule_id")));
   }
   LEDGER_RETURN_IF_ERROR(ValidateProductRules(program, categories, &rule_ids));
   LEDGER_RETURN_IF_ERROR(ValidateCampaigns(program, categories, &rule_ids));
@@ -486,9 +493,9 @@ absl::Status ValidateApiKeys(const ProgramConfig& program) {
     std::string path = absl::StrCat("api_keys[", i, "]");
     LEDGER_RETURN_IF_ERROR(ValidateApiKey(key, path));
     if (!principals.insert(key.principal()).second) {
-      return InvalidField(path + ".principal",
-                          absl::StrCat("\"", key.principal(),
-                                       "\" has an earlier key"));
+      return InvalidField(
+          path + ".principal",
+          absl::StrCat("\"", key.principal(), "\" has an earlier key"));
     }
     if (!hashes.insert(key.key_sha256_hex()).second) {
       return InvalidField(path + ".key_sha256_hex",
@@ -501,28 +508,33 @@ absl::Status ValidateApiKeys(const ProgramConfig& program) {
 absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
   if (program.return_window_days() < 0 ||
       program.return_window_days() > kReturnWindowDaysMax) {
-    return InvalidField("return_window_days",
-                        absl::StrCat("must be 0..", kReturnWindowDaysMax,
-                                     " days, got ",
-                                     program.return_window_days()));
+    return InvalidField(
+        "return_window_days",
+        absl::StrCat("must be 0..", kReturnWindowDaysMax, " days, got ",
+                     program.return_window_days()));
+  }
+  if (program.event_age_max_hours() < 0 ||
+      program.event_age_max_hours() > kEventAgeMaxHoursMax) {
+    return InvalidField(
+        "event_age_max_hours",
+        absl::StrCat("must be 0 (the default, ", kEventAgeDefaultMaxHours,
+                     ") to ", kEventAgeMaxHoursMax, " hours, got ",
+                     program.event_age_max_hours()));
   }
   const loyalty::v1::PointsExpiry& expiry = program.expiry();
-  if (expiry.rule_case() ==
-          loyalty::v1::PointsExpiry::kMonthsAfterEarn &&
+  if (expiry.rule_case() == loyalty::v1::PointsExpiry::kMonthsAfterEarn &&
       (expiry.months_after_earn() < 1 ||
        expiry.months_after_earn() > kExpiryMonthsMax)) {
     return InvalidField("expiry.months_after_earn",
-                        absl::StrCat("must be 1..", kExpiryMonthsMax,
-                                     ", got ", expiry.months_after_earn()));
+                        absl::StrCat("must be 1..", kExpiryMonthsMax, ", got ",
+                                     expiry.months_after_earn()));
   }
-  if (expiry.rule_case() ==
-          loyalty::v1::PointsExpiry::kYearsAfterEarnYearEnd &&
+  if (expiry.rule_case() == loyalty::v1::PointsExpiry::kYearsAfterEarnYearEnd &&
       (expiry.years_after_earn_year_end() < 0 ||
        expiry.years_after_earn_year_end() > kExpiryYearsMax)) {
-    return InvalidField(
-        "expiry.years_after_earn_year_end",
-        absl::StrCat("must be 0..", kExpiryYearsMax, ", got ",
-                     expiry.years_after_earn_year_end()));
+    return InvalidField("expiry.years_after_earn_year_end",
+                        absl::StrCat("must be 0..", kExpiryYearsMax, ", got ",
+                                     expiry.years_after_earn_year_end()));
   }
   if (program.hold_timeout_max_ms() != 0 &&
       (program.hold_timeout_max_ms() < kHoldTimeoutMinMs ||
@@ -533,8 +545,9 @@ absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
                      kHoldTimeoutMaxMs, " ms, got ",
                      program.hold_timeout_max_ms()));
   }
-  const bool negative_allowed = program.return_policy() ==
-                                loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE;
+  const bool negative_allowed =
+      program.return_policy() ==
+      loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE;
   if (!loyalty::v1::ReturnPolicy_IsValid(program.return_policy())) {
     return InvalidField("return_policy", "unknown policy");
   }
@@ -563,6 +576,13 @@ absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
 
 }  // namespace
 
+int64_t EventAgeMaxMs(const ProgramConfig& program) {
+  const int64_t hours = program.event_age_max_hours() == 0
+                            ? kEventAgeDefaultMaxHours
+                            : program.event_age_max_hours();
+  return hours * 3'600'000;
+}
+
 int64_t HoldTimeoutMaxMs(const ProgramConfig& program) {
   return program.hold_timeout_max_ms() == 0 ? kHoldTimeoutDefaultMaxMs
                                             : program.hold_timeout_max_ms();
@@ -588,15 +608,16 @@ absl::Status ValidateMemberRules(const ProgramConfig& program) {
   const loyalty::v1::TransferRules& rules = program.transfer_rules();
   if (rules.per_transfer_max_points() < 1 ||
       rules.per_transfer_max_points() > kTransferPointsMax) {
-    return InvalidField("transfer_rules.per_transfer_max_points",
-                        absl::StrCat("must be between 1 and ",
-                                     kTransferPointsMax));
+    return InvalidField(
+        "transfer_rules.per_transfer_max_points",
+        absl::StrCat("must be between 1 and ", kTransferPointsMax));
   }
   if (rules.per_day_max_points() < rules.per_transfer_max_points() ||
       rules.per_day_max_points() > kPointsPerRequestMax) {
     return InvalidField("transfer_rules.per_day_max_points",
                         absl::StrCat("must be between per_transfer_max_points "
-                                     "and ", kPointsPerRequestMax));
+                                     "and ",
+                                     kPointsPerRequestMax));
   }
   return absl::OkStatus();
 }
@@ -605,8 +626,8 @@ absl::Status ValidateMemberRules(const ProgramConfig& program) {
 
 absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateId(program.program_id(), "program_id"));
-  LEDGER_RETURN_IF_ERROR(
-      ValidateText(program.display_name(), "display_name", kDisplayNameBytesMax));
+  LEDGER_RETURN_IF_ERROR(ValidateText(program.display_name(), "display_name",
+                                      kDisplayNameBytesMax));
   LEDGER_RETURN_IF_ERROR(ValidateEarnRates(program));
   LEDGER_RETURN_IF_ERROR(ValidateRules(program));
   LEDGER_RETURN_IF_ERROR(ValidatePointsPolicy(program));
@@ -656,8 +677,9 @@ absl::StatusOr<ProgramConfig> LoadProgramFile(const std::string& path) {
     format = ProgramFormat::kTextProto;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": unknown program format; use .textproto, .txtpb, .pbtxt or "
-              ".json"));
+        path,
+        ": unknown program format; use .textproto, .txtpb, .pbtxt or "
+        ".json"));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -673,11 +695,10 @@ absl::StatusOr<absl::TimeZone> ProgramTimeZone(const ProgramConfig& program) {
   absl::TimeZone zone;
   // LoadTimeZone reads the system's tzdata; it knows "UTC" without it.
   if (!absl::LoadTimeZone(program.time_zone(), &zone)) {
-    return InvalidField("time_zone",
-                        absl::StrCat("unknown time zone \"",
-                                     program.time_zone(),
-                                     "\"; use an IANA name like "
-                                     "\"Europe/Berlin\""));
+    return InvalidField(
+        "time_zone", absl::StrCat("unknown time zone \"", program.time_zone(),
+                                  "\"; use an IANA name like "
+                                  "\"Europe/Berlin\""));
   }
   return zone;
 }
@@ -703,9 +724,10 @@ absl::Status CheckEventKnown(const ProgramConfig& program,
       !absl::c_linear_search(event->channels(), request.context().channel())) {
     return InvalidField(
         "context.channel",
-        absl::StrCat("event \"", event->event_id(), "\" cannot be recorded "
-                     "through ", loyalty::v1::Channel_Name(
-                                     request.context().channel())));
+        absl::StrCat("event \"", event->event_id(),
+                     "\" cannot be recorded "
+                     "through ",
+                     loyalty::v1::Channel_Name(request.context().channel())));
   }
   return absl::OkStatus();
 }

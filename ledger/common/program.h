@@ -48,6 +48,10 @@ const loyalty::v1::EngagementEvent* FindEvent(
 absl::Status CheckEventKnown(const loyalty::v1::ProgramConfig& program,
                              const loyalty::v1::RecordEventRequest& request);
 
+// How far before the server's clock an event's occurred_at may lie
+// (event_age_max_hours with its default applied), in milliseconds.
+int64_t EventAgeMaxMs(const loyalty::v1::ProgramConfig& program);
+
 // The program's hold limits with their defaults applied.
 int64_t HoldTimeoutMaxMs(const loyalty::v1::ProgramConfig& program);
 int HoldsPerMemberMax(const loyalty::v1::ProgramConfig& program);

@@ -112,6 +112,9 @@ class QueuedCommand {
   // SHA-256 over the command's name and the request's deterministic bytes.
   std::string fingerprint;
   bool dry_run = false;
+  // The request's context.occurred_at_ms (0: it happens now); the writer
+  // refuses a new command whose event is older than the program allows.
+  int64_t occurred_at_ms = 0;
   // Set by the writer (or by Submit for an early rejection).
   absl::Status outcome;
 

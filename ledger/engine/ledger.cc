@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/program.h"
@@ -402,6 +403,25 @@ absl::Status Replay(const RequestRecord& record, QueuedCommand& command) {
 
 }  // namespace
 
+absl::Status Ledger::CheckEventAge(int64_t occurred_at_ms,
+                                   int64_t now_ms) const {
+  const int64_t age_max_ms = EventAgeMaxMs(rules_.program);
+  if (occurred_at_ms == 0 || occurred_at_ms >= now_ms - age_max_ms) {
+    return absl::OkStatus();
+  }
+  return WithReason(
+      absl::FailedPreconditionError(absl::StrCat(
+          "context.occurred_at_ms: ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                           absl::FromUnixMillis(occurred_at_ms),
+                           absl::UTCTimeZone()),
+          " is ", (now_ms - occurred_at_ms) / 3'600'000,
+          " hours before the server's clock; the program accepts events up "
+          "to ",
+          age_max_ms / 3'600'000, " hours old (event_age_max_hours)")),
+      loyalty::v1::ERROR_REASON_EVENT_TOO_OLD);
+}
+
 void Ledger::Execute(QueuedCommand& command, Batch& batch) {
   if (!command.remembered()) {
     command.outcome = command.Decide(rules_, batch);
@@ -427,7 +447,10 @@ void Ledger::Execute(QueuedCommand& command, Batch& batch) {
     return;
   }
 
-  command.outcome = command.Decide(rules_, batch);
+  // After the replay check: a retry of an event applied while it was young
+  // gets its first answer, however late the retry comes.
+  command.outcome = CheckEventAge(command.occurred_at_ms, batch.now_ms());
+  if (command.outcome.ok()) command.outcome = command.Decide(rules_, batch);
 
   RequestRecord record;
   record.set_fingerprint(command.fingerprint);

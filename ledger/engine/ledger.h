@@ -161,9 +161,14 @@ class Ledger {
                     Done<typename Spec::Response> done);
 
   // Reads, straight from the store (read/reader.h says what each answers).
+  // QuoteEarn and ValidateCoupon answer what Earn and RedeemCoupon would:
+  // an event too old for the program is EVENT_TOO_OLD here too (after the
+  // request's own validation, as there).
   absl::StatusOr<loyalty::v1::QuoteEarnResponse> QuoteEarn(
       const loyalty::v1::EarnRequest& request) const {
-    return reader_.QuoteEarn(request, clock_->NowMs());
+    const int64_t now_ms = clock_->NowMs();
+    return AgedAnswer(reader_.QuoteEarn(request, now_ms),
+                      request.context().occurred_at_ms(), now_ms);
   }
   absl::StatusOr<loyalty::v1::Member> GetMember(
       absl::string_view member_id) const {
@@ -182,7 +187,9 @@ class Ledger {
   }
   absl::StatusOr<loyalty::v1::ValidateCouponResponse> ValidateCoupon(
       const loyalty::v1::ValidateCouponRequest& request) const {
-    return reader_.ValidateCoupon(request, clock_->NowMs());
+    const int64_t now_ms = clock_->NowMs();
+    return AgedAnswer(reader_.ValidateCoupon(request, now_ms),
+                      request.context().occurred_at_ms(), now_ms);
   }
   absl::StatusOr<loyalty::v1::Member> LookupMember(
       const loyalty::v1::MemberIdentifier& identifier) const {
@@ -264,6 +271,20 @@ class Ledger {
   // Idempotency around the rule: a known request id replays (or is
   // refused as reused), a new one is decided and its outcome remembered.
   void Execute(QueuedCommand& command, Batch& batch);
+  // FailedPrecondition (EVENT_TOO_OLD) when an event dated occurred_at_ms
+  // (0: now) is older than the program's event_age_max_hours at now_ms.
+  absl::Status CheckEventAge(int64_t occurred_at_ms, int64_t now_ms) const;
+  // A read's answer as the command it previews would give it: malformed
+  // first, then too old, then the rule's own answer.
+  template <typename Response>
+  absl::StatusOr<Response> AgedAnswer(absl::StatusOr<Response> answer,
+                                      int64_t occurred_at_ms,
+                                      int64_t now_ms) const {
+    if (absl::IsInvalidArgument(answer.status())) return answer;
+    absl::Status fresh = CheckEventAge(occurred_at_ms, now_ms);
+    if (!fresh.ok()) return fresh;
+    return answer;
+  }
 
   LedgerStore* const store_;
   const loyalty::v1::ProgramConfig program_;
@@ -333,6 +354,7 @@ void Ledger::Submit(const Caller& caller, typename Spec::Request request,
       RequestKey(caller.principal, command->request.context().request_id());
   command->principal = caller.principal;
   command->dry_run = options.dry_run;
+  command->occurred_at_ms = command->request.context().occurred_at_ms();
   Enqueue(std::move(command));
 }
 

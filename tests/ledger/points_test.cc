@@ -1,5 +1,5 @@
-// Points after the grant (ledger/points/time_driven.h): pending points over the return
-// window, lots with calendar expiry in the program's time zone, spending
+// Points after the grant (ledger/points/time_driven.h): pending points over the
+// return window, lots with calendar expiry in the program's time zone, spending
 // soonest-expiring first, two-phase holds with timeouts, the time-driven
 // entries written on access and by the sweep, and their replay.
 #include <string>
@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "ledger/points/time_driven.h"
 #include "ledger/common/program.h"
+#include "ledger/points/time_driven.h"
 #include "ledger_test_util.h"
 
 namespace loyalty {
@@ -62,20 +62,18 @@ absl::StatusOr<v1::EarnResponse> EarnEuros(TestLedger& t,
                                            const std::string& request_id,
                                            const std::string& member_id,
                                            int64_t euros) {
-  return testing::Earn(
-      t.ledger(), kPos,
-      testing::EarnEur(request_id, member_id, "order-" + request_id,
-                       {euros * 100}));
+  return testing::Earn(t.ledger(), kPos,
+                       testing::EarnEur(request_id, member_id,
+                                        "order-" + request_id, {euros * 100}));
 }
 
 absl::StatusOr<v1::RedeemResponse> RedeemPoints(TestLedger& t,
                                                 const std::string& request_id,
                                                 const std::string& member_id,
                                                 int64_t points) {
-  return testing::Redeem(
-      t.ledger(), kApp,
-      testing::RedeemPoints(request_id, member_id, "order-" + request_id,
-                            points));
+  return testing::Redeem(t.ledger(), kApp,
+                         testing::RedeemPoints(request_id, member_id,
+                                               "order-" + request_id, points));
 }
 
 v1::HoldPointsRequest HoldRequest(const std::string& request_id,
@@ -103,27 +101,31 @@ v1::SettleHoldRequest SettleRequest(const std::string& request_id,
 absl::StatusOr<v1::HoldPointsResponse> Hold(TestLedger& t,
                                             v1::HoldPointsRequest request) {
   auto pending = testing::MakePending<v1::HoldPointsResponse>();
-  t.ledger().Submit<HoldPointsCommand>(kApp, std::move(request), std::move(pending.done));
+  t.ledger().Submit<HoldPointsCommand>(kApp, std::move(request),
+                                       std::move(pending.done));
   return pending.result.get();
 }
 
 absl::StatusOr<v1::SettleHoldResponse> Capture(TestLedger& t,
                                                v1::SettleHoldRequest request) {
   auto pending = testing::MakePending<v1::SettleHoldResponse>();
-  t.ledger().Submit<CapturePointsCommand>(kApp, std::move(request), std::move(pending.done));
+  t.ledger().Submit<CapturePointsCommand>(kApp, std::move(request),
+                                          std::move(pending.done));
   return pending.result.get();
 }
 
 absl::StatusOr<v1::SettleHoldResponse> Release(TestLedger& t,
                                                v1::SettleHoldRequest request) {
   auto pending = testing::MakePending<v1::SettleHoldResponse>();
-  t.ledger().Submit<ReleasePointsCommand>(kApp, std::move(request), std::move(pending.done));
+  t.ledger().Submit<ReleasePointsCommand>(kApp, std::move(request),
+                                          std::move(pending.done));
   return pending.result.get();
 }
 
 SweepResult SweepOk(TestLedger& t, int members_max = 100) {
   auto pending = testing::MakePending<SweepResult>();
-  t.ledger().SubmitSystem<SweepCommand>(SweepRequest{members_max}, std::move(pending.done));
+  t.ledger().SubmitSystem<SweepCommand>(SweepRequest{members_max},
+                                        std::move(pending.done));
   absl::StatusOr<SweepResult> result = pending.result.get();
   REQUIRE_OK(result);
   return *result;
@@ -165,9 +167,10 @@ TEST_CASE("an earn inside the return window is pending and cannot be spent",
   t.RequireVerifyOk();
 }
 
-TEST_CASE("pending points mature exactly when the return window ends, and "
-          "the next write records the maturation",
-          "[points][pending]") {
+TEST_CASE(
+    "pending points mature exactly when the return window ends, and "
+    "the next write records the maturation",
+    "[points][pending]") {
   TestLedger t(PointsProgram());
   t.EnrollOk("ann");
   auto earned = EarnEuros(t, "e1", "ann", 100);
@@ -205,10 +208,14 @@ TEST_CASE("pending points mature exactly when the return window ends, and "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("an order older than the return window earns available points at "
-          "once, dated by the order",
-          "[points][pending]") {
-  TestLedger t(PointsProgram());
+TEST_CASE(
+    "an order older than the return window earns available points at "
+    "once, dated by the order",
+    "[points][pending]") {
+  ProgramConfig program = PointsProgram();
+  // This program takes month-old events (the default is 72 hours).
+  program.set_event_age_max_hours(30 * 24);
+  TestLedger t(program);
   t.EnrollOk("ann");
   v1::EarnRequest request =
       testing::EarnEur("late", "ann", "offline-order", {5000});
@@ -227,9 +234,10 @@ TEST_CASE("an order older than the return window earns available points at "
   CHECK(earned->entry().lot_expires_at_ms() < kNov2023LotExpiresMs);
 }
 
-TEST_CASE("the sweep matures and expires points of members nobody touches, "
-          "once",
-          "[points][sweep]") {
+TEST_CASE(
+    "the sweep matures and expires points of members nobody touches, "
+    "once",
+    "[points][sweep]") {
   TestLedger t(PointsProgram());
   for (const char* member : {"ann", "bob", "cat"}) t.EnrollOk(member);
   REQUIRE_OK(EarnEuros(t, "e-ann", "ann", 10));
@@ -262,9 +270,10 @@ TEST_CASE("the sweep matures and expires points of members nobody touches, "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("lots expire at the end of the twelfth month after earning, in the "
-          "program's time zone",
-          "[points][expiry]") {
+TEST_CASE(
+    "lots expire at the end of the twelfth month after earning, in the "
+    "program's time zone",
+    "[points][expiry]") {
   TestLedger t(NoWindowProgram());
   t.EnrollOk("ann");
   auto earned = EarnEuros(t, "e1", "ann", 100);
@@ -295,9 +304,10 @@ TEST_CASE("lots expire at the end of the twelfth month after earning, in the "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("the expiry date is the calendar month of the program's time zone, "
-          "not UTC's",
-          "[points][expiry]") {
+TEST_CASE(
+    "the expiry date is the calendar month of the program's time zone, "
+    "not UTC's",
+    "[points][expiry]") {
   // 2023-12-31 23:59 in Taipei is still December there (15:59 UTC) ...
   TestLedger t(NoWindowProgram(1));
   t.clock().SetMs(kJan2024TaipeiMs - kMinuteMs);
@@ -320,9 +330,9 @@ TEST_CASE("lot expiry dates follow the calendar", "[points][expiry]") {
   // length (2024 is a leap year).
   const int64_t jan31 = absl::ToUnixMillis(
       absl::FromCivil(absl::CivilSecond(2024, 1, 31, 12, 0, 0), taipei));
-  CHECK(LotExpiresAtMs(months, taipei, jan31) ==
-        absl::ToUnixMillis(
-            absl::FromCivil(absl::CivilDay(2024, 3, 1), taipei)));
+  CHECK(
+      LotExpiresAtMs(months, taipei, jan31) ==
+      absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2024, 3, 1), taipei)));
   v1::PointsExpiry year_end;
   year_end.set_years_after_earn_year_end(1);
   CHECK(LotExpiresAtMs(year_end, taipei, kStartMs) ==
@@ -334,20 +344,21 @@ TEST_CASE("lot expiry dates follow the calendar", "[points][expiry]") {
   absl::TimeZone berlin;
   REQUIRE(absl::LoadTimeZone("Europe/Berlin", &berlin));
   months.set_months_after_earn(2);
-  const int64_t in_may = absl::ToUnixMillis(
-      absl::FromCivil(absl::CivilDay(2024, 5, 10), berlin));
-  CHECK(LotExpiresAtMs(months, berlin, in_may) ==
-        absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2024, 8, 1),
-                                           berlin)));
+  const int64_t in_may =
+      absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2024, 5, 10), berlin));
+  CHECK(
+      LotExpiresAtMs(months, berlin, in_may) ==
+      absl::ToUnixMillis(absl::FromCivil(absl::CivilDay(2024, 8, 1), berlin)));
 }
 
-TEST_CASE("spending takes the soonest-expiring lot first, and only what is "
-          "left of a lot expires",
-          "[points][expiry][lots]") {
+TEST_CASE(
+    "spending takes the soonest-expiring lot first, and only what is "
+    "left of a lot expires",
+    "[points][expiry][lots]") {
   TestLedger t(NoWindowProgram(1));
   t.EnrollOk("ann");
   REQUIRE_OK(EarnEuros(t, "nov", "ann", 100));  // Expires 2024-01-01 Taipei.
-  t.clock().AdvanceMs(30 * kDayMs);              // 2023-12-15 Taipei.
+  t.clock().AdvanceMs(30 * kDayMs);             // 2023-12-15 Taipei.
   REQUIRE_OK(EarnEuros(t, "dec", "ann", 50));   // Expires 2024-02-01.
   auto spent = RedeemPoints(t, "r1", "ann", 60);
   REQUIRE_OK(spent);
@@ -383,9 +394,10 @@ TEST_CASE("grants expiring on the same day share one lot", "[points][lots]") {
   CHECK(credited.entry().lot_expires_at_ms() == kJan2024TaipeiMs);
 }
 
-TEST_CASE("a hold reserves points nothing else can spend, and is captured "
-          "once",
-          "[points][holds]") {
+TEST_CASE(
+    "a hold reserves points nothing else can spend, and is captured "
+    "once",
+    "[points][holds]") {
   TestLedger t(NoWindowProgram());
   t.EnrollOk("ann");
   t.CreditOk("ann", 100);
@@ -420,8 +432,9 @@ TEST_CASE("a hold reserves points nothing else can spend, and is captured "
 
   // A second capture or a release under new request ids is refused.
   for (bool capture : {true, false}) {
-    auto again = capture ? Capture(t, SettleRequest("c2", "ann", held->hold_id()))
-                         : Release(t, SettleRequest("c3", "ann", held->hold_id()));
+    auto again = capture
+                     ? Capture(t, SettleRequest("c2", "ann", held->hold_id()))
+                     : Release(t, SettleRequest("c3", "ann", held->hold_id()));
     CHECK(absl::IsFailedPrecondition(again.status()));
     CHECK(ReasonOf(again.status()) == v1::ERROR_REASON_HOLD_NOT_ACTIVE);
   }
@@ -455,9 +468,10 @@ TEST_CASE("a released hold gives its points back with their own expiry",
   t.RequireVerifyOk();
 }
 
-TEST_CASE("a hold that times out releases itself with an entry, and a later "
-          "capture is refused",
-          "[points][holds][timeout]") {
+TEST_CASE(
+    "a hold that times out releases itself with an entry, and a later "
+    "capture is refused",
+    "[points][holds][timeout]") {
   TestLedger t(NoWindowProgram());
   t.EnrollOk("ann");
   t.CreditOk("ann", 100);
@@ -484,9 +498,10 @@ TEST_CASE("a hold that times out releases itself with an entry, and a later "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("the sweep releases holds that timed out for members nobody "
-          "touches",
-          "[points][holds][sweep]") {
+TEST_CASE(
+    "the sweep releases holds that timed out for members nobody "
+    "touches",
+    "[points][holds][sweep]") {
   TestLedger t(NoWindowProgram());
   t.EnrollOk("ann");
   t.CreditOk("ann", 10);
@@ -501,9 +516,10 @@ TEST_CASE("the sweep releases holds that timed out for members nobody "
   t.RequireVerifyOk();
 }
 
-TEST_CASE("capturing an unknown hold or another member's is NOT_FOUND and "
-          "remembered",
-          "[points][holds]") {
+TEST_CASE(
+    "capturing an unknown hold or another member's is NOT_FOUND and "
+    "remembered",
+    "[points][holds]") {
   TestLedger t(NoWindowProgram());
   t.EnrollOk("ann");
   t.EnrollOk("bob");
@@ -511,8 +527,8 @@ TEST_CASE("capturing an unknown hold or another member's is NOT_FOUND and "
   auto bobs = Hold(t, HoldRequest("h-bob", "bob", 10));
   REQUIRE_OK(bobs);
   // Entry 1 exists but is an ENROLL, not a hold; 999 does not exist.
-  for (const std::string& hold_id : {bobs->hold_id(), std::string("H1"),
-                                     std::string("H999")}) {
+  for (const std::string& hold_id :
+       {bobs->hold_id(), std::string("H1"), std::string("H999")}) {
     auto captured = Capture(t, SettleRequest("c-" + hold_id, "ann", hold_id));
     INFO(hold_id << ": " << testing::StatusText(captured));
     CHECK(absl::IsNotFound(captured.status()));
@@ -520,13 +536,13 @@ TEST_CASE("capturing an unknown hold or another member's is NOT_FOUND and "
   }
   CHECK(BalanceOf(t, "bob").held_points() == 10);
   auto unknown_member = Capture(t, SettleRequest("c-x", "nobody", "H2"));
-  CHECK(ReasonOf(unknown_member.status()) ==
-        v1::ERROR_REASON_MEMBER_NOT_FOUND);
+  CHECK(ReasonOf(unknown_member.status()) == v1::ERROR_REASON_MEMBER_NOT_FOUND);
 }
 
-TEST_CASE("malformed holds are INVALID_ARGUMENT naming the field and change "
-          "nothing",
-          "[points][holds][validation]") {
+TEST_CASE(
+    "malformed holds are INVALID_ARGUMENT naming the field and change "
+    "nothing",
+    "[points][holds][validation]") {
   TestLedger t(NoWindowProgram());
   t.EnrollOk("ann");
   t.CreditOk("ann", 100);
@@ -549,8 +565,8 @@ TEST_CASE("malformed holds are INVALID_ARGUMENT naming the field and change "
     CHECK(absl::IsInvalidArgument(held.status()));
     CHECK(absl::StrContains(held.status().message(), c.field));
   }
-  for (const char* hold_id : {"", "H", "H0", "H01", "7", "h7", "H7x",
-                              "H99999999999999999999999"}) {
+  for (const char* hold_id :
+       {"", "H", "H0", "H01", "7", "h7", "H7x", "H99999999999999999999999"}) {
     auto captured = Capture(t, SettleRequest("c", "ann", hold_id));
     INFO("hold_id \"" << hold_id << "\": " << testing::StatusText(captured));
     CHECK(absl::IsInvalidArgument(captured.status()));
@@ -583,9 +599,10 @@ TEST_CASE("a member has at most the program's number of open holds",
   t.RequireVerifyOk();
 }
 
-TEST_CASE("replay re-derives lots, pending points, holds and the schedule, "
-          "and notices a schedule that disagrees",
-          "[points][verify]") {
+TEST_CASE(
+    "replay re-derives lots, pending points, holds and the schedule, "
+    "and notices a schedule that disagrees",
+    "[points][verify]") {
   TestLedger t(PointsProgram());
   t.EnrollOk("ann");
   t.EnrollOk("bob");

@@ -5,8 +5,8 @@
 // is in generator_kinds.h.
 //
 // The limits below are the contract's (loyalty_service.proto, common.proto),
-// restated here rather than taken from ledger/common/limits.h, so the test checks
-// the ledger against the contract.
+// restated here rather than taken from ledger/common/limits.h, so the test
+// checks the ledger against the contract.
 #include "generator.h"
 
 #include <algorithm>
@@ -409,9 +409,16 @@ int64_t Generator::OccurredAt() {
     return std::max<int64_t>(
         1, now_ms_ - kModelReturnWindowDays * kDayMs + Uniform(-1, 1));
   }
-  if (roll < 90) return std::max<int64_t>(1, now_ms_ - Uniform(0, 3 * kDayMs));
-  if (roll < 95) return now_ms_ + Uniform(0, kDayMs - 3'600'000);
-  return Uniform(1, 1000);  // Long ago, but valid.
+  if (roll < 90) {
+    // Up to the program's age limit (the default: 72 hours), inclusive.
+    return std::max<int64_t>(1, now_ms_ - Uniform(0, kModelEventAgeMaxMs));
+  }
+  if (roll < 92) {
+    // Exactly at the age limit, or a millisecond past it (EVENT_TOO_OLD).
+    return std::max<int64_t>(1, now_ms_ - kModelEventAgeMaxMs - Uniform(0, 1));
+  }
+  if (roll < 96) return now_ms_ + Uniform(0, kDayMs - 3'600'000);
+  return Uniform(1, 1000);  // Long ago: well-formed, but too old.
 }
 
 RequestContext Generator::ChannelContext() {

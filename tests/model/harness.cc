@@ -33,12 +33,12 @@
 #include "absl/strings/str_format.h"
 #include "generator.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "ledger/common/clock.h"
 #include "ledger/commands.h"
+#include "ledger/common/clock.h"
+#include "ledger/common/status_util.h"
 #include "ledger/coupons/codes.h"
 #include "ledger/engine/ledger.h"
 #include "ledger/points/sweep.h"
-#include "ledger/common/status_util.h"
 #include "ledger/storage/ledger_store.h"
 #include "ledger/storage/memory_store.h"
 #include "loyalty/storage/v1/records.pb.h"
@@ -199,7 +199,8 @@ void Fill(const v1::ReserveCouponResponse& response, Observed* observed) {
           response.entry().coupon_reserved().reservation_id() ||
       response.expires_at_ms() !=
           response.entry().coupon_reserved().expires_at_ms()) {
-    observed->coupon.set_code("the answer's reservation differs from its entry");
+    observed->coupon.set_code(
+        "the answer's reservation differs from its entry");
   }
 }
 void Fill(const v1::SettleCouponReservationResponse& response,
@@ -304,8 +305,8 @@ struct Submitter {
   template <typename Spec>
   void Submit(const typename Spec::Request& request,
               SubmitOptions options = {}) const {
-    ledger.Submit<Spec>(caller, request,
-                        Deliver<typename Spec::Response>(slot), options);
+    ledger.Submit<Spec>(caller, request, Deliver<typename Spec::Response>(slot),
+                        options);
   }
 
   void operator()(const v1::EnrollMemberRequest& request) const {
@@ -572,8 +573,7 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   check(got.qualifying_month() == want.qualifying_month, "qualifying_month");
   check(got.tier_from() == want.tier_from, "tier_from");
   check(got.tier_to() == want.tier_to, "tier_to");
-  check(got.qualifying_amount() == want.qualifying_amount,
-        "qualifying_amount");
+  check(got.qualifying_amount() == want.qualifying_amount, "qualifying_amount");
   check(got.tier_evaluation_ms() == want.tier_evaluation_ms,
         "tier_evaluation_ms");
   // The tier multiplier's breakdown line: one of the member's tier when it
@@ -618,15 +618,14 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   const bool generate = want.kind == v1::ENTRY_KIND_COUPON_GENERATE;
   const bool voucher =
       want.voucher_details.details_case() != v1::LedgerEntry::DETAILS_NOT_SET;
-  check(got.details_case() ==
-            (issue     ? v1::LedgerEntry::kCouponIssued
-             : redeem  ? v1::LedgerEntry::kCouponRedeemed
-             : restore ? v1::LedgerEntry::kCouponRestored
-             : reserve ? v1::LedgerEntry::kCouponReserved
-             : release ? v1::LedgerEntry::kCouponReleased
-             : generate ? v1::LedgerEntry::kCouponsGenerated
-             : voucher ? want.voucher_details.details_case()
-                       : v1::LedgerEntry::DETAILS_NOT_SET),
+  check(got.details_case() == (issue      ? v1::LedgerEntry::kCouponIssued
+                               : redeem   ? v1::LedgerEntry::kCouponRedeemed
+                               : restore  ? v1::LedgerEntry::kCouponRestored
+                               : reserve  ? v1::LedgerEntry::kCouponReserved
+                               : release  ? v1::LedgerEntry::kCouponReleased
+                               : generate ? v1::LedgerEntry::kCouponsGenerated
+                               : voucher  ? want.voucher_details.details_case()
+                                          : v1::LedgerEntry::DETAILS_NOT_SET),
         "details");
   if (reserve) {
     const v1::CouponReserved& details = got.coupon_reserved();
@@ -647,11 +646,14 @@ std::string CompareEntry(const ExpectedEntry& want, const v1::LedgerEntry& got,
   if (voucher) {
     // The details oneof alone, field by field.
     v1::LedgerEntry details;
-    const auto* oneof = v1::LedgerEntry::descriptor()->FindOneofByName("details");
-    const auto* field = got.GetReflection()->GetOneofFieldDescriptor(got, oneof);
+    const auto* oneof =
+        v1::LedgerEntry::descriptor()->FindOneofByName("details");
+    const auto* field =
+        got.GetReflection()->GetOneofFieldDescriptor(got, oneof);
     if (field != nullptr) {
-      details.GetReflection()->MutableMessage(&details, field)->CopyFrom(
-          got.GetReflection()->GetMessage(got, field));
+      details.GetReflection()
+          ->MutableMessage(&details, field)
+          ->CopyFrom(got.GetReflection()->GetMessage(got, field));
     }
     check(google::protobuf::util::MessageDifferencer::Equals(
               details, want.voucher_details),
@@ -1157,8 +1159,7 @@ bool Runner::Judge(const Command& command, const Observed& observed,
       ++report_.ok_applied;
       if (expected->discount_minor > 0) ++report_.coupon_checkout_discounts;
       for (const ExpectedEntry& entry : expected->entries) {
-        report_.coupon_restores +=
-            entry.kind == v1::ENTRY_KIND_COUPON_RESTORE;
+        report_.coupon_restores += entry.kind == v1::ENTRY_KIND_COUPON_RESTORE;
       }
       if (const auto* earn = std::get_if<v1::EarnRequest>(&command.request);
           earn != nullptr && earn->coupon_codes_size() > 0) {
@@ -1280,11 +1281,11 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   }
   // The entry has the stored state after it; the balance is projected as
   // of now (it differs when a lot is already past its expiry).
-  if (!expected.replayed &&
-      entry.available_after_points() !=
-          expected.entries[expected.entries.size() - 1 -
-                           expected.own_entry_from_end]
-              .available_after) {
+  if (!expected.replayed && entry.available_after_points() !=
+                                expected
+                                    .entries[expected.entries.size() - 1 -
+                                             expected.own_entry_from_end]
+                                    .available_after) {
     return "entry available_after_points differs";
   }
   if (observed.has_balance && !SameTotals(expected.totals, observed.balance)) {
@@ -1321,8 +1322,8 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   // whose hash Judge compares).
   if (!expected.replayed) {
     const ExpectedEntry& own =
-        expected.entries[expected.entries.size() - 1 -
-                         expected.own_entry_from_end];
+        expected
+            .entries[expected.entries.size() - 1 - expected.own_entry_from_end];
     std::string problem = CompareEntry(own, entry);
     if (!problem.empty()) return "the response's " + problem;
   }
@@ -1476,8 +1477,7 @@ bool Runner::RunOne() {
 
   Expected expected;
   if (!Judge(command, observed, &expected)) return false;
-  if (validated.has_value() &&
-      !CheckValidatedCoupon(*validated, expected)) {
+  if (validated.has_value() && !CheckValidatedCoupon(*validated, expected)) {
     return false;
   }
   if (!CheckWrites(command, expected, recording, write_count)) return false;
@@ -1576,9 +1576,11 @@ bool Runner::RunSweep() {
   }
   std::promise<absl::StatusOr<SweepResult>> promise;
   std::future<absl::StatusOr<SweepResult>> future = promise.get_future();
-  ledger_->SubmitSystem<SweepCommand>(SweepRequest{members_max}, [&promise](absl::StatusOr<SweepResult> result) {
-    promise.set_value(std::move(result));
-  });
+  ledger_->SubmitSystem<SweepCommand>(
+      SweepRequest{members_max},
+      [&promise](absl::StatusOr<SweepResult> result) {
+        promise.set_value(std::move(result));
+      });
   absl::StatusOr<SweepResult> result = Await(future);
   const Recording recording = store_.Take();
   model_.set_now_ms(clock_.NowMs());
@@ -1717,14 +1719,14 @@ bool Runner::CheckStatement(const std::string& member_id) {
     if (first != (entry.kind() == v1::ENTRY_KIND_ENROLL)) {
       return Fail("the statement's oldest entry, and only it, is an ENROLL");
     }
-    const bool by_time = entry.kind() == v1::ENTRY_KIND_MATURE ||
-                         entry.kind() == v1::ENTRY_KIND_EXPIRE ||
-                         entry.kind() == v1::ENTRY_KIND_TIER ||
-                         entry.kind() == v1::ENTRY_KIND_VOUCHER_GIFT_RETURN ||
-                         entry.kind() == v1::ENTRY_KIND_VOUCHER_EXPIRE ||
-                         entry.hold_timed_out() ||
-                         (entry.has_coupon_released() &&
-                          entry.coupon_released().timed_out());
+    const bool by_time =
+        entry.kind() == v1::ENTRY_KIND_MATURE ||
+        entry.kind() == v1::ENTRY_KIND_EXPIRE ||
+        entry.kind() == v1::ENTRY_KIND_TIER ||
+        entry.kind() == v1::ENTRY_KIND_VOUCHER_GIFT_RETURN ||
+        entry.kind() == v1::ENTRY_KIND_VOUCHER_EXPIRE ||
+        entry.hold_timed_out() ||
+        (entry.has_coupon_released() && entry.coupon_released().timed_out());
     if (by_time !=
         (entry.principal() == "system" && entry.request_id().empty())) {
       return Fail(absl::StrCat("entry ", entry.sequence(),
@@ -1770,7 +1772,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
         earned += delta;
         break;
       case v1::ENTRY_KIND_REDEEM:
-      case v1::ENTRY_KIND_CAPTURE:  // A captured hold is redeemed.
+      case v1::ENTRY_KIND_CAPTURE:        // A captured hold is redeemed.
       case v1::ENTRY_KIND_REWARD_REDEEM:  // Points for a reward.
         redeemed -= delta;
         break;
@@ -1783,7 +1785,7 @@ bool Runner::CheckStatement(const std::string& member_id) {
       case v1::ENTRY_KIND_RETURN:  // Net earned goes down.
         earned += delta - entry.pending_reversed_points();
         break;
-      case v1::ENTRY_KIND_RESTORE:  // Net redeemed goes down.
+      case v1::ENTRY_KIND_RESTORE:        // Net redeemed goes down.
       case v1::ENTRY_KIND_REWARD_CANCEL:  // A reward's points back.
         redeemed -= delta;
         break;
@@ -2013,9 +2015,9 @@ std::string RunReport::Summary() const {
       returns_from_pending, " from pending, ", returns_into_debt,
       " into debt, ", returns_forgiving, " forgiving), ", restores,
       " restores, ", debt_paid_off, " grants paying off debt, ", return_exceeds,
-      " RETURN_EXCEEDS_ORDER, ", order_not_found,
-      " ORDER_NOT_FOUND; tiers: ", tier_upgrades, " upgrades, ", tier_keeps,
-      " keeps, ", tier_move_downs, " move-downs, ", tier_lines,
+      " RETURN_EXCEEDS_ORDER, ", order_not_found, " ORDER_NOT_FOUND, ",
+      events_too_old, " EVENT_TOO_OLD; tiers: ", tier_upgrades, " upgrades, ",
+      tier_keeps, " keeps, ", tier_move_downs, " move-downs, ", tier_lines,
       " earns with a tier line, ", qualifying_returns,
       " returns taking qualifying back; ", stale_response_balances,
       " responses projected past an expiry; ", "identifiers: ", links,
@@ -2113,9 +2115,8 @@ std::string RunReport::Summary() const {
       " LIMIT_REACHED, ", reward_refusals_tier, " TIER_TOO_LOW, ",
       reward_refusals_channel, " WRONG_CHANNEL, ", reward_refusals_not_found,
       " NOT_FOUND, ", reward_refusals_not_cancellable, " NOT_CANCELLABLE; ",
-      "wallet: ", wallet_reads, " reads (",
-      wallet_reads_of_aliases, " of aliases) of ", wallet_items,
-      " items in ", wallet_pages, " pages; ",
+      "wallet: ", wallet_reads, " reads (", wallet_reads_of_aliases,
+      " of aliases) of ", wallet_items, " items in ", wallet_pages, " pages; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

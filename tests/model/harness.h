@@ -144,6 +144,10 @@ struct RunReport {
   int64_t debt_paid_off = 0;
   int64_t return_exceeds = 0;
   int64_t order_not_found = 0;
+  // Events older than the program's event_age_max_hours (any command).
+  int64_t events_too_old = 0;
+  // QuoteEarn answering EVENT_TOO_OLD, as the earn it previews would.
+  int64_t quotes_too_old = 0;
   // Tiers: TIER entries moving up (after an EARN), keeping the tier and
   // moving down (evaluations); EARN entries with a tier multiplier line.
   int64_t tier_upgrades = 0;

@@ -82,9 +82,8 @@ int64_t ModelMonthIndex(int64_t time_ms) {
 int64_t ModelAddCalendarMs(int64_t time_ms, int months, int days) {
   const absl::CivilSecond at = absl::ToCivilSecond(
       absl::FromUnixMillis(time_ms + kModelUtcOffsetMs), absl::UTCTimeZone());
-  const absl::CivilSecond moved(at.year(), at.month() + months,
-                                at.day() + days, at.hour(), at.minute(),
-                                at.second());
+  const absl::CivilSecond moved(at.year(), at.month() + months, at.day() + days,
+                                at.hour(), at.minute(), at.second());
   return absl::ToUnixMillis(absl::FromCivil(moved, absl::UTCTimeZone())) -
          kModelUtcOffsetMs + (time_ms % 1000);
 }
@@ -332,6 +331,22 @@ Expected Model::Apply(const Command& command,
     return replay;
   }
 
+  // After the replay check (a late retry still gets its first answer),
+  // before anything else: an event older than the program allows.
+  if (EventTooOld(ContextOf(command.request))) {
+    Expected too_old = Rejected(absl::StatusCode::kFailedPrecondition,
+                                v1::ERROR_REASON_EVENT_TOO_OLD);
+    if (const auto* import = std::get_if<ImportRequest>(&command.request);
+        import != nullptr && import->dry_run) {
+      too_old.effect = Effect::kNothing;
+      too_old.dry_run = true;
+      return too_old;
+    }
+    too_old.effect = Effect::kRemembered;
+    requests_[key] = Remembered{std::move(content), too_old};
+    return too_old;
+  }
+
   command_ = &command;
   written_.clear();
   written_members_.clear();
@@ -374,6 +389,11 @@ Expected Model::Apply(const Command& command,
     Reschedule(members_.at(member_id), &outcome.schedule_moves);
   }
   return outcome;
+}
+
+bool Model::EventTooOld(const v1::RequestContext& context) const {
+  return context.occurred_at_ms() != 0 &&
+         context.occurred_at_ms() < now_ms_ - kModelEventAgeMaxMs;
 }
 
 SweepExpected Model::Sweep(int members_max) {

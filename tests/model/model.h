@@ -107,8 +107,8 @@
 //     program's default_phone_region "TW"), emails trimmed and lower-cased.
 //     Stored, in entries and reads, as given or, for phones and emails, as
 //     HMAC-SHA256(identifier key, "PHONE:" or "EMAIL:" canonical) in hex
-//     (ledger/members/identifiers.h's documented form; the model computes it with
-//     OpenSSL, not with ledger code). A request's content is its canonical
+//     (ledger/members/identifiers.h's documented form; the model computes it
+//     with OpenSSL, not with ledger code). A request's content is its canonical
 //     form: two notations of one phone under one request id are the same
 //     request. ENROLL: IDENTIFIER_TAKEN if any is taken. Link: the member
 //     settled first; IDENTIFIER_TAKEN when anyone has it (the member itself
@@ -243,9 +243,7 @@ struct SettleCoupon {
   const v1::RequestContext& context() const { return message.context(); }
   v1::RequestContext* mutable_context() { return message.mutable_context(); }
   const std::string& member_id() const { return message.member_id(); }
-  const std::string& reservation_id() const {
-    return message.reservation_id();
-  }
+  const std::string& reservation_id() const { return message.reservation_id(); }
   std::string ShortDebugString() const { return message.ShortDebugString(); }
 };
 using CommitCouponRequest = SettleCoupon<v1::ENTRY_KIND_COUPON_REDEEM>;
@@ -373,6 +371,8 @@ inline constexpr int64_t kModelDayMs = 24ll * 3600 * 1000;
 // window, lots that expire at the end of the month after the month granted
 // (months_after_earn 1), holds of at most six hours, three open per member.
 inline constexpr int32_t kModelReturnWindowDays = 1;
+// The program leaves event_age_max_hours unset: events may be 72 hours old.
+inline constexpr int64_t kModelEventAgeMaxMs = int64_t{72} * 3'600'000;
 inline constexpr int32_t kModelExpiryMonths = 1;
 inline constexpr int64_t kModelHoldTimeoutMaxMs = 6 * 3600 * 1000;
 inline constexpr int64_t kModelHoldTimeoutMinMs = 1000;
@@ -577,7 +577,7 @@ struct MemberState {
   // Order ids with an order record: earned, or redeemed or captured on.
   std::set<std::string> order_records;
   std::map<std::string, OrderState> order_state;
-  int64_t campaign_points = 0;    // Granted by the campaign so far.
+  int64_t campaign_points = 0;  // Granted by the campaign so far.
   // Per event: how many ever, and per local day.
   std::map<std::string, int64_t> event_count;
   std::map<std::pair<std::string, int64_t>, int64_t> event_count_by_day;
@@ -747,7 +747,6 @@ struct VoucherGiftState {
   uint64_t gift_sequence = 0;  // Of its VOUCHER_GIFT entry.
 };
 
-
 // A coupon template of the test program (coupons_model.cc), as the model
 // and the harness's program get it.
 struct CouponRule {
@@ -768,12 +767,12 @@ struct CouponRule {
   int64_t discount_budget_minor = 0;
   // What returning a whole order does to a use on it.
   v1::CouponReturnPolicy return_policy = v1::COUPON_RETURN_POLICY_UNSPECIFIED;
-  int32_t valid_days = 30;      // From issue to the end of that day, UTC+8.
+  int32_t valid_days = 30;  // From issue to the end of that day, UTC+8.
   int32_t uses = 1;
   int32_t per_member_limit = 0;  // 0 = none.
   int64_t budget = 0;            // 0 = none.
   v1::Channel only_channel = v1::CHANNEL_UNSPECIFIED;
-  std::string only_store;        // "" = every store.
+  std::string only_store;  // "" = every store.
 };
 const std::vector<CouponRule>& ModelCouponRules();
 // Coupons issued by program rules (rule_coupons_model.cc): the templates
@@ -975,6 +974,9 @@ class Model {
   // occurred_at), event days, what falls due, and what reads show. The
   // harness sets it before each command.
   void set_now_ms(int64_t now_ms) { now_ms_ = now_ms; }
+  // Whether an event dated by `context` is older than the program allows
+  // (kModelEventAgeMaxMs) at now_ms().
+  bool EventTooOld(const v1::RequestContext& context) const;
   int64_t now_ms() const { return now_ms_; }
   const std::vector<EventRule>& events() const { return events_; }
 
@@ -1010,8 +1012,8 @@ class Model {
   };
   // `checkout`: the order's coupons (null: none); the points are then
   // computed on what each line paid.
-  std::optional<EarnPoints> ComputeEarn(const v1::EarnRequest& request,
-                                        const Checkout* checkout = nullptr) const;
+  std::optional<EarnPoints> ComputeEarn(
+      const v1::EarnRequest& request, const Checkout* checkout = nullptr) const;
   // Earn's coupon rules for `request`'s codes (at least one) presented by
   // `member_id` (resolved) now: the refusal, or the priced checkout
   // (coupons_model.cc states the rules).
@@ -1023,7 +1025,8 @@ class Model {
   }
   // What Earn would grant `member` for `request` now: ComputeEarn with the
   // campaign's bonus lowered to what its cap and budget leave.
-  int64_t GrantedPoints(const MemberState& member, const EarnPoints& earn) const;
+  int64_t GrantedPoints(const MemberState& member,
+                        const EarnPoints& earn) const;
   // The tier multiplier's extra points on an earn of `granted` points whose
   // base line is `base`, in tier `tier`: floor(base x (P - 100) / 100),
   // capped so the earn stays within int64; 0 for P <= 100 or no tiers.
@@ -1215,8 +1218,8 @@ class Model {
   Expected ApplyRules(const ReleaseCouponRequest& request,
                       const std::string& assigned);
   // CommitCoupon (`commit`) and ReleaseCoupon.
-  Expected SettleCouponReservation(const v1::SettleCouponReservationRequest& request,
-                                   bool commit);
+  Expected SettleCouponReservation(
+      const v1::SettleCouponReservationRequest& request, bool commit);
   // Appends a COUPON_RELEASE (timed out) for each of `member`'s coupon
   // reservations expired by now, soonest first (LoadSettled's first step).
   void ReleaseTimedOutCouponReservations(MemberState& member);

@@ -192,9 +192,10 @@ TEST_CASE(
 }
 
 // The model's tier calendar (UTC+8) on hand-computed instants.
-TEST_CASE("the reference model counts tier months and evaluation dates in "
-          "UTC+8",
-          "[model]") {
+TEST_CASE(
+    "the reference model counts tier months and evaluation dates in "
+    "UTC+8",
+    "[model]") {
   // 2024-01-01T00:00+08:00 is month 648 since 1970-01; a millisecond
   // before it is still December 2023.
   CHECK(ModelMonthIndex(1'704'038'400'000) == 648);
@@ -456,6 +457,10 @@ TEST_CASE(
       COVERED(report.debt_paid_off > 0);
       COVERED(report.return_exceeds > 0);
       COVERED(report.order_not_found > 0);
+      // Late events: refused past the program's age limit, whatever the
+      // command.
+      COVERED(report.events_too_old > 0);
+      COVERED(report.quotes_too_old > 0);
       // Tiers: every kind of TIER entry, and the multiplier.
       COVERED(report.tier_upgrades > 0);
       COVERED(report.tier_keeps > 0);
@@ -539,9 +544,11 @@ TEST_CASE(
     AddRuleCoupons(report, &rule_coupons);
     coupons.coupon_refusals_budget += report.coupon_refusals_budget;
     coupons.coupon_refusals_limit += report.coupon_refusals_limit;
-    coupons.coupon_refusals_not_valid_now += report.coupon_refusals_not_valid_now;
+    coupons.coupon_refusals_not_valid_now +=
+        report.coupon_refusals_not_valid_now;
     coupons.coupon_refusals_used_up += report.coupon_refusals_used_up;
-    coupons.coupon_refusals_wrong_channel += report.coupon_refusals_wrong_channel;
+    coupons.coupon_refusals_wrong_channel +=
+        report.coupon_refusals_wrong_channel;
     coupons.coupon_refusals_wrong_store += report.coupon_refusals_wrong_store;
     coupons.coupon_refusals_not_found += report.coupon_refusals_not_found;
     coupons.coupon_refusals_template += report.coupon_refusals_template;
@@ -573,7 +580,8 @@ TEST_CASE(
     coupons.voucher_expiries += report.voucher_expiries;
     coupons.voucher_refusals_not_found += report.voucher_refusals_not_found;
     coupons.voucher_refusals_too_few += report.voucher_refusals_too_few;
-    coupons.voucher_refusals_not_claimable += report.voucher_refusals_not_claimable;
+    coupons.voucher_refusals_not_claimable +=
+        report.voucher_refusals_not_claimable;
     coupons.coupon_reservations_committed +=
         report.coupon_reservations_committed;
     coupons.coupon_reservations_released += report.coupon_reservations_released;

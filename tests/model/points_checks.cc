@@ -20,6 +20,17 @@ bool Runner::JudgeQuote(const v1::EarnRequest& request,
   const bool member_known = model_.FindMember(member_id) != nullptr;
   // Malformed requests are the generator's to know (judged with the earn).
   if (absl::IsInvalidArgument(quote.status())) return true;
+  // Then, before anything is looked up, the event's age (as Earn decides).
+  model_.set_now_ms(clock_.NowMs());
+  if (model_.EventTooOld(request.context())) {
+    if (absl::IsFailedPrecondition(quote.status()) &&
+        ReasonOf(quote.status()) == v1::ERROR_REASON_EVENT_TOO_OLD) {
+      ++report_.quotes_too_old;
+      return true;
+    }
+    return Fail(absl::StrCat("a quote of an event too old answered ",
+                             quote.status().ToString()));
+  }
   if (!member_known) {
     if (absl::IsNotFound(quote.status()) &&
         ReasonOf(quote.status()) == v1::ERROR_REASON_MEMBER_NOT_FOUND) {
@@ -53,9 +64,9 @@ bool Runner::JudgeQuote(const v1::EarnRequest& request,
     if (refusal.has_value()) {
       if (quote.status().code() != refusal_code ||
           ReasonOf(quote.status()) != *refusal) {
-        return Fail(absl::StrCat("a quote with coupons answered ",
-                                 quote.status().ToString(), "; the model: ",
-                                 v1::ErrorReason_Name(*refusal)));
+        return Fail(absl::StrCat(
+            "a quote with coupons answered ", quote.status().ToString(),
+            "; the model: ", v1::ErrorReason_Name(*refusal)));
       }
       ++report_.coupon_quotes_refused;
       return true;
@@ -64,17 +75,17 @@ bool Runner::JudgeQuote(const v1::EarnRequest& request,
   if (!quote.ok()) {
     return Fail(absl::StrCat("a quote failed: ", quote.status().ToString()));
   }
-  std::optional<Model::EarnPoints> expected = model_.ComputeEarn(
-      request, checkout.has_value() ? &*checkout : nullptr);
+  std::optional<Model::EarnPoints> expected =
+      model_.ComputeEarn(request, checkout.has_value() ? &*checkout : nullptr);
   if (!expected.has_value()) {
     return Fail("a quote answered for a basket the model rejects");
   }
   const int64_t discount = checkout.has_value() ? checkout->discount_minor : 0;
   if (quote->discount_minor() != discount ||
       quote->coupons_size() != request.coupon_codes_size()) {
-    return Fail(absl::StrCat("a quote's coupons differ: ",
-                             quote->ShortDebugString(), "; the model takes ",
-                             discount, " off"));
+    return Fail(
+        absl::StrCat("a quote's coupons differ: ", quote->ShortDebugString(),
+                     "; the model takes ", discount, " off"));
   }
   if (checkout.has_value()) ++report_.coupon_quotes_judged;
   const int64_t granted =
@@ -98,11 +109,11 @@ bool Runner::JudgeQuote(const v1::EarnRequest& request,
   if (quote->points() != expected_points ||
       quote->spend_minor() != expected->spend_minor ||
       tier_lines != (extra > 0 ? 1 : 0) || !tier_line_same) {
-    return Fail(absl::StrCat(
-        "quote ", quote->points(), " points on ", quote->spend_minor(),
-        " spend, ", tier_lines, " tier lines; the model: ", expected_points,
-        " on ", expected->spend_minor, ", tier line ", extra,
-        "\n  quote: ", quote->ShortDebugString()));
+    return Fail(absl::StrCat("quote ", quote->points(), " points on ",
+                             quote->spend_minor(), " spend, ", tier_lines,
+                             " tier lines; the model: ", expected_points,
+                             " on ", expected->spend_minor, ", tier line ",
+                             extra, "\n  quote: ", quote->ShortDebugString()));
   }
   return true;
 }
@@ -144,13 +155,11 @@ std::string Runner::ComparePointsOk(const Command& command,
     if (observed.points_reversed != expected.points_reversed ||
         observed.points_forgiven != expected.points_forgiven ||
         observed.points_restored != expected.points_restored) {
-      return absl::StrCat("return figures differ: reversed/forgiven/restored ",
-                          observed.points_reversed, "/",
-                          observed.points_forgiven, "/",
-                          observed.points_restored, ", model ",
-                          expected.points_reversed, "/",
-                          expected.points_forgiven, "/",
-                          expected.points_restored);
+      return absl::StrCat(
+          "return figures differ: reversed/forgiven/restored ",
+          observed.points_reversed, "/", observed.points_forgiven, "/",
+          observed.points_restored, ", model ", expected.points_reversed, "/",
+          expected.points_forgiven, "/", expected.points_restored);
     }
     if (observed.entries.size() !=
         static_cast<size_t>(1 + expected.own_entry_from_end)) {
@@ -159,10 +168,10 @@ std::string Runner::ComparePointsOk(const Command& command,
     // After the RETURN: a RESTORE, and the COUPON_RESTOREs, as written.
     for (int i = 1; !expected.replayed && i <= expected.own_entry_from_end;
          ++i) {
-      std::string problem = CompareEntry(
-          expected.entries[expected.entries.size() - 1 -
-                           expected.own_entry_from_end + i],
-          observed.entries[static_cast<size_t>(i)]);
+      std::string problem =
+          CompareEntry(expected.entries[expected.entries.size() - 1 -
+                                        expected.own_entry_from_end + i],
+                       observed.entries[static_cast<size_t>(i)]);
       if (!problem.empty()) return "the response's " + problem;
     }
   } else if (const auto* redeem =
@@ -258,6 +267,9 @@ void Runner::CountPointsRejection(v1::ErrorReason reason) {
       break;
     case v1::ERROR_REASON_ORDER_NOT_FOUND:
       ++report_.order_not_found;
+      break;
+    case v1::ERROR_REASON_EVENT_TOO_OLD:
+      ++report_.events_too_old;
       break;
     default:
       break;

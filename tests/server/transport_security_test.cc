@@ -1,12 +1,13 @@
 // loyaltyd's port: TLS with a certificate and key, plaintext only on
 // loopback unless allowed, and every mistake named before anything opens.
+#include "server/transport_security.h"
+
 #include <filesystem>
 #include <string>
 
 #include "catch2/catch.hpp"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "server/transport_security.h"
 #include "tests/server/server_test_util.h"
 
 namespace loyalty {
@@ -35,9 +36,10 @@ TEST_CASE("loopback addresses are told apart from ones the network reaches",
   CHECK_FALSE(IsLoopbackAddress("loyalty.example.com:443"));
 }
 
-TEST_CASE("plaintext beyond loopback is refused unless allowed, naming the "
-          "way out",
-          "[server][tls]") {
+TEST_CASE(
+    "plaintext beyond loopback is refused unless allowed, naming the "
+    "way out",
+    "[server][tls]") {
   TransportSecurityOptions plaintext;
   auto refused = ListenCredentials("0.0.0.0:50051", plaintext);
   REQUIRE(absl::IsInvalidArgument(refused.status()));
@@ -51,9 +53,10 @@ TEST_CASE("plaintext beyond loopback is refused unless allowed, naming the "
   CHECK(ListenCredentials("0.0.0.0:50051", plaintext).ok());
 }
 
-TEST_CASE("a certificate without its key, a key that is not its, or text "
-          "that is not PEM is refused naming the flag",
-          "[server][tls]") {
+TEST_CASE(
+    "a certificate without its key, a key that is not its, or text "
+    "that is not PEM is refused naming the flag",
+    "[server][tls]") {
   TempDir dir;
   TestCertificate certificate = MakeTestCertificate(dir.path());
   std::filesystem::create_directories(dir.path() + "/other");
@@ -83,9 +86,10 @@ TEST_CASE("a certificate without its key, a key that is not its, or text "
   CHECK(ListenCredentials("0.0.0.0:1", matching).ok());
 }
 
-TEST_CASE("a bad certificate stops the server before its data directory is "
-          "created",
-          "[server][tls]") {
+TEST_CASE(
+    "a bad certificate stops the server before its data directory is "
+    "created",
+    "[server][tls]") {
   TempDir dir;
   ServerOptions options = TestServerOptions(dir.path() + "/data");
   options.transport.tls_cert_chain_pem = "not a certificate";
@@ -97,9 +101,10 @@ TEST_CASE("a bad certificate stops the server before its data directory is "
   CHECK_FALSE(std::filesystem::exists(dir.path() + "/data"));
 }
 
-TEST_CASE("a TLS server answers a client that trusts its certificate and "
-          "nobody speaking plaintext",
-          "[server][tls]") {
+TEST_CASE(
+    "a TLS server answers a client that trusts its certificate and "
+    "nobody speaking plaintext",
+    "[server][tls]") {
   TempDir dir;
   TestCertificate certificate = MakeTestCertificate(dir.path());
   ServerOptions options = TestServerOptions(dir.path() + "/data");
@@ -109,22 +114,23 @@ TEST_CASE("a TLS server answers a client that trusts its certificate and "
 
   grpc::SslCredentialsOptions trust;
   trust.pem_root_certs = certificate.cert_pem;
-  auto tls_stub = loyalty::v1::LoyaltyService::NewStub(grpc::CreateChannel(
-      server.address(), grpc::SslCredentials(trust)));
+  auto tls_stub = loyalty::v1::LoyaltyService::NewStub(
+      grpc::CreateChannel(server.address(), grpc::SslCredentials(trust)));
   loyalty::v1::EnrollMemberRequest enroll;
   *enroll.mutable_context() = loyalty::testing::PosContext("enroll-tls");
   enroll.set_member_id("tls-member");
   loyalty::v1::EnrollMemberResponse enrolled;
   auto context = ContextWithKey("pos-key");
-  grpc::Status status = tls_stub->EnrollMember(context.get(), enroll, &enrolled);
+  grpc::Status status =
+      tls_stub->EnrollMember(context.get(), enroll, &enrolled);
   INFO(status.error_message());
   REQUIRE(status.ok());
   CHECK(enrolled.member().member_id() == "tls-member");
 
   // Plaintext, or TLS trusting some other certificate, gets nothing.
-  auto plaintext_stub = loyalty::v1::LoyaltyService::NewStub(
-      grpc::CreateChannel(server.address(),
-                          grpc::InsecureChannelCredentials()));
+  auto plaintext_stub =
+      loyalty::v1::LoyaltyService::NewStub(grpc::CreateChannel(
+          server.address(), grpc::InsecureChannelCredentials()));
   loyalty::v1::GetBalanceRequest balance_request;
   balance_request.set_member_id("tls-member");
   loyalty::v1::Balance balance;
@@ -132,8 +138,9 @@ TEST_CASE("a TLS server answers a client that trusts its certificate and "
   plaintext_context.set_deadline(std::chrono::system_clock::now() +
                                  std::chrono::seconds(2));
   plaintext_context.AddMetadata("authorization", "Bearer pos-key");
-  CHECK(plaintext_stub->GetBalance(&plaintext_context, balance_request, &balance)
-            .error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(
+      plaintext_stub->GetBalance(&plaintext_context, balance_request, &balance)
+          .error_code() == grpc::StatusCode::UNAVAILABLE);
 
   std::filesystem::create_directories(dir.path() + "/other");
   TestCertificate other = MakeTestCertificate(dir.path() + "/other");

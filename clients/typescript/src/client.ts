@@ -13,7 +13,7 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { ConnectError, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { SecureClientSessionOptions } from "node:http2";
 
@@ -149,7 +149,7 @@ export class LoyaltyClient {
         const response = await this.transport.unary(method, signal, timeoutMs, headers, message);
         return response.message;
       } catch (caught) {
-        failure = LoyaltyError.fromConnectError(ConnectError.from(caught), rpcName(method));
+        failure = LoyaltyError.fromConnectError(ConnectError.from(caught), rpcName(method), isAborted(signal));
       }
       const cancelled = isAborted(signal);
       const retriesLeft = attempt < policy.attemptsMax && !cancelled;
@@ -157,7 +157,7 @@ export class LoyaltyClient {
         await sleep(backoffDelayMs(policy, attempt - 1, this.random), signal);
         if (!isAborted(signal)) continue;
       }
-      const unanswered = failure.transient || cancelled || failure.code === Code.Canceled;
+      const unanswered = failure.transient || cancelled;
       if (write && unanswered) {
         throw new OutcomeUnknownError({ requestId, method: rpcName(method), attempts: attempt, lastError: failure });
       }
@@ -192,8 +192,9 @@ export class LoyaltyClient {
       yield* response.message;
     } catch (caught) {
       if (caught instanceof LoyaltyError || caught instanceof OutcomeUnknownError) throw caught;
-      const failure = LoyaltyError.fromConnectError(ConnectError.from(caught), rpcName(method));
-      const unanswered = failure.transient || failure.code === Code.Canceled;
+      const cancelled = isAborted(callOptions.signal);
+      const failure = LoyaltyError.fromConnectError(ConnectError.from(caught), rpcName(method), cancelled);
+      const unanswered = failure.transient || cancelled;
       if (write && unanswered) {
         throw new OutcomeUnknownError({ requestId, method: rpcName(method), attempts: 1, lastError: failure });
       }

@@ -72,15 +72,23 @@ export class LoyaltyError extends Error {
     this.method = args.method;
   }
 
-  /** Reads code, message and the loyalty trailers of a Connect failure. */
-  static fromConnectError(error: ConnectError, method: string): LoyaltyError {
+  /**
+   * Reads code, message and the loyalty trailers of a Connect failure.
+   * Connect reports a connection lost in flight as CANCELLED, where gRPC's
+   * own libraries (the C++ client among them) say UNAVAILABLE; so CANCELLED
+   * the caller did not ask for (`callerCancelled` false) becomes
+   * UNAVAILABLE, and is retried like it.
+   */
+  static fromConnectError(error: ConnectError, method: string, callerCancelled = false): LoyaltyError {
     const reason = parseReason(error.metadata.get(REASON_METADATA_KEY));
+    const connectionLost = error.code === Code.Canceled && !callerCancelled;
+    const code = connectionLost ? Code.Unavailable : error.code;
     return new LoyaltyError({
-      code: error.code,
-      detail: error.rawMessage,
+      code,
+      detail: connectionLost ? `connection lost in flight (${error.rawMessage})` : error.rawMessage,
       reason: reason.name,
       reasonValue: reason.value,
-      transient: isRetryable(error.code, error.metadata),
+      transient: isRetryable(code, error.metadata),
       method,
     });
   }

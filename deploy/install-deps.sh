@@ -13,6 +13,8 @@ packages=(
   # loyaltyd's allocator (server/CMakeLists.txt says why).
   libjemalloc-dev
   git ca-certificates
+  # Tests make TLS certificates with the openssl command.
+  openssl
   # Program time zones (ProgramConfig.time_zone) other than UTC.
   tzdata
   # libFuzzer builds (tests/fuzz/run_fuzzers.sh): clang and its runtimes.

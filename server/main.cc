@@ -2,8 +2,10 @@
 //
 //   loyaltyd --listen 127.0.0.1:50051 --data-dir data --program program.textproto
 //
-// Prints "loyaltyd listening on HOST:PORT" once it serves (port 0 picks a
-// free port, and this line tells which). SIGTERM or SIGINT shuts down
+// Prints "loyaltyd listening on HOST:PORT (TLS|plaintext, ...)" once it
+// serves (port 0 picks a free port, and this line tells which). Plaintext
+// only on loopback unless --allow-plaintext; --tls-cert and --tls-key serve
+// TLS. SIGTERM or SIGINT shuts down
 // gracefully: stop accepting, finish in-flight calls, drain the write queue,
 // close RocksDB. Exit codes: 0 after a clean shutdown, 2 for bad flags or an
 // invalid program, 1 when storage or the address cannot be used.
@@ -22,6 +24,24 @@
 #include "server/server.h"
 
 namespace {
+
+// The whole file, for the PEM flags; false (after saying why) when it
+// cannot be read or is empty.
+bool ReadPemFile(const char* flag, const std::string& path, std::string* pem) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    std::fprintf(stderr, "loyaltyd: %s: cannot read %s\n", flag, path.c_str());
+    return false;
+  }
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  *pem = bytes.str();
+  if (pem->empty()) {
+    std::fprintf(stderr, "loyaltyd: %s: %s is empty\n", flag, path.c_str());
+    return false;
+  }
+  return true;
+}
 
 // The identifier key: the file's bytes without surrounding whitespace (so
 // `openssl rand -hex 32 > key` works as is).
@@ -76,8 +96,11 @@ int Serve(const loyalty::ServerOptions& options,
     std::printf("loyaltyd: no --identifier-key-file: phone and email "
                 "identifiers are refused\n");
   }
-  std::printf("loyaltyd listening on %s:%d (program %s, ledger at entry %llu)\n",
-              host.c_str(), (*server)->port(), program_id.c_str(),
+  std::printf(
+      "loyaltyd listening on %s:%d (%s, program %s, ledger at entry %llu)\n",
+      host.c_str(), (*server)->port(),
+      options.transport.tls_cert_chain_pem.empty() ? "plaintext" : "TLS",
+      program_id.c_str(),
               static_cast<unsigned long long>(
                   (*server)->ledger().stats().last_sequence));
   std::fflush(stdout);
@@ -107,6 +130,15 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.listen_address,
                  "host:port to serve on (port 0: any free port)")
       ->capture_default_str();
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  app.add_option("--tls-cert", tls_cert_path,
+                 "PEM certificate chain: serve TLS (with --tls-key)");
+  app.add_option("--tls-key", tls_key_path,
+                 "PEM private key of --tls-cert (unencrypted; keep it 0600)");
+  app.add_flag("--allow-plaintext", options.transport.allow_plaintext,
+               "serve plaintext on an address that is not loopback (only "
+               "behind a proxy that terminates TLS)");
   app.add_option("--data-dir", options.data_dir,
                  "RocksDB directory (created if missing)")
       ->required();
@@ -159,6 +191,16 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : 2;
   }
   options.rocksdb.block_cache_bytes = block_cache_mb << 20;
+  if (!tls_cert_path.empty() &&
+      !ReadPemFile("--tls-cert", tls_cert_path,
+                   &options.transport.tls_cert_chain_pem)) {
+    return 2;
+  }
+  if (!tls_key_path.empty() &&
+      !ReadPemFile("--tls-key", tls_key_path,
+                   &options.transport.tls_private_key_pem)) {
+    return 2;
+  }
   if (!identifier_key_path.empty() &&
       !ReadIdentifierKey(identifier_key_path, &options.ledger.identifier_key)) {
     return 2;

@@ -41,6 +41,10 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         UnknownCodeLimiter::kLookupsPerMinuteMax,
         " (there is no unlimited: the limit keeps codes from being guessed)"));
   }
+  // Checked before storage opens, so a bad certificate changes nothing.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenCredentials(options.listen_address, options.transport);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<LoyaltyServer> server(new LoyaltyServer());
   server->options_ = options;
   server->clock_ = clock;
@@ -64,8 +68,8 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen_address, *credentials,
+                           &server->port_);
   builder.RegisterService(&server->loyalty_service_);
   builder.RegisterService(&server->admin_service_);
   for (int i = 0; i < options.completion_threads; ++i) {

@@ -26,6 +26,7 @@
 #include "server/background.h"
 #include "server/method_table.h"
 #include "server/sweeper.h"
+#include "server/transport_security.h"
 #include "server/unknown_code_limiter.h"
 
 namespace loyalty {
@@ -33,6 +34,8 @@ namespace loyalty {
 struct ServerOptions {
   // host:port; port 0 picks a free port (see LoyaltyServer::port()).
   std::string listen_address = "127.0.0.1:50051";
+  // TLS, or plaintext on loopback only (server/transport_security.h).
+  TransportSecurityOptions transport;
   std::string data_dir;
   // Threads polling completion queues (one queue each).
   int completion_threads = 2;

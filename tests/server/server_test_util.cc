@@ -1,6 +1,8 @@
 #include "tests/server/server_test_util.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "catch2/catch.hpp"
 #include "ledger/common/hashing.h"
@@ -56,6 +58,33 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+namespace {
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  return bytes.str();
+}
+
+}  // namespace
+
+TestCertificate MakeTestCertificate(const std::string& dir) {
+  const std::string cert_path = dir + "/test-cert.pem";
+  const std::string key_path = dir + "/test-key.pem";
+  const std::string command =
+      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 2 -keyout '" +
+      key_path + "' -out '" + cert_path + "' >/dev/null 2>&1";
+  INFO(command);
+  REQUIRE(std::system(command.c_str()) == 0);
+  TestCertificate certificate{ReadWholeFile(cert_path),
+                              ReadWholeFile(key_path)};
+  REQUIRE(!certificate.cert_pem.empty());
+  REQUIRE(!certificate.key_pem.empty());
+  return certificate;
 }
 
 ServerOptions TestServerOptions(const std::string& data_dir) {

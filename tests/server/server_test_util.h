@@ -32,6 +32,14 @@ class TempDir {
   std::string path_;
 };
 
+// A self-signed certificate for localhost and 127.0.0.1, made by the openssl
+// command in `dir` (valid two days), as PEM text.
+struct TestCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+TestCertificate MakeTestCertificate(const std::string& dir);
+
 // The options TestServer starts with: 127.0.0.1:0 over `data_dir`, no
 // sweep, an identifier key; a test changes what it needs and passes them on.
 ServerOptions TestServerOptions(const std::string& data_dir);

@@ -11,6 +11,7 @@ import {
   ErrorReason,
   LoyaltyClient,
   LoyaltyError,
+  OutcomeUnknownError,
   generateRequestId,
 } from "../src/index.js";
 import { ADMIN_KEY, APP_KEY, Loyaltyd } from "./support/loyaltyd.js";
@@ -83,6 +84,32 @@ describe("LoyaltyClient against loyaltyd", () => {
     assert.ok(verified.entriesChecked >= 5n);
   });
 
+  it("streams generated coupon codes, and a rerun of the batch replays them", async () => {
+    const request = { context: { channel: Channel.ADMIN }, batchId: "ts-flyer", templateId: "welcome-10", count: 12_000n };
+    const codes: string[] = [];
+    for await (const chunk of admin.admin.generateCoupons(request)) {
+      assert.equal(chunk.firstIndex, BigInt(codes.length));
+      assert.equal(chunk.replayed, false);
+      codes.push(...chunk.codes);
+    }
+    assert.equal(codes.length, 12_000);
+    assert.equal(new Set(codes).size, 12_000, "distinct codes");
+    const again: string[] = [];
+    for await (const chunk of admin.admin.generateCoupons(request)) {
+      assert.equal(chunk.replayed, true);
+      again.push(...chunk.codes);
+    }
+    assert.deepEqual(again, codes);
+
+    const refusal = await (async () => {
+      for await (const _ of admin.admin.generateCoupons({ ...request, batchId: "ts-flyer-2", templateId: "no-such" })) {
+        assert.fail("a batch of an unknown template streamed codes");
+      }
+    })().then(() => assert.fail("a batch of an unknown template was accepted"), (error: unknown) => error);
+    assert.ok(refusal instanceof LoyaltyError, `got ${String(refusal)}`);
+    assert.equal(refusal.reason, "ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND");
+  });
+
   it("a refusal carries its code and reason (INSUFFICIENT_POINTS)", async () => {
     await client.loyalty.enrollMember({ context: app, memberId: "ts-bob" });
     const refusal = await client.loyalty
@@ -132,6 +159,21 @@ describe("LoyaltyClient against loyaltyd", () => {
 
     const chosen = await client.loyalty.earn({ ...request, orderId: "TS-4003", context: { ...app, requestId: "app-order-4003" } });
     assert.equal(chosen.entry?.requestId, "app-order-4003");
+  });
+
+  it("a call the caller cancels: a read is CANCELLED, a write is outcome unknown", async () => {
+    const read = await client.loyalty
+      .getBalance({ memberId: "ts-alice" }, { signal: AbortSignal.abort() })
+      .then(() => assert.fail("a cancelled read answered"), (error: unknown) => error);
+    assert.ok(read instanceof LoyaltyError);
+    assert.equal(read.codeName, "CANCELLED");
+    assert.equal(read.transient, false);
+    const write = await client.loyalty
+      .redeem({ context: app, memberId: "ts-alice", orderId: "TS-2002", points: 1n }, { signal: AbortSignal.abort() })
+      .then(() => assert.fail("a cancelled write answered"), (error: unknown) => error);
+    assert.ok(write instanceof OutcomeUnknownError, `got ${String(write)}`);
+    assert.equal(write.lastError.codeName, "CANCELLED");
+    assert.match(write.requestId, /^[0-9a-f]{32}$/);
   });
 
   it("the same request id again is replayed, not applied twice", async () => {

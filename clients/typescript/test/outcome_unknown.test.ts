@@ -62,6 +62,29 @@ describe("outcome unknown", () => {
     client.close();
   });
 
+  it("cancelling stops the retries at once, and a write's outcome is unknown", async () => {
+    const server = await Loyaltyd.start();
+    started.push(server);
+    await server.stop(true);
+    const client = new LoyaltyClient(
+      clientOptions(server.address, server.certificate, APP_KEY, {
+        retry: { attemptsMax: 100, initialBackoffMs: 60_000, backoffMaxMs: 60_000 },
+      }),
+      () => 0.5,
+    );
+    const startedAtMs = Date.now();
+    const lost = await client.loyalty
+      .earn({ context: app, memberId: "ts-erin", orderId: "TS-6002", currency: "EUR", lines: basket }, {
+        signal: AbortSignal.timeout(200),
+      })
+      .then(() => assert.fail("an earn succeeded with the server down"), (error: unknown) => error);
+    const elapsedMs = Date.now() - startedAtMs;
+    client.close();
+    assert.ok(lost instanceof OutcomeUnknownError, `got ${String(lost)}`);
+    assert.equal(lost.attempts, 1, "the first wait (30 s) was cut short");
+    assert.ok(elapsedMs < 5000, `cancelled after ${elapsedMs} ms`);
+  });
+
   it("a read's last transient failure stays a LoyaltyError, after every attempt", async () => {
     const server = await Loyaltyd.start();
     started.push(server);

@@ -1,7 +1,8 @@
 // Starts a real loyaltyd for a test: on a free loopback port, with a fresh
 // data directory and the sample program, over TLS with a certificate the
-// test makes (openssl). Every process started here is killed when the test
-// process exits, passed or failed.
+// test makes (openssl); plaintext only when a test asks for it. Every
+// process started here is killed when the test process exits, passed or
+// failed.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,19 +28,6 @@ function loyaltydPath(): string {
     throw new Error("LOYALTYD must name the loyaltyd binary (ctest passes it; see README)");
   }
   return path;
-}
-
-// The one TLS switch: whether this loyaltyd has --tls-cert/--tls-key. Tests
-// connect over TLS whenever it does; an older binary is served plaintext on
-// loopback (the client's insecureLoopback), and the log says so.
-let tlsSupported: boolean | undefined;
-export function loyaltydServesTls(): boolean {
-  if (tlsSupported === undefined) {
-    const help = execFileSync(loyaltydPath(), ["--help"], { encoding: "utf8" });
-    tlsSupported = help.includes("--tls-cert") && help.includes("--tls-key");
-    if (!tlsSupported) console.error("loyaltyd has no --tls-cert: tests connect in plaintext on loopback");
-  }
-  return tlsSupported;
 }
 
 export interface Certificate {
@@ -77,6 +65,8 @@ export interface StartOptions {
   listen?: string;
   /** Reuse a certificate (a restart); default a fresh one. */
   certificate?: Certificate;
+  /** Serve plaintext (loopback only) instead of TLS. */
+  plaintext?: boolean;
 }
 
 export class Loyaltyd {
@@ -97,8 +87,7 @@ export class Loyaltyd {
     const ownsWorkDir = options.dataDir === undefined;
     const workDir = ownsWorkDir ? mkdtempSync(join(tmpdir(), "loyalty-ts-")) : dirname(options.dataDir!);
     const dataDir = options.dataDir ?? join(workDir, "data");
-    const tls = loyaltydServesTls();
-    const certificate = tls ? (options.certificate ?? makeCertificate(workDir)) : undefined;
+    const certificate = options.plaintext === true ? undefined : (options.certificate ?? makeCertificate(workDir));
     const args = ["--listen", options.listen ?? "127.0.0.1:0", "--data-dir", dataDir, "--program", sampleProgram];
     if (certificate !== undefined) args.push("--tls-cert", certificate.certPath, "--tls-key", certificate.keyPath);
     const child = spawn(loyaltydPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -161,7 +150,7 @@ export class Loyaltyd {
     rmSync(this.workDir, { recursive: true, force: true });
   }
 
-  /** A client of this server with `apiKey`, over TLS when loyaltyd serves it. */
+  /** A client of this server with `apiKey`, over TLS unless it serves plaintext. */
   client(apiKey: string, overrides: Partial<LoyaltyClientOptions> = {}): LoyaltyClient {
     return new LoyaltyClient(clientOptions(this.address, this.certificate, apiKey, overrides));
   }

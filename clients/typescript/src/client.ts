@@ -4,7 +4,6 @@
 import {
   clone,
   create,
-  isMessage,
   type DescMessage,
   type DescMethod,
   type DescMethodServerStreaming,
@@ -86,9 +85,10 @@ export class LoyaltyClient {
   readonly loyalty: ServiceClient<typeof LoyaltyService>;
   /** AdminService: adjustments, verification, stats, import, close, merge, bulk codes. */
   readonly admin: ServiceClient<typeof AdminService>;
-  /** The options after validation, with defaults filled in. */
-  readonly options: Readonly<ResolvedOptions>;
+  /** The options after validation, with defaults filled in (the API key left out). */
+  readonly options: Readonly<Omit<ResolvedOptions, "apiKey">>;
 
+  private readonly apiKey: string;
   private readonly transport: Transport;
   private readonly sessionManager: Http2SessionManager;
   private readonly random: () => number;
@@ -99,7 +99,9 @@ export class LoyaltyClient {
    * tests) draws the retry jitter, like Math.random.
    */
   constructor(options: LoyaltyClientOptions, random: () => number = Math.random) {
-    this.options = Object.freeze(resolveOptions(options));
+    const { apiKey, ...resolved } = resolveOptions(options);
+    this.apiKey = apiKey;
+    this.options = Object.freeze(resolved);
     this.random = random;
     const nodeOptions: SecureClientSessionOptions = {};
     const tls = this.options.tls;
@@ -203,7 +205,7 @@ export class LoyaltyClient {
   }
 
   private headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.options.apiKey}` };
+    return { authorization: `Bearer ${this.apiKey}` };
   }
 
   // A copy of the request, with a request id when it is a write.
@@ -212,9 +214,9 @@ export class LoyaltyClient {
     request: MessageInitShape<I>,
     write: boolean,
   ): { message: MessageShape<I>; requestId: string } {
-    const message = isMessage(request, method.input)
-      ? clone(method.input, request as MessageShape<I>)
-      : create(method.input, request);
+    // create() may keep a nested message of the caller's by reference, so
+    // the clone is what keeps the caller's context untouched.
+    const message = clone(method.input, create(method.input, request));
     if (!write) return { message, requestId: "" };
     // Every write's request has `context` (isWriteMethod checked its type).
     const holder = message as unknown as { context?: MessageShape<typeof RequestContextSchema> };

@@ -5,8 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { create } from "@bufbuild/protobuf";
+
 import {
   Channel,
+  EarnRequestSchema,
   EntryKind,
   ErrorReason,
   LoyaltyClient,
@@ -159,6 +162,11 @@ describe("LoyaltyClient against loyaltyd", () => {
 
     const chosen = await client.loyalty.earn({ ...request, orderId: "TS-4003", context: { ...app, requestId: "app-order-4003" } });
     assert.equal(chosen.entry?.requestId, "app-order-4003");
+
+    const message = create(EarnRequestSchema, { ...request, orderId: "TS-4004" });
+    const fromMessage = await client.loyalty.earn(message);
+    assert.match(fromMessage.entry?.requestId ?? "", /^[0-9a-f]{32}$/);
+    assert.equal(message.context?.requestId, "", "a message's context is not changed either");
   });
 
   it("a call the caller cancels: a read is CANCELLED, a write is outcome unknown", async () => {

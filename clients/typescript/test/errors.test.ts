@@ -1,0 +1,75 @@
+// How failures are named and read, and which methods count as writes (a
+// write's lost answer is "outcome unknown"), without a server.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import {
+  AdminService,
+  ErrorReason,
+  isWriteMethod,
+  LoyaltyService,
+  parseReason,
+  statusCodeName,
+} from "../src/index.js";
+
+describe("statusCodeName", () => {
+  it("spells every gRPC code as gRPC does", () => {
+    const names = Array.from({ length: 17 }, (_, code) => statusCodeName(code));
+    assert.deepEqual(names, [
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ].map((name, code) => (code === 0 ? "CODE_0" : name)));
+    assert.equal(statusCodeName(99), "CODE_99");
+  });
+});
+
+describe("parseReason", () => {
+  it("reads the reason's name, as the contract sends it", () => {
+    assert.deepEqual(parseReason("ERROR_REASON_INSUFFICIENT_POINTS"), {
+      name: "ERROR_REASON_INSUFFICIENT_POINTS",
+      value: ErrorReason.INSUFFICIENT_POINTS,
+    });
+  });
+
+  it("reads a number too", () => {
+    const reason = parseReason(String(ErrorReason.INSUFFICIENT_POINTS));
+    assert.equal(reason.name, "ERROR_REASON_INSUFFICIENT_POINTS");
+    assert.equal(reason.value, ErrorReason.INSUFFICIENT_POINTS);
+  });
+
+  it("keeps a reason it does not know as sent, with the value UNSPECIFIED", () => {
+    assert.deepEqual(parseReason("ERROR_REASON_FROM_A_NEWER_SERVER"), {
+      name: "ERROR_REASON_FROM_A_NEWER_SERVER",
+      value: ErrorReason.UNSPECIFIED,
+    });
+    assert.deepEqual(parseReason("999999"), { name: "999999", value: ErrorReason.UNSPECIFIED });
+  });
+
+  it("is empty without a reason", () => {
+    assert.deepEqual(parseReason(null), { name: "", value: ErrorReason.UNSPECIFIED });
+    assert.deepEqual(parseReason(" "), { name: "", value: ErrorReason.UNSPECIFIED });
+  });
+});
+
+describe("isWriteMethod", () => {
+  const methods = [...LoyaltyService.methods, ...AdminService.methods];
+  const byName = new Map(methods.map((method) => [method.name, method]));
+
+  it("counts every method whose request has a context as a write, but the two reads", () => {
+    for (const method of methods) {
+      const hasContext = method.input.fields.some((field) => field.localName === "context");
+      const read = method.name === "QuoteEarn" || method.name === "ValidateCoupon";
+      assert.equal(isWriteMethod(method), hasContext && !read, method.name);
+    }
+  });
+
+  it("knows the usual ones", () => {
+    for (const name of ["Earn", "Redeem", "Return", "EnrollMember", "Adjust", "GenerateCoupons"]) {
+      assert.equal(isWriteMethod(byName.get(name)!), true, name);
+    }
+    for (const name of ["GetBalance", "ListEntries", "QuoteEarn", "ValidateCoupon", "VerifyLedger"]) {
+      assert.equal(isWriteMethod(byName.get(name)!), false, name);
+    }
+  });
+});

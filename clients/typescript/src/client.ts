@@ -16,10 +16,10 @@ import { ConnectError, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { SecureClientSessionOptions } from "node:http2";
 
-import { LoyaltyError, OutcomeUnknownError } from "./errors.js";
+import { LoyaltyError, OptionsError, OutcomeUnknownError } from "./errors.js";
 import { RequestContextSchema } from "./gen/loyalty/v1/common_pb.js";
 import { AdminService, LoyaltyService } from "./gen/loyalty/v1/loyalty_service_pb.js";
-import { resolveOptions, type LoyaltyClientOptions, type ResolvedOptions } from "./options.js";
+import { CALL_TIMEOUT_MS_MAX, resolveOptions, type LoyaltyClientOptions, type ResolvedOptions } from "./options.js";
 import { generateRequestId } from "./request_id.js";
 import { backoffDelayMs } from "./retry.js";
 
@@ -56,6 +56,19 @@ export function isWriteMethod(method: DescMethod): boolean {
   const context = method.input.fields.find((field) => field.localName === "context");
   if (context?.message?.typeName !== RequestContextSchema.typeName) return false;
   return !READ_METHODS_WITH_CONTEXT.has(`${method.parent.typeName}.${method.name}`);
+}
+
+// The call's own timeoutMs, checked like the client's callTimeoutMs.
+function checkedTimeoutMs(callOptions: CallOptions): number | undefined {
+  const { timeoutMs } = callOptions;
+  if (timeoutMs === undefined) return undefined;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > CALL_TIMEOUT_MS_MAX) {
+    throw new OptionsError(
+      "callOptions.timeoutMs",
+      `must be an integer from 1 to ${CALL_TIMEOUT_MS_MAX} (got ${String(timeoutMs)})`,
+    );
+  }
+  return timeoutMs;
 }
 
 function rpcName(method: DescMethod): string {
@@ -120,7 +133,11 @@ export class LoyaltyClient {
     this.admin = this.serviceClient(AdminService);
   }
 
-  /** Closes the connection; calls after this fail (UNAVAILABLE... or CANCELLED). */
+  /**
+   * Ends the connection and the calls in flight on it. The client stays
+   * usable: a later call dials again. (An idle connection does not keep
+   * the process alive, so a script need not call this to exit.)
+   */
   close(): void {
     this.sessionManager.abort();
   }
@@ -142,7 +159,7 @@ export class LoyaltyClient {
     const write = isWriteMethod(method);
     const { message, requestId } = this.prepare(method, request, write);
     const headers = this.headers();
-    const timeoutMs = callOptions.timeoutMs ?? this.options.callTimeoutMs;
+    const timeoutMs = checkedTimeoutMs(callOptions) ?? this.options.callTimeoutMs;
     const { signal } = callOptions;
     const policy = this.options.retry;
     for (let attempt = 1; ; attempt++) {
@@ -172,6 +189,8 @@ export class LoyaltyClient {
    * cut midway is resumed by calling again with the same request (the
    * server replays what it wrote). Failures are thrown while iterating, as
    * in call(); a write cut by a transient failure is OutcomeUnknownError.
+   * A stream lasts as long as its batch needs, so callTimeoutMs does not
+   * bound it: pass timeoutMs or a signal to.
    */
   async *stream<I extends DescMessage, O extends DescMessage>(
     method: DescMethodServerStreaming<I, O>,
@@ -180,7 +199,8 @@ export class LoyaltyClient {
   ): AsyncIterable<MessageShape<O>> {
     const write = isWriteMethod(method);
     const { message, requestId } = this.prepare(method, request, write);
-    const timeoutMs = callOptions.timeoutMs ?? this.options.callTimeoutMs;
+    // Connect reads a timeout of 0 as none.
+    const timeoutMs = checkedTimeoutMs(callOptions) ?? 0;
     try {
       const response = await this.transport.stream(
         method,

@@ -121,7 +121,10 @@ export class OutcomeUnknownError extends Error {
   }
 }
 
-/** LoyaltyClient options that cannot work; `field` names the option. */
+/**
+ * LoyaltyClient options (or one call's options, "callOptions.timeoutMs")
+ * that cannot work; `field` names the option.
+ */
 export class OptionsError extends Error {
   readonly field: string;
 

@@ -84,4 +84,16 @@ describe("options", () => {
       assert.match(error.message, problem);
     });
   }
+
+  it("refuses a call's own timeoutMs out of range before sending it", async () => {
+    const client = new LoyaltyClient(good);
+    for (const timeoutMs of [0, -5, 2.5, 3_600_001]) {
+      const refusal = await client.loyalty
+        .getBalance({ memberId: "x" }, { timeoutMs })
+        .then(() => assert.fail(`timeoutMs ${timeoutMs} was accepted`), (error: unknown) => error);
+      assert.ok(refusal instanceof OptionsError, `timeoutMs ${timeoutMs}: got ${String(refusal)}`);
+      assert.equal(refusal.field, "callOptions.timeoutMs");
+    }
+    client.close();
+  });
 });

@@ -43,11 +43,7 @@ export function backoffCeilingMs(policy: RetryPolicy, retryIndex: number): numbe
  * [0, ceiling], so clients that failed together do not retry together.
  * `random` returns a number in [0, 1), like Math.random.
  */
-export function backoffDelayMs(
-  policy: RetryPolicy,
-  retryIndex: number,
-  random: () => number = Math.random,
-): number {
+export function backoffDelayMs(policy: RetryPolicy, retryIndex: number, random: () => number = Math.random): number {
   const ceilingMs = backoffCeilingMs(policy, retryIndex);
   const draw = Math.min(Math.max(random(), 0), 1);
   // draw * (ceiling + 1) floored is uniform over the integers 0..ceiling;

@@ -3,10 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { Code, ConnectError } from "@connectrpc/connect";
+
 import {
   AdminService,
   ErrorReason,
   isWriteMethod,
+  LoyaltyError,
   LoyaltyService,
   parseReason,
   statusCodeName,
@@ -15,11 +18,28 @@ import {
 describe("statusCodeName", () => {
   it("spells every gRPC code as gRPC does", () => {
     const names = Array.from({ length: 17 }, (_, code) => statusCodeName(code));
-    assert.deepEqual(names, [
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-      "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-    ].map((name, code) => (code === 0 ? "CODE_0" : name)));
+    assert.deepEqual(
+      names,
+      [
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+      ].map((name, code) => (code === 0 ? "CODE_0" : name)),
+    );
     assert.equal(statusCodeName(99), "CODE_99");
   });
 });
@@ -71,5 +91,43 @@ describe("isWriteMethod", () => {
     for (const name of ["GetBalance", "ListEntries", "QuoteEarn", "ValidateCoupon", "VerifyLedger"]) {
       assert.equal(isWriteMethod(byName.get(name)!), false, name);
     }
+  });
+});
+
+describe("LoyaltyError.fromConnectError", () => {
+  const method = "loyalty.v1.LoyaltyService/Redeem";
+
+  it("reads the code, the server's message and the reason trailer", () => {
+    const metadata = new Headers({ "loyalty-reason": "ERROR_REASON_INSUFFICIENT_POINTS" });
+    const error = LoyaltyError.fromConnectError(
+      new ConnectError("available 0, asked 5", Code.FailedPrecondition, metadata),
+      method,
+    );
+    assert.equal(error.code, 9);
+    assert.equal(error.codeName, "FAILED_PRECONDITION");
+    assert.equal(error.detail, "available 0, asked 5");
+    assert.equal(error.reason, "ERROR_REASON_INSUFFICIENT_POINTS");
+    assert.equal(error.reasonValue, ErrorReason.INSUFFICIENT_POINTS);
+    assert.equal(error.transient, false);
+    assert.equal(
+      error.message,
+      `${method}: FAILED_PRECONDITION: available 0, asked 5 (ERROR_REASON_INSUFFICIENT_POINTS)`,
+    );
+  });
+
+  it("is transient for a transient code, or with the loyalty-transient trailer", () => {
+    assert.equal(LoyaltyError.fromConnectError(new ConnectError("busy", Code.Aborted), method).transient, true);
+    const marked = new Headers({ "loyalty-transient": "true" });
+    assert.equal(LoyaltyError.fromConnectError(new ConnectError("x", Code.Internal, marked), method).transient, true);
+  });
+
+  it("takes a CANCELLED the caller did not ask for as a connection lost: UNAVAILABLE", () => {
+    const lost = LoyaltyError.fromConnectError(new ConnectError("stream closed", Code.Canceled), method);
+    assert.equal(lost.codeName, "UNAVAILABLE");
+    assert.equal(lost.transient, true);
+    assert.match(lost.detail, /connection lost in flight \(stream closed\)/);
+    const asked = LoyaltyError.fromConnectError(new ConnectError("aborted", Code.Canceled), method, true);
+    assert.equal(asked.codeName, "CANCELLED");
+    assert.equal(asked.transient, false);
   });
 });

@@ -45,12 +45,24 @@ describe("LoyaltyClient against loyaltyd", () => {
     const enrolled = await client.loyalty.enrollMember({ context: app, memberId: "ts-alice" });
     assert.equal(enrolled.member?.memberId, "ts-alice");
 
-    const quote = await client.loyalty.quoteEarn({ context: app, memberId: "ts-alice", currency: "EUR", lines: basket });
+    const quote = await client.loyalty.quoteEarn({
+      context: app,
+      memberId: "ts-alice",
+      currency: "EUR",
+      lines: basket,
+    });
     assert.ok(quote.points > 0n, "the basket earns points");
-    assert.ok(quote.breakdown.some((line) => line.ruleId === "app-double"), "the app campaign applies in the app");
+    assert.ok(
+      quote.breakdown.some((line) => line.ruleId === "app-double"),
+      "the app campaign applies in the app",
+    );
 
     const earned = await client.loyalty.earn({
-      context: app, memberId: "ts-alice", orderId: "TS-1001", currency: "EUR", lines: basket,
+      context: app,
+      memberId: "ts-alice",
+      orderId: "TS-1001",
+      currency: "EUR",
+      lines: basket,
     });
     assert.equal(earned.pointsEarned, quote.points, "the earn grants what the quote said");
     assert.equal(earned.replayed, false);
@@ -58,14 +70,25 @@ describe("LoyaltyClient against loyaltyd", () => {
 
     // Earned points are pending; an operator credit makes some spendable.
     await admin.admin.adjust({
-      context: { channel: Channel.ADMIN }, memberId: "ts-alice", pointsDelta: 100n,
-      reasonCode: "GOODWILL", operatorId: "support.ts",
+      context: { channel: Channel.ADMIN },
+      memberId: "ts-alice",
+      pointsDelta: 100n,
+      reasonCode: "GOODWILL",
+      operatorId: "support.ts",
     });
-    const redeemed = await client.loyalty.redeem({ context: app, memberId: "ts-alice", orderId: "TS-1002", points: 40n });
+    const redeemed = await client.loyalty.redeem({
+      context: app,
+      memberId: "ts-alice",
+      orderId: "TS-1002",
+      points: 40n,
+    });
     assert.equal(redeemed.balance?.availablePoints, 60n);
 
     const returned = await client.loyalty.return({
-      context: app, memberId: "ts-alice", orderId: "TS-1001", lines: [{ sku: "TV", quantity: 1n }],
+      context: app,
+      memberId: "ts-alice",
+      orderId: "TS-1001",
+      lines: [{ sku: "TV", quantity: 1n }],
     });
     assert.ok(returned.pointsReversed > 0n, "returning the TV takes its points back");
     assert.equal(returned.balance?.pendingPoints, quote.points - returned.pointsReversed);
@@ -88,7 +111,12 @@ describe("LoyaltyClient against loyaltyd", () => {
   });
 
   it("streams generated coupon codes, and a rerun of the batch replays them", async () => {
-    const request = { context: { channel: Channel.ADMIN }, batchId: "ts-flyer", templateId: "welcome-10", count: 12_000n };
+    const request = {
+      context: { channel: Channel.ADMIN },
+      batchId: "ts-flyer",
+      templateId: "welcome-10",
+      count: 12_000n,
+    };
     const codes: string[] = [];
     for await (const chunk of admin.admin.generateCoupons(request)) {
       assert.equal(chunk.firstIndex, BigInt(codes.length));
@@ -108,7 +136,10 @@ describe("LoyaltyClient against loyaltyd", () => {
       for await (const _ of admin.admin.generateCoupons({ ...request, batchId: "ts-flyer-2", templateId: "no-such" })) {
         assert.fail("a batch of an unknown template streamed codes");
       }
-    })().then(() => assert.fail("a batch of an unknown template was accepted"), (error: unknown) => error);
+    })().then(
+      () => assert.fail("a batch of an unknown template was accepted"),
+      (error: unknown) => error,
+    );
     assert.ok(refusal instanceof LoyaltyError, `got ${String(refusal)}`);
     assert.equal(refusal.reason, "ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND");
   });
@@ -117,7 +148,10 @@ describe("LoyaltyClient against loyaltyd", () => {
     await client.loyalty.enrollMember({ context: app, memberId: "ts-bob" });
     const refusal = await client.loyalty
       .redeem({ context: app, memberId: "ts-bob", orderId: "TS-2001", points: 5n })
-      .then(() => assert.fail("redeeming from an empty balance succeeded"), (error: unknown) => error);
+      .then(
+        () => assert.fail("redeeming from an empty balance succeeded"),
+        (error: unknown) => error,
+      );
     assert.ok(refusal instanceof LoyaltyError, `got ${String(refusal)}`);
     assert.equal(refusal.code, 9);
     assert.equal(refusal.codeName, "FAILED_PRECONDITION");
@@ -130,7 +164,10 @@ describe("LoyaltyClient against loyaltyd", () => {
   it("bad input is INVALID_ARGUMENT naming the field, not retried", async () => {
     const refusal = await client.loyalty
       .earn({ context: app, memberId: "ts-alice", orderId: "TS-3001", currency: "EUR", lines: [] })
-      .then(() => assert.fail("an empty basket was accepted"), (error: unknown) => error);
+      .then(
+        () => assert.fail("an empty basket was accepted"),
+        (error: unknown) => error,
+      );
     assert.ok(refusal instanceof LoyaltyError);
     assert.equal(refusal.codeName, "INVALID_ARGUMENT");
     assert.match(refusal.detail, /lines/);
@@ -139,9 +176,10 @@ describe("LoyaltyClient against loyaltyd", () => {
   it("an unknown API key is UNAUTHENTICATED", async () => {
     const stranger = server.client("not-a-key");
     try {
-      const refusal = await stranger.loyalty
-        .getBalance({ memberId: "ts-alice" })
-        .then(() => assert.fail("an unknown key was let in"), (error: unknown) => error);
+      const refusal = await stranger.loyalty.getBalance({ memberId: "ts-alice" }).then(
+        () => assert.fail("an unknown key was let in"),
+        (error: unknown) => error,
+      );
       assert.ok(refusal instanceof LoyaltyError);
       assert.equal(refusal.codeName, "UNAUTHENTICATED");
     } finally {
@@ -160,7 +198,11 @@ describe("LoyaltyClient against loyaltyd", () => {
     const second = await client.loyalty.earn({ ...request, orderId: "TS-4002" });
     assert.notEqual(second.entry?.requestId, earned.entry?.requestId, "each call gets its own id");
 
-    const chosen = await client.loyalty.earn({ ...request, orderId: "TS-4003", context: { ...app, requestId: "app-order-4003" } });
+    const chosen = await client.loyalty.earn({
+      ...request,
+      orderId: "TS-4003",
+      context: { ...app, requestId: "app-order-4003" },
+    });
     assert.equal(chosen.entry?.requestId, "app-order-4003");
 
     const message = create(EarnRequestSchema, { ...request, orderId: "TS-4004" });
@@ -170,15 +212,19 @@ describe("LoyaltyClient against loyaltyd", () => {
   });
 
   it("a call the caller cancels: a read is CANCELLED, a write is outcome unknown", async () => {
-    const read = await client.loyalty
-      .getBalance({ memberId: "ts-alice" }, { signal: AbortSignal.abort() })
-      .then(() => assert.fail("a cancelled read answered"), (error: unknown) => error);
+    const read = await client.loyalty.getBalance({ memberId: "ts-alice" }, { signal: AbortSignal.abort() }).then(
+      () => assert.fail("a cancelled read answered"),
+      (error: unknown) => error,
+    );
     assert.ok(read instanceof LoyaltyError);
     assert.equal(read.codeName, "CANCELLED");
     assert.equal(read.transient, false);
     const write = await client.loyalty
       .redeem({ context: app, memberId: "ts-alice", orderId: "TS-2002", points: 1n }, { signal: AbortSignal.abort() })
-      .then(() => assert.fail("a cancelled write answered"), (error: unknown) => error);
+      .then(
+        () => assert.fail("a cancelled write answered"),
+        (error: unknown) => error,
+      );
     assert.ok(write instanceof OutcomeUnknownError, `got ${String(write)}`);
     assert.equal(write.lastError.codeName, "CANCELLED");
     assert.match(write.requestId, /^[0-9a-f]{32}$/);
@@ -188,7 +234,11 @@ describe("LoyaltyClient against loyaltyd", () => {
     await client.loyalty.enrollMember({ context: app, memberId: "ts-dave" });
     const requestId = generateRequestId();
     const request = {
-      context: { ...app, requestId }, memberId: "ts-dave", orderId: "TS-5001", currency: "EUR", lines: basket,
+      context: { ...app, requestId },
+      memberId: "ts-dave",
+      orderId: "TS-5001",
+      currency: "EUR",
+      lines: basket,
     };
     const first = await client.loyalty.earn(request);
     const again = await client.loyalty.earn(request);
@@ -199,9 +249,10 @@ describe("LoyaltyClient against loyaltyd", () => {
     assert.equal(balance.pendingPoints, first.pointsEarned, "the points were granted once");
     assert.equal(balance.entryCount, 2n, "ENROLL and one EARN");
 
-    const conflict = await client.loyalty
-      .earn({ ...request, orderId: "TS-5002" })
-      .then(() => assert.fail("the same id with other content was accepted"), (error: unknown) => error);
+    const conflict = await client.loyalty.earn({ ...request, orderId: "TS-5002" }).then(
+      () => assert.fail("the same id with other content was accepted"),
+      (error: unknown) => error,
+    );
     assert.ok(conflict instanceof LoyaltyError);
     assert.equal(conflict.codeName, "ALREADY_EXISTS");
   });

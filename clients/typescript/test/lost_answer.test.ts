@@ -38,7 +38,11 @@ describe("a lost answer", () => {
     await direct.loyalty.enrollMember({ context: app, memberId: "ts-frank" });
     const { client, proxy } = await clientThroughProxy(1);
     const earned = await client.loyalty.earn({
-      context: app, memberId: "ts-frank", orderId: "TS-7001", currency: "EUR", lines: basket,
+      context: app,
+      memberId: "ts-frank",
+      orderId: "TS-7001",
+      currency: "EUR",
+      lines: basket,
     });
     client.close();
     assert.equal(proxy.droppedAnswers, 1, "the first answer was cut");
@@ -56,9 +60,10 @@ describe("a lost answer", () => {
     await direct.loyalty.enrollMember({ context: app, memberId: "ts-grace" });
     const { client, proxy } = await clientThroughProxy(retry.attemptsMax);
     const request = { context: app, memberId: "ts-grace", orderId: "TS-7002", currency: "EUR", lines: basket };
-    const lost = await client.loyalty
-      .earn(request)
-      .then(() => assert.fail("every answer was cut, yet the call succeeded"), (error: unknown) => error);
+    const lost = await client.loyalty.earn(request).then(
+      () => assert.fail("every answer was cut, yet the call succeeded"),
+      (error: unknown) => error,
+    );
     client.close();
     assert.ok(lost instanceof OutcomeUnknownError, `got ${String(lost)}`);
     assert.equal(lost.attempts, retry.attemptsMax);

@@ -56,9 +56,24 @@ describe("options", () => {
     ["plaintext to a name", { ...good, address: "loyalty.example.com:50051" }, "insecureLoopback", /loopback/],
     ["insecureLoopback not a boolean", { ...good, insecureLoopback: "yes" }, "insecureLoopback", /true or false/],
     ["tls not an object", { ...good, insecureLoopback: undefined, tls: "on" }, "tls", /object/],
-    ["roots that are not PEM", { ...good, insecureLoopback: undefined, tls: { rootCertsPem: "abc" } }, "tls.rootCertsPem", /PEM/],
-    ["a client certificate without its key", { ...good, insecureLoopback: undefined, tls: { clientCertPem: PEM } }, "tls.clientKeyPem", /required/],
-    ["a client key without its certificate", { ...good, insecureLoopback: undefined, tls: { clientKeyPem: PEM } }, "tls.clientCertPem", /required/],
+    [
+      "roots that are not PEM",
+      { ...good, insecureLoopback: undefined, tls: { rootCertsPem: "abc" } },
+      "tls.rootCertsPem",
+      /PEM/,
+    ],
+    [
+      "a client certificate without its key",
+      { ...good, insecureLoopback: undefined, tls: { clientCertPem: PEM } },
+      "tls.clientKeyPem",
+      /required/,
+    ],
+    [
+      "a client key without its certificate",
+      { ...good, insecureLoopback: undefined, tls: { clientKeyPem: PEM } },
+      "tls.clientCertPem",
+      /required/,
+    ],
     ["an unknown tls option", { ...good, insecureLoopback: undefined, tls: { ca: PEM } }, "tls.ca", /not an option/],
     ["no API key", { ...good, apiKey: "" }, "apiKey", /required/],
     ["an API key with a space", { ...good, apiKey: "demo app" }, "apiKey", /printable/],
@@ -88,9 +103,10 @@ describe("options", () => {
   it("refuses a call's own timeoutMs out of range before sending it", async () => {
     const client = new LoyaltyClient(good);
     for (const timeoutMs of [0, -5, 2.5, 3_600_001]) {
-      const refusal = await client.loyalty
-        .getBalance({ memberId: "x" }, { timeoutMs })
-        .then(() => assert.fail(`timeoutMs ${timeoutMs} was accepted`), (error: unknown) => error);
+      const refusal = await client.loyalty.getBalance({ memberId: "x" }, { timeoutMs }).then(
+        () => assert.fail(`timeoutMs ${timeoutMs} was accepted`),
+        (error: unknown) => error,
+      );
       assert.ok(refusal instanceof OptionsError, `timeoutMs ${timeoutMs}: got ${String(refusal)}`);
       assert.equal(refusal.field, "callOptions.timeoutMs");
     }

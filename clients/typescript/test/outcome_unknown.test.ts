@@ -30,7 +30,10 @@ describe("outcome unknown", () => {
     const startedAtMs = Date.now();
     const lost = await client.loyalty
       .earn({ context: app, memberId: "ts-erin", orderId: "TS-6001", currency: "EUR", lines: basket })
-      .then(() => assert.fail("an earn succeeded with the server down"), (error: unknown) => error);
+      .then(
+        () => assert.fail("an earn succeeded with the server down"),
+        (error: unknown) => error,
+      );
     const elapsedMs = Date.now() - startedAtMs;
     assert.ok(lost instanceof OutcomeUnknownError, `got ${String(lost)}`);
     assert.match(lost.requestId, /^[0-9a-f]{32}$/);
@@ -41,17 +44,28 @@ describe("outcome unknown", () => {
     // Two waits of at most 20 and 40 ms between three refused connections.
     assert.ok(elapsedMs < 1500, `retries took ${elapsedMs} ms`);
 
-    const read = await client.loyalty
-      .getBalance({ memberId: "ts-erin" })
-      .then(() => assert.fail("a read succeeded with the server down"), (error: unknown) => error);
+    const read = await client.loyalty.getBalance({ memberId: "ts-erin" }).then(
+      () => assert.fail("a read succeeded with the server down"),
+      (error: unknown) => error,
+    );
     assert.ok(read instanceof LoyaltyError, "a read that fails is a plain error, not outcome unknown");
     assert.equal(read.codeName, "UNAVAILABLE");
     assert.equal(read.transient, true);
 
     // The same data and port again; the same client reconnects by itself.
-    const second = await Loyaltyd.start({ dataDir: first.dataDir, listen: first.address, certificate: first.certificate });
+    const second = await Loyaltyd.start({
+      dataDir: first.dataDir,
+      listen: first.address,
+      certificate: first.certificate,
+    });
     started.push(second);
-    const resend = { context: { ...app, requestId: lost.requestId }, memberId: "ts-erin", orderId: "TS-6001", currency: "EUR", lines: basket };
+    const resend = {
+      context: { ...app, requestId: lost.requestId },
+      memberId: "ts-erin",
+      orderId: "TS-6001",
+      currency: "EUR",
+      lines: basket,
+    };
     const applied = await client.loyalty.earn(resend);
     assert.equal(applied.replayed, false, "the lost attempts never reached the ledger");
     assert.equal(applied.entry?.requestId, lost.requestId);
@@ -74,10 +88,16 @@ describe("outcome unknown", () => {
     );
     const startedAtMs = Date.now();
     const lost = await client.loyalty
-      .earn({ context: app, memberId: "ts-erin", orderId: "TS-6002", currency: "EUR", lines: basket }, {
-        signal: AbortSignal.timeout(200),
-      })
-      .then(() => assert.fail("an earn succeeded with the server down"), (error: unknown) => error);
+      .earn(
+        { context: app, memberId: "ts-erin", orderId: "TS-6002", currency: "EUR", lines: basket },
+        {
+          signal: AbortSignal.timeout(200),
+        },
+      )
+      .then(
+        () => assert.fail("an earn succeeded with the server down"),
+        (error: unknown) => error,
+      );
     const elapsedMs = Date.now() - startedAtMs;
     client.close();
     assert.ok(lost instanceof OutcomeUnknownError, `got ${String(lost)}`);
@@ -99,9 +119,10 @@ describe("outcome unknown", () => {
         return 0;
       },
     );
-    const failure = await client.loyalty
-      .getMember({ memberId: "nobody" })
-      .then(() => assert.fail("a read succeeded with the server down"), (error: unknown) => error);
+    const failure = await client.loyalty.getMember({ memberId: "nobody" }).then(
+      () => assert.fail("a read succeeded with the server down"),
+      (error: unknown) => error,
+    );
     assert.ok(failure instanceof LoyaltyError);
     assert.equal(failure.codeName, "UNAVAILABLE");
     assert.equal(draws, 3, "three waits between four attempts");

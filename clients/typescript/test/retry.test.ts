@@ -49,10 +49,23 @@ describe("backoff", () => {
   });
 
   it("waits between 0 and the ceiling inclusive, with full jitter", () => {
-    assert.equal(backoffDelayMs(policy, 2, () => 0), 0);
-    assert.equal(backoffDelayMs(policy, 2, () => 0.999999999), 200);
-    assert.equal(backoffDelayMs(policy, 2, () => 1), 200, "a source returning 1 stays inside");
-    assert.equal(backoffDelayMs(policy, 2, () => 0.5), 100);
+    assert.equal(
+      backoffDelayMs(policy, 2, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelayMs(policy, 2, () => 0.999999999),
+      200,
+    );
+    assert.equal(
+      backoffDelayMs(policy, 2, () => 1),
+      200,
+      "a source returning 1 stays inside",
+    );
+    assert.equal(
+      backoffDelayMs(policy, 2, () => 0.5),
+      100,
+    );
   });
 
   it("spreads seeded draws over the whole window", () => {

@@ -44,9 +44,10 @@ describe("transport security", () => {
         return 0;
       },
     );
-    const refusal = await client.loyalty
-      .enrollMember({ context: { channel: Channel.APP }, memberId: "ts-tls-2" })
-      .then(() => assert.fail("an untrusted server was accepted"), (error: unknown) => error);
+    const refusal = await client.loyalty.enrollMember({ context: { channel: Channel.APP }, memberId: "ts-tls-2" }).then(
+      () => assert.fail("an untrusted server was accepted"),
+      (error: unknown) => error,
+    );
     client.close();
     assert.ok(refusal instanceof LoyaltyError, `a certificate failure is an answer, got ${String(refusal)}`);
     assert.ok(!(refusal instanceof OutcomeUnknownError));

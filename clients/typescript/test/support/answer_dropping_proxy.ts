@@ -28,7 +28,11 @@ export class AnswerDroppingProxy {
   ) {}
 
   /** Listens on a free loopback port, forwarding to `upstream` ("127.0.0.1:PORT"). */
-  static async start(upstream: string, certificate: Certificate | undefined, drops: number): Promise<AnswerDroppingProxy> {
+  static async start(
+    upstream: string,
+    certificate: Certificate | undefined,
+    drops: number,
+  ): Promise<AnswerDroppingProxy> {
     const [host, port] = upstream.split(":") as [string, string];
     let proxy: AnswerDroppingProxy | undefined;
     const onClient = (client: Socket): void => proxy!.relay(client, host, Number(port), certificate);

@@ -42,7 +42,7 @@ describe("outcome unknown", () => {
     assert.equal(lost.method, "loyalty.v1.LoyaltyService/Earn");
     assert.match(lost.message, new RegExp(`resend with request id ${lost.requestId}`));
     // Two waits of at most 20 and 40 ms between three refused connections.
-    assert.ok(elapsedMs < 1500, `retries took ${elapsedMs} ms`);
+    assert.ok(elapsedMs < 5000, `retries took ${elapsedMs} ms`);
 
     const read = await client.loyalty.getBalance({ memberId: "ts-erin" }).then(
       () => assert.fail("a read succeeded with the server down"),

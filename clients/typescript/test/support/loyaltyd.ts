@@ -1,8 +1,8 @@
 // Starts a real loyaltyd for a test: on a free loopback port, with a fresh
 // data directory and the sample program, over TLS with a certificate the
 // test makes (openssl); plaintext only when a test asks for it. Every
-// process started here is killed when the test process exits, passed or
-// failed.
+// process started here is killed, and its directory removed, when the test
+// process exits, passed or failed.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,9 +53,24 @@ export function makeCertificate(directory: string, name = "server"): Certificate
 }
 
 const running = new Set<ChildProcess>();
-process.on("exit", () => {
+const workDirs = new Set<string>();
+function killRunning(): void {
   for (const child of running) child.kill("SIGKILL");
-});
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
+}
+process.on("exit", killRunning);
+// A test process stopped by a signal (a runner's timeout, ^C) runs no
+// "exit" handlers by itself: take loyaltyd down first, then exit as killed.
+for (const [signal, number] of [
+  ["SIGINT", 2],
+  ["SIGTERM", 15],
+  ["SIGHUP", 1],
+] as const) {
+  process.once(signal, () => {
+    killRunning();
+    process.exit(128 + number);
+  });
+}
 
 export interface StartOptions {
   /** Reuse a data directory (a restart); default a fresh one. */
@@ -85,6 +100,7 @@ export class Loyaltyd {
   static async start(options: StartOptions = {}): Promise<Loyaltyd> {
     const ownsWorkDir = options.dataDir === undefined;
     const workDir = ownsWorkDir ? mkdtempSync(join(tmpdir(), "loyalty-ts-")) : dirname(options.dataDir!);
+    workDirs.add(workDir);
     const dataDir = options.dataDir ?? join(workDir, "data");
     const certificate = options.plaintext === true ? undefined : (options.certificate ?? makeCertificate(workDir));
     const args = ["--listen", options.listen ?? "127.0.0.1:0", "--data-dir", dataDir, "--program", sampleProgram];
@@ -141,12 +157,13 @@ export class Loyaltyd {
       await exited;
       clearTimeout(timer);
     }
-    if (!keepData && this.ownsWorkDir) rmSync(this.workDir, { recursive: true, force: true });
+    if (!keepData && this.ownsWorkDir) this.removeData();
   }
 
   /** Removes the work directory of a server stopped with keepData. */
   removeData(): void {
     rmSync(this.workDir, { recursive: true, force: true });
+    workDirs.delete(this.workDir);
   }
 
   /** A client of this server with `apiKey`, over TLS unless it serves plaintext. */

@@ -9,6 +9,7 @@ import {
   AdminService,
   ErrorReason,
   isWriteMethod,
+  LoyaltyClient,
   LoyaltyError,
   LoyaltyService,
   parseReason,
@@ -129,5 +130,24 @@ describe("LoyaltyError.fromConnectError", () => {
     const asked = LoyaltyError.fromConnectError(new ConnectError("aborted", Code.Canceled), method, true);
     assert.equal(asked.codeName, "CANCELLED");
     assert.equal(asked.transient, false);
+  });
+});
+
+describe("LoyaltyClient", () => {
+  it("has a method for every RPC of both services, named in lowerCamelCase", () => {
+    const client = new LoyaltyClient({ address: "127.0.0.1:1", insecureLoopback: true, apiKey: "k" });
+    const services: Array<[typeof LoyaltyService | typeof AdminService, Record<string, unknown>]> = [
+      [LoyaltyService, client.loyalty],
+      [AdminService, client.admin],
+    ];
+    for (const [service, methods] of services) {
+      assert.ok(service.methods.length > 0);
+      assert.deepEqual(Object.keys(methods).sort(), service.methods.map((method) => method.localName).sort());
+      for (const method of service.methods) {
+        assert.equal(typeof methods[method.localName], "function", method.name);
+        assert.equal(method.localName[0], method.name[0]!.toLowerCase());
+      }
+    }
+    client.close();
   });
 });

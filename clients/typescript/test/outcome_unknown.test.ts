@@ -9,6 +9,23 @@ import { APP_KEY, clientOptions, Loyaltyd } from "./support/loyaltyd.js";
 const app = { channel: Channel.APP };
 const basket = [{ sku: "BEANS", category: "coffee", quantity: 1n, unitPriceMinor: 1299n }];
 
+// A well-formed coupon code no one issued: 16 characters and the check
+// character of proto/loyalty/v1/coupon_code.h (Luhn mod 32, rightmost
+// doubled first), so the server looks it up instead of refusing its form.
+function unknownCouponCode(n: number): string {
+  const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  const body = `ZZZZZZZZZZZZZZ${alphabet[Math.floor(n / 32) % 32]}${alphabet[n % 32]}`;
+  let sum = 0;
+  let doubled = true;
+  for (let i = body.length - 1; i >= 0; i--) {
+    let value = alphabet.indexOf(body[i]!);
+    if (doubled) value = Math.floor((value * 2) / 32) + ((value * 2) % 32);
+    sum += value;
+    doubled = !doubled;
+  }
+  return body + alphabet[(32 - (sum % 32)) % 32];
+}
+
 describe("outcome unknown", () => {
   const started: Loyaltyd[] = [];
   after(async () => {
@@ -103,6 +120,39 @@ describe("outcome unknown", () => {
     assert.ok(lost instanceof OutcomeUnknownError, `got ${String(lost)}`);
     assert.equal(lost.attempts, 1, "the first wait (30 s) was cut short");
     assert.ok(elapsedMs < 5000, `cancelled after ${elapsedMs} ms`);
+  });
+
+  it("retries the server's RESOURCE_EXHAUSTED, then reports it with its reason", async () => {
+    const server = await Loyaltyd.start({ extraArgs: ["--unknown-coupon-lookups-per-minute", "1"] });
+    started.push(server);
+    let waits = 0;
+    const client = new LoyaltyClient(
+      clientOptions(server.address, server.certificate, APP_KEY, {
+        retry: { attemptsMax: 3, initialBackoffMs: 1, backoffMaxMs: 1 },
+      }),
+      () => {
+        waits++;
+        return 0;
+      },
+    );
+    const unknown = await client.loyalty.getCoupon({ code: unknownCouponCode(1) }).then(
+      () => assert.fail("an unknown coupon was found"),
+      (error: unknown) => error,
+    );
+    assert.ok(unknown instanceof LoyaltyError);
+    assert.equal(unknown.reason, "ERROR_REASON_COUPON_NOT_FOUND");
+    assert.equal(waits, 0, "an answer is not retried");
+
+    const limited = await client.loyalty.getCoupon({ code: unknownCouponCode(2) }).then(
+      () => assert.fail("the lookup limit let a second unknown code through"),
+      (error: unknown) => error,
+    );
+    client.close();
+    assert.ok(limited instanceof LoyaltyError, `got ${String(limited)}`);
+    assert.equal(limited.codeName, "RESOURCE_EXHAUSTED");
+    assert.equal(limited.reason, "ERROR_REASON_UNKNOWN_CODE_LOOKUPS_LIMITED");
+    assert.equal(limited.transient, true);
+    assert.equal(waits, 2, "three attempts, two waits");
   });
 
   it("a read's last transient failure stays a LoyaltyError, after every attempt", async () => {

@@ -81,6 +81,8 @@ export interface StartOptions {
   certificate?: Certificate;
   /** Serve plaintext (loopback only) instead of TLS. */
   plaintext?: boolean;
+  /** More loyaltyd flags. */
+  extraArgs?: string[];
 }
 
 export class Loyaltyd {
@@ -105,6 +107,7 @@ export class Loyaltyd {
     const certificate = options.plaintext === true ? undefined : (options.certificate ?? makeCertificate(workDir));
     const args = ["--listen", options.listen ?? "127.0.0.1:0", "--data-dir", dataDir, "--program", sampleProgram];
     if (certificate !== undefined) args.push("--tls-cert", certificate.certPath, "--tls-key", certificate.keyPath);
+    args.push(...(options.extraArgs ?? []));
     const child = spawn(loyaltydPath(), args, { stdio: ["ignore", "pipe", "pipe"] });
     running.add(child);
     const server = new Loyaltyd(child, workDir, dataDir, certificate, ownsWorkDir);

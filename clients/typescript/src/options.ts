@@ -53,8 +53,9 @@ const RETRY_KEYS = ["attemptsMax", "initialBackoffMs", "backoffMaxMs"];
 // A misspelt option ("callTimeout") would otherwise be ignored silently.
 function refuseUnknownKeys(value: object, known: string[], prefix: string): void {
   for (const key of Object.keys(value)) {
-    if (!known.includes(key))
+    if (!known.includes(key)) {
       throw new OptionsError(`${prefix}${key}`, `is not an option (known: ${known.join(", ")})`);
+    }
   }
 }
 

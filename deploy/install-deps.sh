@@ -10,6 +10,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev catch2 libcli11-dev libssl-dev libphonenumber-dev
   libbenchmark-dev
+  # The C++ client's offline journal.
+  libsqlite3-dev
   # loyaltyd's allocator (server/CMakeLists.txt says why).
   libjemalloc-dev
   git ca-certificates
@@ -20,6 +22,13 @@ packages=(
   # libFuzzer builds (tests/fuzz/run_fuzzers.sh): clang and its runtimes.
   clang-14 libclang-rt-14-dev
 )
+
+# Node.js 20 and npm for the TypeScript client (clients/typescript/setup.sh
+# says why they are not in the list above). Only its tests need them, so a
+# missing or old Node.js does not stop building and running the service.
+if ! bash "$(dirname -- "${BASH_SOURCE[0]}")/../clients/typescript/setup.sh" --node-only; then
+  echo "install-deps: the TypeScript client's tests will fail until Node.js 20 or newer is installed" >&2
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -20,6 +20,9 @@ BUILD_DIR=${BUILD_DIR:-$root/build}
 export BUILD_DIR
 
 "$root/deploy/build.sh"
+# The TypeScript client's dependencies, exactly as package-lock.json pins
+# them (npm ci; node and npm installed first if missing).
+"$root/clients/typescript/setup.sh"
 
 # A short libFuzzer smoke run in its own clang build dir (about 3 minutes from
 # clean, under a minute warm). A crash fails the script, but ctest still runs

@@ -326,6 +326,30 @@ TEST_CASE("the TLS server name override names the certificate's host",
         absl::StatusCode::kUnavailable);
 }
 
+TEST_CASE("a client certificate is presented when the options carry one",
+          "[client]") {
+  TlsLedger ledger;
+  TempDir till_dir;
+  const TestCertificate till = MakeTestCertificate(till_dir.path());
+  ledger.proxy->RequireClientCertificate(till);
+  GetMemberRequest nobody;
+  nobody.set_member_id("nobody");
+
+  ClientOptions options = ledger.Options("pos-key");
+  options.tls_client_cert_pem = till.cert_pem;
+  options.tls_client_key_pem = till.key_pem;
+  absl::StatusOr<std::unique_ptr<Client>> presenting = Client::Create(options);
+  REQUIRE(presenting.ok());
+  absl::StatusOr<Member> answered = (*presenting)->GetMember(nobody);
+  INFO(answered.status().ToString());
+  CHECK(answered.status().code() == absl::StatusCode::kNotFound);
+
+  // Without it the handshake fails: nothing reaches the server.
+  std::unique_ptr<Client> anonymous = ledger.NewClient("pos-key");
+  CHECK(anonymous->GetMember(nobody).status().code() ==
+        absl::StatusCode::kUnavailable);
+}
+
 TEST_CASE("GenerateCoupons streams a batch, and a rerun replays it",
           "[client]") {
   TlsLedger ledger;

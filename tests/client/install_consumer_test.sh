@@ -31,8 +31,17 @@ output=$("$work/build/till_demo") || fail "till_demo: $output"
 [[ $output =~ ^outcome\ unknown\;\ resend\ under\ request\ id\ [0-9a-f]{32}$ ]] \
   || fail "till_demo printed: $output"
 
-libs=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" \
+flags=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" \
   pkg-config --cflags --libs loyalty-client) || fail "pkg-config loyalty-client"
-[[ $libs == *"-I$work/prefix/include"* && $libs == *-lloyalty_client* ]] \
-  || fail "pkg-config printed: $libs"
+include_dir= lib_dir=
+for flag in $flags; do
+  case $flag in
+    -I*) [[ -n $include_dir ]] || include_dir=${flag#-I} ;;
+    -L*) [[ -n $lib_dir ]] || lib_dir=${flag#-L} ;;
+  esac
+done
+[[ -f $include_dir/loyalty/client/client.h ]] \
+  || fail "pkg-config's include directory lacks the headers: $flags"
+[[ -f $lib_dir/libloyalty_client.a && $flags == *-lloyalty_client* ]] \
+  || fail "pkg-config's libraries are not the installed ones: $flags"
 echo "PASS: the installed LoyaltyClient package builds and runs a consumer"

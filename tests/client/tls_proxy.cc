@@ -182,6 +182,21 @@ TlsProxy::~TlsProxy() {
   SSL_CTX_free(context_);
 }
 
+void TlsProxy::RequireClientCertificate(
+    const TestCertificate& client_certificate) {
+  BIO* cert_bio =
+      BIO_new_mem_buf(client_certificate.cert_pem.data(),
+                      static_cast<int>(client_certificate.cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+  BIO_free(cert_bio);
+  REQUIRE(cert != nullptr);
+  // The self-signed client certificate is its own authority.
+  REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(context_), cert) == 1);
+  X509_free(cert);
+  SSL_CTX_set_verify(
+      context_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+}
+
 void TlsProxy::AcceptLoop() {
   while (!stopping_) {
     const int client_fd = accept(listen_fd_, nullptr, nullptr);

@@ -40,6 +40,11 @@ class TlsProxy {
   TlsProxy(const TlsProxy&) = delete;
   TlsProxy& operator=(const TlsProxy&) = delete;
 
+  // From now on, a client must present `client_certificate` (mutual TLS);
+  // connections without it fail their handshake. Call before the first
+  // connection.
+  void RequireClientCertificate(const TestCertificate& client_certificate);
+
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 

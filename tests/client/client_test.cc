@@ -393,6 +393,70 @@ TEST_CASE("GenerateCoupons streams a batch, and a rerun replays it",
         ERROR_REASON_COUPON_TEMPLATE_NOT_FOUND);
 }
 
+// A typed method's name, checked at compile time to be a member of Client.
+#define TYPED_METHOD(name) (static_cast<void>(&Client::name), #name)
+
+TEST_CASE("every RPC of both services has a typed method", "[client]") {
+  // A new RPC in the contract fails this test until client.h has its line.
+  const std::set<std::string> typed_loyalty = {
+      TYPED_METHOD(EnrollMember),
+      TYPED_METHOD(GetMember),
+      TYPED_METHOD(Earn),
+      TYPED_METHOD(QuoteEarn),
+      TYPED_METHOD(RecordEvent),
+      TYPED_METHOD(Redeem),
+      TYPED_METHOD(GetBalance),
+      TYPED_METHOD(HoldPoints),
+      TYPED_METHOD(Return),
+      TYPED_METHOD(CapturePoints),
+      TYPED_METHOD(ReleasePoints),
+      TYPED_METHOD(ListEntries),
+      TYPED_METHOD(EarnBatch),
+      TYPED_METHOD(LookupMember),
+      TYPED_METHOD(LinkIdentifier),
+      TYPED_METHOD(UnlinkIdentifier),
+      TYPED_METHOD(TransferPoints),
+      TYPED_METHOD(IssueCoupon),
+      TYPED_METHOD(RedeemCoupon),
+      TYPED_METHOD(GetCoupon),
+      TYPED_METHOD(ValidateCoupon),
+      TYPED_METHOD(ReserveCoupon),
+      TYPED_METHOD(CommitCoupon),
+      TYPED_METHOD(ReleaseCoupon),
+      TYPED_METHOD(IssueVoucher),
+      TYPED_METHOD(RedeemVoucherUnits),
+      TYPED_METHOD(TransferVoucherUnits),
+      TYPED_METHOD(GetVoucher),
+      TYPED_METHOD(GiftVoucherUnits),
+      TYPED_METHOD(ClaimVoucherGift),
+      TYPED_METHOD(RefundVoucherUnits),
+      TYPED_METHOD(RedeemReward),
+      TYPED_METHOD(CancelReward),
+      TYPED_METHOD(ListRewards),
+      TYPED_METHOD(ListWallet),
+  };
+  const std::set<std::string> typed_admin = {
+      TYPED_METHOD(Adjust),          TYPED_METHOD(VerifyLedger),
+      TYPED_METHOD(GetServerStats),  TYPED_METHOD(ImportMembers),
+      TYPED_METHOD(CloseMember),     TYPED_METHOD(MergeMembers),
+      TYPED_METHOD(GenerateCoupons),
+  };
+  const auto names_of = [](const google::protobuf::ServiceDescriptor* service) {
+    std::set<std::string> names;
+    for (int i = 0; i < service->method_count(); ++i) {
+      names.insert(service->method(i)->name());
+    }
+    return names;
+  };
+  const google::protobuf::FileDescriptor* contract =
+      EarnRequest::descriptor()->file();
+  CHECK(names_of(contract->FindServiceByName("LoyaltyService")) ==
+        typed_loyalty);
+  CHECK(names_of(contract->FindServiceByName("AdminService")) == typed_admin);
+}
+
+#undef TYPED_METHOD
+
 TEST_CASE("options that break a rule are refused, naming the field",
           "[client]") {
   const auto refusal = [](ClientOptions options) {

@@ -110,9 +110,8 @@ ExitCode RunAdjust(const GlobalFlags& global, const AdjustFlags& flags) {
 
   const Connection connection(global);
   AdjustResponse response;
-  const ExitCode sent =
-      connection.Call(connection.admin(), &AdminService::Stub::Adjust, *request,
-                      &response, request_id);
+  const ExitCode sent = connection.Call(&AdminService::Stub::Adjust, *request,
+                                        &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintAdjusted);
 }

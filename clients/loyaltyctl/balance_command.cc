@@ -40,8 +40,8 @@ ExitCode RunBalance(const GlobalFlags& global, const BalanceFlags& flags) {
   const Connection connection(global);
   Balance balance;
   const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::GetBalance,
-                      request, &balance, /*retry_request_id=*/"");
+      connection.Call(&LoyaltyService::Stub::GetBalance, request, &balance,
+                      /*retry_request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, balance, &PrintBalance);
 }

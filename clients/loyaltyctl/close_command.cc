@@ -95,8 +95,8 @@ ExitCode ConfirmClose(const Connection& connection, const CloseFlags& flags) {
   request.set_member_id(flags.member_id);
   Balance balance;
   const ExitCode read =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::GetBalance,
-                      request, &balance, /*retry_request_id=*/"");
+      connection.Call(&LoyaltyService::Stub::GetBalance, request, &balance,
+                      /*retry_request_id=*/"");
   if (read != ExitCode::kOk) return read;
   const absl::Status agreed = AskOperator(
       std::cin, std::cerr, CloseQuestion(flags, balance), "not closed");
@@ -148,9 +148,8 @@ ExitCode RunClose(const GlobalFlags& global, const CloseFlags& flags) {
   const std::string& request_id = request->context().request_id();
   AnnounceRequestId(global, request_id);
   CloseMemberResponse response;
-  const ExitCode sent =
-      connection.Call(connection.admin(), &AdminService::Stub::CloseMember,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&AdminService::Stub::CloseMember,
+                                        *request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintClosed);
 }

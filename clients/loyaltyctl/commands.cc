@@ -12,8 +12,8 @@ namespace loyalty::ctl {
 namespace {
 
 constexpr char kGlobalFlagsHint[] =
-    "Global flags --server, --api-key, --timeout-ms and --json work here "
-    "too;\nsee loyaltyctl --help.";
+    "Global flags --server, --api-key, --timeout-ms, --retries and --json "
+    "work here too;\nsee loyaltyctl --help.";
 
 }  // namespace
 

@@ -2,29 +2,30 @@
 
 #include "clients/loyaltyctl/connection.h"
 
-#include <chrono>
-
-#include "absl/strings/str_cat.h"
+#include <utility>
 
 namespace loyalty::ctl {
 
-Connection::Connection(const GlobalFlags& global)
-    : api_key_(global.api_key),
-      timeout_ms_(global.timeout_ms),
-      // Plaintext until loyaltyd serves TLS.
-      channel_(grpc::CreateChannel(global.server_address,
-                                   grpc::InsecureChannelCredentials())),
-      loyalty_stub_(loyalty::v1::LoyaltyService::NewStub(channel_)),
-      admin_stub_(loyalty::v1::AdminService::NewStub(channel_)) {}
+loyalty::client::ClientOptions ClientOptionsFor(const GlobalFlags& global) {
+  loyalty::client::ClientOptions options;
+  options.address = global.server_address;
+  // Plaintext until loyaltyd serves TLS.
+  options.tls = false;
+  options.api_key = global.api_key;
+  options.call_timeout_ms = global.timeout_ms;
+  options.retry.attempts_max = global.retries + 1;
+  options.retry.initial_backoff_ms = kRetryBackoffMsInitial;
+  options.retry.backoff_max_ms = kRetryBackoffMsMax;
+  return options;
+}
 
-void PrepareCallContext(const std::string& api_key, int64_t timeout_ms,
-                        grpc::ClientContext* context) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(timeout_ms));
-  // Without a key the server answers UNAUTHENTICATED, which says more than a
-  // local refusal would; an empty "Bearer " would only hide that.
-  if (!api_key.empty()) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
+Connection::Connection(const GlobalFlags& global) {
+  absl::StatusOr<std::unique_ptr<loyalty::client::Client>> client =
+      loyalty::client::Client::Create(ClientOptionsFor(global));
+  if (client.ok()) {
+    client_ = *std::move(client);
+  } else {
+    status_ = client.status();
   }
 }
 

@@ -1,81 +1,77 @@
 // File: clients/loyaltyctl/connection.h
 //
-// The channel to loyaltyd for one loyaltyctl run, and the one way its RPCs
-// are sent: with the run's deadline and API key, a failure reported as one
-// line on stderr.
+// loyaltyctl's client of loyaltyd for one run: the C++ client library
+// (clients/cpp, loyalty::client::Client) configured from the global flags,
+// and the one way its RPCs are sent, a failure reported as one line on
+// stderr.
 //
 //   Connection connection(global);
 //   loyalty::v1::Balance balance;
-//   ExitCode sent = connection.Call(
-//       connection.loyalty(), &LoyaltyService::Stub::GetBalance, request,
-//       &balance, /*retry_request_id=*/"");
+//   ExitCode sent = connection.Call(&LoyaltyService::Stub::GetBalance,
+//                                   request, &balance,
+//                                   /*retry_request_id=*/"");
 //   if (sent != ExitCode::kOk) return sent;
 
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_CONNECTION_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_CONNECTION_H_
 
-#include <grpcpp/grpcpp.h>
-
-#include <cstdint>
 #include <memory>
-#include <string>
+#include <utility>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/errors.h"
 #include "clients/loyaltyctl/exit_code.h"
 #include "clients/loyaltyctl/global_flags.h"
-#include "loyalty/v1/loyalty_service.grpc.pb.h"
+#include "loyalty/client/client.h"
 
 namespace loyalty::ctl {
 
-// Sets the deadline and the authorization metadata of one call, as every
-// loyaltyctl call has them (Connection::Call, and import's parallel calls).
-void PrepareCallContext(const std::string& api_key, int64_t timeout_ms,
-                        grpc::ClientContext* context);
+// The library's options for the global flags: --server, --api-key,
+// --timeout-ms (each attempt's deadline) and --retries (transient failures
+// sent again under the same request id, with backoff).
+loyalty::client::ClientOptions ClientOptionsFor(const GlobalFlags& global);
 
 class Connection {
  public:
-  // Creates the channel to global.server_address. Nothing is sent, and no
-  // connection is opened, before the first Call.
+  // Makes the client; nothing is sent, and no connection is opened, before
+  // the first Call.
   explicit Connection(const GlobalFlags& global);
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  loyalty::v1::LoyaltyService::Stub* loyalty() const {
-    return loyalty_stub_.get();
-  }
-  loyalty::v1::AdminService::Stub* admin() const { return admin_stub_.get(); }
+  // Whether the global flags made a client: when not (a flag the library
+  // refuses), Call reports it as bad input and sends nothing.
+  const absl::Status& status() const { return status_; }
+  // REQUIRES: status().ok().
+  const loyalty::client::Client& client() const { return *client_; }
 
-  // Sends one unary RPC, `method` of `stub`, with a deadline of --timeout-ms
-  // from now and the API key. Returns kOk with *response filled in. On
-  // failure, reports it (see ReportRpcFailure; `retry_request_id` is the
-  // request id of a write, "" for a read) and returns its exit code.
+  // Sends one unary RPC, `method`, through the library (deadline, API key,
+  // retries). Returns kOk with *response filled in. On failure, reports it
+  // (see ReportRpcFailure) and returns its exit code. `retry_request_id` is
+  // the request id of a write, "" for a read.
   template <typename Stub, typename Request, typename Response>
-  ExitCode Call(Stub* stub,
-                grpc::Status (Stub::*method)(grpc::ClientContext*,
+  ExitCode Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
                                              const Request&, Response*),
                 const Request& request, Response* response,
                 absl::string_view retry_request_id) const {
-    grpc::ClientContext context;
-    PrepareContext(&context);
-    const grpc::Status status = (stub->*method)(&context, request, response);
-    if (!status.ok()) {
-      return ReportRpcFailure(status, context, retry_request_id);
+    if (!status_.ok()) return ReportBadInput(status_);
+    const loyalty::client::CallKind kind =
+        retry_request_id.empty() ? loyalty::client::CallKind::kRead
+                                 : loyalty::client::CallKind::kWrite;
+    absl::StatusOr<Response> answer = client_->Call(method, request, kind);
+    if (!answer.ok()) {
+      return ReportRpcFailure(answer.status(), retry_request_id);
     }
+    *response = *std::move(answer);
     return ExitCode::kOk;
   }
 
  private:
-  void PrepareContext(grpc::ClientContext* context) const {
-    PrepareCallContext(api_key_, timeout_ms_, context);
-  }
-
-  const std::string api_key_;
-  const int64_t timeout_ms_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<loyalty::v1::LoyaltyService::Stub> loyalty_stub_;
-  std::unique_ptr<loyalty::v1::AdminService::Stub> admin_stub_;
+  absl::Status status_;
+  std::unique_ptr<loyalty::client::Client> client_;
 };
 
 }  // namespace loyalty::ctl

@@ -96,9 +96,8 @@ ExitCode RunIssue(const GlobalFlags& global, const IssueFlags& flags) {
   AnnounceRequestId(global, request_id);
   const Connection connection(global);
   loyalty::v1::IssueCouponResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::IssueCoupon,
-                      request, &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::IssueCoupon,
+                                        request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response,
                        &PrintCouponChange<loyalty::v1::IssueCouponResponse>);
@@ -115,9 +114,8 @@ ExitCode RunShow(const GlobalFlags& global, const ShowFlags& flags) {
   request.set_code(flags.code);
   const Connection connection(global);
   Coupon response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(), &LoyaltyService::Stub::GetCoupon, request,
-      &response, /*request_id=*/"");
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::GetCoupon,
+                                        request, &response, /*request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintCoupon);
 }
@@ -158,9 +156,8 @@ ExitCode RunValidate(const GlobalFlags& global, const ValidateFlags& flags) {
   if (!basket.ok()) return ReportBadInput(basket);
   const Connection connection(global);
   loyalty::v1::ValidateCouponResponse response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(), &LoyaltyService::Stub::ValidateCoupon, request,
-      &response, /*request_id=*/"");
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::ValidateCoupon,
+                                        request, &response, /*request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintValidated);
 }
@@ -187,9 +184,8 @@ ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {
   AnnounceRequestId(global, request_id);
   const Connection connection(global);
   loyalty::v1::RedeemCouponResponse response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(), &LoyaltyService::Stub::RedeemCoupon, request,
-      &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::RedeemCoupon,
+                                        request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response,
                        &PrintCouponChange<loyalty::v1::RedeemCouponResponse>);
@@ -227,9 +223,8 @@ ExitCode RunReserve(const GlobalFlags& global, const ReserveFlags& flags) {
   AnnounceRequestId(global, request_id);
   const Connection connection(global);
   loyalty::v1::ReserveCouponResponse response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(), &LoyaltyService::Stub::ReserveCoupon, request,
-      &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::ReserveCoupon,
+                                        request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintReserved);
 }
@@ -254,11 +249,10 @@ ExitCode RunSettle(const GlobalFlags& global, const SettleFlags& flags,
   AnnounceRequestId(global, request_id);
   const Connection connection(global);
   loyalty::v1::SettleCouponReservationResponse response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(),
-      commit ? &LoyaltyService::Stub::CommitCoupon
-             : &LoyaltyService::Stub::ReleaseCoupon,
-      request, &response, request_id);
+  const ExitCode sent =
+      connection.Call(commit ? &LoyaltyService::Stub::CommitCoupon
+                             : &LoyaltyService::Stub::ReleaseCoupon,
+                      request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(
       global, response,

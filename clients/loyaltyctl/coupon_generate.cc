@@ -98,29 +98,29 @@ ExitCode RunGenerate(const GlobalFlags& global, const GenerateFlags& flags) {
   AnnounceRequestId(global, request_id);
 
   const Connection connection(global);
-  grpc::ClientContext call;
-  PrepareCallContext(
-      global.api_key,
-      global.timeout_ms + flags.count * kDeadlineUsPerCode / 1000, &call);
+  if (!connection.status().ok()) return ReportBadInput(connection.status());
+  loyalty::client::CallOptions call;
+  call.timeout_ms = global.timeout_ms + flags.count * kDeadlineUsPerCode / 1000;
   ProgressReporter progress(
       stderr, "generate", "codes", flags.count,
       StderrProgressOptions(static_cast<double>(flags.progress_ms) / 1000));
-  std::unique_ptr<grpc::ClientReader<loyalty::v1::GenerateCouponsResponse>>
-      reader = connection.admin()->GenerateCoupons(&call, request);
-  loyalty::v1::GenerateCouponsResponse chunk;
   Streamed streamed;
+  // A chunk the CSV could not take; the library cancels the call then.
   absl::Status broken;
-  while (broken.ok() && reader->Read(&chunk)) {
-    std::vector<std::string> codes(chunk.codes().begin(), chunk.codes().end());
-    broken = (*csv)->Append(chunk.first_index(), codes);
-    streamed.codes += static_cast<int64_t>(codes.size());
-    if (chunk.replayed()) {
-      streamed.replayed_codes += static_cast<int64_t>(codes.size());
-    }
-    progress.Update(streamed.codes);
-  }
-  if (!broken.ok()) call.TryCancel();
-  const grpc::Status status = reader->Finish();
+  const absl::Status status = connection.client().GenerateCoupons(
+      request,
+      [&](const loyalty::v1::GenerateCouponsResponse& chunk) {
+        std::vector<std::string> codes(chunk.codes().begin(),
+                                       chunk.codes().end());
+        broken = (*csv)->Append(chunk.first_index(), codes);
+        streamed.codes += static_cast<int64_t>(codes.size());
+        if (chunk.replayed()) {
+          streamed.replayed_codes += static_cast<int64_t>(codes.size());
+        }
+        progress.Update(streamed.codes);
+        return broken;
+      },
+      call);
   progress.Finish(streamed.codes);
   if (!broken.ok()) {
     if (absl::IsDataLoss(broken)) return ReportBadResponse(broken.message());
@@ -128,7 +128,7 @@ ExitCode RunGenerate(const GlobalFlags& global, const GenerateFlags& flags) {
                  std::string(broken.message()).c_str());
     return ExitCode::kTransient;
   }
-  if (!status.ok()) return ReportRpcFailure(status, call, request_id);
+  if (!status.ok()) return ReportRpcFailure(status, request_id);
   absl::Status committed = (*csv)->Commit();
   if (!committed.ok()) {
     if (absl::IsDataLoss(committed)) {

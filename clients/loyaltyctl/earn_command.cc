@@ -133,9 +133,8 @@ ExitCode RunEarn(const GlobalFlags& global, const EarnFlags& flags) {
 
   const Connection connection(global);
   EarnResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::Earn,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::Earn, *request,
+                                        &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintEarned);
 }
@@ -145,9 +144,9 @@ ExitCode RunQuote(const GlobalFlags& global, const EarnFlags& flags) {
   if (!request.ok()) return ReportBadInput(request.status());
   const Connection connection(global);
   QuoteEarnResponse response;
-  const ExitCode sent = connection.Call(
-      connection.loyalty(), &LoyaltyService::Stub::QuoteEarn, *request,
-      &response, request->context().request_id());
+  const ExitCode sent =
+      connection.Call(&LoyaltyService::Stub::QuoteEarn, *request, &response,
+                      request->context().request_id());
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintQuote);
 }

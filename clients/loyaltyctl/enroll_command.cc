@@ -83,9 +83,8 @@ ExitCode RunEnroll(const GlobalFlags& global, const EnrollFlags& flags) {
 
   const Connection connection(global);
   EnrollMemberResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::EnrollMember,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::EnrollMember,
+                                        *request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintEnrolled);
 }

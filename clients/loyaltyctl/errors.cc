@@ -3,15 +3,15 @@
 #include "clients/loyaltyctl/errors.h"
 
 #include <iostream>
+#include <optional>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "loyalty/client/call_status.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/contract.h"
 
 namespace loyalty::ctl {
 namespace {
@@ -24,33 +24,6 @@ std::string OneLine(absl::string_view text) {
   return absl::StrReplaceAll(text, {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
 }
 
-// The reason's enum name without its prefix, e.g. "INSUFFICIENT_POINTS". The
-// contract does not say whether the metadata carries the enum's name or its
-// number, so both are understood; anything else is shown as sent.
-std::string ReasonLabel(absl::string_view value) {
-  int number = 0;
-  loyalty::v1::ErrorReason reason = loyalty::v1::ERROR_REASON_UNSPECIFIED;
-  std::string name;
-  if (absl::SimpleAtoi(value, &number) &&
-      loyalty::v1::ErrorReason_IsValid(number)) {
-    name = loyalty::v1::ErrorReason_Name(number);
-  } else if (loyalty::v1::ErrorReason_Parse(std::string(value), &reason)) {
-    name = loyalty::v1::ErrorReason_Name(reason);
-  } else {
-    return OneLine(value);
-  }
-  return std::string(absl::StripPrefix(name, kReasonEnumPrefix));
-}
-
-// The "loyalty-reason" trailing metadata of a failed call, or "" without one.
-std::string ReasonOf(const grpc::ClientContext& context) {
-  const auto& trailers = context.GetServerTrailingMetadata();
-  const auto found = trailers.find(contract::kReasonMetadataKey);
-  if (found == trailers.end()) return "";
-  return ReasonLabel(
-      absl::string_view(found->second.data(), found->second.size()));
-}
-
 }  // namespace
 
 ExitCode ReportBadInput(const absl::Status& status) {
@@ -58,14 +31,23 @@ ExitCode ReportBadInput(const absl::Status& status) {
   return ExitCode::kBadInput;
 }
 
-ExitCode ReportRpcFailure(const grpc::Status& status,
-                          const grpc::ClientContext& context,
+std::string ReasonLabel(const absl::Status& status) {
+  const std::optional<std::string> text = client::ReasonTextOf(status);
+  if (!text.has_value()) return "";
+  const loyalty::v1::ErrorReason reason = client::ReasonOf(status);
+  // A reason this build does not know is shown as sent.
+  if (reason == loyalty::v1::ERROR_REASON_UNSPECIFIED) return OneLine(*text);
+  return std::string(absl::StripPrefix(loyalty::v1::ErrorReason_Name(reason),
+                                       kReasonEnumPrefix));
+}
+
+ExitCode ReportRpcFailure(const absl::Status& status,
                           absl::string_view retry_request_id) {
-  const bool transient = IsTransient(status.error_code());
+  const bool transient = client::IsTransientFailure(status);
   std::string line =
-      absl::StrCat("loyaltyctl: ", StatusCodeName(status.error_code()), ": ",
-                   OneLine(status.error_message()));
-  const std::string reason = ReasonOf(context);
+      absl::StrCat("loyaltyctl: ", client::StatusCodeName(status.code()), ": ",
+                   OneLine(status.message()));
+  const std::string reason = ReasonLabel(status);
   if (!reason.empty()) absl::StrAppend(&line, " (reason: ", reason, ")");
   if (transient && !retry_request_id.empty()) {
     absl::StrAppend(&line, "; retry with --request-id ", retry_request_id);
@@ -77,53 +59,6 @@ ExitCode ReportRpcFailure(const grpc::Status& status,
 ExitCode ReportBadResponse(absl::string_view problem) {
   std::cerr << "loyaltyctl: " << OneLine(problem) << '\n';
   return ExitCode::kRejected;
-}
-
-bool IsTransient(grpc::StatusCode code) {
-  return contract::IsTransientCode(static_cast<int>(code));
-}
-
-std::string StatusCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::DO_NOT_USE:
-      break;
-  }
-  // A code from a newer gRPC than this client knows.
-  return absl::StrCat("CODE_", static_cast<int>(code));
 }
 
 }  // namespace loyalty::ctl

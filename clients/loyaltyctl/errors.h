@@ -6,8 +6,6 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_ERRORS_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_ERRORS_H_
 
-#include <grpcpp/grpcpp.h>
-
 #include <string>
 
 #include "absl/status/status.h"
@@ -20,25 +18,24 @@ namespace loyalty::ctl {
 // `status` names the flag. Returns kBadInput.
 ExitCode ReportBadInput(const absl::Status& status);
 
-// Reports a failed RPC as "loyaltyctl: <CODE_NAME>: <message>", followed by
-// the server's machine-readable reason when it sent one in the
-// "loyalty-reason" trailing metadata. For a transient failure of a write,
+// Reports a failed RPC, as the client library returned it, as
+// "loyaltyctl: <CODE_NAME>: <message>", followed by the server's
+// machine-readable reason when it sent one (loyalty::client::ReasonTextOf).
+// For a transient failure of a write (its outcome unknown),
 // `retry_request_id` is appended so the operator can retry it at most once;
-// reads pass "". Returns kTransient for UNAVAILABLE, DEADLINE_EXCEEDED and
-// RESOURCE_EXHAUSTED, kRejected for every other code.
-ExitCode ReportRpcFailure(const grpc::Status& status,
-                          const grpc::ClientContext& context,
+// reads pass "". Returns kTransient for a transient failure
+// (loyalty::client::IsTransientFailure), kRejected for every other.
+ExitCode ReportRpcFailure(const absl::Status& status,
                           absl::string_view retry_request_id);
 
 // Reports an OK answer the CLI cannot use (e.g. one that breaks the contract).
 // Returns kRejected, as a retry would get the same answer.
 ExitCode ReportBadResponse(absl::string_view problem);
 
-// Whether a retry of the same call may succeed.
-bool IsTransient(grpc::StatusCode code);
-
-// The canonical name of `code`, e.g. "FAILED_PRECONDITION".
-std::string StatusCodeName(grpc::StatusCode code);
+// The reason a failure carries, for people: the ErrorReason's name without
+// its ERROR_REASON_ prefix (e.g. "INSUFFICIENT_POINTS"), or the trailer as
+// sent when this build does not know it; "" without one.
+std::string ReasonLabel(const absl::Status& status);
 
 }  // namespace loyalty::ctl
 

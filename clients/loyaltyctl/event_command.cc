@@ -65,9 +65,8 @@ ExitCode RunEvent(const GlobalFlags& global, const EventFlags& flags) {
 
   const Connection connection(global);
   RecordEventResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::RecordEvent,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::RecordEvent,
+                                        *request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintRecorded);
 }

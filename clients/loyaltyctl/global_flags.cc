@@ -23,6 +23,12 @@ void AddGlobalFlags(CLI::App* app, GlobalFlags* flags) {
       ->type_name("MS")
       ->transform(DecimalIntegerCheck(1, kTimeoutMsMax))
       ->capture_default_str();
+  app->add_option("--retries", flags->retries,
+                  "Times a call that failed transiently is sent again, under "
+                  "the same request id (0 = never)")
+      ->type_name("N")
+      ->transform(DecimalIntegerCheck(0, kRetriesMax))
+      ->capture_default_str();
   app->add_flag("--json", flags->json,
                 "Print the response as one JSON object (for scripts)");
 }

@@ -16,18 +16,31 @@ namespace loyalty::ctl {
 // keeps the deadline arithmetic far from overflow.
 inline constexpr int64_t kTimeoutMsMax = 24 * 60 * 60 * 1000;
 
+// --retries: how often a call that failed transiently (UNAVAILABLE,
+// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED) is sent again, under the
+// same request id, so a retried write is applied at most once. The pauses
+// between attempts are random, up to 0.25 s doubling to 4 s: 0.25 + 0.5 + 1
+// = 1.75 s at most over the default 3 retries, enough for a restart of
+// loyaltyd or a full queue to drain.
+inline constexpr int kRetriesDefault = 3;
+inline constexpr int kRetriesMax = 10;
+inline constexpr int64_t kRetryBackoffMsInitial = 250;
+inline constexpr int64_t kRetryBackoffMsMax = 4000;
+
 struct GlobalFlags {
   std::string server_address = "127.0.0.1:50051";
   // Sent as "authorization: Bearer <api_key>"; empty sends no credentials.
   std::string api_key;
   // Deadline of each RPC, counted from when it is sent.
   int64_t timeout_ms = 5000;
+  // Retries of a transiently failed call; 0 = never.
+  int retries = kRetriesDefault;
   // Print each response as one JSON object instead of text for people.
   bool json = false;
 };
 
-// Adds --server, --api-key, --timeout-ms and --json to `app`. CLI11 writes the
-// parsed values into *flags, which must outlive `app`.
+// Adds --server, --api-key, --timeout-ms, --retries and --json to `app`. CLI11
+// writes the parsed values into *flags, which must outlive `app`.
 void AddGlobalFlags(CLI::App* app, GlobalFlags* flags);
 
 }  // namespace loyalty::ctl

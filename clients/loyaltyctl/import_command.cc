@@ -309,11 +309,11 @@ ExitCode ImportRun::Validate() {
 ExitCode ImportRun::ReportCallFailure(const ImportChunk& chunk,
                                       const CallAnswer& answer, bool dry_run,
                                       ProgressReporter* progress) const {
-  const bool transient = IsTransient(answer.status.error_code());
-  std::string line = absl::StrCat(
-      "loyaltyctl: import: ", ChunkLines(chunk), ": ",
-      StatusCodeName(answer.status.error_code()), ": ",
-      answer.status.error_message());
+  const bool transient = client::IsTransientFailure(answer.status);
+  std::string line =
+      absl::StrCat("loyaltyctl: import: ", ChunkLines(chunk), ": ",
+                   client::StatusCodeName(answer.status.code()), ": ",
+                   answer.status.message());
   if (!answer.reason.empty()) absl::StrAppend(&line, " (reason: ", answer.reason, ")");
   if (transient) {
     absl::StrAppend(&line, "; gave up after ", answer.attempts, " attempts. ");
@@ -339,8 +339,8 @@ ExitCode ImportRun::SendRows(absl::string_view label, bool dry_run,
   ExitCode failure = ExitCode::kOk;
   int64_t done = 0;
   ImportSender sender(
-      global_, connection_->admin(), static_cast<int>(flags_.in_flight),
-      &progress, [&](ImportChunk& chunk, CallAnswer& answer) {
+      connection_->client(), static_cast<int>(flags_.in_flight), &progress,
+      [&](ImportChunk& chunk, CallAnswer& answer) {
         if (!answer.status.ok()) {
           failure = ReportCallFailure(chunk, answer, dry_run, &progress);
           return false;
@@ -518,6 +518,9 @@ ExitCode ImportRun::Run() {
   if (ExitCode opened = Open(); opened != ExitCode::kOk) return opened;
   if (ExitCode valid = Validate(); valid != ExitCode::kOk) return valid;
   connection_ = std::make_unique<Connection>(global_);
+  if (!connection_->status().ok()) {
+    return ReportBadInput(connection_->status());
+  }
   if (scan_.rows > static_cast<int64_t>(scan_.bad_lines.size())) {
     if (ExitCode checked = Check(); checked != ExitCode::kOk) return checked;
   } else {

@@ -3,39 +3,28 @@
 #include "clients/loyaltyctl/import_sender.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "clients/loyaltyctl/check.h"
-#include "clients/loyaltyctl/connection.h"
-#include "clients/loyaltyctl/errors.h"
-#include "loyalty/v1/contract.h"
+#include "loyalty/client/call_status.h"
 
 namespace loyalty::ctl {
 namespace {
 
 // The reason of a failed call, by name when the server sent its number.
-std::string ReasonOf(const grpc::ClientContext& context) {
-  const auto& trailers = context.GetServerTrailingMetadata();
-  const auto found = trailers.find(contract::kReasonMetadataKey);
-  if (found == trailers.end()) return "";
-  std::string value(found->second.data(), found->second.size());
+std::string ReasonOf(const absl::Status& status) {
+  const std::optional<std::string> text = client::ReasonTextOf(status);
+  if (!text.has_value()) return "";
   int number = 0;
-  if (absl::SimpleAtoi(value, &number) &&
+  if (absl::SimpleAtoi(*text, &number) &&
       loyalty::v1::ErrorReason_IsValid(number)) {
     return loyalty::v1::ErrorReason_Name(number);
   }
-  return value;
-}
-
-// The deadline and credentials of one attempt, as every loyaltyctl call
-// has them.
-void PrepareContext(const GlobalFlags& global, grpc::ClientContext* context) {
-  PrepareCallContext(global.api_key, global.timeout_ms, context);
+  return *text;
 }
 
 }  // namespace
@@ -47,12 +36,9 @@ std::string ChunkLines(const ImportChunk& chunk) {
                       chunk.rows.back().line);
 }
 
-ImportSender::ImportSender(const GlobalFlags& global,
-                           loyalty::v1::AdminService::Stub* stub,
-                           int in_flight, ProgressReporter* progress,
-                           OnAnswer on_answer)
-    : global_(global),
-      stub_(stub),
+ImportSender::ImportSender(const loyalty::client::Client& client, int in_flight,
+                           ProgressReporter* progress, OnAnswer on_answer)
+    : client_(client),
       in_flight_max_(static_cast<size_t>(std::max(in_flight, 1))),
       progress_(progress),
       on_answer_(std::move(on_answer)) {}
@@ -62,26 +48,26 @@ ImportSender::~ImportSender() { Finish(); }
 CallAnswer ImportSender::Call(const loyalty::v1::ImportMembersRequest& request,
                               absl::string_view lines) const {
   CallAnswer answer;
-  int64_t pause_ms = kImportRetryPauseMs;
-  for (answer.attempts = 1;; ++answer.attempts) {
-    grpc::ClientContext context;
-    PrepareContext(global_, &context);
-    answer.response.Clear();
-    answer.status = stub_->ImportMembers(&context, request, &answer.response);
-    answer.reason = answer.status.ok() ? "" : ReasonOf(context);
-    if (answer.status.ok() || !IsTransient(answer.status.error_code()) ||
-        answer.attempts >= kImportCallAttemptsMax) {
-      return answer;
-    }
+  answer.attempts = 1;
+  loyalty::client::CallOptions call;
+  call.on_retry = [&](const loyalty::client::RetryNotice& notice) {
+    answer.attempts = notice.attempt_next;
     progress_->Note(absl::StrFormat(
         "loyaltyctl: import: %s: %s: %s; sending them again in %.2f s "
         "(attempt %d of %d)",
-        lines, StatusCodeName(answer.status.error_code()),
-        answer.status.error_message(), static_cast<double>(pause_ms) / 1000,
-        answer.attempts + 1, kImportCallAttemptsMax));
-    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
-    pause_ms = std::min(pause_ms * 2, kImportRetryPauseMsMax);
+        lines, client::StatusCodeName(notice.failure.code()),
+        notice.failure.message(), static_cast<double>(notice.pause_ms) / 1000,
+        notice.attempt_next, notice.attempts_max));
+  };
+  absl::StatusOr<loyalty::v1::ImportMembersResponse> response =
+      client_.ImportMembers(request, call);
+  if (response.ok()) {
+    answer.response = *std::move(response);
+  } else {
+    answer.status = response.status();
+    answer.reason = ReasonOf(answer.status);
   }
+  return answer;
 }
 
 void ImportSender::HandleOldest() {

@@ -6,14 +6,15 @@
 // the order the chunks were sent, on the caller's thread, so output and
 // counts follow the file.
 //
-// A call that fails with UNAVAILABLE, RESOURCE_EXHAUSTED or
-// DEADLINE_EXCEEDED is sent again, unchanged, after a growing pause, up to
-// kImportCallAttemptsMax times. That is safe for writes because every row
-// carries its own request id: a row the first attempt applied is replayed,
-// not applied twice.
+// The client library sends a call that failed transiently again, unchanged,
+// after a growing random pause, up to --retries times (each retry noted on
+// the progress output). That is safe for writes because every row carries
+// its own request id: a row the first attempt applied is replayed, not
+// applied twice.
 //
-//   ImportSender sender(global, connection.admin(), /*in_flight=*/4,
-//                       &progress, [&](ImportChunk& chunk, CallAnswer& answer) {
+//   ImportSender sender(connection.client(), /*in_flight=*/4,
+//                       &progress, [&](ImportChunk& chunk, CallAnswer& answer)
+//                       {
 //                         ...
 //                         return true;  // false: send no further chunks
 //                       });
@@ -23,8 +24,6 @@
 #ifndef LOYALTY_CLIENTS_LOYALTYCTL_IMPORT_SENDER_H_
 #define LOYALTY_CLIENTS_LOYALTYCTL_IMPORT_SENDER_H_
 
-#include <grpcpp/grpcpp.h>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -32,20 +31,15 @@
 #include <string>
 #include <vector>
 
-#include "clients/loyaltyctl/global_flags.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "clients/loyaltyctl/import_progress.h"
 #include "clients/loyaltyctl/import_rows.h"
-#include "loyalty/v1/loyalty_service.grpc.pb.h"
+#include "loyalty/client/client.h"
 
 namespace loyalty::ctl {
 
 inline constexpr int kImportRowsPerCall = 1000;
-inline constexpr int kImportCallAttemptsMax = 6;
-// Pause before the second attempt; it doubles for each further one, up to
-// the max: 0.25 + 0.5 + 1 + 2 + 4 = 7.75 s over all attempts, enough for a
-// restart of loyaltyd or a full queue to drain.
-inline constexpr int64_t kImportRetryPauseMs = 250;
-inline constexpr int64_t kImportRetryPauseMsMax = 4000;
 
 // Rows sent in one call, with what the answer is read against.
 struct ImportChunk {
@@ -55,8 +49,9 @@ struct ImportChunk {
 
 // The outcome of a call after its last attempt.
 struct CallAnswer {
-  grpc::Status status;
-  // The "loyalty-reason" trailing metadata of a failure, or "".
+  absl::Status status;
+  // The reason of a failure (loyalty::client::ReasonTextOf, by its name
+  // when the server sent its number), or "".
   std::string reason;
   int attempts = 0;
   loyalty::v1::ImportMembersResponse response;  // When status is OK.
@@ -67,10 +62,9 @@ class ImportSender {
   // Handles the answer to `chunk`; returns false to stop sending.
   using OnAnswer = std::function<bool(ImportChunk& chunk, CallAnswer& answer)>;
 
-  // `stub`, `global` and `progress` (where retries are noted) must outlive
-  // the sender. in_flight >= 1.
-  ImportSender(const GlobalFlags& global,
-               loyalty::v1::AdminService::Stub* stub, int in_flight,
+  // `client` and `progress` (where retries are noted) must outlive the
+  // sender. in_flight >= 1.
+  ImportSender(const loyalty::client::Client& client, int in_flight,
                ProgressReporter* progress, OnAnswer on_answer);
 
   // Waits for every call still out (their answers are handled too).
@@ -99,8 +93,7 @@ class ImportSender {
                   absl::string_view lines) const;
   void HandleOldest();
 
-  const GlobalFlags& global_;
-  loyalty::v1::AdminService::Stub* const stub_;
+  const loyalty::client::Client& client_;
   const size_t in_flight_max_;
   ProgressReporter* const progress_;
   const OnAnswer on_answer_;

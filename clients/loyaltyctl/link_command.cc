@@ -96,8 +96,8 @@ ExitCode RunIdentifierChange(const GlobalFlags& global, const LinkFlags& flags,
 
   const Connection connection(global);
   Response response;
-  const ExitCode sent = connection.Call(connection.loyalty(), method, *request,
-                                        &response, request_id);
+  const ExitCode sent =
+      connection.Call(method, *request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintIdentifierChange<Response>);
 }

@@ -70,8 +70,8 @@ ExitCode RunMemberShow(const GlobalFlags& global,
   const Connection connection(global);
   Member member;
   const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::GetMember,
-                      request, &member, /*retry_request_id=*/"");
+      connection.Call(&LoyaltyService::Stub::GetMember, request, &member,
+                      /*retry_request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, member, &PrintMember);
 }
@@ -86,8 +86,8 @@ ExitCode RunMemberLookup(const GlobalFlags& global,
   const Connection connection(global);
   Member member;
   const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::LookupMember,
-                      request, &member, /*retry_request_id=*/"");
+      connection.Call(&LoyaltyService::Stub::LookupMember, request, &member,
+                      /*retry_request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, member, &PrintMember);
 }

@@ -116,8 +116,7 @@ ExitCode ReadMember(const Connection& connection, const std::string& member_id,
                     Member* member) {
   loyalty::v1::GetMemberRequest request;
   request.set_member_id(member_id);
-  return connection.Call(connection.loyalty(), &LoyaltyService::Stub::GetMember,
-                         request, member,
+  return connection.Call(&LoyaltyService::Stub::GetMember, request, member,
                          /*retry_request_id=*/"");
 }
 
@@ -236,9 +235,8 @@ ExitCode RunMerge(const GlobalFlags& global, const MergeFlags& flags) {
   const std::string& request_id = request->context().request_id();
   AnnounceRequestId(global, request_id);
   MergeMembersResponse response;
-  const ExitCode sent =
-      connection.Call(connection.admin(), &AdminService::Stub::MergeMembers,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&AdminService::Stub::MergeMembers,
+                                        *request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   const absl::Status usable = CheckMergeResponse(response);
   if (!usable.ok()) return ReportBadResponse(usable.message());

@@ -66,9 +66,8 @@ ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {
 
   const Connection connection(global);
   RedeemResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::Redeem,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::Redeem, *request,
+                                        &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintRedeemed);
 }

@@ -13,10 +13,11 @@
 
 namespace loyalty::ctl {
 
-// Returns "ctl-" followed by 32 lower-case hex digits from std::random_device,
-// e.g. "ctl-3f2a...". The prefix tells support staff the id came from
-// loyaltyctl. Returns kUnavailable when the system has no random source; the
-// operator can then pass --request-id.
+// Returns "ctl-" followed by the client library's random id (32 lower-case
+// hex digits, loyalty::client::GenerateRequestId), e.g. "ctl-3f2a...". The
+// prefix tells support staff the id came from loyaltyctl. Returns
+// kUnavailable when the system has no random source; the operator can then
+// pass --request-id.
 absl::StatusOr<std::string> GenerateRequestId();
 
 }  // namespace loyalty::ctl

@@ -100,9 +100,8 @@ ExitCode RunReturn(const GlobalFlags& global, const ReturnFlags& flags) {
 
   const Connection connection(global);
   ReturnResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::Return,
-                      *request, &response, request_id);
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::Return, *request,
+                                        &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintReturned);
 }

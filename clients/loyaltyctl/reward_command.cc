@@ -152,9 +152,8 @@ ExitCode RunList(const GlobalFlags& global, const RewardFlags& flags) {
   }
   const Connection connection(global);
   loyalty::v1::ListRewardsResponse response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::ListRewards,
-                      request, &response, /*request_id=*/"");
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::ListRewards,
+                                        request, &response, /*request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintCatalog);
 }

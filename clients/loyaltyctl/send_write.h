@@ -22,8 +22,7 @@ ExitCode SendWrite(const GlobalFlags& global, const Request& request,
   AnnounceRequestId(global, request_id);
   const Connection connection(global);
   Response response;
-  const ExitCode sent = connection.Call(connection.loyalty(), method, request,
-                                        &response, request_id);
+  const ExitCode sent = connection.Call(method, request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, print);
 }

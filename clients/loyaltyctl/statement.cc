@@ -134,9 +134,9 @@ ExitCode FetchStatement(const Connection& connection,
   for (int page_count = 0; page_count < kStatementPagesMax; ++page_count) {
     request.set_page_size(NextPageSize(query, statement->entries_size()));
     ListEntriesResponse page;
-    const ExitCode sent = connection.Call(
-        connection.loyalty(), &LoyaltyService::Stub::ListEntries, request,
-        &page, /*retry_request_id=*/"");
+    const ExitCode sent =
+        connection.Call(&LoyaltyService::Stub::ListEntries, request, &page,
+                        /*retry_request_id=*/"");
     if (sent != ExitCode::kOk) return sent;
     const std::string next_page_token = page.next_page_token();
     AppendPage(std::move(page), statement);

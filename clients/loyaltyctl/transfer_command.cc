@@ -96,8 +96,7 @@ ExitCode RunTransfer(const GlobalFlags& global, const TransferFlags& flags) {
 
   const Connection connection(global);
   TransferPointsResponse response;
-  const ExitCode sent = connection.Call(connection.loyalty(),
-                                        &LoyaltyService::Stub::TransferPoints,
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::TransferPoints,
                                         *request, &response, request_id);
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintTransferred);

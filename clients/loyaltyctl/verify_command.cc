@@ -43,9 +43,9 @@ void PrintVerification(const VerifyLedgerResponse& response) {
 ExitCode RunVerify(const GlobalFlags& global) {
   const Connection connection(global);
   VerifyLedgerResponse response;
-  const ExitCode sent = connection.Call(
-      connection.admin(), &AdminService::Stub::VerifyLedger,
-      loyalty::v1::VerifyLedgerRequest(), &response, /*retry_request_id=*/"");
+  const ExitCode sent = connection.Call(&AdminService::Stub::VerifyLedger,
+                                        loyalty::v1::VerifyLedgerRequest(),
+                                        &response, /*retry_request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   const ExitCode printed = PrintResponse(global, response, &PrintVerification);
   if (printed != ExitCode::kOk) return printed;

@@ -156,9 +156,8 @@ ExitCode RunShow(const GlobalFlags& global, const VoucherFlags& flags) {
   request.set_code(flags.code);
   const Connection connection(global);
   Voucher response;
-  const ExitCode sent =
-      connection.Call(connection.loyalty(), &LoyaltyService::Stub::GetVoucher,
-                      request, &response, /*request_id=*/"");
+  const ExitCode sent = connection.Call(&LoyaltyService::Stub::GetVoucher,
+                                        request, &response, /*request_id=*/"");
   if (sent != ExitCode::kOk) return sent;
   return PrintResponse(global, response, &PrintVoucher);
 }

@@ -55,8 +55,8 @@ ExitCode FetchWallet(const Connection& connection, const WalletFlags& flags,
   for (int page_count = 0; page_count < kWalletPagesMax; ++page_count) {
     ListWalletResponse page;
     const ExitCode sent =
-        connection.Call(connection.loyalty(), &LoyaltyService::Stub::ListWallet,
-                        request, &page, /*retry_request_id=*/"");
+        connection.Call(&LoyaltyService::Stub::ListWallet, request, &page,
+                        /*retry_request_id=*/"");
     if (sent != ExitCode::kOk) return sent;
     for (loyalty::v1::WalletItem& item : *page.mutable_items()) {
       *wallet->add_items() = std::move(item);

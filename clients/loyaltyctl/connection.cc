@@ -2,15 +2,18 @@
 
 #include "clients/loyaltyctl/connection.h"
 
+#include <fstream>
+#include <sstream>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 namespace loyalty::ctl {
 
 loyalty::client::ClientOptions ClientOptionsFor(const GlobalFlags& global) {
   loyalty::client::ClientOptions options;
   options.address = global.server_address;
-  // Plaintext until loyaltyd serves TLS.
-  options.tls = false;
+  options.tls = global.tls || !global.tls_ca_path.empty();
   options.api_key = global.api_key;
   options.call_timeout_ms = global.timeout_ms;
   options.retry.attempts_max = global.retries + 1;
@@ -20,8 +23,20 @@ loyalty::client::ClientOptions ClientOptionsFor(const GlobalFlags& global) {
 }
 
 Connection::Connection(const GlobalFlags& global) {
+  loyalty::client::ClientOptions options = ClientOptionsFor(global);
+  if (!global.tls_ca_path.empty()) {
+    std::ifstream file(global.tls_ca_path, std::ios::binary);
+    std::ostringstream pem;
+    pem << file.rdbuf();
+    if (!file || pem.str().empty()) {
+      status_ = absl::InvalidArgumentError(absl::StrCat(
+          "--tls-ca: cannot read ", global.tls_ca_path));
+      return;
+    }
+    options.tls_root_certs_pem = pem.str();
+  }
   absl::StatusOr<std::unique_ptr<loyalty::client::Client>> client =
-      loyalty::client::Client::Create(ClientOptionsFor(global));
+      loyalty::client::Client::Create(std::move(options));
   if (client.ok()) {
     client_ = *std::move(client);
   } else {

@@ -29,6 +29,14 @@ void AddGlobalFlags(CLI::App* app, GlobalFlags* flags) {
       ->type_name("N")
       ->transform(DecimalIntegerCheck(0, kRetriesMax))
       ->capture_default_str();
+  app->add_option("--tls-ca", flags->tls_ca_path,
+                  "PEM certificate(s) to trust for loyaltyd's TLS")
+      ->envname("LOYALTY_TLS_CA")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+  app->add_flag("--tls", flags->tls,
+                "TLS trusting the system's roots (implied by --tls-ca)")
+      ->envname("LOYALTY_TLS");
   app->add_flag("--json", flags->json,
                 "Print the response as one JSON object (for scripts)");
 }

@@ -37,9 +37,14 @@ struct GlobalFlags {
   int retries = kRetriesDefault;
   // Print each response as one JSON object instead of text for people.
   bool json = false;
+  // TLS: trust these PEM certificates (a file), or with `tls` alone the
+  // system's roots. Neither: plaintext (a loyaltyd on loopback).
+  std::string tls_ca_path;
+  bool tls = false;
 };
 
-// Adds --server, --api-key, --timeout-ms, --retries and --json to `app`. CLI11
+// Adds --server, --api-key, --timeout-ms, --retries, --json, --tls and
+// --tls-ca to `app`. CLI11
 // writes the parsed values into *flags, which must outlive `app`.
 void AddGlobalFlags(CLI::App* app, GlobalFlags* flags);
 

@@ -30,13 +30,6 @@ constexpr uint8_t kFrameContinuation = 0x9;
 constexpr uint8_t kFlagEndStream = 0x1;
 constexpr int kPollIntervalMs = 10;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // No Catch2 assertion here: it runs on the proxy's threads.
 bool SetNonBlocking(int fd) {
   return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK) == 0;
@@ -109,20 +102,6 @@ class AnswerSwallower {
 };
 
 }  // namespace
-
-TestCertificate MakeTestCertificate(const std::string& dir) {
-  const std::string cert_path = dir + "/cert.pem";
-  const std::string key_path = dir + "/key.pem";
-  const std::string command =
-      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 2 -keyout '" +
-      key_path + "' -out '" + cert_path + "' >/dev/null 2>&1";
-  REQUIRE(std::system(command.c_str()) == 0);
-  TestCertificate certificate{ReadFile(cert_path), ReadFile(key_path)};
-  REQUIRE(!certificate.cert_pem.empty());
-  REQUIRE(!certificate.key_pem.empty());
-  return certificate;
-}
 
 TlsProxy::TlsProxy(const TestCertificate& certificate, int backend_port)
     : backend_port_(backend_port) {

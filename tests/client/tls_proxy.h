@@ -18,16 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "tests/server/server_test_util.h"  // TestCertificate
+
 namespace loyalty::testing {
-
-// A self-signed certificate for localhost and 127.0.0.1, PEM.
-struct TestCertificate {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-// Makes one with `openssl req -x509` in `dir`; the test fails if it cannot.
-TestCertificate MakeTestCertificate(const std::string& dir);
 
 class TlsProxy {
  public:

@@ -68,11 +68,15 @@ grpc::ChannelArguments ChannelArgs(const ClientOptions& options) {
   // Reconnecting on the retry policy's own scale lets each retry connect.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
               static_cast<int>(options.retry.initial_backoff_ms));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(options.retry.initial_backoff_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(options.retry.backoff_max_ms));
   args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, "loyalty-client-cpp");
+  // A failed connection asks the resolver to look the address up again,
+  // and gRPC's DNS resolver answers at most every 30 s by default; until it
+  // has, the channel makes no new connection attempt, so a till would stay
+  // offline for up to 30 s after loyaltyd came back. A second is enough
+  // for an address that rarely changes.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 1000);
   return args;
 }
 

@@ -430,7 +430,10 @@ absl::Status OfflineJournal::RecordSyncFailure(const absl::Status& failure,
                    "UPDATE sync_status SET last_error = ?, "
                    "last_error_at_ms = ? WHERE id = 1");
   if (!update.ok()) return SqliteError(db_, path_, "noting a failure");
-  update.Bind(1, failure.ToString());
+  // Code and message for people; payloads (the outcome-unknown marker)
+  // say nothing to a cashier.
+  update.Bind(1, absl::StrCat(absl::StatusCodeToString(failure.code()), ": ",
+                              failure.message()));
   update.Bind(2, now_ms);
   if (update.Step() != SQLITE_DONE) {
     return SqliteError(db_, path_, "noting a failure");

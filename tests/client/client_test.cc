@@ -512,6 +512,27 @@ TEST_CASE("options that break a rule are refused, naming the field",
   options = good;
   options.tls_client_key_pem = "-----BEGIN PRIVATE KEY-----";
   CHECK_THAT(refusal(options), Catch::StartsWith("tls_client_cert_pem: "));
+  TempDir cert_dir;
+  const TestCertificate certificate = MakeTestCertificate(cert_dir.path());
+  options = good;
+  options.tls_root_certs_pem = "trust me";
+  CHECK_THAT(refusal(options), Catch::StartsWith("tls_root_certs_pem: "));
+  // A second certificate cut short.
+  options.tls_root_certs_pem =
+      certificate.cert_pem +
+      certificate.cert_pem.substr(0, certificate.cert_pem.size() / 2);
+  CHECK_THAT(refusal(options), Catch::StartsWith("tls_root_certs_pem: "));
+  options.tls_root_certs_pem = certificate.cert_pem;
+  REQUIRE(Client::Create(options).ok());
+  options = good;
+  options.tls_client_cert_pem = certificate.key_pem;
+  options.tls_client_key_pem = certificate.key_pem;
+  CHECK_THAT(refusal(options), Catch::StartsWith("tls_client_cert_pem: "));
+  options.tls_client_cert_pem = certificate.cert_pem;
+  options.tls_client_key_pem = certificate.cert_pem;
+  CHECK_THAT(refusal(options), Catch::StartsWith("tls_client_key_pem: "));
+  options.tls_client_key_pem = certificate.key_pem;
+  REQUIRE(Client::Create(options).ok());
   options = good;
   options.tls = false;
   options.tls_root_certs_pem = "-----BEGIN CERTIFICATE-----";

@@ -20,9 +20,10 @@ inline constexpr int64_t kTimeoutMsMax = 24 * 60 * 60 * 1000;
 // DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED) is sent again, under the
 // same request id, so a retried write is applied at most once. The pauses
 // between attempts are random, up to 0.25 s doubling to 4 s: 0.25 + 0.5 + 1
-// = 1.75 s at most over the default 3 retries, enough for a restart of
-// loyaltyd or a full queue to drain.
-inline constexpr int kRetriesDefault = 3;
+// + 2 + 4 = 7.75 s at most over the default 5 retries (half that on
+// average), enough for a restart of loyaltyd or a full queue to drain. These
+// are the attempts and pauses `import` had before every command got them.
+inline constexpr int kRetriesDefault = 5;
 inline constexpr int kRetriesMax = 10;
 inline constexpr int64_t kRetryBackoffMsInitial = 250;
 inline constexpr int64_t kRetryBackoffMsMax = 4000;

@@ -2,6 +2,14 @@
 
 #include "loyalty/client/client_options.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -18,6 +26,40 @@ bool IsHeaderToken(absl::string_view text) {
   for (const char c : text) {
     if (c < '!' || c > '~') return false;
   }
+  return true;
+}
+
+// Never asks for a pass phrase: OpenSSL's default callback would read one
+// from the terminal. An encrypted key is refused instead.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+// Whether `pem` holds at least one certificate, and nothing else that fails
+// to parse. gRPC would take anything and fail every handshake instead.
+bool IsPemCertificates(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return false;
+  int certificates = 0;
+  while (X509* certificate =
+             PEM_read_bio_X509(bio, nullptr, NoPassphrase, nullptr)) {
+    X509_free(certificate);
+    ++certificates;
+  }
+  BIO_free(bio);
+  // The loop ends on the end of input (expected) or on a broken block.
+  const unsigned long error = ERR_peek_last_error();
+  const bool at_end = ERR_GET_REASON(error) == PEM_R_NO_START_LINE;
+  ERR_clear_error();
+  return certificates > 0 && at_end;
+}
+
+bool IsPemPrivateKey(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return false;
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, NoPassphrase, nullptr);
+  BIO_free(bio);
+  ERR_clear_error();
+  if (key == nullptr) return false;
+  EVP_PKEY_free(key);
   return true;
 }
 
@@ -71,6 +113,21 @@ absl::Status ValidateTls(const ClientOptions& options) {
                             "required with tls_client_key_pem")
                : FieldError("tls_client_key_pem",
                             "required with tls_client_cert_pem");
+  }
+  if (!options.tls_root_certs_pem.empty() &&
+      !IsPemCertificates(options.tls_root_certs_pem)) {
+    return FieldError("tls_root_certs_pem",
+                      "not PEM certificates (-----BEGIN CERTIFICATE-----)");
+  }
+  if (!options.tls_client_cert_pem.empty() &&
+      !IsPemCertificates(options.tls_client_cert_pem)) {
+    return FieldError("tls_client_cert_pem",
+                      "not PEM certificates (-----BEGIN CERTIFICATE-----)");
+  }
+  if (!options.tls_client_key_pem.empty() &&
+      !IsPemPrivateKey(options.tls_client_key_pem)) {
+    return FieldError("tls_client_key_pem",
+                      "not an unencrypted PEM private key");
   }
   if (!options.tls_server_name_override.empty() &&
       !IsHeaderToken(options.tls_server_name_override)) {

@@ -39,6 +39,8 @@ struct ClientOptions {
   // text: only for loopback and tests.
   bool tls = true;
   // PEM of the certificate authorities to trust; empty = the system roots.
+  // Each PEM field must parse (certificates; an unencrypted key), or
+  // Client::Create refuses it rather than fail every handshake later.
   std::string tls_root_certs_pem;
   // Optional client certificate (mutual TLS): both or neither.
   std::string tls_client_cert_pem;

@@ -410,24 +410,29 @@ void AddVerifyRow(TableBuilder& table) {
 }
 
 // Collects the per-item outcomes of one batch call (EarnBatch,
-// ImportMembers) and answers the call when the last one arrives (on
-// whichever thread completes it).
-template <typename BatchRequest, typename BatchResponse, typename Item>
+// ImportMembers, SubmitBatch) and answers the call when the last one
+// arrives (on whichever thread completes it).
+template <typename BatchRequest, typename BatchResponse>
 class BatchCollector {
  public:
   using Call = UnaryCall<BatchRequest, BatchResponse>;
+  using Result = std::remove_pointer_t<
+      decltype(std::declval<BatchResponse&>().add_results())>;
   BatchCollector(Call* call, int items) : call_(call), pending_(items) {
     for (int i = 0; i < items; ++i) response_.add_results();
   }
 
-  void Complete(int index, absl::StatusOr<Item> outcome) {
-    auto* result = response_.mutable_results(index);
-    if (outcome.ok()) {
-      *result->mutable_response() = std::move(*outcome);
+  // Writes item `index`'s result: the failure's code, message and reason,
+  // or, when `status` is OK, whatever `fill_ok` puts in the result.
+  template <typename FillOk>
+  void Complete(int index, const absl::Status& status, FillOk&& fill_ok) {
+    Result* result = response_.mutable_results(index);
+    if (status.ok()) {
+      fill_ok(result);
     } else {
-      result->set_code(static_cast<int32_t>(outcome.status().code()));
-      result->set_message(std::string(outcome.status().message()));
-      result->set_reason(ReasonOf(outcome.status()));
+      result->set_code(static_cast<int32_t>(status.code()));
+      result->set_message(std::string(status.message()));
+      result->set_reason(ReasonOf(status));
     }
     // Each index is written by exactly one completion; the last one to
     // finish sees every write through the counter's acq_rel ordering.
@@ -454,8 +459,7 @@ void AddFanOutRow(
         BatchRequest::*items_of)(),
     std::function<SubmitOptions(const BatchRequest&)> options_of) {
   using Call = UnaryCall<BatchRequest, BatchResponse>;
-  using Collector =
-      BatchCollector<BatchRequest, BatchResponse, typename Spec::Response>;
+  using Collector = BatchCollector<BatchRequest, BatchResponse>;
   const Authenticator* auth = table.env().auth;
   Ledger* ledger = table.env().ledger;
   // An item naming coupon codes is a lookup like a single call's.
@@ -490,7 +494,7 @@ void AddFanOutRow(
           const bool looks_up = guard.LooksUp(items[i]);
           absl::Status admitted = guard.Admit(**principal, looks_up);
           if (!admitted.ok()) {
-            collector->Complete(i, std::move(admitted));
+            collector->Complete(i, admitted, [](auto*) {});
             continue;
           }
           ledger->Submit<Spec>(
@@ -498,7 +502,9 @@ void AddFanOutRow(
               [collector, guard, looks_up, i, caller_principal = *principal](
                   absl::StatusOr<typename Spec::Response> outcome) {
                 guard.Settle(*caller_principal, looks_up, outcome.status());
-                collector->Complete(i, std::move(outcome));
+                collector->Complete(i, outcome.status(), [&](auto* result) {
+                  *result->mutable_response() = std::move(*outcome);
+                });
               },
               options);
         }
@@ -622,43 +628,6 @@ class MutationRoutes {
   absl::flat_hash_map<int, Route> routes_;
 };
 
-// The results of one SubmitBatch, answered when the last one arrives (on
-// whichever thread completes it).
-class MutationResults {
- public:
-  using Call = UnaryCall<SubmitBatchRequest, SubmitBatchResponse>;
-  MutationResults(Call* call, int mutations)
-      : call_(call), pending_(mutations) {
-    for (int i = 0; i < mutations; ++i) response_.add_results();
-  }
-
-  void Complete(int index, const absl::Status& status,
-                const google::protobuf::FieldDescriptor* response_field,
-                google::protobuf::Message* response) {
-    MutationResult* result = response_.mutable_results(index);
-    if (status.ok()) {
-      google::protobuf::Message* slot =
-          result->GetReflection()->MutableMessage(result, response_field);
-      slot->GetReflection()->Swap(slot, response);
-    } else {
-      result->set_code(static_cast<int32_t>(status.code()));
-      result->set_message(std::string(status.message()));
-      result->set_reason(ReasonOf(status));
-    }
-    // Each index is written by exactly one completion; the last one to
-    // finish sees every write through the counter's acq_rel ordering.
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      call_->Finish(response_);
-      delete this;
-    }
-  }
-
- private:
-  Call* call_;
-  std::atomic<int> pending_;
-  SubmitBatchResponse response_;
-};
-
 void AddSubmitBatchRow(TableBuilder& table) {
   using Call = UnaryCall<SubmitBatchRequest, SubmitBatchResponse>;
   const Authenticator* auth = table.env().auth;
@@ -696,7 +665,9 @@ void AddSubmitBatchRow(TableBuilder& table) {
           }
           chosen.push_back(route);
         }
-        auto* results = new MutationResults(call, mutations.size());
+        auto* results = new BatchCollector<SubmitBatchRequest,
+                                           SubmitBatchResponse>(
+            call, mutations.size());
         for (int i = 0; i < mutations.size(); ++i) {
           const google::protobuf::FieldDescriptor* response_field =
               chosen[i]->response_field;
@@ -704,7 +675,12 @@ void AddSubmitBatchRow(TableBuilder& table) {
               **principal, mutations[i],
               [results, i, response_field](
                   absl::Status status, google::protobuf::Message* response) {
-                results->Complete(i, status, response_field, response);
+                results->Complete(i, status, [&](MutationResult* result) {
+                  google::protobuf::Message* slot =
+                      result->GetReflection()->MutableMessage(result,
+                                                              response_field);
+                  slot->GetReflection()->Swap(slot, response);
+                });
               });
         }
       });

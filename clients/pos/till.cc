@@ -79,8 +79,7 @@ Till::Till(const client::Client* client, client::OfflineJournal* journal,
 }
 
 int64_t Till::NowMs() const {
-  return options_.now_ms ? options_.now_ms()
-                         : absl::ToUnixMillis(absl::Now());
+  return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now());
 }
 
 void Till::MarkOffline() {
@@ -91,11 +90,11 @@ void Till::MarkOffline() {
 void Till::NewSale() {
   ++sales_;
   sale_ = Sale();
-  sale_.order_id = absl::StrCat(options_.terminal_id, "-",
-                                absl::FormatTime("%Y%m%d%H%M%S",
-                                                 absl::FromUnixMillis(NowMs()),
-                                                 absl::UTCTimeZone()),
-                                "-", sales_);
+  sale_.order_id = absl::StrCat(
+      options_.terminal_id, "-",
+      absl::FormatTime("%Y%m%d%H%M%S", absl::FromUnixMillis(NowMs()),
+                       absl::UTCTimeZone()),
+      "-", sales_);
 }
 
 int64_t Till::QueuedCount() const {
@@ -114,8 +113,8 @@ std::string Till::Prompt() const {
     offline_ = false;
   }
   if (offline_ || queued > 0) {
-    absl::StrAppend(&prompt, offline_ ? " [offline — " : " [",
-                    queued, " queued]");
+    absl::StrAppend(&prompt, offline_ ? " [offline — " : " [", queued,
+                    " queued]");
   }
   if (!sale_.member_id.empty()) absl::StrAppend(&prompt, " ", sale_.member_id);
   return prompt + "> ";
@@ -234,9 +233,10 @@ void Till::SelectMember(const v1::Member& member, std::ostream& out) {
   sale_.member_id = member.member_id();
   out << "member " << member.member_id();
   if (!member.tier().tier_id().empty()) {
-    out << " tier " << (member.tier().display_name().empty()
-                            ? member.tier().tier_id()
-                            : member.tier().display_name());
+    out << " tier "
+        << (member.tier().display_name().empty()
+                ? member.tier().tier_id()
+                : member.tier().display_name());
   }
   out << ": " << Points(member.balance().available_points()) << " available, "
       << Points(member.balance().pending_points()) << " pending";
@@ -267,8 +267,7 @@ void Till::ShowWallet(std::ostream& out) {
   v1::ListWalletRequest request;
   request.set_member_id(sale_.member_id);
   request.set_page_size(20);
-  absl::StatusOr<v1::ListWalletResponse> wallet =
-      client_->ListWallet(request);
+  absl::StatusOr<v1::ListWalletResponse> wallet = client_->ListWallet(request);
   if (!wallet.ok()) return Report(wallet.status(), out);
   if (wallet->items().empty()) {
     out << "wallet: empty\n";
@@ -355,8 +354,8 @@ void Till::Quote(std::ostream& out) {
   }
   for (const v1::AppliedCoupon& coupon : quote->coupons()) {
     out << "  coupon " << coupon.code() << "  -"
-        << FormatMinor(coupon.discount_minor()) << "  "
-        << coupon.display_name() << "\n";
+        << FormatMinor(coupon.discount_minor()) << "  " << coupon.display_name()
+        << "\n";
   }
   out << "to pay: "
       << FormatMinor(quote->spend_minor() - quote->discount_minor()) << " "
@@ -391,15 +390,15 @@ void Till::ApplyCoupon(const std::string& code, std::ostream& out) {
     }
   }
   sale_.coupon_codes.push_back(valid->coupon().code());
-  out << "coupon " << valid->coupon().code() << " applied: "
-      << valid->coupon().display_name() << "\n";
+  out << "coupon " << valid->coupon().code()
+      << " applied: " << valid->coupon().display_name() << "\n";
 }
 
 void Till::PayWithPoints(const std::string& points_text, std::ostream& out) {
   int64_t points = 0;
   if (!absl::SimpleAtoi(points_text, &points) || points < 1) {
-    out << "refused: N must be a whole number of points, got '"
-        << points_text << "'\n";
+    out << "refused: N must be a whole number of points, got '" << points_text
+        << "'\n";
     return;
   }
   if (sale_.member_id.empty()) {
@@ -601,8 +600,8 @@ void Till::Pickup(const std::string& code, const std::string& units_text,
                   std::ostream& out) {
   int64_t units = 0;
   if (!absl::SimpleAtoi(units_text, &units) || units < 1) {
-    out << "refused: UNITS must be a whole number above 0, got '"
-        << units_text << "'\n";
+    out << "refused: UNITS must be a whole number above 0, got '" << units_text
+        << "'\n";
     return;
   }
   if (sale_.member_id.empty()) {
@@ -641,10 +640,10 @@ void Till::ShowStatus(std::ostream& out) {
       << " refused, " << status->applied << " applied\n";
   if (status->oldest_pending_occurred_at_ms.has_value()) {
     out << "oldest pending: "
-        << absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                            absl::FromUnixMillis(
-                                *status->oldest_pending_occurred_at_ms),
-                            absl::UTCTimeZone())
+        << absl::FormatTime(
+               "%Y-%m-%d %H:%M:%S UTC",
+               absl::FromUnixMillis(*status->oldest_pending_occurred_at_ms),
+               absl::UTCTimeZone())
         << "\n";
   }
   if (!status->last_error.empty()) {

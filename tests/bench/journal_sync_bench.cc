@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
     line->set_category("coffee");
     line->set_quantity(1);
     line->set_unit_price_minor(350);
-    auto recorded = (*journal)->Append(std::move(sale),
-                                       absl::ToUnixMillis(absl::Now()));
+    auto recorded =
+        (*journal)->Append(std::move(sale), absl::ToUnixMillis(absl::Now()));
     if (!recorded.ok()) return Fail(recorded.status().ToString());
   }
   const double append_s = absl::ToDoubleSeconds(absl::Now() - append_start);
@@ -143,8 +143,8 @@ int main(int argc, char** argv) {
       "journal-sync-bench: %lld events, %d members, batches of %d: "
       "append %.0f events/s (%.2f ms each, synced), sync %.0f events/s "
       "(%lld batches, %.2f s), %lld points earned in all\n",
-      static_cast<long long>(events), members, batch_events,
-      events / append_s, append_s * 1000 / events, events / sync_s,
+      static_cast<long long>(events), members, batch_events, events / append_s,
+      append_s * 1000 / events, events / sync_s,
       static_cast<long long>(report->batches), sync_s,
       static_cast<long long>(earned_total));
   if (server->Stop() != 0) return Fail("loyaltyd did not stop cleanly");

@@ -82,14 +82,13 @@ int ChildSync(const std::string& journal_path, const std::string& address) {
 
 pid_t SpawnChild(const std::string& self, const std::string& journal_path,
                  const std::string& address) {
-  std::vector<std::string> args = {self, "--child-sync", journal_path,
-                                   address};
+  std::vector<std::string> args = {self, "--child-sync", journal_path, address};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(),
-                  environ) != 0) {
+  if (posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) !=
+      0) {
     return -1;
   }
   return pid;
@@ -219,8 +218,7 @@ int main(int argc, char** argv) {
     }
     if (exited) {
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        return Fail(absl::StrCat("the sync child failed with status ",
-                                 status));
+        return Fail(absl::StrCat("the sync child failed with status ", status));
       }
       break;  // It sent everything before the kill was due.
     }
@@ -282,8 +280,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& [order_id, count] : earns_by_order) {
     if (count != 1) {
-      return Fail(absl::StrCat(order_id, " is on the statements ", count,
-                               " times"));
+      return Fail(
+          absl::StrCat(order_id, " is on the statements ", count, " times"));
     }
   }
   auto admin = Connect(server->address(), "demo-admin-key");

@@ -3,6 +3,8 @@
 // told, is applied exactly once and in order once the server is back (with
 // the sale's occurred_at), survives a lost answer and a crash mid-sync, and
 // keeps what the server refuses for the store to see.
+#include "loyalty/client/offline_journal.h"
+
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -14,7 +16,6 @@
 #include "absl/time/time.h"
 #include "catch2/catch.hpp"
 #include "loyalty/client/journal_sync.h"
-#include "loyalty/client/offline_journal.h"
 #include "tests/server/server_test_util.h"
 
 namespace loyalty::client {
@@ -88,9 +89,10 @@ std::vector<v1::LedgerEntry> EarnsOf(TestServer& server,
   return earns;
 }
 
-TEST_CASE("a sale is recorded with a request id and its own time, once, "
-          "and only what needs no balance is accepted offline",
-          "[client][journal]") {
+TEST_CASE(
+    "a sale is recorded with a request id and its own time, once, "
+    "and only what needs no balance is accepted offline",
+    "[client][journal]") {
   TempDir dir;
   auto journal = OfflineJournal::Open(dir.path() + "/journal.db");
   REQUIRE(journal.ok());
@@ -106,16 +108,14 @@ TEST_CASE("a sale is recorded with a request id and its own time, once, "
 
   // The same event again (a till retrying its own append) is the same entry.
   v1::Mutation again = Sale("erin", "o-1", 1000);
-  again.mutable_earn()->mutable_context()->set_request_id(
-      recorded->request_id);
+  again.mutable_earn()->mutable_context()->set_request_id(recorded->request_id);
   again.mutable_earn()->mutable_context()->set_occurred_at_ms(sale_ms);
   auto same = (*journal)->Append(again, sale_ms + 5);
   REQUIRE(same.ok());
   CHECK(same->sequence == 1);
 
   v1::Mutation other = Sale("erin", "o-2", 1000);
-  other.mutable_earn()->mutable_context()->set_request_id(
-      recorded->request_id);
+  other.mutable_earn()->mutable_context()->set_request_id(recorded->request_id);
   auto reused = (*journal)->Append(other, sale_ms);
   CHECK(absl::IsInvalidArgument(reused.status()));
   CHECK(reused.status().message().find("already recorded") !=
@@ -137,9 +137,10 @@ TEST_CASE("a sale is recorded with a request id and its own time, once, "
   CHECK(status->oldest_pending_occurred_at_ms == sale_ms);
 }
 
-TEST_CASE("the journal survives reopening, and a file that is not a journal "
-          "is refused naming it",
-          "[client][journal]") {
+TEST_CASE(
+    "the journal survives reopening, and a file that is not a journal "
+    "is refused naming it",
+    "[client][journal]") {
   TempDir dir;
   const std::string path = dir.path() + "/journal.db";
   {
@@ -164,7 +165,8 @@ TEST_CASE("the journal survives reopening, and a file that is not a journal "
   auto not_sqlite = OfflineJournal::Open(garbage);
   CHECK(absl::IsInvalidArgument(not_sqlite.status()));
   CHECK(not_sqlite.status().message().find(garbage + ": not a loyalty "
-                                           "journal") != std::string::npos);
+                                                     "journal") !=
+        std::string::npos);
 
   const std::string foreign = dir.path() + "/foreign.db";
   sqlite3* db = nullptr;
@@ -178,9 +180,10 @@ TEST_CASE("the journal survives reopening, and a file that is not a journal "
         std::string::npos);
 }
 
-TEST_CASE("sales recorded while the server is down are applied once, in "
-          "order, with their own time, when it is back",
-          "[client][journal]") {
+TEST_CASE(
+    "sales recorded while the server is down are applied once, in "
+    "order, with their own time, when it is back",
+    "[client][journal]") {
   TempDir dir;
   TestServer server(dir.path() + "/server");
   EnrollOnServer(server, "erin");
@@ -234,9 +237,10 @@ TEST_CASE("sales recorded while the server is down are applied once, in "
   CHECK(EarnsOf(server, "erin").size() == 5);
 }
 
-TEST_CASE("a lost answer, or a crash between the server's answer and the "
-          "journal's note, applies nothing twice",
-          "[client][journal]") {
+TEST_CASE(
+    "a lost answer, or a crash between the server's answer and the "
+    "journal's note, applies nothing twice",
+    "[client][journal]") {
   TempDir dir;
   TestServer server(dir.path() + "/server");
   EnrollOnServer(server, "erin");
@@ -274,9 +278,10 @@ TEST_CASE("a lost answer, or a crash between the server's answer and the "
   CHECK(balance->earned_points_total() == 30);
 }
 
-TEST_CASE("a sale the server refuses stays in the journal with the reason, "
-          "and the rest are applied",
-          "[client][journal]") {
+TEST_CASE(
+    "a sale the server refuses stays in the journal with the reason, "
+    "and the rest are applied",
+    "[client][journal]") {
   TempDir dir;
   TestServer server(dir.path() + "/server");
   EnrollOnServer(server, "erin");
@@ -284,8 +289,8 @@ TEST_CASE("a sale the server refuses stays in the journal with the reason, "
   REQUIRE(journal.ok());
   // Offline for four days: the first sale is older than the program's 72
   // hours by the time it reaches the server.
-  REQUIRE((*journal)->Append(Sale("erin", "o-old", 1000),
-                             NowMs() - 96 * kHourMs)
+  REQUIRE((*journal)
+              ->Append(Sale("erin", "o-old", 1000), NowMs() - 96 * kHourMs)
               .ok());
   REQUIRE((*journal)->Append(Sale("nobody", "o-who", 1000), NowMs()).ok());
   REQUIRE((*journal)->Append(Sale("erin", "o-new", 2000), NowMs()).ok());
@@ -308,9 +313,10 @@ TEST_CASE("a sale the server refuses stays in the journal with the reason, "
   CHECK(EarnsOf(server, "erin").size() == 1);
 }
 
-TEST_CASE("the background syncer sends what is pending once woken, and "
-          "stops cleanly",
-          "[client][journal]") {
+TEST_CASE(
+    "the background syncer sends what is pending once woken, and "
+    "stops cleanly",
+    "[client][journal]") {
   TempDir dir;
   TestServer server(dir.path() + "/server");
   EnrollOnServer(server, "erin");

@@ -20,9 +20,9 @@ absl::StatusOr<SyncReport> SyncJournalOnce(OfflineJournal& journal,
                                            const SubmitBatchFn& submit,
                                            const SyncOptions& options) {
   if (options.batch_events_max < 1 || options.batch_events_max > 1000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sync: batch_events_max must be 1..1000, got ",
-        options.batch_events_max));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sync: batch_events_max must be 1..1000, got ",
+                     options.batch_events_max));
   }
   SyncReport report;
   while (true) {

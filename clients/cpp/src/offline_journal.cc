@@ -93,8 +93,8 @@ class Statement {
 
 absl::Status SqliteError(sqlite3* db, const std::string& path,
                          absl::string_view doing) {
-  return absl::UnavailableError(absl::StrCat("journal ", path, ": ", doing,
-                                             ": ", sqlite3_errmsg(db)));
+  return absl::UnavailableError(
+      absl::StrCat("journal ", path, ": ", doing, ": ", sqlite3_errmsg(db)));
 }
 
 absl::Status Exec(sqlite3* db, const std::string& path, const char* sql) {
@@ -155,9 +155,8 @@ absl::StatusOr<JournalEntry> ReadEntry(const Statement& row,
   entry.recorded_at_ms = row.Int(4);
   const int64_t state = row.Int(5);
   if (state < 0 || state > 2) {
-    return absl::DataLossError(absl::StrCat("journal ", path, ": event ",
-                                            entry.sequence, " has state ",
-                                            state));
+    return absl::DataLossError(absl::StrCat(
+        "journal ", path, ": event ", entry.sequence, " has state ", state));
   }
   entry.state = static_cast<JournalState>(state);
   entry.code = static_cast<int32_t>(row.Int(6));
@@ -208,9 +207,9 @@ absl::StatusOr<std::unique_ptr<OfflineJournal>> OfflineJournal::Open(
   absl::StatusOr<int64_t> application_id =
       PragmaInt(db, path, "PRAGMA application_id");
   if (!application_id.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "journal ", path, ": not a loyalty journal (", sqlite3_errmsg(db),
-        ")"));
+    return absl::InvalidArgumentError(absl::StrCat("journal ", path,
+                                                   ": not a loyalty journal (",
+                                                   sqlite3_errmsg(db), ")"));
   }
   absl::StatusOr<int64_t> tables = PragmaInt(
       db, path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
@@ -223,11 +222,10 @@ absl::StatusOr<std::unique_ptr<OfflineJournal>> OfflineJournal::Open(
       return wal;
     }
     const std::string create = absl::StrCat(
-        "BEGIN IMMEDIATE;", kSchema, "PRAGMA application_id = ",
-        kJournalApplicationId, "; PRAGMA user_version = ",
-        kJournalSchemaVersion, "; COMMIT;");
-    if (absl::Status created = Exec(db, path, create.c_str());
-        !created.ok()) {
+        "BEGIN IMMEDIATE;", kSchema,
+        "PRAGMA application_id = ", kJournalApplicationId,
+        "; PRAGMA user_version = ", kJournalSchemaVersion, "; COMMIT;");
+    if (absl::Status created = Exec(db, path, create.c_str()); !created.ok()) {
       return created;
     }
   } else if (*application_id != kJournalApplicationId) {
@@ -239,9 +237,9 @@ absl::StatusOr<std::unique_ptr<OfflineJournal>> OfflineJournal::Open(
         PragmaInt(db, path, "PRAGMA user_version");
     if (!version.ok()) return version.status();
     if (*version != kJournalSchemaVersion) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "journal ", path, ": format version ", *version,
-          ", this library reads version ", kJournalSchemaVersion));
+      return absl::InvalidArgumentError(
+          absl::StrCat("journal ", path, ": format version ", *version,
+                       ", this library reads version ", kJournalSchemaVersion));
     }
     if (absl::Status wal = Exec(db, path, "PRAGMA journal_mode=WAL");
         !wal.ok()) {
@@ -294,9 +292,9 @@ absl::StatusOr<JournalEntry> OfflineJournal::Append(Mutation mutation,
     existing.Bind(1, context->request_id());
     if (existing.Step() == SQLITE_ROW) {
       if (existing.Blob(11) != bytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "journal: request id ", context->request_id(),
-            " is already recorded for another event"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("journal: request id ", context->request_id(),
+                         " is already recorded for another event"));
       }
       return ReadEntry(existing, path_);
     }
@@ -328,9 +326,9 @@ absl::StatusOr<std::vector<JournalEntry>> OfflineJournal::Select(
     JournalState state, int limit) const {
   absl::MutexLock lock(&mutex_);
   Statement select(
-      db_, absl::StrCat(kSelectColumns,
-                        "WHERE state = ? ORDER BY sequence LIMIT ?")
-               .c_str());
+      db_,
+      absl::StrCat(kSelectColumns, "WHERE state = ? ORDER BY sequence LIMIT ?")
+          .c_str());
   if (!select.ok()) return SqliteError(db_, path_, "reading");
   select.Bind(1, static_cast<int64_t>(state));
   select.Bind(2, static_cast<int64_t>(limit));
@@ -359,13 +357,12 @@ absl::Status OfflineJournal::RecordResults(
     const std::vector<JournalEntry>& sent,
     const loyalty::v1::SubmitBatchResponse& response, int64_t now_ms) {
   if (static_cast<size_t>(response.results_size()) != sent.size()) {
-    return absl::DataLossError(absl::StrCat(
-        "journal: the server answered ", response.results_size(),
-        " results for a batch of ", sent.size(), " events"));
+    return absl::DataLossError(
+        absl::StrCat("journal: the server answered ", response.results_size(),
+                     " results for a batch of ", sent.size(), " events"));
   }
   absl::MutexLock lock(&mutex_);
-  if (absl::Status begun = Exec(db_, path_, "BEGIN IMMEDIATE");
-      !begun.ok()) {
+  if (absl::Status begun = Exec(db_, path_, "BEGIN IMMEDIATE"); !begun.ok()) {
     return begun;
   }
   Statement update(db_,
@@ -373,8 +370,7 @@ absl::Status OfflineJournal::RecordResults(
                    "message = ?, answered_at_ms = ?, attempts = attempts + 1 "
                    "WHERE sequence = ? AND state = 0");
   Statement still_pending(
-      db_,
-      "UPDATE events SET attempts = attempts + 1 WHERE sequence = ?");
+      db_, "UPDATE events SET attempts = attempts + 1 WHERE sequence = ?");
   if (!update.ok() || !still_pending.ok()) {
     Exec(db_, path_, "ROLLBACK").IgnoreError();
     return SqliteError(db_, path_, "noting answers");
@@ -444,8 +440,7 @@ absl::Status OfflineJournal::RecordSyncFailure(const absl::Status& failure,
 absl::StatusOr<JournalStatus> OfflineJournal::Status() const {
   absl::MutexLock lock(&mutex_);
   JournalStatus status;
-  Statement counts(db_,
-                   "SELECT state, count(*) FROM events GROUP BY state");
+  Statement counts(db_, "SELECT state, count(*) FROM events GROUP BY state");
   if (!counts.ok()) return SqliteError(db_, path_, "reading");
   int stepped;
   while ((stepped = counts.Step()) == SQLITE_ROW) {

@@ -33,8 +33,8 @@ using SubmitBatchFn =
         const loyalty::v1::SubmitBatchRequest&)>;
 
 struct SyncOptions {
-  int batch_events_max = 200;  // 1..1000 (SubmitBatch's limit).
-  int64_t interval_ms = 5'000;  // Between rounds while events are pending.
+  int batch_events_max = 200;       // 1..1000 (SubmitBatch's limit).
+  int64_t interval_ms = 5'000;      // Between rounds while events are pending.
   std::function<int64_t()> now_ms;  // Empty: the system clock.
 };
 

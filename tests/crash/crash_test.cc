@@ -11,7 +11,9 @@
 // mature; returns of earned orders, with redeems on them; transfers between
 // members; links and unlinks of phones in several notations, emails and
 // cards; legacy imports of a few rows; closes of imported members; merges
-// of members, whose old ids the load keeps naming; see workload.h),
+// of members, whose old ids the load keeps naming; see workload.h; one
+// earn, return and event in three goes through SubmitBatch, as an offline
+// till's journal sends them, and its re-sends take either path),
 // records every request and its answer, then kills loyaltyd at a random
 // moment (the load sends merges more often in the last 30 ms before it, so
 // that some merges are in flight), restarts it on the same data directory

@@ -21,6 +21,7 @@
 #ifndef LOYALTY_TESTS_CRASH_LEDGER_CLIENT_H_
 #define LOYALTY_TESTS_CRASH_LEDGER_CLIENT_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -142,6 +143,9 @@ class LedgerClient {
   bool WaitUntilConnected(absl::Duration timeout);
 
  private:
+  // Counts sends, so every third earn, return and event goes through
+  // SubmitBatch (Mutate).
+  std::atomic<int64_t> next_send_{0};
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<loyalty::v1::LoyaltyService::Stub> loyalty_;
   std::unique_ptr<loyalty::v1::AdminService::Stub> admin_;

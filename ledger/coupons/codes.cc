@@ -1,7 +1,5 @@
 #include "ledger/coupons/codes.h"
 
-#include <openssl/rand.h>
-
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -35,21 +33,17 @@ std::string CodeOfBytes(const unsigned char* random_bytes) {
 
 }  // namespace
 
-std::string NewCouponCode() {
+std::string NewCouponCode(RandomSource& random) {
   std::array<unsigned char, kCodeBytes> random_bytes{};
-  // Invariant: the system's random source works.
-  LEDGER_CHECK(RAND_bytes(random_bytes.data(), random_bytes.size()) == 1);
+  random.Fill(absl::MakeSpan(random_bytes));
   return CodeOfBytes(random_bytes.data());
 }
 
-std::vector<std::string> NewCouponCodes(int count) {
+std::vector<std::string> NewCouponCodes(RandomSource& random, int count) {
   LEDGER_CHECK(count >= 0);
   std::vector<unsigned char> random_bytes(static_cast<size_t>(count) *
                                           kCodeBytes);
-  // Invariant: the system's random source works.
-  LEDGER_CHECK(random_bytes.empty() ||
-               RAND_bytes(random_bytes.data(),
-                          static_cast<int>(random_bytes.size())) == 1);
+  random.Fill(absl::MakeSpan(random_bytes));
   std::vector<std::string> codes;
   codes.reserve(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {

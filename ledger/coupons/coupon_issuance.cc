@@ -51,7 +51,7 @@ absl::StatusOr<CouponIssuePlan> PlanCouponIssue(
   // 80 random bits collide with one of a billion codes about once in 10^15
   // draws; drawing again makes the code unique for certain.
   do {
-    plan.code = NewCouponCode();
+    plan.code = NewCouponCode(batch.random());
     LEDGER_ASSIGN_OR_RETURN(plan.coupon,
                             batch.LoadRecord<CouponRecord>(
                                 Family::kCoupons, CouponKey(plan.code)));

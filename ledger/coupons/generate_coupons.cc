@@ -45,7 +45,7 @@ absl::Status ValidateBatchShape(const loyalty::v1::RequestContext& context,
 // draws; drawing again makes every code unique for certain.
 absl::StatusOr<std::vector<std::string>> DrawFreshCodes(int count,
                                                         Batch& batch) {
-  std::vector<std::string> codes = NewCouponCodes(count);
+  std::vector<std::string> codes = NewCouponCodes(batch.random(), count);
   absl::flat_hash_set<std::string> drawn;
   drawn.reserve(codes.size());
   for (std::string& code : codes) {
@@ -54,7 +54,7 @@ absl::StatusOr<std::vector<std::string>> DrawFreshCodes(int count,
           CouponRecord * coupon,
           batch.LoadRecord<CouponRecord>(Family::kCoupons, CouponKey(code)));
       if (coupon->code().empty() && drawn.insert(code).second) break;
-      code = NewCouponCode();
+      code = NewCouponCode(batch.random());
     }
   }
   return codes;

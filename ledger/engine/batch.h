@@ -19,6 +19,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/common/random_source.h"
 #include "ledger/common/status_util.h"
 #include "ledger/engine/member_cache.h"
 #include "ledger/storage/ledger_store.h"
@@ -36,11 +37,12 @@ class Batch {
 
   // `cache` may be null (no cache).
   Batch(const StoreReader* store, loyalty::storage::v1::LedgerHead head,
-        int64_t now_ms, MemberCache* cache = nullptr,
+        int64_t now_ms, RandomSource* random, MemberCache* cache = nullptr,
         CacheUse cache_use = CacheUse::kTake)
       : store_(store),
         head_(std::move(head)),
         now_ms_(now_ms),
+        random_(random),
         cache_(cache),
         cache_use_(cache_use) {}
 
@@ -127,6 +129,8 @@ class Batch {
   // schedule); it does not see this batch's writes.
   const StoreReader& store() const { return *store_; }
   int64_t now_ms() const { return now_ms_; }
+  // The ledger's random source: member ids and codes are drawn from it.
+  RandomSource& random() { return *random_; }
   uint64_t entries_appended() const { return entries_appended_; }
   bool has_writes() const {
     return !writes_.empty() || !staged_records_.empty();
@@ -139,6 +143,7 @@ class Batch {
       const std::string& member_id);
   loyalty::storage::v1::LedgerHead head_;
   const int64_t now_ms_;
+  RandomSource* const random_;
   WriteSet writes_;
   uint64_t entries_appended_ = 0;
   MemberCache* const cache_;

@@ -125,6 +125,8 @@ Ledger::Ledger(LedgerStore* store, loyalty::v1::ProgramConfig program,
       rules_{program_, time_zone, identifiers_},
       clock_(clock),
       options_(options),
+      random_(options_.random_source != nullptr ? options_.random_source
+                                                 : &system_random_),
       reader_(store, &rules_),
       head_(std::move(head)),
       member_cache_(options_.member_cache_max) {
@@ -237,12 +239,12 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
   const int64_t now_ms = clock_->NowMs();
   // The store as the batch before left it, whether or not it is synced yet.
   const PendingWritesReader reader(store_, pending_writes_);
-  Batch batch(&reader, head_, now_ms, &member_cache_);
+  Batch batch(&reader, head_, now_ms, random_, &member_cache_);
   for (auto& command : commands) {
     if (command->dry_run) {
       // The same rules against the stored state, in a batch of its own
       // that is dropped: nothing written, nothing remembered.
-      Batch scratch(&reader, head_, now_ms, &member_cache_,
+      Batch scratch(&reader, head_, now_ms, random_, &member_cache_,
                     Batch::CacheUse::kCopy);
       Execute(*command, scratch);
       continue;

@@ -72,6 +72,7 @@
 #include "ledger/common/clock.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
+#include "ledger/common/random_source.h"
 #include "ledger/common/status_util.h"
 #include "ledger/engine/command.h"
 #include "ledger/engine/member_cache.h"
@@ -105,6 +106,10 @@ struct LedgerOptions {
   // (identifiers.h); at least 16 bytes. Empty: such identifiers are refused.
   // A ledger that stored any refuses to open with another key.
   std::string identifier_key{};
+  // Where member ids and coupon, voucher and claim codes come from; drawn
+  // only on the writer thread. Null: the operating system's cryptographic
+  // source. A test sets a seeded one to replay a run exactly.
+  RandomSource* random_source = nullptr;
 };
 
 struct WriterStats {
@@ -293,6 +298,9 @@ class Ledger {
   const Rules rules_;
   const Clock* const clock_;
   const LedgerOptions options_;
+  SystemRandomSource system_random_;
+  // options_.random_source, else &system_random_.
+  RandomSource* const random_;
   const Reader reader_;
 
   mutable absl::Mutex mutex_;

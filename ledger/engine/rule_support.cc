@@ -1,6 +1,7 @@
 #include "ledger/engine/rule_support.h"
 
-#include <random>
+#include <array>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,10 +22,14 @@ absl::Status BalanceOverflow(int64_t available, int64_t delta) {
                     loyalty::v1::ERROR_REASON_BALANCE_OVERFLOW);
 }
 
-std::string RandomMemberId() {
-  // Opaque ids that reveal nothing about volume or order.
-  static thread_local std::mt19937_64 generator{std::random_device{}()};
-  return absl::StrFormat("M%016x", generator());
+std::string RandomMemberId(RandomSource& random) {
+  // Opaque ids that reveal nothing about volume or order: 64 bits drawn
+  // from the ledger's random source.
+  std::array<unsigned char, 8> random_bytes{};
+  random.Fill(absl::MakeSpan(random_bytes));
+  uint64_t bits = 0;
+  for (unsigned char byte : random_bytes) bits = (bits << 8) | byte;
+  return absl::StrFormat("M%016x", bits);
 }
 
 }  // namespace
@@ -168,7 +173,7 @@ absl::StatusOr<std::string> ChooseMemberId(const std::string& requested,
     return requested;
   }
   while (true) {
-    std::string candidate = RandomMemberId();
+    std::string candidate = RandomMemberId(batch.random());
     LEDGER_ASSIGN_OR_RETURN(bool exists, batch.MemberExists(candidate));
     if (!exists) return candidate;
   }

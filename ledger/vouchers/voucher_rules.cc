@@ -63,7 +63,7 @@ absl::StatusOr<std::string> NewVoucherCode(Batch& batch,
   // draws; drawing again makes the code unique for certain.
   std::string code;
   do {
-    code = NewCouponCode();
+    code = NewCouponCode(batch.random());
     LEDGER_ASSIGN_OR_RETURN(*record, batch.LoadRecord<VoucherRecord>(
                                          Family::kVouchers, VoucherKey(code)));
   } while (!(*record)->code().empty());
@@ -74,7 +74,7 @@ absl::StatusOr<std::string> NewClaimCode(
     Batch& batch, loyalty::storage::v1::VoucherGiftRecord** record) {
   std::string code;
   do {
-    code = NewCouponCode();
+    code = NewCouponCode(batch.random());
     LEDGER_ASSIGN_OR_RETURN(
         *record, batch.LoadRecord<loyalty::storage::v1::VoucherGiftRecord>(
                      Family::kVoucherGifts, VoucherGiftKey(code)));

@@ -27,6 +27,7 @@ using testing::PercentTemplate;
 using testing::RedeemAtTill;
 using testing::CouponRedeemRequest;
 using testing::CodeOf;
+using testing::UnknownCode;
 using testing::kAdmin;
 using testing::kApp;
 using testing::kPos;
@@ -74,7 +75,7 @@ v1::ProgramConfig CouponProgram() {
 TEST_CASE("a coupon code prints in groups with a check character and "
           "parses back from any accepted spelling",
           "[coupons][codes]") {
-  const std::string canonical = NewCouponCode();
+  const std::string canonical = UnknownCode();
   REQUIRE(canonical.size() == 16);
   const std::string printed = FormatCouponCode(canonical);
   CHECK(printed.size() == 16 + 4 + 1);
@@ -93,12 +94,25 @@ TEST_CASE("a coupon code prints in groups with a check character and "
   CHECK(*ParseCouponCode(typed, "code") == ones);
 }
 
+TEST_CASE("codes are drawn from the random source given, one bulk draw "
+          "as one at a time",
+          "[coupons][codes]") {
+  SeededRandomSource one_by_one(11);
+  std::vector<std::string> singles;
+  for (int i = 0; i < 4; ++i) singles.push_back(NewCouponCode(one_by_one));
+  SeededRandomSource bulk(11);
+  CHECK(NewCouponCodes(bulk, 4) == singles);
+  SeededRandomSource other(12);
+  CHECK(NewCouponCode(other) != singles[0]);
+  CHECK(std::set<std::string>(singles.begin(), singles.end()).size() == 4);
+}
+
 TEST_CASE("a mistyped character or swapped neighbours fail the check "
           "character before any call",
           "[coupons][codes]") {
   const std::string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   for (int round = 0; round < 50; ++round) {
-    const std::string canonical = NewCouponCode();
+    const std::string canonical = UnknownCode();
     const std::string full = canonical + CouponCheckCharacter(canonical);
     for (size_t i = 0; i < full.size(); ++i) {
       for (char c : alphabet) {
@@ -140,7 +154,7 @@ TEST_CASE("fresh coupon codes differ and use the whole alphabet",
   std::set<std::string> codes;
   std::set<char> seen;
   for (int i = 0; i < 20'000; ++i) {
-    std::string code = NewCouponCode();
+    std::string code = UnknownCode();
     seen.insert(code.begin(), code.end());
     codes.insert(std::move(code));
   }
@@ -427,7 +441,7 @@ TEST_CASE("ValidateCoupon answers what RedeemCoupon would, and writes "
   const std::string app_only = IssueOk(t, "i2", "alice", "app-only");
   const std::string store_only = IssueOk(t, "i3", "alice", "store-042-only");
   const std::string december = IssueOk(t, "i4", "alice", "december");
-  const std::string unknown = FormatCouponCode(NewCouponCode());
+  const std::string unknown = FormatCouponCode(UnknownCode());
 
   struct Case {
     std::string what;
@@ -490,7 +504,7 @@ TEST_CASE("another member's coupon and an unknown code get the same "
   t.EnrollOk("alice");
   t.EnrollOk("mallory");
   const std::string code = IssueOk(t, "i1", "alice", "welcome-10");
-  const std::string unknown = FormatCouponCode(NewCouponCode());
+  const std::string unknown = FormatCouponCode(UnknownCode());
   auto someone_elses = RedeemAtTill(t.ledger(), "m1", "mallory", code);
   auto nonexistent = RedeemAtTill(t.ledger(), "m2", "mallory", unknown);
   CHECK(CodeOf(someone_elses) == absl::StatusCode::kNotFound);

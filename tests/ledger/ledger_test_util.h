@@ -42,6 +42,8 @@
 #include "ledger/engine/ledger.h"
 #include "ledger/points/sweep.h"
 #include "ledger/common/program.h"
+#include "ledger/common/random_source.h"
+#include "ledger/coupons/codes.h"
 #include "ledger/common/status_util.h"
 #include "ledger/storage/ledger_store.h"
 #include "ledger/storage/memory_store.h"
@@ -64,6 +66,12 @@ using loyalty::v1::ProgramConfig;
 using loyalty::v1::RedeemRequest;
 using loyalty::v1::RedeemResponse;
 using loyalty::v1::RequestContext;
+
+// A fresh canonical coupon code: nobody's, as good as certainly.
+inline std::string UnknownCode() {
+  static SystemRandomSource random;
+  return NewCouponCode(random);
+}
 
 // 2023-11-14T22:13:20Z; any fixed instant will do.
 inline constexpr int64_t kStartMs = 1'700'000'000'000;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
+#include "ledger/common/random_source.h"
 #include "ledger/members/identifiers.h"
 #include "ledger/common/limits.h"
 #include "ledger/storage/memory_store.h"
@@ -24,6 +25,35 @@ using testing::NothingChanged;
 using testing::ReasonOfResult;
 using testing::TestLedger;
 using v1::MemberIdentifier;
+
+// Member ids the ledger chooses, from the random source it is given: the
+// model test replays a seed exactly only because of this.
+TEST_CASE("a ledger draws the member ids it chooses from its random source",
+          "[members]") {
+  auto chosen_ids = [](uint64_t seed) {
+    SeededRandomSource random(seed);
+    LedgerOptions options = testing::TestLedgerOptions();
+    options.random_source = &random;
+    TestLedger t(testing::TestProgram(), options);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+      auto enrolled = testing::Enroll(
+          t.ledger(), kApp,
+          testing::EnrollRequest(absl::StrCat("enrol-", i), ""));
+      REQUIRE(enrolled.ok());
+      ids.push_back(enrolled->member().member_id());
+    }
+    return ids;
+  };
+  const std::vector<std::string> first = chosen_ids(7);
+  CHECK(chosen_ids(7) == first);
+  CHECK(chosen_ids(8) != first);
+  CHECK(first[0] != first[1]);
+  for (const std::string& id : first) {
+    CHECK(id.size() == 17);
+    CHECK(id[0] == 'M');
+  }
+}
 
 // A Berlin landline in the notations a till, an app and a partner might use.
 constexpr char kPhoneNational[] = "030 1234567";

@@ -22,6 +22,7 @@ namespace {
 
 using testing::ClaimGift;
 using testing::CodeOf;
+using testing::UnknownCode;
 using testing::GiftRequest;
 using testing::GiftUnits;
 using testing::IssueVoucher;
@@ -323,14 +324,14 @@ TEST_CASE(
   auto others = Pickup(t.ledger(), PickupRequest("p1", "bob", code, 1));
   auto unknown =
       Pickup(t.ledger(),
-             PickupRequest("p2", "bob", FormatCouponCode(NewCouponCode()), 1));
+             PickupRequest("p2", "bob", FormatCouponCode(UnknownCode()), 1));
   CHECK(CodeOf(others) == absl::StatusCode::kNotFound);
   CHECK(ReasonOfResult(others) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
   CHECK(CodeOf(unknown) == CodeOf(others));
   CHECK(ReasonOfResult(unknown) == ReasonOfResult(others));
   CHECK(MessageOf(unknown) == MessageOf(others));
   CHECK(ReasonOfResult(t.ledger().GetVoucher(FormatCouponCode(
-            NewCouponCode()))) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
+            UnknownCode()))) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
 }
 
 TEST_CASE("RedeemVoucherUnits refuses bad input naming the field",
@@ -660,7 +661,7 @@ TEST_CASE(
   {
     NothingChanged nothing(t.store());
     auto unknown =
-        ClaimGift(t.ledger(), "c1", "alice", FormatCouponCode(NewCouponCode()));
+        ClaimGift(t.ledger(), "c1", "alice", FormatCouponCode(UnknownCode()));
     CHECK(CodeOf(unknown) == absl::StatusCode::kNotFound);
     CHECK(ReasonOfResult(unknown) == v1::ERROR_REASON_VOUCHER_NOT_FOUND);
     nothing.CheckOnlyRequestRemembered();
@@ -833,7 +834,7 @@ TEST_CASE("VerifyLedger reports a voucher its owner's dues do not list",
       IssueVoucherOk(t, "i1", "alice", "coffee-12", 12, 3000);
   // A second voucher record with units, planted without its entries.
   const std::string canonical = *ParseCouponCode(code, "code");
-  std::string planted = NewCouponCode();
+  std::string planted = UnknownCode();
   storage::v1::VoucherRecord copy;
   REQUIRE(copy.ParseFromString(*t.store().Get(Family::kVouchers, canonical)));
   copy.set_code(planted);

@@ -197,7 +197,7 @@ RedeemCouponRequest RedeemBase(Generator& g, bool nearly_used_up) {
   if (coupon == nullptr || g.Chance(0.05)) {
     // A code nobody has, with a right check character.
     request.set_member_id(g.PickMember());
-    request.set_code(Spelled(g, NewCouponCode()));
+    request.set_code(Spelled(g, g.NewCode()));
     return request;
   }
   request.set_code(Spelled(g, coupon->code));
@@ -249,7 +249,7 @@ std::string MalformRedeemCoupon(Generator& g, Request* r) {
     case 0: {
       // One character changed: the check character catches it.
       std::string code = ModelCanonicalCode(request.code());
-      if (code.size() != 16) code = NewCouponCode();
+      if (code.size() != 16) code = g.NewCode();
       std::string printed = FormatCouponCode(code);
       printed[0] = printed[0] == 'A' ? 'B' : 'A';
       request.set_code(printed);
@@ -377,7 +377,7 @@ std::string MalformReserveCoupon(Generator& g, Request* r) {
                                            : kModelHoldTimeoutMaxMs + 1);
       return "timeout_ms out of range";
     case 1: {
-      std::string printed = FormatCouponCode(NewCouponCode());
+      std::string printed = FormatCouponCode(g.NewCode());
       printed[5] = printed[5] == 'A' ? 'B' : 'A';
       request.set_code(printed);
       return "code with a typo";
@@ -618,7 +618,7 @@ void AddCouponCodes(Generator& g, v1::EarnRequest* request) {
                                         model.coupons().size() - 1, 200))));
       code = it->first;
     } else {
-      code = NewCouponCode();  // Nobody's.
+      code = g.NewCode();  // Nobody's.
     }
     if (std::find(codes.begin(), codes.end(), code) != codes.end()) continue;
     codes.push_back(code);
@@ -659,7 +659,7 @@ void AddCouponCodes(Generator& g, v1::EarnRequest* request) {
 }
 
 std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request) {
-  const std::string code = NewCouponCode();
+  const std::string code = g.NewCode();
   switch (g.Uniform(0, 2)) {
     case 0: {
       std::string printed = FormatCouponCode(code);
@@ -673,7 +673,7 @@ std::string MalformCouponCodes(Generator& g, v1::EarnRequest* request) {
       return "coupon_codes naming one coupon twice";
     default:
       for (int i = 0; i < 6; ++i) {
-        request->add_coupon_codes(FormatCouponCode(NewCouponCode()));
+        request->add_coupon_codes(FormatCouponCode(g.NewCode()));
       }
       return "six coupon_codes";
   }

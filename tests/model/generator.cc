@@ -180,7 +180,10 @@ static_assert(std::size(kKinds) == kKindCount,
 // ---------------------------------------------------------------------------
 
 Generator::Generator(uint64_t seed, const Model* model, bool near_limits)
-    : rng_(seed), model_(model), near_limits_(near_limits) {}
+    : rng_(seed),
+      codes_(seed ^ 0x636f646573ULL),  // "codes": a stream apart from rng_.
+      model_(model),
+      near_limits_(near_limits) {}
 
 int64_t Generator::Uniform(int64_t lo, int64_t hi) {
   return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);

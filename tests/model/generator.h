@@ -55,6 +55,8 @@
 #include <string>
 #include <vector>
 
+#include "ledger/common/random_source.h"
+#include "ledger/coupons/codes.h"
 #include "model.h"
 
 namespace loyalty::model {
@@ -91,6 +93,9 @@ class Generator {
   std::string NewRequestId();
   std::string NewOrderId();
   std::string NewMemberId();
+  // A fresh canonical coupon code (nobody's, as good as certainly), drawn
+  // from the run's seed so a run replays exactly.
+  std::string NewCode() { return NewCouponCode(codes_); }
   // A member to act on: mostly an enrolled one (often a recent one), else
   // one not enrolled (yet).
   std::string PickMember();
@@ -146,6 +151,7 @@ class Generator {
   void Remember(const Command& command);
 
   std::mt19937_64 rng_;
+  SeededRandomSource codes_;
   const Model* model_;
   const bool near_limits_;
   int64_t now_ms_ = 0;

@@ -827,6 +827,7 @@ void CrashNote::Set(const std::string& text) {
 Runner::Runner(const RunOptions& options)
     : options_(options),
       clock_(kStartMs),
+      ledger_random_(options.seed ^ 0x6c6564676572ull),  // "ledger".
       store_(&memory_),
       model_(Rates(), Campaign(), Events(), Tiers()),
       generator_(options.seed, &model_, options.near_limits),
@@ -1910,6 +1911,7 @@ RunReport Runner::Run() {
   const auto started = std::chrono::steady_clock::now();
   LedgerOptions ledger_options;
   ledger_options.identifier_key = kModelIdentifierKey;
+  ledger_options.random_source = &ledger_random_;
   absl::StatusOr<std::unique_ptr<Ledger>> opened =
       Ledger::Open(&store_, Program(), &clock_, ledger_options);
   if (!opened.ok()) {

@@ -133,7 +133,7 @@ v1::CancelRewardRequest CancelBase(Generator& g, bool unusable) {
   }
   if (rewards.empty() || g.Chance(0.04)) {
     request.set_member_id(g.PickMember());
-    request.set_code(SpelledCode(g, NewCouponCode()));
+    request.set_code(SpelledCode(g, g.NewCode()));
     return request;
   }
   const KnownReward& reward = PickFrom(g, rewards);

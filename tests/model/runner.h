@@ -27,6 +27,7 @@
 #include "generator.h"
 #include "harness.h"
 #include "ledger/common/clock.h"
+#include "ledger/common/random_source.h"
 #include "ledger/commands.h"
 #include "ledger/engine/ledger.h"
 #include "ledger/points/sweep.h"
@@ -286,6 +287,9 @@ class Runner {
 
   const RunOptions options_;
   ManualClock clock_;
+  // The ledger's member ids and codes, from the seed: a seed replays the
+  // same run, byte for byte.
+  SeededRandomSource ledger_random_;
   MemoryStore memory_;
   RecordingStore store_;
   std::unique_ptr<Ledger> ledger_;

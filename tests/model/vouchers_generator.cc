@@ -37,7 +37,7 @@ std::string SpelledCode(Generator& g, const std::string& canonical) {
 // A printed code with one character changed: its check character fails.
 std::string MistypedCode(Generator& g, const std::string& code) {
   std::string canonical = ModelCanonicalCode(code);
-  if (canonical.size() != 16) canonical = NewCouponCode();
+  if (canonical.size() != 16) canonical = g.NewCode();
   std::string printed = FormatCouponCode(canonical);
   printed[0] = printed[0] == 'A' ? 'B' : 'A';
   return printed;
@@ -97,7 +97,7 @@ std::string PresenterOf(Generator& g, const VoucherState* voucher) {
 
 std::string CodeFor(Generator& g, const VoucherState* voucher) {
   if (voucher == nullptr || g.Chance(0.04))
-    return SpelledCode(g, NewCouponCode());
+    return SpelledCode(g, g.NewCode());
   return SpelledCode(g, voucher->code);
 }
 
@@ -299,7 +299,7 @@ v1::ClaimVoucherGiftRequest ClaimBase(Generator& g, bool claimed_ones) {
     if (claimed_ones ? !claimable : claimable) gifts.push_back(&gift);
   }
   if (gifts.empty() || g.Chance(0.05)) {
-    request.set_claim_code(SpelledCode(g, NewCouponCode()));
+    request.set_claim_code(SpelledCode(g, g.NewCode()));
     return request;
   }
   // In the order they were made: codes are the ledger's random draw, and

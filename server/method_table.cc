@@ -384,6 +384,14 @@ void AddReadRows(TableBuilder& table) {
       [ledger](const loyalty::v1::ListWalletRequest& request) {
         return ledger->ListWallet(request);
       });
+  AddReadRow<loyalty::v1::ListOfflineReconciliationsRequest,
+             loyalty::v1::ListOfflineReconciliationsResponse>(
+      table, Service::kAdmin, "ListOfflineReconciliations", Access::kAdmin,
+      CodeLookup::kNone,
+      NoChannel<loyalty::v1::ListOfflineReconciliationsRequest>,
+      [ledger](const loyalty::v1::ListOfflineReconciliationsRequest& request) {
+        return ledger->ListOfflineReconciliations(request);
+      });
   auto stats = table.env().stats;
   AddReadRow<GetServerStatsRequest, ServerStats>(
       table, Service::kAdmin, "GetServerStats", Access::kAdmin,

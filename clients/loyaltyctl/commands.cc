@@ -43,6 +43,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineExportCommand(app, global),   DefineImportCommand(app, global),
       DefineHistoryCommand(app, global),  DefineAdjustCommand(app, global),
       DefineVerifyCommand(app, global),
+      DefineReconciliationsCommand(app, global),
   };
   // A command's --help lists only its own flags and is the help operators
   // read most, so it points to the global flags and repeats the exit codes.

@@ -48,6 +48,7 @@ Command DefineCouponCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineVoucherCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineRewardCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineWalletCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineReconciliationsCommand(CLI::App* app, const GlobalFlags* global);
 
 // Runs the one subcommand of `parent` that CLI11 parsed (the parent
 // requires exactly one).

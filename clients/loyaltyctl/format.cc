@@ -75,4 +75,24 @@ std::string OrDash(absl::string_view text) {
   return text.empty() ? "-" : std::string(text);
 }
 
+std::string OfflineOutcomeText(const loyalty::v1::OfflineRedemption& offline) {
+  const std::string head = absl::StrCat("offline ", offline.points(), ": ");
+  switch (offline.outcome()) {
+    case loyalty::v1::OFFLINE_OUTCOME_APPLIED:
+      return absl::StrCat(head, "applied");
+    case loyalty::v1::OFFLINE_OUTCOME_DEBT:
+      return absl::StrCat(head, offline.debt_points(), " into debt, ",
+                          offline.written_off_points(), " written off");
+    case loyalty::v1::OFFLINE_OUTCOME_REFUSED_SHORT:
+      return absl::StrCat(head, "refused, the member had ",
+                          offline.available_points());
+    case loyalty::v1::OFFLINE_OUTCOME_REFUSED_OVER_ALLOWANCE:
+      return absl::StrCat(head, "refused, ", offline.allowance_left_points(),
+                          " left of the day's allowance");
+    default:
+      return absl::StrCat(head, "outcome ",
+                          static_cast<int>(offline.outcome()));
+  }
+}
+
 }  // namespace loyalty::ctl

@@ -43,6 +43,11 @@ std::string IdentifierLabel(const loyalty::v1::MemberIdentifier& identifier);
 // Where an entry sits in the ledger: "sequence 42, recorded <UTC time>".
 std::string FormatEntryPlace(const loyalty::v1::LedgerEntry& entry);
 
+// How the ledger reconciled an offline redemption, for people:
+// "offline 450: 300 into debt, 50 written off", "offline 150: refused, the
+// member had 100", "offline 200: refused, 100 left of the day's allowance".
+std::string OfflineOutcomeText(const loyalty::v1::OfflineRedemption& offline);
+
 // `text`, or "-" when it is empty, so a table cell is never blank.
 std::string OrDash(absl::string_view text);
 

@@ -28,6 +28,8 @@
 //   reward list|redeem|cancel    the rewards catalog: points for coupons
 //                                and vouchers, cancelled for points back
 //   verify                       replay the whole ledger and check it
+//   reconciliations              offline redemptions taken into debt,
+//                                written off or refused
 // Text output is for people; --json prints the response as one JSON object
 // on stdout, for scripts. Errors are one line on stderr, "loyaltyctl: ...".
 //

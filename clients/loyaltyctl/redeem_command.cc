@@ -30,6 +30,7 @@ struct RedeemFlags {
   std::string member_id;
   std::string order_id;
   int64_t points = 0;
+  bool offline = false;
 };
 
 absl::StatusOr<RedeemRequest> BuildRedeemRequest(const RedeemFlags& flags) {
@@ -41,6 +42,7 @@ absl::StatusOr<RedeemRequest> BuildRedeemRequest(const RedeemFlags& flags) {
   request.set_member_id(flags.member_id);
   request.set_order_id(flags.order_id);
   request.set_points(flags.points);
+  request.set_offline(flags.offline);
   return request;
 }
 
@@ -56,6 +58,10 @@ void PrintRedeemed(const RedeemResponse& response) {
           {"available", FormatPoints(response.balance().available_points())},
           {"entry", FormatEntryPlace(entry)},
       });
+  if (entry.has_offline_redemption()) {
+    PrintFields(std::cout,
+                {{"offline", OfflineOutcomeText(entry.offline_redemption())}});
+  }
 }
 
 ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {
@@ -88,6 +94,9 @@ Command DefineRedeemCommand(CLI::App* app, const GlobalFlags* global) {
       ->type_name("N")
       ->transform(DecimalIntegerCheck(INT64_MIN, INT64_MAX))
       ->required();
+  command->add_flag("--offline", flags->offline,
+                    "A till's offline redemption, synced (reconciled by the "
+                    "program's offline rules; give --occurred-at-ms)");
   AddChannelFlag(command, &flags->context);
   AddContextFlags(command, &flags->context);
   return {command, [global, flags] { return RunRedeem(*global, *flags); }};

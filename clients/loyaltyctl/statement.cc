@@ -79,6 +79,8 @@ std::string CouponDetails(const LedgerEntry& entry) {
   switch (entry.details_case()) {
     case LedgerEntry::kCouponIssued:
       return absl::StrCat("coupon ", entry.coupon_issued().code());
+    case LedgerEntry::kOfflineRedemption:
+      return OfflineOutcomeText(entry.offline_redemption());
     case LedgerEntry::kCouponRedeemed:
       return entry.coupon_redeemed().reservation_id().empty()
                  ? absl::StrCat("coupon ", entry.coupon_redeemed().code())

@@ -64,6 +64,9 @@ inline constexpr int64_t kHoldTimeoutDefaultMaxMs = 24ll * 3600 * 1000;
 inline constexpr int kHoldsPerMemberDefault = 10;
 inline constexpr int kHoldsPerMemberMax = 100;
 inline constexpr int64_t kNegativeFloorPointsMax = 1'000'000'000;
+// The most points one member may redeem offline per day
+// (ProgramConfig.offline_redemption.points_per_member_day).
+inline constexpr int64_t kOfflineAllowancePointsMax = 1'000'000'000;
 // Tiers (program.proto TierRules); the window fits the months a member
 // record keeps (tiers.h kQualifyingMonthsKept).
 inline constexpr int32_t kTierWindowMonthsMax = 36;

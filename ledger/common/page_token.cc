@@ -17,6 +17,8 @@ constexpr size_t kTokenBytes = 1 + 8 + kTagBytes;
 // (a statement) does not decode as another's (a wallet).
 constexpr absl::string_view kStatementScope = "page-token";
 constexpr absl::string_view kWalletScope = "wallet-page-token";
+constexpr absl::string_view kReconciliationScope =
+    "offline-reconciliation-page-token";
 
 std::string Tag(absl::string_view scope, absl::string_view member_id,
                 uint64_t sequence) {
@@ -69,6 +71,15 @@ std::string EncodeWalletPageToken(absl::string_view member_id,
 absl::StatusOr<uint64_t> DecodeWalletPageToken(absl::string_view member_id,
                                                absl::string_view token) {
   return Decode(kWalletScope, member_id, token);
+}
+
+std::string EncodeReconciliationPageToken(uint64_t sequence) {
+  return Encode(kReconciliationScope, "", sequence);
+}
+
+absl::StatusOr<uint64_t> DecodeReconciliationPageToken(
+    absl::string_view token) {
+  return Decode(kReconciliationScope, "", token);
 }
 
 }  // namespace loyalty

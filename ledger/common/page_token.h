@@ -33,6 +33,11 @@ std::string EncodeWalletPageToken(absl::string_view member_id,
 absl::StatusOr<uint64_t> DecodeWalletPageToken(absl::string_view member_id,
                                                absl::string_view token);
 
+// Offline reconciliations (one list for the whole ledger): the token for
+// the page that continues with rows above `sequence`, and its decoding.
+std::string EncodeReconciliationPageToken(uint64_t sequence);
+absl::StatusOr<uint64_t> DecodeReconciliationPageToken(absl::string_view token);
+
 }  // namespace loyalty
 
 #endif  // LOYALTY_LEDGER_COMMON_PAGE_TOKEN_H_

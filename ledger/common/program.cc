@@ -545,24 +545,40 @@ absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
                      kHoldTimeoutMaxMs, " ms, got ",
                      program.hold_timeout_max_ms()));
   }
-  const bool negative_allowed =
-      program.return_policy() ==
-      loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE;
   if (!loyalty::v1::ReturnPolicy_IsValid(program.return_policy())) {
     return InvalidField("return_policy", "unknown policy");
   }
+  const loyalty::v1::OfflineRedemptionRules& offline =
+      program.offline_redemption();
+  if (offline.points_per_member_day() < 0 ||
+      offline.points_per_member_day() > kOfflineAllowancePointsMax) {
+    return InvalidField(
+        "offline_redemption.points_per_member_day",
+        absl::StrCat("must be 0 (none) to ", kOfflineAllowancePointsMax,
+                     ", got ", offline.points_per_member_day()));
+  }
+  if (!loyalty::v1::OfflineShortfallPolicy_IsValid(offline.when_short())) {
+    return InvalidField("offline_redemption.when_short", "unknown policy");
+  }
+  // Both policies that may take a member below zero share the one floor.
+  const bool negative_allowed =
+      program.return_policy() ==
+          loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE ||
+      offline.when_short() == loyalty::v1::OFFLINE_SHORTFALL_POLICY_DEBT;
   if (negative_allowed &&
       (program.negative_balance_floor_points() >= 0 ||
        program.negative_balance_floor_points() < -kNegativeFloorPointsMax)) {
     return InvalidField(
         "negative_balance_floor_points",
         absl::StrCat("must be -", kNegativeFloorPointsMax,
-                     "..-1 with RETURN_POLICY_ALLOW_NEGATIVE_BALANCE, got ",
+                     "..-1 with RETURN_POLICY_ALLOW_NEGATIVE_BALANCE or "
+                     "OFFLINE_SHORTFALL_POLICY_DEBT, got ",
                      program.negative_balance_floor_points()));
   }
   if (!negative_allowed && program.negative_balance_floor_points() != 0) {
     return InvalidField("negative_balance_floor_points",
-                        "is only for RETURN_POLICY_ALLOW_NEGATIVE_BALANCE");
+                        "is only for RETURN_POLICY_ALLOW_NEGATIVE_BALANCE or "
+                        "OFFLINE_SHORTFALL_POLICY_DEBT");
   }
   if (program.holds_per_member_max() < 0 ||
       program.holds_per_member_max() > kHoldsPerMemberMax) {

@@ -10,6 +10,7 @@
 #include "ledger/coupons/coupons_fold.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/wallet_index.h"
+#include "ledger/offline/offline_index.h"
 #include "ledger/points/orders.h"
 #include "ledger/points/time_driven.h"
 
@@ -245,6 +246,10 @@ LedgerEntry Batch::Append(
   // row here.
   if (std::optional<WalletRow> row = WalletRowOf(entry)) {
     writes_.Add(Family::kWallet, std::move(row->key), std::move(row->value));
+  }
+  // Likewise the offline reconciliations an operator lists.
+  if (std::optional<std::string> key = OfflineReconciliationKeyOf(entry)) {
+    writes_.Add(Family::kOfflineReconciliations, std::move(*key), "");
   }
   std::string key = EntryKey(entry.sequence());
   writes_.Add(Family::kEntries, std::move(key), std::move(stored));

@@ -10,6 +10,7 @@
 #include "ledger/coupons/coupons_fold.h"
 #include "ledger/engine/fold_support.h"
 #include "ledger/members/members_fold.h"
+#include "ledger/offline/offline_fold.h"
 #include "ledger/points/lots.h"
 #include "ledger/points/points_fold.h"
 #include "ledger/rewards/rewards_fold.h"
@@ -55,10 +56,12 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
   // Checks read `*member` before any change; the fold writes through `next`.
   MemberRecord& next = *member;
   // Entry details (a oneof) must be those of the entry's kind, or none.
+  const bool offline = fold::IsOfflineRedemptionEntry(entry);
   LEDGER_RETURN_IF_ERROR(
-      fold::IsVoucherEntry(entry.kind())  ? fold::CheckVoucherEntryShape(entry)
-      : fold::IsRewardEntry(entry.kind()) ? fold::CheckRewardEntryShape(entry)
-                                          : fold::CheckCouponEntryShape(entry));
+      offline                             ? fold::CheckOfflineEntryShape(entry)
+      : fold::IsVoucherEntry(entry.kind()) ? fold::CheckVoucherEntryShape(entry)
+      : fold::IsRewardEntry(entry.kind())  ? fold::CheckRewardEntryShape(entry)
+                                           : fold::CheckCouponEntryShape(entry));
   // Bulk coupon codes: entries of no member never reach a member's state.
   if (fold::IsMemberlessEntry(entry.kind())) {
     return Broken(entry, "an entry of no member folded into a member");
@@ -79,6 +82,10 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
     absl::Status s;
     if (fold::IsMemberEntry(entry.kind())) {
       s = fold::FoldMemberEntry(entry, storage, &next);
+    } else if (offline) {
+      // Points, possibly into debt, and the sale day's allowance
+      // (offline/offline_fold.h).
+      s = fold::FoldOfflineRedemption(entry, &next);
     } else if (entry.kind() == loyalty::v1::ENTRY_KIND_TIER) {
       s = fold::FoldTier(entry, &next);
     } else if (fold::IsCouponEntry(entry.kind())) {
@@ -103,7 +110,8 @@ absl::Status FoldEntryInPlace(const LedgerEntry& entry,
     if (!s.ok()) return s;
   }
   // Invariant: no entry takes a member below zero (promise 5), except a
-  // return under ALLOW_NEGATIVE_BALANCE, which is debt.
+  // return under ALLOW_NEGATIVE_BALANCE or an offline redemption under
+  // OFFLINE_SHORTFALL_POLICY_DEBT, which is debt.
   if (next.available_points() < -next.debt_points() ||
       next.pending_points() < 0 || next.held_points() < 0) {
     return Broken(entry, "a balance below zero");

@@ -77,6 +77,7 @@
 #include "ledger/engine/command.h"
 #include "ledger/engine/member_cache.h"
 #include "ledger/members/identifiers.h"
+#include "ledger/offline/list_reconciliations.h"
 #include "ledger/read/reader.h"
 #include "ledger/rewards/list_rewards.h"
 #include "ledger/storage/ledger_store.h"
@@ -213,6 +214,11 @@ class Ledger {
   absl::StatusOr<loyalty::v1::ListWalletResponse> ListWallet(
       const loyalty::v1::ListWalletRequest& request) const {
     return reader_.ListWallet(request, clock_->NowMs());
+  }
+  absl::StatusOr<loyalty::v1::ListOfflineReconciliationsResponse>
+  ListOfflineReconciliations(
+      const loyalty::v1::ListOfflineReconciliationsRequest& request) const {
+    return loyalty::ListOfflineReconciliations(*store_, request);
   }
   // Bulk coupon codes: a chunk's entry, for the GenerateCoupons adapter.
   absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const {

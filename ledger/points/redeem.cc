@@ -7,6 +7,7 @@
 #include "ledger/engine/batch.h"
 #include "ledger/engine/fold.h"
 #include "ledger/engine/rule_support.h"
+#include "ledger/offline/offline_redemption.h"
 #include "ledger/points/settle.h"
 #include "ledger/read/views.h"
 
@@ -23,10 +24,21 @@ absl::Status RedeemCommand::Prepare(const Rules& rules, int64_t now_ms,
 absl::Status RedeemCommand::Decide(const Rules& rules, Batch& batch,
                                    Queued<RedeemCommand>& command) {
   auto& request = command.request;
+  if (request.offline()) {
+    LEDGER_RETURN_IF_ERROR(CheckOfflineRedemptionAllowed(rules));
+  }
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_member_id(), batch));
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
+  if (request.offline()) {
+    // Reconciled by the program's offline rules, never INSUFFICIENT_POINTS.
+    loyalty::v1::RedeemResponse response;
+    LEDGER_RETURN_IF_ERROR(DecideOfflineRedeem(
+        rules, batch, command.principal, request, member, &response));
+    command.response = std::move(response);
+    return absl::OkStatus();
+  }
   // Invariant: validation bounds points to (0, 10^15].
   LEDGER_CHECK(request.points() > 0);
   LEDGER_RETURN_IF_ERROR(

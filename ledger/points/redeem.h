@@ -14,7 +14,8 @@ namespace loyalty {
 
 // Redeem: spends available points at once. FAILED_PRECONDITION
 // (INSUFFICIENT_POINTS) when the member has fewer, NOT_FOUND for an unknown
-// member.
+// member. With `offline` set, a till's offline redemption, reconciled by
+// the program's rules instead (offline/offline_redemption.h).
 struct RedeemCommand {
   static constexpr CommandInfo kInfo{.name = "Redeem",
                                      .service = Service::kLoyalty,

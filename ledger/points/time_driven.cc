@@ -178,7 +178,11 @@ bool SetPointsAfter(const MemberRecord& member, LedgerEntry* entry) {
     // left below zero is debt.
     debt = std::max<int64_t>(0, -available);
   } else if (entry->bucket() == loyalty::v1::BUCKET_AVAILABLE) {
-    if (entry->kind() == loyalty::v1::ENTRY_KIND_RETURN) {
+    // A return, and an offline redemption under the DEBT policy, may take
+    // more than the lots hold.
+    if (entry->kind() == loyalty::v1::ENTRY_KIND_RETURN ||
+        (entry->kind() == loyalty::v1::ENTRY_KIND_REDEEM &&
+         entry->has_offline_redemption())) {
       const int64_t in_lots = member.available_points() + debt;
       add(&debt, std::max<int64_t>(0, -delta - in_lots));
     } else if (delta > 0) {

@@ -36,6 +36,7 @@
 #include "ledger/members/members_verify.h"
 #include "ledger/points/points_verify.h"
 #include "ledger/read/verify_part.h"
+#include "ledger/offline/offline_verify.h"
 #include "ledger/read/wallet_verify.h"
 #include "ledger/rewards/rewards_verify.h"
 #include "ledger/vouchers/vouchers_verify.h"
@@ -295,8 +296,9 @@ absl::StatusOr<loyalty::v1::VerifyLedgerResponse> VerifyLedger(
   VouchersVerifyPart vouchers;
   RewardsVerifyPart rewards;
   WalletVerifyPart wallet;
-  return Verifier(snapshot,
-                  {&members, &points, &coupons, &vouchers, &rewards, &wallet})
+  OfflineVerifyPart offline;
+  return Verifier(snapshot, {&members, &points, &coupons, &vouchers, &rewards,
+                             &wallet, &offline})
       .Run();
 }
 

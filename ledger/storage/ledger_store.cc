@@ -36,6 +36,8 @@ absl::string_view FamilyName(Family family) {
       return "reward_counts";
     case Family::kWallet:
       return "wallet";
+    case Family::kOfflineReconciliations:
+      return "offline_reconciliations";
   }
   return "unknown";
 }

@@ -49,10 +49,13 @@ enum class Family : int {
   kRewardCounts,      // item id [, member id] -> RewardCount
   // Wallet: member id, sequence -> WalletRef (what the member was given).
   kWallet,
+  // Offline redemptions reconciled short: sequence -> "" (the entry).
+  kOfflineReconciliations,
 };
-inline constexpr int kFamilyCount = 16;
+inline constexpr int kFamilyCount = 17;
 // A family added after the last must move kFamilyCount with it.
-static_assert(static_cast<int>(Family::kWallet) + 1 == kFamilyCount);
+static_assert(static_cast<int>(Family::kOfflineReconciliations) + 1 ==
+              kFamilyCount);
 
 // The family's name as stored (RocksDB column family name).
 absl::string_view FamilyName(Family family);

@@ -831,7 +831,9 @@ Runner::Runner(const RunOptions& options)
       store_(&memory_),
       model_(Rates(), Campaign(), Events(), Tiers()),
       generator_(options.seed, &model_, options.near_limits),
-      check_rng_(options.seed ^ 0x5eedc0deull) {}
+      check_rng_(options.seed ^ 0x5eedc0deull) {
+  model_.set_offline_policy(OfflinePolicyOfSeed(options.seed));
+}
 
 std::vector<EarnRateRule> Runner::Rates() {
   return {
@@ -858,7 +860,7 @@ std::vector<EventRule> Runner::Events() {
 
 TierProgram Runner::Tiers() { return ProgramTiers(); }
 
-v1::ProgramConfig Runner::Program() {
+v1::ProgramConfig Runner::Program() const {
   v1::ProgramConfig program;
   program.set_program_id("model-test");
   program.set_display_name("Model Test Rewards");
@@ -931,6 +933,10 @@ v1::ProgramConfig Runner::Program() {
   program.set_holds_per_member_max(kModelHoldsPerMember);
   program.set_return_policy(v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE);
   program.set_negative_balance_floor_points(kModelNegativeFloorPoints);
+  program.mutable_offline_redemption()->set_points_per_member_day(
+      kModelOfflineAllowancePoints);
+  program.mutable_offline_redemption()->set_when_short(
+      OfflinePolicyOfSeed(options_.seed));
   for (const EventRule& rule : Events()) {
     v1::EngagementEvent* event = program.add_engagement_events();
     event->set_event_id(rule.event_id);
@@ -1276,7 +1282,11 @@ std::string Runner::CompareOk(const Command& command, const Expected& expected,
   }
   if (entry.member_id() != expected.member_id) return "entry member differs";
   if (entry.sequence() != expected.sequence) return "entry sequence differs";
-  if (entry.kind() != EntryKindOf(command.request)) return "entry kind differs";
+  if (entry.kind() != (expected.entry_kind != v1::ENTRY_KIND_UNSPECIFIED
+                           ? expected.entry_kind
+                           : EntryKindOf(command.request))) {
+    return "entry kind differs";
+  }
   if (entry.points_delta() != expected.points_delta) {
     return "entry points_delta differs";
   }
@@ -1478,6 +1488,7 @@ bool Runner::RunOne() {
 
   Expected expected;
   if (!Judge(command, observed, &expected)) return false;
+  NoteReconciliations(expected);
   if (validated.has_value() && !CheckValidatedCoupon(*validated, expected)) {
     return false;
   }
@@ -1542,6 +1553,7 @@ bool Runner::RunGroup(int64_t size) {
   std::vector<Expected> expected(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
     if (!Judge(commands[i], observed[i], &expected[i])) return false;
+    NoteReconciliations(expected[i]);
     if (slots[i]->calls.load() != 1) {
       return Fail("done was called more than once");
     }
@@ -1652,11 +1664,56 @@ bool Runner::RunSweep() {
   return true;
 }
 
+void Runner::NoteReconciliations(const Expected& expected) {
+  for (const ExpectedEntry& entry : expected.entries) {
+    if (entry.voucher_details.has_offline_redemption() &&
+        entry.voucher_details.offline_redemption().outcome() !=
+            v1::OFFLINE_OUTCOME_APPLIED) {
+      reconciliations_.push_back(entry.sequence);
+    }
+  }
+}
+
+// Every offline redemption reconciled short, oldest first, through every
+// page of a random size: exactly the model's.
+bool Runner::CheckReconciliations() {
+  ++report_.offline_listings;
+  current_ = "ListOfflineReconciliations";
+  static constexpr int32_t kPageSizes[] = {0, 1, 2, 7, 500};
+  v1::ListOfflineReconciliationsRequest request;
+  request.set_page_size(kPageSizes[std::uniform_int_distribution<size_t>(
+      0, std::size(kPageSizes) - 1)(check_rng_)]);
+  std::vector<uint64_t> listed;
+  for (int pages = 0;; ++pages) {
+    absl::StatusOr<v1::ListOfflineReconciliationsResponse> page =
+        ledger_->ListOfflineReconciliations(request);
+    if (!page.ok()) return Fail("a page: " + OutcomeText(page.status()));
+    for (const v1::LedgerEntry& entry : page->entries()) {
+      if (!entry.has_offline_redemption()) {
+        return Fail(absl::StrCat("lists entry ", entry.sequence(),
+                                 ", which is no offline redemption"));
+      }
+      listed.push_back(entry.sequence());
+    }
+    if (page->next_page_token().empty()) break;
+    if (pages > 100'000) return Fail("the pages never end");
+    request.set_page_token(page->next_page_token());
+  }
+  if (listed != reconciliations_) {
+    return Fail(absl::StrCat("lists ", listed.size(),
+                             " reconciliations; the model has ",
+                             reconciliations_.size()));
+  }
+  return true;
+}
+
 bool Runner::CheckVerify() {
   ++report_.verifies;
   current_ = "Ledger::Verify";
   absl::StatusOr<v1::VerifyLedgerResponse> verified = ledger_->Verify();
   if (!verified.ok()) return Fail("Verify: " + OutcomeText(verified.status()));
+  if (!CheckReconciliations()) return false;
+  current_ = "Ledger::Verify";
   if (!verified->ok() || verified->last_sequence() != model_.last_sequence() ||
       verified->entries_checked() != model_.last_sequence() ||
       verified->members_checked() != model_.member_order().size()) {
@@ -1967,6 +2024,12 @@ RunReport Runner::Run() {
   report_.rule_coupons_merge = counts.rule_coupons_merge;
   report_.rule_coupons_skipped_budget = counts.rule_coupons_skipped_budget;
   report_.rule_coupons_skipped_limit = counts.rule_coupons_skipped_limit;
+  report_.offline_applied = counts.offline_applied;
+  report_.offline_debt = counts.offline_debt;
+  report_.offline_written_off = counts.offline_written_off;
+  report_.offline_refused_short = counts.offline_refused_short;
+  report_.offline_refused_over_allowance =
+      counts.offline_refused_over_allowance;
   report_.transfer_day_rollovers = counts.transfer_day_rollovers;
   report_.transfers_paying_debt = counts.transfers_paying_debt;
   report_.transfers_of_several_lots = counts.transfers_of_several_lots;
@@ -2119,6 +2182,11 @@ std::string RunReport::Summary() const {
       " NOT_FOUND, ", reward_refusals_not_cancellable, " NOT_CANCELLABLE; ",
       "wallet: ", wallet_reads, " reads (", wallet_reads_of_aliases,
       " of aliases) of ", wallet_items, " items in ", wallet_pages, " pages; ",
+      "offline redemptions: ", offline_applied, " applied, ", offline_debt,
+      " into debt (", offline_written_off, " writing some off), refused: ",
+      offline_refused_short, " short, ", offline_refused_over_allowance,
+      " over the day's allowance; ", offline_listings,
+      " reconciliation listings compared; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

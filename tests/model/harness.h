@@ -317,6 +317,15 @@ struct RunReport {
   int64_t rule_coupons_merge = 0;
   int64_t rule_coupons_skipped_budget = 0;
   int64_t rule_coupons_skipped_limit = 0;
+  // Offline redemptions by outcome (a run meets DEBT or REFUSED_SHORT by
+  // its seed's policy), debts that wrote some off, and reconciliation
+  // listings compared with the model's.
+  int64_t offline_applied = 0;
+  int64_t offline_debt = 0;
+  int64_t offline_written_off = 0;
+  int64_t offline_refused_short = 0;
+  int64_t offline_refused_over_allowance = 0;
+  int64_t offline_listings = 0;
   double seconds = 0;
 
   std::string Summary() const;

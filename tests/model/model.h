@@ -380,6 +380,18 @@ inline constexpr int kModelHoldsPerMember = 3;
 inline constexpr int kModelNextExpiringShown = 3;
 // Returns: RETURN_POLICY_ALLOW_NEGATIVE_BALANCE down to this floor.
 inline constexpr int64_t kModelNegativeFloorPoints = -500;
+// Offline redemptions: what one member may redeem offline per sale day,
+// and how many days' counts the ledger keeps (offline/offline_fold.h).
+// The shortfall policy is the run's (OfflinePolicyOfSeed).
+inline constexpr int64_t kModelOfflineAllowancePoints = 600;
+inline constexpr size_t kModelOfflineDaysKept = 8;
+// The seed's policy for an offline redemption the member cannot cover:
+// seeds of remainder 2 mod 3 refuse, the others take debt, so the coverage
+// seeds meet both (35 refuses; 20240601 and 27 take debt).
+inline v1::OfflineShortfallPolicy OfflinePolicyOfSeed(uint64_t seed) {
+  return seed % 3 == 2 ? v1::OFFLINE_SHORTFALL_POLICY_REFUSE
+                       : v1::OFFLINE_SHORTFALL_POLICY_DEBT;
+}
 
 // When points granted at `granted_at_ms` expire under the model's rule.
 int64_t ModelLotExpiresAtMs(int64_t granted_at_ms);
@@ -591,6 +603,9 @@ struct MemberState {
   // points given on it.
   int64_t transfer_day = 0;
   int64_t transferred_on_day = 0;
+  // Offline redemptions applied, by sale day (UTC+8, days since
+  // 1970-01-01): the newest kModelOfflineDaysKept days.
+  std::map<int64_t, int64_t> offline_days;
 };
 
 // One entry the ledger must append, with every field the model knows.
@@ -880,6 +895,9 @@ struct Expected {
   std::string member_id;
   int64_t points_delta = 0;
   uint64_t sequence = 0;
+  // The entry's kind where the command's varies (an offline Redeem: REDEEM
+  // or OFFLINE_REDEEM_REFUSED); else the command's own.
+  v1::EntryKind entry_kind = v1::ENTRY_KIND_UNSPECIFIED;
   Totals totals;
   int64_t spend_minor = 0;
   // IssueCoupon and RedeemCoupon, OK: the coupon after the command; the
@@ -974,6 +992,10 @@ class Model {
   // occurred_at), event days, what falls due, and what reads show. The
   // harness sets it before each command.
   void set_now_ms(int64_t now_ms) { now_ms_ = now_ms; }
+  // The program's offline shortfall policy (OfflinePolicyOfSeed).
+  void set_offline_policy(v1::OfflineShortfallPolicy policy) {
+    offline_policy_ = policy;
+  }
   // Whether an event dated by `context` is older than the program allows
   // (kModelEventAgeMaxMs) at now_ms().
   bool EventTooOld(const v1::RequestContext& context) const;
@@ -1159,6 +1181,12 @@ class Model {
     int64_t rule_coupons_merge = 0;
     int64_t rule_coupons_skipped_budget = 0;
     int64_t rule_coupons_skipped_limit = 0;
+    // Offline redemptions by outcome; debts that wrote some off.
+    int64_t offline_applied = 0;
+    int64_t offline_debt = 0;
+    int64_t offline_written_off = 0;
+    int64_t offline_refused_short = 0;
+    int64_t offline_refused_over_allowance = 0;
   };
   const Counts& counts() const { return counts_; }
 
@@ -1184,6 +1212,8 @@ class Model {
                       const std::string& assigned_member_id);
   Expected ApplyRules(const v1::RedeemRequest& request,
                       const std::string& assigned_member_id);
+  Expected ApplyOfflineRedeem(const v1::RedeemRequest& request,
+                              MemberState* member);
   Expected ApplyRules(const v1::AdjustRequest& request,
                       const std::string& assigned_member_id);
   Expected ApplyRules(const v1::RecordEventRequest& request,
@@ -1348,6 +1378,8 @@ class Model {
   std::vector<EventRule> events_;
   TierProgram tiers_;
   int64_t now_ms_ = 0;
+  v1::OfflineShortfallPolicy offline_policy_ =
+      v1::OFFLINE_SHORTFALL_POLICY_DEBT;
   int64_t campaign_points_total_ = 0;  // Granted to everyone so far.
   std::map<std::string, MemberState> members_;
   std::vector<std::string> order_;

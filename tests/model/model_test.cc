@@ -502,6 +502,15 @@ TEST_CASE(
     COVERED(report.transfer_limits_per_transfer > 0);
     COVERED(report.transfer_limits_per_day > 0);
     COVERED(report.transfer_day_rollovers > 0);
+    // Offline redemptions: every outcome (DEBT and REFUSED_SHORT by the
+    // seed's policy: the coverage seeds have both), a debt past the floor,
+    // and the operator's listing compared.
+    COVERED(report.offline_applied > 0);
+    COVERED(report.offline_debt > 0);
+    COVERED(report.offline_written_off > 0);
+    COVERED(report.offline_refused_short > 0);
+    COVERED(report.offline_refused_over_allowance > 0);
+    COVERED(report.offline_listings > 0);
     COVERED(report.transfers_insufficient > 0);
     COVERED(report.transferred_lots_expired > 0);
     // Imports: new and found members, phones linked and taken, opening

@@ -303,6 +303,29 @@ Request FreshRedeem(Generator& g) {
     points = g.Uniform(1, kPointsPerRequestMax);
   }
   request.set_points(points);
+  // A till's offline redemption, synced: mostly within the day's
+  // allowance, often more than the member has (debt or a refusal, by the
+  // run's policy), now and then past the allowance.
+  if (g.Chance(0.2)) {
+    request.set_offline(true);
+    const int64_t offline_roll = g.Uniform(0, 99);
+    if (offline_roll < 15) {
+      // A member in debt already: the DEBT policy's floor writes off what
+      // would pass it.
+      request.set_member_id(g.PickInDebt());
+      points = g.Uniform(kModelOfflineAllowancePoints / 2,
+                         kModelOfflineAllowancePoints);
+    } else if (offline_roll < 55) {
+      points = g.Uniform(1, kModelOfflineAllowancePoints / 2);
+    } else if (offline_roll < 80) {
+      points = std::clamp<int64_t>(available + g.Uniform(1, 200), 1,
+                                   kModelOfflineAllowancePoints);
+    } else {
+      points = g.Uniform(kModelOfflineAllowancePoints - 20,
+                         kModelOfflineAllowancePoints + 20);
+    }
+    request.set_points(points);
+  }
   return request;
 }
 
@@ -315,6 +338,11 @@ Request BoundaryRedeem(Generator& g) {
     points = g.Chance(0.5) ? kPointsPerRequestMax : 1;
   }
   request.set_points(points);
+  // Offline: exactly the whole allowance, or one point past it.
+  if (g.Chance(0.1)) {
+    request.set_offline(true);
+    request.set_points(kModelOfflineAllowancePoints + g.Uniform(0, 1));
+  }
   return request;
 }
 
@@ -343,7 +371,7 @@ std::string MalformRedeem(Generator& g, Request* r) {
 
 void MutateRedeem(Generator& g, Request* r) {
   auto& request = std::get<RedeemRequest>(*r);
-  switch (g.Uniform(0, 2)) {
+  switch (g.Uniform(0, 3)) {
     case 0:
       request.set_points(request.points() == kPointsPerRequestMax
                              ? request.points() - 1
@@ -351,6 +379,9 @@ void MutateRedeem(Generator& g, Request* r) {
       return;
     case 1:
       request.set_order_id(g.NewOrderId());
+      return;
+    case 2:
+      request.set_offline(!request.offline());  // Online, or offline.
       return;
     default:
       MutateContext(g, request.mutable_context());

@@ -600,6 +600,7 @@ Expected Model::ApplyRules(const v1::RedeemRequest& request,
   MemberState* member = LoadActive(request.member_id(), &refused);
   if (member == nullptr) return refused;
   Totals& totals = member->points.totals;
+  if (request.offline()) return ApplyOfflineRedeem(request, member);
   if (request.points() > totals.available) return InsufficientPoints();
   if (!FitsInt64(static_cast<Int128>(totals.redeemed_total) +
                  request.points())) {
@@ -617,6 +618,101 @@ Expected Model::ApplyRules(const v1::RedeemRequest& request,
   if (!request.order_id().empty()) {
     WriteOrder(*member, request.order_id(), &ok);  // Redeemed on the order.
     member->order_state[request.order_id()].redeemed += request.points();
+  }
+  return ok;
+}
+
+// An offline redemption (offline/offline_redemption.h): the day's
+// allowance first, then the points the member has, then the run's policy.
+Expected Model::ApplyOfflineRedeem(const v1::RedeemRequest& request,
+                                   MemberState* member) {
+  Totals& totals = member->points.totals;
+  const int64_t points = request.points();
+  const int64_t occurred_at_ms = request.context().occurred_at_ms() != 0
+                                     ? request.context().occurred_at_ms()
+                                     : now_ms_;
+  const int64_t day = (occurred_at_ms + kModelUtcOffsetMs) / kModelDayMs;
+  std::map<int64_t, int64_t>& days = member->offline_days;
+  // A day older than every kept one, with all kept, is no longer known.
+  const bool known = days.size() < kModelOfflineDaysKept ||
+                     day >= days.begin()->first;
+  auto counted = days.find(day);
+  const int64_t redeemed_on_day = counted != days.end() ? counted->second : 0;
+  const int64_t allowance_left =
+      known ? std::max<int64_t>(0, kModelOfflineAllowancePoints -
+                                       redeemed_on_day)
+            : 0;
+  v1::LedgerEntry details;
+  v1::OfflineRedemption& offline = *details.mutable_offline_redemption();
+  offline.set_points(points);
+  offline.set_day(day);
+  offline.set_available_points(totals.available);
+  offline.set_allowance_left_points(allowance_left);
+  int64_t taken = 0;
+  if (points > allowance_left) {
+    offline.set_outcome(v1::OFFLINE_OUTCOME_REFUSED_OVER_ALLOWANCE);
+  } else if (totals.available >= points) {
+    offline.set_outcome(v1::OFFLINE_OUTCOME_APPLIED);
+    taken = points;
+  } else if (offline_policy_ == v1::OFFLINE_SHORTFALL_POLICY_DEBT) {
+    const int64_t room =
+        std::max<int64_t>(0, totals.available - kModelNegativeFloorPoints);
+    taken = std::min(points, room);
+    offline.set_outcome(v1::OFFLINE_OUTCOME_DEBT);
+    offline.set_debt_points(
+        taken - std::min(taken, std::max<int64_t>(totals.available, 0)));
+    offline.set_written_off_points(points - taken);
+  } else {
+    offline.set_outcome(v1::OFFLINE_OUTCOME_REFUSED_SHORT);
+  }
+  const bool applied = offline.outcome() == v1::OFFLINE_OUTCOME_APPLIED ||
+                       offline.outcome() == v1::OFFLINE_OUTCOME_DEBT;
+  if (taken > 0 &&
+      !FitsInt64(static_cast<Int128>(totals.redeemed_total) + taken)) {
+    return BalanceOverflow();
+  }
+  switch (offline.outcome()) {
+    case v1::OFFLINE_OUTCOME_APPLIED:
+      ++counts_.offline_applied;
+      break;
+    case v1::OFFLINE_OUTCOME_DEBT:
+      ++counts_.offline_debt;
+      counts_.offline_written_off += offline.written_off_points() > 0;
+      break;
+    case v1::OFFLINE_OUTCOME_REFUSED_SHORT:
+      ++counts_.offline_refused_short;
+      break;
+    default:
+      ++counts_.offline_refused_over_allowance;
+      break;
+  }
+  if (taken > 0) {
+    int64_t in_lots = 0;
+    for (const Lot& lot : member->points.lots) in_lots += lot.points;
+    const int64_t from_lots = std::min(taken, in_lots);
+    TakeFromLots(member->points.lots, from_lots);
+    totals.debt += taken - from_lots;
+    totals.available -= taken;
+    totals.redeemed_total += taken;
+  }
+  if (applied) {
+    days[day] += points;
+    while (days.size() > kModelOfflineDaysKept) days.erase(days.begin());
+  }
+  ExpectedEntry entry = CommandEntry(
+      *member,
+      applied ? v1::ENTRY_KIND_REDEEM : v1::ENTRY_KIND_OFFLINE_REDEEM_REFUSED,
+      request.context());
+  entry.points_delta = -taken;
+  entry.order_id = request.order_id();
+  entry.voucher_details = std::move(details);
+  Append(*member, std::move(entry));
+  Expected ok = Ok(*member);
+  ok.entry_kind =
+      applied ? v1::ENTRY_KIND_REDEEM : v1::ENTRY_KIND_OFFLINE_REDEEM_REFUSED;
+  if (applied && !request.order_id().empty()) {
+    WriteOrder(*member, request.order_id(), &ok);  // Redeemed on the order.
+    member->order_state[request.order_id()].redeemed += taken;
   }
   return ok;
 }

@@ -132,7 +132,8 @@ class Runner {
   static CampaignRule Campaign();
   static std::vector<EventRule> Events();
   static TierProgram Tiers();
-  static v1::ProgramConfig Program();
+  // The test program; its offline shortfall policy is the seed's.
+  v1::ProgramConfig Program() const;
 
   bool RunOne();
   // QuoteEarn (harness.cc) judged against the model (points_checks.cc).
@@ -273,6 +274,10 @@ class Runner {
   bool Before(std::optional<StorePrint>* before, uint64_t* write_count);
   absl::StatusOr<StorePrint> Scan();
   bool CheckVerify();
+  // Offline redemptions reconciled short: the sequences of their entries,
+  // noted from each judged command, against the ledger's listing.
+  void NoteReconciliations(const Expected& expected);
+  bool CheckReconciliations();
   bool CheckStatement(const std::string& member_id);
   bool CheckStatements(bool all);
   bool CheckMembers();
@@ -298,6 +303,7 @@ class Runner {
   std::mt19937_64 check_rng_;  // Check sampling: never affects commands.
   CrashNote crash_note_;
   RunReport report_;
+  std::vector<uint64_t> reconciliations_;
   int64_t commands_ = 0;
   // (principal, request id) -> hash of the first OK response.
   std::map<std::pair<std::string, std::string>, uint64_t> first_responses_;

@@ -351,6 +351,14 @@ class Client {
     return Call(&v1::AdminService::Stub::VerifyLedger, std::move(request),
                 CallKind::kRead, call);
   }
+  // Offline redemptions reconciled short (taken into debt, written off or
+  // refused), oldest first, a page at a time.
+  absl::StatusOr<v1::ListOfflineReconciliationsResponse>
+  ListOfflineReconciliations(v1::ListOfflineReconciliationsRequest request,
+                             const CallOptions& call = {}) const {
+    return Call(&v1::AdminService::Stub::ListOfflineReconciliations,
+                std::move(request), CallKind::kRead, call);
+  }
   // The writer's and the process's counters.
   absl::StatusOr<v1::ServerStats> GetServerStats(
       v1::GetServerStatsRequest request, const CallOptions& call = {}) const {

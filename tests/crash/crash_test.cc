@@ -105,6 +105,11 @@
 //       exchange), cancelled exactly when a cancel was acknowledged, and
 //       each item's stock left is its stock less the acknowledged
 //       exchanges not cancelled;
+//   (o) offline redemptions (offline_check.h): tills' redemptions synced
+//       while loyaltyd is killed; no member's applied ones of a sale day
+//       pass the day's allowance, and the operator's list of
+//       reconciliations is exactly the acknowledged ones taken into debt or
+//       refused;
 //   (m) bulk coupon codes (generate_check.h): one client streams
 //       GenerateCoupons batches through the signal; after the restart every
 //       batch begun is called again by its batch id and ends with exactly
@@ -158,6 +163,7 @@
 #include "tests/crash/hold_check.h"
 #include "tests/crash/identity_check.h"
 #include "tests/crash/ledger_client.h"
+#include "tests/crash/offline_check.h"
 #include "tests/crash/loyaltyd_process.h"
 #include "tests/crash/merge_check.h"
 #include "tests/crash/recheck.h"
@@ -308,6 +314,7 @@ class CrashRun {
   VoucherBook voucher_book_;  // Acknowledged vouchers and claim codes.
   VoucherCheck voucher_check_;
   RewardCheck reward_check_;
+  OfflineCheck offline_check_{kOfflineAllowancePoints};
   GenerateCheck generate_check_;  // Bulk coupon codes.
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
@@ -647,6 +654,7 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   rule_coupon_check_.Learn(requests, &failures_);
   voucher_check_.Learn(requests, &failures_);
   reward_check_.Learn(requests, &failures_);
+  offline_check_.Learn(requests, &failures_);
   merge_check_.Learn(requests, &failures_);
   for (const SentRequest* request : in_doubt) {
     order_book_.AddEarn(*request);
@@ -680,6 +688,9 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
   voucher_check_.Check(client, &failures_);
   // (n) Rewards.
   reward_check_.Check(client, &failures_);
+  // (o) Offline redemptions: the allowance holds, the operator's list is
+  // exactly the acknowledged reconciliations.
+  offline_check_.Check(client, &failures_);
   // (m) Bulk coupon codes: every batch begun completes exactly.
   generate_check_.CheckAfterRestart(server_->address(), &failures_);
   CheckBalancesNotNegative();
@@ -784,6 +795,11 @@ void CrashRun::CheckMemberCommandsExercised() {
       {"VOUCHER_UNITS_TOO_FEW answers", voucher_check_.counts().too_few},
       {"acknowledged reward exchanges", reward_check_.counts().redeemed},
       {"acknowledged reward cancels", reward_check_.counts().cancelled},
+      {"acknowledged offline redemptions applied",
+       offline_check_.counts().applied},
+      {"offline redemptions taken into debt", offline_check_.counts().debt},
+      {"offline redemptions past the day's allowance",
+       offline_check_.counts().refused_over_allowance},
       {"complete GenerateCoupons batches",
        generate_check_.counts().batches_complete},
       {"acknowledged uses of generated (bearer) codes",
@@ -909,6 +925,14 @@ void CrashRun::PrintMemberCommandTotals() const {
       static_cast<unsigned long long>(rewards.cancelled),
       static_cast<unsigned long long>(rewards.out_of_stock),
       static_cast<unsigned long long>(rewards.not_cancellable));
+  const OfflineCounts& offline = offline_check_.counts();
+  std::printf(
+      "crash_test offline redemptions: %llu applied (%llu into debt), %llu "
+      "past the day's allowance; %llu listed as reconciliations\n",
+      static_cast<unsigned long long>(offline.applied),
+      static_cast<unsigned long long>(offline.debt),
+      static_cast<unsigned long long>(offline.refused_over_allowance),
+      static_cast<unsigned long long>(offline.listed));
   const GenerateCounts& generated = generate_check_.counts();
   std::printf(
       "crash_test bulk coupon codes: %llu batches complete (%llu resumed "

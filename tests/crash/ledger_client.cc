@@ -739,6 +739,29 @@ absl::StatusOr<loyalty::v1::ListRewardsResponse> LedgerClient::ListRewards() {
   return response;
 }
 
+absl::StatusOr<std::vector<loyalty::v1::LedgerEntry>>
+LedgerClient::ListOfflineReconciliations() {
+  loyalty::v1::ListOfflineReconciliationsRequest request;
+  request.set_page_size(500);
+  std::vector<loyalty::v1::LedgerEntry> entries;
+  while (true) {
+    loyalty::v1::ListOfflineReconciliationsResponse page;
+    auto context = ContextWithKey(kAdminKey, absl::Seconds(30));
+    grpc::Status status =
+        admin_->ListOfflineReconciliations(context.get(), request, &page);
+    if (!status.ok()) {
+      return absl::Status(
+          static_cast<absl::StatusCode>(status.error_code()),
+          absl::StrCat("ListOfflineReconciliations: ", status.error_message()));
+    }
+    for (loyalty::v1::LedgerEntry& entry : *page.mutable_entries()) {
+      entries.push_back(std::move(entry));
+    }
+    if (page.next_page_token().empty()) return entries;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
 absl::StatusOr<Member> LedgerClient::GetMember(const std::string& member_id) {
   GetMemberRequest request;
   request.set_member_id(member_id);

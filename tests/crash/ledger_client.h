@@ -118,6 +118,9 @@ class LedgerClient {
   absl::StatusOr<loyalty::v1::Coupon> GetCoupon(const std::string& code);
   absl::StatusOr<loyalty::v1::Voucher> GetVoucher(const std::string& code);
   absl::StatusOr<loyalty::v1::ListRewardsResponse> ListRewards();
+  // Every offline reconciliation, through every page (admin key).
+  absl::StatusOr<std::vector<loyalty::v1::LedgerEntry>>
+  ListOfflineReconciliations();
   absl::StatusOr<loyalty::v1::Member> GetMember(const std::string& member_id);
   // NotFound (reason MEMBER_NOT_FOUND) when no member has `identifier`.
   absl::StatusOr<loyalty::v1::Member> LookupMember(

@@ -51,6 +51,12 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   // available points may be negative.
   program.set_return_policy(loyalty::v1::RETURN_POLICY_ALLOW_NEGATIVE_BALANCE);
   program.set_negative_balance_floor_points(kNegativeBalanceFloorPoints);
+  // Tills' offline redemptions, synced: a member short of points goes into
+  // debt (the same floor), one past the day's allowance is refused.
+  program.mutable_offline_redemption()->set_points_per_member_day(
+      kOfflineAllowancePoints);
+  program.mutable_offline_redemption()->set_when_short(
+      loyalty::v1::OFFLINE_SHORTFALL_POLICY_DEBT);
   // Pending points that mature during a run: earns of orders dated just
   // inside the window (workload.h).
   program.set_return_window_days(kReturnWindowDays);

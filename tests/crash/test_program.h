@@ -40,6 +40,9 @@ inline constexpr int64_t kHoldTimeoutMsMax = 3'000;
 inline constexpr int kHoldsOpenPerMemberMax = 3;
 inline constexpr int64_t kNegativeBalanceFloorPoints = -300;
 inline constexpr int kReturnWindowDays = 1;
+// Offline redemptions (offline_check.h): a small daily allowance per member,
+// taken into debt down to the floor above when the member is short.
+inline constexpr int64_t kOfflineAllowancePoints = 200;
 inline constexpr char kProgramTimeZone[] = "Asia/Taipei";
 inline constexpr char kDefaultPhoneRegion[] = "TW";
 inline constexpr int kExpiryYearsAfterEarnYearEnd = 2;

@@ -378,6 +378,15 @@ SentRequest RequestGenerator::NextRedeem(std::string request_id) {
   } else {
     request.set_points(Chance(0.1) ? 1'000'000 : Uniform(1, 300));
   }
+  // A quarter are tills' offline redemptions, synced: sold up to two hours
+  // ago, a few per member and day, so some pass the day's allowance and
+  // some take a member short of points into debt (offline_check.h).
+  if (Chance(0.25)) {
+    request.set_offline(true);
+    request.set_points(Uniform(1, kOfflineAllowancePoints * 3 / 4));
+    request.mutable_context()->set_occurred_at_ms(
+        absl::ToUnixMillis(absl::Now()) - Uniform(0, 2 * 3600 * 1000));
+  }
   sent.method = Method::kRedeem;
   sent.member_id = request.member_id();
   sent.request_id = std::move(request_id);

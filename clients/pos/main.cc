@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   bool plaintext = false;
   loyalty::pos::TillOptions till_options;
   std::string journal_path;
+  loyalty::client::JournalOptions journal_options;
   int64_t timeout_ms = 3000;
   int64_t sync_interval_ms = 2000;
   app.add_option("--server", server, "loyaltyd's address, host:port")
@@ -58,6 +59,13 @@ int main(int argc, char** argv) {
   app.add_option("--journal", journal_path,
                  "the offline journal file (created if missing)")
       ->required();
+  app.add_option("--offline-allowance-points",
+                 journal_options.offline_redeem_points_per_member_day,
+                 "points one member may pay with while the till is offline, "
+                 "in any 24 hours (the program's "
+                 "offline_redemption.points_per_member_day; 0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000}))
+      ->capture_default_str();
   app.add_option("--currency", till_options.currency,
                  "ISO 4217 code of the till's prices")
       ->capture_default_str();
@@ -106,7 +114,8 @@ int main(int argc, char** argv) {
                  std::string(client.status().message()).c_str());
     return 2;
   }
-  auto journal = loyalty::client::OfflineJournal::Open(journal_path);
+  auto journal = loyalty::client::OfflineJournal::Open(journal_path,
+                                                          journal_options);
   if (!journal.ok()) {
     std::fprintf(stderr, "loyalty-pos: %s\n",
                  std::string(journal.status().message()).c_str());

@@ -21,7 +21,8 @@ constexpr char kHelp[] =
     "member ID                       the member by id\n"
     "add SKU QTY PRICE [CATEGORY]    a basket line, PRICE like 3.50\n"
     "quote                           points and discounts of the sale\n"
-    "points N                        pay N points (held until pay)\n"
+    "points N                        pay N points (held until pay; offline,\n"
+    "                                within the offline allowance)\n"
     "pay                             finish the sale\n"
     "cancel                          drop the sale\n"
     "return ORDER AMOUNT             return AMOUNT (like 12.00) of ORDER\n"
@@ -405,11 +406,14 @@ void Till::PayWithPoints(const std::string& points_text, std::ostream& out) {
     out << "refused: scan the member's card first\n";
     return;
   }
-  if (!sale_.hold_id.empty()) {
-    out << "refused: " << Points(sale_.held_points)
-        << " are held for this sale already\n";
+  if (!sale_.hold_id.empty() || sale_.offline_points > 0) {
+    out << "refused: "
+        << Points(sale_.hold_id.empty() ? sale_.offline_points
+                                        : sale_.held_points)
+        << " are paid with for this sale already\n";
     return;
   }
+  if (offline_ && QueuedCount() > 0) return PayWithPointsOffline(points, out);
   absl::StatusOr<std::string> request_id = client::GenerateRequestId();
   if (!request_id.ok()) return Report(request_id.status(), out);
   v1::HoldPointsRequest hold;
@@ -420,10 +424,13 @@ void Till::PayWithPoints(const std::string& points_text, std::ostream& out) {
   hold.set_timeout_ms(options_.hold_timeout_ms);
   absl::StatusOr<v1::HoldPointsResponse> held = client_->HoldPoints(hold);
   if (!held.ok()) {
-    Report(held.status(), out);
-    if (offline_) {
-      out << "paying with points needs the server: take another payment\n";
+    if (client::IsOutcomeUnknown(held.status())) {
+      // A hold that may exist times out by itself; offline, the points are
+      // the allowance's instead.
+      MarkOffline();
+      return PayWithPointsOffline(points, out);
     }
+    Report(held.status(), out);
     return;
   }
   offline_ = false;
@@ -431,6 +438,30 @@ void Till::PayWithPoints(const std::string& points_text, std::ostream& out) {
   sale_.held_points = points;
   out << "held " << Points(points) << " for this sale; "
       << Points(held->balance().available_points()) << " left\n";
+}
+
+void Till::PayWithPointsOffline(int64_t points, std::ostream& out) {
+  absl::StatusOr<int64_t> left =
+      journal_->OfflineAllowanceLeft(sale_.member_id, NowMs());
+  if (!left.ok()) return Report(left.status(), out);
+  if (*left == 0) {
+    out << "offline: paying with points needs the server (no offline "
+           "allowance left for this member): take another payment\n";
+    return;
+  }
+  if (points > *left) {
+    out << "offline: at most " << Points(*left)
+        << " can be paid with points while offline\n";
+    return;
+  }
+  absl::StatusOr<std::string> request_id = client::GenerateRequestId();
+  if (!request_id.ok()) return Report(request_id.status(), out);
+  sale_.offline_points = points;
+  sale_.offline_request_id = *std::move(request_id);
+  sale_.offline_at_ms = NowMs();
+  out << "offline: " << Points(points)
+      << " paid with points, reconciled with the member's balance when the "
+         "server is back\n";
 }
 
 void Till::Queue(v1::Mutation mutation, const std::string& what,
@@ -479,6 +510,25 @@ void Till::Pay(std::ostream& out) {
   // The sale's time, whenever it reaches the server.
   earn.mutable_context()->set_occurred_at_ms(NowMs());
   const std::string order_id = sale_.order_id;
+  if (sale_.offline_points > 0) {
+    // The offline redemption first, then the sale's earn after it.
+    v1::Mutation redeem;
+    v1::RedeemRequest* request = redeem.mutable_redeem();
+    *request->mutable_context() = Context(sale_.offline_request_id);
+    request->mutable_context()->set_occurred_at_ms(sale_.offline_at_ms);
+    request->set_member_id(sale_.member_id);
+    request->set_order_id(order_id);
+    request->set_points(sale_.offline_points);
+    request->set_offline(true);
+    absl::StatusOr<client::JournalEntry> recorded =
+        journal_->Append(std::move(redeem), NowMs());
+    if (!recorded.ok()) {
+      out << "NOT RECORDED: " << recorded.status().message()
+          << "\n(cancel, or pay again)\n";
+      return;
+    }
+    out << Points(sale_.offline_points) << " paid with points offline\n";
+  }
   if (QueuedCount() > 0) {
     // Earlier sales are still queued: this one goes after them, in order.
     if (!earn.coupon_codes().empty()) {

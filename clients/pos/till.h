@@ -68,6 +68,14 @@ class Till {
     std::vector<std::string> coupon_codes;
     std::string hold_id;
     int64_t held_points = 0;
+    // Points the member pays with while the till is offline, within the
+    // journal's allowance: journaled as an offline redemption on `pay`,
+    // before the sale's earn.
+    int64_t offline_points = 0;
+    // Its request id and time, chosen once: a `pay` repeated after a
+    // failure journals the same redemption, never a second.
+    std::string offline_request_id;
+    int64_t offline_at_ms = 0;
   };
 
   void Scan(const std::string& value, std::ostream& out);
@@ -79,6 +87,9 @@ class Till {
   void Quote(std::ostream& out);
   void ApplyCoupon(const std::string& code, std::ostream& out);
   void PayWithPoints(const std::string& points_text, std::ostream& out);
+  // Offline: takes `points` from the member's offline allowance for this
+  // sale, or says why not.
+  void PayWithPointsOffline(int64_t points, std::ostream& out);
   void Pay(std::ostream& out);
   void Cancel(std::ostream& out);
   void Return(const std::string& order_id, const std::string& amount_text,

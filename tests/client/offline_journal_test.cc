@@ -126,8 +126,14 @@ TEST_CASE(
   redeem.mutable_redeem()->set_points(10);
   auto refused = (*journal)->Append(redeem, sale_ms);
   CHECK(absl::IsFailedPrecondition(refused.status()));
-  CHECK(refused.status().message().find("redeem cannot be recorded offline") !=
+  CHECK(refused.status().message().find("no offline allowance") !=
         std::string::npos);
+  v1::Mutation coupon;
+  coupon.mutable_redeem_coupon()->set_member_id("erin");
+  auto coupon_refused = (*journal)->Append(coupon, sale_ms);
+  CHECK(absl::IsFailedPrecondition(coupon_refused.status()));
+  CHECK(coupon_refused.status().message().find(
+            "redeem_coupon cannot be recorded offline") != std::string::npos);
   CHECK(absl::IsInvalidArgument(
       (*journal)->Append(v1::Mutation(), sale_ms).status()));
 
@@ -178,6 +184,63 @@ TEST_CASE(
   CHECK(absl::IsInvalidArgument(other_program.status()));
   CHECK(other_program.status().message().find("another program") !=
         std::string::npos);
+}
+
+v1::Mutation OfflineRedeem(const std::string& member_id,
+                           const std::string& order_id, int64_t points) {
+  v1::Mutation mutation;
+  v1::RedeemRequest* redeem = mutation.mutable_redeem();
+  *redeem->mutable_context() = PosContext("");
+  redeem->set_member_id(member_id);
+  redeem->set_order_id(order_id);
+  redeem->set_points(points);
+  return mutation;
+}
+
+TEST_CASE(
+    "a till records offline redemptions within its allowance in any 24 "
+    "hours, and the server reconciles them on sync",
+    "[client][journal]") {
+  TempDir dir;
+  TestServer server(dir.path() + "/server");
+  EnrollOnServer(server, "erin");
+  JournalOptions options;
+  options.offline_redeem_points_per_member_day = 300;
+  auto journal = OfflineJournal::Open(dir.path() + "/journal.db", options);
+  REQUIRE(journal.ok());
+  const int64_t sale_ms = NowMs() - 2 * kHourMs;
+  auto first = (*journal)->Append(OfflineRedeem("erin", "o-1", 200), sale_ms);
+  REQUIRE(first.ok());
+  CHECK(first->mutation.redeem().offline());
+  CHECK(*(*journal)->OfflineAllowanceLeft("erin", sale_ms) == 100);
+  CHECK(*(*journal)->OfflineAllowanceLeft("finn", sale_ms) == 300);
+  auto past = (*journal)->Append(OfflineRedeem("erin", "o-2", 150), sale_ms);
+  CHECK(absl::IsFailedPrecondition(past.status()));
+  CHECK(past.status().message().find("has 100 of its 300 offline points "
+                                     "left") != std::string::npos);
+  // A day later the first no longer counts.
+  CHECK(*(*journal)->OfflineAllowanceLeft("erin", sale_ms + 24 * kHourMs) ==
+        300);
+  REQUIRE((*journal)->Append(OfflineRedeem("erin", "o-3", 100), sale_ms).ok());
+
+  // erin has no points: the program takes them into debt, down to -300.
+  auto report = SyncJournalOnce(**journal, StubSubmit(server), SyncOptions());
+  REQUIRE(report.ok());
+  CHECK(report->applied == 2);
+  v1::ListOfflineReconciliationsRequest list;
+  auto listed = server.server().ledger().ListOfflineReconciliations(list);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->entries_size() == 2);
+  CHECK(listed->entries(0).offline_redemption().outcome() ==
+        v1::OFFLINE_OUTCOME_DEBT);
+  CHECK(listed->entries(0).offline_redemption().debt_points() == 200);
+  CHECK(listed->entries(0).occurred_at_ms() == sale_ms);
+  CHECK(listed->entries(1).offline_redemption().debt_points() == 100);
+
+  JournalOptions negative;
+  negative.offline_redeem_points_per_member_day = -1;
+  CHECK(absl::IsInvalidArgument(
+      OfflineJournal::Open(dir.path() + "/other.db", negative).status()));
 }
 
 TEST_CASE(

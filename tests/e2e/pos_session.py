@@ -5,10 +5,11 @@ against a real loyaltyd over TLS that is stopped and restarted mid-session.
 alice's card is scanned, a basket is quoted and paid (points earned), part of
 the next sale is paid with points (held, then captured); then loyaltyd stops:
 the till keeps selling (the card from its cache), shows "offline — N queued",
-refuses paying with points, and records a sale and a return in its journal;
-loyaltyd comes back on the same port and the journal syncs by itself: the
-offline sale is applied once, dated by the sale's time, and the return after
-it. The till is then quit and started again: nothing is sent twice.
+lets alice pay 30 points within its offline allowance (not 250), and records
+the redemption, the sale and a return in its journal; loyaltyd comes back on
+the same port and the journal syncs by itself: the offline sale is applied
+once, dated by the sale's time, its points redeemed once, marked offline,
+and the return after it. The till is then quit and started again: nothing is sent twice.
 
 Usage: pos_session.py LOYALTYD LOYALTYCTL LOYALTY_POS PROGRAM
 """
@@ -102,6 +103,7 @@ class Till:
             [POS, "--server", f"127.0.0.1:{port}", "--tls-ca",
              os.path.join(work, "cert.pem"), "--store", "S001", "--terminal",
              "till-1", "--journal", os.path.join(work, "till-1.db"),
+             "--offline-allowance-points", "200",
              "--sync-interval-ms", "200", "--timeout-ms", "1500"],
             stdin=terminal, stdout=terminal, stderr=terminal, env=env)
         children.append(self.process)
@@ -209,16 +211,18 @@ try:
     server.wait(timeout=30)
     till.expect(f"scan {CARD}", "offline", "member alice (offline")
     till.expect("add BAGEL 3 2.00 bakery", "total 6.00 EUR")
-    till.expect("points 10", "paying with points needs the server")
+    till.expect("points 250", "at most 200 pt can be paid with points while offline")
+    till.expect("points 30", "offline: 30 pt paid with points")
     sale_started_ms = int(time.time() * 1000)
-    out = till.expect("pay", "recorded offline (1 queued)")
+    out = till.expect("pay", "30 pt paid with points offline",
+                      "recorded offline (2 queued)")
     offline_order = re.search(r"sale (\S+) recorded offline", out).group(1)
-    if "[offline — 1 queued]" not in till.prompt:
+    if "[offline — 2 queued]" not in till.prompt:
         fail(f"the prompt does not say offline: {till.prompt!r}")
-    ok("the prompt says offline — 1 queued")
+    ok("the prompt says offline — 2 queued")
     till.expect(f"scan {CARD}", "member alice")
-    till.expect(f"return {first_sale.group(1)} 4.00", "recorded offline (2 queued)")
-    till.expect("status", "server: offline", "queue: 2 pending")
+    till.expect(f"return {first_sale.group(1)} 4.00", "recorded offline (3 queued)")
+    till.expect("status", "server: offline", "queue: 3 pending")
 
     # Back on the same port: the journal syncs by itself.
     time.sleep(1.0)
@@ -250,10 +254,21 @@ try:
     if len(returns) != 1 or returns[0].get("order_id") != first_sale.group(1):
         fail(f"the offline return: {returns}")
     ok("the offline return is applied once, after the sales")
+    redeems = [e for e in entries if e["kind"] == "ENTRY_KIND_REDEEM"
+               and e.get("order_id") == offline_order]
+    if (len(redeems) != 1 or int(redeems[0]["points_delta"]) != -30 or
+            redeems[0].get("offline_redemption", {}).get("outcome")
+            != "OFFLINE_OUTCOME_APPLIED"):
+        fail(f"the offline redemption: {redeems}")
+    ok("the points paid offline are redeemed once, marked offline")
+    out = ctl("reconciliations")
+    if "No offline redemption needed reconciling" not in out:
+        fail(f"reconciliations: {out}")
+    ok("alice had the points: nothing to reconcile")
 
     # A restarted till has nothing left to send, and sends nothing twice.
     till = Till()
-    till.expect("status", "queue: 0 pending", "2 applied")
+    till.expect("status", "queue: 0 pending", "3 applied")
     till.quit()
     if len(entries_of("alice")) != len(entries):
         fail("the restarted till changed the ledger")

@@ -30,6 +30,12 @@ loyalty::v1::ProgramConfig TestProgram() {
   coupon->set_free_item_sku("COFFEE-S");
   coupon->set_valid_days_after_issue(7);
   coupon->set_uses_per_coupon(2);
+  // Tills may let a member redeem a few points offline; one short of
+  // points goes into debt down to -300 on sync.
+  program.mutable_offline_redemption()->set_points_per_member_day(500);
+  program.mutable_offline_redemption()->set_when_short(
+      loyalty::v1::OFFLINE_SHORTFALL_POLICY_DEBT);
+  program.set_negative_balance_floor_points(-300);
   auto add_key = [&](const std::string& principal, const std::string& key,
                      std::vector<loyalty::v1::Role> roles,
                      std::vector<loyalty::v1::Channel> channels) {

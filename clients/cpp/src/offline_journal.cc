@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -127,6 +128,8 @@ loyalty::v1::RequestContext* OfflineContextOf(Mutation& mutation) {
       return mutation.mutable_return_()->mutable_context();
     case Mutation::kRecordEvent:
       return mutation.mutable_record_event()->mutable_context();
+    case Mutation::kRedeem:
+      return mutation.mutable_redeem()->mutable_context();
     default:
       return nullptr;
   }
@@ -189,9 +192,15 @@ const char* JournalStateName(JournalState state) {
 }
 
 absl::StatusOr<std::unique_ptr<OfflineJournal>> OfflineJournal::Open(
-    const std::string& path) {
+    const std::string& path, JournalOptions options) {
   if (path.empty()) {
     return absl::InvalidArgumentError("journal: a file path is required");
+  }
+  if (options.offline_redeem_points_per_member_day < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "journal: offline_redeem_points_per_member_day must be 0 or more, "
+        "got ",
+        options.offline_redeem_points_per_member_day));
   }
   sqlite3* db = nullptr;
   const int opened = sqlite3_open_v2(
@@ -199,7 +208,8 @@ absl::StatusOr<std::unique_ptr<OfflineJournal>> OfflineJournal::Open(
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
       nullptr);
   // Owns db from here on, whatever happens below.
-  std::unique_ptr<OfflineJournal> journal(new OfflineJournal(db, path));
+  std::unique_ptr<OfflineJournal> journal(
+      new OfflineJournal(db, path, options));
   if (opened != SQLITE_OK) return SqliteError(db, path, "cannot open");
   sqlite3_busy_timeout(db, 5'000);
 
@@ -265,8 +275,21 @@ absl::StatusOr<JournalEntry> OfflineJournal::Append(Mutation mutation,
   if (context == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "journal: ", CommandName(mutation),
-        " cannot be recorded offline: only earns, returns and engagement "
-        "events are (a redemption needs the server's balance)"));
+        " cannot be recorded offline: only earns, returns, engagement "
+        "events and points redemptions within the offline allowance are"));
+  }
+  if (mutation.has_redeem()) {
+    if (options_.offline_redeem_points_per_member_day == 0) {
+      return absl::FailedPreconditionError(
+          "journal: points cannot be redeemed offline (this till has no "
+          "offline allowance)");
+    }
+    if (mutation.redeem().member_id().empty() ||
+        mutation.redeem().points() <= 0) {
+      return absl::InvalidArgumentError(
+          "journal: an offline redemption needs a member id and points > 0");
+    }
+    mutation.mutable_redeem()->set_offline(true);
   }
   if (context->request_id().empty()) {
     absl::StatusOr<std::string> request_id = GenerateRequestId();
@@ -299,6 +322,18 @@ absl::StatusOr<JournalEntry> OfflineJournal::Append(Mutation mutation,
       return ReadEntry(existing, path_);
     }
   }
+  if (mutation.has_redeem()) {
+    absl::StatusOr<int64_t> left = AllowanceLeftLocked(
+        mutation.redeem().member_id(), context->occurred_at_ms());
+    if (!left.ok()) return left.status();
+    if (mutation.redeem().points() > *left) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journal: member ", mutation.redeem().member_id(), " has ", *left,
+          " of its ", options_.offline_redeem_points_per_member_day,
+          " offline points left at this till in the last 24 hours; ",
+          mutation.redeem().points(), " asked"));
+    }
+  }
   Statement insert(db_,
                    "INSERT INTO events (request_id, command, occurred_at_ms, "
                    "recorded_at_ms, mutation) VALUES (?, ?, ?, ?, ?)");
@@ -320,6 +355,41 @@ absl::StatusOr<JournalEntry> OfflineJournal::Append(Mutation mutation,
   entry.sequence = sqlite3_last_insert_rowid(db_);
   entry.mutation = std::move(mutation);
   return entry;
+}
+
+absl::StatusOr<int64_t> OfflineJournal::OfflineAllowanceLeft(
+    const std::string& member_id, int64_t at_ms) const {
+  absl::MutexLock lock(&mutex_);
+  return AllowanceLeftLocked(member_id, at_ms);
+}
+
+absl::StatusOr<int64_t> OfflineJournal::AllowanceLeftLocked(
+    const std::string& member_id, int64_t at_ms) const {
+  const int64_t allowance = options_.offline_redeem_points_per_member_day;
+  if (allowance == 0) return 0;
+  // A till's journal holds its own few redemptions: read them all of the
+  // window, applied or not (what the till let go is spent either way).
+  constexpr int64_t kWindowMs = 24 * 3600 * 1000;
+  Statement select(db_,
+                   "SELECT mutation FROM events WHERE command = 'redeem' AND "
+                   "occurred_at_ms > ? AND occurred_at_ms <= ?");
+  if (!select.ok()) return SqliteError(db_, path_, "reading");
+  select.Bind(1, at_ms - kWindowMs);
+  select.Bind(2, at_ms);
+  int64_t redeemed = 0;
+  int stepped;
+  while ((stepped = select.Step()) == SQLITE_ROW) {
+    Mutation recorded;
+    if (!recorded.ParseFromString(select.Blob(0))) {
+      return absl::DataLossError(absl::StrCat(
+          "journal ", path_, ": a recorded redemption cannot be read"));
+    }
+    if (recorded.redeem().member_id() == member_id) {
+      redeemed += recorded.redeem().points();
+    }
+  }
+  if (stepped != SQLITE_DONE) return SqliteError(db_, path_, "reading");
+  return std::max<int64_t>(0, allowance - redeemed);
 }
 
 absl::StatusOr<std::vector<JournalEntry>> OfflineJournal::Select(

@@ -1,8 +1,9 @@
 // File: loyalty/client/offline_journal.h
 //
 // A store terminal's durable journal of what it recorded while the server
-// could not be reached: earns, returns and engagement events, each with the
-// request id and occurred_at it was recorded with, kept in a SQLite file in
+// could not be reached: earns, returns and engagement events, and — when
+// the program allows an offline allowance — points redemptions, each with
+// the request id and occurred_at it was recorded with, kept in a SQLite file in
 // WAL mode with synchronous=FULL, so Append returns only once the event is on
 // disk (the cashier may then say "recorded").
 //
@@ -58,6 +59,16 @@ struct JournalEntry {
   loyalty::v1::Mutation mutation;
 };
 
+struct JournalOptions {
+  // The points one member may redeem at this till while it is offline, in
+  // any 24 hours: set it to the program's
+  // offline_redemption.points_per_member_day (the server reconciles what
+  // every till sent against that, per calendar day; a rolling 24 hours
+  // keeps each calendar day, in any time zone, within it). 0, the default:
+  // redemptions are never recorded offline.
+  int64_t offline_redeem_points_per_member_day = 0;
+};
+
 // What the terminal shows of its queue.
 struct JournalStatus {
   int64_t pending = 0;
@@ -77,17 +88,20 @@ class OfflineJournal {
   // naming the file when it is not a journal of this format; Unavailable
   // when it cannot be opened or written.
   static absl::StatusOr<std::unique_ptr<OfflineJournal>> Open(
-      const std::string& path);
+      const std::string& path, JournalOptions options = {});
   ~OfflineJournal();
   OfflineJournal(const OfflineJournal&) = delete;
   OfflineJournal& operator=(const OfflineJournal&) = delete;
 
-  // Records `mutation` durably. Only earn, return and record_event may be
-  // recorded offline (redemptions need the server's balance:
-  // FailedPrecondition). An empty context.request_id gets 128 random bits;
-  // an empty occurred_at_ms gets now_ms (the sale's time, not the sync's).
-  // InvalidArgument for a mutation with no command, no member id, or a
-  // request id already in the journal for other content.
+  // Records `mutation` durably. Earn, return and record_event may be
+  // recorded offline, and redeem within the options' allowance (its
+  // `offline` is set: the server reconciles it on sync by the program's
+  // rules); anything else needs the server's state: FailedPrecondition, as
+  // is a redemption past what the member has left of the allowance. An
+  // empty context.request_id gets 128 random bits; an empty occurred_at_ms
+  // gets now_ms (the sale's time, not the sync's). InvalidArgument for a
+  // mutation with no command, or a request id already in the journal for
+  // other content.
   absl::StatusOr<JournalEntry> Append(loyalty::v1::Mutation mutation,
                                       int64_t now_ms);
 
@@ -107,9 +121,18 @@ class OfflineJournal {
 
   absl::StatusOr<JournalStatus> Status() const;
 
+  // The points `member_id` may still redeem offline at this till for a
+  // sale at `at_ms`: the allowance less its redemptions recorded here in
+  // the 24 hours up to then (0 when the options allow none).
+  absl::StatusOr<int64_t> OfflineAllowanceLeft(const std::string& member_id,
+                                               int64_t at_ms) const;
+
  private:
-  explicit OfflineJournal(sqlite3* db, std::string path)
-      : db_(db), path_(std::move(path)) {}
+  OfflineJournal(sqlite3* db, std::string path, JournalOptions options)
+      : db_(db), path_(std::move(path)), options_(options) {}
+  // OfflineAllowanceLeft with mutex_ held.
+  absl::StatusOr<int64_t> AllowanceLeftLocked(const std::string& member_id,
+                                              int64_t at_ms) const;
   absl::StatusOr<std::vector<JournalEntry>> Select(JournalState state,
                                                    int limit) const;
 
@@ -117,6 +140,7 @@ class OfflineJournal {
   mutable absl::Mutex mutex_;
   sqlite3* const db_;
   const std::string path_;
+  const JournalOptions options_;
 };
 
 }  // namespace loyalty::client

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "clients/loyaltyctl/commands.h"
@@ -49,19 +50,18 @@ absl::StatusOr<RedeemRequest> BuildRedeemRequest(const RedeemFlags& flags) {
 void PrintRedeemed(const RedeemResponse& response) {
   PrintReplayedNote(response.replayed());
   const loyalty::v1::LedgerEntry& entry = response.entry();
-  PrintFields(
-      std::cout,
-      {
-          {"member", entry.member_id()},
-          {"order", entry.order_id()},
-          {"change", FormatPointsChange(entry.points_delta())},
-          {"available", FormatPoints(response.balance().available_points())},
-          {"entry", FormatEntryPlace(entry)},
-      });
+  std::vector<Field> fields = {
+      {"member", entry.member_id()},
+      {"order", entry.order_id()},
+      {"change", FormatPointsChange(entry.points_delta())},
+      {"available", FormatPoints(response.balance().available_points())},
+      {"entry", FormatEntryPlace(entry)},
+  };
   if (entry.has_offline_redemption()) {
-    PrintFields(std::cout,
-                {{"offline", OfflineOutcomeText(entry.offline_redemption())}});
+    fields.push_back(
+        {"reconciled", OfflineOutcomeText(entry.offline_redemption())});
   }
+  PrintFields(std::cout, fields);
 }
 
 ExitCode RunRedeem(const GlobalFlags& global, const RedeemFlags& flags) {

@@ -14,6 +14,7 @@ import {
   ErrorReason,
   LoyaltyClient,
   LoyaltyError,
+  OfflineOutcome,
   OutcomeUnknownError,
   generateRequestId,
 } from "../src/index.js";
@@ -159,6 +160,32 @@ describe("LoyaltyClient against loyaltyd", () => {
     assert.equal(refusal.reasonValue, ErrorReason.INSUFFICIENT_POINTS);
     assert.equal(refusal.transient, false);
     assert.match(refusal.message, /Redeem: FAILED_PRECONDITION: .*INSUFFICIENT_POINTS/);
+  });
+
+  it("an offline redemption the member cannot cover goes into debt, listed for an operator", async () => {
+    await client.loyalty.enrollMember({ context: app, memberId: "ts-offline" });
+    const saleAtMs = BigInt(Date.now() - 60_000);
+    const redeemed = await client.loyalty.redeem({
+      context: { ...app, occurredAtMs: saleAtMs },
+      memberId: "ts-offline",
+      orderId: "TS-OFF-1",
+      points: 150n,
+      offline: true,
+    });
+    const entry = redeemed.entry;
+    assert.equal(entry?.kind, EntryKind.REDEEM);
+    assert.equal(entry?.occurredAtMs, saleAtMs);
+    assert.equal(entry?.details.case, "offlineRedemption");
+    const offline = entry?.details.case === "offlineRedemption" ? entry.details.value : undefined;
+    assert.equal(offline?.outcome, OfflineOutcome.DEBT);
+    assert.equal(offline?.debtPoints, 150n);
+    assert.equal(redeemed.balance?.availablePoints, -150n);
+
+    const listed = await admin.admin.listOfflineReconciliations({ pageSize: 500 });
+    assert.ok(
+      listed.entries.some((listedEntry) => listedEntry.sequence === entry?.sequence),
+      "the operator's list has it",
+    );
   });
 
   it("bad input is INVALID_ARGUMENT naming the field, not retried", async () => {

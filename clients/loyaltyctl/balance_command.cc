@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "clients/loyaltyctl/commands.h"
 #include "clients/loyaltyctl/connection.h"
 #include "clients/loyaltyctl/member_view.h"
@@ -27,6 +28,11 @@ struct BalanceFlags {
 
 void PrintBalance(const Balance& balance) {
   std::vector<Field> fields = {{"member", balance.member_id()}};
+  if (!balance.requested_member_id().empty()) {
+    fields.push_back({"asked for", absl::StrCat(balance.requested_member_id(),
+                                                " (merged into ",
+                                                balance.member_id(), ")")});
+  }
   for (Field& field : BalanceFields(balance)) {
     fields.push_back(std::move(field));
   }

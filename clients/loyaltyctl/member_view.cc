@@ -125,6 +125,12 @@ void PrintMember(const Member& member) {
       {"member", member.member_id()},
       {"status", MemberStatusLabel(member.status())},
   };
+  // Asked for by an alias: say so, so nobody mistakes the answer's id.
+  if (!member.requested_member_id().empty()) {
+    fields.push_back({"asked for", absl::StrCat(member.requested_member_id(),
+                                                " (merged into ",
+                                                member.member_id(), ")")});
+  }
   // Aliases: ids that were merged into this member and now resolve here.
   if (!member.merged_member_ids().empty()) {
     fields.push_back(

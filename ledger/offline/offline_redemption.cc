@@ -22,11 +22,10 @@ absl::Status CheckOfflineRedemptionAllowed(const Rules& rules) {
   if (rules.program.offline_redemption().points_per_member_day() > 0) {
     return absl::OkStatus();
   }
-  return WithReason(
-      absl::FailedPreconditionError(
-          "offline: the program allows no offline redemptions "
-          "(offline_redemption.points_per_member_day is 0)"),
-      loyalty::v1::ERROR_REASON_OFFLINE_REDEMPTION_NOT_ALLOWED);
+  return WithReason(absl::FailedPreconditionError(
+                        "offline: the program allows no offline redemptions "
+                        "(offline_redemption.points_per_member_day is 0)"),
+                    loyalty::v1::ERROR_REASON_OFFLINE_REDEMPTION_NOT_ALLOWED);
 }
 
 absl::Status DecideOfflineRedeem(const Rules& rules, Batch& batch,
@@ -64,14 +63,16 @@ absl::Status DecideOfflineRedeem(const Rules& rules, Batch& batch,
   } else if (available >= points) {
     details.set_outcome(loyalty::v1::OFFLINE_OUTCOME_APPLIED);
     taken = points;
-  } else if (offline.when_short() == loyalty::v1::OFFLINE_SHORTFALL_POLICY_DEBT) {
+  } else if (offline.when_short() ==
+             loyalty::v1::OFFLINE_SHORTFALL_POLICY_DEBT) {
     // The floor is -10^9..-1 (ValidateProgram): no overflow. A member
     // already below today's floor has no room left.
     const int64_t room = std::max<int64_t>(
         0, available - rules.program.negative_balance_floor_points());
     taken = std::min(points, room);
     details.set_outcome(loyalty::v1::OFFLINE_OUTCOME_DEBT);
-    details.set_debt_points(taken - std::min(taken, std::max<int64_t>(available, 0)));
+    details.set_debt_points(taken -
+                            std::min(taken, std::max<int64_t>(available, 0)));
     details.set_written_off_points(points - taken);
   } else {
     details.set_outcome(loyalty::v1::OFFLINE_OUTCOME_REFUSED_SHORT);
@@ -92,11 +93,11 @@ absl::Status DecideOfflineRedeem(const Rules& rules, Batch& batch,
         batch.LoadOrder(OrderKey(request.member_id(), request.order_id()))
             .status());
   }
-  LedgerEntry entry = EntryFor(
-      request.context(), principal,
-      applied ? loyalty::v1::ENTRY_KIND_REDEEM
-              : loyalty::v1::ENTRY_KIND_OFFLINE_REDEEM_REFUSED,
-      request.member_id());
+  LedgerEntry entry =
+      EntryFor(request.context(), principal,
+               applied ? loyalty::v1::ENTRY_KIND_REDEEM
+                       : loyalty::v1::ENTRY_KIND_OFFLINE_REDEEM_REFUSED,
+               request.member_id());
   entry.set_points_delta(-taken);
   entry.set_order_id(request.order_id());
   *entry.mutable_offline_redemption() = std::move(details);

@@ -142,6 +142,26 @@ absl::Status FoldOrderEntry(const LedgerEntry& entry, OrderRecord* order) {
   return absl::OkStatus();
 }
 
+absl::Status CheckReturnedSkus(const OrderRecord& order,
+                               const loyalty::v1::ReturnRequest& request) {
+  // Invariant: the caller checked the order earned.
+  LEDGER_CHECK(order.earn_sequence() != 0);
+  for (int i = 0; i < request.lines_size(); ++i) {
+    const std::string& sku = request.lines(i).sku();
+    bool in_order = false;
+    for (const loyalty::storage::v1::OrderLine& line : order.lines()) {
+      in_order = in_order || line.sku() == sku;
+    }
+    if (!in_order) {
+      return InvalidField(
+          absl::StrCat("lines[", i, "].sku"),
+          absl::StrCat("\"", sku, "\" is no line of order \"",
+                       request.order_id(), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ReturnPlan> PlanReturn(const OrderRecord& order,
                                       const loyalty::v1::ReturnRequest& request) {
   // Invariant: the caller checked the order earned.
@@ -177,11 +197,8 @@ absl::StatusOr<ReturnPlan> PlanReturn(const OrderRecord& order,
               discount_share(line.eligible_discount_minor());
         }
       }
-      if (bought == 0) {
-        return Exceeds(absl::StrCat("lines[", i, "].sku: \"", returned.sku(),
-                                    "\" is not in order \"",
-                                    request.order_id(), "\""));
-      }
+      // Invariant: CheckReturnedSkus passed.
+      LEDGER_CHECK(bought > 0);
       if (left > 0) {
         return Exceeds(absl::StrCat(
             "lines[", i, "].quantity: ", returned.quantity(), " of \"",

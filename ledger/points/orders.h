@@ -50,9 +50,16 @@ struct ReturnPlan {
   int64_t qualifying_returned = 0;
 };
 
+// InvalidArgument naming the field when a returned line's SKU is no line
+// of `order` (a typo, not a business refusal: never remembered, so a
+// corrected request may reuse the request id). The order must have earned.
+absl::Status CheckReturnedSkus(const loyalty::storage::v1::OrderRecord& order,
+                               const loyalty::v1::ReturnRequest& request);
+
 // What returning `request` (lines or amount) of `order` means. The order
-// must have earned. FailedPrecondition (RETURN_EXCEEDS_ORDER) naming the
-// line when more of a SKU, or more value, comes back than is left.
+// must have earned and CheckReturnedSkus passed. FailedPrecondition
+// (RETURN_EXCEEDS_ORDER) naming the line when more of a SKU, or more value,
+// comes back than is left.
 absl::StatusOr<ReturnPlan> PlanReturn(const loyalty::storage::v1::OrderRecord& order,
                                       const loyalty::v1::ReturnRequest& request);
 

@@ -29,11 +29,21 @@ absl::Status ReturnCommand::Decide(const Rules& rules, Batch& batch,
   auto& request = command.request;
   LEDGER_RETURN_IF_ERROR(
       ResolveMemberAlias(request.mutable_member_id(), batch));
+  const std::string order_key =
+      OrderKey(request.member_id(), request.order_id());
+  // A line naming a SKU the order never had is a typo: INVALID_ARGUMENT,
+  // decided before the member is settled, so that nothing is written.
+  {
+    LEDGER_ASSIGN_OR_RETURN(const loyalty::storage::v1::OrderRecord* order,
+                            batch.LoadOrder(order_key));
+    if (order->earn_sequence() != 0) {
+      LEDGER_RETURN_IF_ERROR(CheckReturnedSkus(*order, request));
+    }
+  }
   LEDGER_ASSIGN_OR_RETURN(MemberRecord * member,
                           LoadSettled(request.member_id(), rules, batch));
-  LEDGER_ASSIGN_OR_RETURN(
-      loyalty::storage::v1::OrderRecord * order,
-      batch.LoadOrder(OrderKey(request.member_id(), request.order_id())));
+  LEDGER_ASSIGN_OR_RETURN(loyalty::storage::v1::OrderRecord * order,
+                          batch.LoadOrder(order_key));
   if (order->earn_sequence() == 0) {
     return WithReason(absl::NotFoundError(absl::StrCat(
                           "order_id: this member has no order \"",

@@ -18,7 +18,8 @@ namespace loyalty {
 // return that brings back its whole paid value gives coupons used on it
 // their use back as their templates say (coupons/coupon_returns.h).
 // NOT_FOUND (ORDER_NOT_FOUND) for an order the member never earned on,
-// FAILED_PRECONDITION (RETURN_EXCEEDS_ORDER) for more than is left.
+// FAILED_PRECONDITION (RETURN_EXCEEDS_ORDER) for more than is left,
+// INVALID_ARGUMENT (not remembered) for a line whose SKU the order never had.
 struct ReturnCommand {
   static constexpr CommandInfo kInfo{.name = "Return",
                                      .service = Service::kLoyalty,

@@ -83,7 +83,13 @@ absl::StatusOr<MemberRecord> Reader::ReadResolved(
 absl::StatusOr<loyalty::v1::Member> Reader::GetMember(
     absl::string_view member_id, int64_t now_ms) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
-  return MemberAt(record, now_ms, *rules_);
+  loyalty::v1::Member member = MemberAt(record, now_ms, *rules_);
+  if (record.member_id() != member_id) {
+    // An alias: say which id was asked for, in the balance too.
+    member.set_requested_member_id(std::string(member_id));
+    member.mutable_balance()->set_requested_member_id(std::string(member_id));
+  }
+  return member;
 }
 
 absl::StatusOr<loyalty::v1::Member> Reader::LookupMember(
@@ -105,7 +111,11 @@ absl::StatusOr<loyalty::v1::Member> Reader::LookupMember(
 absl::StatusOr<loyalty::v1::Balance> Reader::GetBalance(
     absl::string_view member_id, int64_t now_ms) const {
   LEDGER_ASSIGN_OR_RETURN(MemberRecord record, ReadResolved(member_id));
-  return BalanceAt(record, now_ms, *rules_);
+  loyalty::v1::Balance balance = BalanceAt(record, now_ms, *rules_);
+  if (record.member_id() != member_id) {
+    balance.set_requested_member_id(std::string(member_id));
+  }
+  return balance;
 }
 
 absl::StatusOr<loyalty::storage::v1::CouponRecord> Reader::ReadCoupon(

@@ -28,14 +28,14 @@ void OfflineCheck::Learn(const std::vector<SentRequest>& requests,
         offline.outcome() == loyalty::v1::OFFLINE_OUTCOME_DEBT;
     const bool consistent =
         offline.points() == sent.points() &&
-        entry.kind() == (applied
-                             ? loyalty::v1::ENTRY_KIND_REDEEM
-                             : loyalty::v1::ENTRY_KIND_OFFLINE_REDEEM_REFUSED) &&
+        entry.kind() ==
+            (applied ? loyalty::v1::ENTRY_KIND_REDEEM
+                     : loyalty::v1::ENTRY_KIND_OFFLINE_REDEEM_REFUSED) &&
         -entry.points_delta() ==
             (applied ? offline.points() - offline.written_off_points() : 0);
     if (!consistent) {
-      failures->push_back(absl::StrCat(name, ": the answer does not add up: ",
-                                       entry.ShortDebugString()));
+      failures->push_back(absl::StrCat(
+          name, ": the answer does not add up: ", entry.ShortDebugString()));
       continue;
     }
     if (applied) {

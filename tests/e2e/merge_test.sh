@@ -185,6 +185,14 @@ contains "$out" '"member_id":"appy"'
 expect 0 "member show of cara shows appy" -- "$ctl" --json member show --member cara
 [[ $(json_field 'j["member_id"], j["merged_member_ids"], len(j["identifiers"])') == "('appy', ['cara'], 3)" ]] ||
   fail "member show cara: $out"
+[[ $(json_field 'j["requested_member_id"], j["balance"]["requested_member_id"]') == "('cara', 'cara')" ]] ||
+  fail "member show cara does not say cara was asked for: $out"
+expect 0 "member show of cara says so, for people" -- "$ctl" member show --member cara
+grep -q -E '^asked for: +cara \(merged into appy\)$' <<< "$out" || fail "no 'asked for' line: $out"
+expect 0 "balance of cara says so too" -- "$ctl" balance --member cara
+grep -q -E '^asked for: +cara \(merged into appy\)$' <<< "$out" || fail "no 'asked for' line: $out"
+expect 0 "appy's own record names no other id" -- "$ctl" --json member show --member appy
+[[ $(json_field 'j["requested_member_id"]') == "" ]] || fail "appy: $out"
 expect 0 "member show of appy lists cara as merged" -- "$ctl" member show --member appy
 grep -q -E '^merged: +cara$' <<< "$out" || fail "no merged line: $out"
 grep -q -E '^card_number +4000123412341234$' <<< "$out" || fail "appy lacks cara's card: $out"

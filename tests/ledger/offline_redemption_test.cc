@@ -47,7 +47,8 @@ v1::RedeemRequest OfflineRedeem(std::string request_id, std::string member_id,
   const std::string order_id = "o-" + request_id;
   v1::RedeemRequest request = testing::RedeemPoints(
       std::move(request_id), std::move(member_id), order_id, points);
-  *request.mutable_context() = testing::PosContext(request.context().request_id());
+  *request.mutable_context() =
+      testing::PosContext(request.context().request_id());
   request.mutable_context()->set_occurred_at_ms(occurred_at_ms);
   request.set_offline(true);
   return request;
@@ -225,17 +226,17 @@ TEST_CASE(
   // Eight days with offline redemptions (the most the record counts), then
   // a sale from the day before all of them.
   for (int day = 8; day >= 1; --day) {
-    auto redeemed = testing::Redeem(
-        t.ledger(), kPos,
-        OfflineRedeem(absl::StrCat("off-", day), "ann", 10,
-                      kStartMs - day * kDayMs));
+    auto redeemed =
+        testing::Redeem(t.ledger(), kPos,
+                        OfflineRedeem(absl::StrCat("off-", day), "ann", 10,
+                                      kStartMs - day * kDayMs));
     REQUIRE_OK(redeemed);
     CHECK(redeemed->entry().offline_redemption().outcome() ==
           v1::OFFLINE_OUTCOME_APPLIED);
   }
-  auto oldest = testing::Redeem(
-      t.ledger(), kPos,
-      OfflineRedeem("off-9", "ann", 10, kStartMs - 9 * kDayMs));
+  auto oldest =
+      testing::Redeem(t.ledger(), kPos,
+                      OfflineRedeem("off-9", "ann", 10, kStartMs - 9 * kDayMs));
   REQUIRE_OK(oldest);
   CHECK(oldest->entry().offline_redemption().outcome() ==
         v1::OFFLINE_OUTCOME_REFUSED_OVER_ALLOWANCE);
@@ -243,8 +244,9 @@ TEST_CASE(
   t.RequireVerifyOk();
 }
 
-TEST_CASE("verify reports a reconciliation row no entry gives, and a missing one",
-          "[offline]") {
+TEST_CASE(
+    "verify reports a reconciliation row no entry gives, and a missing one",
+    "[offline]") {
   TestLedger t(OfflineProgram(v1::OFFLINE_SHORTFALL_POLICY_REFUSE));
   t.EnrollOk("ann");
   auto refused =
@@ -277,13 +279,14 @@ TEST_CASE(
   invalid = ValidateProgram(program);
   CHECK(absl::StrContains(invalid.message(), "offline_redemption.when_short"));
 
-  CHECK(ValidateProgram(OfflineProgram(v1::OFFLINE_SHORTFALL_POLICY_DEBT))
-            .ok());
+  CHECK(
+      ValidateProgram(OfflineProgram(v1::OFFLINE_SHORTFALL_POLICY_DEBT)).ok());
 }
 
-TEST_CASE("a reconciliations page size outside 0..500 and a foreign token are "
-          "refused",
-          "[offline]") {
+TEST_CASE(
+    "a reconciliations page size outside 0..500 and a foreign token are "
+    "refused",
+    "[offline]") {
   TestLedger t(OfflineProgram(v1::OFFLINE_SHORTFALL_POLICY_REFUSE));
   v1::ListOfflineReconciliationsRequest request;
   request.set_page_size(501);

@@ -1383,7 +1383,10 @@ bool Runner::CheckBalanceOf(const std::string& named_id) {
                              "): ", OutcomeText(balance.status())));
   }
   const Totals want = model_.Snapshot(*points);
-  if (!SameTotals(want, *balance) || balance->member_id() != member_id) {
+  // An alias says which id was asked for; a member's own id says nothing.
+  const std::string requested = member_id != named_id ? named_id : "";
+  if (!SameTotals(want, *balance) || balance->member_id() != member_id ||
+      balance->requested_member_id() != requested) {
     return Fail(absl::StrCat("GetBalance(", named_id, ") is ",
                              BalanceText(*balance), "; the model has ",
                              member_id, ": ", TotalsText(want)));
@@ -1394,6 +1397,13 @@ bool Runner::CheckBalanceOf(const std::string& named_id) {
                              "): ", OutcomeText(member.status())));
   }
   std::string problem = CompareMemberView(member_id, *member);
+  if (problem.empty() && (member->requested_member_id() != requested ||
+                          member->balance().requested_member_id() !=
+                              requested)) {
+    problem = absl::StrCat("requested_member_id is \"",
+                           member->requested_member_id(), "\", want \"",
+                           requested, "\"");
+  }
   if (!problem.empty()) {
     return Fail(absl::StrCat("GetMember(", named_id, "): ", problem));
   }
@@ -2024,6 +2034,7 @@ RunReport Runner::Run() {
   report_.rule_coupons_merge = counts.rule_coupons_merge;
   report_.rule_coupons_skipped_budget = counts.rule_coupons_skipped_budget;
   report_.rule_coupons_skipped_limit = counts.rule_coupons_skipped_limit;
+  report_.return_skus_not_in_order = counts.return_skus_not_in_order;
   report_.offline_applied = counts.offline_applied;
   report_.offline_debt = counts.offline_debt;
   report_.offline_written_off = counts.offline_written_off;
@@ -2186,7 +2197,8 @@ std::string RunReport::Summary() const {
       " into debt (", offline_written_off, " writing some off), refused: ",
       offline_refused_short, " short, ", offline_refused_over_allowance,
       " over the day's allowance; ", offline_listings,
-      " reconciliation listings compared; ",
+      " reconciliation listings compared; ", return_skus_not_in_order,
+      " returns of a SKU not in the order; ",
       absl::StrFormat("%.1f", seconds), " s");
 }
 

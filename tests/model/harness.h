@@ -326,6 +326,9 @@ struct RunReport {
   int64_t offline_refused_short = 0;
   int64_t offline_refused_over_allowance = 0;
   int64_t offline_listings = 0;
+  // Returns naming a SKU their order never had: INVALID_ARGUMENT, nothing
+  // written, not remembered.
+  int64_t return_skus_not_in_order = 0;
   double seconds = 0;
 
   std::string Summary() const;

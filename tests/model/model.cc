@@ -378,6 +378,12 @@ Expected Model::Apply(const Command& command,
                                resolved);
   counts_.alias_commands += renamed && outcome.code == absl::StatusCode::kOk;
   command_ = nullptr;
+  if (outcome.code == absl::StatusCode::kInvalidArgument) {
+    // Bad input only the state reveals (a return's SKU the order never
+    // had): refused before anything is written, and not remembered.
+    outcome.effect = Effect::kNothing;
+    return outcome;
+  }
   outcome.effect = outcome.code == absl::StatusCode::kOk ? Effect::kApplied
                                                          : Effect::kRemembered;
   outcome.coupon_puts = static_cast<int64_t>(coupons_written_.size());

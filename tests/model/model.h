@@ -1181,6 +1181,8 @@ class Model {
     int64_t rule_coupons_merge = 0;
     int64_t rule_coupons_skipped_budget = 0;
     int64_t rule_coupons_skipped_limit = 0;
+    // Returns naming a SKU their order never had (INVALID_ARGUMENT).
+    int64_t return_skus_not_in_order = 0;
     // Offline redemptions by outcome; debts that wrote some off.
     int64_t offline_applied = 0;
     int64_t offline_debt = 0;

@@ -511,6 +511,7 @@ TEST_CASE(
     COVERED(report.offline_refused_short > 0);
     COVERED(report.offline_refused_over_allowance > 0);
     COVERED(report.offline_listings > 0);
+    COVERED(report.return_skus_not_in_order > 0);
     COVERED(report.transfers_insufficient > 0);
     COVERED(report.transferred_lots_expired > 0);
     // Imports: new and found members, phones linked and taken, opening

@@ -868,6 +868,25 @@ Expected Model::Settle(const v1::SettleHoldRequest& request, bool capture) {
 // the points redeemed on the order given back as a RESTORE.
 Expected Model::ApplyRules(const v1::ReturnRequest& request,
                            const std::string&) {
+  // A line naming a SKU the earned order never had: a typo, refused before
+  // anything else (the member is not even settled) and not remembered.
+  if (const MemberState* named = FindMember(request.member_id())) {
+    auto earned = named->order_state.find(request.order_id());
+    if (earned != named->order_state.end() &&
+        earned->second.earn_sequence != 0) {
+      for (const v1::ReturnLine& returned : request.lines()) {
+        bool in_order = false;
+        for (const OrderLine& line : earned->second.lines) {
+          in_order = in_order || line.sku == returned.sku();
+        }
+        if (!in_order) {
+          ++counts_.return_skus_not_in_order;
+          return Rejected(absl::StatusCode::kInvalidArgument,
+                          v1::ERROR_REASON_INVALID_FIELD);
+        }
+      }
+    }
+  }
   Expected refused;
   MemberState* member = LoadActive(request.member_id(), &refused);
   if (member == nullptr) return refused;

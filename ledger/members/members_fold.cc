@@ -9,6 +9,7 @@
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "ledger/engine/fold_support.h"
+#include "ledger/offline/offline_fold.h"
 #include "ledger/points/lots.h"
 #include "ledger/points/points_fold.h"
 #include "ledger/points/tiers.h"
@@ -187,6 +188,7 @@ absl::Status FoldMergeOut(const LedgerEntry& entry, MemberRecord* m) {
   m->clear_voucher_dues();
   m->set_transfer_day(0);
   m->set_transferred_out_on_day(0);
+  m->clear_offline_redeem_days();
   m->set_tier_evaluation_ms(0);
   m->set_status(loyalty::v1::MEMBER_STATUS_MERGED);
   m->set_merged_into_member_id(entry.counterparty_member_id());
@@ -267,6 +269,26 @@ absl::Status MergeCounts(const LedgerEntry& entry, const MemberRecord& source,
         entry, source.transferred_out_on_day(),
         &MemberRecord::transferred_out_on_day,
         &MemberRecord::set_transferred_out_on_day, m));
+  }
+  // Offline redemptions per sale day, summed, the newest days kept: the
+  // day's allowance counts what the person redeemed offline under either id.
+  absl::btree_map<int64_t, int64_t> offline_days;
+  for (const auto* list :
+       {&m->offline_redeem_days(), &source.offline_redeem_days()}) {
+    for (const loyalty::storage::v1::OfflineRedeemDay& day : *list) {
+      LEDGER_RETURN_IF_ERROR(
+          AddTo(entry, day.points(), &offline_days[day.day()]));
+    }
+  }
+  m->clear_offline_redeem_days();
+  int skipped = static_cast<int>(offline_days.size()) -
+                fold::kOfflineRedeemDaysKept;
+  for (const auto& [day, points] : offline_days) {
+    if (skipped-- > 0) continue;
+    loyalty::storage::v1::OfflineRedeemDay* kept =
+        m->add_offline_redeem_days();
+    kept->set_day(day);
+    kept->set_points(points);
   }
   return absl::OkStatus();
 }

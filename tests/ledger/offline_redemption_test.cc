@@ -14,6 +14,7 @@
 #include "ledger/common/page_token.h"
 #include "ledger/common/program.h"
 #include "ledger_test_util.h"
+#include "member_test_util.h"
 
 namespace loyalty {
 namespace {
@@ -194,6 +195,32 @@ TEST_CASE(
   REQUIRE_OK(retried);
   CHECK(retried->replayed());
   CHECK(retried->entry().sequence() == refused->entry().sequence());
+  t.RequireVerifyOk();
+}
+
+TEST_CASE(
+    "a merge sums the members' offline redemptions of a day: the allowance "
+    "counts what the person redeemed under either id",
+    "[offline][merge]") {
+  TestLedger t(OfflineProgram(v1::OFFLINE_SHORTFALL_POLICY_DEBT));
+  t.EnrollOk("ann");
+  t.EnrollOk("card-ann");
+  t.CreditOk("ann", 1000);
+  t.CreditOk("card-ann", 1000);
+  REQUIRE_OK(
+      testing::Redeem(t.ledger(), kPos, OfflineRedeem("off-1", "ann", 300)));
+  REQUIRE_OK(testing::Redeem(t.ledger(), kPos,
+                             OfflineRedeem("off-2", "card-ann", 150)));
+  REQUIRE_OK(testing::Merge(
+      t.ledger(), testing::MergeRequest("merge-1", "card-ann", "ann")));
+  // 300 + 150 of the 500 are spent, whichever id a till names.
+  auto over = testing::Redeem(t.ledger(), kPos,
+                              OfflineRedeem("off-3", "card-ann", 51));
+  REQUIRE_OK(over);
+  CHECK(over->entry().member_id() == "ann");
+  CHECK(over->entry().offline_redemption().outcome() ==
+        v1::OFFLINE_OUTCOME_REFUSED_OVER_ALLOWANCE);
+  CHECK(over->entry().offline_redemption().allowance_left_points() == 50);
   t.RequireVerifyOk();
 }
 

@@ -600,6 +600,13 @@ void Model::MoveInto(MemberState& source, MemberState& target) {
   } else if (source.transfer_day == target.transfer_day) {
     target.transferred_on_day += source.transferred_on_day;
   }
+  // Offline redemptions per sale day, summed, the newest days kept.
+  for (const auto& [day, points] : source.offline_days) {
+    target.offline_days[day] += points;
+  }
+  while (target.offline_days.size() > kModelOfflineDaysKept) {
+    target.offline_days.erase(target.offline_days.begin());
+  }
   for (const ModelIdentifier& identifier : source.identifiers) {
     target.identifiers.push_back(identifier);
     identifiers_[{identifier.kind, identifier.canonical}] = target.member_id;

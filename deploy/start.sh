@@ -6,6 +6,8 @@
 #   LISTEN    address to listen on   (default 127.0.0.1:50051, loopback only)
 #   DATA_DIR  RocksDB data directory (default data/ at the repo root)
 #   PROGRAM   program config         (default deploy/program.sample.textproto)
+#   KEYS_FILE API keys file          (default deploy/keys.sample.textproto: the
+#             public demo keys; kill -HUP reloads it, so does a change)
 #   IDENTIFIER_KEY_FILE  secret keying phone/email hashes (default: beside
 #             the data directory, DATA_DIR.identifier-key; made on first
 #             start, and needed for as long as the data directory lives)
@@ -22,6 +24,7 @@ export BUILD_DIR
 LISTEN=${LISTEN:-127.0.0.1:50051}
 DATA_DIR=$(absolute "${DATA_DIR:-$root/data}")
 PROGRAM=$(absolute "${PROGRAM:-$root/deploy/program.sample.textproto}")
+KEYS_FILE=$(absolute "${KEYS_FILE:-$root/deploy/keys.sample.textproto}")
 IDENTIFIER_KEY_FILE=$(absolute "${IDENTIFIER_KEY_FILE:-$DATA_DIR.identifier-key}")
 
 "$root/deploy/build.sh" loyaltyd loyaltyctl
@@ -47,11 +50,13 @@ cat <<HINT
 loyaltyd: listening on $LISTEN
   data:    $DATA_DIR
   program: $PROGRAM
-Try it from another shell (demo keys from deploy/program.sample.textproto):
+  keys:    $KEYS_FILE
+Try it from another shell (demo keys from deploy/keys.sample.textproto):
   export LOYALTY_API_KEY=demo-admin-key
   $ctl balance --member alice
 
 HINT
 
 exec "$BUILD_DIR/server/loyaltyd" --listen "$LISTEN" --data-dir "$DATA_DIR" \
-  --program "$PROGRAM" --identifier-key-file "$IDENTIFIER_KEY_FILE" "$@"
+  --program "$PROGRAM" --keys-file "$KEYS_FILE" \
+  --identifier-key-file "$IDENTIFIER_KEY_FILE" "$@"

@@ -1,7 +1,5 @@
 #include "server/auth.h"
 
-#include <algorithm>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/common/hashing.h"
@@ -9,25 +7,110 @@
 
 namespace loyalty {
 namespace {
-constexpr absl::string_view kBearerPrefix = "Bearer ";
-}  // namespace
 
-Authenticator::Authenticator(const loyalty::v1::ProgramConfig& program) {
-  for (const loyalty::v1::ApiKey& key : program.api_keys()) {
-    Principal principal;
-    principal.name = key.principal();
-    for (int role : key.roles()) {
-      principal.channel_role |= role == loyalty::v1::ROLE_CHANNEL;
-      principal.admin_role |= role == loyalty::v1::ROLE_ADMIN;
-    }
-    for (int channel : key.channels()) {
-      principal.channels.push_back(static_cast<loyalty::v1::Channel>(channel));
-    }
-    principals_by_key_hash_[key.key_sha256_hex()] = std::move(principal);
+using loyalty::v1::Channel;
+
+constexpr absl::string_view kBearerPrefix = "Bearer ";
+
+absl::Status Denied(const Principal& principal, absl::string_view what) {
+  return WithReason(
+      absl::PermissionDeniedError(absl::StrCat(
+          principal.name, " (", RoleName(principal.role), ") ", what)),
+      loyalty::v1::ERROR_REASON_PERMISSION_DENIED);
+}
+
+bool SpeaksFor(loyalty::v1::Role role, Channel channel) {
+  switch (role) {
+    case loyalty::v1::ROLE_POS:
+      return channel == loyalty::v1::CHANNEL_POS;
+    case loyalty::v1::ROLE_APP:
+      return channel == loyalty::v1::CHANNEL_APP ||
+             channel == loyalty::v1::CHANNEL_WEB;
+    case loyalty::v1::ROLE_PARTNER:
+      return channel == loyalty::v1::CHANNEL_PARTNER;
+    case loyalty::v1::ROLE_ADMIN:
+      return true;
+    default:
+      return false;
   }
 }
 
-absl::StatusOr<const Principal*> Authenticator::Authenticate(
+// The context's channel and store against the role's.
+absl::Status PermitContext(const Principal& principal,
+                           const loyalty::v1::RequestContext& context) {
+  if (!SpeaksFor(principal.role, context.channel())) {
+    return Denied(principal,
+                  absl::StrCat("may not speak for ",
+                               loyalty::v1::Channel_Name(context.channel()),
+                               " (context.channel)"));
+  }
+  if (principal.role == loyalty::v1::ROLE_POS && !principal.all_stores &&
+      !principal.store_ids.contains(context.store_id())) {
+    return Denied(principal,
+                  absl::StrCat("may not act for store \"", context.store_id(),
+                               "\" (context.store_id): not one of its stores"));
+  }
+  return absl::OkStatus();
+}
+
+// Whether `value` is one of the partner's accounts ("<partner_id>:...").
+bool IsPartnerAccount(const Principal& principal, absl::string_view value) {
+  return absl::StartsWith(value, absl::StrCat(principal.partner_id, ":"));
+}
+
+// A partner key's member scope: it looks up only its own partner accounts,
+// and acts only on members that carry one. A member it cannot read is
+// refused the same way, so a partner learns nothing of members not its own.
+absl::Status PermitPartnerMember(const Principal& principal,
+                                 const CallScope& scope,
+                                 const MemberReader& members) {
+  if (scope.identifier != nullptr &&
+      (scope.identifier->kind() !=
+           loyalty::v1::IDENTIFIER_KIND_PARTNER_ACCOUNT ||
+       !IsPartnerAccount(principal, scope.identifier->value()))) {
+    return Denied(principal,
+                  absl::StrCat("looks up only its own partner accounts "
+                               "(IDENTIFIER_KIND_PARTNER_ACCOUNT \"",
+                               principal.partner_id, ":...\")"));
+  }
+  // An empty member id is the request's own mistake: validation names it.
+  if (scope.member_id.empty()) return absl::OkStatus();
+  absl::StatusOr<loyalty::v1::Member> member = members(scope.member_id);
+  if (member.ok()) {
+    for (const loyalty::v1::MemberIdentifier& identifier :
+         member->identifiers()) {
+      if (identifier.kind() == loyalty::v1::IDENTIFIER_KIND_PARTNER_ACCOUNT &&
+          IsPartnerAccount(principal, identifier.value())) {
+        return absl::OkStatus();
+      }
+    }
+  }
+  return Denied(principal,
+                absl::StrCat("may act only for members with a \"",
+                             principal.partner_id,
+                             ":...\" partner account; member \"",
+                             scope.member_id, "\" is not one of them"));
+}
+
+}  // namespace
+
+Authenticator::Authenticator(KeyRing keys)
+    : keys_(std::make_shared<const KeyRing>(std::move(keys))) {}
+
+void Authenticator::ReplaceKeys(KeyRing keys) {
+  auto replacement = std::make_shared<const KeyRing>(std::move(keys));
+  absl::MutexLock lock(&mutex_);
+  keys_.swap(replacement);
+  // The old ring is freed outside the lock (replacement's destructor);
+  // principals handed out before stay alive with their calls.
+}
+
+int Authenticator::key_count() const {
+  absl::ReaderMutexLock lock(&mutex_);
+  return static_cast<int>(keys_->principals_by_key_hash.size());
+}
+
+absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
     const grpc::ServerContext& context) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
@@ -43,57 +126,44 @@ absl::StatusOr<const Principal*> Authenticator::Authenticate(
                           "authorization must be \"Bearer <api key>\""),
                       loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
-  std::string hash = HexEncode(Sha256(value.substr(kBearerPrefix.size())));
-  auto found = principals_by_key_hash_.find(hash);
-  if (found == principals_by_key_hash_.end()) {
+  const std::string hash = HexEncode(Sha256(value.substr(kBearerPrefix.size())));
+  std::shared_ptr<const KeyRing> keys;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    keys = keys_;
+  }
+  auto found = keys->principals_by_key_hash.find(hash);
+  if (found == keys->principals_by_key_hash.end()) {
     return WithReason(absl::UnauthenticatedError("unknown API key"),
                       loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
-  return &found->second;
+  return found->second;
 }
 
-absl::Status Authenticator::AuthorizeChannel(const Principal& principal,
-                                             loyalty::v1::Channel channel) {
-  if (!principal.channel_role && !principal.admin_role) {
-    return WithReason(absl::PermissionDeniedError(absl::StrCat(
-                          principal.name, " may not call LoyaltyService")),
-                      loyalty::v1::ERROR_REASON_PERMISSION_DENIED);
+absl::Status Authenticator::Permit(const Principal& principal, RoleSet roles,
+                                   absl::string_view method,
+                                   const CallScope& scope,
+                                   const MemberReader& members) {
+  if (!roles.Contains(principal.role)) {
+    return Denied(principal, absl::StrCat("may not call ", method));
   }
-  if (channel == loyalty::v1::CHANNEL_UNSPECIFIED) return absl::OkStatus();
-  bool allowed =
-      principal.channels.empty()
-          ? channel != loyalty::v1::CHANNEL_ADMIN
-          : std::find(principal.channels.begin(), principal.channels.end(),
-                      channel) != principal.channels.end();
-  if (!allowed) {
-    return WithReason(
-        absl::PermissionDeniedError(absl::StrCat(
-            principal.name, " may not speak for ",
-            loyalty::v1::Channel_Name(channel), " (context.channel)")),
-        loyalty::v1::ERROR_REASON_PERMISSION_DENIED);
+  if (scope.context != nullptr) {
+    LEDGER_RETURN_IF_ERROR(PermitContext(principal, *scope.context));
+  }
+  if (principal.role == loyalty::v1::ROLE_PARTNER) {
+    return PermitPartnerMember(principal, scope, members);
   }
   return absl::OkStatus();
 }
 
-absl::Status Authenticator::AuthorizeAdmin(const Principal& principal) {
-  if (principal.admin_role) return absl::OkStatus();
-  return WithReason(absl::PermissionDeniedError(absl::StrCat(
-                        principal.name, " may not call AdminService")),
-                    loyalty::v1::ERROR_REASON_PERMISSION_DENIED);
-}
-
-absl::StatusOr<const Principal*> Authenticator::Authorize(
-    const grpc::ServerContext& context, Access access,
-    loyalty::v1::Channel channel) const {
-  LEDGER_ASSIGN_OR_RETURN(const Principal* principal, Authenticate(context));
-  LEDGER_RETURN_IF_ERROR(Permit(*principal, access, channel));
+absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authorize(
+    const grpc::ServerContext& context, RoleSet roles,
+    absl::string_view method, const CallScope& scope,
+    const MemberReader& members) const {
+  LEDGER_ASSIGN_OR_RETURN(std::shared_ptr<const Principal> principal,
+                          Authenticate(context));
+  LEDGER_RETURN_IF_ERROR(Permit(*principal, roles, method, scope, members));
   return principal;
-}
-
-absl::Status Authenticator::Permit(const Principal& principal, Access access,
-                                   loyalty::v1::Channel channel) {
-  return access == Access::kAdmin ? AuthorizeAdmin(principal)
-                                  : AuthorizeChannel(principal, channel);
 }
 
 }  // namespace loyalty

@@ -1,67 +1,87 @@
 // File: server/auth.h
 //
-// API-key authentication and role checks. Keys come from the program config
-// as SHA-256 hashes; a call presents "authorization: Bearer <key>". The
-// principal of the matching key is what every entry records (promise 8).
+// API-key authentication and the one authorization step of every call. A
+// call presents "authorization: Bearer <key>"; the keys file (keys_file.h)
+// says whose key it is. The principal of the matching key is what every
+// entry records (promise 8).
 //
-//   ROLE_CHANNEL  LoyaltyService, for the key's channels (all but ADMIN when
-//                 the key lists none).
-//   ROLE_ADMIN    AdminService and LoyaltyService; its writes on
-//                 AdminService are recorded with CHANNEL_ADMIN.
+// Authorization has three parts, all decided before the ledger is touched:
+//   1. the role: the row's RoleSet (command table, ledger/engine/command.h)
+//      must contain the key's role;
+//   2. the channel and store: a request's context.channel must be one the
+//      role speaks for (POS: CHANNEL_POS; APP: CHANNEL_APP or CHANNEL_WEB;
+//      PARTNER: CHANNEL_PARTNER; ADMIN: any), and a POS key's
+//      context.store_id one of its stores;
+//   3. the partner's members: a partner key acts only on members that carry
+//      one of its own partner accounts, and looks up only those accounts.
+// A missing or unknown key is UNAUTHENTICATED; everything else
+// PERMISSION_DENIED naming the principal and what it may not do.
+//
+// Keys are replaced whole (ReplaceKeys) on a reload; calls already
+// authorized keep the principal they were authorized as.
 #ifndef LOYALTY_SERVER_AUTH_H_
 #define LOYALTY_SERVER_AUTH_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server_context.h"
 #include "ledger/engine/command.h"
 #include "loyalty/v1/common.pb.h"
-#include "loyalty/v1/program.pb.h"
+#include "loyalty/v1/loyalty_service.pb.h"
+#include "server/keys_file.h"
 
 namespace loyalty {
 
-struct Principal {
-  std::string name;
-  bool channel_role = false;
-  bool admin_role = false;
-  // Empty: every channel except ADMIN.
-  std::vector<loyalty::v1::Channel> channels;
+// What one request (or one item of a batch) speaks for, as its fields say.
+// Pointers and views point into the request, which outlives the check.
+struct CallScope {
+  // The request's context; null for requests that have none (reads).
+  const loyalty::v1::RequestContext* context = nullptr;
+  // The member the request names; empty when it names none.
+  absl::string_view member_id;
+  // The identifier a lookup names; null when none.
+  const loyalty::v1::MemberIdentifier* identifier = nullptr;
 };
+
+// Reads a member (its identifiers), for partner keys' scope.
+using MemberReader =
+    std::function<absl::StatusOr<loyalty::v1::Member>(absl::string_view)>;
 
 class Authenticator {
  public:
-  explicit Authenticator(const loyalty::v1::ProgramConfig& program);
+  explicit Authenticator(KeyRing keys);
+
+  // Every call from now on is checked against `keys` only.
+  void ReplaceKeys(KeyRing keys);
+  int key_count() const;
 
   // The caller's principal; Unauthenticated when the key is missing or
   // unknown (the message never echoes the key).
-  absl::StatusOr<const Principal*> Authenticate(
+  absl::StatusOr<std::shared_ptr<const Principal>> Authenticate(
       const grpc::ServerContext& context) const;
 
-  // PermissionDenied unless `principal` may call LoyaltyService for
-  // `channel`. CHANNEL_UNSPECIFIED (reads) needs only the role.
-  static absl::Status AuthorizeChannel(const Principal& principal,
-                                       loyalty::v1::Channel channel);
-  // PermissionDenied unless `principal` has ROLE_ADMIN.
-  static absl::Status AuthorizeAdmin(const Principal& principal);
+  // OK when `principal` may call `method` (a row allowing `roles`) for what
+  // `scope` names; PermissionDenied saying why otherwise. `members` is
+  // read only for partner keys naming a member.
+  static absl::Status Permit(const Principal& principal, RoleSet roles,
+                             absl::string_view method, const CallScope& scope,
+                             const MemberReader& members);
 
-  // PermissionDenied unless `principal` may make a call of `access` for
-  // `channel` (see Authorize).
-  static absl::Status Permit(const Principal& principal, Access access,
-                             loyalty::v1::Channel channel);
-
-  // The one authorization step of every call: the caller's principal when
-  // its key may make a call of `access` for `channel` (a command table
-  // row's access and its request's context.channel; CHANNEL_UNSPECIFIED for
-  // reads). Unauthenticated or PermissionDenied otherwise.
-  absl::StatusOr<const Principal*> Authorize(
-      const grpc::ServerContext& context, Access access,
-      loyalty::v1::Channel channel) const;
+  // Authenticate, then Permit: the one authorization step of every call.
+  absl::StatusOr<std::shared_ptr<const Principal>> Authorize(
+      const grpc::ServerContext& context, RoleSet roles,
+      absl::string_view method, const CallScope& scope,
+      const MemberReader& members) const;
 
  private:
-  // Keyed by the hex SHA-256 of the API key.
-  absl::flat_hash_map<std::string, Principal> principals_by_key_hash_;
+  mutable absl::Mutex mutex_;
+  std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace loyalty

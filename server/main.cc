@@ -5,7 +5,8 @@
 // Prints "loyaltyd listening on HOST:PORT (TLS|plaintext, ...)" once it
 // serves (port 0 picks a free port, and this line tells which). Plaintext
 // only on loopback unless --allow-plaintext; --tls-cert and --tls-key serve
-// TLS. SIGTERM or SIGINT shuts down
+// TLS. --keys-file names the API keys file; SIGHUP reads it again (so does
+// a change of its content). SIGTERM or SIGINT shuts down
 // gracefully: stop accepting, finish in-flight calls, drain the write queue,
 // close RocksDB. Exit codes: 0 after a clean shutdown, 2 for bad flags or an
 // invalid program, 1 when storage or the address cannot be used.
@@ -74,11 +75,13 @@ int Serve(const loyalty::ServerOptions& options,
                  std::string(program.status().message()).c_str());
     return 2;
   }
-  // Block the shutdown signals in every thread; main waits for them below.
+  // Block the shutdown and reload signals in every thread; main waits for
+  // them below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::string program_id = program->program_id();
@@ -106,7 +109,10 @@ int Serve(const loyalty::ServerOptions& options,
   std::fflush(stdout);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    // The reloader prints what it loaded, or why it kept the old keys.
+    (*server)->ReloadKeys().IgnoreError();
+  }
   std::printf("loyaltyd: %s received; draining and shutting down\n",
               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   std::fflush(stdout);
@@ -142,6 +148,15 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir,
                  "RocksDB directory (created if missing)")
       ->required();
+  app.add_option("--keys-file", options.keys_file,
+                 "API keys file (text format, loyalty.v1.KeysFile); read "
+                 "again on SIGHUP and when its content changes")
+      ->required();
+  app.add_option("--keys-poll-interval-ms", options.keys_poll_interval_ms,
+                 "how often to look for a changed keys file (0: only on "
+                 "SIGHUP)")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}))
+      ->capture_default_str();
   app.add_option("--program", program_path,
                  "program config (.textproto, .txtpb, .pbtxt or .json)")
       ->required();

@@ -104,7 +104,7 @@ class TableBuilder {
       : env_(environment) {}
 
   template <typename Request, typename Response>
-  void Add(Service service, absl::string_view method, Access access,
+  void Add(Service service, absl::string_view method, RoleSet roles,
            CodeLookup code_lookup,
            typename UnaryCall<Request, Response>::Handler handler) {
     typename UnaryCall<Request, Response>::RequestFn request_fn;
@@ -117,14 +117,14 @@ class TableBuilder {
         served_.insert({ServiceName(service, method), true}).second;
     if (!first)
       Abort(absl::StrCat("two rows serve ", ServiceName(service, method)));
-    rows_.push_back(MethodRow{service, std::string(method), access, code_lookup,
+    rows_.push_back(MethodRow{service, std::string(method), roles, code_lookup,
                               std::make_unique<Method<Request, Response>>(
                                   std::move(request_fn), std::move(handler))});
   }
 
   // Bulk coupon codes: a server-streaming row (admin service).
   template <typename Request, typename Response>
-  void AddStream(absl::string_view method, Access access,
+  void AddStream(absl::string_view method, RoleSet roles,
                  typename StreamCall<Request, Response>::Handler handler) {
     AdminQueueService* service = env_.admin_service;
     const int index = AdminQueueService::MethodIndex(method);
@@ -144,7 +144,7 @@ class TableBuilder {
                          ServiceName(Service::kAdmin, method)));
     }
     rows_.push_back(MethodRow{
-        Service::kAdmin, std::string(method), access, CodeLookup::kNone,
+        Service::kAdmin, std::string(method), roles, CodeLookup::kNone,
         std::make_unique<StreamMethod<Request, Response>>(
             std::move(request_fn), std::move(handler), env_.streams)});
   }
@@ -255,6 +255,31 @@ constexpr CodeLookup kCodeLookupOf =
     : std::is_same_v<Spec, EarnCommand>         ? CodeLookup::kCouponCodesIfSent
                                                 : CodeLookup::kNone;
 
+// What a request speaks for (auth.h): its context when it carries one (every
+// write does: validation requires its request id), the member it names, the
+// identifier a lookup names.
+template <typename Request>
+CallScope ScopeOf(const Request& request) {
+  CallScope scope;
+  if constexpr (requires { request.has_context(); }) {
+    if (request.has_context()) scope.context = &request.context();
+  }
+  if constexpr (requires { request.member_id(); }) {
+    scope.member_id = request.member_id();
+  }
+  if constexpr (std::is_same_v<Request, LookupMemberRequest>) {
+    scope.identifier = &request.identifier();
+  }
+  return scope;
+}
+
+// Partner keys' member scope reads members through the ledger.
+MemberReader MembersOf(Ledger* ledger) {
+  return [ledger](absl::string_view member_id) {
+    return ledger->GetMember(std::string(member_id));
+  };
+}
+
 // The adapter of every command row: authorize by the row, hand the request
 // to the ledger, answer once the outcome is durable.
 template <typename Spec>
@@ -265,12 +290,14 @@ void AddCommandRow(TableBuilder& table) {
   Ledger* ledger = table.env().ledger;
   const CodeLookupGuard guard(table.env().unknown_codes, kCodeLookupOf<Spec>);
   table.Add<Request, Response>(
-      Spec::kInfo.service, Spec::kInfo.name, Spec::kInfo.access,
+      Spec::kInfo.service, Spec::kInfo.name, Spec::kInfo.roles,
       kCodeLookupOf<Spec>,
-      [auth, ledger, guard](UnaryCall<Request, Response>* call) {
-        absl::StatusOr<const Principal*> principal =
-            auth->Authorize(call->context(), Spec::kInfo.access,
-                            call->request().context().channel());
+      [auth, ledger, guard,
+       members = MembersOf(ledger)](UnaryCall<Request, Response>* call) {
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), Spec::kInfo.roles,
+                            Spec::kInfo.name, ScopeOf(call->request()),
+                            members);
         if (!principal.ok()) return call->FinishWithError(principal.status());
         const bool looks_up = guard.LooksUp(call->request());
         absl::Status admitted = guard.Admit(**principal, looks_up);
@@ -285,21 +312,22 @@ void AddCommandRow(TableBuilder& table) {
       });
 }
 
-// The adapter of a read: authorize (any key with a role; `channel_of` says
-// which channel the request speaks for, if any), answer inline.
+// The adapter of a read: authorize by the row's roles and what the request
+// speaks for (a quote's context, a partner's member), answer inline.
 template <typename Request, typename Response>
 void AddReadRow(TableBuilder& table, Service service, absl::string_view method,
-                Access access, CodeLookup code_lookup,
-                std::function<Channel(const Request&)> channel_of,
+                RoleSet roles, CodeLookup code_lookup,
                 std::function<absl::StatusOr<Response>(const Request&)> read) {
   const Authenticator* auth = table.env().auth;
   const CodeLookupGuard guard(table.env().unknown_codes, code_lookup);
   table.Add<Request, Response>(
-      service, method, access, code_lookup,
-      [auth, access, guard, channel_of = std::move(channel_of),
+      service, method, roles, code_lookup,
+      [auth, roles, guard, method = std::string(method),
+       members = MembersOf(table.env().ledger),
        read = std::move(read)](UnaryCall<Request, Response>* call) {
-        absl::StatusOr<const Principal*> principal = auth->Authorize(
-            call->context(), access, channel_of(call->request()));
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), roles, method,
+                            ScopeOf(call->request()), members);
         if (!principal.ok()) return call->FinishWithError(principal.status());
         const bool looks_up = guard.LooksUp(call->request());
         absl::Status admitted = guard.Admit(**principal, looks_up);
@@ -310,92 +338,82 @@ void AddReadRow(TableBuilder& table, Service service, absl::string_view method,
       });
 }
 
-template <typename Request>
-Channel NoChannel(const Request&) {
-  return CHANNEL_UNSPECIFIED;
-}
-
 void AddReadRows(TableBuilder& table) {
   Ledger* ledger = table.env().ledger;
   // The quote's channel selects campaigns: a key quotes only for the
-  // channels it may earn for.
+  // channels (and a POS key the stores) it may earn for.
   AddReadRow<EarnRequest, QuoteEarnResponse>(
-      table, Service::kLoyalty, "QuoteEarn", Access::kChannel,
+      table, Service::kLoyalty, "QuoteEarn", roles::kEarning,
       CodeLookup::kCouponCodesIfSent,
-      [](const EarnRequest& request) { return request.context().channel(); },
       [ledger](const EarnRequest& request) {
         return ledger->QuoteEarn(request);
       });
   AddReadRow<LookupMemberRequest, Member>(
-      table, Service::kLoyalty, "LookupMember", Access::kChannel,
-      CodeLookup::kNone, NoChannel<LookupMemberRequest>,
+      table, Service::kLoyalty, "LookupMember", roles::kEarning,
+      CodeLookup::kNone,
       [ledger](const LookupMemberRequest& request) {
         return ledger->LookupMember(request.identifier());
       });
   AddReadRow<GetMemberRequest, Member>(
-      table, Service::kLoyalty, "GetMember", Access::kChannel,
-      CodeLookup::kNone, NoChannel<GetMemberRequest>,
+      table, Service::kLoyalty, "GetMember", roles::kEarning,
+      CodeLookup::kNone,
       [ledger](const GetMemberRequest& request) {
         return ledger->GetMember(request.member_id());
       });
   AddReadRow<GetBalanceRequest, Balance>(
-      table, Service::kLoyalty, "GetBalance", Access::kChannel,
-      CodeLookup::kNone, NoChannel<GetBalanceRequest>,
+      table, Service::kLoyalty, "GetBalance", roles::kStatements,
+      CodeLookup::kNone,
       [ledger](const GetBalanceRequest& request) {
         return ledger->GetBalance(request.member_id());
       });
   AddReadRow<loyalty::v1::GetCouponRequest, loyalty::v1::Coupon>(
-      table, Service::kLoyalty, "GetCoupon", Access::kChannel,
-      CodeLookup::kCouponCode, NoChannel<loyalty::v1::GetCouponRequest>,
+      table, Service::kLoyalty, "GetCoupon", roles::kTillAndApp,
+      CodeLookup::kCouponCode,
       [ledger](const loyalty::v1::GetCouponRequest& request) {
         return ledger->GetCoupon(request.code());
       });
   AddReadRow<loyalty::v1::GetVoucherRequest, loyalty::v1::Voucher>(
-      table, Service::kLoyalty, "GetVoucher", Access::kChannel,
-      CodeLookup::kCouponCode, NoChannel<loyalty::v1::GetVoucherRequest>,
+      table, Service::kLoyalty, "GetVoucher", roles::kTillAndApp,
+      CodeLookup::kCouponCode,
       [ledger](const loyalty::v1::GetVoucherRequest& request) {
         return ledger->GetVoucher(request.code());
       });
   AddReadRow<loyalty::v1::ValidateCouponRequest,
              loyalty::v1::ValidateCouponResponse>(
-      table, Service::kLoyalty, "ValidateCoupon", Access::kChannel,
+      table, Service::kLoyalty, "ValidateCoupon", roles::kTillAndApp,
       CodeLookup::kCouponCode,
-      [](const loyalty::v1::ValidateCouponRequest& request) {
-        return request.context().channel();
-      },
       [ledger](const loyalty::v1::ValidateCouponRequest& request) {
         return ledger->ValidateCoupon(request);
       });
   AddReadRow<ListEntriesRequest, ListEntriesResponse>(
-      table, Service::kLoyalty, "ListEntries", Access::kChannel,
-      CodeLookup::kNone, NoChannel<ListEntriesRequest>,
+      table, Service::kLoyalty, "ListEntries", roles::kStatements,
+      CodeLookup::kNone,
       [ledger](const ListEntriesRequest& request) {
         return ledger->ListEntries(request);
       });
   AddReadRow<loyalty::v1::ListRewardsRequest, loyalty::v1::ListRewardsResponse>(
-      table, Service::kLoyalty, "ListRewards", Access::kChannel,
-      CodeLookup::kNone, NoChannel<loyalty::v1::ListRewardsRequest>,
+      table, Service::kLoyalty, "ListRewards", roles::kTillAndApp,
+      CodeLookup::kNone,
       [ledger](const loyalty::v1::ListRewardsRequest& request) {
         return ledger->ListRewards(request);
       });
   AddReadRow<loyalty::v1::ListWalletRequest, loyalty::v1::ListWalletResponse>(
-      table, Service::kLoyalty, "ListWallet", Access::kChannel,
-      CodeLookup::kNone, NoChannel<loyalty::v1::ListWalletRequest>,
+      table, Service::kLoyalty, "ListWallet", roles::kTillAndApp,
+      CodeLookup::kNone,
       [ledger](const loyalty::v1::ListWalletRequest& request) {
         return ledger->ListWallet(request);
       });
   AddReadRow<loyalty::v1::ListOfflineReconciliationsRequest,
              loyalty::v1::ListOfflineReconciliationsResponse>(
-      table, Service::kAdmin, "ListOfflineReconciliations", Access::kAdmin,
+      table, Service::kAdmin, "ListOfflineReconciliations", roles::kReports,
       CodeLookup::kNone,
-      NoChannel<loyalty::v1::ListOfflineReconciliationsRequest>,
       [ledger](const loyalty::v1::ListOfflineReconciliationsRequest& request) {
         return ledger->ListOfflineReconciliations(request);
       });
   auto stats = table.env().stats;
   AddReadRow<GetServerStatsRequest, ServerStats>(
-      table, Service::kAdmin, "GetServerStats", Access::kAdmin,
-      CodeLookup::kNone, NoChannel<GetServerStatsRequest>,
+      table, Service::kAdmin, "GetServerStats", roles::kReports,
+      CodeLookup::kNone,
       [stats](const GetServerStatsRequest&) -> absl::StatusOr<ServerStats> {
         return stats();
       });
@@ -407,10 +425,11 @@ void AddVerifyRow(TableBuilder& table) {
   BackgroundRunner* background = table.env().background;
   using VerifyCall = UnaryCall<VerifyLedgerRequest, VerifyLedgerResponse>;
   table.Add<VerifyLedgerRequest, VerifyLedgerResponse>(
-      Service::kAdmin, "VerifyLedger", Access::kAdmin, CodeLookup::kNone,
+      Service::kAdmin, "VerifyLedger", roles::kReports, CodeLookup::kNone,
       [auth, ledger, background](VerifyCall* call) {
-        absl::StatusOr<const Principal*> principal = auth->Authorize(
-            call->context(), Access::kAdmin, CHANNEL_UNSPECIFIED);
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), roles::kReports, "VerifyLedger",
+                            CallScope{}, MemberReader());
         if (!principal.ok()) return call->FinishWithError(principal.status());
         // A replay of the whole ledger must not hold a queue thread.
         background->Run([call, ledger] { call->Finish(ledger->Verify()); });
@@ -473,13 +492,15 @@ void AddFanOutRow(
   // An item naming coupon codes is a lookup like a single call's.
   const CodeLookupGuard guard(table.env().unknown_codes, kCodeLookupOf<Spec>);
   table.Add<BatchRequest, BatchResponse>(
-      Spec::kInfo.service, method, Spec::kInfo.access, kCodeLookupOf<Spec>,
-      [auth, ledger, guard, field = std::string(field),
-       holds = std::string(holds), items_max, items_of,
+      Spec::kInfo.service, method, Spec::kInfo.roles, kCodeLookupOf<Spec>,
+      [auth, ledger, guard, method = std::string(method),
+       field = std::string(field), holds = std::string(holds), items_max,
+       items_of, members = MembersOf(ledger),
        options_of = std::move(options_of)](Call* call) {
-        // The role first (every item's channel below).
-        absl::StatusOr<const Principal*> principal = auth->Authorize(
-            call->context(), Spec::kInfo.access, CHANNEL_UNSPECIFIED);
+        // The role first (every item's channel, store and member below).
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), Spec::kInfo.roles, method,
+                            CallScope{}, members);
         if (!principal.ok()) return call->FinishWithError(principal.status());
         auto& items = *(call->mutable_request().*items_of)();
         if (items.empty() || items.size() > items_max) {
@@ -487,8 +508,9 @@ void AddFanOutRow(
               field, absl::StrCat(holds, " 1..", items_max, " ", field)));
         }
         for (int i = 0; i < items.size(); ++i) {
-          absl::Status allowed = Authenticator::Permit(
-              **principal, Spec::kInfo.access, items[i].context().channel());
+          absl::Status allowed =
+              Authenticator::Permit(**principal, Spec::kInfo.roles, method,
+                                    ScopeOf(items[i]), members);
           if (!allowed.ok()) {
             return call->FinishWithError(absl::Status(
                 allowed.code(),
@@ -498,6 +520,7 @@ void AddFanOutRow(
         const SubmitOptions options = options_of(call->request());
         auto* collector = new Collector(call, items.size());
         Caller caller{(*principal)->name};
+        const std::shared_ptr<const Principal> caller_principal = *principal;
         for (int i = 0; i < items.size(); ++i) {
           const bool looks_up = guard.LooksUp(items[i]);
           absl::Status admitted = guard.Admit(**principal, looks_up);
@@ -507,7 +530,7 @@ void AddFanOutRow(
           }
           ledger->Submit<Spec>(
               caller, std::move(items[i]),
-              [collector, guard, looks_up, i, caller_principal = *principal](
+              [collector, guard, looks_up, i, caller_principal](
                   absl::StatusOr<typename Spec::Response> outcome) {
                 guard.Settle(*caller_principal, looks_up, outcome.status());
                 collector->Complete(i, outcome.status(), [&](auto* result) {
@@ -529,12 +552,14 @@ class MutationRoutes {
   using Done =
       absl::AnyInvocable<void(absl::Status, google::protobuf::Message*) &&>;
   struct Route {
-    Access access;
+    RoleSet roles;
+    absl::string_view method;
     const google::protobuf::FieldDescriptor* response_field;
-    // The channel the mutation speaks for (what Permit checks).
-    std::function<Channel(const Mutation&)> channel_of;
+    // What the mutation speaks for (what Permit checks).
+    std::function<CallScope(const Mutation&)> scope_of;
     // Queues the mutation as its command; `done` runs once.
-    std::function<void(const Principal&, Mutation&, Done)> submit;
+    std::function<void(std::shared_ptr<const Principal>, Mutation&, Done)>
+        submit;
   };
 
   explicit MutationRoutes(const MethodEnvironment& env) {
@@ -597,27 +622,27 @@ class MutationRoutes {
     Ledger* ledger = env.ledger;
     const CodeLookupGuard guard(env.unknown_codes, kCodeLookupOf<Spec>);
     Route route{
-        Spec::kInfo.access, response_field,
+        Spec::kInfo.roles, Spec::kInfo.name, response_field,
         [request_field](const Mutation& mutation) {
           const auto& request = static_cast<const Request&>(
               mutation.GetReflection()->GetMessage(mutation, request_field));
-          return request.context().channel();
+          return ScopeOf(request);
         },
-        [ledger, guard, request_field](const Principal& caller,
+        [ledger, guard, request_field](std::shared_ptr<const Principal> caller,
                                        Mutation& mutation, Done done) {
           // The descriptor check above makes the field a Request.
           auto& request =
               static_cast<Request&>(*mutation.GetReflection()->MutableMessage(
                   &mutation, request_field));
           const bool looks_up = guard.LooksUp(request);
-          absl::Status admitted = guard.Admit(caller, looks_up);
+          absl::Status admitted = guard.Admit(*caller, looks_up);
           if (!admitted.ok()) {
             std::move(done)(std::move(admitted), nullptr);
             return;
           }
           ledger->Submit<Spec>(
-              Caller{caller.name}, std::move(request),
-              [guard, looks_up, caller_principal = &caller,
+              Caller{caller->name}, std::move(request),
+              [guard, looks_up, caller_principal = caller,
                done =
                    std::move(done)](absl::StatusOr<Response> outcome) mutable {
                 guard.Settle(*caller_principal, looks_up, outcome.status());
@@ -640,14 +665,17 @@ void AddSubmitBatchRow(TableBuilder& table) {
   using Call = UnaryCall<SubmitBatchRequest, SubmitBatchResponse>;
   const Authenticator* auth = table.env().auth;
   auto routes = std::make_shared<const MutationRoutes>(table.env());
-  // The batch's own row needs a channel key; each mutation is then
-  // permitted by its own command's access (admin commands need the admin
-  // role), and charged to the code limiter like its own RPC.
+  MemberReader members = MembersOf(table.env().ledger);
+  // The batch's own row takes the roles that write at tills and in apps;
+  // each mutation is then permitted by its own command's row (admin
+  // commands need the admin role) and scope, and charged to the code
+  // limiter like its own RPC.
   table.Add<SubmitBatchRequest, SubmitBatchResponse>(
-      Service::kLoyalty, "SubmitBatch", Access::kChannel,
-      CodeLookup::kCouponCodesIfSent, [auth, routes](Call* call) {
-        absl::StatusOr<const Principal*> principal = auth->Authorize(
-            call->context(), Access::kChannel, CHANNEL_UNSPECIFIED);
+      Service::kLoyalty, "SubmitBatch", roles::kTillAndApp,
+      CodeLookup::kCouponCodesIfSent, [auth, routes, members](Call* call) {
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), roles::kTillAndApp,
+                            "SubmitBatch", CallScope{}, members);
         if (!principal.ok()) return call->FinishWithError(principal.status());
         auto& mutations = *call->mutable_request().mutable_mutations();
         if (mutations.empty() || mutations.size() > kSubmitBatchMutationsMax) {
@@ -664,8 +692,9 @@ void AddSubmitBatchRow(TableBuilder& table) {
             return call->FinishWithError(InvalidField(
                 absl::StrCat("mutations[", i, "]"), "names no command"));
           }
-          absl::Status allowed = Authenticator::Permit(
-              **principal, route->access, route->channel_of(mutations[i]));
+          absl::Status allowed =
+              Authenticator::Permit(**principal, route->roles, route->method,
+                                    route->scope_of(mutations[i]), members);
           if (!allowed.ok()) {
             return call->FinishWithError(absl::Status(
                 allowed.code(),
@@ -680,7 +709,7 @@ void AddSubmitBatchRow(TableBuilder& table) {
           const google::protobuf::FieldDescriptor* response_field =
               chosen[i]->response_field;
           chosen[i]->submit(
-              **principal, mutations[i],
+              *principal, mutations[i],
               [results, i, response_field](
                   absl::Status status, google::protobuf::Message* response) {
                 results->Complete(i, status, [&](MutationResult* result) {
@@ -700,11 +729,13 @@ void AddSubmitBatchRow(TableBuilder& table) {
 void AddGenerateCouponsRow(TableBuilder& table) {
   const Authenticator* auth = table.env().auth;
   Ledger* ledger = table.env().ledger;
-  constexpr Access kAccess = GenerateCouponChunkCommand::kInfo.access;
+  constexpr RoleSet kRoles = GenerateCouponChunkCommand::kInfo.roles;
   table.AddStream<GenerateCouponsRequest, GenerateCouponsResponse>(
-      "GenerateCoupons", kAccess, [auth, ledger](GenerateCouponsCall* call) {
-        absl::StatusOr<const Principal*> principal = auth->Authorize(
-            call->context(), kAccess, call->request().context().channel());
+      "GenerateCoupons", kRoles,
+      [auth, ledger, members = MembersOf(ledger)](GenerateCouponsCall* call) {
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), kRoles, "GenerateCoupons",
+                            ScopeOf(call->request()), members);
         if (!principal.ok()) return call->Finish(principal.status());
         RunGenerateCoupons(ledger, Caller{(*principal)->name}, call);
       });

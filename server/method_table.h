@@ -81,12 +81,12 @@ enum class CodeLookup {
   kCouponCodesIfSent,
 };
 
-// What a row lists: the method, who may call it and whether it looks up a
-// coupon code (for the table tests).
+// What a row lists: the method, which roles may call it and whether it
+// looks up a coupon code (for the table tests and the README's table).
 struct MethodRow {
   Service service;
   std::string method;
-  Access access;
+  RoleSet roles;
   CodeLookup code_lookup;
   std::unique_ptr<MethodBase> served;
 };

@@ -41,17 +41,40 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         UnknownCodeLimiter::kLookupsPerMinuteMax,
         " (there is no unlimited: the limit keeps codes from being guessed)"));
   }
-  // Checked before storage opens, so a bad certificate changes nothing.
+  if (options.keys_poll_interval_ms < 0) {
+    return absl::InvalidArgumentError(
+        "--keys-poll-interval-ms: must be 0 (reload only on SIGHUP) or "
+        "positive");
+  }
+  // Checked before storage opens, so a bad certificate or keys file changes
+  // nothing.
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ListenCredentials(options.listen_address, options.transport);
   if (!credentials.ok()) return credentials.status();
+  if (options.keys_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--keys-file: is required (the API keys file; README, \"API keys and "
+        "roles\")");
+  }
+  absl::StatusOr<std::string> keys_content =
+      ReadKeysFileBytes(options.keys_file);
+  if (!keys_content.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--keys-file: ", keys_content.status().message()));
+  }
+  absl::StatusOr<KeyRing> keys =
+      ParseKeysFile(*keys_content, options.keys_file);
+  if (!keys.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--keys-file: ", keys.status().message()));
+  }
   std::unique_ptr<LoyaltyServer> server(new LoyaltyServer());
   server->options_ = options;
   server->clock_ = clock;
   server->started_at_ms_ = clock->NowMs();
   LEDGER_ASSIGN_OR_RETURN(server->store_,
                           RocksDbStore::Open(options.data_dir, options.rocksdb));
-  server->auth_ = std::make_unique<Authenticator>(program);
+  server->auth_ = std::make_unique<Authenticator>(std::move(*keys));
   server->unknown_codes_ = std::make_unique<UnknownCodeLimiter>(
       clock, options.unknown_coupon_lookups_per_minute);
   LEDGER_ASSIGN_OR_RETURN(
@@ -82,6 +105,9 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         "--listen: cannot listen on ", options.listen_address,
         " (in use, or not an address of this machine)"));
   }
+  server->keys_reloader_ = std::make_unique<KeysReloader>(
+      options.keys_file, std::move(*keys_content), server->auth_.get(),
+      options.keys_poll_interval_ms);
   if (options.sweep_interval_ms > 0) {
     server->sweeper_ = std::make_unique<Sweeper>(server->ledger_.get(),
                                                  options.sweep_interval_ms);
@@ -97,6 +123,13 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
 
 LoyaltyServer::~LoyaltyServer() { Shutdown(); }
 
+absl::Status LoyaltyServer::ReloadKeys() {
+  if (keys_reloader_ == nullptr) {
+    return absl::FailedPreconditionError("the server has shut down");
+  }
+  return keys_reloader_->ReloadNow();
+}
+
 void LoyaltyServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
@@ -106,6 +139,7 @@ void LoyaltyServer::Shutdown() {
                       std::chrono::milliseconds(options_.shutdown_grace_ms));
   }
   sweeper_.reset();  // Before the ledger stops taking its sweeps.
+  keys_reloader_.reset();
   if (ledger_ != nullptr) ledger_->Shutdown();  // Drains whatever is queued.
   background_.reset();
   // Streaming calls (GenerateCoupons) end by themselves once the server has

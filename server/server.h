@@ -24,6 +24,7 @@
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/keys_reloader.h"
 #include "server/method_table.h"
 #include "server/sweeper.h"
 #include "server/transport_security.h"
@@ -37,6 +38,11 @@ struct ServerOptions {
   // TLS, or plaintext on loopback only (server/transport_security.h).
   TransportSecurityOptions transport;
   std::string data_dir;
+  // The API keys file (keys_file.h); required. Read again on ReloadKeys
+  // (loyaltyd: SIGHUP) and when its content changes, checked every
+  // keys_poll_interval_ms (0: only on ReloadKeys).
+  std::string keys_file;
+  int64_t keys_poll_interval_ms = 1'000;
   // Threads polling completion queues (one queue each).
   int completion_threads = 2;
   // How long Shutdown lets in-flight calls finish before cancelling them.
@@ -74,6 +80,10 @@ class LoyaltyServer {
   const std::vector<MethodRow>& methods() const { return methods_; }
   Ledger& ledger() { return *ledger_; }
 
+  // Reads the keys file again now: OK when its keys replaced the old ones;
+  // the problem otherwise, with the old keys kept (keys_reloader.h).
+  absl::Status ReloadKeys();
+
   // Stops accepting calls, lets in-flight calls finish (each mutation is
   // durable before it is answered), drains the ledger's queue, stops the
   // threads and closes RocksDB. Idempotent.
@@ -90,6 +100,7 @@ class LoyaltyServer {
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<KeysReloader> keys_reloader_;
   std::unique_ptr<UnknownCodeLimiter> unknown_codes_;
   LoyaltyQueueService loyalty_service_;
   AdminQueueService admin_service_;

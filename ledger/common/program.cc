@@ -23,7 +23,6 @@
 namespace loyalty {
 namespace {
 
-using loyalty::v1::ApiKey;
 using loyalty::v1::EarnRate;
 using loyalty::v1::ProgramConfig;
 
@@ -58,43 +57,6 @@ absl::Status ValidateEarnRate(const EarnRate& rate, const std::string& path) {
     return InvalidField(
         path + ".points_per_step",
         absl::StrCat("must be between 0 and ", kEarnPointsPerStepMax));
-  }
-  return absl::OkStatus();
-}
-
-bool IsLowerHex(absl::string_view s) {
-  for (char c : s) {
-    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
-  }
-  return true;
-}
-
-absl::Status ValidateApiKey(const ApiKey& key, const std::string& path) {
-  LEDGER_RETURN_IF_ERROR(ValidateId(key.principal(), path + ".principal"));
-  if (key.key_sha256_hex().size() != 64 || !IsLowerHex(key.key_sha256_hex())) {
-    return InvalidField(path + ".key_sha256_hex",
-                        "must be 64 lower-case hex digits (a SHA-256)");
-  }
-  if (key.roles().empty()) {
-    return InvalidField(path + ".roles", "must name at least one role");
-  }
-  bool is_admin = false;
-  for (int i = 0; i < key.roles_size(); ++i) {
-    if (key.roles(i) == loyalty::v1::ROLE_UNSPECIFIED) {
-      return InvalidField(absl::StrCat(path, ".roles[", i, "]"),
-                          "ROLE_UNSPECIFIED is not a role");
-    }
-    is_admin = is_admin || key.roles(i) == loyalty::v1::ROLE_ADMIN;
-  }
-  for (int i = 0; i < key.channels_size(); ++i) {
-    std::string channel_path = absl::StrCat(path, ".channels[", i, "]");
-    if (key.channels(i) == loyalty::v1::CHANNEL_UNSPECIFIED) {
-      return InvalidField(channel_path, "CHANNEL_UNSPECIFIED is not a channel");
-    }
-    if (key.channels(i) == loyalty::v1::CHANNEL_ADMIN) {
-      return InvalidField(
-          channel_path, "CHANNEL_ADMIN comes with ROLE_ADMIN; do not list it");
-    }
   }
   return absl::OkStatus();
 }
@@ -482,29 +444,6 @@ absl::Status ValidateRules(const ProgramConfig& program) {
   return ValidateTiers(program, &rule_ids);
 }
 
-absl::Status ValidateApiKeys(const ProgramConfig& program) {
-  if (program.api_keys().empty()) {
-    return InvalidField("api_keys", "the program needs at least one API key");
-  }
-  absl::flat_hash_set<std::string> principals;
-  absl::flat_hash_set<std::string> hashes;
-  for (int i = 0; i < program.api_keys_size(); ++i) {
-    const ApiKey& key = program.api_keys(i);
-    std::string path = absl::StrCat("api_keys[", i, "]");
-    LEDGER_RETURN_IF_ERROR(ValidateApiKey(key, path));
-    if (!principals.insert(key.principal()).second) {
-      return InvalidField(
-          path + ".principal",
-          absl::StrCat("\"", key.principal(), "\" has an earlier key"));
-    }
-    if (!hashes.insert(key.key_sha256_hex()).second) {
-      return InvalidField(path + ".key_sha256_hex",
-                          "the same key is listed twice");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidatePointsPolicy(const ProgramConfig& program) {
   if (program.return_window_days() < 0 ||
       program.return_window_days() > kReturnWindowDaysMax) {
@@ -638,6 +577,17 @@ absl::Status ValidateMemberRules(const ProgramConfig& program) {
   return absl::OkStatus();
 }
 
+// Programs written before the keys file still list api_keys, which the
+// parser then calls an unknown field: say where the keys went.
+std::string MovedFieldHint(absl::string_view parse_error) {
+  if (!absl::StrContains(parse_error, "api_keys") &&
+      !absl::StrContains(parse_error, "apiKeys")) {
+    return "";
+  }
+  return " (API keys moved out of the program into the keys file: "
+         "loyaltyd --keys-file; README, \"API keys and roles\")";
+}
+
 }  // namespace
 
 absl::Status ValidateProgram(const ProgramConfig& program) {
@@ -650,8 +600,7 @@ absl::Status ValidateProgram(const ProgramConfig& program) {
   LEDGER_RETURN_IF_ERROR(ValidateMemberRules(program));
   LEDGER_RETURN_IF_ERROR(ValidateCouponTemplates(program));
   LEDGER_RETURN_IF_ERROR(ValidateVoucherProducts(program));
-  LEDGER_RETURN_IF_ERROR(ValidateRewardItems(program));
-  return ValidateApiKeys(program);
+  return ValidateRewardItems(program);
 }
 
 absl::StatusOr<ProgramConfig> ParseProgram(absl::string_view text,
@@ -663,8 +612,9 @@ absl::StatusOr<ProgramConfig> ParseProgram(absl::string_view text,
     FirstErrorCollector errors;
     parser.RecordErrorsTo(&errors);
     if (!parser.ParseFromString(std::string(text), &program)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ": ", errors.first_error()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_name, ": ", errors.first_error(),
+          MovedFieldHint(errors.first_error())));
     }
   } else {
     google::protobuf::util::JsonParseOptions options;
@@ -673,7 +623,8 @@ absl::StatusOr<ProgramConfig> ParseProgram(absl::string_view text,
         std::string(text), &program, options);
     if (!status.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(source_name, ": ", status.message().as_string()));
+          absl::StrCat(source_name, ": ", status.message().as_string(),
+                       MovedFieldHint(status.message().as_string())));
     }
   }
   absl::Status valid = ValidateProgram(program);

@@ -61,7 +61,7 @@ absl::Status CheckSameBatch(
 struct GenerateCouponChunkCommand {
   static constexpr CommandInfo kInfo{.name = "GenerateCouponChunk",
                                      .service = Service::kAdmin,
-                                     .access = Access::kAdmin,
+                                     .roles = roles::kAdminOnly,
                                      .unary_rpc = false};
   using Request = loyalty::v1::GenerateCouponChunkRequest;
   using Response = loyalty::v1::GenerateCouponChunkResponse;

@@ -20,7 +20,7 @@ namespace loyalty {
 struct IssueCouponCommand {
   static constexpr CommandInfo kInfo{.name = "IssueCoupon",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::IssueCouponRequest;
   using Response = loyalty::v1::IssueCouponResponse;
   using Prepared = NothingPrepared;

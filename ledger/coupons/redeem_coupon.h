@@ -23,7 +23,7 @@ namespace loyalty {
 struct RedeemCouponCommand {
   static constexpr CommandInfo kInfo{.name = "RedeemCoupon",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::RedeemCouponRequest;
   using Response = loyalty::v1::RedeemCouponResponse;
   using Prepared = NothingPrepared;

@@ -25,7 +25,7 @@ namespace loyalty {
 struct ReserveCouponCommand {
   static constexpr CommandInfo kInfo{.name = "ReserveCoupon",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::ReserveCouponRequest;
   using Response = loyalty::v1::ReserveCouponResponse;
   using Prepared = NothingPrepared;
@@ -46,7 +46,7 @@ struct ReserveCouponCommand {
 struct CommitCouponCommand {
   static constexpr CommandInfo kInfo{.name = "CommitCoupon",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::SettleCouponReservationRequest;
   using Response = loyalty::v1::SettleCouponReservationResponse;
   using Prepared = NothingPrepared;
@@ -61,7 +61,7 @@ struct CommitCouponCommand {
 struct ReleaseCouponCommand {
   static constexpr CommandInfo kInfo{.name = "ReleaseCoupon",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::SettleCouponReservationRequest;
   using Response = loyalty::v1::SettleCouponReservationResponse;
   using Prepared = NothingPrepared;

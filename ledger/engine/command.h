@@ -26,6 +26,7 @@
 #define LOYALTY_LEDGER_ENGINE_COMMAND_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -37,6 +38,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "ledger/members/identifiers.h"
+#include "loyalty/v1/keys.pb.h"
 #include "loyalty/v1/program.pb.h"
 
 namespace loyalty {
@@ -49,14 +51,54 @@ inline constexpr absl::string_view kSystemPrincipal = "system";
 // Which gRPC service carries a command's RPC.
 enum class Service { kLoyalty, kAdmin };
 
-// Who may call a command (the server's one authorization step reads this).
-enum class Access {
-  // A key with the channel role, for the channel the request's
-  // context.channel names (admin keys too).
-  kChannel,
-  // A key with the admin role; the entries record CHANNEL_ADMIN.
-  kAdmin,
+// Who may call a command: the roles of the API keys file
+// (proto/loyalty/v1/keys.proto), as a set. The server's one authorization
+// step reads it, then holds each role to its own channels and scope (POS
+// keys to their stores, partner keys to their members; server/auth.h).
+class RoleSet {
+ public:
+  constexpr RoleSet() = default;
+  constexpr RoleSet(std::initializer_list<loyalty::v1::Role> roles) {
+    for (loyalty::v1::Role role : roles) bits_ |= Bit(role);
+  }
+  constexpr bool Contains(loyalty::v1::Role role) const {
+    return (bits_ & Bit(role)) != 0;
+  }
+  constexpr bool empty() const { return bits_ == 0; }
+  constexpr bool operator==(const RoleSet&) const = default;
+
+ private:
+  static constexpr uint32_t Bit(loyalty::v1::Role role) {
+    return uint32_t{1} << static_cast<int>(role);
+  }
+  uint32_t bits_ = 0;
 };
+
+// The role sets the command table and the read rows use, named after who
+// they serve. README, "API keys and roles", prints the resulting table.
+namespace roles {
+using loyalty::v1::ROLE_ADMIN;
+using loyalty::v1::ROLE_APP;
+using loyalty::v1::ROLE_AUDITOR;
+using loyalty::v1::ROLE_PARTNER;
+using loyalty::v1::ROLE_POS;
+// At a till and in the app: earn's neighbours, coupons and vouchers used at
+// checkout, enrolment, lookups.
+inline constexpr RoleSet kTillAndApp{ROLE_POS, ROLE_APP, ROLE_ADMIN};
+// Earning and the member lookups a partner needs too.
+inline constexpr RoleSet kEarning{ROLE_POS, ROLE_APP, ROLE_PARTNER,
+                                  ROLE_ADMIN};
+// What members do themselves, through the app or web shop.
+inline constexpr RoleSet kMemberFacing{ROLE_APP, ROLE_ADMIN};
+// Statements and balances: the earning roles and the auditor.
+inline constexpr RoleSet kStatements{ROLE_POS, ROLE_APP, ROLE_PARTNER,
+                                     ROLE_ADMIN, ROLE_AUDITOR};
+// Operators' reports: admin and auditor.
+inline constexpr RoleSet kReports{ROLE_ADMIN, ROLE_AUDITOR};
+inline constexpr RoleSet kAdminOnly{ROLE_ADMIN};
+// Commands no key may call (the sweep, which the server runs itself).
+inline constexpr RoleSet kNobody{};
+}  // namespace roles
 
 // The row of the command table that is not a type.
 struct CommandInfo {
@@ -64,7 +106,8 @@ struct CommandInfo {
   // stored fingerprint (so it may never change).
   absl::string_view name;
   Service service = Service::kLoyalty;
-  Access access = Access::kChannel;
+  // Who may call it; nobody unless the row says.
+  RoleSet roles;
   // False for commands reached only through a batch RPC (ImportMember rows
   // arrive in ImportMembers); the server registers no unary RPC for them.
   bool unary_rpc = true;

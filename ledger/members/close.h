@@ -22,7 +22,7 @@ namespace loyalty {
 struct CloseMemberCommand {
   static constexpr CommandInfo kInfo{.name = "CloseMember",
                                      .service = Service::kAdmin,
-                                     .access = Access::kAdmin};
+                                     .roles = roles::kAdminOnly};
   using Request = loyalty::v1::CloseMemberRequest;
   using Response = loyalty::v1::CloseMemberResponse;
   using Prepared = NothingPrepared;

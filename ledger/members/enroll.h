@@ -19,7 +19,7 @@ namespace loyalty {
 struct EnrollMemberCommand {
   static constexpr CommandInfo kInfo{.name = "EnrollMember",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::EnrollMemberRequest;
   using Response = loyalty::v1::EnrollMemberResponse;
   using Prepared = NothingPrepared;

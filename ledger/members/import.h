@@ -19,7 +19,7 @@ namespace loyalty {
 struct ImportMemberCommand {
   static constexpr CommandInfo kInfo{.name = "ImportMember",
                                      .service = Service::kAdmin,
-                                     .access = Access::kAdmin,
+                                     .roles = roles::kAdminOnly,
                                      .unary_rpc = false,
                                      .has_dry_run = true};
   using Request = loyalty::v1::ImportMemberRequest;

@@ -18,7 +18,7 @@ namespace loyalty {
 struct LinkIdentifierCommand {
   static constexpr CommandInfo kInfo{.name = "LinkIdentifier",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::LinkIdentifierRequest;
   using Response = loyalty::v1::LinkIdentifierResponse;
   using Prepared = NothingPrepared;
@@ -34,7 +34,7 @@ struct LinkIdentifierCommand {
 struct UnlinkIdentifierCommand {
   static constexpr CommandInfo kInfo{.name = "UnlinkIdentifier",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::UnlinkIdentifierRequest;
   using Response = loyalty::v1::UnlinkIdentifierResponse;
   using Prepared = NothingPrepared;

@@ -21,7 +21,7 @@ namespace loyalty {
 struct MergeMembersCommand {
   static constexpr CommandInfo kInfo{.name = "MergeMembers",
                                      .service = Service::kAdmin,
-                                     .access = Access::kAdmin};
+                                     .roles = roles::kAdminOnly};
   using Request = loyalty::v1::MergeMembersRequest;
   using Response = loyalty::v1::MergeMembersResponse;
   using Prepared = NothingPrepared;

@@ -21,7 +21,7 @@ namespace loyalty {
 struct TransferPointsCommand {
   static constexpr CommandInfo kInfo{.name = "TransferPoints",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::TransferPointsRequest;
   using Response = loyalty::v1::TransferPointsResponse;
   using Prepared = NothingPrepared;

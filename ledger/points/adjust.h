@@ -17,7 +17,7 @@ namespace loyalty {
 // FAILED_PRECONDITION (INSUFFICIENT_POINTS).
 struct AdjustCommand {
   static constexpr CommandInfo kInfo{
-      .name = "Adjust", .service = Service::kAdmin, .access = Access::kAdmin};
+      .name = "Adjust", .service = Service::kAdmin, .roles = roles::kAdminOnly};
   using Request = loyalty::v1::AdjustRequest;
   using Response = loyalty::v1::AdjustResponse;
   using Prepared = NothingPrepared;

@@ -20,7 +20,7 @@ namespace loyalty {
 // unknown member, FAILED_PRECONDITION (BALANCE_OVERFLOW, MEMBER_CLOSED).
 struct EarnCommand {
   static constexpr CommandInfo kInfo{
-      .name = "Earn", .service = Service::kLoyalty, .access = Access::kChannel};
+      .name = "Earn", .service = Service::kLoyalty, .roles = roles::kEarning};
   using Request = loyalty::v1::EarnRequest;
   using Response = loyalty::v1::EarnResponse;
   using Prepared = EarnComputation;

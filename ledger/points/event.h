@@ -19,7 +19,7 @@ namespace loyalty {
 struct RecordEventCommand {
   static constexpr CommandInfo kInfo{.name = "RecordEvent",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::RecordEventRequest;
   using Response = loyalty::v1::RecordEventResponse;
   using Prepared = NothingPrepared;

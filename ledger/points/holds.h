@@ -19,7 +19,7 @@ namespace loyalty {
 struct HoldPointsCommand {
   static constexpr CommandInfo kInfo{.name = "HoldPoints",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::HoldPointsRequest;
   using Response = loyalty::v1::HoldPointsResponse;
   using Prepared = NothingPrepared;
@@ -36,7 +36,7 @@ struct HoldPointsCommand {
 struct CapturePointsCommand {
   static constexpr CommandInfo kInfo{.name = "CapturePoints",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::SettleHoldRequest;
   using Response = loyalty::v1::SettleHoldResponse;
   using Prepared = NothingPrepared;
@@ -53,7 +53,7 @@ struct CapturePointsCommand {
 struct ReleasePointsCommand {
   static constexpr CommandInfo kInfo{.name = "ReleasePoints",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::SettleHoldRequest;
   using Response = loyalty::v1::SettleHoldResponse;
   using Prepared = NothingPrepared;

@@ -19,7 +19,7 @@ namespace loyalty {
 struct RedeemCommand {
   static constexpr CommandInfo kInfo{.name = "Redeem",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::RedeemRequest;
   using Response = loyalty::v1::RedeemResponse;
   using Prepared = NothingPrepared;

@@ -23,7 +23,7 @@ namespace loyalty {
 struct ReturnCommand {
   static constexpr CommandInfo kInfo{.name = "Return",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::ReturnRequest;
   using Response = loyalty::v1::ReturnResponse;
   using Prepared = NothingPrepared;

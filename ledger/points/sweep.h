@@ -33,7 +33,7 @@ struct SweepResult {
 // table: no RPC, no request id, nothing remembered.
 struct SweepCommand {
   static constexpr CommandInfo kInfo{
-      .name = "Sweep", .service = Service::kLoyalty, .access = Access::kAdmin};
+      .name = "Sweep", .service = Service::kLoyalty, .roles = roles::kNobody};
   using Request = SweepRequest;
   using Response = SweepResult;
   using Prepared = NothingPrepared;

@@ -23,7 +23,7 @@ namespace loyalty {
 struct CancelRewardCommand {
   static constexpr CommandInfo kInfo{.name = "CancelReward",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::CancelRewardRequest;
   using Response = loyalty::v1::CancelRewardResponse;
   using Prepared = NothingPrepared;

@@ -24,7 +24,7 @@ namespace loyalty {
 struct RedeemRewardCommand {
   static constexpr CommandInfo kInfo{.name = "RedeemReward",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::RedeemRewardRequest;
   using Response = loyalty::v1::RedeemRewardResponse;
   using Prepared = NothingPrepared;

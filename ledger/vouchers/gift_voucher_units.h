@@ -24,7 +24,7 @@ namespace loyalty {
 struct GiftVoucherUnitsCommand {
   static constexpr CommandInfo kInfo{.name = "GiftVoucherUnits",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::GiftVoucherUnitsRequest;
   using Response = loyalty::v1::GiftVoucherUnitsResponse;
   using Prepared = NothingPrepared;
@@ -48,7 +48,7 @@ struct GiftVoucherUnitsCommand {
 struct ClaimVoucherGiftCommand {
   static constexpr CommandInfo kInfo{.name = "ClaimVoucherGift",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::ClaimVoucherGiftRequest;
   using Response = loyalty::v1::ClaimVoucherGiftResponse;
   using Prepared = NothingPrepared;

@@ -23,7 +23,7 @@ namespace loyalty {
 struct IssueVoucherCommand {
   static constexpr CommandInfo kInfo{.name = "IssueVoucher",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::IssueVoucherRequest;
   using Response = loyalty::v1::IssueVoucherResponse;
   using Prepared = NothingPrepared;

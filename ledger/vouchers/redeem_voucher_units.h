@@ -23,7 +23,7 @@ namespace loyalty {
 struct RedeemVoucherUnitsCommand {
   static constexpr CommandInfo kInfo{.name = "RedeemVoucherUnits",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::RedeemVoucherUnitsRequest;
   using Response = loyalty::v1::RedeemVoucherUnitsResponse;
   using Prepared = NothingPrepared;

@@ -24,7 +24,7 @@ namespace loyalty {
 struct RefundVoucherUnitsCommand {
   static constexpr CommandInfo kInfo{.name = "RefundVoucherUnits",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::RefundVoucherUnitsRequest;
   using Response = loyalty::v1::RefundVoucherUnitsResponse;
   using Prepared = NothingPrepared;

@@ -24,7 +24,7 @@ namespace loyalty {
 struct TransferVoucherUnitsCommand {
   static constexpr CommandInfo kInfo{.name = "TransferVoucherUnits",
                                      .service = Service::kLoyalty,
-                                     .access = Access::kChannel};
+                                     .roles = roles::kMemberFacing};
   using Request = loyalty::v1::TransferVoucherUnitsRequest;
   using Response = loyalty::v1::TransferVoucherUnitsResponse;
   using Prepared = NothingPrepared;

@@ -37,11 +37,14 @@ int main(int argc, char** argv) {
   CLI::App app{"journal-sync-bench: offline journal appends and sync"};
   std::string loyaltyd;
   std::string program;
+  std::string keys;
   int64_t events = 10'000;
   int members = 100;
   int batch_events = 200;
   app.add_option("--loyaltyd", loyaltyd, "the loyaltyd binary")->required();
   app.add_option("--program", program, "program file")->required();
+  app.add_option("--keys", keys, "API keys file (with demo-pos-key)")
+      ->required();
   app.add_option("--events", events, "sales recorded offline")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}))
       ->capture_default_str();
@@ -65,7 +68,7 @@ int main(int argc, char** argv) {
   } remove_dir{dir};
 
   auto server = loyalty::bench::ServerProcess::Start(loyaltyd, dir + "/data",
-                                                     program, "");
+                                                     program, keys, "");
   if (!server.ok()) return Fail(std::string(server.status().message()));
   loyalty::client::ClientOptions options;
   options.address = server->address();
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
     v1::RequestContext result;
     result.set_request_id(request_id);
     result.set_channel(v1::CHANNEL_POS);
-    result.set_store_id("S001");
+    result.set_store_id("store-12");
     result.set_terminal_id("till-1");
     return result;
   };

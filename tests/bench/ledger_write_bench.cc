@@ -64,11 +64,6 @@ loyalty::v1::ProgramConfig BenchProgram() {
       added->set_multiplier_percent(tier.multiplier_percent);
     }
   }
-  // The program must name a key; this process never serves calls.
-  auto* key = program.add_api_keys();
-  key->set_principal("bench");
-  key->set_key_sha256_hex(std::string(64, 'a'));
-  key->add_roles(loyalty::v1::ROLE_CHANNEL);
   return program;
 }
 

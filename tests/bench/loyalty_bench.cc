@@ -112,10 +112,17 @@ std::string WriteBenchProgram(const std::string& dir) {
          "valid_days_after_issue: 30 }\n"
       << "voucher_products { product_id: \"" << kBenchVoucherProduct
       << "\" sku: \"COFFEE\" units_per_voucher_max: " << kBenchVoucherUnits
-      << " valid_days_after_issue: 90 refundable: true }\n"
-      << "api_keys { principal: \"bench\" key_sha256_hex: \""
-      << HexEncode(Sha256(kBenchKey))
-      << "\" roles: [ROLE_CHANNEL, ROLE_ADMIN] }\n";
+      << " valid_days_after_issue: 90 refundable: true }\n";
+  return path;
+}
+
+// The keys file of a spawned loyaltyd: one admin key (the bench calls
+// AdminService too).
+std::string WriteBenchKeys(const std::string& dir) {
+  std::string path = dir + "/bench-keys.textproto";
+  std::ofstream out(path);
+  out << "keys { principal: \"bench\" key_sha256_hex: \""
+      << HexEncode(Sha256(kBenchKey)) << "\" role: ROLE_ADMIN }\n";
   return path;
 }
 
@@ -491,6 +498,7 @@ int Run(const Flags& flags) {
   std::string address = flags.server;
   std::string temp_dir;
   std::string program;
+  std::string keys;
   std::string data_dir = flags.data_dir;
   if (!flags.spawn.empty()) {
     temp_dir = (std::filesystem::temp_directory_path() /
@@ -498,9 +506,11 @@ int Run(const Flags& flags) {
                    .string();
     std::filesystem::create_directories(temp_dir);
     program = WriteBenchProgram(temp_dir);
+    keys = WriteBenchKeys(temp_dir);
     if (data_dir.empty()) data_dir = temp_dir + "/data";
     auto started =
-        ServerProcess::Start(flags.spawn, data_dir, program, flags.server_flags);
+        ServerProcess::Start(flags.spawn, data_dir, program, keys,
+                             flags.server_flags);
     if (!started.ok()) {
       std::fprintf(stderr, "loyalty-bench: %s\n",
                    started.status().ToString().c_str());
@@ -601,7 +611,8 @@ int Run(const Flags& flags) {
     connection.reset();
     int status = process->Stop();
     auto restarted =
-        ServerProcess::Start(flags.spawn, data_dir, program, flags.server_flags);
+        ServerProcess::Start(flags.spawn, data_dir, program, keys,
+                             flags.server_flags);
     if (!restarted.ok()) {
       std::fprintf(stderr, "loyalty-bench: restart failed: %s\n",
                    restarted.status().ToString().c_str());

@@ -16,12 +16,13 @@ namespace loyalty::bench {
 
 absl::StatusOr<ServerProcess> ServerProcess::Start(
     const std::string& loyaltyd, const std::string& data_dir,
-    const std::string& program, const std::string& extra_flags) {
+    const std::string& program, const std::string& keys,
+    const std::string& extra_flags) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> args = {loyaltyd,   "--listen", "127.0.0.1:0",
-                                   "--data-dir", data_dir,   "--program",
-                                   program};
+  std::vector<std::string> args = {
+      loyaltyd, "--listen",  "127.0.0.1:0", "--data-dir",  data_dir,
+      "--program", program, "--keys-file", keys};
   for (absl::string_view flag :
        absl::StrSplit(extra_flags, ' ', absl::SkipEmpty())) {
     args.emplace_back(flag);

@@ -15,10 +15,12 @@ namespace loyalty::bench {
 
 class ServerProcess {
  public:
-  // Starts `loyaltyd` and waits (up to 120 s) for its "listening on" line.
+  // Starts `loyaltyd` with the `program` and `keys` files and waits (up to
+  // 120 s) for its "listening on" line.
   static absl::StatusOr<ServerProcess> Start(const std::string& loyaltyd,
                                              const std::string& data_dir,
                                              const std::string& program,
+                                             const std::string& keys,
                                              const std::string& extra_flags);
   ServerProcess(ServerProcess&& other) noexcept;
   ServerProcess& operator=(ServerProcess&&) = delete;

@@ -2,7 +2,8 @@
 // syncs its offline journal loses nothing and applies nothing twice.
 //
 //   journal-crash-test --loyaltyd build/server/loyaltyd
-//       --program deploy/program.sample.textproto [--events 1200] [--kills 15]
+//       --program deploy/program.sample.textproto
+//       --keys deploy/keys.sample.textproto [--events 1200] [--kills 15]
 //
 // Starts loyaltyd on a free loopback port, enrols members, records --events
 // sales in a new journal, then runs the sync in a child process (this binary
@@ -98,7 +99,7 @@ v1::RequestContext PosContext(const std::string& request_id) {
   v1::RequestContext context;
   context.set_request_id(request_id);
   context.set_channel(v1::CHANNEL_POS);
-  context.set_store_id("S002");
+  context.set_store_id("store-12");
   context.set_terminal_id("till-9");
   return context;
 }
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
   }
   std::string loyaltyd;
   std::string program;
+  std::string keys;
   int events = 1200;
   int kills = 15;
   uint32_t seed = std::random_device()();
@@ -121,6 +123,8 @@ int main(int argc, char** argv) {
       loyaltyd = value;
     } else if (flag == "--program") {
       program = value;
+    } else if (flag == "--keys") {
+      keys = value;
     } else if (flag == "--events") {
       events = std::stoi(value);
     } else if (flag == "--kills") {
@@ -131,10 +135,11 @@ int main(int argc, char** argv) {
       return Fail("unknown flag " + flag);
     }
   }
-  if (loyaltyd.empty() || program.empty() || events < 1 || kills < 0) {
+  if (loyaltyd.empty() || program.empty() || keys.empty() || events < 1 ||
+      kills < 0) {
     return Fail(
-        "usage: --loyaltyd PATH --program PATH [--events N] [--kills N] "
-        "[--seed N]");
+        "usage: --loyaltyd PATH --program PATH --keys PATH [--events N] "
+        "[--kills N] [--seed N]");
   }
   std::printf("journal-crash-test: seed %u, %d events, %d kills\n", seed,
               events, kills);
@@ -152,7 +157,7 @@ int main(int argc, char** argv) {
   } remove_dir{dir};
 
   auto server = loyalty::bench::ServerProcess::Start(loyaltyd, dir + "/data",
-                                                     program, "");
+                                                     program, keys, "");
   if (!server.ok()) return Fail(std::string(server.status().message()));
   auto client = Connect(server->address(), "demo-pos-key");
   if (!client.ok()) return Fail(client.status().ToString());

@@ -337,6 +337,7 @@ bool CrashRun::Setup() {
   server_options_.binary = flags_.loyaltyd;
   server_options_.data_dir = work_dir_ + "/data";
   server_options_.program_path = work_dir_ + "/program.textproto";
+  server_options_.keys_path = work_dir_ + "/keys.textproto";
   server_options_.log_path = work_dir_ + "/loyaltyd.log";
   const std::string key_path = work_dir_ + "/identifier.key";
   if (!WriteIdentifierKey(key_path)) return false;
@@ -349,6 +350,7 @@ bool CrashRun::Setup() {
       "--identifier-key-file", key_path,
       "--unknown-coupon-lookups-per-minute", "60000"};
   absl::Status written = WriteCrashTestProgram(server_options_.program_path);
+  if (written.ok()) written = WriteCrashTestKeys(server_options_.keys_path);
   if (!written.ok()) {
     std::fprintf(stderr, "crash_test: %s\n", written.ToString().c_str());
     return false;

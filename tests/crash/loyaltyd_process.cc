@@ -107,7 +107,8 @@ absl::StatusOr<std::unique_ptr<LoyaltydProcess>> LoyaltydProcess::Spawn(
   std::vector<std::string> args = {options.binary,   "--listen",
                                    "127.0.0.1:0",    "--data-dir",
                                    options.data_dir, "--program",
-                                   options.program_path};
+                                   options.program_path, "--keys-file",
+                                   options.keys_path};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

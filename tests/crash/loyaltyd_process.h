@@ -34,6 +34,7 @@ struct LoyaltydOptions {
   std::string binary;        // Path of loyaltyd.
   std::string data_dir;
   std::string program_path;
+  std::string keys_path;     // The API keys file (--keys-file).
   std::string log_path;      // stdout and stderr, appended.
   std::vector<std::string> extra_args;
   absl::Duration ready_timeout = absl::Seconds(60);

@@ -116,22 +116,24 @@ loyalty::v1::ProgramConfig CrashTestProgram() {
   reward->set_voucher_product_id(kVoucherProduct);
   reward->set_voucher_units(kRewardVoucherUnits);
   reward->set_cancellable(true);
+  return program;
+}
+
+loyalty::v1::KeysFile CrashTestKeys() {
+  loyalty::v1::KeysFile keys;
   auto add_key = [&](const std::string& principal, const std::string& key,
-                     std::vector<loyalty::v1::Role> roles,
-                     std::vector<loyalty::v1::Channel> channels) {
-    auto* api_key = program.add_api_keys();
+                     loyalty::v1::Role role) {
+    loyalty::v1::ApiKey* api_key = keys.add_keys();
     api_key->set_principal(principal);
     api_key->set_key_sha256_hex(HexEncode(Sha256(key)));
-    for (auto role : roles) api_key->add_roles(role);
-    for (auto channel : channels) api_key->add_channels(channel);
+    api_key->set_role(role);
+    return api_key;
   };
-  add_key("pos-terminal", kPosKey, {loyalty::v1::ROLE_CHANNEL},
-          {loyalty::v1::CHANNEL_POS});
-  add_key("app-backend", kAppKey, {loyalty::v1::ROLE_CHANNEL},
-          {loyalty::v1::CHANNEL_APP, loyalty::v1::CHANNEL_WEB});
-  add_key("operator", kAdminKey,
-          {loyalty::v1::ROLE_CHANNEL, loyalty::v1::ROLE_ADMIN}, {});
-  return program;
+  add_key("pos-terminal", kPosKey, loyalty::v1::ROLE_POS)
+      ->set_all_stores(true);
+  add_key("app-backend", kAppKey, loyalty::v1::ROLE_APP);
+  add_key("operator", kAdminKey, loyalty::v1::ROLE_ADMIN);
+  return keys;
 }
 
 absl::Status WriteCrashTestProgram(const std::string& path) {
@@ -143,6 +145,18 @@ absl::Status WriteCrashTestProgram(const std::string& path) {
   out << "# proto-file: loyalty/v1/program.proto\n"
          "# proto-message: loyalty.v1.ProgramConfig\n"
       << text;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+absl::Status WriteCrashTestKeys(const std::string& path) {
+  std::string text;
+  if (!google::protobuf::TextFormat::PrintToString(CrashTestKeys(), &text)) {
+    return absl::InternalError("cannot print the test keys");
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
   out.close();
   if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();

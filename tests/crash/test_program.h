@@ -1,11 +1,12 @@
 // File: tests/crash/test_program.h
 //
 // The loyalty program the crash and fault tests run loyaltyd with, written to
-// a text-format file: EUR and USD at 1 point per whole 1.00, and three API
-// keys (stored as SHA-256 hex, as in production; the clear keys are here):
-//   "pos-key"   principal pos-terminal, ROLE_CHANNEL, CHANNEL_POS only
-//   "app-key"   principal app-backend,  ROLE_CHANNEL, CHANNEL_APP and WEB
-//   "admin-key" principal operator,     ROLE_CHANNEL and ROLE_ADMIN
+// a text-format file: EUR and USD at 1 point per whole 1.00. Its keys file
+// has three API keys (stored as SHA-256 hex, as in production; the clear
+// keys are here):
+//   "pos-key"   principal pos-terminal, ROLE_POS, every store
+//   "app-key"   principal app-backend,  ROLE_APP
+//   "admin-key" principal operator,     ROLE_ADMIN
 // Holds may last kHoldTimeoutMsMax at most (short, so that holds time out
 // while a test runs), and a member may have kHoldsOpenPerMemberMax open.
 // Returns take back spent points down to kNegativeBalanceFloorPoints
@@ -26,6 +27,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "loyalty/v1/keys.pb.h"
 #include "loyalty/v1/program.pb.h"
 
 namespace loyalty::crash {
@@ -77,6 +79,11 @@ loyalty::v1::ProgramConfig CrashTestProgram();
 
 // Writes CrashTestProgram() in text format to `path` (a .textproto name).
 absl::Status WriteCrashTestProgram(const std::string& path);
+
+// The keys file the crash and fault tests start loyaltyd with (above).
+loyalty::v1::KeysFile CrashTestKeys();
+// Writes CrashTestKeys() in text format to `path`.
+absl::Status WriteCrashTestKeys(const std::string& path);
 
 }  // namespace loyalty::crash
 

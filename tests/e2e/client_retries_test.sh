@@ -11,13 +11,15 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 e2e_begin
 
 start_server() {
   : > "$work/server.log"
-  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
     > "$work/server.log" 2>&1 &
   server_pid=$!
   await_listening "$work/server.log" "$server_pid" "loyaltyd"

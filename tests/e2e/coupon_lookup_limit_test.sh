@@ -10,13 +10,15 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 e2e_begin
 
 for bad in 0 -1 60001 many; do
   expect 2 "loyaltyd refuses --unknown-coupon-lookups-per-minute $bad" -- \
-    "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+    "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
     --unknown-coupon-lookups-per-minute "$bad"
   contains "$err" "--unknown-coupon-lookups-per-minute"
   lacks "$out" "listening on"
@@ -27,7 +29,7 @@ expect 0 "loyaltyd --help shows the limit's default" -- "$loyaltyd" --help
 contains "$out" "--unknown-coupon-lookups-per-minute"
 contains "$out" "--unknown-coupon-lookups-per-minute INT:INT in [1 - 60000]=60"
 
-"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
   --unknown-coupon-lookups-per-minute 2 > "$work/loyaltyd.log" 2>&1 &
 server_pid=$!
 await_listening "$work/loyaltyd.log" "$server_pid" loyaltyd

@@ -9,6 +9,8 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 work=$(mktemp -d)
 server_pid=""
 
@@ -25,7 +27,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
 start_server() {
   : > "$work/server.log"
-  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
     > "$work/server.log" 2>&1 &
   server_pid=$!
   await_listening "$work/server.log" "$server_pid" "loyaltyd"

@@ -20,6 +20,8 @@ set -euo pipefail
 loyaltyd=$(realpath "$1")
 ctl=$(realpath "$2")
 program=$(realpath "$3")
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 work=$(mktemp -d)
 server_pid=""
 ctl_pid=""
@@ -43,7 +45,7 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/identifier.key"
 
 start_server() {
   : > "$work/server.log"
-  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
     --identifier-key-file "$work/identifier.key" > "$work/server.log" 2>&1 &
   server_pid=$!
   await_listening "$work/server.log" "$server_pid" "loyaltyd"

@@ -13,6 +13,8 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 work=$(mktemp -d)
 server_pids=()
 
@@ -36,7 +38,7 @@ start_server() {
   local name=$1
   shift
   local log="$work/$name.log"
-  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/$name-data" --program "$program" \
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/$name-data" --program "$program" --keys-file "$keys" \
     "$@" > "$log" 2>&1 &
   local pid=$!
   server_pids+=("$pid")

@@ -15,6 +15,8 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 work=$(mktemp -d)
 server_pid=""
 
@@ -59,7 +61,7 @@ merge_flags=(--reason SAME_PERSON --operator support.jane)
 openssl rand -hex 32 > "$work/identifier.key" 2>/dev/null ||
   od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$work/identifier.key"
 export LOYALTY_API_KEY=demo-admin-key
-"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
   --identifier-key-file "$work/identifier.key" > "$work/server.log" 2>&1 &
 server_pid=$!
 await_listening "$work/server.log" "$server_pid" "loyaltyd"

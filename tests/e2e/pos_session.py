@@ -65,7 +65,9 @@ def start_loyaltyd(port):
     log = open(os.path.join(work, "loyaltyd.log"), "a")
     server = subprocess.Popen(
         [LOYALTYD, "--listen", f"127.0.0.1:{port}", "--data-dir",
-         os.path.join(work, "data"), "--program", PROGRAM, "--tls-cert",
+         os.path.join(work, "data"), "--program", PROGRAM, "--keys-file",
+         os.path.join(os.path.dirname(PROGRAM), "keys.sample.textproto"),
+         "--tls-cert",
          os.path.join(work, "cert.pem"), "--tls-key",
          os.path.join(work, "key.pem")],
         stdout=log, stderr=subprocess.STDOUT)

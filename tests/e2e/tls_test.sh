@@ -10,6 +10,8 @@ set -euo pipefail
 
 loyaltyd=$1
 program=$2
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 e2e_begin
@@ -27,7 +29,7 @@ make_certificate "$work/other"
 refused() {
   local what=$1 message=$2
   shift 2
-  expect 2 "$what" -- "$loyaltyd" --data-dir "$work/refused" --program "$program" "$@"
+  expect 2 "$what" -- "$loyaltyd" --data-dir "$work/refused" --program "$program" --keys-file "$keys" "$@"
   contains "$err" "$message"
   [[ ! -e $work/refused ]] || fail "$what: created the data directory"
 }
@@ -44,7 +46,7 @@ refused "a missing certificate file" "--tls-cert: cannot read" \
   --listen 127.0.0.1:0 --tls-cert "$work/none.pem" --tls-key "$work/tls/key.pem"
 
 : > "$work/loyaltyd.log"
-"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
   --tls-cert "$work/tls/cert.pem" --tls-key "$work/tls/key.pem" \
   > "$work/loyaltyd.log" 2>&1 &
 server_pid=$!
@@ -62,7 +64,7 @@ wait "$server_pid" || fail "loyaltyd did not stop cleanly"
 server_pid=
 
 "$loyaltyd" --listen 0.0.0.0:0 --allow-plaintext --data-dir "$work/data" \
-  --program "$program" > "$work/plain.log" 2>&1 &
+  --program "$program" --keys-file "$keys" > "$work/plain.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/plain.log" && break

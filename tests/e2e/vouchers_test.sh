@@ -14,12 +14,14 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 e2e_begin
 
 start_server() {
-  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
     > "$work/loyaltyd.log" 2>&1 &
   server_pid=$!
   await_listening "$work/loyaltyd.log" "$server_pid" loyaltyd
@@ -47,7 +49,7 @@ expect 0 "a till in store 12 hands out three, the code typed in lower case" -- \
 contains "$out" "9 of 12"
 contains "$out" "voucher_redeem on alice"
 expect 0 "a till in store 7 two more" -- "${pos[@]}" voucher redeem --member alice \
-  --code "${code//-/}" --units 2 --channel pos --store store-7
+  --code "${code//-/}" --units 2 --channel pos --store store-14
 contains "$out" "7 of 12"
 
 expect 0 "alice gives bob two" -- "${app[@]}" --json voucher transfer --member alice \

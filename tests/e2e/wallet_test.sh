@@ -15,12 +15,14 @@ set -euo pipefail
 loyaltyd=$1
 ctl=$2
 program=$3
+# The demo keys beside the sample program.
+keys=$(dirname -- "$program")/keys.sample.textproto
 # shellcheck source=tests/e2e/e2e_lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/e2e_lib.sh"
 e2e_begin
 
 start_server() {
-  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+  "$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" --keys-file "$keys" \
     > "$work/loyaltyd.log" 2>&1 &
   server_pid=$!
   await_listening "$work/loyaltyd.log" "$server_pid" loyaltyd

@@ -205,29 +205,22 @@ PAGE_TOKEN_SEEDS = {
 }
 
 # ---- program: the same bytes are parsed as text format and as JSON ----
-HASH_A = "a" * 64
-HASH_B = "0123456789abcdef" * 4
 PROGRAM_SEEDS = {
     "valid.textproto": f"""program_id: "demo"
 display_name: "Demo"
 earn_rates {{ rule_id: "base-eur" currency: "EUR" spend_minor_per_step: 100 points_per_step: 1 }}
 earn_rates {{ rule_id: "base-jpy" currency: "JPY" spend_minor_per_step: 1000 points_per_step: 10 }}
-api_keys {{ principal: "pos" key_sha256_hex: "{HASH_A}" roles: [ROLE_CHANNEL] channels: [CHANNEL_POS] }}
-api_keys {{ principal: "ops" key_sha256_hex: "{HASH_B}" roles: [ROLE_CHANNEL, ROLE_ADMIN] }}
 """,
     "valid.json": f"""{{"programId": "demo", "earnRates": [
   {{"ruleId": "base-kwd", "currency": "KWD", "spendMinorPerStep": "1000", "pointsPerStep": "3"}}],
- "apiKeys": [{{"principal": "app", "keySha256Hex": "{HASH_A}",
-   "roles": ["ROLE_CHANNEL"], "channels": ["CHANNEL_APP", "CHANNEL_WEB"]}}]}}
+ "categories": ["food", "drinks"]}}
 """,
     "bad_currency.textproto": f"""program_id: "demo"
 earn_rates {{ rule_id: "r" currency: "EURO" spend_minor_per_step: 1 points_per_step: 1 }}
-api_keys {{ principal: "pos" key_sha256_hex: "{HASH_A}" roles: ROLE_CHANNEL }}
 """,
-    "duplicate_key.json": f"""{{"programId": "demo",
- "earnRates": [{{"ruleId": "r", "currency": "USD", "spendMinorPerStep": 1, "pointsPerStep": 1}}],
- "apiKeys": [{{"principal": "a", "keySha256Hex": "{HASH_A}", "roles": ["ROLE_ADMIN"]}},
-             {{"principal": "b", "keySha256Hex": "{HASH_A}", "roles": [1]}}]}}
+    "duplicate_rule_id.json": f"""{{"programId": "demo",
+ "earnRates": [{{"ruleId": "r", "currency": "USD", "spendMinorPerStep": 1, "pointsPerStep": 1}},
+               {{"ruleId": "r", "currency": "EUR", "spendMinorPerStep": 1, "pointsPerStep": 1}}]}}
 """,
     "syntax_error.textproto": 'program_id: "demo"\nearn_rates { rule_id: \n',
 }

@@ -9,7 +9,7 @@
 #   tests/fuzz/run_fuzzers.sh 600             # 10 minutes each
 #   tests/fuzz/run_fuzzers.sh 3600 program    # one target for an hour
 #
-# Targets: validation, program, page_token, csv_import, coupon_code
+# Targets: validation, program, page_token, csv_import, coupon_code, keys_file
 # (tests/fuzz/<target>_fuzz.cc).
 #
 # Build: $FUZZ_BUILD_DIR (default build-fuzz/ at the repo root) is configured
@@ -17,8 +17,8 @@
 # C++ file of that build dir (ASan, UBSan, libFuzzer coverage), so the fuzzers
 # see the coverage of ledger_core and the generated protos, not only their own.
 # Only the `fuzzers` target and what it links are built: protos, ledger_core,
-# loyaltyctl_import_csv and the <target>_libfuzzer binaries, never gRPC code
-# or tests.
+# loyaltyctl_import_csv, loyalty_keys and the <target>_libfuzzer binaries,
+# never gRPC code or tests.
 # Warnings: the project's flags and -Werror apply here too (clang-14 warns
 # about nothing g++ doesn't today). Should a clang-only warning ever block a
 # fuzz run, FUZZ_WERROR=OFF turns -Werror off for this build dir only.
@@ -61,7 +61,7 @@ FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(validation program page_token csv_import coupon_code)
+[[ ${#targets[@]} -gt 0 ]] || targets=(validation program page_token csv_import coupon_code keys_file)
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [[ $seconds -eq 0 ]]; then
   echo "run_fuzzers: seconds_per_target must be a positive integer" >&2
   exit 2

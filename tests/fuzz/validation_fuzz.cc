@@ -116,11 +116,6 @@ constexpr absl::string_view kProgramText = R"pb(
     spend_minor_per_step: 9223372036854775807
     points_per_step: 7
   }
-  api_keys {
-    principal: "pos"
-    key_sha256_hex: "0000000000000000000000000000000000000000000000000000000000000000"
-    roles: [ ROLE_CHANNEL ]
-  }
 )pb";
 
 const v1::ProgramConfig& Program() {

@@ -135,14 +135,6 @@ inline v1::EarnRate Rate(std::string rule_id, std::string currency,
   return rate;
 }
 
-inline v1::ApiKey TestApiKey(std::string principal) {
-  v1::ApiKey key;
-  key.set_principal(std::move(principal));
-  key.set_key_sha256_hex(std::string(64, 'a'));
-  key.add_roles(v1::ROLE_CHANNEL);
-  return key;
-}
-
 // 1 pt per 1.00 EUR and per 1.00 USD (floor of the basket total).
 inline ProgramConfig TestProgram() {
   ProgramConfig program;
@@ -150,7 +142,6 @@ inline ProgramConfig TestProgram() {
   program.set_display_name("Test Rewards");
   *program.add_earn_rates() = Rate("base-eur", "EUR", 100, 1);
   *program.add_earn_rates() = Rate("base-usd", "USD", 100, 1);
-  *program.add_api_keys() = TestApiKey("pos-17");
   return program;
 }
 
@@ -161,7 +152,6 @@ inline ProgramConfig MegaProgram() {
   program.set_program_id("mega-program");
   *program.add_earn_rates() = Rate("mega-eur", "EUR", 1, 1'000'000);
   *program.add_earn_rates() = Rate("unit-usd", "USD", 1, 1);
-  *program.add_api_keys() = TestApiKey("pos-17");
   return program;
 }
 

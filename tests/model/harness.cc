@@ -994,15 +994,6 @@ v1::ProgramConfig Runner::Program() const {
     }
     item->set_cancellable(reward.cancellable);
   }
-  // The core does not authenticate (the server does), but the program must
-  // be valid: one distinct key hash per principal.
-  char hex_digit = 'a';
-  for (const std::string& principal : Principals()) {
-    v1::ApiKey* key = program.add_api_keys();
-    key->set_principal(principal);
-    key->set_key_sha256_hex(std::string(64, hex_digit++));
-    key->add_roles(v1::ROLE_ADMIN);
-  }
   return program;
 }
 

@@ -24,7 +24,7 @@ int Fail(const std::string& step, const absl::Status& status) {
 v1::RequestContext Pos() {
   v1::RequestContext context;
   context.set_channel(v1::CHANNEL_POS);
-  context.set_store_id("S002");
+  context.set_store_id("store-12");
   context.set_terminal_id("till-parity");
   return context;
 }

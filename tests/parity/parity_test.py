@@ -46,7 +46,7 @@ def ctl_json(*args, key="demo-pos-key"):
     return json.loads(ctl(*args, "--json", key=key))
 
 
-POS = ["--channel", "pos", "--store", "S002", "--terminal", "till-parity"]
+POS = ["--channel", "pos", "--store", "store-12", "--terminal", "till-parity"]
 
 
 def loyaltyctl_session(member):
@@ -91,7 +91,9 @@ try:
     log = open(log_path, "w")
     server = subprocess.Popen(
         [LOYALTYD, "--listen", "127.0.0.1:0", "--data-dir",
-         os.path.join(work, "data"), "--program", PROGRAM, "--tls-cert",
+         os.path.join(work, "data"), "--program", PROGRAM, "--keys-file",
+         os.path.join(os.path.dirname(PROGRAM), "keys.sample.textproto"),
+         "--tls-cert",
          os.path.join(work, "cert.pem"), "--tls-key",
          os.path.join(work, "key.pem")], stdout=log, stderr=subprocess.STDOUT)
     address = None

@@ -12,7 +12,7 @@ const { Channel, LoyaltyClient } = await import(pathToFileURL(indexPath).href);
 const tls = { rootCertsPem: readFileSync(caPath, "utf8") };
 const pos = new LoyaltyClient({ address, tls, apiKey: "demo-pos-key" });
 const admin = new LoyaltyClient({ address, tls, apiKey: "demo-admin-key" });
-const context = { channel: Channel.POS, storeId: "S002", terminalId: "till-parity" };
+const context = { channel: Channel.POS, storeId: "store-12", terminalId: "till-parity" };
 try {
   await pos.loyalty.enrollMember({ context, memberId: member });
   await admin.admin.adjust({

@@ -36,21 +36,6 @@ loyalty::v1::ProgramConfig TestProgram() {
   program.mutable_offline_redemption()->set_when_short(
       loyalty::v1::OFFLINE_SHORTFALL_POLICY_DEBT);
   program.set_negative_balance_floor_points(-300);
-  auto add_key = [&](const std::string& principal, const std::string& key,
-                     std::vector<loyalty::v1::Role> roles,
-                     std::vector<loyalty::v1::Channel> channels) {
-    auto* api_key = program.add_api_keys();
-    api_key->set_principal(principal);
-    api_key->set_key_sha256_hex(HexEncode(Sha256(key)));
-    for (auto role : roles) api_key->add_roles(role);
-    for (auto channel : channels) api_key->add_channels(channel);
-  };
-  add_key("pos-terminal", "pos-key", {loyalty::v1::ROLE_CHANNEL},
-          {loyalty::v1::CHANNEL_POS});
-  add_key("app-backend", "app-key", {loyalty::v1::ROLE_CHANNEL},
-          {loyalty::v1::CHANNEL_APP, loyalty::v1::CHANNEL_WEB});
-  add_key("operator", "admin-key",
-          {loyalty::v1::ROLE_CHANNEL, loyalty::v1::ROLE_ADMIN}, {});
   return program;
 }
 
@@ -93,8 +78,36 @@ TestCertificate MakeTestCertificate(const std::string& dir) {
   return certificate;
 }
 
+std::string TestKeysFileText() {
+  auto key = [](const std::string& principal, const std::string& key,
+                const std::string& role_and_scope) {
+    return "keys { principal: \"" + principal + "\" key_sha256_hex: \"" +
+           HexEncode(Sha256(key)) + "\" " + role_and_scope + " }\n";
+  };
+  return key("pos-terminal", "pos-key", "role: ROLE_POS all_stores: true") +
+         key("app-backend", "app-key", "role: ROLE_APP") +
+         key("operator", "admin-key", "role: ROLE_ADMIN") +
+         key("store-12-pos", "store-12-key",
+             "role: ROLE_POS store_ids: \"12\" store_ids: \"14\"") +
+         key("airline-partner", "partner-key",
+             "role: ROLE_PARTNER partner_id: \"airline\"") +
+         key("auditor", "auditor-key", "role: ROLE_AUDITOR");
+}
+
+const std::string& TestKeysFile() {
+  // One file for the whole test binary, removed when it exits.
+  static const TempDir dir;
+  static const std::string path = [] {
+    const std::string file = dir.path() + "/keys.textproto";
+    std::ofstream(file) << TestKeysFileText();
+    return file;
+  }();
+  return path;
+}
+
 ServerOptions TestServerOptions(const std::string& data_dir) {
   ServerOptions options;
+  options.keys_file = TestKeysFile();
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
   options.sweep_interval_ms = 0;

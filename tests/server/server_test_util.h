@@ -16,10 +16,19 @@
 
 namespace loyalty::testing {
 
-// Keys of TestProgram(): "pos-key" (ROLE_CHANNEL, POS only), "app-key"
-// (ROLE_CHANNEL, APP and WEB), "admin-key" (ROLE_CHANNEL + ROLE_ADMIN).
 // German phone numbers; transfers of at most 50 points, 80 a day.
 loyalty::v1::ProgramConfig TestProgram();
+
+// The keys file TestServer starts with (TestKeysFile() holds it):
+//   "pos-key"      pos-terminal     ROLE_POS, every store
+//   "app-key"      app-backend      ROLE_APP
+//   "admin-key"    operator         ROLE_ADMIN
+//   "store-12-key" store-12-pos     ROLE_POS, stores "12" and "14"
+//   "partner-key"  airline-partner  ROLE_PARTNER, partner "airline"
+//   "auditor-key"  auditor          ROLE_AUDITOR
+std::string TestKeysFileText();
+// A file holding TestKeysFileText(), alive while the test binary runs.
+const std::string& TestKeysFile();
 
 // A fresh directory under the system temp dir, removed on destruction.
 class TempDir {

@@ -109,6 +109,7 @@ class DiskFullTest {
     options_.binary = std::move(loyaltyd);
     options_.data_dir = dir.disk() + "/data";
     options_.program_path = dir.work() + "/program.textproto";
+    options_.keys_path = dir.work() + "/keys.textproto";
     options_.log_path = dir.work() + "/loyaltyd.log";
     options_.extra_args = {"--shutdown-grace-ms", "5000"};
   }
@@ -316,6 +317,10 @@ bool DiskFullTest::RestartAndVerify(int round) {
 
 int DiskFullTest::Run() {
   if (absl::Status s = WriteCrashTestProgram(options_.program_path); !s.ok()) {
+    std::printf("FAIL: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (absl::Status s = WriteCrashTestKeys(options_.keys_path); !s.ok()) {
     std::printf("FAIL: %s\n", s.ToString().c_str());
     return 1;
   }

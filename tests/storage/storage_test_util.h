@@ -52,10 +52,6 @@ inline v1::ProgramConfig StorageTestProgram() {
   rate->set_currency("EUR");
   rate->set_spend_minor_per_step(100);
   rate->set_points_per_step(1);
-  auto* key = program.add_api_keys();
-  key->set_principal("pos-terminal");
-  key->set_key_sha256_hex(HexEncode(Sha256("pos-key")));
-  key->add_roles(v1::ROLE_CHANNEL);
   return program;
 }
 

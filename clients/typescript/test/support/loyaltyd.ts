@@ -14,6 +14,7 @@ import { LoyaltyClient, type LoyaltyClientOptions } from "../../src/index.js";
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const repositoryRoot = resolve(packageRoot, "../..");
 export const sampleProgram = join(repositoryRoot, "deploy/program.sample.textproto");
+export const sampleKeys = join(repositoryRoot, "deploy/keys.sample.textproto");
 
 export const POS_KEY = "demo-pos-key";
 export const APP_KEY = "demo-app-key";
@@ -105,7 +106,10 @@ export class Loyaltyd {
     workDirs.add(workDir);
     const dataDir = options.dataDir ?? join(workDir, "data");
     const certificate = options.plaintext === true ? undefined : (options.certificate ?? makeCertificate(workDir));
-    const args = ["--listen", options.listen ?? "127.0.0.1:0", "--data-dir", dataDir, "--program", sampleProgram];
+    const args = [
+      "--listen", options.listen ?? "127.0.0.1:0", "--data-dir", dataDir,
+      "--program", sampleProgram, "--keys-file", sampleKeys,
+    ];
     if (certificate !== undefined) args.push("--tls-cert", certificate.certPath, "--tls-key", certificate.keyPath);
     args.push(...(options.extraArgs ?? []));
     const child = spawn(loyaltydPath(), args, { stdio: ["ignore", "pipe", "pipe"] });

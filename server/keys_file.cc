@@ -1,0 +1,203 @@
+#include "server/keys_file.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "ledger/common/status_util.h"
+#include "ledger/common/validation.h"
+
+namespace loyalty {
+namespace {
+
+using loyalty::v1::ApiKey;
+using loyalty::v1::KeysFile;
+using loyalty::v1::Role;
+
+constexpr size_t kStoreIdLengthMax = 64;
+constexpr size_t kPartnerIdLengthMax = 32;
+
+// Keeps the parser's first error (with its line and column).
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (first_.empty()) {
+      first_ = absl::StrCat("line ", line + 1, " column ", column + 1, ": ",
+                            message);
+    }
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+bool IsLowerHex(absl::string_view text) {
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) &&
+        !(c >= 'a' && c <= 'f')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsPartnerIdChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// The role's scope fields: present for the role that has them, absent for
+// every other.
+absl::Status ValidateScope(const ApiKey& key, const std::string& path) {
+  const bool pos = key.role() == loyalty::v1::ROLE_POS;
+  const bool partner = key.role() == loyalty::v1::ROLE_PARTNER;
+  if (!pos && (key.store_ids_size() > 0 || key.all_stores())) {
+    return InvalidField(path + (key.all_stores() ? ".all_stores" : ".store_ids"),
+                        absl::StrCat("only ROLE_POS keys have stores; this key "
+                                     "is ",
+                                     RoleName(key.role())));
+  }
+  if (pos && key.all_stores() && key.store_ids_size() > 0) {
+    return InvalidField(path + ".store_ids",
+                        "list stores or set all_stores, not both");
+  }
+  if (pos && !key.all_stores() && key.store_ids_size() == 0) {
+    return InvalidField(path + ".store_ids",
+                        "a ROLE_POS key needs its stores (or all_stores: true)");
+  }
+  for (int i = 0; i < key.store_ids_size(); ++i) {
+    LEDGER_RETURN_IF_ERROR(ValidateToken(
+        key.store_ids(i), absl::StrCat(path, ".store_ids[", i, "]"),
+        kStoreIdLengthMax, /*required=*/true));
+  }
+  if (!partner && !key.partner_id().empty()) {
+    return InvalidField(path + ".partner_id",
+                        absl::StrCat("only ROLE_PARTNER keys have a partner; "
+                                     "this key is ",
+                                     RoleName(key.role())));
+  }
+  if (partner) {
+    const std::string& id = key.partner_id();
+    if (id.empty() || id.size() > kPartnerIdLengthMax ||
+        !std::all_of(id.begin(), id.end(), IsPartnerIdChar)) {
+      return InvalidField(
+          path + ".partner_id",
+          absl::StrCat("a ROLE_PARTNER key needs its partner id, 1..",
+                       kPartnerIdLengthMax,
+                       " of [A-Za-z0-9._-] (the prefix of its members' "
+                       "partner accounts, e.g. \"airline\")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateKey(const ApiKey& key, const std::string& path) {
+  LEDGER_RETURN_IF_ERROR(ValidateId(key.principal(), path + ".principal"));
+  if (key.key_sha256_hex().size() != 64 || !IsLowerHex(key.key_sha256_hex())) {
+    return InvalidField(path + ".key_sha256_hex",
+                        "must be 64 lower-case hex digits (printf %s \"$KEY\" "
+                        "| sha256sum)");
+  }
+  if (key.role() == loyalty::v1::ROLE_UNSPECIFIED ||
+      !loyalty::v1::Role_IsValid(key.role())) {
+    return InvalidField(path + ".role",
+                        "must be ROLE_POS, ROLE_APP, ROLE_PARTNER, ROLE_ADMIN "
+                        "or ROLE_AUDITOR");
+  }
+  return ValidateScope(key, path);
+}
+
+std::shared_ptr<const Principal> PrincipalOf(const ApiKey& key) {
+  auto principal = std::make_shared<Principal>();
+  principal->name = key.principal();
+  principal->role = key.role();
+  principal->store_ids.insert(key.store_ids().begin(), key.store_ids().end());
+  principal->all_stores = key.all_stores();
+  principal->partner_id = key.partner_id();
+  return principal;
+}
+
+bool SameGrant(const Principal& a, const Principal& b) {
+  return a.role == b.role && a.store_ids == b.store_ids &&
+         a.all_stores == b.all_stores && a.partner_id == b.partner_id;
+}
+
+}  // namespace
+
+absl::string_view RoleName(Role role) {
+  switch (role) {
+    case loyalty::v1::ROLE_POS:
+      return "ROLE_POS";
+    case loyalty::v1::ROLE_APP:
+      return "ROLE_APP";
+    case loyalty::v1::ROLE_PARTNER:
+      return "ROLE_PARTNER";
+    case loyalty::v1::ROLE_ADMIN:
+      return "ROLE_ADMIN";
+    case loyalty::v1::ROLE_AUDITOR:
+      return "ROLE_AUDITOR";
+    default:
+      return "ROLE_UNSPECIFIED";
+  }
+}
+
+absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
+                                      absl::string_view source_name) {
+  KeysFile file;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &file)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ": ", errors.first()));
+  }
+  auto refuse = [&](const absl::Status& problem) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ": ", problem.message()));
+  };
+  if (file.keys().empty()) {
+    return refuse(InvalidField("keys", "the file lists no key"));
+  }
+  KeyRing ring;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
+      by_principal;
+  for (int i = 0; i < file.keys_size(); ++i) {
+    const ApiKey& key = file.keys(i);
+    const std::string path = absl::StrCat("keys[", i, "]");
+    absl::Status valid = ValidateKey(key, path);
+    if (!valid.ok()) return refuse(valid);
+    std::shared_ptr<const Principal> principal = PrincipalOf(key);
+    auto [earlier, first] = by_principal.emplace(key.principal(), principal);
+    if (!first) {
+      // A rollover: the new key joins the old one's principal, which must
+      // keep its grant (request ids and entries belong to the principal).
+      if (!SameGrant(*earlier->second, *principal)) {
+        return refuse(InvalidField(
+            path, absl::StrCat("principal \"", key.principal(),
+                               "\" has an earlier key with another role or "
+                               "scope; keys of one principal must agree")));
+      }
+      principal = earlier->second;
+    }
+    if (!ring.principals_by_key_hash.emplace(key.key_sha256_hex(), principal)
+             .second) {
+      return refuse(InvalidField(path + ".key_sha256_hex",
+                                 "the same key is listed twice"));
+    }
+  }
+  return ring;
+}
+
+absl::StatusOr<KeyRing> LoadKeysFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return ParseKeysFile(contents.str(), path);
+}
+
+}  // namespace loyalty

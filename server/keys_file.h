@@ -1,0 +1,55 @@
+// File: server/keys_file.h
+//
+// The API keys file (loyaltyd --keys-file; proto/loyalty/v1/keys.proto):
+// parsed, validated, and turned into the principals the authenticator looks
+// keys up in. A file that does not validate is refused as a whole, naming
+// the first problem's field, so a reload never half-applies.
+#ifndef LOYALTY_SERVER_KEYS_FILE_H_
+#define LOYALTY_SERVER_KEYS_FILE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "loyalty/v1/keys.pb.h"
+
+namespace loyalty {
+
+// Who a key speaks as: what every entry it writes records, its role and its
+// scope. Immutable once loaded; calls in flight keep theirs alive through a
+// reload.
+struct Principal {
+  std::string name;
+  loyalty::v1::Role role = loyalty::v1::ROLE_UNSPECIFIED;
+  // ROLE_POS: the stores it may write for, unless all_stores.
+  absl::flat_hash_set<std::string> store_ids;
+  bool all_stores = false;
+  // ROLE_PARTNER: its members carry a partner account "<partner_id>:...".
+  std::string partner_id;
+};
+
+// The loaded keys: each principal by the hex SHA-256 of its key.
+struct KeyRing {
+  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
+      principals_by_key_hash;
+};
+
+// Parses a keys file's text-format content. InvalidArgument
+// "<source_name>: keys[i].<field>: <problem>" for the first problem: no key,
+// a bad principal or hash, a key listed twice, a role without its scope or
+// with another role's, two keys of one principal that disagree.
+absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
+                                      absl::string_view source_name);
+
+// Reads and parses the file at `path` (NotFound when it cannot be read).
+absl::StatusOr<KeyRing> LoadKeysFile(const std::string& path);
+
+// "ROLE_POS" for people and errors.
+absl::string_view RoleName(loyalty::v1::Role role);
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_SERVER_KEYS_FILE_H_

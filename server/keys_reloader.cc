@@ -1,0 +1,89 @@
+#include "server/keys_reloader.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace loyalty {
+
+absl::StatusOr<std::string> ReadKeysFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+KeysReloader::KeysReloader(std::string path, std::string loaded_content,
+                           Authenticator* auth, int64_t poll_interval_ms)
+    : path_(std::move(path)),
+      auth_(auth),
+      poll_interval_ms_(poll_interval_ms),
+      last_content_(std::move(loaded_content)) {
+  if (poll_interval_ms_ > 0) thread_ = std::thread([this] { Poll(); });
+}
+
+KeysReloader::~KeysReloader() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status KeysReloader::ReloadNow() {
+  absl::MutexLock lock(&mutex_);
+  absl::StatusOr<std::string> content = ReadKeysFileBytes(path_);
+  if (!content.ok()) {
+    ++stats_.reloads_refused;
+    std::fprintf(stderr, "loyaltyd: keys: %s; keeping the %d keys loaded\n",
+                 std::string(content.status().message()).c_str(),
+                 auth_->key_count());
+    return content.status();
+  }
+  return Load(*content);
+}
+
+absl::Status KeysReloader::Load(const std::string& content) {
+  last_content_ = content;
+  absl::StatusOr<KeyRing> keys = ParseKeysFile(content, path_);
+  if (!keys.ok()) {
+    ++stats_.reloads_refused;
+    std::fprintf(stderr, "loyaltyd: keys: %s; keeping the %d keys loaded\n",
+                 std::string(keys.status().message()).c_str(),
+                 auth_->key_count());
+    return keys.status();
+  }
+  const size_t count = keys->principals_by_key_hash.size();
+  auth_->ReplaceKeys(std::move(*keys));
+  ++stats_.reloads;
+  std::printf("loyaltyd: keys: loaded %zu keys from %s\n", count,
+              path_.c_str());
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+void KeysReloader::Poll() {
+  absl::MutexLock lock(&mutex_);
+  while (true) {
+    mutex_.AwaitWithTimeout(absl::Condition(&stopping_),
+                            absl::Milliseconds(poll_interval_ms_));
+    if (stopping_) return;
+    // A file that is missing for a moment (being replaced) is not a change:
+    // the next poll sees the new one.
+    absl::StatusOr<std::string> content = ReadKeysFileBytes(path_);
+    if (content.ok() && *content != last_content_) {
+      Load(*content).IgnoreError();
+    }
+  }
+}
+
+KeysReloadStats KeysReloader::stats() const {
+  absl::MutexLock lock(&mutex_);
+  return stats_;
+}
+
+}  // namespace loyalty

@@ -1,0 +1,117 @@
+// The API keys file's parser (server/keys_file.h): what loads, and each
+// refusal naming its field.
+#include <string>
+
+#include "absl/strings/match.h"
+#include "catch2/catch.hpp"
+#include "ledger/common/hashing.h"
+#include "server/keys_file.h"
+
+namespace loyalty {
+namespace {
+
+std::string Key(const std::string& principal, const std::string& key,
+                const std::string& grant) {
+  return "keys { principal: \"" + principal + "\" key_sha256_hex: \"" +
+         HexEncode(Sha256(key)) + "\" " + grant + " }\n";
+}
+
+// Parses `text`, requires INVALID_ARGUMENT, returns the message.
+std::string RefusalOf(const std::string& text) {
+  absl::StatusOr<KeyRing> ring = ParseKeysFile(text, "keys.textproto");
+  REQUIRE(ring.status().code() == absl::StatusCode::kInvalidArgument);
+  const std::string message(ring.status().message());
+  CHECK(absl::StartsWith(message, "keys.textproto: "));
+  return message;
+}
+
+TEST_CASE("a keys file of every role loads, each key with its grant",
+          "[keys]") {
+  absl::StatusOr<KeyRing> ring = ParseKeysFile(
+      Key("till-12", "k1", "role: ROLE_POS store_ids: [\"12\", \"14\"]") +
+          Key("gateway", "k2", "role: ROLE_POS all_stores: true") +
+          Key("app", "k3", "role: ROLE_APP") +
+          Key("airline", "k4", "role: ROLE_PARTNER partner_id: \"airline\"") +
+          Key("ops", "k5", "role: ROLE_ADMIN") +
+          Key("audit", "k6", "role: ROLE_AUDITOR"),
+      "keys.textproto");
+  REQUIRE(ring.ok());
+  REQUIRE(ring->principals_by_key_hash.size() == 6);
+  const Principal& till =
+      *ring->principals_by_key_hash.at(HexEncode(Sha256("k1")));
+  CHECK(till.name == "till-12");
+  CHECK(till.role == loyalty::v1::ROLE_POS);
+  CHECK(till.store_ids == absl::flat_hash_set<std::string>{"12", "14"});
+  CHECK_FALSE(till.all_stores);
+  CHECK(ring->principals_by_key_hash.at(HexEncode(Sha256("k2")))->all_stores);
+  CHECK(ring->principals_by_key_hash.at(HexEncode(Sha256("k4")))->partner_id ==
+        "airline");
+}
+
+TEST_CASE("two keys of one principal share it when they agree, and are "
+          "refused when they do not",
+          "[keys]") {
+  absl::StatusOr<KeyRing> ring =
+      ParseKeysFile(Key("till", "old", "role: ROLE_POS store_ids: \"1\"") +
+                        Key("till", "new", "role: ROLE_POS store_ids: \"1\""),
+                    "keys.textproto");
+  REQUIRE(ring.ok());
+  CHECK(ring->principals_by_key_hash.at(HexEncode(Sha256("old"))) ==
+        ring->principals_by_key_hash.at(HexEncode(Sha256("new"))));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("till", "old", "role: ROLE_POS store_ids: \"1\"") +
+                Key("till", "new", "role: ROLE_POS store_ids: \"2\"")),
+      "keys[1]: principal \"till\" has an earlier key with another role"));
+  CHECK(absl::StrContains(RefusalOf(Key("a", "same", "role: ROLE_APP") +
+                                    Key("b", "same", "role: ROLE_APP")),
+                          "keys[1].key_sha256_hex: the same key is listed twice"));
+}
+
+TEST_CASE("each problem of a keys file is refused naming its field",
+          "[keys]") {
+  CHECK(absl::StrContains(RefusalOf(""), "keys: the file lists no key"));
+  CHECK(absl::StrContains(RefusalOf("keys { role: ROLE_ADMIN"), "line 1"));
+  CHECK(absl::StrContains(RefusalOf("bogus: 1\n"), "bogus"));
+  CHECK(absl::StrContains(RefusalOf(Key("a b", "k", "role: ROLE_APP")),
+                          "keys[0].principal"));
+  CHECK(absl::StrContains(
+      RefusalOf("keys { principal: \"a\" key_sha256_hex: \"ABC\" "
+                "role: ROLE_APP }"),
+      "keys[0].key_sha256_hex: must be 64 lower-case hex digits"));
+  CHECK(absl::StrContains(RefusalOf(Key("a", "k", "")), "keys[0].role"));
+  CHECK(absl::StrContains(RefusalOf(Key("a", "k", "role: ROLE_POS")),
+                          "keys[0].store_ids: a ROLE_POS key needs its stores"));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("a", "k",
+                    "role: ROLE_POS all_stores: true store_ids: \"1\"")),
+      "keys[0].store_ids: list stores or set all_stores, not both"));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("a", "k", "role: ROLE_APP store_ids: \"1\"")),
+      "keys[0].store_ids: only ROLE_POS keys have stores"));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("a", "k", "role: ROLE_ADMIN all_stores: true")),
+      "keys[0].all_stores"));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("a", "k", "role: ROLE_POS store_ids: \"has space\"")),
+      "keys[0].store_ids[0]"));
+  CHECK(absl::StrContains(RefusalOf(Key("a", "k", "role: ROLE_PARTNER")),
+                          "keys[0].partner_id: a ROLE_PARTNER key needs"));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("a", "k", "role: ROLE_PARTNER partner_id: \"air:line\"")),
+      "keys[0].partner_id"));
+  CHECK(absl::StrContains(
+      RefusalOf(Key("a", "k", "role: ROLE_APP partner_id: \"airline\"")),
+      "keys[0].partner_id: only ROLE_PARTNER keys have a partner"));
+}
+
+TEST_CASE("the sample keys file loads", "[keys]") {
+  absl::StatusOr<KeyRing> ring =
+      LoadKeysFile(LOYALTY_SOURCE_DIR "/deploy/keys.sample.textproto");
+  INFO(ring.status().ToString());
+  REQUIRE(ring.ok());
+  CHECK(ring->principals_by_key_hash.contains(
+      HexEncode(Sha256("demo-admin-key"))));
+}
+
+}  // namespace
+}  // namespace loyalty

@@ -19,6 +19,8 @@ packages=(
   openssl
   # Program time zones (ProgramConfig.time_zone) other than UTC.
   tzdata
+  # tests/deploy/k8s_manifests_test.py parses the Kubernetes manifests.
+  python3-yaml
   # libFuzzer builds (tests/fuzz/run_fuzzers.sh): clang and its runtimes.
   clang-14 libclang-rt-14-dev
 )

@@ -94,8 +94,9 @@ absl::Status PermitPartnerMember(const Principal& principal,
 
 }  // namespace
 
-Authenticator::Authenticator(KeyRing keys)
-    : keys_(std::make_shared<const KeyRing>(std::move(keys))) {}
+Authenticator::Authenticator(KeyRing keys, const Clock* clock)
+    : keys_(std::make_shared<const KeyRing>(std::move(keys))),
+      rate_limiter_(clock) {}
 
 void Authenticator::ReplaceKeys(KeyRing keys) {
   auto replacement = std::make_shared<const KeyRing>(std::move(keys));
@@ -162,6 +163,10 @@ absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authorize(
     const MemberReader& members) const {
   LEDGER_ASSIGN_OR_RETURN(std::shared_ptr<const Principal> principal,
                           Authenticate(context));
+  if (principal->rate_limit.has_value()) {
+    LEDGER_RETURN_IF_ERROR(
+        rate_limiter_.Admit(principal->name, *principal->rate_limit));
+  }
   LEDGER_RETURN_IF_ERROR(Permit(*principal, roles, method, scope, members));
   return principal;
 }

@@ -5,6 +5,10 @@
 // says whose key it is. The principal of the matching key is what every
 // entry records (promise 8).
 //
+// A principal whose role has a rate limit (keys file, rate_limits) spends a
+// token of its bucket on every call first (rate_limiter.h), so a key that
+// floods loyaltyd is held back before anything else is looked at.
+//
 // Authorization has three parts, all decided before the ledger is touched:
 //   1. the role: the row's RoleSet (command table, ledger/engine/command.h)
 //      must contain the key's role;
@@ -35,6 +39,7 @@
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "server/keys_file.h"
+#include "server/rate_limiter.h"
 
 namespace loyalty {
 
@@ -55,7 +60,8 @@ using MemberReader =
 
 class Authenticator {
  public:
-  explicit Authenticator(KeyRing keys);
+  // `clock` (for the rate limits) outlives the authenticator.
+  Authenticator(KeyRing keys, const Clock* clock);
 
   // Every call from now on is checked against `keys` only.
   void ReplaceKeys(KeyRing keys);
@@ -73,7 +79,8 @@ class Authenticator {
                              absl::string_view method, const CallScope& scope,
                              const MemberReader& members);
 
-  // Authenticate, then Permit: the one authorization step of every call.
+  // Authenticate, the principal's rate limit, then Permit: the one
+  // authorization step of every call.
   absl::StatusOr<std::shared_ptr<const Principal>> Authorize(
       const grpc::ServerContext& context, RoleSet roles,
       absl::string_view method, const CallScope& scope,
@@ -82,6 +89,7 @@ class Authenticator {
  private:
   mutable absl::Mutex mutex_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(mutex_);
+  mutable RateLimiter rate_limiter_;
 };
 
 }  // namespace loyalty

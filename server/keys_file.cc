@@ -111,8 +111,42 @@ absl::Status ValidateKey(const ApiKey& key, const std::string& path) {
   return ValidateScope(key, path);
 }
 
-std::shared_ptr<const Principal> PrincipalOf(const ApiKey& key) {
+absl::StatusOr<RateLimitSpec> ValidateRateLimit(
+    const loyalty::v1::RateLimit& limit, const std::string& path) {
+  if (limit.role() == loyalty::v1::ROLE_UNSPECIFIED ||
+      !loyalty::v1::Role_IsValid(limit.role())) {
+    return InvalidField(path + ".role", "must name the role it limits");
+  }
+  if (limit.calls_per_second() < 1 ||
+      limit.calls_per_second() > RateLimitSpec::kCallsPerSecondMax) {
+    return InvalidField(
+        path + ".calls_per_second",
+        absl::StrCat("must be 1..", RateLimitSpec::kCallsPerSecondMax,
+                     ", got ", limit.calls_per_second()));
+  }
+  RateLimitSpec spec{.calls_per_second = limit.calls_per_second(),
+                     .burst_calls = limit.burst_calls() == 0
+                                        ? limit.calls_per_second()
+                                        : limit.burst_calls()};
+  if (spec.burst_calls < spec.calls_per_second ||
+      spec.burst_calls > RateLimitSpec::kBurstCallsMax) {
+    return InvalidField(
+        path + ".burst_calls",
+        absl::StrCat("must be 0 (calls_per_second) or calls_per_second..",
+                     RateLimitSpec::kBurstCallsMax, ", got ",
+                     limit.burst_calls()));
+  }
+  return spec;
+}
+
+std::shared_ptr<const Principal> PrincipalOf(
+    const ApiKey& key,
+    const absl::flat_hash_map<Role, RateLimitSpec>& rate_limits_by_role) {
   auto principal = std::make_shared<Principal>();
+  if (auto limit = rate_limits_by_role.find(key.role());
+      limit != rate_limits_by_role.end()) {
+    principal->rate_limit = limit->second;
+  }
   principal->name = key.principal();
   principal->role = key.role();
   principal->store_ids.insert(key.store_ids().begin(), key.store_ids().end());
@@ -163,6 +197,17 @@ absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
     return refuse(InvalidField("keys", "the file lists no key"));
   }
   KeyRing ring;
+  for (int i = 0; i < file.rate_limits_size(); ++i) {
+    const loyalty::v1::RateLimit& limit = file.rate_limits(i);
+    const std::string path = absl::StrCat("rate_limits[", i, "]");
+    absl::StatusOr<RateLimitSpec> spec = ValidateRateLimit(limit, path);
+    if (!spec.ok()) return refuse(spec.status());
+    if (!ring.rate_limits_by_role.emplace(limit.role(), *spec).second) {
+      return refuse(InvalidField(
+          path + ".role", absl::StrCat(RoleName(limit.role()),
+                                       " has an earlier rate limit")));
+    }
+  }
   absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
       by_principal;
   for (int i = 0; i < file.keys_size(); ++i) {
@@ -170,7 +215,8 @@ absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
     const std::string path = absl::StrCat("keys[", i, "]");
     absl::Status valid = ValidateKey(key, path);
     if (!valid.ok()) return refuse(valid);
-    std::shared_ptr<const Principal> principal = PrincipalOf(key);
+    std::shared_ptr<const Principal> principal =
+        PrincipalOf(key, ring.rate_limits_by_role);
     auto [earlier, first] = by_principal.emplace(key.principal(), principal);
     if (!first) {
       // A rollover: the new key joins the old one's principal, which must

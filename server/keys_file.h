@@ -7,7 +7,9 @@
 #ifndef LOYALTY_SERVER_KEYS_FILE_H_
 #define LOYALTY_SERVER_KEYS_FILE_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +19,14 @@
 #include "loyalty/v1/keys.pb.h"
 
 namespace loyalty {
+
+// A role's call rate limit (keys.proto, RateLimit; rate_limiter.h).
+struct RateLimitSpec {
+  static constexpr int64_t kCallsPerSecondMax = 100'000;
+  static constexpr int64_t kBurstCallsMax = 1'000'000;
+  int64_t calls_per_second = 0;  // 1..kCallsPerSecondMax.
+  int64_t burst_calls = 0;       // calls_per_second..kBurstCallsMax.
+};
 
 // Who a key speaks as: what every entry it writes records, its role and its
 // scope. Immutable once loaded; calls in flight keep theirs alive through a
@@ -29,18 +39,23 @@ struct Principal {
   bool all_stores = false;
   // ROLE_PARTNER: its members carry a partner account "<partner_id>:...".
   std::string partner_id;
+  // Its role's rate limit, if the file sets one.
+  std::optional<RateLimitSpec> rate_limit;
 };
 
-// The loaded keys: each principal by the hex SHA-256 of its key.
+// The loaded keys: each principal by the hex SHA-256 of its key, and the
+// rate limits of the roles that have one.
 struct KeyRing {
   absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
       principals_by_key_hash;
+  absl::flat_hash_map<loyalty::v1::Role, RateLimitSpec> rate_limits_by_role;
 };
 
 // Parses a keys file's text-format content. InvalidArgument
 // "<source_name>: keys[i].<field>: <problem>" for the first problem: no key,
 // a bad principal or hash, a key listed twice, a role without its scope or
-// with another role's, two keys of one principal that disagree.
+// with another role's, two keys of one principal that disagree, a rate limit
+// out of bounds or two for one role.
 absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
                                       absl::string_view source_name);
 

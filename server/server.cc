@@ -74,7 +74,7 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   server->started_at_ms_ = clock->NowMs();
   LEDGER_ASSIGN_OR_RETURN(server->store_,
                           RocksDbStore::Open(options.data_dir, options.rocksdb));
-  server->auth_ = std::make_unique<Authenticator>(std::move(*keys));
+  server->auth_ = std::make_unique<Authenticator>(std::move(*keys), clock);
   server->unknown_codes_ = std::make_unique<UnknownCodeLimiter>(
       clock, options.unknown_coupon_lookups_per_minute);
   LEDGER_ASSIGN_OR_RETURN(

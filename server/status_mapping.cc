@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "ledger/common/status_util.h"
 #include "loyalty/v1/contract.h"
 
@@ -15,6 +16,16 @@ static_assert(contract::kCodeResourceExhausted ==
               static_cast<int>(absl::StatusCode::kResourceExhausted));
 static_assert(contract::kCodeAborted ==
               static_cast<int>(absl::StatusCode::kAborted));
+
+namespace {
+constexpr absl::string_view kRetryAfterPayloadUrl = "loyalty.retry_after_ms";
+}  // namespace
+
+absl::Status WithRetryAfterMs(absl::Status status, int64_t retry_after_ms) {
+  status.SetPayload(kRetryAfterPayloadUrl,
+                    absl::Cord(std::to_string(retry_after_ms)));
+  return status;
+}
 
 bool IsTransient(absl::StatusCode code) {
   return contract::IsTransientCode(static_cast<int>(code));
@@ -34,6 +45,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status,
   if (IsTransient(status.code())) {
     context->AddTrailingMetadata(contract::kTransientMetadataKey,
                                  contract::kTransientMetadataValue);
+  }
+  if (auto retry_after = status.GetPayload(kRetryAfterPayloadUrl)) {
+    context->AddTrailingMetadata(contract::kRetryAfterMsMetadataKey,
+                                 std::string(*retry_after));
   }
   return grpc::Status(code, std::string(status.message()));
 }

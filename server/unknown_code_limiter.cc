@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/common/status_util.h"
+#include "server/status_mapping.h"
 
 namespace loyalty {
 
@@ -41,14 +42,16 @@ absl::Status UnknownCodeLimiter::AdmitFrom(const Bucket& bucket,
   // Rounded up: after this long the bucket holds a whole lookup again.
   const int64_t wait_ms =
       (short_units + lookups_per_minute_ - 1) / lookups_per_minute_;
-  return WithReason(
-      absl::ResourceExhaustedError(absl::StrCat(
-          "too many unknown coupon codes from ", who, ": the limit is ",
-          lookups_per_minute_,
-          " a minute (--unknown-coupon-lookups-per-minute); the next lookup "
-          "is allowed in ",
-          wait_ms, " ms")),
-      loyalty::v1::ERROR_REASON_UNKNOWN_CODE_LOOKUPS_LIMITED);
+  return WithRetryAfterMs(
+      WithReason(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "too many unknown coupon codes from ", who, ": the limit is ",
+              lookups_per_minute_,
+              " a minute (--unknown-coupon-lookups-per-minute); the next "
+              "lookup is allowed in ",
+              wait_ms, " ms")),
+          loyalty::v1::ERROR_REASON_UNKNOWN_CODE_LOOKUPS_LIMITED),
+      wait_ms);
 }
 
 absl::Status UnknownCodeLimiter::Admit(absl::string_view principal) {

@@ -19,7 +19,7 @@ namespace loyalty {
 struct RecordEventCommand {
   static constexpr CommandInfo kInfo{.name = "RecordEvent",
                                      .service = Service::kLoyalty,
-                                     .roles = roles::kMemberFacing};
+                                     .roles = roles::kTillAndApp};
   using Request = loyalty::v1::RecordEventRequest;
   using Response = loyalty::v1::RecordEventResponse;
   using Prepared = NothingPrepared;

@@ -19,7 +19,11 @@
 //   generate bulk coupon codes end to end: `loyaltyctl coupon generate` of
 //            --generate-count codes (--loyaltyctl), loyaltyctl -> loyaltyd
 //            -> RocksDB synced -> the CSV synced, timed from start to exit:
-//            codes/s, and the server's writer and CPU time for it.
+//            codes/s, and the server's writer and CPU time for it;
+//   ratelimit balance reads of the bench's key alone, then beside a key
+//            flooding past its role's rate limit (--spawn only): the
+//            flood's answered calls/s against its limit, and the other
+//            key's latency with and without it.
 // Per phase it prints calls/s and p50/p90/p99/p99.9 per RPC, the server's
 // writer batches (mean and max commands per synced batch) and the CPU the
 // server used (from AdminService.GetServerStats).
@@ -32,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -55,7 +60,12 @@ using namespace loyalty::v1;  // NOLINT
 
 constexpr char kBenchKey[] = "bench-admin-key";
 constexpr char kKnownPhases[] =
-    "health,earn,latency,mix,coupons,vouchers,batch,depth,startup,generate";
+    "health,earn,latency,mix,coupons,vouchers,batch,depth,startup,generate,"
+    "ratelimit";
+// The ratelimit phase's flooding key: a POS key of a spawned loyaltyd, whose
+// role is limited to kFloodCallsPerSecond (its whole burst, too).
+constexpr char kFloodKey[] = "bench-flood-key";
+constexpr int kFloodCallsPerSecond = 500;
 
 bool IsKnownPhase(absl::string_view phase) {
   for (absl::string_view known : absl::StrSplit(kKnownPhases, ',')) {
@@ -116,13 +126,19 @@ std::string WriteBenchProgram(const std::string& dir) {
   return path;
 }
 
-// The keys file of a spawned loyaltyd: one admin key (the bench calls
-// AdminService too).
+// The keys file of a spawned loyaltyd: an admin key (the bench calls
+// AdminService too), unlimited, and the ratelimit phase's rate-limited POS
+// key.
 std::string WriteBenchKeys(const std::string& dir) {
   std::string path = dir + "/bench-keys.textproto";
   std::ofstream out(path);
   out << "keys { principal: \"bench\" key_sha256_hex: \""
-      << HexEncode(Sha256(kBenchKey)) << "\" role: ROLE_ADMIN }\n";
+      << HexEncode(Sha256(kBenchKey)) << "\" role: ROLE_ADMIN }\n"
+      << "keys { principal: \"flood\" key_sha256_hex: \""
+      << HexEncode(Sha256(kFloodKey))
+      << "\" role: ROLE_POS all_stores: true }\n"
+      << "rate_limits { role: ROLE_POS calls_per_second: "
+      << kFloodCallsPerSecond << " }\n";
   return path;
 }
 
@@ -470,6 +486,58 @@ bool RunGenerate(const Flags& flags, const std::string& address,
   return true;
 }
 
+// The ratelimit phase: balance reads by the bench's unlimited key, alone and
+// then beside another key flooding loyaltyd with as many reads as 64 calls
+// in flight allow, past its role's limit. What the limit promises: the
+// flood gets its limit's worth of answers and the other key's reads keep
+// their latency.
+void RunRateLimit(const std::string& address, Connection& connection,
+                  Workload& workload, const Flags& flags) {
+  DriveOptions reads;
+  reads.outstanding = 8;
+  reads.warmup_s = flags.warmup_s;
+  reads.duration_s = flags.duration_s;
+  const IssueFn issue_reads = [&](Connection& c, int channel) {
+    workload.IssueBalance(c, channel);
+  };
+  RunPhase("ratelimit: balance reads alone", connection, reads, issue_reads);
+
+  Connection flood(address, 1, kFloodKey);
+  std::atomic<uint64_t> admitted{0};
+  std::atomic<uint64_t> limited{0};
+  const std::string member = workload.MemberId(0);
+  DriveOptions flooding;
+  flooding.outstanding = 64;
+  flooding.warmup_s = 0;
+  flooding.duration_s = flags.warmup_s + flags.duration_s + 1;
+  const double flood_s = flooding.duration_s;
+  std::thread flooder([&] {
+    Drive(flood, flooding, [&](Connection& c, int channel) {
+      GetBalanceRequest request;
+      request.set_member_id(member);
+      auto* call = new TypedCall<Balance>();
+      c.Prepare(*call, "flood");
+      call->accept = [](const grpc::Status& status) {
+        return status.ok() ||
+               status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+      };
+      call->on_done = [&](PendingCall& done) {
+        (done.status.ok() ? admitted : limited)
+            .fetch_add(1, std::memory_order_relaxed);
+      };
+      StartCall(c, c.loyalty(channel), &LoyaltyService::Stub::AsyncGetBalance,
+                request, call);
+    });
+  });
+  RunPhase("ratelimit: balance reads beside a key flooding past its limit",
+           connection, reads, issue_reads);
+  flooder.join();
+  std::printf(
+      "  flooding key (limit %d calls/s): %.0f calls/s answered, %.0f "
+      "calls/s refused RESOURCE_EXHAUSTED\n",
+      kFloodCallsPerSecond, admitted.load() / flood_s, limited.load() / flood_s);
+}
+
 int Run(const Flags& flags) {
   // Flags are checked before anything starts, so bad input changes nothing.
   std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
@@ -531,6 +599,7 @@ int Run(const Flags& flags) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
   };
   bool needs_members = wants("earn") || wants("latency") || wants("mix") ||
+                       wants("ratelimit") ||
                        wants("coupons") || wants("vouchers") ||
                        wants("batch") || flags.preload_entries > 0;
   if (needs_members) Preload(*connection, workload, flags.members);
@@ -600,6 +669,14 @@ int Run(const Flags& flags) {
                 report.rpcs["earn_batch"].calls_per_s * flags.batch_events);
   }
   if (wants("depth")) RunDepth(*connection, workload, flags);
+  if (wants("ratelimit")) {
+    if (process) {
+      RunRateLimit(address, *connection, workload, flags);
+    } else {
+      std::printf("\n== ratelimit: skipped (needs --spawn: its keys file "
+                  "names the flooding key)\n");
+    }
+  }
   if (wants("generate")) {
     const std::string work_dir =
         temp_dir.empty() ? std::filesystem::temp_directory_path().string()

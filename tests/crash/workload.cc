@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ledger/commands.h"
 #include "loyalty/v1/loyalty_service.pb.h"
 #include "tests/crash/identifier_pool.h"
 #include "tests/crash/test_program.h"
@@ -267,6 +269,19 @@ SentRequest RequestGenerator::NextOfMix(std::string request_id) {
   return NextAdjust(std::move(request_id));
 }
 
+// Whether a till (ROLE_POS) may send this request: its command's row in the
+// command table says. A request a till may not send goes out as the app's.
+template <typename Request>
+bool TillMaySend() {
+  bool may = false;
+  CommandTable::ForEach([&]<typename Spec>() {
+    if constexpr (std::is_same_v<typename Spec::Request, Request>) {
+      may = Spec::kInfo.roles.Contains(loyalty::v1::ROLE_POS);
+    }
+  });
+  return may;
+}
+
 // Fills a channel request's context from a POS (pos-key) or the app or web
 // shop (app-key), and returns the key to send it with.
 template <typename Request>
@@ -274,7 +289,7 @@ std::string SetChannelContext(Request* request, const std::string& request_id,
                               int client, bool pos, bool web) {
   auto* context = request->mutable_context();
   context->set_request_id(request_id);
-  if (pos) {
+  if (pos && TillMaySend<Request>()) {
     context->set_channel(loyalty::v1::CHANNEL_POS);
     context->set_store_id(absl::StrCat("store-", client));
     context->set_terminal_id(absl::StrCat("till-", client % 3));

@@ -8,7 +8,8 @@
 // in it is found by its hash with its principal and a grant that obeys the
 // role's rules (written here from keys.proto's comments, not from
 // keys_file.cc): POS keys have stores or all_stores, never both; partner
-// keys, and only they, have a partner id; no other role has a scope.
+// keys, and only they, have a partner id; no other role has a scope; rate
+// limits are within their bounds, one per role, carried by its principals.
 #include <cstdint>
 #include <string>
 
@@ -65,6 +66,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     LEDGER_CHECK(found->second->name == key.principal());
     LEDGER_CHECK(found->second->role == key.role());
     CheckGrant(*found->second);
+    // A principal carries its role's limit, or none when the role has none.
+    auto limit = ring->rate_limits_by_role.find(key.role());
+    LEDGER_CHECK(found->second->rate_limit.has_value() ==
+                 (limit != ring->rate_limits_by_role.end()));
+  }
+  LEDGER_CHECK(ring->rate_limits_by_role.size() ==
+               static_cast<size_t>(file.rate_limits_size()));
+  for (const auto& [role, limit] : ring->rate_limits_by_role) {
+    LEDGER_CHECK(limit.calls_per_second >= 1 &&
+                 limit.calls_per_second <= RateLimitSpec::kCallsPerSecondMax);
+    LEDGER_CHECK(limit.burst_calls >= limit.calls_per_second &&
+                 limit.burst_calls <= RateLimitSpec::kBurstCallsMax);
   }
   return 0;
 }

@@ -10,7 +10,9 @@
 
 #include "absl/strings/match.h"
 #include "catch2/catch.hpp"
+#include "ledger/common/clock.h"
 #include "ledger/common/hashing.h"
+#include "loyalty/v1/contract.h"
 #include "server_test_util.h"
 
 namespace loyalty::testing {
@@ -102,7 +104,7 @@ TEST_CASE("a POS key writes only for its own stores, and nothing is written "
       server, "store-12-key",
       Order("o-13", "alice", loyalty::v1::CHANNEL_POS, "13"));
   CHECK(other_store.code == grpc::StatusCode::PERMISSION_DENIED);
-  CHECK(other_store.reason == "PERMISSION_DENIED");
+  CHECK(other_store.reason == "ERROR_REASON_PERMISSION_DENIED");
   CHECK(absl::StrContains(other_store.message, "store-12-pos (ROLE_POS)"));
   CHECK(absl::StrContains(other_store.message, "store \"13\""));
   Outcome no_store =
@@ -359,6 +361,77 @@ TEST_CASE("a changed keys file is loaded without being asked",
   }
   CHECK(Authenticates(server, "second-key"));
   CHECK(BalanceCallAs(server, "ops-key") == grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("a principal past its role's rate limit is RESOURCE_EXHAUSTED with "
+          "a retry hint, and other principals go on",
+          "[server][auth][limits]") {
+  ManualClock clock(1'800'000'000'000);
+  TempDir dir;
+  const std::string keys = dir.path() + "/keys.textproto";
+  WriteFile(keys,
+            KeyLine("till-a", "till-a-key", "role: ROLE_POS all_stores: true") +
+                KeyLine("till-b", "till-b-key",
+                        "role: ROLE_POS all_stores: true") +
+                KeyLine("app", "app-key", "role: ROLE_APP") +
+                "rate_limits { role: ROLE_POS calls_per_second: 2 "
+                "burst_calls: 3 }\n");
+  ServerOptions options = TestServerOptions(dir.path() + "/data");
+  options.keys_file = keys;
+  options.keys_poll_interval_ms = 0;
+  TestServer server(options, &clock);
+
+  auto adjust_as = [&](const std::string& key) {
+    // A call the POS role may not make: refused, and still counted.
+    loyalty::v1::AdjustRequest request;
+    loyalty::v1::AdjustResponse response;
+    auto context = ContextWithKey(key);
+    return server.AdminStub()->Adjust(context.get(), request, &response)
+        .error_code();
+  };
+  CHECK(adjust_as("till-a-key") == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(Authenticates(server, "till-a-key"));
+  CHECK(Authenticates(server, "till-a-key"));  // The burst of 3 is spent.
+
+  loyalty::v1::GetBalanceRequest request;
+  request.set_member_id("no-such-member");
+  loyalty::v1::Balance balance;
+  auto limited = ContextWithKey("till-a-key");
+  grpc::Status status =
+      server.LoyaltyStub()->GetBalance(limited.get(), request, &balance);
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(ReasonOf(*limited) == "ERROR_REASON_RATE_LIMITED");
+  CHECK(absl::StrContains(status.error_message(), "retry in 500 ms"));
+  auto retry_after = limited->GetServerTrailingMetadata().find(
+      contract::kRetryAfterMsMetadataKey);
+  REQUIRE(retry_after != limited->GetServerTrailingMetadata().end());
+  CHECK(std::string(retry_after->second.data(), retry_after->second.size()) ==
+        "500");
+  CHECK(limited->GetServerTrailingMetadata().count(
+            contract::kTransientMetadataKey) == 1);
+
+  // Another principal of the role has its own bucket; an unlimited role
+  // has none.
+  CHECK(Authenticates(server, "till-b-key"));
+  for (int i = 0; i < 10; ++i) CHECK(Authenticates(server, "app-key"));
+
+  clock.AdvanceMs(499);
+  CHECK(BalanceCallAs(server, "till-a-key") ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
+  clock.AdvanceMs(1);
+  CHECK(Authenticates(server, "till-a-key"));  // One call a 500 ms.
+  CHECK(BalanceCallAs(server, "till-a-key") ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
+  clock.AdvanceMs(60'000);  // Refills to the burst, never past it.
+  for (int i = 0; i < 3; ++i) CHECK(Authenticates(server, "till-a-key"));
+  CHECK(BalanceCallAs(server, "till-a-key") ==
+        grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // A reload that lifts the limit lifts it at once.
+  WriteFile(keys, KeyLine("till-a", "till-a-key",
+                          "role: ROLE_POS all_stores: true"));
+  REQUIRE(server.server().ReloadKeys().ok());
+  CHECK(Authenticates(server, "till-a-key"));
 }
 
 TEST_CASE("loyaltyd does not start without a valid keys file",

@@ -104,6 +104,47 @@ TEST_CASE("each problem of a keys file is refused naming its field",
       "keys[0].partner_id: only ROLE_PARTNER keys have a partner"));
 }
 
+TEST_CASE("rate limits load per role onto its principals, and each "
+          "problem is refused naming its field",
+          "[keys][limits]") {
+  const std::string keys = Key("till", "k1", "role: ROLE_POS all_stores: true") +
+                           Key("app", "k2", "role: ROLE_APP");
+  absl::StatusOr<KeyRing> ring = ParseKeysFile(
+      keys + "rate_limits { role: ROLE_POS calls_per_second: 20 }\n",
+      "keys.textproto");
+  REQUIRE(ring.ok());
+  const Principal& till =
+      *ring->principals_by_key_hash.at(HexEncode(Sha256("k1")));
+  REQUIRE(till.rate_limit.has_value());
+  CHECK(till.rate_limit->calls_per_second == 20);
+  CHECK(till.rate_limit->burst_calls == 20);  // 0: the rate.
+  CHECK_FALSE(ring->principals_by_key_hash.at(HexEncode(Sha256("k2")))
+                  ->rate_limit.has_value());
+
+  CHECK(absl::StrContains(
+      RefusalOf(keys + "rate_limits { calls_per_second: 1 }"),
+      "rate_limits[0].role"));
+  CHECK(absl::StrContains(
+      RefusalOf(keys + "rate_limits { role: ROLE_APP }"),
+      "rate_limits[0].calls_per_second: must be 1..100000, got 0"));
+  CHECK(absl::StrContains(
+      RefusalOf(keys +
+                "rate_limits { role: ROLE_APP calls_per_second: 100001 }"),
+      "rate_limits[0].calls_per_second"));
+  CHECK(absl::StrContains(
+      RefusalOf(keys + "rate_limits { role: ROLE_APP calls_per_second: 10 "
+                       "burst_calls: 5 }"),
+      "rate_limits[0].burst_calls"));
+  CHECK(absl::StrContains(
+      RefusalOf(keys + "rate_limits { role: ROLE_APP calls_per_second: 10 "
+                       "burst_calls: 1000001 }"),
+      "rate_limits[0].burst_calls"));
+  CHECK(absl::StrContains(
+      RefusalOf(keys + "rate_limits { role: ROLE_APP calls_per_second: 1 }\n"
+                       "rate_limits { role: ROLE_APP calls_per_second: 2 }"),
+      "rate_limits[1].role: ROLE_APP has an earlier rate limit"));
+}
+
 TEST_CASE("the sample keys file loads", "[keys]") {
   absl::StatusOr<KeyRing> ring =
       LoadKeysFile(LOYALTY_SOURCE_DIR "/deploy/keys.sample.textproto");

@@ -123,7 +123,7 @@ const std::map<std::string, std::string>& ExpectedRoles() {
       {"LoyaltyService/Earn", "pos app partner admin"},
       {"LoyaltyService/QuoteEarn", "pos app partner admin"},
       {"LoyaltyService/EarnBatch", "pos app partner admin"},
-      {"LoyaltyService/RecordEvent", "app admin"},
+      {"LoyaltyService/RecordEvent", "pos app admin"},
       {"LoyaltyService/Redeem", "pos app admin"},
       {"LoyaltyService/HoldPoints", "pos app admin"},
       {"LoyaltyService/CapturePoints", "pos app admin"},

@@ -7,12 +7,16 @@
 //     metadata.
 //   - "loyalty-transient: true" marks a failure a retry of the same call
 //     (same request id) may get past. The codes below are exactly those.
+//   - "loyalty-retry-after-ms: N" on a rate-limited call (RATE_LIMITED,
+//     UNKNOWN_CODE_LOOKUPS_LIMITED) says in how many milliseconds the
+//     caller's next call is allowed.
 //
 // Status codes use gRPC's numbering, which Connect's Code enum shares.
 
 export const REASON_METADATA_KEY = "loyalty-reason";
 export const TRANSIENT_METADATA_KEY = "loyalty-transient";
 export const TRANSIENT_METADATA_VALUE = "true";
+export const RETRY_AFTER_MS_METADATA_KEY = "loyalty-retry-after-ms";
 
 export const CODE_DEADLINE_EXCEEDED = 4;
 export const CODE_RESOURCE_EXHAUSTED = 8;

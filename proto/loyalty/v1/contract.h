@@ -9,6 +9,9 @@
 //     metadata.
 //   - "loyalty-transient: true" marks a failure a retry of the same call
 //     (same request id) may get past. The codes below are exactly those.
+//   - "loyalty-retry-after-ms: N" on a rate-limited call (RATE_LIMITED,
+//     UNKNOWN_CODE_LOOKUPS_LIMITED) says in how many milliseconds the
+//     caller's next call is allowed.
 //
 // No gRPC or Abseil types here: status codes are their shared numbering
 // (grpc/doc/statuscodes.md), which both libraries use.
@@ -20,6 +23,7 @@ namespace loyalty::contract {
 inline constexpr char kReasonMetadataKey[] = "loyalty-reason";
 inline constexpr char kTransientMetadataKey[] = "loyalty-transient";
 inline constexpr char kTransientMetadataValue[] = "true";
+inline constexpr char kRetryAfterMsMetadataKey[] = "loyalty-retry-after-ms";
 
 inline constexpr int kCodeDeadlineExceeded = 4;
 inline constexpr int kCodeResourceExhausted = 8;

@@ -148,6 +148,10 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir,
                  "RocksDB directory (created if missing)")
       ->required();
+  app.add_option("--watch-streams-max", options.watch_streams_max,
+                 "change streams (WatchEntries) served at once")
+      ->check(CLI::Range(1, loyalty::WatchHub::kStreamsMaxLimit))
+      ->capture_default_str();
   app.add_option("--keys-file", options.keys_file,
                  "API keys file (text format, loyalty.v1.KeysFile); read "
                  "again on SIGHUP and when its content changes")

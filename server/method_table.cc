@@ -741,6 +741,21 @@ void AddGenerateCouponsRow(TableBuilder& table) {
       });
 }
 
+// The change stream: a session of the watch hub per call
+// (server/watch_entries.h), for operators and auditors.
+void AddWatchEntriesRow(TableBuilder& table) {
+  const Authenticator* auth = table.env().auth;
+  WatchHub* watches = table.env().watches;
+  table.AddStream<WatchEntriesRequest, WatchEntriesResponse>(
+      "WatchEntries", roles::kReports, [auth, watches](WatchEntriesCall* call) {
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), roles::kReports, "WatchEntries",
+                            CallScope{}, MemberReader());
+        if (!principal.ok()) return call->Finish(principal.status());
+        watches->Serve(call);
+      });
+}
+
 }  // namespace
 
 std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
@@ -763,6 +778,7 @@ std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
       });
   AddSubmitBatchRow(table);
   AddGenerateCouponsRow(table);
+  AddWatchEntriesRow(table);
   return table.Finish();
 }
 

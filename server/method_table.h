@@ -27,6 +27,7 @@
 #include "server/background.h"
 #include "server/stream_call.h"
 #include "server/unknown_code_limiter.h"
+#include "server/watch_entries.h"
 
 namespace loyalty {
 
@@ -102,8 +103,11 @@ struct MethodEnvironment {
   UnknownCodeLimiter* unknown_codes;
   // Builds GetServerStats' answer.
   std::function<loyalty::v1::ServerStats()> stats;
-  // Bulk coupon codes: counts the running streaming calls (GenerateCoupons).
+  // Bulk coupon codes: counts the running streaming calls (GenerateCoupons,
+  // WatchEntries).
   StreamRegistry* streams;
+  // The change stream's sessions (WatchEntries).
+  WatchHub* watches;
 };
 
 // Every method's row. Aborts (a build without a row for some RPC is a bug)

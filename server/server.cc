@@ -41,6 +41,12 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         UnknownCodeLimiter::kLookupsPerMinuteMax,
         " (there is no unlimited: the limit keeps codes from being guessed)"));
   }
+  if (options.watch_streams_max < 1 ||
+      options.watch_streams_max > WatchHub::kStreamsMaxLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--watch-streams-max: must be between 1 and ",
+                     WatchHub::kStreamsMaxLimit));
+  }
   if (options.keys_poll_interval_ms < 0) {
     return absl::InvalidArgumentError(
         "--keys-poll-interval-ms: must be 0 (reload only on SIGHUP) or "
@@ -81,12 +87,15 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
       server->ledger_, Ledger::Open(server->store_.get(), std::move(program),
                                     clock, options.ledger));
   server->background_ = std::make_unique<BackgroundRunner>();
+  server->watches_ = std::make_unique<WatchHub>(
+      server->ledger_.get(), clock, options.watch_streams_max);
   LoyaltyServer* raw = server.get();
   server->methods_ = BuildMethodTable(MethodEnvironment{
       &server->loyalty_service_, &server->admin_service_, server->auth_.get(),
       server->ledger_.get(), server->background_.get(),
       server->unknown_codes_.get(),
-      [raw] { return raw->CollectStats(*raw->ledger_); }, &server->streams_});
+      [raw] { return raw->CollectStats(*raw->ledger_); }, &server->streams_,
+      server->watches_.get()});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -133,6 +142,9 @@ absl::Status LoyaltyServer::ReloadKeys() {
 void LoyaltyServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // Change streams never end by themselves: end them (UNAVAILABLE, saying
+  // where to resume) while the queues still carry their last responses.
+  if (watches_ != nullptr) watches_->Stop();
   if (server_ != nullptr) {
     // In-flight mutations finish on the writer, which keeps running here.
     server_->Shutdown(std::chrono::system_clock::now() +
@@ -186,6 +198,13 @@ ServerStats LoyaltyServer::CollectStats(const Ledger& ledger) const {
   stats.set_rss_bytes(process.rss_bytes);
   stats.set_storage_memory_bytes(store_->ApproximateMemoryBytes());
   stats.set_uptime_ms(clock_->NowMs() - started_at_ms_);
+  if (watches_ != nullptr) {
+    const WatchHub::Stats watch = watches_->stats();
+    stats.set_watch_streams(watch.streams);
+    stats.set_watch_streams_total(watch.streams_total);
+    stats.set_watch_entries_sent(watch.entries_sent);
+    stats.set_watch_heartbeats_sent(watch.heartbeats_sent);
+  }
   if (sweeper_ != nullptr) {
     SweeperStats sweeps = sweeper_->stats();
     stats.set_sweeps(sweeps.sweeps);

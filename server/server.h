@@ -29,6 +29,7 @@
 #include "server/sweeper.h"
 #include "server/transport_security.h"
 #include "server/unknown_code_limiter.h"
+#include "server/watch_entries.h"
 
 namespace loyalty {
 
@@ -61,6 +62,9 @@ struct ServerOptions {
   // character and costs nothing), and lets an enumerator try only 86,400 of
   // the 2^80 possible codes a day.
   int64_t unknown_coupon_lookups_per_minute = 60;
+  // Change streams (WatchEntries) served at once; each is a thread reading
+  // the ledger from its own cursor.
+  int watch_streams_max = 64;
   LedgerOptions ledger;
   RocksDbOptions rocksdb;
 };
@@ -111,6 +115,7 @@ class LoyaltyServer {
   std::vector<std::thread> pollers_;
   std::unique_ptr<BackgroundRunner> background_;
   StreamRegistry streams_;
+  std::unique_ptr<WatchHub> watches_;
   std::unique_ptr<Sweeper> sweeper_;
   int port_ = 0;
   bool shut_down_ = false;

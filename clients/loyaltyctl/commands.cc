@@ -44,6 +44,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineHistoryCommand(app, global),  DefineAdjustCommand(app, global),
       DefineVerifyCommand(app, global),
       DefineReconciliationsCommand(app, global),
+      DefineWatchCommand(app, global),
   };
   // A command's --help lists only its own flags and is the help operators
   // read most, so it points to the global flags and repeats the exit codes.

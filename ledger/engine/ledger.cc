@@ -162,6 +162,29 @@ void Ledger::Shutdown() {
   joined_ = true;
 }
 
+uint64_t Ledger::DurableSequence() const {
+  absl::MutexLock lock(&mutex_);
+  return stats_.last_sequence;
+}
+
+uint64_t Ledger::AwaitDurableSequenceAfter(uint64_t sequence,
+                                           absl::Duration timeout) const {
+  struct Wait {
+    const WriterStats* stats;
+    uint64_t sequence;
+  } wait{nullptr, sequence};
+  absl::MutexLock lock(&mutex_);
+  wait.stats = &stats_;
+  // Evaluated under mutex_ by whichever thread releases it (the syncer,
+  // after it records a durable batch).
+  mutex_.AwaitWithTimeout(
+      absl::Condition(
+          +[](Wait* w) { return w->stats->last_sequence > w->sequence; },
+          &wait),
+      timeout);
+  return stats_.last_sequence;
+}
+
 WriterStats Ledger::stats() const {
   absl::MutexLock lock(&mutex_);
   WriterStats stats = stats_;

@@ -63,6 +63,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -78,6 +79,7 @@
 #include "ledger/engine/member_cache.h"
 #include "ledger/members/identifiers.h"
 #include "ledger/offline/list_reconciliations.h"
+#include "ledger/read/entry_stream.h"
 #include "ledger/read/reader.h"
 #include "ledger/rewards/list_rewards.h"
 #include "ledger/storage/ledger_store.h"
@@ -223,6 +225,20 @@ class Ledger {
   // Bulk coupon codes: a chunk's entry, for the GenerateCoupons adapter.
   absl::StatusOr<loyalty::v1::LedgerEntry> ReadEntry(uint64_t sequence) const {
     return reader_.ReadEntry(sequence);
+  }
+  // The change stream (server/watch_entries.h). The last sequence whose
+  // batch is durable (entries up to it can be read); a wait of at most
+  // `timeout` for one past `sequence`, returning the durable sequence then;
+  // and up to `count_max` stored entries of [from, through] as their hash
+  // covers them (read/entry_stream.h).
+  uint64_t DurableSequence() const;
+  uint64_t AwaitDurableSequenceAfter(uint64_t sequence,
+                                     absl::Duration timeout) const;
+  absl::StatusOr<std::vector<loyalty::v1::StreamedEntry>> ReadStreamedEntries(
+      uint64_t from_sequence, uint64_t through_sequence,
+      size_t count_max) const {
+    return loyalty::ReadStreamedEntries(*store_, from_sequence,
+                                        through_sequence, count_max);
   }
   // Replays every entry from sequence 1 against a snapshot and compares
   // with stored state (read/verify.h). Problems are in the response

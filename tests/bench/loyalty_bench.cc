@@ -20,6 +20,9 @@
 //            --generate-count codes (--loyaltyctl), loyaltyctl -> loyaltyd
 //            -> RocksDB synced -> the CSV synced, timed from start to exit:
 //            codes/s, and the server's writer and CPU time for it;
+//   watch    the change stream: one consumer reading the ledger from
+//            sequence 1 (entries/s), and durable earns with 0 and with 8
+//            consumers following the tail (the writer's throughput ratio);
 //   ratelimit balance reads of the bench's key alone, then beside a key
 //            flooding past its role's rate limit (--spawn only): the
 //            flood's answered calls/s against its limit, and the other
@@ -61,7 +64,7 @@ using namespace loyalty::v1;  // NOLINT
 constexpr char kBenchKey[] = "bench-admin-key";
 constexpr char kKnownPhases[] =
     "health,earn,latency,mix,coupons,vouchers,batch,depth,startup,generate,"
-    "ratelimit";
+    "ratelimit,watch";
 // The ratelimit phase's flooding key: a POS key of a spawned loyaltyd, whose
 // role is limited to kFloodCallsPerSecond (its whole burst, too).
 constexpr char kFloodKey[] = "bench-flood-key";
@@ -538,6 +541,97 @@ void RunRateLimit(const std::string& address, Connection& connection,
       kFloodCallsPerSecond, admitted.load() / flood_s, limited.load() / flood_s);
 }
 
+// One change-stream consumer (WatchEntries) on its own thread and channel:
+// counts the entries it receives from `from_sequence` on until stopped.
+class WatchConsumer {
+ public:
+  WatchConsumer(const std::string& address, const std::string& api_key,
+                uint64_t from_sequence)
+      : stub_(AdminService::NewStub(grpc::CreateChannel(
+            address, grpc::InsecureChannelCredentials()))) {
+    context_.AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
+    thread_ = std::thread([this, from_sequence] {
+      WatchEntriesRequest request;
+      request.set_from_sequence(from_sequence);
+      auto reader = stub_->WatchEntries(&context_, request);
+      WatchEntriesResponse response;
+      while (reader->Read(&response)) {
+        received_.fetch_add(response.entries_size(), std::memory_order_relaxed);
+        next_sequence_.store(response.next_sequence(),
+                             std::memory_order_relaxed);
+      }
+      reader->Finish();
+    });
+  }
+  ~WatchConsumer() {
+    context_.TryCancel();
+    thread_.join();
+  }
+  uint64_t received() const { return received_.load(); }
+  uint64_t next_sequence() const { return next_sequence_.load(); }
+
+ private:
+  std::unique_ptr<AdminService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> next_sequence_{0};
+  std::thread thread_;
+};
+
+// The watch phase: one consumer reading the whole ledger from sequence 1
+// (entries/s it receives), then durable earns with no consumer and with 8
+// consumers following the tail (the writer's throughput either way).
+void RunWatch(const std::string& address, const std::string& api_key,
+              Connection& connection, Workload& workload, const Flags& flags) {
+  const std::optional<ServerStats> stats = ReadStats(connection);
+  const uint64_t head = stats ? stats->last_sequence() : 0;
+  {
+    const auto started = std::chrono::steady_clock::now();
+    WatchConsumer consumer(address, api_key, 1);
+    while (consumer.next_sequence() <= head) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const double seconds = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+    std::printf(
+        "\n== watch: one consumer reads the ledger from sequence 1\n"
+        "  %llu entries in %.2f s: %.0f entries/s\n",
+        static_cast<unsigned long long>(consumer.received()), seconds,
+        consumer.received() / seconds);
+  }
+  DriveOptions closed;
+  closed.outstanding = flags.outstanding;
+  closed.warmup_s = flags.warmup_s;
+  closed.duration_s = flags.duration_s;
+  const IssueFn earn = [&](Connection& c, int channel) {
+    workload.IssueEarn(c, channel);
+  };
+  const double alone =
+      RunPhase("watch: earns, no consumer", connection, closed, earn)
+          .rpcs["earn"]
+          .calls_per_s;
+  std::vector<std::unique_ptr<WatchConsumer>> consumers;
+  const std::optional<ServerStats> now = ReadStats(connection);
+  for (int i = 0; i < 8; ++i) {
+    consumers.push_back(std::make_unique<WatchConsumer>(
+        address, api_key, (now ? now->last_sequence() : 0) + 1));
+  }
+  const double watched =
+      RunPhase("watch: earns, 8 consumers following the tail", connection,
+               closed, earn)
+          .rpcs["earn"]
+          .calls_per_s;
+  uint64_t least = UINT64_MAX;
+  for (const auto& consumer : consumers) {
+    least = std::min(least, consumer->received());
+  }
+  std::printf(
+      "  earns/s with 8 consumers / without: %.2f; the slowest consumer "
+      "received %llu entries\n",
+      alone > 0 ? watched / alone : 0, static_cast<unsigned long long>(least));
+}
+
 int Run(const Flags& flags) {
   // Flags are checked before anything starts, so bad input changes nothing.
   std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
@@ -599,7 +693,7 @@ int Run(const Flags& flags) {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
   };
   bool needs_members = wants("earn") || wants("latency") || wants("mix") ||
-                       wants("ratelimit") ||
+                       wants("ratelimit") || wants("watch") ||
                        wants("coupons") || wants("vouchers") ||
                        wants("batch") || flags.preload_entries > 0;
   if (needs_members) Preload(*connection, workload, flags.members);
@@ -669,6 +763,7 @@ int Run(const Flags& flags) {
                 report.rpcs["earn_batch"].calls_per_s * flags.batch_events);
   }
   if (wants("depth")) RunDepth(*connection, workload, flags);
+  if (wants("watch")) RunWatch(address, flags.api_key, *connection, workload, flags);
   if (wants("ratelimit")) {
     if (process) {
       RunRateLimit(address, *connection, workload, flags);

@@ -116,6 +116,10 @@
 //       its count of distinct codes, each streamed code where it was; the
 //       batches' codes go to the load as bearer codes that any member
 //       redeems, checked with the coupons in (k);
+//   (p) the change stream (watch_check.h): a consumer follows WatchEntries
+//       through every kill and restart, resuming from its last
+//       next_sequence, each entry checked against the chain; after every
+//       restart its copy reaches the ledger's head with the head's hash;
 //   and no member's balance is negative except by its debt (the program
 //   lets returns take spent points down to a floor, per member merged
 //   in), held never.
@@ -173,6 +177,7 @@
 #include "tests/crash/test_program.h"
 #include "tests/crash/transfer_check.h"
 #include "tests/crash/voucher_check.h"
+#include "tests/crash/watch_check.h"
 #include "tests/crash/workload.h"
 
 namespace loyalty::crash {
@@ -315,6 +320,7 @@ class CrashRun {
   VoucherCheck voucher_check_;
   RewardCheck reward_check_;
   OfflineCheck offline_check_{kOfflineAllowancePoints};
+  WatchCheck watch_check_;
   GenerateCheck generate_check_;  // Bulk coupon codes.
   MergeCheck merge_check_;
   uint64_t max_acknowledged_sequence_ = 0;
@@ -377,6 +383,7 @@ absl::Status CrashRun::StartServer() {
   auto started = LoyaltydProcess::Start(server_options_);
   if (!started.ok()) return started.status();
   server_ = std::move(*started);
+  watch_check_.Attach(server_->address());
   return absl::OkStatus();
 }
 
@@ -635,6 +642,9 @@ void CrashRun::CheckAfterRestart(int cycle, std::vector<SentRequest>& requests) 
                                &failures_);
   auto after = VerifyOk("after re-sending acknowledged requests");
   if (!after.ok()) return;
+  // (p) The change stream's consumer, reconnected, holds the ledger.
+  watch_check_.CheckCaughtUp(after->last_sequence(), after->last_hash_hex(),
+                             &failures_);
   // Checked in (e): entries in this window may only be timeout RELEASEs
   // and MATUREs.
   HoldWindow window{before->last_sequence(), after->last_sequence()};
@@ -755,7 +765,12 @@ int CrashRun::Run() {
   if (failures_.empty()) CheckMemberCommandsExercised();
   if (failures_.empty()) {
     auto verified_at_end = VerifyOk("at the end");
-    (void)verified_at_end;  // VerifyOk recorded any failure.
+    if (verified_at_end.ok()) {
+      watch_check_.CheckCaughtUp(verified_at_end->last_sequence(),
+                                 verified_at_end->last_hash_hex(),
+                                 &failures_);
+    }
+    watch_check_.Detach();
     server_->Signal(SIGTERM);
     absl::StatusOr<int> ended = server_->Wait(absl::Seconds(60));
     if (!ended.ok() || *ended != 0) {
@@ -989,8 +1004,17 @@ void CrashRun::PrintMemberCommandTotals() const {
 }
 
 int CrashRun::Finish() {
+  watch_check_.Detach();
   server_.reset();  // Kills loyaltyd if it still runs.
   double seconds = absl::ToDoubleSeconds(absl::Now() - started_);
+  const WatchCounts watched = watch_check_.counts();
+  std::printf(
+      "crash_test change stream: the consumer holds %llu entries, checked "
+      "against the chain, over %llu streams; its copy was the ledger at %llu "
+      "checks\n",
+      static_cast<unsigned long long>(watched.entries),
+      static_cast<unsigned long long>(watched.streams),
+      static_cast<unsigned long long>(watched.caught_up_checks));
   std::printf(
       "crash_test summary: mode %s, seed %llu, %d cycles, %llu requests sent "
       "(%llu sends), %llu acknowledged (%llu OK, %llu NOT_FOUND, %llu "

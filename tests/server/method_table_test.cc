@@ -162,6 +162,7 @@ const std::map<std::string, std::string>& ExpectedRoles() {
       {"AdminService/MergeMembers", "admin"},
       {"AdminService/GenerateCoupons", "admin"},
       {"AdminService/ListOfflineReconciliations", "admin auditor"},
+      {"AdminService/WatchEntries", "admin auditor"},
   };
   return *kRoles;
 }
@@ -225,6 +226,12 @@ std::string InScopeRequest(const MethodRow& row, const RoleKey& as) {
       field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
       !field->is_repeated()) {
     reflection->SetString(request.get(), field, "partnered");
+  }
+  if (type == loyalty::v1::WatchEntriesRequest::descriptor()) {
+    // Out of range: an allowed stream ends right after authorization
+    // (INVALID_ARGUMENT) instead of following the ledger for ever.
+    static_cast<loyalty::v1::WatchEntriesRequest*>(request.get())
+        ->set_heartbeat_interval_ms(1);
   }
   if (type == loyalty::v1::LookupMemberRequest::descriptor()) {
     auto* lookup = static_cast<loyalty::v1::LookupMemberRequest*>(request.get());

@@ -80,10 +80,13 @@ grpc::ChannelArguments ChannelArgs(const ClientOptions& options) {
   return args;
 }
 
+// A timeout of 0 sets no deadline (a stream that runs until stopped).
 void PrepareContext(const ClientOptions& options, int64_t timeout_ms,
                     grpc::ClientContext* context) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(timeout_ms));
+  if (timeout_ms > 0) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(timeout_ms));
+  }
   if (!options.api_key.empty()) {
     context->AddMetadata("authorization",
                          absl::StrCat("Bearer ", options.api_key));
@@ -186,6 +189,24 @@ absl::Status Client::GenerateCoupons(
     return MarkOutcomeUnknown(std::move(failure), *request_id);
   }
   return failure;
+}
+
+absl::Status Client::WatchEntries(
+    const v1::WatchEntriesRequest& request,
+    const std::function<absl::Status(const v1::WatchEntriesResponse&)>&
+        on_response) const {
+  grpc::ClientContext context;
+  // A stream runs until stopped: credentials, no deadline.
+  PrepareContext(options_, /*timeout_ms=*/0, &context);
+  std::unique_ptr<grpc::ClientReader<v1::WatchEntriesResponse>> reader =
+      admin_stub_->WatchEntries(&context, request);
+  v1::WatchEntriesResponse response;
+  absl::Status handled;
+  while (handled.ok() && reader->Read(&response)) handled = on_response(response);
+  if (!handled.ok()) context.TryCancel();
+  const grpc::Status answer = reader->Finish();
+  if (!handled.ok()) return handled;
+  return StatusFromCall(answer, context);
 }
 
 absl::StatusOr<v1::SubmitBatchResponse> Client::SubmitBatch(

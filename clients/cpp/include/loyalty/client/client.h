@@ -401,6 +401,19 @@ class Client {
           on_chunk,
       const CallOptions& call = {}) const;
 
+  // The change stream (AdminService.WatchEntries; keys with ROLE_ADMIN or
+  // ROLE_AUDITOR): hands each response to `on_response` as it arrives, until
+  // `on_response` returns non-OK (the call is cancelled and that status
+  // returned as it is) or the server ends the stream (its status: OK never,
+  // UNAVAILABLE when loyaltyd shuts down). No deadline and one attempt: to
+  // go on, call again with from_sequence = the last response's
+  // next_sequence, which misses nothing and repeats nothing. Check entries
+  // with EntryChainVerifier (entry_chain.h).
+  absl::Status WatchEntries(
+      const v1::WatchEntriesRequest& request,
+      const std::function<absl::Status(const v1::WatchEntriesResponse&)>&
+          on_response) const;
+
   // The core every call above is one line over, public for callers that
   // need an RPC newer than this header: one unary call of `method` with the
   // rules at the top of this file. `kind` says whether it is a write.

@@ -35,8 +35,9 @@ void Enroll(TestServer& server, const std::string& member_id) {
 }
 
 // `count` orders of 1.00 EUR for `member_id` through EarnBatch (one entry
-// each), `tag` keeping request ids apart.
-void EarnOrders(TestServer& server, const std::string& member_id, int count,
+// each), `tag` keeping request ids apart. Whether all were earned (no Catch2
+// assertion inside: writers run on threads of their own).
+bool EarnOrders(TestServer& server, const std::string& member_id, int count,
                 const std::string& tag, loyalty::v1::Channel channel =
                                             loyalty::v1::CHANNEL_APP) {
   auto stub = server.LoyaltyStub();
@@ -58,9 +59,12 @@ void EarnOrders(TestServer& server, const std::string& member_id, int count,
     }
     loyalty::v1::EarnBatchResponse results;
     auto context = ContextWithKey("admin-key");
-    REQUIRE(stub->EarnBatch(context.get(), batch, &results).ok());
-    for (const auto& result : results.results()) REQUIRE(result.code() == 0);
+    if (!stub->EarnBatch(context.get(), batch, &results).ok()) return false;
+    for (const auto& result : results.results()) {
+      if (result.code() != 0) return false;
+    }
   }
+  return true;
 }
 
 uint64_t Head(TestServer& server) {
@@ -69,11 +73,12 @@ uint64_t Head(TestServer& server) {
 
 // A consumer: reads responses into `entries` (checked by a verifier) until
 // `enough` says stop, then cancels. Returns the call's status and the last
-// response.
+// response. An entry that does not check stops it, described in `problem`
+// (no Catch2 assertion here: consumers run on threads of their own).
 struct Consumer {
-  explicit Consumer(TestServer& server, std::string key = "admin-key")
+  explicit Consumer(TestServer& server, std::string api_key = "admin-key")
       : stub(loyalty::v1::AdminService::NewStub(server.NewChannel())),
-        key(std::move(key)) {}
+        key(std::move(api_key)) {}
 
   grpc::Status Watch(const WatchEntriesRequest& request,
                      const std::function<bool(const WatchEntriesResponse&)>&
@@ -89,8 +94,11 @@ struct Consumer {
       for (const auto& streamed : response.entries()) {
         absl::StatusOr<loyalty::v1::LedgerEntry> entry =
             chain.Accept(streamed, contiguous);
-        INFO(entry.status().ToString());
-        REQUIRE(entry.ok());
+        if (!entry.ok()) {
+          problem = entry.status().ToString();
+          context->TryCancel();
+          return reader->Finish();
+        }
         entries.push_back(*entry);
       }
       if (enough(response)) {
@@ -106,6 +114,7 @@ struct Consumer {
   client::EntryChainVerifier chain{0, ""};
   bool contiguous = true;
   std::vector<loyalty::v1::LedgerEntry> entries;
+  std::string problem;
   WatchEntriesResponse last;
   int responses = 0;
 };
@@ -122,20 +131,23 @@ TEST_CASE("a change stream sends every entry in order with hashes that "
   TempDir dir;
   TestServer server(dir.path());
   Enroll(server, "alice");
-  EarnOrders(server, "alice", 300, "before");
+  REQUIRE(EarnOrders(server, "alice", 300, "before"));
   const uint64_t before = Head(server);
   REQUIRE(before == 301);
 
   Consumer consumer(server);
+  std::atomic<bool> later_earned{false};
   std::thread later([&] {
     // Written while the consumer follows the tail.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    EarnOrders(server, "alice", 50, "later");
+    later_earned = EarnOrders(server, "alice", 50, "later");
   });
   grpc::Status status = consumer.Watch(From(0), [&](const auto& response) {
     return response.next_sequence() > before + 50;
   });
   later.join();
+  REQUIRE(later_earned);
+  CHECK(consumer.problem.empty());
   CHECK(status.error_code() == grpc::StatusCode::CANCELLED);
   REQUIRE(consumer.entries.size() == before + 50);
   for (size_t i = 0; i < consumer.entries.size(); ++i) {
@@ -154,6 +166,49 @@ TEST_CASE("a change stream sends every entry in order with hashes that "
         verified.last_hash_hex());
 }
 
+TEST_CASE("the chain verifier refuses an altered entry, a missing one and "
+          "one that does not link",
+          "[server][watch]") {
+  TempDir dir;
+  TestServer server(dir.path());
+  Enroll(server, "hank");
+  REQUIRE(EarnOrders(server, "hank", 3, "chain"));
+  std::vector<loyalty::v1::StreamedEntry> streamed;
+  auto stub = loyalty::v1::AdminService::NewStub(server.NewChannel());
+  auto context = ContextWithKey("admin-key");
+  auto reader = stub->WatchEntries(context.get(), From(1));
+  WatchEntriesResponse response;
+  while (streamed.size() < 4 && reader->Read(&response)) {
+    for (const auto& entry : response.entries()) streamed.push_back(entry);
+  }
+  context->TryCancel();
+  reader->Finish();
+  REQUIRE(streamed.size() == 4);
+
+  client::EntryChainVerifier whole(0, "");
+  for (const auto& entry : streamed) CHECK(whole.Accept(entry).ok());
+
+  loyalty::v1::StreamedEntry altered = streamed[1];
+  altered.mutable_body()->back() ^= 1;
+  client::EntryChainVerifier first_only(0, "");
+  REQUIRE(first_only.Accept(streamed[0]).ok());
+  absl::Status status = first_only.Accept(altered).status();
+  CHECK(status.code() == absl::StatusCode::kDataLoss);
+  CHECK(absl::StrContains(status.message(), "entry 2"));
+  // Nothing was accepted: the true entry 2 still follows.
+  CHECK(first_only.Accept(streamed[1]).ok());
+  CHECK(absl::StrContains(first_only.Accept(streamed[3]).status().message(),
+                          "expected sequence 3: entries are missing"));
+  // A resume that says another hash came before entry 3.
+  client::EntryChainVerifier resumed(2, std::string(32, 'x'));
+  CHECK(absl::StrContains(resumed.Accept(streamed[2]).status().message(),
+                          "its prev_hash is not the hash of the entry before"));
+  // With filters, order still holds: nothing twice, nothing backwards.
+  client::EntryChainVerifier filtered(0, "");
+  CHECK(filtered.Accept(streamed[2], /*contiguous=*/false).ok());
+  CHECK_FALSE(filtered.Accept(streamed[1], /*contiguous=*/false).ok());
+}
+
 TEST_CASE("a consumer that resumes from next_sequence under load misses "
           "nothing and sees nothing twice",
           "[server][watch]") {
@@ -161,11 +216,15 @@ TEST_CASE("a consumer that resumes from next_sequence under load misses "
   TestServer server(dir.path());
   Enroll(server, "bob");
   std::atomic<bool> writing{true};
+  std::atomic<bool> writes_failed{false};
   std::thread writer([&] {
     for (int round = 0; writing.load(); ++round) {
-      EarnOrders(server, "bob", 100, absl::StrCat("r", round));
+      if (!EarnOrders(server, "bob", 100, absl::StrCat("r", round))) {
+        writes_failed = true;
+      }
     }
   });
+  std::vector<grpc::StatusCode> codes;
   Consumer consumer(server);
   uint64_t resume_from = 1;
   for (int resume = 0; resume < 6; ++resume) {
@@ -174,11 +233,16 @@ TEST_CASE("a consumer that resumes from next_sequence under load misses "
         consumer.Watch(From(resume_from), [&](const auto& response) {
           return ++taken == 3 && !response.entries().empty();
         });
-    CHECK(status.error_code() == grpc::StatusCode::CANCELLED);
+    codes.push_back(status.error_code());
     resume_from = consumer.last.next_sequence();
   }
   writing = false;
   writer.join();
+  CHECK_FALSE(writes_failed);
+  CHECK(consumer.problem.empty());
+  for (grpc::StatusCode code : codes) {
+    CHECK(code == grpc::StatusCode::CANCELLED);
+  }
   // Then read to the head.
   const uint64_t head = Head(server);
   consumer.Watch(From(resume_from), [&](const auto& response) {
@@ -197,8 +261,8 @@ TEST_CASE("filters pick by member, kind and channel, and heartbeats carry "
   TestServer server(dir.path());
   Enroll(server, "carol");
   Enroll(server, "dave");
-  EarnOrders(server, "carol", 5, "app");
-  EarnOrders(server, "dave", 4, "pos", loyalty::v1::CHANNEL_POS);
+  REQUIRE(EarnOrders(server, "carol", 5, "app"));
+  REQUIRE(EarnOrders(server, "dave", 4, "pos", loyalty::v1::CHANNEL_POS));
   const uint64_t head = Head(server);
 
   Consumer daves(server);
@@ -239,8 +303,8 @@ TEST_CASE("filters pick by member, kind and channel, and heartbeats carry "
 }
 
 TEST_CASE("a stalled consumer holds nothing back: the writer goes on, the "
-          "server reads no further ahead, and the consumer later gets "
-          "everything in order",
+          "server reads no further ahead once the stream's window is full, "
+          "and the consumer later gets everything in order",
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
@@ -250,20 +314,27 @@ TEST_CASE("a stalled consumer holds nothing back: the writer goes on, the "
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::seconds(120));
   auto reader = stub->WatchEntries(context.get(), From(1));
-  // Not read while 20,000 entries are written.
-  EarnOrders(server, "erin", 20'000, "stalled");
+  auto entries_sent = [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    loyalty::v1::ServerStats stats;
+    auto stats_context = ContextWithKey("admin-key");
+    REQUIRE(server.AdminStub()
+                ->GetServerStats(stats_context.get(),
+                                 loyalty::v1::GetServerStatsRequest(), &stats)
+                .ok());
+    CHECK(stats.watch_streams() == 1);
+    return stats.watch_entries_sent();
+  };
+  // Not read while 20,000 entries are written: the stream fills gRPC's
+  // flow-control window, and then the session stops reading the ledger.
+  REQUIRE(EarnOrders(server, "erin", 20'000, "stalled"));
+  const uint64_t sent_when_full = entries_sent();
+  CHECK(sent_when_full < Head(server));
+  // 5,000 more: the writer goes on, the stalled stream takes none of them.
+  REQUIRE(EarnOrders(server, "erin", 5'000, "more"));
+  CHECK(entries_sent() == sent_when_full);
   const uint64_t head = Head(server);
-  REQUIRE(head == 20'001);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  loyalty::v1::ServerStats stats;
-  auto stats_context = ContextWithKey("admin-key");
-  REQUIRE(server.AdminStub()
-              ->GetServerStats(stats_context.get(),
-                               loyalty::v1::GetServerStatsRequest(), &stats)
-              .ok());
-  CHECK(stats.watch_streams() == 1);
-  INFO("entries handed to the stalled stream: " << stats.watch_entries_sent());
-  CHECK(stats.watch_entries_sent() < head);
+  REQUIRE(head == 25'001);
 
   client::EntryChainVerifier chain(0, "");
   WatchEntriesResponse response;
@@ -285,7 +356,9 @@ TEST_CASE("many consumers at once each get the whole ledger while it is "
   TempDir dir;
   TestServer server(dir.path());
   Enroll(server, "frank");
-  std::thread writer([&] { EarnOrders(server, "frank", 3000, "many"); });
+  std::atomic<bool> earned{false};
+  std::thread writer(
+      [&] { earned = EarnOrders(server, "frank", 3000, "many"); });
   std::vector<std::unique_ptr<Consumer>> consumers;
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
@@ -300,7 +373,11 @@ TEST_CASE("many consumers at once each get the whole ledger while it is "
   }
   writer.join();
   for (auto& thread : threads) thread.join();
-  for (auto& consumer : consumers) CHECK(consumer->entries.size() == 3001);
+  REQUIRE(earned);
+  for (auto& consumer : consumers) {
+    CHECK(consumer->problem.empty());
+    CHECK(consumer->entries.size() == 3001);
+  }
 }
 
 TEST_CASE("a change stream ends UNAVAILABLE at shutdown, saying where to "

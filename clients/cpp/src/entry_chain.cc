@@ -8,12 +8,10 @@ namespace loyalty::client {
 namespace {
 
 std::string Sha256Of(const std::string& prev_hash, const std::string& body) {
-  SHA256_CTX context;
-  SHA256_Init(&context);
-  SHA256_Update(&context, prev_hash.data(), prev_hash.size());
-  SHA256_Update(&context, body.data(), body.size());
+  const std::string input = prev_hash + body;
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
-  SHA256_Final(reinterpret_cast<unsigned char*>(digest.data()), &context);
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+         reinterpret_cast<unsigned char*>(digest.data()));
   return digest;
 }
 

@@ -37,26 +37,21 @@ KeysReloader::~KeysReloader() {
 absl::Status KeysReloader::ReloadNow() {
   absl::MutexLock lock(&mutex_);
   absl::StatusOr<std::string> content = ReadKeysFileBytes(path_);
-  if (!content.ok()) {
-    ++stats_.reloads_refused;
-    std::fprintf(stderr, "loyaltyd: keys: %s; keeping the %d keys loaded\n",
-                 std::string(content.status().message()).c_str(),
-                 auth_->key_count());
-    return content.status();
-  }
+  if (!content.ok()) return Refuse(content.status());
   return Load(*content);
+}
+
+absl::Status KeysReloader::Refuse(const absl::Status& problem) {
+  ++stats_.reloads_refused;
+  std::fprintf(stderr, "loyaltyd: keys: %s; keeping the %d keys loaded\n",
+               std::string(problem.message()).c_str(), auth_->key_count());
+  return problem;
 }
 
 absl::Status KeysReloader::Load(const std::string& content) {
   last_content_ = content;
   absl::StatusOr<KeyRing> keys = ParseKeysFile(content, path_);
-  if (!keys.ok()) {
-    ++stats_.reloads_refused;
-    std::fprintf(stderr, "loyaltyd: keys: %s; keeping the %d keys loaded\n",
-                 std::string(keys.status().message()).c_str(),
-                 auth_->key_count());
-    return keys.status();
-  }
+  if (!keys.ok()) return Refuse(keys.status());
   const size_t count = keys->principals_by_key_hash.size();
   auth_->ReplaceKeys(std::move(*keys));
   ++stats_.reloads;

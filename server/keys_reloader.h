@@ -50,6 +50,9 @@ class KeysReloader {
   // Loads `content` (what the file held just now) and reports the outcome.
   absl::Status Load(const std::string& content) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
       mutex_);
+  // Counts and prints a load that kept the keys before; returns `problem`.
+  absl::Status Refuse(const absl::Status& problem)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const std::string path_;
   Authenticator* const auth_;

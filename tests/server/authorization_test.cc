@@ -77,15 +77,15 @@ int64_t Balance(TestServer& server, const std::string& member_id) {
   request.set_member_id(member_id);
   loyalty::v1::Balance balance;
   auto context = ContextWithKey("admin-key");
-  REQUIRE(server.LoyaltyStub()
-              ->GetBalance(context.get(), request, &balance)
-              .ok());
+  REQUIRE(
+      server.LoyaltyStub()->GetBalance(context.get(), request, &balance).ok());
   return balance.available_points() + balance.pending_points();
 }
 
-TEST_CASE("a POS key writes only for its own stores, and nothing is written "
-          "for another",
-          "[server][auth]") {
+TEST_CASE(
+    "a POS key writes only for its own stores, and nothing is written "
+    "for another",
+    "[server][auth]") {
   TempDir dir;
   TestServer server(dir.path());
   Enroll(server, "alice");
@@ -100,9 +100,9 @@ TEST_CASE("a POS key writes only for its own stores, and nothing is written "
               .code == grpc::StatusCode::OK);
   const int64_t before = Balance(server, "alice");
 
-  Outcome other_store = Earn(
-      server, "store-12-key",
-      Order("o-13", "alice", loyalty::v1::CHANNEL_POS, "13"));
+  Outcome other_store =
+      Earn(server, "store-12-key",
+           Order("o-13", "alice", loyalty::v1::CHANNEL_POS, "13"));
   CHECK(other_store.code == grpc::StatusCode::PERMISSION_DENIED);
   CHECK(other_store.reason == "ERROR_REASON_PERMISSION_DENIED");
   CHECK(absl::StrContains(other_store.message, "store-12-pos (ROLE_POS)"));
@@ -112,8 +112,9 @@ TEST_CASE("a POS key writes only for its own stores, and nothing is written "
            Order("o-none", "alice", loyalty::v1::CHANNEL_POS, ""));
   CHECK(no_store.code == grpc::StatusCode::PERMISSION_DENIED);
   // A till may not pose as the app.
-  Outcome as_app = Earn(server, "store-12-key",
-                        Order("o-app", "alice", loyalty::v1::CHANNEL_APP, "12"));
+  Outcome as_app =
+      Earn(server, "store-12-key",
+           Order("o-app", "alice", loyalty::v1::CHANNEL_APP, "12"));
   CHECK(as_app.code == grpc::StatusCode::PERMISSION_DENIED);
   CHECK(absl::StrContains(as_app.message, "CHANNEL_APP"));
   CHECK(Balance(server, "alice") == before);
@@ -131,8 +132,9 @@ TEST_CASE("app and partner keys speak only for their own channels",
   TempDir dir;
   TestServer server(dir.path());
   Enroll(server, "bob", "airline:B-1");
-  CHECK(Earn(server, "app-key", Order("a-1", "bob", loyalty::v1::CHANNEL_WEB, ""))
-            .code == grpc::StatusCode::OK);
+  CHECK(
+      Earn(server, "app-key", Order("a-1", "bob", loyalty::v1::CHANNEL_WEB, ""))
+          .code == grpc::StatusCode::OK);
   CHECK(Earn(server, "app-key",
              Order("a-2", "bob", loyalty::v1::CHANNEL_POS, "12"))
             .code == grpc::StatusCode::PERMISSION_DENIED);
@@ -148,9 +150,10 @@ TEST_CASE("app and partner keys speak only for their own channels",
             .code == grpc::StatusCode::OK);
 }
 
-TEST_CASE("a partner key acts only on members with its own partner account, "
-          "and looks up only those accounts",
-          "[server][auth]") {
+TEST_CASE(
+    "a partner key acts only on members with its own partner account, "
+    "and looks up only those accounts",
+    "[server][auth]") {
   TempDir dir;
   TestServer server(dir.path());
   Enroll(server, "flyer", "airline:A-77");
@@ -167,11 +170,13 @@ TEST_CASE("a partner key acts only on members with its own partner account, "
              Order("p-" + member, member, loyalty::v1::CHANNEL_PARTNER, ""));
     // The same answer whether or not the member exists.
     CHECK(refused.code == grpc::StatusCode::PERMISSION_DENIED);
-    CHECK(absl::StrContains(refused.message, "\"airline:...\" partner account"));
+    CHECK(
+        absl::StrContains(refused.message, "\"airline:...\" partner account"));
   }
   CHECK(Balance(server, "banker") == 0);
 
-  auto lookup = [&](loyalty::v1::IdentifierKind kind, const std::string& value) {
+  auto lookup = [&](loyalty::v1::IdentifierKind kind,
+                    const std::string& value) {
     loyalty::v1::LookupMemberRequest request;
     request.mutable_identifier()->set_kind(kind);
     request.mutable_identifier()->set_value(value);
@@ -183,8 +188,9 @@ TEST_CASE("a partner key acts only on members with its own partner account, "
   };
   CHECK(lookup(loyalty::v1::IDENTIFIER_KIND_PARTNER_ACCOUNT, "airline:A-77") ==
         std::make_pair(grpc::StatusCode::OK, std::string("flyer")));
-  CHECK(lookup(loyalty::v1::IDENTIFIER_KIND_PARTNER_ACCOUNT, "bank:Z-1").first ==
-        grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(
+      lookup(loyalty::v1::IDENTIFIER_KIND_PARTNER_ACCOUNT, "bank:Z-1").first ==
+      grpc::StatusCode::PERMISSION_DENIED);
   CHECK(lookup(loyalty::v1::IDENTIFIER_KIND_EMAIL, "a@example.com").first ==
         grpc::StatusCode::PERMISSION_DENIED);
 
@@ -193,7 +199,8 @@ TEST_CASE("a partner key acts only on members with its own partner account, "
   loyalty::v1::Balance balance;
   balance_of.set_member_id("flyer");
   auto mine = ContextWithKey("partner-key");
-  CHECK(server.LoyaltyStub()->GetBalance(mine.get(), balance_of, &balance).ok());
+  CHECK(
+      server.LoyaltyStub()->GetBalance(mine.get(), balance_of, &balance).ok());
   balance_of.set_member_id("banker");
   auto not_mine = ContextWithKey("partner-key");
   CHECK(server.LoyaltyStub()
@@ -223,7 +230,8 @@ TEST_CASE("a batch with one item out of the key's scope is refused whole",
   loyalty::v1::EarnBatchRequest earn_batch;
   *earn_batch.add_events() =
       Order("e-1", "carol", loyalty::v1::CHANNEL_PARTNER, "");
-  *earn_batch.add_events() = Order("e-2", "dave", loyalty::v1::CHANNEL_PARTNER, "");
+  *earn_batch.add_events() =
+      Order("e-2", "dave", loyalty::v1::CHANNEL_PARTNER, "");
   loyalty::v1::EarnBatchResponse earned;
   auto partner = ContextWithKey("partner-key");
   status = server.LoyaltyStub()->EarnBatch(partner.get(), earn_batch, &earned);
@@ -249,10 +257,11 @@ TEST_CASE("an auditor reads statements and verifies, and writes nothing",
             ->VerifyLedger(verify.get(), loyalty::v1::VerifyLedgerRequest(),
                            &verified)
             .ok());
-  Outcome write =
-      Earn(server, "auditor-key", Order("w-1", "erin", loyalty::v1::CHANNEL_APP, ""));
+  Outcome write = Earn(server, "auditor-key",
+                       Order("w-1", "erin", loyalty::v1::CHANNEL_APP, ""));
   CHECK(write.code == grpc::StatusCode::PERMISSION_DENIED);
-  CHECK(absl::StrContains(write.message, "auditor (ROLE_AUDITOR) may not call Earn"));
+  CHECK(absl::StrContains(write.message,
+                          "auditor (ROLE_AUDITOR) may not call Earn"));
 }
 
 // ---------------------------------------------------------------------------
@@ -272,12 +281,25 @@ void WriteFile(const std::string& path, const std::string& text) {
   REQUIRE(std::rename(next.c_str(), path.c_str()) == 0);
 }
 
+// The options of a server over `dir` whose keys file, `dir`/keys.textproto,
+// holds `keys_text`, looked at every `poll_interval_ms` (0: only on
+// ReloadKeys, as on SIGHUP).
+ServerOptions WithKeysFile(const TempDir& dir, const std::string& keys_text,
+                           int64_t poll_interval_ms) {
+  ServerOptions options = TestServerOptions(dir.path() + "/data");
+  options.keys_file = dir.path() + "/keys.textproto";
+  options.keys_poll_interval_ms = poll_interval_ms;
+  WriteFile(options.keys_file, keys_text);
+  return options;
+}
+
 grpc::StatusCode BalanceCallAs(TestServer& server, const std::string& key) {
   loyalty::v1::GetBalanceRequest request;
   request.set_member_id("no-such-member");
   loyalty::v1::Balance balance;
   auto context = ContextWithKey(key);
-  return server.LoyaltyStub()->GetBalance(context.get(), request, &balance)
+  return server.LoyaltyStub()
+      ->GetBalance(context.get(), request, &balance)
       .error_code();
 }
 
@@ -286,27 +308,29 @@ bool Authenticates(TestServer& server, const std::string& key) {
   return BalanceCallAs(server, key) == grpc::StatusCode::NOT_FOUND;
 }
 
-TEST_CASE("a key rollover: old and new keys work together, then the old one "
-          "is gone, without a restart",
-          "[server][auth][keys]") {
+TEST_CASE(
+    "a key rollover: old and new keys work together, then the old one "
+    "is gone, without a restart",
+    "[server][auth][keys]") {
   TempDir dir;
-  const std::string keys = dir.path() + "/keys.textproto";
-  WriteFile(keys, KeyLine("till-1", "old-key", "role: ROLE_POS all_stores: true"));
-  ServerOptions options = TestServerOptions(dir.path() + "/data");
-  options.keys_file = keys;
-  options.keys_poll_interval_ms = 0;  // Only ReloadKeys, as on SIGHUP.
+  // Only ReloadKeys, as on SIGHUP.
+  const ServerOptions options = WithKeysFile(
+      dir, KeyLine("till-1", "old-key", "role: ROLE_POS all_stores: true"), 0);
+  const std::string& keys = options.keys_file;
   TestServer server(options, nullptr);
   CHECK(Authenticates(server, "old-key"));
   CHECK(BalanceCallAs(server, "new-key") == grpc::StatusCode::UNAUTHENTICATED);
 
-  WriteFile(keys,
-            KeyLine("till-1", "old-key", "role: ROLE_POS all_stores: true") +
-                KeyLine("till-1", "new-key", "role: ROLE_POS all_stores: true"));
+  WriteFile(
+      keys,
+      KeyLine("till-1", "old-key", "role: ROLE_POS all_stores: true") +
+          KeyLine("till-1", "new-key", "role: ROLE_POS all_stores: true"));
   CHECK(server.server().ReloadKeys().ok());
   CHECK(Authenticates(server, "old-key"));
   CHECK(Authenticates(server, "new-key"));
 
-  WriteFile(keys, KeyLine("till-1", "new-key", "role: ROLE_POS all_stores: true"));
+  WriteFile(keys,
+            KeyLine("till-1", "new-key", "role: ROLE_POS all_stores: true"));
   CHECK(server.server().ReloadKeys().ok());
   CHECK(BalanceCallAs(server, "old-key") == grpc::StatusCode::UNAUTHENTICATED);
   CHECK(Authenticates(server, "new-key"));
@@ -315,11 +339,9 @@ TEST_CASE("a key rollover: old and new keys work together, then the old one "
 TEST_CASE("a keys file that does not load keeps the keys loaded before",
           "[server][auth][keys]") {
   TempDir dir;
-  const std::string keys = dir.path() + "/keys.textproto";
-  WriteFile(keys, KeyLine("ops", "ops-key", "role: ROLE_ADMIN"));
-  ServerOptions options = TestServerOptions(dir.path() + "/data");
-  options.keys_file = keys;
-  options.keys_poll_interval_ms = 0;
+  const ServerOptions options =
+      WithKeysFile(dir, KeyLine("ops", "ops-key", "role: ROLE_ADMIN"), 0);
+  const std::string& keys = options.keys_file;
   TestServer server(options, nullptr);
 
   // Malformed text, an invalid grant, and no file at all.
@@ -345,11 +367,9 @@ TEST_CASE("a keys file that does not load keeps the keys loaded before",
 TEST_CASE("a changed keys file is loaded without being asked",
           "[server][auth][keys]") {
   TempDir dir;
-  const std::string keys = dir.path() + "/keys.textproto";
-  WriteFile(keys, KeyLine("ops", "ops-key", "role: ROLE_ADMIN"));
-  ServerOptions options = TestServerOptions(dir.path() + "/data");
-  options.keys_file = keys;
-  options.keys_poll_interval_ms = 20;
+  const ServerOptions options =
+      WithKeysFile(dir, KeyLine("ops", "ops-key", "role: ROLE_ADMIN"), 20);
+  const std::string& keys = options.keys_file;
   TestServer server(options, nullptr);
   WriteFile(keys, KeyLine("ops", "second-key", "role: ROLE_ADMIN"));
   // Within a few polls (a generous bound for a loaded machine).
@@ -363,22 +383,21 @@ TEST_CASE("a changed keys file is loaded without being asked",
   CHECK(BalanceCallAs(server, "ops-key") == grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_CASE("a principal past its role's rate limit is RESOURCE_EXHAUSTED with "
-          "a retry hint, and other principals go on",
-          "[server][auth][limits]") {
+TEST_CASE(
+    "a principal past its role's rate limit is RESOURCE_EXHAUSTED with "
+    "a retry hint, and other principals go on",
+    "[server][auth][limits]") {
   ManualClock clock(1'800'000'000'000);
   TempDir dir;
-  const std::string keys = dir.path() + "/keys.textproto";
-  WriteFile(keys,
-            KeyLine("till-a", "till-a-key", "role: ROLE_POS all_stores: true") +
-                KeyLine("till-b", "till-b-key",
-                        "role: ROLE_POS all_stores: true") +
-                KeyLine("app", "app-key", "role: ROLE_APP") +
-                "rate_limits { role: ROLE_POS calls_per_second: 2 "
-                "burst_calls: 3 }\n");
-  ServerOptions options = TestServerOptions(dir.path() + "/data");
-  options.keys_file = keys;
-  options.keys_poll_interval_ms = 0;
+  const ServerOptions options = WithKeysFile(
+      dir,
+      KeyLine("till-a", "till-a-key", "role: ROLE_POS all_stores: true") +
+          KeyLine("till-b", "till-b-key", "role: ROLE_POS all_stores: true") +
+          KeyLine("app", "app-key", "role: ROLE_APP") +
+          "rate_limits { role: ROLE_POS calls_per_second: 2 "
+          "burst_calls: 3 }\n",
+      0);
+  const std::string& keys = options.keys_file;
   TestServer server(options, &clock);
 
   auto adjust_as = [&](const std::string& key) {
@@ -386,7 +405,8 @@ TEST_CASE("a principal past its role's rate limit is RESOURCE_EXHAUSTED with "
     loyalty::v1::AdjustRequest request;
     loyalty::v1::AdjustResponse response;
     auto context = ContextWithKey(key);
-    return server.AdminStub()->Adjust(context.get(), request, &response)
+    return server.AdminStub()
+        ->Adjust(context.get(), request, &response)
         .error_code();
   };
   CHECK(adjust_as("till-a-key") == grpc::StatusCode::PERMISSION_DENIED);
@@ -428,8 +448,8 @@ TEST_CASE("a principal past its role's rate limit is RESOURCE_EXHAUSTED with "
         grpc::StatusCode::RESOURCE_EXHAUSTED);
 
   // A reload that lifts the limit lifts it at once.
-  WriteFile(keys, KeyLine("till-a", "till-a-key",
-                          "role: ROLE_POS all_stores: true"));
+  WriteFile(keys,
+            KeyLine("till-a", "till-a-key", "role: ROLE_POS all_stores: true"));
   REQUIRE(server.server().ReloadKeys().ok());
   CHECK(Authenticates(server, "till-a-key"));
 }

@@ -325,16 +325,17 @@ TEST_CASE("a stalled consumer holds nothing back: the writer goes on, the "
     CHECK(stats.watch_streams() == 1);
     return stats.watch_entries_sent();
   };
-  // Not read while 20,000 entries are written: the stream fills gRPC's
-  // flow-control window, and then the session stops reading the ledger.
-  REQUIRE(EarnOrders(server, "erin", 20'000, "stalled"));
+  // Not read while 30,000 entries are written: the stream fills gRPC's
+  // flow-control window (about 18,000 entries here), and then the session
+  // stops reading the ledger.
+  REQUIRE(EarnOrders(server, "erin", 30'000, "stalled"));
   const uint64_t sent_when_full = entries_sent();
   CHECK(sent_when_full < Head(server));
   // 5,000 more: the writer goes on, the stalled stream takes none of them.
   REQUIRE(EarnOrders(server, "erin", 5'000, "more"));
   CHECK(entries_sent() == sent_when_full);
   const uint64_t head = Head(server);
-  REQUIRE(head == 25'001);
+  REQUIRE(head == 35'001);
 
   client::EntryChainVerifier chain(0, "");
   WatchEntriesResponse response;

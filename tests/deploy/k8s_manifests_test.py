@@ -1074,6 +1074,41 @@ def self_test(rendered, unit_text, unit_source, loyaltyd):
     return failures
 
 
+def program_body(text):
+    """A program file without its leading comment block (its header)."""
+    lines = text.splitlines()
+    first = 0
+    while first < len(lines) and (lines[first].startswith("#") or not lines[first].strip()):
+        first += 1
+    return "\n".join(lines[first:]).strip()
+
+
+def check_program_copy(manifests, sample_text):
+    """The ConfigMap's program is the sample program: kustomize reads no file
+    outside its root, so the manifests hold a copy, which must not drift."""
+    lines = []
+    for manifest in manifests:
+        if manifest.kind != "ConfigMap":
+            continue
+        for key, value in (manifest.obj.get("data") or {}).items():
+            if key.endswith(".textproto") and program_body(value) != program_body(sample_text):
+                lines.append(f"{manifest.where}: data.{key} is not deploy/program.sample.textproto "
+                             "(below its header comment); copy the sample into it again")
+    return lines
+
+
+def check_program_copy_can_fail(manifests, sample_text):
+    """A ConfigMap whose program differs from the sample by one value is reported."""
+    changed = copy.deepcopy(manifests)
+    for manifest in changed:
+        if manifest.kind == "ConfigMap" and "program.textproto" in (manifest.obj.get("data") or {}):
+            data = manifest.obj["data"]
+            data["program.textproto"] = data["program.textproto"].replace(
+                "demo-retail", "demo-drifted", 1)
+            return bool(check_program_copy(changed, sample_text))
+    return False
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1099,6 +1134,14 @@ def main():
         failures += lines
         print(f"{'ok' if not lines else 'FAIL'}: {name}: "
               f"{', '.join(f'{m.kind}/{m.name}' for m in manifests)}")
+    with open(os.path.join(root, "deploy", "program.sample.textproto"), encoding="utf-8") as f:
+        sample_text = f.read()
+    for name, manifests in rendered:
+        lines = check_program_copy(manifests, sample_text)
+        if not lines and not check_program_copy_can_fail(manifests, sample_text):
+            lines = [f"{name}: a ConfigMap program differing from the sample was not reported"]
+        failures += lines
+        print(f"{'ok' if not lines else 'FAIL'}: {name}: the ConfigMap's program is the sample's")
     unit_source = os.path.relpath(unit, root) if unit.startswith(root + os.sep) else unit
     with open(unit, encoding="utf-8") as f:
         unit_text = f.read()

@@ -6,6 +6,7 @@ export { DEFAULT_CALL_TIMEOUT_MS } from "./options.js";
 export { backoffCeilingMs, backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } from "./retry.js";
 export { generateRequestId } from "./request_id.js";
 export * as contract from "./contract.js";
+export { EntryChain, EntryChainError } from "./entry_chain.js";
 // The generated messages and enums (create(EarnRequestSchema, {...}) etc.).
 export * from "./gen/loyalty/v1/common_pb.js";
 export * from "./gen/loyalty/v1/program_pb.js";

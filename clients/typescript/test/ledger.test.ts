@@ -8,8 +8,11 @@ import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 
 import {
+  AdminService,
   Channel,
   EarnRequestSchema,
+  EntryChain,
+  EntryChainError,
   EntryKind,
   ErrorReason,
   LoyaltyClient,
@@ -109,6 +112,52 @@ describe("LoyaltyClient against loyaltyd", () => {
     assert.deepEqual(verified.problems, []);
     assert.ok(verified.ok, "the ledger verifies");
     assert.ok(verified.entriesChecked >= 5n);
+  });
+
+  it("follows the change stream from the first entry, every entry checked against the chain", async () => {
+    const chain = new EntryChain();
+    const stop = new AbortController();
+    let head = 0n;
+    try {
+      for await (const response of admin.stream(AdminService.method.watchEntries, { fromSequence: 1n }, {
+        signal: stop.signal,
+      })) {
+        for (const streamed of response.entries) chain.accept(streamed);
+        head = response.headSequence;
+        if (response.nextSequence > response.headSequence) stop.abort();
+      }
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+    }
+    assert.ok(head >= 5n, "the ledger has this suite's entries");
+    assert.ok(chain.lastSequence >= head);
+    const verified = await admin.admin.verifyLedger({});
+    if (chain.lastSequence === verified.lastSequence) {
+      assert.equal(Buffer.from(chain.lastHash).toString("hex"), verified.lastHashHex);
+    }
+
+    // An altered entry, and a gap, do not check.
+    const first = await (async () => {
+      const once = new AbortController();
+      try {
+        for await (const response of admin.stream(AdminService.method.watchEntries, { fromSequence: 1n }, {
+          signal: once.signal,
+        })) {
+          if (response.entries.length >= 2) {
+            once.abort();
+            return response.entries;
+          }
+        }
+      } catch (error) {
+        if (!once.signal.aborted) throw error;
+      }
+      return [];
+    })();
+    assert.ok(first.length >= 2);
+    const altered = { ...first[0]!, body: Uint8Array.from(first[0]!.body) };
+    altered.body[altered.body.length - 1]! ^= 1;
+    assert.throws(() => new EntryChain().accept(altered), EntryChainError);
+    assert.throws(() => new EntryChain().accept(first[1]!), /expected sequence 1: entries are missing/);
   });
 
   it("streams generated coupon codes, and a rerun of the batch replays them", async () => {

@@ -5,9 +5,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "ledger/common/status_util.h"
+#include "ledger/common/text_format_errors.h"
 #include "ledger/common/validation.h"
 
 namespace loyalty {
@@ -19,21 +19,6 @@ using loyalty::v1::Role;
 
 constexpr size_t kStoreIdLengthMax = 64;
 constexpr size_t kPartnerIdLengthMax = 32;
-
-// Keeps the parser's first error (with its line and column).
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, int column, const std::string& message) override {
-    if (first_.empty()) {
-      first_ = absl::StrCat("line ", line + 1, " column ", column + 1, ": ",
-                            message);
-    }
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
 
 bool IsLowerHex(absl::string_view text) {
   for (char c : text) {
@@ -183,11 +168,11 @@ absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
                                       absl::string_view source_name) {
   KeysFile file;
   google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
+  FirstErrorCollector errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(std::string(text), &file)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source_name, ": ", errors.first()));
+        absl::StrCat(source_name, ": ", errors.first_error()));
   }
   auto refuse = [&](const absl::Status& problem) {
     return absl::InvalidArgumentError(
@@ -238,12 +223,17 @@ absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
   return ring;
 }
 
-absl::StatusOr<KeyRing> LoadKeysFile(const std::string& path) {
+absl::StatusOr<std::string> ReadKeysFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream contents;
   contents << in.rdbuf();
-  return ParseKeysFile(contents.str(), path);
+  return contents.str();
+}
+
+absl::StatusOr<KeyRing> LoadKeysFile(const std::string& path) {
+  LEDGER_ASSIGN_OR_RETURN(std::string content, ReadKeysFileBytes(path));
+  return ParseKeysFile(content, path);
 }
 
 }  // namespace loyalty

@@ -59,6 +59,9 @@ struct KeyRing {
 absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
                                       absl::string_view source_name);
 
+// The file's bytes; NotFound naming the path when it cannot be read.
+absl::StatusOr<std::string> ReadKeysFileBytes(const std::string& path);
+
 // Reads and parses the file at `path` (NotFound when it cannot be read).
 absl::StatusOr<KeyRing> LoadKeysFile(const std::string& path);
 

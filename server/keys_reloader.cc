@@ -1,21 +1,11 @@
 #include "server/keys_reloader.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace loyalty {
-
-absl::StatusOr<std::string> ReadKeysFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
 KeysReloader::KeysReloader(std::string path, std::string loaded_content,
                            Authenticator* auth, int64_t poll_interval_ms)

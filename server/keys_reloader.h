@@ -65,9 +65,6 @@ class KeysReloader {
   std::thread thread_;
 };
 
-// The file's bytes; NotFound naming the path when it cannot be read.
-absl::StatusOr<std::string> ReadKeysFileBytes(const std::string& path);
-
 }  // namespace loyalty
 
 #endif  // LOYALTY_SERVER_KEYS_RELOADER_H_

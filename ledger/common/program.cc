@@ -14,6 +14,7 @@
 #include "ledger/common/currency.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
+#include "ledger/common/text_format_errors.h"
 #include "ledger/common/validation.h"
 #include "ledger/coupons/templates.h"
 #include "ledger/members/identifiers.h"
@@ -25,21 +26,6 @@ namespace {
 
 using loyalty::v1::EarnRate;
 using loyalty::v1::ProgramConfig;
-
-// Collects the text-format parser's first error with its position.
-class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, int column, const std::string& message) override {
-    if (!first_error_.empty()) return;
-    // The parser counts from 0; editors count from 1.
-    first_error_ =
-        absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
-  }
-  const std::string& first_error() const { return first_error_; }
-
- private:
-  std::string first_error_;
-};
 
 absl::Status ValidateEarnRate(const EarnRate& rate, const std::string& path) {
   // Rule ids are stored in every entry's breakdown: keep them plain ids.

@@ -13,18 +13,34 @@
 //   kFinishing Finish is in flight; its completion deletes the call.
 // Every tag on a queue is a CallBase*, and its Proceed(ok) is called by the
 // thread that polls the queue.
+//
+// Methods are served raw: gRPC hands over the request's bytes and the call
+// parses them through the request guard (server/request_guard.h) before the
+// handler runs, so a request gRPC's parser would answer INTERNAL (a string
+// that is not UTF-8) is INVALID_ARGUMENT naming the field, and never reaches
+// a handler. Responses are serialized here the way gRPC would.
 #ifndef LOYALTY_SERVER_ASYNC_CALL_H_
 #define LOYALTY_SERVER_ASYNC_CALL_H_
 
 #include <functional>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/async_unary_call.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "server/status_mapping.h"
 
 namespace loyalty {
+
+// Parses a raw request through the request guard into `request`.
+absl::Status ParseRequestBytes(const grpc::ByteBuffer& bytes,
+                               google::protobuf::Message* request);
+
+// `response` as gRPC would put it on the wire.
+grpc::ByteBuffer SerializeResponse(const google::protobuf::Message& response);
 
 class CallBase {
  public:
@@ -37,9 +53,9 @@ class UnaryCall final : public CallBase {
  public:
   // Arms the service's RequestXxx method for one call.
   using RequestFn = std::function<void(
-      grpc::ServerContext*, Request*,
-      grpc::ServerAsyncResponseWriter<Response>*, grpc::ServerCompletionQueue*,
-      void* tag)>;
+      grpc::ServerContext*, grpc::ByteBuffer*,
+      grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>*,
+      grpc::ServerCompletionQueue*, void* tag)>;
   using Handler = std::function<void(UnaryCall*)>;
 
   // Starts waiting for the next call of this method on `queue`. `request_fn`
@@ -47,8 +63,8 @@ class UnaryCall final : public CallBase {
   static void Arm(const RequestFn* request_fn, const Handler* handler,
                   grpc::ServerCompletionQueue* queue) {
     auto* call = new UnaryCall(request_fn, handler, queue);
-    (*request_fn)(&call->context_, &call->request_, &call->responder_, queue,
-                  call);
+    (*request_fn)(&call->context_, &call->request_bytes_, &call->responder_,
+                  queue, call);
   }
 
   void Proceed(bool ok) override {
@@ -59,6 +75,12 @@ class UnaryCall final : public CallBase {
       }
       Arm(request_fn_, handler_, queue_);
       state_ = State::kRunning;
+      absl::Status parsed = ParseRequestBytes(request_bytes_, &request_);
+      request_bytes_.Clear();
+      if (!parsed.ok()) {
+        FinishWithError(parsed);
+        return;
+      }
       (*handler_)(this);
       return;
     }
@@ -72,7 +94,7 @@ class UnaryCall final : public CallBase {
 
   void Finish(const Response& response) {
     state_ = State::kFinishing;
-    responder_.Finish(response, grpc::Status::OK, this);
+    responder_.Finish(SerializeResponse(response), grpc::Status::OK, this);
   }
   void FinishWithError(const absl::Status& status) {
     state_ = State::kFinishing;
@@ -101,8 +123,9 @@ class UnaryCall final : public CallBase {
   const Handler* handler_;
   grpc::ServerCompletionQueue* queue_;
   grpc::ServerContext context_;
+  grpc::ByteBuffer request_bytes_;
   Request request_;
-  grpc::ServerAsyncResponseWriter<Response> responder_;
+  grpc::ServerAsyncResponseWriter<grpc::ByteBuffer> responder_;
   State state_ = State::kWaiting;
 };
 

@@ -20,7 +20,7 @@ namespace loyalty {
 template <typename Generated>
 QueueService<Generated>::QueueService() {
   const int count = static_cast<int>(MethodNames().size());
-  for (int i = 0; i < count; ++i) this->MarkMethodAsync(i);
+  for (int i = 0; i < count; ++i) this->MarkMethodRaw(i);
 }
 
 namespace {
@@ -132,8 +132,9 @@ class TableBuilder {
       Abort(absl::StrCat("AdminService has no method ", method));
     }
     typename StreamCall<Request, Response>::RequestFn request_fn =
-        [service, index](grpc::ServerContext* context, Request* request,
-                         grpc::ServerAsyncWriter<Response>* writer,
+        [service, index](grpc::ServerContext* context,
+                         grpc::ByteBuffer* request,
+                         grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
                          grpc::ServerCompletionQueue* queue, void* tag) {
           service->RequestStream(index, context, request, writer, queue, tag);
         };
@@ -180,9 +181,10 @@ class TableBuilder {
                          method));
     }
     return
-        [service, index](grpc::ServerContext* context, Request* request,
-                         grpc::ServerAsyncResponseWriter<Response>* responder,
-                         grpc::ServerCompletionQueue* queue, void* tag) {
+        [service, index](
+            grpc::ServerContext* context, grpc::ByteBuffer* request,
+            grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>* responder,
+            grpc::ServerCompletionQueue* queue, void* tag) {
           service->RequestUnary(index, context, request, responder, queue, tag);
         };
   }

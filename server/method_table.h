@@ -31,9 +31,9 @@
 
 namespace loyalty {
 
-// A generated service with every method served through a completion queue,
-// addressed by its index in the service descriptor (what the generated
-// AsyncService's RequestXxx methods do, one method each).
+// A generated service with every method served raw through a completion
+// queue, addressed by its index in the service descriptor (what the
+// generated RawService's RequestXxx methods do, one method each).
 template <typename Generated>
 class QueueService final : public Generated::Service {
  public:
@@ -43,17 +43,19 @@ class QueueService final : public Generated::Service {
   static int MethodIndex(absl::string_view name);
   static std::vector<std::string> MethodNames();
 
-  template <typename Request, typename Response>
-  void RequestUnary(int index, grpc::ServerContext* context, Request* request,
-                    grpc::ServerAsyncResponseWriter<Response>* responder,
+  // Methods are raw (async_call.h says why): requests and responses are
+  // bytes here.
+  void RequestUnary(int index, grpc::ServerContext* context,
+                    grpc::ByteBuffer* request,
+                    grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>* responder,
                     grpc::ServerCompletionQueue* queue, void* tag) {
     this->RequestAsyncUnary(index, context, request, responder, queue, queue,
                             tag);
   }
-  // Bulk coupon codes: a server-streaming method (GenerateCoupons).
-  template <typename Request, typename Response>
-  void RequestStream(int index, grpc::ServerContext* context, Request* request,
-                     grpc::ServerAsyncWriter<Response>* writer,
+  // Server-streaming methods (GenerateCoupons, WatchEntries).
+  void RequestStream(int index, grpc::ServerContext* context,
+                     grpc::ByteBuffer* request,
+                     grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
                      grpc::ServerCompletionQueue* queue, void* tag) {
     this->RequestAsyncServerStreaming(index, context, request, writer, queue,
                                       queue, tag);

@@ -12,6 +12,7 @@
 #include "server/async_call.h"
 #include "server/method_table.h"
 #include "server/process_stats.h"
+#include "server/request_guard.h"
 
 namespace loyalty {
 
@@ -100,6 +101,9 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Requests up to twice the guard's bound reach it and get its answer with
+  // a reason; beyond, gRPC's own RESOURCE_EXHAUSTED (request_guard.h).
+  builder.SetMaxReceiveMessageSize(kRequestTransportBytesMax);
   builder.AddListeningPort(options.listen_address, *credentials,
                            &server->port_);
   builder.RegisterService(&server->loyalty_service_);

@@ -23,6 +23,9 @@
 // no running call before it shuts them.
 // Invariant: at most one operation (a write or the finish) is in flight, so
 // one tag (the call itself) serves them all.
+// Like UnaryCall, a StreamCall is served raw: its request passes the request
+// guard before the handler runs (a refused one finishes at once), and each
+// response is serialized when its write starts.
 #ifndef LOYALTY_SERVER_STREAM_CALL_H_
 #define LOYALTY_SERVER_STREAM_CALL_H_
 
@@ -70,8 +73,9 @@ template <typename Request, typename Response>
 class StreamCall final : public CallBase {
  public:
   using RequestFn = std::function<void(
-      grpc::ServerContext*, Request*, grpc::ServerAsyncWriter<Response>*,
-      grpc::ServerCompletionQueue*, void* tag)>;
+      grpc::ServerContext*, grpc::ByteBuffer*,
+      grpc::ServerAsyncWriter<grpc::ByteBuffer>*, grpc::ServerCompletionQueue*,
+      void* tag)>;
   using Handler = std::function<void(StreamCall*)>;
   // After each write: whether it went out (false: the call is dead and
   // nothing more will be sent; the producer should Finish). Called on the
@@ -82,8 +86,8 @@ class StreamCall final : public CallBase {
                   StreamRegistry* registry,
                   grpc::ServerCompletionQueue* queue) {
     auto* call = new StreamCall(request_fn, handler, registry, queue);
-    (*request_fn)(&call->context_, &call->request_, &call->writer_, queue,
-                  call);
+    (*request_fn)(&call->context_, &call->request_bytes_, &call->writer_,
+                  queue, call);
   }
 
   ~StreamCall() override {
@@ -100,6 +104,12 @@ class StreamCall final : public CallBase {
       state_ = State::kRunning;
       registry_->Started();
       counted_ = true;
+      absl::Status parsed = ParseRequestBytes(request_bytes_, &request_);
+      request_bytes_.Clear();
+      if (!parsed.ok()) {
+        Finish(parsed);  // May delete the call.
+        return;
+      }
       (*handler_)(this);
       return;
     }
@@ -180,7 +190,7 @@ class StreamCall final : public CallBase {
   bool StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     if (dead_) return finish_.has_value();
     if (!queued_.empty()) {
-      in_flight_ = std::move(queued_.front());
+      in_flight_ = SerializeResponse(queued_.front());
       queued_.pop_front();
       writer_.Write(*in_flight_, this);
       return false;
@@ -197,13 +207,14 @@ class StreamCall final : public CallBase {
   StreamRegistry* const registry_;
   grpc::ServerCompletionQueue* queue_;
   grpc::ServerContext context_;
+  grpc::ByteBuffer request_bytes_;
   Request request_;
-  grpc::ServerAsyncWriter<Response> writer_;
+  grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
   State state_ = State::kWaiting;
   bool counted_ = false;  // In the registry's running calls.
   absl::Mutex mutex_;
   // The response being written (kept alive until its write completes).
-  std::optional<Response> in_flight_ ABSL_GUARDED_BY(mutex_);
+  std::optional<grpc::ByteBuffer> in_flight_ ABSL_GUARDED_BY(mutex_);
   std::deque<Response> queued_ ABSL_GUARDED_BY(mutex_);
   std::optional<absl::Status> finish_ ABSL_GUARDED_BY(mutex_);
   // A write failed: nothing more is started on the call.

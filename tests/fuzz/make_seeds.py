@@ -226,6 +226,48 @@ earn_rates {{ rule_id: "r" currency: "EURO" spend_minor_per_step: 1 points_per_s
 }
 
 
+# ---- request_guard: u8 selector | request bytes off the wire ----
+# The selector indexes the methods of LoyaltyService then AdminService in
+# declaration order, as request_guard_fuzz.cc's RequestTypes() does.
+def request_types() -> list:
+    import re
+    text = (PROTO_DIR / SERVICE_PROTO).read_text()
+    types = []
+    for service in ("LoyaltyService", "AdminService"):
+        body = text[text.index(f"service {service} {{"):]
+        body = body[:body.index("\n}")]
+        types += re.findall(r"rpc \w+\((\w+)\)", body)
+    return types
+
+
+def guard_seed(message: str, text: str, replace=(b"", b"")) -> bytes:
+    wire = encode(message, text)
+    if replace[0]:
+        assert len(replace[0]) == len(replace[1]) and replace[0] in wire
+        wire = wire.replace(replace[0], replace[1])
+    return bytes([request_types().index(message)]) + wire
+
+
+EARN_TEXT = (CTX_POS + ' member_id: "alice" order_id: "o-1" currency: "EUR" '
+             'lines { sku: "SKU-A" quantity: 1 unit_price_minor: 1000 } '
+             'lines { sku: "SKU-B" category: "food" quantity: 2 '
+             'unit_price_minor: 250 } coupon_codes: "CODE-ONE"')
+GUARD_SEEDS = {
+    "earn_valid": ("EarnRequest", EARN_TEXT, (b"", b"")),
+    "earn_sku_not_utf8": ("EarnRequest", EARN_TEXT, (b"SKU-B", b"SK\xff-B")),
+    "earn_store_surrogate": ("EarnRequest", EARN_TEXT,
+                             (b"s-1", b"\xed\xa0\x80")),
+    "watch_kinds_packed": ("WatchEntriesRequest",
+                           'from_sequence: 5 member_ids: "alice" '
+                           'kinds: [ENTRY_KIND_EARN, ENTRY_KIND_REDEEM] '
+                           'channels: CHANNEL_POS heartbeat_interval_ms: 1000',
+                           (b"", b"")),
+    "redeem_valid": ("RedeemRequest",
+                     CTX_APP + ' member_id: "bob" points: 100',
+                     (b"", b"")),
+}
+
+
 def write(target: str, name: str, data: bytes) -> None:
     directory = CORPUS / target
     directory.mkdir(parents=True, exist_ok=True)
@@ -243,6 +285,11 @@ def main() -> None:
         write("page_token", name, data)
     for name, text in PROGRAM_SEEDS.items():
         write("program", name, text.encode())
+    for name, (message, text, replace) in GUARD_SEEDS.items():
+        write("request_guard", name, guard_seed(message, text, replace))
+    # Cut short: a length prefix running past the end.
+    write("request_guard", "earn_truncated",
+          guard_seed("EarnRequest", EARN_TEXT)[:-3])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 #   tests/fuzz/run_fuzzers.sh 600             # 10 minutes each
 #   tests/fuzz/run_fuzzers.sh 3600 program    # one target for an hour
 #
-# Targets: validation, program, page_token, csv_import, coupon_code, keys_file
+# Targets: validation, program, page_token, csv_import, coupon_code, keys_file,
+#          request_guard
 # (tests/fuzz/<target>_fuzz.cc).
 #
 # Build: $FUZZ_BUILD_DIR (default build-fuzz/ at the repo root) is configured
@@ -61,7 +62,7 @@ FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(validation program page_token csv_import coupon_code keys_file)
+[[ ${#targets[@]} -gt 0 ]] || targets=(validation program page_token csv_import coupon_code keys_file request_guard)
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [[ $seconds -eq 0 ]]; then
   echo "run_fuzzers: seconds_per_target must be a positive integer" >&2
   exit 2

@@ -100,11 +100,11 @@ int Restore(const loyalty::ServerOptions& options,
   restore.program = program;
   restore.clock = &clock;
   restore.ledger = options.ledger;
-  const loyalty::RocksDbOptions rocksdb = options.rocksdb;
-  restore.open_store = [rocksdb](const std::string& path)
+  const loyalty::RocksDbOptions rocksdb_options = options.rocksdb;
+  restore.open_store = [rocksdb_options](const std::string& path)
       -> absl::StatusOr<std::unique_ptr<loyalty::LedgerStore>> {
     LEDGER_ASSIGN_OR_RETURN(std::unique_ptr<loyalty::RocksDbStore> store,
-                            loyalty::RocksDbStore::Open(path, rocksdb));
+                            loyalty::RocksDbStore::Open(path, rocksdb_options));
     LEDGER_RETURN_IF_ERROR(store->VerifyChecksums());
     return std::unique_ptr<loyalty::LedgerStore>(std::move(store));
   };

@@ -346,7 +346,7 @@ TEST_CASE(
     fs::create_directories(backups);
     TestServer server(OptionsWithBackups(dir.path() + "/data", backups),
                       nullptr);
-    for (const std::string name :
+    for (const std::string& name :
          {std::string(), std::string(".."), std::string("."),
           std::string("../escape"), std::string("a/b"), std::string("/tmp/x"),
           std::string(".hidden"), std::string("-dash"),
@@ -429,7 +429,7 @@ TEST_CASE(
   TempDir dir;
   SystemClock clock;
   const std::string data = dir.path() + "/data";
-  for (const std::string backup_dir :
+  for (const std::string& backup_dir :
        {dir.path() + "/missing", data, data + "/backups"}) {
     fs::create_directories(data);
     if (backup_dir != dir.path() + "/missing") {

@@ -39,9 +39,8 @@
 
 namespace loyalty {
 
-inline constexpr absl::string_view kBackupManifestFileName =
-    "backup_manifest.textproto";
-inline constexpr absl::string_view kBackupDataDirName = "data";
+inline constexpr char kBackupManifestFileName[] = "backup_manifest.textproto";
+inline constexpr char kBackupDataDirName[] = "data";
 // BackupManifest.format_version this build writes and reads.
 inline constexpr uint32_t kBackupFormatVersion = 1;
 inline constexpr size_t kBackupNameLengthMax = 64;

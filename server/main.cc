@@ -8,8 +8,11 @@
 // TLS. --keys-file names the API keys file; SIGHUP reads it again (so does
 // a change of its content). SIGTERM or SIGINT shuts down
 // gracefully: stop accepting, finish in-flight calls, drain the write queue,
-// close RocksDB. Exit codes: 0 after a clean shutdown, 2 for bad flags or an
-// invalid program, 1 when storage or the address cannot be used.
+// close RocksDB. --restore-from restores a backup (AdminService.Backup) into
+// an empty --data-dir first, verified, and serves it (--restore-only: exits
+// after). Exit codes: 0 after a clean shutdown (or restore), 2 for bad flags,
+// an invalid program or a refused restore (nothing changed), 1 when storage
+// or the address cannot be used.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -20,8 +23,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/backup/restore.h"
 #include "ledger/common/clock.h"
 #include "ledger/common/program.h"
+#include "ledger/common/status_util.h"
+#include "server/keys_file.h"
 #include "server/server.h"
 
 namespace {
@@ -66,14 +72,82 @@ bool ReadIdentifierKey(const std::string& path, std::string* key) {
   return true;
 }
 
+// --restore-from: restores the backup into the (empty or new) data
+// directory, verified (ledger/backup/restore.h). Returns 0 when restored,
+// else the exit code: 2 when refused (a non-empty data directory, a backup
+// that is not whole, damaged or made under another identifier key: nothing
+// was changed), 1 when it could not be written.
+int Restore(const loyalty::ServerOptions& options,
+            const loyalty::v1::ProgramConfig& program,
+            const std::string& backup_path) {
+  if (!options.keys_file.empty()) {
+    // Checked first, so that a restore is not followed by a refused start.
+    absl::StatusOr<std::string> keys =
+        loyalty::ReadKeysFileBytes(options.keys_file);
+    absl::Status parsed =
+        keys.ok() ? loyalty::ParseKeysFile(*keys, options.keys_file).status()
+                  : keys.status();
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "loyaltyd: --keys-file: %s\n",
+                   std::string(parsed.message()).c_str());
+      return 2;
+    }
+  }
+  static const loyalty::SystemClock clock;
+  loyalty::RestoreOptions restore;
+  restore.backup_path = backup_path;
+  restore.data_dir = options.data_dir;
+  restore.program = program;
+  restore.clock = &clock;
+  restore.ledger = options.ledger;
+  const loyalty::RocksDbOptions rocksdb_options = options.rocksdb;
+  restore.open_store = [rocksdb_options](const std::string& path)
+      -> absl::StatusOr<std::unique_ptr<loyalty::LedgerStore>> {
+    LEDGER_ASSIGN_OR_RETURN(std::unique_ptr<loyalty::RocksDbStore> store,
+                            loyalty::RocksDbStore::Open(path, rocksdb_options));
+    LEDGER_RETURN_IF_ERROR(store->VerifyChecksums());
+    return std::unique_ptr<loyalty::LedgerStore>(std::move(store));
+  };
+  absl::StatusOr<loyalty::RestoreReport> report =
+      loyalty::RestoreBackup(restore);
+  if (!report.ok()) {
+    const absl::Status& status = report.status();
+    const bool refused = absl::IsInvalidArgument(status) ||
+                         absl::IsFailedPrecondition(status) ||
+                         absl::IsNotFound(status) || absl::IsDataLoss(status);
+    std::fprintf(stderr,
+                 "loyaltyd: restore from %s refused: %s (the data directory "
+                 "was not changed)\n",
+                 backup_path.c_str(), std::string(status.message()).c_str());
+    return refused ? 2 : 1;
+  }
+  std::printf(
+      "loyaltyd: restored %s into %s: entry %llu (hash %s), %d files, %llu "
+      "bytes; verified %llu entries and %llu members\n",
+      backup_path.c_str(), options.data_dir.c_str(),
+      static_cast<unsigned long long>(report->manifest.last_sequence()),
+      report->manifest.last_hash_hex().c_str(),
+      report->manifest.files_size(),
+      static_cast<unsigned long long>(report->copied_bytes),
+      static_cast<unsigned long long>(report->verify.entries_checked()),
+      static_cast<unsigned long long>(report->verify.members_checked()));
+  std::fflush(stdout);
+  return 0;
+}
+
 int Serve(const loyalty::ServerOptions& options,
-          const std::string& program_path) {
+          const std::string& program_path, const std::string& restore_from,
+          bool restore_only) {
   absl::StatusOr<loyalty::v1::ProgramConfig> program =
       loyalty::LoadProgramFile(program_path);
   if (!program.ok()) {
     std::fprintf(stderr, "loyaltyd: invalid program: %s\n",
                  std::string(program.status().message()).c_str());
     return 2;
+  }
+  if (!restore_from.empty()) {
+    const int restored = Restore(options, *program, restore_from);
+    if (restored != 0 || restore_only) return restored;
   }
   // Block the shutdown and reload signals in every thread; main waits for
   // them below.
@@ -152,10 +226,25 @@ int main(int argc, char** argv) {
                  "change streams (WatchEntries) served at once")
       ->check(CLI::Range(1, loyalty::WatchHub::kStreamsMaxLimit))
       ->capture_default_str();
+  // Required to serve; LoyaltyServer::Start says so (a --restore-only run
+  // does without).
   app.add_option("--keys-file", options.keys_file,
                  "API keys file (text format, loyalty.v1.KeysFile); read "
-                 "again on SIGHUP and when its content changes")
-      ->required();
+                 "again on SIGHUP and when its content changes; required "
+                 "unless --restore-only");
+  app.add_option("--backup-dir", options.backup_dir,
+                 "existing directory, outside --data-dir, where "
+                 "AdminService.Backup (loyaltyctl backup NAME) writes "
+                 "backups; without it backups are refused");
+  std::string restore_from;
+  app.add_option("--restore-from", restore_from,
+                 "a backup's directory (BACKUP_DIR/NAME): restore it into "
+                 "--data-dir, which must be empty or missing, verify it, "
+                 "then serve");
+  bool restore_only = false;
+  app.add_flag("--restore-only", restore_only,
+               "with --restore-from: exit 0 once the backup is restored and "
+               "verified, without serving");
   app.add_option("--keys-poll-interval-ms", options.keys_poll_interval_ms,
                  "how often to look for a changed keys file (0: only on "
                  "SIGHUP)")
@@ -224,5 +313,15 @@ int main(int argc, char** argv) {
       !ReadIdentifierKey(identifier_key_path, &options.ledger.identifier_key)) {
     return 2;
   }
-  return Serve(options, program_path);
+  if (restore_only && restore_from.empty()) {
+    std::fprintf(stderr,
+                 "loyaltyd: --restore-only: needs --restore-from BACKUP\n");
+    return 2;
+  }
+  if (!restore_only && options.keys_file.empty()) {
+    std::fprintf(stderr,
+                 "loyaltyd: --keys-file is required (unless --restore-only)\n");
+    return 2;
+  }
+  return Serve(options, program_path, restore_from, restore_only);
 }

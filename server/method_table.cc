@@ -438,6 +438,28 @@ void AddVerifyRow(TableBuilder& table) {
       });
 }
 
+// A backup: admitted here (configured, a valid name, none running), made
+// on the background thread, which it may hold for seconds.
+void AddBackupRow(TableBuilder& table) {
+  const Authenticator* auth = table.env().auth;
+  Backups* backups = table.env().backups;
+  BackgroundRunner* background = table.env().background;
+  using BackupCall = UnaryCall<loyalty::v1::BackupRequest,
+                               loyalty::v1::BackupResponse>;
+  table.Add<loyalty::v1::BackupRequest, loyalty::v1::BackupResponse>(
+      Service::kAdmin, "Backup", roles::kAdminOnly, CodeLookup::kNone,
+      [auth, backups, background](BackupCall* call) {
+        absl::StatusOr<std::shared_ptr<const Principal>> principal =
+            auth->Authorize(call->context(), roles::kAdminOnly, "Backup",
+                            CallScope{}, MemberReader());
+        if (!principal.ok()) return call->FinishWithError(principal.status());
+        absl::Status admitted = backups->Admit(call->request());
+        if (!admitted.ok()) return call->FinishWithError(admitted);
+        background->Run(
+            [call, backups] { call->Finish(backups->Run(call->request())); });
+      });
+}
+
 // Collects the per-item outcomes of one batch call (EarnBatch,
 // ImportMembers, SubmitBatch) and answers the call when the last one
 // arrives (on whichever thread completes it).
@@ -767,6 +789,7 @@ std::vector<MethodRow> BuildMethodTable(const MethodEnvironment& environment) {
   });
   AddReadRows(table);
   AddVerifyRow(table);
+  AddBackupRow(table);
   AddFanOutRow<EarnCommand, EarnBatchRequest, EarnBatchResponse>(
       table, "EarnBatch", "events", "a batch holds", kEarnBatchEventsMax,
       &EarnBatchRequest::mutable_events,

@@ -25,6 +25,7 @@
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/backups.h"
 #include "server/stream_call.h"
 #include "server/unknown_code_limiter.h"
 #include "server/watch_entries.h"
@@ -110,6 +111,8 @@ struct MethodEnvironment {
   StreamRegistry* streams;
   // The change stream's sessions (WatchEntries).
   WatchHub* watches;
+  // Backups into --backup-dir (Backup).
+  Backups* backups;
 };
 
 // Every method's row. Aborts (a build without a row for some RPC is a bug)

@@ -1,6 +1,9 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -18,6 +21,35 @@ namespace loyalty {
 
 using loyalty::v1::ProgramConfig;
 using loyalty::v1::ServerStats;
+
+namespace {
+
+// OK when `backup_dir` is empty (no backups) or an existing directory
+// that is neither the data directory nor inside it (a backup in the data
+// directory would be lost with it, and RocksDB owns that directory).
+absl::Status CheckBackupDir(const std::string& backup_dir,
+                            const std::string& data_dir) {
+  if (backup_dir.empty()) return absl::OkStatus();
+  std::error_code error;
+  if (!std::filesystem::is_directory(backup_dir, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--backup-dir: ", backup_dir, " is not an existing directory"));
+  }
+  const std::filesystem::path backups =
+      std::filesystem::weakly_canonical(backup_dir, error);
+  const std::filesystem::path data =
+      std::filesystem::weakly_canonical(data_dir, error);
+  // The data directory's path is a prefix of the backup directory's.
+  if (std::mismatch(data.begin(), data.end(), backups.begin(), backups.end())
+          .first == data.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--backup-dir: ", backup_dir,
+        " is the data directory or inside it; backups belong elsewhere"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
     ProgramConfig program, const ServerOptions& options, const Clock* clock) {
@@ -53,6 +85,7 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         "--keys-poll-interval-ms: must be 0 (reload only on SIGHUP) or "
         "positive");
   }
+  LEDGER_RETURN_IF_ERROR(CheckBackupDir(options.backup_dir, options.data_dir));
   // Checked before storage opens, so a bad certificate or keys file changes
   // nothing.
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
@@ -90,13 +123,15 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   server->background_ = std::make_unique<BackgroundRunner>();
   server->watches_ = std::make_unique<WatchHub>(
       server->ledger_.get(), clock, options.watch_streams_max);
+  server->backups_ =
+      std::make_unique<Backups>(server->ledger_.get(), options.backup_dir);
   LoyaltyServer* raw = server.get();
   server->methods_ = BuildMethodTable(MethodEnvironment{
       &server->loyalty_service_, &server->admin_service_, server->auth_.get(),
       server->ledger_.get(), server->background_.get(),
       server->unknown_codes_.get(),
       [raw] { return raw->CollectStats(*raw->ledger_); }, &server->streams_,
-      server->watches_.get()});
+      server->watches_.get(), server->backups_.get()});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -209,6 +244,7 @@ ServerStats LoyaltyServer::CollectStats(const Ledger& ledger) const {
     stats.set_watch_entries_sent(watch.entries_sent);
     stats.set_watch_heartbeats_sent(watch.heartbeats_sent);
   }
+  if (backups_ != nullptr) backups_->AddStats(stats);
   if (sweeper_ != nullptr) {
     SweeperStats sweeps = sweeper_->stats();
     stats.set_sweeps(sweeps.sweeps);

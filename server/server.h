@@ -24,6 +24,7 @@
 #include "loyalty/v1/loyalty_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/background.h"
+#include "server/backups.h"
 #include "server/keys_reloader.h"
 #include "server/method_table.h"
 #include "server/sweeper.h"
@@ -65,6 +66,11 @@ struct ServerOptions {
   // Change streams (WatchEntries) served at once; each is a thread reading
   // the ledger from its own cursor.
   int watch_streams_max = 64;
+  // Where AdminService.Backup writes backups (each a new directory named
+  // by the call); empty: backups are refused. Must be an existing
+  // directory outside data_dir; on data_dir's file system a backup is
+  // mostly hard links.
+  std::string backup_dir;
   LedgerOptions ledger;
   RocksDbOptions rocksdb;
 };
@@ -116,6 +122,7 @@ class LoyaltyServer {
   std::unique_ptr<BackgroundRunner> background_;
   StreamRegistry streams_;
   std::unique_ptr<WatchHub> watches_;
+  std::unique_ptr<Backups> backups_;
   std::unique_ptr<Sweeper> sweeper_;
   int port_ = 0;
   bool shut_down_ = false;

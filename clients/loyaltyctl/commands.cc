@@ -45,6 +45,7 @@ std::vector<Command> DefineCommands(CLI::App* app, const GlobalFlags* global) {
       DefineVerifyCommand(app, global),
       DefineReconciliationsCommand(app, global),
       DefineWatchCommand(app, global),
+      DefineBackupCommand(app, global),
   };
   // A command's --help lists only its own flags and is the help operators
   // read most, so it points to the global flags and repeats the exit codes.

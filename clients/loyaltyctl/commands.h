@@ -50,6 +50,7 @@ Command DefineRewardCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineWalletCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineReconciliationsCommand(CLI::App* app, const GlobalFlags* global);
 Command DefineWatchCommand(CLI::App* app, const GlobalFlags* global);
+Command DefineBackupCommand(CLI::App* app, const GlobalFlags* global);
 
 // Runs the one subcommand of `parent` that CLI11 parsed (the parent
 // requires exactly one).

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ledger/backup/backup.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/keys.h"
 #include "ledger/common/program.h"
@@ -495,6 +496,11 @@ void Ledger::Execute(QueuedCommand& command, Batch& batch) {
 absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Ledger::Verify() const {
   std::unique_ptr<StoreReader> snapshot = store_->Snapshot();
   return VerifyLedger(*snapshot);
+}
+
+absl::StatusOr<loyalty::storage::v1::BackupManifest> Ledger::Backup(
+    const std::string& root, const std::string& name) const {
+  return WriteBackup(*store_, root, name, identifiers_.KeyCheck(), *clock_);
 }
 
 }  // namespace loyalty

@@ -245,6 +245,13 @@ class Ledger {
   // (ok=false); a non-OK status means the store could not be read.
   absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Verify() const;
 
+  // Backs the whole ledger up into the new directory root/name, as of one
+  // moment between two synced batches, while writes go on; the manifest
+  // carries the head there and this ledger's identifier key check
+  // (ledger/backup/backup.h says what each outcome means).
+  absl::StatusOr<loyalty::storage::v1::BackupManifest> Backup(
+      const std::string& root, const std::string& name) const;
+
   // Stops accepting mutations (they get UNAVAILABLE), lets the writer finish
   // every queued command, and joins it. Idempotent.
   void Shutdown();

@@ -2,6 +2,14 @@
 
 namespace loyalty {
 
+absl::StatusOr<std::unique_ptr<StoreReader>> LedgerStore::Checkpoint(
+    const std::string& path) const {
+  return absl::FailedPreconditionError(
+      "this store keeps no files to back up (only a RocksDB data directory "
+      "can be backed up); nothing was written to " +
+      path);
+}
+
 absl::string_view FamilyName(Family family) {
   switch (family) {
     case Family::kEntries:

@@ -120,6 +120,17 @@ class LedgerStore : public StoreReader {
   // A consistent read-only view of the store as it is now, unaffected by
   // later writes (VerifyLedger replays against one while writes go on).
   virtual std::unique_ptr<StoreReader> Snapshot() const = 0;
+
+  // Writes a consistent copy of the whole store into the new directory
+  // `path` (its parent must exist; `path` must not) while writes go on, and
+  // returns a read-only view of that copy. Consistent: the copy holds every
+  // Write that returned before the call and of every other Write all or
+  // nothing, so its head names its last entry. The copy is a directory the
+  // same implementation opens as a store. FailedPrecondition for a store
+  // that keeps no files (MemoryStore: this default); Unavailable when the
+  // copy cannot be written, and then nothing is left at `path`.
+  virtual absl::StatusOr<std::unique_ptr<StoreReader>> Checkpoint(
+      const std::string& path) const;
 };
 
 }  // namespace loyalty

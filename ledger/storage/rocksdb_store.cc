@@ -14,6 +14,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace loyalty {
@@ -51,17 +52,9 @@ class StderrLogger final : public rocksdb::Logger {
   }
 };
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
-    const std::string& path, const RocksDbOptions& options) {
-  // Create the directory first: RocksDB would log a spurious error for it.
-  std::error_code created;
-  std::filesystem::create_directories(path, created);
-  if (created) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot create data directory ", path, ": ", created.message()));
-  }
+// The database options every open uses (the data directory, and a backup's
+// copy opened read-only).
+rocksdb::Options DatabaseOptions(const RocksDbOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -83,13 +76,13 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   db_options.atomic_flush = true;
   db_options.info_log = std::make_shared<StderrLogger>();
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  std::unique_ptr<rocksdb::Env> env;
-  if (options.file_system != nullptr) {
-    // The Default Env's threads and clock over the given file system.
-    env = rocksdb::NewCompositeEnv(options.file_system);
-    db_options.env = env.get();
-  }
+  return db_options;
+}
 
+// One descriptor per Family, after the default family (which the ledger does
+// not use), all with the same options.
+std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(
+    const RocksDbOptions& options) {
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(
       static_cast<size_t>(options.block_cache_bytes));
@@ -131,6 +124,29 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
     descriptors.emplace_back(std::string(FamilyName(static_cast<Family>(i))),
                              family_options);
   }
+  return descriptors;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
+    const std::string& path, const RocksDbOptions& options) {
+  // Create the directory first: RocksDB would log a spurious error for it.
+  std::error_code created;
+  std::filesystem::create_directories(path, created);
+  if (created) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot create data directory ", path, ": ", created.message()));
+  }
+  rocksdb::Options db_options = DatabaseOptions(options);
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system != nullptr) {
+    // The Default Env's threads and clock over the given file system.
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors =
+      FamilyDescriptors(options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s =
@@ -146,8 +162,85 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   return store;
 }
 
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenReadOnly(
+    const std::string& path, const RocksDbOptions& options) {
+  rocksdb::Options db_options = DatabaseOptions(options);
+  db_options.create_if_missing = false;
+  db_options.create_missing_column_families = false;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors =
+      FamilyDescriptors(options);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(db_options, path,
+                                                   descriptors, &handles,
+                                                   &raw_db);
+  if (!s.ok()) return Translate(s, absl::StrCat("opening ", path));
+  std::unique_ptr<RocksDbStore> store(new RocksDbStore());
+  store->read_only_ = true;
+  store->db_.reset(raw_db);
+  store->handles_.assign(handles.begin() + 1, handles.end());
+  raw_db->DestroyColumnFamilyHandle(handles[0]);
+  return store;
+}
+
+// A RocksDB checkpoint rather than a BackupEngine: it is one consistent
+// cut across every family (the WriteBatches of the ledger are atomic, so the
+// copy holds whole batches only and its head names its last entry), it
+// costs a memtable flush and hard links when the target is on the data
+// directory's file system, and the result is a data directory that opens
+// as it is, so it can be checked, copied off the host with any tool and
+// restored without RocksDB's backup format. BackupEngine's incremental
+// copies would save space only across backups kept side by side in its own
+// layout; SST files are immutable and keep their names, so a copy of
+// checkpoints off the host (rsync --link-dest, or an object store keyed by
+// file name) is incremental too.
+absl::StatusOr<std::unique_ptr<StoreReader>> RocksDbStore::Checkpoint(
+    const std::string& path) const {
+  // Removes what a failed attempt left: RocksDB builds the checkpoint in
+  // PATH.tmp and renames it, and may leave either.
+  auto remove_partial = [&path] {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+    std::filesystem::remove_all(path + ".tmp", ignored);
+  };
+  rocksdb::Checkpoint* raw_checkpoint = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw_checkpoint);
+  if (!s.ok()) return Translate(s, "preparing a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw_checkpoint);
+  // log_size_for_flush = 0: flush the memtables first (every family at once:
+  // atomic_flush), so the copy is mostly linked SST files and a short log,
+  // and opening it replays next to nothing. Writes go on meanwhile.
+  s = checkpoint->CreateCheckpoint(path, /*log_size_for_flush=*/0);
+  if (!s.ok()) {
+    remove_partial();
+    return Translate(s, absl::StrCat("writing checkpoint ", path));
+  }
+  // A small cache: the copy is opened to read its head, and as a check
+  // that it opens at all.
+  RocksDbOptions copy_options;
+  copy_options.block_cache_bytes = 8ll << 20;
+  absl::StatusOr<std::unique_ptr<RocksDbStore>> copy =
+      OpenReadOnly(path, copy_options);
+  if (!copy.ok()) {
+    remove_partial();
+    return copy.status();
+  }
+  return std::unique_ptr<StoreReader>(std::move(*copy));
+}
+
+absl::Status RocksDbStore::VerifyChecksums() const {
+  return Translate(db_->VerifyChecksum(), "checking stored checksums");
+}
+
 RocksDbStore::~RocksDbStore() {
   if (db_ == nullptr) return;
+  if (read_only_) {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
+    db_->Close().PermitUncheckedError();
+    return;
+  }
   // Flush the memtables so the next start has no write-ahead log to replay
   // (measured: 6 s to start on 5M entries without this). Best effort: the
   // WAL still holds everything if the flush fails (a full disk).

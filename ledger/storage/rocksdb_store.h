@@ -54,6 +54,14 @@ class RocksDbStore final : public LedgerStore {
                                   absl::string_view key) const override;
   absl::Status Write(const WriteSet& writes) override;
   std::unique_ptr<StoreReader> Snapshot() const override;
+  // A RocksDB checkpoint (why one: rocksdb_store.cc), opened read-only.
+  absl::StatusOr<std::unique_ptr<StoreReader>> Checkpoint(
+      const std::string& path) const override;
+
+  // Reads every stored file and checks its block checksums: OK, or
+  // DataLoss naming the corrupt file. A restore runs it before it trusts a
+  // copied backup.
+  absl::Status VerifyChecksums() const;
   absl::Status Scan(Family family, absl::string_view lower,
                     absl::string_view upper, bool reverse,
                     const ScanVisitor& visit) const override;
@@ -65,6 +73,10 @@ class RocksDbStore final : public LedgerStore {
  private:
   friend class RocksDbSnapshot;
   RocksDbStore() = default;
+  // Opens an existing database (a checkpoint) for reads only; its Write
+  // fails.
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> OpenReadOnly(
+      const std::string& path, const RocksDbOptions& options);
   // Reads as of `snapshot` (nullptr: latest).
   absl::StatusOr<std::string> GetAt(const rocksdb::Snapshot* snapshot,
                                     Family family, absl::string_view key) const;
@@ -77,6 +89,7 @@ class RocksDbStore final : public LedgerStore {
   std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // Indexed by Family.
+  bool read_only_ = false;  // Opened by OpenReadOnly: nothing to flush.
 };
 
 }  // namespace loyalty

@@ -26,7 +26,12 @@
 //   ratelimit balance reads of the bench's key alone, then beside a key
 //            flooding past its role's rate limit (--spawn only): the
 //            flood's answered calls/s against its limit, and the other
-//            key's latency with and without it.
+//            key's latency with and without it;
+//   backup   one backup of the ledger as it is (time, files, bytes), then
+//            durable earns with no backup and with backups made back to
+//            back (the writer's throughput ratio); a spawned loyaltyd gets
+//            a --backup-dir in the bench's temp dir, a running one needs
+//            its own.
 // Per phase it prints calls/s and p50/p90/p99/p99.9 per RPC, the server's
 // writer batches (mean and max commands per synced batch) and the CPU the
 // server used (from AdminService.GetServerStats).
@@ -64,7 +69,7 @@ using namespace loyalty::v1;  // NOLINT
 constexpr char kBenchKey[] = "bench-admin-key";
 constexpr char kKnownPhases[] =
     "health,earn,latency,mix,coupons,vouchers,batch,depth,startup,generate,"
-    "ratelimit,watch";
+    "ratelimit,watch,backup";
 // The ratelimit phase's flooding key: a POS key of a spawned loyaltyd, whose
 // role is limited to kFloodCallsPerSecond (its whole burst, too).
 constexpr char kFloodKey[] = "bench-flood-key";
@@ -632,6 +637,92 @@ void RunWatch(const std::string& address, const std::string& api_key,
       alone > 0 ? watched / alone : 0, static_cast<unsigned long long>(least));
 }
 
+// One AdminService.Backup call named `name`, or why it failed.
+absl::StatusOr<BackupResponse> MakeBackup(Connection& connection,
+                                          const std::string& name) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kBenchKey));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::minutes(30));
+  BackupRequest request;
+  request.set_name(name);
+  BackupResponse response;
+  const grpc::Status status =
+      connection.admin(0).Backup(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnknownError(absl::StrCat(status.error_code(), " ",
+                                           status.error_message()));
+  }
+  return response;
+}
+
+// The backup phase: one backup of the ledger as it is, then durable earns
+// with no backup running and with backups made back to back.
+int RunBackupPhase(Connection& connection, Workload& workload,
+                   const Flags& flags) {
+  const std::string prefix = absl::StrCat("bench-", getpid(), "-");
+  absl::StatusOr<BackupResponse> first = MakeBackup(connection, prefix + "0");
+  if (!first.ok()) {
+    std::fprintf(stderr,
+                 "loyalty-bench: backup: %s (does loyaltyd have "
+                 "--backup-dir?)\n",
+                 first.status().ToString().c_str());
+    return 1;
+  }
+  std::printf(
+      "\n== backup: one backup of the ledger, no load\n"
+      "  %llu entries: %llu files, %.1f MiB, %lld ms\n",
+      static_cast<unsigned long long>(first->last_sequence()),
+      static_cast<unsigned long long>(first->files()),
+      first->size_bytes() / 1048576.0,
+      static_cast<long long>(first->duration_ms()));
+  DriveOptions closed;
+  closed.outstanding = flags.outstanding;
+  closed.warmup_s = flags.warmup_s;
+  closed.duration_s = flags.duration_s;
+  const IssueFn earn = [&](Connection& c, int channel) {
+    workload.IssueEarn(c, channel);
+  };
+  const double alone = RunPhase("backup: earns, no backup running",
+                                connection, closed, earn)
+                           .rpcs["earn"]
+                           .calls_per_s;
+  std::atomic<bool> stop{false};
+  std::vector<int64_t> durations_ms;  // The backup thread's until joined.
+  int failures = 0;
+  std::thread backups([&] {
+    for (int n = 1; !stop.load(); ++n) {
+      absl::StatusOr<BackupResponse> made =
+          MakeBackup(connection, absl::StrCat(prefix, n));
+      if (made.ok()) {
+        durations_ms.push_back(made->duration_ms());
+      } else {
+        ++failures;
+      }
+    }
+  });
+  const double during = RunPhase("backup: earns while backups run back to back",
+                                 connection, closed, earn)
+                            .rpcs["earn"]
+                            .calls_per_s;
+  stop = true;
+  backups.join();
+  int64_t total_ms = 0;
+  int64_t max_ms = 0;
+  for (int64_t ms : durations_ms) {
+    total_ms += ms;
+    max_ms = std::max(max_ms, ms);
+  }
+  std::printf(
+      "  earns/s while backups run / without: %.0f / %.0f = %.2f; %zu "
+      "backups made (mean %.0f ms, max %lld ms), %d failed\n",
+      during, alone, alone > 0 ? during / alone : 0, durations_ms.size(),
+      durations_ms.empty() ? 0.0
+                           : static_cast<double>(total_ms) / durations_ms.size(),
+      static_cast<long long>(max_ms), failures);
+  return failures == 0 ? 0 : 1;
+}
+
 int Run(const Flags& flags) {
   // Flags are checked before anything starts, so bad input changes nothing.
   std::vector<std::string> phases = absl::StrSplit(flags.phases, ',');
@@ -670,9 +761,15 @@ int Run(const Flags& flags) {
     program = WriteBenchProgram(temp_dir);
     keys = WriteBenchKeys(temp_dir);
     if (data_dir.empty()) data_dir = temp_dir + "/data";
+    std::string server_flags = flags.server_flags;
+    if (std::find(phases.begin(), phases.end(), "backup") != phases.end()) {
+      const std::string backup_dir = temp_dir + "/backups";
+      std::filesystem::create_directories(backup_dir);
+      server_flags = absl::StrCat(server_flags, " --backup-dir ", backup_dir);
+    }
     auto started =
         ServerProcess::Start(flags.spawn, data_dir, program, keys,
-                             flags.server_flags);
+                             server_flags);
     if (!started.ok()) {
       std::fprintf(stderr, "loyalty-bench: %s\n",
                    started.status().ToString().c_str());
@@ -694,6 +791,7 @@ int Run(const Flags& flags) {
   };
   bool needs_members = wants("earn") || wants("latency") || wants("mix") ||
                        wants("ratelimit") || wants("watch") ||
+                       wants("backup") ||
                        wants("coupons") || wants("vouchers") ||
                        wants("batch") || flags.preload_entries > 0;
   if (needs_members) Preload(*connection, workload, flags.members);
@@ -764,6 +862,9 @@ int Run(const Flags& flags) {
   }
   if (wants("depth")) RunDepth(*connection, workload, flags);
   if (wants("watch")) RunWatch(address, flags.api_key, *connection, workload, flags);
+  if (wants("backup") && RunBackupPhase(*connection, workload, flags) != 0) {
+    ++measured_errors;
+  }
   if (wants("ratelimit")) {
     if (process) {
       RunRateLimit(address, *connection, workload, flags);

@@ -163,6 +163,7 @@ const std::map<std::string, std::string>& ExpectedRoles() {
       {"AdminService/GenerateCoupons", "admin"},
       {"AdminService/ListOfflineReconciliations", "admin auditor"},
       {"AdminService/WatchEntries", "admin auditor"},
+      {"AdminService/Backup", "admin"},
   };
   return *kRoles;
 }

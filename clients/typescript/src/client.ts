@@ -96,7 +96,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 export class LoyaltyClient {
   /** LoyaltyService: members, points, coupons, vouchers, rewards, wallet. */
   readonly loyalty: ServiceClient<typeof LoyaltyService>;
-  /** AdminService: adjustments, verification, stats, import, close, merge, bulk codes. */
+  /** AdminService: adjustments, verification, stats, import, close, merge, bulk codes, change stream, backups. */
   readonly admin: ServiceClient<typeof AdminService>;
   /** The options after validation, with defaults filled in (the API key left out). */
   readonly options: Readonly<Omit<ResolvedOptions, "apiKey">>;

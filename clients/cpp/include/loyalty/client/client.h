@@ -365,6 +365,19 @@ class Client {
     return Call(&v1::AdminService::Stub::GetServerStats, std::move(request),
                 CallKind::kRead, call);
   }
+  // A consistent backup into the server's --backup-dir under
+  // request.name; the answer says what it holds (head sequence and hash,
+  // files, bytes, time). Takes seconds on a large ledger: give it a longer
+  // CallOptions::timeout_ms. A retry after a lost answer is safe: the name
+  // is the backup's identity, so a backup that was made answers
+  // ALREADY_EXISTS (BACKUP_EXISTS) and none is made twice.
+  // FAILED_PRECONDITION (BACKUP_NOT_CONFIGURED, BACKUP_IN_PROGRESS),
+  // INVALID_ARGUMENT (name).
+  absl::StatusOr<v1::BackupResponse> Backup(
+      v1::BackupRequest request, const CallOptions& call = {}) const {
+    return Call(&v1::AdminService::Stub::Backup, std::move(request),
+                CallKind::kRead, call);
+  }
   // Legacy balances, each row under the request id its caller set (none is
   // chosen here); one result each.
   absl::StatusOr<v1::ImportMembersResponse> ImportMembers(

@@ -1,6 +1,8 @@
 #include "server/auth.h"
 
 #include "absl/strings/match.h"
+#include "grpc/grpc_security_constants.h"
+#include "grpcpp/security/auth_context.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/common/hashing.h"
 #include "ledger/common/status_util.h"
@@ -113,12 +115,40 @@ int Authenticator::key_count() const {
 
 absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
     const grpc::ServerContext& context) const {
+  std::shared_ptr<const KeyRing> keys;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    keys = keys_;
+  }
+  // A client certificate is there only when loyaltyd required and verified
+  // one (--tls-client-ca): gRPC fails the handshake of any other. Looked at
+  // only when the keys file names subjects (the auth context is built on
+  // first use, per call).
+  std::shared_ptr<const Principal> by_certificate;
+  std::string subject;
+  std::shared_ptr<const grpc::AuthContext> auth;
+  if (!keys->principals_by_cert_subject.empty()) auth = context.auth_context();
+  if (auth != nullptr) {
+    for (const grpc::string_ref& value :
+         auth->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME)) {
+      subject.assign(value.data(), value.size());
+      if (auto found = keys->principals_by_cert_subject.find(subject);
+          found != keys->principals_by_cert_subject.end()) {
+        by_certificate = found->second;
+      }
+    }
+  }
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
+    if (by_certificate != nullptr) return by_certificate;
     return WithReason(
         absl::UnauthenticatedError(
-            "missing \"authorization: Bearer <api key>\" metadata"),
+            subject.empty()
+                ? "missing \"authorization: Bearer <api key>\" metadata"
+                : absl::StrCat("missing \"authorization: Bearer <api key>\" "
+                               "metadata (the client certificate \"",
+                               subject, "\" names no principal)")),
         loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
   absl::string_view value(it->second.data(), it->second.size());
@@ -128,15 +158,21 @@ absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
                       loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
   const std::string hash = HexEncode(Sha256(value.substr(kBearerPrefix.size())));
-  std::shared_ptr<const KeyRing> keys;
-  {
-    absl::ReaderMutexLock lock(&mutex_);
-    keys = keys_;
-  }
   auto found = keys->principals_by_key_hash.find(hash);
   if (found == keys->principals_by_key_hash.end()) {
     return WithReason(absl::UnauthenticatedError("unknown API key"),
                       loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
+  }
+  // One caller, one principal: a key of another principal on a certificate
+  // connection is a misconfigured client, or a stolen key.
+  if (by_certificate != nullptr && by_certificate != found->second) {
+    return WithReason(
+        absl::UnauthenticatedError(absl::StrCat(
+            "the API key is principal \"", found->second->name,
+            "\"'s but the client certificate \"", subject, "\" is \"",
+            by_certificate->name,
+            "\"'s: present one principal's credentials only")),
+        loyalty::v1::ERROR_REASON_UNAUTHENTICATED);
   }
   return found->second;
 }

@@ -5,6 +5,13 @@
 // says whose key it is. The principal of the matching key is what every
 // entry records (promise 8).
 //
+// With mutual TLS (loyaltyd --tls-client-ca), a call on a connection whose
+// verified client certificate has a subject the keys file names
+// (client_cert_subject) is that principal without a key. A key of another
+// principal on such a connection is UNAUTHENTICATED; a certificate whose
+// subject the file does not name only opened the port, and the call needs
+// an API key as without one.
+//
 // A principal whose role has a rate limit (keys file, rate_limits) spends a
 // token of its bucket on every call first (rate_limiter.h), so a key that
 // floods loyaltyd is held back before anything else is looked at.
@@ -67,8 +74,9 @@ class Authenticator {
   void ReplaceKeys(KeyRing keys);
   int key_count() const;
 
-  // The caller's principal; Unauthenticated when the key is missing or
-  // unknown (the message never echoes the key).
+  // The caller's principal, by its client certificate or its API key;
+  // Unauthenticated when neither names one, or they name two (the message
+  // never echoes the key).
   absl::StatusOr<std::shared_ptr<const Principal>> Authenticate(
       const grpc::ServerContext& context) const;
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "ledger/common/status_util.h"
@@ -80,12 +81,58 @@ absl::Status ValidateScope(const ApiKey& key, const std::string& path) {
   return absl::OkStatus();
 }
 
+// A subject as `openssl x509 -noout -subject -nameopt RFC2253` prints it
+// after "subject=", which is how gRPC reports a client certificate's.
+absl::Status ValidateCertSubject(absl::string_view subject,
+                                 const std::string& field) {
+  if (subject.empty() || subject.size() > kCertSubjectLengthMax) {
+    return InvalidField(field, absl::StrCat("must be 1..", kCertSubjectLengthMax,
+                                            " characters, got ",
+                                            subject.size()));
+  }
+  // RFC 2253 output escapes everything beyond printable ASCII.
+  for (char c : subject) {
+    if (c < 0x20 || c > 0x7e) {
+      return InvalidField(field,
+                          "must be printable ASCII, as RFC 2253 prints a "
+                          "subject");
+    }
+  }
+  // Attribute types never end in a space: "O = Retailer, CN = till-12" is
+  // openssl's default print, in the other order.
+  const size_t equals = subject.find('=');
+  if (absl::StartsWith(subject, "subject=") || absl::StartsWith(subject, "/") ||
+      equals == absl::string_view::npos || equals == 0 ||
+      subject[equals - 1] == ' ') {
+    return InvalidField(
+        field, absl::StrCat("\"", subject,
+                            "\" is not an RFC 2253 subject like "
+                            "\"CN=till-12,O=Retailer\" (`openssl x509 -noout "
+                            "-subject -nameopt RFC2253 -in cert.pem` prints "
+                            "it after \"subject=\")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateKey(const ApiKey& key, const std::string& path) {
   LEDGER_RETURN_IF_ERROR(ValidateId(key.principal(), path + ".principal"));
-  if (key.key_sha256_hex().size() != 64 || !IsLowerHex(key.key_sha256_hex())) {
-    return InvalidField(path + ".key_sha256_hex",
-                        "must be 64 lower-case hex digits (printf %s \"$KEY\" "
-                        "| sha256sum)");
+  switch (key.credential_case()) {
+    case ApiKey::kKeySha256Hex:
+      if (key.key_sha256_hex().size() != 64 ||
+          !IsLowerHex(key.key_sha256_hex())) {
+        return InvalidField(path + ".key_sha256_hex",
+                            "must be 64 lower-case hex digits (printf %s "
+                            "\"$KEY\" | sha256sum)");
+      }
+      break;
+    case ApiKey::kClientCertSubject:
+      LEDGER_RETURN_IF_ERROR(ValidateCertSubject(
+          key.client_cert_subject(), path + ".client_cert_subject"));
+      break;
+    default:
+      return InvalidField(path,
+                          "needs key_sha256_hex (an API key) or "
+                          "client_cert_subject (a client certificate)");
   }
   if (key.role() == loyalty::v1::ROLE_UNSPECIFIED ||
       !loyalty::v1::Role_IsValid(key.role())) {
@@ -214,8 +261,17 @@ absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
       }
       principal = earlier->second;
     }
-    if (!ring.principals_by_key_hash.emplace(key.key_sha256_hex(), principal)
-             .second) {
+    if (key.has_client_cert_subject()) {
+      if (!ring.principals_by_cert_subject
+               .emplace(key.client_cert_subject(), principal)
+               .second) {
+        return refuse(
+            InvalidField(path + ".client_cert_subject",
+                         "the same certificate subject is listed twice"));
+      }
+    } else if (!ring.principals_by_key_hash
+                    .emplace(key.key_sha256_hex(), principal)
+                    .second) {
       return refuse(InvalidField(path + ".key_sha256_hex",
                                  "the same key is listed twice"));
     }

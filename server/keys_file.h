@@ -43,17 +43,22 @@ struct Principal {
   std::optional<RateLimitSpec> rate_limit;
 };
 
-// The loaded keys: each principal by the hex SHA-256 of its key, and the
-// rate limits of the roles that have one.
+// The loaded keys: each principal by the hex SHA-256 of its key or by its
+// client certificate's subject, and the rate limits of the roles that have
+// one. Entries of one principal share one Principal.
 struct KeyRing {
   absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
       principals_by_key_hash;
+  // RFC 2253 subject ("CN=till-12,O=Retailer") -> principal.
+  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
+      principals_by_cert_subject;
   absl::flat_hash_map<loyalty::v1::Role, RateLimitSpec> rate_limits_by_role;
 };
 
 // Parses a keys file's text-format content. InvalidArgument
 // "<source_name>: keys[i].<field>: <problem>" for the first problem: no key,
-// a bad principal or hash, a key listed twice, a role without its scope or
+// a bad principal, hash or certificate subject, an entry with neither or
+// both, a key or subject listed twice, a role without its scope or
 // with another role's, two keys of one principal that disagree, a rate limit
 // out of bounds or two for one role.
 absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
@@ -61,6 +66,9 @@ absl::StatusOr<KeyRing> ParseKeysFile(absl::string_view text,
 
 // The file's bytes; NotFound naming the path when it cannot be read.
 absl::StatusOr<std::string> ReadKeysFileBytes(const std::string& path);
+
+// The longest client_cert_subject accepted.
+inline constexpr size_t kCertSubjectLengthMax = 1024;
 
 // Reads and parses the file at `path` (NotFound when it cannot be read).
 absl::StatusOr<KeyRing> LoadKeysFile(const std::string& path);

@@ -43,10 +43,18 @@ absl::Status KeysReloader::Load(const std::string& content) {
   absl::StatusOr<KeyRing> keys = ParseKeysFile(content, path_);
   if (!keys.ok()) return Refuse(keys.status());
   const size_t count = keys->principals_by_key_hash.size();
+  const size_t subjects = keys->principals_by_cert_subject.size();
   auth_->ReplaceKeys(std::move(*keys));
   ++stats_.reloads;
-  std::printf("loyaltyd: keys: loaded %zu keys from %s\n", count,
-              path_.c_str());
+  if (subjects == 0) {
+    std::printf("loyaltyd: keys: loaded %zu keys from %s\n", count,
+                path_.c_str());
+  } else {
+    std::printf(
+        "loyaltyd: keys: loaded %zu keys and %zu client certificate "
+        "subjects from %s\n",
+        count, subjects, path_.c_str());
+  }
   std::fflush(stdout);
   return absl::OkStatus();
 }

@@ -5,8 +5,10 @@
 // Prints "loyaltyd listening on HOST:PORT (TLS|plaintext, ...)" once it
 // serves (port 0 picks a free port, and this line tells which). Plaintext
 // only on loopback unless --allow-plaintext; --tls-cert and --tls-key serve
-// TLS. --keys-file names the API keys file; SIGHUP reads it again (so does
-// a change of its content). SIGTERM or SIGINT shuts down
+// TLS, and --tls-client-ca requires client certificates (mutual TLS); the
+// certificate files are read again every --tls-reload-interval-s. --keys-file
+// names the API keys file; SIGHUP reads it and the certificate files again
+// (so does a change of the keys file's content). SIGTERM or SIGINT shuts down
 // gracefully: stop accepting, finish in-flight calls, drain the write queue,
 // close RocksDB. --restore-from restores a backup (AdminService.Backup) into
 // an empty --data-dir first, verified, and serves it (--restore-only: exits
@@ -31,24 +33,6 @@
 #include "server/server.h"
 
 namespace {
-
-// The whole file, for the PEM flags; false (after saying why) when it
-// cannot be read or is empty.
-bool ReadPemFile(const char* flag, const std::string& path, std::string* pem) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    std::fprintf(stderr, "loyaltyd: %s: cannot read %s\n", flag, path.c_str());
-    return false;
-  }
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  *pem = bytes.str();
-  if (pem->empty()) {
-    std::fprintf(stderr, "loyaltyd: %s: %s is empty\n", flag, path.c_str());
-    return false;
-  }
-  return true;
-}
 
 // The identifier key: the file's bytes without surrounding whitespace (so
 // `openssl rand -hex 32 > key` works as is).
@@ -176,7 +160,9 @@ int Serve(const loyalty::ServerOptions& options,
   std::printf(
       "loyaltyd listening on %s:%d (%s, program %s, ledger at entry %llu)\n",
       host.c_str(), (*server)->port(),
-      options.transport.tls_cert_chain_pem.empty() ? "plaintext" : "TLS",
+      (*server)->requires_client_certificates() ? "mutual TLS"
+      : (*server)->serves_tls()                 ? "TLS"
+                                                : "plaintext",
       program_id.c_str(),
               static_cast<unsigned long long>(
                   (*server)->ledger().stats().last_sequence));
@@ -184,8 +170,10 @@ int Serve(const loyalty::ServerOptions& options,
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
-    // The reloader prints what it loaded, or why it kept the old keys.
+    // The reloaders print what they loaded, or why they kept the old keys
+    // or certificates.
     (*server)->ReloadKeys().IgnoreError();
+    (*server)->ReloadCertificates().IgnoreError();
   }
   std::printf("loyaltyd: %s received; draining and shutting down\n",
               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -210,12 +198,22 @@ int main(int argc, char** argv) {
   app.add_option("--listen", options.listen_address,
                  "host:port to serve on (port 0: any free port)")
       ->capture_default_str();
-  std::string tls_cert_path;
-  std::string tls_key_path;
-  app.add_option("--tls-cert", tls_cert_path,
+  app.add_option("--tls-cert", options.transport.tls_cert_path,
                  "PEM certificate chain: serve TLS (with --tls-key)");
-  app.add_option("--tls-key", tls_key_path,
+  app.add_option("--tls-key", options.transport.tls_key_path,
                  "PEM private key of --tls-cert (unencrypted; keep it 0600)");
+  app.add_option("--tls-client-ca", options.transport.tls_client_ca_path,
+                 "PEM bundle of the CAs whose client certificates are "
+                 "accepted: require one on every connection (mutual TLS; "
+                 "with --tls-cert)");
+  app.add_option("--tls-reload-interval-s",
+                 options.transport.tls_reload_interval_s,
+                 "how often the --tls-cert, --tls-key and --tls-client-ca "
+                 "files are read again (a change is served within twice "
+                 "this; SIGHUP reads them at once)")
+      ->check(CLI::Range(int64_t{1},
+                         loyalty::TransportSecurityOptions::kReloadIntervalMaxS))
+      ->capture_default_str();
   app.add_flag("--allow-plaintext", options.transport.allow_plaintext,
                "serve plaintext on an address that is not loopback (only "
                "behind a proxy that terminates TLS)");
@@ -299,16 +297,6 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : 2;
   }
   options.rocksdb.block_cache_bytes = block_cache_mb << 20;
-  if (!tls_cert_path.empty() &&
-      !ReadPemFile("--tls-cert", tls_cert_path,
-                   &options.transport.tls_cert_chain_pem)) {
-    return 2;
-  }
-  if (!tls_key_path.empty() &&
-      !ReadPemFile("--tls-key", tls_key_path,
-                   &options.transport.tls_private_key_pem)) {
-    return 2;
-  }
   if (!identifier_key_path.empty() &&
       !ReadIdentifierKey(identifier_key_path, &options.ledger.identifier_key)) {
     return 2;

@@ -88,9 +88,9 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   LEDGER_RETURN_IF_ERROR(CheckBackupDir(options.backup_dir, options.data_dir));
   // Checked before storage opens, so a bad certificate or keys file changes
   // nothing.
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      ListenCredentials(options.listen_address, options.transport);
-  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::unique_ptr<TransportSecurity>> transport =
+      TransportSecurity::Create(options.listen_address, options.transport);
+  if (!transport.ok()) return transport.status();
   if (options.keys_file.empty()) {
     return absl::InvalidArgumentError(
         "--keys-file: is required (the API keys file; README, \"API keys and "
@@ -108,10 +108,22 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("--keys-file: ", keys.status().message()));
   }
+  if (!keys->principals_by_cert_subject.empty() &&
+      !(*transport)->requires_client_certificates()) {
+    // Not an error: the file may be shared with a loyaltyd that requires
+    // client certificates. But here no call can match those entries.
+    std::fprintf(stderr,
+                 "loyaltyd: keys: %s names %zu client certificate subjects, "
+                 "but without --tls-client-ca no client presents a "
+                 "certificate: only API keys authenticate\n",
+                 options.keys_file.c_str(),
+                 keys->principals_by_cert_subject.size());
+  }
   std::unique_ptr<LoyaltyServer> server(new LoyaltyServer());
   server->options_ = options;
   server->clock_ = clock;
   server->started_at_ms_ = clock->NowMs();
+  server->transport_ = std::move(*transport);
   LEDGER_ASSIGN_OR_RETURN(server->store_,
                           RocksDbStore::Open(options.data_dir, options.rocksdb));
   server->auth_ = std::make_unique<Authenticator>(std::move(*keys), clock);
@@ -139,7 +151,8 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   // Requests up to twice the guard's bound reach it and get its answer with
   // a reason; beyond, gRPC's own RESOURCE_EXHAUSTED (request_guard.h).
   builder.SetMaxReceiveMessageSize(kRequestTransportBytesMax);
-  builder.AddListeningPort(options.listen_address, *credentials,
+  builder.AddListeningPort(options.listen_address,
+                           server->transport_->credentials(),
                            &server->port_);
   builder.RegisterService(&server->loyalty_service_);
   builder.RegisterService(&server->admin_service_);
@@ -171,6 +184,13 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
 
 LoyaltyServer::~LoyaltyServer() { Shutdown(); }
 
+absl::Status LoyaltyServer::ReloadCertificates() {
+  if (transport_ == nullptr) {
+    return absl::FailedPreconditionError("the server has shut down");
+  }
+  return transport_->ReloadNow();
+}
+
 absl::Status LoyaltyServer::ReloadKeys() {
   if (keys_reloader_ == nullptr) {
     return absl::FailedPreconditionError("the server has shut down");
@@ -200,6 +220,7 @@ void LoyaltyServer::Shutdown() {
   for (auto& queue : queues_) queue->Shutdown();
   for (auto& poller : pollers_) poller.join();
   server_.reset();
+  transport_.reset();  // After the server: stops watching certificates.
   ledger_.reset();
   store_.reset();  // Closes RocksDB.
 }

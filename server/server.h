@@ -93,6 +93,17 @@ class LoyaltyServer {
   // Reads the keys file again now: OK when its keys replaced the old ones;
   // the problem otherwise, with the old keys kept (keys_reloader.h).
   absl::Status ReloadKeys();
+  // Reads the TLS files again now (transport_security.h): OK when they are
+  // served from gRPC's next refresh on, or unchanged; the problem otherwise,
+  // with the certificates served before kept.
+  absl::Status ReloadCertificates();
+  // Whether the port serves TLS (not plaintext), and asks for client
+  // certificates.
+  bool serves_tls() const { return transport_ != nullptr && transport_->tls(); }
+  bool requires_client_certificates() const {
+    return transport_ != nullptr &&
+           transport_->requires_client_certificates();
+  }
 
   // Stops accepting calls, lets in-flight calls finish (each mutation is
   // durable before it is answered), drains the ledger's queue, stops the
@@ -107,6 +118,7 @@ class LoyaltyServer {
   ServerOptions options_;
   const Clock* clock_ = nullptr;
   int64_t started_at_ms_ = 0;
+  std::unique_ptr<TransportSecurity> transport_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Authenticator> auth_;

@@ -1,15 +1,26 @@
 #include "server/transport_security.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace loyalty {
 namespace {
@@ -45,31 +56,109 @@ std::unique_ptr<BIO, BioDeleter> ReadOnlyBio(const std::string& pem) {
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-// The certificate and key parse as PEM and belong together, so a mistake
-// is named at start instead of failing every handshake later.
-absl::Status CheckCertificateAndKey(const TransportSecurityOptions& options) {
-  auto cert_bio = ReadOnlyBio(options.tls_cert_chain_pem);
-  std::unique_ptr<X509, X509Deleter> cert(
-      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  if (cert == nullptr) {
+// The whole file; InvalidArgument naming `flag` when it cannot be read or
+// is empty.
+absl::StatusOr<std::string> ReadPemFile(absl::string_view flag,
+                                        const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
     return absl::InvalidArgumentError(
-        "--tls-cert: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        absl::StrCat(flag, ": cannot read ", path));
   }
-  auto key_bio = ReadOnlyBio(options.tls_private_key_pem);
-  std::unique_ptr<EVP_PKEY, KeyDeleter> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(
-        "--tls-key: holds no unencrypted PEM private key");
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  if (bytes.str().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path,
+                                                   " is empty"));
   }
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    return absl::InvalidArgumentError(
-        "--tls-key: is not the key of the --tls-cert certificate");
+  return bytes.str();
+}
+
+// Writes `content` to `path` (0600) through a temporary file and a rename,
+// so a reader sees the old content or the new, never a part.
+absl::Status ReplaceFile(const std::string& path, const std::string& content) {
+  const std::string temporary = path + ".new";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      return absl::InternalError(absl::StrCat("cannot write ", temporary));
+    }
+    ::chmod(temporary.c_str(), 0600);
+    out << content;
+    out.flush();
+    if (!out) {
+      return absl::InternalError(absl::StrCat("cannot write ", temporary));
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot rename ", temporary, ": ", error.message()));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::StatusOr<TlsMaterial> ReadTlsMaterial(
+    const TransportSecurityOptions& options) {
+  TlsMaterial material;
+  absl::StatusOr<std::string> cert =
+      ReadPemFile("--tls-cert", options.tls_cert_path);
+  if (!cert.ok()) return cert.status();
+  material.cert_chain_pem = std::move(*cert);
+  absl::StatusOr<std::string> key =
+      ReadPemFile("--tls-key", options.tls_key_path);
+  if (!key.ok()) return key.status();
+  material.private_key_pem = std::move(*key);
+  if (!options.tls_client_ca_path.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPemFile("--tls-client-ca", options.tls_client_ca_path);
+    if (!ca.ok()) return ca.status();
+    material.client_ca_pem = std::move(*ca);
+  }
+  return material;
+}
+
+// The certificate and key parse as PEM and belong together, and the CA
+// bundle holds certificates, so a mistake is named instead of failing every
+// handshake later.
+absl::Status CheckTlsMaterial(const TlsMaterial& material) {
+  auto cert_bio = ReadOnlyBio(material.cert_chain_pem);
+  std::unique_ptr<X509, X509Deleter> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "--tls-cert: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  }
+  auto key_bio = ReadOnlyBio(material.private_key_pem);
+  std::unique_ptr<EVP_PKEY, KeyDeleter> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "--tls-key: holds no unencrypted PEM private key");
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "--tls-key: is not the key of the --tls-cert certificate");
+  }
+  if (!material.client_ca_pem.empty()) {
+    auto ca_bio = ReadOnlyBio(material.client_ca_pem);
+    std::unique_ptr<X509, X509Deleter> ca(
+        PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
+    if (ca == nullptr) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError(
+          "--tls-client-ca: holds no PEM certificate (-----BEGIN "
+          "CERTIFICATE-----)");
+    }
+  }
+  return absl::OkStatus();
+}
 
 bool IsLoopbackAddress(absl::string_view address) {
   if (absl::StartsWith(address, "unix:") ||
@@ -91,32 +180,195 @@ bool IsLoopbackAddress(absl::string_view address) {
   return parts == 4;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenCredentials(
+TransportSecurity::TransportSecurity(const TransportSecurityOptions& options)
+    : options_(options) {}
+
+absl::StatusOr<std::unique_ptr<TransportSecurity>> TransportSecurity::Create(
     absl::string_view address, const TransportSecurityOptions& options) {
-  const bool has_cert = !options.tls_cert_chain_pem.empty();
-  const bool has_key = !options.tls_private_key_pem.empty();
+  const bool has_cert = !options.tls_cert_path.empty();
+  const bool has_key = !options.tls_key_path.empty();
   if (has_cert != has_key) {
     return absl::InvalidArgumentError(
         has_cert ? "--tls-key: is required with --tls-cert"
                  : "--tls-cert: is required with --tls-key");
   }
-  if (has_cert) {
-    if (absl::Status checked = CheckCertificateAndKey(options); !checked.ok()) {
-      return checked;
+  std::unique_ptr<TransportSecurity> security(new TransportSecurity(options));
+  if (!has_cert) {
+    if (!options.tls_client_ca_path.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-client-ca: needs --tls-cert and --tls-key (client "
+          "certificates are asked for in a TLS handshake)");
     }
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back(
-        {options.tls_private_key_pem, options.tls_cert_chain_pem});
-    return grpc::SslServerCredentials(ssl);
+    if (!IsLoopbackAddress(address) && !options.allow_plaintext) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: ", address,
+          " is not a loopback address, and plaintext would expose API keys "
+          "and members' data to the network: serve TLS (--tls-cert, "
+          "--tls-key) or pass --allow-plaintext (behind a TLS proxy)"));
+    }
+    security->credentials_ = grpc::InsecureServerCredentials();
+    return security;
   }
-  if (!IsLoopbackAddress(address) && !options.allow_plaintext) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--listen: ", address,
-        " is not a loopback address, and plaintext would expose API keys "
-        "and members' data to the network: serve TLS (--tls-cert, "
-        "--tls-key) or pass --allow-plaintext (behind a TLS proxy)"));
+  if (options.tls_reload_interval_s < 1 ||
+      options.tls_reload_interval_s >
+          TransportSecurityOptions::kReloadIntervalMaxS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-reload-interval-s: must be between 1 and ",
+                     TransportSecurityOptions::kReloadIntervalMaxS));
   }
-  return grpc::InsecureServerCredentials();
+  absl::StatusOr<TlsMaterial> material = ReadTlsMaterial(options);
+  if (!material.ok()) return material.status();
+  if (absl::Status checked = CheckTlsMaterial(*material); !checked.ok()) {
+    return checked;
+  }
+  // The private directory gRPC watches. mkdtemp makes it 0700.
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "loyaltyd-tls-XXXXXX")
+          .string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat(
+        "--tls-cert: cannot make a private directory for the certificates "
+        "like ",
+        pattern, " (set TMPDIR to a writable directory)"));
+  }
+  security->staging_dir_ = pattern;
+  {
+    absl::MutexLock lock(&security->mutex_);
+    if (absl::Status staged = security->Stage(*material); !staged.ok()) {
+      return absl::InternalError(
+          absl::StrCat("--tls-cert: ", staged.message()));
+    }
+    security->served_ = std::move(*material);
+  }
+  const auto interval_s =
+      static_cast<unsigned int>(options.tls_reload_interval_s);
+  // The key and its chain come from one file, so they change together.
+  auto provider =
+      options.tls_client_ca_path.empty()
+          ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+                security->identity_path(), security->identity_path(),
+                interval_s)
+          : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+                security->identity_path(), security->identity_path(),
+                security->client_ca_path(), interval_s);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  // Both watches are needed even for files that never change (gRPC issue
+  // 26133); the root watch only with a CA to verify clients against.
+  tls.watch_identity_key_cert_pairs();
+  if (security->requires_client_certificates()) {
+    tls.watch_root_certs();
+    tls.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  security->credentials_ = grpc::experimental::TlsServerCredentials(tls);
+  if (security->credentials_ == nullptr) {
+    return absl::InvalidArgumentError(
+        "--tls-cert: gRPC refused the TLS settings");
+  }
+  TransportSecurity* raw = security.get();
+  security->thread_ = std::thread([raw] { raw->Poll(); });
+  return security;
+}
+
+TransportSecurity::~TransportSecurity() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  credentials_.reset();
+  if (!staging_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(staging_dir_, ignored);
+  }
+}
+
+std::string TransportSecurity::identity_path() const {
+  return staging_dir_ + "/identity.pem";
+}
+
+std::string TransportSecurity::client_ca_path() const {
+  return staging_dir_ + "/client-ca.pem";
+}
+
+absl::Status TransportSecurity::Stage(const TlsMaterial& material) {
+  if (!material.client_ca_pem.empty()) {
+    if (absl::Status written =
+            ReplaceFile(client_ca_path(), material.client_ca_pem);
+        !written.ok()) {
+      return written;
+    }
+  }
+  // gRPC reads the key and the chain from this one file (OpenSSL skips the
+  // blocks of the other kind).
+  std::string identity = material.private_key_pem;
+  if (!identity.empty() && identity.back() != '\n') identity += '\n';
+  identity += material.cert_chain_pem;
+  return ReplaceFile(identity_path(), identity);
+}
+
+absl::Status TransportSecurity::ReloadNow() {
+  if (!tls()) return absl::OkStatus();
+  absl::StatusOr<TlsMaterial> material = ReadTlsMaterial(options_);
+  if (!material.ok()) {
+    absl::MutexLock lock(&mutex_);
+    ++stats_.reloads_refused;
+    std::fprintf(stderr,
+                 "loyaltyd: certificates: %s; keeping the certificates "
+                 "served\n",
+                 std::string(material.status().message()).c_str());
+    return material.status();
+  }
+  return Consider(std::move(*material));
+}
+
+absl::Status TransportSecurity::Consider(TlsMaterial material) {
+  absl::MutexLock lock(&mutex_);
+  if (material == served_) return absl::OkStatus();
+  absl::Status checked = CheckTlsMaterial(material);
+  if (checked.ok()) checked = Stage(material);
+  if (!checked.ok()) {
+    // Counted and said once per content: polling comes back to the same
+    // files until they are fixed.
+    if (!(material == last_refused_)) {
+      ++stats_.reloads_refused;
+      std::fprintf(stderr,
+                   "loyaltyd: certificates: %s; keeping the certificates "
+                   "served\n",
+                   std::string(checked.message()).c_str());
+    }
+    last_refused_ = std::move(material);
+    return checked;
+  }
+  served_ = std::move(material);
+  last_refused_ = TlsMaterial();
+  ++stats_.reloads;
+  std::printf("loyaltyd: certificates: serving new certificates from %s\n",
+              options_.tls_cert_path.c_str());
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+void TransportSecurity::Poll() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mutex_);
+      mutex_.AwaitWithTimeout(absl::Condition(&stopping_),
+                              absl::Seconds(options_.tls_reload_interval_s));
+      if (stopping_) return;
+    }
+    // A file missing for a moment (being replaced) is not a change: the
+    // next poll sees the new one.
+    absl::StatusOr<TlsMaterial> material = ReadTlsMaterial(options_);
+    if (material.ok()) Consider(std::move(*material)).IgnoreError();
+  }
+}
+
+CertificateReloadStats TransportSecurity::stats() const {
+  absl::MutexLock lock(&mutex_);
+  return stats_;
 }
 
 }  // namespace loyalty

@@ -37,6 +37,17 @@ void AddGlobalFlags(CLI::App* app, GlobalFlags* flags) {
   app->add_flag("--tls", flags->tls,
                 "TLS trusting the system's roots (implied by --tls-ca)")
       ->envname("LOYALTY_TLS");
+  app->add_option("--tls-client-cert", flags->tls_client_cert_path,
+                  "PEM client certificate (chain) to present, for a loyaltyd "
+                  "that requires one (mutual TLS; with --tls-client-key)")
+      ->envname("LOYALTY_TLS_CLIENT_CERT")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+  app->add_option("--tls-client-key", flags->tls_client_key_path,
+                  "PEM private key of --tls-client-cert (unencrypted)")
+      ->envname("LOYALTY_TLS_CLIENT_KEY")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
   app->add_flag("--json", flags->json,
                 "Print the response as one JSON object (for scripts)");
 }

@@ -42,10 +42,14 @@ struct GlobalFlags {
   // system's roots. Neither: plaintext (a loyaltyd on loopback).
   std::string tls_ca_path;
   bool tls = false;
+  // Mutual TLS: present this PEM certificate (chain) and its key, both or
+  // neither; they imply TLS.
+  std::string tls_client_cert_path;
+  std::string tls_client_key_path;
 };
 
-// Adds --server, --api-key, --timeout-ms, --retries, --json, --tls and
-// --tls-ca to `app`. CLI11
+// Adds --server, --api-key, --timeout-ms, --retries, --json, --tls,
+// --tls-ca, --tls-client-cert and --tls-client-key to `app`. CLI11
 // writes the parsed values into *flags, which must outlive `app`.
 void AddGlobalFlags(CLI::App* app, GlobalFlags* flags);
 

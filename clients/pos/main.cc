@@ -7,7 +7,9 @@
 //       --tls-ca ca.pem --store S001 --terminal till-1 --journal till-1.db
 //
 // --plaintext instead of --tls-ca talks to a loyaltyd on loopback without
-// TLS (the demo). Exit codes: 0 after quit or end of input, 2 for bad flags
+// TLS (the demo). --tls-client-cert and --tls-client-key present the till's
+// certificate to a loyaltyd that requires one (mutual TLS); when the keys
+// file names its subject, the till needs no API key. Exit codes: 0 after quit or end of input, 2 for bad flags
 // or a journal that cannot be used.
 #include <cstdio>
 #include <fstream>
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   CLI::App app{"loyalty-pos: a store terminal's loyalty session"};
   std::string server = "127.0.0.1:50051";
   std::string tls_ca_path;
+  std::string tls_client_cert_path;
+  std::string tls_client_key_path;
   bool plaintext = false;
   loyalty::pos::TillOptions till_options;
   std::string journal_path;
@@ -50,6 +54,13 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", tls_ca_path,
                  "PEM certificate(s) to trust for the server (TLS)")
       ->envname("LOYALTY_TLS_CA");
+  app.add_option("--tls-client-cert", tls_client_cert_path,
+                 "PEM certificate (chain) of this till, for mutual TLS (with "
+                 "--tls-client-key)")
+      ->envname("LOYALTY_TLS_CLIENT_CERT");
+  app.add_option("--tls-client-key", tls_client_key_path,
+                 "PEM private key of --tls-client-cert (unencrypted)")
+      ->envname("LOYALTY_TLS_CLIENT_KEY");
   app.add_flag("--plaintext", plaintext,
                "no TLS (only to a loyaltyd on loopback)");
   app.add_option("--store", till_options.store_id, "this store's id")
@@ -86,22 +97,50 @@ int main(int argc, char** argv) {
                  "loyalty-pos: give exactly one of --tls-ca and --plaintext\n");
     return 2;
   }
-  const char* api_key = std::getenv("LOYALTY_API_KEY");
-  if (api_key == nullptr || *api_key == '\0') {
+  if (tls_client_cert_path.empty() != tls_client_key_path.empty()) {
+    std::fprintf(stderr, "loyalty-pos: %s\n",
+                 tls_client_cert_path.empty()
+                     ? "--tls-client-cert: is required with --tls-client-key"
+                     : "--tls-client-key: is required with --tls-client-cert");
+    return 2;
+  }
+  if (plaintext && !tls_client_cert_path.empty()) {
     std::fprintf(stderr,
-                 "loyalty-pos: LOYALTY_API_KEY must hold the till's API key\n");
+                 "loyalty-pos: --tls-client-cert: needs TLS (--tls-ca), not "
+                 "--plaintext\n");
+    return 2;
+  }
+  // A till whose certificate names its principal needs no key.
+  const char* api_key = std::getenv("LOYALTY_API_KEY");
+  if ((api_key == nullptr || *api_key == '\0') &&
+      tls_client_cert_path.empty()) {
+    std::fprintf(stderr,
+                 "loyalty-pos: LOYALTY_API_KEY must hold the till's API key "
+                 "(or give the till's certificate: --tls-client-cert)\n");
     return 2;
   }
 
   loyalty::client::ClientOptions options;
   options.address = server;
-  options.api_key = api_key;
+  options.api_key = api_key != nullptr ? api_key : "";
   options.call_timeout_ms = timeout_ms;
   options.tls = !plaintext;
   if (!tls_ca_path.empty() &&
       !ReadFile(tls_ca_path, &options.tls_root_certs_pem)) {
     std::fprintf(stderr, "loyalty-pos: --tls-ca: cannot read %s\n",
                  tls_ca_path.c_str());
+    return 2;
+  }
+  if (!tls_client_cert_path.empty() &&
+      !ReadFile(tls_client_cert_path, &options.tls_client_cert_pem)) {
+    std::fprintf(stderr, "loyalty-pos: --tls-client-cert: cannot read %s\n",
+                 tls_client_cert_path.c_str());
+    return 2;
+  }
+  if (!tls_client_key_path.empty() &&
+      !ReadFile(tls_client_key_path, &options.tls_client_key_pem)) {
+    std::fprintf(stderr, "loyalty-pos: --tls-client-key: cannot read %s\n",
+                 tls_client_key_path.c_str());
     return 2;
   }
   // A till waits at most a few seconds before it records a sale offline.

@@ -31,7 +31,7 @@ import yaml
 
 # loyaltyd's flags that name a file the pod must have.
 FILE_FLAGS = ("--program", "--keys-file", "--identifier-key-file",
-              "--tls-cert", "--tls-key")
+              "--tls-cert", "--tls-key", "--tls-client-ca")
 # Flags every deployment passes.
 REQUIRED_FLAGS = ("--listen", "--data-dir", "--program", "--keys-file",
                   "--identifier-key-file")

@@ -58,11 +58,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   loyalty::v1::KeysFile file;
   LEDGER_CHECK(google::protobuf::TextFormat::ParseFromString(text, &file));
   LEDGER_CHECK(file.keys_size() > 0);
-  LEDGER_CHECK(ring->principals_by_key_hash.size() ==
+  LEDGER_CHECK(ring->principals_by_key_hash.size() +
+                   ring->principals_by_cert_subject.size() ==
                static_cast<size_t>(file.keys_size()));
   for (const loyalty::v1::ApiKey& key : file.keys()) {
-    auto found = ring->principals_by_key_hash.find(key.key_sha256_hex());
-    LEDGER_CHECK(found != ring->principals_by_key_hash.end());
+    // Every entry is found by exactly one credential.
+    const auto& by_credential = key.has_client_cert_subject()
+                                    ? ring->principals_by_cert_subject
+                                    : ring->principals_by_key_hash;
+    auto found = by_credential.find(key.has_client_cert_subject()
+                                        ? key.client_cert_subject()
+                                        : key.key_sha256_hex());
+    LEDGER_CHECK(found != by_credential.end());
     LEDGER_CHECK(found->second->name == key.principal());
     LEDGER_CHECK(found->second->role == key.role());
     CheckGrant(*found->second);

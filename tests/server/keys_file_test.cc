@@ -104,6 +104,81 @@ TEST_CASE("each problem of a keys file is refused naming its field",
       "keys[0].partner_id: only ROLE_PARTNER keys have a partner"));
 }
 
+std::string CertEntry(const std::string& principal, const std::string& subject,
+                      const std::string& grant) {
+  return "keys { principal: \"" + principal + "\" client_cert_subject: \"" +
+         subject + "\" " + grant + " }\n";
+}
+
+TEST_CASE("a client certificate subject names a principal, sharing it with "
+          "the principal's API key",
+          "[keys][mtls]") {
+  absl::StatusOr<KeyRing> ring = ParseKeysFile(
+      CertEntry("till-12", "CN=till-12,O=Retailer",
+                "role: ROLE_POS store_ids: \"12\"") +
+          Key("till-12", "k1", "role: ROLE_POS store_ids: \"12\"") +
+          CertEntry("ops", "CN=ops,OU=Operations,O=Retailer",
+                    "role: ROLE_ADMIN"),
+      "keys.textproto");
+  INFO(ring.status().ToString());
+  REQUIRE(ring.ok());
+  CHECK(ring->principals_by_cert_subject.size() == 2);
+  CHECK(ring->principals_by_key_hash.size() == 1);
+  const auto& till = ring->principals_by_cert_subject.at("CN=till-12,O=Retailer");
+  CHECK(till->name == "till-12");
+  CHECK(till->role == loyalty::v1::ROLE_POS);
+  CHECK(till->store_ids == absl::flat_hash_set<std::string>{"12"});
+  CHECK(till == ring->principals_by_key_hash.at(HexEncode(Sha256("k1"))));
+  CHECK(ring->principals_by_cert_subject.at("CN=ops,OU=Operations,O=Retailer")
+            ->role == loyalty::v1::ROLE_ADMIN);
+}
+
+TEST_CASE("each problem of a client certificate entry is refused naming its "
+          "field",
+          "[keys][mtls]") {
+  const std::string admin = "role: ROLE_ADMIN";
+  CHECK(absl::StrContains(
+      RefusalOf("keys { principal: \"a\" role: ROLE_ADMIN }"),
+      "keys[0]: needs key_sha256_hex (an API key) or client_cert_subject"));
+  // The oneof: a key and a subject in one entry.
+  CHECK(absl::StrContains(
+      RefusalOf("keys { principal: \"a\" key_sha256_hex: \"" +
+                HexEncode(Sha256("k")) +
+                "\" client_cert_subject: \"CN=a\" role: ROLE_ADMIN }"),
+      "client_cert_subject"));
+  CHECK(absl::StrContains(RefusalOf(CertEntry("a", "", admin)),
+                          "keys[0].client_cert_subject: must be 1..1024"));
+  CHECK(absl::StrContains(
+      RefusalOf(CertEntry("a", "CN=" + std::string(1022, 'x'), admin)),
+      "keys[0].client_cert_subject: must be 1..1024 characters, got 1025"));
+  // What openssl prints by default, or with its "subject=" prefix.
+  CHECK(absl::StrContains(
+      RefusalOf(CertEntry("a", "subject=CN=a,O=b", admin)),
+      "keys[0].client_cert_subject: \"subject=CN=a,O=b\" is not an RFC 2253 "
+      "subject"));
+  CHECK(absl::StrContains(
+      RefusalOf(CertEntry("a", "O = b, CN = a", admin)),
+      "keys[0].client_cert_subject: \"O = b, CN = a\" is not an RFC 2253"));
+  CHECK(absl::StrContains(RefusalOf(CertEntry("a", "/O=b/CN=a", admin)),
+                          "is not an RFC 2253 subject"));
+  CHECK(absl::StrContains(RefusalOf(CertEntry("a", "till-12", admin)),
+                          "is not an RFC 2253 subject"));
+  CHECK(absl::StrContains(RefusalOf(CertEntry("a", "CN=\\x01", admin)),
+                          "keys[0].client_cert_subject: must be printable"));
+  CHECK(absl::StrContains(RefusalOf(CertEntry("a", "CN=a", admin) +
+                                    CertEntry("b", "CN=a", admin)),
+                          "keys[1].client_cert_subject: the same certificate "
+                          "subject is listed twice"));
+  // A certificate entry keeps its principal's grant like a second key.
+  CHECK(absl::StrContains(
+      RefusalOf(Key("till", "k", "role: ROLE_POS store_ids: \"1\"") +
+                CertEntry("till", "CN=till", "role: ROLE_POS store_ids: \"2\"")),
+      "keys[1]: principal \"till\" has an earlier key with another role"));
+  CHECK(absl::StrContains(
+      RefusalOf(CertEntry("till", "CN=till", "role: ROLE_POS")),
+      "keys[0].store_ids: a ROLE_POS key needs its stores"));
+}
+
 TEST_CASE("rate limits load per role onto its principals, and each "
           "problem is refused naming its field",
           "[keys][limits]") {

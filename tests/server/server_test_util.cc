@@ -62,20 +62,64 @@ std::string ReadWholeFile(const std::string& path) {
 
 }  // namespace
 
-TestCertificate MakeTestCertificate(const std::string& dir) {
-  const std::string cert_path = dir + "/test-cert.pem";
-  const std::string key_path = dir + "/test-key.pem";
-  const std::string command =
-      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 2 -keyout '" +
-      key_path + "' -out '" + cert_path + "' >/dev/null 2>&1";
+namespace {
+
+// Runs `command` (openssl), which must succeed, and reads what it wrote.
+TestCertificate RunOpenssl(const std::string& command,
+                           const std::string& cert_path,
+                           const std::string& key_path) {
   INFO(command);
-  REQUIRE(std::system(command.c_str()) == 0);
-  TestCertificate certificate{ReadWholeFile(cert_path),
-                              ReadWholeFile(key_path)};
+  REQUIRE(std::system((command + " >/dev/null 2>&1").c_str()) == 0);
+  TestCertificate certificate{ReadWholeFile(cert_path), ReadWholeFile(key_path),
+                              cert_path, key_path};
   REQUIRE(!certificate.cert_pem.empty());
   REQUIRE(!certificate.key_pem.empty());
   return certificate;
+}
+
+// P-256 keys: made in milliseconds, where RSA takes a good part of a second.
+constexpr const char* kNewKey =
+    "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+constexpr const char* kLocalNames =
+    "-addext subjectAltName=DNS:localhost,IP:127.0.0.1";
+
+}  // namespace
+
+TestCertificate MakeTestCertificate(const std::string& dir) {
+  const std::string cert_path = dir + "/test-cert.pem";
+  const std::string key_path = dir + "/test-key.pem";
+  return RunOpenssl(std::string("openssl req -x509 ") + kNewKey +
+                        " -subj /CN=localhost " + kLocalNames +
+                        " -days 2 -keyout '" + key_path + "' -out '" +
+                        cert_path + "'",
+                    cert_path, key_path);
+}
+
+TestCertificate MakeTestCa(const std::string& dir, const std::string& name) {
+  const std::string cert_path = dir + "/" + name + ".pem";
+  const std::string key_path = dir + "/" + name + ".key";
+  return RunOpenssl(std::string("openssl req -x509 ") + kNewKey +
+                        " -subj '/O=Loyalty Test/CN=" + name +
+                        "' -days 2 -keyout '" + key_path + "' -out '" +
+                        cert_path + "'",
+                    cert_path, key_path);
+}
+
+TestCertificate IssueTestCertificate(const TestCertificate& ca,
+                                     const std::string& dir,
+                                     const std::string& name,
+                                     const std::string& subject,
+                                     bool expired) {
+  const std::string base = dir + "/" + name;
+  const std::string command =
+      std::string("openssl req ") + kNewKey + " -subj '" + subject + "' " +
+      kLocalNames + " -keyout '" + base + ".key' -out '" + base +
+      ".csr' && openssl x509 -req -in '" + base + ".csr' -CA '" +
+      ca.cert_path + "' -CAkey '" + ca.key_path +
+      "' -set_serial " + std::to_string(std::rand()) +
+      " -copy_extensions copy -days " + (expired ? "-1" : "2") + " -out '" +
+      base + ".pem'";
+  return RunOpenssl(command, base + ".pem", base + ".key");
 }
 
 std::string TestKeysFileText() {

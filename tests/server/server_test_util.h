@@ -41,13 +41,29 @@ class TempDir {
   std::string path_;
 };
 
-// A self-signed certificate for localhost and 127.0.0.1, made by the openssl
-// command in `dir` (valid two days), as PEM text.
+// A certificate and its key, made by the openssl command: PEM text, and the
+// files holding it.
 struct TestCertificate {
   std::string cert_pem;
   std::string key_pem;
+  std::string cert_path;
+  std::string key_path;
 };
+// A self-signed certificate for localhost and 127.0.0.1 in `dir` (valid two
+// days).
 TestCertificate MakeTestCertificate(const std::string& dir);
+// A CA in `dir`, its files named after `name` ("<name>.pem", "<name>.key"),
+// subject "/O=Loyalty Test/CN=<name>" (valid two days).
+TestCertificate MakeTestCa(const std::string& dir, const std::string& name);
+// A certificate `ca` issues in `dir` ("<name>.pem", "<name>.key") for
+// `subject` (openssl's -subj form, "/O=Retailer/CN=till-12"), also valid
+// for localhost and 127.0.0.1 (so it serves as a server's too): valid two
+// days, or expired since yesterday.
+TestCertificate IssueTestCertificate(const TestCertificate& ca,
+                                     const std::string& dir,
+                                     const std::string& name,
+                                     const std::string& subject,
+                                     bool expired = false);
 
 // The options TestServer starts with: 127.0.0.1:0 over `data_dir`, no
 // sweep, an identifier key; a test changes what it needs and passes them on.

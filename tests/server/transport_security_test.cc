@@ -3,6 +3,7 @@
 #include "server/transport_security.h"
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "catch2/catch.hpp"
@@ -41,16 +42,37 @@ TEST_CASE(
     "way out",
     "[server][tls]") {
   TransportSecurityOptions plaintext;
-  auto refused = ListenCredentials("0.0.0.0:50051", plaintext);
+  auto refused = TransportSecurity::Create("0.0.0.0:50051", plaintext);
   REQUIRE(absl::IsInvalidArgument(refused.status()));
   CHECK(refused.status().message().find("--listen: 0.0.0.0:50051") !=
         std::string::npos);
   CHECK(refused.status().message().find("--tls-cert") != std::string::npos);
   CHECK(refused.status().message().find("--allow-plaintext") !=
         std::string::npos);
-  CHECK(ListenCredentials("127.0.0.1:0", plaintext).ok());
+  CHECK(TransportSecurity::Create("127.0.0.1:0", plaintext).ok());
   plaintext.allow_plaintext = true;
-  CHECK(ListenCredentials("0.0.0.0:50051", plaintext).ok());
+  CHECK(TransportSecurity::Create("0.0.0.0:50051", plaintext).ok());
+}
+
+// The files of `pem` in `dir`, named `name`.
+std::string WritePem(const std::string& dir, const std::string& name,
+                     const std::string& pem) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << pem;
+  return path;
+}
+
+// TransportSecurity::Create's refusal of these files, on an address beyond
+// loopback.
+std::string RefusalOf(const std::string& cert_path, const std::string& key_path,
+                      const std::string& client_ca_path = "") {
+  TransportSecurityOptions options;
+  options.tls_cert_path = cert_path;
+  options.tls_key_path = key_path;
+  options.tls_client_ca_path = client_ca_path;
+  auto security = TransportSecurity::Create("0.0.0.0:1", options);
+  REQUIRE(absl::IsInvalidArgument(security.status()));
+  return std::string(security.status().message());
 }
 
 TEST_CASE(
@@ -61,29 +83,58 @@ TEST_CASE(
   TestCertificate certificate = MakeTestCertificate(dir.path());
   std::filesystem::create_directories(dir.path() + "/other");
   TestCertificate other = MakeTestCertificate(dir.path() + "/other");
-  auto message_of = [](const std::string& cert_pem,
-                       const std::string& key_pem) {
-    TransportSecurityOptions options;
-    options.tls_cert_chain_pem = cert_pem;
-    options.tls_private_key_pem = key_pem;
-    auto credentials = ListenCredentials("0.0.0.0:1", options);
-    REQUIRE(absl::IsInvalidArgument(credentials.status()));
-    return std::string(credentials.status().message());
-  };
-  CHECK(message_of(certificate.cert_pem, "") ==
+  const std::string not_pem = WritePem(dir.path(), "not.pem", "not PEM");
+  const std::string empty = WritePem(dir.path(), "empty.pem", "");
+  CHECK(RefusalOf(certificate.cert_path, "") ==
         "--tls-key: is required with --tls-cert");
-  CHECK(message_of("", certificate.key_pem) ==
+  CHECK(RefusalOf("", certificate.key_path) ==
         "--tls-cert: is required with --tls-key");
-  CHECK(message_of("not a certificate", certificate.key_pem)
+  CHECK(RefusalOf(dir.path() + "/missing.pem", certificate.key_path) ==
+        "--tls-cert: cannot read " + dir.path() + "/missing.pem");
+  CHECK(RefusalOf(certificate.cert_path, empty) ==
+        "--tls-key: " + empty + " is empty");
+  CHECK(RefusalOf(not_pem, certificate.key_path)
             .starts_with("--tls-cert: holds no PEM certificate"));
-  CHECK(message_of(certificate.cert_pem, certificate.cert_pem)
+  CHECK(RefusalOf(certificate.cert_path, certificate.cert_path)
             .starts_with("--tls-key: holds no unencrypted PEM private key"));
-  CHECK(message_of(certificate.cert_pem, other.key_pem) ==
+  CHECK(RefusalOf(certificate.cert_path, other.key_path) ==
         "--tls-key: is not the key of the --tls-cert certificate");
   TransportSecurityOptions matching;
-  matching.tls_cert_chain_pem = certificate.cert_pem;
-  matching.tls_private_key_pem = certificate.key_pem;
-  CHECK(ListenCredentials("0.0.0.0:1", matching).ok());
+  matching.tls_cert_path = certificate.cert_path;
+  matching.tls_key_path = certificate.key_path;
+  CHECK(TransportSecurity::Create("0.0.0.0:1", matching).ok());
+}
+
+TEST_CASE(
+    "a client CA that is missing, not PEM, or without TLS, and a reload "
+    "interval out of range, are refused naming the flag",
+    "[server][tls][mtls]") {
+  TempDir dir;
+  TestCertificate certificate = MakeTestCertificate(dir.path());
+  const std::string not_pem = WritePem(dir.path(), "not.pem", "not PEM");
+  CHECK(RefusalOf(certificate.cert_path, certificate.key_path,
+                  dir.path() + "/missing.pem") ==
+        "--tls-client-ca: cannot read " + dir.path() + "/missing.pem");
+  CHECK(RefusalOf(certificate.cert_path, certificate.key_path, not_pem)
+            .starts_with("--tls-client-ca: holds no PEM certificate"));
+  CHECK(RefusalOf("", "", certificate.cert_path)
+            .starts_with("--tls-client-ca: needs --tls-cert and --tls-key"));
+  TransportSecurityOptions options;
+  options.tls_cert_path = certificate.cert_path;
+  options.tls_key_path = certificate.key_path;
+  options.tls_client_ca_path = certificate.cert_path;
+  for (int64_t interval_s : {int64_t{0}, int64_t{86'401}}) {
+    options.tls_reload_interval_s = interval_s;
+    auto security = TransportSecurity::Create("0.0.0.0:1", options);
+    REQUIRE(absl::IsInvalidArgument(security.status()));
+    CHECK(security.status().message().starts_with(
+        "--tls-reload-interval-s: must be between 1 and 86400"));
+  }
+  options.tls_reload_interval_s = 1;
+  auto security = TransportSecurity::Create("0.0.0.0:1", options);
+  REQUIRE(security.ok());
+  CHECK((*security)->tls());
+  CHECK((*security)->requires_client_certificates());
 }
 
 TEST_CASE(
@@ -92,8 +143,9 @@ TEST_CASE(
     "[server][tls]") {
   TempDir dir;
   ServerOptions options = TestServerOptions(dir.path() + "/data");
-  options.transport.tls_cert_chain_pem = "not a certificate";
-  options.transport.tls_private_key_pem = "not a key";
+  options.transport.tls_cert_path =
+      WritePem(dir.path(), "cert.pem", "not a certificate");
+  options.transport.tls_key_path = WritePem(dir.path(), "key.pem", "not a key");
   SystemClock clock;
   auto started =
       LoyaltyServer::Start(loyalty::testing::TestProgram(), options, &clock);
@@ -108,8 +160,8 @@ TEST_CASE(
   TempDir dir;
   TestCertificate certificate = MakeTestCertificate(dir.path());
   ServerOptions options = TestServerOptions(dir.path() + "/data");
-  options.transport.tls_cert_chain_pem = certificate.cert_pem;
-  options.transport.tls_private_key_pem = certificate.key_pem;
+  options.transport.tls_cert_path = certificate.cert_path;
+  options.transport.tls_key_path = certificate.key_path;
   TestServer server(options, nullptr);
 
   grpc::SslCredentialsOptions trust;

@@ -1,13 +1,13 @@
 // The client's transport security against a real loyaltyd: TLS verified
 // against the roots given, a server outside them refused without retries,
-// a client certificate presented when configured, and plaintext only where
-// both sides agree to it on loopback.
+// a client certificate presented to a loyaltyd that requires one (mutual
+// TLS) and refused without it, and plaintext only where both sides agree to
+// it on loopback.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createServer, type TLSSocket } from "node:tls";
 
 import { Channel, LoyaltyClient, LoyaltyError, OutcomeUnknownError } from "../src/index.js";
 import { APP_KEY, Loyaltyd, makeCertificate, type Certificate } from "./support/loyaltyd.js";
@@ -56,41 +56,40 @@ describe("transport security", () => {
     assert.equal(waits, 0, "no retry");
   });
 
-  it("presents its client certificate when given one", async () => {
+  it("presents its client certificate to a loyaltyd that requires one (mutual TLS)", async () => {
+    // The client's self-signed certificate is the one CA loyaltyd accepts.
     const clientCertificate = makeCertificate(scratch, "client");
-    const seen: string[] = [];
-    // A TLS endpoint that asks for a client certificate, notes whose it is
-    // and hangs up: loyaltyd does not ask for one.
-    const endpoint = createServer(
-      {
-        cert: server.certificate!.certPem,
-        key: server.certificate!.keyPem,
-        ca: clientCertificate.certPem,
-        requestCert: true,
-        rejectUnauthorized: true,
-        ALPNProtocols: ["h2"],
-      },
-      (socket: TLSSocket) => {
-        seen.push(String(socket.getPeerCertificate().subject?.CN));
-        socket.destroy();
-      },
-    );
-    await new Promise<void>((resolve) => endpoint.listen(0, "127.0.0.1", resolve));
-    const port = (endpoint.address() as { port: number }).port;
-    const client = new LoyaltyClient({
-      address: `127.0.0.1:${port}`,
-      tls: {
-        rootCertsPem: server.certificate!.certPem,
-        clientCertPem: clientCertificate.certPem,
-        clientKeyPem: clientCertificate.keyPem,
-      },
-      apiKey: APP_KEY,
-      retry: { attemptsMax: 1 },
-    });
-    await client.loyalty.getBalance({ memberId: "ts-tls" }).catch(() => undefined);
-    client.close();
-    await new Promise<void>((resolve) => endpoint.close(() => resolve()));
-    assert.deepEqual(seen, ["localhost"]);
+    const mutual = await Loyaltyd.start({ extraArgs: ["--tls-client-ca", clientCertificate.certPath] });
+    try {
+      const tls = { rootCertsPem: mutual.certificate!.certPem };
+      const presenting = new LoyaltyClient({
+        address: mutual.address,
+        tls: { ...tls, clientCertPem: clientCertificate.certPem, clientKeyPem: clientCertificate.keyPem },
+        apiKey: APP_KEY,
+      });
+      const enrolled = await presenting.loyalty.enrollMember({ context: { channel: Channel.APP }, memberId: "ts-mtls" });
+      assert.equal(enrolled.member?.memberId, "ts-mtls");
+      presenting.close();
+
+      // Without one, or with one loyaltyd's CA did not issue, the handshake
+      // fails: nothing reaches loyaltyd's calls.
+      for (const clientTls of [tls, { ...tls, clientCertPem: stranger.certPem, clientKeyPem: stranger.keyPem }]) {
+        const refused = new LoyaltyClient({
+          address: mutual.address,
+          tls: clientTls,
+          apiKey: APP_KEY,
+          retry: { attemptsMax: 1 },
+        });
+        const refusal = await refused.loyalty.getBalance({ memberId: "ts-mtls" }).then(
+          () => assert.fail("a client without an accepted certificate got through"),
+          (error: unknown) => error,
+        );
+        refused.close();
+        assert.ok(refusal instanceof LoyaltyError, `a refused handshake is an error, got ${String(refusal)}`);
+      }
+    } finally {
+      await mutual.stop();
+    }
   });
 
   it("speaks plaintext on loopback with insecureLoopback, to a plaintext loyaltyd", async () => {

@@ -50,8 +50,9 @@ struct ClientOptions {
   std::string tls_server_name_override;
 
   // Sent as "authorization: Bearer <api_key>" on every call (visible
-  // ASCII, no spaces). Empty sends no credentials: the server then answers
-  // every call UNAUTHENTICATED, which says more than a local refusal would.
+  // ASCII, no spaces). Empty sends no key: the server then answers every
+  // call UNAUTHENTICATED, which says more than a local refusal would, unless
+  // the client certificate's subject names a principal in its keys file.
   std::string api_key;
 
   // Deadline of each attempt, from when it is sent: 1..kCallTimeoutMsMax.

@@ -28,6 +28,7 @@
 #include "ledger/common/clock.h"
 #include "ledger/common/program.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/server.h"
 
 namespace {
@@ -226,7 +227,8 @@ int main(int argc, char** argv) {
                  "time in-flight calls get to finish on shutdown")
       ->check(CLI::Range(0, 600'000))
       ->capture_default_str();
-  app.add_option("--metrics-listen", options.metrics_listen_address,
+  CLI::Option* metrics_listen = app.add_option(
+      "--metrics-listen", options.metrics_listen_address,
                  "host:port serving Prometheus metrics on /metrics (off "
                  "when not given; port 0: any free port)");
   std::string log_format = "logfmt";
@@ -244,6 +246,16 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? 0 : 2;
+  }
+  // Given, it must be an address (an empty one would silently mean "off").
+  if (metrics_listen->count() > 0) {
+    absl::Status address =
+        loyalty::CheckMetricsAddress(options.metrics_listen_address);
+    if (!address.ok()) {
+      std::fprintf(stderr, "loyaltyd: %s\n",
+                   std::string(address.message()).c_str());
+      return 2;
+    }
   }
   // The checks above admit only what these parse.
   options.logger = std::make_shared<loyalty::Logger>(

@@ -72,7 +72,9 @@ class Scrape {
   explicit Scrape(const std::string& text) {
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
       if (absl::ConsumePrefix(&line, "# TYPE ")) {
-        families_.insert(std::string(line.substr(0, line.find(' '))));
+        const size_t space = line.find(' ');
+        families_[std::string(line.substr(0, space))] =
+            std::string(line.substr(space + 1));
         continue;
       }
       if (line.empty() || line.front() == '#') continue;
@@ -105,11 +107,14 @@ class Scrape {
     auto sample = family->second.find(labels);
     return sample == family->second.end() ? -1 : sample->second;
   }
-  const std::set<std::string>& families() const { return families_; }
+  // Each family's type, by name.
+  const std::map<std::string, std::string>& families() const {
+    return families_;
+  }
 
  private:
   std::map<std::string, std::map<Labels, double>> samples_;
-  std::set<std::string> families_;
+  std::map<std::string, std::string> families_;
 };
 
 Scrape::Labels Rpc(const std::string& service, const std::string& method,
@@ -139,16 +144,20 @@ struct LogLines {
   }
 };
 
-std::set<std::string> ListedMetricNames() {
+// deploy/monitoring/metric_names.txt: each family's type, by name.
+std::map<std::string, std::string> ListedMetrics() {
   std::ifstream file(std::string(LOYALTY_SOURCE_DIR) +
                      "/deploy/monitoring/metric_names.txt");
   REQUIRE(file);
-  std::set<std::string> names;
+  std::map<std::string, std::string> metrics;
   std::string line;
   while (std::getline(file, line)) {
-    if (!line.empty() && line.front() != '#') names.insert(line);
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<std::string> words = absl::StrSplit(line, ' ');
+    REQUIRE(words.size() == 2);
+    metrics[words[0]] = words[1];
   }
-  return names;
+  return metrics;
 }
 
 ServerOptions MetricsOptions(const TempDir& dir, LogLines* log) {
@@ -282,8 +291,9 @@ TEST_CASE(
           scrape.Value("loyalty_writer_batches_total"));
     CHECK(scrape.Value("loyalty_writer_batch_commands_sum") == 3);
 
-    // The scrape's families are the listed ones, no more, no fewer.
-    CHECK(scrape.families() == ListedMetricNames());
+    // The scrape's families are the listed ones with their types, no more,
+    // no fewer.
+    CHECK(scrape.families() == ListedMetrics());
 
     // Anything but /metrics is not served.
     CHECK(absl::StrContains(

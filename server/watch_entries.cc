@@ -99,7 +99,8 @@ WatchHub::Lag WatchHub::ConsumerLag() const {
   const uint64_t head = ledger_->DurableSequence();
   Lag lag;
   absl::MutexLock lock(&mutex_);
-  for (const auto& [session_id, cursor] : cursors_) {
+  for (const auto& session : cursors_) {
+    const uint64_t cursor = session.second;
     const uint64_t behind = cursor <= head ? head - cursor + 1 : 0;
     lag.entries_max = std::max(lag.entries_max, behind);
     lag.entries_total += behind;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "catch2/catch_test_macros.hpp"
+#include "catch2/catch.hpp"
 
 namespace loyalty {
 namespace {

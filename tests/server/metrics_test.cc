@@ -25,7 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "catch2/catch_test_macros.hpp"
+#include "catch2/catch.hpp"
 #include "tests/server/server_test_util.h"
 
 namespace loyalty::testing {

@@ -41,19 +41,19 @@ absl::string_view LogLevelName(LogLevel level);
 // One key=value of a line. Strings are quoted when they need it (logfmt)
 // or always (JSON); numbers and booleans never are.
 struct LogField {
-  LogField(absl::string_view key, absl::string_view text)
-      : key(key), value(std::string(text)) {}
-  LogField(absl::string_view key, const std::string& text)
-      : key(key), value(text) {}
-  LogField(absl::string_view key, const char* text)
-      : key(key), value(std::string(text)) {}
-  LogField(absl::string_view key, int64_t number) : key(key), value(number) {}
-  LogField(absl::string_view key, int number)
-      : key(key), value(int64_t{number}) {}
-  LogField(absl::string_view key, uint64_t number)
-      : key(key), value(static_cast<int64_t>(number)) {}
-  LogField(absl::string_view key, double number) : key(key), value(number) {}
-  LogField(absl::string_view key, bool flag) : key(key), value(flag) {}
+  LogField(absl::string_view name, absl::string_view text)
+      : key(name), value(std::string(text)) {}
+  LogField(absl::string_view name, const std::string& text)
+      : key(name), value(text) {}
+  LogField(absl::string_view name, const char* text)
+      : key(name), value(std::string(text)) {}
+  LogField(absl::string_view name, int64_t number) : key(name), value(number) {}
+  LogField(absl::string_view name, int number)
+      : key(name), value(int64_t{number}) {}
+  LogField(absl::string_view name, uint64_t number)
+      : key(name), value(static_cast<int64_t>(number)) {}
+  LogField(absl::string_view name, double number) : key(name), value(number) {}
+  LogField(absl::string_view name, bool flag) : key(name), value(flag) {}
 
   absl::string_view key;  // A plain identifier: [a-z_]+, never escaped.
   std::variant<std::string, int64_t, double, bool> value;

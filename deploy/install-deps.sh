@@ -14,12 +14,15 @@ packages=(
   libsqlite3-dev
   # loyaltyd's allocator (server/CMakeLists.txt says why).
   libjemalloc-dev
+  # loyaltyd --metrics-listen: the Prometheus client and its HTTP listener.
+  prometheus-cpp-dev
   git ca-certificates
   # Tests make TLS certificates with the openssl command.
   openssl
   # Program time zones (ProgramConfig.time_zone) other than UTC.
   tzdata
-  # tests/deploy/k8s_manifests_test.py parses the Kubernetes manifests.
+  # tests/deploy/k8s_manifests_test.py parses the Kubernetes manifests (and
+  # monitoring_test.py the alert rules).
   python3-yaml
   # libFuzzer builds (tests/fuzz/run_fuzzers.sh): clang and its runtimes.
   clang-14 libclang-rt-14-dev

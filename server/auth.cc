@@ -199,6 +199,11 @@ absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authorize(
     const MemberReader& members) const {
   LEDGER_ASSIGN_OR_RETURN(std::shared_ptr<const Principal> principal,
                           Authenticate(context));
+  if (observer_ != nullptr) {
+    observer_->OnAuthenticated(
+        context, *principal,
+        scope.context != nullptr ? scope.context->request_id() : "");
+  }
   if (principal->rate_limit.has_value()) {
     LEDGER_RETURN_IF_ERROR(
         rate_limiter_.Admit(principal->name, *principal->rate_limit));

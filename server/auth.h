@@ -65,6 +65,19 @@ struct CallScope {
 using MemberReader =
     std::function<absl::StatusOr<loyalty::v1::Member>(absl::string_view)>;
 
+// Told of a call's principal as soon as its key is known, before the rate
+// limit and the permission checks (the request log and metrics,
+// server/metrics.h). Called on the call's thread; must be cheap.
+class AuthObserver {
+ public:
+  virtual ~AuthObserver() = default;
+  // `request_id` is the request's context.request_id; empty when it has
+  // none.
+  virtual void OnAuthenticated(const grpc::ServerContextBase& context,
+                               const Principal& principal,
+                               absl::string_view request_id) = 0;
+};
+
 class Authenticator {
  public:
   // `clock` (for the rate limits) outlives the authenticator.
@@ -87,6 +100,9 @@ class Authenticator {
                              absl::string_view method, const CallScope& scope,
                              const MemberReader& members);
 
+  // Set once, before any call; null: nobody is told.
+  void set_observer(AuthObserver* observer) { observer_ = observer; }
+
   // Authenticate, the principal's rate limit, then Permit: the one
   // authorization step of every call.
   absl::StatusOr<std::shared_ptr<const Principal>> Authorize(
@@ -98,6 +114,7 @@ class Authenticator {
   mutable absl::Mutex mutex_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(mutex_);
   mutable RateLimiter rate_limiter_;
+  AuthObserver* observer_ = nullptr;
 };
 
 }  // namespace loyalty

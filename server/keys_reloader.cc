@@ -1,17 +1,17 @@
 #include "server/keys_reloader.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace loyalty {
 
 KeysReloader::KeysReloader(std::string path, std::string loaded_content,
-                           Authenticator* auth, int64_t poll_interval_ms)
+                           Authenticator* auth, int64_t poll_interval_ms,
+                           Logger* logger)
     : path_(std::move(path)),
       auth_(auth),
       poll_interval_ms_(poll_interval_ms),
+      logger_(logger),
       last_content_(std::move(loaded_content)) {
   if (poll_interval_ms_ > 0) thread_ = std::thread([this] { Poll(); });
 }
@@ -33,8 +33,10 @@ absl::Status KeysReloader::ReloadNow() {
 
 absl::Status KeysReloader::Refuse(const absl::Status& problem) {
   ++stats_.reloads_refused;
-  std::fprintf(stderr, "loyaltyd: keys: %s; keeping the %d keys loaded\n",
-               std::string(problem.message()).c_str(), auth_->key_count());
+  logger_->Warn("keys file refused; keeping the keys loaded",
+                {{"file", path_},
+                 {"keys", auth_->key_count()},
+                 {"error", problem.message()}});
   return problem;
 }
 
@@ -46,16 +48,9 @@ absl::Status KeysReloader::Load(const std::string& content) {
   const size_t subjects = keys->principals_by_cert_subject.size();
   auth_->ReplaceKeys(std::move(*keys));
   ++stats_.reloads;
-  if (subjects == 0) {
-    std::printf("loyaltyd: keys: loaded %zu keys from %s\n", count,
-                path_.c_str());
-  } else {
-    std::printf(
-        "loyaltyd: keys: loaded %zu keys and %zu client certificate "
-        "subjects from %s\n",
-        count, subjects, path_.c_str());
-  }
-  std::fflush(stdout);
+  logger_->Info("keys loaded", {{"file", path_},
+                                {"keys", count},
+                                {"client_certificate_subjects", subjects}});
   return absl::OkStatus();
 }
 

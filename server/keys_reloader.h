@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/auth.h"
+#include "server/log.h"
 
 namespace loyalty {
 
@@ -31,9 +32,10 @@ struct KeysReloadStats {
 class KeysReloader {
  public:
   // `loaded_content` is what `auth` was built from. Polls every
-  // `poll_interval_ms` (0: only ReloadNow). `auth` outlives the reloader.
+  // `poll_interval_ms` (0: only ReloadNow). Logs each load or refusal to
+  // `logger`. `auth` and `logger` outlive the reloader.
   KeysReloader(std::string path, std::string loaded_content,
-               Authenticator* auth, int64_t poll_interval_ms);
+               Authenticator* auth, int64_t poll_interval_ms, Logger* logger);
   // Stops and joins the polling thread.
   ~KeysReloader();
   KeysReloader(const KeysReloader&) = delete;
@@ -50,13 +52,14 @@ class KeysReloader {
   // Loads `content` (what the file held just now) and reports the outcome.
   absl::Status Load(const std::string& content) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
       mutex_);
-  // Counts and prints a load that kept the keys before; returns `problem`.
+  // Counts and logs a load that kept the keys before; returns `problem`.
   absl::Status Refuse(const absl::Status& problem)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const std::string path_;
   Authenticator* const auth_;
   const int64_t poll_interval_ms_;
+  Logger* const logger_;
   mutable absl::Mutex mutex_;
   // The content last loaded or refused: polling reloads only a change.
   std::string last_content_ ABSL_GUARDED_BY(mutex_);

@@ -10,6 +10,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
 #include "ledger/common/limits.h"
 #include "ledger/common/status_util.h"
 #include "server/async_call.h"
@@ -86,6 +87,9 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
         "positive");
   }
   LEDGER_RETURN_IF_ERROR(CheckBackupDir(options.backup_dir, options.data_dir));
+  if (!options.metrics_listen_address.empty()) {
+    LEDGER_RETURN_IF_ERROR(CheckMetricsAddress(options.metrics_listen_address));
+  }
   // Checked before storage opens, so a bad certificate or keys file changes
   // nothing.
   absl::StatusOr<std::unique_ptr<TransportSecurity>> transport =
@@ -124,14 +128,50 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   server->clock_ = clock;
   server->started_at_ms_ = clock->NowMs();
   server->transport_ = std::move(*transport);
+  server->logger_ = options.logger != nullptr
+                        ? options.logger
+                        : std::make_shared<Logger>(LogFormat::kLogfmt,
+                                                   LogLevel::kInfo);
+  // Listening before storage opens, so an address in use changes nothing.
+  if (!options.metrics_listen_address.empty()) {
+    LEDGER_ASSIGN_OR_RETURN(
+        server->metrics_,
+        MetricsEndpoint::Start(options.metrics_listen_address));
+  }
   LEDGER_ASSIGN_OR_RETURN(server->store_,
                           RocksDbStore::Open(options.data_dir, options.rocksdb));
   server->auth_ = std::make_unique<Authenticator>(std::move(*keys), clock);
+  // The interceptor runs when someone reads what it produces: the metrics,
+  // or request lines at the logger's level (info; warn for server faults).
+  if (server->metrics_ != nullptr ||
+      server->logger_->Enabled(LogLevel::kWarn)) {
+    server->rpc_registry_ = std::make_shared<prometheus::Registry>();
+    server->rpc_observer_ = std::make_unique<RpcObserver>(
+        server->rpc_registry_.get(), server->logger_.get());
+    server->auth_->set_observer(server->rpc_observer_.get());
+  }
   server->unknown_codes_ = std::make_unique<UnknownCodeLimiter>(
       clock, options.unknown_coupon_lookups_per_minute);
+  LedgerOptions ledger_options = options.ledger;
+  ledger_options.on_write_failure = [logger = server->logger_](
+                                        const absl::Status& failure) {
+    logger->Error("storage write failed; refusing writes until restarted",
+                  {{"error", failure.message()}});
+  };
   LEDGER_ASSIGN_OR_RETURN(
       server->ledger_, Ledger::Open(server->store_.get(), std::move(program),
-                                    clock, options.ledger));
+                                    clock, std::move(ledger_options)));
+  // Counted before any call can enroll anyone: the members gauge adds the
+  // ledger's count of members enrolled since it opened.
+  uint64_t members_at_open = 0;
+  if (server->metrics_ != nullptr) {
+    absl::StatusOr<uint64_t> members = CountMembers(*server->store_);
+    if (!members.ok()) {
+      server->ledger_->Shutdown();
+      return members.status();
+    }
+    members_at_open = *members;
+  }
   server->background_ = std::make_unique<BackgroundRunner>();
   server->watches_ = std::make_unique<WatchHub>(
       server->ledger_.get(), clock, options.watch_streams_max);
@@ -159,6 +199,13 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   for (int i = 0; i < options.completion_threads; ++i) {
     server->queues_.push_back(builder.AddCompletionQueue());
   }
+  if (server->rpc_observer_ != nullptr) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(server->rpc_observer_->MakeInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->ledger_->Shutdown();
@@ -168,10 +215,20 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   }
   server->keys_reloader_ = std::make_unique<KeysReloader>(
       options.keys_file, std::move(*keys_content), server->auth_.get(),
-      options.keys_poll_interval_ms);
+      options.keys_poll_interval_ms, server->logger_.get());
   if (options.sweep_interval_ms > 0) {
     server->sweeper_ = std::make_unique<Sweeper>(server->ledger_.get(),
                                                  options.sweep_interval_ms);
+  }
+  if (server->metrics_ != nullptr) {
+    server->metrics_->Serve(server->rpc_registry_);
+    server->metrics_->Serve(std::make_shared<LedgerCollectable>(
+        LedgerMetricsSources{server->ledger_.get(), server->store_.get(),
+                             server->watches_.get(), server->sweeper_.get(),
+                             server->keys_reloader_.get(), clock,
+                             members_at_open,
+                             options.ledger.queue_commands_max,
+                             server->started_at_ms_}));
   }
   for (auto& queue : server->queues_) {
     for (MethodRow& row : server->methods_) row.served->Arm(queue.get());
@@ -201,6 +258,8 @@ absl::Status LoyaltyServer::ReloadKeys() {
 void LoyaltyServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // No scrape reads what the steps below take apart.
+  metrics_.reset();
   // Change streams never end by themselves: end them (UNAVAILABLE, saying
   // where to resume) while the queues still carry their last responses.
   if (watches_ != nullptr) watches_->Stop();
@@ -221,6 +280,7 @@ void LoyaltyServer::Shutdown() {
   for (auto& poller : pollers_) poller.join();
   server_.reset();
   transport_.reset();  // After the server: stops watching certificates.
+  if (auth_ != nullptr) auth_->set_observer(nullptr);
   ledger_.reset();
   store_.reset();  // Closes RocksDB.
 }

@@ -26,7 +26,9 @@
 #include "server/background.h"
 #include "server/backups.h"
 #include "server/keys_reloader.h"
+#include "server/log.h"
 #include "server/method_table.h"
+#include "server/metrics.h"
 #include "server/sweeper.h"
 #include "server/transport_security.h"
 #include "server/unknown_code_limiter.h"
@@ -73,6 +75,12 @@ struct ServerOptions {
   std::string backup_dir;
   LedgerOptions ledger;
   RocksDbOptions rocksdb;
+  // host:port serving Prometheus metrics on /metrics (server/metrics.h);
+  // empty: no metrics endpoint. Port 0 picks a free port (metrics_port()).
+  std::string metrics_listen_address;
+  // Where loyaltyd's events and request log go (server/log.h); null: logfmt
+  // at info on stderr.
+  std::shared_ptr<Logger> logger;
 };
 
 
@@ -86,6 +94,11 @@ class LoyaltyServer {
   ~LoyaltyServer();  // Shutdown().
 
   int port() const { return port_; }
+  // The metrics endpoint's port; 0 without metrics_listen_address.
+  int metrics_port() const {
+    return metrics_ != nullptr ? metrics_->port() : 0;
+  }
+  Logger& logger() { return *logger_; }
   // The served methods with who may call each (for the role tests).
   const std::vector<MethodRow>& methods() const { return methods_; }
   Ledger& ledger() { return *ledger_; }
@@ -119,6 +132,12 @@ class LoyaltyServer {
   const Clock* clock_ = nullptr;
   int64_t started_at_ms_ = 0;
   std::unique_ptr<TransportSecurity> transport_;
+  std::shared_ptr<Logger> logger_;
+  // The request metrics and log; declared before everything that refers to
+  // it (the authenticator, the gRPC server) so that it is destroyed after.
+  std::shared_ptr<prometheus::Registry> rpc_registry_;
+  std::unique_ptr<RpcObserver> rpc_observer_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Authenticator> auth_;

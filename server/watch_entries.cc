@@ -52,6 +52,7 @@ WatchHub::WatchHub(Ledger* ledger, const Clock* clock, int streams_max)
 WatchHub::~WatchHub() { Stop(); }
 
 void WatchHub::Serve(WatchEntriesCall* call) {
+  uint64_t session_id = 0;
   {
     absl::MutexLock lock(&mutex_);
     if (stopping_) {
@@ -70,12 +71,14 @@ void WatchHub::Serve(WatchEntriesCall* call) {
     }
     ++stats_.streams;
     ++stats_.streams_total;
+    session_id = stats_.streams_total;
   }
   // Detached: Stop waits for the session count instead, and a session
   // touches nothing of the hub's after it counts itself out.
-  std::thread([this, call] {
-    RunSession(call);
+  std::thread([this, call, session_id] {
+    RunSession(session_id, call);
     absl::MutexLock lock(&mutex_);
+    cursors_.erase(session_id);
     --stats_.streams;
   }).detach();
 }
@@ -92,7 +95,20 @@ WatchHub::Stats WatchHub::stats() const {
   return stats_;
 }
 
-void WatchHub::RunSession(WatchEntriesCall* call) {
+WatchHub::Lag WatchHub::ConsumerLag() const {
+  const uint64_t head = ledger_->DurableSequence();
+  Lag lag;
+  absl::MutexLock lock(&mutex_);
+  for (const auto& session : cursors_) {
+    const uint64_t cursor = session.second;
+    const uint64_t behind = cursor <= head ? head - cursor + 1 : 0;
+    lag.entries_max = std::max(lag.entries_max, behind);
+    lag.entries_total += behind;
+  }
+  return lag;
+}
+
+void WatchHub::RunSession(uint64_t session_id, WatchEntriesCall* call) {
   const loyalty::v1::WatchEntriesRequest& request = call->request();
   absl::StatusOr<EntryFilter> filter = EntryFilter::FromRequest(request);
   if (!filter.ok()) return call->Finish(filter.status());
@@ -152,6 +168,7 @@ void WatchHub::RunSession(WatchEntriesCall* call) {
     }
     {
       absl::MutexLock lock(&mutex_);
+      cursors_[session_id] = cursor;
       if (stopping_) {
         return call->Finish(WithReason(
             absl::UnavailableError(absl::StrCat(

@@ -24,6 +24,7 @@
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "ledger/common/clock.h"
 #include "ledger/engine/ledger.h"
@@ -74,8 +75,19 @@ class WatchHub {
 
   Stats stats() const;
 
+  // How far the open streams are behind the durable head: entries at or
+  // below the head that a stream has not examined yet (what its consumer
+  // still has to receive), the largest and the sum over open streams. A
+  // stream publishes its cursor once per response it reads, so the figure
+  // may lag the truth by one response (kEntriesPerResponseMax entries).
+  struct Lag {
+    uint64_t entries_max = 0;
+    uint64_t entries_total = 0;
+  };
+  Lag ConsumerLag() const;
+
  private:
-  void RunSession(WatchEntriesCall* call);
+  void RunSession(uint64_t session_id, WatchEntriesCall* call);
 
   Ledger* const ledger_;
   const Clock* const clock_;
@@ -83,6 +95,8 @@ class WatchHub {
   mutable absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   Stats stats_ ABSL_GUARDED_BY(mutex_);
+  // Each open session's cursor (the next sequence it examines), by session.
+  absl::flat_hash_map<uint64_t, uint64_t> cursors_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace loyalty

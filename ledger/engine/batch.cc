@@ -239,6 +239,7 @@ LedgerEntry Batch::Append(
     dirty_orders_[order_key] = true;
   }
   ++entries_appended_;
+  if (entry.kind() == loyalty::v1::ENTRY_KIND_ENROLL) ++members_enrolled_;
   writes_.Add(Family::kMemberEntries,
               MemberEntryKey(entry.member_id(), entry.sequence()), "");
   // The wallet index, like the statement index, follows from the entry

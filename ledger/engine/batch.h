@@ -132,6 +132,8 @@ class Batch {
   // The ledger's random source: member ids and codes are drawn from it.
   RandomSource& random() { return *random_; }
   uint64_t entries_appended() const { return entries_appended_; }
+  // ENROLL entries appended: the members this batch created.
+  uint64_t members_enrolled() const { return members_enrolled_; }
   bool has_writes() const {
     return !writes_.empty() || !staged_records_.empty();
   }
@@ -146,6 +148,7 @@ class Batch {
   RandomSource* const random_;
   WriteSet writes_;
   uint64_t entries_appended_ = 0;
+  uint64_t members_enrolled_ = 0;
   MemberCache* const cache_;
   const CacheUse cache_use_;
   // Members read or changed in this batch; `dirty_` names the changed ones.

@@ -264,6 +264,7 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
   // The store as the batch before left it, whether or not it is synced yet.
   const PendingWritesReader reader(store_, pending_writes_);
   Batch batch(&reader, head_, now_ms, random_, &member_cache_);
+  uint64_t replays = 0;
   for (auto& command : commands) {
     if (command->dry_run) {
       // The same rules against the stored state, in a batch of its own
@@ -273,12 +274,14 @@ void Ledger::ProcessBatch(std::deque<std::unique_ptr<QueuedCommand>> commands) {
       Execute(*command, scratch);
       continue;
     }
-    Execute(*command, batch);
+    if (Execute(*command, batch)) ++replays;
   }
 
   DecidedBatch decided;
   decided.commands = std::move(commands);
   decided.entries = batch.entries_appended();
+  decided.replays = replays;
+  decided.members_enrolled = batch.members_enrolled();
   if (batch.has_writes()) {
     decided.writes = std::make_shared<const WriteSet>(batch.Finish());
   }
@@ -376,9 +379,15 @@ void Ledger::Sync(DecidedBatch decided) {
       stats_.write_us_total += write_us;
       stats_.write_us_max = std::max(stats_.write_us_max, write_us);
       stats_.write_us_histogram[Log2Bucket(write_us)] += 1;
+      stats_.replays += decided.replays;
+      stats_.members_enrolled += decided.members_enrolled;
     } else {
       write_failure_ = written;
+      stats_.writes_refused = true;
     }
+  }
+  if (!written.ok() && options_.on_write_failure) {
+    options_.on_write_failure(written);
   }
   if (!written.ok()) {
     for (auto& command : decided.commands) {
@@ -448,16 +457,16 @@ absl::Status Ledger::CheckEventAge(int64_t occurred_at_ms,
       loyalty::v1::ERROR_REASON_EVENT_TOO_OLD);
 }
 
-void Ledger::Execute(QueuedCommand& command, Batch& batch) {
+bool Ledger::Execute(QueuedCommand& command, Batch& batch) {
   if (!command.remembered()) {
     command.outcome = command.Decide(rules_, batch);
-    return;
+    return false;
   }
   absl::StatusOr<std::optional<RequestRecord>> earlier =
       batch.FindRequest(command.request_key);
   if (!earlier.ok()) {
     command.outcome = earlier.status();
-    return;
+    return false;
   }
   if (earlier->has_value()) {
     const RequestRecord& record = **earlier;
@@ -467,10 +476,10 @@ void Ledger::Execute(QueuedCommand& command, Batch& batch) {
               "context.request_id: already used for a different request; "
               "use a new request id for a new request"),
           loyalty::v1::ERROR_REASON_REQUEST_ID_REUSED);
-      return;
+      return false;
     }
     command.outcome = Replay(record, command);
-    return;
+    return true;
   }
 
   // After the replay check: a retry of an event applied while it was young
@@ -488,9 +497,10 @@ void Ledger::Execute(QueuedCommand& command, Batch& batch) {
     record.set_status_message(std::string(command.outcome.message()));
     record.set_error_reason(ReasonOf(command.outcome));
   } else {
-    return;  // Storage trouble: not an answer to remember.
+    return false;  // Storage trouble: not an answer to remember.
   }
   batch.Remember(command.request_key, std::move(record));
+  return false;
 }
 
 absl::StatusOr<loyalty::v1::VerifyLedgerResponse> Ledger::Verify() const {

@@ -58,6 +58,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,9 @@ struct LedgerOptions {
   // only on the writer thread. Null: the operating system's cryptographic
   // source. A test sets a seeded one to replay a run exactly.
   RandomSource* random_source = nullptr;
+  // Called once, on the syncer thread, when a batch write fails (the
+  // ledger refuses writes from then on); loyaltyd logs it. May be empty.
+  std::function<void(const absl::Status&)> on_write_failure;
 };
 
 struct WriterStats {
@@ -135,6 +139,12 @@ struct WriterStats {
   uint64_t member_cache_size = 0;
   // write_us_histogram[k]: batch writes of 2^k .. 2^(k+1)-1 microseconds.
   std::array<uint64_t, kHistogramBuckets> write_us_histogram{};
+  // Retries answered with the remembered outcome (idempotent replays),
+  // and members enrolled (ENROLL entries), in synced batches since start.
+  uint64_t replays = 0;
+  uint64_t members_enrolled = 0;
+  // A write failed: the ledger refuses writes until it is reopened.
+  bool writes_refused = false;
 };
 
 class Ledger {
@@ -283,6 +293,8 @@ class Ledger {
     std::shared_ptr<const WriteSet> writes;
     loyalty::storage::v1::LedgerHead head;
     uint64_t entries = 0;
+    uint64_t replays = 0;
+    uint64_t members_enrolled = 0;
     uint64_t apply_us = 0;
     // Refused before deciding: an earlier write failed.
     bool refused = false;
@@ -304,7 +316,8 @@ class Ledger {
   void CompleterLoop();
   // Idempotency around the rule: a known request id replays (or is
   // refused as reused), a new one is decided and its outcome remembered.
-  void Execute(QueuedCommand& command, Batch& batch);
+  // Returns whether the outcome was a replay of a remembered one.
+  bool Execute(QueuedCommand& command, Batch& batch);
   // FailedPrecondition (EVENT_TOO_OLD) when an event dated occurred_at_ms
   // (0: now) is older than the program's event_age_max_hours at now_ms.
   absl::Status CheckEventAge(int64_t occurred_at_ms, int64_t now_ms) const;

@@ -365,4 +365,30 @@ int64_t RocksDbStore::ApproximateMemoryBytes() const {
   return static_cast<int64_t>(total);
 }
 
+RocksDbStore::Figures RocksDbStore::ReadFigures() const {
+  auto summed = [this](const char* property) {
+    uint64_t value = 0;
+    return db_->GetAggregatedIntProperty(property, &value)
+               ? static_cast<int64_t>(value)
+               : int64_t{0};
+  };
+  // DB-wide properties: asked of the default family once.
+  auto db_wide = [this](const char* property) {
+    uint64_t value = 0;
+    return db_->GetIntProperty(property, &value) ? static_cast<int64_t>(value)
+                                                 : int64_t{0};
+  };
+  Figures figures;
+  figures.sst_files_bytes = summed("rocksdb.total-sst-files-size");
+  figures.pending_compaction_bytes =
+      summed("rocksdb.estimate-pending-compaction-bytes");
+  figures.immutable_memtables = summed("rocksdb.num-immutable-mem-table");
+  figures.running_compactions = db_wide("rocksdb.num-running-compactions");
+  figures.background_errors = db_wide("rocksdb.background-errors");
+  figures.writes_stopped = db_wide("rocksdb.is-write-stopped");
+  figures.delayed_write_rate_bytes =
+      db_wide("rocksdb.actual-delayed-write-rate");
+  return figures;
+}
+
 }  // namespace loyalty

@@ -70,6 +70,19 @@ class RocksDbStore final : public LedgerStore {
   // readers); for metrics.
   int64_t ApproximateMemoryBytes() const;
 
+  // RocksDB's own figures an operator watches (loyaltyd's metrics), summed
+  // over the column families; a figure RocksDB cannot give is 0.
+  struct Figures {
+    int64_t sst_files_bytes = 0;           // rocksdb.total-sst-files-size
+    int64_t pending_compaction_bytes = 0;  // ...estimate-pending-compaction-bytes
+    int64_t running_compactions = 0;       // ...num-running-compactions
+    int64_t immutable_memtables = 0;       // ...num-immutable-mem-table
+    int64_t background_errors = 0;         // ...background-errors, since open
+    int64_t writes_stopped = 0;            // ...is-write-stopped (0 or 1)
+    int64_t delayed_write_rate_bytes = 0;  // ...actual-delayed-write-rate
+  };
+  Figures ReadFigures() const;
+
  private:
   friend class RocksDbSnapshot;
   RocksDbStore() = default;

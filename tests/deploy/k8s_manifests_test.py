@@ -646,6 +646,22 @@ def check_container(ctx, sts, pod, container, volumes, claims, pod_labels, grace
     elif not port_text.isdigit() or int(port_text) != grpc_port:
         problems.add(where, f"{field}.args --listen",
                      f"{listen!r} is not the grpc containerPort {grpc_port}")
+    metrics_port = ports.get("metrics")
+    if "--metrics-listen" in flags:
+        metrics = str(flags["--metrics-listen"])
+        metrics_host, _, metrics_port_text = metrics.rpartition(":")
+        if metrics_host not in ("0.0.0.0", "[::]"):
+            problems.add(where, f"{field}.args --metrics-listen", f"{metrics!r}: "
+                         "listen on 0.0.0.0 (or [::]) so Prometheus reaches the pod")
+        if metrics_port is None:
+            problems.add(where, f"{field}.ports", "no port named metrics for "
+                         "--metrics-listen")
+        elif not metrics_port_text.isdigit() or int(metrics_port_text) != metrics_port:
+            problems.add(where, f"{field}.args --metrics-listen",
+                         f"{metrics!r} is not the metrics containerPort {metrics_port}")
+    elif metrics_port is not None:
+        problems.add(where, f"{field}.ports", "a port named metrics, but no "
+                     "--metrics-listen: nothing listens on it")
     for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
         check_probe(ctx, where, f"{field}.{probe_name}", container.get(probe_name),
                     probe_name != "startupProbe", grpc_port, tls)
@@ -666,7 +682,7 @@ def check_container(ctx, sts, pod, container, volumes, claims, pod_labels, grace
     # The Services that select this pod.
     services = [s for s in ctx.of_kind("Service")]
     for service in services:
-        check_service(ctx, service, pod_labels, container, grpc_port)
+        check_service(ctx, service, pod_labels, container, grpc_port, metrics_port)
     return set(mounts.values())
 
 
@@ -701,7 +717,7 @@ def check_probe(ctx, where, field, probe, required, grpc_port, tls):
                      "image has no probe command")
 
 
-def check_service(ctx, service, pod_labels, container, grpc_port):
+def check_service(ctx, service, pod_labels, container, grpc_port, metrics_port):
     problems = ctx.problems
     spec = service.obj.get("spec") or {}
     where = service.where
@@ -723,6 +739,12 @@ def check_service(ctx, service, pod_labels, container, grpc_port):
         if target not in ("grpc", grpc_port):
             problems.add(where, "spec.ports[grpc].targetPort", f"{target!r} is not "
                          f"the container's grpc port ({grpc_port}, or its name)")
+    for port in [p for p in ports if p.get("name") == "metrics"]:
+        target = port.get("targetPort", port.get("port"))
+        if metrics_port is None or target not in ("metrics", metrics_port):
+            problems.add(where, "spec.ports[metrics].targetPort", f"{target!r} is "
+                         f"not the container's metrics port ({metrics_port}, or "
+                         "its name)")
 
 
 # ---------------------------------------------------------------------------
@@ -990,6 +1012,15 @@ def manifest_mutations():
              {"app.kubernetes.io/name": "other"}), "spec.selector"),
         ("service targetPort off",
          lambda m: service_of(m)["spec"]["ports"][0].update(targetPort=8080), "targetPort"),
+        ("metrics flag off its port",
+         lambda m: set_flag(m, "--metrics-listen", "0.0.0.0:9090"),
+         "not the metrics containerPort"),
+        ("metrics on loopback only",
+         lambda m: set_flag(m, "--metrics-listen", "127.0.0.1:9464"),
+         "so Prometheus reaches the pod"),
+        ("service metrics targetPort off",
+         lambda m: service_of(m)["spec"]["ports"][1].update(targetPort=9090),
+         "spec.ports[metrics].targetPort"),
         ("service port unnamed",
          lambda m: service_of(m)["spec"]["ports"][0].pop("name"), "no port named grpc"),
         ("service of type LoadBalancer",

@@ -62,16 +62,16 @@ expect 3 "a key not in the file is unknown" -- as new-till-key balance --member 
 contains "$err" "UNAUTHENTICATED"
 
 # Rollover, step 1: the new key beside the old one, same principal; SIGHUP.
-lines_before=$(grep -c "loyaltyd: keys: loaded" "$work/loyaltyd.log" || true)
+lines_before=$(grep -c 'msg="keys loaded"' "$work/loyaltyd.log" || true)
 write_keys "$(key_entry ops ops-key role: ROLE_ADMIN)
 $(key_entry till-12 old-till-key role: ROLE_POS store_ids: '"store-12"')
 $(key_entry till-12 new-till-key role: ROLE_POS store_ids: '"store-12"')"
 kill -HUP "$server_pid"
 for _ in $(seq 1 100); do
-  (( $(grep -c "loyaltyd: keys: loaded" "$work/loyaltyd.log" || true) > lines_before )) && break
+  (( $(grep -c 'msg="keys loaded"' "$work/loyaltyd.log" || true) > lines_before )) && break
   sleep 0.1
 done
-contains "$(cat "$work/loyaltyd.log")" "loyaltyd: keys: loaded 3 keys from $keys"
+contains "$(cat "$work/loyaltyd.log")" "msg=\"keys loaded\" file=$keys keys=3"
 expect 0 "after SIGHUP the new key works" -- as new-till-key earn --member alice \
   --order T-3 --currency EUR --channel pos --store store-12 --line MUG,home,1,899
 expect 0 "and the old one still does" -- as old-till-key balance --member alice
@@ -89,10 +89,10 @@ contains "$out" "replayed"
 write_keys 'keys { principal: "ops" key_sha256_hex: '
 kill -HUP "$server_pid"
 for _ in $(seq 1 100); do
-  grep -q "keeping the 3 keys loaded" "$work/loyaltyd.log" && break
+  grep -q 'keeping the keys loaded" file=.* keys=3' "$work/loyaltyd.log" && break
   sleep 0.1
 done
-contains "$(cat "$work/loyaltyd.log")" "keeping the 3 keys loaded"
+contains "$(cat "$work/loyaltyd.log")" "keeping the keys loaded\" file=$keys keys=3 error="
 expect 0 "a malformed file keeps the old keys" -- as old-till-key balance --member alice
 
 # Rollover, step 3: the old key goes, noticed without a signal.

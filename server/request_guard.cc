@@ -47,6 +47,20 @@ int UnpackedWireTypeOf(const FieldDescriptor& field) {
   }
 }
 
+// `descriptor`'s field `number`, or null. Contract messages number their
+// fields 1, 2, 3, ... in order, so the field at index number - 1 is nearly
+// always it, and the hash lookup (half the walk's time on a 200-line
+// basket) is the exception.
+const FieldDescriptor* FieldByNumber(const Descriptor& descriptor,
+                                     uint64_t number) {
+  if (number <= static_cast<uint64_t>(descriptor.field_count())) {
+    const FieldDescriptor* guess =
+        descriptor.field(static_cast<int>(number) - 1);
+    if (static_cast<uint64_t>(guess->number()) == number) return guess;
+  }
+  return descriptor.FindFieldByNumber(static_cast<int>(number));
+}
+
 // A cursor over one message's bytes.
 class WireReader {
  public:
@@ -155,8 +169,7 @@ class RequestWalker {
         return Malformed(descriptor, field_start,
                          absl::StrCat("a truncated field ", number));
       }
-      const FieldDescriptor* field =
-          descriptor.FindFieldByNumber(static_cast<int>(number));
+      const FieldDescriptor* field = FieldByNumber(descriptor, number);
       // Fields this build does not know (or sent with another wire type)
       // are kept by protobuf as unknown fields and read by nobody; the
       // request's size bounds them.

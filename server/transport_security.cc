@@ -68,8 +68,8 @@ absl::StatusOr<std::string> ReadPemFile(absl::string_view flag,
   std::ostringstream bytes;
   bytes << file.rdbuf();
   if (bytes.str().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path,
-                                                   " is empty"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", path, " is empty"));
   }
   return bytes.str();
 }
@@ -223,8 +223,7 @@ absl::StatusOr<std::unique_ptr<TransportSecurity>> TransportSecurity::Create(
   }
   // The private directory gRPC watches. mkdtemp makes it 0700.
   std::string pattern =
-      (std::filesystem::temp_directory_path() / "loyaltyd-tls-XXXXXX")
-          .string();
+      (std::filesystem::temp_directory_path() / "loyaltyd-tls-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(absl::StrCat(
         "--tls-cert: cannot make a private directory for the certificates "
@@ -245,10 +244,12 @@ absl::StatusOr<std::unique_ptr<TransportSecurity>> TransportSecurity::Create(
   // The key and its chain come from one file, so they change together.
   auto provider =
       options.tls_client_ca_path.empty()
-          ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          ? std::make_shared<
+                grpc::experimental::FileWatcherCertificateProvider>(
                 security->identity_path(), security->identity_path(),
                 interval_s)
-          : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          : std::make_shared<
+                grpc::experimental::FileWatcherCertificateProvider>(
                 security->identity_path(), security->identity_path(),
                 security->client_ca_path(), interval_s);
   grpc::experimental::TlsServerCredentialsOptions tls(provider);

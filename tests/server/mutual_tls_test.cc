@@ -111,8 +111,9 @@ Answer BalanceCall(const std::shared_ptr<grpc::Channel>& channel,
   loyalty::v1::GetBalanceRequest request;
   request.set_member_id("nobody");
   loyalty::v1::Balance balance;
-  grpc::Status status = loyalty::v1::LoyaltyService::NewStub(channel)
-                            ->GetBalance(&context, request, &balance);
+  grpc::Status status =
+      loyalty::v1::LoyaltyService::NewStub(channel)->GetBalance(
+          &context, request, &balance);
   return {status.error_code(), status.error_message()};
 }
 
@@ -150,8 +151,8 @@ TEST_CASE(
 
   // The kiosk's subject names no principal: it opens the port, and the
   // call needs an API key as without a certificate.
-  Answer with_key = BalanceCall(Channel(server, setup.ca.cert_pem, &kiosk),
-                                "pos-key");
+  Answer with_key =
+      BalanceCall(Channel(server, setup.ca.cert_pem, &kiosk), "pos-key");
   INFO(with_key.message);
   CHECK(with_key.code == grpc::StatusCode::NOT_FOUND);
   Answer without_key =
@@ -193,10 +194,9 @@ TEST_CASE(
     enroll.set_member_id("alice");
     loyalty::v1::EnrollMemberResponse enrolled;
     grpc::ClientContext context;
-    grpc::Status status =
-        loyalty::v1::LoyaltyService::NewStub(
-            Channel(server, setup.ca.cert_pem, &ops))
-            ->EnrollMember(&context, enroll, &enrolled);
+    grpc::Status status = loyalty::v1::LoyaltyService::NewStub(
+                              Channel(server, setup.ca.cert_pem, &ops))
+                              ->EnrollMember(&context, enroll, &enrolled);
     INFO(status.error_message());
     REQUIRE(status.ok());
   }
@@ -219,8 +219,7 @@ TEST_CASE(
     grpc::Status status =
         till_stub->Earn(&context, Order("o-13", "13"), &refused);
     CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
-    CHECK(absl::StrContains(status.error_message(),
-                            "store-12-pos (ROLE_POS)"));
+    CHECK(absl::StrContains(status.error_message(), "store-12-pos (ROLE_POS)"));
   }
   // Nor an operator's adjustment.
   {
@@ -234,10 +233,9 @@ TEST_CASE(
     adjust.set_operator_id("mallory");
     loyalty::v1::AdjustResponse adjusted;
     grpc::ClientContext context;
-    grpc::Status status =
-        loyalty::v1::AdminService::NewStub(
-            Channel(server, setup.ca.cert_pem, &till))
-            ->Adjust(&context, adjust, &adjusted);
+    grpc::Status status = loyalty::v1::AdminService::NewStub(
+                              Channel(server, setup.ca.cert_pem, &till))
+                              ->Adjust(&context, adjust, &adjusted);
     CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
     CHECK(absl::StrContains(status.error_message(),
                             "store-12-pos (ROLE_POS) may not call Adjust"));
@@ -251,10 +249,10 @@ TEST_CASE(
   Answer mixed =
       BalanceCall(Channel(server, setup.ca.cert_pem, &till), "admin-key");
   CHECK(mixed.code == grpc::StatusCode::UNAUTHENTICATED);
-  CHECK(absl::StrContains(
-      mixed.message, std::string("the API key is principal \"operator\"'s "
-                                 "but the client certificate \"") +
-                         kTillSubject + "\" is \"store-12-pos\"'s"));
+  CHECK(absl::StrContains(mixed.message,
+                          std::string("the API key is principal \"operator\"'s "
+                                      "but the client certificate \"") +
+                              kTillSubject + "\" is \"store-12-pos\"'s"));
   // An unknown key is still unknown.
   CHECK(BalanceCall(Channel(server, setup.ca.cert_pem, &till), "no-such-key")
             .code == grpc::StatusCode::UNAUTHENTICATED);
@@ -264,7 +262,8 @@ TEST_CASE(
 // is 1 s; loyaltyd's poll and gRPC's each take up to one).
 bool EventuallyAnswers(const std::function<Answer()>& call,
                        grpc::StatusCode expected) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < give_up) {
     if (call().code == expected) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -281,9 +280,9 @@ TEST_CASE(
   TestServer server(setup.Options(), nullptr);
   const TestCertificate old_client =
       IssueTestCertificate(setup.ca, dir, "old-client", kKioskSubj);
-  REQUIRE(BalanceCall(Channel(server, setup.ca.cert_pem, &old_client),
-                      "pos-key")
-              .code == grpc::StatusCode::NOT_FOUND);
+  REQUIRE(
+      BalanceCall(Channel(server, setup.ca.cert_pem, &old_client), "pos-key")
+          .code == grpc::StatusCode::NOT_FOUND);
 
   // A new CA issues the server's next certificate and the clients' next
   // ones; the files are replaced while loyaltyd runs.
@@ -304,8 +303,8 @@ TEST_CASE(
       },
       grpc::StatusCode::NOT_FOUND));
   // The old server certificate is gone, and so is the old client CA.
-  CHECK(BalanceCall(Channel(server, setup.ca.cert_pem, &new_client), "")
-            .code == grpc::StatusCode::UNAVAILABLE);
+  CHECK(BalanceCall(Channel(server, setup.ca.cert_pem, &new_client), "").code ==
+        grpc::StatusCode::UNAVAILABLE);
   CHECK(BalanceCall(Channel(server, new_ca.cert_pem, &old_client), "pos-key")
             .code == grpc::StatusCode::UNAVAILABLE);
   // Asking again finds nothing new.
@@ -321,8 +320,8 @@ TEST_CASE(
   ReplaceFile(setup.client_ca_path, "not a certificate");
   ReplaceFile(setup.key_path, new_server.key_pem);
   reloaded = server.server().ReloadCertificates();
-  CHECK(reloaded.message().starts_with(
-      "--tls-client-ca: holds no PEM certificate"));
+  CHECK(absl::StartsWith(reloaded.message(),
+                         "--tls-client-ca: holds no PEM certificate"));
   // Past two refresh intervals, gRPC still serves the set before.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   CHECK(BalanceCall(Channel(server, new_ca.cert_pem, &new_client), "").code ==

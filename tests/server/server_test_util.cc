@@ -69,7 +69,7 @@ TestCertificate RunOpenssl(const std::string& command,
                            const std::string& cert_path,
                            const std::string& key_path) {
   INFO(command);
-  REQUIRE(std::system((command + " >/dev/null 2>&1").c_str()) == 0);
+  REQUIRE(std::system(("(" + command + ") >/dev/null 2>&1").c_str()) == 0);
   TestCertificate certificate{ReadWholeFile(cert_path), ReadWholeFile(key_path),
                               cert_path, key_path};
   REQUIRE(!certificate.cert_pem.empty());

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "catch2/catch.hpp"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -127,7 +128,8 @@ TEST_CASE(
     options.tls_reload_interval_s = interval_s;
     auto security = TransportSecurity::Create("0.0.0.0:1", options);
     REQUIRE(absl::IsInvalidArgument(security.status()));
-    CHECK(security.status().message().starts_with(
+    CHECK(absl::StartsWith(
+        security.status().message(),
         "--tls-reload-interval-s: must be between 1 and 86400"));
   }
   options.tls_reload_interval_s = 1;

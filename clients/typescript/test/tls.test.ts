@@ -67,7 +67,10 @@ describe("transport security", () => {
         tls: { ...tls, clientCertPem: clientCertificate.certPem, clientKeyPem: clientCertificate.keyPem },
         apiKey: APP_KEY,
       });
-      const enrolled = await presenting.loyalty.enrollMember({ context: { channel: Channel.APP }, memberId: "ts-mtls" });
+      const enrolled = await presenting.loyalty.enrollMember({
+        context: { channel: Channel.APP },
+        memberId: "ts-mtls",
+      });
       assert.equal(enrolled.member?.memberId, "ts-mtls");
       presenting.close();
 

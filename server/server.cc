@@ -6,6 +6,8 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -165,12 +167,18 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   // ledger's count of members enrolled since it opened.
   uint64_t members_at_open = 0;
   if (server->metrics_ != nullptr) {
+    const absl::Time counting_since = absl::Now();
     absl::StatusOr<uint64_t> members = CountMembers(*server->store_);
     if (!members.ok()) {
       server->ledger_->Shutdown();
       return members.status();
     }
     members_at_open = *members;
+    server->logger_->Info(
+        "members counted for the metrics",
+        {{"members", members_at_open},
+         {"elapsed_ms", absl::ToInt64Milliseconds(absl::Now() -
+                                                  counting_since)}});
   }
   server->background_ = std::make_unique<BackgroundRunner>();
   server->watches_ = std::make_unique<WatchHub>(

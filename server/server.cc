@@ -94,8 +94,13 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
   }
   // Checked before storage opens, so a bad certificate or keys file changes
   // nothing.
+  std::shared_ptr<Logger> logger =
+      options.logger != nullptr
+          ? options.logger
+          : std::make_shared<Logger>(LogFormat::kLogfmt, LogLevel::kInfo);
   absl::StatusOr<std::unique_ptr<TransportSecurity>> transport =
-      TransportSecurity::Create(options.listen_address, options.transport);
+      TransportSecurity::Create(options.listen_address, options.transport,
+                                logger);
   if (!transport.ok()) return transport.status();
   if (options.keys_file.empty()) {
     return absl::InvalidArgumentError(
@@ -118,22 +123,20 @@ absl::StatusOr<std::unique_ptr<LoyaltyServer>> LoyaltyServer::Start(
       !(*transport)->requires_client_certificates()) {
     // Not an error: the file may be shared with a loyaltyd that requires
     // client certificates. But here no call can match those entries.
-    std::fprintf(stderr,
-                 "loyaltyd: keys: %s names %zu client certificate subjects, "
-                 "but without --tls-client-ca no client presents a "
-                 "certificate: only API keys authenticate\n",
-                 options.keys_file.c_str(),
-                 keys->principals_by_cert_subject.size());
+    logger->Warn(
+        "the keys file names client certificate subjects, but without "
+        "--tls-client-ca no client presents a certificate: only API keys "
+        "authenticate",
+        {{"file", options.keys_file},
+         {"client_certificate_subjects",
+          static_cast<uint64_t>(keys->principals_by_cert_subject.size())}});
   }
   std::unique_ptr<LoyaltyServer> server(new LoyaltyServer());
   server->options_ = options;
   server->clock_ = clock;
   server->started_at_ms_ = clock->NowMs();
   server->transport_ = std::move(*transport);
-  server->logger_ = options.logger != nullptr
-                        ? options.logger
-                        : std::make_shared<Logger>(LogFormat::kLogfmt,
-                                                   LogLevel::kInfo);
+  server->logger_ = std::move(logger);
   // Listening before storage opens, so an address in use changes nothing.
   if (!options.metrics_listen_address.empty()) {
     LEDGER_ASSIGN_OR_RETURN(

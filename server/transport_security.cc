@@ -180,11 +180,16 @@ bool IsLoopbackAddress(absl::string_view address) {
   return parts == 4;
 }
 
-TransportSecurity::TransportSecurity(const TransportSecurityOptions& options)
-    : options_(options) {}
+TransportSecurity::TransportSecurity(const TransportSecurityOptions& options,
+                                     std::shared_ptr<Logger> logger)
+    : options_(options),
+      logger_(logger != nullptr ? std::move(logger)
+                                : std::make_shared<Logger>(LogFormat::kLogfmt,
+                                                           LogLevel::kInfo)) {}
 
 absl::StatusOr<std::unique_ptr<TransportSecurity>> TransportSecurity::Create(
-    absl::string_view address, const TransportSecurityOptions& options) {
+    absl::string_view address, const TransportSecurityOptions& options,
+    std::shared_ptr<Logger> logger) {
   const bool has_cert = !options.tls_cert_path.empty();
   const bool has_key = !options.tls_key_path.empty();
   if (has_cert != has_key) {
@@ -192,7 +197,8 @@ absl::StatusOr<std::unique_ptr<TransportSecurity>> TransportSecurity::Create(
         has_cert ? "--tls-key: is required with --tls-cert"
                  : "--tls-cert: is required with --tls-key");
   }
-  std::unique_ptr<TransportSecurity> security(new TransportSecurity(options));
+  std::unique_ptr<TransportSecurity> security(
+      new TransportSecurity(options, std::move(logger)));
   if (!has_cert) {
     if (!options.tls_client_ca_path.empty()) {
       return absl::InvalidArgumentError(
@@ -316,10 +322,8 @@ absl::Status TransportSecurity::ReloadNow() {
   if (!material.ok()) {
     absl::MutexLock lock(&mutex_);
     ++stats_.reloads_refused;
-    std::fprintf(stderr,
-                 "loyaltyd: certificates: %s; keeping the certificates "
-                 "served\n",
-                 std::string(material.status().message()).c_str());
+    logger_->Warn("certificates refused; keeping the certificates served",
+                  {{"error", material.status().message()}});
     return material.status();
   }
   return Consider(std::move(*material));
@@ -335,10 +339,8 @@ absl::Status TransportSecurity::Consider(TlsMaterial material) {
     // files until they are fixed.
     if (!(material == last_refused_)) {
       ++stats_.reloads_refused;
-      std::fprintf(stderr,
-                   "loyaltyd: certificates: %s; keeping the certificates "
-                   "served\n",
-                   std::string(checked.message()).c_str());
+      logger_->Warn("certificates refused; keeping the certificates served",
+                    {{"error", checked.message()}});
     }
     last_refused_ = std::move(material);
     return checked;
@@ -346,9 +348,7 @@ absl::Status TransportSecurity::Consider(TlsMaterial material) {
   served_ = std::move(material);
   last_refused_ = TlsMaterial();
   ++stats_.reloads;
-  std::printf("loyaltyd: certificates: serving new certificates from %s\n",
-              options_.tls_cert_path.c_str());
-  std::fflush(stdout);
+  logger_->Info("certificates loaded", {{"file", options_.tls_cert_path}});
   return absl::OkStatus();
 }
 

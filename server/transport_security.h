@@ -35,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/security/server_credentials.h"
+#include "server/log.h"
 
 namespace loyalty {
 
@@ -88,8 +89,10 @@ class TransportSecurity {
   // without TLS, a reload interval out of range, or plaintext beyond
   // loopback without allow_plaintext; Internal when the private directory
   // cannot be made.
+  // Reloads are logged to `logger` (null: a logfmt logger on stderr).
   static absl::StatusOr<std::unique_ptr<TransportSecurity>> Create(
-      absl::string_view address, const TransportSecurityOptions& options);
+      absl::string_view address, const TransportSecurityOptions& options,
+      std::shared_ptr<Logger> logger = nullptr);
   // Stops the reloading and removes the private directory.
   ~TransportSecurity();
   TransportSecurity(const TransportSecurity&) = delete;
@@ -109,7 +112,8 @@ class TransportSecurity {
   CertificateReloadStats stats() const;
 
  private:
-  explicit TransportSecurity(const TransportSecurityOptions& options);
+  TransportSecurity(const TransportSecurityOptions& options,
+                    std::shared_ptr<Logger> logger);
   void Poll();
   // Serves `material` if it changed and checks out; reports why not.
   absl::Status Consider(TlsMaterial material);
@@ -120,6 +124,7 @@ class TransportSecurity {
   std::string client_ca_path() const;
 
   const TransportSecurityOptions options_;
+  const std::shared_ptr<Logger> logger_;
   std::string staging_dir_;  // Empty without TLS.
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   mutable absl::Mutex mutex_;

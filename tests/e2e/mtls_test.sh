@@ -148,7 +148,7 @@ for _ in $(seq 1 100); do
 done
 expect 0 "after the files change, the new certificates serve, without a restart" -- \
   as new-till "" -- balance --member alice
-contains "$(cat "$work/loyaltyd.log")" "certificates: serving new certificates"
+contains "$(cat "$work/loyaltyd.log")" "msg=\"certificates loaded\" file=$work/cert.pem"
 expect 4 "the till's old certificate is refused" -- as till "" -- balance --member alice
 trust=$work/ca.pem
 expect 4 "and the old server certificate is gone" -- as new-till "" -- balance --member alice
@@ -157,7 +157,7 @@ trust=$work/new-ca.pem
 # A key that is not the certificate's: SIGHUP reads it at once, refuses it,
 # and the certificates served stay.
 # (Counted: the replacement above may have been seen half done, and refused.)
-refusals() { grep -c "keeping the certificates served" "$work/loyaltyd.log" || true; }
+refusals() { grep -c "certificates refused; keeping the certificates served" "$work/loyaltyd.log" || true; }
 refusals_before=$(refusals)
 replace "$work/key.pem" "$work/till.key"
 kill -HUP "$server_pid"
@@ -166,7 +166,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 contains "$(tail -n 3 "$work/loyaltyd.log")" \
-  "certificates: --tls-key: is not the key of the --tls-cert certificate; keeping the certificates served"
+  "keeping the certificates served\" error=\"--tls-key: is not the key of the --tls-cert certificate\""
 sleep 2.5  # Past gRPC's next read.
 expect 0 "a bad set changes nothing" -- as new-till "" -- balance --member alice
 

@@ -4,15 +4,12 @@
 // of one before it copies anything (ledger/backup/restore.h restores).
 //
 // A backup is a directory NAME under a backup root (loyaltyd --backup-dir):
-//
-//   NAME/data/                       a copy of the store
-//   (LedgerStore::Checkpoint:
-//                                    one consistent cut, taken while writes go
-//                                    on)
-//   NAME/backup_manifest.textproto   BackupManifest (records.proto): the head
-//   at
-//                                    the cut, the identifier key's check value,
-//                                    every file of data/ with its size
+//   NAME/data/
+//       a copy of the store: one consistent cut (LedgerStore::Checkpoint),
+//       taken while writes go on;
+//   NAME/backup_manifest.textproto
+//       BackupManifest (records.proto): the head at the cut, the identifier
+//       key's check value, every file of data/ with its size.
 //
 // It is built as ROOT/.NAME.partial and becomes NAME only by a rename, after
 // the manifest was written (to a temporary name, synced, renamed) and every

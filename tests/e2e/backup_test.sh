@@ -48,7 +48,9 @@ contains "$err" "--backup-dir"
 stop
 
 start "$work/data" --backup-dir "$work/backups"
-expect 0 "enrol alice with a phone" -- "$ctl" enroll --member alice --phone "0171 2345678"
+expect 0 "enrol alice" -- "$ctl" enroll --member alice
+expect 0 "link alice's phone (hashed under the identifier key)" -- \
+  "$ctl" member link --member alice --phone "0171 2345678"
 for order in 1 2 3; do
   expect 0 "alice earns (order $order)" -- "$ctl" earn --member alice \
     --order "A-$order" --currency EUR --channel app --line MUG,home,1,899
@@ -59,7 +61,7 @@ balance_before=$out
 expect 0 "loyaltyctl backup makes a backup" -- "$ctl" backup nightly --json
 backup_head=$(json_field 'j["last_sequence"]')
 backup_hash=$(json_field 'j["last_hash_hex"]')
-[[ $backup_head == 4 ]] || fail "the backup should end at entry 4: $out"
+[[ $backup_head == 5 ]] || fail "the backup should end at entry 5: $out"
 [[ $(json_field 'int(j["files"]) > 0 and int(j["size_bytes"]) > 0') == True ]] ||
   fail "the backup says it holds nothing: $out"
 [[ -f $work/backups/nightly/backup_manifest.textproto ]] || fail "no manifest"
@@ -109,8 +111,8 @@ rm "$work/half/backup_manifest.textproto"
 refused_restore "a backup without its manifest is refused" "no whole backup" \
   "$work/restored" --identifier-key-file "$work/identifier.key" --restore-from "$work/half"
 cp -r "$work/backups/nightly" "$work/edited"
-sed -i "s/^last_sequence: 4$/last_sequence: 3/" "$work/edited/backup_manifest.textproto"
-refused_restore "a manifest naming another head is refused" "the manifest says entry 3" \
+sed -i "s/^last_sequence: 5$/last_sequence: 4/" "$work/edited/backup_manifest.textproto"
+refused_restore "a manifest naming another head is refused" "the manifest says entry 4" \
   "$work/restored" --identifier-key-file "$work/identifier.key" --restore-from "$work/edited"
 expect 2 "--restore-only needs --restore-from" -- "$loyaltyd" --data-dir "$work/x" \
   --program "$program" --restore-only
@@ -120,13 +122,13 @@ expect 0 "--restore-only restores, verifies and exits" -- timeout 60 "$loyaltyd"
   --data-dir "$work/restored" --program "$program" \
   --identifier-key-file "$work/identifier.key" \
   --restore-from "$work/backups/nightly" --restore-only
-contains "$out" "restored $work/backups/nightly into $work/restored: entry 4 (hash $backup_hash)"
+contains "$out" "restored $work/backups/nightly into $work/restored: entry 5 (hash $backup_hash)"
 [[ ! -e $work/restored.restoring ]] || fail "left the staging directory"
 
 start "$work/restored"
 expect 0 "the restored ledger verifies" -- "$ctl" verify --json
 [[ $(json_field 'j["ok"]') == True ]] || fail "verify: $out"
-[[ $(json_field 'j["last_sequence"]') == 4 ]] || fail "the restored head: $out"
+[[ $(json_field 'j["last_sequence"]') == 5 ]] || fail "the restored head: $out"
 [[ $(json_field 'j["last_hash_hex"]') == "$backup_hash" ]] || fail "the restored hash: $out"
 expect 0 "alice's balance is as it was at the backup" -- "$ctl" balance --member alice --json
 strip_time() { "${python:-python3}" -c 'import json,sys; j=json.loads(sys.argv[1]); j.pop("as_of_ms", None); print(json.dumps(j, sort_keys=True))' "$1"; }

@@ -66,22 +66,26 @@ bool IsServerFault(grpc::StatusCode code) {
 class RpcInterceptor final : public grpc::experimental::Interceptor {
  public:
   RpcInterceptor(RpcObserver* observer, ServerRpcInfo* info)
-      : observer_(observer),
-        info_(info),
-        started_(std::chrono::steady_clock::now()) {
-    observer_->Begin(info_->server_context());
-  }
-  // A call that ends without sending a status (the client went away while
-  // the server was shutting down) still counts, as CANCELLED.
+      : observer_(observer), info_(info) {}
+  // A call that arrived but ends without sending a status (cancelled while
+  // the server shut down) still counts, as CANCELLED. An interceptor can
+  // exist for a call armed on a queue that never arrived: that is no call.
   ~RpcInterceptor() override {
-    if (!finished_) {
+    if (began_ && !finished_) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "no status sent"), "");
     }
   }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
+    if (!began_ && methods->QueryInterceptionHookPoint(
+                       InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      began_ = true;
+      started_ = std::chrono::steady_clock::now();
+      observer_->Begin(info_->server_context());
+    }
+    if (began_ && !finished_ &&
+        methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       absl::string_view reason;
       const std::multimap<std::string, std::string>* trailing =
@@ -107,7 +111,9 @@ class RpcInterceptor final : public grpc::experimental::Interceptor {
 
   RpcObserver* const observer_;
   ServerRpcInfo* const info_;
-  const std::chrono::steady_clock::time_point started_;
+  // Set when the call arrives (its initial metadata is received).
+  std::chrono::steady_clock::time_point started_;
+  bool began_ = false;
   bool finished_ = false;
 };
 

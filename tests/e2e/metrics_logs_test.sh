@@ -39,7 +39,10 @@ contains "$out" "--metrics-listen"
 contains "$out" "--log-format"
 contains "$out" "--log-level"
 
-start --metrics-listen 127.0.0.1:0 --log-format json > "$work/loyaltyd.out" \
+# Not through start(): $! must be loyaltyd itself, for the SIGTERM below.
+"$loyaltyd" --listen 127.0.0.1:0 --data-dir "$work/data" --program "$program" \
+  --keys-file "$keys" --identifier-key-file "$work/identifier.key" \
+  --metrics-listen 127.0.0.1:0 --log-format json > "$work/loyaltyd.out" \
   2> "$work/loyaltyd.log" &
 server_pid=$!
 await_listening "$work/loyaltyd.out" "$server_pid" loyaltyd
@@ -50,8 +53,10 @@ metrics_url=$(grep -o '"metrics":"http://127\.0\.0\.1:[0-9]*/metrics"' "$work/lo
 ok "loyaltyd logs where it serves metrics: $metrics_url"
 
 export LOYALTY_API_KEY=demo-pos-key
-expect 0 "a till enrols a member with a phone number" -- "$ctl" enroll \
-  --member e2e-metrics --phone "+49 30 98765432" --channel pos --store S001
+expect 0 "a till enrols a member" -- "$ctl" enroll --member e2e-metrics --channel pos --store S001
+expect 0 "and links a phone number" -- "$ctl" member link --member e2e-metrics --channel pos --store S001 \
+  --phone "+49 30 98765432"
+expect 0 "which is found again" -- "$ctl" member lookup --phone "+49 30 98765432"
 expect 3 "an unknown member is NOT_FOUND" -- "$ctl" balance --member nobody-here
 
 scrape() {

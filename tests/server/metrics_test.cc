@@ -361,8 +361,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "--metrics-listen takes HOST:PORT with an IP address, and names "
-    "itself when refusing anything else",
+    "the metrics address is HOST:PORT with an IP address; anything else "
+    "is refused naming --metrics-listen",
     "[server][metrics]") {
   CHECK(CheckMetricsAddress("0.0.0.0:9464").ok());
   CHECK(CheckMetricsAddress("127.0.0.1:0").ok());

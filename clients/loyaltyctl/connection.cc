@@ -45,15 +45,17 @@ absl::Status ReadPemFlag(absl::string_view flag, const std::string& path,
 // The client library names its option fields; loyaltyctl's user knows the
 // flags that fill them.
 absl::Status WithFlagNames(const absl::Status& status) {
-  static constexpr std::pair<absl::string_view, absl::string_view>
-      kFlagOfField[] = {{"tls_client_cert_pem", "--tls-client-cert"},
-                        {"tls_client_key_pem", "--tls-client-key"},
-                        {"tls_root_certs_pem", "--tls-ca"}};
+  static constexpr std::pair<const char*, const char*> kFlagOfField[] = {
+      {"tls_client_cert_pem", "--tls-client-cert"},
+      {"tls_client_key_pem", "--tls-client-key"},
+      {"tls_root_certs_pem", "--tls-ca"}};
   std::string message(status.message());
   for (const auto& [field, flag] : kFlagOfField) {
-    for (size_t at = message.find(field); at != std::string::npos;
-         at = message.find(field, at + flag.size())) {
-      message.replace(at, field.size(), flag);
+    const std::string field_name(field);
+    const std::string flag_name(flag);
+    for (size_t at = message.find(field_name); at != std::string::npos;
+         at = message.find(field_name, at + flag_name.size())) {
+      message.replace(at, field_name.size(), flag_name);
     }
   }
   return absl::Status(status.code(), message);

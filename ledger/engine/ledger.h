@@ -116,7 +116,7 @@ struct LedgerOptions {
   RandomSource* random_source = nullptr;
   // Called once, on the syncer thread, when a batch write fails (the
   // ledger refuses writes from then on); loyaltyd logs it. May be empty.
-  std::function<void(const absl::Status&)> on_write_failure = nullptr;
+  std::function<void(const absl::Status&)> on_write_failure;
 };
 
 struct WriterStats {

@@ -104,9 +104,10 @@ TEST_CASE("a full queue answers RESOURCE_EXHAUSTED and queues nothing",
   ManualClock clock(kStartMs);
   MemoryStore memory;
   GatedStore gated(&memory);
-  auto opened = Ledger::Open(
-      &gated, TestProgram(), &clock,
-      LedgerOptions{.queue_commands_max = 1, .batch_commands_max = 16});
+  auto opened = Ledger::Open(&gated, TestProgram(), &clock,
+                             LedgerOptions{.queue_commands_max = 1,
+                                           .batch_commands_max = 16,
+                                           .on_write_failure = nullptr});
   REQUIRE_OK(opened);
   Ledger& ledger = **opened;
   GateOpener opener(gated);
@@ -266,11 +267,13 @@ TEST_CASE("opening a ledger with a zero queue or batch limit is refused",
           "[concurrency][options]") {
   ManualClock clock(kStartMs);
   MemoryStore memory;
-  auto no_queue = Ledger::Open(&memory, TestProgram(), &clock,
-                               LedgerOptions{.queue_commands_max = 0});
+  auto no_queue = Ledger::Open(
+      &memory, TestProgram(), &clock,
+      LedgerOptions{.queue_commands_max = 0, .on_write_failure = nullptr});
   CHECK(CodeOf(no_queue) == absl::StatusCode::kInvalidArgument);
-  auto no_batch = Ledger::Open(&memory, TestProgram(), &clock,
-                               LedgerOptions{.batch_commands_max = 0});
+  auto no_batch = Ledger::Open(
+      &memory, TestProgram(), &clock,
+      LedgerOptions{.batch_commands_max = 0, .on_write_failure = nullptr});
   CHECK(CodeOf(no_batch) == absl::StatusCode::kInvalidArgument);
 }
 
@@ -333,9 +336,9 @@ TEST_CASE(
   ManualClock clock(kStartMs);
   MemoryStore memory;
   GatedStore gated(&memory);
-  auto opened =
-      Ledger::Open(&gated, TestProgram(), &clock,
-                   LedgerOptions{.member_cache_max = member_cache_max});
+  auto opened = Ledger::Open(&gated, TestProgram(), &clock,
+                             LedgerOptions{.member_cache_max = member_cache_max,
+                                           .on_write_failure = nullptr});
   REQUIRE_OK(opened);
   Ledger& ledger = **opened;
   GateOpener opener(gated);

@@ -450,7 +450,7 @@ TEST_CASE("every RPC of both services has a typed method", "[client]") {
       TYPED_METHOD(GetServerStats),  TYPED_METHOD(ImportMembers),
       TYPED_METHOD(CloseMember),     TYPED_METHOD(MergeMembers),
       TYPED_METHOD(GenerateCoupons), TYPED_METHOD(ListOfflineReconciliations),
-      TYPED_METHOD(WatchEntries),
+      TYPED_METHOD(WatchEntries),    TYPED_METHOD(Backup),
   };
   const auto names_of = [](const google::protobuf::ServiceDescriptor* service) {
     std::set<std::string> names;

@@ -38,18 +38,6 @@ namespace fs = std::filesystem;
 using loyalty::v1::BackupRequest;
 using loyalty::v1::BackupResponse;
 
-void Enroll(TestServer& server, const std::string& member_id) {
-  loyalty::v1::EnrollMemberRequest enroll;
-  enroll.mutable_context()->set_request_id("enroll-" + member_id);
-  enroll.mutable_context()->set_channel(loyalty::v1::CHANNEL_APP);
-  enroll.set_member_id(member_id);
-  loyalty::v1::EnrollMemberResponse enrolled;
-  auto context = ContextWithKey("admin-key");
-  REQUIRE(server.LoyaltyStub()
-              ->EnrollMember(context.get(), enroll, &enrolled)
-              .ok());
-}
-
 // One acknowledged EARN entry: where it is and what its hash is.
 struct Acknowledged {
   uint64_t sequence = 0;
@@ -164,7 +152,7 @@ BackupResponse MakeSmallBackup(const TempDir& root, const std::string& name) {
                     nullptr);
   auto stub = server.LoyaltyStub();
   for (const std::string member : {"ana", "ben", "cem"}) {
-    Enroll(server, member);
+    EnrollAppMember(server, member);
     std::vector<Acknowledged> acknowledged;
     REQUIRE(EarnBatch(*stub, member, 0, 100, acknowledged));
   }
@@ -192,7 +180,7 @@ TEST_CASE(
   fs::create_directories(backups);
   TestServer server(OptionsWithBackups(dir.path() + "/data", backups), nullptr);
   constexpr int kWriters = 4;
-  for (int w = 0; w < kWriters; ++w) Enroll(server, absl::StrCat("m", w));
+  for (int w = 0; w < kWriters; ++w) EnrollAppMember(server, absl::StrCat("m", w));
   {
     // Some history before the writers start: several memtables' worth of
     // files for the checkpoint.
@@ -372,7 +360,7 @@ TEST_CASE(
     const fs::path manifest =
         fs::path(backups) / "nightly" / std::string(kBackupManifestFileName);
     const std::string manifest_before = ReadFile(manifest);
-    Enroll(server, "after-the-backup");
+    EnrollAppMember(server, "after-the-backup");
     BackupResponse again;
     std::string reason;
     const grpc::Status status = CallBackup(server, "nightly", &again, &reason);

@@ -227,4 +227,16 @@ loyalty::v1::RequestContext PosContext(const std::string& request_id) {
   return context;
 }
 
+void EnrollAppMember(const TestServer& server, const std::string& member_id) {
+  loyalty::v1::EnrollMemberRequest enroll;
+  enroll.mutable_context()->set_request_id("enroll-" + member_id);
+  enroll.mutable_context()->set_channel(loyalty::v1::CHANNEL_APP);
+  enroll.set_member_id(member_id);
+  loyalty::v1::EnrollMemberResponse enrolled;
+  auto context = ContextWithKey("admin-key");
+  REQUIRE(server.LoyaltyStub()
+              ->EnrollMember(context.get(), enroll, &enrolled)
+              .ok());
+}
+
 }  // namespace loyalty::testing

@@ -102,6 +102,10 @@ std::string ReasonOf(const grpc::ClientContext& context);
 
 loyalty::v1::RequestContext PosContext(const std::string& request_id);
 
+// Enrolls `member_id` through the app channel with the admin key (request
+// id "enroll-<member_id>"); REQUIREs success.
+void EnrollAppMember(const TestServer& server, const std::string& member_id);
+
 }  // namespace loyalty::testing
 
 #endif  // LOYALTY_TESTS_SERVER_SERVER_TEST_UTIL_H_

@@ -22,18 +22,6 @@ namespace {
 using loyalty::v1::WatchEntriesRequest;
 using loyalty::v1::WatchEntriesResponse;
 
-void Enroll(TestServer& server, const std::string& member_id) {
-  loyalty::v1::EnrollMemberRequest enroll;
-  enroll.mutable_context()->set_request_id("enroll-" + member_id);
-  enroll.mutable_context()->set_channel(loyalty::v1::CHANNEL_APP);
-  enroll.set_member_id(member_id);
-  loyalty::v1::EnrollMemberResponse enrolled;
-  auto context = ContextWithKey("admin-key");
-  REQUIRE(server.LoyaltyStub()
-              ->EnrollMember(context.get(), enroll, &enrolled)
-              .ok());
-}
-
 // `count` orders of 1.00 EUR for `member_id` through EarnBatch (one entry
 // each), `tag` keeping request ids apart. Whether all were earned (no Catch2
 // assertion inside: writers run on threads of their own).
@@ -130,7 +118,7 @@ TEST_CASE("a change stream sends every entry in order with hashes that "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "alice");
+  EnrollAppMember(server, "alice");
   REQUIRE(EarnOrders(server, "alice", 300, "before"));
   const uint64_t before = Head(server);
   REQUIRE(before == 301);
@@ -171,7 +159,7 @@ TEST_CASE("the chain verifier refuses an altered entry, a missing one and "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "hank");
+  EnrollAppMember(server, "hank");
   REQUIRE(EarnOrders(server, "hank", 3, "chain"));
   std::vector<loyalty::v1::StreamedEntry> streamed;
   auto stub = loyalty::v1::AdminService::NewStub(server.NewChannel());
@@ -214,7 +202,7 @@ TEST_CASE("a consumer that resumes from next_sequence under load misses "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "bob");
+  EnrollAppMember(server, "bob");
   std::atomic<bool> writing{true};
   std::atomic<bool> writes_failed{false};
   std::thread writer([&] {
@@ -259,8 +247,8 @@ TEST_CASE("filters pick by member, kind and channel, and heartbeats carry "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "carol");
-  Enroll(server, "dave");
+  EnrollAppMember(server, "carol");
+  EnrollAppMember(server, "dave");
   REQUIRE(EarnOrders(server, "carol", 5, "app"));
   REQUIRE(EarnOrders(server, "dave", 4, "pos", loyalty::v1::CHANNEL_POS));
   const uint64_t head = Head(server);
@@ -308,7 +296,7 @@ TEST_CASE("a stalled consumer holds nothing back: the writer goes on, the "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "erin");
+  EnrollAppMember(server, "erin");
   auto stub = loyalty::v1::AdminService::NewStub(server.NewChannel());
   auto context = ContextWithKey("admin-key");
   context->set_deadline(std::chrono::system_clock::now() +
@@ -356,7 +344,7 @@ TEST_CASE("many consumers at once each get the whole ledger while it is "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "frank");
+  EnrollAppMember(server, "frank");
   std::atomic<bool> earned{false};
   std::thread writer(
       [&] { earned = EarnOrders(server, "frank", 3000, "many"); });
@@ -386,7 +374,7 @@ TEST_CASE("a change stream ends UNAVAILABLE at shutdown, saying where to "
           "[server][watch]") {
   TempDir dir;
   TestServer server(dir.path());
-  Enroll(server, "gina");
+  EnrollAppMember(server, "gina");
   Consumer consumer(server);
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -376,6 +376,25 @@ TEST_CASE(
     CHECK(stats.backups() == 2);
     CHECK(stats.backup_failures() == 0);  // A taken name is no failure.
   }
+  SECTION("a backup cut short (a crash leaves NAME.partial) is redone whole") {
+    const std::string backups = dir.path() + "/backups";
+    // What a kill -9 in the middle of a backup leaves: the partial
+    // directory, some files, no manifest, never the name itself.
+    const fs::path partial = fs::path(backups) / ".weekly.partial";
+    fs::create_directories(partial / "data");
+    std::ofstream(partial / "data" / "left-by-the-crash")
+        << "half a table file";
+    TestServer server(OptionsWithBackups(dir.path() + "/data", backups),
+                      nullptr);
+    BackupResponse response;
+    REQUIRE(CallBackup(server, "weekly", &response, nullptr).ok());
+    CHECK_FALSE(fs::exists(partial));
+    CHECK(fs::exists(fs::path(backups) / "weekly" /
+                     std::string(kBackupManifestFileName)));
+    CHECK_FALSE(fs::exists(fs::path(backups) / "weekly" / "data" /
+                           "left-by-the-crash"));
+    CHECK(ReadBackupManifest((fs::path(backups) / "weekly").string()).ok());
+  }
 }
 
 TEST_CASE(
